@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/** The lvsplay command line: one subcommand per file in this folder. */
+import { Command } from 'commander';
+import { InputError } from '../util/problems.js';
+import { EXIT } from './exit.js';
+import { validateCommand } from './validate.js';
+
+const program = new Command('lvsplay')
+  .description('Stand up and roll out LVS/IPVS clusters over SSH, idempotently')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(validateCommand());
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof InputError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(EXIT.badInput);
+  }
+  throw err;
+}

@@ -1,0 +1,295 @@
+/**
+ * Semantic checks: the rules that relate fields or entries to each other, which no schema can say.
+ * Each rule is one small function returning Problems; `checkInventory` runs them all, so a user
+ * sees every broken rule at once. Messages name both places when two entries clash.
+ */
+import ipaddr from 'ipaddr.js';
+import type { Problem } from '../util/problems.js';
+import type { YamlSource } from '../util/yaml-source.js';
+import type { InventoryFile, ServiceInput } from './schema.js';
+import { addressFamily, cidrAddress, inSubnet, sameAddress } from './addresses.js';
+
+type Path = (string | number)[];
+type Rule = (inv: InventoryFile, src: YamlSource) => Problem[];
+
+export function checkInventory(inv: InventoryFile, src: YamlSource): Problem[] {
+  return RULES.flatMap((rule) => rule(inv, src));
+}
+
+const place = (src: YamlSource, path: Path): string => {
+  const p = src.locate(path);
+  return `line ${p.line}`;
+};
+
+const uniqueHostNames: Rule = (inv, src) => {
+  const seen = new Map<string, Path>();
+  const problems: Problem[] = [];
+  const hosts: [Path, string][] = [
+    ...inv.directors.map((d, i): [Path, string] => [['directors', i, 'name'], d.name]),
+    ...inv.real_servers.map((r, i): [Path, string] => [['real_servers', i, 'name'], r.name]),
+  ];
+  for (const [path, name] of hosts) {
+    const first = seen.get(name);
+    if (first) problems.push(src.problem(path, `host name "${name}" is already used at ${place(src, first)} (${first.slice(0, 2).join('[')}]); host names must be unique`));
+    else seen.set(name, path);
+  }
+  return problems;
+};
+
+const uniqueServiceNames: Rule = (inv, src) => {
+  const seen = new Map<string, number>();
+  return inv.services.flatMap((s, i) => {
+    const first = seen.get(s.name);
+    if (first === undefined) {
+      seen.set(s.name, i);
+      return [];
+    }
+    return [src.problem(['services', i, 'name'], `service name "${s.name}" is already used by services[${first}] at ${place(src, ['services', first, 'name'])}`)];
+  });
+};
+
+const hostAddressFamilies: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const hosts = [...inv.directors.map((h, i) => ['directors', i, h] as const), ...inv.real_servers.map((h, i) => ['real_servers', i, h] as const)];
+  for (const [list, i, host] of hosts) {
+    if (host.address6 !== undefined && addressFamily(host.address6) !== 'ipv6') {
+      problems.push(src.problem([list, i, 'address6'], `expected an IPv6 address, got "${host.address6}"`));
+    }
+  }
+  inv.directors.forEach((d, i) => {
+    if (d.interface.address6 !== undefined && addressFamily(cidrAddress(d.interface.address6)) !== 'ipv6') {
+      problems.push(src.problem(['directors', i, 'interface', 'address6'], `expected an IPv6 address with prefix length, got "${d.interface.address6}"`));
+    }
+  });
+  return problems;
+};
+
+/** A service is keyed by (protocol, VIP, port) or by (fwmark, family); the fields must say which. */
+const serviceKeys: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  inv.services.forEach((s, i) => {
+    const at = (field: string, message: string) => problems.push(src.problem(['services', i, field], message));
+    if (s.fwmark !== undefined) {
+      if (s.port !== undefined) at('port', 'a firewall-mark service has no port: the mark selects the traffic');
+      if (s.vip !== undefined && s.family !== undefined && addressFamily(s.vip) !== s.family) {
+        at('family', `family ${s.family} does not match the vip ${s.vip}`);
+      }
+    } else {
+      if (s.vip === undefined) at('vip', 'required field is missing: expected an IPv4 or IPv6 address (or set fwmark)');
+      if (s.port === undefined) at('port', 'required field is missing: expected a port number (or set fwmark)');
+      if (s.family !== undefined && s.vip !== undefined && addressFamily(s.vip) !== s.family) {
+        at('family', `family ${s.family} does not match the vip ${s.vip}`);
+      }
+    }
+    const key = serviceKey(s);
+    if (key === undefined) return;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else {
+      const field = s.fwmark !== undefined ? 'fwmark' : 'vip';
+      at(field, `service ${key} is already declared by services[${first}] ("${inv.services[first]?.name}") at ${place(src, ['services', first, field])}`);
+    }
+  });
+  return problems;
+};
+
+export function serviceKey(s: ServiceInput): string | undefined {
+  if (s.fwmark !== undefined) return `fwmark ${s.fwmark} ${s.family ?? (s.vip ? addressFamily(s.vip) : 'ipv4')}`;
+  if (s.vip === undefined || s.port === undefined) return undefined;
+  const vip = ipaddr.parse(s.vip).toString();
+  return `${s.protocol} ${vip.includes(':') ? `[${vip}]` : vip}:${s.port}`;
+}
+
+const serviceOptions: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  inv.services.forEach((s, i) => {
+    const at = (path: Path, message: string) => problems.push(src.problem(['services', i, ...path], message));
+    if (s.port === 0 && s.persistence === undefined) at(['port'], 'port 0 (all ports) requires persistence');
+    if (s.one_packet && s.protocol !== 'udp' && s.fwmark === undefined) at(['one_packet'], 'one_packet scheduling is only for UDP or firewall-mark services');
+    s.scheduler_flags.forEach((flag, f) => {
+      const owner = flag.slice(0, 2);
+      if (owner !== s.scheduler) at(['scheduler_flags', f], `flag ${flag} belongs to the ${owner} scheduler, but the scheduler is ${s.scheduler}`);
+    });
+    if (s.tunnel !== undefined && s.forwarding !== 'tun') at(['tunnel'], `tunnel settings need forwarding: tun (forwarding is ${s.forwarding})`);
+    if (s.tunnel?.type === 'ipip' && (s.tunnel.port !== undefined || s.tunnel.checksum !== undefined)) {
+      at(['tunnel'], 'an ipip tunnel has no port or checksum option (those are for gue and gre)');
+    }
+    if (s.tunnel?.type === 'gue' && s.tunnel.port === undefined) at(['tunnel', 'port'], 'required field is missing: a gue tunnel needs the port it listens on');
+    if (s.tunnel?.type === 'gre' && s.tunnel.checksum === 'remcsum') at(['tunnel', 'checksum'], 'remcsum is only for gue tunnels');
+    const netmask = s.persistence?.netmask;
+    if (netmask !== undefined) {
+      const family = serviceFamily(s);
+      const ok = family === 'ipv4' ? typeof netmask === 'string' && isIpv4Mask(netmask) : typeof netmask === 'number' && netmask >= 1 && netmask <= 128;
+      if (!ok) {
+        at(['persistence', 'netmask'], family === 'ipv4'
+          ? `expected a contiguous IPv4 netmask like 255.255.255.0 for an IPv4 service, got ${JSON.stringify(netmask)}`
+          : `expected a prefix length 1..128 for an IPv6 service, got ${JSON.stringify(netmask)}`);
+      }
+    }
+  });
+  return problems;
+};
+
+function isIpv4Mask(mask: string): boolean {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(mask)) return false;
+  return ipaddr.IPv4.parse(mask).prefixLengthFromSubnetMask() !== null;
+}
+
+export function serviceFamily(s: ServiceInput): 'ipv4' | 'ipv6' {
+  if (s.vip !== undefined) return addressFamily(s.vip);
+  return s.family ?? 'ipv4';
+}
+
+/** Members: the server exists, is a real server, has an address in the service's family, once. */
+const serviceMembers: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const servers = new Map(inv.real_servers.map((r, i) => [r.name, i]));
+  const directorNames = new Set(inv.directors.map((d) => d.name));
+  inv.services.forEach((s, i) => {
+    const family = serviceFamily(s);
+    const seen = new Map<string, number>();
+    s.real_servers.forEach((m, j) => {
+      const at = (field: string, message: string) => problems.push(src.problem(['services', i, 'real_servers', j, field], message));
+      const index = servers.get(m.server);
+      if (index === undefined) {
+        at('server', directorNames.has(m.server)
+          ? `"${m.server}" is a director, not a real server`
+          : `no real server is named "${m.server}"; expected one of ${[...servers.keys()].join(', ') || '(none declared)'}`);
+        return;
+      }
+      const first = seen.get(m.server);
+      if (first !== undefined) at('server', `"${m.server}" is already a member of this service at real_servers[${first}]`);
+      seen.set(m.server, j);
+      const rs = inv.real_servers[index]!;
+      if (memberAddress(rs, family) === undefined) {
+        at('server', `real server "${m.server}" (${place(src, ['real_servers', index, 'name'])}) has no ${family} address for this ${family} service`);
+      }
+      if (m.upper_threshold > 0 && m.lower_threshold > m.upper_threshold) {
+        at('lower_threshold', `lower_threshold ${m.lower_threshold} is above upper_threshold ${m.upper_threshold}`);
+      }
+    });
+  });
+  return problems;
+};
+
+export function memberAddress(rs: { address: string; address6?: string | undefined }, family: 'ipv4' | 'ipv6'): string | undefined {
+  if (addressFamily(rs.address) === family) return rs.address;
+  if (family === 'ipv6' && rs.address6 !== undefined) return rs.address6;
+  return undefined;
+}
+
+/** ipvsadm silently rewrites a DR/TUN real server's port to the VIP's: reject, or the diff never settles. */
+const forwardedPorts: Rule = (inv, src) =>
+  inv.services.flatMap((s, i) =>
+    s.forwarding === 'nat' || s.fwmark !== undefined
+      ? []
+      : s.real_servers.flatMap((m, j) =>
+          m.port !== undefined && m.port !== s.port
+            ? [src.problem(['services', i, 'real_servers', j, 'port'], `a ${s.forwarding.toUpperCase()} real server must use the service port ${s.port}, got ${m.port} (only NAT can map ports)`)]
+            : [],
+        ),
+  );
+
+/** The directors each service is carried by: the named ones, or all of them. */
+function carriers(inv: InventoryFile, s: ServiceInput): InventoryFile['directors'] {
+  return s.directors === undefined ? inv.directors : inv.directors.filter((d) => s.directors!.includes(d.name));
+}
+
+/** DR rewrites only the MAC: every real server must be on the segment of each director's VIP interface. */
+const directRoutingSubnets: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  inv.services.forEach((s, i) => {
+    if (s.forwarding !== 'dr') return;
+    const family = serviceFamily(s);
+    for (const d of carriers(inv, s)) {
+      const subnet = family === 'ipv4' ? d.interface.address : d.interface.address6;
+      s.real_servers.forEach((m, j) => {
+        const rs = inv.real_servers.find((r) => r.name === m.server);
+        const address = rs && memberAddress(rs, family);
+        if (address === undefined) return;
+        if (subnet === undefined || !inSubnet(address, subnet)) {
+          problems.push(src.problem(['services', i, 'real_servers', j, 'server'],
+            `DR real server "${m.server}" (${address}) is not on director "${d.name}"'s ${d.interface.name} subnet ${subnet ?? `(no ${family} address)`}: direct routing needs one L2 segment`));
+        }
+      });
+    }
+  });
+  return problems;
+};
+
+/** NAT replies must come back through the director: each real server's gateway is a director address. */
+const natGateways: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  inv.services.forEach((s, i) => {
+    if (s.forwarding !== 'nat' || serviceFamily(s) !== 'ipv4') return;
+    const allowed = [inv.nat_gateway, ...carriers(inv, s).map((d) => cidrAddress(d.interface.address))].filter((a): a is string => a !== undefined);
+    s.real_servers.forEach((m, j) => {
+      const index = inv.real_servers.findIndex((r) => r.name === m.server);
+      const rs = inv.real_servers[index];
+      if (!rs) return;
+      if (rs.gateway === undefined || !allowed.some((a) => sameAddress(a, rs.gateway!))) {
+        problems.push(src.problem(['services', i, 'real_servers', j, 'server'],
+          `NAT real server "${m.server}" must route through the director: its gateway (${place(src, ['real_servers', index, rs.gateway === undefined ? 'name' : 'gateway'])}) is ${rs.gateway ?? 'not set'}, expected ${allowed.join(' or ')}`));
+      }
+    });
+  });
+  return problems;
+};
+
+const serviceDirectors: Rule = (inv, src) => {
+  const names = new Set(inv.directors.map((d) => d.name));
+  return inv.services.flatMap((s, i) =>
+    (s.directors ?? []).flatMap((name, j) =>
+      names.has(name) ? [] : [src.problem(['services', i, 'directors', j], `no director is named "${name}"; expected one of ${[...names].join(', ')}`)],
+    ),
+  );
+};
+
+/** Each pair has one primary, and its backups carry exactly the primary's services (or failover drops some). */
+const directorPairs: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const pairs = new Map<string, number[]>();
+  inv.directors.forEach((d, i) => pairs.set(d.pair, [...(pairs.get(d.pair) ?? []), i]));
+  for (const [pair, members] of pairs) {
+    const primaries = members.filter((i) => inv.directors[i]!.role === 'primary');
+    if (primaries.length !== 1) {
+      const at = primaries[1] ?? members[0]!;
+      problems.push(src.problem(['directors', at, 'role'], `director pair "${pair}" must have exactly one primary, found ${primaries.length}`));
+      continue;
+    }
+    const primary = inv.directors[primaries[0]!]!;
+    inv.services.forEach((s, i) => {
+      const onPrimary = carriers(inv, s).includes(primary);
+      for (const m of members) {
+        const d = inv.directors[m]!;
+        if (d === primary || carriers(inv, s).includes(d) === onPrimary) continue;
+        problems.push(src.problem(['services', i, 'directors'],
+          `service "${s.name}" is on ${onPrimary ? 'primary' : 'backup'} "${onPrimary ? primary.name : d.name}" but not on ${onPrimary ? 'backup' : 'primary'} "${onPrimary ? d.name : primary.name}": a pair's directors must carry the same services`));
+      }
+    });
+  }
+  return problems;
+};
+
+const healthChecks: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  inv.services.forEach((s, i) => {
+    const at = (path: Path, message: string) => problems.push(src.problem(['services', i, ...path], message));
+    if (s.managed_by === 'lvsplay' && s.health_check !== undefined) {
+      at(['health_check'], 'health checks are run by ldirectord: set managed_by: ldirectord, or remove health_check');
+    }
+    if (s.managed_by === 'lvsplay' && s.fallback !== undefined) at(['fallback'], 'a fallback server is ldirectord\'s: set managed_by: ldirectord');
+    const hc = s.health_check;
+    if (hc?.type === 'external' && hc.command === undefined) at(['health_check', 'command'], 'required field is missing: an external check needs the command to run');
+    if (hc !== undefined && hc.type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {
+      at(['health_check', 'type'], `request/receive are only used by negotiate checks, but the type is ${hc.type}`);
+    }
+  });
+  return problems;
+};
+
+const RULES: Rule[] = [
+  uniqueHostNames, uniqueServiceNames, hostAddressFamilies, serviceKeys, serviceOptions, serviceMembers,
+  forwardedPorts, directRoutingSubnets, natGateways, serviceDirectors, directorPairs, healthChecks,
+];

@@ -1,0 +1,71 @@
+/**
+ * Scalar field types of the inventory and playbooks. Each is strict: a value that passes can be
+ * handed to a shell (still quoted, see util/shell.ts) or to ipvsadm without surprises. Messages
+ * start with "expected" so the problem formatter shows them as-is.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+
+/** Host, group, service and task names: also used in file names and ldirectord comments. */
+export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+  error: 'expected a name of letters, digits, "_", "." or "-" (at most 63, starting with a letter or digit)',
+});
+
+export const Ipv4 = z.string().refine((v) => isIPv4(v), { error: 'expected an IPv4 address' });
+export const Ipv6 = z.string().refine((v) => isIPv6(v), { error: 'expected an IPv6 address' });
+export const Ip = z.string().refine((v) => isIPv4(v) || isIPv6(v), { error: 'expected an IPv4 or IPv6 address' });
+
+/** Address with prefix length, as `ip addr` takes it: 192.0.2.5/24, 2001:db8::5/64. */
+export const Cidr = z.string().refine(isCidr, { error: 'expected an address with a prefix length, like 192.0.2.5/24' });
+
+/** An SSH destination: an IP address or a DNS host name. */
+export const HostName = z
+  .string()
+  .refine((v) => isIPv4(v) || isIPv6(v) || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v), {
+    error: 'expected an IP address or a DNS host name',
+  });
+
+export const Port = z.int({ error: 'expected a port number (0..65535)' }).min(0).max(65535);
+export const SshPort = z.int({ error: 'expected a port number (1..65535)' }).min(1).max(65535);
+export const Weight = z.int({ error: 'expected a weight (0..65535)' }).min(0).max(65535);
+/** ipvsadm's -x/-y accept 0..INT_MAX. */
+export const Threshold = z.int({ error: 'expected a connection threshold (0..2147483647)' }).min(0).max(2147483647);
+export const Fwmark = z.int({ error: 'expected a firewall mark (1..4294967295)' }).min(1).max(4294967295);
+export const Seconds = z.int({ error: 'expected a whole number of seconds' }).min(1).max(86400);
+
+/**
+ * Linux interface names: at most 15 bytes, no "/", whitespace or ":" — except the alias form
+ * `eth0:1` that ifconfig-era setups still use, which `ip` accepts as a label.
+ */
+export const InterfaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}(:[A-Za-z0-9]{1,8})?$/, {
+  error: 'expected an interface name (at most 15 characters of letters, digits, "_", "." or "-", optional ":alias")',
+}).refine((v) => (v.split(':')[0] ?? '').length <= 15 && v.length <= 15 && v !== '.' && v !== '..', {
+  error: 'expected an interface name of at most 15 characters',
+});
+
+/** Absolute or home-relative path without shell metacharacters. */
+export const FilePath = z.string().regex(/^(~|~\/|\/)[A-Za-z0-9_.@%+=,\/-]*$/, {
+  error: 'expected an absolute path (or ~/...) of letters, digits and _.@%+=,/-',
+});
+
+export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name' });
+export const UserName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { error: 'expected a POSIX user name' });
+
+/** Values of free-form `vars`/`labels`: plain scalars only, bounded, and no control characters. */
+export const VarValue = z.union([
+  z.string().max(4096).regex(/^[^\0\r]*$/, { error: 'expected text without NUL or carriage returns' }),
+  z.number(),
+  z.boolean(),
+], { error: 'expected a string, number or boolean' });
+
+export function isCidr(value: string): boolean {
+  const slash = value.lastIndexOf('/');
+  if (slash < 0) return false;
+  const address = value.slice(0, slash);
+  const prefix = value.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  const length = Number(prefix);
+  if (isIPv4(address)) return length <= 32;
+  if (isIPv6(address)) return length <= 128;
+  return false;
+}

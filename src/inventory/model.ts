@@ -1,0 +1,146 @@
+/**
+ * The Cluster: the inventory after validation, with every default filled in, every reference
+ * resolved and every address normalised as the kernel prints it. Everything downstream (desired
+ * state, templates, the runner) reads only this, never the raw YAML.
+ */
+export type Scalar = string | number | boolean;
+export type Family = 'ipv4' | 'ipv6';
+export type Forwarding = 'dr' | 'tun' | 'nat';
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+
+export interface BecomeConfig {
+  method: 'sudo';
+  user: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+}
+
+export interface SshConfig {
+  host: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+  identityPassphraseEnv?: string;
+  /** true: the agent at $SSH_AUTH_SOCK; a string: that socket. */
+  agent: boolean | string;
+  knownHosts: string;
+  hostKeyPolicy: 'strict' | 'accept-new';
+  configFile?: string;
+  jump?: { host: string; port: number; user: string; identityFile?: string };
+  become?: BecomeConfig;
+  connectTimeoutS: number;
+  commandTimeoutS: number;
+}
+
+interface HostBase {
+  name: string;
+  /** Address on the LVS network: the director's DIP or the real server's RIP. */
+  address: string;
+  address6?: string;
+  ssh: SshConfig;
+  /** Groups in precedence order, lowest first; always includes `directors` or `real_servers`. */
+  groups: string[];
+  vars: Record<string, Scalar>;
+  labels: Record<string, Scalar>;
+}
+
+export interface Director extends HostBase {
+  kind: 'director';
+  interface: { name: string; address: string; address6?: string };
+  role: 'primary' | 'backup';
+  priority: number;
+  pair: string;
+}
+
+export interface RealServer extends HostBase {
+  kind: 'real_server';
+  gateway?: string;
+}
+
+export type Host = Director | RealServer;
+
+export interface ServiceMember {
+  server: string;
+  /** The real server's address in the service's family. */
+  address: string;
+  port: number;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+}
+
+export interface HealthCheck {
+  type: 'connect' | 'negotiate' | 'ping' | 'external' | 'off' | 'on';
+  service?: string;
+  request?: string;
+  receive?: string;
+  virtualhost?: string;
+  httpMethod?: 'GET' | 'HEAD';
+  command?: string;
+  port?: number;
+  intervalS?: number;
+  timeoutS?: number;
+  failureCount?: number;
+  quiescent?: boolean;
+}
+
+export interface Service {
+  name: string;
+  family: Family;
+  /** tcp/udp/sctp service on vip:port, or a firewall-mark service. */
+  protocol: Protocol | 'fwmark';
+  vip?: string;
+  port?: number;
+  fwmark?: number;
+  scheduler: string;
+  schedulerFlags: string[];
+  persistence?: { timeoutS: number; netmask?: string };
+  onePacket: boolean;
+  forwarding: Forwarding;
+  tunnel?: { type: 'ipip' | 'gue' | 'gre'; port?: number; checksum?: 'nocsum' | 'csum' | 'remcsum' };
+  managedBy: 'lvsplay' | 'ldirectord';
+  directors: string[];
+  realServers: ServiceMember[];
+  healthCheck?: HealthCheck;
+  fallback?: { address: string; port?: number; forwarding: Forwarding };
+}
+
+export interface LdirectordGlobals {
+  checkTimeoutS: number;
+  negotiateTimeoutS: number;
+  checkIntervalS: number;
+  failureCount: number;
+  autoReload: boolean;
+  quiescent: boolean;
+  readdQuiescent: boolean;
+  cleanStop: boolean;
+  logfile: string;
+  emailAlert?: string;
+  maintenanceDir?: string;
+  configFile: string;
+}
+
+export interface Cluster {
+  file: string;
+  directors: Director[];
+  realServers: RealServer[];
+  hosts: Map<string, Host>;
+  /** Every group name known: declared groups, groups hosts name, and the two built-in ones. */
+  groups: Set<string>;
+  services: Service[];
+  ldirectord: LdirectordGlobals;
+  natGateway?: string;
+  rulesFile: string;
+}
+
+/** The services a director carries. */
+export function servicesOf(cluster: Cluster, director: Director): Service[] {
+  return cluster.services.filter((s) => s.directors.includes(director.name));
+}
+
+/** The services a real server is a member of. */
+export function membershipsOf(cluster: Cluster, server: RealServer): { service: Service; member: ServiceMember }[] {
+  return cluster.services.flatMap((service) =>
+    service.realServers.filter((m) => m.server === server.name).map((member) => ({ service, member })),
+  );
+}

@@ -1,0 +1,183 @@
+/**
+ * The inventory file's shape, as zod schemas. Objects are strict: an unknown key is an error
+ * (with a "did you mean"), because a misspelt `wieght:` silently ignored is a production outage.
+ * Rules that relate two fields or two entries live in checks.ts, not here.
+ */
+import { z } from 'zod';
+import {
+  Cidr, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, Seconds, SshPort,
+  Threshold, UserName, VarValue, Weight,
+} from './fields.js';
+
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
+export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'] as const;
+export const FORWARDING = ['dr', 'tun', 'nat'] as const;
+export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+export const CHECK_TYPES = ['connect', 'negotiate', 'ping', 'external', 'off', 'on'] as const;
+export const CHECK_SERVICES = ['http', 'https', 'dns', 'ftp', 'imap', 'imaps', 'ldap', 'mysql', 'nntp', 'pgsql', 'pop', 'pops', 'radius', 'sip', 'smtp', 'simpletcp', 'none'] as const;
+
+const Become = z.strictObject({
+  method: z.literal('sudo').default('sudo'),
+  user: UserName.default('root'),
+  password_env: EnvName.optional(),
+  password_file: FilePath.optional(),
+});
+
+const Jump = z.strictObject({
+  host: HostName,
+  port: SshPort.optional(),
+  user: UserName.optional(),
+  identity_file: FilePath.optional(),
+});
+
+export const SshSettings = z.strictObject({
+  host: HostName.optional(),
+  port: SshPort.optional(),
+  user: UserName.optional(),
+  identity_file: FilePath.optional(),
+  identity_passphrase_env: EnvName.optional(),
+  agent: z.union([z.boolean(), FilePath], { error: 'expected true, false or the path of an agent socket' }).optional(),
+  known_hosts: FilePath.optional(),
+  host_key_policy: z.enum(['strict', 'accept-new']).optional(),
+  config_file: FilePath.optional(),
+  jump: Jump.optional(),
+  become: Become.optional(),
+  connect_timeout: Seconds.optional(),
+  command_timeout: Seconds.optional(),
+});
+
+const Vars = z.record(Name, VarValue);
+
+const HostCommon = {
+  name: Name,
+  address: Ip,
+  address6: Ip.optional(),
+  ssh: SshSettings.optional(),
+  groups: z.array(Name).default([]),
+  vars: Vars.default({}),
+  labels: Vars.default({}),
+};
+
+const DirectorInterface = z.strictObject({
+  name: InterfaceName,
+  address: Cidr,
+  address6: Cidr.optional(),
+});
+
+export const Director = z.strictObject({
+  ...HostCommon,
+  interface: DirectorInterface,
+  role: z.enum(['primary', 'backup']),
+  priority: z.int().min(1).max(255).default(100),
+  /** Directors that share a VIP set fail over to each other; one pair unless said otherwise. */
+  pair: Name.default('default'),
+});
+
+export const RealServer = z.strictObject({
+  ...HostCommon,
+  /** Default gateway: for NAT it must be the director's address. */
+  gateway: Ip.optional(),
+});
+
+const Persistence = z.strictObject({
+  timeout: z.int().min(1).max(2678400),
+  /** IPv4 dotted mask or, for IPv6, a prefix length. */
+  netmask: z.union([z.string(), z.int()], { error: 'expected a dotted netmask (IPv4) or a prefix length (IPv6)' }).optional(),
+});
+
+const Tunnel = z.strictObject({
+  type: z.enum(['ipip', 'gue', 'gre']).default('ipip'),
+  port: SshPort.optional(),
+  checksum: z.enum(['nocsum', 'csum', 'remcsum']).optional(),
+});
+
+const ServiceRealServer = z.strictObject({
+  server: Name,
+  weight: Weight.default(1),
+  port: Port.optional(),
+  upper_threshold: Threshold.default(0),
+  lower_threshold: Threshold.default(0),
+});
+
+/** Request/receive strings and check commands reach ldirectord.cf inside double quotes. */
+const CheckText = z.string().max(512).regex(/^[^"\n\r\0\\]*$/, { error: 'expected text without double quotes, backslashes or line breaks' });
+
+export const HealthCheck = z.strictObject({
+  type: z.enum(CHECK_TYPES).default('negotiate'),
+  service: z.enum(CHECK_SERVICES).optional(),
+  request: CheckText.optional(),
+  receive: CheckText.optional(),
+  virtualhost: HostName.optional(),
+  http_method: z.enum(['GET', 'HEAD']).optional(),
+  command: FilePath.optional(),
+  port: SshPort.optional(),
+  interval: Seconds.optional(),
+  timeout: Seconds.optional(),
+  failure_count: z.int().min(1).max(100).optional(),
+  quiescent: z.boolean().optional(),
+});
+
+const Fallback = z.strictObject({
+  address: Ip,
+  port: Port.optional(),
+  forwarding: z.enum(FORWARDING).default('dr'),
+});
+
+export const Service = z.strictObject({
+  name: Name,
+  vip: Ip.optional(),
+  port: Port.optional(),
+  protocol: z.enum(PROTOCOLS).default('tcp'),
+  fwmark: Fwmark.optional(),
+  family: z.enum(['ipv4', 'ipv6']).optional(),
+  scheduler: z.enum(SCHEDULERS).default('wlc'),
+  scheduler_flags: z.array(z.enum(SCHEDULER_FLAGS)).default([]),
+  persistence: Persistence.optional(),
+  one_packet: z.boolean().default(false),
+  forwarding: z.enum(FORWARDING).default('dr'),
+  tunnel: Tunnel.optional(),
+  managed_by: z.enum(['lvsplay', 'ldirectord']).optional(),
+  directors: z.array(Name).optional(),
+  real_servers: z.array(ServiceRealServer).min(1),
+  health_check: HealthCheck.optional(),
+  fallback: Fallback.optional(),
+});
+
+export const LdirectordGlobals = z.strictObject({
+  check_timeout: Seconds.default(5),
+  negotiate_timeout: Seconds.default(30),
+  check_interval: Seconds.default(10),
+  failure_count: z.int().min(1).max(100).default(1),
+  auto_reload: z.boolean().default(false),
+  quiescent: z.boolean().default(false),
+  readd_quiescent: z.boolean().default(false),
+  clean_stop: z.boolean().default(true),
+  logfile: z.union([FilePath, z.enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'daemon'])]).default('local0'),
+  email_alert: z.string().regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/, { error: 'expected an e-mail address' }).optional(),
+  maintenance_dir: FilePath.optional(),
+  config_file: FilePath.default('/etc/ha.d/ldirectord.cf'),
+});
+
+const Group = z.strictObject({
+  ssh: SshSettings.optional(),
+  vars: Vars.default({}),
+});
+
+export const InventoryFile = z.strictObject({
+  defaults: z.strictObject({ ssh: SshSettings.optional(), vars: Vars.default({}) }).default({ vars: {} }),
+  groups: z.record(Name, Group).default({}),
+  directors: z.array(Director).min(1),
+  real_servers: z.array(RealServer).default([]),
+  services: z.array(Service).default([]),
+  ldirectord: LdirectordGlobals.default(LdirectordGlobals.parse({})),
+  /** A floating director address that NAT real servers route through, moved on failover. */
+  nat_gateway: Ip.optional(),
+  /** Where the distro keeps saved IPVS rules (Debian: /etc/ipvsadm.rules, RHEL: /etc/sysconfig/ipvsadm). */
+  rules_file: FilePath.default('/etc/ipvsadm.rules'),
+});
+
+export type InventoryFile = z.output<typeof InventoryFile>;
+export type SshSettingsInput = z.output<typeof SshSettings>;
+export type ServiceInput = z.output<typeof Service>;
+export type DirectorInput = z.output<typeof Director>;
+export type RealServerInput = z.output<typeof RealServer>;

@@ -1,0 +1,79 @@
+/**
+ * Playbook loading: YAML with positions → schema → each task against its kind → host selectors
+ * against the inventory. Like the inventory, every problem is reported at once, with its place.
+ */
+import { closest } from 'fastest-levenshtein';
+import type { Cluster } from '../inventory/model.js';
+import { InputError, type Problem } from '../util/problems.js';
+import { schemaProblems } from '../util/schema-problems.js';
+import { YamlSource } from '../util/yaml-source.js';
+import type { BatchSize, Play, Playbook, Task } from './model.js';
+import { PlaybookFile, type PlayFile } from './schema.js';
+import { unknownTerm } from './select.js';
+import { TASK_ARGS, TASK_KINDS, type TaskKind } from './tasks.js';
+
+export function loadPlaybook(file: string, cluster: Cluster): Playbook {
+  return parsePlaybook(YamlSource.read(file), cluster);
+}
+
+export function parsePlaybook(source: YamlSource, cluster: Cluster): Playbook {
+  if (source.problems.length > 0) throw new InputError(source.problems);
+  const parsed = PlaybookFile.safeParse(source.data);
+  if (!parsed.success) throw new InputError(schemaProblems(source, PlaybookFile, parsed.error.issues));
+  const problems: Problem[] = [];
+  const plays = parsed.data.map((play, p) => buildPlay(source, cluster, play, p, problems));
+  if (problems.length > 0) throw new InputError(problems);
+  return { file: source.file, plays };
+}
+
+function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: number, problems: Problem[]): Play {
+  const hosts = typeof play.hosts === 'string' ? play.hosts.split(':').filter((t) => t !== '') : play.hosts;
+  hosts.forEach((term, h) => {
+    const why = unknownTerm(cluster, term);
+    if (why) problems.push(source.problem(typeof play.hosts === 'string' ? [p, 'hosts'] : [p, 'hosts', h], why));
+  });
+  const tasks = play.tasks.flatMap((raw, t) => {
+    const task = buildTask(source, raw, [p, 'tasks', t], problems);
+    return task ? [task] : [];
+  });
+  const serial = play.serial === undefined ? [] : Array.isArray(play.serial) ? play.serial : [play.serial];
+  return {
+    name: play.name ?? `play ${p + 1}`,
+    hosts,
+    serial: serial.map(batchSize),
+    maxFailPercentage: play.max_fail_percentage,
+    anyErrorsFatal: play.any_errors_fatal,
+    vars: play.vars,
+    tasks,
+  };
+}
+
+function batchSize(value: number | string): BatchSize {
+  return typeof value === 'number' ? { count: value } : { percent: Number(value.slice(0, -1)) };
+}
+
+function buildTask(source: YamlSource, raw: Record<string, unknown>, path: (string | number)[], problems: Problem[]): Task | undefined {
+  const keys = Object.keys(raw).filter((k) => k !== 'name');
+  const name = raw['name'];
+  if (name !== undefined && (typeof name !== 'string' || name.length > 200)) {
+    problems.push(source.problem([...path, 'name'], 'expected a task name (text, at most 200 characters)'));
+  }
+  const kinds = keys.filter((k): k is TaskKind => (TASK_KINDS as string[]).includes(k));
+  for (const key of keys.filter((k) => !(TASK_KINDS as string[]).includes(k))) {
+    problems.push(source.problem([...path, key], `unknown task kind "${key}" (did you mean "${closest(key, TASK_KINDS)}"?); expected one of ${TASK_KINDS.join(', ')}`, { key: true }));
+  }
+  if (kinds.length !== 1) {
+    if (keys.length === kinds.length) {
+      problems.push(source.problem(path, kinds.length === 0 ? 'a task needs one task kind, like `ipvs: {}`' : `a task has exactly one kind, got ${kinds.join(' and ')}`));
+    }
+    return undefined;
+  }
+  const kind = kinds[0]!;
+  const schema = TASK_ARGS[kind];
+  const parsed = schema.safeParse(raw[kind] ?? {});
+  if (!parsed.success) {
+    problems.push(...schemaProblems(source, schema, parsed.error.issues, [...path, kind]));
+    return undefined;
+  }
+  return { name: typeof name === 'string' ? name : kind, kind, args: parsed.data } as Task;
+}

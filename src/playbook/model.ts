@@ -1,0 +1,28 @@
+/** A playbook after validation: plays in order, each a host selector and typed tasks. */
+import type { z } from 'zod';
+import type { Scalar } from '../inventory/model.js';
+import type { TASK_ARGS, TaskKind } from './tasks.js';
+
+export type TaskArgs<K extends TaskKind> = z.output<(typeof TASK_ARGS)[K]>;
+
+export type Task = { [K in TaskKind]: { name: string; kind: K; args: TaskArgs<K> } }[TaskKind];
+
+/** A batch size: a host count or a percentage of the play's hosts. */
+export type BatchSize = { count: number } | { percent: number };
+
+export interface Play {
+  name: string;
+  /** Selector terms, Ansible style: names, groups, globs, `!exclude`, `&intersect`. */
+  hosts: string[];
+  /** Batch sizes in order; the last repeats. Empty = all hosts at once. */
+  serial: BatchSize[];
+  maxFailPercentage: number;
+  anyErrorsFatal: boolean;
+  vars: Record<string, Scalar>;
+  tasks: Task[];
+}
+
+export interface Playbook {
+  file: string;
+  plays: Play[];
+}

@@ -1,0 +1,23 @@
+/** The playbook file's shape: a list of plays. Tasks are checked in load.ts against TASK_ARGS. */
+import { z } from 'zod';
+import { Name, VarValue } from '../inventory/fields.js';
+
+const HostTerm = z.string().regex(/^[!&]?[A-Za-z0-9_.*?[\]-]{1,63}$/, { error: 'expected a host, group or pattern, optionally prefixed by ! or &' });
+const BatchSize = z.union([
+  z.int().min(1),
+  z.string().regex(/^(100|[1-9][0-9]?)%$/, { error: 'expected a percentage like "25%"' }),
+], { error: 'expected a host count or a percentage like "25%"' });
+
+export const PlayFile = z.strictObject({
+  name: z.string().max(200).optional(),
+  hosts: z.union([HostTerm, z.array(HostTerm).min(1)], { error: 'expected a host selector or a list of them' }),
+  serial: z.union([BatchSize, z.array(BatchSize).min(1)], { error: 'expected a host count, a percentage, or a list of them' }).optional(),
+  max_fail_percentage: z.number().min(0).max(100).default(0),
+  any_errors_fatal: z.boolean().default(false),
+  vars: z.record(Name, VarValue).default({}),
+  /** Tasks are validated one by one against their kind's schema. */
+  tasks: z.array(z.record(z.string(), z.unknown(), { error: 'expected a task: a mapping with one task kind' })).min(1),
+});
+
+export const PlaybookFile = z.array(PlayFile, { error: 'expected a list of plays' }).min(1);
+export type PlayFile = z.output<typeof PlayFile>;

@@ -1,0 +1,37 @@
+/**
+ * Host selection, Ansible style: `hosts: [directors, "web*", "!web3", "&zone_b"]`. Plain terms are
+ * unioned, `&term` intersects, `!term` excludes. A term is a host name, a group, or a glob over
+ * host names. Order follows the inventory, so runs are reproducible.
+ */
+import picomatch from 'picomatch';
+import type { Cluster, Host } from '../inventory/model.js';
+
+export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] {
+  const all = [...cluster.hosts.values()];
+  let chosen = new Set<Host>();
+  const plain = terms.filter((t) => !t.startsWith('!') && !t.startsWith('&'));
+  for (const term of plain) for (const h of matching(cluster, term)) chosen.add(h);
+  for (const term of terms.filter((t) => t.startsWith('&'))) {
+    const keep = new Set(matching(cluster, term.slice(1)));
+    chosen = new Set([...chosen].filter((h) => keep.has(h)));
+  }
+  for (const term of terms.filter((t) => t.startsWith('!'))) for (const h of matching(cluster, term.slice(1))) chosen.delete(h);
+  return all.filter((h) => chosen.has(h));
+}
+
+/** Why a term selects nothing, or undefined when it is fine. */
+export function unknownTerm(cluster: Cluster, term: string): string | undefined {
+  const bare = term.replace(/^[!&]/, '');
+  if (matching(cluster, bare).length > 0 || cluster.groups.has(bare)) return undefined;
+  return `"${bare}" is no host, group or pattern matching a host; groups are ${[...cluster.groups].sort().join(', ')}`;
+}
+
+function matching(cluster: Cluster, term: string): Host[] {
+  const all = [...cluster.hosts.values()];
+  if (term === 'all' || term === '*') return all;
+  const host = cluster.hosts.get(term);
+  if (host) return [host];
+  if (cluster.groups.has(term)) return all.filter((h) => h.groups.includes(term));
+  const isMatch = picomatch(term);
+  return all.filter((h) => isMatch(h.name));
+}

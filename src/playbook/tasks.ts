@@ -1,0 +1,49 @@
+/**
+ * Task kinds a playbook may use, each with the schema of its arguments. The resource modules
+ * (src/resources/) implement them; this table is what the loader checks a playbook against, so a
+ * misspelt kind or argument is refused before anything runs.
+ */
+import { z } from 'zod';
+import { FilePath, Name } from '../inventory/fields.js';
+
+const SysctlKey = z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward' });
+const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
+const PackageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, { error: 'expected a Debian or RPM package name' });
+const UnitName = z.string().regex(/^[A-Za-z0-9@_.:-]{1,100}$/, { error: 'expected a service (unit) name' });
+/** A template of the project (or built-in), relative to templates/. */
+const TemplatePath = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.\/-]*\.hbs$/, { error: 'expected a template path relative to templates/, ending in .hbs' })
+  .refine((v) => !v.split('/').includes('..'), { error: 'expected a template path inside templates/ (no "..")' });
+const FileMode = z.string().regex(/^0?[0-7]{3}$/, { error: 'expected an octal file mode like "0644"' });
+
+export const TASK_ARGS = {
+  /** The sysctls the inventory implies for this host (ARP, rp_filter, ip_forward), plus any extra. */
+  sysctl: z.strictObject({ extra: z.record(SysctlKey, SysctlValue).default({}), persist: z.boolean().default(true) }),
+  /** VIPs the inventory implies: on lo / tunl0 (real servers), on the VIP interface (the primary). */
+  address: z.strictObject({}),
+  /** Virtual services and real servers lvsplay owns; `purge` also removes undeclared services. */
+  ipvs: z.strictObject({ purge: z.boolean().default(false), graceful: z.boolean().default(true), save: z.boolean().default(true) }),
+  /** ldirectord.cf for the services ldirectord owns, reloaded when it changed. */
+  ldirectord: z.strictObject({ reload: z.boolean().default(true) }),
+  /** A file rendered from a template of the project. */
+  file: z.strictObject({
+    path: FilePath,
+    template: TemplatePath,
+    mode: FileMode.default('0644'),
+    on_change: z.strictObject({ reload: UnitName.optional(), restart: UnitName.optional() }).optional(),
+  }),
+  package: z.strictObject({ names: z.array(PackageName).min(1), state: z.enum(['present', 'absent']).default('present') }),
+  service: z.strictObject({ name: UnitName, state: z.enum(['started', 'stopped']).default('started'), enabled: z.boolean().optional() }),
+  /** A user's template, run only when its `check` script exits non-zero. */
+  shell: z.strictObject({ template: TemplatePath, check: z.string().min(1).max(4096) }),
+  /** Set this real server's weight to 0 in the named services (all its services by default). */
+  drain: z.strictObject({ services: z.array(Name).optional() }),
+  /** Restore the inventory's weights. */
+  undrain: z.strictObject({ services: z.array(Name).optional() }),
+  /** Health gate: wait until the host's services answer (or its active connections fall to 0). */
+  wait: z.strictObject({ for: z.enum(['healthy', 'drained']).default('healthy'), timeout: z.int().min(1).max(3600).default(60), services: z.array(Name).optional() }),
+  /** After taking over the VIPs, announce them with gratuitous ARP. */
+  gratuitous_arp: z.strictObject({ count: z.int().min(1).max(20).default(3) }),
+} as const;
+
+export type TaskKind = keyof typeof TASK_ARGS;
+export const TASK_KINDS = Object.keys(TASK_ARGS) as TaskKind[];

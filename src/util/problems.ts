@@ -1,0 +1,54 @@
+/**
+ * A Problem is one thing wrong with user input, pinned to its place in a file. Loaders collect
+ * every problem before failing, so a user fixes a file in one pass rather than one error a run.
+ */
+export interface Place {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Problem extends Place {
+  /** Dotted path of the offending field, e.g. `services[2].real_servers[0].port`. */
+  field: string;
+  message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  const field = p.field === '' ? '' : ` ${p.field}`;
+  return `${p.file}:${p.line}:${p.col}${field}: ${p.message}`;
+}
+
+/** Thrown by loaders when input is invalid; carries every problem found, in file order. */
+export class InputError extends Error {
+  readonly problems: readonly Problem[];
+
+  constructor(problems: readonly Problem[]) {
+    const sorted = [...problems].sort(
+      (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.field.localeCompare(b.field),
+    );
+    super(`${sorted.length} problem${sorted.length === 1 ? '' : 's'} found:\n${sorted.map(formatProblem).join('\n')}`);
+    this.name = 'InputError';
+    this.problems = sorted;
+  }
+}
+
+/** `['services', 2, 'port']` → `services[2].port` */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/** Show a user's value in an error message: short, on one line, never a secret (callers decide). */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
