@@ -3,13 +3,17 @@
 import { Command } from 'commander';
 import { InputError } from '../util/problems.js';
 import { EXIT } from './exit.js';
+import { planCommand } from './plan.js';
+import { renderCommand } from './render.js';
 import { validateCommand } from './validate.js';
 
 const program = new Command('lvsplay')
   .description('Stand up and roll out LVS/IPVS clusters over SSH, idempotently')
   .version('0.1.0')
   .showHelpAfterError()
-  .addCommand(validateCommand());
+  .addCommand(validateCommand())
+  .addCommand(renderCommand())
+  .addCommand(planCommand());
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);

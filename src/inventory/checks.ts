@@ -280,6 +280,8 @@ const healthChecks: Rule = (inv, src) => {
       at(['health_check'], 'health checks are run by ldirectord: set managed_by: ldirectord, or remove health_check');
     }
     if (s.managed_by === 'lvsplay' && s.fallback !== undefined) at(['fallback'], 'a fallback server is ldirectord\'s: set managed_by: ldirectord');
+    const owner = s.managed_by ?? (s.health_check !== undefined ? 'ldirectord' : 'lvsplay');
+    if (owner === 'ldirectord' && s.protocol === 'sctp') at(['protocol'], 'ldirectord handles tcp, udp and fwmark services, not sctp: set managed_by: lvsplay');
     const hc = s.health_check;
     if (hc?.type === 'external' && hc.command === undefined) at(['health_check', 'command'], 'required field is missing: an external check needs the command to run');
     if (hc !== undefined && hc.type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {

@@ -35,14 +35,6 @@ export const TASK_ARGS = {
   service: z.strictObject({ name: UnitName, state: z.enum(['started', 'stopped']).default('started'), enabled: z.boolean().optional() }),
   /** A user's template, run only when its `check` script exits non-zero. */
   shell: z.strictObject({ template: TemplatePath, check: z.string().min(1).max(4096) }),
-  /** Set this real server's weight to 0 in the named services (all its services by default). */
-  drain: z.strictObject({ services: z.array(Name).optional() }),
-  /** Restore the inventory's weights. */
-  undrain: z.strictObject({ services: z.array(Name).optional() }),
-  /** Health gate: wait until the host's services answer (or its active connections fall to 0). */
-  wait: z.strictObject({ for: z.enum(['healthy', 'drained']).default('healthy'), timeout: z.int().min(1).max(3600).default(60), services: z.array(Name).optional() }),
-  /** After taking over the VIPs, announce them with gratuitous ARP. */
-  gratuitous_arp: z.strictObject({ count: z.int().min(1).max(20).default(3) }),
 } as const;
 
 export type TaskKind = keyof typeof TASK_ARGS;

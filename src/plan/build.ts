@@ -1,0 +1,69 @@
+/**
+ * The pure middle of a run, per host: desired state for each task, the one probe script, the
+ * plan from the probe's output, and the one apply script. The runner adds only the I/O around it.
+ */
+import type { Host } from '../inventory/model.js';
+import type { Cluster } from '../inventory/model.js';
+import type { Play, Task } from '../playbook/model.js';
+import { RESOURCES } from '../resources/index.js';
+import type { HostContext, Resource } from '../resources/resource.js';
+import { framed, splitSections, TASK_MARK } from '../resources/sections.js';
+import type { Templates } from '../resources/templates.js';
+import { type HostPlan, taskPlan } from './types.js';
+
+export interface PreparedTask {
+  id: string;
+  task: Task;
+  resource: Resource<Task['kind'], unknown, unknown>;
+  desired: unknown;
+}
+
+export interface PreparedHost {
+  ctx: HostContext;
+  tasks: PreparedTask[];
+}
+
+export function hostContext(cluster: Cluster, host: Host, play: Play, templates: Templates): HostContext {
+  return { cluster, host, vars: { ...host.vars, ...play.vars }, templates };
+}
+
+/** Desired state of every task of `play` on one host. `playIndex` keeps section names unique across plays. */
+export function prepareHost(ctx: HostContext, play: Play, playIndex: number): PreparedHost {
+  const tasks = play.tasks.map((task, t) => {
+    const resource = RESOURCES[task.kind] as Resource<Task['kind'], unknown, unknown> | undefined;
+    if (!resource) throw new Error(`task kind ${task.kind} has no resource`);
+    return { id: `${playIndex}.${t}`, task, resource, desired: resource.desired(ctx, task.args as never) };
+  });
+  return { ctx, tasks };
+}
+
+/** One script that prints every task's facts, each framed as its own section. */
+export function probeScript(host: PreparedHost): string {
+  const body = host.tasks.map((t) => framed(t.id, t.resource.probe(t.desired, host.ctx), TASK_MARK)).join('');
+  return `# lvsplay probe for ${host.ctx.host.name}: reads only, changes nothing\nexport LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"\n${body}`;
+}
+
+/** The plan for one host from its probe output (a missing section parses as "nothing there"). */
+export function planHost(host: PreparedHost, probeOutput: string): HostPlan {
+  const sections = splitSections(probeOutput, TASK_MARK);
+  const tasks = host.tasks.map((t) => {
+    const actual = t.resource.parse(sections.get(t.id) ?? '', t.desired);
+    const { changes, script } = t.resource.diff(t.desired, actual, host.ctx);
+    return taskPlan(t.task.name, t.task.kind, changes, script);
+  });
+  return { host: host.ctx.host.name, tasks };
+}
+
+export const STEP_MARK = '@@lvsplay-step';
+
+/**
+ * One script that runs each task's script in order, each in a `set -e` subshell, and stops at
+ * the first that fails, saying which. (Not `( ... ) || fail`: POSIX ignores set -e inside a
+ * subshell whose status is tested.)
+ */
+export function applyScript(plan: HostPlan): string {
+  const steps = plan.tasks.flatMap((t, i) =>
+    t.script === '' ? [] : [`printf '${STEP_MARK} %s start@@\\n' ${i}\n(\nset -e\n${t.script.trimEnd()}\n)\nrc=$?\nif [ "$rc" -ne 0 ]; then printf '${STEP_MARK} %s failed %s@@\\n' ${i} "$rc"; exit "$rc"; fi\nprintf '${STEP_MARK} %s ok@@\\n' ${i}\n`],
+  );
+  return `# lvsplay apply for ${plan.host}\nexport LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"\n${steps.join('')}`;
+}

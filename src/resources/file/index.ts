@@ -1,0 +1,81 @@
+/**
+ * `file`: a rendered file, probed by checksum, written atomically with a backup, and an optional
+ * action when it changed. The other resources that keep a file (sysctl.d, the saved IPVS rules,
+ * ldirectord.cf) use the same three functions, so every file lvsplay writes behaves the same.
+ */
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { Change } from '../../plan/types.js';
+import { defineResource, type HostContext } from '../resource.js';
+import type { Templates } from '../templates.js';
+
+export interface FileDesired {
+  path: string;
+  content: string;
+  /** Octal, as chmod takes it. */
+  mode: string;
+  owner?: string;
+  /** Shell run after the file changed (already rendered and quoted by the owner). */
+  onChange?: string;
+}
+
+export type FileActual = { present: false } | { present: true; mode: string; owner: string; sha256: string; content: string };
+
+export function fileProbe(templates: Templates, path: string): string {
+  return templates.render('file/probe.sh.hbs', { path });
+}
+
+export function parseFileProbe(output: string): FileActual {
+  const [head = '', body = ''] = output.trim().split('\n');
+  const fields = head.split(' ');
+  if (fields[0] !== 'present') return { present: false };
+  return { present: true, mode: fields[1] ?? '', owner: fields[2] ?? '', sha256: fields[3] ?? '', content: Buffer.from(body, 'base64').toString('utf8') };
+}
+
+export function diffFile(desired: FileDesired, actual: FileActual, templates: Templates): { changes: Change[]; script: string } {
+  const sha = createHash('sha256').update(desired.content).digest('hex');
+  const mode = desired.mode.replace(/^0(?=\d{3}$)/, '');
+  const changes: Change[] = [];
+  if (!actual.present) {
+    changes.push({ id: desired.path, action: 'add', summary: `+ file ${desired.path}`, before: '', after: desired.content });
+  } else if (actual.sha256 !== sha) {
+    changes.push({ id: desired.path, action: 'change', summary: `~ file ${desired.path}`, before: actual.content, after: desired.content });
+  } else if (actual.mode !== mode || (desired.owner !== undefined && actual.owner !== desired.owner)) {
+    const before = `mode ${actual.mode} owner ${actual.owner}`;
+    const after = `mode ${mode} owner ${desired.owner ?? actual.owner}`;
+    changes.push({ id: desired.path, action: 'change', summary: `~ file ${desired.path} ${before} → ${after}`, before, after });
+  }
+  if (changes.length === 0) return { changes, script: '' };
+  const script = templates.render('file/write.sh.hbs', {
+    path: desired.path,
+    dir: dirname(desired.path),
+    base64: Buffer.from(desired.content).toString('base64'),
+    mode,
+    owner: desired.owner ?? '',
+    onChange: desired.onChange ?? '',
+  });
+  return { changes, script };
+}
+
+export const file = defineResource({
+  kind: 'file',
+  desired(ctx: HostContext, args): FileDesired {
+    const content = ctx.templates.render(args.template, templateData(ctx));
+    const unit = args.on_change?.reload ?? args.on_change?.restart;
+    const verb = args.on_change?.reload ? 'reload' : 'restart';
+    return {
+      path: args.path,
+      content,
+      mode: args.mode,
+      ...(unit !== undefined && { onChange: ctx.templates.render('service/action.sh.hbs', { unit, verb }) }),
+    };
+  },
+  probe: (desired, ctx) => fileProbe(ctx.templates, desired.path),
+  parse: (output) => parseFileProbe(output),
+  diff: (desired, actual, ctx) => diffFile(desired, actual, ctx.templates),
+});
+
+/** What a user's template sees: the host, its vars (play vars win) and the cluster's services. */
+export function templateData(ctx: HostContext): object {
+  return { host: ctx.host, vars: ctx.vars, services: ctx.cluster.services, cluster: { directors: ctx.cluster.directors, real_servers: ctx.cluster.realServers } };
+}

@@ -1,0 +1,15 @@
+/** Every resource kind, by the task name a playbook uses for it. */
+import type { TaskKind } from '../playbook/tasks.js';
+import { address } from './address/index.js';
+import { file } from './file/index.js';
+import { ldirectord } from './ldirectord/index.js';
+import { packages } from './package/index.js';
+import type { Resource } from './resource.js';
+import { service } from './service/index.js';
+import { shell } from './shell/index.js';
+import { sysctl } from './sysctl/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry is typed by its own module
+export const RESOURCES: Partial<{ [K in TaskKind]: Resource<K, any, any> }> = {
+  sysctl, address, file, ldirectord, package: packages, service, shell,
+};

@@ -1,0 +1,39 @@
+/**
+ * The shape every resource module has. A resource kind (sysctl, address, ipvs, ...) is four pure
+ * parts around one remote read:
+ *
+ *   desired(ctx, args)        what this host must look like, from the inventory and the task args
+ *   probe(desired, ctx)       a shell fragment whose stdout reports what is there now
+ *   parse(output, desired)    that stdout, as typed facts
+ *   diff(desired, actual, ctx) the changes and the ONE script that makes them
+ *
+ * The runner concatenates every task's probe into one script per host (one round trip), splits
+ * the output back into sections, and concatenates the non-empty task scripts into one apply
+ * script (a second round trip). Nothing here does I/O.
+ */
+import type { Cluster, Host, Scalar } from '../inventory/model.js';
+import type { TaskArgs } from '../playbook/model.js';
+import type { TaskKind } from '../playbook/tasks.js';
+import type { Change } from '../plan/types.js';
+import type { Templates } from './templates.js';
+
+export interface HostContext {
+  cluster: Cluster;
+  host: Host;
+  /** Play vars over host vars, for user templates. */
+  vars: Record<string, Scalar>;
+  templates: Templates;
+}
+
+export interface Resource<K extends TaskKind, Desired, Actual> {
+  kind: K;
+  desired(ctx: HostContext, args: TaskArgs<K>): Desired;
+  probe(desired: Desired, ctx: HostContext): string;
+  parse(output: string, desired: Desired): Actual;
+  diff(desired: Desired, actual: Actual, ctx: HostContext): { changes: Change[]; script: string };
+}
+
+/** Helper for modules: declare a resource with its types inferred. */
+export function defineResource<K extends TaskKind, Desired, Actual>(resource: Resource<K, Desired, Actual>): Resource<K, Desired, Actual> {
+  return resource;
+}

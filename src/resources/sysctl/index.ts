@@ -1,0 +1,89 @@
+/**
+ * `sysctl`: the kernel settings an LVS role needs, at runtime and persisted in /etc/sysctl.d.
+ * - DR and TUN real servers: arp_ignore=1 and arp_announce=2 on `all` and `lo`, so only the
+ *   director answers ARP for the VIP (the kernel uses max(all, iface); `lo` is convention).
+ * - TUN real servers: rp_filter=0 on `all` and `tunl0`, or decapsulated packets are dropped.
+ * - Directors carrying a NAT service: ip_forward=1.
+ */
+import type { Host } from '../../inventory/model.js';
+import { membershipsOf, servicesOf } from '../../inventory/model.js';
+import type { Change } from '../../plan/types.js';
+import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
+import { defineResource, type HostContext } from '../resource.js';
+import { framed, splitSections } from '../sections.js';
+
+export const SYSCTL_FILE = '/etc/sysctl.d/90-lvsplay.conf';
+
+export interface SysctlDesired {
+  values: { key: string; value: string }[];
+  file?: FileDesired;
+}
+
+export interface SysctlActual {
+  values: Map<string, string | undefined>;
+  file?: FileActual;
+}
+
+/** The sysctls the inventory implies for a host, in a stable order. */
+export function roleSysctls(ctx: HostContext, host: Host): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (host.kind === 'real_server') {
+    const methods = new Set(membershipsOf(ctx.cluster, host).map(({ service }) => service.forwarding));
+    if (methods.has('dr') || methods.has('tun')) {
+      for (const iface of ['all', 'lo']) {
+        out[`net.ipv4.conf.${iface}.arp_ignore`] = '1';
+        out[`net.ipv4.conf.${iface}.arp_announce`] = '2';
+      }
+    }
+    if (methods.has('tun')) {
+      out['net.ipv4.conf.all.rp_filter'] = '0';
+      out['net.ipv4.conf.tunl0.rp_filter'] = '0';
+    }
+  } else if (servicesOf(ctx.cluster, host).some((s) => s.forwarding === 'nat')) {
+    out['net.ipv4.ip_forward'] = '1';
+  }
+  return out;
+}
+
+export const sysctl = defineResource({
+  kind: 'sysctl',
+  desired(ctx, args): SysctlDesired {
+    const merged = { ...roleSysctls(ctx, ctx.host), ...Object.fromEntries(Object.entries(args.extra).map(([k, v]) => [k, String(v)])) };
+    const values = Object.entries(merged).map(([key, value]) => ({ key, value }));
+    if (!args.persist || values.length === 0) return { values };
+    const content = ctx.templates.render('sysctl/lvsplay.conf.hbs', { host: ctx.host.name, values });
+    return { values, file: { path: SYSCTL_FILE, content, mode: '0644' } };
+  },
+  probe(desired, ctx) {
+    const values = framed('values', ctx.templates.render('sysctl/probe.sh.hbs', { keys: desired.values.map((v) => v.key) }));
+    return desired.file ? values + framed('file', fileProbe(ctx.templates, desired.file.path)) : values;
+  },
+  parse(output, desired): SysctlActual {
+    const parts = splitSections(output);
+    const values = new Map<string, string | undefined>();
+    for (const line of (parts.get('values') ?? '').split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq < 0) continue;
+      const value = line.slice(eq + 1).trim().replace(/\s+/g, ' ');
+      values.set(line.slice(0, eq), value === '<absent>' ? undefined : value);
+    }
+    const file = parts.get('file');
+    return desired.file && file !== undefined ? { values, file: parseFileProbe(file) } : { values };
+  },
+  diff(desired, actual, ctx) {
+    const changed = desired.values.filter((v) => actual.values.get(v.key) !== v.value);
+    const changes: Change[] = changed.map((v) => {
+      const before = actual.values.get(v.key);
+      return before === undefined
+        ? { id: v.key, action: 'add', summary: `+ sysctl ${v.key} = ${v.value}`, after: v.value }
+        : { id: v.key, action: 'change', summary: `~ sysctl ${v.key} ${before} → ${v.value}`, before, after: v.value };
+    });
+    const scripts = changed.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { values: changed.map((v) => ({ assignment: `${v.key}=${v.value}` })) })] : [];
+    if (desired.file) {
+      const persisted = diffFile(desired.file, actual.file ?? { present: false }, ctx.templates);
+      changes.push(...persisted.changes);
+      if (persisted.script) scripts.push(persisted.script);
+    }
+    return { changes, script: scripts.join('\n') };
+  },
+});

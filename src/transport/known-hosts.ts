@@ -1,0 +1,110 @@
+/**
+ * OpenSSH known_hosts, read the way ssh(1) reads it, so that a file the user already trusts means
+ * the same thing to lvsplay. Pure functions over text and key blobs; file access and policy live
+ * in host-key.ts.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+export interface KnownHostEntry {
+  /** 1-based line number, for messages. */
+  line: number;
+  revoked: boolean;
+  /** The host pattern field as written: a comma list of patterns, or one `|1|salt|hash`. */
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+}
+
+export type HostKeyVerdict =
+  | { status: 'known' }
+  | { status: 'revoked'; entry: KnownHostEntry }
+  /** A key of the same type is recorded for this host, and it is another key. */
+  | { status: 'changed'; entry: KnownHostEntry }
+  /** Nothing recorded for this key type; `otherTypes` are the types that are recorded. */
+  | { status: 'unknown'; otherTypes: string[] };
+
+export function parseKnownHosts(text: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const fields = raw.trim().split(/\s+/);
+    if (fields[0] === undefined || fields[0] === '' || fields[0].startsWith('#')) return;
+    let revoked = false;
+    if (fields[0].startsWith('@')) {
+      // @cert-authority lines vouch for host certificates, which lvsplay does not verify: a line
+      // that cannot apply is skipped rather than misread as a plain key.
+      if (fields[0] !== '@revoked') return;
+      revoked = true;
+      fields.shift();
+    }
+    const [hosts, keyType, key] = fields;
+    if (hosts === undefined || keyType === undefined || key === undefined) return;
+    entries.push({ line: index + 1, revoked, hosts, keyType, key: Buffer.from(key, 'base64') });
+  });
+  return entries;
+}
+
+/** The name ssh(1) looks up: the bare host on port 22, `[host]:port` on any other port. */
+export function knownHostsName(host: string, port: number): string {
+  const name = host.toLowerCase();
+  return port === 22 ? name : `[${name}]:${port}`;
+}
+
+/** Does a host pattern field match `name` (as made by knownHostsName)? */
+export function hostMatches(hosts: string, name: string): boolean {
+  if (hosts.startsWith('|1|')) return hashedMatches(hosts, name);
+  let matched = false;
+  for (const pattern of hosts.split(',')) {
+    const negated = pattern.startsWith('!');
+    if (!globMatches(negated ? pattern.slice(1) : pattern, name)) continue;
+    // As in OpenSSH, a matching negation excludes the host whatever else on the line matches.
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+/** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as written with HashKnownHosts. */
+function hashedMatches(hosts: string, name: string): boolean {
+  const [, , salt, hash] = hosts.split('|');
+  if (salt === undefined || hash === undefined) return false;
+  const expected = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+  return expected === hash;
+}
+
+function globMatches(pattern: string, name: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
+  return new RegExp(`^${source}$`, 'i').test(name);
+}
+
+export function checkHostKey(entries: readonly KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
+  const type = keyTypeOf(key);
+  const forHost = entries.filter((e) => hostMatches(e.hosts, name));
+  const revoked = forHost.find((e) => e.revoked && e.key.equals(key));
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const trusted = forHost.filter((e) => !e.revoked);
+  if (trusted.some((e) => e.key.equals(key))) return { status: 'known' };
+  const sameType = trusted.find((e) => e.keyType === type);
+  if (sameType) return { status: 'changed', entry: sameType };
+  return { status: 'unknown', otherTypes: [...new Set(trusted.map((e) => e.keyType))] };
+}
+
+/** Key types recorded for a host, so the client can ask the server for one of those first. */
+export function recordedKeyTypes(entries: readonly KnownHostEntry[], name: string): string[] {
+  return [...new Set(entries.filter((e) => !e.revoked && hostMatches(e.hosts, name)).map((e) => e.keyType))];
+}
+
+/** The algorithm name at the start of an SSH public key blob (RFC 4253 §6.6). */
+export function keyTypeOf(key: Buffer): string {
+  if (key.length < 4) return 'unknown';
+  const length = key.readUInt32BE(0);
+  return key.subarray(4, 4 + length).toString('latin1');
+}
+
+/** As ssh-keygen -l and ssh(1) print it: `SHA256:` + unpadded base64 of the blob's SHA-256. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+export function knownHostsLine(name: string, key: Buffer): string {
+  return `${name} ${keyTypeOf(key)} ${key.toString('base64')}`;
+}

@@ -1,0 +1,43 @@
+/**
+ * What the runner sees of a host: run a shell script, get its output and exit status back. The
+ * SSH and local transports implement it; everything above them is transport-agnostic.
+ */
+export interface ExecResult {
+  /** The script's exit status; a signal-killed script gives 128 + the signal number (as sh reports it). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Overrides the host's command timeout for this one script. */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  /** Inventory host name, for messages. */
+  readonly host: string;
+  /** Runs `script` with /bin/sh on the host; the script travels on stdin, never in argv. */
+  exec(script: string, options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+  /** How many exec() calls were made: the runner's tests count round trips. */
+  readonly execCount: number;
+}
+
+/**
+ * The host could not be worked with at all, as opposed to a script that ran and failed (that is a
+ * non-zero ExecResult.code). The kind lets the runner tell "unreachable" from "refused".
+ */
+export type TransportErrorKind = 'unreachable' | 'auth' | 'hostkey' | 'timeout';
+
+export class TransportError extends Error {
+  readonly kind: TransportErrorKind;
+  readonly host: string;
+
+  constructor(kind: TransportErrorKind, host: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportError';
+    this.kind = kind;
+    this.host = host;
+  }
+}
