@@ -223,7 +223,7 @@ const natGateways: Rule = (inv, src) => {
   const problems: Problem[] = [];
   inv.services.forEach((s, i) => {
     if (s.forwarding !== 'nat' || serviceFamily(s) !== 'ipv4') return;
-    const allowed = [inv.nat_gateway, ...carriers(inv, s).map((d) => cidrAddress(d.interface.address))].filter((a): a is string => a !== undefined);
+    const allowed = [inv.nat_gateway && cidrAddress(inv.nat_gateway), ...carriers(inv, s).map((d) => cidrAddress(d.interface.address))].filter((a): a is string => a !== undefined);
     s.real_servers.forEach((m, j) => {
       const index = inv.real_servers.findIndex((r) => r.name === m.server);
       const rs = inv.real_servers[index];

@@ -6,7 +6,7 @@
 import { InputError } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
-import { canonicalAddress } from './addresses.js';
+import { canonicalAddress, cidrAddress } from './addresses.js';
 import { checkInventory, memberAddress, serviceFamily } from './checks.js';
 import type { Cluster, Director, Host, RealServer, Scalar, Service, SshConfig } from './model.js';
 import { InventoryFile, type ServiceInput, type SshSettingsInput } from './schema.js';
@@ -69,7 +69,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
       cleanStop: l.clean_stop, logfile: l.logfile, configFile: l.config_file,
       ...(l.email_alert && { emailAlert: l.email_alert }), ...(l.maintenance_dir && { maintenanceDir: l.maintenance_dir }),
     },
-    ...(inv.nat_gateway && { natGateway: canonicalAddress(inv.nat_gateway) }),
+    ...(inv.nat_gateway && { natGateway: { address: cidrAddress(inv.nat_gateway), prefix: Number(inv.nat_gateway.split('/')[1]) } }),
     rulesFile: inv.rules_file,
   };
 }

@@ -129,7 +129,8 @@ export interface Cluster {
   groups: Set<string>;
   services: Service[];
   ldirectord: LdirectordGlobals;
-  natGateway?: string;
+  /** Floating NAT gateway: address and prefix length. */
+  natGateway?: { address: string; prefix: number };
   rulesFile: string;
 }
 

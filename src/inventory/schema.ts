@@ -170,8 +170,11 @@ export const InventoryFile = z.strictObject({
   real_servers: z.array(RealServer).default([]),
   services: z.array(Service).default([]),
   ldirectord: LdirectordGlobals.default(LdirectordGlobals.parse({})),
-  /** A floating director address that NAT real servers route through, moved on failover. */
-  nat_gateway: Ip.optional(),
+  /**
+   * The floating director address NAT real servers route through, with the prefix of their
+   * network (198.51.100.1/24): held by the primary on its VIP interface, moved on failover.
+   */
+  nat_gateway: Cidr.optional(),
   /** Where the distro keeps saved IPVS rules (Debian: /etc/ipvsadm.rules, RHEL: /etc/sysconfig/ipvsadm). */
   rules_file: FilePath.default('/etc/ipvsadm.rules'),
 });

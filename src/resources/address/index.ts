@@ -51,8 +51,10 @@ export function desiredAddresses(ctx: HostContext): AddressDesired {
     return { present: [...dr, ...tun], absent: [], tunnel: tun.length > 0, ...(nat && host.gateway && { gateway: host.gateway }) };
   }
   const services = servicesOf(ctx.cluster, host);
-  const floating = [...vipsOf(services), ...(ctx.cluster.natGateway && services.some((s) => s.forwarding === 'nat') ? [ctx.cluster.natGateway] : [])];
-  const vips = floating.map((vip) => vipOn(host.interface.name, vip, false));
+  const vips = vipsOf(services).map((vip) => vipOn(host.interface.name, vip, false));
+  const gateway = ctx.cluster.natGateway;
+  // The NAT gateway keeps its prefix: the director reaches the real servers' network through it.
+  if (gateway && services.some((s) => s.forwarding === 'nat')) vips.push({ device: host.interface.name, address: gateway.address, prefix: gateway.prefix });
   return host.role === 'primary' ? { present: vips, absent: [], tunnel: false } : { present: [], absent: vips, tunnel: false };
 }
 
