@@ -1,6 +1,7 @@
 /**
  * Exit statuses, Ansible-like and stable (CI and cron read them):
  * 0 all good; 1 bad input, nothing touched; 2 a host failed; 3 drift found by --check
- * --detailed-exitcode; 4 a host unreachable. When several apply, the highest wins.
+ * --detailed-exitcode; 4 a host unreachable. When several apply, the graver wins:
+ * unreachable, then failed, then drifted.
  */
 export const EXIT = { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4 } as const;

@@ -41,7 +41,7 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
     name: play.name ?? `play ${p + 1}`,
     hosts,
     serial: serial.map(batchSize),
-    maxFailPercentage: play.max_fail_percentage,
+    ...(play.max_fail_percentage !== undefined && { maxFailPercentage: play.max_fail_percentage }),
     anyErrorsFatal: play.any_errors_fatal,
     vars: play.vars,
     tasks,

@@ -16,7 +16,8 @@ export interface Play {
   hosts: string[];
   /** Batch sizes in order; the last repeats. Empty = all hosts at once. */
   serial: BatchSize[];
-  maxFailPercentage: number;
+  /** Abort the play when more than this share of a batch failed; unset: only when all of it failed. */
+  maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   vars: Record<string, Scalar>;
   tasks: Task[];

@@ -12,7 +12,7 @@ export const PlayFile = z.strictObject({
   name: z.string().max(200).optional(),
   hosts: z.union([HostTerm, z.array(HostTerm).min(1)], { error: 'expected a host selector or a list of them' }),
   serial: z.union([BatchSize, z.array(BatchSize).min(1)], { error: 'expected a host count, a percentage, or a list of them' }).optional(),
-  max_fail_percentage: z.number().min(0).max(100).default(0),
+  max_fail_percentage: z.number().min(0).max(100).optional(),
   any_errors_fatal: z.boolean().default(false),
   vars: z.record(Name, VarValue).default({}),
   /** Tasks are validated one by one against their kind's schema. */
