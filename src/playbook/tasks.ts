@@ -4,7 +4,7 @@
  * misspelt kind or argument is refused before anything runs.
  */
 import { z } from 'zod';
-import { FilePath, Name } from '../inventory/fields.js';
+import { FilePath } from '../inventory/fields.js';
 
 const SysctlKey = z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward' });
 const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
