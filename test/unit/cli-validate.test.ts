@@ -1,0 +1,80 @@
+/**
+ * `lvsplay validate` end to end: the built CLI in a child process, run from the repository root.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadInventory } from '../../src/inventory/load.js';
+import { repoPath } from '../helpers/inventory.js';
+
+const root = repoPath('.');
+
+function lvsplay(...args: string[]) {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** file:line:col field: message */
+const PROBLEM_LINE = /^(?<file>[^:\s]+):(?<line>\d+):(?<col>\d+)(?: (?<field>\S+))?: (?<message>.+)$/;
+
+test('validate: a valid inventory exits 0 with a one-line summary of the counts', (t) => {
+  const cluster = loadInventory(repoPath('inventory/example.yml'));
+  const r = lvsplay('validate', '-i', 'inventory/example.yml');
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '');
+  t.is(r.stdout, `inventory/example.yml: valid: ${cluster.directors.length} directors, ${cluster.realServers.length} real servers, ${cluster.services.length} services\n`);
+  t.regex(r.stdout, /^inventory\/example\.yml: valid: 2 directors, 7 real servers, 5 services\n$/);
+});
+
+test('validate: a valid inventory and playbook', (t) => {
+  const r = lvsplay('validate', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml');
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^inventory\/example\.yml: valid: \d+ directors, \d+ real servers, \d+ services, 1 playbook\(s\)\n$/);
+});
+
+test('validate: a bad inventory exits 1 with every problem on stderr as file:line:col field: message', (t) => {
+  const file = 'test/fixtures/inventory/three-problems.yml';
+  const r = lvsplay('validate', '-i', file);
+  t.is(r.status, 1);
+  t.is(r.stdout, '');
+  const lines = r.stderr.trimEnd().split('\n');
+  t.is(lines[0], '3 problems found:');
+  const problems = lines.slice(1).map((l) => l.match(PROBLEM_LINE)?.groups);
+  t.deepEqual(problems.map((p) => p && [p['file'], Number(p['line']), Number(p['col']), p['field']]), [
+    [file, 15, 31, 'services[0].real_servers[0].port'],
+    [file, 17, 11, 'services[1].name'],
+    [file, 20, 17, 'services[1].one_packet'],
+  ], r.stderr);
+  t.true(problems[0]?.['message']?.includes('must use the service port 80, got 8080'));
+  t.true(problems[1]?.['message']?.includes('service name "web" is already used by services[0] at line 11'));
+  t.true(problems[2]?.['message']?.includes('one_packet'));
+  // the places are the offending tokens
+  const text = readFileSync(repoPath(file), 'utf8').split('\n');
+  t.is(text[14]?.slice(30, 34), '8080');
+  t.is(text[16]?.slice(10), 'web');
+  t.is(text[19]?.slice(16), 'true');
+});
+
+test('validate: a bad playbook exits 1 with every problem', (t) => {
+  const file = 'test/fixtures/playbook/bad.yml';
+  const r = lvsplay('validate', '-i', 'inventory/example.yml', file);
+  t.is(r.status, 1);
+  t.is(r.stdout, '');
+  const lines = r.stderr.trimEnd().split('\n');
+  t.is(lines[0], '3 problems found:');
+  t.deepEqual(lines.slice(1).map((l) => l.match(PROBLEM_LINE)?.groups?.['field']), ['[0].tasks[0].ipvz', '[1].hosts[1]', '[1].tasks[0].ipvs.purg'], r.stderr);
+  t.true(lines.slice(1).every((l) => l.startsWith(`${file}:`)));
+});
+
+test('validate: a missing file exits 1 with a problem, not a stack trace', (t) => {
+  const r = lvsplay('validate', '-i', 'no/such/inventory.yml');
+  t.is(r.status, 1);
+  t.regex(r.stderr, /^1 problem found:\nno\/such\/inventory\.yml:1:1: cannot read the file/);
+  t.false(r.stderr.includes('    at '));
+});
+
+test('validate: without -i exits 1 and says what is missing', (t) => {
+  const r = lvsplay('validate');
+  t.is(r.status, 1);
+  t.regex(r.stderr, /--inventory/);
+});

@@ -1,0 +1,203 @@
+/**
+ * Playbook loading (plays, tasks, serial, host terms, each problem with its place) and host
+ * selection (groups, globs, `!exclude`, `&intersect`, inventory order).
+ */
+import test, { type ExecutionContext } from 'ava';
+import { loadInventory } from '../../src/inventory/load.js';
+import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
+import { selectHosts } from '../../src/playbook/select.js';
+import { formatProblem, InputError, type Problem } from '../../src/util/problems.js';
+import { YamlSource } from '../../src/util/yaml-source.js';
+import { BASE, edit, parse, placeOf, repoPath } from '../helpers/inventory.js';
+
+const example = loadInventory(repoPath('inventory/example.yml'));
+
+function problemsOf(text: string): readonly Problem[] {
+  try {
+    parsePlaybook(new YamlSource('play.yml', text), example);
+  } catch (err) {
+    if (err instanceof InputError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the playbook to be rejected, but it loaded');
+}
+
+function expectProblems(t: ExecutionContext, text: string, expected: { field: string; at: [string, string?]; says: string[] }[]): void {
+  const problems = problemsOf(text);
+  t.is(problems.length, expected.length, problems.map(formatProblem).join('\n'));
+  expected.forEach((e, i) => {
+    const p = problems[i];
+    if (!p) return;
+    t.deepEqual({ file: p.file, line: p.line, col: p.col, field: p.field }, { file: 'play.yml', ...placeOf(text, e.at[0], e.at[1]), field: e.field }, formatProblem(p));
+    for (const s of e.says) t.true(p.message.includes(s), `should say ${JSON.stringify(s)}: ${p.message}`);
+  });
+}
+
+const play = (lines: string) => `- hosts: directors\n  tasks:\n${lines}`;
+
+test('a valid playbook loads, defaults filled', (t) => {
+  const file = repoPath('test/fixtures/playbook/valid.yml');
+  const pb = loadPlaybook(file, example);
+  t.is(pb.file, file);
+  t.is(pb.plays.length, 2);
+  const [directors, web] = pb.plays;
+  t.like(directors, { name: 'directors', hosts: ['directors'], serial: [], anyErrorsFatal: false, vars: {} });
+  t.deepEqual(directors?.tasks.map((task) => [task.name, task.kind]), [['sysctl', 'sysctl'], ['ipvs', 'ipvs']]);
+  t.like(directors?.tasks[0]?.args, { extra: { 'net.ipv4.vs.conntrack': 1 }, persist: true });
+  t.like(directors?.tasks[1]?.args, { purge: true, graceful: true, save: true });
+  t.like(web, { hosts: ['web', '!web3'], serial: [{ count: 1 }, { percent: 50 }], maxFailPercentage: 25, vars: { release: '2024.1' } });
+  t.like(web?.tasks[0], { name: 'render the site config', kind: 'file', args: { path: '/etc/nginx/conf.d/site.conf', template: 'nginx/site.conf.hbs', mode: '0644', on_change: { reload: 'nginx' } } });
+  t.like(web?.tasks[1], { kind: 'package', args: { names: ['nginx'], state: 'present' } });
+});
+
+test('a play without a name is named by its position; a task without args gets its defaults', (t) => {
+  const pb = parsePlaybook(new YamlSource('play.yml', `${play('    - ipvs: {}\n')}- hosts: web\n  serial: 2\n  tasks:\n    - ipvs:\n`), example);
+  t.deepEqual(pb.plays.map((p) => p.name), ['play 1', 'play 2']);
+  t.deepEqual(pb.plays[1]?.serial, [{ count: 2 }]);
+  t.like(pb.plays[1]?.tasks[0], { kind: 'ipvs', args: { purge: false, graceful: true, save: true } });
+});
+
+test('unknown task kind: did you mean, with file:line:col of the key', (t) => {
+  const text = play('    - ipvz: {}\n');
+  expectProblems(t, text, [{ field: '[0].tasks[0].ipvz', at: ['ipvz'], says: ['unknown task kind "ipvz"', 'did you mean "ipvs"?', 'expected one of'] }]);
+});
+
+test('a task with two kinds', (t) => {
+  const text = play('    - ipvs: {}\n      sysctl: {}\n');
+  expectProblems(t, text, [{ field: '[0].tasks[0]', at: ['ipvs: {}'], says: ['a task has exactly one kind, got ipvs and sysctl'] }]);
+});
+
+test('a task with no kind', (t) => {
+  const text = play('    - name: nothing to do\n');
+  expectProblems(t, text, [{ field: '[0].tasks[0]', at: ['name: nothing'], says: ['a task needs one task kind'] }]);
+});
+
+test('unknown task argument: did you mean', (t) => {
+  const text = play('    - ipvs: { purg: true }\n');
+  expectProblems(t, text, [{ field: '[0].tasks[0].ipvs.purg', at: ['purg'], says: ['unknown key "purg"', 'did you mean "purge"?'] }]);
+});
+
+test('bad task argument value', (t) => {
+  const text = play('    - file: { path: /etc/x.conf, template: x.hbs, mode: "999" }\n');
+  expectProblems(t, text, [{ field: '[0].tasks[0].file.mode', at: ['"999"'], says: ['expected an octal file mode', 'got "999"'] }]);
+});
+
+test('a task path outside templates/ is refused', (t) => {
+  const text = play('    - file: { path: /etc/x.conf, template: nginx/../../etc/shadow.hbs }\n');
+  expectProblems(t, text, [{ field: '[0].tasks[0].file.template', at: ['nginx/../../etc/shadow.hbs'], says: ['inside templates/'] }]);
+});
+
+for (const [serial, says] of [['"150%"', 'expected a percentage like "25%", got "150%"'], ['0', 'expected a number >= 1, got 0'], ['"0%"', 'got "0%"'], ['-2', 'got -2'], ['"ten"', 'got "ten"']] as const) {
+  test(`bad serial ${serial}`, (t) => {
+    const text = `- hosts: directors\n  serial: ${serial}\n  tasks:\n    - ipvs: {}\n`;
+    expectProblems(t, text, [{ field: '[0].serial', at: [`serial: ${serial}`, serial], says: [says] }]);
+  });
+}
+
+test('bad serial inside a list', (t) => {
+  const text = '- hosts: directors\n  serial: [1, "150%"]\n  tasks:\n    - ipvs: {}\n';
+  expectProblems(t, text, [{ field: '[0].serial[1]', at: ['"150%"'], says: ['expected a percentage like "25%"'] }]);
+});
+
+test('good serials: a count, a percentage, 100%, a list', (t) => {
+  const text = '- hosts: web\n  serial: [1, "5%", "100%", 3]\n  tasks:\n    - ipvs: {}\n';
+  const pb = parsePlaybook(new YamlSource('play.yml', text), example);
+  t.deepEqual(pb.plays[0]?.serial, [{ count: 1 }, { percent: 5 }, { percent: 100 }, { count: 3 }]);
+});
+
+test('unknown host term in a list', (t) => {
+  const text = '- hosts: [directors, webz]\n  tasks:\n    - ipvs: {}\n';
+  expectProblems(t, text, [{ field: '[0].hosts[1]', at: ['webz'], says: ['"webz" is no host, group or pattern matching a host', 'groups are all, directors, real_servers, remote, web'] }]);
+});
+
+test('unknown host term, excluded or intersected, and a glob that matches nothing', (t) => {
+  const text = '- hosts: [all, "!nope", "&zone9", "db*"]\n  tasks:\n    - ipvs: {}\n';
+  expectProblems(t, text, [
+    { field: '[0].hosts[1]', at: ['"!nope"'], says: ['"nope" is no host'] },
+    { field: '[0].hosts[2]', at: ['"&zone9"'], says: ['"zone9" is no host'] },
+    { field: '[0].hosts[3]', at: ['"db*"'], says: ['"db*" is no host'] },
+  ]);
+});
+
+test('unknown host term as a single string', (t) => {
+  const text = '- hosts: webz\n  tasks:\n    - ipvs: {}\n';
+  expectProblems(t, text, [{ field: '[0].hosts', at: ['webz'], says: ['"webz" is no host'] }]);
+});
+
+test('a host term with shell characters is refused by the schema', (t) => {
+  const text = '- hosts: "web;reboot"\n  tasks:\n    - ipvs: {}\n';
+  expectProblems(t, text, [{ field: '[0].hosts', at: ['"web;reboot"'], says: ['expected a host, group or pattern'] }]);
+});
+
+test('unknown play key: did you mean', (t) => {
+  const text = '- hosts: directors\n  seriall: 1\n  tasks:\n    - ipvs: {}\n';
+  expectProblems(t, text, [{ field: '[0].seriall', at: ['seriall'], says: ['unknown key "seriall"', 'did you mean "serial"?'] }]);
+});
+
+test('a playbook that is not a list of plays', (t) => {
+  const problems = problemsOf('hosts: directors\n');
+  t.is(problems.length, 1);
+  t.like(problems[0], { line: 1, col: 1, field: '', message: 'expected a list of plays, got a mapping' });
+});
+
+test('problems in tasks and host terms of several plays are reported together, in file order', (t) => {
+  const file = repoPath('test/fixtures/playbook/bad.yml');
+  const err = t.throws(() => loadPlaybook(file, example), { instanceOf: InputError });
+  t.deepEqual(err?.problems.map((p) => [p.line, p.col, p.field]), [
+    [5, 7, '[0].tasks[0].ipvz'],
+    [6, 16, '[1].hosts[1]'],
+    [8, 15, '[1].tasks[0].ipvs.purg'],
+  ]);
+  t.true(err?.problems.every((p) => p.file === file));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Host selection.
+
+const cluster = parse(
+  edit(
+    edit(BASE, '{ name: web2, address: 192.0.2.22, address6: 2001:db8::22, groups: [web] }', '{ name: web2, address: 192.0.2.22, address6: 2001:db8::22, groups: [web, zone_b] }'),
+    '{ name: far1, address: 198.51.100.31 }',
+    '{ name: far1, address: 198.51.100.31, groups: [zone_b] }',
+  ),
+);
+const select = (...terms: string[]) => selectHosts(cluster, terms).map((h) => h.name);
+
+test('select: the built-in groups and all', (t) => {
+  t.deepEqual(select('directors'), ['lb1', 'lb2']);
+  t.deepEqual(select('real_servers'), ['web1', 'web2', 'far1', 'app1']);
+  t.deepEqual(select('all'), ['lb1', 'lb2', 'web1', 'web2', 'far1', 'app1']);
+  t.deepEqual(select('*'), select('all'));
+});
+
+test('select: a declared group and a group only hosts name', (t) => {
+  t.deepEqual(select('web'), ['web1', 'web2']);
+  t.deepEqual(select('zone_b'), ['web2', 'far1']);
+});
+
+test('select: host names and globs', (t) => {
+  t.deepEqual(select('far1'), ['far1']);
+  t.deepEqual(select('web*'), ['web1', 'web2']);
+  t.deepEqual(select('lb?'), ['lb1', 'lb2']);
+  t.deepEqual(select('*1'), ['lb1', 'web1', 'far1', 'app1']);
+  t.deepEqual(select('nothing*'), []);
+});
+
+test('select: plain terms are unioned, in inventory order whatever the term order', (t) => {
+  t.deepEqual(select('far1', 'web2', 'lb1'), ['lb1', 'web2', 'far1']);
+  t.deepEqual(select('zone_b', 'directors', 'web'), ['lb1', 'lb2', 'web1', 'web2', 'far1']);
+});
+
+test('select: !term excludes, wherever it is written', (t) => {
+  t.deepEqual(select('real_servers', '!web'), ['far1', 'app1']);
+  t.deepEqual(select('!web', 'real_servers'), ['far1', 'app1']);
+  t.deepEqual(select('all', '!web1', '!lb*'), ['web2', 'far1', 'app1']);
+  t.deepEqual(select('!web1'), [], 'exclusions alone select nothing');
+});
+
+test('select: &term intersects', (t) => {
+  t.deepEqual(select('real_servers', '&zone_b'), ['web2', 'far1']);
+  t.deepEqual(select('web', '&zone_b'), ['web2']);
+  t.deepEqual(select('web', '&zone_b', '&far*'), []);
+  t.deepEqual(select('all', '&zone_b', '!web2'), ['far1']);
+});
