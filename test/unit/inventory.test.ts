@@ -67,7 +67,7 @@ test('inventory/example.yml loads with every default filled and every reference 
   t.deepEqual(c.realServers.map((r) => r.name), ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
   t.deepEqual([...c.hosts.keys()], ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
   t.deepEqual([...c.groups].sort(), ['all', 'directors', 'real_servers', 'remote', 'web']);
-  t.is(c.natGateway, '203.0.113.1');
+  t.deepEqual(c.natGateway, { address: '203.0.113.1', prefix: 24 });
   t.is(c.rulesFile, '/etc/ipvsadm.rules');
   t.like(c.ldirectord, { checkTimeoutS: 3, checkIntervalS: 5, negotiateTimeoutS: 30, failureCount: 1, quiescent: false, configFile: '/etc/ha.d/ldirectord.cf', logfile: 'local0' });
 
@@ -486,13 +486,18 @@ test('NAT real server with a gateway that is no director', (t) => {
 });
 
 test('NAT gateway: the floating nat_gateway or any director address is fine', (t) => {
-  const floating = loads(t, edit(BASE, 'gateway: 192.0.2.5 }', 'gateway: 192.0.2.1 }') + 'nat_gateway: 192.0.2.1\n');
-  t.is(floating.natGateway, '192.0.2.1');
+  const floating = loads(t, edit(BASE, 'gateway: 192.0.2.5 }', 'gateway: 192.0.2.1 }') + 'nat_gateway: 192.0.2.1/24\n');
+  t.deepEqual(floating.natGateway, { address: '192.0.2.1', prefix: 24 });
   t.is(floating.realServers[3]?.gateway, '192.0.2.1');
   loads(t, edit(BASE, 'gateway: 192.0.2.5 }', 'gateway: 192.0.2.6 }'));
   // and with nat_gateway set, the wrong gateway names it among the accepted ones
-  const text = edit(BASE, 'gateway: 192.0.2.5 }', 'gateway: 192.0.2.99 }') + 'nat_gateway: 192.0.2.1\n';
+  const text = edit(BASE, 'gateway: 192.0.2.5 }', 'gateway: 192.0.2.99 }') + 'nat_gateway: 192.0.2.1/24\n';
   expectProblems(t, text, [{ field: 'services[2].real_servers[0].server', at: ['{ server: app1, port: 443 }', 'app1'], says: ['expected 192.0.2.1 or 192.0.2.5 or 192.0.2.6'] }]);
+});
+
+test('nat_gateway needs the prefix of the real servers\' network', (t) => {
+  const text = `${BASE}nat_gateway: 192.0.2.1\n`;
+  expectProblems(t, text, [{ field: 'nat_gateway', at: ['nat_gateway: 192.0.2.1', '192.0.2.1'], says: ['expected an address with a prefix length', 'got "192.0.2.1"'] }]);
 });
 
 // ---------------------------------------------------------------------------------------------
