@@ -1,0 +1,228 @@
+/**
+ * A typed IPVS table: what `ipvsadm -S -n` describes, plus the thresholds and connection counts
+ * that only `ipvsadm -L -n --thresholds` shows. Desired and probed tables share this one shape,
+ * so the diff compares like with like.
+ *
+ * Every value is kept in the kernel's canonical form (addresses as ipvsadm prints them, the
+ * default persistence netmask spelled out, tunnel options with their defaults filled in), so two
+ * tables that the kernel would treat alike compare equal field by field.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type IpvsProtocol = 'tcp' | 'udp' | 'sctp';
+export type IpvsFamily = 'ipv4' | 'ipv6';
+/** -g (direct routing), -i (tunnel), -m (masquerading / NAT). */
+export type Method = 'dr' | 'tun' | 'nat';
+export type TunnelType = 'ipip' | 'gue' | 'gre';
+export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
+
+/** A virtual service is keyed by (protocol, address, port) or by (fwmark, family). */
+export type ServiceKey =
+  | { kind: 'inet'; protocol: IpvsProtocol; address: string; port: number }
+  | { kind: 'fwmark'; fwmark: number; family: IpvsFamily };
+
+export interface Persistence {
+  /** Seconds, 1..2678400. */
+  timeout: number;
+  /** IPv4: a dotted mask (255.255.255.255 is the default); IPv6: a prefix length ("128" is the default). */
+  netmask: string;
+}
+
+/** Tunnel settings of a -i real server: ipip has none, gue a port and a checksum mode, gre a checksum mode. */
+export interface Tunnel {
+  type: TunnelType;
+  port?: number;
+  checksum?: TunnelChecksum;
+}
+
+export interface Destination {
+  address: string;
+  port: number;
+  method: Method;
+  /** 0..65535; 0 = quiescent. */
+  weight: number;
+  /** -x / -y, 0..INT_MAX; 0 = none. Never in `-S` output: probed with `-L -n --thresholds`. */
+  upperThreshold: number;
+  lowerThreshold: number;
+  /** Present exactly when method is 'tun'. */
+  tunnel?: Tunnel;
+  /** Probed tables only: ActiveConn / InActConn (undefined when the list did not show this server). */
+  conns?: { active: number; inactive: number };
+}
+
+export interface VirtualService {
+  key: ServiceKey;
+  scheduler: string;
+  /** Scheduler flag bits: 1 = flag-1 (sh-fallback, mh-fallback), 2 = flag-2 (sh-port, mh-port), 4 = flag-3. */
+  flags: number;
+  persistence?: Persistence;
+  /** Persistence engine (--pe), e.g. sip. */
+  pe?: string;
+  /** -o: one-packet scheduling (UDP and fwmark services only). */
+  onePacket: boolean;
+  /** Keyed by destKey(). */
+  dests: Map<string, Destination>;
+}
+
+export interface IpvsTable {
+  /** Keyed by serviceKey(). */
+  services: Map<string, VirtualService>;
+}
+
+export const emptyTable = (): IpvsTable => ({ services: new Map() });
+
+export const FLAG_1 = 1;
+export const FLAG_2 = 2;
+export const FLAG_3 = 4;
+export const MAX_THRESHOLD = 2147483647;
+export const MAX_PERSISTENCE = 2678400;
+/** `-p` without a value (libipvs.h: 6*60, though the man page says 300). */
+export const DEFAULT_PERSISTENCE = 360;
+
+/** Scheduler and persistence-engine names: the kernel module suffix (IP_VS_SCHEDNAME_MAXLEN = 16). */
+export const SCHEDULER_NAME = /^[a-z][a-z0-9_]{0,14}$/;
+export const PE_NAME = /^[a-z][a-z0-9_]{0,14}$/;
+
+/** `192.0.2.10:80`, `[2001:db8::10]:80`: how ipvsadm prints an address and port. */
+export function addrPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export function familyOfAddress(address: string): IpvsFamily {
+  return address.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+export function keyFamily(key: ServiceKey): IpvsFamily {
+  return key.kind === 'fwmark' ? key.family : familyOfAddress(key.address);
+}
+
+/** Canonical key string: `tcp 192.0.2.10:80`, `udp [2001:db8::10]:53`, `fwmark 1 ipv4`. */
+export function serviceKey(key: ServiceKey): string {
+  return key.kind === 'fwmark' ? `fwmark ${key.fwmark} ${key.family}` : `${key.protocol} ${addrPort(key.address, key.port)}`;
+}
+
+export function destKey(dest: { address: string; port: number }): string {
+  return addrPort(dest.address, dest.port);
+}
+
+/** The service as ipvsadm options: `-t 192.0.2.10:80`, `--sctp-service [2001:db8::1]:9`, `-f 1 -6`. */
+export function serviceSpec(key: ServiceKey): string {
+  if (key.kind === 'fwmark') return key.family === 'ipv6' ? `-f ${key.fwmark} -6` : `-f ${key.fwmark}`;
+  const option = key.protocol === 'tcp' ? '-t' : key.protocol === 'udp' ? '-u' : '--sctp-service';
+  return `${option} ${addrPort(key.address, key.port)}`;
+}
+
+export function defaultNetmask(family: IpvsFamily): string {
+  return family === 'ipv4' ? '255.255.255.255' : '128';
+}
+
+/** The flag names ipvsadm prints for a scheduler (print_sched_flags): sh and mh name bits 1 and 2 and drop bit 3. */
+export function printedFlags(scheduler: string, flags: number): string[] {
+  const out: string[] = [];
+  if (scheduler === 'sh' || scheduler === 'mh') {
+    if (flags & FLAG_1) out.push(`${scheduler}-fallback`);
+    if (flags & FLAG_2) out.push(`${scheduler}-port`);
+  } else {
+    if (flags & FLAG_1) out.push('flag-1');
+    if (flags & FLAG_2) out.push('flag-2');
+    if (flags & FLAG_3) out.push('flag-3');
+  }
+  return out;
+}
+
+/** Flag names ipvsadm accepts for `-b` that set exactly these bits (flag-3 is accepted for any scheduler). */
+export function commandFlags(scheduler: string, flags: number): string[] {
+  const out = printedFlags(scheduler, flags);
+  if ((scheduler === 'sh' || scheduler === 'mh') && flags & FLAG_3) out.push('flag-3');
+  return out;
+}
+
+/** A flag name → its bit, checking that sh-/mh- names go with their scheduler (parse_sched_flags). */
+export function flagBit(name: string, scheduler: string): number | string {
+  switch (name) {
+    case 'flag-1': return FLAG_1;
+    case 'flag-2': return FLAG_2;
+    case 'flag-3': return FLAG_3;
+    case 'sh-fallback': case 'mh-fallback':
+      return name.startsWith(scheduler + '-') ? FLAG_1 : `scheduler flag ${name} needs the ${name.slice(0, 2)} scheduler, not ${scheduler}`;
+    case 'sh-port': case 'mh-port':
+      return name.startsWith(scheduler + '-') ? FLAG_2 : `scheduler flag ${name} needs the ${name.slice(0, 2)} scheduler, not ${scheduler}`;
+    default:
+      return `unknown scheduler flag ${name}`;
+  }
+}
+
+/** Service settings (everything -E sets) are equal; real servers are not compared. */
+export function sameServiceSettings(a: VirtualService, b: VirtualService): boolean {
+  return a.scheduler === b.scheduler && a.flags === b.flags && a.onePacket === b.onePacket && (a.pe ?? '') === (b.pe ?? '')
+    && a.persistence?.timeout === b.persistence?.timeout && a.persistence?.netmask === b.persistence?.netmask;
+}
+
+/** Real-server settings (everything -e sets) are equal; connection counts are not compared. */
+export function sameDestSettings(a: Destination, b: Destination): boolean {
+  return a.method === b.method && a.weight === b.weight && a.upperThreshold === b.upperThreshold && a.lowerThreshold === b.lowerThreshold
+    && a.tunnel?.type === b.tunnel?.type && a.tunnel?.port === b.tunnel?.port && a.tunnel?.checksum === b.tunnel?.checksum;
+}
+
+/** Fill a tunnel's defaults as the kernel reports them: gue/gre checksum defaults to nocsum. */
+export function normalTunnel(t: { type: TunnelType; port?: number | undefined; checksum?: TunnelChecksum | undefined }): Tunnel {
+  if (t.type === 'ipip') return { type: 'ipip' };
+  if (t.type === 'gre') return { type: 'gre', checksum: t.checksum ?? 'nocsum' };
+  return { type: 'gue', ...(t.port !== undefined && { port: t.port }), checksum: t.checksum ?? 'nocsum' };
+}
+
+const PROTOCOL_NUMBER: Record<IpvsProtocol, number> = { tcp: 6, udp: 17, sctp: 132 };
+
+function compareAddresses(a: string, b: string): number {
+  const x = ipaddr.parse(a).toByteArray();
+  const y = ipaddr.parse(b).toByteArray();
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
+/**
+ * The order `ipvsadm -S`/`-L` lists services in (ipvs_cmp_services): fwmark (0 for address
+ * services), family (IPv4 first), protocol number, address, port. One difference: ipvsadm
+ * subtracts u32 values into an int, so addresses more than 2^31 apart compare the wrong way round
+ * and its order is not even transitive (10.0.0.1 sorts after 192.0.2.1); we use the true order.
+ */
+export function compareServiceKeys(a: ServiceKey, b: ServiceKey): number {
+  const mark = (k: ServiceKey) => (k.kind === 'fwmark' ? k.fwmark : 0);
+  const fam = (k: ServiceKey) => (keyFamily(k) === 'ipv4' ? 2 : 10);
+  const proto = (k: ServiceKey) => (k.kind === 'fwmark' ? PROTOCOL_NUMBER.tcp : PROTOCOL_NUMBER[k.protocol]);
+  const r = mark(a) - mark(b) || fam(a) - fam(b) || proto(a) - proto(b);
+  if (r !== 0 || a.kind === 'fwmark' || b.kind === 'fwmark') return r;
+  return compareAddresses(a.address, b.address) || a.port - b.port;
+}
+
+/** Real servers by address, then port (ipvs_cmp_dests), IPv4 before IPv6 when a tunnel service mixes them. */
+export function compareDests(a: { address: string; port: number }, b: { address: string; port: number }): number {
+  return compareAddresses(a.address, b.address) || a.port - b.port;
+}
+
+export function sortedServices(table: IpvsTable): VirtualService[] {
+  return [...table.services.values()].sort((a, b) => compareServiceKeys(a.key, b.key));
+}
+
+export function sortedDests(service: VirtualService): Destination[] {
+  return [...service.dests.values()].sort(compareDests);
+}
+
+/** A deep copy (dests and nested objects), for building a table from another. */
+export function cloneService(s: VirtualService): VirtualService {
+  return {
+    ...s,
+    key: { ...s.key },
+    ...(s.persistence && { persistence: { ...s.persistence } }),
+    dests: new Map([...s.dests].map(([k, d]) => [k, cloneDest(d)])),
+  };
+}
+
+export function cloneDest(d: Destination): Destination {
+  return { ...d, ...(d.tunnel && { tunnel: { ...d.tunnel } }), ...(d.conns && { conns: { ...d.conns } }) };
+}
+
+export function cloneTable(t: IpvsTable): IpvsTable {
+  return { services: new Map([...t.services].map(([k, s]) => [k, cloneService(s)])) };
+}
