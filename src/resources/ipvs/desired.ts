@@ -1,0 +1,79 @@
+/**
+ * The table a director must carry, from the Cluster alone: every service it carries that lvsplay
+ * owns, with the full spec the kernel will report back (DR/TUN real-server ports rewritten to the
+ * service port, tunnel defaults filled in), and the keys the diff must leave alone or may delete.
+ */
+import ipaddr from 'ipaddr.js';
+import type { Cluster, Host, Service } from '../../inventory/model.js';
+import { servicesOf } from '../../inventory/model.js';
+import {
+  defaultNetmask, type Destination, destKey, emptyTable, FLAG_1, FLAG_2, type IpvsTable, normalTunnel, type ServiceKey,
+  serviceKey, type VirtualService,
+} from './table.js';
+
+export interface DesiredTable {
+  /** The lvsplay-owned services this director carries, full spec. */
+  table: IpvsTable;
+  /** Keys of every service the inventory gives to ldirectord (on any director): never touched. */
+  ldirectord: Set<string>;
+  /** Keys of every service the inventory gives to lvsplay (on any director): deletable without purge. */
+  declared: Set<string>;
+}
+
+export function keyOf(s: Service): ServiceKey {
+  if (s.protocol === 'fwmark') return { kind: 'fwmark', fwmark: s.fwmark!, family: s.family };
+  return { kind: 'inet', protocol: s.protocol, address: s.vip!, port: s.port! };
+}
+
+/** The inventory's flag names as bits: *-fallback is flag-1, *-port is flag-2 (ip_vs.h). */
+function flagBits(names: string[]): number {
+  return names.reduce((bits, name) => bits | (name.endsWith('-fallback') ? FLAG_1 : name.endsWith('-port') ? FLAG_2 : 0), 0);
+}
+
+export function toVirtualService(s: Service): VirtualService {
+  const key = keyOf(s);
+  const netmask = s.persistence?.netmask;
+  const dests = new Map<string, Destination>();
+  for (const m of s.realServers) {
+    // ipvsadm rewrites a -g/-i server's port to the service's (fwmark services keep theirs).
+    const port = s.forwarding !== 'nat' && key.kind === 'inet' ? key.port : m.port;
+    const dest: Destination = {
+      address: m.address, port,
+      method: s.forwarding,
+      weight: m.weight,
+      upperThreshold: m.upperThreshold,
+      lowerThreshold: m.lowerThreshold,
+      ...(s.forwarding === 'tun' && { tunnel: normalTunnel(s.tunnel ?? { type: 'ipip' }) }),
+    };
+    dests.set(destKey(dest), dest);
+  }
+  return {
+    key,
+    scheduler: s.scheduler,
+    flags: flagBits(s.schedulerFlags),
+    onePacket: s.onePacket,
+    dests,
+    ...(s.persistence && {
+      persistence: {
+        timeout: s.persistence.timeoutS,
+        netmask: netmask === undefined ? defaultNetmask(s.family)
+          : s.family === 'ipv4' ? ipaddr.IPv4.parse(netmask).toString() : String(Number(netmask)),
+      },
+    }),
+  };
+}
+
+/** A real server carries no IPVS table: its desired table is empty and nothing is declared. */
+export function desiredTable(cluster: Cluster, host: Host): DesiredTable {
+  const ldirectord = new Set<string>();
+  const declared = new Set<string>();
+  for (const s of cluster.services) (s.managedBy === 'ldirectord' ? ldirectord : declared).add(serviceKey(keyOf(s)));
+  const table = emptyTable();
+  if (host.kind !== 'director') return { table, ldirectord: new Set(), declared: new Set() };
+  for (const s of servicesOf(cluster, host)) {
+    if (s.managedBy !== 'lvsplay') continue;
+    const v = toVirtualService(s);
+    table.services.set(serviceKey(v.key), v);
+  }
+  return { table, ldirectord, declared };
+}

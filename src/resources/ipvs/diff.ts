@@ -1,0 +1,227 @@
+/**
+ * The smallest ordered set of ipvsadm operations that turns the probed table into the desired one,
+ * each with its batch line (for `ipvsadm -R`), the exact inverse computed from the probed table
+ * (for rollback), and a Change for people.
+ *
+ * Rules (lvs-notes §2):
+ * - -E and -e replace every field, so their lines always carry the full spec.
+ * - A key is never edited: a service or real server whose key differs is another one (delete + add).
+ * - Never -C. A service is deleted only when the inventory gives it to lvsplay (on another
+ *   director, say) or, with `purge`, when nobody declares it; ldirectord's are never touched.
+ * - Graceful removal (kube-proxy style): a leaving real server that still has connections is set
+ *   to weight 0 first; at weight 0 with connections it is left to drain (no change, so the next
+ *   run reports nothing); with no connections it is deleted.
+ */
+import type { Change } from '../../plan/types.js';
+import {
+  deleteDestLine, deleteServiceLine, destLine, serviceBlock, serviceLine,
+} from './save.js';
+import {
+  cloneDest, cloneService, cloneTable, compareServiceKeys, defaultNetmask, type Destination, destKey, type IpvsTable, keyFamily,
+  printedFlags, sameDestSettings, sameServiceSettings, type ServiceKey, serviceKey, sortedDests, type VirtualService,
+} from './table.js';
+
+export interface DiffOptions {
+  purge: boolean;
+  graceful: boolean;
+  /** Keys the inventory gives to lvsplay (any director): deleted here when this director does not carry them. */
+  declared: ReadonlySet<string>;
+  /** Keys the inventory gives to ldirectord: never touched, even with purge. */
+  ldirectord: ReadonlySet<string>;
+}
+
+export type OperationKind = 'add-service' | 'edit-service' | 'delete-service' | 'add-dest' | 'edit-dest' | 'drain-dest' | 'delete-dest';
+
+export interface Operation {
+  kind: OperationKind;
+  /** Service key, e.g. `tcp 192.0.2.10:80`. */
+  service: string;
+  /** Real-server key, e.g. `192.0.2.21:80`. */
+  dest?: string;
+  /** ipvsadm arguments, without the word ipvsadm: one line of the `ipvsadm -R` batch. */
+  line: string;
+  /** Lines that undo `line` on the probed table, in the order to run them. */
+  inverse: string[];
+  change: Change;
+}
+
+export interface TableDiff {
+  operations: Operation[];
+  /** The probed table with the operations applied (what the kernel will show afterwards). */
+  result: IpvsTable;
+}
+
+const METHOD_NAME = { dr: 'dr', tun: 'tun', nat: 'nat' } as const;
+
+function flagText(s: VirtualService): string {
+  return s.flags === 0 ? 'none' : printedFlags(s.scheduler, s.flags).join(',') || `bits ${s.flags}`;
+}
+
+/** `wlc (sh-port) persistent 300 mask 255.255.255.0 pe sip ops`, like `ipvsadm -L`. */
+export function describeService(s: VirtualService): string {
+  let out = s.scheduler;
+  if (s.flags !== 0) out += ` (${flagText(s)})`;
+  if (s.persistence) {
+    out += ` persistent ${s.persistence.timeout}`;
+    if (s.persistence.netmask !== defaultNetmask(keyFamily(s.key))) out += ` mask ${s.persistence.netmask}`;
+  }
+  if (s.pe !== undefined) out += ` pe ${s.pe}`;
+  if (s.onePacket) out += ' ops';
+  return out;
+}
+
+function tunnelText(d: Destination): string {
+  if (!d.tunnel) return 'none';
+  const t = d.tunnel;
+  return [t.type, ...(t.port !== undefined ? [`port ${t.port}`] : []), ...(t.checksum !== undefined ? [t.checksum] : [])].join(' ');
+}
+
+/** `dr, weight 3` plus thresholds and tunnel when set. */
+export function describeDest(d: Destination): string {
+  let out = `${METHOD_NAME[d.method]}, weight ${d.weight}`;
+  if (d.upperThreshold !== 0 || d.lowerThreshold !== 0) out += `, thresholds ${d.upperThreshold}/${d.lowerThreshold}`;
+  if (d.tunnel) out += `, tunnel ${tunnelText(d)}`;
+  return out;
+}
+
+function serviceEdits(from: VirtualService, to: VirtualService): string[] {
+  const out: string[] = [];
+  const field = (name: string, a: string, b: string) => a !== b && out.push(`${name} ${a} → ${b}`);
+  field('scheduler', from.scheduler, to.scheduler);
+  field('flags', flagText(from), flagText(to));
+  field('persistence', from.persistence ? String(from.persistence.timeout) : 'off', to.persistence ? String(to.persistence.timeout) : 'off');
+  if (from.persistence && to.persistence) field('netmask', from.persistence.netmask, to.persistence.netmask);
+  field('pe', from.pe ?? 'none', to.pe ?? 'none');
+  field('one-packet', from.onePacket ? 'on' : 'off', to.onePacket ? 'on' : 'off');
+  return out;
+}
+
+function destEdits(from: Destination, to: Destination): string[] {
+  const out: string[] = [];
+  const field = (name: string, a: string, b: string) => a !== b && out.push(`${name} ${a} → ${b}`);
+  field('method', from.method, to.method);
+  field('weight', String(from.weight), String(to.weight));
+  field('upper threshold', String(from.upperThreshold), String(to.upperThreshold));
+  field('lower threshold', String(from.lowerThreshold), String(to.lowerThreshold));
+  field('tunnel', tunnelText(from), tunnelText(to));
+  return out;
+}
+
+function connections(d: Destination): number | undefined {
+  return d.conns === undefined ? undefined : d.conns.active + d.conns.inactive;
+}
+
+export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOptions): TableDiff {
+  const operations: Operation[] = [];
+  const result = cloneTable(actual);
+  const keys = new Map<string, ServiceKey>();
+  for (const t of [actual, desired]) for (const [key, s] of t.services) keys.set(key, s.key);
+  const ordered = [...keys].sort(([, a], [, b]) => compareServiceKeys(a, b)).map(([key]) => key);
+
+  for (const key of ordered) {
+    if (opts.ldirectord.has(key)) continue;
+    const want = desired.services.get(key);
+    const have = actual.services.get(key);
+    const before = have ? serviceBlock(have, 'nonzero').join('\n') + '\n' : '';
+    const ops: Operation[] = [];
+
+    if (want && !have) {
+      ops.push({
+        kind: 'add-service', service: key, line: serviceLine('-A', want), inverse: [deleteServiceLine(want)],
+        change: { id: key, action: 'add', summary: `+ add service ${key} ${describeService(want)}` },
+      });
+      result.services.set(key, { ...cloneService(want), dests: new Map() });
+      for (const d of sortedDests(want)) ops.push(addDest(want, d, result, []));
+    } else if (have && !want) {
+      if (!opts.declared.has(key) && !opts.purge) continue;
+      const n = have.dests.size;
+      const why = opts.declared.has(key) ? '' : ' (not in the inventory; purge)';
+      ops.push({
+        kind: 'delete-service', service: key, line: deleteServiceLine(have),
+        inverse: [serviceLine('-A', have), ...sortedDests(have).map((d) => destLine('-a', have, d, 'always'))],
+        change: { id: key, action: 'delete', summary: `- delete service ${key}${n > 0 ? ` and its ${n} real server${n === 1 ? '' : 's'}` : ''}${why}` },
+      });
+      result.services.delete(key);
+    } else if (want && have) {
+      const edits = serviceEdits(have, want);
+      if (!sameServiceSettings(have, want)) {
+        ops.push({
+          kind: 'edit-service', service: key, line: serviceLine('-E', want), inverse: [serviceLine('-E', have)],
+          change: { id: key, action: 'change', summary: `~ edit service ${key} ${edits.join(', ')}` },
+        });
+        const target = result.services.get(key)!;
+        Object.assign(target, { ...cloneService(want), dests: target.dests });
+        if (!want.persistence) delete target.persistence;
+        if (want.pe === undefined) delete target.pe;
+      }
+      const leaving = sortedDests(have).filter((d) => !want.dests.has(destKey(d)));
+      for (const d of sortedDests(want)) {
+        const old = have.dests.get(destKey(d));
+        if (!old) {
+          const replaces = leaving.filter((l) => l.address === d.address).map(destKey);
+          ops.push(addDest(want, d, result, replaces));
+        } else if (!sameDestSettings(old, d)) {
+          ops.push(editDest(want, old, d, result));
+        }
+      }
+      for (const d of leaving) {
+        const op = removeDest(have, d, opts.graceful, result);
+        if (op) ops.push(op);
+      }
+    }
+
+    if (ops.length === 0) continue;
+    const after = result.services.has(key) ? serviceBlock(result.services.get(key)!, 'nonzero').join('\n') + '\n' : '';
+    // --diff text once per service: the old and new `-S -n` block (with -x/-y), on its first change.
+    ops[0]!.change = { ...ops[0]!.change, before, after };
+    operations.push(...ops);
+  }
+  return { operations, result };
+}
+
+function addDest(s: VirtualService, d: Destination, result: IpvsTable, replaces: string[]): Operation {
+  const key = serviceKey(s.key);
+  const dk = destKey(d);
+  result.services.get(key)?.dests.set(dk, cloneDest({ ...d, conns: undefined }));
+  const note = replaces.length > 0 ? `; replaces ${replaces.join(', ')}` : '';
+  return {
+    kind: 'add-dest', service: key, dest: dk, line: destLine('-a', s, d, 'always'), inverse: [deleteDestLine(s, d)],
+    change: { id: `${key} ${dk}`, action: 'add', summary: `+ add real server ${dk} to ${key} (${describeDest(d)}${note})` },
+  };
+}
+
+function editDest(s: VirtualService, old: Destination, d: Destination, result: IpvsTable): Operation {
+  const key = serviceKey(s.key);
+  const dk = destKey(d);
+  result.services.get(key)!.dests.set(dk, { ...cloneDest(d), ...(old.conns && { conns: { ...old.conns } }) });
+  const edits = destEdits(old, d);
+  const summary = edits.length === 1 && old.weight !== d.weight
+    ? `~ weight ${dk} in ${key} ${old.weight} → ${d.weight}`
+    : `~ edit real server ${dk} in ${key} ${edits.join(', ')}`;
+  return {
+    kind: 'edit-dest', service: key, dest: dk, line: destLine('-e', s, d, 'always'), inverse: [destLine('-e', s, old, 'always')],
+    change: { id: `${key} ${dk}`, action: 'change', summary },
+  };
+}
+
+function removeDest(s: VirtualService, d: Destination, graceful: boolean, result: IpvsTable): Operation | undefined {
+  const key = serviceKey(s.key);
+  const dk = destKey(d);
+  const conns = connections(d);
+  if (!graceful || conns === 0) {
+    result.services.get(key)!.dests.delete(dk);
+    return {
+      kind: 'delete-dest', service: key, dest: dk, line: deleteDestLine(s, d), inverse: [destLine('-a', s, d, 'always')],
+      change: { id: `${key} ${dk}`, action: 'delete', summary: `- delete real server ${dk} from ${key}` },
+    };
+  }
+  // Still has (or may have) connections: quiesce, and let a later run delete it once drained.
+  if (d.weight === 0) return undefined;
+  const drained = { ...cloneDest(d), weight: 0 };
+  result.services.get(key)!.dests.set(dk, drained);
+  const count = conns === undefined ? 'connections unknown' : `${conns} connection${conns === 1 ? '' : 's'}`;
+  return {
+    kind: 'drain-dest', service: key, dest: dk, line: destLine('-e', s, drained, 'always'), inverse: [destLine('-e', s, d, 'always')],
+    change: { id: `${key} ${dk}`, action: 'change', summary: `~ drain real server ${dk} in ${key}: weight ${d.weight} → 0 (${count}; a later run deletes it)` },
+  };
+}
