@@ -1,0 +1,60 @@
+/**
+ * The apply script: the diff's operations as ONE `ipvsadm -R` batch, guarded by a check that the
+ * services it touches are still as probed, with a precise rollback (templates/ipvs/apply.sh.hbs
+ * explains the protocol). This module only prepares and checks the data the template embeds.
+ */
+import { createHash } from 'node:crypto';
+import type { Templates } from '../templates.js';
+import type { Operation } from './diff.js';
+
+/**
+ * A batch line: a command ipvsadm -R can run (never -C or anything else), then only options
+ * ipvsadm knows and values of a plain shape (numbers, addresses, names). Nothing in it is special to
+ * sh inside a quoted heredoc, and it cannot end the heredoc (it starts with "-").
+ */
+const OPTION = '-[tufs6pMorgimwxyb]|--sctp-service|--pe|--tun-type|--tun-port|--tun-nocsum|--tun-csum|--tun-remcsum';
+const VALUE = '[0-9]{1,10}|[0-9]{1,3}(\\.[0-9]{1,3}){3}(:[0-9]{1,5})?|\\[[0-9a-f:.]{2,45}\\]:[0-9]{1,5}|[a-z][a-z0-9_]{0,14}|[a-z0-9-]{1,16}(,[a-z0-9-]{1,16}){0,3}';
+export const BATCH_LINE = new RegExp(`^-[AEDaed]( (${OPTION}|${VALUE}))+$`);
+
+export function checkBatchLine(line: string): string {
+  if (!BATCH_LINE.test(line)) throw new Error(`refusing to embed an unexpected ipvsadm line in a script: ${JSON.stringify(line)}`);
+  return line;
+}
+
+/** The spec of the service a save line is about: `-t 192.0.2.10:80`, `-f 1 -6` (same rule as the script's awk). */
+export function lineSpec(line: string): string {
+  const f = line.trim().split(/\s+/);
+  return f[1] === '-f' && f[3] === '-6' ? `${f[1]} ${f[2]} -6` : `${f[1]} ${f[2]}`;
+}
+
+/**
+ * sha256 of the lines of `ipvsadm -S -n` that belong to the given services, each ending in a newline:
+ * the script recomputes it on the host (awk + sha256sum) to see whether those services changed since
+ * the probe. Only the touched services count, so ldirectord moving its own real servers in between
+ * does not block an apply.
+ */
+export function touchedDigest(save: string, specs: ReadonlySet<string>): string {
+  const kept = save.split('\n').filter((l) => l.trim() !== '' && specs.has(lineSpec(l)));
+  return createHash('sha256').update(kept.map((l) => l + '\n').join('')).digest('hex');
+}
+
+export interface ApplyData {
+  count: number;
+  sha: string;
+  touched: string[];
+  batch: string[];
+  /** `N line`: the inverse lines, batch line N's group by group from the last to the first. */
+  undo: string[];
+}
+
+export function applyData(operations: Operation[], probedSave: string): ApplyData {
+  const touched = [...new Set(operations.map((op) => lineSpec(op.line)))];
+  const batch = operations.map((op) => checkBatchLine(op.line));
+  // Groups from the last batch line to the first; each group keeps its own order (-A before its -a's).
+  const undo = operations.map((op, i) => op.inverse.map((l) => `${i + 1} ${checkBatchLine(l)}`)).reverse().flat();
+  return { count: batch.length, sha: touchedDigest(probedSave, new Set(touched)), touched, batch, undo };
+}
+
+export function renderApply(templates: Templates, data: ApplyData): string {
+  return templates.render('ipvs/apply.sh.hbs', data);
+}
