@@ -1,0 +1,77 @@
+/**
+ * Feeding a script to a started shell and collecting what it says: the part of exec() that is the
+ * same whether the shell runs over an SSH channel or as a local child process.
+ */
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { BecomeGate, GateIo } from './become.js';
+import { TransportError, type ExecResult } from './types.js';
+
+/** A started `/bin/sh -s` (or sudo in front of it), seen as its three streams and its end. */
+export interface ScriptProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** The exit status once the process has ended (see exitStatus); rejects if the host was lost. */
+  exited: Promise<number>;
+  /** Stops the process: called when the timeout fires. */
+  kill(): void;
+}
+
+export function runScript(
+  proc: ScriptProcess,
+  script: string,
+  gate: BecomeGate | undefined,
+  host: string,
+  timeoutMs: number,
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    // Decoding in the stream keeps a UTF-8 character split across two chunks intact.
+    proc.stdout.setEncoding('utf8');
+    proc.stderr.setEncoding('utf8');
+    // A script may exit before reading all of its stdin (an early `exit`); writing the rest then
+    // fails with EPIPE, and the exit status already tells what happened.
+    proc.stdin.on('error', () => undefined);
+    const io: GateIo = {
+      writePassword: (text) => proc.stdin.write(text),
+      startScript: () => proc.stdin.end(script),
+      giveUp: () => proc.stdin.end(),
+    };
+    proc.stdout.on('data', (text: string) => stdout.push(text));
+    proc.stderr.on('data', (text: string) => stderr.push(gate ? gate.feed(text, io) : text));
+    if (gate === undefined) io.startScript();
+
+    const timer = setTimeout(() => {
+      proc.kill();
+      reject(new TransportError('timeout', host, `${host}: the script did not finish within ${timeoutMs / 1000} s and was stopped`));
+    }, timeoutMs);
+    Promise.all([ended(proc.stdout), ended(proc.stderr), proc.exited]).then(
+      ([, , code]) => {
+        clearTimeout(timer);
+        if (gate !== undefined && !gate.opened) reject(gate.failure(host));
+        else resolve({ code, stdout: stdout.join(''), stderr: stderr.join('') });
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+function ended(stream: Readable): Promise<void> {
+  return new Promise((resolve) => stream.once('end', resolve).once('close', resolve));
+}
+
+/**
+ * A process killed by a signal has no exit code; report 128 + the signal number, as sh does for
+ * `$?`, so "killed by KILL" reads 137 on either transport. 255 (what ssh(1) exits with when it
+ * gets no status) when neither is known.
+ */
+export function exitStatus(code: number | null | undefined, signal: string | null | undefined): number {
+  if (typeof code === 'number') return code;
+  const number = signal ? constants.signals[signal as NodeJS.Signals] : undefined;
+  return number === undefined ? 255 : 128 + number;
+}
