@@ -1,0 +1,466 @@
+/**
+ * The transports against a real OpenSSH sshd (support/sshd.ts) and real sudo, as root: no mocks.
+ * Throwaway users for become are created in before() and removed in after.always().
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { access, chown, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import type { SshConfig } from '../../src/inventory/model.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { SshTransport } from '../../src/transport/ssh.js';
+import { TransportError } from '../../src/transport/types.js';
+import { freePort, run, startSshd, type Sshd } from './support/sshd.js';
+
+const nonce = randomBytes(3).toString('hex');
+/** Throwaway sudoers: one whose sudo rule wants the password, one NOPASSWD. */
+const users = { password: `lvsplay-t${nonce}p`, nopasswd: `lvsplay-t${nonce}n` };
+const becomePassword = `Pw-${randomBytes(6).toString('hex')}-secret`;
+const becomeEnv = `LVSPLAY_TEST_BECOME_${nonce}`;
+const created: string[] = [];
+let sshd: Sshd | undefined;
+
+function server(): Sshd {
+  if (sshd === undefined) throw new Error('sshd did not start');
+  return sshd;
+}
+
+test.before(async () => {
+  sshd = await startSshd();
+  process.env[becomeEnv] = becomePassword;
+  const publicKey = await readFile(`${sshd.clientKeyPath}.pub`, 'utf8');
+  for (const [user, rule] of [
+    [users.password, 'ALL'],
+    [users.nopasswd, 'NOPASSWD: ALL'],
+  ] as const) {
+    await run('useradd', ['-m', '-s', '/bin/sh', user]);
+    created.push(user);
+    await run('chpasswd', [], { input: `${user}:${becomePassword}\n` });
+    const home = (await run('getent', ['passwd', user])).split(':')[5] ?? '';
+    const uid = Number(await run('id', ['-u', user]));
+    await mkdir(join(home, '.ssh'), { recursive: true });
+    await writeFile(join(home, '.ssh', 'authorized_keys'), publicKey);
+    await chown(join(home, '.ssh'), uid, uid);
+    await chown(join(home, '.ssh', 'authorized_keys'), uid, uid);
+    const dropIn = `/etc/sudoers.d/${user}`;
+    await writeFile(dropIn, `${user} ALL=(ALL:ALL) ${rule}\n`, { mode: 0o440 });
+    await run('visudo', ['-cf', dropIn]);
+  }
+});
+
+/** Synchronous, so that it can also run on 'exit' if the worker dies before after.always. */
+function removeUsers(): void {
+  for (const user of created.splice(0)) {
+    rmSync(`/etc/sudoers.d/${user}`, { force: true });
+    spawnSync('userdel', ['-r', '-f', user], { stdio: 'ignore' });
+  }
+}
+process.once('exit', removeUsers);
+
+test.after.always(async () => {
+  removeUsers();
+  await sshd?.stop();
+});
+
+function settings(overrides: Partial<SshConfig> = {}): SshConfig {
+  const s = server();
+  return {
+    host: '127.0.0.1',
+    port: s.port,
+    user: 'root',
+    identityFile: s.clientKeyPath,
+    agent: false,
+    knownHosts: s.knownHostsPath,
+    hostKeyPolicy: 'strict',
+    connectTimeoutS: 10,
+    commandTimeoutS: 60,
+    ...overrides,
+  };
+}
+
+async function withSsh<T>(ssh: SshConfig, body: (t: SshTransport) => Promise<T>): Promise<T> {
+  const transport = await SshTransport.connect('web1', ssh);
+  try {
+    return await body(transport);
+  } finally {
+    await transport.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function fingerprintOf(publicKeyPath: string): Promise<string> {
+  const [, fingerprint] = (await run('ssh-keygen', ['-lf', publicKeyPath])).split(' ');
+  return fingerprint ?? '';
+}
+
+async function newKey(name: string, passphrase = ''): Promise<string> {
+  const path = join(server().dir, name);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', name, '-f', path]);
+  return path;
+}
+
+/** Connects (and, if that works, runs a script that would leave a file): must fail with `kind`. */
+async function refused(t: ExecutionContext, ssh: SshConfig, kind: TransportError['kind']): Promise<TransportError> {
+  const witness = join(server().dir, `ran-${randomBytes(4).toString('hex')}`);
+  const err = await t.throwsAsync(withSsh(ssh, (transport) => transport.exec(`touch ${witness}`)), { instanceOf: TransportError });
+  t.is(err?.kind, kind, err?.message);
+  t.false(await exists(witness), 'nothing ran on the host');
+  return err as TransportError;
+}
+
+/** Is a TCP socket with this local port one of this process's own file descriptors? */
+async function ownsLocalPort(port: number): Promise<boolean> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = (await readFile('/proc/net/tcp', 'utf8'))
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[1]?.endsWith(`:${hexPort}`))
+    .map((f) => `socket:[${f[9]}]`);
+  const fds = await readdir('/proc/self/fd');
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.some((link) => inodes.includes(link));
+}
+
+/**
+ * A script that reports its own argv and whether any process on the machine has the script's
+ * text in its argv (the probe string only exists joined in the script's comment).
+ */
+function argvProbe(): { script: string; expect: string } {
+  const tag = randomBytes(6).toString('hex');
+  return {
+    script: [
+      `# lvsplay-argv-probe-${tag}`,
+      `A=lvsplay-argv-probe-; B=${tag}`,
+      `for f in /proc/[0-9]*/cmdline; do case "$(tr '\\0' ' ' 2>/dev/null < "$f")" in *"$A$B"*) echo "in argv of $f";; esac; done`,
+      `tr '\\0' ' ' < /proc/$$/cmdline`,
+    ].join('\n'),
+    expect: '/bin/sh -s ',
+  };
+}
+
+// --- exec -------------------------------------------------------------------------------------
+
+test('exec returns stdout, stderr and the exit status; a non-zero status is not an error', async (t) => {
+  await withSsh(settings(), async (transport) => {
+    t.deepEqual(await transport.exec('echo out; echo err >&2; exit 3'), { code: 3, stdout: 'out\n', stderr: 'err\n' });
+    t.deepEqual(await transport.exec('printf "%s" "é ü ✓"'), { code: 0, stdout: 'é ü ✓', stderr: '' });
+  });
+});
+
+test('a script killed by a signal reports 128 + the signal number', async (t) => {
+  await withSsh(settings(), async (transport) => {
+    t.is((await transport.exec('kill -KILL $$')).code, 137);
+  });
+});
+
+test('the script travels on stdin: the shell is `/bin/sh -s` and no argv anywhere holds the script', async (t) => {
+  const probe = argvProbe();
+  await withSsh(settings(), async (transport) => {
+    t.deepEqual(await transport.exec(probe.script), { code: 0, stdout: probe.expect, stderr: '' });
+  });
+});
+
+test('a multi-megabyte script (heredoc) and multi-megabyte output go through intact', async (t) => {
+  const payload = `${'0123456789abcdef'.repeat(8)}\n`.repeat(40_000); // 5.2 MB
+  const digest = createHash('sha256').update(payload).digest('hex');
+  await withSsh(settings(), async (transport) => {
+    const result = await transport.exec(`cat <<'EOF' | sha256sum\n${payload}EOF\nhead -c 8000000 /dev/zero | tr '\\0' y\n`);
+    t.is(result.code, 0);
+    t.is(result.stdout.slice(0, 64), digest);
+    t.is(result.stdout.length, `${digest}  -\n`.length + 8_000_000);
+  });
+});
+
+test('one connection serves every exec, and execCount counts them', async (t) => {
+  await withSsh(settings(), async (transport) => {
+    t.is(transport.execCount, 0);
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push((await transport.exec('echo $SSH_CONNECTION')).stdout);
+    t.is(transport.execCount, 3);
+    t.is(new Set(seen).size, 1);
+    const clientPort = seen[0]?.split(' ')[1];
+    const log = server().log();
+    t.is(log.split(`Accepted publickey for root from 127.0.0.1 port ${clientPort} `).length - 1, 1, 'one login');
+    t.is(log.split(`Starting session: command for root from 127.0.0.1 port ${clientPort} `).length - 1, 3, 'three sessions on it');
+  });
+});
+
+test('a script over its timeout is stopped with kind timeout, and the connection stays usable', async (t) => {
+  const pidFile = join(server().dir, `timeout-${nonce}.pid`);
+  await withSsh(settings(), async (transport) => {
+    const started = Date.now();
+    const err = await t.throwsAsync(transport.exec(`echo $$ > ${pidFile}; exec sleep 30`, { timeoutMs: 500 }), { instanceOf: TransportError });
+    t.is(err?.kind, 'timeout');
+    t.true(Date.now() - started < 5_000);
+    t.is((await transport.exec('echo still here')).stdout, 'still here\n');
+  });
+  // sshd leaves the remote process running (see ssh.ts); this test started it, so it ends it.
+  const pid = Number(await readFile(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+});
+
+test('the command timeout of the host settings applies when exec gives none', async (t) => {
+  await withSsh(settings({ commandTimeoutS: 0.5 }), async (transport) => {
+    const err = await t.throwsAsync(transport.exec('read line'), { instanceOf: TransportError });
+    t.is(err?.kind, 'timeout');
+  });
+});
+
+test('a closed port is unreachable', async (t) => {
+  const err = await refused(t, settings({ port: await freePort() }), 'unreachable');
+  t.regex(err.message, /ECONNREFUSED/);
+});
+
+// --- host keys --------------------------------------------------------------------------------
+
+test('known_hosts: a [127.0.0.1]:PORT entry is accepted', async (t) => {
+  await withSsh(settings(), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+});
+
+test('known_hosts: plain patterns: comma lists and wildcards match, a negated pattern excludes', async (t) => {
+  const s = server();
+  const listed = join(s.dir, 'kh-list');
+  await writeFile(listed, `# comment\n\nother.example,[127.0.0.?]:${s.port} ${s.hostKeyLine} a comment\n`);
+  await withSsh(settings({ knownHosts: listed }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  const negated = join(s.dir, 'kh-negated');
+  await writeFile(negated, `[127.0.0.*]:*,![127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  await refused(t, settings({ knownHosts: negated }), 'hostkey');
+});
+
+test('known_hosts: a hashed entry (ssh-keygen -H) is accepted', async (t) => {
+  const s = server();
+  const hashed = join(s.dir, 'kh-hashed');
+  await writeFile(hashed, `[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  await run('ssh-keygen', ['-q', '-H', '-f', hashed]);
+  t.regex(await readFile(hashed, 'utf8'), /^\|1\|/);
+  await withSsh(settings({ knownHosts: hashed }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+});
+
+test('an unknown host key is refused with host, port, key type, fingerprint and file named', async (t) => {
+  const s = server();
+  const missing = join(s.dir, 'kh-missing');
+  const err = await refused(t, settings({ knownHosts: missing }), 'hostkey');
+  t.is(err.host, 'web1');
+  for (const part of ['web1', '127.0.0.1', `port ${s.port}`, 'ssh-ed25519', await fingerprintOf(`${s.hostKeyPath}.pub`), missing]) {
+    t.true(err.message.includes(part), `message names ${part}: ${err.message}`);
+  }
+  t.false(await exists(missing), 'strict mode writes nothing');
+});
+
+test('a changed host key is refused, even with accept-new, naming both fingerprints', async (t) => {
+  const s = server();
+  const other = await newKey('other-host-key');
+  const file = join(s.dir, 'kh-changed');
+  const recorded = `[127.0.0.1]:${s.port} ${(await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}\n`;
+  await writeFile(file, recorded);
+  const err = await refused(t, settings({ knownHosts: file, hostKeyPolicy: 'accept-new' }), 'hostkey');
+  t.regex(err.message, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
+  t.true(err.message.includes(await fingerprintOf(`${s.hostKeyPath}.pub`)));
+  t.true(err.message.includes(await fingerprintOf(`${other}.pub`)));
+  t.is(await readFile(file, 'utf8'), recorded, 'known_hosts left as it was');
+});
+
+test('a @revoked key is refused; a @cert-authority line is not taken for a host key', async (t) => {
+  const s = server();
+  const revoked = join(s.dir, 'kh-revoked');
+  await writeFile(revoked, `@revoked [127.0.0.1]:${s.port} ${s.hostKeyLine}\n[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  t.regex((await refused(t, settings({ knownHosts: revoked, hostKeyPolicy: 'accept-new' }), 'hostkey')).message, /REVOKED/);
+  const ca = join(s.dir, 'kh-ca');
+  await writeFile(ca, `@cert-authority [127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  t.regex((await refused(t, settings({ knownHosts: ca }), 'hostkey')).message, /not known/);
+});
+
+test('accept-new records an unknown key as [host]:port, and a strict connect then succeeds', async (t) => {
+  const s = server();
+  const file = join(s.dir, 'kh-new', 'known_hosts');
+  await withSsh(settings({ knownHosts: file, hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  t.is(await readFile(file, 'utf8'), `[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  await withSsh(settings({ knownHosts: file }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+});
+
+// --- authentication ---------------------------------------------------------------------------
+
+test('an identity file with a passphrase from an environment variable', async (t) => {
+  const passphrase = `pass-${randomBytes(6).toString('hex')}`;
+  const key = await newKey('encrypted', passphrase);
+  await server().authorize(await readFile(`${key}.pub`, 'utf8'));
+  const env = `LVSPLAY_TEST_PASSPHRASE_${nonce}`;
+  process.env[env] = passphrase;
+  await withSsh(settings({ identityFile: key, identityPassphraseEnv: env }), async (transport) => t.is((await transport.exec('id -u')).stdout, '0\n'));
+
+  const missing = await refused(t, settings({ identityFile: key, identityPassphraseEnv: `${env}_UNSET` }), 'auth');
+  t.regex(missing.message, /_UNSET is not set/);
+  const wrongEnv = `${env}_WRONG`;
+  process.env[wrongEnv] = 'not-the-passphrase';
+  const wrong = await refused(t, settings({ identityFile: key, identityPassphraseEnv: wrongEnv }), 'auth');
+  t.true(wrong.message.includes(key));
+  t.false(wrong.message.includes('not-the-passphrase'));
+});
+
+test('a key the server does not accept fails with kind auth', async (t) => {
+  const stranger = await newKey('stranger');
+  const err = await refused(t, settings({ identityFile: stranger }), 'auth');
+  t.true(err.message.includes(`identity file ${stranger}`), err.message);
+});
+
+test('ssh-agent alone (a socket path) authenticates', async (t) => {
+  const socket = join(server().dir, `agent-${nonce}.sock`);
+  const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !(await exists(socket)); i++) await new Promise((r) => setTimeout(r, 50));
+    await run('ssh-add', ['-q', server().clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    const { identityFile: _, ...withoutKey } = settings({ agent: socket });
+    await withSsh(withoutKey, async (transport) => t.is((await transport.exec('id -u')).stdout, '0\n'));
+  } finally {
+    if (agent.pid !== undefined) process.kill(agent.pid, 'SIGTERM');
+  }
+});
+
+test('an ssh config file supplies HostName, Port, User and IdentityFile for a Host alias', async (t) => {
+  const s = server();
+  const config = join(s.dir, 'ssh_config');
+  await writeFile(config, `Host lvsplay-alias\n  HostName 127.0.0.1\n  Port ${s.port}\n  User ${users.nopasswd}\n  IdentityFile ${s.clientKeyPath}\n\nHost *\n  User nobody\n`);
+  const { identityFile: _, ...ssh } = settings({ host: 'lvsplay-alias', port: 22, user: 'root', configFile: config });
+  await withSsh(ssh, async (transport) => t.is((await transport.exec('id -un')).stdout, `${users.nopasswd}\n`));
+  // What the inventory sets explicitly wins over the file.
+  await withSsh({ ...ssh, user: users.password }, async (transport) => t.is((await transport.exec('id -un')).stdout, `${users.password}\n`));
+});
+
+// --- jump host --------------------------------------------------------------------------------
+
+test('a jump host carries the connection to the target (the target socket is not ours)', async (t) => {
+  const s = server();
+  const portOf = async (transport: SshTransport) => Number((await transport.exec('echo $SSH_CONNECTION')).stdout.split(' ')[1]);
+  await withSsh(settings(), async (direct) => t.true(await ownsLocalPort(await portOf(direct)), 'a direct connection is our socket'));
+  await withSsh(settings({ jump: { host: '127.0.0.1', port: s.port, user: 'root' } }), async (viaJump) => {
+    t.false(await ownsLocalPort(await portOf(viaJump)), 'through the jump, sshd opened the socket');
+    t.is((await viaJump.exec('echo ok')).stdout, 'ok\n');
+  });
+});
+
+test('a ProxyJump from the ssh config file is used', async (t) => {
+  const s = server();
+  const config = join(s.dir, 'ssh_config_jump');
+  await writeFile(config, `Host lvsplay-behind\n  HostName 127.0.0.1\n  Port ${s.port}\n  ProxyJump root@127.0.0.1:${s.port}\n`);
+  await withSsh(settings({ host: 'lvsplay-behind', port: 22, configFile: config }), async (transport) => {
+    t.false(await ownsLocalPort(Number((await transport.exec('echo $SSH_CONNECTION')).stdout.split(' ')[1])));
+  });
+});
+
+test('a jump host that may not forward leaves the target unreachable', async (t) => {
+  const key = await newKey('no-forwarding');
+  await server().authorize(`no-port-forwarding ${await readFile(`${key}.pub`, 'utf8')}`);
+  const err = await refused(t, settings({ jump: { host: '127.0.0.1', port: server().port, user: 'root', identityFile: key } }), 'unreachable');
+  t.regex(err.message, /jump host cannot reach/);
+});
+
+// --- become -----------------------------------------------------------------------------------
+
+/** Everything a caller could ever see of a transport, its results and its errors. */
+function visible(...things: unknown[]): string {
+  return things.map((x) => (x instanceof Error ? `${x.message}\n${x.stack}\n${inspect(x, { depth: 5 })}` : inspect(x, { depth: 5 }))).join('\n');
+}
+
+test('become: sudo with a password from an env var runs as root; the password is shown nowhere', async (t) => {
+  const probe = argvProbe();
+  const payload = 'z'.repeat(2_000_000);
+  const ssh = settings({ user: users.password, become: { method: 'sudo', user: 'root', passwordEnv: becomeEnv } });
+  await withSsh(ssh, async (transport) => {
+    const results = [
+      await transport.exec('id -u; echo to-stderr >&2'),
+      await transport.exec(probe.script),
+      await transport.exec(`cat <<'EOF' | wc -c\n${payload}\nEOF\n`),
+      await transport.exec('id -u; exit 4'),
+    ];
+    t.deepEqual(results[0], { code: 0, stdout: '0\n', stderr: 'to-stderr\n' });
+    t.deepEqual(results[1], { code: 0, stdout: probe.expect, stderr: '' });
+    t.is(results[2]?.stdout, `${payload.length + 1}\n`);
+    t.deepEqual(results[3], { code: 4, stdout: '0\n', stderr: '' });
+    t.false(visible(results, transport, server().log()).includes(becomePassword));
+  });
+});
+
+test('become: the password may come from a file', async (t) => {
+  const file = join(server().dir, `become-${nonce}`);
+  await writeFile(file, `${becomePassword}\n`, { mode: 0o600 });
+  const ssh = settings({ user: users.password, become: { method: 'sudo', user: 'root', passwordFile: file } });
+  await withSsh(ssh, async (transport) => t.deepEqual(await transport.exec('id -u'), { code: 0, stdout: '0\n', stderr: '' }));
+});
+
+test('become: a wrong password fails with kind auth, runs nothing, and shows no password', async (t) => {
+  const env = `${becomeEnv}_WRONG`;
+  const wrongPassword = `Wrong-${randomBytes(6).toString('hex')}`;
+  process.env[env] = wrongPassword;
+  const ssh = settings({ user: users.password, become: { method: 'sudo', user: 'root', passwordEnv: env } });
+  const witness = join('/tmp', `lvsplay-become-${nonce}`);
+  await withSsh(ssh, async (transport) => {
+    const err = await t.throwsAsync(transport.exec(`touch ${witness}`), { instanceOf: TransportError });
+    t.is(err?.kind, 'auth');
+    t.regex(err?.message ?? '', /did not accept the become password/);
+    t.false(visible(err, transport).includes(wrongPassword));
+    t.false(visible(err, transport).includes(becomePassword));
+  });
+  t.false(await exists(witness));
+});
+
+test('become: sudo wanting a password when none is configured fails with kind auth, runs nothing', async (t) => {
+  const witness = join('/tmp', `lvsplay-become-none-${nonce}`);
+  await withSsh(settings({ user: users.password, become: { method: 'sudo', user: 'root' } }), async (transport) => {
+    const err = await t.throwsAsync(transport.exec(`touch ${witness}`), { instanceOf: TransportError });
+    t.is(err?.kind, 'auth');
+    t.regex(err?.message ?? '', /no password_env or password_file/);
+  });
+  t.false(await exists(witness));
+});
+
+test('become: with NOPASSWD the configured password is neither sent nor run as a command', async (t) => {
+  const ssh = settings({ user: users.nopasswd, become: { method: 'sudo', user: 'root', passwordEnv: becomeEnv } });
+  await withSsh(ssh, async (transport) => {
+    const results = [await transport.exec('id -u'), await transport.exec('cat')];
+    t.deepEqual(results[0], { code: 0, stdout: '0\n', stderr: '' });
+    // The script's own stdin is the rest of the script: nothing (no password) precedes it.
+    t.deepEqual(results[1], { code: 0, stdout: '', stderr: '' });
+    t.false(visible(results, transport).includes(becomePassword));
+  });
+});
+
+// --- local ------------------------------------------------------------------------------------
+
+test('local: exec returns output and status; the script is on stdin', async (t) => {
+  const probe = argvProbe();
+  const local = await LocalTransport.connect('control', { commandTimeoutS: 60 });
+  t.deepEqual(await local.exec('echo out; echo err >&2; exit 3'), { code: 3, stdout: 'out\n', stderr: 'err\n' });
+  t.deepEqual(await local.exec(probe.script), { code: 0, stdout: probe.expect, stderr: '' });
+  t.is((await local.exec('kill -KILL $$')).code, 137);
+  t.is(local.execCount, 3);
+  await local.close();
+});
+
+test('local: a timeout stops the script and what it started', async (t) => {
+  const pidFile = join(server().dir, `local-timeout-${nonce}.pid`);
+  const local = await LocalTransport.connect('control', { commandTimeoutS: 60 });
+  const err = await t.throwsAsync(local.exec(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 300 }), { instanceOf: TransportError });
+  t.is(err?.kind, 'timeout');
+  const pid = Number(await readFile(pidFile, 'utf8'));
+  for (let i = 0; i < 50 && (await exists(`/proc/${pid}`)); i++) await new Promise((r) => setTimeout(r, 20));
+  t.false(await exists(`/proc/${pid}`), 'the background sleep was killed with its process group');
+});
+
+test('local: become runs the script through sudo as that user', async (t) => {
+  const local = await LocalTransport.connect('control', { commandTimeoutS: 60, become: { method: 'sudo', user: users.nopasswd } });
+  t.deepEqual(await local.exec('id -un; tr "\\0" " " < /proc/$$/cmdline'), { code: 0, stdout: `${users.nopasswd}\n/bin/sh -s `, stderr: '' });
+});
