@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { InputError } from '../util/problems.js';
 import { EXIT } from './exit.js';
+import { applyCommand } from './apply.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
 import { validateCommand } from './validate.js';
@@ -12,6 +13,7 @@ const program = new Command('lvsplay')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(validateCommand())
+  .addCommand(applyCommand())
   .addCommand(renderCommand())
   .addCommand(planCommand());
 
