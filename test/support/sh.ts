@@ -1,0 +1,51 @@
+/** Running generated shell locally with /bin/sh (dash on Debian): syntax checks and real runs. */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ShResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `sh -n`: does the script parse? Returns sh's complaint, or '' when it parses. */
+export function syntaxError(script: string): string {
+  const r = spawnSync('/bin/sh', ['-n'], { input: script, encoding: 'utf8' });
+  return r.status === 0 ? '' : `exit ${r.status}: ${r.stderr}`;
+}
+
+/** Run `script` on sh's stdin, in `cwd`, with `env` over a minimal environment. */
+export function runSh(script: string, options: { cwd?: string; env?: Record<string, string>; args?: string[] } = {}): ShResult {
+  const r = spawnSync('/bin/sh', ['-s', ...(options.args ?? [])], {
+    input: script,
+    encoding: 'utf8',
+    cwd: options.cwd,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: options.cwd ?? tmpdir(), ...options.env },
+    timeout: 10_000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A fresh temporary folder; remove it with `cleanup`. */
+export function tempDir(prefix = 'lvsplay-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Put fake commands (`name` → shell body) in `dir/bin` and return a PATH with them first. */
+export function fakeCommands(dir: string, commands: Record<string, string>): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const [name, body] of Object.entries(commands)) {
+    const file = join(bin, name);
+    writeFileSync(file, `#!/bin/sh\n${body}\n`);
+    chmodSync(file, 0o755);
+  }
+  return `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`;
+}

@@ -1,0 +1,424 @@
+/**
+ * What each resource does with the facts it is given: idempotence (a host exactly as desired
+ * gives no change and no script), changes with before/after, and each resource's own rules.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import type { TaskKind } from '../../src/playbook/tasks.js';
+import type { AddressDesired } from '../../src/resources/address/index.js';
+import type { FileDesired } from '../../src/resources/file/index.js';
+import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js';
+import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
+import { SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
+import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.js';
+import { addressProbe, baseLines, fileProbeOutput, ipLine, satisfied, section, sha256, statMode, sysctlValues } from '../support/facts.js';
+import { run } from '../support/resources.js';
+
+const ALL_HOSTS = ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2'];
+const FILE_ARGS = { path: '/etc/motd', template: 'site/motd.hbs', mode: '0644', on_change: { reload: 'motd-news' } };
+
+/** The base64 payload of a file write script, decoded. */
+function writtenContent(script: string): string | undefined {
+  const m = /printf '%s' '?([A-Za-z0-9+/=]*)'? \| base64 -d/.exec(script);
+  return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : undefined;
+}
+
+// ---------------------------------------------------------------- idempotence, every resource
+
+function hostAddresses(name: string) {
+  const h = hostOf(exampleCluster(), name);
+  return { address: h.address, ...(h.address6 && { address6: h.address6 }) };
+}
+
+const idempotent: { kind: TaskKind; args?: unknown; facts: (desired: unknown, host: string) => string }[] = [
+  { kind: 'sysctl', facts: (d) => satisfied.sysctl(d as SysctlDesired) },
+  { kind: 'sysctl', args: { persist: false }, facts: (d) => satisfied.sysctl(d as SysctlDesired) },
+  { kind: 'sysctl', args: { extra: { 'net.core.somaxconn': 4096, 'net.ipv4.vs.conntrack': 1 } }, facts: (d) => satisfied.sysctl(d as SysctlDesired) },
+  { kind: 'address', facts: (d, host) => satisfied.address(d as AddressDesired, hostAddresses(host)) },
+  { kind: 'file', args: FILE_ARGS, facts: (d) => satisfied.file(d as FileDesired) },
+  { kind: 'file', args: { ...FILE_ARGS, mode: '0600' }, facts: (d) => satisfied.file(d as FileDesired) },
+  { kind: 'ldirectord', facts: (d) => satisfied.ldirectord(d as LdirectordDesired) },
+  { kind: 'package', args: { names: ['ipvsadm', 'ldirectord'] }, facts: () => satisfied.package(['ipvsadm', 'ldirectord'], 'present') },
+  { kind: 'package', args: { names: ['heartbeat'], state: 'absent' }, facts: () => satisfied.package(['heartbeat'], 'absent') },
+  { kind: 'service', args: { name: 'ldirectord', enabled: true }, facts: () => satisfied.service('started', true) },
+  { kind: 'service', args: { name: 'keepalived', state: 'stopped', enabled: false }, facts: () => satisfied.service('stopped', false) },
+  { kind: 'service', args: { name: 'ipvsadm' }, facts: () => satisfied.service('started', false) },
+  { kind: 'shell', args: { template: 'site/hello.sh.hbs', check: 'test -f /etc/lvsplay/hello' }, facts: () => 'done\n' },
+];
+
+for (const [i, c] of idempotent.entries()) {
+  test(`idempotent: ${c.kind} #${i} ${JSON.stringify(c.args ?? {})} on every example host`, (t) => {
+    for (const host of ALL_HOSTS) {
+      const ctx = ctxFor(host);
+      const first = run(c.kind, ctx, c.args ?? {}, '');
+      const again = run(c.kind, ctx, c.args ?? {}, c.facts(first.desired, host));
+      t.deepEqual(again.changes, [], `${host}: facts equal to the desired state give no change`);
+      t.is(again.script, '', `${host}: and no script`);
+    }
+  });
+}
+
+test('idempotent (property): sysctl with random extra keys, persisted or not', (t) => {
+  const key = fc.tuple(fc.constantFrom('net', 'vm', 'kernel'), fc.array(fc.stringMatching(/^[a-z0-9_]{1,8}$/), { minLength: 1, maxLength: 3 })).map(([a, rest]) => [a, ...rest].join('.'));
+  const value = fc.oneof(fc.integer({ min: -5, max: 1 << 20 }), fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/));
+  fc.assert(
+    fc.property(fc.dictionary(key, value, { maxKeys: 5 }), fc.boolean(), fc.constantFrom('web1', 'far1', 'lb1', 'app1'), (extra, persist, host) => {
+      const ctx = ctxFor(host);
+      const first = run('sysctl', ctx, { extra, persist }, '');
+      const again = run('sysctl', ctx, { extra, persist }, satisfied.sysctl(first.desired as SysctlDesired));
+      return again.changes.length === 0 && again.script === '';
+    }),
+    { numRuns: 60 },
+  );
+  t.pass();
+});
+
+test('idempotent (property): a file with any valid mode, as stat prints it', (t) => {
+  const failures: string[] = [];
+  for (let m = 0; m < 0o1000; m++) {
+    const mode = `0${m.toString(8).padStart(3, '0')}`;
+    const ctx = ctxFor('web1');
+    const first = run('file', ctx, { ...FILE_ARGS, mode }, '');
+    const again = run('file', ctx, { ...FILE_ARGS, mode }, fileProbeOutput((first.desired as FileDesired).content, statMode(mode)));
+    if (again.changes.length > 0) failures.push(mode);
+  }
+  const example = run('file', ctxFor('web1'), { ...FILE_ARGS, mode: '0000' }, fileProbeOutput((run('file', ctxFor('web1'), FILE_ARGS, '').desired as FileDesired).content, '0'));
+  t.deepEqual(failures, [], `modes reported changed on every run (stat -c %a prints "0" for 0000, "40" for 0040): ${example.changes[0]?.summary ?? ''}`);
+});
+
+// ---------------------------------------------------------------- sysctl
+
+test('sysctl: a key the kernel lacks (<absent>) is an add; a differing one a change with before/after', (t) => {
+  const facts = section('values', sysctlValues([
+    ['net.ipv4.conf.all.arp_ignore', undefined], ['net.ipv4.conf.all.arp_announce', '0'],
+    ['net.ipv4.conf.lo.arp_ignore', '1'], ['net.ipv4.conf.lo.arp_announce', '2'],
+  ]));
+  const o = run('sysctl', ctxFor('web1'), { persist: false }, facts);
+  t.deepEqual(o.changes, [
+    { id: 'net.ipv4.conf.all.arp_ignore', action: 'add', summary: '+ sysctl net.ipv4.conf.all.arp_ignore = 1', after: '1' },
+    { id: 'net.ipv4.conf.all.arp_announce', action: 'change', summary: '~ sysctl net.ipv4.conf.all.arp_announce 0 → 2', before: '0', after: '2' },
+  ]);
+  t.is(o.script, '# sysctl: runtime values\nsysctl -qw net.ipv4.conf.all.arp_ignore=1\nsysctl -qw net.ipv4.conf.all.arp_announce=2\n');
+});
+
+test('sysctl: extra values from the task args join (and override) the role ones, numbers as text', (t) => {
+  const o = run('sysctl', ctxFor('web1'), { extra: { 'net.ipv4.conf.all.arp_announce': 1, 'net.ipv4.tcp_rmem': '4096 87380 6291456' }, persist: false }, '');
+  t.deepEqual((o.desired as SysctlDesired).values, [
+    { key: 'net.ipv4.conf.all.arp_ignore', value: '1' },
+    { key: 'net.ipv4.conf.all.arp_announce', value: '1' },
+    { key: 'net.ipv4.conf.lo.arp_ignore', value: '1' },
+    { key: 'net.ipv4.conf.lo.arp_announce', value: '2' },
+    { key: 'net.ipv4.tcp_rmem', value: '4096 87380 6291456' },
+  ]);
+  t.true(o.script.includes(`sysctl -qw 'net.ipv4.tcp_rmem=4096 87380 6291456'`), o.script);
+});
+
+test('sysctl: a multi-value key printed with tabs by sysctl -n matches the value written with spaces', (t) => {
+  const facts = section('values', sysctlValues([['net.ipv4.tcp_rmem', '4096\t87380\t6291456']]));
+  const o = run('sysctl', ctxFor('app1'), { extra: { 'net.ipv4.tcp_rmem': '4096 87380 6291456' }, persist: false }, facts);
+  t.deepEqual(o.changes, []);
+});
+
+test('sysctl: persist:false writes no file, even when the probe output has a file part', (t) => {
+  const o = run('sysctl', ctxFor('lb1'), { persist: false }, section('values', sysctlValues([['net.ipv4.ip_forward', '0']])) + section('file', 'absent\n'));
+  t.is((o.desired as SysctlDesired).file, undefined);
+  t.false(o.probe.includes(SYSCTL_FILE), 'no file probe');
+  t.deepEqual(o.changes.map((c) => c.id), ['net.ipv4.ip_forward']);
+  t.false(o.script.includes('base64'), o.script);
+});
+
+test('sysctl: a host with no role sysctls and no extra has nothing to do, not even a file', (t) => {
+  const o = run('sysctl', ctxFor('app1'), {}, '');
+  t.deepEqual(o.desired, { values: [] });
+  t.deepEqual(o.changes, []);
+});
+
+test('sysctl: the persisted file holds every value, for this host', (t) => {
+  const o = run('sysctl', ctxFor('far1'), {}, '');
+  const file = (o.desired as SysctlDesired).file!;
+  t.is(file.path, SYSCTL_FILE);
+  t.is(file.mode, '0644');
+  t.true(file.content.startsWith('# Managed by lvsplay: LVS sysctls for far1.'));
+  t.true(file.content.includes('net.ipv4.conf.tunl0.rp_filter = 0\n'));
+  t.is(writtenContent(o.script), file.content);
+});
+
+test('sysctl: the file already right but the values not: only the runtime values change', (t) => {
+  const first = run('sysctl', ctxFor('lb1'), {}, '');
+  const file = (first.desired as SysctlDesired).file!;
+  const o = run('sysctl', ctxFor('lb1'), {}, section('values', sysctlValues([['net.ipv4.ip_forward', '0']])) + section('file', fileProbeOutput(file.content)));
+  t.deepEqual(o.changes.map((c) => c.action + ' ' + c.id), ['change net.ipv4.ip_forward']);
+  t.false(o.script.includes('base64'));
+});
+
+// ---------------------------------------------------------------- address
+
+test('address: a DR VIP on lo with the wrong broadcast is deleted then added with brd = VIP', (t) => {
+  const facts = addressProbe([
+    ...baseLines('192.0.2.21', '2001:db8::21'),
+    ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.255' }),
+    ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }),
+    ipLine(1, 'lo', '2001:db8::10/128'),
+  ]);
+  const o = run('address', ctxFor('web1'), {}, facts);
+  t.deepEqual(o.changes, [{
+    id: '192.0.2.10/32', action: 'change', summary: '~ address 192.0.2.10/32 brd 192.0.2.255 on lo → 192.0.2.10/32 brd 192.0.2.10 on lo',
+    before: '192.0.2.10/32 brd 192.0.2.255 on lo', after: '192.0.2.10/32 brd 192.0.2.10 on lo',
+  }]);
+  t.is(o.script, '# address: tunnel device, VIPs, default route\nip addr del 192.0.2.10/32 dev lo\nip addr add 192.0.2.10/32 brd 192.0.2.10 dev lo\n');
+});
+
+test('address: IPv6 as the kernel prints it, or spelt out, is the same address', (t) => {
+  const facts = addressProbe([
+    ...baseLines('192.0.2.21'),
+    ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.10' }),
+    ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }),
+    ipLine(1, 'lo', '2001:0db8:0000:0000:0000:0000:0000:0010/128'),
+  ]);
+  t.deepEqual(run('address', ctxFor('web1'), {}, facts).changes, []);
+});
+
+test('address: tunl0 down comes first, and its script loads ipip and raises tunl0 before any address', (t) => {
+  const facts = addressProbe([...baseLines('198.51.100.31'), ipLine(5, 'tunl0', '192.0.2.12/32', { link: '@NONE' })], 'down');
+  const o = run('address', ctxFor('far1'), {}, facts);
+  t.deepEqual(o.changes, [{ id: 'tunl0', action: 'change', summary: '~ tunl0 down → up (ipip loaded)', before: 'down', after: 'up' }]);
+  t.deepEqual(o.script.split('\n').filter((l) => l && !l.startsWith('#')), ['modprobe ipip', 'ip link set tunl0 up']);
+  const empty = run('address', ctxFor('far1'), {}, '');
+  t.is(empty.changes[0]!.id, 'tunl0');
+  const lines = empty.script.split('\n').filter((l) => l && !l.startsWith('#'));
+  t.deepEqual(lines, ['modprobe ipip', 'ip link set tunl0 up', 'ip addr add 192.0.2.12/32 dev tunl0']);
+});
+
+test('address: the backup must not hold VIPs: one present is a delete (with before); one on another device is left alone', (t) => {
+  const facts = addressProbe([
+    ...baseLines('192.0.2.6'),
+    ipLine(2, 'eth0', '192.0.2.12/32', { label: 'eth0:3' }),
+    ipLine(1, 'lo', '192.0.2.10/32'),
+  ]);
+  const o = run('address', ctxFor('lb2'), {}, facts);
+  t.deepEqual(o.changes, [{ id: '192.0.2.12/32', action: 'delete', summary: '- address 192.0.2.12/32 on eth0', before: '192.0.2.12/32 on eth0' }]);
+  t.is(o.script, '# address: tunnel device, VIPs, default route\nip addr del 192.0.2.12/32 dev eth0\n');
+  const desired = o.desired as AddressDesired;
+  t.deepEqual(desired.present, []);
+  t.deepEqual(desired.absent.map((a) => `${a.address}/${a.prefix}`), ['192.0.2.10/32', '192.0.2.11/32', '192.0.2.12/32', '192.0.2.13/32', '2001:db8::10/128', '203.0.113.1/24']);
+});
+
+test('address: the primary holds every VIP and the NAT gateway (with its prefix) on its VIP interface', (t) => {
+  const desired = run('address', ctxFor('lb1'), {}, '').desired as AddressDesired;
+  t.deepEqual(desired, {
+    present: [
+      { device: 'eth0', address: '192.0.2.10', prefix: 32 },
+      { device: 'eth0', address: '192.0.2.11', prefix: 32 },
+      { device: 'eth0', address: '192.0.2.12', prefix: 32 },
+      { device: 'eth0', address: '192.0.2.13', prefix: 32 },
+      { device: 'eth0', address: '2001:db8::10', prefix: 128 },
+      { device: 'eth0', address: '203.0.113.1', prefix: 24 },
+    ],
+    absent: [],
+    tunnel: false,
+  });
+});
+
+test('address: a NAT real server routes through its gateway; the same route is no change', (t) => {
+  const o = run('address', ctxFor('app1'), {}, addressProbe(baseLines('203.0.113.41'), 'down', '203.0.113.1'));
+  t.deepEqual(o.changes, []);
+  const none = run('address', ctxFor('app1'), {}, addressProbe(baseLines('203.0.113.41'), 'down', ''));
+  t.is(none.changes.length, 1);
+  t.like(none.changes[0], { id: 'default route', action: 'add', after: '203.0.113.1' });
+  t.true(none.script.includes('ip -4 route replace default via 203.0.113.1'));
+});
+
+test('address: a change summary starts with the sign of its action (+ add, ~ change, - delete)', (t) => {
+  const sign = { add: '+', change: '~', delete: '-' } as const;
+  const outcomes = [
+    run('address', ctxFor('app1'), {}, ''),
+    run('address', ctxFor('web1'), {}, ''),
+    run('address', ctxFor('far1'), {}, ''),
+  ];
+  for (const c of outcomes.flatMap((o) => o.changes)) t.is(c.summary[0], sign[c.action], `${c.action}: ${c.summary}`);
+});
+
+test('address: a director VIP interface with an alias label (eth0:1, which the inventory allows) is seen as held', (t) => {
+  const cluster = exampleWith(['interface: { name: eth0, address: 192.0.2.5/24', 'interface: { name: eth0:1, address: 192.0.2.5/24']);
+  const ctx = ctxFor('lb1', { cluster });
+  const first = run('address', ctx, {}, '');
+  // What the kernel shows once the VIPs are held on eth0 with the label eth0:1 (ip -o prints the device, then the label last)
+  const held = (first.desired as AddressDesired).present.map((a) => ipLine(2, 'eth0', `${a.address}/${a.prefix}`, { label: 'eth0:1' }));
+  const again = run('address', ctx, {}, addressProbe([...baseLines('192.0.2.5', '2001:db8::5'), ...held]));
+  t.deepEqual(again.changes.map((c) => c.summary), [], 'every run re-adds the VIPs, and `ip addr add` then fails with "File exists"');
+});
+
+// ---------------------------------------------------------------- file
+
+test('file: absent → add (before "", after the content); the script carries exactly the content in base64', (t) => {
+  const o = run('file', ctxFor('web1'), FILE_ARGS, 'absent\n');
+  const content = (o.desired as FileDesired).content;
+  t.deepEqual(o.changes, [{ id: '/etc/motd', action: 'add', summary: '+ file /etc/motd', before: '', after: content }]);
+  t.is(writtenContent(o.script), content);
+  t.true(o.script.includes('chmod 644 "$tmp"'));
+  t.true(o.script.trimEnd().endsWith('if [ -d /run/systemd/system ]; then systemctl reload motd-news; else service motd-news reload; fi'), 'the on_change action runs last');
+});
+
+test('file: same sha256 → no change, whatever the (stale) content text in the probe', (t) => {
+  const content = (run('file', ctxFor('web1'), FILE_ARGS, '').desired as FileDesired).content;
+  const facts = `present 644 root:root ${sha256(content)}\n${Buffer.from('not what the sha says').toString('base64')}\n`;
+  t.deepEqual(run('file', ctxFor('web1'), FILE_ARGS, facts).changes, []);
+});
+
+test('file: different content → change with the old and new text', (t) => {
+  const o = run('file', ctxFor('web1'), FILE_ARGS, fileProbeOutput('old motd\n'));
+  t.is(o.changes.length, 1);
+  t.like(o.changes[0], { action: 'change', summary: '~ file /etc/motd', before: 'old motd\n', after: (o.desired as FileDesired).content });
+});
+
+test('file: only the mode differs → a mode change, and the script sets the mode', (t) => {
+  const content = (run('file', ctxFor('web1'), FILE_ARGS, '').desired as FileDesired).content;
+  const o = run('file', ctxFor('web1'), { ...FILE_ARGS, mode: '0640' }, fileProbeOutput(content, '644', 'root:adm'));
+  t.deepEqual(o.changes, [{
+    id: '/etc/motd', action: 'change', summary: '~ file /etc/motd mode 644 owner root:adm → mode 640 owner root:adm',
+    before: 'mode 644 owner root:adm', after: 'mode 640 owner root:adm',
+  }]);
+  t.true(o.script.includes('chmod 640 "$tmp"'), o.script);
+  t.true(o.script.includes('chown --reference=/etc/motd "$tmp"'), 'keeps the owner');
+  t.is(writtenContent(o.script), content);
+});
+
+test('file: the script writes through a temp file in the same folder and keeps a backup', (t) => {
+  const o = run('file', ctxFor('web1'), { path: '/etc/lvsplay/site.conf', template: 'site/motd.hbs' }, '');
+  t.true(o.script.includes('mkdir -p /etc/lvsplay\n'));
+  t.true(o.script.includes('tmp=$(mktemp /etc/lvsplay/site.conf.lvsplay.XXXXXX)'));
+  t.true(o.script.includes('cp -p /etc/lvsplay/site.conf /etc/lvsplay/site.conf.lvsplay-bak'));
+  t.true(o.script.includes('mv -f "$tmp" /etc/lvsplay/site.conf'));
+  t.false(o.script.includes('systemctl'), 'no on_change, no action');
+});
+
+test('file: content with every awkward byte travels exactly', (t) => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+      const o = run('file', ctxFor('web1', { vars: { site: text } }), FILE_ARGS, '');
+      return writtenContent(o.script) === (o.desired as FileDesired).content && (o.desired as FileDesired).content.includes(text);
+    }),
+    { numRuns: 100 },
+  );
+  t.pass();
+});
+
+// ---------------------------------------------------------------- ldirectord
+
+test('ldirectord.cf for lb1: only ldirectord-owned services; IPv6 as virtual6/real6; fork=yes for a per-service interval', (t) => {
+  const desired = run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired;
+  const cf = desired.file!.content;
+  t.true(cf.includes('virtual=192.0.2.10:80\n'));
+  t.true(cf.includes('virtual=192.0.2.12:443\n\treal=198.51.100.31:443 ipip 1\n'));
+  t.true(cf.includes('virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::21]:80 gate 1\n'));
+  t.true(cf.includes('\tpersistent=300\n\tnetmask=255.255.255.0\n'));
+  t.true(cf.includes('\tchecktype=negotiate\n\tservice=http\n\trequest="/healthz"\n\treceive="OK"\n'));
+  t.true(cf.includes('fork=yes\n'));
+  t.false(cf.includes('192.0.2.11'), 'dns is lvsplay-owned');
+  t.false(cf.includes('192.0.2.13'), 'app is lvsplay-owned');
+  t.is(desired.file!.path, '/etc/ha.d/ldirectord.cf');
+});
+
+test('ldirectord.cf: fork=no when no service has its own check interval', (t) => {
+  const cluster = exampleWith(['health_check: { type: connect, interval: 5 }', 'health_check: { type: connect }']);
+  const cf = (run('ldirectord', ctxFor('lb1', { cluster }), {}, '').desired as LdirectordDesired).file!.content;
+  t.true(cf.includes('fork=no\n'));
+  t.false(cf.includes('\tcheckinterval='));
+});
+
+test('ldirectord: running with the same file → nothing; stopped → start only; file changed and stopped → one reload action starts it', (t) => {
+  const desired = run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired;
+  const same = section('file', fileProbeOutput(desired.file!.content));
+  t.deepEqual(run('ldirectord', ctxFor('lb1'), {}, same + section('daemon', 'running\n')).changes, []);
+
+  const stopped = run('ldirectord', ctxFor('lb1'), {}, same + section('daemon', 'stopped\n'));
+  t.deepEqual(stopped.changes, [{ id: 'ldirectord', action: 'change', summary: '~ ldirectord stopped → running', before: 'stopped', after: 'running' }]);
+  t.is(stopped.script, '# ldirectord: start it (it daemonises and programs IPVS for its services)\nldirectord /etc/ha.d/ldirectord.cf start\n');
+
+  const both = run('ldirectord', ctxFor('lb1'), {}, section('file', fileProbeOutput('old\n')) + section('daemon', 'stopped\n'));
+  t.deepEqual(both.changes.map((c) => c.id), ['/etc/ha.d/ldirectord.cf', 'ldirectord']);
+  t.false(both.script.includes('ldirectord /etc/ha.d/ldirectord.cf start\n'), 'no separate start');
+  t.true(both.script.includes('then ldirectord /etc/ha.d/ldirectord.cf reload; else ldirectord /etc/ha.d/ldirectord.cf start; fi'));
+});
+
+test('ldirectord: a changed file while running is reloaded, never restarted', (t) => {
+  const o = run('ldirectord', ctxFor('lb1'), {}, section('file', fileProbeOutput('old\n')) + section('daemon', 'running\n'));
+  t.deepEqual(o.changes.map((c) => c.action), ['change']);
+  t.true(o.script.includes('ldirectord /etc/ha.d/ldirectord.cf reload'));
+  t.false(o.script.includes('restart'));
+});
+
+test('ldirectord: not installed → a clear error', (t) => {
+  const error = t.throws(() => run('ldirectord', ctxFor('lb1'), {}, section('file', 'absent\n') + section('daemon', 'missing\n')));
+  t.regex(error!.message, /ldirectord is not installed/);
+});
+
+test('ldirectord: a real server has nothing to do', (t) => {
+  const o = run('ldirectord', ctxFor('web1'), {}, '');
+  t.deepEqual(o.desired, { config: '/etc/ha.d/ldirectord.cf' });
+  t.is(o.probe, '');
+  t.deepEqual(o.changes, []);
+});
+
+test('ldirectord with reload:false: a stopped daemon the plan says it starts is started by the script', (t) => {
+  // reload:false means no reload action on the file, so the "a changed file already starts it" shortcut does not hold
+  const o = run('ldirectord', ctxFor('lb1'), { reload: false }, section('file', 'absent\n') + section('daemon', 'stopped\n'));
+  t.true(o.changes.some((c) => c.id === 'ldirectord'), 'the plan promises stopped → running');
+  const shown = o.script.split('\n').filter((l) => !l.includes('base64')).join('\n');
+  t.true(/ldirectord \/etc\/ha\.d\/ldirectord\.cf (start|reload)/.test(o.script), `the script must start it, but is (base64 line left out):\n${shown}`);
+});
+
+// ---------------------------------------------------------------- package, service, shell
+
+test('package: present → install only the missing ones; absent → remove only the installed ones', (t) => {
+  const install = run('package', ctxFor('lb1'), { names: ['ipvsadm', 'ldirectord'] }, 'ipvsadm installed\nldirectord absent\n');
+  t.deepEqual(install.changes, [{ id: 'ldirectord', action: 'add', summary: '+ install package ldirectord' }]);
+  t.true(install.script.includes('apt-get install -y --no-install-recommends ldirectord\n'));
+  t.true(install.script.includes('dnf -y install ldirectord\n'));
+
+  const remove = run('package', ctxFor('lb1'), { names: ['heartbeat', 'keepalived'], state: 'absent' }, 'heartbeat installed\nkeepalived absent\n');
+  t.deepEqual(remove.changes, [{ id: 'heartbeat', action: 'delete', summary: '- remove package heartbeat' }]);
+  t.true(remove.script.includes('apt-get remove -y heartbeat\n'));
+  t.true(remove.script.includes('dnf -y remove heartbeat\n'));
+});
+
+test('package: a name missing from the probe output counts as not installed', (t) => {
+  const o = run('package', ctxFor('lb1'), { names: ['ipvsadm'] }, 'something-else installed\n');
+  t.deepEqual(o.changes.map((c) => c.id), ['ipvsadm']);
+});
+
+test('service: start, stop, enable, disable as the facts require; boot state untouched when enabled is unset', (t) => {
+  const start = run('service', ctxFor('lb1'), { name: 'ldirectord' }, 'active inactive\nenabled disabled\n');
+  t.deepEqual(start.changes.map((c) => c.summary), ['~ service ldirectord stopped → started']);
+  t.true(start.script.includes('systemctl start ldirectord; else service ldirectord start; fi'));
+
+  const stop = run('service', ctxFor('lb1'), { name: 'keepalived', state: 'stopped', enabled: false }, 'active active\nenabled enabled\n');
+  t.deepEqual(stop.changes.map((c) => c.summary), ['~ service keepalived running → stopped', '~ service keepalived disabled at boot']);
+  t.true(stop.script.includes('systemctl stop keepalived'));
+  t.true(stop.script.includes('systemctl disable keepalived; else update-rc.d keepalived disable; fi'));
+
+  const enable = run('service', ctxFor('lb1'), { name: 'ldirectord', enabled: true }, 'active active\nenabled disabled\n');
+  t.deepEqual(enable.changes.map((c) => c.summary), ['~ service ldirectord enabled at boot']);
+  t.true(enable.script.includes('update-rc.d ldirectord defaults'));
+});
+
+test('service: states systemd prints that are not "active" (activating, failed) count as stopped', (t) => {
+  for (const state of ['failed', 'activating', 'inactive', '']) {
+    t.is(run('service', ctxFor('lb1'), { name: 'ldirectord' }, `active ${state}\nenabled enabled\n`).changes.length, 1, state);
+  }
+});
+
+test('shell: check done → nothing; needed (or no output) → the rendered template, as the change\'s after', (t) => {
+  const args = { template: 'site/hello.sh.hbs', check: 'test -f /etc/lvsplay/hello' };
+  t.deepEqual(run('shell', ctxFor('web2'), args, 'done\n').changes, []);
+  for (const facts of ['needed\n', '']) {
+    const o = run('shell', ctxFor('web2'), args, facts);
+    t.is(o.script, "# greet from web2: every value through q\nmkdir -p /etc/lvsplay\nprintf '%s %s\\n' web2 example > /etc/lvsplay/hello\n");
+    t.deepEqual(o.changes, [{ id: 'site/hello.sh.hbs', action: 'change', summary: '~ run site/hello.sh.hbs (its check failed)', after: o.script }]);
+  }
+});
+
+test('shell: play vars win over host vars in the template', (t) => {
+  const o = run('shell', ctxFor('web1', { vars: { site: 'lab' } }), { template: 'site/hello.sh.hbs', check: 'false' }, '');
+  t.true(o.script.includes("printf '%s %s\\n' web1 lab >"), o.script);
+});

@@ -1,0 +1,218 @@
+/**
+ * The probe fragments and their parsers agree: each fragment is run by /bin/sh here, with fake
+ * `ip`, `sysctl`, `dpkg-query`, `ldirectord`, `systemctl`/`service` commands that print what the
+ * real ones print, and its output goes through the resource's parser. The file resource runs for
+ * real in a temp folder: probe → write script → probe again finds nothing to do.
+ */
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import type { AddressActual } from '../../src/resources/address/index.js';
+import type { FileActual, FileDesired } from '../../src/resources/file/index.js';
+import type { LdirectordActual } from '../../src/resources/ldirectord/index.js';
+import type { SysctlActual } from '../../src/resources/sysctl/index.js';
+import { ctxFor } from '../support/cluster.js';
+import { baseLines, ipLine, sha256 } from '../support/facts.js';
+import { resourceOf, run } from '../support/resources.js';
+import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
+
+/** Run a resource's probe fragment with `commands` faked, and parse its output. */
+function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: unknown, commands: Record<string, string>, files: Record<string, string> = {}) {
+  const dir = tempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const PATH = fakeCommands(dir, commands);
+    const first = run(kind, ctxFor(host), args, '');
+    const out = runSh(first.probe, { cwd: dir, env: { PATH, FAKE: dir } });
+    const actual = resourceOf(kind).parse(out.stdout, first.desired);
+    return { out, actual, outcome: run(kind, ctxFor(host), args, out.stdout) };
+  } finally {
+    cleanup(dir);
+  }
+}
+
+test('sysctl probe: values as sysctl -n prints them, <absent> for a key the kernel lacks', (t) => {
+  const sysctl = `
+case "$2" in
+  net.ipv4.conf.all.arp_ignore) echo 1 ;;
+  net.ipv4.conf.all.arp_announce) echo 2 ;;
+  net.ipv4.conf.lo.arp_ignore) echo 0 ;;
+  net.ipv4.tcp_rmem) printf '4096\\t87380\\t6291456\\n' ;;
+  *) echo "sysctl: cannot stat /proc/sys/$(echo "$2" | tr . /): No such file or directory" >&2; exit 255 ;;
+esac`;
+  const { out, actual, outcome } = probeHere('sysctl', 'web1', { persist: false, extra: { 'net.ipv4.tcp_rmem': '4096 87380 6291456' } }, { sysctl });
+  t.is(out.code, 0, out.stderr);
+  t.deepEqual([...(actual as SysctlActual).values], [
+    ['net.ipv4.conf.all.arp_ignore', '1'],
+    ['net.ipv4.conf.all.arp_announce', '2'],
+    ['net.ipv4.conf.lo.arp_ignore', '0'],
+    ['net.ipv4.conf.lo.arp_announce', undefined],
+    ['net.ipv4.tcp_rmem', '4096 87380 6291456'],
+  ]);
+  t.deepEqual(outcome.changes.map((c) => `${c.action} ${c.id}`), ['change net.ipv4.conf.lo.arp_ignore', 'add net.ipv4.conf.lo.arp_announce']);
+});
+
+const IP = `
+case "$*" in
+  "-o addr show") cat "$FAKE/ip-addr" ;;
+  "-o link show tunl0") cat "$FAKE/ip-link" 2>/dev/null || { echo 'Device "tunl0" does not exist.' >&2; exit 1; } ;;
+  "-4 route show default") cat "$FAKE/ip-route" 2>/dev/null ;;
+  *) echo "fake ip: unexpected $*" >&2; exit 2 ;;
+esac`;
+
+test('address probe: ip -o addr show (tails cut), tunl0 UP, the default route, on a TUN real server done right', (t) => {
+  const lines = [...baseLines('198.51.100.31'), ipLine(5, 'tunl0', '192.0.2.12/32', { link: '@NONE' })];
+  const { out, actual, outcome } = probeHere('address', 'far1', {}, { ip: IP }, {
+    'ip-addr': `${lines.join('\n')}\n`,
+    'ip-link': '5: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/ipip 0.0.0.0 brd 0.0.0.0\n',
+    'ip-route': 'default via 198.51.100.1 dev eth0 proto static metric 100 \n',
+  });
+  t.is(out.code, 0, out.stderr);
+  const a = actual as AddressActual;
+  t.true(a.tunnelUp);
+  t.is(a.gateway, '198.51.100.1');
+  t.deepEqual(a.addresses.find((x) => x.device === 'tunl0'), { device: 'tunl0', address: '192.0.2.12', prefix: 32 });
+  t.deepEqual(a.addresses.find((x) => x.address === '198.51.100.31'), { device: 'eth0', address: '198.51.100.31', prefix: 24, broadcast: '198.51.100.255' });
+  t.deepEqual(outcome.changes, []);
+});
+
+test('address probe: tunl0 without UP (only LOWER_UP-like words) is down; no tunl0 at all is down; no default route is none', (t) => {
+  const lines = baseLines('198.51.100.31');
+  const down = probeHere('address', 'far1', {}, { ip: IP }, {
+    'ip-addr': `${lines.join('\n')}\n`,
+    'ip-link': '5: tunl0@NONE: <NOARP,LOWER_UP> mtu 1480 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/ipip 0.0.0.0 brd 0.0.0.0\n',
+  });
+  t.false((down.actual as AddressActual).tunnelUp);
+  t.is((down.actual as AddressActual).gateway, undefined);
+  const missing = probeHere('address', 'far1', {}, { ip: IP }, { 'ip-addr': `${lines.join('\n')}\n` });
+  t.false((missing.actual as AddressActual).tunnelUp);
+  t.is(missing.outcome.changes[0]!.id, 'tunl0');
+});
+
+test('address probe: a DR real server with its VIPs on lo (brd = VIP) and IPv6 /128 has nothing to do', (t) => {
+  const lines = [
+    ...baseLines('192.0.2.21', '2001:db8::21'),
+    ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.10' }),
+    ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }),
+    ipLine(1, 'lo', '2001:db8::10/128'),
+  ];
+  const { out, outcome } = probeHere('address', 'web1', {}, { ip: IP }, { 'ip-addr': `${lines.join('\n')}\n` });
+  t.is(out.code, 0, out.stderr);
+  t.deepEqual(outcome.changes, []);
+});
+
+test('file probe on real files: mode, owner, sha256 and content (even one that looks like a marker)', (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'site.conf');
+    const content = 'héllo wörld\n@@lvsplay-task 0.1@@\n@@lvsplay-part file@@\nlast line without newline';
+    writeFileSync(path, content);
+    chmodSync(path, 0o640);
+    const probe = resourceOf('file').probe({ path, content: '', mode: '0640' }, ctxFor('web1'));
+    const out = runSh(probe);
+    t.is(out.code, 0, out.stderr);
+    const actual = resourceOf('file').parse(out.stdout, undefined) as FileActual;
+    t.deepEqual(actual, { present: true, mode: '640', owner: 'root:root', sha256: sha256(content), content });
+
+    writeFileSync(join(dir, 'empty'), '');
+    const empty = resourceOf('file').parse(runSh(resourceOf('file').probe({ path: join(dir, 'empty'), content: '', mode: '0644' }, ctxFor('web1'))).stdout, undefined);
+    t.like(empty, { present: true, sha256: sha256(''), content: '' });
+
+    const absent = resourceOf('file').parse(runSh(resourceOf('file').probe({ path: join(dir, 'nope'), content: '', mode: '0644' }, ctxFor('web1'))).stdout, undefined);
+    t.deepEqual(absent, { present: false });
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('file, for real in a temp folder: absent → written; again → nothing; mode drift → fixed with a backup; new content → the action runs', (t) => {
+  const dir = tempDir();
+  try {
+    const PATH = fakeCommands(dir, { systemctl: `echo "systemctl $*" >> "${dir}/actions"`, service: `echo "service $*" >> "${dir}/actions"` });
+    const path = join(dir, 'etc', 'motd');
+    const args = { path, template: 'site/motd.hbs', mode: '0640', on_change: { restart: 'motd-news' } };
+    const step = (vars: Record<string, string> = {}) => {
+      const ctx = ctxFor('web1', { vars });
+      const first = run('file', ctx, args, '');
+      const facts = runSh(first.probe, { env: { PATH } });
+      const outcome = run('file', ctx, args, facts.stdout);
+      const applied = outcome.script ? runSh(outcome.script, { cwd: dir, env: { PATH } }) : undefined;
+      return { desired: first.desired as FileDesired, outcome, applied };
+    };
+    const actions = () => (existsSync(join(dir, 'actions')) ? readFileSync(join(dir, 'actions'), 'utf8').trim().split('\n') : []);
+
+    const one = step();
+    t.deepEqual(one.outcome.changes.map((c) => c.action), ['add']);
+    t.is(one.applied?.code, 0, one.applied?.stderr);
+    t.is(readFileSync(path, 'utf8'), one.desired.content);
+    t.is(statSync(path).mode & 0o777, 0o640);
+    t.false(existsSync(`${path}.lvsplay-bak`), 'nothing to back up the first time');
+    t.is(actions().length, 1);
+
+    const two = step();
+    t.deepEqual(two.outcome.changes, [], 'idempotent against the real probe');
+    t.is(two.applied, undefined);
+
+    chmodSync(path, 0o600);
+    const three = step();
+    t.deepEqual(three.outcome.changes.map((c) => c.summary), [`~ file ${path} mode 600 owner root:root → mode 640 owner root:root`]);
+    t.is(three.applied?.code, 0, three.applied?.stderr);
+    t.is(statSync(path).mode & 0o777, 0o640);
+    t.true(existsSync(`${path}.lvsplay-bak`));
+
+    const four = step({ site: 'moved' });
+    t.deepEqual(four.outcome.changes.map((c) => c.action), ['change']);
+    t.is(four.applied?.code, 0, four.applied?.stderr);
+    t.true(readFileSync(path, 'utf8').includes('at site moved'));
+    t.true(readFileSync(`${path}.lvsplay-bak`, 'utf8').includes('at site example'), 'the previous version is kept');
+    t.regex(actions().at(-1) ?? '', /(systemctl|service) .*restart/);
+    t.deepEqual(step({ site: 'moved' }).outcome.changes, []);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('ldirectord probe: running, stopped, and missing as `command -v` and `ldirectord status` say', (t) => {
+  const fake = (code: number) => ({ ldirectord: `[ "$2" = status ] && exit ${code}; exit 0` });
+  const daemon = (commands: Record<string, string>) => (probeHere('ldirectord', 'lb1', {}, commands).actual as LdirectordActual).daemon;
+  t.is(daemon(fake(0)), 'running');
+  t.is(daemon(fake(3)), 'stopped');
+  // no ldirectord anywhere on a PATH of just the fakes and coreutils
+  const dir = tempDir();
+  try {
+    const first = run('ldirectord', ctxFor('lb1'), {}, '');
+    fakeCommands(dir, {});
+    const out = runSh(first.probe, { env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin` } });
+    t.is((resourceOf('ldirectord').parse(out.stdout, first.desired) as LdirectordActual).daemon, 'missing');
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('package probe: dpkg-query status lines; config-files only and unknown packages are absent', (t) => {
+  const dpkg = `
+case "$3" in
+  ipvsadm) echo 'install ok installed' ;;
+  ldirectord) echo 'deinstall ok config-files' ;;
+  *) echo "dpkg-query: no packages found matching $3" >&2; exit 1 ;;
+esac`;
+  const { actual, outcome } = probeHere('package', 'lb1', { names: ['ipvsadm', 'ldirectord', 'keepalived'] }, { 'dpkg-query': dpkg });
+  t.deepEqual([...(actual as Map<string, boolean>)], [['ipvsadm', true], ['ldirectord', false], ['keepalived', false]]);
+  t.deepEqual(outcome.changes.map((c) => c.id), ['ldirectord', 'keepalived']);
+});
+
+test('service probe: active and boot state, from systemctl or the SysV fallback (whichever this machine has)', (t) => {
+  // a unit no machine has in /etc/rc2.d, so the SysV branch reads "disabled" as the fake systemctl does
+  const { actual } = probeHere('service', 'lb1', { name: 'lvsplay-test-unit', enabled: true }, {
+    systemctl: 'case "$1" in is-active) echo active ;; is-enabled) echo disabled; exit 1 ;; esac',
+    service: '[ "$2" = status ] && exit 0; exit 1',
+  });
+  t.deepEqual(actual, { active: true, enabled: false });
+});
+
+test('shell probe: the check\'s exit status decides, its own output is not mixed in', (t) => {
+  const parse = (check: string) => probeHere('shell', 'web1', { template: 'site/hello.sh.hbs', check }, {}).actual;
+  t.deepEqual(parse('echo noise; echo more >&2; true'), { done: true });
+  t.deepEqual(parse('echo noise; false'), { done: false });
+  t.deepEqual(parse('exit 3'), { done: false });
+});
