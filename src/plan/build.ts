@@ -30,8 +30,7 @@ export function hostContext(cluster: Cluster, host: Host, play: Play, templates:
 /** Desired state of every task of `play` on one host. `playIndex` keeps section names unique across plays. */
 export function prepareHost(ctx: HostContext, play: Play, playIndex: number): PreparedHost {
   const tasks = play.tasks.map((task, t) => {
-    const resource = RESOURCES[task.kind] as Resource<Task['kind'], unknown, unknown> | undefined;
-    if (!resource) throw new Error(`task kind ${task.kind} has no resource`);
+    const resource = RESOURCES[task.kind] as Resource<Task['kind'], unknown, unknown>;
     return { id: `${playIndex}.${t}`, task, resource, desired: resource.desired(ctx, task.args as never) };
   });
   return { ctx, tasks };

@@ -2,6 +2,7 @@
 import type { TaskKind } from '../playbook/tasks.js';
 import { address } from './address/index.js';
 import { file } from './file/index.js';
+import { ipvs } from './ipvs/index.js';
 import { ldirectord } from './ldirectord/index.js';
 import { packages } from './package/index.js';
 import type { Resource } from './resource.js';
@@ -10,6 +11,6 @@ import { shell } from './shell/index.js';
 import { sysctl } from './sysctl/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry is typed by its own module
-export const RESOURCES: Partial<{ [K in TaskKind]: Resource<K, any, any> }> = {
-  sysctl, address, file, ldirectord, package: packages, service, shell,
+export const RESOURCES: { [K in TaskKind]: Resource<K, any, any> } = {
+  sysctl, address, ipvs, file, ldirectord, package: packages, service, shell,
 };
