@@ -733,3 +733,23 @@ test.failing('a YAML alias bomb is an InputError, not a crash (src/util/yaml-sou
     .concat([`f: [${Array(9).fill('*e').join(', ')}]`]).join('\n');
   t.throws(() => parseInventory(new YamlSource('bomb.yml', bomb)), { instanceOf: InputError });
 });
+
+test.failing('an alias to a missing anchor is an InputError, not a crash (src/util/yaml-source.ts toJS)', (t) => {
+  // A typo in an anchor name: yaml's toJS throws a ReferenceError out of the YamlSource constructor.
+  const text = edit(BASE, '    role: primary', '    role: *primry');
+  t.throws(() => parse(text), { instanceOf: InputError });
+});
+
+test.failing('a bad group name is reported as a bad name at the key (src/util/schema-problems.ts: no case for invalid_key)', (t) => {
+  // Today: "expected something else (Invalid key in record), got a mapping", placed at the value.
+  const text = edit(BASE, '  web:\n    ssh:', '  "we;b":\n    ssh:');
+  expectProblems(t, text, [{ field: 'groups.we;b', at: ['"we;b"'], says: ['expected a name'] }]);
+});
+
+test.failing('vars refuse terminal control characters, as VarValue\'s comment says (src/inventory/fields.ts VarValue)', (t) => {
+  // The regex only refuses NUL and CR: ESC sequences and BEL reach logs and terminals.
+  for (const value of ['"\\e[31mred"', '"ding\\a"', '"back\\bspace"']) {
+    const text = edit(BASE, '    site: test', `    site: ${value}`);
+    expectProblems(t, text, [{ field: 'defaults.vars.site', at: [value], says: ['expected text without'] }]);
+  }
+});
