@@ -17,6 +17,13 @@ import { repoFile } from './paths.js';
 export const SUPPORT_TEMPLATES = repoFile('test/support/templates');
 
 let example: Cluster | undefined;
+let shared: Templates | undefined;
+
+/** The built-in templates with test/support/templates as an override folder, compiled once per test file. */
+export function supportTemplates(): Templates {
+  shared ??= new Templates([SUPPORT_TEMPLATES]);
+  return shared;
+}
 
 /** inventory/example.yml, loaded once per test file. */
 export function exampleCluster(): Cluster {
@@ -59,5 +66,5 @@ export interface ContextOptions {
 /** The HostContext the runner would build for `name` in a play with `vars`. */
 export function ctxFor(name: string, options: ContextOptions = {}): HostContext {
   const cluster = options.cluster ?? exampleCluster();
-  return hostContext(cluster, hostOf(cluster, name), play([], { vars: options.vars ?? {} }), options.templates ?? new Templates([SUPPORT_TEMPLATES]));
+  return hostContext(cluster, hostOf(cluster, name), play([], { vars: options.vars ?? {} }), options.templates ?? supportTemplates());
 }

@@ -1,0 +1,257 @@
+/**
+ * runPlaybooks, the scheduler, over a fake fleet (test/support/fake-transport.ts): round trips per
+ * host, unreachable and failed hosts, serial batches, any_errors_fatal, max_fail_percentage,
+ * forks, one connection per host; and the plain and JSON renderers' output.
+ */
+import { Writable } from 'node:stream';
+import test from 'ava';
+import type { Play, Playbook } from '../../src/playbook/model.js';
+import { Templates } from '../../src/resources/templates.js';
+import { JsonRenderer } from '../../src/run/render-json.js';
+import { PlainRenderer } from '../../src/run/render-plain.js';
+import { exitCode, recap } from '../../src/run/recap.js';
+import { runPlaybooks, type RunOptions } from '../../src/run/runner.js';
+import type { HostResult, Renderer } from '../../src/run/types.js';
+import { exampleCluster, play, task } from '../support/cluster.js';
+import { type FakeHost, FakeFleet } from '../support/fake-transport.js';
+import { golden } from '../support/golden.js';
+
+const TEMPLATES = new Templates();
+
+/** A play that wants the ipvsadm package on `hosts`. */
+function pkgPlay(hosts: string[], options: Partial<Play> = {}, tasks = 1): Play {
+  return play(Array.from({ length: tasks }, (_, i) => task('package', { names: ['ipvsadm'] }, `ipvsadm #${i + 1}`)), { name: `install on ${hosts.join(',')}`, hosts, ...options });
+}
+
+/** A renderer that draws nothing but keeps what it was told. */
+class Quiet implements Renderer {
+  readonly plays: string[] = [];
+  readonly skipped: HostResult[] = [];
+  readonly batchSizes: number[] = [];
+  playStart(p: Play, hosts: string[]): void {
+    this.plays.push(`${p.name}: ${hosts.join(',')}`);
+  }
+  async runBatch(...[hosts, forks, work]: Parameters<Renderer['runBatch']>): Promise<HostResult[]> {
+    this.batchSizes.push(hosts.length);
+    const { pool } = await import('../../src/run/pool.js');
+    return pool(hosts, forks, (h) => work(h, () => undefined));
+  }
+  hostSkipped(r: HostResult): void {
+    this.skipped.push(r);
+  }
+  done(): void {}
+}
+
+async function runFleet(plays: Play[], hosts: Record<string, FakeHost>, options: Partial<RunOptions> = {}, renderer: Renderer = new Quiet(), defaults?: FakeHost) {
+  const fleet = new FakeFleet(hosts, defaults);
+  const playbook: Playbook = { file: 'test.yml', plays };
+  const results = await runPlaybooks(exampleCluster(), [playbook], TEMPLATES, { check: false, forks: 10, connect: fleet.connect, ...options }, renderer);
+  const status = Object.fromEntries(results.map((r) => [`${r.play}/${r.host}`, r.status]));
+  return { fleet, results, status, renderer };
+}
+
+const byHost = (results: HostResult[]) => Object.fromEntries(results.map((r) => [r.host, r.status]));
+
+// ---------------------------------------------------------------- round trips
+
+test('a host already as desired: exactly one exec (the probe), status ok', async (t) => {
+  const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: true } });
+  t.deepEqual(fleet.execs.get('web1'), ['probe']);
+  t.is(results[0]!.status, 'ok');
+  t.deepEqual(results[0]!.plan?.tasks.map((x) => x.changes.length), [0]);
+});
+
+test('a host that needs a change: probe, apply, verify (three execs) and status changed', async (t) => {
+  const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: false } });
+  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply', 'probe']);
+  t.is(results[0]!.status, 'changed');
+  t.deepEqual(results[0]!.plan?.tasks[0]?.changes.map((c) => c.summary), ['+ install package ipvsadm']);
+});
+
+test('--check: one exec, never an apply; drift reported as changed, exit 3 with --detailed-exitcode', async (t) => {
+  const { fleet, results } = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { installed: false }, web2: { installed: true } }, { check: true });
+  t.deepEqual(fleet.execs.get('web1'), ['probe']);
+  t.deepEqual(fleet.execs.get('web2'), ['probe']);
+  t.deepEqual(byHost(results), { web1: 'changed', web2: 'ok' });
+  t.is(exitCode(results, { check: true, detailedExitcode: true }), 3);
+  t.is(exitCode(results, { check: true, detailedExitcode: false }), 0);
+});
+
+test('apply fails: the host is failed at apply, naming the task, after two execs', async (t) => {
+  const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: false, applyCode: 100 } });
+  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply']);
+  t.is(results[0]!.status, 'failed');
+  t.is(results[0]!.error?.stage, 'apply');
+  t.is(results[0]!.error?.message, 'task "ipvsadm #1" [package] failed (exit 100): E: Unable to locate package ipvsadm');
+});
+
+test('applied but the verify probe still differs: failed at verify', async (t) => {
+  const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: false, applyFixes: false } });
+  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply', 'probe']);
+  t.like(results[0], { status: 'failed', error: { stage: 'verify', message: 'applied, but the host still differs: + install package ipvsadm' } });
+});
+
+test('a probe that exits non-zero: failed at probe, with its stderr', async (t) => {
+  const { results } = await runFleet([pkgPlay(['web1'])], { web1: { probeCode: 2 } });
+  t.like(results[0], { status: 'failed', error: { stage: 'probe', message: 'probe script exited 2: sh: 3: Syntax error' } });
+});
+
+// ---------------------------------------------------------------- failures and the others
+
+test('an unreachable host is recorded and the others complete; exit 4', async (t) => {
+  const { results, fleet } = await runFleet([pkgPlay(['web1', 'web2', 'web3'])], { web2: { connect: 'unreachable' }, web3: { installed: false } });
+  t.deepEqual(byHost(results), { web1: 'ok', web2: 'unreachable', web3: 'changed' });
+  t.like(results.find((r) => r.host === 'web2'), { error: { stage: 'connect', message: 'web2: unreachable' } });
+  t.is(fleet.execs.get('web2'), undefined);
+  t.is(exitCode(results, { check: false, detailedExitcode: false }), 4);
+});
+
+test('auth and host-key refusals are unreachable too; a timeout or any other error is failed', async (t) => {
+  const { results } = await runFleet([pkgPlay(['web1', 'web2', 'web3', 'far1'])], {
+    web1: { connect: 'auth' }, web2: { connect: 'hostkey' }, web3: { connect: 'timeout' }, far1: { connect: 'error' },
+  });
+  t.deepEqual(byHost(results), { web1: 'unreachable', web2: 'unreachable', web3: 'failed', far1: 'failed' });
+  t.like(results.find((r) => r.host === 'far1'), { error: { stage: 'connect', message: 'far1: something odd' } });
+});
+
+test('a transport error during the probe: a lost connection is unreachable, a timeout failed, both at the probe stage', async (t) => {
+  const { results } = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { probeError: 'unreachable' }, web2: { probeError: 'timeout' } });
+  t.like(results[0], { host: 'web1', status: 'unreachable', error: { stage: 'probe', message: 'web1: unreachable during the probe' } });
+  t.like(results[1], { host: 'web2', status: 'failed', error: { stage: 'probe', message: 'web2: timeout during the probe' } });
+});
+
+test('a host that failed is left out of later plays (skipped), the others go on', async (t) => {
+  const renderer = new Quiet();
+  const { results, fleet } = await runFleet(
+    [pkgPlay(['web1', 'web2', 'web3'], { name: 'first' }), pkgPlay(['web1', 'web2', 'web3'], { name: 'second' }, 2)],
+    { web1: { connect: 'unreachable' }, web2: { installed: false, applyCode: 1 } },
+    {},
+    renderer,
+  );
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}`), [
+    'first/web1=unreachable', 'first/web2=failed', 'first/web3=ok',
+    'second/web1=skipped', 'second/web2=skipped', 'second/web3=ok',
+  ]);
+  t.deepEqual(renderer.skipped.map((r) => [r.host, r.tasks]), [['web1', 2], ['web2', 2]]);
+  t.deepEqual(fleet.execs.get('web2'), ['probe', 'apply'], 'no second play on web2');
+  t.deepEqual(recap(results).find((r) => r.host === 'web2'), { host: 'web2', ok: 0, changed: 0, failed: 1, unreachable: 0, skipped: 2 });
+});
+
+test('serial: 1 runs the hosts one batch at a time, in inventory order', async (t) => {
+  const renderer = new Quiet();
+  const { fleet } = await runFleet([pkgPlay(['real_servers'], { serial: [{ count: 1 }] })], {}, {}, renderer, { installed: false, delayMs: 2 });
+  t.deepEqual(renderer.batchSizes, [1, 1, 1, 1, 1, 1, 1]);
+  t.deepEqual(fleet.probeOrder(), ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
+  // each host's verify ends before the next host's first probe starts
+  const events = fleet.events.filter((e) => e.what === 'probe start' || e.what === 'probe end').map((e) => `${e.host} ${e.what}`);
+  t.deepEqual(events.slice(0, 8), ['web1 probe start', 'web1 probe end', 'web1 probe start', 'web1 probe end', 'web2 probe start', 'web2 probe end', 'web2 probe start', 'web2 probe end']);
+  t.is(fleet.maxInFlight, 1);
+});
+
+test('serial with a list and a percentage: batch sizes as Ansible cuts them', async (t) => {
+  const renderer = new Quiet();
+  await runFleet([pkgPlay(['all'], { serial: [{ count: 1 }, { percent: 50 }] })], {}, {}, renderer);
+  t.deepEqual(renderer.batchSizes, [1, 4, 4]);
+});
+
+test('a whole batch failing stops the play; the later batches are skipped', async (t) => {
+  const { results } = await runFleet([pkgPlay(['web1', 'web2', 'web3'], { serial: [{ count: 1 }] })], { web1: { probeCode: 1 } });
+  t.deepEqual(byHost(results), { web1: 'failed', web2: 'skipped', web3: 'skipped' });
+});
+
+test('without any_errors_fatal a batch with some failures goes on; with it the play stops after that batch', async (t) => {
+  const hosts = { web1: { probeCode: 1 } };
+  const go = await runFleet([pkgPlay(['web1', 'web2', 'web3', 'far1'], { serial: [{ count: 2 }] })], hosts);
+  t.deepEqual(byHost(go.results), { web1: 'failed', web2: 'ok', web3: 'ok', far1: 'ok' });
+  const stop = await runFleet([pkgPlay(['web1', 'web2', 'web3', 'far1'], { serial: [{ count: 2 }], anyErrorsFatal: true })], hosts);
+  t.deepEqual(byHost(stop.results), { web1: 'failed', web2: 'ok', web3: 'skipped', far1: 'skipped' });
+});
+
+test('any_errors_fatal stops the play but not the next one (its hosts that did not fail still run)', async (t) => {
+  const { results } = await runFleet(
+    [pkgPlay(['web1', 'web2', 'web3'], { serial: [{ count: 2 }], anyErrorsFatal: true, name: 'one' }), pkgPlay(['web2', 'web3'], { name: 'two' })],
+    { web1: { probeCode: 1 } },
+  );
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}`), ['one/web1=failed', 'one/web2=ok', 'one/web3=skipped', 'two/web2=ok', 'two/web3=ok']);
+});
+
+test('max_fail_percentage: more than that share of a batch failed stops the play', async (t) => {
+  const hosts = { web1: { probeCode: 1 } };
+  const four = ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2', 'lb1'];
+  const over = await runFleet([pkgPlay(four, { serial: [{ count: 4 }], maxFailPercentage: 20 })], hosts);
+  t.is(over.results.filter((r) => r.status === 'skipped').length, 4, '25% > 20%');
+  const under = await runFleet([pkgPlay(four, { serial: [{ count: 4 }], maxFailPercentage: 25 })], hosts);
+  t.is(under.results.filter((r) => r.status === 'skipped').length, 0, '25% is not more than 25%');
+});
+
+test('forks bounds how many hosts run at once', async (t) => {
+  for (const forks of [1, 2, 4]) {
+    const { fleet, results } = await runFleet([pkgPlay(['all'])], {}, { forks }, new Quiet(), { installed: false, delayMs: 3 });
+    t.is(fleet.maxInFlight, forks, `forks ${forks}`);
+    t.is(results.filter((r) => r.status === 'changed').length, 9);
+  }
+});
+
+test('one connection per host for the whole run, closed once at the end', async (t) => {
+  const { fleet } = await runFleet([pkgPlay(['web1', 'web2'], { name: 'a' }), pkgPlay(['web2', 'lb1'], { name: 'b' })], { web2: { installed: false } });
+  const count = (what: string) => Object.fromEntries(['web1', 'web2', 'lb1'].map((h) => [h, fleet.events.filter((e) => e.host === h && e.what === what).length]));
+  t.deepEqual(count('connect'), { web1: 1, web2: 1, lb1: 1 });
+  t.deepEqual(count('close'), { web1: 1, web2: 1, lb1: 1 });
+  t.deepEqual(fleet.execs.get('web2'), ['probe', 'apply', 'probe', 'probe']);
+  const lastClose = fleet.events.map((e) => e.what).lastIndexOf('close');
+  t.true(fleet.events.slice(lastClose + 1).length === 0, 'closing is the last thing that happens');
+});
+
+test('--limit intersects every play\'s hosts', async (t) => {
+  const renderer = new Quiet();
+  const { results } = await runFleet([pkgPlay(['real_servers'], { name: 'rs' }), pkgPlay(['directors'], { name: 'd' })], {}, { limit: ['web*', 'lb2'] }, renderer);
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}`), ['rs/web1', 'rs/web2', 'rs/web3', 'd/lb2']);
+  t.deepEqual(renderer.plays, ['rs: web1,web2,web3', 'd: lb2']);
+});
+
+// ---------------------------------------------------------------- renderers
+
+function sink() {
+  let text = '';
+  const stream = new Writable({ write(chunk, _enc, done) { text += String(chunk); done(); } });
+  return { stream, text: () => text };
+}
+
+const MIXED: Record<string, FakeHost> = { web1: { installed: true }, web2: { installed: false }, web3: { connect: 'unreachable' }, far1: { installed: false, applyCode: 1 } };
+const MIXED_PLAYS = () => [pkgPlay(['web1', 'web2', 'web3', 'far1'], { name: 'install ipvsadm' }), pkgPlay(['web1', 'web3'], { name: 'again' })];
+
+test('PlainRenderer: a line per event and the recap (golden)', async (t) => {
+  const out = sink();
+  const renderer = new PlainRenderer(out.stream, { diff: false, check: false });
+  const { results } = await runFleet(MIXED_PLAYS(), MIXED, { forks: 1 }, renderer);
+  renderer.done(results, exitCode(results, { check: false, detailedExitcode: false }));
+  golden(t, 'run/plain.txt', out.text());
+});
+
+test('PlainRenderer under --check says "would change"', async (t) => {
+  const out = sink();
+  const renderer = new PlainRenderer(out.stream, { diff: true, check: true });
+  const { results } = await runFleet([pkgPlay(['web2'])], { web2: { installed: false } }, { forks: 1, check: true }, renderer);
+  renderer.done(results, exitCode(results, { check: true, detailedExitcode: true }));
+  t.true(out.text().includes('[web2] would change\n  [package] ipvsadm #1\n    + install package ipvsadm\n'), out.text());
+  t.true(out.text().endsWith('exit status 3\n'));
+});
+
+test('JsonRenderer: one JSON document with the plays, every result, the recap and the exit status', async (t) => {
+  const out = sink();
+  const renderer = new JsonRenderer(out.stream, { check: false });
+  const { results } = await runFleet(MIXED_PLAYS(), MIXED, { forks: 3 }, renderer);
+  t.is(out.text(), '', 'nothing before the end');
+  renderer.done(results, exitCode(results, { check: false, detailedExitcode: false }));
+  const doc = JSON.parse(out.text()) as { check: boolean; exitCode: number; plays: unknown; results: HostResult[]; recap: unknown };
+  t.is(doc.check, false);
+  t.is(doc.exitCode, 4);
+  t.deepEqual(doc.plays, [{ name: 'install ipvsadm', hosts: ['web1', 'web2', 'web3', 'far1'] }, { name: 'again', hosts: ['web1', 'web3'] }]);
+  t.deepEqual(doc.results.map((r) => `${r.play}/${r.host}=${r.status}`), [
+    'install ipvsadm/web1=ok', 'install ipvsadm/web2=changed', 'install ipvsadm/web3=unreachable', 'install ipvsadm/far1=failed',
+    'again/web3=skipped', 'again/web1=ok',
+  ]);
+  t.deepEqual(doc.results.find((r) => r.host === 'web2')?.plan?.tasks[0]?.changes, [{ id: 'ipvsadm', action: 'add', summary: '+ install package ipvsadm' }]);
+  t.deepEqual(doc.recap, recap(results));
+  t.true(out.text().endsWith('}\n'));
+});
