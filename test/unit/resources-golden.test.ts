@@ -7,7 +7,8 @@
 import test from 'ava';
 import type { TaskKind } from '../../src/playbook/tasks.js';
 import { SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
-import { ctxFor } from '../support/cluster.js';
+import type { Cluster } from '../../src/inventory/model.js';
+import { ctxFor, exampleWith } from '../support/cluster.js';
 import { addressProbe, baseLines, fileProbeOutput, ipLine, section, sysctlValues } from '../support/facts.js';
 import { golden } from '../support/golden.js';
 import { describeOutcome, run } from '../support/resources.js';
@@ -19,7 +20,38 @@ interface Case {
   name: string;
   args?: unknown;
   facts: string;
+  cluster?: () => Cluster;
 }
+
+/**
+ * The example plus every ldirectord.cf branch the example does not reach: e-mail alerts, a
+ * maintenance folder, a firewall-mark service with an external check, its own timeout, failure
+ * count, check port and quiescent, a fallback; an HTTPS negotiate check with a virtual host and
+ * HEAD.
+ */
+const extended = () => exampleWith(
+  ['  quiescent: false\n', '  quiescent: false\n  email_alert: ops@example.net\n  maintenance_dir: /etc/ha.d/maintenance\n'],
+  ['  # IPv6 direct routing.\n', `  - name: shop
+    fwmark: 42
+    family: ipv4
+    scheduler: wrr
+    persistence: { timeout: 900 }
+    health_check: { type: external, command: /usr/local/bin/check-shop, port: 8080, timeout: 4, failure_count: 3, quiescent: true }
+    fallback: { address: 192.0.2.5, port: 80 }
+    real_servers:
+      - { server: web1, weight: 2 }
+      - { server: web3 }
+
+  - name: cms
+    vip: 192.0.2.14
+    port: 443
+    health_check: { type: negotiate, service: https, request: /status, receive: up and running, virtualhost: cms.example.net, http_method: HEAD, interval: 7 }
+    real_servers:
+      - { server: web2 }
+
+  # IPv6 direct routing.
+`],
+);
 
 const OLD_SYSCTL_FILE = '# written by hand\nnet.ipv4.conf.all.arp_ignore = 1\n';
 const OLD_LDIRECTORD_CF = 'checktimeout=10\nvirtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate 1\n\tscheduler=rr\n';
@@ -112,6 +144,7 @@ const cases: Case[] = [
   { kind: 'ldirectord', host: 'lb1', name: 'empty', facts: '' },
   { kind: 'ldirectord', host: 'lb1', name: 'realistic', facts: section('file', fileProbeOutput(OLD_LDIRECTORD_CF)) + section('daemon', 'running\n') },
   { kind: 'ldirectord', host: 'lb2', name: 'empty', facts: '' },
+  { kind: 'ldirectord', host: 'lb1', name: 'extended', facts: section('file', 'absent\n') + section('daemon', 'running\n'), cluster: extended },
   { kind: 'ldirectord', host: 'web1', name: 'empty', facts: '' },
 
   // package, service, shell
@@ -126,7 +159,7 @@ const cases: Case[] = [
 for (const c of cases) {
   const file = `resources/${c.kind}/${c.host}.${c.name}.txt`;
   test(`golden ${file}`, (t) => {
-    const outcome = run(c.kind, ctxFor(c.host), c.args ?? {}, c.facts);
+    const outcome = run(c.kind, ctxFor(c.host, c.cluster ? { cluster: c.cluster() } : {}), c.args ?? {}, c.facts);
     golden(t, file, describeOutcome(`${c.kind} on ${c.host}, ${c.name} facts`, c.facts, outcome));
     t.is(syntaxError(outcome.probe), '', 'the probe fragment parses with sh -n');
     t.is(syntaxError(outcome.script), '', 'the script parses with sh -n');
