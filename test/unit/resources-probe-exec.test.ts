@@ -216,3 +216,21 @@ test('shell probe: the check\'s exit status decides, its own output is not mixed
   t.deepEqual(parse('echo noise; false'), { done: false });
   t.deepEqual(parse('exit 3'), { done: false });
 });
+
+test('file: a path under ~ (which the path schema accepts) is written in the remote user\'s home, not in a folder named "~"', (t) => {
+  const work = tempDir();
+  const home = tempDir('lvsplay-home-');
+  try {
+    const args = { path: '~/lvsplay-note.txt', template: 'site/motd.hbs' };
+    const first = run('file', ctxFor('web1'), args, '');
+    const applied = runSh(first.script, { cwd: work, env: { HOME: home } });
+    t.is(applied.code, 0, applied.stderr);
+    t.false(existsSync(join(work, '~')), 'a literal "~" folder was made in the working directory');
+    t.true(existsSync(join(home, 'lvsplay-note.txt')), 'the file belongs in $HOME');
+    const again = runSh(first.probe, { cwd: work, env: { HOME: home } });
+    t.deepEqual(run('file', ctxFor('web1'), args, again.stdout).changes, [], 'and the probe finds it there');
+  } finally {
+    cleanup(work);
+    cleanup(home);
+  }
+});
