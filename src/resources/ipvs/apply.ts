@@ -13,7 +13,7 @@ import type { Operation } from './diff.js';
  * sh inside a quoted heredoc, and it cannot end the heredoc (it starts with "-").
  */
 const OPTION = '-[tufs6pMorgimwxyb]|--sctp-service|--pe|--tun-type|--tun-port|--tun-nocsum|--tun-csum|--tun-remcsum';
-const VALUE = '[0-9]{1,10}|[0-9]{1,3}(\\.[0-9]{1,3}){3}(:[0-9]{1,5})?|\\[[0-9a-f:.]{2,45}\\]:[0-9]{1,5}|[a-z][a-z0-9_]{0,14}|[a-z0-9-]{1,16}(,[a-z0-9-]{1,16}){0,3}';
+const VALUE = '[0-9]{1,10}|[0-9]{1,3}(\\.[0-9]{1,3}){3}(:[0-9]{1,5})?|\\[[0-9a-f:.]{2,45}\\]:[0-9]{1,5}|[a-z][a-z0-9_]{0,14}|[a-z][a-z0-9-]{0,15}(,[a-z][a-z0-9-]{0,15}){0,3}';
 export const BATCH_LINE = new RegExp(`^-[AEDaed]( (${OPTION}|${VALUE}))+$`);
 
 export function checkBatchLine(line: string): string {

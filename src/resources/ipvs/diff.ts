@@ -17,7 +17,7 @@ import {
   deleteDestLine, deleteServiceLine, destLine, serviceBlock, serviceLine,
 } from './save.js';
 import {
-  cloneDest, cloneService, cloneTable, compareServiceKeys, defaultNetmask, type Destination, destKey, type IpvsTable, keyFamily,
+  cloneDest, cloneService, compareServiceKeys, defaultNetmask, type Destination, destKey, type IpvsTable, keyFamily,
   printedFlags, sameDestSettings, sameServiceSettings, type ServiceKey, serviceKey, sortedDests, type VirtualService,
 } from './table.js';
 
@@ -113,7 +113,8 @@ function connections(d: Destination): number | undefined {
 
 export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOptions): TableDiff {
   const operations: Operation[] = [];
-  const result = cloneTable(actual);
+  // Copy-on-write: services are cloned into the result only when an operation changes them.
+  const result: IpvsTable = { services: new Map(actual.services) };
   const keys = new Map<string, ServiceKey>();
   for (const t of [actual, desired]) for (const [key, s] of t.services) keys.set(key, s.key);
   const ordered = [...keys].sort(([, a], [, b]) => compareServiceKeys(a, b)).map(([key]) => key);
@@ -122,7 +123,6 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
     if (opts.ldirectord.has(key)) continue;
     const want = desired.services.get(key);
     const have = actual.services.get(key);
-    const before = have ? serviceBlock(have, 'nonzero').join('\n') + '\n' : '';
     const ops: Operation[] = [];
 
     if (want && !have) {
@@ -130,8 +130,9 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
         kind: 'add-service', service: key, line: serviceLine('-A', want), inverse: [deleteServiceLine(want)],
         change: { id: key, action: 'add', summary: `+ add service ${key} ${describeService(want)}` },
       });
-      result.services.set(key, { ...cloneService(want), dests: new Map() });
-      for (const d of sortedDests(want)) ops.push(addDest(want, d, result, []));
+      const added = { ...cloneService(want), dests: new Map<string, Destination>() };
+      result.services.set(key, added);
+      for (const d of sortedDests(want)) ops.push(addDest(want, d, added, []));
     } else if (have && !want) {
       if (!opts.declared.has(key) && !opts.purge) continue;
       const n = have.dests.size;
@@ -143,34 +144,40 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
       });
       result.services.delete(key);
     } else if (want && have) {
-      const edits = serviceEdits(have, want);
+      let owned: VirtualService | undefined;
+      const target = (): VirtualService => {
+        if (!owned) result.services.set(key, (owned = cloneService(have)));
+        return owned;
+      };
       if (!sameServiceSettings(have, want)) {
+        const edits = serviceEdits(have, want);
         ops.push({
           kind: 'edit-service', service: key, line: serviceLine('-E', want), inverse: [serviceLine('-E', have)],
           change: { id: key, action: 'change', summary: `~ edit service ${key} ${edits.join(', ')}` },
         });
-        const target = result.services.get(key)!;
-        Object.assign(target, { ...cloneService(want), dests: target.dests });
-        if (!want.persistence) delete target.persistence;
-        if (want.pe === undefined) delete target.pe;
+        const edited = target();
+        Object.assign(edited, { ...cloneService(want), dests: edited.dests });
+        if (!want.persistence) delete edited.persistence;
+        if (want.pe === undefined) delete edited.pe;
       }
       const leaving = sortedDests(have).filter((d) => !want.dests.has(destKey(d)));
       for (const d of sortedDests(want)) {
         const old = have.dests.get(destKey(d));
         if (!old) {
           const replaces = leaving.filter((l) => l.address === d.address).map(destKey);
-          ops.push(addDest(want, d, result, replaces));
+          ops.push(addDest(want, d, target(), replaces));
         } else if (!sameDestSettings(old, d)) {
-          ops.push(editDest(want, old, d, result));
+          ops.push(editDest(want, old, d, target()));
         }
       }
       for (const d of leaving) {
-        const op = removeDest(have, d, opts.graceful, result);
+        const op = removeDest(have, d, opts.graceful, target);
         if (op) ops.push(op);
       }
     }
 
     if (ops.length === 0) continue;
+    const before = have ? serviceBlock(have, 'nonzero').join('\n') + '\n' : '';
     const after = result.services.has(key) ? serviceBlock(result.services.get(key)!, 'nonzero').join('\n') + '\n' : '';
     // --diff text once per service: the old and new `-S -n` block (with -x/-y), on its first change.
     ops[0]!.change = { ...ops[0]!.change, before, after };
@@ -179,10 +186,11 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
   return { operations, result };
 }
 
-function addDest(s: VirtualService, d: Destination, result: IpvsTable, replaces: string[]): Operation {
+function addDest(s: VirtualService, d: Destination, target: VirtualService, replaces: string[]): Operation {
   const key = serviceKey(s.key);
   const dk = destKey(d);
-  result.services.get(key)?.dests.set(dk, cloneDest({ ...d, conns: undefined }));
+  const { conns: _, ...added } = cloneDest(d);
+  target.dests.set(dk, added);
   const note = replaces.length > 0 ? `; replaces ${replaces.join(', ')}` : '';
   return {
     kind: 'add-dest', service: key, dest: dk, line: destLine('-a', s, d, 'always'), inverse: [deleteDestLine(s, d)],
@@ -190,10 +198,10 @@ function addDest(s: VirtualService, d: Destination, result: IpvsTable, replaces:
   };
 }
 
-function editDest(s: VirtualService, old: Destination, d: Destination, result: IpvsTable): Operation {
+function editDest(s: VirtualService, old: Destination, d: Destination, target: VirtualService): Operation {
   const key = serviceKey(s.key);
   const dk = destKey(d);
-  result.services.get(key)!.dests.set(dk, { ...cloneDest(d), ...(old.conns && { conns: { ...old.conns } }) });
+  target.dests.set(dk, { ...cloneDest(d), ...(old.conns && { conns: { ...old.conns } }) });
   const edits = destEdits(old, d);
   const summary = edits.length === 1 && old.weight !== d.weight
     ? `~ weight ${dk} in ${key} ${old.weight} → ${d.weight}`
@@ -204,12 +212,12 @@ function editDest(s: VirtualService, old: Destination, d: Destination, result: I
   };
 }
 
-function removeDest(s: VirtualService, d: Destination, graceful: boolean, result: IpvsTable): Operation | undefined {
+function removeDest(s: VirtualService, d: Destination, graceful: boolean, target: () => VirtualService): Operation | undefined {
   const key = serviceKey(s.key);
   const dk = destKey(d);
   const conns = connections(d);
   if (!graceful || conns === 0) {
-    result.services.get(key)!.dests.delete(dk);
+    target().dests.delete(dk);
     return {
       kind: 'delete-dest', service: key, dest: dk, line: deleteDestLine(s, d), inverse: [destLine('-a', s, d, 'always')],
       change: { id: `${key} ${dk}`, action: 'delete', summary: `- delete real server ${dk} from ${key}` },
@@ -218,7 +226,7 @@ function removeDest(s: VirtualService, d: Destination, graceful: boolean, result
   // Still has (or may have) connections: quiesce, and let a later run delete it once drained.
   if (d.weight === 0) return undefined;
   const drained = { ...cloneDest(d), weight: 0 };
-  result.services.get(key)!.dests.set(dk, drained);
+  target().dests.set(dk, drained);
   const count = conns === undefined ? 'connections unknown' : `${conns} connection${conns === 1 ? '' : 's'}`;
   return {
     kind: 'drain-dest', service: key, dest: dk, line: destLine('-e', s, drained, 'always'), inverse: [destLine('-e', s, d, 'always')],

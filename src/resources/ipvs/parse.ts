@@ -55,6 +55,8 @@ function integer(text: string, min: number, max: number, what: string): number {
   return Number(text);
 }
 
+const CANONICAL_V4 = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
+
 /** `192.0.2.10:80` or `[2001:db8::10]:80` (as ipvsadm prints with -n); without a port only when allowed. */
 function addressPort(text: string, what: string, portOptional = false): { address: string; port: number | undefined } {
   let address: string;
@@ -70,7 +72,9 @@ function addressPort(text: string, what: string, portOptional = false): { addres
     if (!isIPv4(address)) throw new LineError(`expected an ${what} like 192.0.2.10:80 or [2001:db8::10]:80, got "${text}"`);
     if (port === undefined && !portOptional) throw new LineError(`expected ${what} with a port, got "${text}"`);
   }
-  return { address: canonicalAddress(address), port: port === undefined ? undefined : integer(port, 0, 65535, 'a port') };
+  // ipvsadm prints IPv4 as inet_ntop does (already canonical); only IPv6 needs the RFC 5952 form.
+  const canonical = v6 || !CANONICAL_V4.test(address) ? canonicalAddress(address) : address;
+  return { address: canonical, port: port === undefined ? undefined : integer(port, 0, 65535, 'a port') };
 }
 
 /** The service part of a line: -t/-u/--sctp-service ADDR:PORT, or -f MARK [-6]. */

@@ -173,12 +173,25 @@ export function normalTunnel(t: { type: TunnelType; port?: number | undefined; c
 
 const PROTOCOL_NUMBER: Record<IpvsProtocol, number> = { tcp: 6, udp: 17, sctp: 132 };
 
+/** Sort keys of addresses: "4" + 8 hex digits or "6" + 32, so string order is numeric order, IPv4 first. */
+const sortKeys = new Map<string, string>();
+
+function addressSortKey(address: string): string {
+  let key = sortKeys.get(address);
+  if (key === undefined) {
+    const bytes = ipaddr.parse(address).toByteArray();
+    key = (bytes.length === 4 ? '4' : '6') + bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+    if (sortKeys.size > 100_000) sortKeys.clear();
+    sortKeys.set(address, key);
+  }
+  return key;
+}
+
 function compareAddresses(a: string, b: string): number {
-  const x = ipaddr.parse(a).toByteArray();
-  const y = ipaddr.parse(b).toByteArray();
-  if (x.length !== y.length) return x.length - y.length;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return 0;
+  if (a === b) return 0;
+  const x = addressSortKey(a);
+  const y = addressSortKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /**

@@ -1,0 +1,243 @@
+/**
+ * The `ipvs` resource end to end without hosts: desired state from an inventory, the probe
+ * fragment run by sh against the fake ipvsadm (fake-ipvsadm.ts), parse, diff, the golden apply
+ * script and rules file, and the plan settling once applied.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { parseInventory } from '../../src/inventory/load.js';
+import type { Cluster } from '../../src/inventory/model.js';
+import { TASK_ARGS } from '../../src/playbook/tasks.js';
+import type { HostContext } from '../../src/resources/resource.js';
+import { ipvs, type IpvsDesired } from '../../src/resources/ipvs/index.js';
+import { IpvsProbeError } from '../../src/resources/ipvs/parse.js';
+import { Templates } from '../../src/resources/templates.js';
+import { YamlSource } from '../../src/util/yaml-source.js';
+import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
+import { FAKE_IPVSADM, fixturePath } from '../fixtures/ipvs/support.js';
+import { cleanup, fakeCommands, runSh, syntaxError, tempDir } from '../support/sh.js';
+
+const INVENTORY = (rulesFile: string) => `
+rules_file: ${rulesFile}
+directors:
+  - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 } }
+  - { name: lb2, address: 192.0.2.6, role: backup, interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 } }
+  - { name: lb3, address: 192.0.2.7, role: primary, pair: other, interface: { name: eth0, address: 192.0.2.7/24, address6: 2001:db8::7/64 } }
+real_servers:
+  - { name: web1, address: 192.0.2.21, address6: 2001:db8::21 }
+  - { name: web2, address: 192.0.2.22, address6: 2001:db8::22 }
+  - { name: far1, address: 198.51.100.31 }
+  - { name: app1, address: 192.0.2.41, gateway: 192.0.2.5 }
+services:
+  - name: web
+    vip: 192.0.2.10
+    port: 80
+    persistence: { timeout: 300, netmask: 255.255.255.0 }
+    real_servers:
+      - { server: web1, weight: 3, port: 80 }
+      - { server: web2, upper_threshold: 100, lower_threshold: 50 }
+  - name: dns
+    vip: 192.0.2.11
+    port: 53
+    protocol: udp
+    scheduler: sh
+    scheduler_flags: [sh-port, sh-fallback]
+    one_packet: true
+    real_servers: [{ server: web1 }, { server: web2, weight: 0 }]
+  - name: api
+    vip: 192.0.2.12
+    port: 443
+    forwarding: tun
+    tunnel: { type: gue, port: 6080, checksum: csum }
+    real_servers: [{ server: far1 }]
+  - name: app
+    vip: 192.0.2.13
+    port: 8443
+    scheduler: rr
+    forwarding: nat
+    real_servers: [{ server: app1, port: 443 }]
+  - name: marked
+    fwmark: 7
+    family: ipv6
+    scheduler: mh
+    scheduler_flags: [mh-port]
+    persistence: { timeout: 600, netmask: 64 }
+    real_servers: [{ server: web1 }, { server: web2 }]
+  - name: checked
+    vip: 192.0.2.14
+    port: 80
+    health_check: { type: connect }
+    real_servers: [{ server: web1 }]
+  - name: elsewhere
+    vip: 192.0.2.15
+    port: 80
+    directors: [lb3]
+    real_servers: [{ server: web1 }]
+`;
+
+interface Lab {
+  dir: string;
+  cluster: Cluster;
+  ctx: (host: string) => HostContext;
+  desired: (host: string, args?: object) => IpvsDesired;
+  /** Run a script with the fake ipvsadm first in PATH (state: `sim`), return its result and the new state. */
+  sh: (script: string, sim: Sim) => { code: number; stdout: string; stderr: string; sim: Sim };
+}
+
+function lab(): Lab {
+  const dir = tempDir('lvsplay-ipvs-');
+  const cluster = parseInventory(new YamlSource('ipvs.yml', INVENTORY(join(dir, 'ipvsadm.rules'))));
+  const templates = new Templates();
+  const ctx = (name: string): HostContext => ({ cluster, host: cluster.hosts.get(name)!, vars: {}, templates });
+  const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
+  const state = join(dir, 'state.json');
+  return {
+    dir, cluster, ctx,
+    desired: (host, args = {}) => ipvs.desired(ctx(host), TASK_ARGS.ipvs.parse(args)),
+    sh(script, sim) {
+      writeFileSync(state, JSON.stringify(sim));
+      const r = runSh(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: join(dir, 'calls.log') } });
+      return { ...r, sim: Sim.from(JSON.parse(readFileSync(state, 'utf8'))) };
+    },
+  };
+}
+
+/** probe → parse → diff on lb1, the probe run by sh against `sim`. */
+function plan(l: Lab, sim: Sim, host = 'lb1', args: object = {}) {
+  const desired = l.desired(host, args);
+  const probe = ipvs.probe(desired, l.ctx(host));
+  const out = l.sh(probe, sim);
+  const actual = ipvs.parse(out.stdout, desired);
+  return { desired, probe, actual, ...ipvs.diff(desired, actual, l.ctx(host)) };
+}
+
+function golden(t: import('ava').ExecutionContext, name: string, actual: string): void {
+  const file = fixturePath(`golden/${name}`);
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, actual);
+  t.is(actual, readFileSync(file, 'utf8'), `differs from test/fixtures/ipvs/golden/${name} (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+test('desired: the lvsplay services lb1 carries, full spec; ldirectord\'s and the declared keys', (t) => {
+  const l = lab();
+  const d = l.desired('lb1');
+  t.true(d.director);
+  t.deepEqual([...d.table.services.keys()], ['tcp 192.0.2.10:80', 'udp 192.0.2.11:53', 'tcp 192.0.2.12:443', 'tcp 192.0.2.13:8443', 'fwmark 7 ipv6']);
+  t.deepEqual([...d.ldirectord], ['tcp 192.0.2.14:80']);
+  t.true(d.declared.has('tcp 192.0.2.15:80'));
+  const s = d.table.services;
+  t.like(s.get('udp 192.0.2.11:53'), { scheduler: 'sh', flags: 3, onePacket: true });
+  t.like(s.get('fwmark 7 ipv6'), { scheduler: 'mh', flags: 2, persistence: { timeout: 600, netmask: '64' } });
+  t.deepEqual([...s.get('fwmark 7 ipv6')!.dests.keys()], ['[2001:db8::21]:0', '[2001:db8::22]:0']);
+  t.deepEqual(s.get('tcp 192.0.2.12:443')!.dests.get('198.51.100.31:443')?.tunnel, { type: 'gue', port: 6080, checksum: 'csum' });
+  t.like(s.get('tcp 192.0.2.13:8443')!.dests.get('192.0.2.41:443'), { method: 'nat' });
+  t.like(s.get('tcp 192.0.2.10:80')!.dests.get('192.0.2.22:80'), { upperThreshold: 100, lowerThreshold: 50 });
+  t.is(d.rules?.path, join(l.dir, 'ipvsadm.rules'));
+  t.is(l.desired('lb1', { save: false }).rules, undefined);
+  cleanup(l.dir);
+});
+
+test('the rules file: Debian\'s header, then the -S lines with -x/-y (golden)', (t) => {
+  const l = lab();
+  golden(t, 'ipvsadm.rules.lb1', l.desired('lb1').rules!.content);
+  cleanup(l.dir);
+});
+
+test('a real server: no table, a no-op probe, never a change', (t) => {
+  const l = lab();
+  const d = l.desired('web1');
+  t.false(d.director);
+  t.is(d.table.services.size, 0);
+  const probe = ipvs.probe(d, l.ctx('web1'));
+  t.is(syntaxError(probe), '');
+  t.deepEqual(ipvs.diff(d, ipvs.parse('', d), l.ctx('web1')), { changes: [], script: '' });
+  cleanup(l.dir);
+});
+
+test('from an empty table: every service is added, then the rules file is written', (t) => {
+  const l = lab();
+  const p = plan(l, new Sim());
+  t.is(syntaxError(p.probe), '');
+  t.deepEqual(p.changes.map((c) => c.summary), [
+    '+ add service tcp 192.0.2.10:80 wlc persistent 300 mask 255.255.255.0',
+    '+ add real server 192.0.2.21:80 to tcp 192.0.2.10:80 (dr, weight 3)',
+    '+ add real server 192.0.2.22:80 to tcp 192.0.2.10:80 (dr, weight 1, thresholds 100/50)',
+    '+ add service tcp 192.0.2.12:443 wlc',
+    '+ add real server 198.51.100.31:443 to tcp 192.0.2.12:443 (tun, weight 1, tunnel gue port 6080 csum)',
+    '+ add service tcp 192.0.2.13:8443 rr',
+    '+ add real server 192.0.2.41:443 to tcp 192.0.2.13:8443 (nat, weight 1)',
+    '+ add service udp 192.0.2.11:53 sh (sh-fallback,sh-port) ops',
+    '+ add real server 192.0.2.21:53 to udp 192.0.2.11:53 (dr, weight 1)',
+    '+ add real server 192.0.2.22:53 to udp 192.0.2.11:53 (dr, weight 0)',
+    '+ add service fwmark 7 ipv6 mh (mh-port) persistent 600 mask 64',
+    '+ add real server [2001:db8::21]:0 to fwmark 7 ipv6 (dr, weight 1)',
+    '+ add real server [2001:db8::22]:0 to fwmark 7 ipv6 (dr, weight 1)',
+    `+ file ${join(l.dir, 'ipvsadm.rules')}`,
+  ]);
+  t.is(syntaxError(p.script), '');
+
+  // Apply, then plan again: nothing left, and the rules file is the desired one.
+  const applied = l.sh(p.script, new Sim());
+  t.is(applied.code, 0, applied.stderr);
+  t.regex(applied.stdout, /^@@lvsplay-ipvs-applied 13$/m);
+  t.is(readFileSync(join(l.dir, 'ipvsadm.rules'), 'utf8'), p.desired.rules!.content);
+  const again = plan(l, applied.sim);
+  t.deepEqual(again.changes, []);
+  t.is(again.script, '');
+  cleanup(l.dir);
+});
+
+test('one weight changed: one batch line (golden apply script)', (t) => {
+  const l = lab();
+  const sim = l.sh(plan(l, new Sim()).script, new Sim()).sim;
+  sim.restore('-e -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 5\n');
+  const p = plan(l, sim);
+  t.deepEqual(p.changes.map((c) => c.summary), ['~ weight 192.0.2.21:80 in tcp 192.0.2.10:80 5 → 3']);
+  golden(t, 'apply.weight.sh', p.script);
+  const applied = l.sh(p.script, sim);
+  t.is(applied.code, 0, applied.stderr);
+  t.deepEqual(plan(l, applied.sim).changes, []);
+  cleanup(l.dir);
+});
+
+test('a service lb1 does not carry but the inventory gives lvsplay is deleted; undeclared ones stay unless purge', (t) => {
+  const l = lab();
+  const sim = l.sh(plan(l, new Sim()).script, new Sim()).sim;
+  sim.restore('-A -t 192.0.2.15:80 -s rr\n-A -t 192.0.2.99:80 -s rr\n-A -t 192.0.2.14:80 -s wrr\n-a -t 192.0.2.14:80 -r 192.0.2.21:80 -g -w 0\n');
+  t.deepEqual(plan(l, sim).changes.map((c) => c.summary), ['- delete service tcp 192.0.2.15:80']);
+  t.deepEqual(plan(l, sim, 'lb1', { purge: true }).changes.map((c) => c.summary), [
+    '- delete service tcp 192.0.2.15:80',
+    '- delete service tcp 192.0.2.99:80 (not in the inventory; purge)',
+  ]);
+  cleanup(l.dir);
+});
+
+test('probe: ipvsadm missing, or ip_vs not loadable, is an error, never an empty table', (t) => {
+  const l = lab();
+  const d = l.desired('lb1');
+  const probe = ipvs.probe(d, l.ctx('lb1'));
+  const bare = runSh(probe, { cwd: l.dir, env: { PATH: fakeCommands(join(l.dir, 'none'), {}).split(':')[0]! + ':/usr/bin:/bin' } });
+  if (!existsSync('/usr/bin/ipvsadm') && !existsSync('/bin/ipvsadm')) {
+    t.throws(() => ipvs.parse(bare.stdout, d), { instanceOf: IpvsProbeError, message: 'ipvsadm -S -n: ipvsadm is not installed (not in PATH)' });
+  }
+  const broken = fakeCommands(join(l.dir, 'broken'), {
+    ipvsadm: `echo "modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0" >&2
+echo "Can't initialize ipvs: Protocol not available" >&2
+echo "Are you sure that IP Virtual Server is built in the kernel or as module?" >&2
+exit 2`,
+  });
+  const out = runSh(probe, { cwd: l.dir, env: { PATH: broken } });
+  t.is(out.code, 0);
+  const err = t.throws(() => ipvs.parse(out.stdout, d), { instanceOf: IpvsProbeError });
+  t.regex(err!.message, /^ipvsadm -S -n: exit 2: modprobe: FATAL: Module ip_vs not found .* Can't initialize ipvs: Protocol not available .* \(the ip_vs kernel module is missing or cannot be loaded\)$/);
+  cleanup(l.dir);
+});
+
+test('no facts at all (lvsplay render) plans the table from nothing', (t) => {
+  const l = lab();
+  const d = l.desired('lb1');
+  const { changes, script } = ipvs.diff(d, ipvs.parse('', d), l.ctx('lb1'));
+  t.is(changes.length, 14);
+  t.regex(script, /ipvsadm -R < "\$d\/batch"/);
+  cleanup(l.dir);
+});
