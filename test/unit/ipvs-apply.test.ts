@@ -13,8 +13,8 @@ import { parseSave, parseThresholds, withThresholds } from '../../src/resources/
 import type { IpvsTable } from '../../src/resources/ipvs/table.js';
 import { Templates } from '../../src/resources/templates.js';
 import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
-import { dest, FAKE_IPVSADM, fwmark, simFrom, svc, table, tcp } from '../fixtures/ipvs/support.js';
-import { cleanup, fakeCommands, runSh, syntaxError, tempDir } from '../support/sh.js';
+import { dest, FAKE_IPVSADM, fwmark, runScript, simFrom, svc, table, tcp } from '../fixtures/ipvs/support.js';
+import { cleanup, fakeCommands, syntaxError, tempDir } from '../support/sh.js';
 
 const templates = new Templates();
 
@@ -54,14 +54,14 @@ function apply(t: import('ava').ExecutionContext, after: IpvsTable, sim: Sim, en
   const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
-  const r = runSh(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: log, ...env } });
+  const r = runScript(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: log, ...env } });
   const run: Run = { ...r, sim: Sim.from(JSON.parse(readFileSync(state, 'utf8'))), calls: readFileSync(log, 'utf8').trim().split('\n') };
   return { operations, script, run };
 }
 
 const lineOf = (stdout: string, tag: string) => stdout.split('\n').find((l) => l.startsWith(`@@lvsplay-ipvs-${tag}`));
 
-test('success: one ipvsadm -R with the whole batch, the table as desired', (t) => {
+test.serial('success: one ipvsadm -R with the whole batch, the table as desired', (t) => {
   const { operations, script, run } = apply(t, AFTER(), simFrom(BEFORE()));
   t.is(syntaxError(script), '');
   t.is(run.code, 0, run.stderr);
@@ -73,7 +73,7 @@ test('success: one ipvsadm -R with the whole batch, the table as desired', (t) =
   t.true(run.sim.canonical().some((l) => l.startsWith('S fwmark 7 ipv6 sched=sh flags=2')));
 });
 
-test('inside the runner\'s set -e step it behaves the same', (t) => {
+test.serial('inside the runner\'s set -e step it behaves the same', (t) => {
   const { operations, script, run } = apply(t, AFTER(), simFrom(BEFORE()));
   const dir = tempDir('lvsplay-ipvs-step-');
   t.teardown(() => cleanup(dir));
@@ -83,20 +83,20 @@ test('inside the runner\'s set -e step it behaves the same', (t) => {
   const state = join(dir, 'state.json');
   writeFileSync(state, JSON.stringify(simFrom(BEFORE())));
   const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
-  const r = runSh(local(wrapped), { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state } });
+  const r = runScript(local(wrapped), { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state } });
   t.is(r.code, 0, r.stderr);
   t.deepEqual(Sim.from(JSON.parse(readFileSync(state, 'utf8'))).canonical(), run.sim.canonical());
   const failing = apply(t, AFTER('nosuch'), simFrom(BEFORE()));
   const wrappedFail = applyScript({ host: 'lb1', tasks: [taskPlan('ipvs', 'ipvs', failing.operations.map((op) => op.change), failing.script)] });
   writeFileSync(state, JSON.stringify(simFrom(BEFORE())));
-  const f = runSh(local(wrappedFail), { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state } });
+  const f = runScript(local(wrappedFail), { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state } });
   t.is(f.code, 1);
   t.regex(f.stdout, /^@@lvsplay-ipvs-rollback ok$/m);
   t.regex(f.stdout, /^@@lvsplay-step 0 failed 1@@$/m);
   t.deepEqual(Sim.from(JSON.parse(readFileSync(state, 'utf8'))).canonical(), simFrom(BEFORE()).canonical());
 });
 
-test('a touched service changed since the probe: refuse, change nothing', (t) => {
+test.serial('a touched service changed since the probe: refuse, change nothing', (t) => {
   const { run } = apply(t, AFTER(), simFrom(BEFORE()), {}, (sim) => sim.restore('-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 9\n'));
   t.is(run.code, 1);
   t.regex(lineOf(run.stdout, 'stale') ?? '', /^@@lvsplay-ipvs-stale [0-9a-f]{64} [0-9a-f]{64}$/);
@@ -105,18 +105,18 @@ test('a touched service changed since the probe: refuse, change nothing', (t) =>
   t.true(run.sim.canonical().includes('D tcp 192.0.2.10:80 192.0.2.22:80 fwd=g w=9 x=0 y=0 tun=-'));
 });
 
-test('a service added since the probe where the batch adds one: refuse', (t) => {
+test.serial('a service added since the probe where the batch adds one: refuse', (t) => {
   const { run } = apply(t, AFTER(), simFrom(BEFORE()), {}, (sim) => sim.restore('-A -t 192.0.2.11:443 -s wlc\n'));
   t.is(run.code, 1);
   t.truthy(lineOf(run.stdout, 'stale'));
 });
 
-test('ldirectord (or anyone) changing a service the batch does not touch does not block it', (t) => {
+test.serial('ldirectord (or anyone) changing a service the batch does not touch does not block it', (t) => {
   const { run } = apply(t, AFTER(), simFrom(BEFORE()), {}, (sim) => sim.restore('-e -t 192.0.2.14:80 -r 192.0.2.21:80 -g -w 0\n-A -t 192.0.2.99:80 -s rr\n'));
   t.is(run.code, 0, run.stderr);
 });
 
-test('a kernel error on one line: that line is named, everything rolled back', (t) => {
+test.serial('a kernel error on one line: that line is named, everything rolled back', (t) => {
   const { operations, run } = apply(t, AFTER('nosuch'), simFrom(BEFORE()));
   const n = operations.findIndex((op) => op.line.startsWith('-A -t 192.0.2.11:443')) + 1;
   t.true(n > 1 && n < operations.length, 'the failing line is in the middle of the batch');
@@ -127,7 +127,7 @@ test('a kernel error on one line: that line is named, everything rolled back', (
   t.regex(run.stderr, /batch line \d+ \(-A -t 192\.0\.2\.11:443 -s nosuch\) failed: Scheduler or persistence engine not found; rollback ok/);
 });
 
-test('a parse error stops ipvsadm -R at once; the replay still finds the line, and the rollback is complete', (t) => {
+test.serial('a parse error stops ipvsadm -R at once; the replay still finds the line, and the rollback is complete', (t) => {
   const { operations, run } = apply(t, AFTER(), simFrom(BEFORE()), { FAKE_IPVSADM_PARSE_FAIL: '^-a -t 192\\.0\\.2\\.10:80 -r 192\\.0\\.2\\.23' });
   const n = operations.findIndex((op) => op.line.includes('-r 192.0.2.23:80')) + 1;
   t.is(run.code, 1);
@@ -136,7 +136,7 @@ test('a parse error stops ipvsadm -R at once; the replay still finds the line, a
   t.deepEqual(run.sim.canonical(), simFrom(BEFORE()).canonical());
 });
 
-test('a failure only inside the batch (it does not recur alone): line 0, all undone', (t) => {
+test.serial('a failure only inside the batch (it does not recur alone): line 0, all undone', (t) => {
   const { run } = apply(t, AFTER(), simFrom(BEFORE()), { FAKE_IPVSADM_FAIL: '^-E -f 7', FAKE_IPVSADM_FAIL_BATCH_ONLY: '1' });
   t.is(run.code, 1);
   t.is(lineOf(run.stdout, 'failed'), '@@lvsplay-ipvs-failed 0\t-\tInjected kernel error');
@@ -144,7 +144,7 @@ test('a failure only inside the batch (it does not recur alone): line 0, all und
   t.deepEqual(run.sim.canonical(), simFrom(BEFORE()).canonical());
 });
 
-test('a rollback that cannot complete says so', (t) => {
+test.serial('a rollback that cannot complete says so', (t) => {
   // The -E fails, and so does every -d, so the -a's that ran cannot be taken back.
   const { run } = apply(t, AFTER(), simFrom(BEFORE()), { FAKE_IPVSADM_FAIL: '^-E|^-d' });
   t.is(run.code, 1);
@@ -154,20 +154,20 @@ test('a rollback that cannot complete says so', (t) => {
   t.is(lineOf(run.stdout, 'rollback'), '@@lvsplay-ipvs-rollback incomplete');
 });
 
-test('ipvsadm unusable at apply time: stale "unreadable", nothing run', (t) => {
+test.serial('ipvsadm unusable at apply time: stale "unreadable", nothing run', (t) => {
   const dir = tempDir('lvsplay-ipvs-gone-');
   t.teardown(() => cleanup(dir));
   const sim = simFrom(BEFORE());
   const { operations } = diffTables(AFTER(), parseSave(sim.save()), { purge: false, graceful: true, declared: new Set(), ldirectord: new Set() });
   const script = renderApply(templates, applyData(operations, sim.save()));
   const path = fakeCommands(dir, { ipvsadm: 'echo "Can\'t initialize ipvs: Protocol not available" >&2; exit 2' });
-  const r = runSh(script, { cwd: dir, env: { PATH: path } });
+  const r = runScript(script, { cwd: dir, env: { PATH: path } });
   t.is(r.code, 1);
   t.regex(r.stdout, /^@@lvsplay-ipvs-stale [0-9a-f]{64} unreadable$/m);
   t.regex(r.stderr, /cannot read the IPVS table: Can't initialize ipvs/);
 });
 
-test('the digest covers exactly the touched services\' lines, as the script\'s awk does', (t) => {
+test.serial('the digest covers exactly the touched services\' lines, as the script\'s awk does', (t) => {
   const save = '-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n-A -f 7 -s rr\n-A -f 7 -6 -s rr\n-a -f 7 -6 -r [2001:db8::21]:0 -g -w 1\n';
   const sha = (s: string) => touchedDigest(s, new Set(['-f 7 -6']));
   t.is(sha(save), touchedDigest('-A -f 7 -6 -s rr\n-a -f 7 -6 -r [2001:db8::21]:0 -g -w 1\n', new Set(['-f 7 -6'])));
@@ -177,11 +177,11 @@ test('the digest covers exactly the touched services\' lines, as the script\'s a
   t.teardown(() => cleanup(dir));
   writeFileSync(join(dir, 'save'), save);
   writeFileSync(join(dir, 'touched'), '-f 7 -6\n-t 192.0.2.10:80\n');
-  const r = runSh(`awk 'NR == FNR { keep[$0] = 1; next } { spec = $2 " " $3; if ($2 == "-f" && $4 == "-6") spec = spec " -6"; if (spec in keep) print }' touched save | sha256sum | cut -d' ' -f1`, { cwd: dir });
+  const r = runScript(`awk 'NR == FNR { keep[$0] = 1; next } { spec = $2 " " $3; if ($2 == "-f" && $4 == "-6") spec = spec " -6"; if (spec in keep) print }' touched save | sha256sum | cut -d' ' -f1`, { cwd: dir });
   t.is(r.stdout.trim(), touchedDigest(save, new Set(['-f 7 -6', '-t 192.0.2.10:80'])));
 });
 
-test('only plain ipvsadm lines are embedded: no flush, no shell syntax', (t) => {
+test.serial('only plain ipvsadm lines are embedded: no flush, no shell syntax', (t) => {
   for (const ok of ['-A -t [2001:db8::10]:80 -s wlc -p 300 -M 64', '-a --sctp-service 192.0.2.10:3868 -r 192.0.2.21:3868 -i -w 1 --tun-type gre --tun-csum -x 0 -y 0', '-E -f 4294967295 -6 -s sh -b sh-fallback,sh-port -o', '-d -u 192.0.2.10:53 -r 192.0.2.21:53']) {
     t.is(checkBatchLine(ok), ok);
   }

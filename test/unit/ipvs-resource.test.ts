@@ -15,8 +15,8 @@ import { IpvsProbeError } from '../../src/resources/ipvs/parse.js';
 import { Templates } from '../../src/resources/templates.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
-import { FAKE_IPVSADM, fixturePath } from '../fixtures/ipvs/support.js';
-import { cleanup, fakeCommands, runSh, syntaxError, tempDir } from '../support/sh.js';
+import { FAKE_IPVSADM, fixturePath, runScript } from '../fixtures/ipvs/support.js';
+import { cleanup, fakeCommands, syntaxError, tempDir } from '../support/sh.js';
 
 const INVENTORY = (rulesFile: string) => `
 rules_file: ${rulesFile}
@@ -97,7 +97,7 @@ function lab(): Lab {
     desired: (host, args = {}) => ipvs.desired(ctx(host), TASK_ARGS.ipvs.parse(args)),
     sh(script, sim) {
       writeFileSync(state, JSON.stringify(sim));
-      const r = runSh(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: join(dir, 'calls.log') } });
+      const r = runScript(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: join(dir, 'calls.log') } });
       return { ...r, sim: Sim.from(JSON.parse(readFileSync(state, 'utf8'))) };
     },
   };
@@ -118,7 +118,7 @@ function golden(t: import('ava').ExecutionContext, name: string, actual: string)
   t.is(actual, readFileSync(file, 'utf8'), `differs from test/fixtures/ipvs/golden/${name} (UPDATE_GOLDEN=1 rewrites it)`);
 }
 
-test('desired: the lvsplay services lb1 carries, full spec; ldirectord\'s and the declared keys', (t) => {
+test.serial('desired: the lvsplay services lb1 carries, full spec; ldirectord\'s and the declared keys', (t) => {
   const l = lab();
   const d = l.desired('lb1');
   t.true(d.director);
@@ -137,13 +137,13 @@ test('desired: the lvsplay services lb1 carries, full spec; ldirectord\'s and th
   cleanup(l.dir);
 });
 
-test('the rules file: Debian\'s header, then the -S lines with -x/-y (golden)', (t) => {
+test.serial('the rules file: Debian\'s header, then the -S lines with -x/-y (golden)', (t) => {
   const l = lab();
   golden(t, 'ipvsadm.rules.lb1', l.desired('lb1').rules!.content);
   cleanup(l.dir);
 });
 
-test('a real server: no table, a no-op probe, never a change', (t) => {
+test.serial('a real server: no table, a no-op probe, never a change', (t) => {
   const l = lab();
   const d = l.desired('web1');
   t.false(d.director);
@@ -154,7 +154,7 @@ test('a real server: no table, a no-op probe, never a change', (t) => {
   cleanup(l.dir);
 });
 
-test('from an empty table: every service is added, then the rules file is written', (t) => {
+test.serial('from an empty table: every service is added, then the rules file is written', (t) => {
   const l = lab();
   const p = plan(l, new Sim());
   t.is(syntaxError(p.probe), '');
@@ -187,7 +187,7 @@ test('from an empty table: every service is added, then the rules file is writte
   cleanup(l.dir);
 });
 
-test('one weight changed: one batch line (golden apply script)', (t) => {
+test.serial('one weight changed: one batch line (golden apply script)', (t) => {
   const l = lab();
   const sim = l.sh(plan(l, new Sim()).script, new Sim()).sim;
   sim.restore('-e -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 5\n');
@@ -200,7 +200,7 @@ test('one weight changed: one batch line (golden apply script)', (t) => {
   cleanup(l.dir);
 });
 
-test('a service lb1 does not carry but the inventory gives lvsplay is deleted; undeclared ones stay unless purge', (t) => {
+test.serial('a service lb1 does not carry but the inventory gives lvsplay is deleted; undeclared ones stay unless purge', (t) => {
   const l = lab();
   const sim = l.sh(plan(l, new Sim()).script, new Sim()).sim;
   sim.restore('-A -t 192.0.2.15:80 -s rr\n-A -t 192.0.2.99:80 -s rr\n-A -t 192.0.2.14:80 -s wrr\n-a -t 192.0.2.14:80 -r 192.0.2.21:80 -g -w 0\n');
@@ -212,11 +212,11 @@ test('a service lb1 does not carry but the inventory gives lvsplay is deleted; u
   cleanup(l.dir);
 });
 
-test('probe: ipvsadm missing, or ip_vs not loadable, is an error, never an empty table', (t) => {
+test.serial('probe: ipvsadm missing, or ip_vs not loadable, is an error, never an empty table', (t) => {
   const l = lab();
   const d = l.desired('lb1');
   const probe = ipvs.probe(d, l.ctx('lb1'));
-  const bare = runSh(probe, { cwd: l.dir, env: { PATH: fakeCommands(join(l.dir, 'none'), {}).split(':')[0]! + ':/usr/bin:/bin' } });
+  const bare = runScript(probe, { cwd: l.dir, env: { PATH: fakeCommands(join(l.dir, 'none'), {}).split(':')[0]! + ':/usr/bin:/bin' } });
   if (!existsSync('/usr/bin/ipvsadm') && !existsSync('/bin/ipvsadm')) {
     t.throws(() => ipvs.parse(bare.stdout, d), { instanceOf: IpvsProbeError, message: 'ipvsadm -S -n: ipvsadm is not installed (not in PATH)' });
   }
@@ -226,14 +226,14 @@ echo "Can't initialize ipvs: Protocol not available" >&2
 echo "Are you sure that IP Virtual Server is built in the kernel or as module?" >&2
 exit 2`,
   });
-  const out = runSh(probe, { cwd: l.dir, env: { PATH: broken } });
+  const out = runScript(probe, { cwd: l.dir, env: { PATH: broken } });
   t.is(out.code, 0);
   const err = t.throws(() => ipvs.parse(out.stdout, d), { instanceOf: IpvsProbeError });
   t.regex(err!.message, /^ipvsadm -S -n: exit 2: modprobe: FATAL: Module ip_vs not found .* Can't initialize ipvs: Protocol not available .* \(the ip_vs kernel module is missing or cannot be loaded\)$/);
   cleanup(l.dir);
 });
 
-test('no facts at all (lvsplay render) plans the table from nothing', (t) => {
+test.serial('no facts at all (lvsplay render) plans the table from nothing', (t) => {
   const l = lab();
   const d = l.desired('lb1');
   const { changes, script } = ipvs.diff(d, ipvs.parse('', d), l.ctx('lb1'));
