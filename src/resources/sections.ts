@@ -6,10 +6,10 @@
 export const TASK_MARK = '@@lvsplay-task';
 export const PART_MARK = '@@lvsplay-part';
 
-/** Shell that runs `fragment` with its output framed as section `name`. */
+/** Shell that runs `fragment` with its output framed as section `name` (`{ :` so a fragment with no command still parses). */
 export function framed(name: string, fragment: string, mark: string = PART_MARK): string {
   if (!/^[A-Za-z0-9_.:/-]+$/.test(name)) throw new Error(`bad section name ${name}`);
-  return `printf '\\n${mark} %s@@\\n' '${name}'\n{\n${fragment.trimEnd()}\n}\n`;
+  return `printf '\\n${mark} %s@@\\n' '${name}'\n{ :\n${fragment.trimEnd()}\n}\n`;
 }
 
 /** Split framed output back into sections by name. Text before the first marker is dropped. */
