@@ -111,7 +111,7 @@ export const address = defineResource({
     if (tunnel) changes.unshift({ id: 'tunl0', action: 'change', summary: '~ tunl0 down → up (ipip loaded)', before: 'down', after: 'up' });
     const gateway = desired.gateway !== undefined && desired.gateway !== actual.gateway ? desired.gateway : undefined;
     if (gateway) {
-      changes.push({ id: 'default route', action: actual.gateway ? 'change' : 'add', summary: `~ default route ${actual.gateway ?? 'none'} → via ${gateway}`, before: actual.gateway ?? '', after: gateway });
+      changes.push({ id: 'default route', action: actual.gateway ? 'change' : 'add', summary: `${actual.gateway ? '~' : '+'} default route ${actual.gateway ?? 'none'} → via ${gateway}`, before: actual.gateway ?? '', after: gateway });
     }
     if (changes.length === 0) return { changes, script: '' };
     const script = ctx.templates.render('address/apply.sh.hbs', {
