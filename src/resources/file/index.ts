@@ -34,7 +34,7 @@ export function parseFileProbe(output: string): FileActual {
 
 export function diffFile(desired: FileDesired, actual: FileActual, templates: Templates): { changes: Change[]; script: string } {
   const sha = createHash('sha256').update(desired.content).digest('hex');
-  const mode = desired.mode.replace(/^0(?=\d{3}$)/, '');
+  const mode = Number.parseInt(desired.mode, 8).toString(8); // as `stat -c %a` prints it: 0644 → 644, 0040 → 40
   const changes: Change[] = [];
   if (!actual.present) {
     changes.push({ id: desired.path, action: 'add', summary: `+ file ${desired.path}`, before: '', after: desired.content });
