@@ -83,7 +83,7 @@ export const ldirectord = defineResource({
     // A changed file already starts a stopped daemon in its reload action.
     if (actual.daemon === 'stopped') {
       changes.push({ id: 'ldirectord', action: 'change', summary: '~ ldirectord stopped → running', before: 'stopped', after: 'running' });
-      if (written.changes.length === 0) scripts.push(ctx.templates.render('ldirectord/start.sh.hbs', { config: desired.config }));
+      if (written.changes.length === 0 || desired.file.onChange === undefined) scripts.push(ctx.templates.render('ldirectord/start.sh.hbs', { config: desired.config }));
     }
     return { changes, script: scripts.filter((s) => s !== '').join('\n') };
   },
