@@ -16,6 +16,9 @@ import { baseLines, ipLine, sha256 } from '../support/facts.js';
 import { resourceOf, run } from '../support/resources.js';
 import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
 
+/** Who owns the files these tests create, as `stat -c %U:%G` prints it (root in CI, anyone else too). */
+const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
+
 /** Run a resource's probe fragment with `commands` faked, and parse its output. */
 function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: unknown, commands: Record<string, string>, files: Record<string, string> = {}) {
   const dir = tempDir();
@@ -112,7 +115,7 @@ test('file probe on real files: mode, owner, sha256 and content (even one that l
     const out = runSh(probe);
     t.is(out.code, 0, out.stderr);
     const actual = resourceOf('file').parse(out.stdout, undefined) as FileActual;
-    t.deepEqual(actual, { present: true, mode: '640', owner: 'root:root', sha256: sha256(content), content });
+    t.deepEqual(actual, { present: true, mode: '640', owner: OWNER, sha256: sha256(content), content });
 
     writeFileSync(join(dir, 'empty'), '');
     const empty = resourceOf('file').parse(runSh(resourceOf('file').probe({ path: join(dir, 'empty'), content: '', mode: '0644' }, ctxFor('web1'))).stdout, undefined);
@@ -155,7 +158,7 @@ test('file, for real in a temp folder: absent → written; again → nothing; mo
 
     chmodSync(path, 0o600);
     const three = step();
-    t.deepEqual(three.outcome.changes.map((c) => c.summary), [`~ file ${path} mode 600 owner root:root → mode 640 owner root:root`]);
+    t.deepEqual(three.outcome.changes.map((c) => c.summary), [`~ file ${path} mode 600 owner ${OWNER} → mode 640 owner ${OWNER}`]);
     t.is(three.applied?.code, 0, three.applied?.stderr);
     t.is(statSync(path).mode & 0o777, 0o640);
     t.true(existsSync(`${path}.lvsplay-bak`));
