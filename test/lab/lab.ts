@@ -1,0 +1,245 @@
+// The lab's facts and a few helpers for integration tests (test/lab/README.md describes the lab).
+// Compiled to dist/test/lab/lab.js; the shell scripts are found from the repo root.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRepoRoot(): string {
+  // dist/test/lab/lab.js -> ../../.. ; test/lab/lab.ts (run directly) -> ../..
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'test/lab/lab-up.sh'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error('lab.ts: cannot find the repository root (no test/lab/lab-up.sh above ' + fileURLToPath(import.meta.url) + ')');
+}
+
+export const REPO_ROOT = findRepoRoot();
+export const LAB_SCRIPTS = path.join(REPO_ROOT, 'test/lab');
+export const LAB_DIR = process.env.LVSPLAY_LAB_DIR ?? '/run/lvsplay-lab';
+export const LAB_CACHE = process.env.LVSPLAY_LAB_CACHE ?? '/var/cache/lvsplay-lab';
+export const IDENTITY_FILE = path.join(LAB_DIR, 'id_lab');
+export const KNOWN_HOSTS_FILE = path.join(LAB_DIR, 'known_hosts');
+export const INVENTORY_FILE = path.join(LAB_SCRIPTS, 'inventory.yml');
+export const PORT_BASE = Number(process.env.LVSPLAY_LAB_PORT_BASE ?? 22100);
+/** The lab's L2 segment (br0, inside namespace `lvsplay-lab`). */
+export const LAB_SUBNET = '192.0.2.0/24';
+/** Used by the VMs' management NIC (user-net); never present on br0: don't use it for VIPs. */
+export const MGMT_SUBNET = '203.0.113.240/28';
+/** The namespace that holds the bridge. */
+export const BRIDGE_NETNS = 'lvsplay-lab';
+
+export type LabHostKind = 'vm' | 'netns';
+export type LabHostRole = 'director' | 'real_server' | 'client';
+export interface LabHost {
+  name: string;
+  kind: LabHostKind;
+  role: LabHostRole;
+  /** Address on br0 (interface eth0 on every host), /24. */
+  address: string;
+  mac: string;
+  /** SSH is forwarded to 127.0.0.1:port. */
+  port: number;
+  /** Network namespace, for netns hosts. */
+  netns?: string;
+}
+
+function h(name: string, kind: LabHostKind, role: LabHostRole, address: string, macSuffix: number, portOffset: number): LabHost {
+  const mac = `52:54:00:00:00:${String(macSuffix).padStart(2, '0')}`;
+  const host: LabHost = { name, kind, role, address, mac, port: PORT_BASE + portOffset };
+  if (kind === 'netns') host.netns = `lvsplay-${name}`;
+  return host;
+}
+
+export const HOSTS: readonly LabHost[] = [
+  h('lb1', 'vm', 'director', '192.0.2.5', 5, 1),
+  h('lb2', 'vm', 'director', '192.0.2.6', 6, 2),
+  h('rs1', 'netns', 'real_server', '192.0.2.21', 21, 21),
+  h('rs2', 'netns', 'real_server', '192.0.2.22', 22, 22),
+  h('rs3', 'netns', 'real_server', '192.0.2.23', 23, 23),
+  h('rs4', 'netns', 'real_server', '192.0.2.24', 24, 24),
+  h('rs5', 'vm', 'real_server', '192.0.2.25', 25, 25),
+  h('client', 'netns', 'client', '192.0.2.50', 50, 50),
+];
+
+export function host(name: string): LabHost {
+  const found = HOSTS.find((x) => x.name === name);
+  if (!found) throw new Error(`no lab host named ${name}`);
+  return found;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Copy the child's stderr to ours as it comes (lab scripts log progress there). */
+  echoStderr?: boolean;
+}
+
+/** Run a program (no shell), collect its output. Never rejects on a non-zero exit. */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (opts.echoStderr) process.stderr.write(d);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // the child may exit without reading its input
+      child.stdin.end(opts.input);
+    }
+  });
+}
+
+/** Run argv inside a network namespace (`ip netns exec NS argv...`), as root on this machine. */
+export function netnsExec(ns: string, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run('ip', ['netns', 'exec', ns, ...argv], opts);
+}
+
+// ---- lab lifecycle ----------------------------------------------------------------------------
+
+const LEASES = () => path.join(LAB_DIR, 'leases');
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function script(name: string, args: string[] = [], timeoutMs = 15 * 60_000): Promise<RunResult> {
+  const r = await run('bash', [path.join(LAB_SCRIPTS, name), ...args], { timeoutMs, echoStderr: !!process.env.LVSPLAY_LAB_VERBOSE });
+  return r;
+}
+
+/**
+ * Bring the lab up (idempotent: returns quickly when it is already up and healthy) and record a
+ * lease for this process, so that labDown() in another test file waits for us. Throws with the
+ * script's log when the lab cannot start.
+ */
+export async function labUp(): Promise<RunResult> {
+  const r = await script('lab-up.sh');
+  if (r.code !== 0) throw new Error(`lab:up failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  mkdirSync(LEASES(), { recursive: true });
+  writeFileSync(path.join(LEASES(), String(process.pid)), `${new Date().toISOString()}\n`);
+  return r;
+}
+
+/** Drop this process's lease without tearing the lab down. */
+export function labRelease(): void {
+  rmSync(path.join(LEASES(), String(process.pid)), { force: true });
+}
+
+/** PIDs of other live processes holding a lease on the lab. */
+export function otherLeases(): number[] {
+  if (!existsSync(LEASES())) return [];
+  return readdirSync(LEASES())
+    .map(Number)
+    .filter((p) => Number.isInteger(p) && p !== process.pid && pidAlive(p));
+}
+
+/**
+ * Tear the lab down (lab-down.sh). Drops our lease first and, if other live processes still hold
+ * one, waits for them (up to waitForOthersMs) before tearing down.
+ */
+export async function labDown(opts: { waitForOthersMs?: number } = {}): Promise<RunResult> {
+  labRelease();
+  const until = Date.now() + (opts.waitForOthersMs ?? 0);
+  while (otherLeases().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+  const r = await script('lab-down.sh');
+  if (r.code !== 0) throw new Error(`lab:down failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+export async function labStatus(): Promise<RunResult> {
+  return script('lab-status.sh', [], 120_000);
+}
+
+/** The PIDs lab:up recorded, by file name (e.g. "lb1.qemu", "rs1.sshd", "rs1.relay-out"). */
+export function recordedPids(): Map<string, number> {
+  const out = new Map<string, number>();
+  const dir = path.join(LAB_DIR, 'pids');
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    const pid = Number(readFileSync(path.join(dir, f), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) out.set(f, pid);
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  return pidAlive(pid);
+}
+
+/** Network namespaces whose name starts with `lvsplay-`. */
+export async function labNamespaces(): Promise<string[]> {
+  const r = await run('ip', ['netns', 'list']);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith('lvsplay-'));
+}
+
+// ---- SSH ---------------------------------------------------------------------------------------
+
+/** The base64 key blob known_hosts holds for [127.0.0.1]:port (undefined when absent). */
+export function knownHostKey(port: number, knownHostsFile = KNOWN_HOSTS_FILE): { type: string; blob: string } | undefined {
+  const want = `[127.0.0.1]:${port}`;
+  for (const line of readFileSync(knownHostsFile, 'utf8').split('\n')) {
+    const [hosts, type, blob] = line.trim().split(/\s+/);
+    if (!hosts || hosts.startsWith('#') || !type || !blob) continue;
+    if (hosts.split(',').includes(want)) return { type, blob };
+  }
+  return undefined;
+}
+
+/**
+ * An ssh2 `hostVerifier` that accepts exactly the key known_hosts lists for [127.0.0.1]:port.
+ * ssh2 passes the raw host key blob (no hostHash set); known_hosts holds it base64-encoded.
+ */
+export function hostVerifier(port: number, knownHostsFile = KNOWN_HOSTS_FILE): (key: Buffer) => boolean {
+  const known = knownHostKey(port, knownHostsFile);
+  return (key: Buffer) => known !== undefined && key.toString('base64') === known.blob;
+}
+
+/** node-ssh connect options for a lab host, host key checked against the lab known_hosts. */
+export function sshConfig(name: string) {
+  const hst = host(name);
+  return {
+    host: '127.0.0.1',
+    port: hst.port,
+    username: 'root',
+    privateKeyPath: IDENTITY_FILE,
+    hostVerifier: hostVerifier(hst.port),
+    readyTimeout: 60_000,
+  };
+}
+
+/** Arguments for the OpenSSH client to reach a lab host (for `run('ssh', [...sshArgs(n), cmd])`). */
+export function sshArgs(name: string): string[] {
+  const hst = host(name);
+  return [
+    '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${KNOWN_HOSTS_FILE}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR', '-i', IDENTITY_FILE, '-p', String(hst.port), 'root@127.0.0.1',
+  ];
+}
