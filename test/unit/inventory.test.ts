@@ -97,8 +97,12 @@ test('inventory/example.yml loads with every default filled and every reference 
     ['web2', 53, 1, 0, 0],
   ]);
 
+  // no service of the example says managed_by: ldirectord keeps those with a health check
+  for (const s of c.services) t.is(s.managedBy, s.healthCheck ? 'ldirectord' : 'lvsplay', s.name);
+
   const api = svc('api');
-  t.like(api, { forwarding: 'tun', scheduler: 'mh', managedBy: 'ldirectord' });
+  t.like(api, { forwarding: 'tun', scheduler: 'mh' });
+  t.deepEqual(api.schedulerFlags, ['mh-fallback']);
   t.deepEqual(api.tunnel, { type: 'ipip' });
   t.like(api.realServers[1], { server: 'far2', address: '198.51.100.32', port: 443, upperThreshold: 5000, lowerThreshold: 4000 });
 
@@ -686,13 +690,12 @@ test('every problem is reported at once, sorted by line', (t) => {
   let text = addToService(BASE, 'web', 'one_packet: true');
   text = edit(text, '{ server: far1 }', '{ server: far1, port: 444 }');
   text = addToService(text, 'app', 'persistence: { timeout: 300, netmask: 64 }');
-  text = edit(text, '    health_check: { type: connect }\n    real_servers:\n      - { server: web1 }',
-    '    health_check: { type: connect }\n    real_servers:\n      - { server: web1, upper_threshold: 1, lower_threshold: 2 }');
+  text = edit(text, 'health_check: { type: connect }', 'health_check: { type: connect, request: /x }');
   const problems = expectProblems(t, text, [
     { field: 'services[0].one_packet', at: ['one_packet: true', 'true'], says: ['one_packet'] },
     { field: 'services[1].real_servers[0].port', at: ['port: 444', '444'], says: ['TUN real server must use the service port 443'] },
     { field: 'services[2].persistence.netmask', at: ['netmask: 64', '64'], says: ['IPv4 netmask'] },
-    { field: 'services[3].real_servers[0].lower_threshold', at: ['lower_threshold: 2', '2'], says: ['lower_threshold 2 is above upper_threshold 1'] },
+    { field: 'services[3].health_check.type', at: ['type: connect, request', 'connect'], says: ['request/receive are only used by negotiate checks'] },
   ]);
   const lines = problems.map((p) => p.line);
   t.deepEqual(lines, [...lines].sort((a, b) => a - b));
