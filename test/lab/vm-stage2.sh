@@ -42,6 +42,9 @@ ip addr add "$ADDR/24" dev eth0
 ip link set mgmt0 up
 ip addr add "$MGMT_GUEST/28" dev mgmt0
 
+# /var/lock -> /run/lock (and /var/run -> /run): recreate what the fresh /run lacks
+mkdir -p /run/lock/subsys /run/user; chmod 1777 /run/lock
+
 # syslog for ldirectord & co (/dev/log), kept in the VM's /var/log/messages
 busybox syslogd -O /var/log/messages
 
