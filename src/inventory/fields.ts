@@ -12,8 +12,10 @@ export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
 });
 
 export const Ipv4 = z.string().refine((v) => isIPv4(v), { error: 'expected an IPv4 address' });
-export const Ipv6 = z.string().refine((v) => isIPv6(v), { error: 'expected an IPv6 address' });
-export const Ip = z.string().refine((v) => isIPv4(v) || isIPv6(v), { error: 'expected an IPv4 or IPv6 address' });
+/** Zone indexes (fe80::1%eth0) are refused: VIPs and RIPs are global, and ipvsadm takes none. */
+const isAddress6 = (v: string) => isIPv6(v) && !v.includes('%');
+export const Ipv6 = z.string().refine(isAddress6, { error: 'expected an IPv6 address (no zone index)' });
+export const Ip = z.string().refine((v) => isIPv4(v) || isAddress6(v), { error: 'expected an IPv4 or IPv6 address' });
 
 /** Address with prefix length, as `ip addr` takes it: 192.0.2.5/24, 2001:db8::5/64. */
 export const Cidr = z.string().refine(isCidr, { error: 'expected an address with a prefix length, like 192.0.2.5/24' });
@@ -21,7 +23,7 @@ export const Cidr = z.string().refine(isCidr, { error: 'expected an address with
 /** An SSH destination: an IP address or a DNS host name. */
 export const HostName = z
   .string()
-  .refine((v) => isIPv4(v) || isIPv6(v) || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v), {
+  .refine((v) => isIPv4(v) || isAddress6(v) || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v), {
     error: 'expected an IP address or a DNS host name',
   });
 
@@ -37,10 +39,8 @@ export const Seconds = z.int({ error: 'expected a whole number of seconds' }).mi
  * Linux interface names: at most 15 bytes, no "/", whitespace or ":" — except the alias form
  * `eth0:1` that ifconfig-era setups still use, which `ip` accepts as a label.
  */
-export const InterfaceName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}(:[A-Za-z0-9]{1,8})?$/, {
+export const InterfaceName = z.string().refine((v) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9]{1,8})?$/.test(v) && v.length <= 15, {
   error: 'expected an interface name (at most 15 characters of letters, digits, "_", "." or "-", optional ":alias")',
-}).refine((v) => (v.split(':')[0] ?? '').length <= 15 && v.length <= 15 && v !== '.' && v !== '..', {
-  error: 'expected an interface name of at most 15 characters',
 });
 
 /** Absolute or home-relative path without shell metacharacters. */
@@ -53,7 +53,8 @@ export const UserName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { error:
 
 /** Values of free-form `vars`/`labels`: plain scalars only, bounded, and no control characters. */
 export const VarValue = z.union([
-  z.string().max(4096).regex(/^[^\0\r]*$/, { error: 'expected text without NUL or carriage returns' }),
+  // Tabs and newlines are text; other control characters (NUL, CR, ESC sequences) are not.
+  z.string().max(4096).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, { error: 'expected text without control characters (tab and newline allowed)' }),
   z.number(),
   z.boolean(),
 ], { error: 'expected a string, number or boolean' });
@@ -66,6 +67,6 @@ export function isCidr(value: string): boolean {
   if (!/^\d{1,3}$/.test(prefix)) return false;
   const length = Number(prefix);
   if (isIPv4(address)) return length <= 32;
-  if (isIPv6(address)) return length <= 128;
+  if (isAddress6(address)) return length <= 128;
   return false;
 }

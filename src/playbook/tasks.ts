@@ -10,6 +10,8 @@ const SysctlKey = z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, { error: '
 const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
 const PackageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, { error: 'expected a Debian or RPM package name' });
 const UnitName = z.string().regex(/^[A-Za-z0-9@_.:-]{1,100}$/, { error: 'expected a service (unit) name' });
+/** A path on a managed host: absolute (no `~`: it would be quoted, not expanded). */
+const RemotePath = FilePath.refine((v) => v.startsWith('/'), { error: 'expected an absolute path on the host (starting with /)' });
 /** A template of the project (or built-in), relative to templates/. */
 const TemplatePath = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.\/-]*\.hbs$/, { error: 'expected a template path relative to templates/, ending in .hbs' })
   .refine((v) => !v.split('/').includes('..'), { error: 'expected a template path inside templates/ (no "..")' });
@@ -26,10 +28,10 @@ export const TASK_ARGS = {
   ldirectord: z.strictObject({ reload: z.boolean().default(true) }),
   /** A file rendered from a template of the project. */
   file: z.strictObject({
-    path: FilePath,
+    path: RemotePath,
     template: TemplatePath,
     mode: FileMode.default('0644'),
-    on_change: z.strictObject({ reload: UnitName.optional(), restart: UnitName.optional() }).optional(),
+    on_change: z.union([z.strictObject({ reload: UnitName }), z.strictObject({ restart: UnitName })], { error: 'expected { reload: UNIT } or { restart: UNIT }' }).optional(),
   }),
   package: z.strictObject({ names: z.array(PackageName).min(1), state: z.enum(['present', 'absent']).default('present') }),
   service: z.strictObject({ name: UnitName, state: z.enum(['started', 'stopped']).default('started'), enabled: z.boolean().optional() }),

@@ -17,6 +17,10 @@ export function schemaProblems(source: YamlSource, schema: z.ZodType, issues: re
 
 function issueProblems(source: YamlSource, schema: z.ZodType, issue: z.core.$ZodIssue, at: readonly PropertyKey[]): Problem[] {
   const path = [...at, ...issue.path];
+  if (issue.code === 'invalid_key') {
+    const key = issue.path[issue.path.length - 1];
+    return [source.problem(path, `${expectation(issue)}, got ${describeValue(key)}`, { key: true })];
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(schema, issue.path);
     return issue.keys.map((key) => source.problem([...path, key], unknownKeyMessage(key, known), { key: true }));
@@ -49,6 +53,8 @@ function expectation(issue: z.core.$ZodIssue): string {
         : issue.origin === 'string'
           ? `expected at most ${String(issue.maximum)} character(s)`
           : `expected a number ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`;
+    case 'invalid_key':
+      return expectation(issue.issues[0] ?? issue);
     case 'invalid_union':
       return 'expected one of the accepted forms';
     default:

@@ -21,7 +21,17 @@ export class YamlSource {
       const at = this.lines.linePos(err.pos[0]);
       this.problems.push({ file, line: at.line, col: at.col, field: '', message: `YAML: ${firstLine(err.message)}` });
     }
-    this.data = this.problems.length === 0 ? this.doc.toJS({ maxAliasCount: 1000 }) : undefined;
+    this.data = this.problems.length === 0 ? this.toData(file) : undefined;
+  }
+
+  /** Aliases are resolved here: a missing anchor or an alias bomb is a problem, not a crash. */
+  private toData(file: string): unknown {
+    try {
+      return this.doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      this.problems.push({ file, line: 1, col: 1, field: '', message: `YAML: ${firstLine((err as Error).message)}` });
+      return undefined;
+    }
   }
 
   static read(file: string): YamlSource {

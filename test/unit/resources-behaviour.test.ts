@@ -309,13 +309,13 @@ test('ldirectord.cf for lb1: only ldirectord-owned services; IPv6 as virtual6/re
   const desired = run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired;
   const cf = desired.file!.content;
   t.true(cf.includes('virtual=192.0.2.10:80\n'));
-  t.true(cf.includes('virtual=192.0.2.12:443\n\treal=198.51.100.31:443 ipip 1\n'));
   t.true(cf.includes('virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::21]:80 gate 1\n'));
   t.true(cf.includes('\tpersistent=300\n\tnetmask=255.255.255.0\n'));
   t.true(cf.includes('\tchecktype=negotiate\n\tservice=http\n\trequest="/healthz"\n\treceive="OK"\n'));
   t.true(cf.includes('fork=yes\n'));
   t.false(cf.includes('192.0.2.11'), 'dns is lvsplay-owned');
   t.false(cf.includes('192.0.2.13'), 'app is lvsplay-owned');
+  t.false(cf.includes('192.0.2.12'), 'api is lvsplay-owned (Maglev flags and thresholds)');
   t.is(desired.file!.path, '/etc/ha.d/ldirectord.cf');
 });
 

@@ -14,7 +14,10 @@ import type { Change } from '../../plan/types.js';
 import { defineResource, type HostContext } from '../resource.js';
 
 export interface Address {
+  /** The link (eth0), never an alias: the kernel keys addresses by link, not label. */
   device: string;
+  /** An ifconfig-style alias (eth0:1) to label the address with, when the inventory names one. */
+  label?: string;
   address: string;
   prefix: number;
   /** IPv4 broadcast, set only where it matters (DR VIPs on lo). */
@@ -34,9 +37,15 @@ export interface AddressActual {
   gateway?: string;
 }
 
-const vipOn = (device: string, vip: string, broadcast: boolean): Address => {
+const vipOn = (iface: string, vip: string, broadcast: boolean): Address => {
   const v6 = vip.includes(':');
-  return { device, address: vip, prefix: v6 ? 128 : 32, ...(broadcast && !v6 && { broadcast: vip }) };
+  return { ...onInterface(iface), address: vip, prefix: v6 ? 128 : 32, ...(broadcast && !v6 && { broadcast: vip }) };
+};
+
+/** `eth0:1` → the link eth0 with the label eth0:1 (IPv6 addresses take no label). */
+const onInterface = (iface: string): Pick<Address, 'device' | 'label'> => {
+  const [device = iface] = iface.split(':');
+  return device === iface ? { device } : { device, label: iface };
 };
 
 const vipsOf = (services: Service[]): string[] => [...new Set(services.flatMap((s) => (s.vip ? [s.vip] : [])))];
@@ -54,7 +63,7 @@ export function desiredAddresses(ctx: HostContext): AddressDesired {
   const vips = vipsOf(services).map((vip) => vipOn(host.interface.name, vip, false));
   const gateway = ctx.cluster.natGateway;
   // The NAT gateway keeps its prefix: the director reaches the real servers' network through it.
-  if (gateway && services.some((s) => s.forwarding === 'nat')) vips.push({ device: host.interface.name, address: gateway.address, prefix: gateway.prefix });
+  if (gateway && services.some((s) => s.forwarding === 'nat')) vips.push({ ...onInterface(host.interface.name), address: gateway.address, prefix: gateway.prefix });
   return host.role === 'primary' ? { present: vips, absent: [], tunnel: false } : { present: [], absent: vips, tunnel: false };
 }
 
@@ -116,7 +125,7 @@ export const address = defineResource({
     if (changes.length === 0) return { changes, script: '' };
     const script = ctx.templates.render('address/apply.sh.hbs', {
       tunnel: desired.tunnel,
-      add: add.map((a) => ({ cidr: cidr(a), device: a.device, broadcast: a.broadcast ?? '' })),
+      add: add.map((a) => ({ cidr: cidr(a), device: a.device, broadcast: a.broadcast ?? '', label: a.label !== undefined && !a.address.includes(':') ? a.label : '' })),
       remove: remove.map((a) => ({ cidr: cidr(a), device: a.device })),
       gateway: gateway ?? '',
     });

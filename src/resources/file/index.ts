@@ -61,8 +61,8 @@ export const file = defineResource({
   kind: 'file',
   desired(ctx: HostContext, args): FileDesired {
     const content = ctx.templates.render(args.template, templateData(ctx));
-    const unit = args.on_change?.reload ?? args.on_change?.restart;
-    const verb = args.on_change?.reload ? 'reload' : 'restart';
+    const action = args.on_change;
+    const [verb, unit] = action === undefined ? [] : 'reload' in action ? ['reload', action.reload] : ['restart', action.restart];
     return {
       path: args.path,
       content,

@@ -2,6 +2,9 @@
 import type { Change } from '../../plan/types.js';
 import { defineResource } from '../resource.js';
 
+/** systemctl is-enabled answers that mean the unit starts (or cannot be enabled more). */
+const ENABLED = new Set(['enabled', 'enabled-runtime', 'static', 'indirect', 'alias', 'generated']);
+
 export interface ServiceDesired {
   unit: string;
   state: 'started' | 'stopped';
@@ -14,7 +17,8 @@ export const service = defineResource({
   probe: (desired, ctx) => ctx.templates.render('service/probe.sh.hbs', { unit: desired.unit }),
   parse(output): { active: boolean; enabled: boolean } {
     const field = (name: string) => output.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1).trim();
-    return { active: field('active') === 'active', enabled: field('enabled') === 'enabled' };
+    // `static`, `indirect` and the like cannot be enabled further: treat them as enabled, or a run never settles.
+    return { active: field('active') === 'active', enabled: ENABLED.has(field('enabled') ?? '') };
   },
   diff(desired, actual, ctx) {
     const changes: Change[] = [];
