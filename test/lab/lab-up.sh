@@ -123,7 +123,7 @@ EOF
   $X ip link set "tap-$name" up
   : > "$H/console.log"
   nsenter --net="/run/netns/$NS_LAB" qemu-system-x86_64 -name "lvsplay-lab-$name" \
-    -accel "$ACCEL" -m "$VM_MEM" -smp 1 -display none -monitor none -no-reboot \
+    -machine q35 -nodefaults -accel "$ACCEL" -m "$VM_MEM" -smp 1 -display none -monitor none -no-reboot \
     -serial "file:$H/console.log" -daemonize -pidfile "$H/qemu.pid" \
     -kernel "$KIMAGE" -initrd "$LAB_CACHE/initrd.gz" -append "console=ttyS0 quiet panic=-1 mitigations=off" \
     -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \

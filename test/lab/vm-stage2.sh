@@ -22,6 +22,7 @@ mount --bind "$KMODDIR" "/usr/lib/modules/$KVER"
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
 modprobe ip_vs || say "modprobe ip_vs FAILED"
 modprobe ip_vs_rr || true
+say "modules loaded"
 for m in $EXTRA_MODULES; do modprobe "$m" || say "modprobe $m FAILED"; done
 
 # NICs by MAC: the lab NIC becomes eth0, the management (user-net) NIC mgmt0.
@@ -41,6 +42,7 @@ ip link set eth0 up
 ip addr add "$ADDR/24" dev eth0
 ip link set mgmt0 up
 ip addr add "$MGMT_GUEST/28" dev mgmt0
+say "network up"
 
 # /var/lock -> /run/lock (and /var/run -> /run): recreate what the fresh /run lacks
 mkdir -p /run/lock/subsys /run/user; chmod 1777 /run/lock
