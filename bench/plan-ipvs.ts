@@ -22,13 +22,13 @@ const SERVICES = 5_000;
 const MEMBERS = 4;
 const REAL_SERVERS = 40;
 
-/** 5,000 lvsplay-owned DR services (VIPs in 198.18.0.0/15, port 80) over 40 real servers in the directors' /24. */
+/** 5,000 lvsplay-owned DR services (50 VIPs in 203.0.113.0/24 × 100 ports) over 40 real servers in the directors' /24. */
 function inventory(): string {
   const out = ['directors:', '  - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24 } }', 'real_servers:'];
   for (let r = 0; r < REAL_SERVERS; r++) out.push(`  - { name: rs${r}, address: 192.0.2.${100 + r} }`);
   out.push('services:');
   for (let s = 0; s < SERVICES; s++) {
-    out.push(`  - name: svc${s}`, `    vip: 198.18.${s >> 8}.${s & 255}`, '    port: 80', '    scheduler: wrr', '    real_servers:');
+    out.push(`  - name: svc${s}`, `    vip: 203.0.113.${1 + Math.floor(s / 100)}`, `    port: ${8000 + (s % 100)}`, '    scheduler: wrr', '    real_servers:');
     for (let k = 0; k < MEMBERS; k++) out.push(`      - { server: rs${(s * MEMBERS + k) % REAL_SERVERS}, weight: ${1 + k} }`);
   }
   return `${out.join('\n')}\n`;
