@@ -722,10 +722,11 @@ test('loadInventory: an unreadable file is a problem, not a crash', (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Found while writing these tests: inputs that escape as something other than an InputError.
+// Regressions: bugs these tests found (fixed in 95565c1). Before the fix, the first three escaped
+// as plain Errors (a stack trace from `lvsplay validate`), the last two were vague or missing.
 
 test('an IPv6 address with a zone index ipaddr.js cannot parse is an InputError, not a crash (src/inventory/fields.ts Ip)', (t) => {
-  // node:net isIPv6 accepts zone indexes of [0-9a-zA-Z-.:]; ipaddr.js only [0-9a-z], and throws.
+  // node:net isIPv6 accepts zone indexes of [0-9a-zA-Z-.:]; ipaddr.js only [0-9a-z], and threw.
   const text = edit(BASE, 'address6: 2001:db8::21,', 'address6: "fe80::1%eth-0",');
   t.throws(() => parse(text), { instanceOf: InputError });
 });
@@ -738,19 +739,19 @@ test('a YAML alias bomb is an InputError, not a crash (src/util/yaml-source.ts t
 });
 
 test('an alias to a missing anchor is an InputError, not a crash (src/util/yaml-source.ts toJS)', (t) => {
-  // A typo in an anchor name: yaml's toJS throws a ReferenceError out of the YamlSource constructor.
+  // A typo in an anchor name: yaml's toJS threw a ReferenceError out of the YamlSource constructor.
   const text = edit(BASE, '    role: primary', '    role: *primry');
   t.throws(() => parse(text), { instanceOf: InputError });
 });
 
 test('a bad group name is reported as a bad name at the key (src/util/schema-problems.ts: no case for invalid_key)', (t) => {
-  // Today: "expected something else (Invalid key in record), got a mapping", placed at the value.
+  // Was: "expected something else (Invalid key in record), got a mapping", placed at the value.
   const text = edit(BASE, '  web:\n    ssh:', '  "we;b":\n    ssh:');
   expectProblems(t, text, [{ field: 'groups.we;b', at: ['"we;b"'], says: ['expected a name'] }]);
 });
 
 test('vars refuse terminal control characters, as VarValue\'s comment says (src/inventory/fields.ts VarValue)', (t) => {
-  // The regex only refuses NUL and CR: ESC sequences and BEL reach logs and terminals.
+  // The regex refused only NUL and CR: ESC sequences and BEL reached logs and terminals.
   for (const value of ['"\\e[31mred"', '"ding\\a"', '"back\\bspace"']) {
     const text = edit(BASE, '    site: test', `    site: ${value}`);
     expectProblems(t, text, [{ field: 'defaults.vars.site', at: [value], says: ['expected text without'] }]);

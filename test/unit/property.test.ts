@@ -89,7 +89,7 @@ test('(a) random edits of the example text: a Cluster or an InputError, nothing 
       for (const e of edits) text = text.slice(0, e.at) + e.insert + text.slice(e.at + e.remove);
       return wellFormed(load(text), text);
     }),
-    { numRuns: 300 },
+    { numRuns: 150 },
   );
   t.pass();
 });
@@ -147,7 +147,7 @@ test('(a) random mutations of the example inventory: a Cluster or an InputError,
       const text = stringify(doc);
       return wellFormed(load(text), text);
     }),
-    { numRuns: 300 },
+    { numRuns: 200 },
   );
   t.pass();
 });
