@@ -1,7 +1,7 @@
 // The lab's facts and a few helpers for integration tests (test/lab/README.md describes the lab).
 // Compiled to dist/test/lab/lab.js; the shell scripts are found from the repo root.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -114,8 +114,17 @@ export function netnsExec(ns: string, argv: readonly string[], opts: RunOptions 
 }
 
 // ---- lab lifecycle ----------------------------------------------------------------------------
+//
+// Test files run in parallel ava workers, and two files driving the same lab at once would trample
+// each other (same VIPs, one file's lab:down under the other's feet). So a process that uses the
+// lab holds an exclusive *session* lock, from labUp() until labDown()/labRelease(): other files'
+// labUp()/labDown() wait for it. The lock is held by a child `flock FILE sh -c 'cat'` whose stdin
+// is our pipe: if this process dies, cat sees EOF and the lock goes with it.
 
-const LEASES = () => path.join(LAB_DIR, 'leases');
+/** The session lock file (an empty file; like the lab:up/lab:down lock it stays after lab:down). */
+export const SESSION_LOCK = `${LAB_DIR}.session`;
+const DEFAULT_WAIT_MS = 20 * 60_000;
+let session: ChildProcess | undefined;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -126,48 +135,77 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Does this process hold the lab session? */
+export function labHeld(): boolean {
+  return session !== undefined;
+}
+
+async function acquireSession(waitMs: number): Promise<void> {
+  if (session) return;
+  const secs = String(Math.max(1, Math.ceil(waitMs / 1000)));
+  const child = spawn('flock', ['-x', '-w', secs, SESSION_LOCK, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`could not get the lab session lock ${SESSION_LOCK} within ${secs} s (flock exit ${code}): another test file holds the lab`)));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('locked')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  child.stdout!.destroy();
+  child.stdin!.on('error', () => {});
+  // don't keep the event loop alive for the lock; at exit the pipe closes and the lock goes
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  session = child;
+}
+
+/** Give the lab session back (other test files may now use the lab) without tearing it down. */
+export async function labRelease(): Promise<void> {
+  const child = session;
+  if (!child) return;
+  session = undefined;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.on('exit', () => resolve());
+    child.ref(); // keep the event loop alive until the lock is really gone
+    child.stdin!.end();
+  });
+}
+
 async function script(name: string, args: string[] = [], timeoutMs = 15 * 60_000): Promise<RunResult> {
-  const r = await run('bash', [path.join(LAB_SCRIPTS, name), ...args], { timeoutMs, echoStderr: !!process.env.LVSPLAY_LAB_VERBOSE });
-  return r;
+  return run('bash', [path.join(LAB_SCRIPTS, name), ...args], { timeoutMs, echoStderr: !!process.env.LVSPLAY_LAB_VERBOSE });
 }
 
 /**
- * Bring the lab up (idempotent: returns quickly when it is already up and healthy) and record a
- * lease for this process, so that labDown() in another test file waits for us. Throws with the
- * script's log when the lab cannot start.
+ * Take the lab session (waiting up to waitForOthersMs for another test file to finish with the
+ * lab), then bring the lab up (idempotent: quick when it is already up and healthy). Throws with
+ * the script's log when the lab cannot start; the session stays held until labDown/labRelease.
  */
-export async function labUp(): Promise<RunResult> {
+export async function labUp(opts: { waitForOthersMs?: number } = {}): Promise<RunResult> {
+  await acquireSession(opts.waitForOthersMs ?? DEFAULT_WAIT_MS);
   const r = await script('lab-up.sh');
   if (r.code !== 0) throw new Error(`lab:up failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-  mkdirSync(LEASES(), { recursive: true });
-  writeFileSync(path.join(LEASES(), String(process.pid)), `${new Date().toISOString()}\n`);
   return r;
-}
-
-/** Drop this process's lease without tearing the lab down. */
-export function labRelease(): void {
-  rmSync(path.join(LEASES(), String(process.pid)), { force: true });
-}
-
-/** PIDs of other live processes holding a lease on the lab. */
-export function otherLeases(): number[] {
-  if (!existsSync(LEASES())) return [];
-  return readdirSync(LEASES())
-    .map(Number)
-    .filter((p) => Number.isInteger(p) && p !== process.pid && pidAlive(p));
 }
 
 /**
- * Tear the lab down (lab-down.sh). Drops our lease first and, if other live processes still hold
- * one, waits for them (up to waitForOthersMs) before tearing down.
+ * Tear the lab down (lab-down.sh) and give the session back. If another test file holds the
+ * session, waits for it (up to waitForOthersMs) first.
  */
 export async function labDown(opts: { waitForOthersMs?: number } = {}): Promise<RunResult> {
-  labRelease();
-  const until = Date.now() + (opts.waitForOthersMs ?? 0);
-  while (otherLeases().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
-  const r = await script('lab-down.sh');
-  if (r.code !== 0) throw new Error(`lab:down failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-  return r;
+  await acquireSession(opts.waitForOthersMs ?? DEFAULT_WAIT_MS);
+  try {
+    const r = await script('lab-down.sh');
+    if (r.code !== 0) throw new Error(`lab:down failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+    return r;
+  } finally {
+    await labRelease();
+  }
 }
 
 export async function labStatus(): Promise<RunResult> {
