@@ -7,6 +7,7 @@ import ipaddr from 'ipaddr.js';
 import type { Problem } from '../util/problems.js';
 import type { YamlSource } from '../util/yaml-source.js';
 import type { InventoryFile, ServiceInput } from './schema.js';
+import { didYouMean } from '../util/schema-problems.js';
 import { addressFamily, cidrAddress, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
@@ -144,7 +145,7 @@ export function serviceFamily(s: ServiceInput): 'ipv4' | 'ipv6' {
 /** Members: the server exists, is a real server, has an address in the service's family, once. */
 const serviceMembers: Rule = (inv, src) => {
   const problems: Problem[] = [];
-  const servers = new Map(inv.real_servers.map((r, i) => [r.name, i]));
+  const servers = serverIndex(inv);
   const directorNames = new Set(inv.directors.map((d) => d.name));
   inv.services.forEach((s, i) => {
     const family = serviceFamily(s);
@@ -155,7 +156,7 @@ const serviceMembers: Rule = (inv, src) => {
       if (index === undefined) {
         at('server', directorNames.has(m.server)
           ? `"${m.server}" is a director, not a real server`
-          : `no real server is named "${m.server}"; expected one of ${[...servers.keys()].join(', ') || '(none declared)'}`);
+          : `no real server is named "${m.server}"${didYouMean(m.server, [...servers.keys()])}`);
         return;
       }
       const first = seen.get(m.server);
@@ -191,6 +192,19 @@ const forwardedPorts: Rule = (inv, src) =>
         ),
   );
 
+/** Real servers by name, built once per inventory: rules look members up per service. */
+const serverIndexes = new WeakMap<InventoryFile, Map<string, number>>();
+function serverIndex(inv: InventoryFile): Map<string, number> {
+  let index = serverIndexes.get(inv);
+  if (!index) {
+    index = new Map();
+    // The first declaration wins, as uniqueHostNames reports the later ones.
+    inv.real_servers.forEach((r, i) => index!.has(r.name) || index!.set(r.name, i));
+    serverIndexes.set(inv, index);
+  }
+  return index;
+}
+
 /** The directors each service is carried by: the named ones, or all of them. */
 function carriers(inv: InventoryFile, s: ServiceInput): InventoryFile['directors'] {
   return s.directors === undefined ? inv.directors : inv.directors.filter((d) => s.directors!.includes(d.name));
@@ -205,7 +219,8 @@ const directRoutingSubnets: Rule = (inv, src) => {
     for (const d of carriers(inv, s)) {
       const subnet = family === 'ipv4' ? d.interface.address : d.interface.address6;
       s.real_servers.forEach((m, j) => {
-        const rs = inv.real_servers.find((r) => r.name === m.server);
+        const index = serverIndex(inv).get(m.server);
+        const rs = index === undefined ? undefined : inv.real_servers[index];
         const address = rs && memberAddress(rs, family);
         if (address === undefined) return;
         if (subnet === undefined || !inSubnet(address, subnet)) {
@@ -225,9 +240,9 @@ const natGateways: Rule = (inv, src) => {
     if (s.forwarding !== 'nat' || serviceFamily(s) !== 'ipv4') return;
     const allowed = [inv.nat_gateway && cidrAddress(inv.nat_gateway), ...carriers(inv, s).map((d) => cidrAddress(d.interface.address))].filter((a): a is string => a !== undefined);
     s.real_servers.forEach((m, j) => {
-      const index = inv.real_servers.findIndex((r) => r.name === m.server);
-      const rs = inv.real_servers[index];
-      if (!rs) return;
+      const index = serverIndex(inv).get(m.server);
+      const rs = index === undefined ? undefined : inv.real_servers[index];
+      if (!rs || index === undefined) return;
       if (rs.gateway === undefined || !allowed.some((a) => sameAddress(a, rs.gateway!))) {
         problems.push(src.problem(['services', i, 'real_servers', j, 'server'],
           `NAT real server "${m.server}" must route through the director: its gateway (${place(src, ['real_servers', index, rs.gateway === undefined ? 'name' : 'gateway'])}) is ${rs.gateway ?? 'not set'}, expected ${allowed.join(' or ')}`));

@@ -9,7 +9,7 @@ import { YamlSource } from '../util/yaml-source.js';
 import { canonicalAddress, cidrAddress } from './addresses.js';
 import { checkInventory, memberAddress, serviceFamily } from './checks.js';
 import type { Cluster, Director, Host, RealServer, Scalar, Service, SshConfig } from './model.js';
-import { InventoryFile, type ServiceInput, type SshSettingsInput } from './schema.js';
+import { InventoryFile, type RealServerInput, type ServiceInput, type SshSettingsInput } from './schema.js';
 
 export function loadInventory(file: string): Cluster {
   return parseInventory(YamlSource.read(file));
@@ -59,7 +59,8 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
   });
   const hosts = new Map<string, Host>([...directors, ...realServers].map((h) => [h.name, h]));
   const groups = new Set(['all', 'directors', 'real_servers', ...Object.keys(inv.groups), ...[...hosts.values()].flatMap((h) => h.groups)]);
-  const services = inv.services.map((s) => buildService(s, inv, directors));
+  const servers = new Map(inv.real_servers.map((r) => [r.name, r]));
+  const services = inv.services.map((s) => buildService(s, servers, directors));
   const l = inv.ldirectord;
   return {
     file, directors, realServers, hosts, groups, services,
@@ -96,9 +97,8 @@ function sshConfig(s: SshSettingsInput, address: string): SshConfig {
   };
 }
 
-function buildService(s: ServiceInput, inv: InventoryFile, directors: Director[]): Service {
+function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, directors: Director[]): Service {
   const family = serviceFamily(s);
-  const servers = new Map(inv.real_servers.map((r) => [r.name, r]));
   const netmask = s.persistence?.netmask;
   const hc = s.health_check;
   return {

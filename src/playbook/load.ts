@@ -2,10 +2,9 @@
  * Playbook loading: YAML with positions → schema → each task against its kind → host selectors
  * against the inventory. Like the inventory, every problem is reported at once, with its place.
  */
-import { closest } from 'fastest-levenshtein';
 import type { Cluster } from '../inventory/model.js';
 import { InputError, type Problem } from '../util/problems.js';
-import { schemaProblems } from '../util/schema-problems.js';
+import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { BatchSize, Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
@@ -60,7 +59,7 @@ function buildTask(source: YamlSource, raw: Record<string, unknown>, path: (stri
   }
   const kinds = keys.filter((k): k is TaskKind => (TASK_KINDS as string[]).includes(k));
   for (const key of keys.filter((k) => !(TASK_KINDS as string[]).includes(k))) {
-    problems.push(source.problem([...path, key], `unknown task kind "${key}" (did you mean "${closest(key, TASK_KINDS)}"?); expected one of ${TASK_KINDS.join(', ')}`, { key: true }));
+    problems.push(source.problem([...path, key], `unknown task kind "${key}"${didYouMean(key, TASK_KINDS)}; expected one of ${TASK_KINDS.join(', ')}`, { key: true }));
   }
   if (kinds.length !== 1) {
     if (keys.length === kinds.length) {

@@ -71,9 +71,13 @@ function unknownKeyMessage(key: string, known: readonly string[]): string {
   if (SECRET_KEY.test(key) && known.some((k) => k.endsWith('_env'))) {
     return `unknown key "${key}": secrets are never written inline; name an environment variable (*_env) or a file (*_file) instead`;
   }
-  const guess = known.length > 0 ? closest(key, [...known]) : undefined;
-  const hint = guess !== undefined && similar(key, guess) ? ` (did you mean "${guess}"?)` : '';
-  return `unknown key "${key}"${hint}; expected one of ${known.join(', ')}`;
+  return `unknown key "${key}"${didYouMean(key, known)}; expected one of ${known.join(', ')}`;
+}
+
+/** ` (did you mean "x"?)` when a known word is a few edits from what was typed, else nothing. */
+export function didYouMean(typed: string, known: readonly string[]): string {
+  const guess = known.length > 0 ? closest(typed, [...known]) : undefined;
+  return guess !== undefined && similar(typed, guess) ? ` (did you mean "${guess}"?)` : '';
 }
 
 /** A suggestion is worth making when few edits separate it from what was typed. */

@@ -126,7 +126,7 @@ test('unknown host term as a single string', (t) => {
 
 test('a host term with shell characters is refused by the schema', (t) => {
   const text = '- hosts: "web;reboot"\n  tasks:\n    - ipvs: {}\n';
-  expectProblems(t, text, [{ field: '[0].hosts', at: ['"web;reboot"'], says: ['expected a host, group or pattern'] }]);
+  expectProblems(t, text, [{ field: '[0].hosts', at: ['"web;reboot"'], says: ['expected host terms joined by ":"'] }]);
 });
 
 test('unknown play key: did you mean', (t) => {
@@ -200,4 +200,17 @@ test('select: &term intersects', (t) => {
   t.deepEqual(select('web', '&zone_b'), ['web2']);
   t.deepEqual(select('web', '&zone_b', '&far*'), []);
   t.deepEqual(select('all', '&zone_b', '!web2'), ['far1']);
+});
+
+test('one-string hosts: terms joined by ":" as Ansible writes them', (t) => {
+  const playbook = parsePlaybook(new YamlSource('play.yml', '- hosts: "real_servers:!web3:&web"\n  tasks:\n    - address: {}\n'), example);
+  t.deepEqual(playbook.plays[0]?.hosts, ['real_servers', '!web3', '&web']);
+  t.deepEqual(selectHosts(example, playbook.plays[0]!.hosts).map((h) => h.name), ['web1', 'web2']);
+});
+
+test('an unknown task kind far from every kind gets no suggestion', (t) => {
+  const text = '- hosts: directors\n  tasks:\n    - zzzzzzzzzzzz: {}\n';
+  const problems = problemsOf(text);
+  t.is(problems.length, 1);
+  t.false(problems[0]!.message.includes('did you mean'), problems[0]!.message);
 });
