@@ -56,6 +56,13 @@ else
   depmod -b "$KROOT" "$KVER"
   touch "$KROOT/.done"
 fi
+# Older kernels (linux-image-amd64 moved on): drop them, unless a lab is running (its VMs load
+# modules from their kernel's tree).
+if [ ! -e "$LAB_DIR/state" ]; then
+  for old in "$LAB_CACHE"/kernel/*; do
+    [ -d "$old" ] && [ "$old" != "$KROOT" ] && { log "kernel: removing old $(basename "$old")"; rm -rf "$old"; }
+  done
+fi
 KIMAGE="$KROOT/boot/vmlinuz-$KVER"
 KMODDIR="$KROOT/lib/modules/$KVER"
 [ -f "$KIMAGE" ] || die "no kernel image at $KIMAGE"
