@@ -21,8 +21,8 @@ lb2    vm 192.0.2.6  06 $((PORT_BASE + 2))
 rs5    vm 192.0.2.25 25 $((PORT_BASE + 25))
 rs1    ns 192.0.2.21 21 $((PORT_BASE + 21))
 rs2    ns 192.0.2.22 22 $((PORT_BASE + 22))
-rs3    ns 192.0.2.23 23 $((PORT_BASE + 23))
-rs4    ns 192.0.2.24 24 $((PORT_BASE + 24))
+rs3    ns 198.51.100.23 23 $((PORT_BASE + 23))
+rs4    ns 198.51.100.24 24 $((PORT_BASE + 24))
 client ns 192.0.2.50 50 $((PORT_BASE + 50))
 "
 
@@ -35,7 +35,7 @@ MGMT_GUEST=203.0.113.246
 
 VM_MEM=${LVSPLAY_LAB_VM_MEM:-1024}
 
-REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat"
+REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal"
 
 log() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -104,6 +104,7 @@ start_vm() { # name addr mac port
   mkdir -p "$H/vm/www"
   case $name in rs5) services=web; extra="ipip" ;; esac
   cp "$LAB_SRC/vm-stage2.sh" "$H/vm/stage2.sh"; chmod 755 "$H/vm/stage2.sh"
+  cp "$LAB_SRC/udp-name.py" "$H/vm/udp-name.py"
   cp "$H/ssh_host_ed25519_key" "$LAB_DIR/authorized_keys" "$H/vm/"
   echo "$name" > "$H/vm/www/index.html"
   sshd_config /run/ssh/ssh_host_ed25519_key /run/lab/authorized_keys /run/ssh/sshd.pid > "$H/vm/sshd_config"

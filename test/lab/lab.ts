@@ -57,8 +57,10 @@ export const HOSTS: readonly LabHost[] = [
   h('lb2', 'vm', 'director', '192.0.2.6', 6, 2),
   h('rs1', 'netns', 'real_server', '192.0.2.21', 21, 21),
   h('rs2', 'netns', 'real_server', '192.0.2.22', 22, 22),
-  h('rs3', 'netns', 'real_server', '192.0.2.23', 23, 23),
-  h('rs4', 'netns', 'real_server', '192.0.2.24', 24, 24),
+  // NAT real servers: their own subnet on the same bridge, so replies to the client (192.0.2.50)
+  // go through their gateway, the director, and not straight back across the link.
+  h('rs3', 'netns', 'real_server', '198.51.100.23', 23, 23),
+  h('rs4', 'netns', 'real_server', '198.51.100.24', 24, 24),
   h('rs5', 'vm', 'real_server', '192.0.2.25', 25, 25),
   h('client', 'netns', 'client', '192.0.2.50', 50, 50),
 ];

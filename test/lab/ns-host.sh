@@ -31,7 +31,7 @@ cp "$H/sshd.pid" "$P/$NAME.sshd"
 if [ "$WEB" = web ]; then
   setsid busybox httpd -f -p 80 -h "$H/www" </dev/null >>"$H/httpd.log" 2>&1 &
   echo $! > "$P/$NAME.httpd"
-  setsid socat UDP-RECVFROM:53,fork SYSTEM:"echo $NAME" </dev/null >>"$H/udp.log" 2>&1 &
+  setsid python3 "$LAB_SRC/udp-name.py" "$NAME" </dev/null >>"$H/udp.log" 2>&1 &
   echo $! > "$P/$NAME.udp"
 fi
 

@@ -58,6 +58,6 @@ chmod 600 /run/ssh/ssh_host_ed25519_key
 case " $SERVICES " in *" web "*)
   # the same services the namespace real servers run: HTTP :80 and UDP :53 answering the name
   setsid busybox httpd -f -p 80 -h /run/lab/www &
-  setsid socat UDP-RECVFROM:53,fork SYSTEM:"echo $NAME" &
+  setsid python3 /run/lab/udp-name.py "$NAME" &
 esac
 say "LAB-READY"

@@ -1,0 +1,251 @@
+// lvsplay's main job end to end on the lab (issue 5): bootstrap a real LVS cluster over real SSH,
+// traffic through every VIP, a second run that changes nothing, drift found and repaired, an
+// unreachable host, a failed IPVS batch rolled back, an unknown host key refused. No mocks.
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadInventory } from '../../src/inventory/load.js';
+import type { Host } from '../../src/inventory/model.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { Templates } from '../../src/resources/templates.js';
+import { runPlaybooks } from '../../src/run/runner.js';
+import { JsonRenderer } from '../../src/run/render-json.js';
+import { SshTransport } from '../../src/transport/ssh.js';
+import type { Transport } from '../../src/transport/types.js';
+import { INVENTORY_FILE, KNOWN_HOSTS_FILE, LAB_DIR, labDown, labHeld, labUp, netnsExec, REPO_ROOT, recordedPids, run } from '../lab/lab.js';
+
+const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
+const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-runner-'));
+
+interface JsonRun {
+  exitCode: number;
+  results: { host: string; play: string; status: string; error?: { stage: string; message: string }; plan?: { tasks: { changes: { summary: string }[] }[] } }[];
+}
+
+/** Run the real CLI; with --json, parse its one document. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json?: JsonRun }> {
+  const r = await run('node', [CLI, ...args], { timeoutMs: 10 * 60_000 });
+  return { ...r, ...(args.includes('--json') && r.stdout.trim().startsWith('{') && { json: JSON.parse(r.stdout) as JsonRun }) };
+}
+
+/** A copy of the lab inventory with `edit` applied to its parsed form. */
+function inventoryWith(name: string, edit: (inv: Record<string, any>) => void): string {
+  const inv = parse(readFileSync(INVENTORY_FILE, 'utf8')) as Record<string, any>;
+  edit(inv);
+  const file = path.join(work, `${name}.yml`);
+  writeFileSync(file, stringify(inv));
+  return file;
+}
+
+const statusByHost = (json: JsonRun) => Object.fromEntries(json.results.map((r) => [`${r.play}/${r.host}`, r.status]));
+const summaries = (json: JsonRun, hostName: string) =>
+  json.results.filter((r) => r.host === hostName).flatMap((r) => r.plan?.tasks.flatMap((t) => t.changes.map((c) => c.summary)) ?? []);
+
+/** Run a script on a lab host through lvsplay's own transport (host keys verified). */
+async function onHost(name: string, script: string): Promise<string> {
+  const h = loadInventory(INVENTORY_FILE).hosts.get(name)!;
+  const transport = await SshTransport.connect(h.name, h.ssh);
+  try {
+    const r = await transport.exec(script);
+    if (r.code !== 0) throw new Error(`${name}: ${script} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    await transport.close();
+  }
+}
+
+const curl = async (url: string) => (await netnsExec('lvsplay-client', ['curl', '-s', '--max-time', '5', url])).stdout.trim();
+const udp = async (address: string) =>
+  (await netnsExec('lvsplay-client', ['socat', '-T', '3', '-', `UDP:${address}`], { input: 'hello\n', timeoutMs: 10_000 })).stdout.trim();
+
+async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!ok(last) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 1000));
+    last = await probe();
+  }
+  if (!ok(last)) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+  return last;
+}
+
+test.before(async () => {
+  // A clean lab: whatever an earlier run (or the demo) left, the bootstrap must start from scratch.
+  await labDown({ waitForOthersMs: 10 * 60_000 });
+  await labUp();
+});
+
+test.after.always(async () => {
+  rmSync(work, { recursive: true, force: true });
+  if (labHeld()) await labDown();
+});
+
+test.serial('bootstrap on a clean lab: every host changed, exit 0', async (t) => {
+  const r = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--json']);
+  t.is(r.code, 0, r.stderr + r.stdout);
+  const statuses = statusByHost(r.json!);
+  t.log(statuses);
+  for (const [key, status] of Object.entries(statuses)) t.is(status, 'changed', key);
+  t.is(Object.keys(statuses).length, 7, 'five real servers and two directors');
+});
+
+test.serial('DR: the VIP answers from both real servers, round robin', async (t) => {
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push(await curl('http://192.0.2.10/'));
+  t.deepEqual([...answers].sort(), ['rs1', 'rs1', 'rs2', 'rs2'], answers.join(','));
+});
+
+test.serial('DR over UDP: the VIP answers from both real servers', async (t) => {
+  const answers = new Set<string>();
+  for (let i = 0; i < 4; i++) answers.add(await udp('192.0.2.11:53'));
+  t.deepEqual([...answers].sort(), ['rs1', 'rs2']);
+});
+
+test.serial('TUN: the VIP answers from the tunnelled real server', async (t) => {
+  t.is(await curl('http://192.0.2.12/'), 'rs5');
+});
+
+test.serial('NAT: the VIP on port 8080 answers from both real servers on port 80', async (t) => {
+  const answers = new Set<string>();
+  for (let i = 0; i < 4; i++) answers.add(await curl('http://192.0.2.13:8080/'));
+  t.deepEqual([...answers].sort(), ['rs3', 'rs4']);
+});
+
+test.serial('ldirectord: accepts the rendered ldirectord.cf, its checks bring both real servers in, the VIP answers', async (t) => {
+  const table = await eventually('ldirectord adding rs1 and rs2 on lb1', () => onHost('lb1', 'ipvsadm -S -n'), (s) =>
+    s.includes('-a -t 192.0.2.14:80 -r 192.0.2.21:80 -g') && s.includes('-a -t 192.0.2.14:80 -r 192.0.2.22:80 -g'),
+  );
+  t.log(table);
+  const answers = new Set<string>();
+  for (let i = 0; i < 6; i++) answers.add(await curl('http://192.0.2.14/'));
+  t.deepEqual([...answers].sort(), ['rs1', 'rs2']);
+});
+
+test.serial('second run: every host ok, nothing changed, and only the probe went over SSH (1 exec per host)', async (t) => {
+  const cluster = loadInventory(INVENTORY_FILE);
+  const playbook = loadPlaybook(BOOTSTRAP, cluster);
+  const transports: Transport[] = [];
+  const connect = async (h: Host) => {
+    const transport = await SshTransport.connect(h.name, h.ssh);
+    transports.push(transport);
+    return transport;
+  };
+  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+  const results = await runPlaybooks(cluster, [playbook], new Templates(), { check: false, forks: 50, connect }, new JsonRenderer(sink, { check: false }));
+  t.deepEqual(results.filter((r) => r.status !== 'ok').map((r) => `${r.host}: ${r.status} ${r.error?.message ?? ''}`), []);
+  t.is(transports.length, 7);
+  for (const transport of transports) t.is(transport.execCount, 1, `${transport.host} ran ${transport.execCount} scripts`);
+
+  const again = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP]);
+  t.is(again.code, 0);
+  t.regex(again.stdout, /rs1 +: ok=2 +changed=0/);
+  t.regex(again.stdout, /lb1 +: ok=4 +changed=0/);
+});
+
+test.serial('drift: --check --detailed-exitcode exits 3 naming each drift; apply repairs exactly those', async (t) => {
+  await onHost('lb1', 'ipvsadm -d -t 192.0.2.10:80 -r 192.0.2.22:80');
+  await onHost('rs1', 'sysctl -qw net.ipv4.conf.all.arp_ignore=0');
+  await onHost('rs2', 'ip addr del 192.0.2.10/32 dev lo');
+
+  const check = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--check', '--detailed-exitcode', '--diff']);
+  t.is(check.code, 3, check.stderr + check.stdout);
+  t.regex(check.stdout, /\+ add real server 192\.0\.2\.22:80 to tcp 192\.0\.2\.10:80/);
+  t.regex(check.stdout, /~ sysctl net\.ipv4\.conf\.all\.arp_ignore 0 → 1/);
+  t.regex(check.stdout, /\+ address 192\.0\.2\.10\/32 brd 192\.0\.2\.10 on lo/);
+  t.regex(check.stdout, /\+-a -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80 -g -w 1/, '--diff shows the ipvsadm line');
+
+  const fix = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--json']);
+  t.is(fix.code, 0, fix.stderr);
+  const changed = fix.json!.results.filter((r) => r.status === 'changed').map((r) => r.host).sort();
+  t.deepEqual(changed, ['lb1', 'rs1', 'rs2']);
+  t.deepEqual(summaries(fix.json!, 'lb1'), ['+ add real server 192.0.2.22:80 to tcp 192.0.2.10:80 (dr, weight 1)']);
+  t.deepEqual(summaries(fix.json!, 'rs1'), ['~ sysctl net.ipv4.conf.all.arp_ignore 0 → 1']);
+  t.deepEqual(summaries(fix.json!, 'rs2'), ['+ address 192.0.2.10/32 brd 192.0.2.10 on lo']);
+
+  const clean = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(clean.code, 0, clean.stdout);
+});
+
+test.serial('a real server whose sshd is down is unreachable; the others complete; exit 4', async (t) => {
+  const pids = recordedPids();
+  const sshd = pids.get('rs4.sshd')!;
+  const dir = path.join(LAB_DIR, 'hosts', 'rs4'); // the lab's per-host folder: sshd_config, sshd.pid
+  process.kill(sshd, 'SIGTERM');
+  try {
+    await eventually('rs4 sshd gone', async () => isGone(sshd), (gone) => gone, 10_000);
+    await onHost('lb1', 'ipvsadm -e -t 192.0.2.13:8080 -r 198.51.100.23:80 -m -w 5'); // drift the others must still repair
+    const r = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--json']);
+    t.is(r.code, 4, r.stderr);
+    const rs4 = r.json!.results.find((x) => x.host === 'rs4');
+    t.is(rs4?.status, 'unreachable');
+    t.log(rs4?.error?.message);
+    t.deepEqual(r.json!.results.filter((x) => x.host !== 'rs4').map((x) => x.status).sort(), ['changed', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    t.deepEqual(summaries(r.json!, 'lb1'), ['~ weight 198.51.100.23:80 in tcp 192.0.2.13:8080 5 → 1']);
+  } finally {
+    // Start rs4's sshd again as the lab did, inside rs4's own namespaces (those of its web
+    // server), and record its new PID so lab:down ends it.
+    const sshdArgs = ['/usr/sbin/sshd', '-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')];
+    const restarted = await run('nsenter', ['--target', String(pids.get('rs4.httpd')), '--mount', '--net', '--uts', ...sshdArgs]);
+    t.is(restarted.code, 0, restarted.stderr);
+    const pidFile = path.join(dir, 'sshd.pid');
+    await eventually('rs4 sshd pid file', async () => readFileSync(pidFile, 'utf8').trim(), (p) => p !== '' && p !== String(sshd), 10_000);
+    writeFileSync(path.join(LAB_DIR, 'pids', 'rs4.sshd'), readFileSync(pidFile, 'utf8'));
+  }
+  const after = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(after.code, 0, after.stdout);
+});
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+test.serial('a director whose batch fails half way keeps exactly its previous rules; reported failed; exit 2', async (t) => {
+  // A real kernel failure on one line: the scheduler module of a new service cannot load.
+  const loaded = await onHost('lb1', 'cat /proc/modules');
+  const scheduler = ['sed', 'nq', 'fo', 'ovf', 'lblcr', 'dh'].find((s) => !loaded.includes(`ip_vs_${s} `))!;
+  const broken = inventoryWith('broken-batch', (inv) => {
+    const web = inv['services'].find((s: { name: string }) => s.name === 'web');
+    web.real_servers[0].weight = 7; // an edit that comes first in the batch and succeeds
+    inv['services'].push({ name: 'extra', vip: '192.0.2.15', port: 80, scheduler, real_servers: [{ server: 'rs1' }, { server: 'rs2' }] });
+  });
+  const before = await onHost('lb1', 'ipvsadm -S -n');
+  const modprobe = (await onHost('lb1', 'cat /proc/sys/kernel/modprobe')).trim();
+  await onHost('lb1', 'echo /bin/false > /proc/sys/kernel/modprobe');
+  try {
+    const r = await cli(['apply', '-i', broken, BOOTSTRAP, '--limit', 'lb1', '--json']);
+    t.is(r.code, 2, r.stderr);
+    const lb1 = r.json!.results.find((x) => x.host === 'lb1' && x.status !== 'skipped');
+    t.is(lb1?.status, 'failed');
+    t.log(lb1?.error?.message);
+    t.regex(lb1?.error?.message ?? '', new RegExp(`ipvs-failed \\d+\\s+-A -t 192\\.0\\.2\\.15:80 -s ${scheduler}`));
+    t.regex(lb1?.error?.message ?? '', /rollback ok/);
+    t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'the table is exactly what it was');
+  } finally {
+    await onHost('lb1', `echo ${modprobe} > /proc/sys/kernel/modprobe`);
+  }
+});
+
+test.serial('an unknown host key is refused and nothing runs on that host', async (t) => {
+  const knownHosts = path.join(work, 'known_hosts');
+  writeFileSync(knownHosts, readFileSync(KNOWN_HOSTS_FILE, 'utf8').split('\n').filter((l) => !l.startsWith('[127.0.0.1]:22102 ')).join('\n'));
+  const inventory = inventoryWith('unknown-key', (inv) => {
+    inv['defaults'].ssh.known_hosts = knownHosts;
+  });
+  await onHost('lb2', 'ipvsadm -d -t 192.0.2.10:80 -r 192.0.2.21:80');
+  const r = await cli(['apply', '-i', inventory, BOOTSTRAP, '--limit', 'lb2', '--json']);
+  t.is(r.code, 4);
+  const lb2 = r.json!.results.find((x) => x.host === 'lb2' && x.status !== 'skipped');
+  t.is(lb2?.status, 'unreachable');
+  t.regex(lb2?.error?.message ?? '', /host key/i);
+  t.false((await onHost('lb2', 'ipvsadm -S -n')).includes('-r 192.0.2.21:80'), 'nothing ran on lb2');
+  const repaired = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb2']);
+  t.is(repaired.code, 0, repaired.stdout);
+});
