@@ -245,7 +245,7 @@ test.serial('an unknown host key is refused and nothing runs on that host', asyn
   const lb2 = r.json!.results.find((x) => x.host === 'lb2' && x.status !== 'skipped');
   t.is(lb2?.status, 'unreachable');
   t.regex(lb2?.error?.message ?? '', /host key/i);
-  t.false((await onHost('lb2', 'ipvsadm -S -n')).includes('-r 192.0.2.21:80'), 'nothing ran on lb2');
+  t.false((await onHost('lb2', 'ipvsadm -S -n')).includes('-a -t 192.0.2.10:80 -r 192.0.2.21:80'), 'nothing ran on lb2');
   const repaired = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb2']);
   t.is(repaired.code, 0, repaired.stdout);
 });
