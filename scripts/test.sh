@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: every test (unit and integration on the lab) in one ava run, then one plain
+# closing line `N passed, N failed` that CI can count. The exit status is ava's.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+npx ava "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+count() { grep -oE "^ *[0-9]+ $1" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
+passed=$(count 'tests? passed')
+failed=$(( $(count 'tests? failed') + $(count 'uncaught exceptions?') + $(count 'unhandled rejections?') + $(count 'tests? timed out') ))
+# a crash that printed no summary still fails the run
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+exit "$status"
