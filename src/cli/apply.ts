@@ -2,6 +2,8 @@
  * `lvsplay apply -i INV PLAYBOOK...`: bring hosts to their desired state over SSH. With --check,
  * only probe and report (CI, cron); with --detailed-exitcode, exit 3 when anything drifted.
  */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Host } from '../inventory/model.js';
 import { JsonRenderer } from '../run/render-json.js';
@@ -23,6 +25,7 @@ interface ApplyOptions {
   output: 'auto' | 'tty' | 'plain' | 'json';
   json?: boolean;
   templates: string[];
+  saveFacts?: string;
 }
 
 export function applyCommand(): Command {
@@ -38,6 +41,7 @@ export function applyCommand(): Command {
     .addOption(new Option('--output <mode>', 'live task list, plain lines, or one JSON document').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
     .option('--json', 'same as --output json')
     .option('-t, --templates <dir...>', 'template override folders', [])
+    .option('--save-facts <dir>', "write each host's probe output to DIR/<host>.txt, for `lvsplay plan --facts DIR`")
     .addHelpText('after', `
 Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
 3 (--check --detailed-exitcode) a host differs from the inventory; 4 a host was unreachable.`)
@@ -52,11 +56,24 @@ Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
         forks,
         ...(options.limit && { limit: options.limit.split(',').filter((t) => t !== '') }),
         connect: (host: Host) => SshTransport.connect(host.name, host.ssh),
+        ...(options.saveFacts && { onFacts: factsWriter(options.saveFacts) }),
       }, renderer);
       const code = exitCode(results, { check, detailedExitcode: options.detailedExitcode ?? false });
       renderer.done(results, code);
       process.exitCode = code;
     });
+}
+
+/** Probe outputs per host, one file each; a host probed in several plays gets them all, in order. */
+function factsWriter(dir: string): (host: Host, output: string) => void {
+  mkdirSync(dir, { recursive: true });
+  const started = new Set<string>();
+  return (host, output) => {
+    const file = join(dir, `${host.name}.txt`);
+    if (started.has(host.name)) appendFileSync(file, output);
+    else writeFileSync(file, output);
+    started.add(host.name);
+  };
 }
 
 function pickRenderer(mode: ApplyOptions['output'], options: { check: boolean; diff: boolean }): Renderer {

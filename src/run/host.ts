@@ -16,6 +16,8 @@ export interface HostJob {
   prepare: () => PreparedHost;
   transport: () => Promise<Transport>;
   check: boolean;
+  /** Receives the first probe's raw output (`apply --save-facts`), for offline `plan --facts`. */
+  onFacts?: (output: string) => void;
 }
 
 export async function runHost(job: HostJob, progress: Progress): Promise<HostResult> {
@@ -31,7 +33,7 @@ export async function runHost(job: HostJob, progress: Progress): Promise<HostRes
     const prepared = job.prepare();
     stage = 'probe';
     progress('probe');
-    const plan = await probe(transport, prepared, 'probe');
+    const plan = await probe(transport, prepared, 'probe', job.onFacts);
     if (job.check || isEmpty(plan)) return result(isEmpty(plan) ? 'ok' : 'changed', { plan });
     stage = 'apply';
     progress('apply', `${countChanges(plan)} change(s)`);
@@ -53,9 +55,10 @@ export async function runHost(job: HostJob, progress: Progress): Promise<HostRes
   }
 }
 
-async function probe(transport: Transport, prepared: PreparedHost, what: string): Promise<HostPlan> {
+async function probe(transport: Transport, prepared: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
   const out = await transport.exec(probeScript(prepared));
   if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
+  onFacts?.(out.stdout);
   return planHost(prepared, out.stdout);
 }
 

@@ -20,6 +20,8 @@ export interface RunOptions {
   /** Extra selector terms every play's hosts are intersected with (`--limit`). */
   limit?: string[];
   connect: (host: Host) => Promise<Transport>;
+  /** Called with each host's probe output; the sections are named by play and task, so a host's outputs concatenate. */
+  onFacts?: (host: Host, output: string) => void;
 }
 
 export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], templates: Templates, options: RunOptions, renderer: Renderer): Promise<HostResult[]> {
@@ -50,7 +52,7 @@ export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], temp
           }
           if (runnable.length === 0) continue;
           const done = await renderer.runBatch(runnable, options.forks, (host, progress) =>
-            runHost({ host, play, check: options.check, transport: () => transport(host), prepare: () => prepareHost(hostContext(cluster, host, play, templates), play, p) }, progress),
+            runHost({ host, play, check: options.check, transport: () => transport(host), ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host, out) }), prepare: () => prepareHost(hostContext(cluster, host, play, templates), play, p) }, progress),
           );
           results.push(...done);
           const bad = done.filter((r) => r.status === 'failed' || r.status === 'unreachable');

@@ -150,12 +150,21 @@ test.serial('drift: --check --detailed-exitcode exits 3 naming each drift; apply
   await onHost('rs1', 'sysctl -qw net.ipv4.conf.all.arp_ignore=0');
   await onHost('rs2', 'ip addr del 192.0.2.10/32 dev lo');
 
-  const check = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--check', '--detailed-exitcode', '--diff']);
+  const facts = path.join(work, 'facts');
+  const check = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--check', '--detailed-exitcode', '--diff', '--save-facts', facts]);
   t.is(check.code, 3, check.stderr + check.stdout);
   t.regex(check.stdout, /\+ add real server 192\.0\.2\.22:80 to tcp 192\.0\.2\.10:80/);
   t.regex(check.stdout, /~ sysctl net\.ipv4\.conf\.all\.arp_ignore 0 → 1/);
   t.regex(check.stdout, /\+ address 192\.0\.2\.10\/32 brd 192\.0\.2\.10 on lo/);
   t.regex(check.stdout, /\+-a -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80 -g -w 1/, '--diff shows the ipvsadm line');
+
+  // The same plan offline, from the saved probe output: reproducible without the hosts.
+  const offline = await cli(['plan', '-i', INVENTORY_FILE, BOOTSTRAP, '--facts', facts, '--detailed-exitcode']);
+  t.is(offline.code, 3, offline.stderr);
+  for (const line of ['+ add real server 192.0.2.22:80 to tcp 192.0.2.10:80', '~ sysctl net.ipv4.conf.all.arp_ignore 0 → 1', '+ address 192.0.2.10/32 brd 192.0.2.10 on lo']) {
+    t.true(offline.stdout.includes(line), line);
+  }
+  t.regex(offline.stdout, /lb2: ok \(no changes\)/);
 
   const fix = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--json']);
   t.is(fix.code, 0, fix.stderr);
