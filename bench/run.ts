@@ -6,10 +6,11 @@
 import { cpus } from 'node:os';
 import inventoryLoad from './inventory-load.js';
 import planIpvs from './plan-ipvs.js';
+import runnerLab from './runner-lab.js';
 import { type Benchmark, formatValue, table } from './lib.js';
 
 /** Every benchmark, in the order they run. Add new modules here. */
-const BENCHMARKS: Benchmark[] = [inventoryLoad, planIpvs];
+const BENCHMARKS: Benchmark[] = [inventoryLoad, planIpvs, runnerLab];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.name));
