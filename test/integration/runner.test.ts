@@ -14,7 +14,7 @@ import { runPlaybooks } from '../../src/run/runner.js';
 import { JsonRenderer } from '../../src/run/render-json.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
-import { INVENTORY_FILE, KNOWN_HOSTS_FILE, LAB_DIR, labDown, labHeld, labUp, netnsExec, REPO_ROOT, recordedPids, run } from '../lab/lab.js';
+import { INVENTORY_FILE, isAlive, KNOWN_HOSTS_FILE, LAB_DIR, labDown, labHeld, labUp, netnsExec, REPO_ROOT, recordedPids, run } from '../lab/lab.js';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
@@ -184,7 +184,7 @@ test.serial('a real server whose sshd is down is unreachable; the others complet
   const dir = path.join(LAB_DIR, 'hosts', 'rs4'); // the lab's per-host folder: sshd_config, sshd.pid
   process.kill(sshd, 'SIGTERM');
   try {
-    await eventually('rs4 sshd gone', async () => isGone(sshd), (gone) => gone, 10_000);
+    await eventually('rs4 sshd gone', async () => !isAlive(sshd), (gone) => gone, 10_000);
     await onHost('lb1', 'ipvsadm -e -t 192.0.2.13:8080 -r 198.51.100.23:80 -m -w 5'); // drift the others must still repair
     const r = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--json']);
     t.is(r.code, 4, r.stderr);
@@ -206,15 +206,6 @@ test.serial('a real server whose sshd is down is unreachable; the others complet
   const after = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--check', '--detailed-exitcode']);
   t.is(after.code, 0, after.stdout);
 });
-
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 test.serial('a director whose batch fails half way keeps exactly its previous rules; reported failed; exit 2', async (t) => {
   // A real kernel failure on one line: the scheduler module of a new service cannot load.
