@@ -1,0 +1,55 @@
+/**
+ * `lvsplay render` and `lvsplay plan --facts` end to end: the built CLI in a child process,
+ * no host contacted. apply with a bad inventory: exit 1 before any connection.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoPath } from '../helpers/inventory.js';
+
+function lvsplay(...args: string[]) {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('render: every host of the built-in bootstrap, as plans from nothing and their apply scripts', (t) => {
+  const r = lvsplay('render', '-i', 'inventory/example.yml');
+  t.is(r.status, 0, r.stderr);
+  for (const host of ['web1', 'far1', 'app1', 'lb1', 'lb2']) t.regex(r.stdout, new RegExp(`^### apply script for ${host}$`, 'm'));
+  t.regex(r.stdout, /^ {4}\+ address 192\.0\.2\.10\/32 brd 192\.0\.2\.10 on lo$/m, 'DR VIP on a real server');
+  t.regex(r.stdout, /^ {4}\+ add service tcp 192\.0\.2\.13:8443 rr$/m, 'an lvsplay-owned IPVS service');
+  t.regex(r.stdout, /\+virtual=192\.0\.2\.10:80/, 'ldirectord.cf for the checked service');
+  t.false(r.stdout.includes('ipvsadm -C'), 'never a flush');
+});
+
+test('render --host: only that host', (t) => {
+  const r = lvsplay('render', '-i', 'inventory/example.yml', '--host', 'web1');
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^### apply script for web1$/m);
+  t.false(r.stdout.includes('### apply script for lb1'));
+});
+
+test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode); a host whose facts match plans nothing', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
+  try {
+    const empty = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir, '--detailed-exitcode');
+    t.is(empty.status, 3, empty.stderr);
+    t.regex(empty.stdout, /^web1: \d+ change\(s\)$/m);
+    // app1 (NAT) has only a default route to get: facts with that route already in place.
+    writeFileSync(join(dir, 'app1.txt'), '\n@@lvsplay-task 0.0@@\ndefault-route 203.0.113.1\nlink-tunl0 down\n');
+    const planned = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir);
+    t.is(planned.status, 0, planned.stderr);
+    t.regex(planned.stdout, /^app1: ok \(no changes\)$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('apply with an invalid inventory: exit 1, the problems, and no host contacted', (t) => {
+  const r = lvsplay('apply', '-i', 'test/fixtures/inventory/three-problems.yml', 'playbooks/bootstrap.yml');
+  t.is(r.status, 1);
+  t.regex(r.stderr, /^3 problems found:/);
+  t.is(r.stdout, '', 'no play started');
+});
