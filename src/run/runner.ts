@@ -37,10 +37,11 @@ export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], temp
     }
     return conn;
   };
+  const limited = options.limit && new Set(selectHosts(cluster, options.limit));
   try {
     for (const playbook of playbooks) {
       for (const [p, play] of playbook.plays.entries()) {
-        const selected = selectHosts(cluster, play.hosts).filter((h) => !options.limit || selectHosts(cluster, options.limit).includes(h));
+        const selected = selectHosts(cluster, play.hosts).filter((h) => !limited || limited.has(h));
         renderer.playStart(play, selected.map((h) => h.name));
         let stop = false;
         for (const batch of batches(selected, play.serial)) {
