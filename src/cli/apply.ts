@@ -13,6 +13,8 @@ import { exitCode } from '../run/recap.js';
 import { runPlaybooks } from '../run/runner.js';
 import type { Renderer } from '../run/types.js';
 import { SshTransport } from '../transport/ssh.js';
+import { unknownTerm } from '../playbook/select.js';
+import { EXIT } from './exit.js';
 import { loadAll } from './load.js';
 
 interface ApplyOptions {
@@ -47,14 +49,17 @@ Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
 3 (--check --detailed-exitcode) a host differs from the inventory; 4 a host was unreachable.`)
     .action(async (files: string[], options: ApplyOptions) => {
       const forks = Number(options.forks);
-      if (!Number.isInteger(forks) || forks < 1) throw new Error(`--forks: expected a whole number >= 1, got ${options.forks}`);
+      if (!Number.isInteger(forks) || forks < 1) return usageError(`--forks: expected a whole number >= 1, got ${options.forks}`);
       const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates);
+      const limit = options.limit?.split(',').filter((t) => t !== '');
+      const unknown = limit?.map((term) => unknownTerm(cluster, term)).find((why) => why !== undefined);
+      if (unknown) return usageError(`--limit: ${unknown}`);
       const check = options.check ?? false;
       const renderer = pickRenderer(options.json ? 'json' : options.output, { check, diff: options.diff ?? false });
       const results = await runPlaybooks(cluster, playbooks, templates, {
         check,
         forks,
-        ...(options.limit && { limit: options.limit.split(',').filter((t) => t !== '') }),
+        ...(limit && { limit }),
         connect: (host: Host) => SshTransport.connect(host.name, host.ssh),
         ...(options.saveFacts && { onFacts: factsWriter(options.saveFacts) }),
       }, renderer);
@@ -62,6 +67,12 @@ Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
       renderer.done(results, code);
       process.exitCode = code;
     });
+}
+
+/** A bad option: say so, exit 1, touch nothing. */
+function usageError(message: string): void {
+  process.stderr.write(`lvsplay apply: ${message}\n`);
+  process.exitCode = EXIT.badInput;
 }
 
 /** Probe outputs per host, one file each; a host probed in several plays gets them all, in order. */

@@ -53,3 +53,13 @@ test('apply with an invalid inventory: exit 1, the problems, and no host contact
   t.regex(r.stderr, /^3 problems found:/);
   t.is(r.stdout, '', 'no play started');
 });
+
+test('apply with a --limit term that matches nothing, or --forks 0: exit 1, no host contacted', (t) => {
+  const limit = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', 'nosuch');
+  t.is(limit.status, 1);
+  t.regex(limit.stderr, /--limit: "nosuch" is no host, group or pattern/);
+  t.is(limit.stdout, '');
+  const forks = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', '0');
+  t.is(forks.status, 1);
+  t.regex(forks.stderr, /--forks: expected a whole number >= 1/);
+});
