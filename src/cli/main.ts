@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { InputError } from '../util/problems.js';
 import { EXIT } from './exit.js';
 import { applyCommand } from './apply.js';
+import { failoverCommand } from './failover.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
 import { validateCommand } from './validate.js';
@@ -14,6 +15,7 @@ const program = new Command('lvsplay')
   .showHelpAfterError()
   .addCommand(validateCommand())
   .addCommand(applyCommand())
+  .addCommand(failoverCommand())
   .addCommand(renderCommand())
   .addCommand(planCommand());
 

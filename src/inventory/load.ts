@@ -58,7 +58,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
     };
   });
   const hosts = new Map<string, Host>([...directors, ...realServers].map((h) => [h.name, h]));
-  const groups = new Set(['all', 'directors', 'real_servers', ...Object.keys(inv.groups), ...[...hosts.values()].flatMap((h) => h.groups)]);
+  const groups = new Set(['all', 'directors', 'real_servers', 'primary', 'backup', ...Object.keys(inv.groups), ...[...hosts.values()].flatMap((h) => h.groups)]);
   const servers = new Map(inv.real_servers.map((r) => [r.name, r]));
   const services = inv.services.map((s) => buildService(s, servers, directors));
   const l = inv.ldirectord;

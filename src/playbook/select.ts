@@ -31,6 +31,8 @@ function matching(cluster: Cluster, term: string): Host[] {
   if (term === 'all' || term === '*') return all;
   const host = cluster.hosts.get(term);
   if (host) return [host];
+  // The directors' roles are groups too, computed (they change on failover, groups do not).
+  if (term === 'primary' || term === 'backup') return all.filter((h) => h.kind === 'director' && h.role === term);
   if (cluster.groups.has(term)) return all.filter((h) => h.groups.includes(term));
   const isMatch = picomatch(term);
   return all.filter((h) => isMatch(h.name));

@@ -128,6 +128,8 @@ export const address = defineResource({
       add: add.map((a) => ({ cidr: cidr(a), device: a.device, broadcast: a.broadcast ?? '', label: a.label !== undefined && !a.address.includes(':') ? a.label : '' })),
       remove: remove.map((a) => ({ cidr: cidr(a), device: a.device })),
       gateway: gateway ?? '',
+      // A director that takes a VIP announces it (failover); real servers never answer ARP for one.
+      announce: ctx.host.kind === 'director' ? add.filter((a) => !a.address.includes(':')).map((a) => ({ device: a.device, address: a.address })) : [],
     });
     return { changes, script };
   },

@@ -1,0 +1,32 @@
+/**
+ * `lvsplay failover -i INV --to DIRECTOR`: make DIRECTOR the primary of its pair now. The VIPs
+ * leave the other directors of the pair (when reachable: a dead primary is the usual reason to
+ * fail over) and come up on DIRECTOR, which announces them by gratuitous ARP. IPVS rules are
+ * already loaded on every director (bootstrap puts them on backups too), so traffic flows as soon
+ * as neighbours learn the new MAC.
+ */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { withPrimary } from '../inventory/failover.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { BUILTIN_PLAYBOOKS, loadAll } from './load.js';
+import { execute, type RunCommandOptions, usageError, withRunOptions } from './run-options.js';
+
+export function failoverCommand(): Command {
+  return withRunOptions(new Command('failover').description('move the VIPs of a director pair to another director, with gratuitous ARP'))
+    .requiredOption('--to <director>', 'the director that becomes primary')
+    .action(async (options: RunCommandOptions & { to: string }) => {
+      const loaded = loadAll(options.inventory, [], options.templates);
+      if (!loaded.cluster.directors.some((d) => d.name === options.to)) {
+        usageError(`--to: no director is named "${options.to}"; directors are ${loaded.cluster.directors.map((d) => d.name).join(', ')}`);
+        return;
+      }
+      const cluster = withPrimary(loaded.cluster, options.to);
+      const playbook = loadPlaybook(join(BUILTIN_PLAYBOOKS, 'failover.yml'), cluster);
+      if (!(await execute(cluster, [playbook], loaded.templates, options))) return;
+      const stale = loaded.cluster.directors.find((d) => d.name === options.to)?.role !== 'primary';
+      if (stale && !options.check && !options.json) {
+        process.stderr.write(`\nThe inventory still names another primary: set "role: primary" on ${options.to} (and "backup" on the others),\nor the next bootstrap moves the VIPs back.\n`);
+      }
+    });
+}
