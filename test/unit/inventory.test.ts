@@ -66,7 +66,7 @@ test('inventory/example.yml loads with every default filled and every reference 
   ]);
   t.deepEqual(c.realServers.map((r) => r.name), ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
   t.deepEqual([...c.hosts.keys()], ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
-  t.deepEqual([...c.groups].sort(), ['all', 'directors', 'real_servers', 'remote', 'web']);
+  t.deepEqual([...c.groups].sort(), ['all', 'backup', 'directors', 'primary', 'real_servers', 'remote', 'web']);
   t.deepEqual(c.natGateway, { address: '203.0.113.1', prefix: 24 });
   t.is(c.rulesFile, '/etc/ipvsadm.rules');
   t.like(c.ldirectord, { checkTimeoutS: 3, checkIntervalS: 5, negotiateTimeoutS: 30, failureCount: 1, quiescent: false, configFile: '/etc/ha.d/ldirectord.cf', logfile: 'local0' });

@@ -107,7 +107,7 @@ test('good serials: a count, a percentage, 100%, a list', (t) => {
 
 test('unknown host term in a list', (t) => {
   const text = '- hosts: [directors, webz]\n  tasks:\n    - ipvs: {}\n';
-  expectProblems(t, text, [{ field: '[0].hosts[1]', at: ['webz'], says: ['"webz" is no host, group or pattern matching a host', 'groups are all, directors, real_servers, remote, web'] }]);
+  expectProblems(t, text, [{ field: '[0].hosts[1]', at: ['webz'], says: ['"webz" is no host, group or pattern matching a host', 'groups are all, backup, directors, primary, real_servers, remote, web'] }]);
 });
 
 test('unknown host term, excluded or intersected, and a glob that matches nothing', (t) => {
