@@ -199,9 +199,10 @@ test('a script over its timeout is stopped with kind timeout, and the connection
   const pidFile = join(server().dir, `timeout-${nonce}.pid`);
   await withSsh(settings(), async (transport) => {
     const started = Date.now();
-    const err = await t.throwsAsync(transport.exec(`echo $$ > ${pidFile}; exec sleep 30`, { timeoutMs: 500 }), { instanceOf: TransportError });
+    // 2 s: long enough for the remote shell to start even on a loaded machine, far below 30 s.
+    const err = await t.throwsAsync(transport.exec(`echo $$ > ${pidFile}; exec sleep 30`, { timeoutMs: 2_000 }), { instanceOf: TransportError });
     t.is(err?.kind, 'timeout');
-    t.true(Date.now() - started < 5_000);
+    t.true(Date.now() - started < 10_000);
     t.is((await transport.exec('echo still here')).stdout, 'still here\n');
   });
   // sshd leaves the remote process running (see ssh.ts); this test started it, so it ends it.
