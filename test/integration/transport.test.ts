@@ -454,7 +454,7 @@ test('local: exec returns output and status; the script is on stdin', async (t) 
 test('local: a timeout stops the script and what it started', async (t) => {
   const pidFile = join(server().dir, `local-timeout-${nonce}.pid`);
   const local = await LocalTransport.connect('control', { commandTimeoutS: 60 });
-  const err = await t.throwsAsync(local.exec(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 300 }), { instanceOf: TransportError });
+  const err = await t.throwsAsync(local.exec(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 2_000 }), { instanceOf: TransportError });
   t.is(err?.kind, 'timeout');
   const pid = Number(await readFile(pidFile, 'utf8'));
   for (let i = 0; i < 50 && (await exists(`/proc/${pid}`)); i++) await new Promise((r) => setTimeout(r, 20));
