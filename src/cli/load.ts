@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../inventory/load.js';
 import type { Cluster } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
-import type { Playbook } from '../playbook/model.js';
+import { type Play, type Playbook, playsInOrder } from '../playbook/model.js';
+import { selectHosts } from '../playbook/select.js';
+import { hostContext, type PreparedHost, prepareHost } from '../plan/build.js';
 import { Templates } from '../resources/templates.js';
 import { InputError } from '../util/problems.js';
 
@@ -15,6 +17,14 @@ export interface Loaded {
   cluster: Cluster;
   playbooks: Playbook[];
   templates: Templates;
+}
+
+/** Every play with the hosts it selects, each host's desired state prepared (pure: no host contacted). */
+export function preparedPlays({ cluster, playbooks, templates }: Loaded): { play: Play; hosts: PreparedHost[] }[] {
+  return playsInOrder(playbooks).map(({ play, index }) => ({
+    play,
+    hosts: selectHosts(cluster, play.hosts).map((host) => prepareHost(hostContext(cluster, host, play, templates), play, index)),
+  }));
 }
 
 /** Load and check everything up front: one InputError with every problem, or all of it valid. */

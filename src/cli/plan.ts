@@ -5,12 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { hostContext, planHost, prepareHost } from '../plan/build.js';
+import { planHost } from '../plan/build.js';
 import { formatPlan } from '../plan/print.js';
 import { isEmpty } from '../plan/types.js';
-import { selectHosts } from '../playbook/select.js';
 import { EXIT } from './exit.js';
-import { loadAll } from './load.js';
+import { loadAll, preparedPlays } from './load.js';
 
 export function planCommand(): Command {
   return new Command('plan')
@@ -22,19 +21,16 @@ export function planCommand(): Command {
     .option('--detailed-exitcode', 'exit 3 when any host would change')
     .option('-t, --templates <dir...>', 'template override folders', [])
     .action((files: string[], options: { inventory: string; facts: string; diff?: boolean; detailedExitcode?: boolean; templates: string[] }) => {
-      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates);
       let drifted = false;
-      for (const playbook of playbooks) {
-        playbook.plays.forEach((play, p) => {
-          process.stdout.write(`## ${play.name}\n`);
-          for (const host of selectHosts(cluster, play.hosts)) {
-            const factsFile = join(options.facts, `${host.name}.txt`);
-            const facts = existsSync(factsFile) ? readFileSync(factsFile, 'utf8') : '';
-            const plan = planHost(prepareHost(hostContext(cluster, host, play, templates), play, p), facts);
-            drifted ||= !isEmpty(plan);
-            process.stdout.write(formatPlan(plan, { diff: options.diff ?? false }));
-          }
-        });
+      for (const { play, hosts } of preparedPlays(loadAll(options.inventory, files, options.templates))) {
+        process.stdout.write(`## ${play.name}\n`);
+        for (const prepared of hosts) {
+          const factsFile = join(options.facts, `${prepared.ctx.host.name}.txt`);
+          const facts = existsSync(factsFile) ? readFileSync(factsFile, 'utf8') : '';
+          const plan = planHost(prepared, facts);
+          drifted ||= !isEmpty(plan);
+          process.stdout.write(formatPlan(plan, { diff: options.diff ?? false }));
+        }
       }
       process.exitCode = options.detailedExitcode && drifted ? EXIT.drifted : EXIT.ok;
     });

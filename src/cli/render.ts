@@ -4,10 +4,9 @@
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { applyScript, hostContext, planHost, prepareHost, probeScript } from '../plan/build.js';
+import { applyScript, planHost, probeScript } from '../plan/build.js';
 import { formatPlan } from '../plan/print.js';
-import { selectHosts } from '../playbook/select.js';
-import { BUILTIN_PLAYBOOKS, loadAll } from './load.js';
+import { BUILTIN_PLAYBOOKS, loadAll, preparedPlays } from './load.js';
 
 export function renderCommand(): Command {
   return new Command('render')
@@ -19,21 +18,18 @@ export function renderCommand(): Command {
     .option('-t, --templates <dir...>', 'template override folders', [])
     .action((files: string[], options: { inventory: string; host?: string[]; probe?: boolean; templates: string[] }) => {
       const playbookFiles = files.length > 0 ? files : [join(BUILTIN_PLAYBOOKS, 'bootstrap.yml')];
-      const { cluster, playbooks, templates } = loadAll(options.inventory, playbookFiles, options.templates);
       const out: string[] = [];
-      playbooks.forEach((playbook) =>
-        playbook.plays.forEach((play, p) => {
-          out.push(`## ${play.name}`);
-          for (const host of selectHosts(cluster, play.hosts)) {
-            if (options.host && !options.host.includes(host.name)) continue;
-            const prepared = prepareHost(hostContext(cluster, host, play, templates), play, p);
-            const plan = planHost(prepared, '');
-            out.push(formatPlan(plan, { diff: true }));
-            if (options.probe) out.push(`### probe script for ${host.name}\n${probeScript(prepared)}`);
-            out.push(`### apply script for ${host.name}\n${applyScript(plan)}`);
-          }
-        }),
-      );
+      for (const { play, hosts } of preparedPlays(loadAll(options.inventory, playbookFiles, options.templates))) {
+        out.push(`## ${play.name}`);
+        for (const prepared of hosts) {
+          const name = prepared.ctx.host.name;
+          if (options.host && !options.host.includes(name)) continue;
+          const plan = planHost(prepared, '');
+          out.push(formatPlan(plan, { diff: true }));
+          if (options.probe) out.push(`### probe script for ${name}\n${probeScript(prepared)}`);
+          out.push(`### apply script for ${name}\n${applyScript(plan)}`);
+        }
+      }
       process.stdout.write(`${out.join('\n')}\n`);
     });
 }

@@ -22,6 +22,12 @@ export function inSubnet(address: string, cidr: string): boolean {
   return parsed.kind() === net.kind() && parsed.match(net, bits);
 }
 
+/** `192.0.2.10:80`, `[2001:db8::10]:80` (ipvsadm, ldirectord.cf); without a port, just the bracketed host. */
+export function hostPort(address: string, port?: number): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return port === undefined ? host : `${host}:${port}`;
+}
+
 /** The address part of a CIDR: 192.0.2.5/24 → 192.0.2.5. */
 export function cidrAddress(cidr: string): string {
   return canonicalAddress(cidr.slice(0, cidr.lastIndexOf('/')));

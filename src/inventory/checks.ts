@@ -8,7 +8,7 @@ import type { Problem } from '../util/problems.js';
 import type { YamlSource } from '../util/yaml-source.js';
 import type { InventoryFile, ServiceInput } from './schema.js';
 import { didYouMean } from '../util/schema-problems.js';
-import { addressFamily, cidrAddress, inSubnet, sameAddress } from './addresses.js';
+import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
 type Rule = (inv: InventoryFile, src: YamlSource) => Problem[];
@@ -98,8 +98,7 @@ const serviceKeys: Rule = (inv, src) => {
 export function serviceKey(s: ServiceInput): string | undefined {
   if (s.fwmark !== undefined) return `fwmark ${s.fwmark} ${s.family ?? (s.vip ? addressFamily(s.vip) : 'ipv4')}`;
   if (s.vip === undefined || s.port === undefined) return undefined;
-  const vip = ipaddr.parse(s.vip).toString();
-  return `${s.protocol} ${vip.includes(':') ? `[${vip}]` : vip}:${s.port}`;
+  return `${s.protocol} ${hostPort(canonicalAddress(s.vip), s.port)}`;
 }
 
 const serviceOptions: Rule = (inv, src) => {

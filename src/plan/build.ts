@@ -36,10 +36,13 @@ export function prepareHost(ctx: HostContext, play: Play, playIndex: number): Pr
   return { ctx, tasks };
 }
 
+/** Every script starts the same: a stable locale for parsers, and the sbin folders a non-login shell lacks. */
+const PREAMBLE = 'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"\n';
+
 /** One script that prints every task's facts, each framed as its own section. */
 export function probeScript(host: PreparedHost): string {
   const body = host.tasks.map((t) => framed(t.id, t.resource.probe(t.desired, host.ctx), TASK_MARK)).join('');
-  return `# lvsplay probe for ${host.ctx.host.name}: reads only, changes nothing\nexport LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"\n${body}`;
+  return `# lvsplay probe for ${host.ctx.host.name}: reads only, changes nothing\n${PREAMBLE}${body}`;
 }
 
 /** The plan for one host from its probe output (a missing section parses as "nothing there"). */
@@ -64,5 +67,5 @@ export function applyScript(plan: HostPlan): string {
   const steps = plan.tasks.flatMap((t, i) =>
     t.script === '' ? [] : [`printf '${STEP_MARK} %s start@@\\n' ${i}\n(\nset -e\n${t.script.trimEnd()}\n)\nrc=$?\nif [ "$rc" -ne 0 ]; then printf '${STEP_MARK} %s failed %s@@\\n' ${i} "$rc"; exit "$rc"; fi\nprintf '${STEP_MARK} %s ok@@\\n' ${i}\n`],
   );
-  return `# lvsplay apply for ${plan.host}\nexport LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"\n${steps.join('')}`;
+  return `# lvsplay apply for ${plan.host}\n${PREAMBLE}${steps.join('')}`;
 }

@@ -27,3 +27,11 @@ export interface Playbook {
   file: string;
   plays: Play[];
 }
+
+/**
+ * The plays of several playbooks in run order, each with its index in that whole run: probe
+ * sections are named by it, so a host's probe outputs from every play can be kept in one file.
+ */
+export function playsInOrder(playbooks: readonly Playbook[]): { play: Play; index: number }[] {
+  return playbooks.flatMap((pb) => pb.plays).map((play, index) => ({ play, index }));
+}

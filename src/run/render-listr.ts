@@ -7,6 +7,7 @@ import { Listr } from 'listr2';
 import type { Play } from '../playbook/model.js';
 import { formatPlan } from '../plan/print.js';
 import { formatRecap, recap } from './recap.js';
+import { statusWord } from './render-plain.js';
 import type { HostResult, Renderer } from './types.js';
 
 export class ListrRenderer implements Renderer {
@@ -29,7 +30,7 @@ export class ListrRenderer implements Renderer {
             task.title = `${host.name}: ${stage}${detail ? ` (${detail})` : ''}`;
           });
           results[i] = result;
-          task.title = `${host.name}: ${this.word(result)}`;
+          task.title = `${host.name}: ${statusWord(result, this.options.check)}`;
           if (result.status === 'changed' && result.plan) task.output = formatPlan(result.plan, { diff: this.options.diff }).split('\n').slice(1).join('\n');
           if (result.error) throw new Error(`${result.error.stage}: ${result.error.message}`);
         },
@@ -40,11 +41,6 @@ export class ListrRenderer implements Renderer {
     await list.run().catch(() => undefined);
     return results;
   };
-
-  private word(r: HostResult): string {
-    if (r.status === 'changed') return this.options.check ? 'would change' : 'changed';
-    return r.status;
-  }
 
   hostSkipped(result: HostResult): void {
     this.out.write(`  ${result.host}: skipped\n`);

@@ -5,12 +5,18 @@ import { pool } from './pool.js';
 import { formatRecap, recap } from './recap.js';
 import type { HostResult, Renderer } from './types.js';
 
+/** A host's outcome in one word, as every renderer says it ("would change" under --check). */
+export function statusWord(r: HostResult, check: boolean): string {
+  if (r.status === 'changed') return check ? 'would change' : 'changed';
+  return r.status;
+}
+
 export function describeResult(r: HostResult, diff: boolean, check: boolean): string {
   if (r.status === 'failed' || r.status === 'unreachable') {
     return `[${r.host}] ${r.status.toUpperCase()} at ${r.error?.stage ?? '?'}: ${r.error?.message ?? ''}\n`;
   }
   if (r.status === 'skipped') return `[${r.host}] skipped (failed earlier, or the play stopped)\n`;
-  const word = r.status === 'changed' ? (check ? 'would change' : 'changed') : 'ok';
+  const word = statusWord(r, check);
   const body = r.plan && r.status === 'changed' ? formatPlan(r.plan, { diff }).split('\n').slice(1).join('\n') : '';
   return `[${r.host}] ${word}\n${body}`;
 }

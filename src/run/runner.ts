@@ -5,7 +5,7 @@
  * whole batch failed, as Ansible does).
  */
 import type { Cluster, Host } from '../inventory/model.js';
-import type { Play, Playbook } from '../playbook/model.js';
+import { type Play, type Playbook, playsInOrder } from '../playbook/model.js';
 import { selectHosts } from '../playbook/select.js';
 import { hostContext, prepareHost } from '../plan/build.js';
 import type { Templates } from '../resources/templates.js';
@@ -39,27 +39,25 @@ export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], temp
   };
   const limited = options.limit && new Set(selectHosts(cluster, options.limit));
   try {
-    for (const playbook of playbooks) {
-      for (const [p, play] of playbook.plays.entries()) {
-        const selected = selectHosts(cluster, play.hosts).filter((h) => !limited || limited.has(h));
-        renderer.playStart(play, selected.map((h) => h.name));
-        let stop = false;
-        for (const batch of batches(selected, play.serial)) {
-          const runnable = batch.filter((h) => !down.has(h.name) && !stop);
-          for (const h of batch.filter((h) => !runnable.includes(h))) {
-            const skipped: HostResult = { host: h.name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0 };
-            results.push(skipped);
-            renderer.hostSkipped(skipped);
-          }
-          if (runnable.length === 0) continue;
-          const done = await renderer.runBatch(runnable, options.forks, (host, progress) =>
-            runHost({ host, play, check: options.check, transport: () => transport(host), ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host, out) }), prepare: () => prepareHost(hostContext(cluster, host, play, templates), play, p) }, progress),
-          );
-          results.push(...done);
-          const bad = done.filter((r) => r.status === 'failed' || r.status === 'unreachable');
-          for (const r of bad) down.add(r.host);
-          stop = shouldStop(play, bad.length, done.length);
+    for (const { play, index: p } of playsInOrder(playbooks)) {
+      const selected = selectHosts(cluster, play.hosts).filter((h) => !limited || limited.has(h));
+      renderer.playStart(play, selected.map((h) => h.name));
+      let stop = false;
+      for (const batch of batches(selected, play.serial)) {
+        const runnable = batch.filter((h) => !down.has(h.name) && !stop);
+        for (const h of batch.filter((h) => !runnable.includes(h))) {
+          const skipped: HostResult = { host: h.name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0 };
+          results.push(skipped);
+          renderer.hostSkipped(skipped);
         }
+        if (runnable.length === 0) continue;
+        const done = await renderer.runBatch(runnable, options.forks, (host, progress) =>
+          runHost({ host, play, check: options.check, transport: () => transport(host), ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host, out) }), prepare: () => prepareHost(hostContext(cluster, host, play, templates), play, p) }, progress),
+        );
+        results.push(...done);
+        const bad = done.filter((r) => r.status === 'failed' || r.status === 'unreachable');
+        for (const r of bad) down.add(r.host);
+        stop = shouldStop(play, bad.length, done.length);
       }
     }
   } finally {

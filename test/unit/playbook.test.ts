@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
+import { playsInOrder } from '../../src/playbook/model.js';
 import { selectHosts } from '../../src/playbook/select.js';
 import { formatProblem, InputError, type Problem } from '../../src/util/problems.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
@@ -213,4 +214,10 @@ test('an unknown task kind far from every kind gets no suggestion', (t) => {
   const problems = problemsOf(text);
   t.is(problems.length, 1);
   t.false(problems[0]!.message.includes('did you mean'), problems[0]!.message);
+});
+
+test('plays of several playbooks are numbered across the whole run, so probe sections never collide', (t) => {
+  const one = parsePlaybook(new YamlSource('a.yml', '- hosts: directors\n  tasks:\n    - ipvs: {}\n- hosts: web\n  tasks:\n    - address: {}\n'), example);
+  const two = parsePlaybook(new YamlSource('b.yml', '- hosts: directors\n  tasks:\n    - sysctl: {}\n'), example);
+  t.deepEqual(playsInOrder([one, two]).map(({ play, index }) => [play.tasks[0]!.kind, index]), [['ipvs', 0], ['address', 1], ['sysctl', 2]]);
 });

@@ -88,7 +88,7 @@ export function parseAddresses(output: string): AddressActual {
 
 const cidr = (a: Address) => `${a.address}/${a.prefix}`;
 const same = (a: Address, b: Address) => a.device === b.device && a.address === b.address && a.prefix === b.prefix;
-const label = (a: Address) => `${cidr(a)}${a.broadcast ? ` brd ${a.broadcast}` : ''} on ${a.device}`;
+const describe = (a: Address) => `${cidr(a)}${a.broadcast ? ` brd ${a.broadcast}` : ''} on ${a.device}`;
 
 export const address = defineResource({
   kind: 'address',
@@ -104,9 +104,9 @@ export const address = defineResource({
       if (have && have.broadcast === (want.broadcast ?? have.broadcast)) continue;
       if (have) {
         remove.push(have);
-        changes.push({ id: cidr(want), action: 'change', summary: `~ address ${label(have)} → ${label(want)}`, before: label(have), after: label(want) });
+        changes.push({ id: cidr(want), action: 'change', summary: `~ address ${describe(have)} → ${describe(want)}`, before: describe(have), after: describe(want) });
       } else {
-        changes.push({ id: cidr(want), action: 'add', summary: `+ address ${label(want)}`, after: label(want) });
+        changes.push({ id: cidr(want), action: 'add', summary: `+ address ${describe(want)}`, after: describe(want) });
       }
       add.push(want);
     }
@@ -114,7 +114,7 @@ export const address = defineResource({
       const have = actual.addresses.find((a) => same(a, unwanted));
       if (!have) continue;
       remove.push(have);
-      changes.push({ id: cidr(have), action: 'delete', summary: `- address ${label(have)}`, before: label(have) });
+      changes.push({ id: cidr(have), action: 'delete', summary: `- address ${describe(have)}`, before: describe(have) });
     }
     const tunnel = desired.tunnel && !actual.tunnelUp;
     if (tunnel) changes.unshift({ id: 'tunl0', action: 'change', summary: '~ tunl0 down → up (ipip loaded)', before: 'down', after: 'up' });

@@ -7,6 +7,7 @@
  * default persistence netmask spelled out, tunnel options with their defaults filled in), so two
  * tables that the kernel would treat alike compare equal field by field.
  */
+import { hostPort } from '../../inventory/addresses.js';
 import ipaddr from 'ipaddr.js';
 
 export type IpvsProtocol = 'tcp' | 'udp' | 'sctp';
@@ -85,7 +86,7 @@ export const PE_NAME = /^[a-z][a-z0-9_]{0,14}$/;
 
 /** `192.0.2.10:80`, `[2001:db8::10]:80`: how ipvsadm prints an address and port. */
 export function addrPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return hostPort(address, port);
 }
 
 export function familyOfAddress(address: string): IpvsFamily {

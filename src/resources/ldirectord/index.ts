@@ -3,6 +3,7 @@
  * running with it. A changed file is reloaded, not restarted: a restart drops and re-adds every
  * real server. The file is written with the same atomic write as any other (file/index.ts).
  */
+import { hostPort } from '../../inventory/addresses.js';
 import type { Director, LdirectordGlobals, Service } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
@@ -22,11 +23,6 @@ export interface LdirectordActual {
 }
 
 const METHOD = { dr: 'gate', tun: 'ipip', nat: 'masq' } as const;
-
-const hostPort = (address: string, port: number | undefined) => {
-  const host = address.includes(':') ? `[${address}]` : address;
-  return port === undefined ? host : `${host}:${port}`;
-};
 
 /** The data the ldirectord.cf template renders, one entry per service. */
 export function ldirectordServices(services: Service[]): object[] {
