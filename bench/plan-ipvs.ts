@@ -14,7 +14,7 @@ import { rulesLines, saveText } from '../src/resources/ipvs/save.js';
 import { addrPort, type IpvsTable, serviceKey, sortedDests, sortedServices } from '../src/resources/ipvs/table.js';
 import type { HostContext } from '../src/resources/resource.js';
 import { PART_MARK } from '../src/resources/sections.js';
-import { Templates } from '../src/resources/templates.js';
+import { Templates } from '../src/templates/templates.js';
 import { YamlSource } from '../src/util/yaml-source.js';
 import { type Benchmark, median, type Result } from './lib.js';
 

@@ -8,7 +8,7 @@ import { loadInventory } from '../src/inventory/load.js';
 import type { Cluster, Host } from '../src/inventory/model.js';
 import { loadPlaybook } from '../src/playbook/load.js';
 import type { Playbook } from '../src/playbook/model.js';
-import { Templates } from '../src/resources/templates.js';
+import { Templates } from '../src/templates/templates.js';
 import { JsonRenderer } from '../src/run/render-json.js';
 import { runPlaybooks } from '../src/run/runner.js';
 import type { HostResult } from '../src/run/types.js';

@@ -1,7 +1,8 @@
 /**
  * Exit statuses, Ansible-like and stable (CI and cron read them):
  * 0 all good; 1 bad input, nothing touched; 2 a host failed; 3 drift found by --check
- * --detailed-exitcode; 4 a host unreachable. When several apply, the graver wins:
- * unreachable, then failed, then drifted.
+ * --detailed-exitcode; 4 a host unreachable; 130/143 stopped by SIGINT/SIGTERM (after the recap);
+ * 250 an internal error (a bug). When several apply, the graver wins: unreachable, then failed,
+ * then drifted.
  */
-export const EXIT = { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4 } as const;
+export const EXIT = { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4, interrupted: 130, terminated: 143, internal: 250 } as const;

@@ -1,14 +1,13 @@
 /** What every command that plans starts with: the inventory, the playbooks, the templates. */
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../inventory/load.js';
 import type { Cluster } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { type Play, type Playbook, playsInOrder } from '../playbook/model.js';
-import { selectHosts } from '../playbook/select.js';
-import { hostContext, type PreparedHost, prepareHost } from '../plan/build.js';
-import { Templates } from '../resources/templates.js';
-import { InputError } from '../util/problems.js';
+import type { Playbook } from '../playbook/model.js';
+import { Templates } from '../templates/templates.js';
+import { InputError, type Problem } from '../util/problems.js';
 
 /** The shipped playbooks, for `render` without a playbook. */
 export const BUILTIN_PLAYBOOKS = join(dirname(fileURLToPath(import.meta.url)), '../../../playbooks');
@@ -19,19 +18,24 @@ export interface Loaded {
   templates: Templates;
 }
 
-/** Every play with the hosts it selects, each host's desired state prepared (pure: no host contacted). */
-export function preparedPlays({ cluster, playbooks, templates }: Loaded): { play: Play; hosts: PreparedHost[] }[] {
-  return playsInOrder(playbooks).map(({ play, index }) => ({
-    play,
-    hosts: selectHosts(cluster, play.hosts).map((host) => prepareHost(hostContext(cluster, host, play, templates), play, index)),
-  }));
+/** `-t DIR` may be given several times; each is one folder (so `-t DIR pb.yml` never eats the playbook). */
+export function collectDirs(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Load and check everything up front: one InputError with every problem, or all of it valid. */
 export function loadAll(inventory: string, playbookFiles: string[], templateDirs: string[] = []): Loaded {
+  const problems: Problem[] = templateDirs.flatMap((dir) => {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    return isDir ? [] : [{ file: dir, line: 0, col: 0, field: '--templates', message: 'expected a folder of templates, and this is none' }];
+  });
   const cluster = loadInventory(inventory);
   const playbooks: Playbook[] = [];
-  const problems = [];
   for (const file of playbookFiles) {
     try {
       playbooks.push(loadPlaybook(file, cluster));

@@ -1,15 +1,19 @@
 /**
  * `lvsplay plan -i INV PLAYBOOK... --facts DIR`: plans from saved probe output (DIR/<host>.txt,
  * the output of the host's probe scripts), so a plan can be reproduced and reviewed offline.
+ * The facts are this command's input: a host without its file, or a file that cannot be read as
+ * that host's probe output, is bad input (exit 1), never a plan against nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { planHost } from '../plan/build.js';
+import { planHost } from '../plan/pipeline.js';
+import { prepareRun } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
-import { isEmpty } from '../plan/types.js';
+import { inSync } from '../plan/types.js';
+import { InputError, type Problem } from '../util/problems.js';
+import { InputFileError, readInputFile } from '../util/input-file.js';
 import { EXIT } from './exit.js';
-import { loadAll, preparedPlays } from './load.js';
+import { collectDirs, loadAll } from './load.js';
 
 export function planCommand(): Command {
   return new Command('plan')
@@ -19,19 +23,30 @@ export function planCommand(): Command {
     .argument('<playbooks...>', 'playbook YAML files')
     .option('--diff', 'show before/after text')
     .option('--detailed-exitcode', 'exit 3 when any host would change')
-    .option('-t, --templates <dir...>', 'template override folders', [])
+    .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option('--debug', 'on an internal error, print where it happened')
     .action((files: string[], options: { inventory: string; facts: string; diff?: boolean; detailedExitcode?: boolean; templates: string[] }) => {
+      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates);
+      const out: string[] = [];
+      const problems: Problem[] = [];
       let drifted = false;
-      for (const { play, hosts } of preparedPlays(loadAll(options.inventory, files, options.templates))) {
-        process.stdout.write(`## ${play.name}\n`);
+      for (const { play, hosts } of prepareRun(cluster, playbooks, templates)) {
+        out.push(`## ${play.name}\n`);
         for (const prepared of hosts) {
-          const factsFile = join(options.facts, `${prepared.ctx.host.name}.txt`);
-          const facts = existsSync(factsFile) ? readFileSync(factsFile, 'utf8') : '';
-          const plan = planHost(prepared, facts);
-          drifted ||= !isEmpty(plan);
-          process.stdout.write(formatPlan(plan, { diff: options.diff ?? false }));
+          const name = prepared.ctx.host.name;
+          const file = join(options.facts, `${name}.txt`);
+          try {
+            const plan = planHost(prepared, readInputFile(file));
+            drifted ||= !inSync(plan);
+            out.push(formatPlan(plan, { diff: options.diff ?? false }));
+          } catch (err) {
+            const why = err instanceof InputFileError ? `the facts file of host ${name} ${err.message}` : `cannot plan host ${name} from it: ${(err as Error).message}`;
+            problems.push({ file, line: 0, col: 0, field: '', message: why });
+          }
         }
       }
+      if (problems.length > 0) throw new InputError(problems);
+      process.stdout.write(out.join(''));
       process.exitCode = options.detailedExitcode && drifted ? EXIT.drifted : EXIT.ok;
     });
 }

@@ -4,32 +4,43 @@
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { applyScript, planHost, probeScript } from '../plan/build.js';
+import { applyScript, planHost } from '../plan/pipeline.js';
+import { prepareRun } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
-import { BUILTIN_PLAYBOOKS, loadAll, preparedPlays } from './load.js';
+import { InputError } from '../util/problems.js';
+import { BUILTIN_PLAYBOOKS, collectDirs, loadAll } from './load.js';
 
 export function renderCommand(): Command {
   return new Command('render')
     .description("print each host's desired state as the scripts that build it from scratch (no remote)")
     .requiredOption('-i, --inventory <file>', 'inventory YAML file')
     .argument('[playbooks...]', 'playbooks (default: the built-in bootstrap.yml)')
-    .option('--host <name...>', 'only these hosts')
+    .option('--host <name>', 'only this host (repeatable)', collectDirs, [])
     .option('--probe', 'also print the probe script each host would run')
-    .option('-t, --templates <dir...>', 'template override folders', [])
-    .action((files: string[], options: { inventory: string; host?: string[]; probe?: boolean; templates: string[] }) => {
+    .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option('--debug', 'on an internal error, print where it happened')
+    .action((files: string[], options: { inventory: string; host: string[]; probe?: boolean; templates: string[] }) => {
       const playbookFiles = files.length > 0 ? files : [join(BUILTIN_PLAYBOOKS, 'bootstrap.yml')];
+      const { cluster, playbooks, templates } = loadAll(options.inventory, playbookFiles, options.templates);
+      const unknown = options.host.filter((h) => !cluster.hosts.has(h));
+      if (unknown.length > 0) {
+        throw new InputError(unknown.map((h) => ({ file: cluster.file, line: 0, col: 0, field: '--host', message: `no host is named "${h}"` })));
+      }
+      const only = options.host.length > 0 ? options.host : undefined;
       const out: string[] = [];
-      for (const { play, hosts } of preparedPlays(loadAll(options.inventory, playbookFiles, options.templates))) {
+      let shown = 0;
+      for (const { play, hosts } of prepareRun(cluster, playbooks, templates, only)) {
         out.push(`## ${play.name}`);
         for (const prepared of hosts) {
-          const name = prepared.ctx.host.name;
-          if (options.host && !options.host.includes(name)) continue;
           const plan = planHost(prepared, '');
+          shown += 1;
           out.push(formatPlan(plan, { diff: true }));
-          if (options.probe) out.push(`### probe script for ${name}\n${probeScript(prepared)}`);
-          out.push(`### apply script for ${name}\n${applyScript(plan)}`);
+          if (options.probe) out.push(`### probe script for ${prepared.ctx.host.name}\n${prepared.probe}`);
+          out.push(`### apply script for ${prepared.ctx.host.name}\n${applyScript(plan)}`);
         }
       }
+      if (shown === 0) throw new InputError([{ file: cluster.file, line: 0, col: 0, field: '', message: `the playbooks select none of ${only ? only.join(', ') : 'the hosts'}` }]);
+      for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
       process.stdout.write(`${out.join('\n')}\n`);
     });
 }

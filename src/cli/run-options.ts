@@ -1,22 +1,23 @@
 /**
  * What every command that runs playbooks on hosts shares (apply, failover): the options, the
- * renderer choice, the run itself over SshTransport, and the exit status.
+ * renderer choice, the run itself over SshTransport, signals, and the exit status.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Cluster, Host } from '../inventory/model.js';
 import type { Playbook } from '../playbook/model.js';
-import { unknownTerm } from '../playbook/select.js';
-import type { Templates } from '../resources/templates.js';
+import { limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
+import { prepareRun } from '../plan/prepare.js';
+import type { Templates } from '../templates/templates.js';
 import { exitCode } from '../run/recap.js';
 import { JsonRenderer } from '../run/render-json.js';
 import { ListrRenderer } from '../run/render-listr.js';
 import { PlainRenderer } from '../run/render-plain.js';
-import { runPlaybooks } from '../run/runner.js';
+import { runPlays } from '../run/runner.js';
 import type { Renderer } from '../run/types.js';
 import { SshTransport } from '../transport/ssh.js';
 import { EXIT } from './exit.js';
+import { factsWriter } from './facts-dir.js';
+import { collectDirs } from './load.js';
 
 export interface RunCommandOptions {
   inventory: string;
@@ -38,36 +39,76 @@ export function withRunOptions(command: Command): Command {
     .option('-D, --diff', 'show before/after text of each change')
     .option('--detailed-exitcode', 'with --check: exit 3 when any host differs from the inventory')
     .option('-f, --forks <n>', 'hosts worked on at once', '50')
-    .option('-l, --limit <terms>', 'only hosts matching these terms (comma-separated names, groups, globs)')
+    .option('-l, --limit <terms>', "only hosts matching these terms, as ansible-playbook's --limit (comma-separated names, groups, globs, !exclude, &intersect)")
     .addOption(new Option('--output <mode>', 'live task list, plain lines, or one JSON document').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
     .option('--json', 'same as --output json')
-    .option('-t, --templates <dir...>', 'template override folders', [])
-    .option('--save-facts <dir>', "write each host's probe output to DIR/<host>.txt, for `lvsplay plan --facts DIR`")
+    .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option('--save-facts <dir>', "write each host's probe output to DIR/<host>.txt (a private folder), for `lvsplay plan --facts DIR`")
+    .option('--debug', 'on an internal error, print where it happened')
     .addHelpText('after', `
 Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
-3 (--check --detailed-exitcode) a host differs from the inventory; 4 a host was unreachable.`);
+3 (--check --detailed-exitcode) a host differs from the inventory; 4 a host was unreachable;
+130/143 stopped by SIGINT/SIGTERM (running hosts finished, the rest reported interrupted).`);
 }
 
 /** Run the playbooks on their hosts and set the exit status. Returns false on bad options. */
 export async function execute(cluster: Cluster, playbooks: Playbook[], templates: Templates, options: RunCommandOptions): Promise<boolean> {
   const forks = Number(options.forks);
   if (!Number.isInteger(forks) || forks < 1) return usageError(`--forks: expected a whole number >= 1, got ${options.forks}`);
-  const limit = options.limit?.split(',').filter((t) => t !== '');
-  const unknown = limit?.map((term) => unknownTerm(cluster, term)).find((why) => why !== undefined);
-  if (unknown) return usageError(`--limit: ${unknown}`);
+  const limit = limitTerms(options.limit);
+  for (const term of limit ?? []) {
+    const why = unknownTerm(cluster, term);
+    if (why) process.stderr.write(`lvsplay: warning: --limit: ${why}; ignoring it\n`);
+  }
+  if (limit && selectHosts(cluster, limit).length === 0) return usageError(`--limit ${options.limit}: leaves no host to work on`);
+  const plays = prepareRun(cluster, playbooks, templates, limit);
+  if (plays.every((p) => p.hosts.length === 0)) return usageError('the playbooks select no host at all: nothing would be checked or changed');
+  const onFacts = options.saveFacts === undefined ? undefined : factsWriter(options.saveFacts);
   const check = options.check ?? false;
   const renderer = pickRenderer(options.json ? 'json' : options.output, { check, diff: options.diff ?? false });
-  const results = await runPlaybooks(cluster, playbooks, templates, {
-    check,
-    forks,
-    ...(limit && { limit }),
-    connect: (host: Host) => SshTransport.connect(host.name, host.ssh),
-    ...(options.saveFacts && { onFacts: factsWriter(options.saveFacts) }),
-  }, renderer);
-  const code = exitCode(results, { check, detailedExitcode: options.detailedExitcode ?? false });
-  renderer.done(results, code);
-  process.exitCode = code;
+  for (const [name, file] of templates.overrides) renderer.note(`built-in template ${name} is overridden by ${file}`);
+  const signals = stopOnSignals(renderer);
+  try {
+    const results = await runPlays(plays, {
+      check,
+      forks,
+      connect: (host: Host) => SshTransport.connect(host.name, host.ssh),
+      stopping: () => signals.received !== undefined,
+      ...(onFacts && { onFacts }),
+    }, renderer);
+    const code = signals.received === 'SIGINT' ? EXIT.interrupted
+      : signals.received === 'SIGTERM' ? EXIT.terminated
+        : exitCode(results, { check, detailedExitcode: options.detailedExitcode ?? false });
+    renderer.done(results, code);
+    process.exitCode = code;
+  } finally {
+    signals.release();
+  }
   return true;
+}
+
+/**
+ * The first SIGINT/SIGTERM asks the run to stop: no host or apply starts after it, running ones
+ * complete (an IPVS batch is never cut short), then the recap. A second one ends lvsplay at once,
+ * leaving whatever runs on the hosts to finish there unobserved.
+ */
+function stopOnSignals(renderer: Renderer): { received: NodeJS.Signals | undefined; release: () => void } {
+  const state: { received: NodeJS.Signals | undefined; release: () => void } = { received: undefined, release: () => undefined };
+  const handler = (signal: NodeJS.Signals) => {
+    if (state.received !== undefined) {
+      process.stderr.write(`\nlvsplay: ${signal} again: exiting now; scripts already running on hosts go on without lvsplay\n`);
+      process.exit(signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+    }
+    state.received = signal;
+    renderer.note(`${signal}: stopping; hosts already running finish (send it again to exit at once)`);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  state.release = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  return state;
 }
 
 /** A bad option: say so, exit 1, touch nothing. */
@@ -75,18 +116,6 @@ export function usageError(message: string): false {
   process.stderr.write(`lvsplay: ${message}\n`);
   process.exitCode = EXIT.badInput;
   return false;
-}
-
-/** Probe outputs per host, one file each; a host probed in several plays gets them all, in order. */
-function factsWriter(dir: string): (host: Host, output: string) => void {
-  mkdirSync(dir, { recursive: true });
-  const started = new Set<string>();
-  return (host, output) => {
-    const file = join(dir, `${host.name}.txt`);
-    if (started.has(host.name)) appendFileSync(file, output);
-    else writeFileSync(file, output);
-    started.add(host.name);
-  };
 }
 
 function pickRenderer(mode: RunCommandOptions['output'], options: { check: boolean; diff: boolean }): Renderer {

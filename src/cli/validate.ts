@@ -1,31 +1,28 @@
-/** `lvsplay validate -i INVENTORY [PLAYBOOK...]`: check files, touch nothing, say what was found. */
+/**
+ * `lvsplay validate -i INVENTORY [PLAYBOOK...]`: check files, touch nothing, say what was found.
+ * With playbooks, every host's desired state is built as a run would build it, so a template that
+ * needs a missing value, or one that breaks the shell-template rules, is found here.
+ */
 import { Command } from 'commander';
-import { loadInventory } from '../inventory/load.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { InputError } from '../util/problems.js';
+import { prepareRun } from '../plan/prepare.js';
 import { EXIT } from './exit.js';
+import { collectDirs, loadAll } from './load.js';
 
 export function validateCommand(): Command {
   return new Command('validate')
-    .description('check an inventory (and playbooks) without contacting any host')
+    .description('check an inventory (and playbooks, with their templates) without contacting any host')
     .requiredOption('-i, --inventory <file>', 'inventory YAML file')
     .argument('[playbooks...]', 'playbook YAML files to check against the inventory')
-    .action((playbooks: string[], options: { inventory: string }) => {
-      const cluster = loadInventory(options.inventory);
-      const problems = playbooks.flatMap((file) => {
-        try {
-          loadPlaybook(file, cluster);
-          return [];
-        } catch (err) {
-          if (err instanceof InputError) return err.problems;
-          throw err;
-        }
-      });
-      if (problems.length > 0) throw new InputError(problems);
+    .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option('--debug', 'on an internal error, print where it happened')
+    .action((files: string[], options: { inventory: string; templates: string[] }) => {
+      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates);
+      prepareRun(cluster, playbooks, templates);
       const tasks = playbooks.length > 0 ? `, ${playbooks.length} playbook(s)` : '';
       process.stdout.write(
         `${options.inventory}: valid: ${cluster.directors.length} directors, ${cluster.realServers.length} real servers, ${cluster.services.length} services${tasks}\n`,
       );
+      for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
       process.exitCode = EXIT.ok;
     });
 }

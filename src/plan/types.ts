@@ -14,14 +14,24 @@ export interface Change {
   /** Text before and after, for --diff (a file's content, a sysctl value, ipvsadm lines). */
   before?: string;
   after?: string;
+  /**
+   * Still converging on its own, nothing to run now (a real server draining its connections): the
+   * host differs from the inventory (--check says so) but apply has nothing to send for it.
+   */
+  pending?: true;
+  /**
+   * Finishes something already under way (deleting a server whose drain completed): expected to be
+   * possible right after an apply, so verify does not count it as a failure.
+   */
+  settles?: true;
 }
 
-/** One task's share of a host plan: its changes and the one script that makes all of them. */
+/** One task's share of a host plan: its changes and the one script that makes them. */
 export interface TaskPlan {
   task: string;
   resource: TaskKind;
   changes: Change[];
-  /** Shell run on the host; empty exactly when `changes` is. */
+  /** Shell run on the host; empty exactly when every change is pending. */
   script: string;
 }
 
@@ -30,11 +40,21 @@ export interface HostPlan {
   tasks: TaskPlan[];
 }
 
-/** A host is `ok` when no task has a change: apply then sends nothing. */
+/** Nothing to run: apply sends nothing (changes still pending are only reported). */
 export function isEmpty(plan: HostPlan): boolean {
+  return plan.tasks.every((t) => t.changes.every((c) => c.pending));
+}
+
+/** The host is exactly as the inventory says: no change at all, not even a pending one. */
+export function inSync(plan: HostPlan): boolean {
   return plan.tasks.every((t) => t.changes.length === 0);
 }
 
+/** What verify holds against an apply: changes that are neither pending nor settling a drain. */
+export function unsettled(plan: HostPlan): Change[] {
+  return plan.tasks.flatMap((t) => t.changes.filter((c) => !c.pending && !c.settles));
+}
+
 export function taskPlan(task: string, resource: TaskKind, changes: Change[], script: string): TaskPlan {
-  return changes.length === 0 ? { task, resource, changes: [], script: '' } : { task, resource, changes, script };
+  return changes.every((c) => c.pending) ? { task, resource, changes, script: '' } : { task, resource, changes, script };
 }

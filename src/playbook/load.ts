@@ -42,6 +42,7 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
     serial: serial.map(batchSize),
     ...(play.max_fail_percentage !== undefined && { maxFailPercentage: play.max_fail_percentage }),
     anyErrorsFatal: play.any_errors_fatal,
+    ignoreUnreachable: play.ignore_unreachable,
     vars: play.vars,
     tasks,
   };

@@ -19,6 +19,8 @@ export interface Play {
   /** Abort the play when more than this share of a batch failed; unset: only when all of it failed. */
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
+  /** Unreachable hosts are reported as such but counted neither failed nor unreachable (Ansible's keyword). */
+  ignoreUnreachable: boolean;
   vars: Record<string, Scalar>;
   tasks: Task[];
 }

@@ -17,6 +17,8 @@ export const PlayFile = z.strictObject({
   serial: z.union([BatchSize, z.array(BatchSize).min(1)], { error: 'expected a host count, a percentage, or a list of them' }).optional(),
   max_fail_percentage: z.number().min(0).max(100).optional(),
   any_errors_fatal: z.boolean().default(false),
+  /** Ansible's keyword: an unreachable host is reported but neither fails nor stops the run. */
+  ignore_unreachable: z.boolean().default(false),
   vars: z.record(Name, VarValue).default({}),
   /** Tasks are validated one by one against their kind's schema. */
   tasks: z.array(z.record(z.string(), z.unknown(), { error: 'expected a task: a mapping with one task kind' })).min(1),

@@ -15,7 +15,7 @@ import type { Cluster, Host, Scalar } from '../inventory/model.js';
 import type { TaskArgs } from '../playbook/model.js';
 import type { TaskKind } from '../playbook/tasks.js';
 import type { Change } from '../plan/types.js';
-import type { Templates } from './templates.js';
+import type { Templates } from '../templates/templates.js';
 
 export interface HostContext {
   cluster: Cluster;

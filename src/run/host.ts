@@ -1,68 +1,68 @@
 /**
  * One host through one play: probe → plan → (apply → verify). Round trips: one under --check or
- * when nothing differs, three when something changes. Anything that goes wrong becomes this
+ * when nothing needs running, three when something changes. Anything that goes wrong becomes this
  * host's result; it never throws, so one host cannot stop the others.
  */
-import type { Host } from '../inventory/model.js';
-import type { Play } from '../playbook/model.js';
-import { applyScript, type PreparedHost, planHost, probeScript, STEP_MARK } from '../plan/build.js';
-import { isEmpty, type HostPlan } from '../plan/types.js';
+import { applyScript, type PreparedHost, planHost, STEP_MARK } from '../plan/pipeline.js';
+import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type Transport, TransportError } from '../transport/types.js';
-import type { HostResult, Progress, Stage } from './types.js';
+import type { HostResult, Stage } from './types.js';
 
 export interface HostJob {
-  host: Host;
-  play: Play;
-  prepare: () => PreparedHost;
+  prepared: PreparedHost;
+  play: { name: string; tasks: readonly unknown[]; ignoreUnreachable: boolean };
   transport: () => Promise<Transport>;
   check: boolean;
+  progress: (stage: Stage, detail?: string) => void;
   /** Receives the first probe's raw output (`apply --save-facts`), for offline `plan --facts`. */
   onFacts?: (output: string) => void;
+  /** Set when lvsplay was asked to stop: no apply starts after it (a running one completes). */
+  stopping: () => boolean;
 }
 
-export async function runHost(job: HostJob, progress: Progress): Promise<HostResult> {
+export async function runHost(job: HostJob): Promise<HostResult> {
   const started = Date.now();
+  const name = job.prepared.ctx.host.name;
   const result = (status: HostResult['status'], extra: Partial<HostResult> = {}): HostResult => ({
-    host: job.host.name, play: job.play.name, status, tasks: job.play.tasks.length, durationMs: Date.now() - started, ...extra,
+    host: name, play: job.play.name, status, tasks: job.play.tasks.length, durationMs: Date.now() - started, ...extra,
   });
   let stage: Stage | 'plan' = 'connect';
   try {
-    progress('connect');
+    job.progress('connect');
     const transport = await job.transport();
-    stage = 'plan';
-    const prepared = job.prepare();
     stage = 'probe';
-    progress('probe');
-    const plan = await probe(transport, prepared, 'probe', job.onFacts);
-    if (job.check || isEmpty(plan)) return result(isEmpty(plan) ? 'ok' : 'changed', { plan });
+    job.progress('probe');
+    const plan = await probe(transport, job.prepared, 'probe', job.onFacts);
+    if (job.check) return result(inSync(plan) ? 'ok' : 'changed', { plan });
+    if (isEmpty(plan)) return result('ok', { plan });
+    if (job.stopping()) return result('skipped', { plan, interrupted: true, error: { stage: 'apply', message: 'not applied: lvsplay was asked to stop' } });
     stage = 'apply';
-    progress('apply', `${countChanges(plan)} change(s)`);
+    job.progress('apply', `${countChanges(plan)} change(s)`);
     const applied = await transport.exec(applyScript(plan));
     if (applied.code !== 0) return result('failed', { plan, error: { stage, message: applyFailure(plan, applied.stdout, applied.stderr, applied.code) } });
     stage = 'verify';
-    progress('verify');
-    const left = await probe(transport, prepared, 'verify');
-    if (!isEmpty(left)) {
-      const still = left.tasks.flatMap((t) => t.changes.map((c) => c.summary)).join('; ');
-      return result('failed', { plan, error: { stage, message: `applied, but the host still differs: ${still}` } });
+    job.progress('verify');
+    const still = unsettled(await probe(transport, job.prepared, 'verify'));
+    if (still.length > 0) {
+      return result('failed', { plan, error: { stage, message: `applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` } });
     }
     return result('changed', { plan });
   } catch (err) {
     if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'auth' || err.kind === 'hostkey')) {
-      return result('unreachable', { error: { stage, message: err.message } });
+      return result('unreachable', { error: { stage, message: err.message }, ...(job.play.ignoreUnreachable && { ignored: true }) });
     }
     return result('failed', { error: { stage, message: (err as Error).message } });
   }
 }
 
 async function probe(transport: Transport, prepared: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
-  const out = await transport.exec(probeScript(prepared));
+  const out = await transport.exec(prepared.probe);
   if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
   onFacts?.(out.stdout);
   return planHost(prepared, out.stdout);
 }
 
-const countChanges = (plan: HostPlan) => plan.tasks.reduce((n, t) => n + t.changes.length, 0);
+const countChanges = (plan: HostPlan) => plan.tasks.reduce((n, t) => n + t.changes.filter((c) => !c.pending).length, 0);
 
 /** Name the task whose script failed (the apply script marks each step), with its own words. */
 function applyFailure(plan: HostPlan, stdout: string, stderr: string, code: number): string {

@@ -1,33 +1,48 @@
 /**
- * Plays in order; each play's hosts in `serial` batches; each batch through the renderer's
- * bounded pool. A host that fails or is unreachable is recorded and left out of later plays;
- * the others go on unless the play says to stop (any_errors_fatal, max_fail_percentage, or a
- * whole batch failed, as Ansible does).
+ * The run, as ansible-playbook runs it (lib/ansible/executor/playbook_executor.py):
+ * - plays in order; each play's hosts in `serial` batches; each batch through ONE bounded pool
+ *   (`--forks`), owned here: renderers only draw;
+ * - a host that failed or was unreachable is left out of later plays (skipped);
+ * - a play breaks when a whole batch failed, or any_errors_fatal saw a failure, or more than
+ *   max_fail_percentage of a batch failed; a broken play ends the run: no later play or playbook;
+ * - after a playbook in which any host failed or was unreachable, later playbooks do not run;
+ * - `ignore_unreachable: true` on a play: an unreachable host there is reported, but counts as
+ *   neither failed nor unreachable (failover's play that releases a dead primary's VIPs);
+ * - asked to stop (SIGINT/SIGTERM): no host starts after that, no apply starts after that; what runs
+ *   completes (an IPVS batch is never cut), and every host not run is reported as interrupted.
+ * Every host's desired state was prepared before this starts (prepare.ts): a template problem never
+ * surfaces half way through a run.
  */
 import type { Cluster, Host } from '../inventory/model.js';
-import { type Play, type Playbook, playsInOrder } from '../playbook/model.js';
-import { selectHosts } from '../playbook/select.js';
-import { hostContext, prepareHost } from '../plan/build.js';
-import type { Templates } from '../resources/templates.js';
+import type { Playbook } from '../playbook/model.js';
+import { type PreparedPlay, prepareRun } from '../plan/prepare.js';
+import type { Templates } from '../templates/templates.js';
 import type { Transport } from '../transport/types.js';
 import { batches } from './batches.js';
 import { runHost } from './host.js';
+import { pool } from './pool.js';
 import type { HostResult, Renderer } from './types.js';
 
 export interface RunOptions {
   check: boolean;
   forks: number;
-  /** Extra selector terms every play's hosts are intersected with (`--limit`). */
-  limit?: string[];
   connect: (host: Host) => Promise<Transport>;
   /** Called with each host's probe output; the sections are named by play and task, so a host's outputs concatenate. */
   onFacts?: (host: Host, output: string) => void;
+  /** True once lvsplay was asked to stop. */
+  stopping?: () => boolean;
 }
 
-export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], templates: Templates, options: RunOptions, renderer: Renderer): Promise<HostResult[]> {
+/** Prepare every play's hosts (throws InputError before any connection), then run them. */
+export async function runPlaybooks(cluster: Cluster, playbooks: readonly Playbook[], templates: Templates, options: RunOptions & { limit?: string[] }, renderer: Renderer): Promise<HostResult[]> {
+  return runPlays(prepareRun(cluster, playbooks, templates, options.limit), options, renderer);
+}
+
+export async function runPlays(plays: readonly PreparedPlay[], options: RunOptions, renderer: Renderer): Promise<HostResult[]> {
   const results: HostResult[] = [];
   const down = new Set<string>();
   const connections = new Map<string, Promise<Transport>>();
+  const stopping = options.stopping ?? (() => false);
   // One connection per host for the whole run, opened on first use.
   const transport = (host: Host) => {
     let conn = connections.get(host.name);
@@ -37,27 +52,62 @@ export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], temp
     }
     return conn;
   };
-  const limited = options.limit && new Set(selectHosts(cluster, options.limit));
+  const skip = (host: string, play: PreparedPlay, why: string, interrupted = false) => {
+    const skipped: HostResult = {
+      host, play: play.play.name, status: 'skipped', tasks: play.play.tasks.length, durationMs: 0,
+      error: { stage: 'connect', message: why }, ...(interrupted && { interrupted: true }),
+    };
+    results.push(skipped);
+    renderer.hostSkipped(skipped);
+  };
+  let ended: string | undefined;
   try {
-    for (const { play, index: p } of playsInOrder(playbooks)) {
-      const selected = selectHosts(cluster, play.hosts).filter((h) => !limited || limited.has(h));
-      renderer.playStart(play, selected.map((h) => h.name));
-      let stop = false;
-      for (const batch of batches(selected, play.serial)) {
-        const runnable = batch.filter((h) => !down.has(h.name) && !stop);
-        for (const h of batch.filter((h) => !runnable.includes(h))) {
-          const skipped: HostResult = { host: h.name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0 };
-          results.push(skipped);
-          renderer.hostSkipped(skipped);
+    for (const [i, prepared] of plays.entries()) {
+      const { play } = prepared;
+      const names = prepared.hosts.map((h) => h.ctx.host.name);
+      renderer.playStart(play, names);
+      if (ended === undefined && i > 0 && prepared.playbook !== plays[i - 1]!.playbook && down.size > 0) {
+        ended = `playbook ${plays[i - 1]!.playbook} had failed or unreachable hosts, so the next playbooks do not run`;
+        renderer.note(`not running ${prepared.playbook}: ${ended}`);
+      }
+      for (const batch of batches(prepared.hosts, play.serial)) {
+        if (ended !== undefined || stopping()) {
+          for (const h of batch) skip(h.ctx.host.name, prepared, stopping() ? 'not started: lvsplay was asked to stop' : `not run: ${ended}`, stopping());
+          continue;
         }
+        const runnable = batch.filter((h) => !down.has(h.ctx.host.name));
+        for (const h of batch.filter((h) => down.has(h.ctx.host.name))) skip(h.ctx.host.name, prepared, 'failed or unreachable earlier in the run');
         if (runnable.length === 0) continue;
-        const done = await renderer.runBatch(runnable, options.forks, (host, progress) =>
-          runHost({ host, play, check: options.check, transport: () => transport(host), ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host, out) }), prepare: () => prepareHost(hostContext(cluster, host, play, templates), play, p) }, progress),
-        );
+        renderer.batchStart(runnable.map((h) => h.ctx.host.name));
+        const done = await pool(runnable, options.forks, async (host) => {
+          const name = host.ctx.host.name;
+          if (stopping()) {
+            const skipped: HostResult = { host: name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0, interrupted: true, error: { stage: 'connect', message: 'not started: lvsplay was asked to stop' } };
+            renderer.hostDone(skipped);
+            return skipped;
+          }
+          const result = await runHost({
+            prepared: host,
+            play,
+            check: options.check,
+            transport: () => transport(host.ctx.host),
+            progress: (stage, detail) => renderer.hostProgress(name, stage, detail),
+            stopping,
+            ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host.ctx.host, out) }),
+          });
+          renderer.hostDone(result);
+          return result;
+        });
+        await renderer.batchEnd();
         results.push(...done);
-        const bad = done.filter((r) => r.status === 'failed' || r.status === 'unreachable');
-        for (const r of bad) down.add(r.host);
-        stop = shouldStop(play, bad.length, done.length);
+        const failed = done.filter((r) => r.status === 'failed').length;
+        const unreachable = done.filter((r) => r.status === 'unreachable' && !r.ignored).length;
+        for (const r of done) if (r.status === 'failed' || (r.status === 'unreachable' && !r.ignored)) down.add(r.host);
+        const why = breaksPlay(play, failed, unreachable, batch.length);
+        if (why) {
+          ended = `play "${play.name}" stopped: ${why}`;
+          renderer.note(`${ended}; no later play or playbook runs`);
+        }
       }
     }
   } finally {
@@ -66,8 +116,18 @@ export async function runPlaybooks(cluster: Cluster, playbooks: Playbook[], temp
   return results;
 }
 
-function shouldStop(play: Play, failed: number, total: number): boolean {
-  if (failed === 0) return false;
-  if (play.anyErrorsFatal || failed === total) return true;
-  return play.maxFailPercentage !== undefined && (failed * 100) / total > play.maxFailPercentage;
+/**
+ * Why a batch ends the play (and so the run), or undefined. As in ansible-core: the whole batch
+ * (hosts left out after earlier failures included) newly failed or unreachable; any_errors_fatal
+ * with either; more than max_fail_percentage of the batch newly *failed* (unreachable hosts do not
+ * count there, linear.py counts only _failed_hosts).
+ */
+function breaksPlay(play: PreparedPlay['play'], failed: number, unreachable: number, batchSize: number): string | undefined {
+  if (failed + unreachable === 0) return undefined;
+  if (failed + unreachable === batchSize) return 'every host of a batch failed or was unreachable';
+  if (play.anyErrorsFatal) return 'any_errors_fatal, and a host failed or was unreachable';
+  if (play.maxFailPercentage !== undefined && (failed * 100) / batchSize > play.maxFailPercentage) {
+    return `${failed} of ${batchSize} hosts of a batch failed, more than max_fail_percentage ${play.maxFailPercentage}%`;
+  }
+  return undefined;
 }

@@ -1,5 +1,4 @@
-/** What a run reports: per host and play, a status, its plan, and how many round trips it took. */
-import type { Host } from '../inventory/model.js';
+/** What a run reports: per host and play, a status, its plan, and why it failed. */
 import type { Play } from '../playbook/model.js';
 import type { HostPlan } from '../plan/types.js';
 
@@ -12,21 +11,28 @@ export interface HostResult {
   status: HostStatus;
   /** The plan found by the probe (under --check: the drift). */
   plan?: HostPlan;
-  /** Why it failed or was unreachable: the stage and the message. */
+  /** Why it failed, was unreachable or skipped: the stage and the message. */
   error?: { stage: Stage | 'plan'; message: string };
+  /** Unreachable in a play with `ignore_unreachable`: shown, but it neither stops nor fails the run. */
+  ignored?: boolean;
+  /** Not started (or not applied) because lvsplay was asked to stop (a signal). */
+  interrupted?: boolean;
   /** Tasks of the play, for the recap's per-task counts. */
   tasks: number;
   durationMs: number;
 }
 
-/** Progress of one host, for live displays. */
-export type Progress = (stage: Stage, detail?: string) => void;
-
-/** How a run is shown: a live task list, plain lines, or one JSON document. */
+/** How a run is shown: a live task list, plain lines, or one JSON document. Renderers only draw. */
 export interface Renderer {
   playStart(play: Play, hosts: string[]): void;
-  /** Run `work` for every host, at most `forks` at once, showing progress as it goes. */
-  runBatch(hosts: Host[], forks: number, work: (host: Host, progress: Progress) => Promise<HostResult>): Promise<HostResult[]>;
+  /** The hosts of a batch, before the first starts (a live display lists them all at once). */
+  batchStart(hosts: string[]): void;
+  hostProgress(host: string, stage: Stage, detail?: string): void;
+  hostDone(result: HostResult): void;
+  /** The batch is over: a live display finishes drawing it. */
+  batchEnd(): Promise<void>;
   hostSkipped(result: HostResult): void;
+  /** Something the user must know about the run as a whole (a built-in template overridden, the run stopped). */
+  note(text: string): void;
   done(results: HostResult[], exitCode: number): void;
 }

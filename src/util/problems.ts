@@ -2,6 +2,8 @@
  * A Problem is one thing wrong with user input, pinned to its place in a file. Loaders collect
  * every problem before failing, so a user fixes a file in one pass rather than one error a run.
  */
+import { safeText } from './terminal.js';
+
 export interface Place {
   file: string;
   line: number;
@@ -16,8 +18,11 @@ export interface Problem extends Place {
 
 export function formatProblem(p: Problem): string {
   const field = p.field === '' ? '' : ` ${p.field}`;
-  return `${p.file}:${p.line}:${p.col}${field}: ${p.message}`;
+  return safeText(`${p.file}:${p.line}:${p.col}${field}: ${p.message}`);
 }
+
+/** A file with thousands of mistakes is fixed a hundred at a time: the rest are counted, not listed. */
+export const MAX_PROBLEMS_SHOWN = 100;
 
 /** Thrown by loaders when input is invalid; carries every problem found, in file order. */
 export class InputError extends Error {
@@ -27,7 +32,9 @@ export class InputError extends Error {
     const sorted = [...problems].sort(
       (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.field.localeCompare(b.field),
     );
-    super(`${sorted.length} problem${sorted.length === 1 ? '' : 's'} found:\n${sorted.map(formatProblem).join('\n')}`);
+    const shown = sorted.slice(0, MAX_PROBLEMS_SHOWN).map(formatProblem);
+    if (sorted.length > MAX_PROBLEMS_SHOWN) shown.push(`... and ${sorted.length - MAX_PROBLEMS_SHOWN} more`);
+    super(`${sorted.length} problem${sorted.length === 1 ? '' : 's'} found:\n${shown.join('\n')}`);
     this.name = 'InputError';
     this.problems = sorted;
   }

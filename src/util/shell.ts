@@ -16,3 +16,38 @@ export function shq(value: string | number): string {
 export function shellLine(words: readonly (string | number)[]): string {
   return words.map(shq).join(' ');
 }
+
+/**
+ * Shell code lvsplay generated itself (a rendered action, validated ipvsadm lines), as opposed to a
+ * value: only a fragment may be pasted into a script unquoted (`{{sh x}}`), so a value can never be
+ * mistaken for code by a template that forgot to quote it.
+ */
+export class ShellFragment {
+  constructor(readonly code: string) {}
+
+  toString(): string {
+    return this.code;
+  }
+}
+
+/** The variable a value named `name` is exposed as in shell scripts: `LVSPLAY_VAR_` + name, with . and - as _. */
+export function shellVarName(name: string): string {
+  return `LVSPLAY_VAR_${name.replace(/[.-]/g, '_')}`;
+}
+
+/**
+ * Assignments that make every value available to a script as data: `LVSPLAY_VAR_site='eu west'`.
+ * A script reads "$LVSPLAY_VAR_site", which expands to the value and is never parsed as shell.
+ */
+export function varsPrologue(vars: Readonly<Record<string, string | number | boolean>>): string {
+  return Object.entries(vars).map(([name, value]) => `${shellVarName(name)}=${shq(String(value))}\n`).join('');
+}
+
+/**
+ * `cat > TARGET <<'DELIM'` with the lines as they are: a quoted here-document, so nothing in it is
+ * expanded. The caller guarantees no line equals the delimiter (lines are validated first).
+ */
+export function heredocFile(target: string, lines: readonly string[], delimiter: string): ShellFragment {
+  if (lines.some((l) => l === delimiter || /[\n\r\0]/.test(l))) throw new Error(`a line cannot go into the ${delimiter} here-document`);
+  return new ShellFragment(`cat > ${target} <<'${delimiter}'\n${lines.map((l) => `${l}\n`).join('')}${delimiter}\n`);
+}

@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import type { Host } from '../../src/inventory/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { runPlaybooks } from '../../src/run/runner.js';
 import { JsonRenderer } from '../../src/run/render-json.js';
 import { SshTransport } from '../../src/transport/ssh.js';

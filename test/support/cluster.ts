@@ -7,9 +7,9 @@ import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import type { Cluster, Host, Scalar } from '../../src/inventory/model.js';
 import type { Play, Task } from '../../src/playbook/model.js';
 import { TASK_ARGS, type TaskKind } from '../../src/playbook/tasks.js';
-import { hostContext } from '../../src/plan/build.js';
+import { hostContext } from '../../src/plan/pipeline.js';
 import type { HostContext } from '../../src/resources/resource.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { repoFile } from './paths.js';
 
@@ -54,7 +54,7 @@ export function task<K extends TaskKind>(kind: K, args: unknown = {}, name: stri
 }
 
 export function play(tasks: Task[], options: Partial<Play> = {}): Play {
-  return { name: 'test play', hosts: ['all'], serial: [], anyErrorsFatal: false, vars: {}, tasks, ...options };
+  return { name: 'test play', hosts: ['all'], serial: [], anyErrorsFatal: false, ignoreUnreachable: false, vars: {}, tasks, ...options };
 }
 
 export interface ContextOptions {

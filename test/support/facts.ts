@@ -59,7 +59,7 @@ export const sha256 = (text: string) => createHash('sha256').update(text).digest
 /** The file probe's output for a file with `content` (or `absent`). */
 export function fileProbeOutput(content: string | undefined, mode = '644', owner = 'root:root'): string {
   if (content === undefined) return 'absent\n';
-  return `present ${mode} ${owner} ${sha256(content)}\n${Buffer.from(content).toString('base64')}\n`;
+  return `present ${mode} ${owner}\n${Buffer.from(content).toString('base64')}\n`;
 }
 
 /** The sysctl probe's `values` part: `key=value`, or `key=<absent>` for a key the kernel lacks. */

@@ -4,7 +4,7 @@
  * chosen exit status, recording every call and how many ran at once. No shell, no SSH.
  */
 import type { Host } from '../../src/inventory/model.js';
-import { STEP_MARK } from '../../src/plan/build.js';
+import { STEP_MARK } from '../../src/plan/pipeline.js';
 import { TASK_MARK } from '../../src/resources/sections.js';
 import { type ExecResult, type Transport, TransportError, type TransportErrorKind } from '../../src/transport/types.js';
 

@@ -34,6 +34,7 @@ test('render --host: only that host', (t) => {
 test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode); a host whose facts match plans nothing', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
   try {
+    for (const h of ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2', 'lb1', 'lb2']) writeFileSync(join(dir, `${h}.txt`), '');
     const empty = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir, '--detailed-exitcode');
     t.is(empty.status, 3, empty.stderr);
     t.regex(empty.stdout, /^web1: \d+ change\(s\)$/m);
@@ -47,6 +48,20 @@ test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode
   }
 });
 
+test('plan --facts: a host without its facts file is bad input naming the host and the file, never a plan against nothing', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
+  try {
+    for (const h of ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'lb1', 'lb2']) writeFileSync(join(dir, `${h}.txt`), '');
+    const r = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir, '--detailed-exitcode');
+    t.is(r.status, 1, r.stdout);
+    t.is(r.stdout, '');
+    t.regex(r.stderr, new RegExp(`^${join(dir, 'app2.txt')}:0:0: the facts file of host app2 cannot be read \\(ENOENT\\)$`, 'm'));
+    t.false(r.stderr.includes('    at '), 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('apply with an invalid inventory: exit 1, the problems, and no host contacted', (t) => {
   const r = lvsplay('apply', '-i', 'test/fixtures/inventory/three-problems.yml', 'playbooks/bootstrap.yml');
   t.is(r.status, 1);
@@ -54,11 +69,15 @@ test('apply with an invalid inventory: exit 1, the problems, and no host contact
   t.is(r.stdout, '', 'no play started');
 });
 
-test('apply with a --limit term that matches nothing, or --forks 0: exit 1, no host contacted', (t) => {
+test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host contacted', (t) => {
   const limit = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', 'nosuch');
   t.is(limit.status, 1);
-  t.regex(limit.stderr, /--limit: "nosuch" is no host, group or pattern/);
+  t.regex(limit.stderr, /warning: --limit: "nosuch" is no host, group or pattern.*; ignoring it/);
+  t.regex(limit.stderr, /--limit nosuch: leaves no host to work on/);
   t.is(limit.stdout, '');
+  const exclusion = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', '!all');
+  t.is(exclusion.status, 1, 'all hosts but all: none');
+  t.regex(exclusion.stderr, /leaves no host/);
   const forks = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', '0');
   t.is(forks.status, 1);
   t.regex(forks.stderr, /--forks: expected a whole number >= 1/);

@@ -3,7 +3,9 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { repoPath } from '../helpers/inventory.js';
 
@@ -77,4 +79,56 @@ test('validate: without -i exits 1 and says what is missing', (t) => {
   const r = lvsplay('validate');
   t.is(r.status, 1);
   t.regex(r.stderr, /--inventory/);
+});
+
+test('validate with a playbook renders every template for every host: a missing value is exit 1 naming the template, line and name', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-validate-'));
+  try {
+    mkdirSync(join(dir, 'templates'));
+    writeFileSync(join(dir, 'templates', 'motd.hbs'), 'hello\nsite {{vars.sitee}}\n');
+    writeFileSync(join(dir, 'site.yml'), '- hosts: web\n  tasks:\n    - file: { path: /etc/motd, template: motd.hbs }\n');
+    const r = lvsplay('validate', '-i', 'inventory/example.yml', join(dir, 'site.yml'));
+    t.is(r.status, 1, r.stdout);
+    t.regex(r.stderr, new RegExp(`^${join(dir, 'templates', 'motd.hbs')}:2:6: "vars\\.sitee" is not defined .*\\(for hosts web1, web2, web3\\)$`, 'm'));
+    t.false(/^\s+at /m.test(r.stderr), 'no stack trace');
+    const render = lvsplay('render', '-i', 'inventory/example.yml', join(dir, 'site.yml'));
+    t.is(render.status, 1);
+    t.regex(render.stderr, /motd\.hbs:2:6: "vars\.sitee" is not defined/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an internal error is one line saying it is a bug (exit 250); --debug adds the stack trace', (t) => {
+  // A real internal error, no test hook: a copy of lvsplay whose built-in sysctl probe template is broken.
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-bug-'));
+  try {
+    cpSync(join(root, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+    cpSync(join(root, 'templates'), join(dir, 'templates'), { recursive: true });
+    cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'templates', 'sysctl', 'probe.sh.hbs'), '{{#each}}\n');
+    const args = ['validate', '-i', join(root, 'inventory/example.yml'), join(root, 'playbooks/check.yml')];
+    const plain = spawnSync(process.execPath, [join(dir, 'dist/src/cli/main.js'), ...args], { encoding: 'utf8' });
+    t.is(plain.status, 250, plain.stderr);
+    t.regex(plain.stderr, /^lvsplay: internal error \(a bug in lvsplay, please report it\): template syntax error: .+\nRun again with --debug to see where it happened\.\n$/);
+    const debug = spawnSync(process.execPath, [join(dir, 'dist/src/cli/main.js'), ...args, '--debug'], { encoding: 'utf8' });
+    t.is(debug.status, 250);
+    t.regex(debug.stderr, /^\s+at /m, 'the trace with --debug');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('render --host with a name that is no host, and -t with a file: exit 1, nothing rendered; -t is repeatable and never eats the playbook', (t) => {
+  const none = lvsplay('render', '-i', 'inventory/example.yml', '--host', 'nosuch');
+  t.is(none.status, 1);
+  t.regex(none.stderr, /--host: no host is named "nosuch"/);
+  t.is(none.stdout, '');
+  const file = lvsplay('render', '-i', 'inventory/example.yml', '-t', 'README.md', 'playbooks/check.yml');
+  t.is(file.status, 1);
+  t.regex(file.stderr, /README\.md:0:0 --templates: expected a folder of templates/);
+  const two = lvsplay('render', '-i', 'inventory/example.yml', '-t', 'test/support/templates', 'playbooks/check.yml', '--host', 'lb1');
+  t.is(two.status, 0, two.stderr);
+  t.regex(two.stdout, /^## Directors$/m, 'check.yml rendered, not bootstrap.yml');
 });

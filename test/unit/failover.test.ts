@@ -4,7 +4,7 @@ import { withPrimary } from '../../src/inventory/failover.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { selectHosts } from '../../src/playbook/select.js';
 import { desiredAddresses } from '../../src/resources/address/index.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { repoPath } from '../helpers/inventory.js';
 
 const cluster = loadInventory(repoPath('inventory/example.yml'));

@@ -5,13 +5,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { applyScript } from '../../src/plan/build.js';
+import { applyScript } from '../../src/plan/pipeline.js';
 import { taskPlan } from '../../src/plan/types.js';
 import { applyData, BATCH_LINE, checkBatchLine, renderApply, touchedDigest } from '../../src/resources/ipvs/apply.js';
 import { diffTables } from '../../src/resources/ipvs/diff.js';
 import { parseSave, parseThresholds, withThresholds } from '../../src/resources/ipvs/parse.js';
 import type { IpvsTable } from '../../src/resources/ipvs/table.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
 import { dest, FAKE_IPVSADM, fwmark, runScript, simFrom, svc, table, tcp } from '../fixtures/ipvs/support.js';
 import { cleanup, fakeCommands, syntaxError, tempDir } from '../support/sh.js';

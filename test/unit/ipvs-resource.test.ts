@@ -12,7 +12,7 @@ import { TASK_ARGS } from '../../src/playbook/tasks.js';
 import type { HostContext } from '../../src/resources/resource.js';
 import { ipvs, type IpvsDesired } from '../../src/resources/ipvs/index.js';
 import { IpvsProbeError } from '../../src/resources/ipvs/parse.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
 import { FAKE_IPVSADM, fixturePath, runScript } from '../fixtures/ipvs/support.js';

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import type { Task } from '../../src/playbook/model.js';
-import { applyScript, hostContext, type PreparedHost, planHost, prepareHost, probeScript, STEP_MARK } from '../../src/plan/build.js';
+import { applyScript, hostContext, type PreparedHost, planHost, prepareHost, probeScript, STEP_MARK } from '../../src/plan/pipeline.js';
 import { type HostPlan, isEmpty, taskPlan } from '../../src/plan/types.js';
 import type { AddressDesired } from '../../src/resources/address/index.js';
 import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js';
 import type { Resource } from '../../src/resources/resource.js';
 import { splitSections, TASK_MARK } from '../../src/resources/sections.js';
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { shq } from '../../src/util/shell.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { selectHosts } from '../../src/playbook/select.js';
@@ -37,16 +37,14 @@ const echo: Resource<'shell', string, string> = {
 
 function fakeHost(outputs: string[]): PreparedHost {
   const ctx = ctxFor('web1');
-  return {
-    ctx,
-    tasks: outputs.map((text, i) => ({ id: `0.${i}`, task: { name: `t${i}`, kind: 'shell', args: { template: 'x.hbs', check: 'true' } } as Task, resource: echo as unknown as PreparedHost['tasks'][number]['resource'], desired: text })),
-  };
+  const tasks = outputs.map((text, i) => ({ id: `0.${i}`, task: { name: `t${i}`, kind: 'shell', args: { template: 'x.hbs', check: 'true' } } as Task, resource: echo as unknown as PreparedHost['tasks'][number]['resource'], desired: text }));
+  return { ctx, tasks, probe: probeScript(ctx, tasks) };
 }
 
 /** What each task's parser received, after a real sh ran the probe script. */
 function roundTrip(outputs: string[], mangle: (stdout: string) => string = (s) => s): string[] {
   const host = fakeHost(outputs);
-  const script = probeScript(host);
+  const script = host.probe;
   const out = runSh(script);
   if (out.code !== 0) throw new Error(`probe script failed: ${out.stderr}`);
   return planHost(host, mangle(out.stdout)).tasks.map((t) => t.changes[0]!.after!);
@@ -115,7 +113,7 @@ const HOSTS = ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'ap
 
 for (const name of HOSTS) {
   test(`probe script for ${name} (the bootstrap tasks but ipvs) is valid sh`, (t) => {
-    t.is(syntaxError(probeScript(prepared(name))), '');
+    t.is(syntaxError(prepared(name).probe), '');
   });
 }
 
@@ -126,7 +124,7 @@ test('the built-in bootstrap.yml: every play\'s probe script is valid sh on ever
   const bad: string[] = [];
   playbook.plays.forEach((p, i) => {
     for (const host of selectHosts(cluster, p.hosts)) {
-      const error = syntaxError(probeScript(prepareHost(hostContext(cluster, host, p, templates), p, i)));
+      const error = syntaxError(prepareHost(hostContext(cluster, host, p, templates), p, i).probe);
       if (error) bad.push(`${p.name} / ${host.name}: ${error.trim()}`);
     }
   });
@@ -134,7 +132,7 @@ test('the built-in bootstrap.yml: every play\'s probe script is valid sh on ever
 });
 
 test('a task with nothing to probe (ldirectord on a real server) still makes a valid probe script', (t) => {
-  t.is(syntaxError(probeScript(prepared('web1', [task('ldirectord'), task('address')]))), '');
+  t.is(syntaxError(prepared('web1', [task('ldirectord'), task('address')]).probe), '');
 });
 
 test('a host already as desired: its probe output, assembled per task, plans to nothing', (t) => {

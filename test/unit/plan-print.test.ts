@@ -1,9 +1,9 @@
 /** formatPlan: the plan list and, with --diff, unified before/after text; pinned by golden files. */
 import test from 'ava';
-import { hostContext, planHost, prepareHost } from '../../src/plan/build.js';
+import { hostContext, planHost, prepareHost } from '../../src/plan/pipeline.js';
 import { formatPlan } from '../../src/plan/print.js';
 import type { HostPlan } from '../../src/plan/types.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { TASK_MARK } from '../../src/resources/sections.js';
 import { exampleCluster, hostOf, play, SUPPORT_TEMPLATES, task } from '../support/cluster.js';
 import { addressProbe, baseLines, fileProbeOutput, ipLine, section, sections, sysctlValues } from '../support/facts.js';

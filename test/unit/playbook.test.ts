@@ -193,7 +193,9 @@ test('select: !term excludes, wherever it is written', (t) => {
   t.deepEqual(select('real_servers', '!web'), ['far1', 'app1']);
   t.deepEqual(select('!web', 'real_servers'), ['far1', 'app1']);
   t.deepEqual(select('all', '!web1', '!lb*'), ['web2', 'far1', 'app1']);
-  t.deepEqual(select('!web1'), [], 'exclusions alone select nothing');
+  // ansible-core's order_patterns: with no plain term, the selection starts from all hosts.
+  t.deepEqual(select('!web1'), ['lb1', 'lb2', 'web2', 'far1', 'app1'], 'exclusions alone: all hosts but those');
+  t.deepEqual(select('&web'), ['web1', 'web2'], 'an intersection alone: all hosts, intersected');
 });
 
 test('select: &term intersects', (t) => {

@@ -11,7 +11,7 @@ import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js'
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
 import { SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
 import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.js';
-import { addressProbe, baseLines, fileProbeOutput, ipLine, satisfied, section, sha256, statMode, sysctlValues } from '../support/facts.js';
+import { addressProbe, baseLines, fileProbeOutput, ipLine, satisfied, section, statMode, sysctlValues } from '../support/facts.js';
 import { run } from '../support/resources.js';
 
 const ALL_HOSTS = ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2'];
@@ -98,7 +98,7 @@ test('sysctl: a key the kernel lacks (<absent>) is an add; a differing one a cha
     { id: 'net.ipv4.conf.all.arp_ignore', action: 'add', summary: '+ sysctl net.ipv4.conf.all.arp_ignore = 1', after: '1' },
     { id: 'net.ipv4.conf.all.arp_announce', action: 'change', summary: '~ sysctl net.ipv4.conf.all.arp_announce 0 → 2', before: '0', after: '2' },
   ]);
-  t.is(o.script, '# sysctl: runtime values\nsysctl -qw net.ipv4.conf.all.arp_ignore=1\nsysctl -qw net.ipv4.conf.all.arp_announce=2\n');
+  t.is(o.script, "# sysctl: runtime values, written to /proc/sys as sysctl -w does\nprintf '%s\\n' 1 > /proc/sys/net/ipv4/conf/all/arp_ignore\nprintf '%s\\n' 2 > /proc/sys/net/ipv4/conf/all/arp_announce\n");
 });
 
 test('sysctl: extra values from the task args join (and override) the role ones, numbers as text', (t) => {
@@ -110,7 +110,7 @@ test('sysctl: extra values from the task args join (and override) the role ones,
     { key: 'net.ipv4.conf.lo.arp_announce', value: '2' },
     { key: 'net.ipv4.tcp_rmem', value: '4096 87380 6291456' },
   ]);
-  t.true(o.script.includes(`sysctl -qw 'net.ipv4.tcp_rmem=4096 87380 6291456'`), o.script);
+  t.true(o.script.includes(`printf '%s\\n' '4096 87380 6291456' > /proc/sys/net/ipv4/tcp_rmem`), o.script);
 });
 
 test('sysctl: a multi-value key printed with tabs by sysctl -n matches the value written with spaces', (t) => {
@@ -255,14 +255,19 @@ test('file: absent → add (before "", after the content); the script carries ex
   const content = (o.desired as FileDesired).content;
   t.deepEqual(o.changes, [{ id: '/etc/motd', action: 'add', summary: '+ file /etc/motd', before: '', after: content }]);
   t.is(writtenContent(o.script), content);
-  t.true(o.script.includes('chmod 644 "$tmp"'));
-  t.true(o.script.trimEnd().endsWith('if [ -d /run/systemd/system ]; then systemctl reload motd-news; else service motd-news reload; fi'), 'the on_change action runs last');
+  t.true(o.script.includes('chmod 644 -- "$lvsplay_tmp"'));
+  t.true(o.script.trimEnd().endsWith('if [ -d /run/systemd/system ]; then systemctl reload -- motd-news; else service motd-news reload; fi'), 'the on_change action runs last');
 });
 
-test('file: same sha256 → no change, whatever the (stale) content text in the probe', (t) => {
+test('file: the same content → no change (the checksum is computed from the content the probe sends)', (t) => {
   const content = (run('file', ctxFor('web1'), FILE_ARGS, '').desired as FileDesired).content;
-  const facts = `present 644 root:root ${sha256(content)}\n${Buffer.from('not what the sha says').toString('base64')}\n`;
-  t.deepEqual(run('file', ctxFor('web1'), FILE_ARGS, facts).changes, []);
+  t.deepEqual(run('file', ctxFor('web1'), FILE_ARGS, `present 644 root:root\n${Buffer.from(content).toString('base64')}\n`).changes, []);
+  t.is(run('file', ctxFor('web1'), FILE_ARGS, `present 644 root:root\n${Buffer.from(`${content} `).toString('base64')}\n`).changes.length, 1, 'one byte more is a change');
+});
+
+test('file: a symlink or a non-regular file at the path is refused, never read through or written', (t) => {
+  t.throws(() => run('file', ctxFor('web1'), FILE_ARGS, 'symlink\n'), { message: /\/etc\/motd is a symbolic link: lvsplay never writes through it/ });
+  t.throws(() => run('file', ctxFor('web1'), FILE_ARGS, 'other\n'), { message: /\/etc\/motd is not a regular file/ });
 });
 
 test('file: different content → change with the old and new text', (t) => {
@@ -278,17 +283,20 @@ test('file: only the mode differs → a mode change, and the script sets the mod
     id: '/etc/motd', action: 'change', summary: '~ file /etc/motd mode 644 owner root:adm → mode 640 owner root:adm',
     before: 'mode 644 owner root:adm', after: 'mode 640 owner root:adm',
   }]);
-  t.true(o.script.includes('chmod 640 "$tmp"'), o.script);
-  t.true(o.script.includes('chown --reference=/etc/motd "$tmp"'), 'keeps the owner');
-  t.is(writtenContent(o.script), content);
+  t.true(o.script.includes('chmod 640 -- "$lvsplay_p"'), o.script);
+  t.false(o.script.includes('chown'), 'keeps the owner');
+  t.is(writtenContent(o.script), undefined, 'the content is not rewritten');
+  t.false(o.script.includes('motd-news'), 'a mode fix is no new content: no on_change action');
 });
 
 test('file: the script writes through a temp file in the same folder and keeps a backup', (t) => {
   const o = run('file', ctxFor('web1'), { path: '/etc/lvsplay/site.conf', template: 'site/motd.hbs' }, '');
-  t.true(o.script.includes('mkdir -p /etc/lvsplay\n'));
-  t.true(o.script.includes('tmp=$(mktemp /etc/lvsplay/site.conf.lvsplay.XXXXXX)'));
-  t.true(o.script.includes('cp -p /etc/lvsplay/site.conf /etc/lvsplay/site.conf.lvsplay-bak'));
-  t.true(o.script.includes('mv -f "$tmp" /etc/lvsplay/site.conf'));
+  t.true(o.script.includes('lvsplay_p=/etc/lvsplay/site.conf\n'));
+  t.true(o.script.includes('mkdir -p -- /etc/lvsplay\n'));
+  t.true(o.script.includes('lvsplay_tmp=$(mktemp -- "$lvsplay_p.lvsplay.XXXXXX")'));
+  t.true(o.script.includes('sync -- "$lvsplay_tmp"'), 'on disk before it replaces the old file');
+  t.true(o.script.includes('ln -f -- "$lvsplay_p" "$lvsplay_p.lvsplay-bak"'), 'the backup is a hard link: never written through a symlink');
+  t.true(o.script.includes('mv -f -- "$lvsplay_tmp" "$lvsplay_p"'));
   t.false(o.script.includes('systemctl'), 'no on_change, no action');
 });
 
@@ -373,13 +381,13 @@ test('ldirectord with reload:false: a stopped daemon the plan says it starts is 
 test('package: present → install only the missing ones; absent → remove only the installed ones', (t) => {
   const install = run('package', ctxFor('lb1'), { names: ['ipvsadm', 'ldirectord'] }, 'ipvsadm installed\nldirectord absent\n');
   t.deepEqual(install.changes, [{ id: 'ldirectord', action: 'add', summary: '+ install package ldirectord' }]);
-  t.true(install.script.includes('apt-get install -y --no-install-recommends ldirectord\n'));
-  t.true(install.script.includes('dnf -y install ldirectord\n'));
+  t.true(install.script.includes('apt-get install -y --no-install-recommends -- ldirectord\n'));
+  t.true(install.script.includes('dnf -y install -- ldirectord\n'));
 
   const remove = run('package', ctxFor('lb1'), { names: ['heartbeat', 'keepalived'], state: 'absent' }, 'heartbeat installed\nkeepalived absent\n');
   t.deepEqual(remove.changes, [{ id: 'heartbeat', action: 'delete', summary: '- remove package heartbeat' }]);
-  t.true(remove.script.includes('apt-get remove -y heartbeat\n'));
-  t.true(remove.script.includes('dnf -y remove heartbeat\n'));
+  t.true(remove.script.includes('apt-get remove -y -- heartbeat\n'));
+  t.true(remove.script.includes('dnf -y remove -- heartbeat\n'));
 });
 
 test('package: a name missing from the probe output counts as not installed', (t) => {
@@ -390,12 +398,12 @@ test('package: a name missing from the probe output counts as not installed', (t
 test('service: start, stop, enable, disable as the facts require; boot state untouched when enabled is unset', (t) => {
   const start = run('service', ctxFor('lb1'), { name: 'ldirectord' }, 'active inactive\nenabled disabled\n');
   t.deepEqual(start.changes.map((c) => c.summary), ['~ service ldirectord stopped → started']);
-  t.true(start.script.includes('systemctl start ldirectord; else service ldirectord start; fi'));
+  t.true(start.script.includes('systemctl start -- ldirectord; else service ldirectord start; fi'));
 
   const stop = run('service', ctxFor('lb1'), { name: 'keepalived', state: 'stopped', enabled: false }, 'active active\nenabled enabled\n');
   t.deepEqual(stop.changes.map((c) => c.summary), ['~ service keepalived running → stopped', '~ service keepalived disabled at boot']);
-  t.true(stop.script.includes('systemctl stop keepalived'));
-  t.true(stop.script.includes('systemctl disable keepalived; else update-rc.d keepalived disable; fi'));
+  t.true(stop.script.includes('systemctl stop -- keepalived'));
+  t.true(stop.script.includes('systemctl disable -- keepalived; else update-rc.d keepalived disable; fi'));
 
   const enable = run('service', ctxFor('lb1'), { name: 'ldirectord', enabled: true }, 'active active\nenabled disabled\n');
   t.deepEqual(enable.changes.map((c) => c.summary), ['~ service ldirectord enabled at boot']);
@@ -413,7 +421,7 @@ test('shell: check done → nothing; needed (or no output) → the rendered temp
   t.deepEqual(run('shell', ctxFor('web2'), args, 'done\n').changes, []);
   for (const facts of ['needed\n', '']) {
     const o = run('shell', ctxFor('web2'), args, facts);
-    t.is(o.script, "# greet from web2: every value through q\nmkdir -p /etc/lvsplay\nprintf '%s %s\\n' web2 example > /etc/lvsplay/hello\n");
+    t.is(o.script, "LVSPLAY_VAR_site=example\nLVSPLAY_VAR_http_root=/srv/www\n# greet from web2: every value through q\nmkdir -p /etc/lvsplay\nprintf '%s %s\\n' web2 example > /etc/lvsplay/hello\n", 'the vars prologue, then the template');
     t.deepEqual(o.changes, [{ id: 'site/hello.sh.hbs', action: 'change', summary: '~ run site/hello.sh.hbs (its check failed)', after: o.script }]);
   }
 });

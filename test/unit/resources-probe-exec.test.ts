@@ -5,8 +5,8 @@
  * real in a temp folder: probe → write script → probe again finds nothing to do.
  */
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import type { AddressActual } from '../../src/resources/address/index.js';
 import type { FileActual, FileDesired } from '../../src/resources/file/index.js';
@@ -24,10 +24,14 @@ const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
 function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: unknown, commands: Record<string, string>, files: Record<string, string> = {}) {
   const dir = tempDir();
   try {
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
     const PATH = fakeCommands(dir, commands);
     const first = run(kind, ctxFor(host), args, '');
-    const out = runSh(first.probe, { cwd: dir, env: { PATH, FAKE: dir } });
+    // Probes read /proc/sys directly: here they read a copy in the temp folder, never the machine's.
+    const out = runSh(first.probe.replaceAll('/proc/sys/', `${dir}/proc/sys/`), { cwd: dir, env: { PATH, FAKE: dir } });
     const actual = resourceOf(kind).parse(out.stdout, first.desired);
     return { out, actual, outcome: run(kind, ctxFor(host), args, out.stdout) };
   } finally {
@@ -35,16 +39,14 @@ function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: u
   }
 }
 
-test('sysctl probe: values as sysctl -n prints them, <absent> for a key the kernel lacks', (t) => {
-  const sysctl = `
-case "$2" in
-  net.ipv4.conf.all.arp_ignore) echo 1 ;;
-  net.ipv4.conf.all.arp_announce) echo 2 ;;
-  net.ipv4.conf.lo.arp_ignore) echo 0 ;;
-  net.ipv4.tcp_rmem) printf '4096\\t87380\\t6291456\\n' ;;
-  *) echo "sysctl: cannot stat /proc/sys/$(echo "$2" | tr . /): No such file or directory" >&2; exit 255 ;;
-esac`;
-  const { out, actual, outcome } = probeHere('sysctl', 'web1', { persist: false, extra: { 'net.ipv4.tcp_rmem': '4096 87380 6291456' } }, { sysctl });
+test('sysctl probe: values as the kernel prints them in /proc/sys, <absent> for a key the kernel lacks', (t) => {
+  const proc = {
+    'proc/sys/net/ipv4/conf/all/arp_ignore': '1\n',
+    'proc/sys/net/ipv4/conf/all/arp_announce': '2\n',
+    'proc/sys/net/ipv4/conf/lo/arp_ignore': '0\n',
+    'proc/sys/net/ipv4/tcp_rmem': '4096\t87380\t6291456\n',
+  };
+  const { out, actual, outcome } = probeHere('sysctl', 'web1', { persist: false, extra: { 'net.ipv4.tcp_rmem': '4096 87380 6291456' } }, {}, proc);
   t.is(out.code, 0, out.stderr);
   t.deepEqual([...(actual as SysctlActual).values], [
     ['net.ipv4.conf.all.arp_ignore', '1'],
@@ -162,7 +164,7 @@ test('file, for real in a temp folder: absent → written; again → nothing; mo
     t.deepEqual(three.outcome.changes.map((c) => c.summary), [`~ file ${path} mode 600 owner ${OWNER} → mode 640 owner ${OWNER}`]);
     t.is(three.applied?.code, 0, three.applied?.stderr);
     t.is(statSync(path).mode & 0o777, 0o640);
-    t.true(existsSync(`${path}.lvsplay-bak`));
+    t.is(actions().length, 1, 'only the mode changed: the on_change action does not run');
 
     const four = step({ site: 'moved' });
     t.deepEqual(four.outcome.changes.map((c) => c.action), ['change']);
@@ -171,6 +173,54 @@ test('file, for real in a temp folder: absent → written; again → nothing; mo
     t.true(readFileSync(`${path}.lvsplay-bak`, 'utf8').includes('at site example'), 'the previous version is kept');
     t.regex(actions().at(-1) ?? '', /(systemctl|service) .*restart/);
     t.deepEqual(step({ site: 'moved' }).outcome.changes, []);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('file, for real: a symlink planted at the backup path is replaced, never written through (the file it points to is untouched)', (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'etc', 'motd');
+    const victim = join(dir, 'shadow');
+    writeFileSync(victim, 'root:secret\n');
+    const args = { path, template: 'site/motd.hbs' };
+    const apply = (vars: Record<string, string>) => {
+      const ctx = ctxFor('web1', { vars });
+      const facts = runSh(run('file', ctx, args, '').probe);
+      const outcome = run('file', ctx, args, facts.stdout);
+      return runSh(outcome.script, { cwd: dir });
+    };
+    t.is(apply({ site: 'one' }).code, 0);
+    symlinkSync(victim, `${path}.lvsplay-bak`);
+    const second = apply({ site: 'two' });
+    t.is(second.code, 0, second.stderr);
+    t.is(readFileSync(victim, 'utf8'), 'root:secret\n', 'the symlink target was not overwritten');
+    t.false(lstatSync(`${path}.lvsplay-bak`).isSymbolicLink(), 'the backup replaced the link');
+    t.true(readFileSync(`${path}.lvsplay-bak`, 'utf8').includes('at site one'));
+    t.true(readFileSync(path, 'utf8').includes('at site two'));
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('file, for real: a symlink at the managed path is reported by the probe (not read through) and refused', (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'motd');
+    const victim = join(dir, 'shadow');
+    writeFileSync(victim, 'root:secret\n');
+    symlinkSync(victim, path);
+    const args = { path, template: 'site/motd.hbs' };
+    const facts = runSh(run('file', ctxFor('web1'), args, '').probe);
+    t.is(facts.stdout, 'symlink\n', 'the content behind the link never leaves the host');
+    t.throws(() => run('file', ctxFor('web1'), args, facts.stdout), { message: /is a symbolic link: lvsplay never writes through it/ });
+    // A link planted between the probe and the apply: the write script refuses it too.
+    const planned = run('file', ctxFor('web1'), args, 'absent\n');
+    const applied = runSh(planned.script, { cwd: dir });
+    t.not(applied.code, 0);
+    t.regex(applied.stderr, /is not a regular file \(a symbolic link\?\): not writing through it/);
+    t.is(readFileSync(victim, 'utf8'), 'root:secret\n');
   } finally {
     cleanup(dir);
   }

@@ -1,14 +1,17 @@
 /**
  * Values that reach a shell are data, never syntax: hostile-but-valid text through `{{q}}` in a
- * user's template, in a file's content, in a shell task's check. Also the Templates contract:
- * strict (a missing value throws) and overridable by the same relative path.
+ * user's template, through "$LVSPLAY_VAR_x" where quotes would be literal, in a file's content, in
+ * a shell task's check. Also the Templates contract: shell templates checked before rendering,
+ * config templates one line per `{{x}}`, strict (a missing value throws, naming it), overridable by
+ * the same relative path but never through a symlink out of the folder. The scripts run here only
+ * print (printf, cat): no rendered script that changes anything runs on this machine.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import type { FileDesired } from '../../src/resources/file/index.js';
-import { BUILTIN_TEMPLATES, Templates } from '../../src/resources/templates.js';
+import { BUILTIN_TEMPLATES, TemplateError, Templates } from '../../src/templates/templates.js';
 import { shq } from '../../src/util/shell.js';
 import { ctxFor, SUPPORT_TEMPLATES } from '../support/cluster.js';
 import { run } from '../support/resources.js';
@@ -43,17 +46,19 @@ test('a value with \'; touch …; \' rendered through {{q}} prints verbatim and 
   }
 });
 
-test('other hostile shapes through {{q}}: $(…), backticks, ${…}, newlines, backslashes, leading dash, quotes', (t) => {
+const HOSTILE = (marker: string) => [
+  `$(touch ${marker})`, `\`touch ${marker}\``, '${HOME:?boom}', 'back\\slash\\', '-n', '--', "it's", '"double"',
+  `'\\''; touch ${marker}; echo '`, '*', '~root', '!', '#not a comment', ' spaced  out ', '', 'ünïcødé ✓', `;touch ${marker}`, '|| true', '&',
+  'EOF', 'LVSPLAY_EOF', '\u001b[8mhidden\u001b[0m',
+];
+
+test('other hostile shapes through {{q}}: $(…), backticks, ${…}, backslashes, leading dash, quotes, a heredoc delimiter', (t) => {
   const work = tempDir();
   const tpl = overrides({ 'site/echo.sh.hbs': "printf '[%s]\\n' {{q vars.v}}\n" });
   try {
     const marker = join(work, 'pwned');
-    const values = [
-      `$(touch ${marker})`, `\`touch ${marker}\``, '${HOME:?boom}', `a\ntouch ${marker}\nb`, 'back\\slash\\', '-n', '--', "it's", '"double"',
-      `'\\''; touch ${marker}; echo '`, '*', '~root', '!', '#not a comment', ' spaced  out ', '', 'ünïcødé ✓', `;touch ${marker}`, '|| true', '&',
-    ];
     const templates = new Templates([tpl]);
-    for (const v of values) {
+    for (const v of HOSTILE(marker)) {
       const o = run('shell', ctxFor('web1', { vars: { v }, templates }), { template: 'site/echo.sh.hbs', check: 'false' }, '');
       t.is(syntaxError(o.script), '', JSON.stringify(v));
       const out = runSh(o.script, { cwd: work });
@@ -64,6 +69,103 @@ test('other hostile shapes through {{q}}: $(…), backticks, ${…}, newlines, b
     cleanup(work);
     cleanup(tpl);
   }
+});
+
+test('{{q}} refuses a value with a line break (it could end a comment and start a command); "$LVSPLAY_VAR_x" carries it', (t) => {
+  const work = tempDir();
+  const tpl = overrides({ 'site/comment.sh.hbs': '# for {{q vars.v}}\nprintf \'[%s]\\n\' "$LVSPLAY_VAR_v"\n' });
+  try {
+    const marker = join(work, 'pwned');
+    const v = `x\ntouch ${marker}\n#`;
+    const templates = new Templates([tpl]);
+    const error = t.throws(() => run('shell', ctxFor('web1', { vars: { v }, templates }), { template: 'site/comment.sh.hbs', check: 'false' }, ''));
+    t.regex(error!.message, /q: the value has a line break/);
+    t.like(error, { line: 1, column: 7 });
+    const fine = overrides({ 'site/var.sh.hbs': 'printf \'[%s]\\n\' "$LVSPLAY_VAR_v"\n' });
+    try {
+      const o = run('shell', ctxFor('web1', { vars: { v }, templates: new Templates([fine]) }), { template: 'site/var.sh.hbs', check: 'false' }, '');
+      t.is(runSh(o.script, { cwd: work }).stdout, `[${v}]\n`);
+      t.false(existsSync(marker));
+    } finally {
+      cleanup(fine);
+    }
+  } finally {
+    cleanup(work);
+    cleanup(tpl);
+  }
+});
+
+test('"$LVSPLAY_VAR_x" in double quotes, in an unquoted here-document, unquoted: always data, never code', (t) => {
+  const work = tempDir();
+  const tpl = overrides({
+    'site/vars.sh.hbs': 'printf \'[%s]\\n\' "$LVSPLAY_VAR_v"\ncat <<EOF\n<$LVSPLAY_VAR_v>\nEOF\nprintf \'{%s}\' $LVSPLAY_VAR_v\n',
+  });
+  try {
+    const marker = join(work, 'pwned');
+    const templates = new Templates([tpl]);
+    for (const v of [...HOSTILE(marker).filter((x) => x !== '*' && x !== '~root'), `a\ntouch ${marker}\nb`, 'EOF\ntouch x']) {
+      const o = run('shell', ctxFor('web1', { vars: { v }, templates }), { template: 'site/vars.sh.hbs', check: 'false' }, '');
+      const out = runSh(o.script, { cwd: work });
+      t.is(out.code, 0, `${JSON.stringify(v)}: ${out.stderr}`);
+      t.true(out.stdout.startsWith(`[${v}]\n<${v}>\n`), `${JSON.stringify(v)} → ${JSON.stringify(out.stdout)}`);
+    }
+    t.false(existsSync(marker));
+  } finally {
+    cleanup(work);
+    cleanup(tpl);
+  }
+});
+
+test('shell templates: every {{...}} is checked before rendering; the unsafe shapes are refused with their place', (t) => {
+  const refused: [string, RegExp][] = [
+    ['echo {{vars.site}}\n', /every \{\{\.\.\.\}\} must be \{\{q VALUE\}\}/],
+    ['echo {{{vars.site}}}\n', /every \{\{\.\.\.\}\} must be/],
+    ['echo "{{q vars.site}}"\n', /\{\{q \.\.\.\}\} inside "double quotes"/],
+    ["echo '{{q vars.site}}'\n", /inside 'single quotes'/],
+    ['echo `echo {{q vars.site}}`\n', /inside `backquotes`/],
+    ['cat <<EOF\n{{q vars.site}}\nEOF\n', /inside a here-document/],
+    ["cat <<'EOF'\n{{q vars.site}}\nEOF\n", /inside a here-document/],
+    ['cat <<-EOF\n\t{{q vars.site}}\n\tEOF\n', /inside a here-document/],
+    ['{{#if vars.site}}echo "{{/if}}{{q vars.site}}"\n', /block leaves a quote/],
+    ['{{> other}}\n', /partials are not allowed/],
+    ['echo "$(printf x)" {{sh vars.site}}\n', null as unknown as RegExp],
+  ];
+  for (const [text, why] of refused) {
+    const tpl = overrides({ 'site/t.sh.hbs': text });
+    try {
+      const templates = new Templates([tpl]);
+      if (why === null) {
+        t.throws(() => templates.render('site/t.sh.hbs', { vars: { site: 'x' } }), { message: /sh: expected shell code generated by lvsplay/ }, text);
+        continue;
+      }
+      const error = t.throws(() => templates.load('site/t.sh.hbs'), undefined, text);
+      t.regex(error!.message, why, text);
+      t.true((error as unknown as { line: number }).line >= 1, text);
+    } finally {
+      cleanup(tpl);
+    }
+  }
+  const allowed = [
+    "echo {{q vars.site}} # and {{q vars.site}} in a comment\n",
+    "cat <<'EOF'\nliteral $(text)\nEOF\necho {{q vars.site}}\n",
+    'if [ -n {{q vars.site}} ]; then echo "ok"; fi\n{{#each list}}echo {{q this}}\n{{/each}}',
+    'x="a # b" ; echo {{q vars.site}}\n',
+  ];
+  for (const text of allowed) {
+    const tpl = overrides({ 'site/t.sh.hbs': text });
+    try {
+      t.notThrows(() => new Templates([tpl]).load('site/t.sh.hbs'), text);
+    } finally {
+      cleanup(tpl);
+    }
+  }
+});
+
+test('every built-in shell template passes the shell-template rules', (t) => {
+  const templates = new Templates();
+  const names = readdirSync(BUILTIN_TEMPLATES).flatMap((d) => readdirSync(join(BUILTIN_TEMPLATES, d)).map((f) => `${d}/${f}`)).filter((n) => n.endsWith('.sh.hbs'));
+  t.true(names.length >= 15, names.join(' '));
+  for (const name of names) t.notThrows(() => templates.load(name), name);
 });
 
 test('any text a var may hold (no NUL, no CR) survives {{q}} and sh exactly (property)', (t) => {
@@ -84,9 +186,9 @@ test('any text a var may hold (no NUL, no CR) survives {{q}} and sh exactly (pro
   }
 });
 
-test('the file resource: hostile content (a var rendered raw into a config file) is written byte for byte', (t) => {
+test('the file resource: hostile content (a var inserted as is with {{{x}}} into a config file) is written byte for byte', (t) => {
   const work = tempDir();
-  const tpl = overrides({ 'site/raw.conf.hbs': 'value={{vars.evil}}\n' });
+  const tpl = overrides({ 'site/raw.conf.hbs': 'value={{{vars.evil}}}\n' });
   try {
     const marker = join(work, 'pwned');
     const evil = `'; touch ${marker}; ' $(touch ${marker}) \`touch ${marker}\`\n@@lvsplay-task 0.0@@\n\\`;
@@ -137,7 +239,7 @@ test('every built-in template renders scripts that parse, for values at the edge
     run('shell', ctx, { template: 'site/hello.sh.hbs', check: "echo '; } fi done ) ( {" }, '').probe,
   ];
   for (const s of [...scripts, ...probes]) t.is(syntaxError(s), '', s);
-  t.true(scripts[5]!.includes("sysctl -qw 'kernel.core_pattern=core.e:p -x'"));
+  t.true(scripts[5]!.includes("printf '%s\\n' 'core.e:p -x' > /proc/sys/kernel/core_pattern"), scripts[5]);
 });
 
 // ---------------------------------------------------------------- Templates
@@ -146,23 +248,24 @@ test('Templates are strict: a missing value throws rather than rendering empty',
   const tpl = overrides({ 'site/missing.hbs': 'x={{vars.nope}}\n', 'site/missing-q.sh.hbs': 'echo {{q vars.nope}}\n', 'site/deep.hbs': '{{host.nothing.here}}\n' });
   try {
     const templates = new Templates([tpl]);
-    // Handlebars' own exceptions are not native Errors, hence `any`
-    const error = t.throws(() => templates.render('site/missing.hbs', { vars: {} }), { any: true });
-    t.regex(String((error as { message?: unknown } | undefined)?.message), /nope/);
-    t.throws(() => templates.render('site/missing-q.sh.hbs', { vars: {} }), { message: /q: expected a string or number, got undefined/ });
-    t.throws(() => templates.render('site/deep.hbs', { host: {} }), { any: true });
-    t.throws(() => run('file', ctxFor('web1', { templates }), { path: '/etc/x', template: 'site/missing.hbs' }, ''), { any: true, message: /nope/ });
+    t.throws(() => templates.render('site/missing.hbs', { vars: {} }), { instanceOf: TemplateError, message: '"vars.nope" is not defined (no such value for this host: check the name, or set it in vars)' });
+    t.throws(() => templates.render('site/missing-q.sh.hbs', { vars: {} }), { instanceOf: TemplateError, message: /"vars\.nope" is not defined/ });
+    t.throws(() => templates.render('site/deep.hbs', { host: {} }), { instanceOf: TemplateError });
+    const error = t.throws(() => run('file', ctxFor('web1', { templates }), { path: '/etc/x', template: 'site/missing.hbs' }, ''), { instanceOf: TemplateError });
+    t.like(error, { file: join(tpl, 'site/missing.hbs'), line: 1, builtin: false });
+    t.throws(() => templates.render('site/none.hbs', {}), { instanceOf: TemplateError, message: /template site\/none\.hbs is not in .* or the built-in templates/ });
   } finally {
     cleanup(tpl);
   }
 });
 
-test('Templates: {{q}} refuses what is not a string or number, and NUL bytes', (t) => {
+test('Templates: {{q}} refuses what is not a string, number or boolean, and NUL bytes', (t) => {
   const tpl = overrides({ 'q.hbs': '{{q value}}' });
   try {
     const templates = new Templates([tpl]);
-    t.throws(() => templates.render('q.hbs', { value: true }), { message: /got boolean/ });
-    t.throws(() => templates.render('q.hbs', { value: { a: 1 } }), { message: /got object/ });
+    t.is(templates.render('q.hbs', { value: true }), 'true');
+    t.throws(() => templates.render('q.hbs', { value: { a: 1 } }), { message: /got a mapping/ });
+    t.throws(() => templates.render('q.hbs', { value: [1] }), { message: /got a list/ });
     t.throws(() => templates.render('q.hbs', { value: 'a\0b' }), { message: /NUL/ });
     t.is(templates.render('q.hbs', { value: 8443 }), '8443');
     t.is(templates.render('q.hbs', { value: '-rf' }), "'-rf'");
@@ -171,27 +274,72 @@ test('Templates: {{q}} refuses what is not a string or number, and NUL bytes', (
   }
 });
 
-test('Templates: no HTML escaping (noEscape)', (t) => {
-  const tpl = overrides({ 'raw.hbs': '{{v}}' });
+test('Templates: no HTML escaping (noEscape); in a config template {{x}} is one line, {{{x}}} as it is', (t) => {
+  const tpl = overrides({ 'raw.hbs': '{{v}}', 'triple.hbs': '{{{v}}}', 'helper.hbs': '{{yn v}}' });
   try {
-    t.is(new Templates([tpl]).render('raw.hbs', { v: `<a href="x">&'` }), `<a href="x">&'`);
+    const templates = new Templates([tpl]);
+    t.is(templates.render('raw.hbs', { v: `<a href="x">&'` }), `<a href="x">&'`);
+    const error = t.throws(() => templates.render('raw.hbs', { v: 'a\nb' }), { instanceOf: TemplateError });
+    t.regex(error!.message, /in a config template \{\{x\}\} takes one line/);
+    t.throws(() => templates.render('raw.hbs', { v: 'a\rb' }), { instanceOf: TemplateError });
+    t.is(templates.render('triple.hbs', { v: 'a\nb' }), 'a\nb');
+    t.is(templates.render('helper.hbs', { v: true }), 'yes', 'a helper\'s result goes through the one-line guard too');
+  } finally {
+    cleanup(tpl);
+  }
+});
+
+test('Templates: a template reached through a symlink out of its folder is refused; one inside is fine; overrides are named', (t) => {
+  const outside = tempDir('lvsplay-outside-');
+  const tpl = overrides({ 'inside.hbs': 'in\n' });
+  try {
+    writeFileSync(join(outside, 'secret.hbs'), 'root:x:0:0\n');
+    symlinkSync(join(outside, 'secret.hbs'), join(tpl, 'leak.hbs'));
+    symlinkSync(join(tpl, 'inside.hbs'), join(tpl, 'alias.hbs'));
+    const templates = new Templates([tpl]);
+    const error = t.throws(() => templates.render('leak.hbs', {}), { instanceOf: TemplateError });
+    t.regex(error!.message, /resolves outside its folder/);
+    t.false(error!.message.includes('root:x'), 'nothing of the file is shown');
+    t.is(templates.render('alias.hbs', {}), 'in\n');
+    t.deepEqual([...templates.overrides], []);
+    const override = overrides({ 'ipvs/probe.sh.hbs': 'echo "# lvsplay: ok"\n' });
+    try {
+      const o = new Templates([override]);
+      o.render('ipvs/probe.sh.hbs', { args: [] });
+      t.deepEqual([...o.overrides], [['ipvs/probe.sh.hbs', join(override, 'ipvs/probe.sh.hbs')]]);
+    } finally {
+      cleanup(override);
+    }
+  } finally {
+    cleanup(outside);
+    cleanup(tpl);
+  }
+});
+
+test('Templates: a syntax error names the file and line, never quotes the source', (t) => {
+  const tpl = overrides({ 'bad.hbs': 'line one\nsecret-text {{foo bar=}} more\nline three\n' });
+  try {
+    const error = t.throws(() => new Templates([tpl]).render('bad.hbs', {}), { instanceOf: TemplateError });
+    t.like(error, { line: 2 });
+    t.regex(error!.message, /^template syntax error: /);
+    t.false(error!.message.includes('secret-text'));
   } finally {
     cleanup(tpl);
   }
 });
 
 test('Templates: an override by the same relative path wins over the built-in; the first override folder wins; others fall back', (t) => {
-  const a = overrides({ 'sysctl/apply.sh.hbs': '# site A\n{{#each values}}echo {{q this.assignment}}\n{{/each}}' });
+  const a = overrides({ 'sysctl/apply.sh.hbs': '# site A\n{{#each values}}echo {{q this.value}}\n{{/each}}' });
   const b = overrides({ 'sysctl/apply.sh.hbs': '# site B\n', 'address/apply.sh.hbs': '# site B address\n' });
   try {
     const templates = new Templates([a, b]);
-    t.is(templates.locate('sysctl/apply.sh.hbs'), join(a, 'sysctl/apply.sh.hbs'));
-    t.is(templates.locate('address/apply.sh.hbs'), join(b, 'address/apply.sh.hbs'));
-    t.is(templates.locate('file/write.sh.hbs'), join(BUILTIN_TEMPLATES, 'file/write.sh.hbs'));
+    t.is(templates.locate('sysctl/apply.sh.hbs').file, join(a, 'sysctl/apply.sh.hbs'));
+    t.is(templates.locate('address/apply.sh.hbs').file, join(b, 'address/apply.sh.hbs'));
+    t.is(templates.locate('file/write.sh.hbs').file, join(BUILTIN_TEMPLATES, 'file/write.sh.hbs'));
     const o = run('sysctl', ctxFor('lb1', { templates }), { persist: false }, '');
-    t.is(o.script, '# site A\necho net.ipv4.ip_forward=1\n');
+    t.is(o.script, '# site A\necho 1\n');
     t.is(run('address', ctxFor('lb1', { templates }), {}, '').script, '# site B address\n');
-    t.is(run('sysctl', ctxFor('lb1', { templates: new Templates() }), { persist: false }, '').script, '# sysctl: runtime values\nsysctl -qw net.ipv4.ip_forward=1\n');
+    t.is(run('sysctl', ctxFor('lb1', { templates: new Templates() }), { persist: false }, '').script, "# sysctl: runtime values, written to /proc/sys as sysctl -w does\nprintf '%s\\n' 1 > /proc/sys/net/ipv4/ip_forward\n");
   } finally {
     cleanup(a);
     cleanup(b);

@@ -25,16 +25,16 @@ function result(host: string, status: HostStatus, tasks = 3, changedTasks = 0, p
 
 test('recap: tasks with changes count as changed (not their changes), the rest ok', (t) => {
   t.deepEqual(recap([result('web1', 'changed', 4, 2), result('web2', 'ok', 4)]), [
-    { host: 'web1', ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0 },
-    { host: 'web2', ok: 4, changed: 0, failed: 0, unreachable: 0, skipped: 0 },
+    { host: 'web1', ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0, ignored: 0 },
+    { host: 'web2', ok: 4, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 0 },
   ]);
 });
 
 test('recap: failed and unreachable count once per play; skipped counts the play\'s tasks', (t) => {
   t.deepEqual(recap([result('a', 'failed'), result('b', 'unreachable'), result('c', 'skipped', 5)]), [
-    { host: 'a', ok: 0, changed: 0, failed: 1, unreachable: 0, skipped: 0 },
-    { host: 'b', ok: 0, changed: 0, failed: 0, unreachable: 1, skipped: 0 },
-    { host: 'c', ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 5 },
+    { host: 'a', ok: 0, changed: 0, failed: 1, unreachable: 0, skipped: 0, ignored: 0 },
+    { host: 'b', ok: 0, changed: 0, failed: 0, unreachable: 1, skipped: 0, ignored: 0 },
+    { host: 'c', ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 5, ignored: 0 },
   ]);
 });
 
@@ -45,13 +45,13 @@ test('recap: one row per host over every play, in order of first appearance', (t
     result('web1', 'skipped', 4, 0, 'three'),
   ]);
   t.deepEqual(rows, [
-    { host: 'web1', ok: 1, changed: 1, failed: 1, unreachable: 0, skipped: 4 },
-    { host: 'lb1', ok: 2, changed: 3, failed: 0, unreachable: 0, skipped: 0 },
+    { host: 'web1', ok: 1, changed: 1, failed: 1, unreachable: 0, skipped: 4, ignored: 0 },
+    { host: 'lb1', ok: 2, changed: 3, failed: 0, unreachable: 0, skipped: 0, ignored: 0 },
   ]);
 });
 
 test('recap: a result without a plan (ok from a plan-less path) counts all tasks ok', (t) => {
-  t.deepEqual(recap([{ host: 'x', play: 'p', status: 'ok', tasks: 2, durationMs: 0 }])[0], { host: 'x', ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0 });
+  t.deepEqual(recap([{ host: 'x', play: 'p', status: 'ok', tasks: 2, durationMs: 0 }])[0], { host: 'x', ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 0 });
 });
 
 test('formatRecap: aligned host column, Ansible-like counters', (t) => {
@@ -86,5 +86,5 @@ test('exitCode precedence: unreachable 4 > failed 2 > drifted 3 > 0', (t) => {
   t.is(exitCode([drift, result('f', 'failed'), result('u', 'unreachable')], ON), EXIT.unreachable);
   t.is(exitCode([result('u', 'unreachable'), result('f', 'failed')], OFF), EXIT.unreachable);
   t.is(exitCode([result('f', 'failed'), result('s', 'skipped')], OFF), EXIT.failed);
-  t.deepEqual(EXIT, { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4 });
+  t.deepEqual(EXIT, { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4, interrupted: 130, terminated: 143, internal: 250 });
 });

@@ -6,17 +6,27 @@
 import { Writable } from 'node:stream';
 import test from 'ava';
 import type { Play, Playbook } from '../../src/playbook/model.js';
-import { Templates } from '../../src/resources/templates.js';
+import { Templates } from '../../src/templates/templates.js';
 import { JsonRenderer } from '../../src/run/render-json.js';
 import { PlainRenderer } from '../../src/run/render-plain.js';
 import { exitCode, recap } from '../../src/run/recap.js';
 import { runPlaybooks, type RunOptions } from '../../src/run/runner.js';
 import type { HostResult, Renderer } from '../../src/run/types.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../src/util/problems.js';
 import { exampleCluster, play, task } from '../support/cluster.js';
 import { type FakeHost, FakeFleet } from '../support/fake-transport.js';
 import { golden } from '../support/golden.js';
 
 const TEMPLATES = new Templates();
+
+function overrideDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-tpl-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
 
 /** A play that wants the ipvsadm package on `hosts`. */
 function pkgPlay(hosts: string[], options: Partial<Play> = {}, tasks = 1): Play {
@@ -28,24 +38,29 @@ class Quiet implements Renderer {
   readonly plays: string[] = [];
   readonly skipped: HostResult[] = [];
   readonly batchSizes: number[] = [];
+  readonly notes: string[] = [];
   playStart(p: Play, hosts: string[]): void {
     this.plays.push(`${p.name}: ${hosts.join(',')}`);
   }
-  async runBatch(...[hosts, forks, work]: Parameters<Renderer['runBatch']>): Promise<HostResult[]> {
+  batchStart(hosts: string[]): void {
     this.batchSizes.push(hosts.length);
-    const { pool } = await import('../../src/run/pool.js');
-    return pool(hosts, forks, (h) => work(h, () => undefined));
   }
+  hostProgress(): void {}
+  hostDone(): void {}
+  async batchEnd(): Promise<void> {}
   hostSkipped(r: HostResult): void {
     this.skipped.push(r);
+  }
+  note(text: string): void {
+    this.notes.push(text);
   }
   done(): void {}
 }
 
-async function runFleet(plays: Play[], hosts: Record<string, FakeHost>, options: Partial<RunOptions> = {}, renderer: Renderer = new Quiet(), defaults?: FakeHost) {
+async function runFleet(plays: Play[], hosts: Record<string, FakeHost>, options: Partial<RunOptions & { limit: string[] }> = {}, renderer: Renderer = new Quiet(), defaults?: FakeHost, playbooks?: Playbook[]) {
   const fleet = new FakeFleet(hosts, defaults);
-  const playbook: Playbook = { file: 'test.yml', plays };
-  const results = await runPlaybooks(exampleCluster(), [playbook], TEMPLATES, { check: false, forks: 10, connect: fleet.connect, ...options }, renderer);
+  const books = playbooks ?? [{ file: 'test.yml', plays }];
+  const results = await runPlaybooks(exampleCluster(), books, TEMPLATES, { check: false, forks: 10, connect: fleet.connect, ...options }, renderer);
   const status = Object.fromEntries(results.map((r) => [`${r.play}/${r.host}`, r.status]));
   return { fleet, results, status, renderer };
 }
@@ -134,7 +149,7 @@ test('a host that failed is left out of later plays (skipped), the others go on'
   ]);
   t.deepEqual(renderer.skipped.map((r) => [r.host, r.tasks]), [['web1', 2], ['web2', 2]]);
   t.deepEqual(fleet.execs.get('web2'), ['probe', 'apply'], 'no second play on web2');
-  t.deepEqual(recap(results).find((r) => r.host === 'web2'), { host: 'web2', ok: 0, changed: 0, failed: 1, unreachable: 0, skipped: 2 });
+  t.deepEqual(recap(results).find((r) => r.host === 'web2'), { host: 'web2', ok: 0, changed: 0, failed: 1, unreachable: 0, skipped: 2, ignored: 0 });
 });
 
 test('serial: 1 runs the hosts one batch at a time, in inventory order', async (t) => {
@@ -167,12 +182,79 @@ test('without any_errors_fatal a batch with some failures goes on; with it the p
   t.deepEqual(byHost(stop.results), { web1: 'failed', web2: 'ok', web3: 'skipped', far1: 'skipped' });
 });
 
-test('any_errors_fatal stops the play but not the next one (its hosts that did not fail still run)', async (t) => {
-  const { results } = await runFleet(
+test('a play that breaks (any_errors_fatal) ends the run, as in ansible-core: the next play does not run', async (t) => {
+  const renderer = new Quiet();
+  const { results, fleet } = await runFleet(
     [pkgPlay(['web1', 'web2', 'web3'], { serial: [{ count: 2 }], anyErrorsFatal: true, name: 'one' }), pkgPlay(['web2', 'web3'], { name: 'two' })],
     { web1: { probeCode: 1 } },
+    {},
+    renderer,
   );
-  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}`), ['one/web1=failed', 'one/web2=ok', 'one/web3=skipped', 'two/web2=ok', 'two/web3=ok']);
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}`), ['one/web1=failed', 'one/web2=ok', 'one/web3=skipped', 'two/web2=skipped', 'two/web3=skipped']);
+  t.deepEqual(fleet.execs.get('web3'), undefined, 'nothing ran on web3');
+  t.true(renderer.notes.some((n) => n.includes('play "one" stopped: any_errors_fatal')), renderer.notes.join('\n'));
+});
+
+test('a whole batch failing ends the run: bootstrap does not go on to the directors when every real server failed', async (t) => {
+  const { results, fleet } = await runFleet(
+    [pkgPlay(['web1', 'web2'], { name: 'real servers' }), pkgPlay(['lb1', 'lb2'], { name: 'directors' })],
+    { web1: { probeCode: 1 }, web2: { connect: 'unreachable' } },
+  );
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}`), ['real servers/web1=failed', 'real servers/web2=unreachable', 'directors/lb1=skipped', 'directors/lb2=skipped']);
+  t.is(fleet.execs.get('lb1'), undefined);
+});
+
+test('a play with some failures goes on to the next play of its playbook, but the next playbook does not run (ansible-core)', async (t) => {
+  const renderer = new Quiet();
+  const first: Playbook = { file: 'first.yml', plays: [pkgPlay(['web1', 'web2'], { name: 'a' }), pkgPlay(['web2', 'web3'], { name: 'b' })] };
+  const second: Playbook = { file: 'second.yml', plays: [pkgPlay(['web3'], { name: 'c' })] };
+  const { results } = await runFleet([], { web1: { probeCode: 1 } }, {}, renderer, undefined, [first, second]);
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}`), ['a/web1=failed', 'a/web2=ok', 'b/web2=ok', 'b/web3=ok', 'c/web3=skipped']);
+  t.true(renderer.notes.some((n) => n.startsWith('not running second.yml')), renderer.notes.join('\n'));
+  const clean = await runFleet([], {}, {}, new Quiet(), undefined, [first, second]);
+  t.deepEqual(clean.results.map((r) => r.status), ['ok', 'ok', 'ok', 'ok', 'ok'], 'without failures every playbook runs');
+});
+
+test('ignore_unreachable: an unreachable host is reported, not counted: the batch does not break, the run goes on, exit 0', async (t) => {
+  const { results } = await runFleet(
+    [pkgPlay(['lb1'], { name: 'release', ignoreUnreachable: true }), pkgPlay(['lb2'], { name: 'take' })],
+    { lb1: { connect: 'unreachable' }, lb2: { installed: false } },
+  );
+  t.deepEqual(results.map((r) => `${r.play}/${r.host}=${r.status}${r.ignored ? ' (ignored)' : ''}`), ['release/lb1=unreachable (ignored)', 'take/lb2=changed']);
+  t.is(exitCode(results, { check: false, detailedExitcode: false }), 0);
+  t.deepEqual(recap(results).find((r) => r.host === 'lb1'), { host: 'lb1', ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 1 });
+  const failing = await runFleet([pkgPlay(['lb1'], { name: 'release', ignoreUnreachable: true }), pkgPlay(['lb2'], { name: 'take' })], { lb1: { probeCode: 1 } });
+  t.deepEqual(failing.results.map((r) => r.status), ['failed', 'skipped'], 'a failure (not unreachable) still breaks the play');
+});
+
+test('asked to stop: hosts running finish, no host starts after, none applies after; the rest are interrupted', async (t) => {
+  let stop = false;
+  const fleet = new FakeFleet({}, { installed: false, delayMs: 5 });
+  const results = await runPlaybooks(exampleCluster(), [{ file: 'x.yml', plays: [pkgPlay(['web1', 'web2', 'web3'], { serial: [{ count: 1 }] })] }], TEMPLATES, {
+    check: false, forks: 1, stopping: () => stop,
+    connect: async (host) => {
+      const transport = await fleet.connect(host);
+      if (host.name === 'web2') stop = true; // the signal arrives while web2 probes
+      return transport;
+    },
+  }, new Quiet());
+  t.deepEqual(results.map((r) => `${r.host}=${r.status}${r.interrupted ? ' (interrupted)' : ''}`), ['web1=changed', 'web2=skipped (interrupted)', 'web3=skipped (interrupted)']);
+  t.deepEqual(fleet.execs.get('web2'), ['probe'], 'web2 probed but did not apply');
+  t.is(fleet.execs.get('web3'), undefined);
+});
+
+test('every template is rendered for every selected host before the first connection: a missing value is bad input', async (t) => {
+  const fleet = new FakeFleet({});
+  const tpl = overrideDir({ 'motd.hbs': 'hello {{vars.nosuch}}\n' });
+  try {
+    const templates = new Templates([tpl]);
+    const p = play([task('file', { path: '/etc/motd', template: 'motd.hbs' })], { hosts: ['real_servers'] });
+    const error = await t.throwsAsync(() => runPlaybooks(exampleCluster(), [{ file: 'x.yml', plays: [p] }], templates, { check: false, forks: 5, connect: fleet.connect }, new Quiet()), { instanceOf: InputError });
+    t.regex(error!.message, /motd\.hbs:1:\d+: "vars\.nosuch" is not defined .*\(for hosts web1, web2, web3, far1, far2 and 2 more\)/);
+    t.is(fleet.events.length, 0, 'no host was contacted');
+  } finally {
+    rmSync(tpl, { recursive: true, force: true });
+  }
 });
 
 test('max_fail_percentage: more than that share of a batch failed stops the play', async (t) => {

@@ -4,7 +4,8 @@
  * explains the protocol). This module only prepares and checks the data the template embeds.
  */
 import { createHash } from 'node:crypto';
-import type { Templates } from '../templates.js';
+import type { Templates } from '../../templates/templates.js';
+import { heredocFile, ShellFragment } from '../../util/shell.js';
 import type { Operation } from './diff.js';
 
 /**
@@ -47,6 +48,15 @@ export interface ApplyData {
   undo: string[];
 }
 
+/** The three here-documents the script starts with: every line validated, so none can end one early. */
+function files(data: ApplyData): ShellFragment {
+  return new ShellFragment([
+    heredocFile('"$d/touched"', data.touched, 'LVSPLAY_IPVS_TOUCHED'),
+    heredocFile('"$d/batch"', data.batch, 'LVSPLAY_IPVS_BATCH'),
+    heredocFile('"$d/undo"', data.undo, 'LVSPLAY_IPVS_UNDO'),
+  ].map((f) => f.code).join(''));
+}
+
 export function applyData(operations: Operation[], probedSave: string): ApplyData {
   const touched = [...new Set(operations.map((op) => lineSpec(op.line)))];
   const batch = operations.map((op) => checkBatchLine(op.line));
@@ -56,5 +66,5 @@ export function applyData(operations: Operation[], probedSave: string): ApplyDat
 }
 
 export function renderApply(templates: Templates, data: ApplyData): string {
-  return templates.render('ipvs/apply.sh.hbs', data);
+  return templates.render('ipvs/apply.sh.hbs', { count: data.count, sha: data.sha, files: files(data) });
 }

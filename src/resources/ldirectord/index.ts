@@ -9,6 +9,7 @@ import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource } from '../resource.js';
+import { ShellFragment } from '../../util/shell.js';
 import { framed, splitSections } from '../sections.js';
 
 export interface LdirectordDesired {
@@ -58,7 +59,7 @@ export const ldirectord = defineResource({
     const services = servicesOf(ctx.cluster, ctx.host).filter((s) => s.managedBy === 'ldirectord');
     if (services.length === 0) return { config };
     const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, services);
-    const onChange = args.reload ? ctx.templates.render('ldirectord/reload.sh.hbs', { config }) : undefined;
+    const onChange = args.reload ? new ShellFragment(ctx.templates.render('ldirectord/reload.sh.hbs', { config })) : undefined;
     return { config, file: { path: config, content, mode: '0644', ...(onChange && { onChange }) } };
   },
   probe(desired, ctx) {

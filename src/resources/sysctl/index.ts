@@ -45,17 +45,28 @@ export function roleSysctls(ctx: HostContext, host: Host): Record<string, string
   return out;
 }
 
+/** Whitespace as one space, none at the ends: how both sides of a comparison are spelled. */
+export function normalValue(value: string): string {
+  return value.trim().replace(/\s+/g, ' ');
+}
+
+/** Where the kernel keeps a key: net.ipv4.ip_forward → /proc/sys/net/ipv4/ip_forward. */
+export function procPath(key: string): string {
+  return `/proc/sys/${key.replaceAll('.', '/')}`;
+}
+
 export const sysctl = defineResource({
   kind: 'sysctl',
   desired(ctx, args): SysctlDesired {
-    const merged = { ...roleSysctls(ctx, ctx.host), ...Object.fromEntries(Object.entries(args.extra).map(([k, v]) => [k, String(v)])) };
+    // The kernel prints multi-word values with tabs ("32768\t60999"): both sides compare with single spaces.
+    const merged = { ...roleSysctls(ctx, ctx.host), ...Object.fromEntries(Object.entries(args.extra).map(([k, v]) => [k, normalValue(String(v))])) };
     const values = Object.entries(merged).map(([key, value]) => ({ key, value }));
     if (!args.persist || values.length === 0) return { values };
     const content = ctx.templates.render('sysctl/lvsplay.conf.hbs', { host: ctx.host.name, values });
     return { values, file: { path: SYSCTL_FILE, content, mode: '0644' } };
   },
   probe(desired, ctx) {
-    const values = framed('values', ctx.templates.render('sysctl/probe.sh.hbs', { keys: desired.values.map((v) => v.key) }));
+    const values = framed('values', ctx.templates.render('sysctl/probe.sh.hbs', { keys: desired.values.map((v) => ({ key: v.key, path: procPath(v.key) })) }));
     return desired.file ? values + framed('file', fileProbe(ctx.templates, desired.file.path)) : values;
   },
   parse(output, desired): SysctlActual {
@@ -64,7 +75,7 @@ export const sysctl = defineResource({
     for (const line of (parts.get('values') ?? '').split('\n')) {
       const eq = line.indexOf('=');
       if (eq < 0) continue;
-      const value = line.slice(eq + 1).trim().replace(/\s+/g, ' ');
+      const value = normalValue(line.slice(eq + 1));
       values.set(line.slice(0, eq), value === '<absent>' ? undefined : value);
     }
     const file = parts.get('file');
@@ -78,7 +89,7 @@ export const sysctl = defineResource({
         ? { id: v.key, action: 'add', summary: `+ sysctl ${v.key} = ${v.value}`, after: v.value }
         : { id: v.key, action: 'change', summary: `~ sysctl ${v.key} ${before} → ${v.value}`, before, after: v.value };
     });
-    const scripts = changed.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { values: changed.map((v) => ({ assignment: `${v.key}=${v.value}` })) })] : [];
+    const scripts = changed.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { values: changed.map((v) => ({ path: procPath(v.key), value: v.value })) })] : [];
     if (desired.file) {
       const persisted = diffFile(desired.file, actual.file ?? { present: false }, ctx.templates);
       changes.push(...persisted.changes);

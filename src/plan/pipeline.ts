@@ -8,7 +8,7 @@ import type { Play, Task } from '../playbook/model.js';
 import { RESOURCES } from '../resources/index.js';
 import type { HostContext, Resource } from '../resources/resource.js';
 import { framed, splitSections, TASK_MARK } from '../resources/sections.js';
-import type { Templates } from '../resources/templates.js';
+import type { Templates } from '../templates/templates.js';
 import { type HostPlan, taskPlan } from './types.js';
 
 export interface PreparedTask {
@@ -21,29 +21,34 @@ export interface PreparedTask {
 export interface PreparedHost {
   ctx: HostContext;
   tasks: PreparedTask[];
+  /** The one probe script, rendered with the desired state (so before any host is contacted). */
+  probe: string;
 }
 
 export function hostContext(cluster: Cluster, host: Host, play: Play, templates: Templates): HostContext {
   return { cluster, host, vars: { ...host.vars, ...play.vars }, templates };
 }
 
-/** Desired state of every task of `play` on one host. `playIndex` keeps section names unique across plays. */
+/**
+ * Desired state of every task of `play` on one host, and its probe script; `playIndex` keeps
+ * section names unique across plays. Every template these need is rendered here.
+ */
 export function prepareHost(ctx: HostContext, play: Play, playIndex: number): PreparedHost {
   const tasks = play.tasks.map((task, t) => {
     const resource = RESOURCES[task.kind] as Resource<Task['kind'], unknown, unknown>;
     return { id: `${playIndex}.${t}`, task, resource, desired: resource.desired(ctx, task.args as never) };
   });
-  return { ctx, tasks };
+  return { ctx, tasks, probe: probeScript(ctx, tasks) };
+}
+
+/** One script that prints every task's facts, each framed as its own section. */
+export function probeScript(ctx: HostContext, tasks: readonly PreparedTask[]): string {
+  const body = tasks.map((t) => framed(t.id, t.resource.probe(t.desired, ctx), TASK_MARK)).join('');
+  return `# lvsplay probe for ${ctx.host.name}: reads only, changes nothing\n${PREAMBLE}${body}`;
 }
 
 /** Every script starts the same: a stable locale for parsers, and the sbin folders a non-login shell lacks. */
 const PREAMBLE = 'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"\n';
-
-/** One script that prints every task's facts, each framed as its own section. */
-export function probeScript(host: PreparedHost): string {
-  const body = host.tasks.map((t) => framed(t.id, t.resource.probe(t.desired, host.ctx), TASK_MARK)).join('');
-  return `# lvsplay probe for ${host.ctx.host.name}: reads only, changes nothing\n${PREAMBLE}${body}`;
-}
 
 /** The plan for one host from its probe output (a missing section parses as "nothing there"). */
 export function planHost(host: PreparedHost, probeOutput: string): HostPlan {

@@ -1,0 +1,210 @@
+/**
+ * Safety rules for shell templates (`*.sh.hbs`, and every `shell` task template), checked on the
+ * template's parse tree before it is ever rendered, so a template that could turn a value into
+ * shell code is refused at `validate`, not discovered on a host.
+ *
+ * - Every `{{...}}` must be `{{q VALUE}}` (single-quoted by lvsplay) or `{{sh FRAGMENT}}` (shell
+ *   code lvsplay itself generated). A bare `{{x}}` or `{{{x}}}` would paste text into the script.
+ * - `{{q ...}}` only where single-quoted text means what it says: in plain shell or a comment. Inside
+ *   "double quotes", `backquotes`, 'single quotes' or a here-document, quotes are literal text and
+ *   `$(...)` would still run; there, use the value's variable instead: "$LVSPLAY_VAR_name", set in
+ *   the script's prologue (see prologue.ts), which expands to data and never to code.
+ * - `{{sh ...}}` only in plain shell.
+ * - A block (`{{#if}}`, `{{#each}}`) must end in the quoting state it started in, so that whichever
+ *   branch or however many iterations render, the rules above still hold; partials and decorators
+ *   cannot be checked and are refused.
+ * The scanner is a small POSIX sh lexer over the template's literal text: quotes, backslashes,
+ * comments and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
+ */
+
+type Context = 'plain' | 'squote' | 'dquote' | 'bquote' | 'comment' | 'heredoc';
+
+interface HeredocPending {
+  delimiter: string;
+  stripTabs: boolean;
+}
+
+interface State {
+  context: Context;
+  /** After a backslash in plain/dquote/bquote: the next character is literal. */
+  escaped: boolean;
+  /** Here-documents opened on the current line, whose bodies start at the next newline. */
+  pending: HeredocPending[];
+  /** The here-document whose body we are in. */
+  heredoc?: HeredocPending;
+  /** Text of the current line so far (here-document delimiters, `#` at a word start). */
+  line: string;
+}
+
+export interface ShellProblem {
+  line: number;
+  column: number;
+  message: string;
+}
+
+const VALUE_HELPER = 'q';
+const CODE_HELPER = 'sh';
+
+const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quoted) or {{sh FRAGMENT}}; inside double quotes or here-documents use "$LVSPLAY_VAR_<name>" (docs/playbooks.md)';
+
+export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
+  const problems: ShellProblem[] = [];
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '' };
+  walk(program, state, problems);
+  return problems;
+}
+
+function walk(program: hbs.AST.Program, state: State, problems: ShellProblem[]): void {
+  for (const node of program.body) {
+    switch (node.type) {
+      case 'ContentStatement':
+        scan((node as hbs.AST.ContentStatement).value, state);
+        break;
+      case 'CommentStatement':
+        break;
+      case 'MustacheStatement':
+        checkMustache(node as hbs.AST.MustacheStatement, state, problems);
+        // What a mustache renders is one quoted word or lvsplay's own code: no quote state changes.
+        state.line += 'x';
+        break;
+      case 'BlockStatement': {
+        const block = node as hbs.AST.BlockStatement;
+        for (const branch of [block.program, block.inverse]) {
+          if (!branch) continue;
+          const before = snapshot(state);
+          walk(branch, state, problems);
+          if (snapshot(state) !== before) {
+            problems.push(at(block, `the {{#${pathName(block.path)}}} block leaves a quote, comment or here-document open that it did not open with: a block must end in the quoting state it started in`));
+          }
+          restore(state, before);
+        }
+        break;
+      }
+      default:
+        problems.push(at(node, `${node.type === 'PartialStatement' || node.type === 'PartialBlockStatement' ? 'partials' : 'decorators'} are not allowed in shell templates (they cannot be checked)`));
+    }
+  }
+}
+
+function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: ShellProblem[]): void {
+  const helper = node.params.length > 0 ? pathName(node.path) : undefined;
+  if (!node.escaped || (helper !== VALUE_HELPER && helper !== CODE_HELPER)) {
+    problems.push(at(node, HOW));
+    return;
+  }
+  const where = describe(state.context);
+  if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
+    problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
+  } else if (helper === CODE_HELPER && state.context !== 'plain') {
+    problems.push(at(node, `{{sh ...}} ${where}: shell code belongs in plain shell`));
+  }
+}
+
+function describe(context: Context): string {
+  return {
+    plain: 'in plain shell', squote: "inside 'single quotes'", dquote: 'inside "double quotes"', bquote: 'inside `backquotes`',
+    comment: 'in a comment', heredoc: 'inside a here-document',
+  }[context];
+}
+
+function pathName(path: hbs.AST.Expression): string {
+  return path.type === 'PathExpression' ? (path as hbs.AST.PathExpression).original : path.type;
+}
+
+function at(node: hbs.AST.Node, message: string): ShellProblem {
+  return { line: node.loc.start.line, column: node.loc.start.column, message };
+}
+
+function snapshot(state: State): string {
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null]);
+}
+
+function restore(state: State, text: string): void {
+  const [context, escaped, pending, heredoc] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null];
+  state.context = context;
+  state.escaped = escaped;
+  state.pending = pending;
+  if (heredoc) state.heredoc = heredoc;
+  else delete state.heredoc;
+}
+
+/** Characters after which a `#` starts a comment (a word start). */
+const WORD_BREAK = /(^|[\s;&|()<>])$/;
+
+function scan(text: string, s: State): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      newline(s);
+      continue;
+    }
+    const lineBefore = s.line;
+    s.line += c;
+    if (s.escaped) {
+      s.escaped = false;
+      continue;
+    }
+    switch (s.context) {
+      case 'plain':
+        if (c === '\\') s.escaped = true;
+        else if (c === "'") s.context = 'squote';
+        else if (c === '"') s.context = 'dquote';
+        else if (c === '`') s.context = 'bquote';
+        else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
+        else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
+          const parsed = heredocOperator(text, i + 2);
+          if (parsed) {
+            s.pending.push(parsed.heredoc);
+            s.line += text.slice(i + 1, parsed.end);
+            i = parsed.end - 1;
+          }
+        }
+        break;
+      case 'squote':
+        if (c === "'") s.context = 'plain';
+        break;
+      case 'dquote':
+        if (c === '\\') s.escaped = true;
+        else if (c === '"') s.context = 'plain';
+        break;
+      case 'bquote':
+        if (c === '\\') s.escaped = true;
+        else if (c === '`') s.context = 'plain';
+        break;
+      case 'comment':
+      case 'heredoc':
+        break;
+    }
+  }
+}
+
+function newline(s: State): void {
+  const line = s.line;
+  s.line = '';
+  s.escaped = false;
+  if (s.context === 'heredoc') {
+    const h = s.heredoc!;
+    if ((h.stripTabs ? line.replace(/^\t+/, '') : line) !== h.delimiter) return;
+    delete s.heredoc;
+    s.context = 'plain';
+  }
+  if (s.context === 'comment') s.context = 'plain';
+  // A newline inside quotes is part of the quoted word; here-document bodies start after the
+  // command line ends, which a quoted newline does not do.
+  if (s.context === 'plain' && s.pending.length > 0) {
+    s.heredoc = s.pending.shift()!;
+    s.context = 'heredoc';
+  }
+}
+
+/** `<<[-] WORD` from just after `<<`: the delimiter (quotes removed) and whether the body expands. */
+function heredocOperator(text: string, start: number): { heredoc: HeredocPending; end: number } | undefined {
+  let i = start;
+  const stripTabs = text[i] === '-';
+  if (stripTabs) i++;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  const word = /^(?:'[^'\n]*'|"[^"\n]*"|\\?[A-Za-z0-9_.-]+)+/.exec(text.slice(i));
+  if (!word) return undefined;
+  const delimiter = word[0].replace(/['"\\]/g, '');
+  return { heredoc: { delimiter, stripTabs }, end: i + word[0].length };
+}

@@ -1,0 +1,216 @@
+/**
+ * Handlebars templates for shell and config files: found, read, checked and compiled once each.
+ *
+ * - Lookup: a project's own template folders (the overrides) first, then the built-in ones, by the
+ *   same relative path, so a site can replace any template without forking lvsplay. A template is
+ *   read only if it really lies inside its folder (no symlink out of it), and an override of a
+ *   built-in one is remembered so the run can say which built-ins were replaced.
+ * - Shell templates (`*.sh.hbs`, and any template a `shell` task runs) must pass shell-check.ts:
+ *   values only through `{{q}}`, lvsplay's own code only through `{{sh}}`. Config templates have
+ *   every `{{x}}` routed through the `line` helper (one line of text); `{{{x}}}` inserts as is.
+ * - Compiled with `noEscape` (HTML escaping is wrong for shell) and `strict` (a missing value is an
+ *   error, not an empty string). Every failure is a TemplateError with the file, line and column.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { InputFileError, readInputFile } from '../util/input-file.js';
+import { eq, HelperError, line, q, sh, yn } from './helpers.js';
+import { checkShellTemplate } from './shell-check.js';
+
+/** The package's own templates/ folder (this file is dist/src/templates/templates.js). */
+export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../templates');
+
+/** Templates are small: a bigger file is a mistake (or /dev/zero), not a template. */
+const MAX_TEMPLATE_BYTES = 1024 * 1024;
+
+export type TemplateKind = 'shell' | 'config';
+
+/** Something wrong with a template or with what it was given, at a place in its file. */
+export class TemplateError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    message: string,
+    /** A built-in template (not overridden) failed: a bug in lvsplay, not bad input. */
+    readonly builtin: boolean,
+  ) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+interface Located {
+  file: string;
+  builtin: boolean;
+  /** In no override folder and not built in. */
+  missing?: true;
+}
+
+export function kindOf(name: string): TemplateKind {
+  return name.endsWith('.sh.hbs') ? 'shell' : 'config';
+}
+
+export class Templates {
+  private readonly hbs = Handlebars.create();
+  private readonly compiled = new Map<string, Handlebars.TemplateDelegate>();
+  private readonly located = new Map<string, Located>();
+  /** Built-in template names replaced by an override, with the file used instead. */
+  readonly overrides = new Map<string, string>();
+
+  constructor(private readonly overrideDirs: readonly string[] = []) {
+    this.hbs.registerHelper({ q, sh, line, eq, yn });
+  }
+
+  /** Which file a template name resolves to: the first override folder that has it, else the built-in. */
+  locate(name: string): Located {
+    let found = this.located.get(name);
+    if (found) return found;
+    for (const dir of this.overrideDirs) {
+      const file = inside(dir, name);
+      if (file === undefined) continue;
+      found = { file, builtin: false };
+      if (inside(BUILTIN_TEMPLATES, name) !== undefined) this.overrides.set(name, file);
+      break;
+    }
+    if (!found) {
+      const builtin = inside(BUILTIN_TEMPLATES, name);
+      // A name found nowhere is the user's mistake (a task's `template:`), not a missing built-in.
+      found = builtin ? { file: builtin, builtin: true } : { file: name, builtin: false, missing: true };
+    }
+    this.located.set(name, found);
+    return found;
+  }
+
+  /** Read, check and compile a template (once), so validate finds every template problem. */
+  load(name: string, kind: TemplateKind = kindOf(name)): void {
+    this.template(name, kind);
+  }
+
+  render(name: string, data: object, kind: TemplateKind = kindOf(name)): string {
+    const template = this.template(name, kind);
+    const { file, builtin } = this.locate(name);
+    try {
+      return template(data);
+    } catch (err) {
+      if (err instanceof HelperError) throw new TemplateError(file, err.line, err.column + 1, err.message, builtin);
+      const e = err as Error & { lineNumber?: number; column?: number };
+      if (e.lineNumber !== undefined) {
+        const message = e.message.replace(/ - \d+:\d+$/, '').replace(/^"([^"]+)" not defined in .*$/, '"$1" is not defined (no such value for this host: check the name, or set it in vars)');
+        throw new TemplateError(file, e.lineNumber, (e.column ?? 0) + 1, message, builtin);
+      }
+      // A helper's argument is looked up leniently: `{{q host.nothing.here}}` fails inside Handlebars.
+      const reading = /^Cannot read properties of (?:undefined|null) \(reading '([^']*)'\)/.exec(e.message);
+      if (err instanceof TypeError && reading) {
+        throw new TemplateError(file, 0, 0, `a nested value this template uses does not exist (looking up "${reading[1]}" in nothing): check the names`, builtin);
+      }
+      throw err;
+    }
+  }
+
+  private template(name: string, kind: TemplateKind): Handlebars.TemplateDelegate {
+    const key = `${kind}:${name}`;
+    let template = this.compiled.get(key);
+    if (template) return template;
+    const { file, builtin, missing } = this.locate(name);
+    if (missing) {
+      const where = this.overrideDirs.length > 0 ? `${this.overrideDirs.join(', ')} or the built-in templates` : 'the built-in templates';
+      throw new TemplateError(file, 0, 0, `template ${name} is not in ${where}`, false);
+    }
+    let text: string;
+    try {
+      text = readInputFile(file, { maxBytes: MAX_TEMPLATE_BYTES });
+    } catch (err) {
+      const why = err instanceof InputFileError ? err.message : (err as Error).message;
+      throw new TemplateError(file, 0, 0, `template ${name} ${why}`, builtin);
+    }
+    let program: hbs.AST.Program;
+    try {
+      program = this.hbs.parse(text);
+    } catch (err) {
+      throw parseError(file, err as Error, builtin);
+    }
+    if (kind === 'shell') {
+      const [first] = checkShellTemplate(program);
+      if (first) throw new TemplateError(file, first.line, first.column + 1, first.message, builtin);
+    } else {
+      guardLines(program);
+    }
+    namePaths(program);
+    template = this.hbs.compile(program, { noEscape: true, strict: true });
+    this.compiled.set(key, template);
+    return template;
+  }
+}
+
+/**
+ * `dir/name` when it is a regular file whose real path lies inside the real `dir` (a symlink
+ * pointing out of the folder is refused by being ignored: it would let a project read any file).
+ */
+function inside(dir: string, name: string): string | undefined {
+  const candidate = join(dir, name);
+  let real: string;
+  let root: string;
+  try {
+    real = realpathSync(candidate);
+    root = realpathSync(dir);
+  } catch {
+    return undefined;
+  }
+  const rel = relative(root, real);
+  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || resolve(root, rel) !== real) {
+    throw new TemplateError(candidate, 0, 0, `template ${name} resolves outside its folder ${dir} (a symbolic link?); refusing to read it`, false);
+  }
+  if (!statSync(real).isFile()) return undefined;
+  return candidate;
+}
+
+/** Handlebars' parse errors name a line and quote the source; keep the line and the expectation only. */
+function parseError(file: string, err: Error, builtin: boolean): TemplateError {
+  const lineNo = /line (\d+)/.exec(err.message)?.[1];
+  const got = /(Expecting .*|got .*)$/m.exec(err.message)?.[1] ?? err.message.split('\n')[0] ?? 'unreadable';
+  return new TemplateError(file, Number(lineNo ?? 0), 1, `template syntax error: ${got.length > 200 ? `${got.slice(0, 197)}...` : got}`, builtin);
+}
+
+/**
+ * Strict mode checks the path of a bare `{{x}}` but not a helper's argument: `{{q vars.nosuch}}`
+ * would quietly pass `undefined`. So every helper call whose first argument is a path also gets that
+ * path's text (hash `lvsplayPath`), and the helpers refuse `undefined` naming it.
+ */
+function namePaths(program: hbs.AST.Program): void {
+  for (const node of program.body) {
+    if (node.type === 'BlockStatement') {
+      const block = node as hbs.AST.BlockStatement;
+      namePaths(block.program);
+      if (block.inverse) namePaths(block.inverse);
+    } else if (node.type === 'MustacheStatement') {
+      const m = node as hbs.AST.MustacheStatement;
+      const first = m.params[0];
+      if (first?.type !== 'PathExpression') continue;
+      const pair = { type: 'HashPair', key: 'lvsplayPath', value: { type: 'StringLiteral', value: (first as hbs.AST.PathExpression).original, original: (first as hbs.AST.PathExpression).original, loc: m.loc }, loc: m.loc };
+      m.hash = { type: 'Hash', pairs: [...(m.hash?.pairs ?? []), pair], loc: m.loc } as unknown as hbs.AST.Hash;
+    }
+  }
+}
+
+/** Every escaped `{{x}}` / `{{helper x}}` of a config template becomes `{{line x}}` / `{{line (helper x)}}`. */
+function guardLines(program: hbs.AST.Program): void {
+  for (const node of program.body) {
+    if (node.type === 'BlockStatement') {
+      const block = node as hbs.AST.BlockStatement;
+      guardLines(block.program);
+      if (block.inverse) guardLines(block.inverse);
+    } else if (node.type === 'MustacheStatement') {
+      const m = node as hbs.AST.MustacheStatement;
+      if (!m.escaped) continue;
+      const inner: hbs.AST.Expression = m.params.length > 0 || (m.hash?.pairs.length ?? 0) > 0
+        ? ({ type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc } as unknown as hbs.AST.SubExpression)
+        : m.path;
+      m.path = { type: 'PathExpression', data: false, depth: 0, parts: ['line'], original: 'line', loc: m.loc } as hbs.AST.PathExpression;
+      m.params = [inner];
+      m.hash = undefined as unknown as hbs.AST.Hash;
+    }
+  }
+}
