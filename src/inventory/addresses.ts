@@ -5,10 +5,24 @@ export function addressFamily(address: string): 'ipv4' | 'ipv6' {
   return ipaddr.parse(address).kind();
 }
 
-/** How the kernel (and so ipvsadm and ip) print an address: IPv6 compressed per RFC 5952. */
+/**
+ * How the kernel (and so ipvsadm and ip) print an address: IPv6 compressed per RFC 5952. IPv6 goes
+ * through the WHATWG URL parser, which reads an embedded IPv4 part right (ipaddr.js turns
+ * `::192.0.2.10` into `::ffff:c000:20a`, another address).
+ */
 export function canonicalAddress(address: string): string {
-  const parsed = ipaddr.parse(address);
-  return parsed.kind() === 'ipv6' ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString();
+  if (!address.includes(':')) return ipaddr.parse(address).toString();
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+/** The eight 16-bit groups of an IPv6 address, read as the kernel reads it. */
+export function ipv6Groups(address: string): number[] {
+  const canonical = canonicalAddress(address);
+  const [head = '', tail] = canonical.split('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16)));
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 export function sameAddress(a: string, b: string): boolean {

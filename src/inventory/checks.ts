@@ -8,6 +8,7 @@ import type { Problem } from '../util/problems.js';
 import type { YamlSource } from '../util/yaml-source.js';
 import type { InventoryFile, ServiceInput } from './schema.js';
 import { didYouMean } from '../util/schema-problems.js';
+import { shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
@@ -165,8 +166,11 @@ const serviceMembers: Rule = (inv, src) => {
       if (memberAddress(rs, family) === undefined) {
         at('server', `real server "${m.server}" (${place(src, ['real_servers', index, 'name'])}) has no ${family} address for this ${family} service`);
       }
-      if (m.upper_threshold > 0 && m.lower_threshold > m.upper_threshold) {
-        at('lower_threshold', `lower_threshold ${m.lower_threshold} is above upper_threshold ${m.upper_threshold}`);
+      // The kernel refuses l > u whatever u is (ip_vs_ctl.c: -ERANGE), so -x 0 -y 5 too.
+      if (m.lower_threshold > m.upper_threshold) {
+        at('lower_threshold', m.upper_threshold === 0
+          ? `lower_threshold ${m.lower_threshold} needs an upper_threshold at least as high (the kernel refuses a lower threshold above the upper one, and 0 is "none")`
+          : `lower_threshold ${m.lower_threshold} is above upper_threshold ${m.upper_threshold}`);
       }
     });
   });
@@ -309,7 +313,75 @@ const healthChecks: Rule = (inv, src) => {
   return problems;
 };
 
+/**
+ * One address, one host: two hosts with the same address would be one IPVS destination (the
+ * second host's weight silently lost), and a director that is also a real server is not a setup
+ * lvsplay builds (its own VIPs would land on its lo).
+ */
+const uniqueAddresses: Rule = (inv, src) => {
+  const seen = new Map<string, { path: Path; name: string }>();
+  const problems: Problem[] = [];
+  const hosts: [Path, string, string][] = [
+    ...inv.directors.flatMap((d, i): [Path, string, string][] => [[['directors', i, 'address'], d.address, d.name], ...(d.address6 ? [[['directors', i, 'address6'], d.address6, d.name] as [Path, string, string]] : [])]),
+    ...inv.real_servers.flatMap((r, i): [Path, string, string][] => [[['real_servers', i, 'address'], r.address, r.name], ...(r.address6 ? [[['real_servers', i, 'address6'], r.address6, r.name] as [Path, string, string]] : [])]),
+  ];
+  for (const [path, address, name] of hosts) {
+    const key = canonicalAddress(address);
+    const first = seen.get(key);
+    if (first && first.name !== name) {
+      const both = first.path[0] !== path[0] ? ' (a host cannot be both a director and a real server)' : '';
+      problems.push(src.problem(path, `address ${key} is already ${first.name}'s at ${place(src, first.path)}: every host needs its own address${both}`));
+    } else if (!first) seen.set(key, { path, name });
+  }
+  return problems;
+};
+
+/**
+ * A fallback (sorry server) is reached like a member: by DR it must be on each carrying
+ * director's segment (a loopback fallback is the director itself).
+ */
+const fallbacks: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  inv.services.forEach((s, i) => {
+    const f = s.fallback;
+    if (!f || f.forwarding !== 'dr' || ipaddr.parse(f.address).range() === 'loopback') return;
+    if (addressFamily(f.address) !== serviceFamily(s)) {
+      problems.push(src.problem(['services', i, 'fallback', 'address'], `the fallback ${f.address} is not in the service's family (${serviceFamily(s)})`));
+      return;
+    }
+    for (const d of carriers(inv, s)) {
+      const subnet = serviceFamily(s) === 'ipv4' ? d.interface.address : d.interface.address6;
+      if (subnet === undefined || !inSubnet(f.address, subnet)) {
+        problems.push(src.problem(['services', i, 'fallback', 'address'],
+          `DR fallback ${f.address} is not on director "${d.name}"'s ${d.interface.name} subnet ${subnet ?? '(none)'}: direct routing needs one L2 segment`));
+      }
+    }
+  });
+  return problems;
+};
+
+/** Vars reach shell scripts as $LVSPLAY_VAR_<name> with . and - as _: two names must not meet there. */
+const shellVarNames: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const scopes: [Path, Record<string, unknown>][] = [
+    [['defaults', 'vars'], inv.defaults.vars],
+    ...Object.entries(inv.groups).map(([g, group]): [Path, Record<string, unknown>] => [['groups', g, 'vars'], group.vars]),
+    ...inv.directors.map((d, i): [Path, Record<string, unknown>] => [['directors', i, 'vars'], d.vars]),
+    ...inv.real_servers.map((r, i): [Path, Record<string, unknown>] => [['real_servers', i, 'vars'], r.vars]),
+  ];
+  for (const [path, vars] of scopes) {
+    const seen = new Map<string, string>();
+    for (const name of Object.keys(vars)) {
+      const shell = shellVarName(name);
+      const other = seen.get(shell);
+      if (other !== undefined) problems.push(src.problem([...path, name], `vars "${name}" and "${other}" would both be $${shell} in shell templates: rename one`, { key: true }));
+      else seen.set(shell, name);
+    }
+  }
+  return problems;
+};
+
 const RULES: Rule[] = [
-  uniqueHostNames, uniqueServiceNames, hostAddressFamilies, serviceKeys, serviceOptions, serviceMembers,
-  forwardedPorts, directRoutingSubnets, natGateways, serviceDirectors, directorPairs, healthChecks,
+  uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, serviceKeys, serviceOptions, serviceMembers,
+  forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
 ];

@@ -4,6 +4,8 @@
  * start with "expected" so the problem formatter shows them as-is.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { canonicalAddress, ipv6Groups } from './addresses.js';
 import { z } from 'zod';
 
 /** Host, group, service and task names: also used in file names and ldirectord comments. */
@@ -16,6 +18,38 @@ export const Ipv4 = z.string().refine((v) => isIPv4(v), { error: 'expected an IP
 const isAddress6 = (v: string) => isIPv6(v) && !v.includes('%');
 export const Ipv6 = z.string().refine(isAddress6, { error: 'expected an IPv6 address (no zone index)' });
 export const Ip = z.string().refine((v) => isIPv4(v) || isAddress6(v), { error: 'expected an IPv4 or IPv6 address' });
+
+/**
+ * Why an address cannot be a host's or a VIP's: one no packet can be addressed to, or that the
+ * kernel and ipvsadm spell differently (an IPv4-mapped or -compatible IPv6 address, which
+ * ipaddr.js and glibc print in two ways), or undefined when it is a usable unicast address.
+ * Loopback is only for a director's own fallback (`allowLoopback`).
+ */
+export function unusableAddress(value: string, options: { allowLoopback?: boolean } = {}): string | undefined {
+  if (!(isIPv4(value) || isAddress6(value)) || !ipaddr.isValid(value)) return undefined; // the Ip check says why
+  if (value.includes(':')) {
+    const g = ipv6Groups(value);
+    const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+    if (zeros(5) && g[5] === 0xffff) return 'an IPv4-mapped IPv6 address; write the IPv4 address itself';
+    if (zeros(6) && (g[6] !== 0 || g[7]! > 1)) return 'an IPv4-compatible IPv6 address (deprecated, RFC 4291); write the IPv4 address itself';
+  }
+  const range = ipaddr.parse(canonicalAddress(value)).range();
+  switch (range) {
+    case 'unspecified': return 'the unspecified address';
+    case 'broadcast': return 'the broadcast address';
+    case 'multicast': return 'a multicast address';
+    case 'linkLocal': return 'a link-local address (it needs a zone, and VIPs and real servers are global)';
+    case 'ipv4Mapped': return 'an IPv4-mapped IPv6 address; write the IPv4 address itself';
+    case 'loopback': return options.allowLoopback ? undefined : 'a loopback address';
+    default: return undefined;
+  }
+}
+
+/** An address packets can be sent to: a VIP, a director's or real server's address. */
+export const UnicastIp = Ip.superRefine((v, ctx) => {
+  const why = unusableAddress(v);
+  if (why) ctx.addIssue({ code: 'custom', message: `expected a unicast address, got ${why}` });
+});
 
 /** Address with prefix length, as `ip addr` takes it: 192.0.2.5/24, 2001:db8::5/64. */
 export const Cidr = z.string().refine(isCidr, { error: 'expected an address with a prefix length, like 192.0.2.5/24' });
@@ -43,9 +77,17 @@ export const InterfaceName = z.string().refine((v) => /^[A-Za-z0-9_][A-Za-z0-9_.
   error: 'expected an interface name (at most 15 characters of letters, digits, "_", "." or "-", optional ":alias")',
 });
 
-/** Absolute or home-relative path without shell metacharacters. */
+/** A path on the control host: absolute or home-relative (`~` expanded there), no shell metacharacters. */
 export const FilePath = z.string().regex(/^(~|~\/|\/)[A-Za-z0-9_.@%+=,\/-]*$/, {
   error: 'expected an absolute path (or ~/...) of letters, digits and _.@%+=,/-',
+});
+
+/**
+ * A file on a managed host: absolute and normal (no `~`, which would be quoted there, not expanded;
+ * no `.` or `..` part, no `//`, no trailing `/`; not `/` itself), no shell metacharacters.
+ */
+export const RemotePath = z.string().refine((v) => /^(\/[A-Za-z0-9_@%+=,-][A-Za-z0-9_.@%+=,-]*)+$/.test(v) && !v.split('/').some((part) => part === '.' || part === '..'), {
+  error: 'expected an absolute path of a file on the host, like /etc/lvsplay/x.conf (no ~, no . or .. parts, no trailing /; letters, digits and _.@%+=,-)',
 });
 
 export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name' });

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import {
-  Cidr, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, Seconds, SshPort,
-  Threshold, UserName, VarValue, Weight,
+  Cidr, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, SshPort,
+  Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,
 } from './fields.js';
 
 export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
@@ -50,8 +50,8 @@ const Vars = z.record(Name, VarValue);
 
 const HostCommon = {
   name: Name,
-  address: Ip,
-  address6: Ip.optional(),
+  address: UnicastIp,
+  address6: UnicastIp.optional(),
   ssh: SshSettings.optional(),
   groups: z.array(Name).default([]),
   vars: Vars.default({}),
@@ -76,7 +76,7 @@ export const Director = z.strictObject({
 export const RealServer = z.strictObject({
   ...HostCommon,
   /** Default gateway: for NAT it must be the director's address. */
-  gateway: Ip.optional(),
+  gateway: UnicastIp.optional(),
 });
 
 const Persistence = z.strictObject({
@@ -109,7 +109,7 @@ export const HealthCheck = z.strictObject({
   receive: CheckText.optional(),
   virtualhost: HostName.optional(),
   http_method: z.enum(['GET', 'HEAD']).optional(),
-  command: FilePath.optional(),
+  command: RemotePath.optional(),
   port: SshPort.optional(),
   interval: Seconds.optional(),
   timeout: Seconds.optional(),
@@ -118,14 +118,18 @@ export const HealthCheck = z.strictObject({
 });
 
 const Fallback = z.strictObject({
-  address: Ip,
+  /** A real server, an address lvsplay does not manage, or the director itself (loopback). */
+  address: Ip.superRefine((v, ctx) => {
+    const why = unusableAddress(v, { allowLoopback: true });
+    if (why) ctx.addIssue({ code: 'custom', message: `expected a unicast address, got ${why}` });
+  }),
   port: Port.optional(),
   forwarding: z.enum(FORWARDING).default('dr'),
 });
 
 export const Service = z.strictObject({
   name: Name,
-  vip: Ip.optional(),
+  vip: UnicastIp.optional(),
   port: Port.optional(),
   protocol: z.enum(PROTOCOLS).default('tcp'),
   fwmark: Fwmark.optional(),
@@ -152,10 +156,10 @@ export const LdirectordGlobals = z.strictObject({
   quiescent: z.boolean().default(false),
   readd_quiescent: z.boolean().default(false),
   clean_stop: z.boolean().default(true),
-  logfile: z.union([FilePath, z.enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'daemon'])]).default('local0'),
+  logfile: z.union([RemotePath, z.enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'daemon'])]).default('local0'),
   email_alert: z.string().regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/, { error: 'expected an e-mail address' }).optional(),
-  maintenance_dir: FilePath.optional(),
-  config_file: FilePath.default('/etc/ha.d/ldirectord.cf'),
+  maintenance_dir: RemotePath.optional(),
+  config_file: RemotePath.default('/etc/ha.d/ldirectord.cf'),
 });
 
 const Group = z.strictObject({
@@ -176,7 +180,7 @@ export const InventoryFile = z.strictObject({
    */
   nat_gateway: Cidr.optional(),
   /** Where the distro keeps saved IPVS rules (Debian: /etc/ipvsadm.rules, RHEL: /etc/sysconfig/ipvsadm). */
-  rules_file: FilePath.default('/etc/ipvsadm.rules'),
+  rules_file: RemotePath.default('/etc/ipvsadm.rules'),
 });
 
 export type InventoryFile = z.output<typeof InventoryFile>;

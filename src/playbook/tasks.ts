@@ -4,14 +4,12 @@
  * misspelt kind or argument is refused before anything runs.
  */
 import { z } from 'zod';
-import { FilePath } from '../inventory/fields.js';
+import { RemotePath } from '../inventory/fields.js';
 
 const SysctlKey = z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward' });
 const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
 const PackageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, { error: 'expected a Debian or RPM package name' });
-const UnitName = z.string().regex(/^[A-Za-z0-9@_.:-]{1,100}$/, { error: 'expected a service (unit) name' });
-/** A path on a managed host: absolute (no `~`: it would be quoted, not expanded). */
-const RemotePath = FilePath.refine((v) => v.startsWith('/'), { error: 'expected an absolute path on the host (starting with /)' });
+const UnitName = z.string().regex(/^[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]{0,99}$/, { error: 'expected a service (unit) name, not starting with "-"' });
 /** A template of the project (or built-in), relative to templates/. */
 const TemplatePath = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.\/-]*\.hbs$/, { error: 'expected a template path relative to templates/, ending in .hbs' })
   .refine((v) => !v.split('/').includes('..'), { error: 'expected a template path inside templates/ (no "..")' });

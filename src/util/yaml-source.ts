@@ -1,9 +1,14 @@
 /**
  * A YAML file parsed with positions kept, so that any problem found later — by the schema or by a
  * semantic check — can be pinned to `file:line:col` by the path of the offending value.
+ *
+ * Read as lvsplay reads every input file (regular, UTF-8, bounded in size). Keys are checked here in
+ * one linear pass, not by the yaml library's `uniqueKeys` (quadratic: 40,000 keys took 11 s): a
+ * duplicate key, a key that is not a scalar, or `__proto__` (which a JavaScript object would turn
+ * into its prototype, silently dropping it) is a problem. Merge keys (`<<: *defaults`) work.
  */
-import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { InputFileError, readInputFile } from './input-file.js';
 import { type Place, type Problem, fieldPath } from './problems.js';
 
 export class YamlSource {
@@ -16,11 +21,12 @@ export class YamlSource {
     readonly file: string,
     text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, merge: true, prettyErrors: false });
     for (const err of [...this.doc.errors, ...this.doc.warnings]) {
       const at = this.lines.linePos(err.pos[0]);
       this.problems.push({ file, line: at.line, col: at.col, field: '', message: `YAML: ${firstLine(err.message)}` });
     }
+    if (this.problems.length === 0) this.checkKeys(this.doc.contents, []);
     this.data = this.problems.length === 0 ? this.toData(file) : undefined;
   }
 
@@ -34,13 +40,46 @@ export class YamlSource {
     }
   }
 
+  /** Every mapping: scalar keys, each once, none named `__proto__`. Iterative: deep nesting cannot overflow the stack. */
+  private checkKeys(root: unknown, rootPath: (string | number)[]): void {
+    const stack: [unknown, (string | number)[]][] = [[root, rootPath]];
+    while (stack.length > 0 && this.problems.length < 100) {
+      const [node, path] = stack.pop()!;
+      if (isMap(node)) {
+        const seen = new Map<string, number>();
+        for (const pair of node.items) {
+          const key = pair.key;
+          const at = this.lines.linePos((key as Node | null)?.range?.[0] ?? 0);
+          const problem = (message: string) => this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath(path), message });
+          if (!isScalar(key) || (typeof key.value !== 'string' && typeof key.value !== 'number')) {
+            if (!isAlias(key)) problem('expected a plain key (text or a number), got a mapping or list as a key');
+            continue;
+          }
+          const name = String(key.value);
+          if (name === '<<') {
+            stack.push([pair.value, path]);
+            continue;
+          }
+          if (name === '__proto__') problem('the key "__proto__" is not allowed');
+          const first = seen.get(name);
+          if (first !== undefined) problem(`duplicate key "${name}" (first at line ${first})`);
+          else seen.set(name, at.line);
+          stack.push([pair.value, [...path, name]]);
+        }
+      } else if (isSeq(node)) {
+        node.items.forEach((item, i) => stack.push([item, [...path, i]]));
+      }
+    }
+  }
+
   static read(file: string): YamlSource {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readInputFile(file);
     } catch (err) {
       const source = new YamlSource(file, '');
-      source.problems.push({ file, line: 1, col: 1, field: '', message: `cannot read the file: ${(err as Error).message}` });
+      const why = err instanceof InputFileError ? err.message : (err as Error).message;
+      source.problems.push({ file, line: 1, col: 1, field: '', message: `the file ${why}` });
       return source;
     }
     return new YamlSource(file, text);

@@ -272,7 +272,11 @@ test('shell probe: the check\'s exit status decides, its own output is not mixed
 });
 
 test('file: a path under ~ is refused by the playbook schema (it would be quoted, not expanded, on the host)', (t) => {
-  const parsed = TASK_ARGS.file.safeParse({ path: '~/lvsplay-note.txt', template: 'site/motd.hbs' });
-  t.false(parsed.success);
-  t.regex(parsed.error?.issues[0]?.message ?? '', /absolute path on the host/);
+  for (const path of ['~/lvsplay-note.txt', '/', '/etc/', '/etc/x/..', '/etc/./x', '//etc/x', 'etc/x', '/etc/x/']) {
+    const parsed = TASK_ARGS.file.safeParse({ path, template: 'site/motd.hbs' });
+    t.false(parsed.success, path);
+    t.regex(parsed.error?.issues[0]?.message ?? '', /absolute path of a file on the host/, path);
+  }
+  t.true(TASK_ARGS.file.safeParse({ path: '/etc/lvsplay/x.conf', template: 'site/motd.hbs' }).success);
+  t.false(TASK_ARGS.service.safeParse({ name: '-fake-option' }).success, 'a unit name starting with - would reach systemctl as an option');
 });
