@@ -360,6 +360,32 @@ const fallbacks: Rule = (inv, src) => {
   return problems;
 };
 
+/** A VIP is nobody's own address: lvsplay moves it between directors and removes it where it must not be. */
+const vipsAreNotHosts: Rule = (inv, src) => {
+  const owners = new Map<string, string>();
+  for (const h of [...inv.directors, ...inv.real_servers]) {
+    owners.set(canonicalAddress(h.address), h.name);
+    if (h.address6) owners.set(canonicalAddress(h.address6), h.name);
+  }
+  return inv.services.flatMap((s, i) => {
+    const owner = s.vip === undefined ? undefined : owners.get(canonicalAddress(s.vip));
+    return owner ? [src.problem(['services', i, 'vip'], `VIP ${s.vip} is host ${owner}'s own address: a VIP must be an address of its own (lvsplay adds and removes it)`)] : [];
+  });
+};
+
+/**
+ * IPv6 goes as far as lvsplay can take it end to end: DR (VIP/128 on lo, announced by the kernel's
+ * unsolicited neighbour advertisement on the new primary). IPv6 TUN needs ip6tnl0 on the real server
+ * and IPv6 NAT a forwarding director with an IPv6 gateway address: neither is built, so both are
+ * refused here rather than half set up on the hosts.
+ */
+const ipv6Methods: Rule = (inv, src) => inv.services.flatMap((s, i) => {
+  if (serviceFamily(s) !== 'ipv6' || s.forwarding === 'dr') return [];
+  return [src.problem(['services', i, 'forwarding'], s.forwarding === 'tun'
+    ? 'IPv6 with forwarding: tun is not supported (the real servers would need ip6tnl0, which lvsplay does not set up): use dr'
+    : 'IPv6 with forwarding: nat is not supported (the director would need IPv6 forwarding and an IPv6 gateway address, which lvsplay does not set up): use dr')];
+});
+
 /** Vars reach shell scripts as $LVSPLAY_VAR_<name> with . and - as _: two names must not meet there. */
 const shellVarNames: Rule = (inv, src) => {
   const problems: Problem[] = [];
@@ -384,4 +410,5 @@ const shellVarNames: Rule = (inv, src) => {
 const RULES: Rule[] = [
   uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
+  vipsAreNotHosts, ipv6Methods,
 ];

@@ -33,10 +33,26 @@ export function ipLine(index: number, device: string, cidr: string, extra: { brd
   return `${index}: ${device}${extra.link ?? ''}    ${v6 ? 'inet6' : 'inet'} ${cidr}${brd} scope ${scope}${tail}${VALID}`;
 }
 
-/** The address probe's output: the ip lines after its `sed 's/\\.*$//'`, tunl0's state, the default route. */
-export function addressProbe(rawLines: string[], tunl0: 'up' | 'down' = 'down', defaultRoute = ''): string {
-  const lines = rawLines.map((l) => l.replace(/\\.*$/, ''));
-  return `${lines.map((l) => `${l}\n`).join('')}link-tunl0 ${tunl0}\ndefault-route ${defaultRoute}\n`;
+/** /proc/net/route as the kernel prints it, with a default route via `gateway` when given. */
+export function procRoute(gateway = ''): string {
+  const head = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n';
+  const hex = (ip: string) => ip.split('.').map(Number).reverse().map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  const local = 'eth0\t0002000C\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n';
+  return head + (gateway ? `eth0\t00000000\t${hex(gateway)}\t0003\t0\t0\t0\t00000000\t0\t0\t0\n` : '') + local;
+}
+
+/**
+ * The address probe's output: `ip -o addr show` lines (with their tails), tunl0's flags (absent
+ * when there is no tunl0), /proc/net/route, and lvsplay's record (absent when `record` is undefined).
+ */
+export function addressProbe(rawLines: string[], tunl0: 'up' | 'down' | 'none' = 'none', defaultRoute = '', record?: string[]): string {
+  const flags = tunl0 === 'up' ? '0x41\n' : tunl0 === 'down' ? '0x80\n' : '';
+  return sections([
+    ['addr', rawLines.map((l) => `${l}\n`).join('')],
+    ['tunl0', flags],
+    ['route', procRoute(defaultRoute)],
+    ['record', record === undefined ? '@@absent\n' : record.map((l) => `${l}\n`).join('')],
+  ]);
 }
 
 /** The usual addresses of a host: lo (IPv4 and IPv6), eth0 (IPv4 with brd, IPv6 global and link-local). */
@@ -79,7 +95,7 @@ export const satisfied = {
       const index = a.device === 'lo' ? 1 : a.device === 'tunl0' ? 5 : 2;
       lines.push(ipLine(index, a.device, `${a.address}/${a.prefix}`, { ...(a.broadcast && { brd: a.broadcast }), ...(a.device === 'tunl0' && { link: '@NONE' }) }));
     }
-    return addressProbe(lines, desired.tunnel ? 'up' : 'down', desired.gateway ?? '');
+    return addressProbe(lines, desired.tunnel ? 'up' : 'none', desired.gateway ?? '', desired.present.map((a) => `${a.address}/${a.prefix} ${a.device}`).sort());
   },
   file(desired: FileDesired): string {
     return fileProbeOutput(desired.content, statMode(desired.mode));

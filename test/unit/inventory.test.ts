@@ -863,3 +863,12 @@ test('paths on managed hosts are absolute and plain: ~ (quoted there, never expa
     t.true(found.some((m) => m.includes('expected an absolute path of a file on the host')), `${to}: ${found.join('\n')}`);
   }
 });
+
+test('IPv6 TUN and IPv6 NAT are refused at validate with the reason (they were half set up: no VIP, an IPv4 sysctl); a VIP that is a host\'s own address is refused', (t) => {
+  const tun = messages(edit(BASE, 'vip: 192.0.2.12', 'vip: "2001:db8::12"'));
+  t.true(tun.some((m) => m.startsWith('services[1].forwarding: IPv6 with forwarding: tun is not supported')), tun.join('\n'));
+  const nat = messages(edit(edit(BASE, 'vip: 192.0.2.13', 'vip: "2001:db8::13"'), '{ server: app1, port: 443 }', '{ server: web1, port: 443 }'));
+  t.true(nat.some((m) => m.startsWith('services[2].forwarding: IPv6 with forwarding: nat is not supported')), nat.join('\n'));
+  const own = messages(edit(BASE, 'vip: 192.0.2.12', 'vip: 192.0.2.41'));
+  t.true(own.some((m) => m.includes('VIP 192.0.2.41 is host app1\'s own address')), own.join('\n'));
+});

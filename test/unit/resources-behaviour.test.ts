@@ -120,11 +120,16 @@ test('sysctl: a multi-value key printed with tabs by sysctl -n matches the value
 });
 
 test('sysctl: persist:false writes no file, even when the probe output has a file part', (t) => {
-  const o = run('sysctl', ctxFor('lb1'), { persist: false }, section('values', sysctlValues([['net.ipv4.ip_forward', '0']])) + section('file', 'absent\n'));
+  const o = run('sysctl', ctxFor('lb1'), { persist: false }, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', 'absent\n'));
   t.is((o.desired as SysctlDesired).file, undefined);
   t.false(o.probe.includes(SYSCTL_FILE), 'no file probe');
   t.deepEqual(o.changes.map((c) => c.id), ['net.ipv4.ip_forward']);
   t.false(o.script.includes('base64'), o.script);
+});
+
+test('sysctl: a director carrying an IPv6 VIP gets ndisc_notify on its VIP interface (the kernel then announces a VIP it takes)', (t) => {
+  const values = (run('sysctl', ctxFor('lb1'), {}, '').desired as SysctlDesired).values;
+  t.deepEqual(values, [{ key: 'net.ipv4.ip_forward', value: '1' }, { key: 'net.ipv6.conf.eth0.ndisc_notify', value: '1' }]);
 });
 
 test('sysctl: a host with no role sysctls and no extra has nothing to do, not even a file', (t) => {
@@ -146,12 +151,15 @@ test('sysctl: the persisted file holds every value, for this host', (t) => {
 test('sysctl: the file already right but the values not: only the runtime values change', (t) => {
   const first = run('sysctl', ctxFor('lb1'), {}, '');
   const file = (first.desired as SysctlDesired).file!;
-  const o = run('sysctl', ctxFor('lb1'), {}, section('values', sysctlValues([['net.ipv4.ip_forward', '0']])) + section('file', fileProbeOutput(file.content)));
+  const o = run('sysctl', ctxFor('lb1'), {}, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', fileProbeOutput(file.content)));
   t.deepEqual(o.changes.map((c) => c.action + ' ' + c.id), ['change net.ipv4.ip_forward']);
   t.false(o.script.includes('base64'));
 });
 
 // ---------------------------------------------------------------- address
+
+const HEADER = '# address: tunnel device, VIPs, default route, and lvsplay\'s record of the addresses it manages\n';
+const WEB1_RECORD = ['192.0.2.10/32 lo', '192.0.2.11/32 lo', '2001:db8::10/128 lo'];
 
 test('address: a DR VIP on lo with the wrong broadcast is deleted then added with brd = VIP', (t) => {
   const facts = addressProbe([
@@ -159,13 +167,31 @@ test('address: a DR VIP on lo with the wrong broadcast is deleted then added wit
     ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.255' }),
     ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }),
     ipLine(1, 'lo', '2001:db8::10/128'),
-  ]);
+  ], 'none', '', WEB1_RECORD);
   const o = run('address', ctxFor('web1'), {}, facts);
   t.deepEqual(o.changes, [{
     id: '192.0.2.10/32', action: 'change', summary: '~ address 192.0.2.10/32 brd 192.0.2.255 on lo → 192.0.2.10/32 brd 192.0.2.10 on lo',
     before: '192.0.2.10/32 brd 192.0.2.255 on lo', after: '192.0.2.10/32 brd 192.0.2.10 on lo',
   }]);
-  t.is(o.script, '# address: tunnel device, VIPs, default route\nip addr del 192.0.2.10/32 dev lo\nip addr add 192.0.2.10/32 brd 192.0.2.10 dev lo\n');
+  t.is(o.script, `${HEADER}ip addr del 192.0.2.10/32 dev lo\nip addr add 192.0.2.10/32 brd 192.0.2.10 dev lo\n\n`);
+});
+
+test('address: presence is decided by the address alone: a DR VIP at another prefix, or on another device, is replaced (regression: a /24 on lo stayed, a /32 went beside it)', (t) => {
+  const facts = addressProbe([
+    ...baseLines('192.0.2.21', '2001:db8::21'),
+    ipLine(1, 'lo', '192.0.2.10/24', { brd: '192.0.2.255' }),
+    ipLine(2, 'eth0', '192.0.2.11/32'),
+    ipLine(1, 'lo', '2001:db8::10/128'),
+  ], 'none', '', WEB1_RECORD);
+  const o = run('address', ctxFor('web1'), {}, facts);
+  t.deepEqual(o.changes.map((c) => c.summary), [
+    '~ address 192.0.2.10/24 brd 192.0.2.255 on lo → 192.0.2.10/32 brd 192.0.2.10 on lo',
+    '~ address 192.0.2.11/32 on eth0 → 192.0.2.11/32 brd 192.0.2.11 on lo',
+  ]);
+  t.deepEqual(o.script.split('\n').filter((l) => l.startsWith('ip ')), [
+    'ip addr del 192.0.2.10/24 dev lo', 'ip addr del 192.0.2.11/32 dev eth0',
+    'ip addr add 192.0.2.10/32 brd 192.0.2.10 dev lo', 'ip addr add 192.0.2.11/32 brd 192.0.2.11 dev lo',
+  ]);
 });
 
 test('address: IPv6 as the kernel prints it, or spelt out, is the same address', (t) => {
@@ -174,33 +200,48 @@ test('address: IPv6 as the kernel prints it, or spelt out, is the same address',
     ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.10' }),
     ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }),
     ipLine(1, 'lo', '2001:0db8:0000:0000:0000:0000:0000:0010/128'),
-  ]);
+  ], 'none', '', WEB1_RECORD);
   t.deepEqual(run('address', ctxFor('web1'), {}, facts).changes, []);
 });
 
 test('address: tunl0 down comes first, and its script loads ipip and raises tunl0 before any address', (t) => {
-  const facts = addressProbe([...baseLines('198.51.100.31'), ipLine(5, 'tunl0', '192.0.2.12/32', { link: '@NONE' })], 'down');
+  const facts = addressProbe([...baseLines('198.51.100.31'), ipLine(5, 'tunl0', '192.0.2.12/32', { link: '@NONE' })], 'down', '', ['192.0.2.12/32 tunl0']);
   const o = run('address', ctxFor('far1'), {}, facts);
   t.deepEqual(o.changes, [{ id: 'tunl0', action: 'change', summary: '~ tunl0 down → up (ipip loaded)', before: 'down', after: 'up' }]);
   t.deepEqual(o.script.split('\n').filter((l) => l && !l.startsWith('#')), ['modprobe ipip', 'ip link set tunl0 up']);
   const empty = run('address', ctxFor('far1'), {}, '');
   t.is(empty.changes[0]!.id, 'tunl0');
-  const lines = empty.script.split('\n').filter((l) => l && !l.startsWith('#'));
+  const lines = empty.script.split('\n').filter((l) => l.startsWith('ip ') || l.startsWith('modprobe'));
   t.deepEqual(lines, ['modprobe ipip', 'ip link set tunl0 up', 'ip addr add 192.0.2.12/32 dev tunl0']);
 });
 
-test('address: the backup must not hold VIPs: one present is a delete (with before); one on another device is left alone', (t) => {
+test('address: a backup holds no cluster VIP on any device at any prefix (regression: a /24 copy was "ok" and kept answering ARP)', (t) => {
   const facts = addressProbe([
     ...baseLines('192.0.2.6'),
     ipLine(2, 'eth0', '192.0.2.12/32', { label: 'eth0:3' }),
     ipLine(1, 'lo', '192.0.2.10/32'),
-  ]);
+    ipLine(2, 'eth0', '192.0.2.11/24', { brd: '192.0.2.255' }),
+    ipLine(2, 'eth0', '192.0.2.99/32'),
+  ], 'none', '', []);
   const o = run('address', ctxFor('lb2'), {}, facts);
-  t.deepEqual(o.changes, [{ id: '192.0.2.12/32', action: 'delete', summary: '- address 192.0.2.12/32 on eth0', before: '192.0.2.12/32 on eth0' }]);
-  t.is(o.script, '# address: tunnel device, VIPs, default route\nip addr del 192.0.2.12/32 dev eth0\n');
+  t.deepEqual(o.changes.map((c) => c.summary), ['- address 192.0.2.12/32 on eth0', '- address 192.0.2.10/32 on lo', '- address 192.0.2.11/24 brd 192.0.2.255 on eth0']);
+  t.deepEqual(o.script.split('\n').filter((l) => l.startsWith('ip ')), ['ip addr del 192.0.2.12/32 dev eth0', 'ip addr del 192.0.2.10/32 dev lo', 'ip addr del 192.0.2.11/24 dev eth0']);
   const desired = o.desired as AddressDesired;
   t.deepEqual(desired.present, []);
-  t.deepEqual(desired.absent.map((a) => `${a.address}/${a.prefix}`), ['192.0.2.10/32', '192.0.2.11/32', '192.0.2.12/32', '192.0.2.13/32', '2001:db8::10/128', '203.0.113.1/24']);
+  t.deepEqual(desired.absent, ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13', '2001:db8::10', '203.0.113.1']);
+});
+
+test('address: what lvsplay added before and the inventory no longer wants is removed (its record); what it never added is left alone', (t) => {
+  const facts = addressProbe([
+    ...baseLines('192.0.2.21', '2001:db8::21'),
+    ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.10' }), ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }), ipLine(1, 'lo', '2001:db8::10/128'),
+    ipLine(1, 'lo', '192.0.2.77/32', { brd: '192.0.2.77' }), ipLine(1, 'lo', '192.0.2.88/32'),
+  ], 'none', '', [...WEB1_RECORD, '192.0.2.77/32 lo']);
+  const o = run('address', ctxFor('web1'), {}, facts);
+  t.deepEqual(o.changes.map((c) => c.summary), ['- address 192.0.2.77/32 brd 192.0.2.77 on lo', '~ record of the addresses lvsplay manages here (3)']);
+  t.true(o.script.includes('ip addr del 192.0.2.77/32 dev lo\n'));
+  t.false(o.script.includes('192.0.2.88'), 'never recorded, not a VIP of the cluster: not lvsplay\'s');
+  t.true(o.script.includes("lvsplay_p=/var/lib/lvsplay/addresses\n"), 'the record is rewritten');
 });
 
 test('address: the primary holds every VIP and the NAT gateway (with its prefix) on its VIP interface', (t) => {
@@ -216,13 +257,14 @@ test('address: the primary holds every VIP and the NAT gateway (with its prefix)
     ],
     absent: [],
     tunnel: false,
+    record: '/var/lib/lvsplay/addresses',
   });
 });
 
 test('address: a NAT real server routes through its gateway; the same route is no change', (t) => {
-  const o = run('address', ctxFor('app1'), {}, addressProbe(baseLines('203.0.113.41'), 'down', '203.0.113.1'));
+  const o = run('address', ctxFor('app1'), {}, addressProbe(baseLines('203.0.113.41'), 'none', '203.0.113.1', []));
   t.deepEqual(o.changes, []);
-  const none = run('address', ctxFor('app1'), {}, addressProbe(baseLines('203.0.113.41'), 'down', ''));
+  const none = run('address', ctxFor('app1'), {}, addressProbe(baseLines('203.0.113.41'), 'none', '', []));
   t.is(none.changes.length, 1);
   t.like(none.changes[0], { id: 'default route', action: 'add', after: '203.0.113.1' });
   t.true(none.script.includes('ip -4 route replace default via 203.0.113.1'));
@@ -244,7 +286,8 @@ test('address: a director VIP interface with an alias label (eth0:1, which the i
   const first = run('address', ctx, {}, '');
   // What the kernel shows once the VIPs are held on eth0 with the label eth0:1 (ip -o prints the device, then the label last)
   const held = (first.desired as AddressDesired).present.map((a) => ipLine(2, 'eth0', `${a.address}/${a.prefix}`, { label: 'eth0:1' }));
-  const again = run('address', ctx, {}, addressProbe([...baseLines('192.0.2.5', '2001:db8::5'), ...held]));
+  const record = (first.desired as AddressDesired).present.map((a) => `${a.address}/${a.prefix} ${a.device}`).sort();
+  const again = run('address', ctx, {}, addressProbe([...baseLines('192.0.2.5', '2001:db8::5'), ...held], 'none', '', record));
   t.deepEqual(again.changes.map((c) => c.summary), [], 'every run re-adds the VIPs, and `ip addr add` then fails with "File exists"');
 });
 

@@ -13,7 +13,7 @@ import type { FileActual, FileDesired } from '../../src/resources/file/index.js'
 import type { LdirectordActual } from '../../src/resources/ldirectord/index.js';
 import type { SysctlActual } from '../../src/resources/sysctl/index.js';
 import { ctxFor } from '../support/cluster.js';
-import { baseLines, ipLine, sha256 } from '../support/facts.js';
+import { baseLines, ipLine, procRoute, sha256 } from '../support/facts.js';
 import { resourceOf, run } from '../support/resources.js';
 import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
 
@@ -30,8 +30,10 @@ function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: u
     }
     const PATH = fakeCommands(dir, commands);
     const first = run(kind, ctxFor(host), args, '');
-    // Probes read /proc/sys directly: here they read a copy in the temp folder, never the machine's.
-    const out = runSh(first.probe.replaceAll('/proc/sys/', `${dir}/proc/sys/`), { cwd: dir, env: { PATH, FAKE: dir } });
+    // Probes read /proc and /sys directly (and lvsplay's record in /var/lib): here they read copies
+    // in the temp folder, never the machine's.
+    const script = first.probe.replaceAll('/proc/', `${dir}/proc/`).replaceAll('/sys/class/', `${dir}/sys/class/`).replaceAll('/var/lib/lvsplay/', `${dir}/var/lib/lvsplay/`);
+    const out = runSh(script, { cwd: dir, env: { PATH, FAKE: dir } });
     const actual = resourceOf(kind).parse(out.stdout, first.desired);
     return { out, actual, outcome: run(kind, ctxFor(host), args, out.stdout) };
   } finally {
@@ -61,50 +63,52 @@ test('sysctl probe: values as the kernel prints them in /proc/sys, <absent> for 
 const IP = `
 case "$*" in
   "-o addr show") cat "$FAKE/ip-addr" ;;
-  "-o link show tunl0") cat "$FAKE/ip-link" 2>/dev/null || { echo 'Device "tunl0" does not exist.' >&2; exit 1; } ;;
-  "-4 route show default") cat "$FAKE/ip-route" 2>/dev/null ;;
   *) echo "fake ip: unexpected $*" >&2; exit 2 ;;
 esac`;
 
-test('address probe: ip -o addr show (tails cut), tunl0 UP, the default route, on a TUN real server done right', (t) => {
+test('address probe: ip -o addr show (tails cut), tunl0 UP from its flags, the default route from /proc/net/route, the record', (t) => {
   const lines = [...baseLines('198.51.100.31'), ipLine(5, 'tunl0', '192.0.2.12/32', { link: '@NONE' })];
   const { out, actual, outcome } = probeHere('address', 'far1', {}, { ip: IP }, {
     'ip-addr': `${lines.join('\n')}\n`,
-    'ip-link': '5: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/ipip 0.0.0.0 brd 0.0.0.0\n',
-    'ip-route': 'default via 198.51.100.1 dev eth0 proto static metric 100 \n',
+    'sys/class/net/tunl0/flags': '0x41\n',
+    'proc/net/route': procRoute('198.51.100.1'),
+    'var/lib/lvsplay/addresses': '192.0.2.12/32 tunl0\n',
   });
   t.is(out.code, 0, out.stderr);
   const a = actual as AddressActual;
   t.true(a.tunnelUp);
   t.is(a.gateway, '198.51.100.1');
+  t.deepEqual(a.recorded, ['192.0.2.12/32 tunl0']);
   t.deepEqual(a.addresses.find((x) => x.device === 'tunl0'), { device: 'tunl0', address: '192.0.2.12', prefix: 32 });
   t.deepEqual(a.addresses.find((x) => x.address === '198.51.100.31'), { device: 'eth0', address: '198.51.100.31', prefix: 24, broadcast: '198.51.100.255' });
   t.deepEqual(outcome.changes, []);
 });
 
-test('address probe: tunl0 without UP (only LOWER_UP-like words) is down; no tunl0 at all is down; no default route is none', (t) => {
+test('address probe: tunl0 without IFF_UP is down; no tunl0 at all is down; no default route is none; no record is undefined', (t) => {
   const lines = baseLines('198.51.100.31');
   const down = probeHere('address', 'far1', {}, { ip: IP }, {
-    'ip-addr': `${lines.join('\n')}\n`,
-    'ip-link': '5: tunl0@NONE: <NOARP,LOWER_UP> mtu 1480 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/ipip 0.0.0.0 brd 0.0.0.0\n',
+    'ip-addr': `${lines.join('\n')}\n`, 'sys/class/net/tunl0/flags': '0x80\n', 'proc/net/route': procRoute(),
   });
   t.false((down.actual as AddressActual).tunnelUp);
   t.is((down.actual as AddressActual).gateway, undefined);
-  const missing = probeHere('address', 'far1', {}, { ip: IP }, { 'ip-addr': `${lines.join('\n')}\n` });
+  t.is((down.actual as AddressActual).recorded, undefined);
+  const missing = probeHere('address', 'far1', {}, { ip: IP }, { 'ip-addr': `${lines.join('\n')}\n`, 'proc/net/route': procRoute() });
   t.false((missing.actual as AddressActual).tunnelUp);
   t.is(missing.outcome.changes[0]!.id, 'tunl0');
 });
 
-test('address probe: a DR real server with its VIPs on lo (brd = VIP) and IPv6 /128 has nothing to do', (t) => {
+test('address probe: a DR real server with its VIPs on lo (brd = VIP) and IPv6 /128, and its record, has nothing to do', (t) => {
   const lines = [
     ...baseLines('192.0.2.21', '2001:db8::21'),
     ipLine(1, 'lo', '192.0.2.10/32', { brd: '192.0.2.10' }),
     ipLine(1, 'lo', '192.0.2.11/32', { brd: '192.0.2.11' }),
     ipLine(1, 'lo', '2001:db8::10/128'),
   ];
-  const { out, outcome } = probeHere('address', 'web1', {}, { ip: IP }, { 'ip-addr': `${lines.join('\n')}\n` });
+  const { out, outcome } = probeHere('address', 'web1', {}, { ip: IP }, {
+    'ip-addr': `${lines.join('\n')}\n`, 'proc/net/route': procRoute(), 'var/lib/lvsplay/addresses': '192.0.2.10/32 lo\n192.0.2.11/32 lo\n2001:db8::10/128 lo',
+  });
   t.is(out.code, 0, out.stderr);
-  t.deepEqual(outcome.changes, []);
+  t.deepEqual(outcome.changes, [], 'a record without a final newline reads the same');
 });
 
 test('file probe on real files: mode, owner, sha256 and content (even one that looks like a marker)', (t) => {

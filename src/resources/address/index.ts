@@ -1,17 +1,24 @@
 /**
  * `address`: the VIPs each host must (or must not) hold, and what they need around them.
- * - DR real servers: VIP/32 on lo with broadcast = the VIP itself (VIP/128 for IPv6), so the host
- *   accepts the director's frames without answering ARP for the VIP (sysctl does the ARP part).
+ * - DR real servers (members and DR fallbacks): VIP/32 on lo with broadcast = the VIP itself
+ *   (VIP/128 for IPv6), so the host accepts the director's frames without answering ARP for the
+ *   VIP (sysctl does the ARP part).
  * - TUN real servers: ipip loaded, tunl0 up, VIP/32 on tunl0.
  * - NAT real servers: default route via the director.
  * - Directors: the primary holds the VIPs on its VIP interface; a backup must not (two hosts
- *   answering ARP for one VIP is the classic LVS outage). Only VIPs of declared services are
- *   ever removed.
+ *   answering ARP for one VIP is the classic LVS outage).
+ * Presence and absence are decided by the address alone: a VIP at the wrong prefix or on the
+ * wrong device is a change (a /24 on lo makes the whole subnet local; a /24 on a backup's eth0
+ * answers ARP all the same). What must be absent: the cluster's VIPs this host has no part in,
+ * and what lvsplay added here before and the inventory no longer wants (its record).
  */
 import { canonicalAddress } from '../../inventory/addresses.js';
 import { membershipsOf, servicesOf, type Service } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
+import { ShellFragment } from '../../util/shell.js';
+import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
 import { defineResource, type HostContext } from '../resource.js';
+import { framed, splitSections } from '../sections.js';
 
 export interface Address {
   /** The link (eth0), never an alias: the kernel keys addresses by link, not label. */
@@ -26,16 +33,22 @@ export interface Address {
 
 export interface AddressDesired {
   present: Address[];
-  absent: Address[];
+  /** Addresses (canonical) that must be on no device unless `present` says where. */
+  absent: string[];
   tunnel: boolean;
   gateway?: string;
+  record: string;
 }
 
 export interface AddressActual {
   addresses: Address[];
   tunnelUp: boolean;
   gateway?: string;
+  /** What lvsplay recorded it added here; undefined when there is no record. */
+  recorded?: string[];
 }
+
+export const ADDRESS_RECORD = recordPath('addresses');
 
 const vipOn = (iface: string, vip: string, broadcast: boolean): Address => {
   const v6 = vip.includes(':');
@@ -50,69 +63,113 @@ const onInterface = (iface: string): Pick<Address, 'device' | 'label'> => {
 
 const vipsOf = (services: Service[]): string[] => [...new Set(services.flatMap((s) => (s.vip ? [s.vip] : [])))];
 
-export function desiredAddresses(ctx: HostContext): AddressDesired {
-  const host = ctx.host;
-  if (host.kind === 'real_server') {
-    const memberships = membershipsOf(ctx.cluster, host).map((m) => m.service);
-    const dr = vipsOf(memberships.filter((s) => s.forwarding === 'dr')).map((vip) => vipOn('lo', vip, true));
-    const tun = vipsOf(memberships.filter((s) => s.forwarding === 'tun' && s.family === 'ipv4')).map((vip) => vipOn('tunl0', vip, false));
-    const nat = memberships.some((s) => s.forwarding === 'nat' && s.family === 'ipv4');
-    return { present: [...dr, ...tun], absent: [], tunnel: tun.length > 0, ...(nat && host.gateway && { gateway: host.gateway }) };
-  }
-  const services = servicesOf(ctx.cluster, host);
-  const vips = vipsOf(services).map((vip) => vipOn(host.interface.name, vip, false));
-  const gateway = ctx.cluster.natGateway;
-  // The NAT gateway keeps its prefix: the director reaches the real servers' network through it.
-  if (gateway && services.some((s) => s.forwarding === 'nat')) vips.push({ ...onInterface(host.interface.name), address: gateway.address, prefix: gateway.prefix });
-  return host.role === 'primary' ? { present: vips, absent: [], tunnel: false } : { present: [], absent: vips, tunnel: false };
+/** The services a real server takes traffic for: those it is a member of, and those it is the fallback of. */
+function servedBy(ctx: HostContext, host: { name: string; address: string; address6?: string }): Service[] {
+  const members = membershipsOf(ctx.cluster, host as never).map((m) => m.service);
+  const own = new Set([host.address, ...(host.address6 ? [host.address6] : [])]);
+  const fallbackOf = ctx.cluster.services.filter((s) => s.fallback && own.has(s.fallback.address));
+  return [...new Set([...members, ...fallbackOf])];
 }
 
-export function parseAddresses(output: string): AddressActual {
-  const addresses: Address[] = [];
-  let tunnelUp = false;
+/** Every address of the cluster lvsplay may have put on some host: VIPs and the NAT gateway. */
+function clusterAddresses(ctx: HostContext): string[] {
+  const gateway = ctx.cluster.natGateway ? [ctx.cluster.natGateway.address] : [];
+  return [...vipsOf(ctx.cluster.services), ...gateway];
+}
+
+export function desiredAddresses(ctx: HostContext): AddressDesired {
+  const host = ctx.host;
+  let present: Address[];
+  let tunnel = false;
   let gateway: string | undefined;
-  for (const line of output.split('\n')) {
-    const words = line.trim().split(/\s+/);
-    if (words[0] === 'link-tunl0') tunnelUp = words[1] === 'up';
-    else if (words[0] === 'default-route' && words[1]) gateway = canonicalAddress(words[1]);
-    else if (words[2] === 'inet' || words[2] === 'inet6') {
-      // "2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0"; a label (eth0:1) is the last word
-      const [address = '', prefix = '0'] = (words[3] ?? '').split('/');
-      const brd = words[4] === 'brd' ? words[5] : undefined;
-      const device = (words[1] ?? '').replace(/@.*$/, '');
-      addresses.push({ device, address: canonicalAddress(address), prefix: Number(prefix), ...(brd && { broadcast: brd }) });
-    }
+  if (host.kind === 'real_server') {
+    const served = servedBy(ctx, host);
+    const viaFallback = (s: Service) => s.fallback?.forwarding;
+    const method = (s: Service) => (s.realServers.some((m) => m.server === host.name) ? s.forwarding : viaFallback(s));
+    const dr = vipsOf(served.filter((s) => method(s) === 'dr')).map((vip) => vipOn('lo', vip, true));
+    const tun = vipsOf(served.filter((s) => method(s) === 'tun' && s.family === 'ipv4')).map((vip) => vipOn('tunl0', vip, false));
+    tunnel = tun.length > 0;
+    present = [...dr, ...tun];
+    if (served.some((s) => method(s) === 'nat' && s.family === 'ipv4') && host.gateway) gateway = host.gateway;
+  } else {
+    const services = servicesOf(ctx.cluster, host);
+    const vips = vipsOf(services).map((vip) => vipOn(host.interface.name, vip, false));
+    const nat = ctx.cluster.natGateway;
+    // The NAT gateway keeps its prefix: the director reaches the real servers' network through it.
+    if (nat && services.some((s) => s.forwarding === 'nat')) vips.push({ ...onInterface(host.interface.name), address: nat.address, prefix: nat.prefix });
+    present = host.role === 'primary' ? vips : [];
   }
-  return { addresses, tunnelUp, ...(gateway && { gateway }) };
+  const wanted = new Set(present.map((a) => a.address));
+  const absent = clusterAddresses(ctx).filter((a) => !wanted.has(a));
+  return { present, absent, tunnel, ...(gateway && { gateway }), record: ADDRESS_RECORD };
+}
+
+/** `ip -o addr show`, tunl0's flags, /proc/net/route and the record, each its own part. */
+export function parseAddresses(output: string): AddressActual {
+  const parts = splitSections(output);
+  const addresses: Address[] = [];
+  for (const line of (parts.get('addr') ?? '').split('\n')) {
+    // "2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0\       valid_lft forever ..."
+    const words = line.replace(/\\.*$/, '').trim().split(/\s+/);
+    if (words[2] !== 'inet' && words[2] !== 'inet6') continue;
+    const [address = '', prefix = '0'] = (words[3] ?? '').split('/');
+    const brd = words[4] === 'brd' ? words[5] : undefined;
+    const device = (words[1] ?? '').replace(/@.*$/, '');
+    addresses.push({ device, address: canonicalAddress(address), prefix: Number(prefix), ...(brd && { broadcast: brd }) });
+  }
+  const flags = (parts.get('tunl0') ?? '').trim();
+  const tunnelUp = /^0x[0-9a-f]+$/i.test(flags) && (Number.parseInt(flags, 16) & 1) === 1;
+  const gateway = defaultGateway(parts.get('route') ?? '');
+  const recorded = parts.has('record') ? parseRecord(parts.get('record')!) : undefined;
+  return { addresses, tunnelUp, ...(gateway && { gateway }), ...(recorded && { recorded }) };
+}
+
+/** The IPv4 default route's gateway from /proc/net/route (hex, little-endian), if any. */
+function defaultGateway(table: string): string | undefined {
+  for (const line of table.split('\n')) {
+    const [, destination, via, flags, , , , mask] = line.trim().split(/\s+/);
+    if (destination !== '00000000' || mask !== '00000000' || !via || !flags) continue;
+    if ((Number.parseInt(flags, 16) & 0x2) === 0) continue; // RTF_GATEWAY
+    const n = Number.parseInt(via, 16);
+    return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].join('.');
+  }
+  return undefined;
 }
 
 const cidr = (a: Address) => `${a.address}/${a.prefix}`;
-const same = (a: Address, b: Address) => a.device === b.device && a.address === b.address && a.prefix === b.prefix;
+const exact = (a: Address, b: Address) => a.device === b.device && a.address === b.address && a.prefix === b.prefix && (b.broadcast === undefined || a.broadcast === b.broadcast);
 const describe = (a: Address) => `${cidr(a)}${a.broadcast ? ` brd ${a.broadcast}` : ''} on ${a.device}`;
 
 export const address = defineResource({
   kind: 'address',
   desired: (ctx) => desiredAddresses(ctx),
-  probe: (_desired, ctx) => ctx.templates.render('address/probe.sh.hbs', {}),
+  probe: (desired, ctx) => framed('addr', 'ip -o addr show')
+    + framed('tunl0', 'if read -r lvsplay_f < /sys/class/net/tunl0/flags 2>/dev/null; then printf \'%s\\n\' "$lvsplay_f"; fi')
+    + framed('route', 'while IFS= read -r lvsplay_r; do printf \'%s\\n\' "$lvsplay_r"; done < /proc/net/route')
+    + framed('record', recordProbe(ctx.templates, desired.record)),
   parse: (output) => parseAddresses(output),
   diff(desired, actual, ctx) {
     const changes: Change[] = [];
     const add: Address[] = [];
     const remove: Address[] = [];
     for (const want of desired.present) {
-      const have = actual.addresses.find((a) => same(a, want));
-      if (have && have.broadcast === (want.broadcast ?? have.broadcast)) continue;
-      if (have) {
-        remove.push(have);
-        changes.push({ id: cidr(want), action: 'change', summary: `~ address ${describe(have)} → ${describe(want)}`, before: describe(have), after: describe(want) });
-      } else {
+      const same = actual.addresses.filter((a) => a.address === want.address);
+      const right = same.find((a) => exact(a, want));
+      const wrong = same.filter((a) => a !== right);
+      remove.push(...wrong);
+      if (!right) add.push(want);
+      if (wrong.length > 0) {
+        changes.push({ id: cidr(want), action: 'change', summary: `~ address ${wrong.map(describe).join(', ')} → ${describe(want)}`, before: wrong.map(describe).join('\n'), after: describe(want) });
+      } else if (!right) {
         changes.push({ id: cidr(want), action: 'add', summary: `+ address ${describe(want)}`, after: describe(want) });
       }
-      add.push(want);
     }
-    for (const unwanted of desired.absent) {
-      const have = actual.addresses.find((a) => same(a, unwanted));
-      if (!have) continue;
+    // Gone from the inventory but lvsplay put it there: absent too, wherever it is now.
+    const present = new Set(desired.present.map((a) => a.address));
+    const recordedGone = (actual.recorded ?? []).map((line) => canonicalAddress(line.split(/[\s/]/)[0]!)).filter((a) => !present.has(a));
+    const absent = new Set([...desired.absent, ...recordedGone]);
+    for (const have of actual.addresses) {
+      if (!absent.has(have.address)) continue;
       remove.push(have);
       changes.push({ id: cidr(have), action: 'delete', summary: `- address ${describe(have)}`, before: describe(have) });
     }
@@ -122,6 +179,8 @@ export const address = defineResource({
     if (gateway) {
       changes.push({ id: 'default route', action: actual.gateway ? 'change' : 'add', summary: `${actual.gateway ? '~' : '+'} default route ${actual.gateway ?? 'none'} → via ${gateway}`, before: actual.gateway ?? '', after: gateway });
     }
+    const record = diffRecord(desired.record, desired.present.map((a) => `${cidr(a)} ${a.device}`), actual.recorded, ctx.templates, 'addresses');
+    changes.push(...record.changes);
     if (changes.length === 0) return { changes, script: '' };
     const script = ctx.templates.render('address/apply.sh.hbs', {
       tunnel: desired.tunnel,
@@ -129,7 +188,9 @@ export const address = defineResource({
       remove: remove.map((a) => ({ cidr: cidr(a), device: a.device })),
       gateway: gateway ?? '',
       // A director that takes a VIP announces it (failover); real servers never answer ARP for one.
+      // (IPv6 VIPs are announced by the kernel itself: ndisc_notify, set by the sysctl task.)
       announce: ctx.host.kind === 'director' ? add.filter((a) => !a.address.includes(':')).map((a) => ({ device: a.device, address: a.address })) : [],
+      record: new ShellFragment(record.script),
     });
     return { changes, script };
   },

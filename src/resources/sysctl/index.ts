@@ -4,6 +4,8 @@
  *   director answers ARP for the VIP (the kernel uses max(all, iface); `lo` is convention).
  * - TUN real servers: rp_filter=0 on `all` and `tunl0`, or decapsulated packets are dropped.
  * - Directors carrying a NAT service: ip_forward=1.
+ * - Directors carrying an IPv6 service: ndisc_notify=1 on the VIP interface, so the kernel sends
+ *   an unsolicited neighbour advertisement for a VIP it takes (IPv6's gratuitous ARP, on failover).
  */
 import type { Host } from '../../inventory/model.js';
 import { membershipsOf, servicesOf } from '../../inventory/model.js';
@@ -39,8 +41,10 @@ export function roleSysctls(ctx: HostContext, host: Host): Record<string, string
       out['net.ipv4.conf.all.rp_filter'] = '0';
       out['net.ipv4.conf.tunl0.rp_filter'] = '0';
     }
-  } else if (servicesOf(ctx.cluster, host).some((s) => s.forwarding === 'nat')) {
-    out['net.ipv4.ip_forward'] = '1';
+  } else {
+    const services = servicesOf(ctx.cluster, host);
+    if (services.some((s) => s.forwarding === 'nat')) out['net.ipv4.ip_forward'] = '1';
+    if (services.some((s) => s.family === 'ipv6' && s.vip !== undefined)) out[`net.ipv6.conf.${host.interface.name.split(':')[0]}.ndisc_notify`] = '1';
   }
   return out;
 }
