@@ -10,8 +10,10 @@ import { parseInventory } from '../src/inventory/load.js';
 import type { Cluster } from '../src/inventory/model.js';
 import { TASK_ARGS } from '../src/playbook/tasks.js';
 import { ipvs } from '../src/resources/ipvs/index.js';
-import { rulesLines, saveText } from '../src/resources/ipvs/save.js';
-import { addrPort, type IpvsTable, serviceKey, sortedDests, sortedServices } from '../src/resources/ipvs/table.js';
+import { rulesLines, saveText } from '../src/resources/ipvs/lines.js';
+import { type IpvsTable, sortedDests, sortedServices } from '../src/resources/ipvs/table.js';
+import { serviceKey } from '../src/resources/ipvs/forms.js';
+import { hostPort } from '../src/inventory/addresses.js';
 import type { HostContext } from '../src/resources/resource.js';
 import { PART_MARK } from '../src/resources/sections.js';
 import { Templates } from '../src/templates/templates.js';
@@ -40,8 +42,8 @@ function thresholdList(table: IpvsTable): string {
   let out = `IP Virtual Server version 1.2.1 (size=4096)\n${pad('Prot LocalAddress:Port', 33)} Uthreshold Lthreshold ActiveConn InActConn \n  -> RemoteAddress:Port\n`;
   for (const s of sortedServices(table)) {
     if (s.key.kind !== 'inet') throw new Error('the benchmark has address services only');
-    out += `${pad(s.key.protocol.toUpperCase(), 4)} ${addrPort(s.key.address, s.key.port)} ${s.scheduler}\n`;
-    for (const d of sortedDests(s)) out += `  -> ${pad(addrPort(d.address, d.port), 28)} ${pad(d.upperThreshold, 10)} ${pad(d.lowerThreshold, 10)} ${pad(0, 10)} ${pad(0, 10)}\n`;
+    out += `${pad(s.key.protocol.toUpperCase(), 4)} ${hostPort(s.key.address, s.key.port)} ${s.scheduler}\n`;
+    for (const d of sortedDests(s)) out += `  -> ${pad(hostPort(d.address, d.port), 28)} ${pad(d.upperThreshold, 10)} ${pad(d.lowerThreshold, 10)} ${pad(0, 10)} ${pad(0, 10)}\n`;
   }
   return out;
 }

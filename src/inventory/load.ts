@@ -72,6 +72,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
     },
     ...(inv.nat_gateway && { natGateway: { address: cidrAddress(inv.nat_gateway), prefix: Number(inv.nat_gateway.split('/')[1]) } }),
     rulesFile: inv.rules_file,
+    stateDir: inv.state_dir,
   };
 }
 

@@ -132,6 +132,8 @@ export interface Cluster {
   /** Floating NAT gateway: address and prefix length. */
   natGateway?: { address: string; prefix: number };
   rulesFile: string;
+  /** lvsplay's records on each host (what it created there): /var/lib/lvsplay. */
+  stateDir: string;
 }
 
 /** The services a director carries. */

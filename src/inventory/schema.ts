@@ -181,6 +181,8 @@ export const InventoryFile = z.strictObject({
   nat_gateway: Cidr.optional(),
   /** Where the distro keeps saved IPVS rules (Debian: /etc/ipvsadm.rules, RHEL: /etc/sysconfig/ipvsadm). */
   rules_file: RemotePath.default('/etc/ipvsadm.rules'),
+  /** Where lvsplay keeps, on each host, its record of what it created there. */
+  state_dir: RemotePath.default('/var/lib/lvsplay'),
 });
 
 export type InventoryFile = z.output<typeof InventoryFile>;

@@ -1,6 +1,6 @@
 /**
  * lvsplay's own record, on a host, of what it created there (the VIPs it added, the IPVS services
- * it made): `/var/lib/lvsplay/<name>`, one item per line, sorted. With it, what the inventory no
+ * it made): `<state_dir>/<name>` (/var/lib/lvsplay by default), one item per line, sorted. With it, what the inventory no
  * longer declares is removed, and nothing lvsplay did not create is touched. It is read with the
  * shell's own `read` (no process) and written like any managed file, only when it differs.
  */
@@ -8,10 +8,8 @@ import type { Change } from '../plan/types.js';
 import type { Templates } from '../templates/templates.js';
 import { diffFile } from './file/index.js';
 
-export const RECORD_DIR = '/var/lib/lvsplay';
-
-export function recordPath(name: string): string {
-  return `${RECORD_DIR}/${name}`;
+export function recordPath(cluster: { stateDir: string }, name: string): string {
+  return `${cluster.stateDir}/${name}`;
 }
 
 /** Shell printing the record's lines, or `@@absent` when there is none yet. */

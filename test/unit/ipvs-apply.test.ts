@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { applyScript } from '../../src/plan/pipeline.js';
 import { taskPlan } from '../../src/plan/types.js';
-import { applyData, BATCH_LINE, checkBatchLine, renderApply, touchedDigest } from '../../src/resources/ipvs/apply.js';
+import { applyData, BATCH_LINE, checkBatchLine, renderApply, touchedDigest } from '../../src/resources/ipvs/batch-script.js';
 import { diffTables } from '../../src/resources/ipvs/diff.js';
 import { parseSave, parseThresholds, withThresholds } from '../../src/resources/ipvs/parse.js';
 import type { IpvsTable } from '../../src/resources/ipvs/table.js';
@@ -46,7 +46,7 @@ function apply(t: import('ava').ExecutionContext, after: IpvsTable, sim: Sim, en
   t.teardown(() => cleanup(dir));
   const save = sim.save();
   const probed = withThresholds(parseSave(save), parseThresholds(sim.thresholds()));
-  const { operations } = diffTables(after, probed, { purge: false, graceful: false, declared: new Set(), ldirectord: new Set(['tcp 192.0.2.14:80']) });
+  const { operations } = diffTables(after, probed, { purge: false, graceful: false, deletable: new Set(), foreign: new Set(['tcp 192.0.2.14:80']) });
   const script = renderApply(templates, applyData(operations, save));
   mutate?.(sim);
   const state = join(dir, 'state.json');
@@ -158,7 +158,7 @@ test.serial('ipvsadm unusable at apply time: stale "unreadable", nothing run', (
   const dir = tempDir('lvsplay-ipvs-gone-');
   t.teardown(() => cleanup(dir));
   const sim = simFrom(BEFORE());
-  const { operations } = diffTables(AFTER(), parseSave(sim.save()), { purge: false, graceful: true, declared: new Set(), ldirectord: new Set() });
+  const { operations } = diffTables(AFTER(), parseSave(sim.save()), { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
   const script = renderApply(templates, applyData(operations, sim.save()));
   const path = fakeCommands(dir, { ipvsadm: 'echo "Can\'t initialize ipvs: Protocol not available" >&2; exit 2' });
   const r = runScript(script, { cwd: dir, env: { PATH: path } });
@@ -189,4 +189,60 @@ test.serial('only plain ipvsadm lines are embedded: no flush, no shell syntax', 
     t.false(BATCH_LINE.test(bad), bad);
     t.throws(() => checkBatchLine(bad));
   }
+});
+
+// ---------------------------------------------------------------- graceful termination, re-checked on the host
+
+/** web with .21 staying, .22 leaving (weight 1, idle at the probe) and .23 leaving (already drained). */
+const DRAINING = () => table(svc(tcp('192.0.2.10', 80), { scheduler: 'wlc' }, [
+  dest('192.0.2.21', 80, { weight: 3, conns: { active: 0, inactive: 0 } }),
+  dest('192.0.2.22', 80, { weight: 1, conns: { active: 0, inactive: 0 } }),
+  dest('192.0.2.23', 80, { weight: 0, conns: { active: 0, inactive: 0 } }),
+]));
+const STAYING = () => table(svc(tcp('192.0.2.10', 80), { scheduler: 'wlc' }, [dest('192.0.2.21', 80, { weight: 3 })]));
+
+function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}) {
+  const dir = tempDir('lvsplay-ipvs-graceful-');
+  t.teardown(() => cleanup(dir));
+  const sim = simFrom(DRAINING());
+  const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.thresholds()));
+  const { operations } = diffTables(STAYING(), probed, { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
+  const script = renderApply(templates, applyData(operations, sim.save()));
+  mutate?.(sim);
+  const state = join(dir, 'state.json');
+  writeFileSync(state, JSON.stringify(sim));
+  const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
+  const r = runScript(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: join(dir, 'log'), ...env } });
+  return { operations, script, run: { ...r, sim: Sim.from(JSON.parse(readFileSync(state, 'utf8'))) } };
+}
+
+const webDests = (sim: Sim) => sim.canonical().filter((l) => l.startsWith('D tcp 192.0.2.10:80')).map((l) => l.split(' ').slice(3, 6).join(' '));
+
+test.serial('graceful: idle leaving servers are deleted in the one batch', (t) => {
+  const { operations, run } = applyGraceful(t);
+  t.deepEqual(operations.map((op) => op.line), ['-d -t 192.0.2.10:80 -r 192.0.2.22:80', '-d -t 192.0.2.10:80 -r 192.0.2.23:80']);
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 2\n');
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3']);
+});
+
+test.serial('graceful: connections that arrived since the probe turn a delete into a drain, or leave a drained server alone (re-read right before the batch)', (t) => {
+  const { run } = applyGraceful(t, (sim) => {
+    const dests = sim.services[0]!.dests;
+    dests.find((d) => d.addr === '192.0.2.22')!.active = 2;
+    dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
+  });
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n', 'one line ran: the drain; the drained server\'s delete was dropped');
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0', '192.0.2.23:80 fwd=g w=0']);
+});
+
+test.serial('graceful: a rewritten batch that fails still rolls back exactly (the undo groups follow the renumbering)', (t) => {
+  const { run } = applyGraceful(t, (sim) => {
+    sim.services[0]!.dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
+  }, { FAKE_IPVSADM_FAIL: '-r 192\\.0\\.2\\.22:80' });
+  t.is(run.code, 1);
+  t.regex(run.stdout, /@@lvsplay-ipvs-failed 1\t-d -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80\t/);
+  t.regex(run.stdout, /@@lvsplay-ipvs-rollback ok/);
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=1', '192.0.2.23:80 fwd=g w=0']);
 });

@@ -7,7 +7,7 @@ import { diffTables, type DiffOptions, type Operation } from '../../src/resource
 import { emptyTable } from '../../src/resources/ipvs/table.js';
 import { dest, fwmark, svc, table, tcp, udp } from '../fixtures/ipvs/support.js';
 
-const opts = (o: Partial<DiffOptions> = {}): DiffOptions => ({ purge: false, graceful: true, declared: new Set(), ldirectord: new Set(), ...o });
+const opts = (o: Partial<DiffOptions> = {}): DiffOptions => ({ purge: false, graceful: true, deletable: new Set(), foreign: new Set(), ...o });
 const lines = (ops: Operation[]) => ops.map((op) => op.line);
 const summaries = (ops: Operation[]) => ops.map((op) => op.change.summary);
 
@@ -72,13 +72,13 @@ test('edit a service: dropping persistence and flags is an -E without them', (t)
 
 test('fwmark services, IPv4 and IPv6, and the IPv6 prefix netmask', (t) => {
   const want = table(svc(fwmark(2, 'ipv6'), { persistence: { timeout: 60, netmask: '48' } }, [dest('2001:db8::21', 0)]));
-  const { operations } = diffTables(want, table(svc(fwmark(2))), opts({ declared: new Set(['fwmark 2 ipv4']) }));
+  const { operations } = diffTables(want, table(svc(fwmark(2))), opts({ deletable: new Set(['fwmark 2 ipv4']) }));
   t.deepEqual(lines(operations), ['-D -f 2', '-A -f 2 -6 -s wlc -p 60 -M 48', '-a -f 2 -6 -r [2001:db8::21]:0 -g -w 1 -x 0 -y 0']);
 });
 
 test('delete a declared service: -D, inverse -A plus every old -a (with thresholds)', (t) => {
   const have = table(svc(WEB, { scheduler: 'rr' }, [dest('192.0.2.21', 80, { weight: 2, upperThreshold: 9 }), dest('192.0.2.22', 80, { method: 'dr' })]));
-  const [op, ...rest] = diffTables(emptyTable(), have, opts({ declared: new Set(['tcp 192.0.2.10:80']) })).operations;
+  const [op, ...rest] = diffTables(emptyTable(), have, opts({ deletable: new Set(['tcp 192.0.2.10:80']) })).operations;
   t.is(rest.length, 0);
   t.is(op!.line, '-D -t 192.0.2.10:80');
   t.deepEqual(op!.inverse, [
@@ -100,7 +100,7 @@ test('an undeclared service: untouched without purge, deleted with purge', (t) =
 
 test('ldirectord\'s services are never touched, even with purge and even when they differ', (t) => {
   const have = table(web(dest('192.0.2.21', 80, { weight: 0 }), dest('192.0.2.29', 80)));
-  const o = opts({ purge: true, ldirectord: new Set(['tcp 192.0.2.10:80']), declared: new Set(['tcp 192.0.2.10:80']) });
+  const o = opts({ purge: true, foreign: new Set(['tcp 192.0.2.10:80']), deletable: new Set(['tcp 192.0.2.10:80']) });
   t.deepEqual(diffTables(emptyTable(), have, o).operations, []);
   t.deepEqual(diffTables(table(web(dest('192.0.2.21', 80, { weight: 5 }))), have, o).operations, []);
 });
@@ -167,23 +167,54 @@ test('graceful removal: weight > 0 with connections → weight 0 first', (t) => 
   t.is(rest.length, 0);
   t.is(op!.line, '-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 0 -x 7 -y 0');
   t.deepEqual(op!.inverse, ['-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 3 -x 7 -y 0']);
-  t.is(op!.change.summary, '~ drain real server 192.0.2.22:80 in tcp 192.0.2.10:80: weight 3 → 0 (12 connections; a later run deletes it)');
+  t.is(op!.change.summary, '~ drain real server 192.0.2.22:80 in tcp 192.0.2.10:80: weight 3 → 0 (12 connections; deleted once drained)');
 });
 
-test('graceful removal: weight 0 with connections → no change (it drains)', (t) => {
+test('graceful removal: weight 0 with connections → nothing to run, reported as pending (--check says draining, not ok)', (t) => {
   const have = table(web(dest('192.0.2.21', 80), dest('192.0.2.22', 80, { weight: 0, ...conns(0, 1) })));
-  t.deepEqual(diffTables(table(web(dest('192.0.2.21', 80))), have, opts()).operations, []);
+  const diff = diffTables(table(web(dest('192.0.2.21', 80))), have, opts());
+  t.deepEqual(diff.operations, []);
+  t.deepEqual(diff.pending, [{
+    id: 'tcp 192.0.2.10:80 192.0.2.22:80', action: 'delete', pending: true,
+    summary: '… real server 192.0.2.22:80 in tcp 192.0.2.10:80 draining (weight 0, 1 connection left): deleted once drained',
+  }]);
 });
 
-test('graceful removal: no connections → delete at once', (t) => {
+test('graceful removal: no connections → a delete the script re-checks right before the batch (drains instead if busy by then)', (t) => {
   const have = table(web(dest('192.0.2.22', 80, { weight: 4, ...conns(0, 0) })));
-  t.deepEqual(lines(diffTables(table(web()), have, opts()).operations), ['-d -t 192.0.2.10:80 -r 192.0.2.22:80']);
+  const [op] = diffTables(table(web()), have, opts()).operations;
+  t.is(op!.line, '-d -t 192.0.2.10:80 -r 192.0.2.22:80');
+  t.deepEqual(op!.conditional, { listed: 'TCP 192.0.2.10:80', dest: '192.0.2.22:80', drain: { line: '-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 0 -x 0 -y 0', inverse: '-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 4 -x 0 -y 0' } });
+  t.falsy(op!.change.settles);
+});
+
+test('graceful removal: a drained server (weight 0, no connections) is deleted, and the delete settles a drain (verify tolerates it)', (t) => {
+  const have = table(web(dest('192.0.2.22', 80, { weight: 0, ...conns(0, 0) })));
+  const [op] = diffTables(table(web()), have, opts()).operations;
+  t.is(op!.line, '-d -t 192.0.2.10:80 -r 192.0.2.22:80');
+  t.deepEqual(op!.conditional, { listed: 'TCP 192.0.2.10:80', dest: '192.0.2.22:80' }, 'busy again by then: left at weight 0');
+  t.true(op!.change.settles);
+  t.is(op!.change.summary, '- delete real server 192.0.2.22:80 from tcp 192.0.2.10:80 (drained)');
+});
+
+test('UDP and SCTP real servers are deleted at once, connections or not (conntrack keeps a weight-0 UDP server busy for ever)', (t) => {
+  for (const service of [{ kind: 'inet' as const, protocol: 'udp' as const, address: '192.0.2.11', port: 53 }, { kind: 'inet' as const, protocol: 'sctp' as const, address: '192.0.2.12', port: 3868 }]) {
+    const have = table(svc(service, {}, [dest('192.0.2.21', service.port, { weight: 2, ...conns(3, 40) })]));
+    const [op, ...rest] = diffTables(table(svc(service)), have, opts()).operations;
+    t.is(rest.length, 0);
+    t.is(op!.kind, 'delete-dest');
+    t.is(op!.conditional, undefined);
+  }
+  const marked = table(svc(fwmark(4294967295), {}, [dest('192.0.2.21', 0, { weight: 2, ...conns(1, 0) })]));
+  const [fw] = diffTables(table(svc(fwmark(4294967295))), marked, opts()).operations;
+  t.is(fw!.kind, 'drain-dest', 'a fwmark service may carry TCP: it drains');
+  t.is(fw!.spec, '-f -1', 'the mark as ipvsadm prints it (%d), which the script matches lines by');
 });
 
 test('graceful removal: unknown counts (listed after the save) count as connections', (t) => {
   const have = table(web(dest('192.0.2.22', 80, { weight: 4 })));
   t.deepEqual(summaries(diffTables(table(web()), have, opts()).operations), [
-    '~ drain real server 192.0.2.22:80 in tcp 192.0.2.10:80: weight 4 → 0 (connections unknown; a later run deletes it)',
+    '~ drain real server 192.0.2.22:80 in tcp 192.0.2.10:80: weight 4 → 0 (connections unknown; deleted once drained)',
   ]);
 });
 

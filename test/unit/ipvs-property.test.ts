@@ -7,12 +7,13 @@ import test from 'ava';
 import fc from 'fast-check';
 import { diffTables, type DiffOptions } from '../../src/resources/ipvs/diff.js';
 import { parseSave, parseThresholds, withThresholds } from '../../src/resources/ipvs/parse.js';
-import { saveText } from '../../src/resources/ipvs/save.js';
-import { cloneDest, cloneService, destKey, type IpvsTable, serviceKey } from '../../src/resources/ipvs/table.js';
+import { saveText } from '../../src/resources/ipvs/lines.js';
+import { cloneDest, cloneService, type IpvsTable } from '../../src/resources/ipvs/table.js';
+import { destKey, serviceKey } from '../../src/resources/ipvs/forms.js';
 import { arbTable, canonical, runLines, simFrom } from '../fixtures/ipvs/support.js';
 
 const RUNS = { numRuns: 300 };
-const opts = (o: Partial<DiffOptions> = {}): DiffOptions => ({ purge: false, graceful: true, declared: new Set(), ldirectord: new Set(), ...o });
+const opts = (o: Partial<DiffOptions> = {}): DiffOptions => ({ purge: false, graceful: true, deletable: new Set(), foreign: new Set(), ...o });
 
 test('a table read back from ipvsadm -S -n and -L --thresholds needs no change', (t) => {
   fc.assert(fc.property(arbTable(true), (table) => {
@@ -37,16 +38,18 @@ test('parse(save(t)) gives t back, thresholds and counts aside', (t) => {
 function expected(before: IpvsTable, after: IpvsTable, o: DiffOptions): IpvsTable {
   const out: IpvsTable = { services: new Map() };
   for (const [key, s] of before.services) {
-    if (o.ldirectord.has(key) || (!after.services.has(key) && !o.purge && !o.declared.has(key))) out.services.set(key, cloneService(s));
+    if (o.foreign.has(key) || (!after.services.has(key) && !o.purge && !o.deletable.has(key))) out.services.set(key, cloneService(s));
   }
   for (const [key, want] of after.services) {
-    if (o.ldirectord.has(key)) continue;
+    if (o.foreign.has(key)) continue;
     const s = cloneService(want);
     const have = before.services.get(key);
     for (const [dk, d] of have?.dests ?? []) {
       if (want.dests.has(dk)) continue;
       const conns = (d.conns?.active ?? 0) + (d.conns?.inactive ?? 0);
-      if (o.graceful && conns > 0) s.dests.set(dk, { ...cloneDest(d), weight: 0 });
+      // TCP (and fwmark, which may carry TCP) drains; UDP and SCTP are deleted at once.
+      const drains = want.key.kind === 'fwmark' || want.key.protocol === 'tcp';
+      if (o.graceful && drains && conns > 0) s.dests.set(dk, { ...cloneDest(d), weight: 0 });
     }
     out.services.set(key, s);
   }
@@ -58,8 +61,8 @@ const arbOptions = (before: IpvsTable, after: IpvsTable) => {
   return fc.record({
     purge: fc.boolean(),
     graceful: fc.boolean(),
-    declared: fc.subarray(spare).map((a) => new Set(a)),
-    ldirectord: fc.subarray(spare).map((a) => new Set(a)),
+    deletable: fc.subarray(spare).map((a) => new Set(a)),
+    foreign: fc.subarray(spare).map((a) => new Set(a)),
   });
 };
 
@@ -95,8 +98,8 @@ test('no batch line is a flush, and without purge none names a service outside d
     for (const op of operations) {
       t.false(/(^| )(-C|--clear)( |$)/.test(op.line), op.line);
       for (const line of op.inverse) t.false(/(^| )(-C|--clear)( |$)/.test(line), line);
-      t.false(o.ldirectord.has(op.service), `ldirectord's ${op.service} touched: ${op.line}`);
-      if (!o.purge) t.true(after.services.has(op.service) || o.declared.has(op.service), `${op.service} touched without purge: ${op.line}`);
+      t.false(o.foreign.has(op.service), `ldirectord's ${op.service} touched: ${op.line}`);
+      if (!o.purge) t.true(after.services.has(op.service) || o.deletable.has(op.service), `${op.service} touched without purge: ${op.line}`);
     }
   }), RUNS);
 });

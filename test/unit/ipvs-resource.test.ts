@@ -12,14 +12,21 @@ import { TASK_ARGS } from '../../src/playbook/tasks.js';
 import type { HostContext } from '../../src/resources/resource.js';
 import { ipvs, type IpvsDesired } from '../../src/resources/ipvs/index.js';
 import { IpvsProbeError } from '../../src/resources/ipvs/parse.js';
+import { touchedDigest } from '../../src/resources/ipvs/batch-script.js';
+import { saveText } from '../../src/resources/ipvs/lines.js';
+import { sections } from '../support/facts.js';
 import { Templates } from '../../src/templates/templates.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
-import { FAKE_IPVSADM, fixturePath, runScript } from '../fixtures/ipvs/support.js';
+import { FAKE_IPVSADM, fixturePath, runScript, simFrom } from '../fixtures/ipvs/support.js';
+import type { IpvsTable } from '../../src/resources/ipvs/table.js';
 import { cleanup, fakeCommands, syntaxError, tempDir } from '../support/sh.js';
 
 const INVENTORY = (rulesFile: string) => `
 rules_file: ${rulesFile}
+# lvsplay's records and ldirectord's config under the test's temp folder: never the machine's.
+state_dir: ${rulesFile.replace(/\/[^/]*$/, '/state')}
+ldirectord: { config_file: ${rulesFile.replace(/\/[^/]*$/, '/ldirectord.cf')} }
 directors:
   - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 } }
   - { name: lb2, address: 192.0.2.6, role: backup, interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 } }
@@ -123,7 +130,7 @@ test.serial('desired: the lvsplay services lb1 carries, full spec; ldirectord\'s
   const d = l.desired('lb1');
   t.true(d.director);
   t.deepEqual([...d.table.services.keys()], ['tcp 192.0.2.10:80', 'udp 192.0.2.11:53', 'tcp 192.0.2.12:443', 'tcp 192.0.2.13:8443', 'fwmark 7 ipv6']);
-  t.deepEqual([...d.ldirectord], ['tcp 192.0.2.14:80']);
+  t.deepEqual([...d.foreign], ['tcp 192.0.2.14:80']);
   t.true(d.declared.has('tcp 192.0.2.15:80'));
   const s = d.table.services;
   t.like(s.get('udp 192.0.2.11:53'), { scheduler: 'sh', flags: 3, onePacket: true });
@@ -172,6 +179,7 @@ test.serial('from an empty table: every service is added, then the rules file is
     '+ add service fwmark 7 ipv6 mh (mh-port) persistent 600 mask 64',
     '+ add real server [2001:db8::21]:0 to fwmark 7 ipv6 (dr, weight 1)',
     '+ add real server [2001:db8::22]:0 to fwmark 7 ipv6 (dr, weight 1)',
+    '+ record of the IPVS services lvsplay manages here (5)',
     `+ file ${join(l.dir, 'ipvsadm.rules')}`,
   ]);
   t.is(syntaxError(p.script), '');
@@ -237,7 +245,67 @@ test.serial('no facts at all (lvsplay render) plans the table from nothing', (t)
   const l = lab();
   const d = l.desired('lb1');
   const { changes, script } = ipvs.diff(d, ipvs.parse('', d), l.ctx('lb1'));
-  t.is(changes.length, 14);
+  t.is(changes.length, 15);
   t.regex(script, /ipvsadm -R < "\$d\/batch"/);
+  cleanup(l.dir);
+});
+
+// ---------------------------------------------------------------- owners, records, foreign rules
+
+const LIST_HEAD = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Uthreshold Lthreshold ActiveConn InActConn\n  -> RemoteAddress:Port\n';
+
+/** A probe's output as lb1's ipvs task would print it; thresholds as the model prints them for `table`. */
+function facts(save: string, extra: { record?: string[]; ldirectord?: string; table?: IpvsTable } = {}): string {
+  const list = extra.table ? simFrom(extra.table).thresholds() : LIST_HEAD;
+  return sections([
+    ['save', `${save}# lvsplay: ok\n`],
+    ['thresholds', `${list}# lvsplay: ok\n`],
+    ['record', extra.record === undefined ? '@@absent\n' : extra.record.map((l) => `${l}\n`).join('')],
+    ['ldirectord', extra.ldirectord ?? ''],
+  ]);
+}
+
+test.serial('a rule lvsplay cannot read (a bare -b, a non-contiguous -M, garbage) that is not lvsplay\'s is left alone; the run goes on (regression: the host failed at probe)', (t) => {
+  const l = lab();
+  const d = l.desired('lb1', { save: false });
+  const mine = saveText(d.table);
+  const foreign = '-A -t 192.0.2.99:80 -s sh -b \n-A -t 192.0.2.98:80 -s rr -p 300 -M 255.0.255.0\n-A -t 192.0.2.97:80 -s rr --frobnicate\n';
+  const o = ipvs.diff(d, ipvs.parse(facts(foreign + mine, { record: [...d.table.services.keys()].sort(), table: d.table }), d), l.ctx('lb1'));
+  t.deepEqual(o.changes, []);
+  cleanup(l.dir);
+});
+
+test.serial('one of lvsplay\'s own services that cannot be read back is an error naming it (never silently replanned)', (t) => {
+  const l = lab();
+  const d = l.desired('lb1', { save: false });
+  const broken = saveText(d.table).replace('-A -t 192.0.2.10:80 -s wlc -p 300 -M 255.255.255.0', '-A -t 192.0.2.10:80 -s wlc -p 300 -M 255.255.255.0 --frobnicate');
+  const err = t.throws(() => ipvs.diff(d, ipvs.parse(facts(broken), d), l.ctx('lb1')), { instanceOf: IpvsProbeError });
+  t.regex(err!.message, /^lvsplay's service tcp 192\.0\.2\.10:80 cannot be read back: cannot read ipvsadm -S -n output, line 1: unknown option "--frobnicate"/);
+  cleanup(l.dir);
+});
+
+test.serial('what lvsplay made here and the inventory no longer declares anywhere is deleted (its record); what it never made stays', (t) => {
+  const l = lab();
+  const d = l.desired('lb1', { save: false });
+  const gone = '-A -t 192.0.2.77:80 -s rr\n-a -t 192.0.2.77:80 -r 192.0.2.21:80 -g -w 1\n-A -t 192.0.2.88:80 -s rr\n';
+  const o = ipvs.diff(d, ipvs.parse(facts(gone + saveText(d.table), { record: [...d.table.services.keys(), 'tcp 192.0.2.77:80'].sort(), table: d.table }), d), l.ctx('lb1'));
+  t.deepEqual(o.changes.map((c) => c.summary), ['- delete service tcp 192.0.2.77:80 and its 1 real server', '~ record of the IPVS services lvsplay manages here (5)']);
+  cleanup(l.dir);
+});
+
+test.serial('a service moving from ldirectord to lvsplay is planned as new: ldirectord releases it first (its task runs before ipvs)', (t) => {
+  const l = lab();
+  const d = l.desired('lb1', { save: false });
+  const ldirectords = '-A -t 192.0.2.10:80 -s wrr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n';
+  const rest = saveText(d.table).split('\n').filter((line) => !line.includes('192.0.2.10:80') && line !== '').map((x) => `${x}\n`).join('');
+  const o = ipvs.diff(d, ipvs.parse(facts(ldirectords + rest, { record: [...d.table.services.keys()].filter((k) => k !== 'tcp 192.0.2.10:80'), ldirectord: 'virtual=192.0.2.10:80\n\tprotocol=tcp\n' }), d), l.ctx('lb1'));
+  t.deepEqual(o.changes.map((c) => c.summary).slice(0, 3), [
+    '+ add service tcp 192.0.2.10:80 wlc persistent 300 mask 255.255.255.0',
+    '+ add real server 192.0.2.21:80 to tcp 192.0.2.10:80 (dr, weight 3)',
+    '+ add real server 192.0.2.22:80 to tcp 192.0.2.10:80 (dr, weight 1, thresholds 100/50)',
+  ]);
+  // The stale check expects the service gone (ldirectord's reload deleted it), not as probed.
+  const probedSha = /^probed=(\S+)$/m.exec(o.script)?.[1];
+  t.is(probedSha, touchedDigest('', new Set(['-t 192.0.2.10:80'])));
   cleanup(l.dir);
 });

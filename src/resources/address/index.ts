@@ -48,8 +48,6 @@ export interface AddressActual {
   recorded?: string[];
 }
 
-export const ADDRESS_RECORD = recordPath('addresses');
-
 const vipOn = (iface: string, vip: string, broadcast: boolean): Address => {
   const v6 = vip.includes(':');
   return { ...onInterface(iface), address: vip, prefix: v6 ? 128 : 32, ...(broadcast && !v6 && { broadcast: vip }) };
@@ -101,7 +99,7 @@ export function desiredAddresses(ctx: HostContext): AddressDesired {
   }
   const wanted = new Set(present.map((a) => a.address));
   const absent = clusterAddresses(ctx).filter((a) => !wanted.has(a));
-  return { present, absent, tunnel, ...(gateway && { gateway }), record: ADDRESS_RECORD };
+  return { present, absent, tunnel, ...(gateway && { gateway }), record: recordPath(ctx.cluster, 'addresses') };
 }
 
 /** `ip -o addr show`, tunl0's flags, /proc/net/route and the record, each its own part. */

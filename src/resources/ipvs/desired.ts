@@ -6,28 +6,21 @@
 import ipaddr from 'ipaddr.js';
 import type { Cluster, Host, Service } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
-import {
-  defaultNetmask, type Destination, destKey, emptyTable, FLAG_1, FLAG_2, type IpvsTable, normalTunnel, type ServiceKey,
-  serviceKey, type VirtualService,
-} from './table.js';
+import { type Destination, emptyTable, type IpvsTable, normalTunnel, type ServiceKey, type VirtualService } from './table.js';
+import { defaultNetmask, destKey, flagBits, serviceKey } from './forms.js';
 
 export interface DesiredTable {
   /** The lvsplay-owned services this director carries, full spec. */
   table: IpvsTable;
-  /** Keys of every service the inventory gives to ldirectord (on any director): never touched. */
-  ldirectord: Set<string>;
-  /** Keys of every service the inventory gives to lvsplay (on any director): deletable without purge. */
+  /** Keys of every service the inventory gives to another owner (ldirectord), on any director: never touched. */
+  foreign: Set<string>;
+  /** Keys of every service the inventory gives to lvsplay (on any director): deletable here without purge. */
   declared: Set<string>;
 }
 
 export function keyOf(s: Service): ServiceKey {
   if (s.protocol === 'fwmark') return { kind: 'fwmark', fwmark: s.fwmark!, family: s.family };
   return { kind: 'inet', protocol: s.protocol, address: s.vip!, port: s.port! };
-}
-
-/** The inventory's flag names as bits: *-fallback is flag-1, *-port is flag-2 (ip_vs.h). */
-function flagBits(names: string[]): number {
-  return names.reduce((bits, name) => bits | (name.endsWith('-fallback') ? FLAG_1 : name.endsWith('-port') ? FLAG_2 : 0), 0);
 }
 
 export function toVirtualService(s: Service): VirtualService {
@@ -65,15 +58,15 @@ export function toVirtualService(s: Service): VirtualService {
 
 /** A real server carries no IPVS table: its desired table is empty and nothing is declared. */
 export function desiredTable(cluster: Cluster, host: Host): DesiredTable {
-  const ldirectord = new Set<string>();
+  const foreign = new Set<string>();
   const declared = new Set<string>();
-  for (const s of cluster.services) (s.managedBy === 'ldirectord' ? ldirectord : declared).add(serviceKey(keyOf(s)));
+  for (const s of cluster.services) (s.managedBy === 'lvsplay' ? declared : foreign).add(serviceKey(keyOf(s)));
   const table = emptyTable();
-  if (host.kind !== 'director') return { table, ldirectord: new Set(), declared: new Set() };
+  if (host.kind !== 'director') return { table, foreign: new Set(), declared: new Set() };
   for (const s of servicesOf(cluster, host)) {
     if (s.managedBy !== 'lvsplay') continue;
     const v = toVirtualService(s);
     table.services.set(serviceKey(v.key), v);
   }
-  return { table, ldirectord, declared };
+  return { table, foreign, declared };
 }

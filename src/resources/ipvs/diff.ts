@@ -6,36 +6,56 @@
  * Rules (lvs-notes §2):
  * - -E and -e replace every field, so their lines always carry the full spec.
  * - A key is never edited: a service or real server whose key differs is another one (delete + add).
- * - Never -C. A service is deleted only when the inventory gives it to lvsplay (on another
- *   director, say) or, with `purge`, when nobody declares it; ldirectord's are never touched.
- * - Graceful removal (kube-proxy style): a leaving real server that still has connections is set
- *   to weight 0 first; at weight 0 with connections it is left to drain (no change, so the next
- *   run reports nothing); with no connections it is deleted.
+ * - Never -C. A service is deleted only when lvsplay may: the inventory gives it to lvsplay (on
+ *   another director, say), lvsplay's record says it created it here, or `purge`. A service another
+ *   owner has (ldirectord, keepalived) is never touched; one ldirectord is releasing in this run
+ *   (still in its running config, no longer in the inventory's) is planned as if already gone.
+ * - Graceful removal (kube-proxy's graceful termination): a leaving TCP (or fwmark) real server
+ *   with connections is set to weight 0; while it drains the plan only reports it (a pending change,
+ *   nothing to run); once drained it is deleted. Every delete of a TCP real server is conditional:
+ *   the apply script re-reads its counts right before, and drains instead when connections
+ *   appeared since the probe. A UDP or SCTP real server is deleted at once: conntrack keeps a
+ *   weight-0 UDP server busy for as long as its clients keep sending.
  */
 import type { Change } from '../../plan/types.js';
 import {
   deleteDestLine, deleteServiceLine, destLine, serviceBlock, serviceLine,
-} from './save.js';
-import {
-  cloneDest, cloneService, compareServiceKeys, defaultNetmask, type Destination, destKey, type IpvsTable, keyFamily,
-  printedFlags, sameDestSettings, sameServiceSettings, type ServiceKey, serviceKey, sortedDests, type VirtualService,
-} from './table.js';
+} from './lines.js';
+import { cloneDest, cloneService, compareServiceKeys, type Destination, type IpvsTable, sameDestSettings, sameServiceSettings, type ServiceKey, sortedDests, type VirtualService } from './table.js';
+import { hostPort } from '../../inventory/addresses.js';
+import { defaultNetmask, destKey, keyFamily, printedFlags, printedSpec, serviceKey } from './forms.js';
 
 export interface DiffOptions {
   purge: boolean;
   graceful: boolean;
-  /** Keys the inventory gives to lvsplay (any director): deleted here when this director does not carry them. */
-  declared: ReadonlySet<string>;
-  /** Keys the inventory gives to ldirectord: never touched, even with purge. */
-  ldirectord: ReadonlySet<string>;
+  /** Keys lvsplay may delete here when not desired: the inventory gives them to lvsplay, or lvsplay's record says it made them here. */
+  deletable: ReadonlySet<string>;
+  /** Keys another owner (ldirectord, keepalived) has: never touched, even with purge. */
+  foreign: ReadonlySet<string>;
+  /** Keys ldirectord releases in this run (they leave its running config before this batch runs): planned as absent. */
+  released?: ReadonlySet<string>;
 }
 
 export type OperationKind = 'add-service' | 'edit-service' | 'delete-service' | 'add-dest' | 'edit-dest' | 'drain-dest' | 'delete-dest';
+
+/**
+ * A delete the apply script re-checks right before the batch: when the real server has
+ * connections by then, `drain` runs instead (weight 0), or nothing when it is already at weight 0.
+ */
+export interface Conditional {
+  /** The service as `ipvsadm -L -n` heads it: `TCP 192.0.2.10:80`, `FWM 1`, `FWM 2 IPv6`. */
+  listed: string;
+  /** The real server as `ipvsadm -L -n` lists it: `192.0.2.21:80`. */
+  dest: string;
+  drain?: { line: string; inverse: string };
+}
 
 export interface Operation {
   kind: OperationKind;
   /** Service key, e.g. `tcp 192.0.2.10:80`. */
   service: string;
+  /** The service as `ipvsadm -S -n` prints it (`-t 192.0.2.10:80`, `-f -1`): how the script finds its lines. */
+  spec: string;
   /** Real-server key, e.g. `192.0.2.21:80`. */
   dest?: string;
   /** ipvsadm arguments, without the word ipvsadm: one line of the `ipvsadm -R` batch. */
@@ -43,10 +63,13 @@ export interface Operation {
   /** Lines that undo `line` on the probed table, in the order to run them. */
   inverse: string[];
   change: Change;
+  conditional?: Conditional;
 }
 
 export interface TableDiff {
   operations: Operation[];
+  /** Real servers still draining: reported, nothing to run for them now. */
+  pending: Change[];
   /** The probed table with the operations applied (what the kernel will show afterwards). */
   result: IpvsTable;
 }
@@ -113,6 +136,7 @@ function connections(d: Destination): number | undefined {
 
 export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOptions): TableDiff {
   const operations: Operation[] = [];
+  const pending: Change[] = [];
   // Copy-on-write: services are cloned into the result only when an operation changes them.
   const result: IpvsTable = { services: new Map(actual.services) };
   const keys = new Map<string, ServiceKey>();
@@ -120,25 +144,26 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
   const ordered = [...keys].sort(([, a], [, b]) => compareServiceKeys(a, b)).map(([key]) => key);
 
   for (const key of ordered) {
-    if (opts.ldirectord.has(key)) continue;
+    if (opts.foreign.has(key)) continue;
     const want = desired.services.get(key);
-    const have = actual.services.get(key);
+    const have = opts.released?.has(key) ? undefined : actual.services.get(key);
     const ops: Operation[] = [];
+    const spec = printedSpec((want ?? have ?? actual.services.get(key))!.key);
 
     if (want && !have) {
       ops.push({
-        kind: 'add-service', service: key, line: serviceLine('-A', want), inverse: [deleteServiceLine(want)],
+        kind: 'add-service', service: key, spec, line: serviceLine('-A', want), inverse: [deleteServiceLine(want)],
         change: { id: key, action: 'add', summary: `+ add service ${key} ${describeService(want)}` },
       });
       const added = { ...cloneService(want), dests: new Map<string, Destination>() };
       result.services.set(key, added);
       for (const d of sortedDests(want)) ops.push(addDest(want, d, added, []));
     } else if (have && !want) {
-      if (!opts.declared.has(key) && !opts.purge) continue;
+      if (!opts.deletable.has(key) && !opts.purge) continue;
       const n = have.dests.size;
-      const why = opts.declared.has(key) ? '' : ' (not in the inventory; purge)';
+      const why = opts.deletable.has(key) ? '' : ' (not in the inventory; purge)';
       ops.push({
-        kind: 'delete-service', service: key, line: deleteServiceLine(have),
+        kind: 'delete-service', service: key, spec, line: deleteServiceLine(have),
         inverse: [serviceLine('-A', have), ...sortedDests(have).map((d) => destLine('-a', have, d, 'always'))],
         change: { id: key, action: 'delete', summary: `- delete service ${key}${n > 0 ? ` and its ${n} real server${n === 1 ? '' : 's'}` : ''}${why}` },
       });
@@ -152,7 +177,7 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
       if (!sameServiceSettings(have, want)) {
         const edits = serviceEdits(have, want);
         ops.push({
-          kind: 'edit-service', service: key, line: serviceLine('-E', want), inverse: [serviceLine('-E', have)],
+          kind: 'edit-service', service: key, spec, line: serviceLine('-E', want), inverse: [serviceLine('-E', have)],
           change: { id: key, action: 'change', summary: `~ edit service ${key} ${edits.join(', ')}` },
         });
         const edited = target();
@@ -174,6 +199,10 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
         const op = removeDest(have, d, opts.graceful, target);
         if (op) ops.push(op);
       }
+      for (const d of leaving) {
+        const note = stillDraining(have, d, opts.graceful);
+        if (note) pending.push(note);
+      }
     }
 
     if (ops.length === 0) continue;
@@ -183,23 +212,25 @@ export function diffTables(desired: IpvsTable, actual: IpvsTable, opts: DiffOpti
     ops[0]!.change = { ...ops[0]!.change, before, after };
     operations.push(...ops);
   }
-  return { operations, result };
+  return { operations, result, pending };
 }
 
 function addDest(s: VirtualService, d: Destination, target: VirtualService, replaces: string[]): Operation {
   const key = serviceKey(s.key);
+  const spec = printedSpec(s.key);
   const dk = destKey(d);
   const { conns: _, ...added } = cloneDest(d);
   target.dests.set(dk, added);
   const note = replaces.length > 0 ? `; replaces ${replaces.join(', ')}` : '';
   return {
-    kind: 'add-dest', service: key, dest: dk, line: destLine('-a', s, d, 'always'), inverse: [deleteDestLine(s, d)],
+    kind: 'add-dest', service: key, spec, dest: dk, line: destLine('-a', s, d, 'always'), inverse: [deleteDestLine(s, d)],
     change: { id: `${key} ${dk}`, action: 'add', summary: `+ add real server ${dk} to ${key} (${describeDest(d)}${note})` },
   };
 }
 
 function editDest(s: VirtualService, old: Destination, d: Destination, target: VirtualService): Operation {
   const key = serviceKey(s.key);
+  const spec = printedSpec(s.key);
   const dk = destKey(d);
   target.dests.set(dk, { ...cloneDest(d), ...(old.conns && { conns: { ...old.conns } }) });
   const edits = destEdits(old, d);
@@ -207,29 +238,59 @@ function editDest(s: VirtualService, old: Destination, d: Destination, target: V
     ? `~ weight ${dk} in ${key} ${old.weight} → ${d.weight}`
     : `~ edit real server ${dk} in ${key} ${edits.join(', ')}`;
   return {
-    kind: 'edit-dest', service: key, dest: dk, line: destLine('-e', s, d, 'always'), inverse: [destLine('-e', s, old, 'always')],
+    kind: 'edit-dest', service: key, spec, dest: dk, line: destLine('-e', s, d, 'always'), inverse: [destLine('-e', s, old, 'always')],
     change: { id: `${key} ${dk}`, action: 'change', summary },
   };
 }
 
+/** TCP and fwmark services drain; UDP and SCTP do not (their "connections" never end while clients send). */
+function drains(s: VirtualService): boolean {
+  return s.key.kind === 'fwmark' || s.key.protocol === 'tcp';
+}
+
+/** `TCP 192.0.2.10:80`, `UDP [2001:db8::1]:53`, `FWM 1`, `FWM 2 IPv6`: a service as `ipvsadm -L -n` heads it. */
+export function listedService(s: VirtualService): string {
+  if (s.key.kind === 'fwmark') return `FWM ${s.key.fwmark >= 2 ** 31 ? s.key.fwmark - 2 ** 32 : s.key.fwmark}${s.key.family === 'ipv6' ? ' IPv6' : ''}`;
+  return `${s.key.protocol.toUpperCase()} ${hostPort(s.key.address, s.key.port)}`;
+}
+
 function removeDest(s: VirtualService, d: Destination, graceful: boolean, target: () => VirtualService): Operation | undefined {
   const key = serviceKey(s.key);
+  const spec = printedSpec(s.key);
   const dk = destKey(d);
   const conns = connections(d);
-  if (!graceful || conns === 0) {
+  const deleteOp = (conditional?: Conditional, settles?: true): Operation => {
     target().dests.delete(dk);
     return {
-      kind: 'delete-dest', service: key, dest: dk, line: deleteDestLine(s, d), inverse: [destLine('-a', s, d, 'always')],
-      change: { id: `${key} ${dk}`, action: 'delete', summary: `- delete real server ${dk} from ${key}` },
+      kind: 'delete-dest', service: key, spec, dest: dk, line: deleteDestLine(s, d), inverse: [destLine('-a', s, d, 'always')],
+      change: { id: `${key} ${dk}`, action: 'delete', summary: `- delete real server ${dk} from ${key}${settles ? ' (drained)' : ''}`, ...(settles && { settles }) },
+      ...(conditional && { conditional }),
     };
-  }
-  // Still has (or may have) connections: quiesce, and let a later run delete it once drained.
-  if (d.weight === 0) return undefined;
+  };
+  if (!graceful || !drains(s)) return deleteOp();
   const drained = { ...cloneDest(d), weight: 0 };
+  const drainLine = destLine('-e', s, drained, 'always');
+  const undoDrain = destLine('-e', s, d, 'always');
+  if (conns === 0) {
+    // Re-checked by the script: a connection that arrived since the probe turns it into a drain.
+    const conditional: Conditional = { listed: listedService(s), dest: dk, ...(d.weight !== 0 && { drain: { line: drainLine, inverse: undoDrain } }) };
+    return deleteOp(conditional, d.weight === 0 ? true : undefined);
+  }
+  // Has (or may have) connections: quiesce; a later run deletes it once drained.
+  if (d.weight === 0) return undefined;
   target().dests.set(dk, drained);
   const count = conns === undefined ? 'connections unknown' : `${conns} connection${conns === 1 ? '' : 's'}`;
   return {
-    kind: 'drain-dest', service: key, dest: dk, line: destLine('-e', s, drained, 'always'), inverse: [destLine('-e', s, d, 'always')],
-    change: { id: `${key} ${dk}`, action: 'change', summary: `~ drain real server ${dk} in ${key}: weight ${d.weight} → 0 (${count}; a later run deletes it)` },
+    kind: 'drain-dest', service: key, spec, dest: dk, line: drainLine, inverse: [undoDrain],
+    change: { id: `${key} ${dk}`, action: 'change', summary: `~ drain real server ${dk} in ${key}: weight ${d.weight} → 0 (${count}; deleted once drained)` },
   };
+}
+
+/** A leaving real server already at weight 0 with connections: the plan has nothing to run for it, and says so. */
+function stillDraining(s: VirtualService, d: Destination, graceful: boolean): Change | undefined {
+  const conns = connections(d);
+  if (!graceful || !drains(s) || d.weight !== 0 || conns === 0) return undefined;
+  const key = serviceKey(s.key);
+  const count = conns === undefined ? 'connections unknown' : `${conns} connection${conns === 1 ? '' : 's'} left`;
+  return { id: `${key} ${destKey(d)}`, action: 'delete', summary: `… real server ${destKey(d)} in ${key} draining (weight 0, ${count}): deleted once drained`, pending: true };
 }

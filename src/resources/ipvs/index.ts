@@ -1,22 +1,29 @@
 /**
  * `ipvs`: the virtual services and real servers lvsplay owns on a director.
  * - desired: the lvsplay-owned services this director carries (desired.ts), and the persisted
- *   rules file (`cluster.rulesFile`, Debian style) when the task says `save`.
- * - probe: `ipvsadm -S -n`, `ipvsadm -L -n --thresholds` (thresholds and connection counts, which
- *   -S never prints) and the rules file, in one fragment; a missing ipvsadm or ip_vs is an error.
+ *   rules file (`cluster.rulesFile`) when the task says `save`.
+ * - probe, in one fragment: `ipvsadm -S -n`, `ipvsadm -L -n --thresholds` (thresholds and
+ *   connection counts, which -S never prints), the rules file, lvsplay's record of the services it
+ *   made here, and the services ldirectord's config on the host lists; a missing ipvsadm or ip_vs
+ *   is an error.
  * - diff: minimal add/edit/delete operations (diff.ts), applied as one `ipvsadm -R` batch with a
- *   precise rollback (apply.ts, templates/ipvs/apply.sh.hbs), then the rules file via diffFile.
+ *   precise rollback (batch-script.ts, templates/ipvs/apply.sh.hbs), then the record and the rules
+ *   file. Services someone else made, even ones ipvsadm prints in a way lvsplay cannot read, are
+ *   left alone; lvsplay's own must read back exactly.
  * A real server carries no table: there the resource is a no-op.
  */
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
+import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
-import { applyData, renderApply } from './apply.js';
+import { applyData, renderApply } from './batch-script.js';
 import { type DesiredTable, desiredTable } from './desired.js';
 import { diffTables } from './diff.js';
+import { lineSpec, printedSpec } from './forms.js';
+import { ldirectordKeys } from './ldirectord-keys.js';
+import { rulesLines } from './lines.js';
 import { IpvsProbeError, parseSave, parseThresholds, probePart, withThresholds } from './parse.js';
-import { rulesLines } from './save.js';
-import { emptyTable, type IpvsTable } from './table.js';
+import { emptyTable, type IpvsTable, type ServiceKey } from './table.js';
 
 export interface IpvsDesired extends DesiredTable {
   /** False on a real server: nothing to probe or change. */
@@ -25,6 +32,10 @@ export interface IpvsDesired extends DesiredTable {
   graceful: boolean;
   /** The persisted rules file (with `save: true`). */
   rules?: FileDesired;
+  /** ldirectord's config on the host, whose services are its own (and which it may release). */
+  ldirectordConfig: string;
+  /** lvsplay's record of the services it made on this director. */
+  record: string;
 }
 
 export interface IpvsActual {
@@ -32,6 +43,10 @@ export interface IpvsActual {
   /** The probed `ipvsadm -S -n` text, which the apply script checks is still current. */
   save: string;
   rules?: FileActual;
+  /** Service keys lvsplay recorded it made here; undefined when there is no record. */
+  recorded?: string[];
+  /** Service keys (with their ServiceKey) in ldirectord's config on the host. */
+  ldirectord: Map<string, ServiceKey>;
 }
 
 const SAVE = ['-S', '-n'];
@@ -51,7 +66,10 @@ function probed(part: string | undefined, args: string[]): string {
 export const ipvs = defineResource({
   kind: 'ipvs',
   desired(ctx, args): IpvsDesired {
-    const base = { ...desiredTable(ctx.cluster, ctx.host), director: ctx.host.kind === 'director', purge: args.purge, graceful: args.graceful };
+    const base = {
+      ...desiredTable(ctx.cluster, ctx.host), director: ctx.host.kind === 'director', purge: args.purge, graceful: args.graceful,
+      ldirectordConfig: ctx.cluster.ldirectord.configFile, record: recordPath(ctx.cluster, 'ipvs-services'),
+    };
     if (!base.director || !args.save) return base;
     const content = ctx.templates.render('ipvs/ipvsadm.rules.hbs', { lines: rulesLines(base.table) });
     return { ...base, rules: { path: ctx.cluster.rulesFile, content, mode: '0644' } };
@@ -59,24 +77,41 @@ export const ipvs = defineResource({
   probe(desired, ctx) {
     if (!desired.director) return ': # ipvs: a real server has no IPVS table\n';
     const table = framed('save', ctx.templates.render('ipvs/probe.sh.hbs', { args: SAVE }))
-      + framed('thresholds', ctx.templates.render('ipvs/probe.sh.hbs', { args: LIST }));
+      + framed('thresholds', ctx.templates.render('ipvs/probe.sh.hbs', { args: LIST }))
+      + framed('record', recordProbe(ctx.templates, desired.record))
+      + framed('ldirectord', ctx.templates.render('ipvs/ldirectord-virtuals.sh.hbs', { path: desired.ldirectordConfig }));
     return desired.rules ? table + framed('rules', fileProbe(ctx.templates, desired.rules.path)) : table;
   },
   parse(output, desired): IpvsActual {
     const parts = splitSections(output);
     // No parts at all is "no facts" (`lvsplay render`, a facts file without this task): nothing there.
     // A real probe always prints its part markers, and a part without its "ok" trailer is an error.
-    if (!desired.director || parts.size === 0) return { table: emptyTable(), save: '' };
+    if (!desired.director || parts.size === 0) return { table: emptyTable(), save: '', ldirectord: new Map() };
     const save = probed(parts.get('save'), SAVE);
     const table = withThresholds(parseSave(save), parseThresholds(probed(parts.get('thresholds'), LIST)));
+    const recorded = parseRecord(parts.get('record') ?? '@@absent');
+    const ldirectord = ldirectordKeys(parts.get('ldirectord') ?? '');
     const rules = parts.get('rules');
-    return desired.rules && rules !== undefined ? { table, save, rules: parseFileProbe(rules) } : { table, save };
+    return { table, save, ldirectord, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules) }) };
   },
   diff(desired, actual, ctx) {
     if (!desired.director) return { changes: [], script: '' };
-    const { operations } = diffTables(desired.table, actual.table, desired);
-    const changes = operations.map((op) => op.change);
-    const scripts = operations.length > 0 ? [renderApply(ctx.templates, applyData(operations, actual.save))] : [];
+    const wanted = new Set(desired.table.services.keys());
+    // ldirectord releases these in this run: its task (before this one) reloads it without them.
+    const released = new Set([...actual.ldirectord.keys()].filter((k) => wanted.has(k)));
+    const deletable = new Set([...desired.declared, ...(actual.recorded ?? [])].filter((k) => !desired.foreign.has(k)));
+    refuseUnreadable(actual.table, [...wanted, ...deletable], desired.table, actual);
+    const { operations, pending } = diffTables(desired.table, actual.table, { ...desired, deletable, released });
+    const changes = [...operations.map((op) => op.change), ...pending];
+    const scripts: string[] = [];
+    if (operations.length > 0) {
+      const gone = new Set([...released].map((k) => printedSpec(actual.ldirectord.get(k)!)));
+      const expected = actual.save.split('\n').filter((l) => !gone.has(lineSpec(l))).join('\n');
+      scripts.push(renderApply(ctx.templates, applyData(operations, expected)));
+    }
+    const record = diffRecord(desired.record, [...wanted], actual.recorded, ctx.templates, 'IPVS services');
+    changes.push(...record.changes);
+    if (record.script) scripts.push(record.script);
     if (desired.rules) {
       const persisted = diffFile(desired.rules, actual.rules ?? { present: false }, ctx.templates);
       changes.push(...persisted.changes);
@@ -85,3 +120,22 @@ export const ipvs = defineResource({
     return { changes, script: scripts.join('\n') };
   },
 });
+
+/** A service lvsplay owns must read back exactly; someone else's unreadable rule is their business. */
+function refuseUnreadable(table: IpvsTable, owned: string[], desired: IpvsTable, actual: IpvsActual): void {
+  if (!table.opaque) return;
+  for (const key of owned) {
+    const serviceKey = desired.services.get(key)?.key ?? actual.table.services.get(key)?.key ?? keyFromString(key);
+    const aside = serviceKey && table.opaque.get(printedSpec(serviceKey));
+    if (aside) throw new IpvsProbeError(`lvsplay's service ${key} cannot be read back: ${aside.error}`);
+  }
+}
+
+/** `tcp 192.0.2.10:80` / `fwmark 1 ipv4` → the key (records hold these strings). */
+function keyFromString(text: string): ServiceKey | undefined {
+  const fw = /^fwmark (\d+) (ipv4|ipv6)$/.exec(text);
+  if (fw) return { kind: 'fwmark', fwmark: Number(fw[1]), family: fw[2] as 'ipv4' | 'ipv6' };
+  const inet = /^(tcp|udp|sctp) (?:\[([^\]]+)\]|([0-9.]+)):(\d+)$/.exec(text);
+  if (inet) return { kind: 'inet', protocol: inet[1] as 'tcp' | 'udp' | 'sctp', address: inet[2] ?? inet[3]!, port: Number(inet[4]) };
+  return undefined;
+}

@@ -8,11 +8,10 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { canonicalAddress } from '../../inventory/addresses.js';
-import {
-  DEFAULT_PERSISTENCE, type Destination, emptyTable, flagBit, type IpvsTable, keyFamily, MAX_PERSISTENCE,
-  MAX_THRESHOLD, type Method, normalTunnel, PE_NAME, SCHEDULER_NAME, type ServiceKey, serviceKey, destKey,
-  type TunnelChecksum, type TunnelType, type VirtualService, defaultNetmask,
-} from './table.js';
+import { destLine, serviceLine } from './lines.js';
+import { lineSpec } from './forms.js';
+import { DEFAULT_PERSISTENCE, type Destination, emptyTable, type IpvsTable, MAX_PERSISTENCE, MAX_THRESHOLD, type Method, normalTunnel, PE_NAME, SCHEDULER_NAME, type ServiceKey, type TunnelChecksum, type TunnelType, type VirtualService, sortedDests } from './table.js';
+import { flagBit, keyFamily, serviceKey, destKey, defaultNetmask } from './forms.js';
 
 /** A probe that cannot be trusted: ipvsadm missing, ip_vs not loadable, or output we cannot read. */
 export class IpvsProbeError extends Error {
@@ -46,6 +45,18 @@ class Tokens {
     if (v === undefined) throw new LineError(`${option} needs ${what}`);
     return v;
   }
+}
+
+/**
+ * A firewall mark as ipvsadm prints it: with printf's %d, so a mark of 2^31 or more reads as a
+ * negative number (4294967295 is "-1"). Read back as the unsigned mark the kernel holds.
+ */
+function fwmarkValue(text: string): number {
+  if (!/^-?\d{1,10}$/.test(text)) throw new LineError(`expected a firewall mark, got "${text}"`);
+  const n = Number(text);
+  const mark = n < 0 ? n + 2 ** 32 : n;
+  if (n < -(2 ** 31) || mark < 1 || mark > 4294967295) throw new LineError(`expected a firewall mark (1..4294967295, printed signed), got "${text}"`);
+  return mark;
 }
 
 function integer(text: string, min: number, max: number, what: string): number {
@@ -87,7 +98,7 @@ function readServiceKey(t: Tokens): ServiceKey {
       return { kind: 'inet', protocol, address, port: port! };
     }
     case '-f': {
-      const fwmark = integer(t.value(option, 'a firewall mark'), 1, 4294967295, 'a firewall mark');
+      const fwmark = fwmarkValue(t.value(option, 'a firewall mark'));
       if (t.peek() === '-6') {
         t.next();
         return { kind: 'fwmark', fwmark, family: 'ipv6' };
@@ -104,8 +115,12 @@ function once(seen: Set<string>, option: string, group = option): void {
   seen.add(group);
 }
 
-function isIpv4Mask(mask: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(mask) && ipaddr.IPv4.parse(mask).prefixLengthFromSubnetMask() !== null;
+/**
+ * ipvsadm reads -M with inet_aton, so a foreign rule may carry any dotted quad, contiguous or not
+ * (255.0.255.0); it prints it back dotted. lvsplay's own services only ever have contiguous masks.
+ */
+function isDottedQuad(mask: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(mask);
 }
 
 function readService(t: Tokens): VirtualService {
@@ -135,7 +150,7 @@ function readService(t: Tokens): VirtualService {
       case '-M':
         once(seen, option);
         netmask = t.value(option, 'a netmask');
-        if (family === 'ipv4' ? !isIpv4Mask(netmask) : !/^\d{1,3}$/.test(netmask) || Number(netmask) < 1 || Number(netmask) > 128) {
+        if (family === 'ipv4' ? !isDottedQuad(netmask) : !/^\d{1,3}$/.test(netmask) || Number(netmask) < 1 || Number(netmask) > 128) {
           throw new LineError(`expected ${family === 'ipv4' ? 'a dotted IPv4 netmask' : 'an IPv6 prefix length (1..128)'} after -M, got "${netmask}"`);
         }
         netmask = family === 'ipv4' ? ipaddr.IPv4.parse(netmask).toString() : String(Number(netmask));
@@ -149,10 +164,13 @@ function readService(t: Tokens): VirtualService {
         once(seen, option);
         onePacket = true;
         break;
-      case '-b':
+      case '-b': {
         once(seen, option);
-        flagText = t.value(option, 'scheduler flags (ipvsadm prints "-b" alone for flag-3 on an sh/mh service, which cannot be read back)');
+        // ipvsadm prints a bare "-b" when the only flag set is one it has no name for (flag-3 on sh/mh).
+        const next = t.peek();
+        flagText = next === undefined || next.startsWith('-') ? 'flag-3' : t.next();
         break;
+      }
       default:
         throw new LineError(`unknown option "${option}" for a virtual service`);
     }
@@ -245,15 +263,23 @@ function lines(text: string): { n: number; line: string }[] {
   return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '') })).filter(({ line }) => line.trim() !== '');
 }
 
-function fail(source: string, n: number, line: string, err: unknown): never {
-  if (err instanceof LineError) throw new IpvsProbeError(`cannot read ${source} output, line ${n}: ${err.message}: ${line.trim()}`);
-  throw err;
-}
-
-/** `ipvsadm -S -n` → a table (thresholds 0 and no connection counts: -S does not print them). */
+/**
+ * `ipvsadm -S -n` → a table (thresholds 0 and no connection counts: -S does not print them).
+ * A service whose lines cannot be read is kept aside, as its raw lines, under its printed spec
+ * (`-t 192.0.2.10:80`): it may be someone else's rule lvsplay has no reason to understand. The diff
+ * decides: opaque and not lvsplay's is left alone; opaque and lvsplay's is an error.
+ */
 export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
   const table = emptyTable();
+  const opaque = new Map<string, { lines: string[]; error: string }>();
+  const keyOfSpec = new Map<string, string>();
   for (const { n, line } of lines(text)) {
+    const spec = lineSpec(line);
+    const aside = opaque.get(spec);
+    if (aside) {
+      aside.lines.push(line);
+      continue;
+    }
     try {
       const t = new Tokens(line.trim().split(/\s+/));
       const verb = t.next();
@@ -262,6 +288,7 @@ export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
         const key = serviceKey(service.key);
         if (table.services.has(key)) throw new LineError(`service ${key} is listed twice`);
         table.services.set(key, service);
+        keyOfSpec.set(spec, key);
       } else if (verb === '-a') {
         const key = serviceKey(readServiceKey(t));
         const service = table.services.get(key);
@@ -274,10 +301,22 @@ export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
         throw new LineError(`expected -A or -a (all that ipvsadm -S prints), got "${verb}"`);
       }
     } catch (err) {
-      fail(source, n, line, err);
+      if (!(err instanceof LineError)) throw err;
+      // The whole service goes aside, lines already read included.
+      const key = keyOfSpec.get(spec);
+      const earlier = key ? [...serviceLines(table, key)] : [];
+      if (key) table.services.delete(key);
+      opaque.set(spec, { lines: [...earlier, line], error: `cannot read ${source} output, line ${n}: ${err.message}: ${line.trim()}` });
     }
   }
+  if (opaque.size > 0) table.opaque = opaque;
   return table;
+}
+
+/** The lines a parsed service came from, in save form (to keep them when it goes aside). */
+function serviceLines(table: IpvsTable, key: string): string[] {
+  const s = table.services.get(key)!;
+  return [serviceLine('-A', s, 'printed'), ...sortedDests(s).map((d) => destLine('-a', s, d, 'never'))];
 }
 
 export interface ListedDest {
@@ -297,7 +336,7 @@ function readListedService(t: Tokens): ServiceKey {
   const prot = t.next();
   let key: ServiceKey;
   if (prot === 'FWM') {
-    const fwmark = integer(t.value('FWM', 'a firewall mark'), 1, 4294967295, 'a firewall mark');
+    const fwmark = fwmarkValue(t.value('FWM', 'a firewall mark'));
     const v6 = t.peek() === 'IPv6';
     if (v6) t.next();
     key = { kind: 'fwmark', fwmark, family: v6 ? 'ipv6' : 'ipv4' };
@@ -336,7 +375,10 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
   }
   let current: Map<string, ListedDest> | undefined;
   let currentKey = '';
-  for (const { n, line } of rows.slice(3)) {
+  let skipping = false;
+  for (const { line } of rows.slice(3)) {
+    if (skipping && line.trim().startsWith('->')) continue;
+    skipping = false;
     try {
       const t = new Tokens(line.trim().split(/\s+/));
       if (t.peek() === '->') {
@@ -356,7 +398,11 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
         list.set(currentKey, current);
       }
     } catch (err) {
-      fail(source, n, line, err);
+      if (!(err instanceof LineError)) throw err;
+      // A service row (or one of its rows) that cannot be read: its counts are unknown, which
+      // graceful removal treats as "may have connections"; the rest of the list still counts.
+      current = undefined;
+      skipping = true;
     }
   }
   return list;

@@ -7,8 +7,8 @@
  * default persistence netmask spelled out, tunnel options with their defaults filled in), so two
  * tables that the kernel would treat alike compare equal field by field.
  */
-import { hostPort } from '../../inventory/addresses.js';
 import ipaddr from 'ipaddr.js';
+import { keyFamily } from './forms.js';
 
 export type IpvsProtocol = 'tcp' | 'udp' | 'sctp';
 export type IpvsFamily = 'ipv4' | 'ipv6';
@@ -68,13 +68,16 @@ export interface VirtualService {
 export interface IpvsTable {
   /** Keyed by serviceKey(). */
   services: Map<string, VirtualService>;
+  /**
+   * Probed tables only: services whose lines could not be read, by their printed spec
+   * (`-t 192.0.2.10:80`), with those lines and why. Someone else's rules: left alone unless lvsplay
+   * owns the service, which is then an error.
+   */
+  opaque?: Map<string, { lines: string[]; error: string }>;
 }
 
 export const emptyTable = (): IpvsTable => ({ services: new Map() });
 
-export const FLAG_1 = 1;
-export const FLAG_2 = 2;
-export const FLAG_3 = 4;
 export const MAX_THRESHOLD = 2147483647;
 export const MAX_PERSISTENCE = 2678400;
 /** `-p` without a value (libipvs.h: 6*60, though the man page says 300). */
@@ -83,75 +86,6 @@ export const DEFAULT_PERSISTENCE = 360;
 /** Scheduler and persistence-engine names: the kernel module suffix (IP_VS_SCHEDNAME_MAXLEN = 16). */
 export const SCHEDULER_NAME = /^[a-z][a-z0-9_]{0,14}$/;
 export const PE_NAME = /^[a-z][a-z0-9_]{0,14}$/;
-
-/** `192.0.2.10:80`, `[2001:db8::10]:80`: how ipvsadm prints an address and port. */
-export function addrPort(address: string, port: number): string {
-  return hostPort(address, port);
-}
-
-export function familyOfAddress(address: string): IpvsFamily {
-  return address.includes(':') ? 'ipv6' : 'ipv4';
-}
-
-export function keyFamily(key: ServiceKey): IpvsFamily {
-  return key.kind === 'fwmark' ? key.family : familyOfAddress(key.address);
-}
-
-/** Canonical key string: `tcp 192.0.2.10:80`, `udp [2001:db8::10]:53`, `fwmark 1 ipv4`. */
-export function serviceKey(key: ServiceKey): string {
-  return key.kind === 'fwmark' ? `fwmark ${key.fwmark} ${key.family}` : `${key.protocol} ${addrPort(key.address, key.port)}`;
-}
-
-export function destKey(dest: { address: string; port: number }): string {
-  return addrPort(dest.address, dest.port);
-}
-
-/** The service as ipvsadm options: `-t 192.0.2.10:80`, `--sctp-service [2001:db8::1]:9`, `-f 1 -6`. */
-export function serviceSpec(key: ServiceKey): string {
-  if (key.kind === 'fwmark') return key.family === 'ipv6' ? `-f ${key.fwmark} -6` : `-f ${key.fwmark}`;
-  const option = key.protocol === 'tcp' ? '-t' : key.protocol === 'udp' ? '-u' : '--sctp-service';
-  return `${option} ${addrPort(key.address, key.port)}`;
-}
-
-export function defaultNetmask(family: IpvsFamily): string {
-  return family === 'ipv4' ? '255.255.255.255' : '128';
-}
-
-/** The flag names ipvsadm prints for a scheduler (print_sched_flags): sh and mh name bits 1 and 2 and drop bit 3. */
-export function printedFlags(scheduler: string, flags: number): string[] {
-  const out: string[] = [];
-  if (scheduler === 'sh' || scheduler === 'mh') {
-    if (flags & FLAG_1) out.push(`${scheduler}-fallback`);
-    if (flags & FLAG_2) out.push(`${scheduler}-port`);
-  } else {
-    if (flags & FLAG_1) out.push('flag-1');
-    if (flags & FLAG_2) out.push('flag-2');
-    if (flags & FLAG_3) out.push('flag-3');
-  }
-  return out;
-}
-
-/** Flag names ipvsadm accepts for `-b` that set exactly these bits (flag-3 is accepted for any scheduler). */
-export function commandFlags(scheduler: string, flags: number): string[] {
-  const out = printedFlags(scheduler, flags);
-  if ((scheduler === 'sh' || scheduler === 'mh') && flags & FLAG_3) out.push('flag-3');
-  return out;
-}
-
-/** A flag name → its bit, checking that sh-/mh- names go with their scheduler (parse_sched_flags). */
-export function flagBit(name: string, scheduler: string): number | string {
-  switch (name) {
-    case 'flag-1': return FLAG_1;
-    case 'flag-2': return FLAG_2;
-    case 'flag-3': return FLAG_3;
-    case 'sh-fallback': case 'mh-fallback':
-      return name.startsWith(scheduler + '-') ? FLAG_1 : `scheduler flag ${name} needs the ${name.slice(0, 2)} scheduler, not ${scheduler}`;
-    case 'sh-port': case 'mh-port':
-      return name.startsWith(scheduler + '-') ? FLAG_2 : `scheduler flag ${name} needs the ${name.slice(0, 2)} scheduler, not ${scheduler}`;
-    default:
-      return `unknown scheduler flag ${name}`;
-  }
-}
 
 /** Service settings (everything -E sets) are equal; real servers are not compared. */
 export function sameServiceSettings(a: VirtualService, b: VirtualService): boolean {
@@ -237,6 +171,3 @@ export function cloneDest(d: Destination): Destination {
   return { ...d, ...(d.tunnel && { tunnel: { ...d.tunnel } }), ...(d.conns && { conns: { ...d.conns } }) };
 }
 
-export function cloneTable(t: IpvsTable): IpvsTable {
-  return { services: new Map([...t.services].map(([k, s]) => [k, cloneService(s)])) };
-}

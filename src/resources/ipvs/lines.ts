@@ -5,10 +5,9 @@
  * diff feeds to `ipvsadm -R` (with -x/-y always spelled out) and the persisted rules file (with
  * -x/-y when set, which `ipvsadm -R` accepts).
  */
-import {
-  addrPort, commandFlags, type Destination, type IpvsTable, keyFamily, defaultNetmask, printedFlags, serviceSpec,
-  sortedDests, sortedServices, type VirtualService,
-} from './table.js';
+import { type Destination, type IpvsTable, sortedDests, sortedServices, type VirtualService } from './table.js';
+import { commandFlags, keyFamily, defaultNetmask, printedFlags, serviceSpec } from './forms.js';
+import { hostPort } from '../../inventory/addresses.js';
 
 /** When a real-server line carries -x/-y: never (the save format), when set (rules file), always (batch -a/-e). */
 export type ThresholdMode = 'never' | 'nonzero' | 'always';
@@ -30,7 +29,7 @@ export function serviceOptions(s: VirtualService, flags: 'printed' | 'command' =
 /** `-r 192.0.2.21:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum [-x U -y L]`. */
 export function destOptions(d: Destination, thresholds: ThresholdMode): string {
   const method = d.method === 'dr' ? '-g' : d.method === 'tun' ? '-i' : '-m';
-  let out = `-r ${addrPort(d.address, d.port)} ${method} -w ${d.weight}`;
+  let out = `-r ${hostPort(d.address, d.port)} ${method} -w ${d.weight}`;
   if (d.method === 'tun' && d.tunnel) {
     out += ` --tun-type ${d.tunnel.type}`;
     if (d.tunnel.type === 'gue') out += ` --tun-port ${d.tunnel.port ?? 0}`;
@@ -55,7 +54,7 @@ export function destLine(verb: '-a' | '-e', s: VirtualService, d: Destination, t
 }
 
 export function deleteDestLine(s: VirtualService, d: Destination): string {
-  return `-d ${serviceSpec(s.key)} -r ${addrPort(d.address, d.port)}`;
+  return `-d ${serviceSpec(s.key)} -r ${hostPort(d.address, d.port)}`;
 }
 
 /** One service and its real servers, as `ipvsadm -S -n` prints them (plus -x/-y if asked, for --diff). */

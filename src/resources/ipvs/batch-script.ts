@@ -1,12 +1,14 @@
 /**
- * The apply script: the diff's operations as ONE `ipvsadm -R` batch, guarded by a check that the
- * services it touches are still as probed, with a precise rollback (templates/ipvs/apply.sh.hbs
- * explains the protocol). This module only prepares and checks the data the template embeds.
+ * The ipvs task's script: the diff's operations as ONE `ipvsadm -R` batch, guarded by a check that
+ * the services it touches are still as probed, with a precise rollback (templates/ipvs/apply.sh.hbs
+ * explains the protocol). This module renders it and applies nothing: it prepares and checks the
+ * data the template embeds.
  */
 import { createHash } from 'node:crypto';
 import type { Templates } from '../../templates/templates.js';
 import { heredocFile, ShellFragment } from '../../util/shell.js';
 import type { Operation } from './diff.js';
+import { lineSpec } from './forms.js';
 
 /**
  * A batch line: a command ipvsadm -R can run (never -C or anything else), then only options
@@ -14,18 +16,15 @@ import type { Operation } from './diff.js';
  * sh inside a quoted heredoc, and it cannot end the heredoc (it starts with "-").
  */
 const OPTION = '-[tufs6pMorgimwxyb]|--sctp-service|--pe|--tun-type|--tun-port|--tun-nocsum|--tun-csum|--tun-remcsum';
+/** A conditional line's service and real server as `ipvsadm -L -n` lists them. */
+const LISTED = /^(TCP|UDP|SCTP) (\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]{2,45}\]):\d{1,5}$|^FWM -?\d{1,10}( IPv6)?$/;
+const LISTED_DEST = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]{2,45}\]):\d{1,5}$/;
 const VALUE = '[0-9]{1,10}|[0-9]{1,3}(\\.[0-9]{1,3}){3}(:[0-9]{1,5})?|\\[[0-9a-f:.]{2,45}\\]:[0-9]{1,5}|[a-z][a-z0-9_]{0,14}|[a-z][a-z0-9-]{0,15}(,[a-z][a-z0-9-]{0,15}){0,3}';
 export const BATCH_LINE = new RegExp(`^-[AEDaed]( (${OPTION}|${VALUE}))+$`);
 
 export function checkBatchLine(line: string): string {
   if (!BATCH_LINE.test(line)) throw new Error(`refusing to embed an unexpected ipvsadm line in a script: ${JSON.stringify(line)}`);
   return line;
-}
-
-/** The spec of the service a save line is about: `-t 192.0.2.10:80`, `-f 1 -6` (same rule as the script's awk). */
-export function lineSpec(line: string): string {
-  const f = line.trim().split(/\s+/);
-  return f[1] === '-f' && f[3] === '-6' ? `${f[1]} ${f[2]} -6` : `${f[1]} ${f[2]}`;
 }
 
 /**
@@ -46,6 +45,8 @@ export interface ApplyData {
   batch: string[];
   /** `N line`: the inverse lines, batch line N's group by group from the last to the first. */
   undo: string[];
+  /** `N<TAB>listed service<TAB>real server<TAB>drain line or -<TAB>its inverse or -`: deletes re-checked right before the batch. */
+  conditional: string[];
 }
 
 /** The three here-documents the script starts with: every line validated, so none can end one early. */
@@ -54,15 +55,26 @@ function files(data: ApplyData): ShellFragment {
     heredocFile('"$d/touched"', data.touched, 'LVSPLAY_IPVS_TOUCHED'),
     heredocFile('"$d/batch"', data.batch, 'LVSPLAY_IPVS_BATCH'),
     heredocFile('"$d/undo"', data.undo, 'LVSPLAY_IPVS_UNDO'),
+    heredocFile('"$d/conditional"', data.conditional, 'LVSPLAY_IPVS_CONDITIONAL'),
   ].map((f) => f.code).join(''));
 }
 
-export function applyData(operations: Operation[], probedSave: string): ApplyData {
-  const touched = [...new Set(operations.map((op) => lineSpec(op.line)))];
+/**
+ * `expectedSave`: the probed `-S -n` text as the batch will find it (services ldirectord releases
+ * before this task runs already gone), so the stale check compares with what should be there.
+ */
+export function applyData(operations: Operation[], expectedSave: string): ApplyData {
+  const touched = [...new Set(operations.map((op) => op.spec))];
   const batch = operations.map((op) => checkBatchLine(op.line));
   // Groups from the last batch line to the first; each group keeps its own order (-A before its -a's).
   const undo = operations.map((op, i) => op.inverse.map((l) => `${i + 1} ${checkBatchLine(l)}`)).reverse().flat();
-  return { count: batch.length, sha: touchedDigest(probedSave, new Set(touched)), touched, batch, undo };
+  const conditional = operations.flatMap((op, i) => {
+    const c = op.conditional;
+    if (!c) return [];
+    if (!LISTED.test(c.listed) || !LISTED_DEST.test(c.dest)) throw new Error(`refusing to embed an unexpected service or real server: ${JSON.stringify(c)}`);
+    return [[i + 1, c.listed, c.dest, c.drain ? checkBatchLine(c.drain.line) : '-', c.drain ? checkBatchLine(c.drain.inverse) : '-'].join('\t')];
+  });
+  return { count: batch.length, sha: touchedDigest(expectedSave, new Set(touched)), touched, batch, undo, conditional };
 }
 
 export function renderApply(templates: Templates, data: ApplyData): string {
