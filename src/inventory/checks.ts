@@ -299,11 +299,11 @@ const healthChecks: Rule = (inv, src) => {
     }
     if (s.managed_by === 'lvsplay' && s.fallback !== undefined) at(['fallback'], 'a fallback server is ldirectord\'s: set managed_by: ldirectord');
     const owner = s.managed_by ?? (s.health_check !== undefined ? 'ldirectord' : 'lvsplay');
-    if (owner === 'ldirectord' && s.scheduler_flags.length > 0) at(['scheduler_flags'], 'ldirectord.cf has no scheduler flags: set managed_by: lvsplay, or drop the flags');
-    s.real_servers.forEach((m, j) => {
-      if (owner === 'ldirectord' && (m.upper_threshold > 0 || m.lower_threshold > 0)) at(['real_servers', j, 'upper_threshold'], 'ldirectord.cf has no connection thresholds: set managed_by: lvsplay, or drop them');
-    });
+    // What ldirectord 4.12 can say (read_config, ld_setup): schedflags=, ops= (UDP only),
+    // real=... l:N u:N; gate/masq/ipip only (no gue or gre tunnels); tcp, udp and fwm.
     if (owner === 'ldirectord' && s.protocol === 'sctp') at(['protocol'], 'ldirectord handles tcp, udp and fwmark services, not sctp: set managed_by: lvsplay');
+    if (owner === 'ldirectord' && s.one_packet && s.fwmark !== undefined) at(['one_packet'], 'ldirectord applies one-packet scheduling (ops) only to UDP services, not to firewall-mark ones: set managed_by: lvsplay');
+    if (owner === 'ldirectord' && s.tunnel !== undefined && s.tunnel.type !== 'ipip') at(['tunnel', 'type'], `ldirectord has only ipip tunnels, not ${s.tunnel.type}: set managed_by: lvsplay`);
     const hc = s.health_check;
     if (hc?.type === 'external' && hc.command === undefined) at(['health_check', 'command'], 'required field is missing: an external check needs the command to run');
     if (hc !== undefined && hc.type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {

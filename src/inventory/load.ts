@@ -65,7 +65,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
   return {
     file, directors, realServers, hosts, groups, services,
     ldirectord: {
-      checkTimeoutS: l.check_timeout, negotiateTimeoutS: l.negotiate_timeout, checkIntervalS: l.check_interval,
+      checkTimeoutS: l.check_timeout, ...(l.negotiate_timeout !== undefined && { negotiateTimeoutS: l.negotiate_timeout }), checkIntervalS: l.check_interval,
       failureCount: l.failure_count, autoReload: l.auto_reload, quiescent: l.quiescent, readdQuiescent: l.readd_quiescent,
       cleanStop: l.clean_stop, logfile: l.logfile, configFile: l.config_file,
       ...(l.email_alert && { emailAlert: l.email_alert }), ...(l.maintenance_dir && { maintenanceDir: l.maintenance_dir }),

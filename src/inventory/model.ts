@@ -107,7 +107,7 @@ export interface Service {
 
 export interface LdirectordGlobals {
   checkTimeoutS: number;
-  negotiateTimeoutS: number;
+  negotiateTimeoutS?: number;
   checkIntervalS: number;
   failureCount: number;
   autoReload: boolean;

@@ -99,14 +99,28 @@ const ServiceRealServer = z.strictObject({
   lower_threshold: Threshold.default(0),
 });
 
-/** Request/receive strings and check commands reach ldirectord.cf inside double quotes. */
-const CheckText = z.string().max(512).regex(/^[^"\n\r\0\\]*$/, { error: 'expected text without double quotes, backslashes or line breaks' });
+/**
+ * Request/receive strings reach ldirectord.cf inside double quotes, and ldirectord cuts a line at
+ * its first `#` (a comment): none of `"`, `#`, control characters. `receive` is a Perl regular
+ * expression (ldirectord matches the answer with it): backslashes are allowed there, and the
+ * director's perl checks it compiles before the file is installed.
+ */
+const CheckText = z.string().max(512).regex(/^[^"#\\\x00-\x1f\x7f]*$/, { error: 'expected text without double quotes, "#", backslashes or control characters' });
+const CheckRegex = z.string().min(1).max(512).regex(/^[^"#\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without double quotes, "#" or control characters' })
+  .refine((v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: 'expected a regular expression that compiles (receive is a Perl regex; unbalanced brackets or parentheses are not)' });
 
 export const HealthCheck = z.strictObject({
   type: z.enum(CHECK_TYPES).default('negotiate'),
   service: z.enum(CHECK_SERVICES).optional(),
   request: CheckText.optional(),
-  receive: CheckText.optional(),
+  receive: CheckRegex.optional(),
   virtualhost: HostName.optional(),
   http_method: z.enum(['GET', 'HEAD']).optional(),
   command: RemotePath.optional(),
@@ -149,7 +163,8 @@ export const Service = z.strictObject({
 
 export const LdirectordGlobals = z.strictObject({
   check_timeout: Seconds.default(5),
-  negotiate_timeout: Seconds.default(30),
+  /** Unset: ldirectord uses check_timeout for negotiate checks too (its own fallback). */
+  negotiate_timeout: Seconds.optional(),
   check_interval: Seconds.default(10),
   failure_count: z.int().min(1).max(100).default(1),
   auto_reload: z.boolean().default(false),

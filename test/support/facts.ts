@@ -101,8 +101,9 @@ export const satisfied = {
     return fileProbeOutput(desired.content, statMode(desired.mode));
   },
   ldirectord(desired: LdirectordDesired): string {
-    if (!desired.file) return '';
-    return section('file', fileProbeOutput(desired.file.content, statMode(desired.file.mode))) + section('daemon', 'running\n');
+    const daemon = section('daemon', 'daemon running\nsystemd no\nenabled no\n');
+    if (!desired.file) return section('file', 'absent\n') + section('dropin', 'absent\n') + daemon;
+    return section('file', fileProbeOutput(desired.file.content, statMode(desired.file.mode))) + section('dropin', 'absent\n') + daemon;
   },
   package(names: string[], state: 'present' | 'absent'): string {
     return names.map((n) => `${n} ${state === 'present' ? 'installed' : 'absent'}\n`).join('');

@@ -74,7 +74,8 @@ test('inventory/example.yml loads with every default filled and every reference 
   t.deepEqual([...c.groups].sort(), ['all', 'backup', 'directors', 'primary', 'real_servers', 'remote', 'web']);
   t.deepEqual(c.natGateway, { address: '203.0.113.1', prefix: 24 });
   t.is(c.rulesFile, '/etc/ipvsadm.rules');
-  t.like(c.ldirectord, { checkTimeoutS: 3, checkIntervalS: 5, negotiateTimeoutS: 30, failureCount: 1, quiescent: false, configFile: '/etc/ha.d/ldirectord.cf', logfile: 'local0' });
+  t.like(c.ldirectord, { checkTimeoutS: 3, checkIntervalS: 5, failureCount: 1, quiescent: false, configFile: '/etc/ha.d/ldirectord.cf', logfile: 'local0' });
+  t.is(c.ldirectord.negotiateTimeoutS, undefined, 'unset: ldirectord falls back to checktimeout itself, so no negotiatetimeout=30 is written');
 
   const svc = (name: string) => {
     const s = c.services.find((x) => x.name === name);
@@ -871,4 +872,19 @@ test('IPv6 TUN and IPv6 NAT are refused at validate with the reason (they were h
   t.true(nat.some((m) => m.startsWith('services[2].forwarding: IPv6 with forwarding: nat is not supported')), nat.join('\n'));
   const own = messages(edit(BASE, 'vip: 192.0.2.12', 'vip: 192.0.2.41'));
   t.true(own.some((m) => m.includes('VIP 192.0.2.41 is host app1\'s own address')), own.join('\n'));
+});
+
+test('ldirectord check text: "#" (ldirectord cuts the line there), control characters, and a receive regex that does not compile are refused', (t) => {
+  const check = (hc: string) => messages(edit(BASE, 'health_check: { type: connect }', `health_check: ${hc}`));
+  t.true(check("{ type: negotiate, request: '/a#b' }").some((m) => m.includes('without double quotes, "#"')));
+  t.true(check('{ type: negotiate, request: "/a\\tb" }').some((m) => m.includes('control characters')));
+  t.true(check("{ type: negotiate, receive: 'OK (v1' }").some((m) => m.includes('a regular expression that compiles')));
+  t.deepEqual(check("{ type: negotiate, request: /health, receive: '^OK \\d+' }"), [], 'a backslash in a regex is fine');
+});
+
+test('what ldirectord.cf cannot say is refused for ldirectord services: ops on a fwmark, gue/gre tunnels; scheduler flags and thresholds are fine', (t) => {
+  const fw = messages(edit(BASE, '  - name: web6\n    vip: 2001:db8::10\n    port: 80\n', '  - name: web6\n    fwmark: 6\n    family: ipv6\n    one_packet: true\n'));
+  t.true(fw.some((m) => m.includes('ldirectord applies one-packet scheduling (ops) only to UDP')), fw.join('\n'));
+  const flags = messages(addToService(BASE, 'web6', 'scheduler: sh', 'scheduler_flags: [sh-port]'));
+  t.deepEqual(flags, []);
 });

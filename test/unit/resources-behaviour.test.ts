@@ -377,46 +377,84 @@ test('ldirectord.cf: fork=no when no service has its own check interval', (t) =>
   t.false(cf.includes('\tcheckinterval='));
 });
 
+/** ldirectord's probe output: its config, the systemd drop-in, the daemon and boot state. */
+function ldFacts(file: string, daemon: 'running' | 'stopped' | 'missing', options: { systemd?: boolean; enabled?: boolean; dropIn?: string } = {}): string {
+  const systemd = options.systemd ?? false;
+  return section('file', file) + section('dropin', options.dropIn ?? 'absent\n')
+    + section('daemon', `daemon ${daemon}\nsystemd ${systemd ? 'yes' : 'no'}\nenabled ${options.enabled ? 'yes' : 'no'}\n`);
+}
+
 test('ldirectord: running with the same file → nothing; stopped → start only; file changed and stopped → one reload action starts it', (t) => {
   const desired = run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired;
-  const same = section('file', fileProbeOutput(desired.file!.content));
-  t.deepEqual(run('ldirectord', ctxFor('lb1'), {}, same + section('daemon', 'running\n')).changes, []);
+  const same = fileProbeOutput(desired.file!.content, '600');
+  t.deepEqual(run('ldirectord', ctxFor('lb1'), {}, ldFacts(same, 'running')).changes, []);
 
-  const stopped = run('ldirectord', ctxFor('lb1'), {}, same + section('daemon', 'stopped\n'));
+  const stopped = run('ldirectord', ctxFor('lb1'), {}, ldFacts(same, 'stopped'));
   t.deepEqual(stopped.changes, [{ id: 'ldirectord', action: 'change', summary: '~ ldirectord stopped → running', before: 'stopped', after: 'running' }]);
-  t.is(stopped.script, '# ldirectord: start it (it daemonises and programs IPVS for its services)\nldirectord /etc/ha.d/ldirectord.cf start\n');
+  t.true(stopped.script.includes('  ldirectord "$lvsplay_cf" start\n'), stopped.script);
 
-  const both = run('ldirectord', ctxFor('lb1'), {}, section('file', fileProbeOutput('old\n')) + section('daemon', 'stopped\n'));
+  const both = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput('old\n'), 'stopped'));
   t.deepEqual(both.changes.map((c) => c.id), ['/etc/ha.d/ldirectord.cf', 'ldirectord']);
-  t.false(both.script.includes('ldirectord /etc/ha.d/ldirectord.cf start\n'), 'no separate start');
-  t.true(both.script.includes('then ldirectord /etc/ha.d/ldirectord.cf reload; else ldirectord /etc/ha.d/ldirectord.cf start; fi'));
+  t.false(/^ {2}ldirectord "\$lvsplay_cf" start$/m.test(both.script), 'no separate start');
+  t.true(both.script.includes('if lvsplay_running; then ldirectord "$lvsplay_cf" reload; else ldirectord "$lvsplay_cf" start; fi'), 'the reload action starts a stopped daemon');
 });
 
-test('ldirectord: a changed file while running is reloaded, never restarted', (t) => {
-  const o = run('ldirectord', ctxFor('lb1'), {}, section('file', fileProbeOutput('old\n')) + section('daemon', 'running\n'));
+test('ldirectord: a changed file while running is reloaded, never restarted; the installed ldirectord checks it before it is installed', (t) => {
+  const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput('old\n'), 'running'));
   t.deepEqual(o.changes.map((c) => c.action), ['change']);
-  t.true(o.script.includes('ldirectord /etc/ha.d/ldirectord.cf reload'));
+  t.true(o.script.includes('ldirectord "$lvsplay_cf" reload'));
   t.false(o.script.includes('restart'));
+  const check = o.script.indexOf('ldirectord "$lvsplay_tmp" status');
+  t.true(check > 0 && check < o.script.indexOf('mv -f -- "$lvsplay_tmp" "$lvsplay_p"'), 'checked before the rename');
+});
+
+test('ldirectord under systemd: a drop-in runs lvsplay\'s config, the unit is enabled at boot, started through systemd', (t) => {
+  const desired = run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired;
+  const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts('absent\n', 'stopped', { systemd: true }));
+  t.deepEqual(o.changes.map((c) => c.summary), ['+ file /etc/systemd/system/ldirectord.service.d/lvsplay.conf', '~ ldirectord enabled at boot', '+ file /etc/ha.d/ldirectord.cf', '~ ldirectord stopped → running']);
+  t.true(desired.dropIn!.content.includes('ExecStart=/usr/sbin/ldirectord /etc/ha.d/ldirectord.cf start\n'));
+  t.true(desired.dropIn!.content.includes('PIDFile=/run/ldirectord.ldirectord.cf.pid\n'));
+  const order = ['systemctl daemon-reload', 'systemctl enable ldirectord', 'ldirectord "$lvsplay_tmp" status', 'if ! lvsplay_running; then systemctl start ldirectord'].map((x) => o.script.indexOf(x));
+  t.deepEqual([...order].sort((a, b) => a - b), order, 'drop-in and enable, then the checked config, then start');
+  t.false(order.includes(-1), o.script);
+  const enabled = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(desired.file!.content, '600'), 'running', { systemd: true, enabled: true, dropIn: fileProbeOutput(desired.dropIn!.content) }));
+  t.deepEqual(enabled.changes, []);
+});
+
+test('ldirectord: services leaving it are released (it deletes them on reload; the script waits, then deletes what it left)', (t) => {
+  const old = '# Managed by lvsplay for director lb1\nvirtual=192.0.2.77:80\n\tprotocol=tcp\nvirtual=5\n\tprotocol=fwm\n';
+  const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(old), 'running'));
+  t.true(o.script.includes("cat > \"$lvsplay_released\" <<'LVSPLAY_RELEASED'\n-t 192.0.2.77:80\n-f 5\nLVSPLAY_RELEASED\n"), o.script);
+  t.true(o.script.indexOf('ldirectord "$lvsplay_cf" reload') < o.script.indexOf('lvsplay_released=$(mktemp)'));
+});
+
+test('ldirectord: the last service gone retires it (stopped, disabled, lvsplay\'s config removed); a config lvsplay did not write is left alone', (t) => {
+  const cluster = exampleWith(['    health_check: { type: negotiate, service: http, request: /healthz, receive: OK }\n', ''], ['    health_check: { type: connect, interval: 5 }\n', '']);
+  const ours = '# Managed by lvsplay for director lb1\nvirtual=192.0.2.10:80\n\tprotocol=tcp\n';
+  const o = run('ldirectord', ctxFor('lb1', { cluster }), {}, ldFacts(fileProbeOutput(ours), 'running', { systemd: true, enabled: true }));
+  t.deepEqual(o.changes.map((c) => c.summary), ['- ldirectord retired: no service is its own any more (stopped, disabled, /etc/ha.d/ldirectord.cf removed)']);
+  t.true(o.script.includes('systemctl stop ldirectord') && o.script.includes('systemctl disable ldirectord'));
+  t.true(o.script.includes('ln -f -- "$lvsplay_cf" "$lvsplay_cf.lvsplay-bak" && rm -f -- "$lvsplay_cf"'));
+  const theirs = run('ldirectord', ctxFor('lb1', { cluster }), {}, ldFacts(fileProbeOutput('# the package example\nvirtual=192.168.6.240:80\n'), 'running'));
+  t.deepEqual(theirs.changes, []);
 });
 
 test('ldirectord: not installed → a clear error', (t) => {
-  const error = t.throws(() => run('ldirectord', ctxFor('lb1'), {}, section('file', 'absent\n') + section('daemon', 'missing\n')));
+  const error = t.throws(() => run('ldirectord', ctxFor('lb1'), {}, ldFacts('absent\n', 'missing')));
   t.regex(error!.message, /ldirectord is not installed/);
 });
 
 test('ldirectord: a real server has nothing to do', (t) => {
-  const o = run('ldirectord', ctxFor('web1'), {}, '');
-  t.deepEqual(o.desired, { config: '/etc/ha.d/ldirectord.cf' });
-  t.is(o.probe, '');
+  const o = run('ldirectord', ctxFor('web1'), {}, ldFacts('absent\n', 'missing'));
+  t.deepEqual(o.desired, { config: '/etc/ha.d/ldirectord.cf', pidfile: '/run/ldirectord.ldirectord.cf.pid', keys: [] });
   t.deepEqual(o.changes, []);
 });
 
 test('ldirectord with reload:false: a stopped daemon the plan says it starts is started by the script', (t) => {
   // reload:false means no reload action on the file, so the "a changed file already starts it" shortcut does not hold
-  const o = run('ldirectord', ctxFor('lb1'), { reload: false }, section('file', 'absent\n') + section('daemon', 'stopped\n'));
+  const o = run('ldirectord', ctxFor('lb1'), { reload: false }, ldFacts('absent\n', 'stopped'));
   t.true(o.changes.some((c) => c.id === 'ldirectord'), 'the plan promises stopped → running');
-  const shown = o.script.split('\n').filter((l) => !l.includes('base64')).join('\n');
-  t.true(/ldirectord \/etc\/ha\.d\/ldirectord\.cf (start|reload)/.test(o.script), `the script must start it, but is (base64 line left out):\n${shown}`);
+  t.true(o.script.includes('  ldirectord "$lvsplay_cf" start\n'), 'the script must start it');
 });
 
 // ---------------------------------------------------------------- package, service, shell

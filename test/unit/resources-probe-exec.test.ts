@@ -32,7 +32,8 @@ function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: u
     const first = run(kind, ctxFor(host), args, '');
     // Probes read /proc and /sys directly (and lvsplay's record in /var/lib): here they read copies
     // in the temp folder, never the machine's.
-    const script = first.probe.replaceAll('/proc/', `${dir}/proc/`).replaceAll('/sys/class/', `${dir}/sys/class/`).replaceAll('/var/lib/lvsplay/', `${dir}/var/lib/lvsplay/`);
+    const script = first.probe.replaceAll('/proc/', `${dir}/proc/`).replaceAll('/sys/class/', `${dir}/sys/class/`).replaceAll('/var/lib/lvsplay/', `${dir}/var/lib/lvsplay/`)
+      .replaceAll('/run/', `${dir}/run/`).replaceAll('/etc/', `${dir}/etc/`);
     const out = runSh(script, { cwd: dir, env: { PATH, FAKE: dir } });
     const actual = resourceOf(kind).parse(out.stdout, first.desired);
     return { out, actual, outcome: run(kind, ctxFor(host), args, out.stdout) };
@@ -230,17 +231,20 @@ test('file, for real: a symlink at the managed path is reported by the probe (no
   }
 });
 
-test('ldirectord probe: running, stopped, and missing as `command -v` and `ldirectord status` say', (t) => {
-  const fake = (code: number) => ({ ldirectord: `[ "$2" = status ] && exit ${code}; exit 0` });
-  const daemon = (commands: Record<string, string>) => (probeHere('ldirectord', 'lb1', {}, commands).actual as LdirectordActual).daemon;
-  t.is(daemon(fake(0)), 'running');
-  t.is(daemon(fake(3)), 'stopped');
+test('ldirectord probe: running from its pid file (or the packaged unit\'s) and /proc, stopped, missing; systemd and boot state; no perl run', (t) => {
+  const state = (files: Record<string, string>, commands: Record<string, string> = { ldirectord: 'echo "ldirectord must not run in a probe" >&2; exit 99' }) =>
+    probeHere('ldirectord', 'lb1', {}, commands, files).actual as LdirectordActual;
+  t.like(state({ 'run/ldirectord.ldirectord.cf.pid': '4242\n', 'proc/4242/cmdline': 'ldirectord' }), { daemon: 'running', systemd: false, enabled: false });
+  t.like(state({ 'run/ldirectord.ldirectord.pid': '77\n', 'proc/77/cmdline': '' }), { daemon: 'running' }, 'started by the packaged unit');
+  t.like(state({ 'run/ldirectord.ldirectord.cf.pid': '4242\n' }), { daemon: 'stopped' }, 'a stale pid file');
+  t.like(state({}), { daemon: 'stopped' });
+  t.like(state({ 'etc/systemd/system/multi-user.target.wants/ldirectord.service': '' }), { enabled: true });
   // no ldirectord anywhere on a PATH of just the fakes and coreutils
   const dir = tempDir();
   try {
     const first = run('ldirectord', ctxFor('lb1'), {}, '');
     fakeCommands(dir, {});
-    const out = runSh(first.probe, { env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin` } });
+    const out = runSh(first.probe.replaceAll('/etc/', `${dir}/etc/`), { env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin` } });
     t.is((resourceOf('ldirectord').parse(out.stdout, first.desired) as LdirectordActual).daemon, 'missing');
   } finally {
     cleanup(dir);

@@ -18,6 +18,11 @@ export interface FileDesired {
   owner?: string;
   /** Shell run after the file's content changed (rendered by lvsplay: a fragment, never a value). */
   onChange?: ShellFragment;
+  /**
+   * Shell run on the new content (at "$lvsplay_tmp") before it replaces the old file; non-zero
+   * refuses it, leaving the old file in place (ldirectord's and keepalived's own config checks).
+   */
+  verify?: ShellFragment;
 }
 
 export type FileActual =
@@ -69,6 +74,7 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
       mode,
       owner: desired.owner ?? '',
       onChange: desired.onChange ?? '',
+      verify: desired.verify ?? '',
     })
     : templates.render('file/attrs.sh.hbs', { path: desired.path, mode, owner: desired.owner ?? '' });
   return { changes, script };

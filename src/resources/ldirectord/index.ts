@@ -1,26 +1,54 @@
 /**
  * `ldirectord`: ldirectord.cf for the services ldirectord owns on this director, and the daemon
- * running with it. A changed file is reloaded, not restarted: a restart drops and re-adds every
- * real server. The file is written with the same atomic write as any other (file/index.ts).
+ * running with it (and enabled at boot where systemd runs, through a drop-in naming lvsplay's
+ * config). Like every file lvsplay writes (file/index.ts), with one more step: the installed
+ * ldirectord reads the new config, and perl compiles each receive regex, before it replaces the
+ * old one, so a config ldirectord rejects is never installed.
+ * - A changed config is reloaded, not restarted (a restart drops and re-adds every real server).
+ * - Services that leave ldirectord (to lvsplay, or gone) are released: ldirectord deletes them on
+ *   reload; the script waits for that, so a task that takes them over later in the same run finds
+ *   them gone (ipvs plans them as new).
+ * - The last service gone: ldirectord is retired (stopped, disabled, its lvsplay config removed);
+ *   a config lvsplay did not write is never touched.
  */
+import { basename } from 'node:path';
 import { hostPort } from '../../inventory/addresses.js';
 import type { Director, LdirectordGlobals, Service } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
+import type { Templates } from '../../templates/templates.js';
+import { heredocFile, ShellFragment } from '../../util/shell.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
+import { keyOf } from '../ipvs/desired.js';
+import { printedSpec } from '../ipvs/forms.js';
+import { ldirectordKeys } from '../ipvs/ldirectord-keys.js';
 import { defineResource } from '../resource.js';
-import { ShellFragment } from '../../util/shell.js';
 import { framed, splitSections } from '../sections.js';
 
+/** The first line of every ldirectord.cf lvsplay writes: how it knows a config is its own. */
+export const HEADER = '# Managed by lvsplay';
+/** The systemd drop-in that makes the packaged unit run ldirectord with lvsplay's config. */
+export const DROP_IN = '/etc/systemd/system/ldirectord.service.d/lvsplay.conf';
+/** How long a released service may take to disappear (ldirectord reloads asynchronously). */
+const RELEASE_WAIT_S = 30;
+
 export interface LdirectordDesired {
-  /** Undefined on hosts with no ldirectord services: the resource leaves them alone. */
-  file?: FileDesired;
   config: string;
+  /** ldirectord's pid file when started as `ldirectord CONFIG start` (the drop-in does the same). */
+  pidfile: string;
+  /** Undefined on hosts with no ldirectord services: then only retirement can happen. */
+  file?: FileDesired;
+  dropIn?: FileDesired;
+  /** Printed specs (`-t 192.0.2.14:80`) of the services in the new config. */
+  keys: string[];
 }
 
 export interface LdirectordActual {
   file: FileActual;
+  dropIn: FileActual;
   daemon: 'running' | 'stopped' | 'missing';
+  systemd: boolean;
+  enabled: boolean;
 }
 
 const METHOD = { dr: 'gate', tun: 'ipip', nat: 'masq' } as const;
@@ -33,11 +61,16 @@ export function ldirectordServices(services: Service[]): object[] {
       name: s.name,
       virtualKey: `virtual${v6}`,
       virtual: s.protocol === 'fwmark' ? String(s.fwmark) : hostPort(s.vip!, s.port),
-      reals: s.realServers.map((m) => ({ key: `real${v6}`, address: hostPort(m.address, s.protocol === 'fwmark' ? undefined : m.port), method: METHOD[s.forwarding], weight: m.weight })),
+      reals: s.realServers.map((m) => ({
+        key: `real${v6}`, address: hostPort(m.address, s.protocol === 'fwmark' ? undefined : m.port), method: METHOD[s.forwarding], weight: m.weight,
+        lower: m.lowerThreshold, upper: m.upperThreshold,
+      })),
       fallbackKey: `fallback${v6}`,
       fallback: s.fallback ? `${hostPort(s.fallback.address, s.fallback.port)} ${METHOD[s.fallback.forwarding]}` : '',
       scheduler: s.scheduler,
+      schedflags: s.schedulerFlags.join(','),
       protocol: s.protocol === 'fwmark' ? 'fwm' : s.protocol,
+      ops: s.onePacket && s.protocol === 'udp',
       persistent: s.persistence?.timeoutS ?? '',
       netmask: s.persistence?.netmask ?? '',
       check: s.healthCheck ?? { type: 'off' },
@@ -55,33 +88,84 @@ export const ldirectord = defineResource({
   kind: 'ldirectord',
   desired(ctx, args): LdirectordDesired {
     const config = ctx.cluster.ldirectord.configFile;
-    if (ctx.host.kind !== 'director') return { config };
-    const services = servicesOf(ctx.cluster, ctx.host).filter((s) => s.managedBy === 'ldirectord');
-    if (services.length === 0) return { config };
+    const pidfile = `/run/ldirectord.${basename(config)}.pid`;
+    const services = ctx.host.kind === 'director' ? servicesOf(ctx.cluster, ctx.host).filter((s) => s.managedBy === 'ldirectord') : [];
+    if (ctx.host.kind !== 'director' || services.length === 0) return { config, pidfile, keys: [] };
     const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, services);
-    const onChange = args.reload ? new ShellFragment(ctx.templates.render('ldirectord/reload.sh.hbs', { config })) : undefined;
-    return { config, file: { path: config, content, mode: '0644', ...(onChange && { onChange }) } };
+    const regexes = [...new Set(services.flatMap((s) => (s.healthCheck?.receive ? [s.healthCheck.receive] : [])))];
+    const verify = new ShellFragment(ctx.templates.render('ldirectord/verify.sh.hbs', { regexes }));
+    const onChange = args.reload ? new ShellFragment(control(ctx.templates, config, pidfile, ['reload'], false)) : undefined;
+    return {
+      config, pidfile,
+      file: { path: config, content, mode: '0600', verify, ...(onChange && { onChange }) },
+      dropIn: { path: DROP_IN, content: ctx.templates.render('ldirectord/ldirectord.service.conf.hbs', { config, pidfile }), mode: '0644' },
+      keys: services.map((s) => printedSpec(keyOf(s))),
+    };
   },
   probe(desired, ctx) {
-    if (!desired.file) return '';
-    return framed('file', fileProbe(ctx.templates, desired.file.path)) + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { config: desired.config }));
+    return framed('file', fileProbe(ctx.templates, desired.config))
+      + framed('dropin', fileProbe(ctx.templates, DROP_IN))
+      + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { pidfile: desired.pidfile }));
   },
   parse(output): LdirectordActual {
     const parts = splitSections(output);
-    const daemon = (parts.get('daemon') ?? '').trim();
-    return { file: parseFileProbe(parts.get('file') ?? ''), daemon: daemon === 'running' || daemon === 'missing' ? daemon : 'stopped' };
+    const field = (name: string) => (parts.get('daemon') ?? '').split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1).trim();
+    const daemon = field('daemon');
+    return {
+      file: parseFileProbe(parts.get('file') ?? ''),
+      dropIn: parseFileProbe(parts.get('dropin') ?? ''),
+      daemon: daemon === 'running' || daemon === 'missing' ? daemon : 'stopped',
+      systemd: field('systemd') === 'yes',
+      enabled: field('enabled') === 'yes',
+    };
   },
   diff(desired, actual, ctx) {
-    if (!desired.file) return { changes: [], script: '' };
+    // What ldirectord runs now and will no longer have: released (it deletes them on reload).
+    const now = actual.file.present ? [...ldirectordKeys(actual.file.content).values()].map(printedSpec) : [];
+    const released = now.filter((spec) => !desired.keys.includes(spec));
+    if (!desired.file) return retire(desired, actual, released, ctx.templates);
     if (actual.daemon === 'missing') throw new Error('ldirectord is not installed on this director (install the ldirectord package first)');
+    const changes: Change[] = [];
+    const scripts: string[] = [];
+    // systemd first: the unit must run lvsplay's config before anything starts it.
+    if (actual.systemd) {
+      const dropIn = diffFile(desired.dropIn!, actual.dropIn, ctx.templates);
+      changes.push(...dropIn.changes);
+      const verbs = actual.enabled ? [] : ['enable'];
+      if (!actual.enabled) changes.push({ id: 'ldirectord at boot', action: 'change', summary: '~ ldirectord enabled at boot', before: 'disabled', after: 'enabled' });
+      if (dropIn.script || verbs.length > 0) scripts.push(dropIn.script, control(ctx.templates, desired.config, desired.pidfile, verbs, dropIn.script !== ''));
+    }
     const written = diffFile(desired.file, actual.file, ctx.templates);
-    const changes: Change[] = [...written.changes];
-    const scripts = [written.script];
-    // A changed file already starts a stopped daemon in its reload action.
+    changes.push(...written.changes);
+    scripts.push(written.script);
+    // A changed config starts a stopped daemon in its reload action; an unchanged one just starts.
     if (actual.daemon === 'stopped') {
       changes.push({ id: 'ldirectord', action: 'change', summary: '~ ldirectord stopped → running', before: 'stopped', after: 'running' });
-      if (written.changes.length === 0 || desired.file.onChange === undefined) scripts.push(ctx.templates.render('ldirectord/start.sh.hbs', { config: desired.config }));
+      if (written.changes.length === 0 || !desired.file.onChange) scripts.push(control(ctx.templates, desired.config, desired.pidfile, ['start'], false));
     }
-    return { changes, script: scripts.filter((s) => s !== '').join('\n') };
+    if (released.length > 0 && written.changes.length > 0) scripts.push(release(ctx.templates, released));
+    return { changes, script: changes.length === 0 ? '' : scripts.filter((s) => s !== '').join('\n') };
   },
 });
+
+function control(templates: Templates, config: string, pidfile: string, verbs: string[], daemonReload: boolean): string {
+  return templates.render('ldirectord/control.sh.hbs', { config, pidfile, verbs, daemonReload });
+}
+
+function release(templates: Templates, specs: string[]): string {
+  for (const spec of specs) if (!/^(-t|-u|-f) \S+( -6)?$/.test(spec)) throw new Error(`unexpected service spec ${spec}`);
+  return templates.render('ldirectord/release.sh.hbs', { seconds: RELEASE_WAIT_S, specs: heredocFile('"$lvsplay_released"', specs, 'LVSPLAY_RELEASED') });
+}
+
+/** No ldirectord service left here: stop and disable it, remove its config, if that config is lvsplay's. */
+function retire(desired: LdirectordDesired, actual: LdirectordActual, released: string[], templates: Templates): { changes: Change[]; script: string } {
+  if (!actual.file.present || !actual.file.content.startsWith(HEADER)) return { changes: [], script: '' };
+  const changes: Change[] = [{ id: desired.config, action: 'delete', summary: `- ldirectord retired: no service is its own any more (stopped, disabled, ${desired.config} removed)`, before: actual.file.content, after: '' }];
+  const verbs = [...(actual.daemon === 'running' ? ['stop'] : []), ...(actual.systemd && actual.enabled ? ['disable'] : [])];
+  const script = [
+    verbs.length > 0 ? control(templates, desired.config, desired.pidfile, verbs, false) : '',
+    templates.render('ldirectord/retire.sh.hbs', { config: desired.config, dropIn: actual.dropIn.present ? DROP_IN : '' }),
+    released.length > 0 ? release(templates, released) : '',
+  ].filter((s) => s !== '').join('\n');
+  return { changes, script };
+}
