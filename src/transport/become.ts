@@ -1,11 +1,14 @@
 /**
- * Privilege escalation with sudo, shared by the SSH and local transports.
+ * How a script's shell is started, and privilege escalation with sudo.
  *
- * The script must reach /bin/sh on stdin, and sudo -S reads its password from that same stdin, so
- * what is written when matters. Blindly sending "password\nscript" breaks whenever sudo does not
- * ask (NOPASSWD, cached credentials): /bin/sh would run the password as a command and echo it in
- * "not found". Instead sudo runs a tiny wrapper that prints a unique marker on stderr and then
- * execs `/bin/sh -s`:
+ * Every script runs under a tiny wrapper that prints a unique marker and its own PID on stderr and
+ * then execs `/bin/sh -s`, so lvsplay knows the shell's PID (a timed-out script is killed on the
+ * host by it, with its process group) and when the shell is ready for the script on stdin.
+ *
+ * With sudo the order of writes matters more: sudo -S reads its password from the same stdin the
+ * script goes to. Blindly sending "password\nscript" breaks whenever sudo does not ask (NOPASSWD,
+ * cached credentials): /bin/sh would run the password as a command and echo it in "not found".
+ * So sudo runs the wrapper:
  *   - sudo's prompt (unique too, via -p) on stderr → the password is written, once;
  *   - the marker on stderr → sudo is done with stdin and the shell is ready: the script is written;
  *   - the process ends before the marker → sudo refused; the script never ran.
@@ -17,21 +20,21 @@ import type { BecomeConfig } from '../inventory/model.js';
 import { expandHome } from './home.js';
 import { TransportError } from './types.js';
 
-/** How to start the script's shell: argv, and for become the gate that drives sudo's stdin. */
+/** How to start the script's shell: argv, and the gate that drives its stdin. */
 export interface Launch {
   argv: string[];
-  become?: BecomeGate;
+  gate: ShellGate;
 }
 
 export function launch(become: BecomeConfig | undefined, password: string | undefined): Launch {
-  if (become === undefined) return { argv: ['/bin/sh', '-s'] };
   const nonce = randomBytes(12).toString('hex');
+  const marker = `lvsplay-shell-${nonce}`;
+  const wrapper = `printf '%s %s\\n' ${marker} "$$" >&2; exec /bin/sh -s`;
+  if (become === undefined) return { argv: ['/bin/sh', '-c', wrapper], gate: new ShellGate(marker) };
   const prompt = `[lvsplay-sudo-${nonce}] password: `;
-  const marker = `lvsplay-become-${nonce}`;
-  const wrapper = `printf '%s\\n' ${marker} >&2; exec /bin/sh -s`;
   return {
     argv: ['sudo', '-S', '-p', prompt, '-u', become.user, '--', '/bin/sh', '-c', wrapper],
-    become: new BecomeGate(become.user, prompt, marker, password),
+    gate: new ShellGate(marker, { user: become.user, prompt, password }),
   };
 }
 
@@ -42,26 +45,30 @@ export interface GateIo {
   giveUp(): void;
 }
 
-export class BecomeGate {
-  readonly #user: string;
-  readonly #prompt: string;
+export class ShellGate {
   readonly #marker: string;
+  readonly #become: { user: string; prompt: string } | undefined;
   // Private (#) so that inspecting or serialising a transport can never show it.
   readonly #password: string | undefined;
   #before = '';
   #promptsAnswered = 0;
   #open = false;
+  #pid: number | undefined;
 
-  constructor(user: string, prompt: string, marker: string, password: string | undefined) {
-    this.#user = user;
-    this.#prompt = prompt;
+  constructor(marker: string, become?: { user: string; prompt: string; password: string | undefined }) {
     this.#marker = marker;
-    this.#password = password;
+    this.#become = become && { user: become.user, prompt: become.prompt };
+    this.#password = become?.password;
   }
 
   /** Whether the script's shell started (the marker was seen). */
   get opened(): boolean {
     return this.#open;
+  }
+
+  /** The script's shell's PID on the host, once it started. */
+  get pid(): number | undefined {
+    return this.#pid;
   }
 
   /**
@@ -72,29 +79,34 @@ export class BecomeGate {
   feed(text: string, io: GateIo): string {
     if (this.#open) return text;
     this.#before += text;
-    const prompts = this.#before.split(this.#prompt).length - 1;
-    while (this.#promptsAnswered < prompts) {
-      this.#promptsAnswered += 1;
-      if (this.#promptsAnswered === 1 && this.#password !== undefined) io.writePassword(`${this.#password}\n`);
-      else io.giveUp();
+    if (this.#become) {
+      const prompts = this.#before.split(this.#become.prompt).length - 1;
+      while (this.#promptsAnswered < prompts) {
+        this.#promptsAnswered += 1;
+        if (this.#promptsAnswered === 1 && this.#password !== undefined) io.writePassword(`${this.#password}\n`);
+        else io.giveUp();
+      }
     }
-    const at = this.#before.indexOf(`${this.#marker}\n`);
-    if (at < 0) return '';
+    const found = new RegExp(`${this.#marker} (\\d+)\n`).exec(this.#before);
+    if (!found) return '';
     this.#open = true;
+    this.#pid = Number(found[1]);
     io.startScript();
-    return this.#before.slice(at + this.#marker.length + 1);
+    return this.#before.slice(found.index + found[0].length);
   }
 
-  /** The error for a process that ended before the marker: sudo did not run the shell. */
+  /** The error for a process that ended before the marker: the shell (or sudo) never started it. */
   failure(host: string): TransportError {
-    const sudoSaid = this.#before.replaceAll(this.#prompt, '').trim();
+    if (!this.#become) return new TransportError('unreachable', host, `${host}: the remote shell did not start: ${this.#before.trim() || 'no output'}`);
+    const sudoSaid = this.#before.replaceAll(this.#become.prompt, '').trim();
     const why =
       this.#promptsAnswered === 0
         ? 'sudo did not start the shell'
         : this.#password === undefined
           ? 'sudo asked for a password and become has no password_env or password_file'
           : 'sudo did not accept the become password';
-    return new TransportError('auth', host, `${host}: become ${this.#user} failed: ${why}${sudoSaid === '' ? '' : ` (sudo said: ${sudoSaid})`}`);
+    // Reached the host and was refused privileges: the host failed, it is not unreachable.
+    return new TransportError('become', host, `${host}: become ${this.#become.user} failed: ${why}${sudoSaid === '' ? '' : ` (sudo said: ${sudoSaid})`}`);
   }
 }
 

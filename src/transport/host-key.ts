@@ -1,12 +1,15 @@
 /**
  * Host key policy: the key a server presents is checked against known_hosts before any credential
- * is sent. Unknown keys are refused unless the inventory says `accept-new` (then recorded, as
- * OpenSSH's StrictHostKeyChecking=accept-new does); a changed or revoked key is always refused.
+ * is sent. A host with no recorded key is refused unless the inventory says `accept-new` (then its
+ * key is recorded, hashed when the file already hashes names, as OpenSSH's
+ * StrictHostKeyChecking=accept-new with HashKnownHosts does); a host whose recorded keys do not
+ * include the offered one, whatever its type, or whose key is revoked, is always refused.
+ * known_hosts is read and parsed once per file for the whole run, and looked up by name.
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import { checkHostKey, fingerprint, keyTypeOf, knownHostsLine, knownHostsName, parseKnownHosts, recordedKeyTypes } from './known-hosts.js';
+import { checkHostKey, fingerprint, KnownHosts, keyTypeOf, knownHostsLine, knownHostsName, parseKnownHosts, recordedKeyTypes } from './known-hosts.js';
 import { TransportError } from './types.js';
 
 export interface HostKeyGuard {
@@ -33,11 +36,11 @@ export async function guardHostKey(
   knownHostsPath: string,
   policy: 'strict' | 'accept-new',
 ): Promise<HostKeyGuard> {
-  const text = await readIfExists(knownHostsPath).catch((err: Error) => {
+  const known = await loadKnownHosts(knownHostsPath).catch((err: Error) => {
     throw new TransportError('hostkey', hostName, `cannot read ${knownHostsPath}: ${err.message}`, { cause: err });
   });
-  const entries = parseKnownHosts(text);
   const name = knownHostsName(endpoint.host, endpoint.port);
+  const entries = known.forHost(name);
   const where = `${hostName} (${endpoint.host} port ${endpoint.port})`;
   const guard: HostKeyGuard = {
     // The server picks from our list in our order, so a host recorded with an RSA key only is
@@ -61,13 +64,14 @@ export async function guardHostKey(
         case 'changed':
           return refuse(
             `REMOTE HOST IDENTIFICATION HAS CHANGED for ${where}: it offers the ${type} key ${fingerprint(key)}, ` +
-              `but ${knownHostsPath}:${verdict.entry.line} records ${fingerprint(verdict.entry.key)}. ` +
+              `but ${knownHostsPath}:${verdict.entry.line} records the ${verdict.entry.keyType} key ${fingerprint(verdict.entry.key)}` +
+              `${verdict.entry.keyType === type ? '' : ' (a host that no longer offers a recorded key is refused whatever the policy, as OpenSSH does)'}. ` +
               `Someone could be eavesdropping (man-in-the-middle), or the host key was just changed. ` +
               `If the change is expected, remove the old key (ssh-keygen -R '${name}' -f ${knownHostsPath}) and connect again.`,
           );
         case 'unknown':
           if (policy === 'accept-new') {
-            recordKey(knownHostsPath, knownHostsLine(name, key)).then(
+            recordKey(knownHostsPath, known, name, key).then(
               () => done(true),
               (err: unknown) => refuse(`cannot record the host key for ${where} in ${knownHostsPath}: ${(err as Error).message}`),
             );
@@ -75,7 +79,6 @@ export async function guardHostKey(
           }
           return refuse(
             `host key for ${where} is not known: the ${type} key ${fingerprint(key)} is not in ${knownHostsPath}` +
-              (verdict.otherTypes.length > 0 ? ` (which records only ${verdict.otherTypes.join(', ')} for it)` : '') +
               `. Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it ` +
               `(ssh-keyscan -p ${endpoint.port} ${endpoint.host} >> ${knownHostsPath}) or set host_key_policy: accept-new.`,
           );
@@ -83,6 +86,18 @@ export async function guardHostKey(
     },
   };
   return guard;
+}
+
+/** Each known_hosts file once per run (a run may connect to thousands of hosts). */
+const files = new Map<string, Promise<KnownHosts>>();
+
+function loadKnownHosts(path: string): Promise<KnownHosts> {
+  let known = files.get(path);
+  if (!known) {
+    known = readIfExists(path).then((text) => new KnownHosts(parseKnownHosts(text)));
+    files.set(path, known);
+  }
+  return known;
 }
 
 async function readIfExists(path: string): Promise<string> {
@@ -100,7 +115,8 @@ async function readIfExists(path: string): Promise<string> {
  */
 const appends = new Map<string, Promise<void>>();
 
-function recordKey(path: string, line: string): Promise<void> {
+function recordKey(path: string, known: KnownHosts, name: string, key: Buffer): Promise<void> {
+  const line = knownHostsLine(name, key, known.hashed);
   const next = (appends.get(path) ?? Promise.resolve())
     .catch(() => undefined)
     .then(async () => {
@@ -108,6 +124,8 @@ function recordKey(path: string, line: string): Promise<void> {
       const existing = await readIfExists(path);
       const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
       await appendFile(path, `${separator}${line}\n`, { mode: 0o600 });
+      // Later connections of this run see it too.
+      known.add({ ...parseKnownHosts(line)[0]!, line: existing.split('\n').length + (separator ? 1 : 0) });
     });
   appends.set(path, next);
   return next;

@@ -3,7 +3,7 @@
  * the same thing to lvsplay. Pure functions over text and key blobs; file access and policy live
  * in host-key.ts.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 export interface KnownHostEntry {
   /** 1-based line number, for messages. */
@@ -18,10 +18,14 @@ export interface KnownHostEntry {
 export type HostKeyVerdict =
   | { status: 'known' }
   | { status: 'revoked'; entry: KnownHostEntry }
-  /** A key of the same type is recorded for this host, and it is another key. */
+  /**
+   * Keys are recorded for this host and none is this one, whatever its type: OpenSSH's HOST_CHANGED
+   * (hostfile.c check_hostkeys_by_key_or_type: "if no key matches but a key with a different type
+   * is found, then return HOST_CHANGED"), which accept-new refuses too.
+   */
   | { status: 'changed'; entry: KnownHostEntry }
-  /** Nothing recorded for this key type; `otherTypes` are the types that are recorded. */
-  | { status: 'unknown'; otherTypes: string[] };
+  /** Nothing recorded for this host at all. */
+  | { status: 'unknown' };
 
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
@@ -71,21 +75,29 @@ function hashedMatches(hosts: string, name: string): boolean {
   return expected === hash;
 }
 
+/** Compiled once per pattern for the whole run: a known_hosts file is matched against every host. */
+const globs = new Map<string, RegExp>();
+
 function globMatches(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-  return new RegExp(`^${source}$`, 'i').test(name);
+  if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === name;
+  let re = globs.get(pattern);
+  if (!re) {
+    const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
+    re = new RegExp(`^${source}$`, 'i');
+    globs.set(pattern, re);
+  }
+  return re.test(name);
 }
 
 export function checkHostKey(entries: readonly KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
-  const type = keyTypeOf(key);
   const forHost = entries.filter((e) => hostMatches(e.hosts, name));
   const revoked = forHost.find((e) => e.revoked && e.key.equals(key));
   if (revoked) return { status: 'revoked', entry: revoked };
   const trusted = forHost.filter((e) => !e.revoked);
   if (trusted.some((e) => e.key.equals(key))) return { status: 'known' };
-  const sameType = trusted.find((e) => e.keyType === type);
-  if (sameType) return { status: 'changed', entry: sameType };
-  return { status: 'unknown', otherTypes: [...new Set(trusted.map((e) => e.keyType))] };
+  const other = trusted.find((e) => e.keyType === keyTypeOf(key)) ?? trusted[0];
+  if (other) return { status: 'changed', entry: other };
+  return { status: 'unknown' };
 }
 
 /** Key types recorded for a host, so the client can ask the server for one of those first. */
@@ -105,6 +117,50 @@ export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-export function knownHostsLine(name: string, key: Buffer): string {
-  return `${name} ${keyTypeOf(key)} ${key.toString('base64')}`;
+/** A known_hosts line for `name`; hashed (`|1|salt|hmac`, as HashKnownHosts writes it) when asked. */
+export function knownHostsLine(name: string, key: Buffer, hashed = false): string {
+  const host = hashed ? hashName(name) : name;
+  return `${host} ${keyTypeOf(key)} ${key.toString('base64')}`;
+}
+
+export function hashName(name: string, salt: Buffer = randomBytes(20)): string {
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+/**
+ * A known_hosts file parsed once for a whole run and looked up by name: entries of plain names are
+ * indexed; hashed and wildcard entries (which cannot be) are kept aside and tried per lookup.
+ */
+export class KnownHosts {
+  private readonly byName = new Map<string, KnownHostEntry[]>();
+  private readonly others: KnownHostEntry[] = [];
+  readonly hashed: boolean;
+
+  constructor(readonly entries: KnownHostEntry[]) {
+    for (const e of entries) this.index(e);
+    this.hashed = entries.some((e) => e.hosts.startsWith('|1|'));
+  }
+
+  private index(e: KnownHostEntry): void {
+    const names = e.hosts.split(',');
+    if (e.hosts.startsWith('|1|') || names.some((n) => /[*?!]/.test(n))) {
+      this.others.push(e);
+      return;
+    }
+    for (const n of names) {
+      const key = n.toLowerCase();
+      this.byName.set(key, [...(this.byName.get(key) ?? []), e]);
+    }
+  }
+
+  /** Every entry that applies to `name`, in file order. */
+  forHost(name: string): KnownHostEntry[] {
+    const found = [...(this.byName.get(name) ?? []), ...this.others.filter((e) => hostMatches(e.hosts, name))];
+    return found.sort((a, b) => a.line - b.line);
+  }
+
+  add(e: KnownHostEntry): void {
+    this.entries.push(e);
+    this.index(e);
+  }
 }

@@ -1,10 +1,10 @@
 /**
- * Feeding a script to a started shell and collecting what it says: the part of exec() that is the
- * same whether the shell runs over an SSH channel or as a local child process.
+ * Feeding a script to a started shell and collecting what it says: the gate (become.ts) decides
+ * when the script goes in; the timeout stops the process and says so.
  */
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import type { BecomeGate, GateIo } from './become.js';
+import type { GateIo, ShellGate } from './become.js';
 import { TransportError, type ExecResult } from './types.js';
 
 /** A started `/bin/sh -s` (or sudo in front of it), seen as its three streams and its end. */
@@ -21,7 +21,7 @@ export interface ScriptProcess {
 export function runScript(
   proc: ScriptProcess,
   script: string,
-  gate: BecomeGate | undefined,
+  gate: ShellGate,
   host: string,
   timeoutMs: number,
 ): Promise<ExecResult> {
@@ -40,8 +40,7 @@ export function runScript(
       giveUp: () => proc.stdin.end(),
     };
     proc.stdout.on('data', (text: string) => stdout.push(text));
-    proc.stderr.on('data', (text: string) => stderr.push(gate ? gate.feed(text, io) : text));
-    if (gate === undefined) io.startScript();
+    proc.stderr.on('data', (text: string) => stderr.push(gate.feed(text, io)));
 
     const timer = setTimeout(() => {
       proc.kill();
@@ -50,7 +49,7 @@ export function runScript(
     Promise.all([ended(proc.stdout), ended(proc.stderr), proc.exited]).then(
       ([, , code]) => {
         clearTimeout(timer);
-        if (gate !== undefined && !gate.opened) reject(gate.failure(host));
+        if (!gate.opened) reject(gate.failure(host));
         else resolve({ code, stdout: stdout.join(''), stderr: stderr.join('') });
       },
       (err: unknown) => {

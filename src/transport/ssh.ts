@@ -30,6 +30,8 @@ export class SshTransport implements Transport {
   readonly #commandTimeoutMs: number;
   #execCount = 0;
   #closed = false;
+  /** Kills of timed-out scripts still under way: close() waits for them. */
+  readonly #killing = new Set<Promise<void>>();
   /** Why the connection ended, once it has. */
   #lost: string | undefined;
 
@@ -98,16 +100,34 @@ export class SshTransport implements Transport {
         else resolve(exitStatus(undefined, undefined));
       });
     });
-    // Closing the channel is all a client can do: sshd closes the script's pipes but does not kill
-    // it, so a command that neither reads nor writes runs on, as after ssh(1) is interrupted. (The
-    // SSH "signal" request cannot help: ssh2 sends it only while stdin is open, and the script
-    // was written and stdin closed long before.)
-    const kill = () => channel.close();
-    return runScript({ stdin: channel, stdout: channel, stderr: channel.stderr, exited, kill }, script, start.become, this.host, options.timeoutMs ?? this.#commandTimeoutMs);
+    // Closing the channel alone leaves the script running (sshd closes its pipes, kills nothing; the
+    // SSH "signal" request needs stdin open, and the script was written long before). So a timed-out
+    // script is also killed on the host, with its process group, by the PID its shell announced.
+    const kill = () => {
+      channel.close();
+      if (start.gate.pid === undefined || options.noKill) return;
+      const killing = this.#killRemote(start.gate.pid);
+      this.#killing.add(killing);
+      void killing.finally(() => this.#killing.delete(killing));
+    };
+    return runScript({ stdin: channel, stdout: channel, stderr: channel.stderr, exited, kill }, script, start.gate, this.host, options.timeoutMs ?? this.#commandTimeoutMs);
+  }
+
+  /** TERM, then KILL 5 s later, to the process group of a timed-out script's shell (best effort). */
+  async #killRemote(pid: number): Promise<void> {
+    // /proc/PID/stat: pid (comm) state ppid pgrp ...; the shell's comm ("sh") has no space.
+    const script = `if read -r lvsplay_p lvsplay_c lvsplay_s lvsplay_pp lvsplay_g lvsplay_rest < /proc/${pid}/stat 2>/dev/null; then
+  kill -TERM -"$lvsplay_g" 2>/dev/null || kill -TERM ${pid} 2>/dev/null
+  sleep 5
+  kill -KILL -"$lvsplay_g" 2>/dev/null || :
+fi
+`;
+    await this.exec(script, { timeoutMs: 15_000, noKill: true }).catch(() => undefined);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    await Promise.all([...this.#killing]);
     this.#closed = true;
     const alive = this.#lost === undefined;
     await Promise.all([alive ? end(this.#client) : undefined, this.#jump && end(this.#jump)]);

@@ -12,6 +12,8 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Overrides the host's command timeout for this one script. */
   timeoutMs?: number;
+  /** On timeout, only close the channel (the kill script itself must not recurse). */
+  noKill?: boolean;
 }
 
 export interface Transport {
@@ -28,7 +30,8 @@ export interface Transport {
  * The host could not be worked with at all, as opposed to a script that ran and failed (that is a
  * non-zero ExecResult.code). The kind lets the runner tell "unreachable" from "refused".
  */
-export type TransportErrorKind = 'unreachable' | 'auth' | 'hostkey' | 'timeout';
+/** `become`: connected and logged in, but sudo refused: the host failed, it is not unreachable. */
+export type TransportErrorKind = 'unreachable' | 'auth' | 'hostkey' | 'timeout' | 'become';
 
 export class TransportError extends Error {
   readonly kind: TransportErrorKind;

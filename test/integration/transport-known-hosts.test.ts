@@ -103,14 +103,16 @@ test('parsing skips comments, blank, malformed and @cert-authority lines, and ke
   t.true(entries[0]?.key.equals(keys.ed.blob));
 });
 
-test('verdicts: known, changed (same type, other key), unknown (listing recorded types), revoked', (t) => {
+test('verdicts: known, changed (another key of the same type, or only keys of other types: OpenSSH\'s HOST_CHANGED), unknown (nothing recorded), revoked', (t) => {
   const entries = parseKnownHosts(`web1 ${keys.ed.line}\nweb2 ${keys.ecdsa.line}\n@revoked web3 ${keys.ed2.line}\nweb3 ${keys.ed2.line}\n`);
   t.deepEqual(checkHostKey(entries, 'web1', keys.ed.blob), { status: 'known' });
   const changed = checkHostKey(entries, 'web1', keys.ed2.blob);
   t.is(changed.status, 'changed');
   t.is(changed.status === 'changed' ? changed.entry.line : 0, 1);
-  t.deepEqual(checkHostKey(entries, 'web2', keys.ed.blob), { status: 'unknown', otherTypes: ['ecdsa-sha2-nistp256'] });
-  t.deepEqual(checkHostKey(entries, 'nowhere', keys.ed.blob), { status: 'unknown', otherTypes: [] });
+  const otherType = checkHostKey(entries, 'web2', keys.ed.blob);
+  t.is(otherType.status, 'changed', 'web2 has only an ECDSA key recorded: an ed25519 key is a changed identity, not a new one');
+  t.is(otherType.status === 'changed' ? otherType.entry.keyType : '', 'ecdsa-sha2-nistp256');
+  t.deepEqual(checkHostKey(entries, 'nowhere', keys.ed.blob), { status: 'unknown' });
   t.is(checkHostKey(entries, 'web3', keys.ed2.blob).status, 'revoked', 'revoked wins over a plain line with the same key');
   t.deepEqual(recordedKeyTypes(entries, 'web3'), ['ssh-ed25519']);
   t.deepEqual(recordedKeyTypes(entries, 'web2'), ['ecdsa-sha2-nistp256']);
@@ -123,4 +125,7 @@ test('key type and fingerprint are read as OpenSSH prints them', async (t) => {
     t.is(keyTypeOf(key.blob), key.line.split(' ')[0] ?? '');
   }
   t.is(knownHostsLine('[10.0.0.1]:2222', keys.ed.blob), `[10.0.0.1]:2222 ${keys.ed.line}`);
+  const hashedLine = knownHostsLine('[10.0.0.1]:2222', keys.ed.blob, true);
+  t.true(hostMatches(hashedLine.split(' ')[0]!, '[10.0.0.1]:2222'));
+  t.false(hostMatches(hashedLine.split(' ')[0]!, '[10.0.0.2]:2222'));
 });
