@@ -4,6 +4,7 @@
  * host's result; it never throws, so one host cannot stop the others.
  */
 import { applyScript, type PreparedHost, planHost, STEP_MARK } from '../plan/pipeline.js';
+import { type HostLock, lockRefusal } from './host-lock.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type Transport, TransportError } from '../transport/types.js';
 import type { HostResult, Stage } from './types.js';
@@ -18,6 +19,8 @@ export interface HostJob {
   onFacts?: (output: string) => void;
   /** Set when lvsplay was asked to stop: no apply starts after it (a running one completes). */
   stopping: () => boolean;
+  /** This run's lock on the host: taken by the first probe, confirmed by every later script. */
+  lock: HostLock;
 }
 
 export async function runHost(job: HostJob): Promise<HostResult> {
@@ -32,17 +35,19 @@ export async function runHost(job: HostJob): Promise<HostResult> {
     const transport = await job.transport();
     stage = 'probe';
     job.progress('probe');
-    const plan = await probe(transport, job.prepared, 'probe', job.onFacts);
+    const plan = await probe(transport, job, 'probe', job.onFacts);
     if (job.check) return result(inSync(plan) ? 'ok' : 'changed', { plan });
     if (isEmpty(plan)) return result('ok', { plan });
     if (job.stopping()) return result('skipped', { plan, interrupted: true, error: { stage: 'apply', message: 'not applied: lvsplay was asked to stop' } });
     stage = 'apply';
     job.progress('apply', `${countChanges(plan)} change(s)`);
-    const applied = await transport.exec(applyScript(plan));
+    const applied = await transport.exec(job.lock.take + applyScript(plan));
+    const busy = lockRefusal(applied.stdout);
+    if (busy) return result('failed', { plan, error: { stage, message: busy } });
     if (applied.code !== 0) return result('failed', { plan, error: { stage, message: applyFailure(plan, applied.stdout, applied.stderr, applied.code) } });
     stage = 'verify';
     job.progress('verify');
-    const still = unsettled(await probe(transport, job.prepared, 'verify'));
+    const still = unsettled(await probe(transport, job, 'verify'));
     if (still.length > 0) {
       return result('failed', { plan, error: { stage, message: `applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` } });
     }
@@ -55,11 +60,13 @@ export async function runHost(job: HostJob): Promise<HostResult> {
   }
 }
 
-async function probe(transport: Transport, prepared: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
-  const out = await transport.exec(prepared.probe);
+async function probe(transport: Transport, job: HostJob, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
+  const out = await transport.exec(job.lock.take + job.prepared.probe);
   if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
+  const busy = lockRefusal(out.stdout);
+  if (busy) throw new Error(busy);
   onFacts?.(out.stdout);
-  return planHost(prepared, out.stdout);
+  return planHost(job.prepared, out.stdout);
 }
 
 const countChanges = (plan: HostPlan) => plan.tasks.reduce((n, t) => n + t.changes.filter((c) => !c.pending).length, 0);

@@ -20,6 +20,7 @@ import type { Templates } from '../templates/templates.js';
 import type { Transport } from '../transport/types.js';
 import { batches } from './batches.js';
 import { runHost } from './host.js';
+import { hostLock, newRunId } from './host-lock.js';
 import { pool } from './pool.js';
 import type { HostResult, Renderer } from './types.js';
 
@@ -61,6 +62,7 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
     renderer.hostSkipped(skipped);
   };
   let ended: string | undefined;
+  const run = newRunId();
   try {
     for (const [i, prepared] of plays.entries()) {
       const { play } = prepared;
@@ -93,6 +95,7 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
             transport: () => transport(host.ctx.host),
             progress: (stage, detail) => renderer.hostProgress(name, stage, detail),
             stopping,
+            lock: hostLock(host.ctx.templates, run),
             ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host.ctx.host, out) }),
           });
           renderer.hostDone(result);

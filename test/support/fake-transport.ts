@@ -22,6 +22,8 @@ export interface FakeHost {
   applyFixes?: boolean;
   /** How long each exec takes, in ms. */
   delayMs?: number;
+  /** Another lvsplay run holds the host's lock. */
+  busy?: boolean;
 }
 
 export type ExecKind = 'probe' | 'apply';
@@ -69,7 +71,8 @@ export class FakeFleet {
 
   /** Called by the transports. */
   async exec(name: string, h: FakeHost, script: string): Promise<ExecResult> {
-    const kind: ExecKind = script.startsWith('# lvsplay probe') ? 'probe' : 'apply';
+    const kind: ExecKind = script.includes('# lvsplay probe') ? 'probe' : 'apply';
+    const lock = h.busy ? '@@lvsplay-lock busy lvsplay-run-other since 2026-12-01T00:00:00Z (holder pid 4242)\n' : '@@lvsplay-lock ok\n';
     this.execs.set(name, [...(this.execs.get(name) ?? []), kind]);
     this.events.push({ host: name, what: `${kind} start` });
     this.inFlight += 1;
@@ -79,11 +82,12 @@ export class FakeFleet {
       if (kind === 'probe') {
         if (h.probeError) throw new TransportError(h.probeError, name, `${name}: ${h.probeError} during the probe`);
         if (h.probeCode) return { code: h.probeCode, stdout: '', stderr: 'sh: 3: Syntax error\n' };
-        return { code: 0, stdout: probeAnswer(script, h.installed ?? false), stderr: '' };
+        if (h.busy) return { code: 0, stdout: lock, stderr: '' };
+        return { code: 0, stdout: lock + probeAnswer(script, h.installed ?? false), stderr: '' };
       }
       const code = h.applyCode ?? 0;
       if (code === 0 && h.applyFixes !== false) h.installed = true;
-      const stdout = code === 0 ? `${STEP_MARK} 0 start@@\n${STEP_MARK} 0 ok@@\n` : `${STEP_MARK} 0 start@@\n${STEP_MARK} 0 failed ${code}@@\n`;
+      const stdout = lock + (code === 0 ? `${STEP_MARK} 0 start@@\n${STEP_MARK} 0 ok@@\n` : `${STEP_MARK} 0 start@@\n${STEP_MARK} 0 failed ${code}@@\n`);
       return { code, stdout, stderr: code === 0 ? '' : 'E: Unable to locate package ipvsadm\n' };
     } finally {
       this.inFlight -= 1;

@@ -106,6 +106,14 @@ test('applied but the verify probe still differs: failed at verify', async (t) =
   t.like(results[0], { status: 'failed', error: { stage: 'verify', message: 'applied, but the host still differs: + install package ipvsadm' } });
 });
 
+test('a host another lvsplay run holds is failed at probe, naming that run; nothing is applied', async (t) => {
+  const { results, fleet } = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { busy: true, installed: false }, web2: { installed: false } });
+  t.like(results[0], { host: 'web1', status: 'failed', error: { stage: 'probe' } });
+  t.regex(results[0]!.error!.message, /another lvsplay run holds this host \(lvsplay-run-other since .*holder pid 4242\)/);
+  t.deepEqual(fleet.execs.get('web1'), ['probe']);
+  t.is(results[1]!.status, 'changed');
+});
+
 test('a probe that exits non-zero: failed at probe, with its stderr', async (t) => {
   const { results } = await runFleet([pkgPlay(['web1'])], { web1: { probeCode: 2 } });
   t.like(results[0], { status: 'failed', error: { stage: 'probe', message: 'probe script exited 2: sh: 3: Syntax error' } });

@@ -1,0 +1,35 @@
+/**
+ * One lvsplay run at a time per host (templates/run/lock.sh.hbs): the run's first probe takes the
+ * lock, held on the host for as long as the run's SSH connection lives; every later script of the
+ * run checks it still has it. A second run waits a little, then reports the host busy (failed),
+ * naming the run that holds it: never interleaved changes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Templates } from '../templates/templates.js';
+
+export const LOCK_FILE = '/run/lvsplay.lock';
+const WAIT_S = 10;
+
+export interface HostLock {
+  /** Shell that takes (or confirms) this run's lock and prints `@@lvsplay-lock ok|busy ...`. */
+  take: string;
+}
+
+export function newRunId(): string {
+  return `lvsplay-run-${randomBytes(8).toString('hex')}`;
+}
+
+export function hostLock(templates: Templates, run: string): HostLock {
+  return { take: templates.render('run/lock.sh.hbs', { run, file: LOCK_FILE, wait: WAIT_S }) };
+}
+
+/** Why the script did not run (another run holds the host), or undefined when it has the lock. */
+export function lockRefusal(stdout: string): string | undefined {
+  const line = /^@@lvsplay-lock (.*)$/m.exec(stdout)?.[1];
+  if (line === 'ok') return undefined;
+  if (line === undefined) return 'the host lock was not reported (the script did not start?)';
+  if (line.startsWith('busy ')) {
+    return `another lvsplay run holds this host (${line.slice(5) || 'owner unknown'}); waited ${WAIT_S} s. If that run is gone, stop its holder process on the host (or remove ${LOCK_FILE})`;
+  }
+  return `cannot lock the host: ${line.replace(/^unavailable /, '')}`;
+}
