@@ -45,7 +45,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
     const { groups, vars, ssh } = layered('directors', d);
     return {
       kind: 'director', name: d.name, address: canonicalAddress(d.address), ...(d.address6 && { address6: canonicalAddress(d.address6) }),
-      ssh: sshConfig(ssh, d.address), groups, vars, labels: d.labels,
+      ssh: sshConfig(ssh, d.address), groups, vars, labels: d.labels, persist: d.persist,
       interface: { name: d.interface.name, address: d.interface.address, ...(d.interface.address6 && { address6: d.interface.address6 }) },
       role: d.role, priority: d.priority, pair: d.pair,
     };
@@ -54,7 +54,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
     const { groups, vars, ssh } = layered('real_servers', r);
     return {
       kind: 'real_server', name: r.name, address: canonicalAddress(r.address), ...(r.address6 && { address6: canonicalAddress(r.address6) }),
-      ssh: sshConfig(ssh, r.address), groups, vars, labels: r.labels, ...(r.gateway && { gateway: canonicalAddress(r.gateway) }),
+      ssh: sshConfig(ssh, r.address), groups, vars, labels: r.labels, persist: r.persist, ...(r.gateway && { gateway: canonicalAddress(r.gateway) }),
     };
   });
   const hosts = new Map<string, Host>([...directors, ...realServers].map((h) => [h.name, h]));

@@ -42,6 +42,8 @@ interface HostBase {
   groups: string[];
   vars: Record<string, Scalar>;
   labels: Record<string, Scalar>;
+  /** Persist what lvsplay sets across reboots (systemd); false for hosts that keep nothing. */
+  persist: boolean;
 }
 
 export interface Director extends HostBase {

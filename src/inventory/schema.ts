@@ -50,6 +50,11 @@ const Vars = z.record(Name, VarValue);
 
 const HostCommon = {
   name: Name,
+  /**
+   * What lvsplay sets survives a reboot (systemd units, modules-load.d, sysctl.d). false: the host
+   * keeps nothing across reboots (a container, a network namespace): runtime state only.
+   */
+  persist: z.boolean().default(true),
   address: UnicastIp,
   address6: UnicastIp.optional(),
   ssh: SshSettings.optional(),
@@ -194,8 +199,11 @@ export const InventoryFile = z.strictObject({
    * network (198.51.100.1/24): held by the primary on its VIP interface, moved on failover.
    */
   nat_gateway: Cidr.optional(),
-  /** Where the distro keeps saved IPVS rules (Debian: /etc/ipvsadm.rules, RHEL: /etc/sysconfig/ipvsadm). */
-  rules_file: RemotePath.default('/etc/ipvsadm.rules'),
+  /**
+   * lvsplay's own saved IPVS rules (its services only, never ldirectord's or keepalived's), which
+   * its boot unit restores: not the distribution's file, whose restore flushes the whole table.
+   */
+  rules_file: RemotePath.default('/etc/lvsplay/ipvs.rules'),
   /** Where lvsplay keeps, on each host, its record of what it created there. */
   state_dir: RemotePath.default('/var/lib/lvsplay'),
 });

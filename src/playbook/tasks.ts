@@ -22,6 +22,8 @@ export const TASK_ARGS = {
   address: z.strictObject({}),
   /** Virtual services and real servers lvsplay owns; `purge` also removes undeclared services. */
   ipvs: z.strictObject({ purge: z.boolean().default(false), graceful: z.boolean().default(true), save: z.boolean().default(true) }),
+  /** What makes the host come back serving after a reboot: modules, the address and IPVS units. */
+  boot: z.strictObject({}),
   /** ldirectord.cf for the services ldirectord owns, reloaded when it changed. */
   ldirectord: z.strictObject({ reload: z.boolean().default(true) }),
   /** A file rendered from a template of the project. */

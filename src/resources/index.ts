@@ -1,6 +1,7 @@
 /** Every resource kind, by the task name a playbook uses for it. */
 import type { TaskKind } from '../playbook/tasks.js';
 import { address } from './address/index.js';
+import { boot } from './boot/index.js';
 import { file } from './file/index.js';
 import { ipvs } from './ipvs/index.js';
 import { ldirectord } from './ldirectord/index.js';
@@ -12,5 +13,5 @@ import { sysctl } from './sysctl/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry is typed by its own module
 export const RESOURCES: { [K in TaskKind]: Resource<K, any, any> } = {
-  sysctl, address, ipvs, file, ldirectord, package: packages, service, shell,
+  sysctl, address, ipvs, boot, file, ldirectord, package: packages, service, shell,
 };

@@ -7,6 +7,7 @@ import type { AddressDesired } from '../../src/resources/address/index.js';
 import type { FileDesired } from '../../src/resources/file/index.js';
 import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js';
 import { PART_MARK } from '../../src/resources/sections.js';
+import type { BootDesired } from '../../src/resources/boot/index.js';
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
 
 /** What `framed(name, …)` prints around a fragment's output: a blank line, then the marker. */
@@ -104,6 +105,11 @@ export const satisfied = {
     const daemon = section('daemon', 'daemon running\nsystemd no\nenabled no\n');
     if (!desired.file) return section('file', 'absent\n') + section('dropin', 'absent\n') + daemon;
     return section('file', fileProbeOutput(desired.file.content, statMode(desired.file.mode))) + section('dropin', 'absent\n') + daemon;
+  },
+  boot(desired: BootDesired): string {
+    if (!desired.persist) return '';
+    const state = `systemd yes\n${desired.units.map((u) => `enabled ${u}\n`).join('')}`;
+    return section('state', state) + desired.files.map((f, i) => section(`file${i}`, fileProbeOutput(f.content, statMode(f.mode)))).join('');
   },
   package(names: string[], state: 'present' | 'absent'): string {
     return names.map((n) => `${n} ${state === 'present' ? 'installed' : 'absent'}\n`).join('');

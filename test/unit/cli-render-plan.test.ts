@@ -8,7 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/inventory.js';
-import { addressProbe } from '../support/facts.js';
+import { addressProbe, satisfied } from '../support/facts.js';
+import type { BootDesired } from '../../src/resources/boot/index.js';
+import { ctxFor } from '../support/cluster.js';
+import { run } from '../support/resources.js';
 
 function lvsplay(...args: string[]) {
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000 });
@@ -40,7 +43,8 @@ test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode
     t.is(empty.status, 3, empty.stderr);
     t.regex(empty.stdout, /^web1: \d+ change\(s\)$/m);
     // app1 (NAT) has only a default route to get: facts with that route already in place.
-    writeFileSync(join(dir, 'app1.txt'), `\n@@lvsplay-task 0.0@@\n${addressProbe([], 'none', '203.0.113.1', [])}`);
+    const boot = satisfied.boot(run('boot', ctxFor('app1'), {}, '').desired as BootDesired);
+    writeFileSync(join(dir, 'app1.txt'), `\n@@lvsplay-task 0.0@@\n${addressProbe([], 'none', '203.0.113.1', [])}\n@@lvsplay-task 0.2@@\n${boot}`);
     const planned = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir);
     t.is(planned.status, 0, planned.stderr);
     t.regex(planned.stdout, /^app1: ok \(no changes\)$/m);

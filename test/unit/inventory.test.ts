@@ -73,7 +73,7 @@ test('inventory/example.yml loads with every default filled and every reference 
   t.deepEqual([...c.hosts.keys()], ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
   t.deepEqual([...c.groups].sort(), ['all', 'backup', 'directors', 'primary', 'real_servers', 'remote', 'web']);
   t.deepEqual(c.natGateway, { address: '203.0.113.1', prefix: 24 });
-  t.is(c.rulesFile, '/etc/ipvsadm.rules');
+  t.is(c.rulesFile, '/etc/lvsplay/ipvs.rules');
   t.like(c.ldirectord, { checkTimeoutS: 3, checkIntervalS: 5, failureCount: 1, quiescent: false, configFile: '/etc/ha.d/ldirectord.cf', logfile: 'local0' });
   t.is(c.ldirectord.negotiateTimeoutS, undefined, 'unset: ldirectord falls back to checktimeout itself, so no negotiatetimeout=30 is written');
 

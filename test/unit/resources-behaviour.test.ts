@@ -8,6 +8,7 @@ import type { TaskKind } from '../../src/playbook/tasks.js';
 import type { AddressDesired } from '../../src/resources/address/index.js';
 import type { FileDesired } from '../../src/resources/file/index.js';
 import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js';
+import type { BootDesired } from '../../src/resources/boot/index.js';
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
 import { SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
 import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.js';
@@ -35,6 +36,7 @@ const idempotent: { kind: TaskKind; args?: unknown; facts: (desired: unknown, ho
   { kind: 'sysctl', args: { persist: false }, facts: (d) => satisfied.sysctl(d as SysctlDesired) },
   { kind: 'sysctl', args: { extra: { 'net.core.somaxconn': 4096, 'net.ipv4.vs.conntrack': 1 } }, facts: (d) => satisfied.sysctl(d as SysctlDesired) },
   { kind: 'address', facts: (d, host) => satisfied.address(d as AddressDesired, hostAddresses(host)) },
+  { kind: 'boot', facts: (d) => satisfied.boot(d as BootDesired) },
   { kind: 'file', args: FILE_ARGS, facts: (d) => satisfied.file(d as FileDesired) },
   { kind: 'file', args: { ...FILE_ARGS, mode: '0600' }, facts: (d) => satisfied.file(d as FileDesired) },
   { kind: 'ldirectord', facts: (d) => satisfied.ldirectord(d as LdirectordDesired) },
@@ -289,6 +291,56 @@ test('address: a director VIP interface with an alias label (eth0:1, which the i
   const record = (first.desired as AddressDesired).present.map((a) => `${a.address}/${a.prefix} ${a.device}`).sort();
   const again = run('address', ctx, {}, addressProbe([...baseLines('192.0.2.5', '2001:db8::5'), ...held], 'none', '', record));
   t.deepEqual(again.changes.map((c) => c.summary), [], 'every run re-adds the VIPs, and `ip addr add` then fails with "File exists"');
+});
+
+// ---------------------------------------------------------------- boot
+
+const bootFacts = (systemd: boolean, enabled: string[], extra = '') => section('state', `systemd ${systemd ? 'yes' : 'no'}\n${enabled.map((u) => `enabled ${u}\n`).join('')}${extra}`);
+const fileNamed = (o: { desired: unknown }, path: string) => (o.desired as BootDesired).files.find((f) => f.path === path)!.content;
+
+test('boot on a director: ip_vs and its schedulers at boot, the VIPs in the primary\'s unit (none in the backup\'s), the IPVS restore unit', (t) => {
+  const lb1 = run('boot', ctxFor('lb1'), {}, '');
+  t.is(fileNamed(lb1, '/etc/modules-load.d/lvsplay.conf').split('\n').filter((l) => l && !l.startsWith('#')).join(' '), 'ip_vs ip_vs_mh ip_vs_rr ip_vs_sh ip_vs_wlc ip_vs_wrr');
+  const unit = fileNamed(lb1, '/etc/systemd/system/lvsplay-network.service');
+  t.true(unit.includes('ExecStart=ip addr replace 192.0.2.10/32 dev eth0\n'));
+  t.true(unit.includes('ExecStart=ip addr replace 203.0.113.1/24 dev eth0\n'), 'the NAT gateway');
+  t.true(unit.includes('After=network.target systemd-modules-load.service systemd-sysctl.service'), 'after modules and sysctls');
+  const restore = fileNamed(lb1, '/etc/systemd/system/lvsplay-ipvs.service');
+  t.true(restore.includes('StandardInput=file:/etc/lvsplay/ipvs.rules\nExecStart=ipvsadm -R\n'), 'lvsplay\'s own rules, never a flush');
+  t.true(restore.includes('After=lvsplay-network.service') && restore.includes('Before=ldirectord.service keepalived.service'));
+  const lb2 = fileNamed(run('boot', ctxFor('lb2'), {}, ''), '/etc/systemd/system/lvsplay-network.service');
+  t.false(lb2.includes('ip addr'), 'a backup brings up no VIP at boot');
+  t.deepEqual(lb1.changes.map((c) => c.summary), [
+    '+ file /etc/modules-load.d/lvsplay.conf', '+ file /etc/systemd/system/lvsplay-network.service', '+ file /etc/systemd/system/lvsplay-ipvs.service',
+    '~ lvsplay-network.service enabled at boot', '~ lvsplay-ipvs.service enabled at boot',
+  ]);
+  t.true(lb1.script.includes('systemctl daemon-reload\nsystemctl enable -- lvsplay-network.service\nsystemctl enable -- lvsplay-ipvs.service\n'));
+});
+
+test('boot on real servers: DR VIPs on lo, TUN with ipip and tunl0, the NAT route', (t) => {
+  const web1 = fileNamed(run('boot', ctxFor('web1'), {}, ''), '/etc/systemd/system/lvsplay-network.service');
+  t.true(web1.includes('ExecStart=ip addr replace 192.0.2.10/32 brd 192.0.2.10 dev lo\n'));
+  const far1 = run('boot', ctxFor('far1'), {}, '');
+  t.true(fileNamed(far1, '/etc/modules-load.d/lvsplay.conf').includes('\nipip\n'));
+  t.true(fileNamed(far1, '/etc/systemd/system/lvsplay-network.service').includes('ExecStart=modprobe ipip\nExecStart=ip link set tunl0 up\nExecStart=ip addr replace 192.0.2.12/32 dev tunl0\n'));
+  t.true(fileNamed(run('boot', ctxFor('app1'), {}, ''), '/etc/systemd/system/lvsplay-network.service').includes('ExecStart=ip -4 route replace default via 203.0.113.1\n'));
+});
+
+test('boot: a unit disabled by hand is drift; the distribution\'s IPVS restore is turned off; no systemd is an error; persist: false keeps nothing', (t) => {
+  const desired = run('boot', ctxFor('lb1'), {}, '').desired as BootDesired;
+  const files = desired.files.map((f, i) => section(`file${i}`, fileProbeOutput(f.content, '644'))).join('');
+  const disabled = run('boot', ctxFor('lb1'), {}, bootFacts(true, ['lvsplay-network.service']) + files);
+  t.deepEqual(disabled.changes.map((c) => c.summary), ['~ lvsplay-ipvs.service enabled at boot']);
+  const distro = run('boot', ctxFor('lb1'), {}, bootFacts(true, desired.units, 'distro ipvsadm.service\ndistro debian-auto\n') + files);
+  t.is(distro.changes.length, 2);
+  t.true(distro.script.includes('systemctl disable -- ipvsadm.service') && distro.script.includes('AUTO="false"'));
+  const error = t.throws(() => run('boot', ctxFor('lb1'), {}, bootFacts(false, []) + files));
+  t.regex(error!.message, /does not run systemd.*set persist: false/);
+  const cluster = exampleWith(['{ name: web1, address: 192.0.2.21,', '{ name: web1, persist: false, address: 192.0.2.21,']);
+  const none = run('boot', ctxFor('web1', { cluster }), {}, '');
+  t.deepEqual(none.desired, { persist: false, files: [], units: [] });
+  t.deepEqual(none.changes, []);
+  t.is((run('sysctl', ctxFor('web1', { cluster }), {}, '').desired as SysctlDesired).file, undefined, 'nor a sysctl.d file');
 });
 
 // ---------------------------------------------------------------- file

@@ -131,8 +131,9 @@ export const ldirectord = defineResource({
     if (actual.systemd) {
       const dropIn = diffFile(desired.dropIn!, actual.dropIn, ctx.templates);
       changes.push(...dropIn.changes);
-      const verbs = actual.enabled ? [] : ['enable'];
-      if (!actual.enabled) changes.push({ id: 'ldirectord at boot', action: 'change', summary: '~ ldirectord enabled at boot', before: 'disabled', after: 'enabled' });
+      const boot = ctx.host.persist && !actual.enabled;
+      const verbs = boot ? ['enable'] : [];
+      if (boot) changes.push({ id: 'ldirectord at boot', action: 'change', summary: '~ ldirectord enabled at boot', before: 'disabled', after: 'enabled' });
       if (dropIn.script || verbs.length > 0) scripts.push(dropIn.script, control(ctx.templates, desired.config, desired.pidfile, verbs, dropIn.script !== ''));
     }
     const written = diffFile(desired.file, actual.file, ctx.templates);

@@ -65,7 +65,7 @@ export const sysctl = defineResource({
     // The kernel prints multi-word values with tabs ("32768\t60999"): both sides compare with single spaces.
     const merged = { ...roleSysctls(ctx, ctx.host), ...Object.fromEntries(Object.entries(args.extra).map(([k, v]) => [k, normalValue(String(v))])) };
     const values = Object.entries(merged).map(([key, value]) => ({ key, value }));
-    if (!args.persist || values.length === 0) return { values };
+    if (!args.persist || !ctx.host.persist || values.length === 0) return { values };
     const content = ctx.templates.render('sysctl/lvsplay.conf.hbs', { host: ctx.host.name, values });
     return { values, file: { path: SYSCTL_FILE, content, mode: '0644' } };
   },
