@@ -12,6 +12,8 @@ import { defaultNetmask, destKey, flagBits, serviceKey } from './forms.js';
 export interface DesiredTable {
   /** The lvsplay-owned services this director carries, full spec. */
   table: IpvsTable;
+  /** The same services as the inventory says them (to redo the table with drained servers at weight 0). */
+  services: Service[];
   /** Keys of every service the inventory gives to another owner (ldirectord), on any director: never touched. */
   foreign: Set<string>;
   /** Keys of every service the inventory gives to lvsplay (on any director): deletable here without purge. */
@@ -62,11 +64,16 @@ export function desiredTable(cluster: Cluster, host: Host): DesiredTable {
   const declared = new Set<string>();
   for (const s of cluster.services) (s.managedBy === 'lvsplay' ? declared : foreign).add(serviceKey(keyOf(s)));
   const table = emptyTable();
-  if (host.kind !== 'director') return { table, foreign: new Set(), declared: new Set() };
-  for (const s of servicesOf(cluster, host)) {
-    if (s.managedBy !== 'lvsplay') continue;
+  if (host.kind !== 'director') return { table, services: [], foreign: new Set(), declared: new Set() };
+  const services = servicesOf(cluster, host).filter((s) => s.managedBy === 'lvsplay');
+  return { table: tableOf(services), services, foreign, declared };
+}
+
+export function tableOf(services: readonly Service[]): IpvsTable {
+  const table = emptyTable();
+  for (const s of services) {
     const v = toVirtualService(s);
     table.services.set(serviceKey(v.key), v);
   }
-  return { table, foreign, declared };
+  return table;
 }

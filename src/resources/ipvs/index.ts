@@ -17,7 +17,9 @@ import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { applyData, renderApply } from './batch-script.js';
-import { type DesiredTable, desiredTable } from './desired.js';
+import { type DesiredTable, desiredTable, tableOf } from './desired.js';
+import { drainedProbe, parseDrained, withDrained } from '../drained.js';
+import type { Templates } from '../../templates/templates.js';
 import { diffTables } from './diff.js';
 import { lineSpec, printedSpec } from './forms.js';
 import { ldirectordKeys } from './ldirectord-keys.js';
@@ -47,6 +49,8 @@ export interface IpvsActual {
   recorded?: string[];
   /** Service keys (with their ServiceKey) in ldirectord's config on the host. */
   ldirectord: Map<string, ServiceKey>;
+  /** Real servers drained on this director (their addresses): weight 0 until undrained. */
+  drained: Set<string>;
 }
 
 const SAVE = ['-S', '-n'];
@@ -79,23 +83,26 @@ export const ipvs = defineResource({
     const table = framed('save', ctx.templates.render('ipvs/probe.sh.hbs', { args: SAVE }))
       + framed('thresholds', ctx.templates.render('ipvs/probe.sh.hbs', { args: LIST }))
       + framed('record', recordProbe(ctx.templates, desired.record))
-      + framed('ldirectord', ctx.templates.render('ipvs/ldirectord-virtuals.sh.hbs', { path: desired.ldirectordConfig }));
+      + framed('ldirectord', ctx.templates.render('ipvs/ldirectord-virtuals.sh.hbs', { path: desired.ldirectordConfig }))
+      + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
     return desired.rules ? table + framed('rules', fileProbe(ctx.templates, desired.rules.path)) : table;
   },
   parse(output, desired): IpvsActual {
     const parts = splitSections(output);
     // No parts at all is "no facts" (`lvsplay render`, a facts file without this task): nothing there.
     // A real probe always prints its part markers, and a part without its "ok" trailer is an error.
-    if (!desired.director || parts.size === 0) return { table: emptyTable(), save: '', ldirectord: new Map() };
+    if (!desired.director || parts.size === 0) return { table: emptyTable(), save: '', ldirectord: new Map(), drained: new Set() };
     const save = probed(parts.get('save'), SAVE);
     const table = withThresholds(parseSave(save), parseThresholds(probed(parts.get('thresholds'), LIST)));
     const recorded = parseRecord(parts.get('record') ?? '@@absent');
     const ldirectord = ldirectordKeys(parts.get('ldirectord') ?? '');
+    const drained = parseDrained(parts.get('drained'));
     const rules = parts.get('rules');
-    return { table, save, ldirectord, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules) }) };
+    return { table, save, ldirectord, drained, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules) }) };
   },
-  diff(desired, actual, ctx) {
-    if (!desired.director) return { changes: [], script: '' };
+  diff(given, actual, ctx) {
+    if (!given.director) return { changes: [], script: '' };
+    const desired = drainedDesired(given, actual.drained, ctx.templates);
     const wanted = new Set(desired.table.services.keys());
     // ldirectord releases these in this run: its task (before this one) reloads it without them.
     const released = new Set([...actual.ldirectord.keys()].filter((k) => wanted.has(k)));
@@ -120,6 +127,14 @@ export const ipvs = defineResource({
     return { changes, script: scripts.join('\n') };
   },
 });
+
+/** The desired state with the servers drained on this director at weight 0 (table and rules file alike). */
+function drainedDesired(desired: IpvsDesired, drained: ReadonlySet<string>, templates: Templates): IpvsDesired {
+  if (![...desired.table.services.values()].some((s) => [...s.dests.values()].some((d) => drained.has(d.address)))) return desired;
+  const table = tableOf(withDrained(desired.services, drained));
+  const rules = desired.rules && { ...desired.rules, content: templates.render('ipvs/ipvsadm.rules.hbs', { lines: rulesLines(table) }) };
+  return { ...desired, table, ...(rules && { rules }) };
+}
 
 /** A service lvsplay owns must read back exactly; someone else's unreadable rule is their business. */
 function refuseUnreadable(table: IpvsTable, owned: string[], desired: IpvsTable, actual: IpvsActual): void {

@@ -22,7 +22,8 @@ import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe 
 import { keyOf } from '../ipvs/desired.js';
 import { printedSpec } from '../ipvs/forms.js';
 import { ldirectordKeys } from '../ipvs/ldirectord-keys.js';
-import { defineResource } from '../resource.js';
+import { defineResource, type HostContext } from '../resource.js';
+import { drainedProbe, parseDrained, withDrained } from '../drained.js';
 import { framed, splitSections } from '../sections.js';
 
 /** The first line of every ldirectord.cf lvsplay writes: how it knows a config is its own. */
@@ -41,10 +42,14 @@ export interface LdirectordDesired {
   dropIn?: FileDesired;
   /** Printed specs (`-t 192.0.2.14:80`) of the services in the new config. */
   keys: string[];
+  /** ldirectord's services on this director, to render the config again with drained servers at weight 0. */
+  services?: Service[];
 }
 
 export interface LdirectordActual {
   file: FileActual;
+  /** Real servers drained on this director (lvsplay's record): weight 0 in the config. */
+  drained: Set<string>;
   dropIn: FileActual;
   daemon: 'running' | 'stopped' | 'missing';
   systemd: boolean;
@@ -100,12 +105,14 @@ export const ldirectord = defineResource({
       file: { path: config, content, mode: '0600', verify, ...(onChange && { onChange }) },
       dropIn: { path: DROP_IN, content: ctx.templates.render('ldirectord/ldirectord.service.conf.hbs', { config, pidfile }), mode: '0644' },
       keys: services.map((s) => printedSpec(keyOf(s))),
+      services,
     };
   },
   probe(desired, ctx) {
     return framed('file', fileProbe(ctx.templates, desired.config))
       + framed('dropin', fileProbe(ctx.templates, DROP_IN))
-      + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { pidfile: desired.pidfile }));
+      + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { pidfile: desired.pidfile }))
+      + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
   },
   parse(output): LdirectordActual {
     const parts = splitSections(output);
@@ -113,13 +120,15 @@ export const ldirectord = defineResource({
     const daemon = field('daemon');
     return {
       file: parseFileProbe(parts.get('file') ?? ''),
+      drained: parseDrained(parts.get('drained')),
       dropIn: parseFileProbe(parts.get('dropin') ?? ''),
       daemon: daemon === 'running' || daemon === 'missing' ? daemon : 'stopped',
       systemd: field('systemd') === 'yes',
       enabled: field('enabled') === 'yes',
     };
   },
-  diff(desired, actual, ctx) {
+  diff(given, actual, ctx) {
+    const desired = drainedDesired(given, actual.drained, ctx);
     // What ldirectord runs now and will no longer have: released (it deletes them on reload).
     const now = actual.file.present ? [...ldirectordKeys(actual.file.content).values()].map(printedSpec) : [];
     const released = now.filter((spec) => !desired.keys.includes(spec));
@@ -148,6 +157,14 @@ export const ldirectord = defineResource({
     return { changes, script: changes.length === 0 ? '' : scripts.filter((s) => s !== '').join('\n') };
   },
 });
+
+/** The config with the servers drained on this director at weight 0 (quiescent: their connections go on). */
+function drainedDesired(desired: LdirectordDesired, drained: ReadonlySet<string>, ctx: HostContext): LdirectordDesired {
+  if (!desired.file || !desired.services || ctx.host.kind !== 'director') return desired;
+  if (!desired.services.some((s) => s.realServers.some((m) => drained.has(m.address)))) return desired;
+  const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, withDrained(desired.services, drained));
+  return { ...desired, file: { ...desired.file, content } };
+}
 
 function control(templates: Templates, config: string, pidfile: string, verbs: string[], daemonReload: boolean): string {
   return templates.render('ldirectord/control.sh.hbs', { config, pidfile, verbs, daemonReload });
