@@ -32,7 +32,8 @@ export function planCommand(): Command {
       let drifted = false;
       for (const { play, hosts } of prepareRun(cluster, playbooks, templates)) {
         out.push(`## ${play.name}\n`);
-        for (const prepared of hosts) {
+        // A step delegated to the directors (drain, wait) is about the live table: planned at run time only.
+        for (const prepared of hosts.flatMap((h) => h.steps.filter((s) => !s.delegated).flatMap((s) => s.targets))) {
           const name = prepared.ctx.host.name;
           const file = join(options.facts, `${name}.txt`);
           try {

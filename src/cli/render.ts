@@ -31,7 +31,7 @@ export function renderCommand(): Command {
       let shown = 0;
       for (const { play, hosts } of prepareRun(cluster, playbooks, templates, only)) {
         out.push(`## ${play.name}`);
-        for (const prepared of hosts) {
+        for (const prepared of hosts.flatMap((h) => h.steps.flatMap((s) => s.targets))) {
           const plan = planHost(prepared, '');
           shown += 1;
           out.push(formatPlan(plan, { diff: true }));

@@ -70,6 +70,7 @@ export async function execute(cluster: Cluster, playbooks: Playbook[], templates
   const signals = stopOnSignals(renderer);
   try {
     const results = await runPlays(plays, {
+      templates,
       check,
       forks,
       connect: (host: Host) => SshTransport.connect(host.name, host.ssh),

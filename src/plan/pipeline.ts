@@ -2,7 +2,7 @@
  * The pure middle of a run, per host: desired state for each task, the one probe script, the
  * plan from the probe's output, and the one apply script. The runner adds only the I/O around it.
  */
-import type { Host } from '../inventory/model.js';
+import type { Host, RealServer } from '../inventory/model.js';
 import type { Cluster } from '../inventory/model.js';
 import type { Play, Task } from '../playbook/model.js';
 import { RESOURCES } from '../resources/index.js';
@@ -25,16 +25,19 @@ export interface PreparedHost {
   probe: string;
 }
 
-export function hostContext(cluster: Cluster, host: Host, play: Play, templates: Templates): HostContext {
-  return { cluster, host, vars: { ...host.vars, ...play.vars }, templates };
+/** The context of a task on `host`; `subject` is the real server a delegated task (drain, wait) is about. */
+export function hostContext(cluster: Cluster, host: Host, play: Play, templates: Templates, subject?: RealServer): HostContext {
+  return { cluster, host, vars: { ...host.vars, ...play.vars }, templates, ...(subject && { subject }) };
 }
 
 /**
- * Desired state of every task of `play` on one host, and its probe script; `playIndex` keeps
- * section names unique across plays. Every template these need is rendered here.
+ * Desired state of tasks of `play` on one host (all of them, or those at `indexes`), and the probe
+ * script; `playIndex` keeps section names unique across plays. Every template these need is
+ * rendered here.
  */
-export function prepareHost(ctx: HostContext, play: Play, playIndex: number): PreparedHost {
-  const tasks = play.tasks.map((task, t) => {
+export function prepareHost(ctx: HostContext, play: Play, playIndex: number, indexes: readonly number[] = play.tasks.map((_, t) => t)): PreparedHost {
+  const tasks = indexes.map((t) => {
+    const task = play.tasks[t]!;
     const resource = RESOURCES[task.kind] as Resource<Task['kind'], unknown, unknown>;
     return { id: `${playIndex}.${t}`, task, resource, desired: resource.desired(ctx, task.args as never) };
   });

@@ -3,13 +3,31 @@
  * host's desired state with every template rendered. A template that fails for any selected host
  * (a missing value, a value a helper refuses) is bad input: the run stops here, exit 1, with the
  * template's file, line and column, and no host has been touched.
+ *
+ * A play's tasks run on its host, except those delegated to the directors (drain, undrain, wait),
+ * which run on every director carrying that real server: consecutive tasks with the same target
+ * form a step, and a host's steps run in order (one probe and one apply per target and step).
  */
-import type { Cluster } from '../inventory/model.js';
+import type { Cluster, Director, Host, RealServer } from '../inventory/model.js';
 import { type Play, type Playbook, playsInOrder } from '../playbook/model.js';
 import { selectHosts } from '../playbook/select.js';
+import { RESOURCES } from '../resources/index.js';
 import { TemplateError, type Templates } from '../templates/templates.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { applyScript, hostContext, type PreparedHost, planHost, prepareHost } from './pipeline.js';
+
+export interface Step {
+  /** Run on the directors carrying the host, rather than on the host. */
+  delegated: boolean;
+  /** One prepared target per host the step runs on (the host itself, or each director). */
+  targets: PreparedHost[];
+}
+
+/** One host of a play: its steps, in order. Most plays have one step on the host itself. */
+export interface HostRun {
+  host: Host;
+  steps: Step[];
+}
 
 export interface PreparedPlay {
   play: Play;
@@ -17,7 +35,7 @@ export interface PreparedPlay {
   index: number;
   /** The playbook file it came from: after a playbook with failures the next ones do not run. */
   playbook: string;
-  hosts: PreparedHost[];
+  hosts: HostRun[];
 }
 
 export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], templates: Templates, limit?: readonly string[]): PreparedPlay[] {
@@ -32,11 +50,7 @@ export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], tem
       .filter((h) => !limited || limited.has(h))
       .flatMap((host) => {
         try {
-          const prepared = prepareHost(hostContext(cluster, host, play, templates), play, index);
-          // The plan that builds the host from nothing renders the change templates too, with this
-          // host's values: a template that fails must fail here, not half way through a run.
-          applyScript(planHost(prepared, ''));
-          return [prepared];
+          return [prepareSteps(cluster, host, play, index, templates)];
         } catch (err) {
           if (!(err instanceof TemplateError) || err.builtin) throw err;
           const key = `${err.file}:${err.line}:${err.column}:${err.message}`;
@@ -51,6 +65,41 @@ export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], tem
     throw new InputError([...problems.values()].map(({ problem, hosts }) => ({ ...problem, message: `${problem.message} (for ${listHosts(hosts)})` })));
   }
   return prepared;
+}
+
+/** The directors that carry a real server: those of every service it is a member or the fallback of. */
+export function carriers(cluster: Cluster, server: RealServer): Director[] {
+  const own = new Set([server.address, ...(server.address6 ? [server.address6] : [])]);
+  const names = new Set(cluster.services
+    .filter((s) => s.realServers.some((m) => m.server === server.name) || (s.fallback && own.has(s.fallback.address)))
+    .flatMap((s) => s.directors));
+  return cluster.directors.filter((d) => names.has(d.name));
+}
+
+function prepareSteps(cluster: Cluster, host: Host, play: Play, index: number, templates: Templates): HostRun {
+  const groups: { delegated: boolean; indexes: number[] }[] = [];
+  play.tasks.forEach((task, t) => {
+    const delegated = RESOURCES[task.kind].delegate === 'directors';
+    const last = groups[groups.length - 1];
+    if (last && last.delegated === delegated) last.indexes.push(t);
+    else groups.push({ delegated, indexes: [t] });
+  });
+  const steps = groups.map(({ delegated, indexes }): Step => {
+    if (delegated && host.kind !== 'real_server') {
+      // The playbook loader refuses this; a defensive message in case a play is built otherwise.
+      throw new Error(`${play.tasks[indexes[0]!]!.kind} runs on the directors carrying a real server, but ${host.name} is a director`);
+    }
+    const on = delegated ? carriers(cluster, host as RealServer).map((d) => ({ target: d as Host, subject: host as RealServer })) : [{ target: host, subject: undefined }];
+    const targets = on.map(({ target, subject }) => {
+      const prepared = prepareHost(hostContext(cluster, target, play, templates, subject), play, index, indexes);
+      // The plan that builds the host from nothing renders the change templates too, with this
+      // host's values: a template that fails must fail here, not half way through a run.
+      applyScript(planHost(prepared, ''));
+      return prepared;
+    });
+    return { delegated, targets };
+  });
+  return { host, steps };
 }
 
 function listHosts(hosts: string[]): string {

@@ -8,7 +8,8 @@ import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { BatchSize, Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
-import { unknownTerm } from './select.js';
+import { selectHosts, unknownTerm } from './select.js';
+import { RESOURCES } from '../resources/index.js';
 import { TASK_ARGS, TASK_KINDS, type TaskKind } from './tasks.js';
 
 export function loadPlaybook(file: string, cluster: Cluster): Playbook {
@@ -35,6 +36,14 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
     const task = buildTask(source, raw, [p, 'tasks', t], problems);
     return task ? [task] : [];
   });
+  // drain, undrain and wait run on the directors carrying each of the play's hosts: those must be real servers.
+  const delegated = tasks.filter((t) => RESOURCES[t.kind].delegate === 'directors');
+  if (delegated.length > 0 && problems.length === 0) {
+    const directors = selectHosts(cluster, hosts).filter((h) => h.kind === 'director').map((h) => h.name);
+    if (directors.length > 0) {
+      problems.push(source.problem([p, 'hosts'], `${delegated.map((t) => t.kind).join(', ')} run on the directors carrying each of the play's hosts, so its hosts must be real servers; it selects the directors ${directors.join(', ')}`));
+    }
+  }
   const serial = play.serial === undefined ? [] : Array.isArray(play.serial) ? play.serial : [play.serial];
   return {
     name: play.name ?? `play ${p + 1}`,

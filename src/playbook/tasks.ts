@@ -4,7 +4,7 @@
  * misspelt kind or argument is refused before anything runs.
  */
 import { z } from 'zod';
-import { RemotePath } from '../inventory/fields.js';
+import { Port, RemotePath } from '../inventory/fields.js';
 
 const SysctlKey = z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward' });
 const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
@@ -32,6 +32,38 @@ export const TASK_ARGS = {
     template: TemplatePath,
     mode: FileMode.default('0644'),
     on_change: z.union([z.strictObject({ reload: UnitName }), z.strictObject({ restart: UnitName })], { error: 'expected { reload: UNIT } or { restart: UNIT }' }).optional(),
+  }),
+  /**
+   * On every director carrying the play's host (a real server): its weight to 0 everywhere
+   * (remembered there), then wait for its connections to end, up to `wait` seconds.
+   */
+  drain: z.strictObject({
+    wait: z.int().min(0).max(86400).default(60),
+    /** Also wait for InActConn (TIME_WAIT and the like) and persistence templates to go. */
+    inactive: z.boolean().default(false),
+    persistent: z.boolean().default(false),
+    /** At the deadline with connections left: fail (the server stays drained) or go on. */
+    at_deadline: z.enum(['fail', 'continue']).default('fail'),
+  }),
+  /** On every director carrying the play's host: its inventory weights back, the drain forgotten. */
+  undrain: z.strictObject({}),
+  /** A health gate, from every director carrying the play's host: pass before the play goes on. */
+  wait: z.strictObject({
+    tcp: z.union([z.literal(true), Port]).optional(),
+    http: z.strictObject({
+      port: Port.optional(),
+      path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: 'expected a URL path starting with /' }).default('/'),
+      status: z.int().min(100).max(599).default(200),
+      /** A regular expression the body must match (grep -E). */
+      body: z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected one line of text' }).optional(),
+      https: z.boolean().default(false),
+    }).optional(),
+    dns: z.strictObject({ port: Port.default(53), name: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, { error: 'expected a DNS name' }) }).optional(),
+    /** A command run on the director; $LVSPLAY_SERVER and $LVSPLAY_PORT say what to check. */
+    command: z.string().min(1).max(4096).optional(),
+    interval: z.int().min(1).max(600).default(1),
+    retries: z.int().min(1).max(10000).default(30),
+    timeout: z.int().min(1).max(600).default(2),
   }),
   package: z.strictObject({ names: z.array(PackageName).min(1), state: z.enum(['present', 'absent']).default('present') }),
   service: z.strictObject({ name: UnitName, state: z.enum(['started', 'stopped']).default('started'), enabled: z.boolean().optional() }),

@@ -2,6 +2,8 @@
 import type { TaskKind } from '../playbook/tasks.js';
 import { address } from './address/index.js';
 import { boot } from './boot/index.js';
+import { drain, undrain } from './drain/index.js';
+import { wait } from './wait/index.js';
 import { file } from './file/index.js';
 import { ipvs } from './ipvs/index.js';
 import { ldirectord } from './ldirectord/index.js';
@@ -13,5 +15,5 @@ import { sysctl } from './sysctl/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry is typed by its own module
 export const RESOURCES: { [K in TaskKind]: Resource<K, any, any> } = {
-  sysctl, address, ipvs, boot, file, ldirectord, package: packages, service, shell,
+  sysctl, address, ipvs, boot, file, ldirectord, drain, undrain, wait, package: packages, service, shell,
 };

@@ -11,7 +11,7 @@
  * the output back into sections, and concatenates the non-empty task scripts into one apply
  * script (a second round trip). Nothing here does I/O.
  */
-import type { Cluster, Host, Scalar } from '../inventory/model.js';
+import type { Cluster, Host, RealServer, Scalar } from '../inventory/model.js';
 import type { TaskArgs } from '../playbook/model.js';
 import type { TaskKind } from '../playbook/tasks.js';
 import type { Change } from '../plan/types.js';
@@ -20,6 +20,8 @@ import type { Templates } from '../templates/templates.js';
 export interface HostContext {
   cluster: Cluster;
   host: Host;
+  /** For a task delegated to the directors (drain, undrain, wait): the real server it is about. */
+  subject?: RealServer;
   /** Play vars over host vars, for user templates. */
   vars: Record<string, Scalar>;
   templates: Templates;
@@ -27,6 +29,11 @@ export interface HostContext {
 
 export interface Resource<K extends TaskKind, Desired, Actual> {
   kind: K;
+  /**
+   * `directors`: the task runs on every director carrying the play's host (a real server), not on
+   * the host itself: drain and undrain change the directors' weights, wait checks from there.
+   */
+  delegate?: 'directors';
   desired(ctx: HostContext, args: TaskArgs<K>): Desired;
   probe(desired: Desired, ctx: HostContext): string;
   parse(output: string, desired: Desired): Actual;

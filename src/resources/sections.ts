@@ -5,6 +5,8 @@
  */
 export const TASK_MARK = '@@lvsplay-task';
 export const PART_MARK = '@@lvsplay-part';
+/** Around whole resources a resource is made of (drain: the ipvs and ldirectord resources). */
+export const RESOURCE_MARK = '@@lvsplay-resource';
 
 /** Shell that runs `fragment` with its output framed as section `name` (`{ :` so a fragment with no command still parses). */
 export function framed(name: string, fragment: string, mark: string = PART_MARK): string {

@@ -1,72 +1,152 @@
 /**
- * One host through one play: probe → plan → (apply → verify). Round trips: one under --check or
- * when nothing needs running, three when something changes. Anything that goes wrong becomes this
- * host's result; it never throws, so one host cannot stop the others.
+ * One host through one play: its steps in order (usually one, on the host itself; a rollout's
+ * drain, wait and undrain run on every director carrying the host). Each target of a step goes
+ * probe → plan → (apply → verify): one round trip under --check or when nothing needs running,
+ * three when something changes. Anything that goes wrong becomes this host's result; it never
+ * throws, so one host cannot stop the others.
+ *
+ * A rollout play (one with both `drain` and `undrain`) resumes instead of redoing: when the host's
+ * own tasks have nothing to change, a host that is not drained is done (`ok`, nothing drained),
+ * and one still drained from an earlier run (its change done, its gate or undrain not) skips
+ * straight to the steps after its own tasks.
  */
+import type { Host } from '../inventory/model.js';
 import { applyScript, type PreparedHost, planHost, STEP_MARK } from '../plan/pipeline.js';
-import { type HostLock, lockRefusal } from './host-lock.js';
+import type { HostRun, Step } from '../plan/prepare.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type Transport, TransportError } from '../transport/types.js';
+import { type HostLock, lockRefusal } from './host-lock.js';
 import type { HostResult, Stage } from './types.js';
 
 export interface HostJob {
-  prepared: PreparedHost;
+  run: HostRun;
   play: { name: string; tasks: readonly unknown[]; ignoreUnreachable: boolean };
-  transport: () => Promise<Transport>;
+  transport: (host: Host) => Promise<Transport>;
   check: boolean;
   progress: (stage: Stage, detail?: string) => void;
-  /** Receives the first probe's raw output (`apply --save-facts`), for offline `plan --facts`. */
+  /** Receives each probe's raw output of the host's own step (`apply --save-facts`), for offline `plan --facts`. */
   onFacts?: (output: string) => void;
   /** Set when lvsplay was asked to stop: no apply starts after it (a running one completes). */
   stopping: () => boolean;
   /** This run's lock on the host: taken by the first probe, confirmed by every later script. */
   lock: HostLock;
+  /** Work on one director at a time within the run (two hosts' drains must not interleave there). */
+  exclusive: <T>(host: string, work: () => Promise<T>) => Promise<T>;
 }
+
+type Outcome = { status: 'ok' | 'changed' | 'skipped'; plan: HostPlan } | { status: 'failed' | 'unreachable'; plan?: HostPlan; stage: Stage; message: string };
 
 export async function runHost(job: HostJob): Promise<HostResult> {
   const started = Date.now();
-  const name = job.prepared.ctx.host.name;
+  const name = job.run.host.name;
+  const plans: HostPlan[] = [];
   const result = (status: HostResult['status'], extra: Partial<HostResult> = {}): HostResult => ({
-    host: name, play: job.play.name, status, tasks: job.play.tasks.length, durationMs: Date.now() - started, ...extra,
+    host: name, play: job.play.name, status, tasks: job.play.tasks.length, durationMs: Date.now() - started,
+    ...(plans.length > 0 && { plan: mergePlans(name, plans) }), ...extra,
   });
-  let stage: Stage | 'plan' = 'connect';
-  try {
-    job.progress('connect');
-    const transport = await job.transport();
-    stage = 'probe';
-    job.progress('probe');
-    const plan = await probe(transport, job, 'probe', job.onFacts);
-    if (job.check) return result(inSync(plan) ? 'ok' : 'changed', { plan });
-    if (isEmpty(plan)) return result('ok', { plan });
-    if (job.stopping()) return result('skipped', { plan, interrupted: true, error: { stage: 'apply', message: 'not applied: lvsplay was asked to stop' } });
-    stage = 'apply';
-    job.progress('apply', `${countChanges(plan)} change(s)`);
-    const applied = await transport.exec(job.lock.take + applyScript(plan));
-    const busy = lockRefusal(applied.stdout);
-    if (busy) return result('failed', { plan, error: { stage, message: busy } });
-    if (applied.code !== 0) return result('failed', { plan, error: { stage, message: applyFailure(plan, applied.stdout, applied.stderr, applied.code) } });
-    stage = 'verify';
-    job.progress('verify');
-    const still = unsettled(await probe(transport, job, 'verify'));
-    if (still.length > 0) {
-      return result('failed', { plan, error: { stage, message: `applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` } });
-    }
-    return result('changed', { plan });
-  } catch (err) {
-    if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'auth' || err.kind === 'hostkey')) {
-      return result('unreachable', { error: { stage, message: err.message }, ...(job.play.ignoreUnreachable && { ignored: true }) });
-    }
-    return result('failed', { error: { stage, message: (err as Error).message } });
+  let changed = false;
+  const steps = await stepsToRun(job, plans);
+  if ('failure' in steps) return failure(steps.failure);
+  for (const step of steps) {
+    const outcomes = await Promise.all(step.targets.map((target) => {
+      const go = () => runTarget(job, target, step.delegated);
+      return step.delegated ? job.exclusive(target.ctx.host.name, go) : go();
+    }));
+    for (const o of outcomes) if (o.plan) plans.push(o.plan);
+    const bad = outcomes.find((o): o is Extract<Outcome, { status: 'failed' | 'unreachable' }> => o.status === 'failed' || o.status === 'unreachable');
+    if (bad) return failure(bad);
+    if (outcomes.some((o) => o.status === 'skipped')) return result('skipped', { interrupted: true, error: { stage: 'apply', message: 'not applied: lvsplay was asked to stop' } });
+    changed ||= outcomes.some((o) => o.status === 'changed');
+  }
+  // Under --check a rollout play reports its own tasks' drift without probing the directors' steps.
+  return result(changed || (job.check && plans.some((p) => !inSync(p))) ? 'changed' : 'ok');
+
+  function failure(o: Extract<Outcome, { status: 'failed' | 'unreachable' }>): HostResult {
+    return result(o.status, { error: { stage: o.stage, message: o.message }, ...(o.status === 'unreachable' && job.play.ignoreUnreachable && { ignored: true }) });
   }
 }
 
-async function probe(transport: Transport, job: HostJob, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
-  const out = await transport.exec(job.lock.take + job.prepared.probe);
+/** The steps to run: all of them, or, for a rollout play, what resuming needs (see the module comment). */
+async function stepsToRun(job: HostJob, plans: HostPlan[]): Promise<Step[] | { failure: Extract<Outcome, { status: 'failed' | 'unreachable' }> }> {
+  const steps = job.run.steps;
+  const kinds = steps.flatMap((s) => s.targets.flatMap((t) => t.tasks.map((task) => task.task.kind)));
+  const own = steps.findIndex((s) => !s.delegated);
+  if (!kinds.includes('drain') || !kinds.includes('undrain') || own < 0) return steps;
+  const ownStep = steps[own]!;
+  const ahead = await Promise.all(ownStep.targets.map((t) => lookAhead(job, t)));
+  const failed = ahead.find((a): a is Extract<typeof a, { failure: unknown }> => 'failure' in a);
+  if (failed) return failed;
+  const ownPlans = ahead.map((a) => (a as { plan: HostPlan }).plan);
+  if (job.check || !ownPlans.every(inSync)) return job.check ? (plans.push(...ownPlans), []) : steps;
+  // Own tasks done: is the host still drained on its directors (an earlier run stopped after its change)?
+  const drain = steps.slice(0, own).find((s) => s.delegated && s.targets.some((t) => t.tasks.some((task) => task.task.kind === 'drain')));
+  const drained = drain ? await Promise.all(drain.targets.map((t) => lookAhead(job, t))) : [];
+  const stillDrained = drained.some((a) => 'plan' in a && inSync(a.plan));
+  plans.push(...ownPlans);
+  return stillDrained ? steps.slice(own + 1) : [];
+}
+
+/** A probe and a plan, nothing applied: what a target would need. */
+async function lookAhead(job: HostJob, target: PreparedHost): Promise<{ plan: HostPlan } | { failure: Extract<Outcome, { status: 'failed' | 'unreachable' }> }> {
+  try {
+    job.progress('probe', target.ctx.host === job.run.host ? undefined : target.ctx.host.name);
+    return { plan: await probe(await job.transport(target.ctx.host), job, target, 'probe') };
+  } catch (err) {
+    return { failure: asFailure(err, 'probe') };
+  }
+}
+
+async function runTarget(job: HostJob, target: PreparedHost, delegated: boolean): Promise<Outcome> {
+  const on = delegated ? target.ctx.host.name : undefined;
+  let stage: Stage = 'connect';
+  try {
+    job.progress('connect', on);
+    const transport = await job.transport(target.ctx.host);
+    stage = 'probe';
+    job.progress('probe', on);
+    const plan = await probe(transport, job, target, 'probe', delegated ? undefined : job.onFacts);
+    if (job.check) return { status: inSync(plan) ? 'ok' : 'changed', plan };
+    if (isEmpty(plan)) return { status: 'ok', plan };
+    if (job.stopping()) return { status: 'skipped', plan };
+    stage = 'apply';
+    job.progress('apply', `${on ? `${on}: ` : ''}${countChanges(plan)} change(s)`);
+    const applied = await transport.exec(job.lock.take + applyScript(plan));
+    const busy = lockRefusal(applied.stdout);
+    if (busy) return { status: 'failed', plan, stage, message: busy };
+    if (applied.code !== 0) return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}${applyFailure(plan, applied.stdout, applied.stderr, applied.code)}` };
+    stage = 'verify';
+    job.progress('verify', on);
+    const still = unsettled(await probe(transport, job, target, 'verify'));
+    if (still.length > 0) {
+      return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` };
+    }
+    return { status: 'changed', plan };
+  } catch (err) {
+    const f = asFailure(err, stage);
+    // A director that cannot be reached in a delegated step fails this host; it is not unreachable.
+    return on && f.status === 'unreachable' ? { ...f, status: 'failed', message: `director ${on}: ${f.message}` } : f;
+  }
+}
+
+function asFailure(err: unknown, stage: Stage): Extract<Outcome, { status: 'failed' | 'unreachable' }> {
+  if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'auth' || err.kind === 'hostkey')) {
+    return { status: 'unreachable', stage, message: err.message };
+  }
+  return { status: 'failed', stage, message: (err as Error).message };
+}
+
+async function probe(transport: Transport, job: HostJob, target: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
+  const out = await transport.exec(job.lock.take + target.probe);
   if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
   const busy = lockRefusal(out.stdout);
   if (busy) throw new Error(busy);
   onFacts?.(out.stdout);
-  return planHost(job.prepared, out.stdout);
+  return planHost(target, out.stdout);
+}
+
+/** One plan for the host's result: every target's tasks, a delegated target's named after it. */
+function mergePlans(host: string, plans: HostPlan[]): HostPlan {
+  return { host, tasks: plans.flatMap((p) => (p.host === host ? p.tasks : p.tasks.map((t) => ({ ...t, task: `${t.task} (on ${p.host})` })))) };
 }
 
 const countChanges = (plan: HostPlan) => plan.tasks.reduce((n, t) => n + t.changes.filter((c) => !c.pending).length, 0);
@@ -75,7 +155,7 @@ const countChanges = (plan: HostPlan) => plan.tasks.reduce((n, t) => n + t.chang
 function applyFailure(plan: HostPlan, stdout: string, stderr: string, code: number): string {
   const failed = new RegExp(`^${STEP_MARK} (\\d+) failed`, 'm').exec(stdout);
   const task = failed ? plan.tasks[Number(failed[1])] : undefined;
-  const details = stdout.split('\n').filter((l) => l.startsWith('@@lvsplay-ipvs')).map((l) => l.replace(/^@@lvsplay-/, '')).join('; ');
+  const details = stdout.split('\n').filter((l) => l.startsWith('@@lvsplay-ipvs') || l.startsWith('@@lvsplay-drain')).map((l) => l.replace(/^@@lvsplay-/, '')).join('; ');
   const where = task ? `task "${task.task}" [${task.resource}]` : 'apply script';
   return `${where} failed (exit ${code})${details ? `: ${details}` : ''}${stderr.trim() ? `: ${tail(stderr)}` : ''}`;
 }

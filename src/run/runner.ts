@@ -25,6 +25,8 @@ import { pool } from './pool.js';
 import type { HostResult, Renderer } from './types.js';
 
 export interface RunOptions {
+  /** For the run's own scripts (the host lock). */
+  templates: Templates;
   check: boolean;
   forks: number;
   connect: (host: Host) => Promise<Transport>;
@@ -35,8 +37,8 @@ export interface RunOptions {
 }
 
 /** Prepare every play's hosts (throws InputError before any connection), then run them. */
-export async function runPlaybooks(cluster: Cluster, playbooks: readonly Playbook[], templates: Templates, options: RunOptions & { limit?: string[] }, renderer: Renderer): Promise<HostResult[]> {
-  return runPlays(prepareRun(cluster, playbooks, templates, options.limit), options, renderer);
+export async function runPlaybooks(cluster: Cluster, playbooks: readonly Playbook[], templates: Templates, options: Omit<RunOptions, 'templates'> & { limit?: string[] }, renderer: Renderer): Promise<HostResult[]> {
+  return runPlays(prepareRun(cluster, playbooks, templates, options.limit), { ...options, templates }, renderer);
 }
 
 export async function runPlays(plays: readonly PreparedPlay[], options: RunOptions, renderer: Renderer): Promise<HostResult[]> {
@@ -63,10 +65,12 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
   };
   let ended: string | undefined;
   const run = newRunId();
+  const lock = hostLock(options.templates, run);
+  const exclusive = mutexes();
   try {
     for (const [i, prepared] of plays.entries()) {
       const { play } = prepared;
-      const names = prepared.hosts.map((h) => h.ctx.host.name);
+      const names = prepared.hosts.map((h) => h.host.name);
       renderer.playStart(play, names);
       if (ended === undefined && i > 0 && prepared.playbook !== plays[i - 1]!.playbook && down.size > 0) {
         ended = `playbook ${plays[i - 1]!.playbook} had failed or unreachable hosts, so the next playbooks do not run`;
@@ -74,29 +78,30 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
       }
       for (const batch of batches(prepared.hosts, play.serial)) {
         if (ended !== undefined || stopping()) {
-          for (const h of batch) skip(h.ctx.host.name, prepared, stopping() ? 'not started: lvsplay was asked to stop' : `not run: ${ended}`, stopping());
+          for (const h of batch) skip(h.host.name, prepared, stopping() ? 'not started: lvsplay was asked to stop' : `not run: ${ended}`, stopping());
           continue;
         }
-        const runnable = batch.filter((h) => !down.has(h.ctx.host.name));
-        for (const h of batch.filter((h) => down.has(h.ctx.host.name))) skip(h.ctx.host.name, prepared, 'failed or unreachable earlier in the run');
+        const runnable = batch.filter((h) => !down.has(h.host.name));
+        for (const h of batch.filter((h) => down.has(h.host.name))) skip(h.host.name, prepared, 'failed or unreachable earlier in the run');
         if (runnable.length === 0) continue;
-        renderer.batchStart(runnable.map((h) => h.ctx.host.name));
+        renderer.batchStart(runnable.map((h) => h.host.name));
         const done = await pool(runnable, options.forks, async (host) => {
-          const name = host.ctx.host.name;
+          const name = host.host.name;
           if (stopping()) {
             const skipped: HostResult = { host: name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0, interrupted: true, error: { stage: 'connect', message: 'not started: lvsplay was asked to stop' } };
             renderer.hostDone(skipped);
             return skipped;
           }
           const result = await runHost({
-            prepared: host,
+            run: host,
             play,
             check: options.check,
-            transport: () => transport(host.ctx.host),
+            transport,
             progress: (stage, detail) => renderer.hostProgress(name, stage, detail),
             stopping,
-            lock: hostLock(host.ctx.templates, run),
-            ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host.ctx.host, out) }),
+            lock,
+            exclusive,
+            ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host.host, out) }),
           });
           renderer.hostDone(result);
           return result;
@@ -117,6 +122,16 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
     await Promise.all([...connections.values()].map(async (c) => (await c.catch(() => undefined))?.close()));
   }
   return results;
+}
+
+/** One queue per host name: work on a host waits for the work before it on that host. */
+function mutexes(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return (key, work) => {
+    const run = (tails.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    tails.set(key, run);
+    return run;
+  };
 }
 
 /**

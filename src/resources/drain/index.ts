@@ -1,0 +1,118 @@
+/**
+ * `drain` and `undrain`, delegated: they run on every director carrying the play's host (the
+ * subject, a real server). Draining puts the subject's addresses in the director's drained record
+ * (drained.ts) and brings the director's services to the inventory with that record — the ipvs
+ * and ldirectord resources do the work, so lvsplay's services get `ipvsadm -e ... -w 0` in one
+ * batch and ldirectord's services a config with weight 0, reloaded: ldirectord's own mechanism,
+ * never behind its back. Then it waits, reading the director's table, until the subject's
+ * connections end or the deadline passes (the play says whether that fails). Undraining removes
+ * the subject from the record and so restores the inventory's weights.
+ */
+import type { RealServer } from '../../inventory/model.js';
+import type { TaskArgs } from '../../playbook/model.js';
+import type { Change } from '../../plan/types.js';
+import { TASK_ARGS } from '../../playbook/tasks.js';
+import { drainedRecord } from '../drained.js';
+import { hostPort } from '../../inventory/addresses.js';
+import { ipvs, type IpvsActual, type IpvsDesired } from '../ipvs/index.js';
+import { listedService } from '../ipvs/diff.js';
+import { ldirectord, type LdirectordActual, type LdirectordDesired } from '../ldirectord/index.js';
+import { diffRecord } from '../record.js';
+import { defineResource, type HostContext, type Resource } from '../resource.js';
+import { framed, RESOURCE_MARK, splitSections } from '../sections.js';
+import type { Destination } from '../ipvs/table.js';
+import { heredocFile } from '../../util/shell.js';
+
+export interface DrainDesired {
+  subject: string;
+  /** The subject's addresses, as the director's table and record hold them. */
+  addresses: string[];
+  ipvs: IpvsDesired;
+  ldirectord: LdirectordDesired;
+  record: string;
+  wait?: TaskArgs<'drain'>;
+}
+
+export interface DrainActual {
+  ipvs: IpvsActual;
+  ldirectord: LdirectordActual;
+}
+
+function subjectOf(ctx: HostContext, kind: 'drain' | 'undrain'): RealServer {
+  if (!ctx.subject) throw new Error(`${kind} runs on the directors carrying a real server: the play's hosts must be real servers`);
+  return ctx.subject;
+}
+
+function desiredFor(ctx: HostContext, kind: 'drain' | 'undrain', wait?: TaskArgs<'drain'>): DrainDesired {
+  const subject = subjectOf(ctx, kind);
+  return {
+    subject: subject.name,
+    addresses: [subject.address, ...(subject.address6 ? [subject.address6] : [])],
+    ipvs: ipvs.desired(ctx, TASK_ARGS.ipvs.parse({})),
+    ldirectord: ldirectord.desired(ctx, TASK_ARGS.ldirectord.parse({})),
+    record: drainedRecord(ctx.cluster),
+    ...(wait && { wait }),
+  };
+}
+
+const probeBoth = (desired: DrainDesired, ctx: HostContext) =>
+  framed('ipvs', ipvs.probe(desired.ipvs, ctx), RESOURCE_MARK) + framed('ldirectord', ldirectord.probe(desired.ldirectord, ctx), RESOURCE_MARK);
+
+function parseBoth(output: string, desired: DrainDesired): DrainActual {
+  const parts = splitSections(output, RESOURCE_MARK);
+  return { ipvs: ipvs.parse(parts.get('ipvs') ?? '', desired.ipvs), ldirectord: ldirectord.parse(parts.get('ldirectord') ?? '', desired.ldirectord) };
+}
+
+/** The ipvs and ldirectord plans for the director with `drained` as its record, and the record itself. */
+function converge(desired: DrainDesired, actual: DrainActual, drained: Set<string>, ctx: HostContext): { changes: Change[]; scripts: string[] } {
+  const ld = ldirectord.diff(desired.ldirectord, { ...actual.ldirectord, drained }, ctx);
+  const table = ipvs.diff(desired.ipvs, { ...actual.ipvs, drained }, ctx);
+  const record = diffRecord(desired.record, [...drained], actual.ipvs.drained.size > 0 || actual.ipvs.recorded ? [...actual.ipvs.drained].sort() : undefined, ctx.templates, 'drained real servers');
+  return { changes: [...ld.changes, ...table.changes, ...record.changes], scripts: [ld.script, table.script, record.script].filter((s) => s !== '') };
+}
+
+/** The subject's real servers in the director's probed table, with their counts. */
+function subjectDests(actual: DrainActual, addresses: readonly string[]): { listed: string; dest: Destination }[] {
+  return [...actual.ipvs.table.services.values()].flatMap((s) =>
+    [...s.dests.values()].filter((d) => addresses.includes(d.address)).map((dest) => ({ listed: listedService(s), dest })));
+}
+
+export const drain: Resource<'drain', DrainDesired, DrainActual> = defineResource({
+  kind: 'drain',
+  delegate: 'directors',
+  desired: (ctx, args) => desiredFor(ctx, 'drain', args),
+  probe: probeBoth,
+  parse: parseBoth,
+  diff(desired, actual, ctx) {
+    const drained = new Set([...actual.ipvs.drained, ...desired.addresses]);
+    const { changes, scripts } = converge(desired, actual, drained, ctx);
+    const wait = desired.wait!;
+    const dests = subjectDests(actual, desired.addresses);
+    const busy = dests.reduce((n, { dest }) => n + (dest.conns?.active ?? 1) + (wait.inactive ? dest.conns?.inactive ?? 1 : 0), 0);
+    // Waiting is part of draining: also when the weights are already 0 but connections are left.
+    if (wait.wait > 0 && (changes.length > 0 || busy > 0) && dests.length > 0) {
+      changes.push({
+        id: `${desired.subject} drained`, action: 'change', settles: true,
+        summary: `… wait up to ${wait.wait} s for ${desired.subject}'s connections to end (${busy} now)${wait.at_deadline === 'continue' ? ', then go on' : ''}`,
+      });
+      scripts.push(ctx.templates.render('drain/wait.sh.hbs', {
+        seconds: wait.wait, inactive: wait.inactive, persistent: wait.persistent, fail: wait.at_deadline === 'fail',
+        dests: heredocFile('"$lvsplay_d/dests"', dests.map(({ listed, dest }) => `${listed}\t${hostPort(dest.address, dest.port)}`), 'LVSPLAY_DRAIN_DESTS'),
+      }));
+    }
+    return { changes, script: scripts.join('\n') };
+  },
+});
+
+export const undrain: Resource<'undrain', DrainDesired, DrainActual> = defineResource({
+  kind: 'undrain',
+  delegate: 'directors',
+  desired: (ctx) => desiredFor(ctx, 'undrain'),
+  probe: probeBoth,
+  parse: parseBoth,
+  diff(desired, actual, ctx) {
+    const drained = new Set([...actual.ipvs.drained].filter((a) => !desired.addresses.includes(a)));
+    const { changes, scripts } = converge(desired, actual, drained, ctx);
+    return { changes, script: scripts.join('\n') };
+  },
+});
