@@ -34,8 +34,55 @@ MGMT_DHCP=203.0.113.248
 MGMT_GUEST=203.0.113.246
 
 VM_MEM=${LVSPLAY_LAB_VM_MEM:-1024}
+# Each VM's disk (ext4, the upper layer of its root overlay): sparse, so only what is written costs space.
+VM_DISK_SIZE=2G
 
-REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal"
+# Installed in the VMs (they are the machine's packages) but neither enabled nor running at boot, so
+# lvsplay starts from a director that does not run them yet. vm-disk.sh hides their wants links;
+# reset.sh removes those links again when something enabled them.
+VM_DISABLED_UNITS="ldirectord.service keepalived.service"
+
+# Hosts that run the lab's web services (HTTP :80 and UDP :53 answering their name).
+WEB_HOSTS="rs1 rs2 rs3 rs4 rs5"
+
+# ssh to a lab host as root: the lab key, host keys checked against the lab's known_hosts only.
+LAB_SSH_OPTS=(-F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes
+  -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o LogLevel=ERROR
+  -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -i "$LAB_DIR/id_lab")
+lab_ssh() { # port command...
+  local port=$1; shift
+  ssh "${LAB_SSH_OPTS[@]}" -p "$port" root@127.0.0.1 "$@"
+}
+# Does the host answer a key-verified ssh as the right host? (name port [timeout s])
+ssh_name() { timeout "${3:-40}" ssh "${LAB_SSH_OPTS[@]}" -p "$2" root@127.0.0.1 hostname 2>/dev/null | grep -qx "$1"; }
+# Cheap first check: does an sshd send its banner on the port? (a full ssh attempt at a VM that is
+# still booting can hang until its timeout, wasting seconds)
+ssh_banner() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; head -c 8 <&3" 2>/dev/null | grep -q "^SSH-2.0"; }
+
+# sshd_config for a lab host: root with the lab key only (args: hostkey authorized_keys pidfile)
+sshd_config() {
+  cat <<EOF
+Port 22
+ListenAddress 0.0.0.0
+HostKey $1
+AuthorizedKeysFile $2
+PidFile $3
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+PrintMotd no
+MaxStartups 200:30:400
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+}
+
+REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal keepalived e2fsprogs"
 
 log() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -51,12 +98,57 @@ lab_hosts() {
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
+# host name -> "name kind addr mac port"; dies for a name that is not a lab host
+lab_host() {
+  local line; line=$(lab_hosts | awk -v n="$1" '$1==n')
+  [ -n "$line" ] || die "no lab host named '$1' (hosts: $(lab_hosts | awk '{printf "%s ", $1}'))"
+  echo "$line"
+}
+
 # Kernel facts written by install.sh
 load_kernel_env() {
   [ -f "$LAB_CACHE/kernel.env" ] || return 1
   # shellcheck disable=SC1091
   . "$LAB_CACHE/kernel.env"
   [ -f "$KIMAGE" ] && [ -d "$KMODDIR" ] && [ -f "$LAB_CACHE/initrd.gz" ]
+}
+
+# Wait until a host answers a key-verified ssh as itself; on a VM, also until systemd has finished
+# booting (`systemctl is-system-running --wait`: "running"). On failure, show why (console tail).
+#   wait_host NAME KIND PORT TIMEOUT_S [T0_NS (for the log's elapsed time)]
+wait_host() {
+  local name=$1 kind=$2 port=$3 t0=${5:-$(date +%s%N)} state=""
+  local deadline=$(( $(date +%s) + $4 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if [ "$kind" != vm ]; then
+      if ssh_banner "$port" && ssh_name "$name" "$port" 30; then
+        log "$name answers ssh ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"; return 0
+      fi
+    elif ssh_banner "$port"; then
+      # one connection (each costs ~1 s of TCG crypto): who are you, and has your boot finished?
+      state=$(timeout $(( deadline - $(date +%s) + 1 )) ssh "${LAB_SSH_OPTS[@]}" -p "$port" root@127.0.0.1 \
+        'echo "$(hostname) $(systemctl is-system-running --wait)"; systemctl --failed --no-legend --plain' \
+        2>/dev/null || true)
+      case "$state" in
+        "$name running"*)
+          log "$name answers ssh, systemd running ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"; return 0 ;;
+        "$name "*)
+          log "$name: systemd is '${state#"$name "}', not running"; return 1 ;;
+      esac
+    fi
+    if [ "$kind" = vm ] && ! pid_alive "$(cat "$LAB_DIR/pids/$name.qemu" 2>/dev/null)"; then
+      log "$name: qemu is not running"; break
+    fi
+    sleep 0.5
+  done
+  log "$name did NOT come up within $4 s"
+  if [ "$kind" = vm ]; then
+    echo "---- $name console ($LAB_DIR/hosts/$name/console.log), last 40 lines ----" >&2
+    tail -n 40 "$LAB_DIR/hosts/$name/console.log" >&2 || true
+  else
+    tail -n 20 "$LAB_DIR/hosts/$name/sshd.log" >&2 || true
+  fi
+  return 1
 }
 
 # Serialise lab:up / lab:down: re-exec the calling script under `flock -o`, which holds the lock in
