@@ -1,267 +1,329 @@
 # reset-host.sh: the part of reset.sh that runs ON a lab host, as root, over the lab's ssh.
-# Not run on this machine: reset.sh sends it as the input of `bash -s` after these variables:
+# Not run on this machine: reset.sh sends it, with these variables in front:
 #   MODE              state | reset
 #   KIND              vm | ns
 #   RESET_PATHS       globs of the files lvsplay writes (reset.sh says what they are)
 #   VM_DISABLED_UNITS units a VM boots with disabled (common.sh)
-#   BASELINE_B64      this host's state at lab:up (MODE=reset), base64
-#   MACHINE_TAR_B64   the machine's own version of RESET_PATHS, a tar archive, base64
+#   BASELINE          this host's state at lab:up (MODE=reset): the output of MODE=state then
+#   MACHINE_LIST      the machine's own version of RESET_PATHS, listed as `listing` below lists
+#   MACHINE_TAR_B64   the same files: a tar archive (paths relative to /), base64
 #
-# MODE=state prints the host's state that reset restores, one fact a line, sorted:
-#   addr DEV FAMILY CIDR [brd B] [scope S] [label L]  link DEV up|down     module NAME
-#   route4 ROUTE / route6 ROUTE (every table but local)  sysctl /proc/sys/PATH:VALUE
+# MODE=state prints the host's state that reset restores, one fact a line:
+#   addr DEV FAMILY CIDR [brd B] [scope S] [label L]   link DEV up|down   module NAME (VMs only)
+#   route4 ROUTE, route6 ROUTE (every table but local)   sysctl /proc/sys/PATH:VALUE
 #   ipvs-timeout TCP TCPFIN UDP
-# MODE=reset brings the host back to its baseline (that same output at lab:up) and to the
-# machine's files, prints one line per thing it changed, then checks the result: exit 1 and the
-# remaining differences when the host is not back as it booted.
+# MODE=reset brings the host back to its baseline and its files to the machine's version, prints
+# one line per thing it changed, and checks the result: exit 1, naming what is still different,
+# when the host is not back as it booted.
+#
+# Written to start few programs: under TCG on a busy 2-core machine each costs 50-100 ms, and a
+# reset that finds nothing to do should cost little more than the ssh. So the state is read by a
+# handful of commands, one awk program compares it with the baseline and prints the actions, and
+# only a difference costs a command.
 #
 # On a namespace host (KIND=ns) this runs as root ON THE MACHINE, in the host's network, UTS and
-# mount namespaces: only the host's own network state (addresses, routes, net.* sysctls are per
-# network namespace) and its /etc and /var/lib (overlays, see ns-host.sh) may be touched here;
+# mount namespaces: only the host's own network state (addresses, routes and net.* sysctls are per
+# network namespace) and its /etc and /var/lib (overlays, see ns-host.sh) may be touched;
 # processes only when they live in this host's network and mount namespaces; no modules, no /run.
 set -u
 export LC_ALL=C
 d=$(mktemp -d /tmp/lab-reset.XXXXXX)
 trap 'rm -rf "$d"' EXIT
-say() { echo "$*"; }
 is_vm() { [ "$KIND" = vm ]; }
 has_ipvs() { [ -e /proc/net/ip_vs ]; }
-
 SYSCTL_DIRS="/proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/vs"
 
-state() {
-  ip -o addr show | awk '{
-    line = "addr " $2 " " $3 " " $4
-    if ($3 == "inet") for (i = 5; i < NF; i++) {
-      if ($i == "brd" || $i == "scope") line = line " " $i " " $(i + 1)
-      if ($i == "valid_lft") break
-    }
-    # the label, when it is not the device name itself: the field before valid_lft, with the
-    # backslash `ip -o` puts at each line break ("scope global lo:vip\   valid_lft ...")
-    for (i = 5; i <= NF; i++) if ($i == "valid_lft") { l = $(i - 1); sub(/\\$/, "", l); if ($3 == "inet" && l ~ /:/) line = line " label " l; break }
-    print line }'
-  ip -o link show | awk '{ n = $2; sub(/:$/, "", n); sub(/@.*/, "", n); print "link " n " " ($3 ~ /[<,]UP[,>]/ ? "up" : "down") }'
-  # (a route's remaining lifetime, "expires 1670sec", counts down: not part of the route)
-  ip -4 route show table all | grep -v ' table local' | sed 's/ expires [0-9]*sec//; s/^/route4 /'
-  ip -6 route show table all | grep -v ' table local' | sed 's/ expires [0-9]*sec//; s/^/route6 /'
+# ---- the state --------------------------------------------------------------------------------------
+# `ip -o -batch` output: an address line has inet/inet6 as its 3rd field, a link line "<FLAGS>";
+# anything else is a route (of the family of that file).
+STATE_AWK='
+FILENAME ~ /ip[46]$/ && ($3 == "inet" || $3 == "inet6") {
+  line = "addr " $2 " " $3 " " $4
+  for (i = 5; i <= NF && $i != "valid_lft"; i++)
+    if ($3 == "inet" && ($i == "brd" || $i == "scope")) line = line " " $i " " $(i + 1)
+  # the label, when it is not the device name: the field before valid_lft, ending with the
+  # backslash `ip -o` puts where a line break was ("scope global lo:vip\   valid_lft ...")
+  l = $(i - 1); sub(/\\$/, "", l)
+  if ($3 == "inet" && l ~ /:/) line = line " label " l
+  print line; next }
+FILENAME ~ /ip4$/ && $3 ~ /^</ { n = $2; sub(/:$/, "", n); sub(/@.*/, "", n); print "link " n " " ($3 ~ /[<,]UP[,>]/ ? "up" : "down"); next }
+FILENAME ~ /ip[46]$/ {
+  if ($0 ~ / table local/ || $3 ~ /^</) next
+  sub(/ expires [0-9]+sec/, "")   # a remaining lifetime counts down: not part of the route
+  sub(/ +$/, "")
+  print (FILENAME ~ /4$/ ? "route4 " : "route6 ") $0; next }
+FILENAME ~ /sysctl$/ { print "sysctl " $0; next }
+FILENAME ~ /ipvs$/ && /^Timeout/ { print "ipvs-timeout", $(NF-2), $(NF-1), $NF; next }
+FILENAME == "/proc/modules" { print "module " $1 }'
+state() { # -> file $1
+  printf 'addr show\nlink show\nroute show table all\n' | ip -4 -o -batch - > "$d/ip4"
+  printf 'addr show\nroute show table all\n' | ip -6 -o -batch - > "$d/ip6"
   # shellcheck disable=SC2086
-  grep -rHs '' $SYSCTL_DIRS | sed 's/^/sysctl /'
-  if has_ipvs; then ipvsadm -L --timeout | awk '/^Timeout/ { print "ipvs-timeout", $(NF-2), $(NF-1), $NF }'; fi
-  if is_vm; then awk '{ print "module " $1 }' /proc/modules; fi
+  grep -rHs '' $SYSCTL_DIRS > "$d/sysctl"
+  if has_ipvs; then ipvsadm -L --timeout > "$d/ipvs"; else : > "$d/ipvs"; fi
+  local mods=; is_vm && mods=/proc/modules
+  # shellcheck disable=SC2086
+  awk "$STATE_AWK" "$d/ip4" "$d/ip6" "$d/sysctl" "$d/ipvs" $mods > "$1"
 }
 
-if [ "$MODE" = state ]; then state | sort; exit 0; fi
+if [ "$MODE" = state ]; then state "$d/now"; sort "$d/now"; exit 0; fi
+[ -n "$BASELINE" ] || { echo "reset: no baseline"; exit 1; }
 
-echo "$BASELINE_B64" | base64 -d | sort > "$d/base"
-[ -s "$d/base" ] || { echo "reset: no baseline"; exit 1; }
-section() { grep "^$1 " "$2" | cut -d' ' -f2- ; }   # the lines of one kind, without the kind
+# ---- the plan: what differs from the baseline, as actions ---------------------------------------------
+# Reads the baseline (from the environment) and the current state; prints one action a line, in
+# the order they must run:
+#   rmmod NAME... | modprobe NAME | reload-dev DEV | link-del DEV | link DEV up|down
+#   addr-del DEV CIDR | addr-add DEV CIDR ARGS... | route-del 4|6 ROUTE | route-add 4|6 ROUTE
+#   ipvs-timeout T1 T2 T3 | sysctl PATH<\037>VALUE<\037>WAS
+# and writes every fact that differs at all to $d/diff ("< fact" at boot, "> fact" now).
+# sysctls: ip_forward first (writing it resets every conf.*.forwarding), then conf.all, conf.default,
+# then per interface; an interface the host did not have at boot gets the boot's conf.default value.
+PLAN_AWK='
+function kv(s) { s = substr(s, 8); i = index(s, ":"); K = substr(s, 1, i - 1); V = substr(s, i + 1) }
+BEGIN {
+  nb = split(ENVIRON["BASELINE"], bl, "\n")
+  for (j = 1; j <= nb; j++) { $0 = bl[j]; if ($0 == "") continue
+    base[$0] = 1
+    if ($1 == "addr") baddr[$2 " " $3 " " $4] = $0
+    else if ($1 == "link") blink[$2] = $3
+    else if ($1 == "sysctl") { kv($0); bsys[K] = V }
+    else if ($1 == "ipvs-timeout") bipvs = $2 " " $3 " " $4 }
+}
+{ now[$0] = 1
+  if ($1 == "addr") naddr[$2 " " $3 " " $4] = 1
+  else if ($1 == "link") nlink[$2] = $3
+  else if ($1 == "sysctl") { kv($0); nsys[K] = V; order[++nk] = K }
+  else if ($1 == "ipvs-timeout") nipvs = $2 " " $3 " " $4 }
+END {
+  for (l in base) if (!(l in now)) print "< " l > DIFF
+  for (l in now) if (!(l in base)) print "> " l > DIFF
+  # Never touched: mgmt0 (the lab'"'"'s ssh path to a VM) and the kernel'"'"'s own routes (they come and go
+  # with their addresses). A difference there is still in $d/diff: the check at the end reports it.
+  delete nlink["mgmt0"]
+  for (k in naddr) if (k ~ /^mgmt0 /) delete naddr[k]
+  for (k in baddr) if (k ~ /^mgmt0 /) delete baddr[k]
+  mods = ""; for (l in now) if (l ~ /^module / && !(l in base)) mods = mods " " substr(l, 8)
+  if (mods != "") print "rmmod" mods
+  for (l in base) if (l ~ /^module / && !(l in now)) print "modprobe " substr(l, 8)
+  # A device of the boot that now has sysctls it did not have (the first `ip link set tunl0 up`
+  # gives it an IPv6 configuration): only a fresh device is as it was.
+  for (k in nsys) if (!(k in bsys) && k ~ /\/conf\/[^\/]+\//) {
+    dev = k; sub(/.*\/conf\//, "", dev); sub(/\/.*/, "", dev)
+    if ((dev in blink) && dev != "all" && dev != "default" && !(dev in reload)) { reload[dev] = 1; print "reload-dev " dev }
+  }
+  for (n in nlink) if (!(n in blink)) print "link-del " n
+  for (n in nlink) if ((n in blink) && nlink[n] != blink[n]) print "link " n " " blink[n]
+  for (k in naddr) if (!(k in baddr)) { split(k, f, " "); print "addr-del " f[1] " " f[3] }
+  for (k in baddr) if (!(k in naddr)) {
+    nf = split(baddr[k], f, " "); if (f[3] != "inet") continue
+    args = ""; for (j = 5; j <= nf; j++) args = args " " f[j]
+    print "addr-add " f[2] " " f[4] args }
+  for (l in now) if (l ~ /^route[46] / && !(l in base) && l !~ / proto kernel/) print "route-del " substr(l, 6, 1) " " substr(l, 8)
+  for (l in base) if (l ~ /^route[46] / && !(l in now) && l !~ / proto kernel/) print "route-add " substr(l, 6, 1) " " substr(l, 8)
+  if (bipvs != "" && nipvs != bipvs) print "ipvs-timeout " bipvs
+  for (pass = 0; pass < 4; pass++) for (j = 1; j <= nk; j++) {
+    k = order[j]
+    c = (k ~ /ip_forward$/) ? 0 : (k ~ /\/conf\/all\//) ? 1 : (k ~ /\/conf\/default\//) ? 2 : 3
+    if (c != pass) continue
+    if (k in bsys) w = bsys[k]
+    else { dk = k; if (!sub(/\/conf\/[^\/]+\//, "/conf/default/", dk) || !(dk in bsys)) continue; w = bsys[dk] }
+    if (nsys[k] != w) print "sysctl " k "\037" w "\037" nsys[k]
+  }
+}'
+plan() { state "$d/now" && : > "$d/diff" && BASELINE=$BASELINE awk -v DIFF="$d/diff" "$PLAN_AWK" "$d/now" > "$d/plan"; }
 
-# ---- 1. daemons lvsplay may have started: ldirectord, keepalived, lvsplay-* units ----------------
-if is_vm; then
-  units=$(systemctl list-units --state=active,activating,reloading --no-legend --plain \
-            'lvsplay-*' $VM_DISABLED_UNITS 2>/dev/null | awk '{print $1}')
-  if [ -n "$units" ]; then
-    # shellcheck disable=SC2086
-    systemctl stop $units && say "stopped unit(s): $(echo $units)"
-  fi
-fi
-# Started by hand (`ldirectord CONFIG start`, `keepalived -D`): by process name, but only processes
-# in this host's own network and mount namespaces (on a namespace host every process of the
-# machine is visible here).
-own() { [ "$(readlink "/proc/$1/ns/net")" = "$(readlink /proc/self/ns/net)" ] &&
-        [ "$(readlink "/proc/$1/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]; }
+# Unload modules (and, like modprobe -r, what they pulled in that nothing else uses), in several
+# passes: a module in use by another of the list goes after it, and an IPVS scheduler is only
+# released a moment after `ipvsadm -C`.
+unload() {
+  local left=("$@") next m
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    next=()
+    for m in "${left[@]}"; do
+      if rmmod "$m" 2>/dev/null; then echo "unloaded module $m"; else next+=("$m"); fi
+    done
+    [ ${#next[@]} -gt 0 ] || return 0
+    [ ${#next[@]} -lt ${#left[@]} ] || sleep 0.2
+    left=("${next[@]}")
+  done
+  return 1
+}
+apply() { # the plan ($1) -> commands; prints what it changed
+  local a x y m z args k w was mods=0
+  while read -r a x y; do
+    [ "$mods" = 0 ] || case "$a" in rmmod|modprobe|reload-dev) ;; *) return ;; esac
+    case "$a" in
+      # shellcheck disable=SC2086
+      rmmod) unload $x $y; mods=1 ;;
+      modprobe) modprobe "$x" && echo "loaded module $x again"; mods=1 ;;
+      reload-dev)   # a module's own fallback device: unload and load the module
+        case "$x" in
+          tunl0) m=ipip ;; sit0) m=sit ;; ip6tnl0) m=ip6_tunnel ;; gre0|gretap0|erspan0) m=ip_gre ;;
+          ip6gre0) m=ip6_gre ;; ip_vti0) m=ip_vti ;; ip6_vti0) m=ip6_vti ;; *) m= ;;
+        esac
+        [ -n "$m" ] && unload "$m" && modprobe "$m" && echo "loaded module $m again (a fresh $x)"; mods=1 ;;
+      # Only for a device that exists: naming a missing one (an ioctl by name) makes the kernel
+      # load the module that provides it (netdev-tunl0 -> ipip), which unload just took out.
+      link-del)   # a module's fallback device (tunl0 while ipip stays loaded) cannot go: set it down
+        [ -e "/sys/class/net/$x" ] || continue
+        if ip link del "$x" 2>/dev/null; then echo "deleted interface $x"
+        else ip link set "$x" down && echo "set $x down"; fi ;;
+      link) [ -e "/sys/class/net/$x" ] && ip link set "$x" "$y" && echo "set $x $y" ;;
+      addr-del) ip addr del "$y" dev "$x" && echo "removed address $y from $x" ;;
+      # shellcheck disable=SC2086
+      addr-add) read -r z args <<<"$y"; ip addr add "$z" $args dev "$x" && echo "added address $z back to $x" ;;
+      # ($y: the route as `ip route show` prints it, less the flags it prints that `del` does not take)
+      # shellcheck disable=SC2046
+      route-del) ip -"$x" route del $(echo "$y" | sed 's/ linkdown//; s/ dead//; s/ offload//') && echo "removed IPv$x route $y" ;;
+      # shellcheck disable=SC2086
+      route-add) ip -"$x" route add $y && echo "added IPv$x route $y back" ;;
+      # shellcheck disable=SC2086
+      ipvs-timeout) ipvsadm --set $x $y && echo "IPVS timeouts back to $x $y" ;;
+      sysctl)
+        IFS=$'\037' read -r k w was <<<"$x${y:+ $y}"
+        [ -e "$k" ] && printf '%s\n' "$w" > "$k" && echo "sysctl ${k#/proc/sys/} $was -> $w" ;;
+    esac
+  done < "$1"
+}
+
+# ---- 1. daemons lvsplay may have started --------------------------------------------------------------
+# ldirectord and keepalived, whether started as units or by hand (`ldirectord CONFIG start`,
+# `keepalived -D`), lvsplay-* units, and the IPVS sync daemon's kernel threads: found by name in
+# /proc (the shell's own `read`: no program per process), but only in this host's own network and
+# mount namespaces (on a namespace host every process of the machine is visible here).
 daemons() {
   local p c
   for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    read -r c 2>/dev/null < "/proc/$p/comm" || continue   # (read, not cat: no fork per process)
-    case "$c" in ldirectord|keepalived) own "$p" 2>/dev/null && echo "$p" ;; esac
+    read -r c 2>/dev/null < "$p/comm" || continue
+    case "$c" in
+      ldirectord|keepalived|ipvs-[mb]:*)
+        [ "$(readlink "$p/ns/net")" = "$(readlink /proc/self/ns/net)" ] &&
+          [ "$(readlink "$p/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] && echo "$c ${p#/proc/}" ;;
+    esac
   done
 }
-pids=$(daemons)
-if [ -n "$pids" ]; then
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null
-  for _ in $(seq 30); do [ -z "$(daemons)" ] && break; sleep 0.1; done
-  left=$(daemons)
-  # shellcheck disable=SC2086
-  [ -z "$left" ] || kill -KILL $left 2>/dev/null
-  say "ended ldirectord/keepalived process(es): $(echo $pids)${left:+ (SIGKILL: $(echo $left))}"
+if is_vm; then
+  shopt -s nullglob
+  # an active unit has a cgroup (a oneshot that stays active does not: its file is enough reason)
+  cg=(/sys/fs/cgroup/system.slice/lvsplay-* /etc/systemd/system/lvsplay-*)
+  for u in $VM_DISABLED_UNITS; do [ ! -d "/sys/fs/cgroup/system.slice/$u" ] || cg+=("$u"); done
+  shopt -u nullglob
+  if [ ${#cg[@]} -gt 0 ]; then
+    # shellcheck disable=SC2086
+    units=$(systemctl list-units --state=active,activating,reloading --no-legend --plain 'lvsplay-*' $VM_DISABLED_UNITS | awk '{print $1}')
+    # shellcheck disable=SC2086
+    [ -z "$units" ] || { systemctl stop $units && echo "stopped unit(s):" $units; }
+  fi
 fi
-if is_vm; then   # their pid files, which a kill -9 leaves behind (a namespace host's /run is the machine's)
+found=$(daemons)
+if [ -n "$found" ]; then
+  case "$found" in *ipvs-m:*) ipvsadm --stop-daemon master && echo "stopped the IPVS master sync daemon" ;; esac
+  case "$found" in *ipvs-b:*) ipvsadm --stop-daemon backup && echo "stopped the IPVS backup sync daemon" ;; esac
+  # SIGKILL, not a polite stop: ldirectord takes seconds of perl under TCG to stop, and what a
+  # stop would clean (its IPVS services, keepalived's VIPs) is cleaned below anyway
+  pids=$(echo "$found" | awk '$1 !~ /^ipvs-/ {print $2}')
+  # shellcheck disable=SC2086
+  [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null; echo "killed ldirectord/keepalived process(es):" $pids; }
+fi
+if is_vm; then   # the pid files a kill -9 leaves (a namespace host's /run is the machine's: not there)
   rm -f /run/ldirectord.*.pid /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/lock/subsys/ldirectord
 fi
 
-# ---- 2. IPVS: services, sync daemons, timeouts ---------------------------------------------------
+# ---- 2. IPVS: no services (the table in /proc has 3 header lines) --------------------------------------
 if has_ipvs; then
-  if [ -n "$(ipvsadm -S -n)" ]; then ipvsadm -C && say "flushed IPVS (ipvsadm -C)"; fi
-  daemon=$(ipvsadm -L -n --daemon)
-  for role in master backup; do
-    case "$daemon" in *"$role sync daemon"*) ipvsadm --stop-daemon "$role" && say "stopped the IPVS $role sync daemon" ;; esac
-  done
-  want=$(section ipvs-timeout "$d/base")
-  now=$(state | awk '/^ipvs-timeout / { print $2, $3, $4 }')
-  if [ -n "$want" ] && [ "$want" != "$now" ]; then
-    # shellcheck disable=SC2086
-    ipvsadm --set $want && say "IPVS timeouts $now -> $want"
-  fi
+  mapfile -t -n 4 ipvs < /proc/net/ip_vs
+  [ ${#ipvs[@]} -le 3 ] || { ipvsadm -C && echo "flushed IPVS (ipvsadm -C)"; }
 fi
 
-# ---- 3. files ------------------------------------------------------------------------------------
-# The machine's version of each path (its tar archive): what a host has where the machine has
-# nothing goes; what differs from the machine's (content, link target, mode, owner) is restored.
-mkdir -p "$d/m"
-if [ -n "$MACHINE_TAR_B64" ]; then echo "$MACHINE_TAR_B64" | base64 -d | tar -C "$d/m" -xf - --numeric-owner; fi
-units_changed=0
-gone() { # path: remove it, say so
-  rm -rf -- "$1" && say "removed $1"
-  case "$1" in /etc/systemd/system/*) units_changed=1 ;; esac
-}
+# ---- 3. files: the machine's version, or none ----------------------------------------------------------
+# Each path matching RESET_PATHS is listed (type, mode, owner, link target, and a sha256 per file)
+# as reset.sh lists the machine's, with lvsplay's backups and temp files anywhere under /etc.
+# What the machine lacks goes; what differs is extracted from the machine's archive
+# (--no-recursion: a directory's own attributes; its files are in the list themselves).
+listing() { find "$@" -printf 'L\t%p\t%y\t%m\t%U\t%G\t%l\n' -type f -exec sha256sum {} + 2>/dev/null; }
 shopt -s nullglob
-for g in $RESET_PATHS; do
-  for p in $g; do
-    while IFS= read -r f; do
-      if [ ! -e "$d/m$f" ] && [ ! -L "$d/m$f" ] && { [ -e "$f" ] || [ -L "$f" ]; }; then gone "$f"; fi
-    done < <(find "$p" 2>/dev/null)
-  done
-done
-same() { # machine-copy host-path: same type, mode, owner, and content or link target?
-  [ -e "$2" ] || [ -L "$2" ] || return 1
-  [ "$(stat -c '%F %a %u %g' -- "$1")" = "$(stat -c '%F %a %u %g' -- "$2")" ] || return 1
-  if [ -L "$1" ]; then [ "$(readlink -- "$1")" = "$(readlink -- "$2")" ]
-  elif [ -f "$1" ]; then cmp -s -- "$1" "$2"
+host_paths=()
+# shellcheck disable=SC2086
+for p in $RESET_PATHS; do [ -e "$p" ] || [ -L "$p" ] && host_paths+=("$p"); done
+shopt -u nullglob
+{ [ ${#host_paths[@]} = 0 ] || listing "${host_paths[@]}"
+  find /etc \( -name '*.lvsplay-bak' -o -name '*.lvsplay.*' \) -printf 'X\t%p\n' 2>/dev/null
+} > "$d/host.list"
+# "rm - PATH" for a host path the machine lacks (or a backup), "restore dir|replace PATH" for a
+# machine path the host lacks or has otherwise. (find's lines start with L or X and a tab,
+# sha256sum's with the hash.)
+MACHINE_LIST=$MACHINE_LIST awk '
+  function add(line, into, types,   f, p) {
+    if (line ~ /^L\t/) { split(line, f, "\t"); into[f[2]] = into[f[2]] "|" f[3] " " f[4] " " f[5] " " f[6] " " f[7]; types[f[2]] = f[3] }
+    else if (line ~ /^X\t/) { bak[substr(line, 3)] = 1 }
+    else if (line != "") { p = substr(line, 67); into[p] = into[p] "|" substr(line, 1, 64) }
+  }
+  { add($0, h, htype) }
+  END {
+    n = split(ENVIRON["MACHINE_LIST"], ml, "\n"); for (j = 1; j <= n; j++) add(ml[j], m, mtype)
+    for (p in h) if (!(p in m)) print "rm\t-\t" p
+    for (p in bak) if (!(p in h)) print "rm\t-\t" p
+    for (p in m) if (!(p in h) || h[p] != m[p]) print "restore\t" (mtype[p] == "d" && htype[p] == "d" ? "dir" : "replace") "\t" p
+  }' "$d/host.list" > "$d/files.plan"
+units_changed=0
+if [ -s "$d/files.plan" ]; then
+  restore=()
+  while IFS=$'\t' read -r a how p; do   # (sorted: a directory before what is in it)
+    case "$p" in /etc/systemd/system/*) units_changed=1 ;; esac
+    if [ "$a" = rm ]; then
+      if [ -e "$p" ] || [ -L "$p" ]; then rm -rf -- "$p" && echo "removed $p"; fi
+    else
+      # tar sets a directory's attributes in place; anything else is replaced
+      [ "$how" = dir ] || rm -rf -- "$p"
+      restore+=("${p#/}")
+      echo "restored $p (the machine's version)"
+    fi
+  done < <(sort -t$'\t' -k3 "$d/files.plan")
+  if [ ${#restore[@]} -gt 0 ]; then
+    echo "$MACHINE_TAR_B64" | base64 -d | tar -C / -xf - --numeric-owner --no-recursion "${restore[@]}"
   fi
-}
-# (the archive's own member list, not a walk of its extraction: the parent directories tar creates
-# on the way, /etc itself among them, are not the machine's and must not be "restored")
-while IFS= read -r rel; do
-  f=${rel#.}
-  same "$d/m$f" "$f" && continue
-  if [ -d "$d/m$f" ] && [ ! -L "$d/m$f" ]; then
-    [ -d "$f" ] && [ ! -L "$f" ] || rm -rf -- "$f"
-    mkdir -p -- "$f" && chmod --reference="$d/m$f" -- "$f" && chown --reference="$d/m$f" -- "$f"
-  else
-    rm -rf -- "$f"; cp -a -- "$d/m$f" "$f"
-  fi
-  say "restored $f (the machine's version)"
-  case "$f" in /etc/systemd/system/*) units_changed=1 ;; esac
-done < <([ -z "$MACHINE_TAR_B64" ] || echo "$MACHINE_TAR_B64" | base64 -d | tar -tf - | sed 's|/$||; s|^|./|')
-# lvsplay's backups and temp files, anywhere under /etc
-while IFS= read -r f; do gone "$f"; done < <(find /etc \( -name '*.lvsplay-bak' -o -name '*.lvsplay.*' \) 2>/dev/null)
+fi
 if is_vm; then
+  shopt -s nullglob
   for u in $VM_DISABLED_UNITS; do
-    for l in /etc/systemd/system/*.wants/"$u"; do gone "$l"; done   # `systemctl enable` made it
-  done
-  if [ "$units_changed" = 1 ]; then systemctl daemon-reload && say "systemctl daemon-reload"; fi
-  if [ "$(systemctl is-system-running 2>/dev/null)" = degraded ]; then
-    systemctl reset-failed && say "systemctl reset-failed (was degraded)"
-  fi
-fi
-
-# ---- 4. kernel modules loaded since boot (VMs: their own kernel), interfaces -----------------------
-if is_vm; then
-  # rmmod, not modprobe -r (which would also take out the boot's own modules they depend on);
-  # a scheduler module is released shortly after `ipvsadm -C`: a few passes
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    extra=$(awk '{print $1}' /proc/modules | grep -vxF -f <(section module "$d/base"))
-    [ -n "$extra" ] || break
-    for m in $extra; do rmmod "$m" 2>/dev/null && say "unloaded module $m"; done
-    sleep 0.2
-  done
-fi
-state > "$d/now"
-while read -r dev st; do
-  if ! grep -qx "$dev [a-z]*" <(section link "$d/base"); then
-    # a device the host did not have at boot: delete it; a module's fallback device (tunl0 of
-    # ipip while ipip stays loaded) cannot be: set it down
-    if ip link del "$dev" 2>/dev/null; then say "deleted interface $dev"
-    elif [ "$st" = up ]; then ip link set "$dev" down && say "set $dev down"; fi
-  fi
-done < <(section link "$d/now")
-while read -r dev st; do
-  if grep -qx "$dev [a-z]*" <(section link "$d/now") && ! grep -qx "$dev $st" <(section link "$d/now"); then
-    ip link set "$dev" "$st" && say "set $dev $st"
-  fi
-done < <(section link "$d/base")
-
-# ---- 5. addresses ----------------------------------------------------------------------------------
-state > "$d/now"
-key() { awk '{ print $1, $2, $3 }'; }   # dev family cidr
-while read -r dev fam cidr; do
-  ip addr del "$cidr" dev "$dev" 2>/dev/null && say "removed address $cidr from $dev"
-done < <(comm -13 <(section addr "$d/base" | key | sort) <(section addr "$d/now" | key | sort))
-section addr "$d/now" | key > "$d/now.addr"
-while read -r dev fam cidr rest; do   # one of the boot's own IPv4 addresses was deleted: add it back
-  [ "$fam" = inet ] && ! grep -qxF "$dev $fam $cidr" "$d/now.addr" || continue
-  # shellcheck disable=SC2086
-  ip addr add "$cidr" $rest dev "$dev" && say "added address $cidr back to $dev"
-done < <(section addr "$d/base")
-
-# ---- 6. routes --------------------------------------------------------------------------------------
-for v in 4 6; do
-  state > "$d/now"
-  while IFS= read -r r; do
-    # `ip route show` flags that `ip route del` does not take
-    # shellcheck disable=SC2086
-    ip -$v route del $(echo "$r" | sed 's/ linkdown//; s/ dead//; s/ offload//') 2>/dev/null && say "removed IPv$v route $r"
-  done < <(comm -13 <(section route$v "$d/base" | sort) <(section route$v "$d/now" | sort))
-  while IFS= read -r r; do
-    case "$r" in *" proto kernel"*) continue ;; esac   # the kernel's own come with their addresses
-    # shellcheck disable=SC2086
-    ip -$v route add $r 2>/dev/null && say "added IPv$v route $r back"
-  done < <(comm -23 <(section route$v "$d/base" | sort) <(section route$v "$d/now" | sort))
-done
-ip neigh flush dev eth0 2>/dev/null   # no stale neighbour (e.g. a VIP's old director MAC)
-
-# ---- 7. sysctls -----------------------------------------------------------------------------------
-# Each key back to its boot value. ip_forward first (writing it resets every conf.*.forwarding),
-# then conf.all and conf.default, then per interface. An interface that did not exist at boot gets
-# what a new one would have had: the boot's conf.default value.
-sysctl_fix() {
-  state > "$d/now"
-  awk -v want="$d/base" '
-    function kv(s) { s = substr(s, 8); i = index(s, ":"); K = substr(s, 1, i - 1); V = substr(s, i + 1) }
-    BEGIN { while ((getline l < want) > 0) if (l ~ /^sysctl /) { kv(l); base[K] = V } }
-    /^sysctl / {
-      kv($0); k = K; v = V
-      if (k in base) w = base[k]
-      else {
-        dk = k; if (!sub(/\/conf\/[^\/]+\//, "/conf/default/", dk) || !(dk in base)) next
-        w = base[dk]
-      }
-      if (v == w) next
-      o = (k ~ /ip_forward$/) ? 0 : (k ~ /\/conf\/all\//) ? 1 : (k ~ /\/conf\/default\//) ? 2 : 3
-      print o "\037" k "\037" w "\037" v   # (\037: some values hold tabs)
-    }' "$d/now" | sort -n -k1,1 -s | while IFS=$'\037' read -r _ k w v; do
-      printf '%s\n' "$w" > "$k" 2>/dev/null && say "sysctl ${k#/proc/sys/} $v -> $w"
+    for l in /etc/systemd/system/*.wants/"$u"; do   # `systemctl enable` made it
+      rm -f -- "$l" && echo "removed $l" && units_changed=1
     done
-}
-sysctl_fix
-sysctl_fix   # a second pass for what the first one's ip_forward write changed again
-
-# ---- 8. the lab's own services (a VM's enabled lab-* units) -------------------------------------
-if is_vm; then
-  for u in /etc/systemd/system/multi-user.target.wants/lab-*.service; do   # (nullglob is on)
-    u=${u##*/}
-    systemctl is-active -q "$u" || { systemctl start "$u" && say "started $u"; }
   done
+  shopt -u nullglob
+  [ "$units_changed" = 0 ] || { systemctl daemon-reload && echo "systemctl daemon-reload"; }
 fi
 
-# ---- 9. check: the host is as it booted ------------------------------------------------------------
-state > "$d/now"
+# ---- 4. modules, interfaces, addresses, routes, sysctls: back to the baseline ---------------------------
+# Up to three rounds: an action can change what the next needs (unloading ipip takes tunl0 away).
+# A round that changes modules ends there: unloading ipip takes tunl0, its addresses and sysctls
+# away, so the next round plans from what is left.
+for round in 1 2 3 4; do
+  plan
+  [ -s "$d/plan" ] && [ "$round" != 4 ] || break   # after three rounds: what is left is reported below
+  apply "$d/plan"
+done
+ip neigh flush dev eth0 2>/dev/null   # no stale neighbour (a VIP's old director MAC)
+
+# ---- 5. the lab's own services (a VM's enabled lab-* units), a clean systemd state ----------------------
+if is_vm; then
+  stopped=()
+  for u in /etc/systemd/system/multi-user.target.wants/lab-*.service; do
+    [ -e "$u" ] && [ ! -d "/sys/fs/cgroup/system.slice/${u##*/}" ] && stopped+=("${u##*/}")
+  done
+  [ ${#stopped[@]} = 0 ] || { systemctl start "${stopped[@]}" && echo "started ${stopped[*]}"; }
+  if [ "$(systemctl is-system-running)" = degraded ]; then   # a unit a test made fail
+    systemctl reset-failed && echo "systemctl reset-failed (systemd was degraded)"
+  fi
+fi
+
+# ---- 6. check: the host is as it booted --------------------------------------------------------------
+# ($d/diff is from the last plan: nothing since changed the network state)
 bad=0
-check() { # what kind: the lines of that kind must be equal in baseline and now
-  local diffs
-  diffs=$(diff <(section "$1" "$d/base" | $2 | sort) <(section "$1" "$d/now" | $2 | sort) | grep '^[<>]')
-  [ -z "$diffs" ] || { echo "reset: STILL DIFFERENT ($1; < boot, > now):"; echo "$diffs"; bad=1; }
-}
-check addr key
-check link cat
-check route4 cat
-check route6 cat
-check sysctl cat
-check ipvs-timeout cat
-check module cat
-if has_ipvs && [ -n "$(ipvsadm -S -n)" ]; then echo "reset: STILL DIFFERENT: IPVS is not empty"; bad=1; fi
-if [ -n "$(daemons)" ]; then echo "reset: STILL RUNNING: ldirectord/keepalived $(daemons | tr '\n' ' ')"; bad=1; fi
+if [ -s "$d/diff" ]; then echo "reset: STILL DIFFERENT from the boot state (< boot, > now):"; sort -k2 "$d/diff"; bad=1; fi
+if [ -n "$(daemons)" ]; then echo "reset: STILL RUNNING:" $(daemons); bad=1; fi
+if has_ipvs; then
+  mapfile -t -n 4 ipvs < /proc/net/ip_vs
+  [ ${#ipvs[@]} -le 3 ] || { echo "reset: STILL DIFFERENT: IPVS is not empty"; bad=1; }
+fi
 exit $bad

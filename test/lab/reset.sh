@@ -58,23 +58,30 @@ if [ $# = 0 ]; then mapfile -t names < <(lab_hosts | awk '{print $1}'); else nam
 for n in "${names[@]}"; do lab_host "$n" >/dev/null; done
 T0=$(date +%s%N)
 
-# The machine's version of RESET_PATHS, as one archive (paths relative to /).
-machine_tar=""
+# The machine's version of RESET_PATHS: listed as reset-host.sh lists the host's (type, mode,
+# owner, link target, and a sha256 per file), and as one archive (paths relative to /).
+machine_list="" machine_tar=""
 if [ "$MODE" = reset ]; then
   shopt -s nullglob
-  rel=()
+  abs=()
   # shellcheck disable=SC2086
-  for p in $RESET_PATHS; do [ -e "$p" ] || [ -L "$p" ] && rel+=("${p#/}"); done
+  for p in $RESET_PATHS; do [ -e "$p" ] || [ -L "$p" ] && abs+=("$p"); done
   shopt -u nullglob
-  [ ${#rel[@]} = 0 ] || machine_tar=$(tar -C / -cf - --numeric-owner "${rel[@]}" | base64 -w0)
+  if [ ${#abs[@]} -gt 0 ]; then
+    machine_list=$(find "${abs[@]}" -printf 'L\t%p\t%y\t%m\t%U\t%G\t%l\n' -type f -exec sha256sum {} +)
+    machine_tar=$(tar -C / -cf - --numeric-owner "${abs[@]#/}" | base64 -w0)
+  fi
 fi
 
-# The host-side script (reset-host.sh) with its inputs in front, for `ssh ... bash -s`.
+# The host-side script (reset-host.sh) with its inputs in front. It goes to a file on the host
+# first: `bash -s` reads a script from a pipe a byte at a time, ~1 s for these ~60 KB under TCG.
+RUN_REMOTE='t=$(mktemp /tmp/lab-reset.XXXXXX.sh) && cat > "$t" && bash "$t"; r=$?; rm -f "$t"; exit $r'
+
 host_script() { # name kind mode
   local base=""
-  [ "$3" != reset ] || base=$(base64 -w0 < "$LAB_DIR/hosts/$1/baseline")
+  [ "$3" != reset ] || base=$(cat "$LAB_DIR/hosts/$1/baseline")
   printf 'MODE=%q KIND=%q\nRESET_PATHS=%q\nVM_DISABLED_UNITS=%q\n' "$3" "$2" "$RESET_PATHS" "$VM_DISABLED_UNITS"
-  printf 'BASELINE_B64="%s"\nMACHINE_TAR_B64="%s"\n' "$base" "$machine_tar"
+  printf 'BASELINE=%q\nMACHINE_LIST=%q\nMACHINE_TAR_B64=%q\n' "$base" "$machine_list" "$machine_tar"
   cat "$LAB_SRC/reset-host.sh"
 }
 
@@ -83,13 +90,13 @@ one() { # name: run this mode on one host; output in $tmp/NAME.out
   read -r _ kind _ _ port < <(lab_host "$name")
   case $MODE in
     snapshot)
-      host_script "$name" "$kind" state | lab_ssh "$port" bash -s > "$LAB_DIR/hosts/$name/baseline.tmp" 2> "$out" &&
+      host_script "$name" "$kind" state | lab_ssh "$port" "$RUN_REMOTE" > "$LAB_DIR/hosts/$name/baseline.tmp" 2> "$out" &&
         [ -s "$LAB_DIR/hosts/$name/baseline.tmp" ] &&
         mv "$LAB_DIR/hosts/$name/baseline.tmp" "$LAB_DIR/hosts/$name/baseline" ;;
     reset)
       [ -s "$LAB_DIR/hosts/$name/baseline" ] || { echo "no baseline (lab:up records it)" > "$out"; return 1; }
       local rc=0
-      host_script "$name" "$kind" reset | lab_ssh "$port" bash -s > "$out" 2>&1 || rc=$?
+      host_script "$name" "$kind" reset | lab_ssh "$port" "$RUN_REMOTE" > "$out" 2>&1 || rc=$?
       # a namespace real server's web services are processes of this machine, recorded in pids/
       if [ "$kind" = ns ] && [[ " $WEB_HOSTS " == *" $name "* ]]; then
         nsenter --target "$(cat "$LAB_DIR/pids/$name.sshd")" --net --mount --uts \
@@ -101,7 +108,7 @@ one() { # name: run this mode on one host; output in $tmp/NAME.out
 
 if [ "$MODE" = state ]; then
   read -r _ kind _ _ port < <(lab_host "${names[0]}")
-  host_script "${names[0]}" "$kind" state | lab_ssh "$port" bash -s
+  host_script "${names[0]}" "$kind" state | lab_ssh "$port" "$RUN_REMOTE"
   exit
 fi
 
