@@ -136,8 +136,9 @@ wait_host() {
           log "$name: systemd is '${state#"$name "}', not running"; return 1 ;;
       esac
     fi
-    if [ "$kind" = vm ] && ! pid_alive "$(cat "$LAB_DIR/pids/$name.qemu" 2>/dev/null)"; then
-      log "$name: qemu is not running"; break
+    # (the VM's power supply, vm-run.sh: qemu itself is replaced at each reboot)
+    if [ "$kind" = vm ] && ! pid_alive "$(cat "$LAB_DIR/pids/$name.vm" 2>/dev/null)"; then
+      log "$name: the VM is off (qemu ended; see $LAB_DIR/hosts/$name/qemu.log)"; break
     fi
     sleep 0.5
   done
