@@ -115,25 +115,37 @@ load_kernel_env() {
 
 # Wait until a host answers a key-verified ssh as itself; on a VM, also until systemd has finished
 # booting (`systemctl is-system-running --wait`: "running"). On failure, show why (console tail).
-#   wait_host NAME KIND PORT TIMEOUT_S [T0_NS (for the log's elapsed time)]
+# With SCRIPT and OUT, the same ssh connection (each costs ~1 s of TCG crypto on a VM) then runs
+# SCRIPT on the host and writes its output to OUT (lab:up records the boot state so).
+#   wait_host NAME KIND PORT TIMEOUT_S [T0_NS (for the log's elapsed time) [SCRIPT OUT]]
 wait_host() {
-  local name=$1 kind=$2 port=$3 t0=${5:-$(date +%s%N)} state=""
-  local deadline=$(( $(date +%s) + $4 ))
+  local name=$1 kind=$2 port=$3 t0=${5:-$(date +%s%N)} script=${6:-/dev/null} out=${7:-/dev/null}
+  local deadline=$(( $(date +%s) + $4 )) reply first ready check
+  # the remote side: "NAME STATE", a marker line, then SCRIPT's output (a VM that is not running
+  # instead lists its failed units and does not run SCRIPT)
+  if [ "$kind" = vm ]; then
+    check='s=$(systemctl is-system-running --wait); echo "$(hostname) $s"; [ "$s" = running ] || { systemctl --failed --no-legend --plain; exit 1; }'
+  else
+    check='echo "$(hostname) running"'
+  fi
+  check+='; echo @@lab-ready'
+  [ "$script" = /dev/null ] || check+='; t=$(mktemp); cat > "$t"; bash "$t"; r=$?; rm -f "$t"; exit $r'
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    if [ "$kind" != vm ]; then
-      if ssh_banner "$port" && ssh_name "$name" "$port" 30; then
-        log "$name answers ssh ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"; return 0
-      fi
-    elif ssh_banner "$port"; then
-      # one connection (each costs ~1 s of TCG crypto): who are you, and has your boot finished?
-      state=$(timeout $(( deadline - $(date +%s) + 1 )) ssh "${LAB_SSH_OPTS[@]}" -p "$port" root@127.0.0.1 \
-        'echo "$(hostname) $(systemctl is-system-running --wait)"; systemctl --failed --no-legend --plain' \
-        2>/dev/null || true)
-      case "$state" in
-        "$name running"*)
-          log "$name answers ssh, systemd running ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"; return 0 ;;
+    if ssh_banner "$port"; then
+      reply=$(timeout $(( deadline - $(date +%s) + 1 )) ssh "${LAB_SSH_OPTS[@]}" -p "$port" root@127.0.0.1 "$check" \
+        < "$script" 2>/dev/null)
+      ready=$?
+      first=${reply%%$'\n'*}
+      case "$first" in
+        "$name running")
+          if [ $ready = 0 ]; then
+            [ "$out" = /dev/null ] || printf '%s\n' "${reply#*@@lab-ready$'\n'}" > "$out"
+            log "$name answers ssh$([ "$kind" != vm ] || echo ', systemd running') ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+            return 0
+          fi
+          log "$name: the script after ssh failed (exit $ready)"; return 1 ;;
         "$name "*)
-          log "$name: systemd is '${state#"$name "}', not running"; return 1 ;;
+          log "$name: systemd is '${first#"$name "}', not running; failed units: ${reply#*$'\n'}"; return 1 ;;
       esac
     fi
     # (the VM's power supply, vm-run.sh: qemu itself is replaced at each reboot)

@@ -143,11 +143,13 @@ log "namespaces and relays up ($(elapsed)); waiting for every sshd"
 WAIT=${LVSPLAY_LAB_BOOT_TIMEOUT:-240}
 jobs=()
 while read -r name kind addr mac port; do
-  # as soon as a host is up, record its boot state (the baseline reset.sh brings it back to:
-  # addresses, routes, sysctls, ...), while the others are still booting
-  { wait_host "$name" "$kind" "$port" "$WAIT" "$T0" || exit 1
-    bash "$LAB_SRC/reset.sh" --snapshot "$name" 2>"$LAB_DIR/hosts/$name/snapshot.log" ||
-      { cat "$LAB_DIR/hosts/$name/snapshot.log" >&2; log "$name: could not record its boot state"; exit 1; }
+  # as soon as a host is up, in the same ssh connection, record its boot state (the baseline
+  # reset.sh brings it back to: addresses, routes, sysctls, ...), while the others still boot
+  H="$LAB_DIR/hosts/$name"
+  bash "$LAB_SRC/reset.sh" --state-script "$name" > "$H/state.sh"
+  { wait_host "$name" "$kind" "$port" "$WAIT" "$T0" "$H/state.sh" "$H/baseline.tmp" || exit 1
+    [ -s "$H/baseline.tmp" ] || { log "$name: could not record its boot state"; exit 1; }
+    sort "$H/baseline.tmp" > "$H/baseline" && rm -f "$H/baseline.tmp" "$H/state.sh"
   } & jobs+=("$!")
 done < <(lab_hosts)
 fail=0

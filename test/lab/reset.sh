@@ -5,6 +5,8 @@
 #   reset.sh [HOST...]              reset the named hosts (default: every host)
 #   reset.sh --snapshot [HOST...]   record each host's boot state (lab-up.sh, once the hosts answer)
 #   reset.sh --state HOST           print a host's current state, as recorded by --snapshot
+#   reset.sh --state-script HOST    print the script that prints it (lab-up.sh runs it on each host
+#                                   in the ssh connection that finds the host up)
 # What "as booted" means, and what is restored (reset-host.sh does it, on the host):
 #   * IPVS empty (ipvsadm -C), no sync daemon, IPVS timeouts as at boot;
 #   * ldirectord and keepalived stopped (unit or by hand), and on the VMs not enabled; lvsplay-*
@@ -51,9 +53,10 @@ MODE=reset
 case "${1:-}" in
   --snapshot) MODE=snapshot; shift ;;
   --state) MODE=state; shift; [ $# = 1 ] || die "usage: reset.sh --state HOST" ;;
+  --state-script) MODE=state-script; shift; [ $# = 1 ] || die "usage: reset.sh --state-script HOST" ;;
   -*) die "usage: reset.sh [--snapshot|--state] [HOST...]" ;;
 esac
-[ -f "$LAB_DIR/id_lab" ] || die "no lab is up ($LAB_DIR/id_lab missing): npm run lab:up"
+[ "$MODE" = state-script ] || [ -f "$LAB_DIR/id_lab" ] || die "no lab is up ($LAB_DIR/id_lab missing): npm run lab:up"
 if [ $# = 0 ]; then mapfile -t names < <(lab_hosts | awk '{print $1}'); else names=("$@"); fi
 for n in "${names[@]}"; do lab_host "$n" >/dev/null; done
 T0=$(date +%s%N)
@@ -106,8 +109,9 @@ one() { # name: run this mode on one host; output in $tmp/NAME.out
   esac
 }
 
-if [ "$MODE" = state ]; then
+if [ "$MODE" = state ] || [ "$MODE" = state-script ]; then
   read -r _ kind _ _ port < <(lab_host "${names[0]}")
+  if [ "$MODE" = state-script ]; then host_script "${names[0]}" "$kind" state; exit; fi
   host_script "${names[0]}" "$kind" state | lab_ssh "$port" "$RUN_REMOTE"
   exit
 fi

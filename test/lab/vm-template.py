@@ -108,7 +108,8 @@ put("/etc/modules-load.d/lab.conf", "ip_vs\nip_vs_rr\n" + ("ipip\n" if NAME == "
 link(f"{S}/default.target", "/lib/systemd/system/multi-user.target")  # no display manager here
 # Units of the machine that would run in every VM and only cost boot time: the machine's PostgreSQL
 # (on the machine's data dir!), e2scrub, apt/dpkg/man-db timers, time sync, and systemd's early-boot
-# extras (debug/tracing/fuse mounts, binfmt, sysusers, utmp, ...). Masked: a link to /dev/null.
+# extras (debug/tracing/fuse mounts, binfmt, sysusers, utmp, ...; remount-fs: the fstab has nothing
+# to remount). Masked: a link to /dev/null.
 MASKS = """postgresql.service postgresql@.service e2scrub_reap.service e2scrub_all.timer
   apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer man-db.timer fstrim.timer
   systemd-timesyncd.service systemd-pstore.service systemd-repart.service getty@tty1.service
@@ -118,7 +119,8 @@ MASKS = """postgresql.service postgresql@.service e2scrub_reap.service e2scrub_a
   systemd-sysusers.service systemd-update-utmp.service systemd-update-utmp-runlevel.service
   systemd-tmpfiles-clean.timer ldconfig.service systemd-hwdb-update.service systemd-firstboot.service
   systemd-machine-id-commit.service systemd-user-sessions.service
-  systemd-ask-password-console.path systemd-ask-password-wall.path""".split()
+  systemd-ask-password-console.path systemd-ask-password-wall.path
+  systemd-remount-fs.service""".split()
 for unit in MASKS:
     link(f"{S}/{unit}", "/dev/null")
 # Generators that find nothing here but each cost a program run over 9p at every boot and
