@@ -132,15 +132,18 @@ END {
 }'
 plan() { state "$d/now" && : > "$d/diff" && BASELINE=$BASELINE awk -v DIFF="$d/diff" "$PLAN_AWK" "$d/now" > "$d/plan"; }
 
-# Unload modules (and, like modprobe -r, what they pulled in that nothing else uses), in several
-# passes: a module in use by another of the list goes after it, and an IPVS scheduler is only
-# released a moment after `ipvsadm -C`.
+# Unload modules, in passes (one rmmod each): a module another one of the list uses goes in a later
+# pass, and an IPVS scheduler is only released a moment after `ipvsadm -C`. Like modprobe -r, this
+# takes out what they pulled in, and nothing the boot had.
+loaded() { local l; while read -r l _; do echo "$l"; done < /proc/modules; }
 unload() {
-  local left=("$@") next m
+  local left=("$@") m now
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    next=()
+    rmmod "${left[@]}" 2>/dev/null
+    now=" $(loaded | tr '\n' ' ') "
+    local next=()
     for m in "${left[@]}"; do
-      if rmmod "$m" 2>/dev/null; then echo "unloaded module $m"; else next+=("$m"); fi
+      if [[ "$now" == *" $m "* ]]; then next+=("$m"); else echo "unloaded module $m"; fi
     done
     [ ${#next[@]} -gt 0 ] || return 0
     [ ${#next[@]} -lt ${#left[@]} ] || sleep 0.2
@@ -148,20 +151,21 @@ unload() {
   done
   return 1
 }
-apply() { # the plan ($1) -> commands; prints what it changed
-  local a x y m z args k w was mods=0
+# Run a plan. Actions planned before a module went (and took its devices, addresses and sysctls
+# with it) can be stale: each checks that its object still exists, and the next plan sees the rest.
+apply() {
+  local a x y m z args k w was
   while read -r a x y; do
-    [ "$mods" = 0 ] || case "$a" in rmmod|modprobe|reload-dev) ;; *) return ;; esac
     case "$a" in
       # shellcheck disable=SC2086
-      rmmod) unload $x $y; mods=1 ;;
-      modprobe) modprobe "$x" && echo "loaded module $x again"; mods=1 ;;
+      rmmod) unload $x $y ;;
+      modprobe) modprobe "$x" && echo "loaded module $x again" ;;
       reload-dev)   # a module's own fallback device: unload and load the module
         case "$x" in
           tunl0) m=ipip ;; sit0) m=sit ;; ip6tnl0) m=ip6_tunnel ;; gre0|gretap0|erspan0) m=ip_gre ;;
           ip6gre0) m=ip6_gre ;; ip_vti0) m=ip_vti ;; ip6_vti0) m=ip6_vti ;; *) m= ;;
         esac
-        [ -n "$m" ] && unload "$m" && modprobe "$m" && echo "loaded module $m again (a fresh $x)"; mods=1 ;;
+        [ -n "$m" ] && unload "$m" && modprobe "$m" && echo "loaded module $m again (a fresh $x)" ;;
       # Only for a device that exists: naming a missing one (an ioctl by name) makes the kernel
       # load the module that provides it (netdev-tunl0 -> ipip), which unload just took out.
       link-del)   # a module's fallback device (tunl0 while ipip stays loaded) cannot go: set it down
@@ -169,12 +173,12 @@ apply() { # the plan ($1) -> commands; prints what it changed
         if ip link del "$x" 2>/dev/null; then echo "deleted interface $x"
         else ip link set "$x" down && echo "set $x down"; fi ;;
       link) [ -e "/sys/class/net/$x" ] && ip link set "$x" "$y" && echo "set $x $y" ;;
-      addr-del) ip addr del "$y" dev "$x" && echo "removed address $y from $x" ;;
+      addr-del) [ -e "/sys/class/net/$x" ] && ip addr del "$y" dev "$x" 2>/dev/null && echo "removed address $y from $x" ;;
       # shellcheck disable=SC2086
       addr-add) read -r z args <<<"$y"; ip addr add "$z" $args dev "$x" && echo "added address $z back to $x" ;;
       # ($y: the route as `ip route show` prints it, less the flags it prints that `del` does not take)
       # shellcheck disable=SC2046
-      route-del) ip -"$x" route del $(echo "$y" | sed 's/ linkdown//; s/ dead//; s/ offload//') && echo "removed IPv$x route $y" ;;
+      route-del) ip -"$x" route del $(echo "$y" | sed 's/ linkdown//; s/ dead//; s/ offload//') 2>/dev/null && echo "removed IPv$x route $y" ;;
       # shellcheck disable=SC2086
       route-add) ip -"$x" route add $y && echo "added IPv$x route $y back" ;;
       # shellcheck disable=SC2086
@@ -185,6 +189,24 @@ apply() { # the plan ($1) -> commands; prints what it changed
     esac
   done < "$1"
 }
+
+# ---- 0. list the files now, in the background ---------------------------------------------------------
+# (walking /etc over 9p on a VM takes about a second; nothing below changes these files before
+# step 3 reads the list)
+# Each path matching RESET_PATHS is listed (type, mode, owner, link target, and a sha256 per file)
+# as reset.sh lists the machine's, then lvsplay's backups and temp files anywhere under /etc.
+shopt -s extglob
+{
+  shopt -s nullglob
+  host_paths=()
+  # shellcheck disable=SC2086
+  for p in $RESET_PATHS; do host_paths+=("$p"); done
+  shopt -u nullglob
+  [ ${#host_paths[@]} = 0 ] ||
+    find "${host_paths[@]}" -printf 'L\t%p\t%y\t%m\t%U\t%G\t%l\n' -type f -exec sha256sum {} + 2>/dev/null
+  find /etc \( -name '*.lvsplay-bak' -o -name '*.lvsplay.*' \) -printf 'X\t%p\n' 2>/dev/null
+} > "$d/host.list" &
+listing=$!
 
 # ---- 1. daemons lvsplay may have started --------------------------------------------------------------
 # ldirectord and keepalived, whether started as units or by hand (`ldirectord CONFIG start`,
@@ -204,7 +226,7 @@ daemons() {
 }
 if is_vm; then
   shopt -s nullglob
-  # an active unit has a cgroup (a oneshot that stays active does not: its file is enough reason)
+  # an active unit has a cgroup (a oneshot that stays active does not: its file is reason enough)
   cg=(/sys/fs/cgroup/system.slice/lvsplay-* /etc/systemd/system/lvsplay-*)
   for u in $VM_DISABLED_UNITS; do [ ! -d "/sys/fs/cgroup/system.slice/$u" ] || cg+=("$u"); done
   shopt -u nullglob
@@ -226,7 +248,10 @@ if [ -n "$found" ]; then
   [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null; echo "killed ldirectord/keepalived process(es):" $pids; }
 fi
 if is_vm; then   # the pid files a kill -9 leaves (a namespace host's /run is the machine's: not there)
-  rm -f /run/ldirectord.*.pid /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/lock/subsys/ldirectord
+  shopt -s nullglob
+  stale=(/run/ldirectord.*.pid /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/lock/subsys/ldirectord)
+  shopt -u nullglob
+  [ ${#stale[@]} = 0 ] || rm -f "${stale[@]}"
 fi
 
 # ---- 2. IPVS: no services (the table in /proc has 3 header lines) --------------------------------------
@@ -235,20 +260,13 @@ if has_ipvs; then
   [ ${#ipvs[@]} -le 3 ] || { ipvsadm -C && echo "flushed IPVS (ipvsadm -C)"; }
 fi
 
+# the first plan, in the background while the files are done (step 3 does not touch the network)
+plan & planning=$!
+
 # ---- 3. files: the machine's version, or none ----------------------------------------------------------
-# Each path matching RESET_PATHS is listed (type, mode, owner, link target, and a sha256 per file)
-# as reset.sh lists the machine's, with lvsplay's backups and temp files anywhere under /etc.
-# What the machine lacks goes; what differs is extracted from the machine's archive
-# (--no-recursion: a directory's own attributes; its files are in the list themselves).
-listing() { find "$@" -printf 'L\t%p\t%y\t%m\t%U\t%G\t%l\n' -type f -exec sha256sum {} + 2>/dev/null; }
-shopt -s nullglob
-host_paths=()
-# shellcheck disable=SC2086
-for p in $RESET_PATHS; do [ -e "$p" ] || [ -L "$p" ] && host_paths+=("$p"); done
-shopt -u nullglob
-{ [ ${#host_paths[@]} = 0 ] || listing "${host_paths[@]}"
-  find /etc \( -name '*.lvsplay-bak' -o -name '*.lvsplay.*' \) -printf 'X\t%p\n' 2>/dev/null
-} > "$d/host.list"
+# What the machine lacks goes; what differs is extracted from the machine's archive (--no-recursion:
+# a directory's own attributes; its files are in the list themselves).
+wait $listing
 # "rm - PATH" for a host path the machine lacks (or a backup), "restore dir|replace PATH" for a
 # machine path the host lacks or has otherwise. (find's lines start with L or X and a tab,
 # sha256sum's with the hash.)
@@ -295,12 +313,11 @@ if is_vm; then
 fi
 
 # ---- 4. modules, interfaces, addresses, routes, sysctls: back to the baseline ---------------------------
-# Up to three rounds: an action can change what the next needs (unloading ipip takes tunl0 away).
-# A round that changes modules ends there: unloading ipip takes tunl0, its addresses and sysctls
-# away, so the next round plans from what is left.
-for round in 1 2 3 4; do
-  plan
-  [ -s "$d/plan" ] && [ "$round" != 4 ] || break   # after three rounds: what is left is reported below
+# Apply the plan, plan again; a third plan only says what is left (reported below).
+wait $planning
+for round in 1 2 3; do
+  [ "$round" = 1 ] || plan
+  [ -s "$d/plan" ] && [ "$round" != 3 ] || break
   apply "$d/plan"
 done
 ip neigh flush dev eth0 2>/dev/null   # no stale neighbour (a VIP's old director MAC)

@@ -3,7 +3,8 @@
 # the lab's ssh (a few seconds). Tests call it (labReset() in lab.ts) before they start, so that
 # none finds another's IPVS rules, VIPs, sysctls or config files.
 #   reset.sh [HOST...]              reset the named hosts (default: every host)
-#   reset.sh --snapshot [HOST...]   record each host's boot state (lab-up.sh, once the hosts answer)
+#   reset.sh --snapshot [HOST...]   record each host's boot state again (lab-up.sh records it as
+#                                   each host comes up; only for a host known to be as booted)
 #   reset.sh --state HOST           print a host's current state, as recorded by --snapshot
 #   reset.sh --state-script HOST    print the script that prints it (lab-up.sh runs it on each host
 #                                   in the ssh connection that finds the host up)
@@ -41,10 +42,10 @@ RESET_PATHS='
 /etc/default/ipvsadm
 /etc/keepalived
 /etc/default/keepalived
-/etc/rc[0-6S].d/[SK][0-9][0-9]ldirectord
-/etc/rc[0-6S].d/[SK][0-9][0-9]keepalived
-/etc/rc[0-6S].d/[SK][0-9][0-9]ipvsadm
+/etc/rc[0-6S].d/[SK][0-9][0-9]@(ldirectord|keepalived|ipvsadm)
 '
+# (bash globs, with extglob: each one reads its directories once, which costs on a VM's 9p /etc)
+shopt -s extglob
 for g in $RESET_PATHS; do
   case "$g" in /etc/*|/var/lib/*) ;; *) die "RESET_PATHS: $g is outside /etc and /var/lib" ;; esac
 done
