@@ -46,7 +46,8 @@ VM_DISABLED_UNITS="ldirectord.service keepalived.service"
 WEB_HOSTS="rs1 rs2 rs3 rs4 rs5"
 
 # ssh to a lab host as root: the lab key, host keys checked against the lab's known_hosts only.
-LAB_SSH_OPTS=(-F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes
+# ConnectTimeout covers the banner too: a VM's sshd on a loaded machine took more than 5 s to send it.
+LAB_SSH_OPTS=(-F /dev/null -o BatchMode=yes -o ConnectTimeout=30 -o StrictHostKeyChecking=yes
   -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o LogLevel=ERROR
   -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -i "$LAB_DIR/id_lab")
 lab_ssh() { # port command...
