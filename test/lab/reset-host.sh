@@ -5,7 +5,7 @@
 #   RESET_PATHS       globs of the files lvsplay writes (reset.sh says what they are)
 #   VM_DISABLED_UNITS units a VM boots with disabled (common.sh)
 #   BASELINE          this host's state at lab:up (MODE=reset): the output of MODE=state then
-#   MACHINE_LIST      the machine's own version of RESET_PATHS, listed as `listing` below lists
+#   MACHINE_LIST      the machine's own version of RESET_PATHS, listed as step 0 below lists
 #   MACHINE_TAR_B64   the same files: a tar archive (paths relative to /), base64
 #
 # MODE=state prints the host's state that reset restores, one fact a line:
@@ -248,9 +248,10 @@ if [ -n "$found" ]; then
   [ -z "$pids" ] || { kill -KILL $pids 2>/dev/null; echo "killed ldirectord/keepalived process(es):" $pids; }
 fi
 if is_vm; then   # the pid files a kill -9 leaves (a namespace host's /run is the machine's: not there)
-  shopt -s nullglob
-  stale=(/run/ldirectord.*.pid /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/lock/subsys/ldirectord)
-  shopt -u nullglob
+  stale=()
+  for f in /run/ldirectord.*.pid /run/keepalived.pid /run/vrrp.pid /run/checkers.pid /run/lock/subsys/ldirectord; do
+    [ ! -e "$f" ] || stale+=("$f")
+  done
   [ ${#stale[@]} = 0 ] || rm -f "${stale[@]}"
 fi
 
