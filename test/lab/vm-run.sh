@@ -11,8 +11,8 @@
 # Measured (test/lab/README.md): `systemctl reboot` in place 80 s, with a fresh qemu ~25 s.
 # So qemu runs with -no-reboot (a guest reboot ends it) and this loop starts the next one.
 #
-# It tells a reboot from a power-off by what the guest kernel last said on its console
-# ("reboot: Restarting system" / "reboot: Power down"); anything else ends the VM for good, as does
+# It tells a reboot from a power-off by what the guest kernel said on its console while this qemu
+# ran ("reboot: Restarting system" / "reboot: Power down"); anything else ends the VM for good, as does
 # qemu dying from a signal (lab:crash's kill -9, lab:down's SIGTERM). A kernel panic (panic=-1) is
 # a reset without that line: the VM stays down, its console tells why, instead of a reboot loop.
 set -uo pipefail
@@ -24,6 +24,8 @@ H="$LAB_DIR/hosts/$NAME"
 P="$LAB_DIR/pids"
 
 while :; do
+  # what this qemu's guest says starts here in the console log
+  since=$(( $(stat -c %s "$H/console.log" 2>/dev/null || echo 0) + 1 ))
   # systemd.getty_auto=0: no udev here, so no .device units; the serial getty generated from
   # console=ttyS0 would wait 90 s for dev-ttyS0.device. The console log is appended to across
   # reboots and restarts (append=on), so it holds every boot of this disk.
@@ -50,9 +52,8 @@ while :; do
   echo "$qemu" > "$P/$NAME.qemu"
   wait "$qemu"
   rc=$?
-  last=$(grep -aE 'reboot: |^lab: ' "$H/console.log" | tail -n 1)
+  last=$(tail -c "+$since" "$H/console.log" | grep -a 'reboot: ' | tail -n 1)
   if [ "$rc" = 0 ] && [[ "$last" == *"reboot: Restarting system"* ]]; then
-    # mark the console line as handled, so a later power cut is not taken for a reboot
     echo "lab: $NAME rebooting: a fresh qemu on the same disk" >> "$H/console.log"
     log "$NAME: guest rebooted; starting a fresh qemu"
     continue
