@@ -279,7 +279,7 @@ function changes(a: string, b: string): string {
 
 let resetState = new Map<string, string>();
 
-test.serial('labReset: after a real bootstrap every host is exactly as after lab:up again, in seconds', async (t) => {
+test.serial('labReset: after a real bootstrap every host is exactly as after lab:up again', async (t) => {
   const clean = await fingerprints();
   for (const [name, fp] of clean) {
     t.regex(fp, /## files\n[^]*\/etc\/ha\.d\/ldirectord\.cf f /, `${name}: the fingerprint lists files`);
