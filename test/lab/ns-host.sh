@@ -28,7 +28,7 @@ for _ in $(seq 50); do [ -s "$H/sshd.pid" ] && break; sleep 0.05; done
 [ -s "$H/sshd.pid" ] || die "$NAME: sshd wrote no pid file (see $H/sshd.log)"
 cp "$H/sshd.pid" "$P/$NAME.sshd"
 
-[ "$WEB" = web ] && bash "$LAB_SRC/ns-web.sh" "$NAME" >/dev/null
+if [ "$WEB" = web ]; then bash "$LAB_SRC/ns-web.sh" "$NAME" >/dev/null; fi
 
 # inner half of the SSH relay: unix socket (filesystem is shared) -> this namespace's sshd
 setsid socat "UNIX-LISTEN:$LAB_DIR/sock/$NAME.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22 \

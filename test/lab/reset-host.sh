@@ -25,6 +25,8 @@
 # mount namespaces: only the host's own network state (addresses, routes and net.* sysctls are per
 # network namespace) and its /etc and /var/lib (overlays, see ns-host.sh) may be touched;
 # processes only when they live in this host's network and mount namespaces; no modules, no /run.
+# Not -e (nor pipefail): a step that fails must not stop the others; the check at the end says
+# whether the host is back.
 set -u
 export LC_ALL=C
 d=$(mktemp -d /tmp/lab-reset.XXXXXX)

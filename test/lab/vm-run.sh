@@ -15,7 +15,7 @@
 # ran ("reboot: Restarting system" / "reboot: Power down"); anything else ends the VM for good, as does
 # qemu dying from a signal (lab:crash's kill -9, lab:down's SIGTERM). A kernel panic (panic=-1) is
 # a reset without that line: the VM stays down, its console tells why, instead of a reboot loop.
-set -uo pipefail
+set -euo pipefail
 . "$(dirname "$0")/common.sh"
 NAME=$1
 read -r _ _ _ mac port < <(lab_host "$NAME")
@@ -50,9 +50,9 @@ while :; do
     </dev/null &
   qemu=$!
   echo "$qemu" > "$P/$NAME.qemu"
-  wait "$qemu"
-  rc=$?
-  last=$(tail -c "+$since" "$H/console.log" | grep -a 'reboot: ' | tail -n 1)
+  rc=0
+  wait "$qemu" || rc=$?
+  last=$(tail -c "+$since" "$H/console.log" | grep -a 'reboot: ' | tail -n 1 || true)
   if [ "$rc" = 0 ] && [[ "$last" == *"reboot: Restarting system"* ]]; then
     echo "lab: $NAME rebooting: a fresh qemu on the same disk" >> "$H/console.log"
     log "$NAME: guest rebooted; starting a fresh qemu"
@@ -62,5 +62,5 @@ while :; do
   break
 done
 # off: forget the PIDs (they may be reused), unless lab:start already recorded new ones
-[ "$(cat "$P/$NAME.qemu" 2>/dev/null)" != "$qemu" ] || rm -f "$P/$NAME.qemu"
-[ "$(cat "$P/$NAME.vm" 2>/dev/null)" != "$$" ] || rm -f "$P/$NAME.vm"
+if [ "$(cat "$P/$NAME.qemu" 2>/dev/null)" = "$qemu" ]; then rm -f "$P/$NAME.qemu"; fi
+if [ "$(cat "$P/$NAME.vm" 2>/dev/null)" = "$$" ]; then rm -f "$P/$NAME.vm"; fi
