@@ -34,8 +34,56 @@ MGMT_DHCP=203.0.113.248
 MGMT_GUEST=203.0.113.246
 
 VM_MEM=${LVSPLAY_LAB_VM_MEM:-1024}
+# Each VM's disk (ext4, the upper layer of its root overlay): sparse, so only what is written costs space.
+VM_DISK_SIZE=2G
 
-REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal"
+# Installed in the VMs (they are the machine's packages) but neither enabled nor running at boot, so
+# lvsplay starts from a director that does not run them yet. vm-disk.sh hides their wants links;
+# reset.sh removes those links again when something enabled them.
+VM_DISABLED_UNITS="ldirectord.service keepalived.service"
+
+# Hosts that run the lab's web services (HTTP :80 and UDP :53 answering their name).
+WEB_HOSTS="rs1 rs2 rs3 rs4 rs5"
+
+# ssh to a lab host as root: the lab key, host keys checked against the lab's known_hosts only.
+# ConnectTimeout covers the banner too: a VM's sshd on a loaded machine took more than 5 s to send it.
+LAB_SSH_OPTS=(-F /dev/null -o BatchMode=yes -o ConnectTimeout=30 -o StrictHostKeyChecking=yes
+  -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o LogLevel=ERROR
+  -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -i "$LAB_DIR/id_lab")
+lab_ssh() { # port command...
+  local port=$1; shift
+  ssh "${LAB_SSH_OPTS[@]}" -p "$port" root@127.0.0.1 "$@"
+}
+# Does the host answer a key-verified ssh as the right host? (name port [timeout s])
+ssh_name() { timeout "${3:-40}" ssh "${LAB_SSH_OPTS[@]}" -p "$2" root@127.0.0.1 hostname 2>/dev/null | grep -qx "$1"; }
+# Cheap first check: does an sshd send its banner on the port? (a full ssh attempt at a VM that is
+# still booting can hang until its timeout, wasting seconds)
+ssh_banner() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; head -c 8 <&3" 2>/dev/null | grep -q "^SSH-2.0"; }
+
+# sshd_config for a lab host: root with the lab key only (args: hostkey authorized_keys pidfile)
+sshd_config() {
+  cat <<EOF
+Port 22
+ListenAddress 0.0.0.0
+HostKey $1
+AuthorizedKeysFile $2
+PidFile $3
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+PrintMotd no
+MaxStartups 200:30:400
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+}
+
+REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal keepalived e2fsprogs"
 
 log() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -51,12 +99,70 @@ lab_hosts() {
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
+# host name -> "name kind addr mac port"; dies for a name that is not a lab host
+lab_host() {
+  local line; line=$(lab_hosts | awk -v n="$1" '$1==n')
+  [ -n "$line" ] || die "no lab host named '$1' (hosts: $(lab_hosts | awk '{printf "%s ", $1}'))"
+  echo "$line"
+}
+
 # Kernel facts written by install.sh
 load_kernel_env() {
   [ -f "$LAB_CACHE/kernel.env" ] || return 1
   # shellcheck disable=SC1091
   . "$LAB_CACHE/kernel.env"
   [ -f "$KIMAGE" ] && [ -d "$KMODDIR" ] && [ -f "$LAB_CACHE/initrd.gz" ]
+}
+
+# Wait until a host answers a key-verified ssh as itself; on a VM, also until systemd has finished
+# booting (`systemctl is-system-running --wait`: "running"). On failure, show why (console tail).
+# With SCRIPT and OUT, the same ssh connection (each costs ~1 s of TCG crypto on a VM) then runs
+# SCRIPT on the host and writes its output to OUT (lab:up records the boot state so).
+#   wait_host NAME KIND PORT TIMEOUT_S [T0_NS (for the log's elapsed time) [SCRIPT OUT]]
+wait_host() {
+  local name=$1 kind=$2 port=$3 t0=${5:-$(date +%s%N)} script=${6:-/dev/null} out=${7:-/dev/null}
+  local deadline=$(( $(date +%s) + $4 )) reply first ready check
+  # the remote side: "NAME STATE", a marker line, then SCRIPT's output (a VM that is not running
+  # instead lists its failed units and does not run SCRIPT)
+  if [ "$kind" = vm ]; then
+    check='s=$(systemctl is-system-running --wait); echo "$(hostname) $s"; [ "$s" = running ] || { systemctl --failed --no-legend --plain; exit 1; }'
+  else
+    check='echo "$(hostname) running"'
+  fi
+  check+='; echo @@lab-ready'
+  [ "$script" = /dev/null ] || check+='; t=$(mktemp); cat > "$t"; bash "$t"; r=$?; rm -f "$t"; exit $r'
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    if ssh_banner "$port"; then
+      reply=$(timeout $(( deadline - $(date +%s) + 1 )) ssh "${LAB_SSH_OPTS[@]}" -p "$port" root@127.0.0.1 "$check" \
+        < "$script" 2>/dev/null)
+      ready=$?
+      first=${reply%%$'\n'*}
+      case "$first" in
+        "$name running")
+          if [ $ready = 0 ]; then
+            [ "$out" = /dev/null ] || printf '%s\n' "${reply#*@@lab-ready$'\n'}" > "$out"
+            log "$name answers ssh$([ "$kind" != vm ] || echo ', systemd running') ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+            return 0
+          fi
+          log "$name: the script after ssh failed (exit $ready)"; return 1 ;;
+        "$name "*)
+          log "$name: systemd is '${first#"$name "}', not running; failed units: ${reply#*$'\n'}"; return 1 ;;
+      esac
+    fi
+    # (the VM's power supply, vm-run.sh: qemu itself is replaced at each reboot)
+    if [ "$kind" = vm ] && ! pid_alive "$(cat "$LAB_DIR/pids/$name.vm" 2>/dev/null)"; then
+      log "$name: the VM is off (qemu ended; see $LAB_DIR/hosts/$name/qemu.log)"; break
+    fi
+    sleep 0.5
+  done
+  log "$name did NOT come up within $4 s"
+  if [ "$kind" = vm ]; then
+    echo "---- $name console ($LAB_DIR/hosts/$name/console.log), last 40 lines ----" >&2
+    tail -n 40 "$LAB_DIR/hosts/$name/console.log" >&2 || true
+  else
+    tail -n 20 "$LAB_DIR/hosts/$name/sshd.log" >&2 || true
+  fi
+  return 1
 }
 
 # Serialise lab:up / lab:down: re-exec the calling script under `flock -o`, which holds the lock in

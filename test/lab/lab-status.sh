@@ -3,16 +3,12 @@
 # Exit 0 when every host answers ssh, 1 otherwise.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
-SSH_OPTS=(-F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=yes
-  -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o LogLevel=ERROR
-  -i "$LAB_DIR/id_lab")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 while read -r name kind addr mac port; do
   (
     st=down
-    if [ -f "$LAB_DIR/id_lab" ] &&
-       timeout 15 ssh "${SSH_OPTS[@]}" -p "$port" root@127.0.0.1 hostname 2>/dev/null | grep -qx "$name"; then
+    if [ -f "$LAB_DIR/id_lab" ] && ssh_name "$name" "$port" 15; then
       st=up
     fi
     where=$([ "$kind" = vm ] && echo "qemu VM" || echo "netns $(ns_name "$name")")

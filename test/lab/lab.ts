@@ -210,11 +210,56 @@ export async function labDown(opts: { waitForOthersMs?: number } = {}): Promise<
   }
 }
 
+/**
+ * Bring lab hosts back to the state they booted in, without a reboot, in parallel (reset.sh):
+ * IPVS empty, no ldirectord/keepalived running (nor enabled on the VMs), addresses, routes and
+ * network sysctls as at boot, the files lvsplay writes as on a fresh host, the lab's web services
+ * running. Default: every host. Throws with reset.sh's report when a host is not back as it booted.
+ * Takes the lab session like labUp(), so a test file starts with `await labUp(); await labReset();`.
+ */
+export async function labReset(names?: readonly string[]): Promise<RunResult> {
+  for (const name of names ?? []) host(name); // an unknown name throws here, before anything runs
+  await acquireSession(DEFAULT_WAIT_MS);
+  const r = await script('reset.sh', [...(names ?? [])], 10 * 60_000);
+  if (r.code !== 0) throw new Error(`lab reset failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+async function vmLifecycle(action: 'reboot' | 'crash' | 'start', name: string): Promise<RunResult> {
+  if (host(name).kind !== 'vm') throw new Error(`${name} is not a VM: only lb1, lb2 and rs5 can ${action}`);
+  await acquireSession(DEFAULT_WAIT_MS);
+  const r = await script('lab-vm.sh', [action, name], 10 * 60_000);
+  if (r.code !== 0) throw new Error(`lab ${action} ${name} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+/**
+ * A real reboot of a VM: `systemctl reboot` inside it (its disk is kept; the guest comes back in a
+ * fresh qemu). Resolves when it answers a key-verified ssh again with a new boot id and systemd has
+ * finished booting (~25-30 s on a quiet 2-core machine).
+ */
+export async function labReboot(name: string): Promise<RunResult> {
+  return vmLifecycle('reboot', name);
+}
+
+/** A power cut: kill -9 of the VM's qemu. Nothing else is touched; labStart() powers it on again. */
+export async function labCrash(name: string): Promise<RunResult> {
+  return vmLifecycle('crash', name);
+}
+
+/** Power a crashed or stopped VM on again on its disk; resolves when it answers ssh, booted. */
+export async function labStart(name: string): Promise<RunResult> {
+  return vmLifecycle('start', name);
+}
+
 export async function labStatus(): Promise<RunResult> {
   return script('lab-status.sh', [], 120_000);
 }
 
-/** The PIDs lab:up recorded, by file name (e.g. "lb1.qemu", "rs1.sshd", "rs1.relay-out"). */
+/**
+ * The PIDs the lab recorded, by file name: "lb1.qemu" (the VM's current qemu), "lb1.vm" (its power
+ * supply, which starts a fresh qemu when the guest reboots), "rs1.sshd", "rs1.relay-out", ...
+ */
 export function recordedPids(): Map<string, number> {
   const out = new Map<string, number>();
   const dir = path.join(LAB_DIR, 'pids');

@@ -28,12 +28,7 @@ for _ in $(seq 50); do [ -s "$H/sshd.pid" ] && break; sleep 0.05; done
 [ -s "$H/sshd.pid" ] || die "$NAME: sshd wrote no pid file (see $H/sshd.log)"
 cp "$H/sshd.pid" "$P/$NAME.sshd"
 
-if [ "$WEB" = web ]; then
-  setsid busybox httpd -f -p 80 -h "$H/www" </dev/null >>"$H/httpd.log" 2>&1 &
-  echo $! > "$P/$NAME.httpd"
-  setsid python3 "$LAB_SRC/udp-name.py" "$NAME" </dev/null >>"$H/udp.log" 2>&1 &
-  echo $! > "$P/$NAME.udp"
-fi
+if [ "$WEB" = web ]; then bash "$LAB_SRC/ns-web.sh" "$NAME" >/dev/null; fi
 
 # inner half of the SSH relay: unix socket (filesystem is shared) -> this namespace's sshd
 setsid socat "UNIX-LISTEN:$LAB_DIR/sock/$NAME.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22 \

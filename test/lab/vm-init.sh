@@ -1,15 +1,16 @@
 #!/bin/busybox sh
-# initramfs /init for the lab VMs (runs the initramfs's static busybox).
-# Root = overlayfs: the host's / (9p, read-only) under a tmpfs upper layer, so everything in the VM
-# is writable (/etc, /var/lib, /root, ...) and nothing reaches the host. Fresh tmpfs on /run, /tmp,
-# /var/log, /var/tmp. The per-VM lab dir (9p tag "lab", read-write) is mounted at /run/lab.
-# Then busybox init (host's /bin/busybox) runs /run/lab/stage2.sh as sysinit and reaps orphans.
+# initramfs /init for the lab VMs (runs the initramfs's static busybox), on every boot of a VM.
+# Root = overlayfs: the machine's / (9p, read-only) as the lower layer, under an upper layer on the
+# VM's own disk (/dev/vda, ext4, made by vm-disk.sh), so whatever the VM writes (/etc, /var/lib,
+# the journal, ...) stays on its disk across its reboots, and nothing reaches the machine.
+# Then systemd becomes PID 1, as on a real Debian host; it mounts /run, /tmp and the rest itself.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 
+# On failure: say why on the console, then power off, so that qemu exits and lab:up stops waiting.
 fail() { echo "lab-init: FAILED: $*"; sleep 1; echo o > /proc/sysrq-trigger; sleep 5; }
 
 while read -r m; do
@@ -20,27 +21,17 @@ case " $(cat /proc/cmdline) " in
   *" lab.probe "*) echo "LAB-PROBE-USERSPACE"; echo o > /proc/sysrq-trigger; sleep 5 ;;
 esac
 
-O9P="trans=virtio,version=9p2000.L,msize=262144"
-mount -t 9p -o "ro,$O9P,cache=loose" root /lower || fail "9p root"
-mount -t tmpfs -o mode=755,size=75% upper /upper || fail "tmpfs upper"
-mkdir -p /upper/u /upper/w
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w /newroot ||
-  fail "overlay root"
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose root /lower || fail "9p root"
+# noatime: reads through the overlay would otherwise write atimes to the disk
+mount -t ext4 -o noatime /dev/vda /disk || fail "ext4 on /dev/vda"
+[ -d /disk/u ] && [ -d /disk/w ] || fail "/dev/vda has no u/ (upper) and w/ (work) directories"
+# index/metacopy/redirect_dir/xino off: the lower (the machine's /) changes between boots, and
+# overlayfs may only rely on file handles and redirects of an unchanging lower.
+mount -t overlay overlay \
+  -o lowerdir=/lower,upperdir=/disk/u,workdir=/disk/w,index=off,metacopy=off,redirect_dir=off,xino=off \
+  /newroot || fail "overlay root"
 
-R=/newroot
-mount -t tmpfs -o mode=755,nosuid,nodev run $R/run || fail "tmpfs /run"
-mkdir -p $R/run/lab
-mount -t 9p -o "$O9P,cache=none" lab $R/run/lab || fail "9p lab"
-for d in tmp var/tmp; do mount -t tmpfs -o mode=1777,nosuid,nodev tmp $R/$d; done
-mount -t tmpfs -o mode=755 log $R/var/log
-mount --move /dev $R/dev
-mount --move /proc $R/proc
-mount --move /sys $R/sys
-mkdir -p $R/dev/pts $R/dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
-mount -t tmpfs -o mode=1777 shm $R/dev/shm
-
-cat > $R/etc/inittab <<'EOF'
-::sysinit:/run/lab/stage2.sh
-EOF
-exec switch_root $R /bin/busybox init
+mount --move /dev /newroot/dev
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+exec switch_root /newroot /lib/systemd/systemd
