@@ -69,11 +69,13 @@ export const STEP_MARK = '@@lvsplay-step';
 /**
  * One script that runs each task's script in order, each in a `set -e` subshell, and stops at
  * the first that fails, saying which. (Not `( ... ) || fail`: POSIX ignores set -e inside a
- * subshell whose status is tested.)
+ * subshell whose status is tested.) The whole of it is one `{ ... }` group: the shell parses a
+ * compound command completely before running any of it, so a script the host's sh cannot parse
+ * changes nothing, instead of running the tasks before the error.
  */
 export function applyScript(plan: HostPlan): string {
   const steps = plan.tasks.flatMap((t, i) =>
     t.script === '' ? [] : [`printf '${STEP_MARK} %s start@@\\n' ${i}\n(\nset -e\n${t.script.trimEnd()}\n)\nrc=$?\nif [ "$rc" -ne 0 ]; then printf '${STEP_MARK} %s failed %s@@\\n' ${i} "$rc"; exit "$rc"; fi\nprintf '${STEP_MARK} %s ok@@\\n' ${i}\n`],
   );
-  return `# lvsplay apply for ${plan.host}\n${PREAMBLE}${steps.join('')}`;
+  return `# lvsplay apply for ${plan.host}\n{\n${PREAMBLE}${steps.join('')}}\n`;
 }

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { Port, RemotePath } from '../inventory/fields.js';
 
-const SysctlKey = z.string().regex(/^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward' });
+// sysctl(8)'s two spellings: net.ipv4.conf.eth0/100.rp_filter and net/ipv4/conf/eth0.100/rp_filter (a VLAN interface)
+const SysctlKey = z.string().regex(/^[a-z0-9_]+([./][A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward (or net.ipv4.conf.eth0/100.rp_filter)' });
 const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
 const PackageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, { error: 'expected a Debian or RPM package name' });
 const UnitName = z.string().regex(/^[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]{0,99}$/, { error: 'expected a service (unit) name, not starting with "-"' });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Templates } from '../templates/templates.js';
 
-export const LOCK_FILE = '/run/lvsplay.lock';
+export const LOCK_FILE = '/run/lock/lvsplay.lock';
 const WAIT_S = 10;
 
 export interface HostLock {

@@ -14,7 +14,7 @@ import { runPlaybooks } from '../../src/run/runner.js';
 import { JsonRenderer } from '../../src/run/render-json.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
-import { INVENTORY_FILE, isAlive, KNOWN_HOSTS_FILE, LAB_DIR, labDown, labHeld, labUp, netnsExec, REPO_ROOT, recordedPids, run } from '../lab/lab.js';
+import { INVENTORY_FILE, isAlive, KNOWN_HOSTS_FILE, LAB_DIR, labRelease, labReset, labUp, netnsExec, REPO_ROOT, recordedPids, run } from '../lab/lab.js';
 
 const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
@@ -73,14 +73,14 @@ async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) =
 }
 
 test.before(async () => {
-  // A clean lab: whatever an earlier run (or the demo) left, the bootstrap must start from scratch.
-  await labDown({ waitForOthersMs: 10 * 60_000 });
+  // A clean lab: whatever an earlier run (or the demo) left, every host as it booted.
   await labUp();
+  await labReset();
 });
 
 test.after.always(async () => {
   rmSync(work, { recursive: true, force: true });
-  if (labHeld()) await labDown();
+  await labRelease();
 });
 
 test.serial('bootstrap on a clean lab: every host changed, exit 0', async (t) => {

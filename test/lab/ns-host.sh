@@ -17,6 +17,8 @@ for d in etc var/lib var/log; do
   mkdir -p "$o/u" "$o/w"
   mount -t overlay "lvsplay-$NAME" -o "lowerdir=/$d,upperdir=$o/u,workdir=$o/w" "/$d"
 done
+# its own /run/lock (lvsplay's per-host run lock): the rest of /run is shared, the lab lives there
+mount -t tmpfs -o mode=1777 "lvsplay-$NAME-lock" /run/lock
 # a clean root home: the machine's /root (.bashrc running pyenv init, ...) stays out of lab sessions
 mount -t tmpfs -o mode=700 "lvsplay-$NAME-root" /root
 echo "$NAME" > /etc/hostname

@@ -33,6 +33,8 @@ RESET_PATHS='
 /var/lib/lvsplay
 /etc/systemd/system/lvsplay-*
 /etc/systemd/system/*.wants/lvsplay-*
+/etc/systemd/system/ldirectord.service.d
+/etc/systemd/system/keepalived.service.d
 /etc/sysctl.d/*lvsplay*
 /etc/modules-load.d/*lvsplay*
 /etc/modprobe.d/*lvsplay*

@@ -2,6 +2,7 @@
  * Probe output written by hand, as the real commands print it, and "already done" facts made
  * from a desired state (what a host that is exactly right would report).
  */
+import { procPath } from '../../src/resources/sysctl/index.js';
 import { createHash } from 'node:crypto';
 import type { AddressDesired } from '../../src/resources/address/index.js';
 import type { FileDesired } from '../../src/resources/file/index.js';
@@ -81,7 +82,7 @@ export function fileProbeOutput(content: string | undefined, mode = '644', owner
 
 /** The sysctl probe's `values` part: `key=value`, or `key=<absent>` for a key the kernel lacks. */
 export function sysctlValues(values: [string, string | undefined][]): string {
-  return values.map(([k, v]) => `${k}=${v ?? '<absent>'}\n`).join('');
+  return values.map(([k, v]) => (v === undefined ? `@@absent ${procPath(k)}\n` : `${procPath(k)}:${v}\n`)).join('');
 }
 
 /** Facts of a host that already is as `desired` says, per resource. */

@@ -10,10 +10,11 @@ import type { FileDesired } from '../../src/resources/file/index.js';
 import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js';
 import type { BootDesired } from '../../src/resources/boot/index.js';
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
-import { SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
+import { procPath, SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
 import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.js';
 import { addressProbe, baseLines, fileProbeOutput, ipLine, satisfied, section, statMode, sysctlValues } from '../support/facts.js';
 import { run } from '../support/resources.js';
+import { syntaxError } from '../support/sh.js';
 
 const ALL_HOSTS = ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2'];
 const FILE_ARGS = { path: '/etc/motd', template: 'site/motd.hbs', mode: '0644', on_change: { reload: 'motd-news' } };
@@ -119,6 +120,17 @@ test('sysctl: a multi-value key printed with tabs by sysctl -n matches the value
   const facts = section('values', sysctlValues([['net.ipv4.tcp_rmem', '4096\t87380\t6291456']]));
   const o = run('sysctl', ctxFor('app1'), { extra: { 'net.ipv4.tcp_rmem': '4096 87380 6291456' }, persist: false }, facts);
   t.deepEqual(o.changes, []);
+});
+
+test('sysctl: keys map to /proc/sys as sysctl(8) reads them (a / stands for a dot in a name unless it comes first)', (t) => {
+  t.is(procPath('net.ipv4.ip_forward'), '/proc/sys/net/ipv4/ip_forward');
+  t.is(procPath('net.ipv4.conf.eth0/100.rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
+  t.is(procPath('net/ipv4/conf/eth0.100/rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
+  // the probe's grep -H lines and absent markers parse back per key, a multi-word value with single spaces
+  const o = run('sysctl', ctxFor('web1'), { persist: false, extra: { 'net.ipv4.conf.eth0/100.rp_filter': 2, 'net.ipv4.ip_local_port_range': '20000 60999' } },
+    section('values', '/proc/sys/net/ipv4/conf/all/arp_ignore:1\n/proc/sys/net/ipv4/conf/all/arp_announce:2\n/proc/sys/net/ipv4/conf/lo/arp_ignore:1\n/proc/sys/net/ipv4/conf/lo/arp_announce:2\n'
+      + '@@absent /proc/sys/net/ipv4/conf/eth0.100/rp_filter\n/proc/sys/net/ipv4/ip_local_port_range:20000\t60999\n'));
+  t.deepEqual(o.changes.map((c) => c.summary), ['+ sysctl net.ipv4.conf.eth0/100.rp_filter = 2']);
 });
 
 test('sysctl: persist:false writes no file, even when the probe output has a file part', (t) => {
@@ -471,6 +483,21 @@ test('ldirectord under systemd: a drop-in runs lvsplay\'s config, the unit is en
   t.false(order.includes(-1), o.script);
   const enabled = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(desired.file!.content, '600'), 'running', { systemd: true, enabled: true, dropIn: fileProbeOutput(desired.dropIn!.content) }));
   t.deepEqual(enabled.changes, []);
+});
+
+test('ldirectord: every script it can produce parses with sh -n (each daemon, boot and file state; the lab found an empty else)', (t) => {
+  const desired = run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired;
+  const files = ['absent\n', fileProbeOutput(desired.file!.content, '600'), fileProbeOutput('# Managed by lvsplay\nchecktimeout=3\n', '600')];
+  const dropIns = ['absent\n', fileProbeOutput(desired.dropIn!.content)];
+  let scripts = 0;
+  for (const file of files) for (const daemon of ['running', 'stopped'] as const) for (const systemd of [true, false]) for (const enabled of [true, false]) for (const dropIn of dropIns) {
+    for (const reload of [true, false]) {
+      const o = run('ldirectord', ctxFor('lb1'), { reload }, ldFacts(file, daemon, { systemd, enabled, dropIn }));
+      t.is(syntaxError(o.script), '', `${daemon} systemd=${systemd} enabled=${enabled} reload=${reload}: ${o.changes.map((c) => c.summary).join('; ')}`);
+      if (o.script) scripts += 1;
+    }
+  }
+  t.true(scripts > 20);
 });
 
 test('ldirectord: services leaving it are released (it deletes them on reload; the script waits, then deletes what it left)', (t) => {

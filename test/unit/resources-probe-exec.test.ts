@@ -34,7 +34,9 @@ function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: u
     // in the temp folder, never the machine's.
     const script = first.probe.replaceAll('/proc/', `${dir}/proc/`).replaceAll('/sys/class/', `${dir}/sys/class/`).replaceAll('/var/lib/lvsplay/', `${dir}/var/lib/lvsplay/`)
       .replaceAll('/run/', `${dir}/run/`).replaceAll('/etc/', `${dir}/etc/`);
-    const out = runSh(script, { cwd: dir, env: { PATH, FAKE: dir } });
+    const ran = runSh(script, { cwd: dir, env: { PATH, FAKE: dir } });
+    // and what they print names the host's paths again (grep -H prints the path it read)
+    const out = { ...ran, stdout: ran.stdout.replaceAll(`${dir}/`, '/') };
     const actual = resourceOf(kind).parse(out.stdout, first.desired);
     return { out, actual, outcome: run(kind, ctxFor(host), args, out.stdout) };
   } finally {

@@ -7,6 +7,10 @@
  * never behind its back. Then it waits, reading the director's table, until the subject's
  * connections end or the deadline passes (the play says whether that fails). Undraining removes
  * the subject from the record and so restores the inventory's weights.
+ *
+ * A drain touches the subject and nothing else: a director that differs from the inventory in
+ * anything but the subject's weights is refused before anything changes (converge it first), so a
+ * rollout never ships an unrelated inventory edit as a side effect of taking a server out.
  */
 import type { RealServer } from '../../inventory/model.js';
 import type { TaskArgs } from '../../playbook/model.js';
@@ -31,6 +35,8 @@ export interface DrainDesired {
   ldirectord: LdirectordDesired;
   record: string;
   wait?: TaskArgs<'drain'>;
+  /** The director as the inventory wants it without the subject: what must already be true. */
+  others: { ipvs: IpvsDesired; ldirectord: LdirectordDesired };
 }
 
 export interface DrainActual {
@@ -45,7 +51,10 @@ function subjectOf(ctx: HostContext, kind: 'drain' | 'undrain'): RealServer {
 
 function desiredFor(ctx: HostContext, kind: 'drain' | 'undrain', wait?: TaskArgs<'drain'>): DrainDesired {
   const subject = subjectOf(ctx, kind);
+  const services = ctx.cluster.services.map((s) => ({ ...s, realServers: s.realServers.filter((m) => m.server !== subject.name) }));
+  const without = { ...ctx, cluster: { ...ctx.cluster, services } };
   return {
+    others: { ipvs: ipvs.desired(without, TASK_ARGS.ipvs.parse({ save: false })), ldirectord: ldirectord.desired(without, TASK_ARGS.ldirectord.parse({})) },
     subject: subject.name,
     addresses: [subject.address, ...(subject.address6 ? [subject.address6] : [])],
     ipvs: ipvs.desired(ctx, TASK_ARGS.ipvs.parse({})),
@@ -65,10 +74,38 @@ function parseBoth(output: string, desired: DrainDesired): DrainActual {
 
 /** The ipvs and ldirectord plans for the director with `drained` as its record, and the record itself. */
 function converge(desired: DrainDesired, actual: DrainActual, drained: Set<string>, ctx: HostContext): { changes: Change[]; scripts: string[] } {
+  refuseUnrelated(desired, actual, ctx);
   const ld = ldirectord.diff(desired.ldirectord, { ...actual.ldirectord, drained }, ctx);
   const table = ipvs.diff(desired.ipvs, { ...actual.ipvs, drained }, ctx);
   const record = diffRecord(desired.record, [...drained], actual.ipvs.drained.size > 0 || actual.ipvs.recorded ? [...actual.ipvs.drained].sort() : undefined, ctx.templates, 'drained real servers');
   return { changes: [...ld.changes, ...table.changes, ...record.changes], scripts: [ld.script, table.script, record.script].filter((s) => s !== '') };
+}
+
+/**
+ * Throws when the director differs from the inventory in more than the subject: its table and
+ * ldirectord's config compared with the subject taken out of both. Servers still draining out
+ * (pending deletes) are a run in progress, not a difference.
+ */
+function refuseUnrelated(desired: DrainDesired, actual: DrainActual, ctx: HostContext): void {
+  const subject = new Set(desired.addresses);
+  const services = new Map([...actual.ipvs.table.services].map(([k, s]) => [k, { ...s, dests: new Map([...s.dests].filter(([, d]) => !subject.has(d.address))) }]));
+  const table = ipvs.diff(desired.others.ipvs, { ...actual.ipvs, table: { ...actual.ipvs.table, services } }, ctx).changes
+    .filter((c) => !c.settles && c.id !== desired.others.ipvs.record);
+  const file = actual.ldirectord.file;
+  const config = file.present ? { ...file, content: withoutReals(file.content, subject) } : file;
+  const ld = ldirectord.diff(desired.others.ldirectord, { ...actual.ldirectord, file: config }, ctx).changes;
+  const drift = [...ld, ...table];
+  if (drift.length === 0) return;
+  const shown = drift.slice(0, 5).map((c) => c.summary).join('; ');
+  throw new Error(`${ctx.host.name} differs from the inventory in more than ${desired.subject}'s weights (${drift.length} change${drift.length === 1 ? '' : 's'}: ${shown}${drift.length > 5 ? '; …' : ''}): bring the directors to the inventory first (playbooks/bootstrap.yml), then drain`);
+}
+
+/** ldirectord.cf without the real= lines of these addresses (IPv6 ones in brackets). */
+function withoutReals(config: string, addresses: ReadonlySet<string>): string {
+  return config.split('\n').filter((line) => {
+    const m = /^\s*real6?\s*=\s*(?:\[([^\]]+)\]|([^\s:]+))/.exec(line);
+    return !m || !addresses.has(m[1] ?? m[2]!);
+  }).join('\n');
 }
 
 /** The subject's real servers in the director's probed table, with their counts. */

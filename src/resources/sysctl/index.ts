@@ -54,9 +54,14 @@ export function normalValue(value: string): string {
   return value.trim().replace(/\s+/g, ' ');
 }
 
-/** Where the kernel keeps a key: net.ipv4.ip_forward → /proc/sys/net/ipv4/ip_forward. */
+/**
+ * Where the kernel keeps a key, as sysctl(8) reads it: net.ipv4.ip_forward → /proc/sys/net/ipv4/ip_forward.
+ * When the first separator is '/', slashes separate and dots are part of names; otherwise a '/'
+ * stands for a dot in a name: net.ipv4.conf.eth0/100.rp_filter → .../conf/eth0.100/rp_filter.
+ */
 export function procPath(key: string): string {
-  return `/proc/sys/${key.replaceAll('.', '/')}`;
+  const slashFirst = /^[^.]*\//.test(key);
+  return `/proc/sys/${slashFirst ? key : key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'))}`;
 }
 
 export const sysctl = defineResource({
@@ -75,12 +80,14 @@ export const sysctl = defineResource({
   },
   parse(output, desired): SysctlActual {
     const parts = splitSections(output);
+    const part = parts.get('values');
+    const lines = (part ?? '').split('\n');
     const values = new Map<string, string | undefined>();
-    for (const line of (parts.get('values') ?? '').split('\n')) {
-      const eq = line.indexOf('=');
-      if (eq < 0) continue;
-      const value = normalValue(line.slice(eq + 1));
-      values.set(line.slice(0, eq), value === '<absent>' ? undefined : value);
+    for (const { key } of desired.values) {
+      const path = procPath(key);
+      // no part at all: no facts (`render`), nothing known to be there
+      if (part === undefined || lines.includes(`@@absent ${path}`)) values.set(key, undefined);
+      else values.set(key, normalValue(lines.filter((l) => l.startsWith(`${path}:`)).map((l) => l.slice(path.length + 1)).join(' ')));
     }
     const file = parts.get('file');
     return desired.file && file !== undefined ? { values, file: parseFileProbe(file) } : { values };
