@@ -6,7 +6,9 @@
 import ipaddr from 'ipaddr.js';
 import type { Problem } from '../util/problems.js';
 import type { YamlSource } from '../util/yaml-source.js';
-import type { InventoryFile, ServiceInput } from './schema.js';
+import type { CheckType, Owner } from './model.js';
+import { CHECK_TYPES, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
+import { derivedRouterId } from './vrrp.js';
 import { didYouMean } from '../util/schema-problems.js';
 import { shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
@@ -290,28 +292,195 @@ const directorPairs: Rule = (inv, src) => {
   return problems;
 };
 
+/** Who owns a service's live rules: managed_by, else ldirectord when it has a health check, else lvsplay. */
+export function serviceOwner(s: ServiceInput): Owner {
+  return s.managed_by ?? (s.health_check !== undefined ? 'ldirectord' : 'lvsplay');
+}
+
+/** A check's type as its owner reads it: unset, ldirectord's default is negotiate, keepalived's connect. */
+export function checkTypeOf(hc: { type?: CheckType | undefined }, owner: Owner): CheckType {
+  return hc.type ?? (owner === 'keepalived' ? 'connect' : 'negotiate');
+}
+
+/** Fields only ldirectord reads, and what a keepalived service says instead. */
+const LDIRECTORD_ONLY: Record<string, string> = {
+  service: 'keepalived picks its checker by type (connect, http, https, dns, misc, ping)',
+  request: 'use type: http or https with path (and regex)',
+  receive: 'use type: http or https with regex (or status, digest)',
+  http_method: 'keepalived\'s HTTP_GET and SSL_GET always send GET',
+  failure_count: 'keepalived counts retries: use retry (failure_count N is retry N-1)',
+};
+/** Fields only keepalived reads. */
+const KEEPALIVED_ONLY = ['path', 'status', 'digest', 'regex', 'query_name', 'query_type', 'misc_dynamic', 'retry', 'delay_before_retry', 'alpha', 'omega', 'quorum', 'hysteresis'];
+/** ldirectord's check types, and what a keepalived service says instead. */
+const LDIRECTORD_TYPES: Record<string, string> = {
+  negotiate: 'use http or https (path, status, digest, regex)',
+  external: 'use misc (command)',
+  off: 'remove health_check: a keepalived service without one keeps every real server in',
+  on: 'remove health_check: a keepalived service without one keeps every real server in',
+};
+/** keepalived's checker fields, and the types that read them. */
+const KEEPALIVED_FIELD_TYPES: Record<string, CheckType[]> = {
+  path: ['http', 'https'], status: ['http', 'https'], digest: ['http', 'https'], regex: ['http', 'https'], virtualhost: ['http', 'https'],
+  query_name: ['dns'], query_type: ['dns'], command: ['misc'], misc_dynamic: ['misc'],
+  port: ['connect', 'http', 'https', 'dns'],
+};
+
 const healthChecks: Rule = (inv, src) => {
   const problems: Problem[] = [];
   inv.services.forEach((s, i) => {
     const at = (path: Path, message: string) => problems.push(src.problem(['services', i, ...path], message));
-    if (s.managed_by === 'lvsplay' && s.health_check !== undefined) {
-      at(['health_check'], 'health checks are run by ldirectord: set managed_by: ldirectord, or remove health_check');
+    const owner = serviceOwner(s);
+    if (owner === 'lvsplay' && s.health_check !== undefined) {
+      at(['health_check'], 'health checks are run by ldirectord or keepalived: set managed_by: ldirectord (or managed_by: keepalived), or remove health_check');
     }
-    if (s.managed_by === 'lvsplay' && s.fallback !== undefined) at(['fallback'], 'a fallback server is ldirectord\'s: set managed_by: ldirectord');
-    const owner = s.managed_by ?? (s.health_check !== undefined ? 'ldirectord' : 'lvsplay');
+    if (owner === 'lvsplay' && s.fallback !== undefined) at(['fallback'], 'a fallback server is ldirectord\'s (keepalived\'s sorry_server): set managed_by: ldirectord or managed_by: keepalived');
+    s.real_servers.forEach((m, j) => {
+      if (m.check !== undefined && owner !== 'keepalived') at(['real_servers', j, 'check'], `a real server's own check is keepalived's: set managed_by: keepalived (this service is ${owner}'s)`);
+    });
     // What ldirectord 4.12 can say (read_config, ld_setup): schedflags=, ops= (UDP only),
     // real=... l:N u:N; gate/masq/ipip only (no gue or gre tunnels); tcp, udp and fwm.
-    if (owner === 'ldirectord' && s.protocol === 'sctp') at(['protocol'], 'ldirectord handles tcp, udp and fwmark services, not sctp: set managed_by: lvsplay');
-    if (owner === 'ldirectord' && s.one_packet && s.fwmark !== undefined) at(['one_packet'], 'ldirectord applies one-packet scheduling (ops) only to UDP services, not to firewall-mark ones: set managed_by: lvsplay');
-    if (owner === 'ldirectord' && s.tunnel !== undefined && s.tunnel.type !== 'ipip') at(['tunnel', 'type'], `ldirectord has only ipip tunnels, not ${s.tunnel.type}: set managed_by: lvsplay`);
+    if (owner === 'ldirectord' && s.protocol === 'sctp') at(['protocol'], 'ldirectord handles tcp, udp and fwmark services, not sctp: set managed_by: lvsplay or keepalived');
+    if (owner === 'ldirectord' && s.one_packet && s.fwmark !== undefined) at(['one_packet'], 'ldirectord applies one-packet scheduling (ops) only to UDP services, not to firewall-mark ones: set managed_by: lvsplay or keepalived');
+    if (owner === 'ldirectord' && s.tunnel !== undefined && s.tunnel.type !== 'ipip') at(['tunnel', 'type'], `ldirectord has only ipip tunnels, not ${s.tunnel.type}: set managed_by: lvsplay or keepalived`);
     const hc = s.health_check;
-    if (hc?.type === 'external' && hc.command === undefined) at(['health_check', 'command'], 'required field is missing: an external check needs the command to run');
-    if (hc !== undefined && hc.type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {
-      at(['health_check', 'type'], `request/receive are only used by negotiate checks, but the type is ${hc.type}`);
+    if (hc === undefined) return;
+    const type = checkTypeOf(hc, owner);
+    if (owner === 'ldirectord') {
+      if (!(CHECK_TYPES as readonly string[]).includes(type)) at(['health_check', 'type'], `type ${type} is a keepalived check: set managed_by: keepalived (ldirectord's types are ${CHECK_TYPES.join(', ')})`);
+      for (const field of KEEPALIVED_ONLY) {
+        if (hc[field as keyof typeof hc] !== undefined) at(['health_check', field], `${field} is keepalived's, and this service is ldirectord's: set managed_by: keepalived, or remove ${field}`);
+      }
+      if (type === 'external' && hc.command === undefined) at(['health_check', 'command'], 'required field is missing: an external check needs the command to run');
+      if (type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {
+        at(['health_check', 'type'], `request/receive are only used by negotiate checks, but the type is ${type}`);
+      }
     }
+    if (owner === 'keepalived') {
+      // keepalived warns, and its config test fails, when the quorum exceeds the servers' total weight or hysteresis reaches the quorum.
+      const quorum = hc.quorum ?? 1;
+      const total = s.real_servers.reduce((sum, m) => sum + m.weight, 0);
+      if (total < quorum) {
+        at(hc.quorum === undefined ? ['real_servers'] : ['health_check', 'quorum'], `keepalived needs the real servers' total weight (${total}) to reach the quorum (${quorum}${hc.quorum === undefined ? ', its default' : ''}): it warns otherwise and its config test fails; raise a weight${hc.quorum === undefined ? '' : ' or lower quorum'}`);
+      }
+      if (hc.hysteresis !== undefined && hc.hysteresis >= quorum) {
+        at(['health_check', 'hysteresis'], `hysteresis ${hc.hysteresis} must be below the quorum (${quorum}${hc.quorum === undefined ? ', its default' : ''}): keepalived resets it otherwise and its config test fails`);
+      }
+      if (LDIRECTORD_TYPES[type] !== undefined) at(['health_check', 'type'], `type ${type} is ldirectord's, and this service is keepalived's: ${LDIRECTORD_TYPES[type]}`);
+      for (const [field, instead] of Object.entries(LDIRECTORD_ONLY)) {
+        if (hc[field as keyof typeof hc] !== undefined) at(['health_check', field], `${field} is ldirectord's, and this service is keepalived's: ${instead}`);
+      }
+      problems.push(...keepalivedCheckFields(src, ['services', i, 'health_check'], hc, type));
+      s.real_servers.forEach((m, j) => {
+        if (m.check === undefined) return;
+        const own = checkTypeOf({ type: m.check.type ?? type }, owner);
+        if (LDIRECTORD_TYPES[own] !== undefined) at(['real_servers', j, 'check', 'type'], `type ${own} is ldirectord's, and this service is keepalived's: ${LDIRECTORD_TYPES[own]}`);
+        problems.push(...keepalivedCheckFields(src, ['services', i, 'real_servers', j, 'check'], m.check, own, m.check.type !== undefined && m.check.type !== type ? undefined : hc));
+      });
+    }
+  });
+  // A keepalived service without a health_check: the same quorum rule, and member checks checked the same way.
+  inv.services.forEach((s, i) => {
+    if (serviceOwner(s) !== 'keepalived' || s.health_check !== undefined) return;
+    const total = s.real_servers.reduce((sum, m) => sum + m.weight, 0);
+    if (total < 1) problems.push(src.problem(['services', i, 'real_servers'], `keepalived needs the real servers' total weight (${total}) to reach the quorum (1, its default): it warns otherwise and its config test fails; raise a weight`));
+    s.real_servers.forEach((m, j) => {
+      if (m.check === undefined) return;
+      const own = checkTypeOf(m.check, 'keepalived');
+      if (LDIRECTORD_TYPES[own] !== undefined) problems.push(src.problem(['services', i, 'real_servers', j, 'check', 'type'], `type ${own} is ldirectord's, and this service is keepalived's: ${LDIRECTORD_TYPES[own]}`));
+      problems.push(...keepalivedCheckFields(src, ['services', i, 'real_servers', j, 'check'], m.check, own));
+    });
   });
   return problems;
 };
+
+/**
+ * keepalived's checker fields against the check's type: each is read by some checkers only (path by
+ * HTTP_GET and SSL_GET, query_name by DNS_CHECK, ...), and MISC_CHECK needs its command. `inherited`
+ * is the service's check a member's fields are merged over (for the misc command).
+ */
+function keepalivedCheckFields(src: YamlSource, at: Path, hc: MemberCheckInput, type: CheckType, inherited?: MemberCheckInput): Problem[] {
+  const problems: Problem[] = [];
+  for (const [field, types] of Object.entries(KEEPALIVED_FIELD_TYPES)) {
+    if (hc[field as keyof MemberCheckInput] === undefined || types.includes(type)) continue;
+    problems.push(src.problem([...at, field], field === 'port' && type === 'ping'
+      ? 'a ping check has no port'
+      : `${field} is only read by ${types.join(' and ')} checks, but the type is ${type}`));
+  }
+  if (type === 'misc' && hc.command === undefined && inherited?.command === undefined) {
+    problems.push(src.problem([...at, 'type'], 'a misc check needs the command to run: set command'));
+  }
+  return problems;
+}
+
+/**
+ * Director pairs that fail over by VRRP: the pair exists, its router id is not used by another
+ * pair on the same network, its priorities leave room to raise a primary above its backups, and
+ * the VRRP instance can say what it needs (IPv6 VRRP, version 3, has no authentication; unicast
+ * needs each director's own address in the instance's family).
+ */
+const vrrpPairs: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const pairs = [...new Set(inv.directors.map((d) => d.pair))];
+  const ids = new Map<number, string[]>();
+  for (const [pair, v] of Object.entries(inv.vrrp)) {
+    const at = (field: string, message: string) => problems.push(src.problem(['vrrp', pair, field], message));
+    if (!pairs.includes(pair)) {
+      problems.push(src.problem(['vrrp', pair], `no director pair is named "${pair}"${didYouMean(pair, pairs)}; pairs are ${pairs.join(', ')} (a director's pair: field, "default" when unset)`, { key: true }));
+      continue;
+    }
+    if (v.auth_pass_env !== undefined && v.auth_pass_file !== undefined) at('auth_pass_file', 'give the VRRP password one way: auth_pass_env or auth_pass_file, not both');
+    const members = inv.directors.map((d, i) => [d, i] as const).filter(([d]) => d.pair === pair);
+    for (const [d, i] of members) {
+      if (d.priority > 254) {
+        problems.push(src.problem(['directors', i, 'priority'], `director "${d.name}" is in pair "${pair}", which fails over by VRRP: priorities go up to 254 (255 is VRRP's address owner, and lvsplay raises the primary above its backups)`));
+      }
+    }
+    const id = v.virtual_router_id ?? derivedRouterId(pair);
+    ids.set(id, [...(ids.get(id) ?? []), pair]);
+    // The instance's family: IPv4 when the pair has an IPv4 VIP (or the NAT gateway), else IPv6.
+    const vips = inv.services.filter((s) => s.vip !== undefined && carriers(inv, s).some((d) => d.pair === pair)).map((s) => s.vip!);
+    const nat = inv.nat_gateway !== undefined && inv.services.some((s) => s.forwarding === 'nat' && carriers(inv, s).some((d) => d.pair === pair));
+    if (vips.length === 0 && !nat) continue;
+    const family = nat || vips.some((a) => addressFamily(a) === 'ipv4') ? 'ipv4' : 'ipv6';
+    if (family === 'ipv6' && (v.auth_pass_env !== undefined || v.auth_pass_file !== undefined)) {
+      at(v.auth_pass_env !== undefined ? 'auth_pass_env' : 'auth_pass_file', `pair "${pair}" has only IPv6 VIPs, so its VRRP is version 3, which has no authentication: remove the password`);
+    }
+    if (v.unicast) {
+      for (const [d, i] of members) {
+        if (interfaceAddress(d, family) === undefined) {
+          problems.push(src.problem(['directors', i, 'interface'], `pair "${pair}" sends VRRP adverts by unicast over ${family}, but director "${d.name}"'s interface has no ${family} address`));
+        }
+      }
+    }
+  }
+  for (const [id, named] of ids) {
+    for (let a = 0; a < named.length; a++) {
+      for (let b = a + 1; b < named.length; b++) {
+        const [pa, pb] = [named[a]!, named[b]!];
+        if (!sameNetwork(inv, pa, pb)) continue;
+        const explicit = inv.vrrp[pb]?.virtual_router_id !== undefined;
+        problems.push(src.problem(['vrrp', pb, ...(explicit ? ['virtual_router_id'] : [])],
+          `pairs "${pa}" and "${pb}" both use VRRP router id ${id} on one network${explicit ? '' : ' (derived from the pair names)'}: set a different virtual_router_id on one of them`, { key: !explicit }));
+      }
+    }
+  }
+  return problems;
+};
+
+/** The director's interface address in `family`, without its prefix, if it has one. */
+export function interfaceAddress(d: { interface: { address: string; address6?: string | undefined } }, family: 'ipv4' | 'ipv6'): string | undefined {
+  for (const cidr of [d.interface.address, d.interface.address6]) {
+    if (cidr !== undefined && addressFamily(cidrAddress(cidr)) === family) return cidrAddress(cidr);
+  }
+  return undefined;
+}
+
+/** Do two pairs' directors share a network (one's interface address inside another's interface subnet)? */
+function sameNetwork(inv: InventoryFile, a: string, b: string): boolean {
+  const subnets = (pair: string) => inv.directors.filter((d) => d.pair === pair).flatMap((d) => [d.interface.address, ...(d.interface.address6 ? [d.interface.address6] : [])]);
+  return subnets(a).some((x) => subnets(b).some((y) => inSubnet(cidrAddress(x), y) || inSubnet(cidrAddress(y), x)));
+}
 
 /**
  * One address, one host: two hosts with the same address would be one IPVS destination (the
@@ -410,5 +579,5 @@ const shellVarNames: Rule = (inv, src) => {
 const RULES: Rule[] = [
   uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
-  vipsAreNotHosts, ipv6Methods,
+  vipsAreNotHosts, ipv6Methods, vrrpPairs,
 ];

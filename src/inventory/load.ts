@@ -7,9 +7,10 @@ import { InputError } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { canonicalAddress, cidrAddress } from './addresses.js';
-import { checkInventory, memberAddress, serviceFamily } from './checks.js';
-import type { Cluster, Director, Host, RealServer, Scalar, Service, SshConfig } from './model.js';
-import { InventoryFile, type RealServerInput, type ServiceInput, type SshSettingsInput } from './schema.js';
+import { checkInventory, checkTypeOf, memberAddress, serviceFamily, serviceOwner } from './checks.js';
+import type { Cluster, Director, HealthCheck, Host, Owner, RealServer, Scalar, Service, SshConfig, Vrrp } from './model.js';
+import { type HealthCheckInput, InventoryFile, type MemberCheckInput, type RealServerInput, type ServiceInput, type SshSettingsInput, type VrrpPairInput } from './schema.js';
+import { derivedRouterId, vrrpInstance } from './vrrp.js';
 
 export function loadInventory(file: string): Cluster {
   return parseInventory(YamlSource.read(file));
@@ -70,6 +71,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
       cleanStop: l.clean_stop, logfile: l.logfile, configFile: l.config_file,
       ...(l.email_alert && { emailAlert: l.email_alert }), ...(l.maintenance_dir && { maintenanceDir: l.maintenance_dir }),
     },
+    vrrp: new Map(Object.entries(inv.vrrp).map(([pair, v]) => [pair, buildVrrp(pair, v)])),
     ...(inv.nat_gateway && { natGateway: { address: cidrAddress(inv.nat_gateway), prefix: Number(inv.nat_gateway.split('/')[1]) } }),
     rulesFile: inv.rules_file,
     stateDir: inv.state_dir,
@@ -101,7 +103,9 @@ function sshConfig(s: SshSettingsInput, address: string): SshConfig {
 function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, directors: Director[]): Service {
   const family = serviceFamily(s);
   const netmask = s.persistence?.netmask;
-  const hc = s.health_check;
+  // Health checks need ldirectord (or keepalived, when said); without one, lvsplay keeps the table itself.
+  const owner = serviceOwner(s);
+  const healthCheck = s.health_check && buildCheck(s.health_check, checkTypeOf(s.health_check, owner));
   return {
     name: s.name,
     family,
@@ -115,8 +119,7 @@ function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, di
     onePacket: s.one_packet,
     forwarding: s.forwarding,
     ...(s.tunnel && { tunnel: s.tunnel }),
-    // Health checks need ldirectord; without one, lvsplay keeps the table itself.
-    managedBy: s.managed_by ?? (hc !== undefined ? 'ldirectord' : 'lvsplay'),
+    managedBy: owner,
     directors: s.directors ?? directors.map((d) => d.name),
     realServers: s.real_servers.map((m) => ({
       server: m.server,
@@ -125,16 +128,63 @@ function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, di
       weight: m.weight,
       upperThreshold: m.upper_threshold,
       lowerThreshold: m.lower_threshold,
+      ...(m.check && { check: memberCheck(healthCheck, m.check, owner) }),
     })),
-    ...(hc && {
-      healthCheck: {
-        type: hc.type, ...(hc.service && { service: hc.service }), ...(hc.request !== undefined && { request: hc.request }),
-        ...(hc.receive !== undefined && { receive: hc.receive }), ...(hc.virtualhost && { virtualhost: hc.virtualhost }),
-        ...(hc.http_method && { httpMethod: hc.http_method }), ...(hc.command && { command: hc.command }), ...(hc.port && { port: hc.port }),
-        ...(hc.interval && { intervalS: hc.interval }), ...(hc.timeout && { timeoutS: hc.timeout }),
-        ...(hc.failure_count && { failureCount: hc.failure_count }), ...(hc.quiescent !== undefined && { quiescent: hc.quiescent }),
-      },
-    }),
+    ...(healthCheck && { healthCheck }),
     ...(s.fallback && { fallback: { address: canonicalAddress(s.fallback.address), ...(s.fallback.port !== undefined && { port: s.fallback.port }), forwarding: s.fallback.forwarding } }),
+  };
+}
+
+function buildCheck(hc: HealthCheckInput | MemberCheckInput, type: HealthCheck['type']): HealthCheck {
+  const vs = hc as HealthCheckInput;
+  const status = hc.status === undefined ? undefined : Array.isArray(hc.status) ? hc.status : [hc.status];
+  return {
+    type, ...(vs.service && { service: vs.service }), ...(vs.request !== undefined && { request: vs.request }),
+    ...(vs.receive !== undefined && { receive: vs.receive }), ...(hc.virtualhost && { virtualhost: hc.virtualhost }),
+    ...(vs.http_method && { httpMethod: vs.http_method }), ...(hc.command && { command: hc.command }), ...(hc.port && { port: hc.port }),
+    ...(hc.interval && { intervalS: hc.interval }), ...(hc.timeout && { timeoutS: hc.timeout }),
+    ...(vs.failure_count && { failureCount: vs.failure_count }), ...(vs.quiescent !== undefined && { quiescent: vs.quiescent }),
+    ...(hc.path !== undefined && { path: hc.path }), ...(status && { status }), ...(hc.digest !== undefined && { digest: hc.digest.toLowerCase() }),
+    ...(hc.regex !== undefined && { regex: hc.regex }), ...(hc.query_name !== undefined && { queryName: hc.query_name }),
+    ...(hc.query_type !== undefined && { queryType: hc.query_type }), ...(hc.misc_dynamic !== undefined && { miscDynamic: hc.misc_dynamic }),
+    ...(hc.retry !== undefined && { retry: hc.retry }), ...(hc.delay_before_retry !== undefined && { delayBeforeRetryS: hc.delay_before_retry }),
+    ...(vs.alpha !== undefined && { alpha: vs.alpha }), ...(vs.omega !== undefined && { omega: vs.omega }),
+    ...(vs.quorum !== undefined && { quorum: vs.quorum }), ...(vs.hysteresis !== undefined && { hysteresis: vs.hysteresis }),
+  };
+}
+
+/** Fields of a check that are its timing and target port: a member that names another type keeps only these of the service's. */
+const TIMING = ['port', 'intervalS', 'timeoutS', 'retry', 'delayBeforeRetryS'] as const;
+/** Fields that belong to the whole virtual server, never to one real server's checker. */
+const VIRTUAL_SERVER_ONLY = ['quiescent', 'alpha', 'omega', 'quorum', 'hysteresis'] as const;
+
+/** A member's own check: its `check:` fields over the service's health_check (only timing and port when it names another type). */
+export function memberCheck(service: HealthCheck | undefined, own: MemberCheckInput, owner: Owner): HealthCheck {
+  const type = own.type ?? service?.type ?? (owner === 'keepalived' ? 'connect' : 'negotiate');
+  const base: Partial<HealthCheck> = {};
+  if (service) {
+    const inherited = service.type === type ? Object.keys(service) : TIMING;
+    for (const key of inherited) {
+      const value = service[key as keyof HealthCheck];
+      if (value !== undefined && !(VIRTUAL_SERVER_ONLY as readonly string[]).includes(key)) Object.assign(base, { [key]: value });
+    }
+  }
+  const mine = buildCheck(own, type);
+  return { ...base, ...Object.fromEntries(Object.entries(mine).filter(([, v]) => v !== undefined)), type } as HealthCheck;
+}
+
+function buildVrrp(pair: string, v: VrrpPairInput): Vrrp {
+  return {
+    pair,
+    instance: vrrpInstance(pair),
+    virtualRouterId: v.virtual_router_id ?? derivedRouterId(pair),
+    advertIntS: v.advert_int,
+    unicast: v.unicast,
+    nopreempt: v.nopreempt,
+    ...(v.auth_pass_env !== undefined ? { auth: { env: v.auth_pass_env } } : v.auth_pass_file !== undefined ? { auth: { file: v.auth_pass_file } } : {}),
+    ...(v.garp_master_delay !== undefined && { garpMasterDelayS: v.garp_master_delay }),
+    ...(v.garp_master_repeat !== undefined && { garpMasterRepeat: v.garp_master_repeat }),
+    ...(v.garp_master_refresh !== undefined && { garpMasterRefreshS: v.garp_master_refresh }),
+    syncDaemon: v.sync_daemon,
   };
 }

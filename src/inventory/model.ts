@@ -7,6 +7,8 @@ export type Scalar = string | number | boolean;
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type Owner = 'lvsplay' | 'ldirectord' | 'keepalived';
+export type CheckType = 'connect' | 'negotiate' | 'ping' | 'external' | 'off' | 'on' | 'http' | 'https' | 'dns' | 'misc';
 
 export interface BecomeConfig {
   method: 'sudo';
@@ -69,10 +71,17 @@ export interface ServiceMember {
   weight: number;
   upperThreshold: number;
   lowerThreshold: number;
+  /** keepalived: this member's own check (its `check:` over the service's health_check), when it has one. */
+  check?: HealthCheck;
 }
 
+/**
+ * A service's check: ldirectord's fields and keepalived's in one shape (inventory/checks.ts refuses
+ * what the service's owner cannot do). The type is always set: ldirectord's default is negotiate,
+ * keepalived's connect.
+ */
 export interface HealthCheck {
-  type: 'connect' | 'negotiate' | 'ping' | 'external' | 'off' | 'on';
+  type: CheckType;
   service?: string;
   request?: string;
   receive?: string;
@@ -83,7 +92,22 @@ export interface HealthCheck {
   intervalS?: number;
   timeoutS?: number;
   failureCount?: number;
+  /** ldirectord's quiescent, keepalived's inhibit_on_failure: a failed server stays at weight 0. */
   quiescent?: boolean;
+  // keepalived's
+  path?: string;
+  status?: number[];
+  digest?: string;
+  regex?: string;
+  queryName?: string;
+  queryType?: string;
+  miscDynamic?: boolean;
+  retry?: number;
+  delayBeforeRetryS?: number;
+  alpha?: boolean;
+  omega?: boolean;
+  quorum?: number;
+  hysteresis?: number;
 }
 
 export interface Service {
@@ -100,7 +124,7 @@ export interface Service {
   onePacket: boolean;
   forwarding: Forwarding;
   tunnel?: { type: 'ipip' | 'gue' | 'gre'; port?: number; checksum?: 'nocsum' | 'csum' | 'remcsum' };
-  managedBy: 'lvsplay' | 'ldirectord';
+  managedBy: Owner;
   directors: string[];
   realServers: ServiceMember[];
   healthCheck?: HealthCheck;
@@ -122,6 +146,23 @@ export interface LdirectordGlobals {
   configFile: string;
 }
 
+/** A director pair that fails over by VRRP: keepalived holds its VIPs (inventory `vrrp:`). */
+export interface Vrrp {
+  pair: string;
+  /** keepalived's vrrp_instance name: VI_<pair>. */
+  instance: string;
+  virtualRouterId: number;
+  advertIntS: number;
+  unicast: boolean;
+  nopreempt: boolean;
+  /** Where the PASS password is read on the control host (never the password itself). */
+  auth?: { env: string } | { file: string };
+  garpMasterDelayS?: number;
+  garpMasterRepeat?: number;
+  garpMasterRefreshS?: number;
+  syncDaemon: boolean;
+}
+
 export interface Cluster {
   file: string;
   directors: Director[];
@@ -131,6 +172,8 @@ export interface Cluster {
   groups: Set<string>;
   services: Service[];
   ldirectord: LdirectordGlobals;
+  /** The pairs that fail over by VRRP, by pair name. */
+  vrrp: Map<string, Vrrp>;
   /** Floating NAT gateway: address and prefix length. */
   natGateway?: { address: string; prefix: number };
   rulesFile: string;
@@ -141,6 +184,24 @@ export interface Cluster {
 /** The services a director carries. */
 export function servicesOf(cluster: Cluster, director: Director): Service[] {
   return cluster.services.filter((s) => s.directors.includes(director.name));
+}
+
+/** The VRRP settings of the director's pair, when the pair fails over by VRRP. */
+export function vrrpOf(cluster: Cluster, director: Director): Vrrp | undefined {
+  return cluster.vrrp.get(director.pair);
+}
+
+/**
+ * What keepalived holds for a VRRP pair: the VIPs of the services the pair's directors carry (one
+ * list for every member: a pair's directors carry the same services), and the NAT gateway when
+ * one of those services is NAT.
+ */
+export function pairAddresses(cluster: Cluster, pair: string): { vips: string[]; natGateway?: { address: string; prefix: number } } {
+  const members = new Set(cluster.directors.filter((d) => d.pair === pair).map((d) => d.name));
+  const carried = cluster.services.filter((s) => s.directors.some((d) => members.has(d)));
+  const vips = [...new Set(carried.flatMap((s) => (s.vip ? [s.vip] : [])))];
+  const nat = cluster.natGateway && carried.some((s) => s.forwarding === 'nat') ? cluster.natGateway : undefined;
+  return { vips, ...(nat && { natGateway: nat }) };
 }
 
 /** The services a real server is a member of. */

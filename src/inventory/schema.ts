@@ -13,7 +13,14 @@ export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh'
 export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'] as const;
 export const FORWARDING = ['dr', 'tun', 'nat'] as const;
 export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+/** ldirectord's check types. */
 export const CHECK_TYPES = ['connect', 'negotiate', 'ping', 'external', 'off', 'on'] as const;
+/** keepalived's: TCP_CHECK, HTTP_GET, SSL_GET, DNS_CHECK, MISC_CHECK, PING_CHECK. */
+export const KEEPALIVED_CHECK_TYPES = ['connect', 'http', 'https', 'dns', 'misc', 'ping'] as const;
+export const ALL_CHECK_TYPES = ['connect', 'negotiate', 'ping', 'external', 'off', 'on', 'http', 'https', 'dns', 'misc'] as const;
+/** DNS_CHECK's query types (keepalived 2.2). */
+export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
+export const OWNERS = ['lvsplay', 'ldirectord', 'keepalived'] as const;
 export const CHECK_SERVICES = ['http', 'https', 'dns', 'ftp', 'imap', 'imaps', 'ldap', 'mysql', 'nntp', 'pgsql', 'pop', 'pops', 'radius', 'sip', 'smtp', 'simpletcp', 'none'] as const;
 
 const Become = z.strictObject({
@@ -96,14 +103,6 @@ const Tunnel = z.strictObject({
   checksum: z.enum(['nocsum', 'csum', 'remcsum']).optional(),
 });
 
-const ServiceRealServer = z.strictObject({
-  server: Name,
-  weight: Weight.default(1),
-  port: Port.optional(),
-  upper_threshold: Threshold.default(0),
-  lower_threshold: Threshold.default(0),
-});
-
 /**
  * Request/receive strings reach ldirectord.cf inside double quotes, and ldirectord cuts a line at
  * its first `#` (a comment): none of `"`, `#`, control characters. `receive` is a Perl regular
@@ -121,19 +120,88 @@ const CheckRegex = z.string().min(1).max(512).regex(/^[^"#\x00-\x1f\x7f]*$/, { e
     }
   }, { error: 'expected a regular expression that compiles (receive is a Perl regex; unbalanced brackets or parentheses are not)' });
 
-export const HealthCheck = z.strictObject({
-  type: z.enum(CHECK_TYPES).default('negotiate'),
-  service: z.enum(CHECK_SERVICES).optional(),
-  request: CheckText.optional(),
-  receive: CheckRegex.optional(),
+/**
+ * keepalived.conf values: one token of a keepalived line. Its parser ends a line at `#` or `!`
+ * (comments) outside quotes, opens and closes blocks at `{` `}`, expands `$NAME` and `${NAME}`
+ * (its predefined _PWD, _INSTANCE, _RANDOM, ...), and takes quotes and backslashes as syntax.
+ */
+const UrlPath = z.string().max(1024).regex(/^\/[^\s"'\\#!${}\x00-\x1f\x7f]*$/, {
+  error: 'expected a URL path starting with "/", without whitespace, quotes, backslashes, "#", "!", "$", "{" or "}" (keepalived.conf syntax)',
+});
+/**
+ * keepalived's `regex` (PCRE2), matched against the whole HTTP response (status line, headers and
+ * body). It is written in double quotes with `\\` and `"` escaped, so those are fine; `$` followed
+ * by a name or `{` is refused (keepalived would expand it as a definition). It must compile here
+ * (JavaScript's syntax is close to PCRE's), and the director's grep -P compiles it before install.
+ */
+const KeepalivedRegex = z.string().min(1).max(512).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without control characters' })
+  .refine((v) => !/\$[A-Za-z_{]/.test(v), { error: 'expected a regular expression without "$" before a letter, "_" or "{" (keepalived would expand it as one of its definitions; write [$] for a literal dollar)' })
+  .refine((v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: 'expected a regular expression that compiles (unbalanced brackets or parentheses are not)' });
+const HttpStatus = z.int({ error: 'expected an HTTP status code (100..599)' }).min(100).max(599);
+const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'expected an MD5 digest of the page (32 hex digits, as genhash prints it)' });
+const DnsName = z.string().max(253).regex(/^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$/, {
+  error: 'expected a DNS name to query, like www.example.net (or "." for the root)',
+});
+const Retry = z.int({ error: 'expected a retry count (1..100)' }).min(1).max(100);
+
+/**
+ * The parts of a check a keepalived real server may set for itself (`check:` on a member): the
+ * check's type and target, and its timing. Unset fields come from the service's health_check
+ * (only the timing ones when the member names another type).
+ */
+const CheckCommon = {
+  type: z.enum(ALL_CHECK_TYPES).optional(),
   virtualhost: HostName.optional(),
-  http_method: z.enum(['GET', 'HEAD']).optional(),
   command: RemotePath.optional(),
   port: SshPort.optional(),
   interval: Seconds.optional(),
   timeout: Seconds.optional(),
+  // keepalived's
+  path: UrlPath.optional(),
+  status: z.union([HttpStatus, z.array(HttpStatus).min(1).max(16)], { error: 'expected an HTTP status code (100..599) or a list of them' }).optional(),
+  digest: Md5.optional(),
+  regex: KeepalivedRegex.optional(),
+  query_name: DnsName.optional(),
+  query_type: z.enum(DNS_QUERY_TYPES).optional(),
+  misc_dynamic: z.boolean().optional(),
+  retry: Retry.optional(),
+  delay_before_retry: Seconds.optional(),
+};
+
+export const MemberCheck = z.strictObject(CheckCommon);
+
+/** ldirectord's and keepalived's checks in one mapping; checks.ts refuses what the owner cannot do. */
+export const HealthCheck = z.strictObject({
+  ...CheckCommon,
+  // ldirectord's
+  service: z.enum(CHECK_SERVICES).optional(),
+  request: CheckText.optional(),
+  receive: CheckRegex.optional(),
+  http_method: z.enum(['GET', 'HEAD']).optional(),
   failure_count: z.int().min(1).max(100).optional(),
   quiescent: z.boolean().optional(),
+  // keepalived's, for the whole virtual server
+  alpha: z.boolean().optional(),
+  omega: z.boolean().optional(),
+  quorum: z.int({ error: 'expected a total weight (1..2147483647)' }).min(1).max(2147483647).optional(),
+  hysteresis: z.int({ error: 'expected a weight (0..2147483647)' }).min(0).max(2147483647).optional(),
+});
+
+const ServiceRealServer = z.strictObject({
+  server: Name,
+  weight: Weight.default(1),
+  port: Port.optional(),
+  upper_threshold: Threshold.default(0),
+  lower_threshold: Threshold.default(0),
+  /** keepalived only: this real server's own check, over the service's health_check. */
+  check: MemberCheck.optional(),
 });
 
 const Fallback = z.strictObject({
@@ -159,7 +227,7 @@ export const Service = z.strictObject({
   one_packet: z.boolean().default(false),
   forwarding: z.enum(FORWARDING).default('dr'),
   tunnel: Tunnel.optional(),
-  managed_by: z.enum(['lvsplay', 'ldirectord']).optional(),
+  managed_by: z.enum(OWNERS).optional(),
   directors: z.array(Name).optional(),
   real_servers: z.array(ServiceRealServer).min(1),
   health_check: HealthCheck.optional(),
@@ -182,6 +250,28 @@ export const LdirectordGlobals = z.strictObject({
   config_file: RemotePath.default('/etc/ha.d/ldirectord.cf'),
 });
 
+/**
+ * A director pair that fails over by VRRP (keepalived): keyed by the pair's name. keepalived then
+ * holds the pair's VIPs; priorities and states come from the directors' `priority` and `role`.
+ */
+export const VrrpPair = z.strictObject({
+  /** 1..255; derived from the pair's name when unset. */
+  virtual_router_id: z.int({ error: 'expected a VRRP router id (1..255)' }).min(1).max(255).optional(),
+  advert_int: z.int({ error: 'expected whole seconds (1..255) between adverts' }).min(1).max(255).default(1),
+  /** Adverts to the other directors of the pair (unicast_peer) instead of multicast 224.0.0.18. */
+  unicast: z.boolean().default(false),
+  /** A director that comes back does not take over from the current master (every state BACKUP). */
+  nopreempt: z.boolean().default(false),
+  /** VRRP PASS authentication: the password (1..8 characters) from an environment variable or a file. */
+  auth_pass_env: EnvName.optional(),
+  auth_pass_file: FilePath.optional(),
+  garp_master_delay: z.int({ error: 'expected seconds (0..3600)' }).min(0).max(3600).optional(),
+  garp_master_repeat: z.int({ error: 'expected a count (1..100)' }).min(1).max(100).optional(),
+  garp_master_refresh: z.int({ error: 'expected seconds (0..86400; 0 = never)' }).min(0).max(86400).optional(),
+  /** The IPVS connection sync daemon, master on the VRRP master and backup on the others. */
+  sync_daemon: z.boolean().default(false),
+});
+
 const Group = z.strictObject({
   ssh: SshSettings.optional(),
   vars: Vars.default({}),
@@ -194,6 +284,8 @@ export const InventoryFile = z.strictObject({
   real_servers: z.array(RealServer).default([]),
   services: z.array(Service).default([]),
   ldirectord: LdirectordGlobals.default(LdirectordGlobals.parse({})),
+  /** Director pairs that fail over by VRRP (keepalived), by pair name. */
+  vrrp: z.record(Name, VrrpPair).default({}),
   /**
    * The floating director address NAT real servers route through, with the prefix of their
    * network (198.51.100.1/24): held by the primary on its VIP interface, moved on failover.
@@ -213,3 +305,6 @@ export type SshSettingsInput = z.output<typeof SshSettings>;
 export type ServiceInput = z.output<typeof Service>;
 export type DirectorInput = z.output<typeof Director>;
 export type RealServerInput = z.output<typeof RealServer>;
+export type HealthCheckInput = z.output<typeof HealthCheck>;
+export type MemberCheckInput = z.output<typeof MemberCheck>;
+export type VrrpPairInput = z.output<typeof VrrpPair>;

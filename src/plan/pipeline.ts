@@ -9,6 +9,7 @@ import { RESOURCES } from '../resources/index.js';
 import type { HostContext, Resource } from '../resources/resource.js';
 import { framed, splitSections, TASK_MARK } from '../resources/sections.js';
 import type { Templates } from '../templates/templates.js';
+import { revealSecrets } from '../util/secret.js';
 import { type HostPlan, taskPlan } from './types.js';
 
 export interface PreparedTask {
@@ -58,13 +59,21 @@ export function planHost(host: PreparedHost, probeOutput: string): HostPlan {
   const sections = splitSections(probeOutput, TASK_MARK);
   const tasks = host.tasks.map((t) => {
     const actual = t.resource.parse(sections.get(t.id) ?? '', t.desired);
-    const { changes, script } = t.resource.diff(t.desired, actual, host.ctx);
-    return taskPlan(t.task.name, t.task.kind, changes, script);
+    const { changes, script, secrets } = t.resource.diff(t.desired, actual, host.ctx);
+    return taskPlan(t.task.name, t.task.kind, changes, script, secrets);
   });
   return { host: host.ctx.host.name, tasks };
 }
 
 export const STEP_MARK = '@@lvsplay-step';
+
+/**
+ * The apply script as the host must run it: the secrets' tokens replaced by their values. Only the
+ * runner calls this, right before sending; everything that prints scripts uses `applyScript`.
+ */
+export function revealedApplyScript(plan: HostPlan): string {
+  return revealSecrets(applyScript(plan), plan.tasks.flatMap((t) => t.secrets ?? []));
+}
 
 /**
  * One script that runs each task's script in order, each in a `set -e` subshell, and stops at

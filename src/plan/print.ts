@@ -1,5 +1,6 @@
 /** Plans as people read them: one line per change, and with --diff the before/after text. */
 import { createTwoFilesPatch } from 'diff';
+import { NOT_SHOWN } from '../util/secret.js';
 import { safeLines, safeText } from '../util/terminal.js';
 import { type HostPlan, inSync } from './types.js';
 
@@ -17,6 +18,8 @@ export function formatPlan(plan: HostPlan, options: { diff?: boolean } = {}): st
       // One-line values are already in the summary; texts (files, ipvsadm saves) get a unified diff.
       if (options.diff && `${change.before ?? ''}${change.after ?? ''}`.includes('\n')) {
         lines.push(indent(unified(change.id, change.before ?? '', change.after ?? ''), '      '));
+      } else if (options.diff && change.secret && change.before === undefined && change.after === undefined) {
+        lines.push(`      ${NOT_SHOWN}`);
       }
     }
   }

@@ -3,6 +3,7 @@
  * resources' `diff` functions, printed by print.ts, executed by the runner.
  */
 import type { TaskKind } from '../playbook/tasks.js';
+import type { Secret } from '../util/secret.js';
 
 /** One difference between desired and actual, for people: the plan list and --diff. */
 export interface Change {
@@ -24,6 +25,8 @@ export interface Change {
    * possible right after an apply, so verify does not count it as a failure.
    */
   settles?: true;
+  /** About a secret file: its text is redacted or absent, and printers say so. */
+  secret?: true;
 }
 
 /** One task's share of a host plan: its changes and the one script that makes them. */
@@ -33,6 +36,8 @@ export interface TaskPlan {
   changes: Change[];
   /** Shell run on the host; empty exactly when every change is pending. */
   script: string;
+  /** Secrets the script carries as tokens: revealed only when the runner sends it (util/secret.ts). */
+  secrets?: Secret[];
 }
 
 export interface HostPlan {
@@ -55,6 +60,7 @@ export function unsettled(plan: HostPlan): Change[] {
   return plan.tasks.flatMap((t) => t.changes.filter((c) => !c.pending && !c.settles));
 }
 
-export function taskPlan(task: string, resource: TaskKind, changes: Change[], script: string): TaskPlan {
-  return changes.every((c) => c.pending) ? { task, resource, changes, script: '' } : { task, resource, changes, script };
+export function taskPlan(task: string, resource: TaskKind, changes: Change[], script: string, secrets?: Secret[]): TaskPlan {
+  if (changes.every((c) => c.pending)) return { task, resource, changes, script: '' };
+  return { task, resource, changes, script, ...(secrets && secrets.length > 0 && { secrets }) };
 }

@@ -27,6 +27,11 @@ export const TASK_ARGS = {
   boot: z.strictObject({}),
   /** ldirectord.cf for the services ldirectord owns, reloaded when it changed. */
   ldirectord: z.strictObject({ reload: z.boolean().default(true) }),
+  /**
+   * keepalived.conf (the pair's VRRP instance, the services keepalived owns), reloaded when it
+   * changed; `step_down`: a backup of a nopreempt pair that is still master restarts it (failover).
+   */
+  keepalived: z.strictObject({ reload: z.boolean().default(true), step_down: z.boolean().default(false) }),
   /** A file rendered from a template of the project. */
   file: z.strictObject({
     path: RemotePath,

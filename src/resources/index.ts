@@ -6,6 +6,7 @@ import { drain, undrain } from './drain/index.js';
 import { wait } from './wait/index.js';
 import { file } from './file/index.js';
 import { ipvs } from './ipvs/index.js';
+import { keepalived } from './keepalived/index.js';
 import { ldirectord } from './ldirectord/index.js';
 import { packages } from './package/index.js';
 import type { Resource } from './resource.js';
@@ -15,5 +16,5 @@ import { sysctl } from './sysctl/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry is typed by its own module
 export const RESOURCES: { [K in TaskKind]: Resource<K, any, any> } = {
-  sysctl, address, ipvs, boot, file, ldirectord, drain, undrain, wait, package: packages, service, shell,
+  sysctl, address, ipvs, boot, file, ldirectord, keepalived, drain, undrain, wait, package: packages, service, shell,
 };

@@ -16,6 +16,7 @@ import type { TaskArgs } from '../playbook/model.js';
 import type { TaskKind } from '../playbook/tasks.js';
 import type { Change } from '../plan/types.js';
 import type { Templates } from '../templates/templates.js';
+import type { Secret } from '../util/secret.js';
 
 export interface HostContext {
   cluster: Cluster;
@@ -37,7 +38,8 @@ export interface Resource<K extends TaskKind, Desired, Actual> {
   desired(ctx: HostContext, args: TaskArgs<K>): Desired;
   probe(desired: Desired, ctx: HostContext): string;
   parse(output: string, desired: Desired): Actual;
-  diff(desired: Desired, actual: Actual, ctx: HostContext): { changes: Change[]; script: string };
+  /** `secrets`: what the script carries as tokens (a secret file's content), revealed only when sent. */
+  diff(desired: Desired, actual: Actual, ctx: HostContext): { changes: Change[]; script: string; secrets?: Secret[] };
 }
 
 /** Helper for modules: declare a resource with its types inferred. */

@@ -11,7 +11,7 @@
  * straight to the steps after its own tasks.
  */
 import type { Host } from '../inventory/model.js';
-import { applyScript, type PreparedHost, planHost, STEP_MARK } from '../plan/pipeline.js';
+import { type PreparedHost, planHost, revealedApplyScript, STEP_MARK } from '../plan/pipeline.js';
 import type { HostRun, Step } from '../plan/prepare.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type Transport, TransportError } from '../transport/types.js';
@@ -110,7 +110,7 @@ async function runTarget(job: HostJob, target: PreparedHost, delegated: boolean)
     if (job.stopping()) return { status: 'skipped', plan };
     stage = 'apply';
     job.progress('apply', `${on ? `${on}: ` : ''}${countChanges(plan)} change(s)`);
-    const applied = await transport.exec(job.lock.take + applyScript(plan));
+    const applied = await transport.exec(job.lock.take + revealedApplyScript(plan));
     const busy = lockRefusal(applied.stdout);
     if (busy) return { status: 'failed', plan, stage, message: busy };
     if (applied.code !== 0) return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}${applyFailure(plan, applied.stdout, applied.stderr, applied.code)}` };

@@ -11,9 +11,12 @@
  * wrong device is a change (a /24 on lo makes the whole subnet local; a /24 on a backup's eth0
  * answers ARP all the same). What must be absent: the cluster's VIPs this host has no part in,
  * and what lvsplay added here before and the inventory no longer wants (its record).
+ * A director whose pair fails over by VRRP holds its pair's VIPs (and the NAT gateway) through
+ * keepalived: those are neither present nor absent here, and never recorded; other pairs' VIPs
+ * must still be absent.
  */
 import { canonicalAddress } from '../../inventory/addresses.js';
-import { membershipsOf, servicesOf, type Service } from '../../inventory/model.js';
+import { membershipsOf, pairAddresses, servicesOf, type Service, vrrpOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
 import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
@@ -35,6 +38,8 @@ export interface AddressDesired {
   present: Address[];
   /** Addresses (canonical) that must be on no device unless `present` says where. */
   absent: string[];
+  /** Addresses keepalived holds here (a VRRP pair's): left alone, even when lvsplay's record names them. */
+  keep?: string[];
   tunnel: boolean;
   gateway?: string;
   record: string;
@@ -80,6 +85,7 @@ export function desiredAddresses(ctx: HostContext): AddressDesired {
   let present: Address[];
   let tunnel = false;
   let gateway: string | undefined;
+  let keep: string[] = [];
   if (host.kind === 'real_server') {
     const served = servedBy(ctx, host);
     const viaFallback = (s: Service) => s.fallback?.forwarding;
@@ -96,10 +102,15 @@ export function desiredAddresses(ctx: HostContext): AddressDesired {
     // The NAT gateway keeps its prefix: the director reaches the real servers' network through it.
     if (nat && services.some((s) => s.forwarding === 'nat')) vips.push({ ...onInterface(host.interface.name), address: nat.address, prefix: nat.prefix });
     present = host.role === 'primary' ? vips : [];
+    if (vrrpOf(ctx.cluster, host)) {
+      const held = pairAddresses(ctx.cluster, host.pair);
+      keep = [...held.vips, ...(held.natGateway ? [held.natGateway.address] : [])];
+      present = [];
+    }
   }
-  const wanted = new Set(present.map((a) => a.address));
+  const wanted = new Set([...present.map((a) => a.address), ...keep]);
   const absent = clusterAddresses(ctx).filter((a) => !wanted.has(a));
-  return { present, absent, tunnel, ...(gateway && { gateway }), record: recordPath(ctx.cluster, 'addresses') };
+  return { present, absent, ...(keep.length > 0 && { keep }), tunnel, ...(gateway && { gateway }), record: recordPath(ctx.cluster, 'addresses') };
 }
 
 /** `ip -o addr show`, tunl0's flags, /proc/net/route and the record, each its own part. */
@@ -163,7 +174,7 @@ export const address = defineResource({
       }
     }
     // Gone from the inventory but lvsplay put it there: absent too, wherever it is now.
-    const present = new Set(desired.present.map((a) => a.address));
+    const present = new Set([...desired.present.map((a) => a.address), ...(desired.keep ?? [])]);
     const recordedGone = (actual.recorded ?? []).map((line) => canonicalAddress(line.split(/[\s/]/)[0]!)).filter((a) => !present.has(a));
     const absent = new Set([...desired.absent, ...recordedGone]);
     for (const have of actual.addresses) {

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { Change } from '../../plan/types.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { kindOf, type Templates } from '../../templates/templates.js';
+import { NOT_SHOWN, Secret, secretToken } from '../../util/secret.js';
 import { ShellFragment, varsPrologue } from '../../util/shell.js';
 
 export interface FileDesired {
@@ -23,23 +24,50 @@ export interface FileDesired {
    * refuses it, leaving the old file in place (ldirectord's and keepalived's own config checks).
    */
   verify?: ShellFragment;
+  /**
+   * The content holds a secret (keepalived.conf with its VRRP password): it is never printed and
+   * never read back. The probe sends the file's checksum and, for --diff, its content with each
+   * line holding one of the `redact` keywords cut after the keyword (nothing when `redact` is
+   * empty); the write script carries a token the runner replaces (util/secret.ts).
+   */
+  secret?: { redact: readonly string[] };
 }
 
 export type FileActual =
   | { present: false }
   /** A symlink or a non-regular file at the path: never read through, never written. */
   | { present: false; refused: 'symlink' | 'other' }
-  | { present: true; mode: string; owner: string; sha256: string; content: string };
+  /** `secret`: the probe sent the checksum and the redacted content only. */
+  | { present: true; mode: string; owner: string; sha256: string; content: string; secret?: true };
 
-export function fileProbe(templates: Templates, path: string): string {
+export function fileProbe(templates: Templates, path: string, secret?: FileDesired['secret']): string {
+  if (secret) return templates.render('file/probe-secret.sh.hbs', { path, redact: secret.redact.map(sedRedaction) });
   return templates.render('file/probe.sh.hbs', { path });
 }
 
+/** What replaces the rest of a line after a redacted keyword, on the host (sed) and here alike. */
+const REDACTED = '(secret not shown)';
+const KEYWORD = /^[a-z_]+$/;
+
+function sedRedaction(keyword: string): string {
+  if (!KEYWORD.test(keyword)) throw new Error(`bad redaction keyword ${keyword}`);
+  return `s/${keyword}.*$/${keyword} ${REDACTED}/`;
+}
+
+/** The text with each line holding a keyword cut after it, as the probe's sed does on the host. */
+export function redact(text: string, keywords: readonly string[]): string {
+  return text.split('\n').map((line) => keywords.reduce((l, k) => l.replace(new RegExp(`${k}.*$`, 's'), `${k} ${REDACTED}`), line)).join('\n');
+}
+
 export function parseFileProbe(output: string): FileActual {
-  const [head = '', body = ''] = output.trim().split('\n');
+  const [head = '', body = '', shown = ''] = output.trim().split('\n');
   const fields = head.split(' ');
   if (fields[0] === 'symlink' || fields[0] === 'other') return { present: false, refused: fields[0] };
   if (fields[0] !== 'present') return { present: false };
+  // A secret file: its checksum as sha256sum prints it ("sha256 HASH  -"), then the redacted text.
+  if (body.startsWith('sha256 ')) {
+    return { present: true, mode: fields[1] ?? '', owner: fields[2] ?? '', sha256: body.split(/\s+/)[1] ?? '', content: Buffer.from(shown, 'base64').toString('utf8'), secret: true };
+  }
   // The checksum is computed here from the content the probe sends anyway: one process less per file on the host.
   const bytes = Buffer.from(body, 'base64');
   return { present: true, mode: fields[1] ?? '', owner: fields[2] ?? '', sha256: sha256(bytes), content: bytes.toString('utf8') };
@@ -47,17 +75,31 @@ export function parseFileProbe(output: string): FileActual {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-export function diffFile(desired: FileDesired, actual: FileActual, templates: Templates): { changes: Change[]; script: string } {
+/** Whether the file's content must be (re)written: absent, or another checksum. */
+export function contentDiffers(desired: FileDesired, actual: FileActual): boolean {
+  return !actual.present || actual.sha256 !== sha256(desired.content);
+}
+
+export function diffFile(desired: FileDesired, actual: FileActual, templates: Templates): { changes: Change[]; script: string; secrets?: Secret[] } {
   if ('refused' in actual) {
     throw new Error(`${desired.path} is ${actual.refused === 'symlink' ? 'a symbolic link' : 'not a regular file'}: lvsplay never writes through it; remove it or manage the file it points to`);
   }
   const sha = sha256(desired.content);
   const mode = Number.parseInt(desired.mode, 8).toString(8); // as `stat -c %a` prints it: 0644 → 644, 0040 → 40
+  // A secret file shows its redacted text, or nothing; every change about its content says so.
+  const secret = desired.secret;
+  const shown = (text: string): { text?: string } => (!secret ? { text } : secret.redact.length > 0 ? { text: redact(text, secret.redact) } : {});
+  const side = (key: 'before' | 'after', text: string) => {
+    const s = shown(text);
+    return s.text === undefined ? {} : { [key]: s.text };
+  };
+  const marked = secret ? { secret: true as const } : {};
+  const suffix = !secret ? '' : secret.redact.length > 0 ? ' (secrets not shown)' : ` ${NOT_SHOWN}`;
   const changes: Change[] = [];
   if (!actual.present) {
-    changes.push({ id: desired.path, action: 'add', summary: `+ file ${desired.path}`, before: '', after: desired.content });
+    changes.push({ id: desired.path, action: 'add', summary: `+ file ${desired.path}${suffix}`, ...side('before', ''), ...side('after', desired.content), ...marked });
   } else if (actual.sha256 !== sha) {
-    changes.push({ id: desired.path, action: 'change', summary: `~ file ${desired.path}`, before: actual.content, after: desired.content });
+    changes.push({ id: desired.path, action: 'change', summary: `~ file ${desired.path}${suffix}`, ...side('before', actual.content), ...side('after', desired.content), ...marked });
   } else if (actual.mode !== mode || (desired.owner !== undefined && actual.owner !== desired.owner)) {
     const before = `mode ${actual.mode} owner ${actual.owner}`;
     const after = `mode ${mode} owner ${desired.owner ?? actual.owner}`;
@@ -66,18 +108,20 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
   if (changes.length === 0) return { changes, script: '' };
   // Only a changed content runs the on_change action: a mode fix is not a new configuration.
   const contentChanged = !actual.present || actual.sha256 !== sha;
+  const base64 = Buffer.from(desired.content).toString('base64');
+  const hidden = secret && contentChanged ? new Secret(secretToken(desired.path), base64) : undefined;
   const script = contentChanged
     ? templates.render('file/write.sh.hbs', {
       path: desired.path,
       dir: dirname(desired.path),
-      base64: Buffer.from(desired.content).toString('base64'),
+      base64: hidden ? hidden.token : base64,
       mode,
       owner: desired.owner ?? '',
       onChange: desired.onChange ?? '',
       verify: desired.verify ?? '',
     })
     : templates.render('file/attrs.sh.hbs', { path: desired.path, mode, owner: desired.owner ?? '' });
-  return { changes, script };
+  return { changes, script, ...(hidden && { secrets: [hidden] }) };
 }
 
 export const file = defineResource({
@@ -95,7 +139,7 @@ export const file = defineResource({
       ...(unit !== undefined && { onChange: new ShellFragment(ctx.templates.render('service/action.sh.hbs', { unit, verb })) }),
     };
   },
-  probe: (desired, ctx) => fileProbe(ctx.templates, desired.path),
+  probe: (desired, ctx) => fileProbe(ctx.templates, desired.path, desired.secret),
   parse: (output) => parseFileProbe(output),
   diff: (desired, actual, ctx) => diffFile(desired, actual, ctx.templates),
 });

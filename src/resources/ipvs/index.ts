@@ -4,7 +4,7 @@
  *   rules file (`cluster.rulesFile`) when the task says `save`.
  * - probe, in one fragment: `ipvsadm -S -n`, `ipvsadm -L -n --thresholds` (thresholds and
  *   connection counts, which -S never prints), the rules file, lvsplay's record of the services it
- *   made here, and the services ldirectord's config on the host lists; a missing ipvsadm or ip_vs
+ *   made here, and the services ldirectord's and keepalived's configs on the host list; a missing ipvsadm or ip_vs
  *   is an error.
  * - diff: minimal add/edit/delete operations (diff.ts), applied as one `ipvsadm -R` batch with a
  *   precise rollback (batch-script.ts, templates/ipvs/apply.sh.hbs), then the record and the rules
@@ -22,6 +22,7 @@ import { drainedProbe, parseDrained, withDrained } from '../drained.js';
 import type { Templates } from '../../templates/templates.js';
 import { diffTables } from './diff.js';
 import { lineSpec, printedSpec } from './forms.js';
+import { keepalivedKeys, keepalivedVirtualsProbe } from '../keepalived/keys.js';
 import { ldirectordKeys } from './ldirectord-keys.js';
 import { rulesLines } from './lines.js';
 import { IpvsProbeError, parseSave, parseThresholds, probePart, withThresholds } from './parse.js';
@@ -47,7 +48,7 @@ export interface IpvsActual {
   rules?: FileActual;
   /** Service keys lvsplay recorded it made here; undefined when there is no record. */
   recorded?: string[];
-  /** Service keys (with their ServiceKey) in ldirectord's config on the host. */
+  /** Service keys (with their ServiceKey) in ldirectord's or keepalived's config on the host. */
   ldirectord: Map<string, ServiceKey>;
   /** Real servers drained on this director (their addresses): weight 0 until undrained. */
   drained: Set<string>;
@@ -84,6 +85,7 @@ export const ipvs = defineResource({
       + framed('thresholds', ctx.templates.render('ipvs/probe.sh.hbs', { args: LIST }))
       + framed('record', recordProbe(ctx.templates, desired.record))
       + framed('ldirectord', ctx.templates.render('ipvs/ldirectord-virtuals.sh.hbs', { path: desired.ldirectordConfig }))
+      + framed('keepalived', keepalivedVirtualsProbe(ctx.templates))
       + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
     return desired.rules ? table + framed('rules', fileProbe(ctx.templates, desired.rules.path)) : table;
   },
@@ -95,7 +97,8 @@ export const ipvs = defineResource({
     const save = probed(parts.get('save'), SAVE);
     const table = withThresholds(parseSave(save), parseThresholds(probed(parts.get('thresholds'), LIST)));
     const recorded = parseRecord(parts.get('record') ?? '@@absent');
-    const ldirectord = ldirectordKeys(parts.get('ldirectord') ?? '');
+    // Services another owner's config lists (ldirectord's or keepalived's): one it may release.
+    const ldirectord = new Map([...ldirectordKeys(parts.get('ldirectord') ?? ''), ...keepalivedKeys(parts.get('keepalived') ?? '')]);
     const drained = parseDrained(parts.get('drained'));
     const rules = parts.get('rules');
     return { table, save, ldirectord, drained, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules) }) };
@@ -104,7 +107,7 @@ export const ipvs = defineResource({
     if (!given.director) return { changes: [], script: '' };
     const desired = drainedDesired(given, actual.drained, ctx.templates);
     const wanted = new Set(desired.table.services.keys());
-    // ldirectord releases these in this run: its task (before this one) reloads it without them.
+    // ldirectord (or keepalived) releases these in this run: its task (before this one) reloads it without them.
     const released = new Set([...actual.ldirectord.keys()].filter((k) => wanted.has(k)));
     const deletable = new Set([...desired.declared, ...(actual.recorded ?? [])].filter((k) => !desired.foreign.has(k)));
     refuseUnreadable(actual.table, [...wanted, ...deletable], desired.table, actual);
