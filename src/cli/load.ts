@@ -7,6 +7,7 @@ import type { Cluster } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/model.js';
 import { Templates } from '../templates/templates.js';
+import { Name } from '../inventory/fields.js';
 import { InputError, type Problem } from '../util/problems.js';
 
 /** The shipped playbooks, for `render` without a playbook. */
@@ -18,13 +19,35 @@ export interface Loaded {
   templates: Templates;
 }
 
+/** The -e option of every command that loads playbooks. */
+export const EXTRA_VARS_FLAGS = '-e, --extra-vars <key=value>';
+export const EXTRA_VARS_HELP = 'set a var for every play, over playbook and inventory vars (repeatable)';
+
 /** `-t DIR` may be given several times; each is one folder (so `-t DIR pb.yml` never eats the playbook). */
 export function collectDirs(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/**
+ * `-e key=value`, repeatable: a var for every play, over the playbooks' and the inventory's vars
+ * (ansible-playbook's extra vars: the highest precedence). Values are strings; templates see them
+ * like any var ($LVSPLAY_VAR_key in shell templates).
+ */
+function extraVars(pairs: readonly string[]): { vars: Record<string, string>; problems: Problem[] } {
+  const vars: Record<string, string> = {};
+  const problems: Problem[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (eq < 0 || !Name.safeParse(key).success) {
+      problems.push({ file: '--extra-vars', line: 0, col: 0, field: key || '(empty)', message: `expected KEY=VALUE with KEY a var name (letters, digits, "_", "." or "-"), got ${JSON.stringify(pair)}` });
+    } else vars[key] = pair.slice(eq + 1);
+  }
+  return { vars, problems };
+}
+
 /** Load and check everything up front: one InputError with every problem, or all of it valid. */
-export function loadAll(inventory: string, playbookFiles: string[], templateDirs: string[] = []): Loaded {
+export function loadAll(inventory: string, playbookFiles: string[], templateDirs: string[] = [], extra: readonly string[] = []): Loaded {
   const problems: Problem[] = templateDirs.flatMap((dir) => {
     let isDir = false;
     try {
@@ -34,11 +57,14 @@ export function loadAll(inventory: string, playbookFiles: string[], templateDirs
     }
     return isDir ? [] : [{ file: dir, line: 0, col: 0, field: '--templates', message: 'expected a folder of templates, and this is none' }];
   });
+  const given = extraVars(extra);
+  problems.push(...given.problems);
   const cluster = loadInventory(inventory);
   const playbooks: Playbook[] = [];
   for (const file of playbookFiles) {
     try {
-      playbooks.push(loadPlaybook(file, cluster));
+      const book = loadPlaybook(file, cluster);
+      playbooks.push({ ...book, plays: book.plays.map((play) => ({ ...play, vars: { ...play.vars, ...given.vars } })) });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       problems.push(...err.problems);

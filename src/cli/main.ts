@@ -8,10 +8,12 @@ import { Command } from 'commander';
 import { InputError } from '../util/problems.js';
 import { safeText } from '../util/terminal.js';
 import { applyCommand } from './apply.js';
+import { drainCommand, undrainCommand } from './drain.js';
 import { EXIT } from './exit.js';
 import { failoverCommand } from './failover.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 
 const debug = process.argv.includes('--debug') || process.env['LVSPLAY_DEBUG'] === '1';
@@ -38,6 +40,9 @@ const program = new Command('lvsplay')
   .addCommand(validateCommand())
   .addCommand(applyCommand())
   .addCommand(failoverCommand())
+  .addCommand(drainCommand())
+  .addCommand(undrainCommand())
+  .addCommand(statusCommand())
   .addCommand(renderCommand())
   .addCommand(planCommand());
 

@@ -13,7 +13,7 @@ import { inSync } from '../plan/types.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
 import { EXIT } from './exit.js';
-import { collectDirs, loadAll } from './load.js';
+import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
 
 export function planCommand(): Command {
   return new Command('plan')
@@ -24,9 +24,10 @@ export function planCommand(): Command {
     .option('--diff', 'show before/after text')
     .option('--detailed-exitcode', 'exit 3 when any host would change')
     .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option(EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, collectDirs, [])
     .option('--debug', 'on an internal error, print where it happened')
-    .action((files: string[], options: { inventory: string; facts: string; diff?: boolean; detailedExitcode?: boolean; templates: string[] }) => {
-      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates);
+    .action((files: string[], options: { inventory: string; facts: string; diff?: boolean; detailedExitcode?: boolean; templates: string[]; extraVars: string[] }) => {
+      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates, options.extraVars);
       const out: string[] = [];
       const problems: Problem[] = [];
       let drifted = false;

@@ -8,7 +8,7 @@ import { applyScript, planHost } from '../plan/pipeline.js';
 import { prepareRun } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
 import { InputError } from '../util/problems.js';
-import { BUILTIN_PLAYBOOKS, collectDirs, loadAll } from './load.js';
+import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
 
 export function renderCommand(): Command {
   return new Command('render')
@@ -18,10 +18,11 @@ export function renderCommand(): Command {
     .option('--host <name>', 'only this host (repeatable)', collectDirs, [])
     .option('--probe', 'also print the probe script each host would run')
     .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option(EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, collectDirs, [])
     .option('--debug', 'on an internal error, print where it happened')
-    .action((files: string[], options: { inventory: string; host: string[]; probe?: boolean; templates: string[] }) => {
+    .action((files: string[], options: { inventory: string; host: string[]; probe?: boolean; templates: string[]; extraVars: string[] }) => {
       const playbookFiles = files.length > 0 ? files : [join(BUILTIN_PLAYBOOKS, 'bootstrap.yml')];
-      const { cluster, playbooks, templates } = loadAll(options.inventory, playbookFiles, options.templates);
+      const { cluster, playbooks, templates } = loadAll(options.inventory, playbookFiles, options.templates, options.extraVars);
       const unknown = options.host.filter((h) => !cluster.hosts.has(h));
       if (unknown.length > 0) {
         throw new InputError(unknown.map((h) => ({ file: cluster.file, line: 0, col: 0, field: '--host', message: `no host is named "${h}"` })));

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { prepareRun } from '../plan/prepare.js';
 import { EXIT } from './exit.js';
-import { collectDirs, loadAll } from './load.js';
+import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -14,9 +14,10 @@ export function validateCommand(): Command {
     .requiredOption('-i, --inventory <file>', 'inventory YAML file')
     .argument('[playbooks...]', 'playbook YAML files to check against the inventory')
     .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
+    .option(EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, collectDirs, [])
     .option('--debug', 'on an internal error, print where it happened')
-    .action((files: string[], options: { inventory: string; templates: string[] }) => {
-      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates);
+    .action((files: string[], options: { inventory: string; templates: string[]; extraVars: string[] }) => {
+      const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates, options.extraVars);
       prepareRun(cluster, playbooks, templates);
       const tasks = playbooks.length > 0 ? `, ${playbooks.length} playbook(s)` : '';
       process.stdout.write(

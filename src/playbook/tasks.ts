@@ -22,7 +22,13 @@ export const TASK_ARGS = {
   /** VIPs the inventory implies: on lo / tunl0 (real servers), on the VIP interface (the primary). */
   address: z.strictObject({}),
   /** Virtual services and real servers lvsplay owns; `purge` also removes undeclared services. */
-  ipvs: z.strictObject({ purge: z.boolean().default(false), graceful: z.boolean().default(true), save: z.boolean().default(true) }),
+  ipvs: z.strictObject({
+    purge: z.boolean().default(false),
+    graceful: z.boolean().default(true),
+    /** Graceful removal: seconds to wait, in the same run, for a removed busy real server to go idle before deleting it. */
+    drain_wait: z.int().min(0).max(86400).default(30),
+    save: z.boolean().default(true),
+  }),
   /** What makes the host come back serving after a reboot: modules, the address and IPVS units. */
   boot: z.strictObject({}),
   /** ldirectord.cf for the services ldirectord owns, reloaded when it changed. */

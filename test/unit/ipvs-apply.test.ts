@@ -45,7 +45,7 @@ function apply(t: import('ava').ExecutionContext, after: IpvsTable, sim: Sim, en
   const dir = tempDir('lvsplay-ipvs-apply-');
   t.teardown(() => cleanup(dir));
   const save = sim.save();
-  const probed = withThresholds(parseSave(save), parseThresholds(sim.thresholds()));
+  const probed = withThresholds(parseSave(save), parseThresholds(sim.list('thresholds')));
   const { operations } = diffTables(after, probed, { purge: false, graceful: false, deletable: new Set(), foreign: new Set(['tcp 192.0.2.14:80']) });
   const script = renderApply(templates, applyData(operations, save));
   mutate?.(sim);
@@ -201,13 +201,13 @@ const DRAINING = () => table(svc(tcp('192.0.2.10', 80), { scheduler: 'wlc' }, [
 ]));
 const STAYING = () => table(svc(tcp('192.0.2.10', 80), { scheduler: 'wlc' }, [dest('192.0.2.21', 80, { weight: 3 })]));
 
-function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}) {
+function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}, drainWait = 0) {
   const dir = tempDir('lvsplay-ipvs-graceful-');
   t.teardown(() => cleanup(dir));
   const sim = simFrom(DRAINING());
-  const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.thresholds()));
+  const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.list('thresholds')));
   const { operations } = diffTables(STAYING(), probed, { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
-  const script = renderApply(templates, applyData(operations, sim.save()));
+  const script = renderApply(templates, applyData(operations, sim.save()), drainWait);
   mutate?.(sim);
   const state = join(dir, 'state.json');
   writeFileSync(state, JSON.stringify(sim));
@@ -233,8 +233,26 @@ test.serial('graceful: connections that arrived since the probe turn a delete in
     dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
   });
   t.is(run.code, 0, run.stderr);
-  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n', 'one line ran: the drain; the drained server\'s delete was dropped');
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 2 left after 0 s\n', 'one line ran: the drain; the drained server\'s delete was dropped; no drain_wait: both left');
   t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0', '192.0.2.23:80 fwd=g w=0']);
+});
+
+test.serial('graceful with drain_wait: the drained servers are deleted in the same run once their connections end; still busy at the deadline, they stay drained', (t) => {
+  const busy = (sim: Sim) => {
+    const dests = sim.services[0]!.dests;
+    dests.find((d) => d.addr === '192.0.2.22')!.active = 2;
+    dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
+  };
+  const dir = tempDir('lvsplay-ipvs-idle-');
+  t.teardown(() => cleanup(dir));
+  // the clients go away at the second look: one second into the wait
+  const { run } = applyGraceful(t, busy, { FAKE_IPVSADM_IDLE_AFTER: '2', FAKE_IPVSADM_COUNTER: join(dir, 'lists') }, 10);
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 0 left after 1 s\n');
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3'], 'both deleted once idle');
+  const { run: late } = applyGraceful(t, busy, {}, 1);
+  t.is(late.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 2 left after 1 s\n');
+  t.deepEqual(webDests(late.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0', '192.0.2.23:80 fwd=g w=0'], 'still busy: left drained for a later run');
 });
 
 test.serial('graceful: a rewritten batch that fails still rolls back exactly (the undo groups follow the renumbering)', (t) => {

@@ -18,7 +18,7 @@ const opts = (o: Partial<DiffOptions> = {}): DiffOptions => ({ purge: false, gra
 test('a table read back from ipvsadm -S -n and -L --thresholds needs no change', (t) => {
   fc.assert(fc.property(arbTable(true), (table) => {
     const sim = simFrom(table);
-    const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.thresholds()));
+    const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.list('thresholds')));
     const { operations } = diffTables(table, probed, opts({ purge: true }));
     return operations.length === 0;
   }), RUNS);
@@ -87,7 +87,7 @@ test('a second diff after applying is empty (drained servers wait), and graceful
     const { operations } = diffTables(after, before, o);
     const sim = simFrom(before);
     runLines(sim, operations.map((op) => op.line));
-    const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.thresholds()));
+    const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.list('thresholds')));
     t.deepEqual(diffTables(after, probed, o).operations.map((op) => op.line), []);
   }), RUNS);
 });

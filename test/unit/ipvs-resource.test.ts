@@ -256,7 +256,7 @@ const LIST_HEAD = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddres
 
 /** A probe's output as lb1's ipvs task would print it; thresholds as the model prints them for `table`. */
 function facts(save: string, extra: { record?: string[]; ldirectord?: string; table?: IpvsTable } = {}): string {
-  const list = extra.table ? simFrom(extra.table).thresholds() : LIST_HEAD;
+  const list = extra.table ? simFrom(extra.table).list('thresholds') : LIST_HEAD;
   return sections([
     ['save', `${save}# lvsplay: ok\n`],
     ['thresholds', `${list}# lvsplay: ok\n`],

@@ -77,6 +77,7 @@ export function applyData(operations: Operation[], expectedSave: string): ApplyD
   return { count: batch.length, sha: touchedDigest(expectedSave, new Set(touched)), touched, batch, undo, conditional };
 }
 
-export function renderApply(templates: Templates, data: ApplyData): string {
-  return templates.render('ipvs/apply.sh.hbs', { count: data.count, sha: data.sha, files: files(data) });
+/** `drainWait`: seconds to wait for busy real servers being removed to go idle, then delete them. */
+export function renderApply(templates: Templates, data: ApplyData, drainWait = 0): string {
+  return templates.render('ipvs/apply.sh.hbs', { count: data.count, sha: data.sha, files: files(data), drainWait });
 }

@@ -33,6 +33,8 @@ export interface IpvsDesired extends DesiredTable {
   director: boolean;
   purge: boolean;
   graceful: boolean;
+  /** Seconds a removed real server that still has connections may take to go idle, then is deleted in the same run. */
+  drainWait: number;
   /** The persisted rules file (with `save: true`). */
   rules?: FileDesired;
   /** ldirectord's config on the host, whose services are its own (and which it may release). */
@@ -72,7 +74,7 @@ export const ipvs = defineResource({
   kind: 'ipvs',
   desired(ctx, args): IpvsDesired {
     const base = {
-      ...desiredTable(ctx.cluster, ctx.host), director: ctx.host.kind === 'director', purge: args.purge, graceful: args.graceful,
+      ...desiredTable(ctx.cluster, ctx.host), director: ctx.host.kind === 'director', purge: args.purge, graceful: args.graceful, drainWait: args.graceful ? args.drain_wait : 0,
       ldirectordConfig: ctx.cluster.ldirectord.configFile, record: recordPath(ctx.cluster, 'ipvs-services'),
     };
     if (!base.director || !args.save) return base;
@@ -117,7 +119,7 @@ export const ipvs = defineResource({
     if (operations.length > 0) {
       const gone = new Set([...released].map((k) => printedSpec(actual.ldirectord.get(k)!)));
       const expected = actual.save.split('\n').filter((l) => !gone.has(lineSpec(l))).join('\n');
-      scripts.push(renderApply(ctx.templates, applyData(operations, expected)));
+      scripts.push(renderApply(ctx.templates, applyData(operations, expected), desired.drainWait));
     }
     const record = diffRecord(desired.record, [...wanted], actual.recorded, ctx.templates, 'IPVS services');
     changes.push(...record.changes);

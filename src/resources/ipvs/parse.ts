@@ -333,6 +333,24 @@ const LIST_PROTOCOLS: Record<string, 'tcp' | 'udp' | 'sctp'> = { TCP: 'tcp', UDP
 
 /** A service row: `TCP  192.0.2.10:80 sh (sh-fallback,sh-port) persistent 300 mask 255.255.255.0 pe sip ops`. */
 function readListedService(t: Tokens): ServiceKey {
+  const key = readListedKey(t);
+  const scheduler = t.value('the service', 'a scheduler');
+  if (!SCHEDULER_NAME.test(scheduler)) throw new LineError(`expected a scheduler name, got "${scheduler}"`);
+  const seen = new Set<string>();
+  while (!t.done) {
+    const word = t.next();
+    if (/^\([a-z0-9,-]*\)$/.test(word)) once(seen, 'flags');
+    else if (word === 'persistent') { once(seen, word); integer(t.value(word, 'a timeout'), 1, MAX_PERSISTENCE, 'a persistence timeout'); }
+    else if (word === 'mask') { once(seen, word); t.value(word, 'a netmask'); }
+    else if (word === 'pe') { once(seen, word); t.value(word, 'an engine name'); }
+    else if (word === 'ops') once(seen, word);
+    else throw new LineError(`unknown word "${word}" in a service row`);
+  }
+  return key;
+}
+
+/** The start of a listed service row: `TCP  192.0.2.10:80`, `FWM  7 IPv6`. */
+function readListedKey(t: Tokens): ServiceKey {
   const prot = t.next();
   let key: ServiceKey;
   if (prot === 'FWM') {
@@ -345,18 +363,6 @@ function readListedService(t: Tokens): ServiceKey {
     key = { kind: 'inet', protocol: LIST_PROTOCOLS[prot]!, address, port: port! };
   } else {
     throw new LineError(`expected a service row (TCP, UDP, SCTP or FWM) or a real server row (->), got "${prot}"`);
-  }
-  const scheduler = t.value('the service', 'a scheduler');
-  if (!SCHEDULER_NAME.test(scheduler)) throw new LineError(`expected a scheduler name, got "${scheduler}"`);
-  const seen = new Set<string>();
-  while (!t.done) {
-    const word = t.next();
-    if (/^\([a-z0-9,-]*\)$/.test(word)) once(seen, 'flags');
-    else if (word === 'persistent') { once(seen, word); integer(t.value(word, 'a timeout'), 1, MAX_PERSISTENCE, 'a persistence timeout'); }
-    else if (word === 'mask') { once(seen, word); t.value(word, 'a netmask'); }
-    else if (word === 'pe') { once(seen, word); t.value(word, 'an engine name'); }
-    else if (word === 'ops') once(seen, word);
-    else throw new LineError(`unknown word "${word}" in a service row`);
   }
   return key;
 }
@@ -403,6 +409,46 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
       // graceful removal treats as "may have connections"; the rest of the list still counts.
       current = undefined;
       skipping = true;
+    }
+  }
+  return list;
+}
+
+/** Per service key: its own counters and each real server's (by destKey), as a counters listing shows them. */
+export type CounterList = Map<string, { totals: number[]; dests: Map<string, number[]> }>;
+
+/**
+ * `ipvsadm -L -n --stats --exact` (Conns InPkts OutPkts InBytes OutBytes) or `--rate --exact`
+ * (CPS InPPS OutPPS InBPS OutBPS): five numbers on every service row and every real server row.
+ * Unlike the table lvsplay changes, these are only shown: a row that cannot be read is an error.
+ */
+export function parseCounters(text: string, columns: readonly string[], source: string): CounterList {
+  const list: CounterList = new Map();
+  const rows = lines(text);
+  const [version, title, subtitle] = rows;
+  if (!version || !/^IP Virtual Server version /.test(version.line)) throw new IpvsProbeError(`cannot read ${source} output: expected "IP Virtual Server version" first`);
+  if (!title || title.line.trim().split(/\s+/).slice(2).join(' ') !== columns.join(' ') || subtitle?.line.trim() !== '-> RemoteAddress:Port') {
+    throw new IpvsProbeError(`cannot read ${source} output, line 2: expected the column titles ${columns.join(' ')}`);
+  }
+  let current: Map<string, number[]> | undefined;
+  for (const { n, line } of rows.slice(3)) {
+    try {
+      const t = new Tokens(line.trim().split(/\s+/));
+      const dest = t.peek() === '->';
+      let key = '';
+      if (dest) {
+        t.next();
+        const { address, port } = addressPort(t.value('->', 'an address:port'), 'real server address:port');
+        key = destKey({ address, port: port! });
+      } else key = serviceKey(readListedKey(t));
+      const numbers = columns.map((c) => integer(t.value(c, 'a count'), 0, Number.MAX_SAFE_INTEGER, c));
+      if (!t.done) throw new LineError(`unexpected "${t.next()}" after the ${columns.length} counters`);
+      if (!dest) list.set(key, { totals: numbers, dests: (current = new Map()) });
+      else if (!current) throw new LineError('a real server row before any service row');
+      else current.set(key, numbers);
+    } catch (err) {
+      if (!(err instanceof LineError)) throw err;
+      throw new IpvsProbeError(`cannot read ${source} output, line ${n}: ${err.message}`);
     }
   }
   return list;

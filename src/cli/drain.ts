@@ -1,0 +1,48 @@
+/**
+ * `lvsplay drain -i INV SERVER... [--wait N]` and `lvsplay undrain -i INV SERVER...`: one-off
+ * maintenance, as operators do it by hand with `ipvsadm -e ... -w 0`, but on every director that
+ * carries the servers at once, through ldirectord's config for its services, and remembered there
+ * (a later bootstrap keeps them drained). They run a one-play playbook of the same drain and
+ * undrain tasks a rollout uses, so they validate, report and exit the same way as `apply`.
+ */
+import { Command } from 'commander';
+import { stringify } from 'yaml';
+import { parsePlaybook } from '../playbook/load.js';
+import { YamlSource } from '../util/yaml-source.js';
+import { loadAll } from './load.js';
+import { execute, type RunCommandOptions, usageError, withRunOptions } from './run-options.js';
+
+interface DrainOptions extends RunCommandOptions {
+  wait?: string;
+  atDeadline?: 'fail' | 'continue';
+  inactive?: boolean;
+}
+
+export function drainCommand(): Command {
+  return maintenance('drain', 'take real servers out of rotation on every director that carries them (weight 0, remembered), and wait for their connections to end')
+    .option('--wait <seconds>', 'how long to wait for their connections to end (0: do not wait)', '60')
+    .option('--at-deadline <what>', 'connections left at the deadline: fail, or continue', 'fail')
+    .option('--inactive', 'also wait for inactive connections (InActConn) to go');
+}
+
+export function undrainCommand(): Command {
+  return maintenance('undrain', 'put drained real servers back in rotation: their inventory weights on every director that carries them');
+}
+
+function maintenance(kind: 'drain' | 'undrain', description: string): Command {
+  return withRunOptions(new Command(kind).description(description))
+    .argument('<servers...>', 'real servers, by inventory name')
+    .action(async (servers: string[], options: DrainOptions) => {
+      const { cluster, templates } = loadAll(options.inventory, [], options.templates);
+      const unknown = servers.filter((s) => cluster.hosts.get(s)?.kind !== 'real_server');
+      if (unknown.length > 0) {
+        usageError(`${unknown.join(', ')}: not a real server of ${options.inventory}; real servers are ${cluster.realServers.map((r) => r.name).join(', ')}`);
+        return;
+      }
+      const args = kind === 'drain' ? { wait: Number(options.wait), at_deadline: options.atDeadline, inactive: options.inactive ?? false } : {};
+      const text = stringify([{ name: `${kind} ${servers.join(', ')}`, hosts: servers, tasks: [{ name: kind, [kind]: args }] }]);
+      // The options become a playbook and go through its checks: a bad --wait is named like a bad field.
+      const playbook = parsePlaybook(new YamlSource(`lvsplay ${kind}`, text), cluster);
+      await execute(cluster, [playbook], templates, options);
+    });
+}
