@@ -394,7 +394,7 @@ test.serial('labCrash(rs5) + labStart(rs5): a power cut; the disk keeps what was
 });
 
 test.serial('a freshly built lab is in the same state as the reset one', async (t) => {
-  await labDown();
+  await labDown({ keepSession: true });
   const t0 = Date.now();
   await labUp();
   t.log(`lab:up from nothing (warm): ${Date.now() - t0} ms`);

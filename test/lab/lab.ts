@@ -197,16 +197,18 @@ export async function labUp(opts: { waitForOthersMs?: number } = {}): Promise<Ru
 
 /**
  * Tear the lab down (lab-down.sh) and give the session back. If another test file holds the
- * session, waits for it (up to waitForOthersMs) first.
+ * session, waits for it (up to waitForOthersMs) first. keepSession: keep it, for a test that
+ * builds the lab again at once (released, another file waiting for the lab would take it in
+ * between and the rebuilt lab would be that file's).
  */
-export async function labDown(opts: { waitForOthersMs?: number } = {}): Promise<RunResult> {
+export async function labDown(opts: { waitForOthersMs?: number; keepSession?: boolean } = {}): Promise<RunResult> {
   await acquireSession(opts.waitForOthersMs ?? DEFAULT_WAIT_MS);
   try {
     const r = await script('lab-down.sh');
     if (r.code !== 0) throw new Error(`lab:down failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
     return r;
   } finally {
-    await labRelease();
+    if (!opts.keepSession) await labRelease();
   }
 }
 
