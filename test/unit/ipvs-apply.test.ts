@@ -193,20 +193,21 @@ test.serial('only plain ipvsadm lines are embedded: no flush, no shell syntax', 
 
 // ---------------------------------------------------------------- graceful termination, re-checked on the host
 
-/** web with .21 staying, .22 leaving (weight 1, idle at the probe) and .23 leaving (already drained). */
-const DRAINING = () => table(svc(tcp('192.0.2.10', 80), { scheduler: 'wlc' }, [
+/** web (or a fwmark twin) with .21 staying, .22 leaving (weight 1, idle at the probe) and .23 leaving (already drained). */
+const service = (proto: 'tcp' | 'fwmark') => (proto === 'tcp' ? tcp('192.0.2.10', 80) : fwmark(7));
+const DRAINING = (proto: 'tcp' | 'fwmark') => table(svc(service(proto), { scheduler: 'wlc' }, [
   dest('192.0.2.21', 80, { weight: 3, conns: { active: 0, inactive: 0 } }),
   dest('192.0.2.22', 80, { weight: 1, conns: { active: 0, inactive: 0 } }),
   dest('192.0.2.23', 80, { weight: 0, conns: { active: 0, inactive: 0 } }),
 ]));
-const STAYING = () => table(svc(tcp('192.0.2.10', 80), { scheduler: 'wlc' }, [dest('192.0.2.21', 80, { weight: 3 })]));
+const STAYING = (proto: 'tcp' | 'fwmark') => table(svc(service(proto), { scheduler: 'wlc' }, [dest('192.0.2.21', 80, { weight: 3 })]));
 
-function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}, drainWait = 0) {
+function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}, drainWait = 0, proto: 'tcp' | 'fwmark' = 'tcp') {
   const dir = tempDir('lvsplay-ipvs-graceful-');
   t.teardown(() => cleanup(dir));
-  const sim = simFrom(DRAINING());
+  const sim = simFrom(DRAINING(proto));
   const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.list('thresholds')));
-  const { operations } = diffTables(STAYING(), probed, { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
+  const { operations } = diffTables(STAYING(proto), probed, { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
   const script = renderApply(templates, applyData(operations, sim.save()), drainWait);
   mutate?.(sim);
   const state = join(dir, 'state.json');
@@ -216,7 +217,8 @@ function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => v
   return { operations, script, run: { ...r, sim: Sim.from(JSON.parse(readFileSync(state, 'utf8'))) } };
 }
 
-const webDests = (sim: Sim) => sim.canonical().filter((l) => l.startsWith('D tcp 192.0.2.10:80')).map((l) => l.split(' ').slice(3, 6).join(' '));
+const WEB = /^D (tcp 192\.0\.2\.10:80|fwmark 7 ipv4) /;
+const webDests = (sim: Sim) => sim.canonical().filter((l) => WEB.test(l)).map((l) => l.replace(WEB, '').split(' ').slice(0, 3).join(' '));
 
 test.serial('graceful: idle leaving servers are deleted in the one batch', (t) => {
   const { operations, run } = applyGraceful(t);
@@ -233,8 +235,18 @@ test.serial('graceful: connections that arrived since the probe turn a delete in
     dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
   });
   t.is(run.code, 0, run.stderr);
-  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 2 left after 0 s\n', 'one line ran: the drain; the drained server\'s delete was dropped; no drain_wait: both left');
-  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0', '192.0.2.23:80 fwd=g w=0']);
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 0 s\n', 'one line ran: the drain; the drained server\'s delete was dropped from the batch');
+  // the one look of no drain_wait: .22 still has an ActiveConn; .23 only a closing (InActConn) one, deleted
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0']);
+});
+
+test.serial('graceful, fwmark: every connection entry counts (the mark may carry UDP, whose flows are always InActConn), so a leaving server with one stays drained', (t) => {
+  const { run } = applyGraceful(t, (sim) => {
+    sim.services[0]!.dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
+  }, {}, 0, 'fwmark');
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 0 s\n');
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.23:80 fwd=g w=0']);
 });
 
 test.serial('graceful with drain_wait: the drained servers are deleted in the same run once their connections end; still busy at the deadline, they stay drained', (t) => {
@@ -251,8 +263,8 @@ test.serial('graceful with drain_wait: the drained servers are deleted in the sa
   t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 0 left after 1 s\n');
   t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3'], 'both deleted once idle');
   const { run: late } = applyGraceful(t, busy, {}, 1);
-  t.is(late.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 2 left after 1 s\n');
-  t.deepEqual(webDests(late.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0', '192.0.2.23:80 fwd=g w=0'], 'still busy: left drained for a later run');
+  t.is(late.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 1 s\n');
+  t.deepEqual(webDests(late.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0'], 'still busy (an ActiveConn): left drained for a later run');
 });
 
 test.serial('graceful: a rewritten batch that fails still rolls back exactly (the undo groups follow the renumbering)', (t) => {
