@@ -93,8 +93,14 @@ function prepareSteps(cluster: Cluster, host: Host, play: Play, index: number, t
     const targets = on.map(({ target, subject }) => {
       const prepared = prepareHost(hostContext(cluster, target, play, templates, subject), play, index, indexes);
       // The plan that builds the host from nothing renders the change templates too, with this
-      // host's values: a template that fails must fail here, not half way through a run.
-      applyScript(planHost(prepared, ''));
+      // host's values: a template that fails must fail here, not half way through a run. Only a
+      // template error counts: a resource may refuse a host with nothing on it (a drain refuses a
+      // director that differs from the inventory), which is for the real probe to decide.
+      try {
+        applyScript(planHost(prepared, ''));
+      } catch (err) {
+        if (err instanceof TemplateError) throw err;
+      }
       return prepared;
     });
     return { delegated, targets };

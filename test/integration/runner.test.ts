@@ -5,7 +5,6 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import type { Host } from '../../src/inventory/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
@@ -14,63 +13,11 @@ import { runPlaybooks } from '../../src/run/runner.js';
 import { JsonRenderer } from '../../src/run/render-json.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
-import { INVENTORY_FILE, isAlive, KNOWN_HOSTS_FILE, LAB_DIR, labRelease, labReset, labUp, netnsExec, REPO_ROOT, recordedPids, run } from '../lab/lab.js';
+import { INVENTORY_FILE, isAlive, KNOWN_HOSTS_FILE, LAB_DIR, labRelease, labReset, labUp, netnsExec, recordedPids, run } from '../lab/lab.js';
+import { BOOTSTRAP, cli, curl, eventually, inventoryWith as inventoryWithIn, onHost, statusByHost, summaries, udp } from './support/lab-cli.js';
 
-const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
-const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
 const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-runner-'));
-
-interface JsonRun {
-  exitCode: number;
-  results: { host: string; play: string; status: string; error?: { stage: string; message: string }; plan?: { tasks: { changes: { summary: string }[] }[] } }[];
-}
-
-/** Run the real CLI; with --json, parse its one document. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json?: JsonRun }> {
-  const r = await run('node', [CLI, ...args], { timeoutMs: 10 * 60_000 });
-  return { ...r, ...(args.includes('--json') && r.stdout.trim().startsWith('{') && { json: JSON.parse(r.stdout) as JsonRun }) };
-}
-
-/** A copy of the lab inventory with `edit` applied to its parsed form. */
-function inventoryWith(name: string, edit: (inv: Record<string, any>) => void): string {
-  const inv = parse(readFileSync(INVENTORY_FILE, 'utf8')) as Record<string, any>;
-  edit(inv);
-  const file = path.join(work, `${name}.yml`);
-  writeFileSync(file, stringify(inv));
-  return file;
-}
-
-const statusByHost = (json: JsonRun) => Object.fromEntries(json.results.map((r) => [`${r.play}/${r.host}`, r.status]));
-const summaries = (json: JsonRun, hostName: string) =>
-  json.results.filter((r) => r.host === hostName).flatMap((r) => r.plan?.tasks.flatMap((t) => t.changes.map((c) => c.summary)) ?? []);
-
-/** Run a script on a lab host through lvsplay's own transport (host keys verified). */
-async function onHost(name: string, script: string): Promise<string> {
-  const h = loadInventory(INVENTORY_FILE).hosts.get(name)!;
-  const transport = await SshTransport.connect(h.name, h.ssh);
-  try {
-    const r = await transport.exec(script);
-    if (r.code !== 0) throw new Error(`${name}: ${script} exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  } finally {
-    await transport.close();
-  }
-}
-
-const curl = async (url: string) => (await netnsExec('lvsplay-client', ['curl', '-s', '--max-time', '5', url])).stdout.trim();
-const udp = async (address: string) =>
-  (await netnsExec('lvsplay-client', ['socat', '-T', '3', '-', `UDP:${address}`], { input: 'hello\n', timeoutMs: 10_000 })).stdout.trim();
-
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!ok(last) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 1000));
-    last = await probe();
-  }
-  if (!ok(last)) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
-  return last;
-}
+const inventoryWith = (name: string, edit: (inv: Record<string, any>) => void) => inventoryWithIn(work, name, edit);
 
 test.before(async () => {
   // A clean lab: whatever an earlier run (or the demo) left, every host as it booted.

@@ -202,10 +202,11 @@ const DRAINING = (proto: 'tcp' | 'fwmark') => table(svc(service(proto), { schedu
 ]));
 const STAYING = (proto: 'tcp' | 'fwmark') => table(svc(service(proto), { scheduler: 'wlc' }, [dest('192.0.2.21', 80, { weight: 3 })]));
 
-function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}, drainWait = 0, proto: 'tcp' | 'fwmark' = 'tcp') {
+function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}, drainWait = 0, proto: 'tcp' | 'fwmark' = 'tcp', atProbe?: (s: Sim) => void) {
   const dir = tempDir('lvsplay-ipvs-graceful-');
   t.teardown(() => cleanup(dir));
   const sim = simFrom(DRAINING(proto));
+  atProbe?.(sim);
   const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.list('thresholds')));
   const { operations } = diffTables(STAYING(proto), probed, { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
   const script = renderApply(templates, applyData(operations, sim.save()), drainWait);
@@ -265,6 +266,19 @@ test.serial('graceful with drain_wait: the drained servers are deleted in the sa
   const { run: late } = applyGraceful(t, busy, {}, 1);
   t.is(late.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 1 s\n');
   t.deepEqual(webDests(late.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0'], 'still busy (an ActiveConn): left drained for a later run');
+});
+
+test.serial('graceful with drain_wait: a leaving server busy at the probe is drained by the batch, then deleted in the same run once idle', (t) => {
+  const dir = tempDir('lvsplay-ipvs-idle-');
+  t.teardown(() => cleanup(dir));
+  const busy = (sim: Sim) => {
+    sim.services[0]!.dests.find((d) => d.addr === '192.0.2.22')!.active = 2;
+  };
+  const { operations, run } = applyGraceful(t, undefined, { FAKE_IPVSADM_IDLE_AFTER: '2', FAKE_IPVSADM_COUNTER: join(dir, 'lists') }, 10, 'tcp', busy);
+  t.deepEqual(operations.map((op) => op.line), ['-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 0 -x 0 -y 0', '-d -t 192.0.2.10:80 -r 192.0.2.23:80']);
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, '@@lvsplay-ipvs-applied 2\n@@lvsplay-ipvs-draining 0 left after 1 s\n');
+  t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3']);
 });
 
 test.serial('graceful: a rewritten batch that fails still rolls back exactly (the undo groups follow the renumbering)', (t) => {

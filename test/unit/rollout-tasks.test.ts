@@ -6,9 +6,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { loadAll } from '../../src/cli/load.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Cluster, RealServer } from '../../src/inventory/model.js';
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
+import { prepareRun } from '../../src/plan/prepare.js';
 import { drain, undrain } from '../../src/resources/drain/index.js';
 import { ipvs } from '../../src/resources/ipvs/index.js';
 import type { HostContext } from '../../src/resources/resource.js';
@@ -16,6 +18,7 @@ import { wait } from '../../src/resources/wait/index.js';
 import { Templates } from '../../src/templates/templates.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { Sim } from '../fixtures/ipvs/fake-ipvsadm.js';
+import { repoPath } from '../helpers/inventory.js';
 import { dest, FAKE_IPVSADM, runScript, simFrom, svc, table, tcp, udp } from '../fixtures/ipvs/support.js';
 import { cleanup, fakeCommands, syntaxError, tempDir } from '../support/sh.js';
 
@@ -186,4 +189,13 @@ test('wait: tcp on the ports the subject serves through this director by default
   t.throws(() => wait.diff(all, wait.parse('gate fail http: status 503, expected 200\n', all), ctx), { message: /health gate for web1 did not pass after 30 tries: http: status 503, expected 200/ });
   t.throws(() => wait.desired({ ...ctx, subject: undefined }, TASK_ARGS.wait.parse({})), { message: /play's hosts must be real servers/ });
   cleanup(l.dir);
+});
+
+test('the rollout playbooks prepare for every host of the lab: a drain refusing an empty director is for the probe to decide, not a crash before any host', (t) => {
+  for (const [playbook, templateDirs] of [['playbooks/rollout.yml', []], ['test/lab/rollout.yml', [repoPath('test/lab/templates')]]] as const) {
+    const { cluster, playbooks, templates } = loadAll(repoPath('test/lab/inventory.yml'), [repoPath(playbook)], [...templateDirs], ['service=nginx', 'rollout=1']);
+    const [play] = prepareRun(cluster, playbooks, templates);
+    t.deepEqual(play!.hosts.map((h) => h.host.name), playbook === 'playbooks/rollout.yml' ? ['rs1', 'rs2', 'rs3', 'rs4', 'rs5'] : ['rs1', 'rs2'], playbook);
+    t.deepEqual(play!.hosts[0]!.steps.map((s) => s.targets.map((x) => x.ctx.host.name).join()), ['lb1,lb2', 'rs1', 'lb1,lb2'], 'drain on the directors, the change on rs1, gate and undrain on the directors');
+  }
 });

@@ -47,6 +47,8 @@ export interface ApplyData {
   undo: string[];
   /** `N<TAB>listed service<TAB>real server<TAB>drain line or -<TAB>its inverse or -`: deletes re-checked right before the batch. */
   conditional: string[];
+  /** `listed service<TAB>real server<TAB>delete line`: leaving real servers the batch drains, deleted once idle. */
+  waiting: string[];
 }
 
 /** The three here-documents the script starts with: every line validated, so none can end one early. */
@@ -56,6 +58,7 @@ function files(data: ApplyData): ShellFragment {
     heredocFile('"$d/batch"', data.batch, 'LVSPLAY_IPVS_BATCH'),
     heredocFile('"$d/undo"', data.undo, 'LVSPLAY_IPVS_UNDO'),
     heredocFile('"$d/conditional"', data.conditional, 'LVSPLAY_IPVS_CONDITIONAL'),
+    heredocFile('"$d/waiting"', data.waiting, 'LVSPLAY_IPVS_WAITING'),
   ].map((f) => f.code).join(''));
 }
 
@@ -71,10 +74,15 @@ export function applyData(operations: Operation[], expectedSave: string): ApplyD
   const conditional = operations.flatMap((op, i) => {
     const c = op.conditional;
     if (!c) return [];
-    if (!LISTED.test(c.listed) || !LISTED_DEST.test(c.dest)) throw new Error(`refusing to embed an unexpected service or real server: ${JSON.stringify(c)}`);
-    return [[i + 1, c.listed, c.dest, c.drain ? checkBatchLine(c.drain.line) : '-', c.drain ? checkBatchLine(c.drain.inverse) : '-'].join('\t')];
+    return [[i + 1, ...checkListed(c), c.drain ? checkBatchLine(c.drain.line) : '-', c.drain ? checkBatchLine(c.drain.inverse) : '-'].join('\t')];
   });
-  return { count: batch.length, sha: touchedDigest(expectedSave, new Set(touched)), touched, batch, undo, conditional };
+  const waiting = operations.flatMap((op) => (op.removal ? [[...checkListed(op.removal), checkBatchLine(op.removal.line)].join('\t')] : []));
+  return { count: batch.length, sha: touchedDigest(expectedSave, new Set(touched)), touched, batch, undo, conditional, waiting };
+}
+
+function checkListed(c: { listed: string; dest: string }): [string, string] {
+  if (!LISTED.test(c.listed) || !LISTED_DEST.test(c.dest)) throw new Error(`refusing to embed an unexpected service or real server: ${JSON.stringify(c)}`);
+  return [c.listed, c.dest];
 }
 
 /** `drainWait`: seconds to wait for busy real servers being removed to go idle, then delete them. */

@@ -64,6 +64,8 @@ export interface Operation {
   inverse: string[];
   change: Change;
   conditional?: Conditional;
+  /** A drain of a leaving real server: deleted by `line` once idle, within the run's drain_wait. */
+  removal?: { listed: string; dest: string; line: string };
 }
 
 export interface TableDiff {
@@ -282,6 +284,7 @@ function removeDest(s: VirtualService, d: Destination, graceful: boolean, target
   const count = conns === undefined ? 'connections unknown' : `${conns} connection${conns === 1 ? '' : 's'}`;
   return {
     kind: 'drain-dest', service: key, spec, dest: dk, line: drainLine, inverse: [undoDrain],
+    removal: { listed: listedService(s), dest: dk, line: deleteDestLine(s, d) },
     change: { id: `${key} ${dk}`, action: 'change', summary: `~ drain real server ${dk} in ${key}: weight ${d.weight} → 0 (${count}; deleted once drained)` },
   };
 }
