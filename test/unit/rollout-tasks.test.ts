@@ -13,6 +13,7 @@ import { TASK_ARGS } from '../../src/playbook/tasks.js';
 import { prepareRun } from '../../src/plan/prepare.js';
 import { drain, undrain } from '../../src/resources/drain/index.js';
 import { ipvs } from '../../src/resources/ipvs/index.js';
+import { ldirectord } from '../../src/resources/ldirectord/index.js';
 import type { HostContext } from '../../src/resources/resource.js';
 import { wait } from '../../src/resources/wait/index.js';
 import { Templates } from '../../src/templates/templates.js';
@@ -60,9 +61,9 @@ interface Lab {
   sh: (script: string, sim: Sim) => { code: number; stdout: string; stderr: string; sim: Sim };
 }
 
-function lab(): Lab {
+function lab(inventory = INVENTORY): Lab {
   const dir = tempDir('lvsplay-rollout-');
-  const cluster = parseInventory(new YamlSource('rollout.yml', INVENTORY(dir)));
+  const cluster = parseInventory(new YamlSource('rollout.yml', inventory(dir)));
   const templates = new Templates();
   const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
   const state = join(dir, 'state.json');
@@ -174,6 +175,20 @@ test.serial('drain: a director that differs from the inventory in more than the 
   t.regex(err!.message, /lb1 differs from the inventory in more than web1's weights \(1 change: ~ weight 192\.0\.2\.22:80 in tcp 192\.0\.2\.10:80 7 → 1\): bring the directors to the inventory first/);
   // the subject's own state never counts: web1 at a hand-made weight is drained all the same
   t.notThrows(() => plan(l, 'drain', 'web1', simFrom(liveTable({ weight: 9 }))));
+  cleanup(l.dir);
+});
+
+test.serial('drain: ldirectord\'s config as the inventory wants it is no difference (compared without the subject\'s real= lines); an edit to it is', (t) => {
+  const checked = (dir: string) => INVENTORY(dir).replace('    scheduler: rr\n', '    scheduler: rr\n    health_check: { type: connect }\n');
+  const l = lab(checked);
+  const config = join(l.dir, 'ldirectord.cf');
+  const wanted = ldirectord.desired(l.ctx('web1'), TASK_ARGS.ldirectord.parse({})).file!.content;
+  t.regex(wanted, /real=192\.0\.2\.21:80 gate 3/);
+  writeFileSync(config, wanted, { mode: 0o600 });
+  // (no ldirectord runs here, which is a difference of its own: the one left)
+  t.throws(() => plan(l, 'drain', 'web1', simFrom(liveTable())), { message: /lb1 differs from the inventory in more than web1's weights \(1 change: ~ ldirectord stopped → running\)/ });
+  writeFileSync(config, wanted.replace('checkinterval=', 'checkinterval=1'));
+  t.throws(() => plan(l, 'drain', 'web1', simFrom(liveTable())), { message: new RegExp(`lb1 differs from the inventory in more than web1's weights \\(2 changes: ~ file ${config};`) });
   cleanup(l.dir);
 });
 

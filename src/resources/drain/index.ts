@@ -17,6 +17,7 @@ import type { TaskArgs } from '../../playbook/model.js';
 import type { Change } from '../../plan/types.js';
 import { TASK_ARGS } from '../../playbook/tasks.js';
 import { drainedRecord } from '../drained.js';
+import { withContent } from '../file/index.js';
 import { hostPort } from '../../inventory/addresses.js';
 import { ipvs, type IpvsActual, type IpvsDesired } from '../ipvs/index.js';
 import { listedService } from '../ipvs/diff.js';
@@ -92,7 +93,7 @@ function refuseUnrelated(desired: DrainDesired, actual: DrainActual, ctx: HostCo
   const table = ipvs.diff(desired.others.ipvs, { ...actual.ipvs, table: { ...actual.ipvs.table, services } }, ctx).changes
     .filter((c) => !c.settles && c.id !== desired.others.ipvs.record);
   const file = actual.ldirectord.file;
-  const config = file.present ? { ...file, content: withoutReals(file.content, subject) } : file;
+  const config = file.present ? withContent(file, withoutReals(file.content, subject)) : file;
   const ld = ldirectord.diff(desired.others.ldirectord, { ...actual.ldirectord, file: config }, ctx).changes;
   const drift = [...ld, ...table];
   if (drift.length === 0) return;

@@ -75,6 +75,11 @@ export function parseFileProbe(output: string): FileActual {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** A present file as if it held `content` instead: the checksum follows the content (diffs compare checksums). */
+export function withContent(actual: Extract<FileActual, { present: true }>, content: string): FileActual {
+  return { ...actual, content, sha256: sha256(content) };
+}
+
 /** Whether the file's content must be (re)written: absent, or another checksum. */
 export function contentDiffers(desired: FileDesired, actual: FileActual): boolean {
   return !actual.present || actual.sha256 !== sha256(desired.content);
