@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: the whole product on the lab, from nothing. Installs the lab's packages and
 # kernel if needed, boots it, bootstraps the LVS cluster test/lab/inventory.yml describes (live
-# task list on a terminal), shows every kind of VIP answering, then runs again: 0 changed.
+# task list on a terminal), shows every kind of VIP answering, then runs again: 0 changed; then
+# `lvsplay status` and a rolling restart of the web servers under a client's live traffic.
 # Leaves the lab up to explore (test/lab/README.md); `npm run lab:down` ends it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +32,17 @@ say "run again: nothing to change, and it says so"
 lvsplay apply -i test/lab/inventory.yml playbooks/bootstrap.yml
 say "drift check for cron/CI (exit 0 = the cluster matches the inventory)"
 lvsplay apply -i test/lab/inventory.yml playbooks/check.yml --check --detailed-exitcode --output plain | tail -n 9
+say "what the directors are doing, against the inventory (read only; exit 3 if anything differs)"
+lvsplay status -i test/lab/inventory.yml
+say "a rolling restart under live traffic: each web server drained, restarted (down 2 s), gated, back"
+tmp=$(mktemp -d)
+client /usr/bin/python3 test/lab/http-load.py http://192.0.2.10/ "$tmp/stop" > "$tmp/load.json" &
+load=$!
+sleep 1
+lvsplay apply -i test/lab/inventory.yml test/lab/rollout.yml -e "rollout=demo-$(date +%s)" || rc=$?
+touch "$tmp/stop"
+wait "$load"
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("client: %d requests through the VIP during the rollout, %d failed, largest gap between answers %d ms, answers %s" % (r["requests"], r["failures"], r["largest_gap_ms"], r["servers"])); sys.exit(1 if r["failures"] else 0)' "$tmp/load.json"
+rm -rf "$tmp"
+[ "${rc:-0}" = 0 ]
 say "the lab is still up: see test/lab/README.md to log in; 'npm run lab:down' ends it"

@@ -134,7 +134,7 @@ test('sysctl: keys map to /proc/sys as sysctl(8) reads them (a / stands for a do
 });
 
 test('sysctl: persist:false writes no file, even when the probe output has a file part', (t) => {
-  const o = run('sysctl', ctxFor('lb1'), { persist: false }, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', 'absent\n'));
+  const o = run('sysctl', ctxFor('lb1'), { persist: false }, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv4.vs.expire_nodest_conn', '1'], ['net.ipv4.vs.expire_quiescent_template', '1'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', 'absent\n'));
   t.is((o.desired as SysctlDesired).file, undefined);
   t.false(o.probe.includes(SYSCTL_FILE), 'no file probe');
   t.deepEqual(o.changes.map((c) => c.id), ['net.ipv4.ip_forward']);
@@ -143,7 +143,12 @@ test('sysctl: persist:false writes no file, even when the probe output has a fil
 
 test('sysctl: a director carrying an IPv6 VIP gets ndisc_notify on its VIP interface (the kernel then announces a VIP it takes)', (t) => {
   const values = (run('sysctl', ctxFor('lb1'), {}, '').desired as SysctlDesired).values;
-  t.deepEqual(values, [{ key: 'net.ipv4.ip_forward', value: '1' }, { key: 'net.ipv6.conf.eth0.ndisc_notify', value: '1' }]);
+  t.deepEqual(values, [
+    { key: 'net.ipv4.ip_forward', value: '1' },
+    { key: 'net.ipv4.vs.expire_nodest_conn', value: '1' },
+    { key: 'net.ipv4.vs.expire_quiescent_template', value: '1' },
+    { key: 'net.ipv6.conf.eth0.ndisc_notify', value: '1' },
+  ]);
 });
 
 test('sysctl: a host with no role sysctls and no extra has nothing to do, not even a file', (t) => {
@@ -165,7 +170,7 @@ test('sysctl: the persisted file holds every value, for this host', (t) => {
 test('sysctl: the file already right but the values not: only the runtime values change', (t) => {
   const first = run('sysctl', ctxFor('lb1'), {}, '');
   const file = (first.desired as SysctlDesired).file!;
-  const o = run('sysctl', ctxFor('lb1'), {}, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', fileProbeOutput(file.content)));
+  const o = run('sysctl', ctxFor('lb1'), {}, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv4.vs.expire_nodest_conn', '1'], ['net.ipv4.vs.expire_quiescent_template', '1'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', fileProbeOutput(file.content)));
   t.deepEqual(o.changes.map((c) => c.action + ' ' + c.id), ['change net.ipv4.ip_forward']);
   t.false(o.script.includes('base64'));
 });

@@ -4,6 +4,11 @@
  *   director answers ARP for the VIP (the kernel uses max(all, iface); `lo` is convention).
  * - TUN real servers: rp_filter=0 on `all` and `tunl0`, or decapsulated packets are dropped.
  * - Directors carrying a NAT service: ip_forward=1.
+ * - Directors carrying any service: vs.expire_nodest_conn=1, and with persistence
+ *   vs.expire_quiescent_template=1 (kube-proxy sets both). Without them a drain leaks: a client
+ *   reusing a source port whose connection entry still points at a weight-0 server (FIN_WAIT lasts
+ *   2 min in DR) is sent there, refused when it is being restarted, and a persistent client stays
+ *   on a drained server for the template's life. With them the kernel reschedules both.
  * - Directors carrying an IPv6 service: ndisc_notify=1 on the VIP interface, so the kernel sends
  *   an unsolicited neighbour advertisement for a VIP it takes (IPv6's gratuitous ARP, on failover).
  */
@@ -44,6 +49,8 @@ export function roleSysctls(ctx: HostContext, host: Host): Record<string, string
   } else {
     const services = servicesOf(ctx.cluster, host);
     if (services.some((s) => s.forwarding === 'nat')) out['net.ipv4.ip_forward'] = '1';
+    if (services.length > 0) out['net.ipv4.vs.expire_nodest_conn'] = '1';
+    if (services.some((s) => s.persistence)) out['net.ipv4.vs.expire_quiescent_template'] = '1';
     if (services.some((s) => s.family === 'ipv6' && s.vip !== undefined)) out[`net.ipv6.conf.${host.interface.name.split(':')[0]}.ndisc_notify`] = '1';
   }
   return out;
@@ -100,7 +107,9 @@ export const sysctl = defineResource({
         ? { id: v.key, action: 'add', summary: `+ sysctl ${v.key} = ${v.value}`, after: v.value }
         : { id: v.key, action: 'change', summary: `~ sysctl ${v.key} ${before} → ${v.value}`, before, after: v.value };
     });
-    const scripts = changed.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { values: changed.map((v) => ({ path: procPath(v.key), value: v.value })) })] : [];
+    // net.ipv4.vs.* exist once ip_vs is loaded (at boot, modules-load.d loads it before systemd-sysctl)
+    const ipvs = changed.some((v) => v.key.startsWith('net.ipv4.vs.'));
+    const scripts = changed.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { ipvs, values: changed.map((v) => ({ path: procPath(v.key), value: v.value })) })] : [];
     if (desired.file) {
       const persisted = diffFile(desired.file, actual.file ?? { present: false }, ctx.templates);
       changes.push(...persisted.changes);
