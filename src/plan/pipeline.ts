@@ -60,7 +60,7 @@ export function planHost(host: PreparedHost, probeOutput: string): HostPlan {
   const tasks = host.tasks.map((t) => {
     const actual = t.resource.parse(sections.get(t.id) ?? '', t.desired);
     const { changes, script, secrets } = t.resource.diff(t.desired, actual, host.ctx);
-    return taskPlan(t.task.name, t.task.kind, changes, script, secrets);
+    return { ...taskPlan(t.task.name, t.task.kind, changes, script, secrets), id: t.id };
   });
   return { host: host.ctx.host.name, tasks };
 }

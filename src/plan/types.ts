@@ -32,6 +32,8 @@ export interface Change {
 /** One task's share of a host plan: its changes and the one script that makes them. */
 export interface TaskPlan {
   task: string;
+  /** The task's place in its play (`play.task`): a delegated task has one plan per director, all with this id. */
+  id?: string;
   resource: TaskKind;
   changes: Change[];
   /** Shell run on the host; empty exactly when every change is pending. */

@@ -22,7 +22,8 @@ export function recap(results: readonly HostResult[]): HostRecap[] {
   for (const r of results) {
     const row = byHost.get(r.host) ?? { host: r.host, ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ignored: 0 };
     byHost.set(r.host, row);
-    const changedTasks = r.plan ? r.plan.tasks.filter((t) => t.changes.some((c) => !c.pending)).length : 0;
+    // a delegated task has a plan per director: it is one task, changed if it changed anywhere
+    const changedTasks = r.plan ? new Set(r.plan.tasks.filter((t) => t.changes.some((c) => !c.pending)).map((t) => t.id ?? t.task)).size : 0;
     if (r.status === 'ok' || r.status === 'changed') {
       row.changed += changedTasks;
       row.ok += r.tasks - changedTasks;

@@ -30,6 +30,16 @@ test('recap: tasks with changes count as changed (not their changes), the rest o
   ]);
 });
 
+test('recap: a delegated task planned on two directors is one task (regression: a rollout of 4 tasks showed ok=-1 changed=5)', (t) => {
+  const change = [{ id: 'w', action: 'change' as const, summary: '~ weight' }];
+  const on = (id: string, task: string, director?: string) => ({ id, task: director ? `${task} (on ${director})` : task, resource: 'drain' as const, script: 'x', changes: change });
+  const rollout: HostResult = {
+    host: 'rs1', play: 'p', status: 'changed', tasks: 4, durationMs: 5,
+    plan: { host: 'rs1', tasks: [on('0.0', 'drain', 'lb1'), on('0.0', 'drain', 'lb2'), on('0.1', 'restart'), on('0.3', 'undrain', 'lb1'), on('0.3', 'undrain', 'lb2')] },
+  };
+  t.deepEqual(recap([rollout]), [{ host: 'rs1', ok: 1, changed: 3, failed: 0, unreachable: 0, skipped: 0, ignored: 0 }]);
+});
+
 test('recap: failed and unreachable count once per play; skipped counts the play\'s tasks', (t) => {
   t.deepEqual(recap([result('a', 'failed'), result('b', 'unreachable'), result('c', 'skipped', 5)]), [
     { host: 'a', ok: 0, changed: 0, failed: 1, unreachable: 0, skipped: 0, ignored: 0 },
