@@ -103,6 +103,7 @@ for (const keepAlive of [false, true]) {
     const id = rolloutId(keepAlive ? 'ka' : 'plain');
     const { result: { result: run, samples }, load } = await underLoad(keepAlive, () => sampled(() => cli(['apply', '-i', INVENTORY_FILE, ROLLOUT, '-e', `rollout=${id}`])));
     t.is(run.code, 0, run.stdout + run.stderr);
+    t.regex(run.stdout, /rs1 +: ok=1 +changed=3 +unreachable=0 +failed=0/, 'drain, restart and undrain changed; the gate only looks');
     reportLoad(t, load);
     t.deepEqual(Object.keys(load.servers).sort(), ['rs1', 'rs2'], 'both served during the rollout');
     for (const name of ['rs1', 'rs2'] as const) {
