@@ -81,7 +81,9 @@ async function stepsToRun(job: HostJob, plans: HostPlan[]): Promise<Step[] | { f
   // Own tasks done: is the host still drained on its directors (an earlier run stopped after its change)?
   const drain = steps.slice(0, own).find((s) => s.delegated && s.targets.some((t) => t.tasks.some((task) => task.task.kind === 'drain')));
   const drained = drain ? await Promise.all(drain.targets.map((t) => lookAhead(job, t))) : [];
-  const stillDrained = drained.some((a) => 'plan' in a && inSync(a.plan));
+  // drained = nothing left to do but wait for connections (a drained server still has some while
+  // the clients it had finish; the lab's resume test caught a drained server treated as done)
+  const stillDrained = drained.some((a) => 'plan' in a && unsettled(a.plan).length === 0);
   plans.push(...ownPlans);
   return stillDrained ? steps.slice(own + 1) : [];
 }

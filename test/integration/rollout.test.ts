@@ -136,7 +136,8 @@ test.serial('a failed health gate: that server stays drained, the rollout stops 
   t.is(status['rs1'], 'failed');
   t.not(status['rs2'], 'changed', 'the rollout stopped before rs2');
   t.deepEqual(await lb1Weights(), { rs1: 0, rs2: 1 }, 'rs1 stays drained, rs2 serves');
-  const st = await cli(['status', '-i', INVENTORY_FILE, '--json']);
+  // (ldirectord's checks may still be bringing the restarted server back in its own service)
+  const st = await eventually('status with ldirectord settled', () => cli(['status', '-i', INVENTORY_FILE, '--json']), (r) => r.code === 0, 30_000);
   const web = (JSON.parse(st.stdout) as { directors: { director: string; services: { key: string; dests: { server?: string; state: string }[] }[] }[] })
     .directors.find((d) => d.director === 'lb1')!.services.find((s) => s.key === `tcp ${WEB}`)!;
   t.is(web.dests.find((d) => d.server === 'rs1')?.state, 'drained', 'status shows it drained');

@@ -12,6 +12,7 @@ import { inspect } from 'node:util';
 import type { SshConfig } from '../../src/inventory/model.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { TransportError } from '../../src/transport/types.js';
+import { labHold, labRelease } from '../lab/lab.js';
 import { freePort, run, startSshd, type Sshd } from './support/sshd.js';
 
 const nonce = randomBytes(3).toString('hex');
@@ -28,6 +29,8 @@ function server(): Sshd {
 }
 
 test.before(async () => {
+  // Not while the lab's VMs load both cores: the timeouts below are measured in seconds.
+  await labHold();
   sshd = await startSshd();
   process.env[becomeEnv] = becomePassword;
   const publicKey = await readFile(`${sshd.clientKeyPath}.pub`, 'utf8');
@@ -62,6 +65,7 @@ process.once('exit', removeUsers);
 test.after.always(async () => {
   removeUsers();
   await sshd?.stop();
+  await labRelease();
 });
 
 function settings(overrides: Partial<SshConfig> = {}): SshConfig {

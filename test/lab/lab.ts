@@ -166,6 +166,14 @@ async function acquireSession(waitMs: number): Promise<void> {
   session = child;
 }
 
+/**
+ * Take the lab session without bringing the lab up: for a test file that does not use the lab but
+ * must not share the machine's 2 cores with it (timing-sensitive tests next to TCG-emulated VMs).
+ */
+export async function labHold(): Promise<void> {
+  await acquireSession(DEFAULT_WAIT_MS);
+}
+
 /** Give the lab session back (other test files may now use the lab) without tearing it down. */
 export async function labRelease(): Promise<void> {
   const child = session;
