@@ -109,16 +109,18 @@ const Tunnel = z.strictObject({
  * expression (ldirectord matches the answer with it): backslashes are allowed there, and the
  * director's perl checks it compiles before the file is installed.
  */
+/** Whether a regular expression compiles here (JavaScript's syntax is close to Perl's and PCRE's). */
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const CheckText = z.string().max(512).regex(/^[^"#\\\x00-\x1f\x7f]*$/, { error: 'expected text without double quotes, "#", backslashes or control characters' });
 const CheckRegex = z.string().min(1).max(512).regex(/^[^"#\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without double quotes, "#" or control characters' })
-  .refine((v) => {
-    try {
-      new RegExp(v);
-      return true;
-    } catch {
-      return false;
-    }
-  }, { error: 'expected a regular expression that compiles (receive is a Perl regex; unbalanced brackets or parentheses are not)' });
+  .refine(compiles, { error: 'expected a regular expression that compiles (receive is a Perl regex; unbalanced brackets or parentheses are not)' });
 
 /**
  * keepalived.conf values: one token of a keepalived line. Its parser ends a line at `#` or `!`
@@ -136,14 +138,7 @@ const UrlPath = z.string().max(1024).regex(/^\/[^\s"'\\#!${}\x00-\x1f\x7f]*$/, {
  */
 const KeepalivedRegex = z.string().min(1).max(512).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without control characters' })
   .refine((v) => !/\$[A-Za-z_{]/.test(v), { error: 'expected a regular expression without "$" before a letter, "_" or "{" (keepalived would expand it as one of its definitions; write [$] for a literal dollar)' })
-  .refine((v) => {
-    try {
-      new RegExp(v);
-      return true;
-    } catch {
-      return false;
-    }
-  }, { error: 'expected a regular expression that compiles (unbalanced brackets or parentheses are not)' });
+  .refine(compiles, { error: 'expected a regular expression that compiles (unbalanced brackets or parentheses are not)' });
 const HttpStatus = z.int({ error: 'expected an HTTP status code (100..599)' }).min(100).max(599);
 const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'expected an MD5 digest of the page (32 hex digits, as genhash prints it)' });
 const DnsName = z.string().max(253).regex(/^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$/, {

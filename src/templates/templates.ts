@@ -180,37 +180,34 @@ function parseError(file: string, err: Error, builtin: boolean): TemplateError {
  * path's text (hash `lvsplayPath`), and the helpers refuse `undefined` naming it.
  */
 function namePaths(program: hbs.AST.Program): void {
+  eachMustache(program, (m) => {
+    const first = m.params[0];
+    if (first?.type !== 'PathExpression') return;
+    const pair = { type: 'HashPair', key: 'lvsplayPath', value: { type: 'StringLiteral', value: (first as hbs.AST.PathExpression).original, original: (first as hbs.AST.PathExpression).original, loc: m.loc }, loc: m.loc };
+    m.hash = { type: 'Hash', pairs: [...(m.hash?.pairs ?? []), pair], loc: m.loc } as unknown as hbs.AST.Hash;
+  });
+}
+
+/** Every `{{...}}` of a template, inside blocks and their else branches too. */
+function eachMustache(program: hbs.AST.Program, visit: (m: hbs.AST.MustacheStatement) => void): void {
   for (const node of program.body) {
     if (node.type === 'BlockStatement') {
       const block = node as hbs.AST.BlockStatement;
-      namePaths(block.program);
-      if (block.inverse) namePaths(block.inverse);
-    } else if (node.type === 'MustacheStatement') {
-      const m = node as hbs.AST.MustacheStatement;
-      const first = m.params[0];
-      if (first?.type !== 'PathExpression') continue;
-      const pair = { type: 'HashPair', key: 'lvsplayPath', value: { type: 'StringLiteral', value: (first as hbs.AST.PathExpression).original, original: (first as hbs.AST.PathExpression).original, loc: m.loc }, loc: m.loc };
-      m.hash = { type: 'Hash', pairs: [...(m.hash?.pairs ?? []), pair], loc: m.loc } as unknown as hbs.AST.Hash;
-    }
+      eachMustache(block.program, visit);
+      if (block.inverse) eachMustache(block.inverse, visit);
+    } else if (node.type === 'MustacheStatement') visit(node as hbs.AST.MustacheStatement);
   }
 }
 
 /** Every escaped `{{x}}` / `{{helper x}}` of a config template becomes `{{line x}}` / `{{line (helper x)}}`. */
 function guardLines(program: hbs.AST.Program): void {
-  for (const node of program.body) {
-    if (node.type === 'BlockStatement') {
-      const block = node as hbs.AST.BlockStatement;
-      guardLines(block.program);
-      if (block.inverse) guardLines(block.inverse);
-    } else if (node.type === 'MustacheStatement') {
-      const m = node as hbs.AST.MustacheStatement;
-      if (!m.escaped) continue;
-      const inner: hbs.AST.Expression = m.params.length > 0 || (m.hash?.pairs.length ?? 0) > 0
-        ? ({ type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc } as unknown as hbs.AST.SubExpression)
-        : m.path;
-      m.path = { type: 'PathExpression', data: false, depth: 0, parts: ['line'], original: 'line', loc: m.loc } as hbs.AST.PathExpression;
-      m.params = [inner];
-      m.hash = undefined as unknown as hbs.AST.Hash;
-    }
-  }
+  eachMustache(program, (m) => {
+    if (!m.escaped) return;
+    const inner: hbs.AST.Expression = m.params.length > 0 || (m.hash?.pairs.length ?? 0) > 0
+      ? ({ type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc } as unknown as hbs.AST.SubExpression)
+      : m.path;
+    m.path = { type: 'PathExpression', data: false, depth: 0, parts: ['line'], original: 'line', loc: m.loc } as hbs.AST.PathExpression;
+    m.params = [inner];
+    m.hash = undefined as unknown as hbs.AST.Hash;
+  });
 }

@@ -170,7 +170,7 @@ test.serial('status under load: the counters grow; a weight changed by hand is f
   await onHost('lb1', `ipvsadm -e -t ${WEB} -r ${SERVERS.rs1}:80 -g -w 5`);
   const flagged = await cli(['status', '-i', INVENTORY_FILE, '--json']);
   t.is(flagged.code, 3);
-  t.deepEqual(webOf(flagged.stdout).dests.find((d) => d.server === 'rs1'), { ...webOf(flagged.stdout).dests.find((d) => d.server === 'rs1'), state: 'weight differs', weight: 5 });
+  t.like(webOf(flagged.stdout).dests.find((d) => d.server === 'rs1'), { state: 'weight differs', weight: 5 });
   const text = await cli(['status', '-i', INVENTORY_FILE]);
   t.regex(text.stdout, /rs1 .*weight differs/);
   t.is((await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP])).code, 0);

@@ -202,21 +202,42 @@ const DRAINING = (proto: 'tcp' | 'fwmark') => table(svc(service(proto), { schedu
 ]));
 const STAYING = (proto: 'tcp' | 'fwmark') => table(svc(service(proto), { scheduler: 'wlc' }, [dest('192.0.2.21', 80, { weight: 3 })]));
 
-function applyGraceful(t: import('ava').ExecutionContext, mutate?: (s: Sim) => void, env: Record<string, string> = {}, drainWait = 0, proto: 'tcp' | 'fwmark' = 'tcp', atProbe?: (s: Sim) => void) {
+/** Connection counts of the leaving servers, by address. */
+type Conns = Record<string, { active?: number; inactive?: number }>;
+
+function withConns(sim: Sim, conns: Conns = {}): void {
+  for (const [addr, counts] of Object.entries(conns)) Object.assign(sim.services[0]!.dests.find((d) => d.addr === addr)!, counts);
+}
+
+interface Graceful {
+  /** Connections the probe sees, and those there by the time the batch runs. */
+  atProbe?: Conns;
+  atBatch?: Conns;
+  drainWait?: number;
+  /** Every connection ends at the Nth `ipvsadm -L -n` of the wait. */
+  idleAfter?: number;
+  env?: Record<string, string>;
+  proto?: 'tcp' | 'fwmark';
+}
+
+function applyGraceful(t: import('ava').ExecutionContext, { atProbe, atBatch, drainWait = 0, idleAfter, env = {}, proto = 'tcp' }: Graceful = {}) {
   const dir = tempDir('lvsplay-ipvs-graceful-');
   t.teardown(() => cleanup(dir));
   const sim = simFrom(DRAINING(proto));
-  atProbe?.(sim);
+  withConns(sim, atProbe);
   const probed = withThresholds(parseSave(sim.save()), parseThresholds(sim.list('thresholds')));
   const { operations } = diffTables(STAYING(proto), probed, { purge: false, graceful: true, deletable: new Set(), foreign: new Set() });
   const script = renderApply(templates, applyData(operations, sim.save()), drainWait);
-  mutate?.(sim);
+  withConns(sim, atBatch);
   const state = join(dir, 'state.json');
   writeFileSync(state, JSON.stringify(sim));
   const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
-  const r = runScript(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: join(dir, 'log'), ...env } });
+  const idle: Record<string, string> = idleAfter === undefined ? {} : { FAKE_IPVSADM_IDLE_AFTER: String(idleAfter), FAKE_IPVSADM_COUNTER: join(dir, 'lists') };
+  const r = runScript(script, { cwd: dir, env: { PATH: path, FAKE_IPVSADM_STATE: state, FAKE_IPVSADM_LOG: join(dir, 'log'), ...idle, ...env } });
   return { operations, script, run: { ...r, sim: Sim.from(JSON.parse(readFileSync(state, 'utf8'))) } };
 }
+
+const BUSY: Conns = { '192.0.2.22': { active: 2 }, '192.0.2.23': { inactive: 1 } };
 
 const WEB = /^D (tcp 192\.0\.2\.10:80|fwmark 7 ipv4) /;
 const webDests = (sim: Sim) => sim.canonical().filter((l) => WEB.test(l)).map((l) => l.replace(WEB, '').split(' ').slice(0, 3).join(' '));
@@ -230,11 +251,7 @@ test.serial('graceful: idle leaving servers are deleted in the one batch', (t) =
 });
 
 test.serial('graceful: connections that arrived since the probe turn a delete into a drain, or leave a drained server alone (re-read right before the batch)', (t) => {
-  const { run } = applyGraceful(t, (sim) => {
-    const dests = sim.services[0]!.dests;
-    dests.find((d) => d.addr === '192.0.2.22')!.active = 2;
-    dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
-  });
+  const { run } = applyGraceful(t, { atBatch: BUSY });
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 0 s\n', 'one line ran: the drain; the drained server\'s delete was dropped from the batch');
   // the one look of no drain_wait: .22 still has an ActiveConn; .23 only a closing (InActConn) one, deleted
@@ -242,39 +259,25 @@ test.serial('graceful: connections that arrived since the probe turn a delete in
 });
 
 test.serial('graceful, fwmark: every connection entry counts (the mark may carry UDP, whose flows are always InActConn), so a leaving server with one stays drained', (t) => {
-  const { run } = applyGraceful(t, (sim) => {
-    sim.services[0]!.dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
-  }, {}, 0, 'fwmark');
+  const { run } = applyGraceful(t, { atBatch: { '192.0.2.23': { inactive: 1 } }, proto: 'fwmark' });
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 0 s\n');
   t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.23:80 fwd=g w=0']);
 });
 
 test.serial('graceful with drain_wait: the drained servers are deleted in the same run once their connections end; still busy at the deadline, they stay drained', (t) => {
-  const busy = (sim: Sim) => {
-    const dests = sim.services[0]!.dests;
-    dests.find((d) => d.addr === '192.0.2.22')!.active = 2;
-    dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
-  };
-  const dir = tempDir('lvsplay-ipvs-idle-');
-  t.teardown(() => cleanup(dir));
   // the clients go away at the second look: one second into the wait
-  const { run } = applyGraceful(t, busy, { FAKE_IPVSADM_IDLE_AFTER: '2', FAKE_IPVSADM_COUNTER: join(dir, 'lists') }, 10);
+  const { run } = applyGraceful(t, { atBatch: BUSY, idleAfter: 2, drainWait: 10 });
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 0 left after 1 s\n');
   t.deepEqual(webDests(run.sim), ['192.0.2.21:80 fwd=g w=3'], 'both deleted once idle');
-  const { run: late } = applyGraceful(t, busy, {}, 1);
+  const { run: late } = applyGraceful(t, { atBatch: BUSY, drainWait: 1 });
   t.is(late.stdout, '@@lvsplay-ipvs-applied 1\n@@lvsplay-ipvs-draining 1 left after 1 s\n');
   t.deepEqual(webDests(late.sim), ['192.0.2.21:80 fwd=g w=3', '192.0.2.22:80 fwd=g w=0'], 'still busy (an ActiveConn): left drained for a later run');
 });
 
 test.serial('graceful with drain_wait: a leaving server busy at the probe is drained by the batch, then deleted in the same run once idle', (t) => {
-  const dir = tempDir('lvsplay-ipvs-idle-');
-  t.teardown(() => cleanup(dir));
-  const busy = (sim: Sim) => {
-    sim.services[0]!.dests.find((d) => d.addr === '192.0.2.22')!.active = 2;
-  };
-  const { operations, run } = applyGraceful(t, undefined, { FAKE_IPVSADM_IDLE_AFTER: '2', FAKE_IPVSADM_COUNTER: join(dir, 'lists') }, 10, 'tcp', busy);
+  const { operations, run } = applyGraceful(t, { atProbe: { '192.0.2.22': { active: 2 } }, idleAfter: 2, drainWait: 10 });
   t.deepEqual(operations.map((op) => op.line), ['-e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 0 -x 0 -y 0', '-d -t 192.0.2.10:80 -r 192.0.2.23:80']);
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, '@@lvsplay-ipvs-applied 2\n@@lvsplay-ipvs-draining 0 left after 1 s\n');
@@ -282,9 +285,7 @@ test.serial('graceful with drain_wait: a leaving server busy at the probe is dra
 });
 
 test.serial('graceful: a rewritten batch that fails still rolls back exactly (the undo groups follow the renumbering)', (t) => {
-  const { run } = applyGraceful(t, (sim) => {
-    sim.services[0]!.dests.find((d) => d.addr === '192.0.2.23')!.inactive = 1;
-  }, { FAKE_IPVSADM_FAIL: '-r 192\\.0\\.2\\.22:80' });
+  const { run } = applyGraceful(t, { atBatch: { '192.0.2.23': { inactive: 1 } }, env: { FAKE_IPVSADM_FAIL: '-r 192\\.0\\.2\\.22:80' } });
   t.is(run.code, 1);
   t.regex(run.stdout, /@@lvsplay-ipvs-failed 1\t-d -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80\t/);
   t.regex(run.stdout, /@@lvsplay-ipvs-rollback ok/);
