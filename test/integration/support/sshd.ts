@@ -2,6 +2,13 @@
  * A throwaway real OpenSSH server for the transport tests: its own config, host key, client key
  * and pid file in a temp dir, listening on 127.0.0.1 only, on a free port. stop() ends exactly
  * the processes it started (found by PID, never by name) and removes the dir.
+ *
+ * sshd runs in its own mount namespace where /etc, /home, /var/lib and /var/log are overlays whose upper
+ * halves live in the temp dir, and /run/sudo and /root are its own tmpfs: the users and sudoers drop-ins the
+ * become tests need are made there (`inside`), so the machine's own /etc is never written, and
+ * nothing is left to undo if the test process dies. The empty /root also keeps the machine's root
+ * dotfiles out of every session: bash sources ~/.bashrc under sshd, and a `pyenv init` there
+ * waits up to 60 s for a lock when sessions start at once (the timeout test's shell never started).
  */
 import { spawn, execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -32,6 +39,8 @@ export interface Sshd {
   clientKeyPath: string;
   /** `[127.0.0.1]:PORT <hostKeyLine>`. */
   knownHostsPath: string;
+  /** Runs a command in sshd's mount namespace (its own /etc): see the file comment. */
+  inside(command: string, args: string[], input?: string): Promise<string>;
   /** Authorizes one more public key line for root. */
   authorize(publicKeyLine: string): Promise<void>;
   /** sshd's log so far (LogLevel DEBUG1). */
@@ -80,6 +89,7 @@ export async function startSshd(): Promise<Sshd> {
           hostKeyPath,
           clientKeyPath,
           knownHostsPath,
+          inside: (command, args, input) => run('nsenter', [`--target=${daemon.pid}`, '--mount', '--', command, ...args], input === undefined ? {} : { input }),
           authorize: (line) => appendFile(authorizedKeysPath, `${line.trim()}\n`),
           log: daemon.log,
           stop: async () => {
@@ -121,7 +131,15 @@ async function launch(dir: string, port: number, hostKeyPath: string, authorized
       '',
     ].join('\n'),
   );
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // unshare and the shell exec, so the child's PID is sshd's own.
+  const overlays = ['etc', 'home', 'var/lib', 'var/log']
+    .map((d) => {
+      const o = join(dir, 'ovl', d.replace('/', '-'));
+      return `mkdir -p ${o}/u ${o}/w && mount -t overlay lvsplay-test -o lowerdir=/${d},upperdir=${o}/u,workdir=${o}/w /${d}`;
+    })
+    .join(' && ');
+  const setup = `set -e; ${overlays}; mkdir -p /run/sudo; mount -t tmpfs -o mode=711 lvsplay-test-sudo /run/sudo; mount -t tmpfs -o mode=700 lvsplay-test-root /root; exec /usr/sbin/sshd -D -e -f ${configPath}`;
+  const child = spawn('unshare', ['--mount', '--propagation', 'slave', '/bin/sh', '-c', setup], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
