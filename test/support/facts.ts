@@ -85,11 +85,16 @@ export function sysctlValues(values: [string, string | undefined][]): string {
   return values.map(([k, v]) => (v === undefined ? `@@absent ${procPath(k)}\n` : `${procPath(k)}:${v}\n`)).join('');
 }
 
+/** The sysctl probe's `record` part: each recorded path with its value before lvsplay, then current values. */
+export function sysctlRecord(entries: [string, string][], now: [string, string][] = []): string {
+  return entries.map(([path, was]) => `@@was ${path} ${was}\n`).join('') + now.map(([path, value]) => `${path}:${value}\n`).join('');
+}
+
 /** Facts of a host that already is as `desired` says, per resource. */
 export const satisfied = {
   sysctl(desired: SysctlDesired): string {
     const values = section('values', sysctlValues(desired.values.map((v) => [v.key, v.value])));
-    return desired.file ? values + section('file', fileProbeOutput(desired.file.content, statMode(desired.file.mode))) : values;
+    return values + (desired.file ? section('file', fileProbeOutput(desired.file.content, statMode(desired.file.mode))) : '');
   },
   address(desired: AddressDesired, host: { address: string; address6?: string }): string {
     const lines = baseLines(host.address, host.address6);

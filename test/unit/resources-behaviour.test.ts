@@ -100,8 +100,10 @@ test('sysctl: a key the kernel lacks (<absent>) is an add; a differing one a cha
   t.deepEqual(o.changes, [
     { id: 'net.ipv4.conf.all.arp_ignore', action: 'add', summary: '+ sysctl net.ipv4.conf.all.arp_ignore = 1', after: '1' },
     { id: 'net.ipv4.conf.all.arp_announce', action: 'change', summary: '~ sysctl net.ipv4.conf.all.arp_announce 0 → 2', before: '0', after: '2' },
+    // what they were before lvsplay, to put back when no longer needed
+    { id: '/var/lib/lvsplay/sysctls', action: 'add', summary: '+ record of the sysctls lvsplay manages here (2)', before: '', after: '/proc/sys/net/ipv4/conf/all/arp_announce 0\n/proc/sys/net/ipv4/conf/all/arp_ignore @@absent\n' },
   ]);
-  t.is(o.script, "# sysctl: runtime values, written to /proc/sys as sysctl -w does\nprintf '%s\\n' 1 > /proc/sys/net/ipv4/conf/all/arp_ignore\nprintf '%s\\n' 2 > /proc/sys/net/ipv4/conf/all/arp_announce\n");
+  t.true(o.script.startsWith("# sysctl: runtime values, written to /proc/sys as sysctl -w does\nprintf '%s\\n' 1 > /proc/sys/net/ipv4/conf/all/arp_ignore\nprintf '%s\\n' 2 > /proc/sys/net/ipv4/conf/all/arp_announce\n"), o.script);
 });
 
 test('sysctl: extra values from the task args join (and override) the role ones, numbers as text', (t) => {
@@ -137,8 +139,8 @@ test('sysctl: persist:false writes no file, even when the probe output has a fil
   const o = run('sysctl', ctxFor('lb1'), { persist: false }, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv4.vs.expire_nodest_conn', '1'], ['net.ipv4.vs.expire_quiescent_template', '1'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', 'absent\n'));
   t.is((o.desired as SysctlDesired).file, undefined);
   t.false(o.probe.includes(SYSCTL_FILE), 'no file probe');
-  t.deepEqual(o.changes.map((c) => c.id), ['net.ipv4.ip_forward']);
-  t.false(o.script.includes('base64'), o.script);
+  t.deepEqual(o.changes.map((c) => c.id), ['net.ipv4.ip_forward', '/var/lib/lvsplay/sysctls']);
+  t.false(o.script.includes(SYSCTL_FILE), o.script);
 });
 
 test('sysctl: a director carrying an IPv6 VIP gets ndisc_notify on its VIP interface (the kernel then announces a VIP it takes)', (t) => {
@@ -153,8 +155,9 @@ test('sysctl: a director carrying an IPv6 VIP gets ndisc_notify on its VIP inter
 
 test('sysctl: a host with no role sysctls and no extra has nothing to do, not even a file', (t) => {
   const o = run('sysctl', ctxFor('app1'), {}, '');
-  t.deepEqual(o.desired, { values: [] });
+  t.like(o.desired, { values: [], owned: [] });
   t.deepEqual(o.changes, []);
+  t.is(o.script, '');
 });
 
 test('sysctl: the persisted file holds every value, for this host', (t) => {
@@ -171,8 +174,8 @@ test('sysctl: the file already right but the values not: only the runtime values
   const first = run('sysctl', ctxFor('lb1'), {}, '');
   const file = (first.desired as SysctlDesired).file!;
   const o = run('sysctl', ctxFor('lb1'), {}, section('values', sysctlValues([['net.ipv4.ip_forward', '0'], ['net.ipv4.vs.expire_nodest_conn', '1'], ['net.ipv4.vs.expire_quiescent_template', '1'], ['net.ipv6.conf.eth0.ndisc_notify', '1']])) + section('file', fileProbeOutput(file.content)));
-  t.deepEqual(o.changes.map((c) => c.action + ' ' + c.id), ['change net.ipv4.ip_forward']);
-  t.false(o.script.includes('base64'));
+  t.deepEqual(o.changes.map((c) => c.action + ' ' + c.id), ['change net.ipv4.ip_forward', 'add /var/lib/lvsplay/sysctls']);
+  t.false(o.script.includes(SYSCTL_FILE));
 });
 
 // ---------------------------------------------------------------- address

@@ -20,13 +20,13 @@ import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
 /** Who owns the files these tests create, as `stat -c %U:%G` prints it (root in CI, anyone else too). */
 const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
 
-/** Run a resource's probe fragment with `commands` faked, and parse its output. */
+/** Run a resource's probe fragment with `commands` faked, and parse its output. `{dir}` in a file's text is the temp folder. */
 function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: unknown, commands: Record<string, string>, files: Record<string, string> = {}) {
   const dir = tempDir();
   try {
     for (const [name, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, name)), { recursive: true });
-      writeFileSync(join(dir, name), text);
+      writeFileSync(join(dir, name), text.replaceAll('{dir}', dir));
     }
     const PATH = fakeCommands(dir, commands);
     const first = run(kind, ctxFor(host), args, '');
@@ -60,7 +60,36 @@ test('sysctl probe: values as the kernel prints them in /proc/sys, <absent> for 
     ['net.ipv4.conf.lo.arp_announce', undefined],
     ['net.ipv4.tcp_rmem', '4096 87380 6291456'],
   ]);
-  t.deepEqual(outcome.changes.map((c) => `${c.action} ${c.id}`), ['change net.ipv4.conf.lo.arp_ignore', 'add net.ipv4.conf.lo.arp_announce']);
+  t.deepEqual(outcome.changes.map((c) => `${c.action} ${c.id}`), ['change net.ipv4.conf.lo.arp_ignore', 'add net.ipv4.conf.lo.arp_announce', 'add /var/lib/lvsplay/sysctls']);
+  // the role keys it changes are recorded with their value before: lo.arp_ignore was 0, lo.arp_announce absent
+  t.is(outcome.changes.find((c) => c.id === '/var/lib/lvsplay/sysctls')?.after, '/proc/sys/net/ipv4/conf/lo/arp_announce @@absent\n/proc/sys/net/ipv4/conf/lo/arp_ignore 0\n');
+});
+
+test('sysctl probe: a recorded key the host no longer needs is read and put back to its value before lvsplay (regression: ip_forward stayed 1 at runtime, 0 after a reboot)', (t) => {
+  const proc = {
+    'proc/sys/net/ipv4/conf/all/arp_ignore': '1\n',
+    'proc/sys/net/ipv4/conf/all/arp_announce': '2\n',
+    'proc/sys/net/ipv4/conf/lo/arp_ignore': '1\n',
+    'proc/sys/net/ipv4/conf/lo/arp_announce': '2\n',
+    'proc/sys/net/ipv4/ip_forward': '1\n',
+    'proc/sys/net/ipv4/ip_local_port_range': '20000\t60999\n',
+    'var/lib/lvsplay/sysctls': '{dir}/proc/sys/net/ipv4/conf/all/arp_ignore 0\n{dir}/proc/sys/net/ipv4/ip_forward 0\n{dir}/proc/sys/net/ipv4/ip_local_port_range 32768 60999\n{dir}/proc/sys/net/ipv4/conf/gone/rp_filter @@absent\n',
+  };
+  const { out, actual, outcome } = probeHere('sysctl', 'web1', { persist: false }, {}, proc);
+  t.is(out.code, 0, out.stderr);
+  t.deepEqual([...(actual as SysctlActual).recordedNow], [
+    ['/proc/sys/net/ipv4/conf/all/arp_ignore', '1'],
+    ['/proc/sys/net/ipv4/ip_forward', '1'],
+    ['/proc/sys/net/ipv4/ip_local_port_range', '20000 60999'],
+    ['/proc/sys/net/ipv4/conf/gone/rp_filter', undefined],
+  ]);
+  t.deepEqual(outcome.changes.map((c) => c.summary), [
+    '~ sysctl net.ipv4.ip_forward 1 → 0 (no longer needed: its value before lvsplay)',
+    '~ sysctl net.ipv4.ip_local_port_range 20000 60999 → 32768 60999 (no longer needed: its value before lvsplay)',
+    '~ record of the sysctls lvsplay manages here (1)',
+  ]);
+  t.true(outcome.script.includes("printf '%s\\n' 0 > /proc/sys/net/ipv4/ip_forward\n"), outcome.script);
+  t.true(outcome.script.includes("printf '%s\\n' '32768 60999' > /proc/sys/net/ipv4/ip_local_port_range\n"), outcome.script);
 });
 
 const IP = `

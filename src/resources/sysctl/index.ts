@@ -11,6 +11,12 @@
  *   on a drained server for the template's life. With them the kernel reschedules both.
  * - Directors carrying an IPv6 service: ndisc_notify=1 on the VIP interface, so the kernel sends
  *   an unsolicited neighbour advertisement for a VIP it takes (IPv6's gratuitous ARP, on failover).
+ *
+ * Each of these role keys lvsplay changes is recorded (`<state_dir>/sysctls`) with the value it had
+ * before lvsplay first set it. A key the inventory no longer implies (the last NAT service gone: ip_forward) is
+ * put back to that value at runtime, as the persisted file, which no longer names it, leaves it at
+ * the next boot: runtime and boot agree, and a director that stops doing NAT stops forwarding.
+ * Keys a task adds with `extra` are not recorded: another playbook's sysctl task must not undo them.
  */
 import type { Host } from '../../inventory/model.js';
 import { membershipsOf, servicesOf } from '../../inventory/model.js';
@@ -18,17 +24,29 @@ import type { Change } from '../../plan/types.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
+import { diffRecord, recordPath } from '../record.js';
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-lvsplay.conf';
 
 export interface SysctlDesired {
   values: { key: string; value: string }[];
   file?: FileDesired;
+  /** The record of role keys' values before lvsplay (see the file comment). */
+  record: string;
+  /** The /proc/sys paths of the role keys: the only ones recorded. */
+  owned: string[];
 }
+
+/** What the record says a role key's value was before lvsplay set it (ABSENT: the key did not exist). */
+const ABSENT = '@@absent';
 
 export interface SysctlActual {
   values: Map<string, string | undefined>;
   file?: FileActual;
+  /** path → value before lvsplay, or undefined when the host has no record. */
+  recorded?: Map<string, string>;
+  /** The current value of each recorded path (undefined: the kernel has no such key now). */
+  recordedNow: Map<string, string | undefined>;
 }
 
 /** The sysctls the inventory implies for a host, in a stable order. */
@@ -77,13 +95,16 @@ export const sysctl = defineResource({
     // The kernel prints multi-word values with tabs ("32768\t60999"): both sides compare with single spaces.
     const merged = { ...roleSysctls(ctx, ctx.host), ...Object.fromEntries(Object.entries(args.extra).map(([k, v]) => [k, normalValue(String(v))])) };
     const values = Object.entries(merged).map(([key, value]) => ({ key, value }));
-    if (!args.persist || !ctx.host.persist || values.length === 0) return { values };
+    const owned = Object.keys(roleSysctls(ctx, ctx.host)).map(procPath);
+    const record = recordPath(ctx.cluster, 'sysctls');
+    if (!args.persist || !ctx.host.persist || values.length === 0) return { values, record, owned };
     const content = ctx.templates.render('sysctl/lvsplay.conf.hbs', { host: ctx.host.name, values });
-    return { values, file: { path: SYSCTL_FILE, content, mode: '0644' } };
+    return { values, file: { path: SYSCTL_FILE, content, mode: '0644' }, record, owned };
   },
   probe(desired, ctx) {
     const values = framed('values', ctx.templates.render('sysctl/probe.sh.hbs', { keys: desired.values.map((v) => ({ key: v.key, path: procPath(v.key) })) }));
-    return desired.file ? values + framed('file', fileProbe(ctx.templates, desired.file.path)) : values;
+    const record = framed('record', ctx.templates.render('sysctl/record.sh.hbs', { path: desired.record }));
+    return values + record + (desired.file ? framed('file', fileProbe(ctx.templates, desired.file.path)) : '');
   },
   parse(output, desired): SysctlActual {
     const parts = splitSections(output);
@@ -96,8 +117,9 @@ export const sysctl = defineResource({
       if (part === undefined || lines.includes(`@@absent ${path}`)) values.set(key, undefined);
       else values.set(key, normalValue(lines.filter((l) => l.startsWith(`${path}:`)).map((l) => l.slice(path.length + 1)).join(' ')));
     }
+    const { recorded, recordedNow } = parseRecorded(parts.get('record'));
     const file = parts.get('file');
-    return desired.file && file !== undefined ? { values, file: parseFileProbe(file) } : { values };
+    return { values, recordedNow, ...(recorded && { recorded }), ...(desired.file && file !== undefined && { file: parseFileProbe(file) }) };
   },
   diff(desired, actual, ctx) {
     const changed = desired.values.filter((v) => actual.values.get(v.key) !== v.value);
@@ -107,14 +129,73 @@ export const sysctl = defineResource({
         ? { id: v.key, action: 'add', summary: `+ sysctl ${v.key} = ${v.value}`, after: v.value }
         : { id: v.key, action: 'change', summary: `~ sysctl ${v.key} ${before} → ${v.value}`, before, after: v.value };
     });
+    const writes = changed.map((v) => ({ path: procPath(v.key), value: v.value }));
+    const released = releasedKeys(desired, actual);
+    for (const r of released) {
+      if (r.now === undefined) continue;
+      changes.push({ id: r.path, action: 'change', summary: `~ sysctl ${keyOf(r.path)} ${r.now} → ${r.value} (no longer needed: its value before lvsplay)`, before: r.now, after: r.value });
+      writes.push({ path: r.path, value: r.value });
+    }
     // net.ipv4.vs.* exist once ip_vs is loaded (at boot, modules-load.d loads it before systemd-sysctl)
     const ipvs = changed.some((v) => v.key.startsWith('net.ipv4.vs.'));
-    const scripts = changed.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { ipvs, values: changed.map((v) => ({ path: procPath(v.key), value: v.value })) })] : [];
+    const scripts = writes.length > 0 ? [ctx.templates.render('sysctl/apply.sh.hbs', { ipvs, values: writes })] : [];
     if (desired.file) {
       const persisted = diffFile(desired.file, actual.file ?? { present: false }, ctx.templates);
       changes.push(...persisted.changes);
       if (persisted.script) scripts.push(persisted.script);
     }
+    const before = new Map(changed.map((v) => [procPath(v.key), actual.values.get(v.key)]));
+    const record = recordDiff(desired, actual, before, released, ctx.templates);
+    changes.push(...record.changes);
+    if (record.script) scripts.push(record.script);
     return { changes, script: scripts.join('\n') };
   },
 });
+
+/** The `record` part: `@@was PATH VALUE` per recorded key, then `PATH:VALUE` for those the kernel has (or `@@absent`: no record). */
+function parseRecorded(part: string | undefined): Pick<SysctlActual, 'recorded' | 'recordedNow'> {
+  const recordedNow = new Map<string, string | undefined>();
+  const lines = (part ?? '@@absent').split('\n').filter((l) => l !== '');
+  if (lines[0] === '@@absent') return { recordedNow };
+  const recorded = new Map<string, string>();
+  for (const line of lines.filter((l) => l.startsWith('@@was '))) {
+    const [path = '', ...value] = line.slice('@@was '.length).split(' ');
+    recorded.set(path, value.join(' '));
+    recordedNow.set(path, undefined);
+  }
+  for (const path of recorded.keys()) {
+    const now = lines.filter((l) => l.startsWith(`${path}:`)).map((l) => l.slice(path.length + 1));
+    if (now.length > 0) recordedNow.set(path, normalValue(now.join(' ')));
+  }
+  return { recorded, recordedNow };
+}
+
+/** Recorded keys the host no longer needs (dropped from the record), with the value to put back where it differs. */
+function releasedKeys(desired: SysctlDesired, actual: SysctlActual): { path: string; now?: string; value: string }[] {
+  const wanted = new Set(desired.values.map((v) => procPath(v.key)));
+  return [...(actual.recorded ?? new Map<string, string>())]
+    .filter(([path]) => !wanted.has(path))
+    .map(([path, value]) => {
+      const now = actual.recordedNow.get(path);
+      return value === ABSENT || now === undefined || now === value ? { path, value } : { path, now, value };
+    });
+}
+
+/**
+ * The record after this run: what it held, less the released keys, plus each role key this run
+ * changes for the first time, with the value it had before. Written only when that differs, so a
+ * host already as desired is not written to.
+ */
+function recordDiff(desired: SysctlDesired, actual: SysctlActual, changed: Map<string, string | undefined>, released: readonly { path: string }[], templates: Parameters<typeof diffRecord>[3]): ReturnType<typeof diffRecord> {
+  const gone = new Set(released.map((r) => r.path));
+  const next = new Map([...(actual.recorded ?? [])].filter(([path]) => !gone.has(path)));
+  for (const path of desired.owned) if (!next.has(path) && changed.has(path)) next.set(path, changed.get(path) ?? ABSENT);
+  const lines = (m: Map<string, string>) => [...m].map(([path, value]) => `${path} ${value}`).sort();
+  if (lines(next).join('\n') === lines(actual.recorded ?? new Map()).join('\n')) return { changes: [], script: '' };
+  return diffRecord(desired.record, lines(next), actual.recorded && lines(actual.recorded), templates, 'sysctls');
+}
+
+/** sysctl(8)'s name for a /proc/sys path: /proc/sys/net/ipv4/conf/eth0.100/rp_filter → net.ipv4.conf.eth0/100.rp_filter. */
+function keyOf(path: string): string {
+  return path.slice('/proc/sys/'.length).replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
+}

@@ -1,0 +1,110 @@
+// Survive a reboot (issue 10), with real reboots of the lab's VMs: after a bootstrap, nothing of
+// lvsplay runs again, and lb1 (the primary), rs5 (the TUN real server) and lb2 (the backup) come
+// back from `systemctl reboot` with exactly the LVS state they had: IPVS table, addresses, routes,
+// sysctls, ldirectord; the client's requests through every VIP are answered; `--check` sees no
+// drift. A service removed from the inventory does not come back at the next boot.
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { INVENTORY_FILE, labReboot, labRelease, labReset, labUp } from '../lab/lab.js';
+import { BOOTSTRAP, cli, curl, eventually, inventoryWith, onHost, udp } from './support/lab-cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-reboot-'));
+
+test.before(async () => {
+  await labUp();
+});
+
+test.after.always(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await labRelease();
+});
+
+/** A known start whatever ran before: the lab as booted, then a bootstrap of `inventory`. */
+async function bootstrapped(inventory: string): Promise<void> {
+  await labReset();
+  const run = await cli(['apply', '-i', inventory, BOOTSTRAP]);
+  if (run.code !== 0) throw new Error(`bootstrap failed (exit ${run.code}):\n${run.stdout}${run.stderr}`);
+}
+
+/**
+ * What a reboot must bring back, one fact a line, sorted: the IPVS table, IPv4 addresses and
+ * routes, the sysctls lvsplay sets (ARP, rp_filter, forwarding, IPVS), loaded LVS modules.
+ */
+const LVS_STATE = `
+{ [ -e /proc/net/ip_vs ] && ipvsadm -S -n | sed 's/^/ipvs /'
+  ip -4 -o addr show | awk '{ print "addr", $2, $4 }'
+  ip -4 route show table main | sed 's/^/route /'
+  sysctl -a 2>/dev/null | grep -E '^net\\.ipv4\\.(conf\\.[^.]+\\.(arp_ignore|arp_announce|rp_filter)|ip_forward|vs\\.) '
+  awk '$1 ~ /^(ip_vs|ipip)/ { print "module", $1 }' /proc/modules
+} | sort`;
+const state = (host: string) => onHost(host, LVS_STATE);
+
+/** Reboots `host` and waits until its LVS state is `before` again (ldirectord adds its reals after its first checks). */
+async function rebootedBackTo(host: string, before: string): Promise<string> {
+  const bootId = (await onHost(host, 'cat /proc/sys/kernel/random/boot_id')).trim();
+  const reboot = await labReboot(host);
+  if (reboot.code !== 0) throw new Error(`lab:reboot ${host} failed:\n${reboot.stdout}${reboot.stderr}`);
+  const after = (await onHost(host, 'cat /proc/sys/kernel/random/boot_id')).trim();
+  if (after === bootId) throw new Error(`${host} did not reboot (same boot_id)`);
+  return eventually(`${host}'s LVS state after its reboot`, () => state(host), (s) => s === before, 90_000).catch(async () => state(host));
+}
+
+const lines = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix));
+
+test.serial('lb1, rs5 and lb2 rebooted after a bootstrap come back with their LVS state, serving, with nothing run; --check sees no drift', async (t) => {
+  await bootstrapped(INVENTORY_FILE);
+  const before = { lb1: await state('lb1'), rs5: await state('rs5'), lb2: await state('lb2') };
+  // the state is worth comparing: the bootstrap's work is in it
+  t.true(lines(before.lb1, 'ipvs -A').length >= 5, before.lb1);
+  t.regex(before.lb1, /addr eth0 192\.0\.2\.10\//);
+  t.regex(before.rs5, /addr tunl0 192\.0\.2\.12\/32/);
+  t.regex(before.rs5, /module ipip/);
+
+  for (const host of ['lb1', 'rs5', 'lb2'] as const) {
+    t.is(await rebootedBackTo(host, before[host]), before[host], `${host}: the same LVS state after a real reboot`);
+  }
+  t.is((await onHost('lb1', 'systemctl is-active ldirectord || :')).trim(), 'active', 'ldirectord runs on lb1');
+  t.is((await onHost('lb2', 'systemctl is-active ldirectord || :')).trim(), 'active', 'ldirectord runs on lb2');
+  // the backup: the same IPVS services as the primary, and none of the VIPs
+  t.deepEqual(lines(before.lb2, 'ipvs -A'), lines(before.lb1, 'ipvs -A'));
+  t.notRegex(before.lb2, /addr eth0 192\.0\.2\.1[0-4]\//, 'no VIP on the backup');
+
+  // every VIP answers the client: DR (TCP, UDP), TUN, NAT, and the ldirectord-checked service
+  const web = new Set<string>();
+  const dns = new Set<string>();
+  const nat = new Set<string>();
+  const checked = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    web.add(await curl('http://192.0.2.10/'));
+    dns.add(await udp('192.0.2.11:53'));
+    nat.add(await curl('http://192.0.2.13:8080/'));
+    checked.add(await curl('http://192.0.2.14/'));
+  }
+  t.deepEqual([...web].sort(), ['rs1', 'rs2'], 'DR web');
+  t.deepEqual([...dns].sort(), ['rs1', 'rs2'], 'DR dns');
+  t.deepEqual([...nat].sort(), ['rs3', 'rs4'], 'NAT app');
+  t.deepEqual([...checked].sort(), ['rs1', 'rs2'], 'ldirectord-checked');
+  t.is(await curl('http://192.0.2.12/'), 'rs5', 'TUN');
+
+  const check = await cli(['apply', '-i', INVENTORY_FILE, '--check', '--detailed-exitcode', BOOTSTRAP]);
+  t.is(check.code, 0, `no drift after the reboots:\n${check.stdout}${check.stderr}`);
+});
+
+test.serial('a service removed from the inventory and applied does not come back at the next boot', async (t) => {
+  await bootstrapped(INVENTORY_FILE);
+  const without = inventoryWith(work, 'without-app.yml', (inv) => {
+    inv.services = inv.services.filter((s: { name: string }) => s.name !== 'app');
+  });
+  const apply = await cli(['apply', '-i', without, BOOTSTRAP]);
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  const before = await state('lb1');
+  t.notRegex(before, /192\.0\.2\.13/, 'the app service and its VIP are gone at runtime');
+
+  const after = await rebootedBackTo('lb1', before);
+  t.is(after, before);
+  t.notRegex(after, /192\.0\.2\.13/, 'and stay gone after the reboot');
+  const check = await cli(['apply', '-i', without, '--check', '--detailed-exitcode', BOOTSTRAP]);
+  t.is(check.code, 0, check.stdout + check.stderr);
+});
