@@ -108,3 +108,18 @@ test.serial('a service removed from the inventory and applied does not come back
   const check = await cli(['apply', '-i', without, '--check', '--detailed-exitcode', BOOTSTRAP]);
   t.is(check.code, 0, check.stdout + check.stderr);
 });
+
+test.serial('a boot unit disabled or edited by hand is drift for --check, and apply restores it', async (t) => {
+  await bootstrapped(INVENTORY_FILE);
+  await onHost('lb1', 'systemctl disable --quiet lvsplay-ipvs.service && echo "ExecStart=true" >> /etc/systemd/system/lvsplay-network.service');
+  const check = await cli(['apply', '-i', INVENTORY_FILE, '--check', '--detailed-exitcode', '--limit', 'lb1', BOOTSTRAP]);
+  t.is(check.code, 3, check.stdout + check.stderr);
+  t.regex(check.stdout, /lvsplay-ipvs\.service/);
+  t.regex(check.stdout, /lvsplay-network\.service/);
+  const apply = await cli(['apply', '-i', INVENTORY_FILE, '--limit', 'lb1', BOOTSTRAP]);
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  t.is((await onHost('lb1', 'systemctl is-enabled lvsplay-ipvs.service || :')).trim(), 'enabled');
+  t.notRegex(await onHost('lb1', 'cat /etc/systemd/system/lvsplay-network.service'), /ExecStart=true\nExecStart=true/);
+  const again = await cli(['apply', '-i', INVENTORY_FILE, '--check', '--detailed-exitcode', '--limit', 'lb1', BOOTSTRAP]);
+  t.is(again.code, 0, again.stdout + again.stderr);
+});
