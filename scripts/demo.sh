@@ -45,4 +45,9 @@ wait "$load"
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("client: %d requests through the VIP during the rollout, %d failed, largest gap between answers %d ms, answers %s" % (r["requests"], r["failures"], r["largest_gap_ms"], r["servers"])); sys.exit(1 if r["failures"] else 0)' "$tmp/load.json"
 rm -rf "$tmp"
 [ "${rc:-0}" = 0 ]
+say "reboot the primary director for real (systemctl reboot in lb1's VM): it comes back serving, nothing run"
+bash test/lab/lab-vm.sh reboot lb1
+for _ in $(seq 60); do client curl -s --max-time 2 http://192.0.2.10/ >/dev/null && break; sleep 1; done
+for i in 1 2; do printf 'after the reboot: DR tcp 192.0.2.10:80 -> %s\n' "$(client curl -s --max-time 5 http://192.0.2.10/)"; done
+lvsplay apply -i test/lab/inventory.yml playbooks/check.yml --check --detailed-exitcode --output plain | tail -n 3
 say "the lab is still up: see test/lab/README.md to log in; 'npm run lab:down' ends it"
