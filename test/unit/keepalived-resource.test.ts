@@ -23,6 +23,8 @@ import { sha256 } from '../support/facts.js';
 import { golden } from '../support/golden.js';
 import { kaCluster, kaCtx, kaFacts, PASSWORD } from '../support/keepalived.js';
 import { run } from '../support/resources.js';
+import { syntaxError } from '../support/sh.js';
+import { Templates } from '../../src/templates/templates.js';
 
 const desiredOf = (name: string, cluster = kaCluster(), args: object = {}) => run('keepalived', kaCtx(name, cluster), args, '').desired as KeepalivedDesired;
 const configOf = (name: string, cluster = kaCluster()) => desiredOf(name, cluster).file!.content;
@@ -282,4 +284,12 @@ test('a file whose content is wholly secret (no lines to redact): no text in its
   const moded = diffFile(desired, parseFileProbe(`present 644 root:root\nsha256 ${sha256('hunter22\n')}  -\n`), ctx.templates);
   t.deepEqual(moded.changes.map((c) => c.summary), ['~ file /etc/lvsplay/token mode 644 owner root:root → mode 600 owner root:root']);
   t.is(moded.secrets, undefined, 'a mode fix carries no content');
+});
+
+test('the keepalived control fragment is valid sh for every sequence of verbs (regression: `enable` alone left an empty else branch, and the lab bootstrap with keepalived failed with a syntax error)', (t) => {
+  const verbs = ['start', 'stop', 'reload', 'restart', 'enable', 'disable'];
+  const sequences = [[], ...verbs.map((v) => [v]), ...verbs.flatMap((a) => verbs.filter((b) => b !== a).map((b) => [a, b]))];
+  const templates = new Templates();
+  const broken = sequences.filter((seq) => syntaxError(templates.render('keepalived/control.sh.hbs', { config: '/etc/keepalived/keepalived.conf', pidfile: '/run/keepalived.pid', verbs: seq })) !== '');
+  t.deepEqual(broken, []);
 });
