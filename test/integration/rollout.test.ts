@@ -11,22 +11,14 @@ import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { INVENTORY_FILE, LAB_DIR, LAB_SCRIPTS, labRelease, labReset, labUp, netnsExec } from '../lab/lab.js';
-import { BOOTSTRAP, cli, eventually, inventoryWith, onHost } from './support/lab-cli.js';
+import { BOOTSTRAP, cli, eventually, inventoryWith, type Load, onHost, underLoad } from './support/lab-cli.js';
 
 const ROLLOUT = path.join(LAB_SCRIPTS, 'rollout.yml');
-const LOAD = path.join(LAB_SCRIPTS, 'http-load.py');
 const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-rollout-'));
 const WEB = '192.0.2.10:80';
 const SERVERS = { rs1: '192.0.2.21', rs2: '192.0.2.22' } as const;
 const rolloutId = (what: string) => `${what}-${process.pid}-${Date.now()}`;
 
-interface Load {
-  requests: number;
-  failures: number;
-  errors: string[];
-  largest_gap_ms: number;
-  servers: Record<string, number>;
-}
 
 test.before(async () => {
   await labUp();
@@ -68,21 +60,6 @@ function weightIn(saved: string, ip: string): number | undefined {
 }
 
 /** The client's HTTP loop through the web VIP (test/lab/http-load.py) while `during` runs. */
-async function underLoad<T>(keepAlive: boolean, during: () => Promise<T>): Promise<{ result: T; load: Load }> {
-  const stop = path.join(work, `stop-${Date.now()}`);
-  const loading = netnsExec('lvsplay-client', ['/usr/bin/python3', LOAD, `http://${WEB.split(':')[0]}/`, stop, ...(keepAlive ? ['--keep-alive'] : [])], { timeoutMs: 15 * 60_000 });
-  await new Promise((r) => setTimeout(r, 1500)); // the loop is running before anything changes
-  let result: T;
-  try {
-    result = await during();
-    await new Promise((r) => setTimeout(r, 1500)); // and still runs after
-  } finally {
-    writeFileSync(stop, '');
-  }
-  const out = await loading;
-  if (out.code !== 0) throw new Error(`http-load.py exited ${out.code}: ${out.stderr}`);
-  return { result, load: JSON.parse(out.stdout) as Load };
-}
 
 const httpdPid = (name: string) => readFileSync(path.join(LAB_DIR, 'pids', `${name}.httpd`), 'utf8').trim();
 const lb1Weights = async () => {
@@ -101,7 +78,7 @@ for (const keepAlive of [false, true]) {
   test.serial(`the lab's rolling restart under load (keep-alive ${keepAlive ? 'on' : 'off'}): every web server drained, restarted, gated and back; 0 failed requests`, async (t) => {
     const before = { rs1: httpdPid('rs1'), rs2: httpdPid('rs2') };
     const id = rolloutId(keepAlive ? 'ka' : 'plain');
-    const { result: { result: run, samples }, load } = await underLoad(keepAlive, () => sampled(() => cli(['apply', '-i', INVENTORY_FILE, ROLLOUT, '-e', `rollout=${id}`])));
+    const { result: { result: run, samples }, load } = await underLoad(`http://${WEB.split(':')[0]}/`, { keepAlive }, () => sampled(() => cli(['apply', '-i', INVENTORY_FILE, ROLLOUT, '-e', `rollout=${id}`])));
     t.is(run.code, 0, run.stdout + run.stderr);
     t.regex(run.stdout, /rs1 +: ok=1 +changed=3 +unreachable=0 +failed=0/, 'drain, restart and undrain changed; the gate only looks');
     reportLoad(t, load);
@@ -129,7 +106,7 @@ test.serial('a failed health gate: that server stays drained, the rollout stops 
   writeFileSync(strictFile, stringify(strict));
   const templates = ['--templates', path.join(LAB_SCRIPTS, 'templates')];
   const id = rolloutId('gate');
-  const { result: failed, load } = await underLoad(false, () => cli(['apply', '-i', INVENTORY_FILE, strictFile, ...templates, '-e', `rollout=${id}`, '--json']));
+  const { result: failed, load } = await underLoad(`http://${WEB.split(':')[0]}/`, {}, () => cli(['apply', '-i', INVENTORY_FILE, strictFile, ...templates, '-e', `rollout=${id}`, '--json']));
   t.is(failed.code, 2, failed.stdout + failed.stderr);
   reportLoad(t, load);
   const status = Object.fromEntries(failed.json!.results.map((r) => [r.host, r.status]));
@@ -155,7 +132,7 @@ test.serial('status under load: the counters grow; a weight changed by hand is f
   const webOf = (stdout: string) =>
     (JSON.parse(stdout) as { directors: { director: string; services: { key: string; stats?: number[]; dests: { server?: string; state: string; weight?: number }[] }[] }[] })
       .directors.find((d) => d.director === 'lb1')!.services.find((s) => s.key === `tcp ${WEB}`)!;
-  const { result: [first, second], load } = await underLoad(false, async () => {
+  const { result: [first, second], load } = await underLoad(`http://${WEB.split(':')[0]}/`, {}, async () => {
     const a = await cli(['status', '-i', INVENTORY_FILE, '--json']);
     await new Promise((r) => setTimeout(r, 3000));
     return [a, await cli(['status', '-i', INVENTORY_FILE, '--json'])] as const;
@@ -197,7 +174,7 @@ print(s.makefile().read().splitlines()[-1])
   });
   // the connection ends 5 s into the run (within the default drain_wait of 30 s)
   const ending = new Promise((r) => setTimeout(r, 5000)).then(() => writeFileSync(release, ''));
-  const { result: removed, load } = await underLoad(false, async () => {
+  const { result: removed, load } = await underLoad(`http://${WEB.split(':')[0]}/`, {}, async () => {
     const started = Date.now();
     const r = await cli(['apply', '-i', without, BOOTSTRAP, '--limit', 'directors', '--json']);
     return { ...r, ms: Date.now() - started };

@@ -1,14 +1,15 @@
 /**
  * What the integration tests on the lab share: the real CLI run as a user runs it, a script on a
  * lab host over lvsplay's own transport (host keys verified), inventory variants, the client's
- * requests, and waiting for a condition.
+ * requests (one-off, or a load loop while something happens), and waiting for a condition.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
-import { INVENTORY_FILE, netnsExec, REPO_ROOT, run } from '../../lab/lab.js';
+import { tmpdir } from 'node:os';
+import { INVENTORY_FILE, LAB_SCRIPTS, netnsExec, REPO_ROOT, run } from '../../lab/lab.js';
 
 export const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 export const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
@@ -63,4 +64,31 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, ok: (
   }
   if (!ok(last)) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
   return last;
+}
+
+/** What test/lab/http-load.py reports: requests through a VIP while something happened. */
+export interface Load {
+  requests: number;
+  failures: number;
+  errors: string[];
+  largest_gap_ms: number;
+  servers: Record<string, number>;
+}
+
+/** Loops requests from the client to `url` (http-load.py) while `during` runs, from 1.5 s before to 1.5 s after. */
+export async function underLoad<T>(url: string, options: { keepAlive?: boolean }, during: () => Promise<T>): Promise<{ result: T; load: Load }> {
+  const stop = path.join(tmpdir(), `lvsplay-load-stop-${process.pid}-${Date.now()}`);
+  const loading = netnsExec('lvsplay-client', ['/usr/bin/python3', path.join(LAB_SCRIPTS, 'http-load.py'), url, stop, ...(options.keepAlive ? ['--keep-alive'] : [])], { timeoutMs: 15 * 60_000 });
+  await new Promise((r) => setTimeout(r, 1500)); // the loop is running before anything changes
+  let result: T;
+  try {
+    result = await during();
+    await new Promise((r) => setTimeout(r, 1500)); // and still runs after
+  } finally {
+    writeFileSync(stop, '');
+  }
+  const out = await loading;
+  rmSync(stop, { force: true });
+  if (out.code !== 0) throw new Error(`http-load.py exited ${out.code}: ${out.stderr}`);
+  return { result, load: JSON.parse(out.stdout) as Load };
 }

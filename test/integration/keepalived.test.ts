@@ -1,0 +1,142 @@
+// keepalived on the lab (issue 11): test/lab/keepalived.yml (every service checked by keepalived,
+// lb1/lb2 a VRRP pair) bootstrapped for real; the real keepalived 2.2 reads the rendered file.
+// A second apply changes nothing; a hand edit is drift and apply puts it back by reload; a file
+// keepalived refuses never replaces the running one; a real server's web server stopped is taken
+// out by keepalived's check; lb1's VM killed under client load: lb2 takes the VIPs within seconds,
+// and lb1 back takes them again (preempt, the default).
+import test from 'ava';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp } from '../lab/lab.js';
+import { BOOTSTRAP, cli, curl, eventually, onHost, underLoad, udp } from './support/lab-cli.js';
+
+const INVENTORY = path.join(LAB_SCRIPTS, 'keepalived.yml');
+const CONF = '/etc/keepalived/keepalived.conf';
+const VIPS = ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13', '192.0.2.14'];
+const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-keepalived-'));
+
+test.before(async () => {
+  await labUp();
+});
+
+test.after.always(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await labRelease();
+});
+
+/** A known start whatever ran before: the lab as booted (keepalived stopped, nothing of lvsplay), then the keepalived bootstrap. */
+async function bootstrapped(): Promise<void> {
+  await labReset();
+  const run = await cli(['apply', '-i', INVENTORY, BOOTSTRAP]);
+  if (run.code !== 0) throw new Error(`bootstrap failed (exit ${run.code}):\n${run.stdout}${run.stderr}`);
+}
+
+/** The lab's VIPs (192.0.2.10-14) on a director's eth0, sorted. */
+const vipsOn = async (host: string) => ((await onHost(host, 'ip -4 -o addr show dev eth0')).match(/192\.0\.2\.1[0-4](?=\/)/g) ?? []).sort();
+const keepalivedPid = (host: string) => onHost(host, 'cat /run/keepalived.pid').then((s) => s.trim());
+const reals = async (host: string, vip: string) => (await onHost(host, 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith(`-a -t ${vip}:80 `)).map((l) => l.split(' ')[4]!).sort();
+
+test.serial('bootstrap: keepalived on both directors, the VIPs on lb1 (MASTER) only, every VIP answers, enabled at boot; a second apply changes nothing', async (t) => {
+  await bootstrapped();
+  t.deepEqual(await eventually('VIPs on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 30_000), VIPS);
+  t.deepEqual(await vipsOn('lb2'), [], 'the backup holds no VIP');
+  for (const host of ['lb1', 'lb2']) {
+    t.is((await onHost(host, 'systemctl is-active keepalived; systemctl is-enabled keepalived')).trim(), 'active\nenabled', host);
+    t.regex(await onHost(host, `stat -c %a ${CONF}`), /^600/, 'the rendered file is 0600');
+  }
+  await eventually('both web reals checked in', () => reals('lb1', '192.0.2.10'), (r) => r.length === 2, 30_000);
+  const web = new Set<string>();
+  const dns = new Set<string>();
+  const nat = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    web.add(await curl('http://192.0.2.10/'));
+    dns.add(await udp('192.0.2.11:53'));
+    nat.add(await curl('http://192.0.2.13:8080/'));
+  }
+  t.deepEqual([...web].sort(), ['rs1', 'rs2']);
+  t.deepEqual([...dns].sort(), ['rs1', 'rs2']);
+  t.deepEqual([...nat].sort(), ['rs3', 'rs4']);
+  t.is(await curl('http://192.0.2.12/'), 'rs5');
+
+  const pid = await keepalivedPid('lb1');
+  const again = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(again.code, 0, again.stdout + again.stderr);
+  t.is(await keepalivedPid('lb1'), pid);
+});
+
+test.serial('a hand edit of keepalived.conf is drift (exit 3); apply restores it by a reload, keepalived not restarted, the VIPs never leave lb1', async (t) => {
+  await bootstrapped();
+  const original = await onHost('lb1', `cat ${CONF}`);
+  const pid = await keepalivedPid('lb1');
+  await onHost('lb1', `sed -i 's/lvs_sched rr/lvs_sched wlc/' ${CONF}`);
+  const check = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode', '--limit', 'lb1']);
+  t.is(check.code, 3, check.stdout + check.stderr);
+  t.regex(check.stdout, /keepalived\.conf/);
+  const apply = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--limit', 'lb1']);
+  t.is(apply.code, 0, apply.stdout + apply.stderr);
+  t.is(await onHost('lb1', `cat ${CONF}`), original);
+  t.is(await keepalivedPid('lb1'), pid, 'reloaded, not restarted');
+  t.deepEqual(await vipsOn('lb1'), VIPS);
+  t.is((await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode', '--limit', 'lb1'])).code, 0);
+});
+
+test.serial('a keepalived.conf the installed keepalived refuses never replaces the running one: apply fails, the old file and daemon stay', async (t) => {
+  await bootstrapped();
+  const original = await onHost('lb1', `sha256sum ${CONF}`);
+  const pid = await keepalivedPid('lb1');
+  // a template override that adds a keyword keepalived does not know (its config test: exit 5)
+  const overrides = path.join(work, 'templates');
+  mkdirSync(path.join(overrides, 'keepalived'), { recursive: true });
+  const builtin = readFileSync(path.join(LAB_SCRIPTS, '../../templates/keepalived/keepalived.conf.hbs'), 'utf8');
+  writeFileSync(path.join(overrides, 'keepalived', 'keepalived.conf.hbs'), `${builtin}\nno_such_keyword_lvsplay yes\n`);
+  const apply = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--templates', overrides, '--limit', 'lb1']);
+  t.is(apply.code, 2, apply.stdout + apply.stderr);
+  t.regex(apply.stdout + apply.stderr, /keepalived refuses the new config/);
+  t.is(await onHost('lb1', `sha256sum ${CONF}`), original, 'the old file stays');
+  t.is(await keepalivedPid('lb1'), pid, 'the daemon was not touched');
+  t.is((await onHost('lb1', `ls /etc/keepalived | grep -c lvsplay\\. || :`)).trim(), '0', 'no temp file left');
+});
+
+test.serial('a real server whose web server stops is taken out by keepalived within its check interval, no request failing after; back once started', async (t) => {
+  await bootstrapped();
+  await eventually('both web reals checked in', () => reals('lb1', '192.0.2.10'), (r) => r.length === 2, 30_000);
+  const httpd = Number(readFileSync(path.join(LAB_DIR, 'pids', 'rs1.httpd'), 'utf8'));
+  process.kill(httpd, 'SIGTERM');
+  const stoppedAt = Date.now();
+  await eventually('rs1 out of the web service', () => reals('lb1', '192.0.2.10'), (r) => r.join() === '192.0.2.22:80', 20_000);
+  const outAfter = Date.now() - stoppedAt;
+  t.log(`rs1 removed by keepalived ${outAfter} ms after its httpd stopped (check: every 2 s, 1 s timeout, 1 retry after 1 s)`);
+  t.true(outAfter < 10_000);
+  const answers = new Set<string>();
+  for (let i = 0; i < 10; i++) answers.add(await curl('http://192.0.2.10/'));
+  t.deepEqual([...answers], ['rs2'], 'every request answered, by rs2');
+  await labReset(['rs1']); // the lab starts rs1's httpd again
+  await eventually('rs1 back in the web service', () => reals('lb1', '192.0.2.10'), (r) => r.length === 2, 20_000);
+});
+
+test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within seconds; lb1 back takes them again (preempt)', async (t) => {
+  await bootstrapped();
+  await eventually('both web reals checked in on lb2 too', () => reals('lb2', '192.0.2.10'), (r) => r.length === 2, 30_000);
+  const { load } = await underLoad('http://192.0.2.10/', {}, async () => {
+    const crash = await labCrash('lb1');
+    if (crash.code !== 0) throw new Error(crash.stdout + crash.stderr);
+    await eventually('the VIPs on lb2', () => vipsOn('lb2'), (v) => v.length === VIPS.length, 30_000);
+    // keep the load going a while on lb2
+    await new Promise((r) => setTimeout(r, 5000));
+  });
+  t.log(`failover by crash: ${load.requests} requests, ${load.failures} failed, largest gap between answers ${load.largest_gap_ms} ms, answers ${JSON.stringify(load.servers)}`);
+  t.true(load.largest_gap_ms < 15_000, `the VIP answered again through lb2 within 15 s (gap ${load.largest_gap_ms} ms)`);
+  t.true(load.requests >= 20);
+  t.deepEqual(await vipsOn('lb2'), VIPS);
+  t.is(await curl('http://192.0.2.12/'), 'rs5', 'TUN through lb2');
+
+  const start = await labStart('lb1');
+  t.is(start.code, 0, start.stdout + start.stderr);
+  // keepalived is enabled at boot and lb1 has the higher priority: it takes the VIPs back
+  t.deepEqual(await eventually('the VIPs back on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 90_000), VIPS);
+  t.deepEqual(await eventually('none left on lb2', () => vipsOn('lb2'), (v) => v.length === 0, 30_000), []);
+  t.is(await eventually('the web VIP answers', () => curl('http://192.0.2.10/'), (a) => a === 'rs1' || a === 'rs2', 30_000).then(() => 'ok'), 'ok');
+  const check = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(check.code, 0, check.stdout + check.stderr);
+});
