@@ -3,12 +3,13 @@
 // A second apply changes nothing; a hand edit is drift and apply puts it back by reload; a file
 // keepalived refuses never replaces the running one; a real server's web server stopped is taken
 // out by keepalived's check; lb1's VM killed under client load: lb2 takes the VIPs within seconds,
-// and lb1 back takes them again (preempt, the default).
+// and lb1 back takes them again (preempt, the default); with connection sync a TCP connection
+// open through the VIP survives that crash.
 import test from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp } from '../lab/lab.js';
+import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp, netnsExec } from '../lab/lab.js';
 import { BOOTSTRAP, cli, curl, eventually, onHost, underLoad, udp } from './support/lab-cli.js';
 
 const INVENTORY = path.join(LAB_SCRIPTS, 'keepalived.yml');
@@ -139,4 +140,27 @@ test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within se
   t.is(await eventually('the web VIP answers', () => curl('http://192.0.2.10/'), (a) => a === 'rs1' || a === 'rs2', 30_000).then(() => 'ok'), 'ok');
   const check = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode']);
   t.is(check.code, 0, check.stdout + check.stderr);
+});
+
+test.serial('with connection sync (lvs_sync_daemon), a TCP connection open through the VIP carries on through lb1 crashing', async (t) => {
+  await bootstrapped();
+  await eventually('both web reals checked in on lb2 too', () => reals('lb2', '192.0.2.10'), (r) => r.length === 2, 30_000);
+  const stop = path.join(work, `trickle-stop-${Date.now()}`);
+  const trickle = netnsExec('lvsplay-client', ['/usr/bin/python3', path.join(LAB_SCRIPTS, 'trickle.py'), '192.0.2.10', stop], { timeoutMs: 5 * 60_000 });
+  try {
+    // the backup has the connection from lb1's sync daemon before lb1 goes
+    await eventually('the connection synced to lb2', () => onHost('lb2', 'ipvsadm -L -n -c | grep -c "ESTABLISHED.*192.0.2.10:80" || :').then((n) => n.trim()), (n) => n !== '0', 30_000);
+    const crash = await labCrash('lb1');
+    if (crash.code !== 0) throw new Error(crash.stdout + crash.stderr);
+    await eventually('the VIPs on lb2', () => vipsOn('lb2'), (v) => v.length === VIPS.length, 30_000);
+    await new Promise((r) => setTimeout(r, 3000)); // header lines go through lb2 for a while
+  } finally {
+    writeFileSync(stop, '');
+  }
+  const out = await trickle;
+  t.is(out.code, 0, out.stderr);
+  t.regex(out.stdout.trim(), /^rs[12]$/, 'the request begun through lb1 was answered through lb2');
+  const start = await labStart('lb1');
+  t.is(start.code, 0, start.stdout + start.stderr);
+  await eventually('the VIPs back on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 90_000);
 });
