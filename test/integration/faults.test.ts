@@ -1,0 +1,91 @@
+// Faults mid-run on the lab (issue 13): two lvsplay runs against one director at once (the second
+// waits, then reports the host busy, and changes nothing there); SIGINT while a host is applying
+// (that host finishes, the hosts not started are reported interrupted, exit 130, and they were
+// not touched). A playbook whose one task takes 12 s on each director makes the timing certain.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { INVENTORY_FILE, labRelease, labReset, labUp } from '../lab/lab.js';
+import { BOOTSTRAP, CLI, cli, eventually, onHost } from './support/lab-cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-faults-'));
+const MARK = '/run/lvsplay-fault-test';
+const templates = path.join(work, 'templates');
+const slow = path.join(work, 'slow.yml');
+mkdirSync(path.join(templates, 'fault'), { recursive: true });
+writeFileSync(path.join(templates, 'fault', 'slow.sh.hbs'), `sleep 12\ntouch ${MARK}\n`);
+writeFileSync(slow, `- name: A slow change, one director at a time
+  hosts: directors
+  serial: 1
+  tasks:
+    - name: takes 12 s, then leaves a mark
+      shell: { template: fault/slow.sh.hbs, check: "test -e ${MARK}" }
+`);
+
+test.before(async () => {
+  await labUp();
+});
+
+test.after.always(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await labRelease();
+});
+
+async function cleanStart(): Promise<void> {
+  await labReset();
+  // the lock file outlives its run (the lock is the flock, not the file): no run is active here
+  for (const host of ['lb1', 'lb2']) await onHost(host, `rm -f ${MARK} /run/lock/lvsplay.lock`);
+}
+
+const marked = async (host: string) => (await onHost(host, `test -e ${MARK} && echo yes || echo no`)).trim() === 'yes';
+
+/** The real CLI as a child process, so that the test can signal it; resolves with its exit and output. */
+function started(args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+/** Until lb1's lvsplay lock names a run (the first run has probed lb1 and holds it). */
+const lockHeld = () => eventually('a run holding lb1', () => onHost('lb1', 'cat /run/lock/lvsplay.lock 2>/dev/null || :'), (s) => s.startsWith('lvsplay-run-'), 30_000);
+
+test.serial('two runs against one director: the second waits, then reports it busy (failed, exit 2) and changes nothing there; the first completes', async (t) => {
+  await cleanStart();
+  const before = await onHost('lb1', 'ipvsadm -S -n');
+  const first = started(['apply', '-i', INVENTORY_FILE, slow, '--templates', templates, '--limit', 'lb1']);
+  await lockHeld();
+  const second = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']);
+  t.is(second.code, 2, second.stdout + second.stderr);
+  t.regex(second.stdout + second.stderr, /another lvsplay run holds this host \(lvsplay-run-[0-9a-f]+ since /);
+  t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'the second run changed nothing on lb1');
+  const one = await first.done;
+  t.is(one.code, 0, one.stdout + one.stderr);
+  t.true(await marked('lb1'));
+  // the lock went with the first run's connection: a third run gets the host
+  const third = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']);
+  t.is(third.code, 0, third.stdout + third.stderr);
+});
+
+test.serial('SIGINT while lb1 applies: lb1 finishes its script, lb2 (not started) is reported interrupted and untouched, the recap is printed, exit 130', async (t) => {
+  await cleanStart();
+  const run = started(['apply', '-i', INVENTORY_FILE, slow, '--templates', templates, '--output', 'plain']);
+  await lockHeld();
+  await new Promise((r) => setTimeout(r, 3000)); // lb1's 12 s script is running
+  run.child.kill('SIGINT');
+  const out = await run.done;
+  t.is(out.code, 130, out.stdout + out.stderr);
+  t.regex(out.stdout, /RECAP/);
+  t.regex(out.stdout + out.stderr, /lb2[^\n]*interrupted|interrupted[^\n]*lb2/);
+  t.true(await marked('lb1'), 'the running script was let finish, not cut');
+  t.false(await marked('lb2'), 'nothing started on lb2 after the signal');
+  // a re-run converges: lb1 is done (ok), lb2 gets its change
+  const again = await cli(['apply', '-i', INVENTORY_FILE, slow, '--templates', templates, '--output', 'plain']);
+  t.is(again.code, 0, again.stdout + again.stderr);
+  t.true(await marked('lb2'));
+});
