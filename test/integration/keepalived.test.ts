@@ -164,3 +164,19 @@ test.serial('with connection sync (lvs_sync_daemon), a TCP connection open throu
   t.is(start.code, 0, start.stdout + start.stderr);
   await eventually('the VIPs back on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 90_000);
 });
+
+test.serial('lvsplay failover on the VRRP pair changes priorities by reload (no restart): the VIPs move to lb2 and back, the VIP answering', async (t) => {
+  await bootstrapped();
+  const pids = { lb1: await keepalivedPid('lb1'), lb2: await keepalivedPid('lb2') };
+  const to2 = await cli(['failover', '-i', INVENTORY, '--to', 'lb2', '--output', 'plain']);
+  t.is(to2.code, 0, to2.stdout + to2.stderr);
+  t.deepEqual(await eventually('the VIPs on lb2', () => vipsOn('lb2'), (v) => v.length === VIPS.length, 30_000), VIPS);
+  t.deepEqual(await eventually('none on lb1', () => vipsOn('lb1'), (v) => v.length === 0, 30_000), []);
+  t.regex(await eventually('the web VIP answers through lb2', () => curl('http://192.0.2.10/'), (a) => /^rs[12]$/.test(a), 30_000), /^rs[12]$/);
+  const back = await cli(['failover', '-i', INVENTORY, '--to', 'lb1', '--output', 'plain']);
+  t.is(back.code, 0, back.stdout + back.stderr);
+  t.deepEqual(await eventually('the VIPs back on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 30_000), VIPS);
+  t.deepEqual({ lb1: await keepalivedPid('lb1'), lb2: await keepalivedPid('lb2') }, pids, 'keepalived reloaded, never restarted');
+  const check = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(check.code, 0, check.stdout + check.stderr);
+});
