@@ -12,6 +12,7 @@ import { type HostPlan, taskPlan } from '../../src/plan/types.js';
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
 import { diffFile, fileProbe, parseFileProbe } from '../../src/resources/file/index.js';
 import { RESOURCES } from '../../src/resources/index.js';
+import { drain } from '../../src/resources/drain/index.js';
 import type { KeepalivedDesired } from '../../src/resources/keepalived/index.js';
 import { parseProcIpvs } from '../../src/resources/keepalived/index.js';
 import { vrrpPriority } from '../../src/resources/keepalived/conf.js';
@@ -292,4 +293,12 @@ test('the keepalived control fragment is valid sh for every sequence of verbs (r
   const templates = new Templates();
   const broken = sequences.filter((seq) => syntaxError(templates.render('keepalived/control.sh.hbs', { config: '/etc/keepalived/keepalived.conf', pidfile: '/run/keepalived.pid', verbs: seq })) !== '');
   t.deepEqual(broken, []);
+});
+
+test('drain of a real server of a keepalived-checked service is refused before anything changes, naming the services (regression: the weight was left to keepalived, the drained record written, and the wait ran out)', (t) => {
+  const cluster = kaCluster();
+  const ctx = { ...kaCtx('lb1', cluster), subject: cluster.hosts.get('web1') as never };
+  const desired = drain.desired(ctx, TASK_ARGS.drain.parse({}));
+  const error = t.throws(() => drain.diff(desired, drain.parse('', desired), ctx));
+  t.regex(error!.message, /^web1 is a real server of web, dns, marked, web6, checked by keepalived on lb1: lvsplay cannot drain it through keepalived yet .* Nothing was changed/);
 });

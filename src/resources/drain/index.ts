@@ -8,6 +8,10 @@
  * connections end or the deadline passes (the play says whether that fails). Undraining removes
  * the subject from the record and so restores the inventory's weights.
  *
+ * A real server of a keepalived-checked service on the director is refused before anything changes:
+ * keepalived keeps its own weights (a weight set behind its back is undone at its next reload),
+ * and lvsplay does not yet render a drained server into keepalived.conf.
+ *
  * A drain touches the subject and nothing else: a director that differs from the inventory in
  * anything but the subject's weights is refused before anything changes (converge it first), so a
  * rollout never ships an unrelated inventory edit as a side effect of taking a server out.
@@ -101,6 +105,13 @@ function refuseUnrelated(desired: DrainDesired, actual: DrainActual, ctx: HostCo
   throw new Error(`${ctx.host.name} differs from the inventory in more than ${desired.subject}'s weights (${drift.length} change${drift.length === 1 ? '' : 's'}: ${shown}${drift.length > 5 ? '; …' : ''}): bring the directors to the inventory first (playbooks/bootstrap.yml), then drain`);
 }
 
+/** Throws when the subject is a real server of a keepalived-checked service on this director (see the file comment). */
+function refuseKeepalived(desired: DrainDesired, ctx: HostContext): void {
+  const owned = ctx.cluster.services.filter((s) => s.directors.includes(ctx.host.name) && s.managedBy === 'keepalived' && s.realServers.some((m) => m.server === desired.subject));
+  if (owned.length === 0) return;
+  throw new Error(`${desired.subject} is a real server of ${[...new Set(owned.map((s) => s.name))].join(', ')}, checked by keepalived on ${ctx.host.name}: lvsplay cannot drain it through keepalived yet (a weight set behind keepalived's back is undone at its next reload). Nothing was changed; take it out with keepalived's own check (stop what it checks), or let ldirectord or lvsplay own the service`);
+}
+
 /** ldirectord.cf without the real= lines of these addresses (IPv6 ones in brackets). */
 function withoutReals(config: string, addresses: ReadonlySet<string>): string {
   return config.split('\n').filter((line) => {
@@ -122,6 +133,7 @@ export const drain: Resource<'drain', DrainDesired, DrainActual> = defineResourc
   probe: probeBoth,
   parse: parseBoth,
   diff(desired, actual, ctx) {
+    refuseKeepalived(desired, ctx);
     const drained = new Set([...actual.ipvs.drained, ...desired.addresses]);
     const { changes, scripts } = converge(desired, actual, drained, ctx);
     const wait = desired.wait!;
