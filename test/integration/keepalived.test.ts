@@ -5,12 +5,12 @@
 // out by keepalived's check; lb1's VM killed under client load: lb2 takes the VIPs within seconds,
 // and lb1 back takes them again (preempt, the default); with connection sync a TCP connection
 // open through the VIP survives that crash.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp, netnsExec } from '../lab/lab.js';
-import { BOOTSTRAP, cli, curl, eventually, onHost, underLoad, udp } from './support/lab-cli.js';
+import { BOOTSTRAP, cli, curl, eventually, type Load, onHost, underLoad, udp } from './support/lab-cli.js';
 
 const INVENTORY = path.join(LAB_SCRIPTS, 'keepalived.yml');
 const CONF = '/etc/keepalived/keepalived.conf';
@@ -38,7 +38,7 @@ const vipsOn = async (host: string) => ((await onHost(host, 'ip -4 -o addr show 
 const keepalivedPid = (host: string) => onHost(host, 'cat /run/keepalived.pid').then((s) => s.trim());
 const reals = async (host: string, vip: string) => (await onHost(host, 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith(`-a -t ${vip}:80 `)).map((l) => l.split(' ')[4]!).sort();
 
-test.serial('bootstrap: keepalived on both directors, the VIPs on lb1 (MASTER) only, every VIP answers, enabled at boot; a second apply changes nothing', async (t) => {
+test.serial('bootstrap: keepalived on both directors, the VIPs on lb1 (MASTER) only, every VIP answers, enabled at boot; a second apply changes nothing; a hand edit is drift, undone by reload; a config keepalived refuses is never installed', async (t) => {
   await bootstrapped();
   t.deepEqual(await eventually('VIPs on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 30_000), VIPS);
   t.deepEqual(await vipsOn('lb2'), [], 'the backup holds no VIP');
@@ -64,10 +64,13 @@ test.serial('bootstrap: keepalived on both directors, the VIPs on lb1 (MASTER) o
   const again = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode']);
   t.is(again.code, 0, again.stdout + again.stderr);
   t.is(await keepalivedPid('lb1'), pid);
+  // (the lab is as bootstrapped: the next steps start from there, which saves a bootstrap each)
+  await handEditIsDriftUndoneByReload(t);
+  await refusedConfigNeverInstalled(t);
 });
 
-test.serial('a hand edit of keepalived.conf is drift (exit 3); apply restores it by a reload, keepalived not restarted, the VIPs never leave lb1', async (t) => {
-  await bootstrapped();
+/** A hand edit of keepalived.conf is drift (exit 3); apply restores it by a reload, keepalived not restarted, the VIPs never leave lb1. */
+async function handEditIsDriftUndoneByReload(t: ExecutionContext): Promise<void> {
   const original = await onHost('lb1', `cat ${CONF}`);
   const pid = await keepalivedPid('lb1');
   await onHost('lb1', `sed -i 's/lvs_sched rr/lvs_sched wlc/' ${CONF}`);
@@ -80,10 +83,10 @@ test.serial('a hand edit of keepalived.conf is drift (exit 3); apply restores it
   t.is(await keepalivedPid('lb1'), pid, 'reloaded, not restarted');
   t.deepEqual(await vipsOn('lb1'), VIPS);
   t.is((await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode', '--limit', 'lb1'])).code, 0);
-});
+}
 
-test.serial('a keepalived.conf the installed keepalived refuses never replaces the running one: apply fails, the old file and daemon stay', async (t) => {
-  await bootstrapped();
+/** A keepalived.conf the installed keepalived refuses never replaces the running one: apply fails, the old file and daemon stay. */
+async function refusedConfigNeverInstalled(t: ExecutionContext): Promise<void> {
   const original = await onHost('lb1', `sha256sum ${CONF}`);
   const pid = await keepalivedPid('lb1');
   // a template override that adds a keyword keepalived does not know (its config test: exit 5)
@@ -97,7 +100,7 @@ test.serial('a keepalived.conf the installed keepalived refuses never replaces t
   t.is(await onHost('lb1', `sha256sum ${CONF}`), original, 'the old file stays');
   t.is(await keepalivedPid('lb1'), pid, 'the daemon was not touched');
   t.is((await onHost('lb1', `ls /etc/keepalived | grep -c lvsplay\\. || :`)).trim(), '0', 'no temp file left');
-});
+}
 
 test.serial('a real server whose web server stops is taken out by keepalived within its check interval, no request failing after; back once started', async (t) => {
   await bootstrapped();
@@ -116,19 +119,30 @@ test.serial('a real server whose web server stops is taken out by keepalived wit
   await eventually('rs1 back in the web service', () => reals('lb1', '192.0.2.10'), (r) => r.length === 2, 20_000);
 });
 
-test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within seconds; lb1 back takes them again (preempt)', async (t) => {
+test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within seconds, a TCP connection open through the VIP carries on (connection sync); lb1 back takes them again (preempt)', async (t) => {
   await bootstrapped();
   await eventually('both web reals checked in on lb2 too', () => reals('lb2', '192.0.2.10'), (r) => r.length === 2, 30_000);
-  const { load } = await underLoad('http://192.0.2.10/', {}, async () => {
-    const crash = await labCrash('lb1');
-    if (crash.code !== 0) throw new Error(crash.stdout + crash.stderr);
-    await eventually('the VIPs on lb2', () => vipsOn('lb2'), (v) => v.length === VIPS.length, 30_000);
-    // keep the load going a while on lb2
-    await new Promise((r) => setTimeout(r, 5000));
-  });
+  const stop = path.join(work, `trickle-stop-${Date.now()}`);
+  const trickle = netnsExec('lvsplay-client', ['/usr/bin/python3', path.join(LAB_SCRIPTS, 'trickle.py'), '192.0.2.10', stop], { timeoutMs: 5 * 60_000 });
+  let load: Load;
+  try {
+    // the backup has the connection from lb1's sync daemon before lb1 goes
+    await eventually('the connection synced to lb2', () => onHost('lb2', 'ipvsadm -L -n -c | grep -c "ESTABLISHED.*192.0.2.10:80" || :').then((n) => n.trim()), (n) => n !== '0', 30_000);
+    ({ load } = await underLoad('http://192.0.2.10/', {}, async () => {
+      const crash = await labCrash('lb1');
+      if (crash.code !== 0) throw new Error(crash.stdout + crash.stderr);
+      await eventually('the VIPs on lb2', () => vipsOn('lb2'), (v) => v.length === VIPS.length, 30_000);
+      await new Promise((r) => setTimeout(r, 5000)); // the load and the open connection go on through lb2 a while
+    }));
+  } finally {
+    writeFileSync(stop, '');
+  }
   t.log(`failover by crash: ${load.requests} requests, ${load.failures} failed, largest gap between answers ${load.largest_gap_ms} ms, answers ${JSON.stringify(load.servers)}`);
   t.true(load.largest_gap_ms < 15_000, `the VIP answered again through lb2 within 15 s (gap ${load.largest_gap_ms} ms)`);
   t.true(load.requests >= 20);
+  const open = await trickle;
+  t.is(open.code, 0, open.stderr);
+  t.regex(open.stdout.trim(), /^rs[12]$/, 'the request begun through lb1 was answered through lb2');
   t.deepEqual(await vipsOn('lb2'), VIPS);
   t.is(await curl('http://192.0.2.12/'), 'rs5', 'TUN through lb2');
 
@@ -137,32 +151,9 @@ test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within se
   // keepalived is enabled at boot and lb1 has the higher priority: it takes the VIPs back
   t.deepEqual(await eventually('the VIPs back on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 90_000), VIPS);
   t.deepEqual(await eventually('none left on lb2', () => vipsOn('lb2'), (v) => v.length === 0, 30_000), []);
-  t.is(await eventually('the web VIP answers', () => curl('http://192.0.2.10/'), (a) => a === 'rs1' || a === 'rs2', 30_000).then(() => 'ok'), 'ok');
+  t.regex(await eventually('the web VIP answers', () => curl('http://192.0.2.10/'), (a) => /^rs[12]$/.test(a), 30_000), /^rs[12]$/);
   const check = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--check', '--detailed-exitcode']);
   t.is(check.code, 0, check.stdout + check.stderr);
-});
-
-test.serial('with connection sync (lvs_sync_daemon), a TCP connection open through the VIP carries on through lb1 crashing', async (t) => {
-  await bootstrapped();
-  await eventually('both web reals checked in on lb2 too', () => reals('lb2', '192.0.2.10'), (r) => r.length === 2, 30_000);
-  const stop = path.join(work, `trickle-stop-${Date.now()}`);
-  const trickle = netnsExec('lvsplay-client', ['/usr/bin/python3', path.join(LAB_SCRIPTS, 'trickle.py'), '192.0.2.10', stop], { timeoutMs: 5 * 60_000 });
-  try {
-    // the backup has the connection from lb1's sync daemon before lb1 goes
-    await eventually('the connection synced to lb2', () => onHost('lb2', 'ipvsadm -L -n -c | grep -c "ESTABLISHED.*192.0.2.10:80" || :').then((n) => n.trim()), (n) => n !== '0', 30_000);
-    const crash = await labCrash('lb1');
-    if (crash.code !== 0) throw new Error(crash.stdout + crash.stderr);
-    await eventually('the VIPs on lb2', () => vipsOn('lb2'), (v) => v.length === VIPS.length, 30_000);
-    await new Promise((r) => setTimeout(r, 3000)); // header lines go through lb2 for a while
-  } finally {
-    writeFileSync(stop, '');
-  }
-  const out = await trickle;
-  t.is(out.code, 0, out.stderr);
-  t.regex(out.stdout.trim(), /^rs[12]$/, 'the request begun through lb1 was answered through lb2');
-  const start = await labStart('lb1');
-  t.is(start.code, 0, start.stdout + start.stderr);
-  await eventually('the VIPs back on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 90_000);
 });
 
 test.serial('lvsplay failover on the VRRP pair changes priorities by reload (no restart): the VIPs move to lb2 and back, the VIP answering', async (t) => {
