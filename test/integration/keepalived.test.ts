@@ -99,7 +99,7 @@ async function refusedConfigNeverInstalled(t: ExecutionContext): Promise<void> {
   t.regex(apply.stdout + apply.stderr, /keepalived refuses the new config/);
   t.is(await onHost('lb1', `sha256sum ${CONF}`), original, 'the old file stays');
   t.is(await keepalivedPid('lb1'), pid, 'the daemon was not touched');
-  t.is((await onHost('lb1', `ls /etc/keepalived | grep -c lvsplay\\. || :`)).trim(), '0', 'no temp file left');
+  t.is((await onHost('lb1', `ls /etc/keepalived | grep -c '[.]lvsplay[.]' || :`)).trim(), '0', 'no temp file left');
 }
 
 test.serial('a real server whose web server stops is taken out by keepalived within its check interval, no request failing after; back once started', async (t) => {
