@@ -5,6 +5,8 @@
 #
 #   bash bench/fleet-hosts.sh up N DIR [PORT_BASE]   # DIR: an empty folder made by the caller
 #   bash bench/fleet-hosts.sh down DIR                # safe twice, and on a half-built DIR
+#   LVSBENCH_HOST_SH=bash (default dash): /bin/sh on the hosts is bash (see host_inside)
+#   LVSBENCH_UP_JOBS=12: hosts set up at once
 #
 # Topology: namespace lvsbench-br holds bridge br0 (no uplink, no address); host i is namespace
 # lvsbench-h<i> with eth0 (a veth on br0) at 198.51.100.(9+i)/24 for i <= 240, then
@@ -86,6 +88,11 @@ host_inside() { # NAME DIR
   mount -t tmpfs -o mode=700 "lvsbench-$name-root" /root
   mount -t tmpfs -o mode=755 "lvsbench-$name-run" /run
   mkdir -m 755 /run/sshd
+  # LVSBENCH_HOST_SH=bash: /bin/sh is bash on this host (as on RHEL), not Debian's dash. Under
+  # dash, lvsplay's sysctl probe (`read -r v < /proc/sys/...`) fails on kernels whose sysctl files
+  # answer a 1-byte read at offset 1 with EOF (dash reads byte by byte, so it never sees the
+  # newline): every key reads <absent>, and every changing run fails its verify (bench/README.md).
+  if [ "${LVSBENCH_HOST_SH:-dash}" = bash ]; then mount --bind /usr/bin/bash "$(readlink -f /bin/sh)"; fi
   echo "$name" > /etc/hostname
   printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$name" > /etc/hosts
 
