@@ -191,25 +191,37 @@ ${keys.map((k) => `printf 'sysctl %s=%s\\n' ${k} "$(cat /proc/sys/${k.replaceAll
     if (existsSync(SYSCTL_FILE)) throw new Error(`${SYSCTL_FILE} exists on the machine itself: a host's /etc is not its own`);
   }
 
+  /** Run a command that contacts no host (start-up rows), measured the same way. */
+  async runLocal(label: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+    return this.measured(argv, env, this.runBase(label));
+  }
+
+  /** measure(), with the PID known to the interrupt handler while it runs. */
+  private async measured(argv: string[], env: NodeJS.ProcessEnv, base: string, sampleMs?: number): Promise<Measured> {
+    let pid: number | undefined;
+    try {
+      return await measure(argv, {
+        cwd: this.dir, env, stdoutFile: `${base}.out`, stderrFile: `${base}.err`, reportFile: `${base}.json`, initScript: INIT_SCRIPT,
+        ...(sampleMs !== undefined && { sampleMs }),
+        onStart: (p) => running.add((pid = p)),
+      });
+    } finally {
+      if (pid !== undefined) running.delete(pid);
+    }
+  }
+
+  private runBase(label: string): string {
+    return join(this.dir, 'runs', `${String(++this.runCount).padStart(3, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}`);
+  }
+
   /** Run `argv` measured, and collect what the hosts saw of it. */
   async run(label: string, argv: string[], env: NodeJS.ProcessEnv, sampleMs?: number): Promise<RunOutcome> {
-    const id = `${String(++this.runCount).padStart(3, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}`;
-    const base = join(this.dir, 'runs', id);
+    const base = this.runBase(label);
     const logs = this.hosts.map((h) => join(this.dir, 'h', h.name, 'sshd.log'));
     const offsets = logs.map((f) => statSync(f).size);
     const cpu0 = this.listeners.map(reapedChildrenCpuMs);
     const loadBefore = loadAvg1();
-    const m = await measure(argv, {
-      cwd: this.dir,
-      env,
-      stdoutFile: `${base}.out`,
-      stderrFile: `${base}.err`,
-      reportFile: `${base}.json`,
-      initScript: INIT_SCRIPT,
-      ...(sampleMs !== undefined && { sampleMs }),
-      onStart: (pid) => running.add(pid),
-    });
-    for (const pid of [...running]) if (!isAlive(pid)) running.delete(pid);
+    const m = await this.measured(argv, env, base, sampleMs);
     const loadAfter = loadAvg1();
     await sleep(this.options.settleMs);
     const connections: number[] = [];
@@ -236,15 +248,6 @@ async function downDir(dir: string): Promise<void> {
     upDirs.delete(dir);
     // down removes DIR; if it could not (no mark: `up` failed before writing it), remove it here
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

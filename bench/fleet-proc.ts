@@ -2,14 +2,14 @@
  * Measuring one command of the fleet benchmark as a user would run it: its wall time, the CPU time
  * and peak memory of its whole process tree, and its output, with nothing of it left behind.
  *
- * The command runs as `unshare --pid --fork --kill-child -- python3 fleet-init.py REPORT -- CMD`:
- * fleet-init.py is PID 1 of a fresh PID namespace, so processes that detach from the tree
- * (Ansible's ControlPersist masters) stay visible and are ended with the command (see that file).
- * Meanwhile this process samples the tree under that init every 50 ms through /proc (each
- * process's RSS, summed: the peak of that sum is the tree's peak RSS).
+ * The command runs as `unshare --pid --fork --mount-proc --kill-child -- python3 fleet-init.py
+ * REPORT -- CMD`: fleet-init.py is PID 1 of a fresh PID namespace, so processes that detach from
+ * the tree (Ansible's ControlPersist masters) stay in it and are ended with the command (see that
+ * file). Meanwhile this process samples every process of that namespace every 50 ms (each one's
+ * RSS, summed: the peak of that sum is the tree's peak RSS).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Measured {
@@ -26,8 +26,8 @@ export interface Measured {
   /** How many processes the tree had at that sample. */
   treePeakProcs: number;
   /**
-   * Max of the sum of PSS over the tree, MiB, sampled every `pssEvery` samples (smaps_rollup walks
-   * page tables, so less often). Σ RSS counts the pages forked workers share with their parent
+   * Max of the sum of PSS over the tree, MiB, sampled every `pssEvery` samples, or every sample
+   * while the tree has at most 4 processes (smaps_rollup walks page tables, so less often). Σ RSS counts the pages forked workers share with their parent
    * once per worker; PSS divides each shared page among its sharers, so Σ PSS is the memory the
    * tree really holds.
    */
@@ -49,7 +49,7 @@ export interface MeasureOptions {
   reportFile: string;
   initScript: string;
   sampleMs?: number;
-  /** Every how many samples Σ PSS is taken too (default 10: every 500 ms). */
+  /** Every how many samples Σ PSS is taken too (default 20: every second). */
   pssEvery?: number;
   /** Called with the outer process's PID (unshare), so an interrupt can kill it by PID. */
   onStart?: (pid: number) => void;
@@ -57,67 +57,100 @@ export interface MeasureOptions {
 
 const PAGE = 4096;
 
-/** `stat` fields we need: RSS (pages) and threads; the comm field may contain spaces. */
-function readStat(pid: number): { rssPages: number; threads: number } | undefined {
+/** The children of a single-threaded process (unshare's one child is the namespace's init). */
+function childrenOf(pid: number): number[] {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // after "(comm) ": state is field 3 → index 0; num_threads is field 20 → 17; rss field 24 → 21
-    return { threads: Number(fields[17]), rssPages: Number(fields[21]) };
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter((c) => c !== '').map(Number);
   } catch {
-    return undefined; // gone since we listed it
+    return [];
   }
 }
 
-function childrenOf(pid: number, threads: number): number[] {
-  const tids = threads > 1 ? safe(() => readdirSync(`/proc/${pid}/task`), [] as string[]) : [String(pid)];
-  const out: number[] = [];
-  for (const tid of tids) {
-    const text = safe(() => readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1'), '');
-    for (const c of text.split(' ')) if (c !== '') out.push(Number(c));
-  }
-  return out;
-}
+/**
+ * Samples the processes of one PID namespace through the namespace's own /proc (unshare
+ * --mount-proc mounted it in the command's mount namespace; /proc/INIT/root/proc reaches it from
+ * here): one readdir lists exactly the tree (detached ControlMasters included, nothing else), and
+ * each process's statm stays open, re-read with one pread per sample. At N = 200 Ansible runs
+ * several hundred processes: opening and parsing files per process per sample would make the
+ * sampler itself a real share of a 2-core machine.
+ */
+class TreeSampler {
+  private readonly fds = new Map<string, number>();
+  private readonly buf = Buffer.alloc(256);
 
-function safe<T>(f: () => T, fallback: T): T {
-  try {
-    return f();
-  } catch {
-    return fallback;
-  }
-}
+  constructor(private readonly proc: string) {}
 
-/** Proportional set size of a process, bytes (0 if it is gone). */
-function readPss(pid: number): number {
-  const text = safe(() => readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'), '');
-  const m = /^Pss:\s+(\d+) kB/m.exec(text);
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-/** One sample: Σ RSS (and Σ PSS if asked) and count of every process under `init` (init itself excluded). */
-function sampleTree(init: number, withPss: boolean): { rss: number; pss: number; procs: number } {
-  let rss = 0;
-  let pss = 0;
-  let procs = 0;
-  const initStat = readStat(init);
-  const queue = initStat ? childrenOf(init, initStat.threads) : [];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    const st = readStat(pid);
-    if (!st) continue;
-    rss += st.rssPages * PAGE;
-    if (withPss) pss += readPss(pid);
-    procs += 1;
-    queue.push(...childrenOf(pid, st.threads));
+  /** Σ RSS (and Σ PSS if asked) and the count of the namespace's processes, its init (PID 1) excluded. */
+  sample(withPss: boolean): { rss: number; pss: number; procs: number } {
+    let names: string[];
+    try {
+      names = readdirSync(this.proc);
+    } catch {
+      return { rss: 0, pss: 0, procs: 0 }; // the namespace is gone
+    }
+    let rss = 0;
+    let pss = 0;
+    let procs = 0;
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (name === '1' || name.charCodeAt(0) > 57 || name.charCodeAt(0) < 48) continue;
+      seen.add(name);
+      const pages = this.residentPages(name);
+      if (pages === undefined) continue;
+      rss += pages * PAGE;
+      if (withPss) pss += this.pss(name);
+      procs += 1;
+    }
+    for (const [name, fd] of this.fds) {
+      if (!seen.has(name)) {
+        closeSync(fd);
+        this.fds.delete(name);
+      }
+    }
+    return { rss, pss, procs };
   }
-  return { rss, pss, procs };
+
+  /** statm's second field; undefined when the process is gone (a dead task's statm reads fail). */
+  private residentPages(name: string): number | undefined {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd = this.fds.get(name);
+      try {
+        if (fd === undefined) {
+          fd = openSync(`${this.proc}/${name}/statm`, 'r');
+          this.fds.set(name, fd);
+        }
+        const n = readSync(fd, this.buf, 0, this.buf.length, 0);
+        if (n > 0) return Number(this.buf.toString('latin1', 0, n).split(' ')[1]);
+      } catch {
+        // gone, or the PID now names another process: reopen once
+      }
+      if (fd !== undefined) closeSync(fd);
+      this.fds.delete(name);
+    }
+    return undefined;
+  }
+
+  /** Proportional set size, bytes (0 if the process is gone). */
+  private pss(name: string): number {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`${this.proc}/${name}/smaps_rollup`, 'latin1'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
 }
 
 export function measure(argv: readonly string[], options: MeasureOptions): Promise<Measured> {
   const sampleMs = options.sampleMs ?? 50;
   const out = openSync(options.stdoutFile, 'w');
   const err = openSync(options.stderrFile, 'w');
-  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', '--', '/usr/bin/python3', options.initScript, options.reportFile, '--', ...argv], {
+  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', '--', '/usr/bin/python3', options.initScript, options.reportFile, '--', ...argv], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', out, err],
@@ -129,18 +162,24 @@ export function measure(argv: readonly string[], options: MeasureOptions): Promi
   closeSync(err);
   if (child.pid !== undefined) options.onStart?.(child.pid);
 
-  const pssEvery = options.pssEvery ?? 10;
+  const pssEvery = options.pssEvery ?? 20;
   let peak = { rss: 0, procs: 0 };
   let peakPss = 0;
   let maxProcs = 0;
   let samples = 0;
-  let init: number | undefined;
+  let sampler: TreeSampler | undefined;
+  let lastProcs = 0;
   const cpu0 = process.cpuUsage();
   const tick = () => {
     if (child.pid === undefined) return;
-    init ??= childrenOf(child.pid, 1)[0];
-    if (init === undefined) return;
-    const s = sampleTree(init, samples % pssEvery === 0);
+    if (sampler === undefined) {
+      const init = childrenOf(child.pid)[0];
+      if (init === undefined) return;
+      sampler = new TreeSampler(`/proc/${init}/root/proc`);
+    }
+    // PSS is cheap for a handful of processes (a node tool): then on every sample
+    const s = sampler.sample(samples % pssEvery === 0 || lastProcs <= 4);
+    lastProcs = s.procs;
     samples += 1;
     maxProcs = Math.max(maxProcs, s.procs);
     peakPss = Math.max(peakPss, s.pss);
@@ -151,10 +190,12 @@ export function measure(argv: readonly string[], options: MeasureOptions): Promi
   return new Promise((resolve, reject) => {
     child.on('error', (e) => {
       clearInterval(timer);
+      sampler?.close();
       reject(e);
     });
     child.on('exit', () => {
       clearInterval(timer);
+      sampler?.close();
       const cpu = process.cpuUsage(cpu0);
       let report: { status: number; wallMs: number; cpuUserMs: number; cpuSysMs: number; maxRssKiB: number };
       try {
