@@ -56,6 +56,14 @@ function onSignal(signal: NodeJS.Signals): void {
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 
+/** A process of ours the interrupt handler must kill (by PID, with its process group) if it is still running. */
+export function trackPid(pid: number): void {
+  running.add(pid);
+}
+export function untrackPid(pid: number): void {
+  running.delete(pid);
+}
+
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
