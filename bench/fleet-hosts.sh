@@ -38,10 +38,10 @@ pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 # Milliseconds, without forking `date` (forks are slow on a loaded 2-core machine).
 ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
 
-# Documentation ranges only: 198.51.100.10-249, then 203.0.113.10-249.
+# Documentation ranges only: 198.51.100.10-249, then 203.0.113.10-249. Sets ADDR (no subshell).
 addr_of() {
   local i=$1
-  if (( i <= 240 )); then echo "198.51.100.$((9 + i))"; else echo "203.0.113.$((9 + i - 240))"; fi
+  if (( i <= 240 )); then ADDR="198.51.100.$((9 + i))"; else ADDR="203.0.113.$((9 + i - 240))"; fi
 }
 
 sshd_config() { # DIR name
@@ -51,7 +51,7 @@ Port 22
 ListenAddress 0.0.0.0
 HostKey $H/ssh_host_ed25519_key
 AuthorizedKeysFile $1/authorized_keys
-PidFile $H/sshd.pid
+PidFile none
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -77,10 +77,10 @@ EOF
 # propagates back to the machine). The namespace lives as long as sshd and the inner relay do.
 host_inside() { # NAME DIR
   local name=$1 DIR=$2 H="$2/h/$1" d o
-  hostname "$name"
+  echo "$name" > /proc/sys/kernel/hostname   # this UTS namespace's, without a `hostname` process
+  mkdir -p "$H"/ovl/{etc,var-lib,var-log}/{u,w}
   for d in etc var/lib var/log; do
     o="$H/ovl/${d//\//-}"
-    mkdir -p "$o/u" "$o/w"
     mount -t overlay "lvsbench-$name" -o "lowerdir=/$d,upperdir=$o/u,workdir=$o/w" "/$d"
   done
   # A clean home (no dotfiles of the machine's root) and a /run of its own: lvsplay's host lock
@@ -92,15 +92,14 @@ host_inside() { # NAME DIR
   # dash, lvsplay's sysctl probe (`read -r v < /proc/sys/...`) fails on kernels whose sysctl files
   # answer a 1-byte read at offset 1 with EOF (dash reads byte by byte, so it never sees the
   # newline): every key reads <absent>, and every changing run fails its verify (bench/README.md).
-  if [ "${LVSBENCH_HOST_SH:-dash}" = bash ]; then mount --bind /usr/bin/bash "$(readlink -f /bin/sh)"; fi
+  if [ "${LVSBENCH_HOST_SH:-dash}" = bash ]; then mount --bind /usr/bin/bash "$SH_TARGET"; fi
   echo "$name" > /etc/hostname
   printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$name" > /etc/hosts
 
-  /usr/sbin/sshd -f "$H/sshd_config" -E "$H/sshd.log" </dev/null >/dev/null 2>>"$H/sshd.err"
-  local _
-  for _ in $(seq 100); do [ -s "$H/sshd.pid" ] && break; sleep 0.05; done
-  [ -s "$H/sshd.pid" ] || die "$name: sshd wrote no pid file (see $H/sshd.log, $H/sshd.err)"
-  cp "$H/sshd.pid" "$DIR/pids/$name.sshd"
+  # -D (no daemon(3)) behind setsid: its PID is known at once, no pid file to wait for; `up`
+  # waits for every banner at the end anyway
+  setsid /usr/sbin/sshd -D -f "$H/sshd_config" -E "$H/sshd.log" </dev/null >/dev/null 2>>"$H/sshd.err" &
+  echo $! > "$DIR/pids/$name.sshd"
 
   # inner half of the relay: unix socket (the filesystem is shared) -> this namespace's sshd
   setsid socat "UNIX-LISTEN:$DIR/sock/$name.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22 \
@@ -114,24 +113,30 @@ host_inside() { # NAME DIR
 # `ip -batch` per host: process start-ups, not the kernel, are what cost here (a fork+exec takes
 # 10-20 ms on a loaded 2-core machine).
 start_host() { # DIR i port
-  local DIR=$1 i=$2 port=$3 name="h$2" ns="${NS_PREFIX}h$2" addr H
-  addr=$(addr_of "$i")
+  local DIR=$1 i=$2 port=$3 name="h$2" ns="${NS_PREFIX}h$2" ADDR H
+  addr_of "$i"
   H="$DIR/h/$name"
   mkdir -p "$H"
   ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$H/ssh_host_ed25519_key"
   sshd_config "$DIR" "$name" > "$H/sshd_config"
   printf '%s\n' "link add eth0 type veth peer name v-$name netns $BR_NS" "link set lo up" \
-    "link set eth0 up" "addr add $addr/24 dev eth0" | ip -n "$ns" -batch -
+    "link set eth0 up" "addr add $ADDR/24 dev eth0" | ip -n "$ns" -batch -
   ip netns exec "$ns" unshare --mount --uts --propagation slave bash "$SELF" _host "$name" "$DIR"
   # outer half of the relay, in the root namespace, on 127.0.0.1 only: TCP -> the host's socket
   setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$DIR/sock/$name.sock" \
     </dev/null >>"$H/relay.log" 2>&1 &
   echo $! > "$DIR/pids/$name.relay-out"
-  printf '%s\t%s\t%s\t24\t%s\n' "$name" "$ns" "$addr" "$port" > "$H/row.tsv"
+  printf '%s\t%s\t%s\t24\t%s\n' "$name" "$ns" "$ADDR" "$port" > "$H/row.tsv"
 }
 
-# Does an sshd send its banner through the relay?
-banner() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1; head -c 8 <&3" 2>/dev/null | grep -q '^SSH-2.0'; }
+# Does an sshd send its banner through the relay? (bash's /dev/tcp and read -t: no process)
+banner() {
+  local line=""
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+  IFS= read -r -t 3 line <&3 || true
+  exec 3<&-
+  [[ $line == SSH-2.0* ]]
+}
 wait_banner() { # port name
   local deadline=$(( SECONDS + 60 ))
   while [ "$SECONDS" -lt "$deadline" ]; do banner "$1" && return 0; sleep 0.2; done
@@ -164,11 +169,14 @@ up() { # N DIR [PORT_BASE]
   if [ -e "/run/netns/$BR_NS" ]; then
     die "namespace $BR_NS exists: a bench run was killed. End it with: bash $SELF down <its DIR> (candidates: $(grep -l . /tmp/lvsbench-*/namespaces 2>/dev/null | xargs -r -n1 dirname | tr '\n' ' '))"
   fi
-  local listening; listening=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+  local -A listening=()
+  local l
+  while read -r _ _ _ l _; do listening[${l##*:}]=1; done < <(ss -ltnH 2>/dev/null)
   for (( i = 1; i <= N; i++ )); do
-    if grep -qx "$((base + i))" <<<"$listening"; then die "port $((base + i)) is in use; pick another base (BENCH_FLEET_PORT_BASE)"; fi
+    [ -z "${listening[$((base + i))]:-}" ] || die "port $((base + i)) is in use; pick another base (BENCH_FLEET_PORT_BASE)"
   done
 
+  SH_TARGET=$(readlink -f /bin/sh); export SH_TARGET   # what a host's bind mount replaces
   touch "$DIR/.lvsbench"   # marks DIR as ours: `down` removes only a folder with this mark
   mkdir -p "$DIR"/{h,pids,sock}
   umask 077
@@ -193,12 +201,14 @@ up() { # N DIR [PORT_BASE]
   for i in "${items[@]}"; do echo "link set v-h$i master br0 up"; done | ip -n "$BR_NS" -batch -
   log "$N hosts started ($(( $(ms) - t0 )) ms); waiting for every sshd banner"
 
-  : > "$DIR/known_hosts"
-  : > "$DIR/hosts.tsv"
+  # (builtins only: two processes per host, one after the other, cost seconds at N = 200)
+  local row type key _
   for (( i = 1; i <= N; i++ )); do
-    cat "$DIR/h/h$i/row.tsv" >> "$DIR/hosts.tsv"
-    echo "[127.0.0.1]:$((base + i)) $(cut -d' ' -f1,2 "$DIR/h/h$i/ssh_host_ed25519_key.pub")" >> "$DIR/known_hosts"
-  done
+    read -r row < "$DIR/h/h$i/row.tsv"; printf '%s\n' "$row"
+  done > "$DIR/hosts.tsv"
+  for (( i = 1; i <= N; i++ )); do
+    read -r type key _ < "$DIR/h/h$i/ssh_host_ed25519_key.pub"; printf '[127.0.0.1]:%s %s %s\n' "$((base + i))" "$type" "$key"
+  done > "$DIR/known_hosts"
   wait_one() { wait_banner "$((base + $1))" "h$1"; }
   parallel wait_one -- "${items[@]}" || die "some hosts do not answer"
   log "$N hosts up ($(( $(ms) - t0 )) ms)"
