@@ -7,7 +7,8 @@
  *
  * Environment: BENCH_FLEET_N (10,50,200), BENCH_REPS (3), BENCH_FLEET_KNOWN_HOSTS
  * (100,1000,10000), BENCH_FLEET_HASHED_SAMPLE (200), BENCH_FLEET_ANSIBLE=0 (skip Ansible),
- * BENCH_FLEET_PORT_BASE (24000), BENCH_FLEET_SETTLE_MS (1500), BENCH_FLEET_HOST_SH (bash),
+ * BENCH_FLEET_ANSIBLE_MAX_N (no limit), BENCH_FLEET_PORT_BASE (24000), BENCH_FLEET_SETTLE_MS
+ * (1500), BENCH_FLEET_HOST_SH (bash),
  * BENCH_FLEET_RESULTS (bench/results.md). bench/README.md says what each number means.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,9 @@ import { type HostKeyRow, hostKeyRows } from './fleet-hostkeys.js';
 import type { Measured } from './fleet-proc.js';
 import { type Benchmark, median, type Result } from './lib.js';
 
-const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map((v) => Number(v.trim())) : fallback);
+/** "10,50" → [10, 50]; unset → the default; set but empty → none. */
+const list = (value: string | undefined, fallback: number[]) =>
+  value === undefined ? fallback : value.split(',').filter((v) => v.trim() !== '').map((v) => Number(v.trim()));
 
 export const CONFIG = {
   sizes: list(process.env['BENCH_FLEET_N'], [10, 50, 200]),
@@ -32,6 +35,8 @@ export const CONFIG = {
   settleMs: Number(process.env['BENCH_FLEET_SETTLE_MS'] ?? 1500),
   hostSh: (process.env['BENCH_FLEET_HOST_SH'] === 'dash' ? 'dash' : 'bash') as 'dash' | 'bash',
   ansible: process.env['BENCH_FLEET_ANSIBLE'] === '0' ? undefined : findAnsible(),
+  /** Ansible only up to this N (at N = 200 one round of its three runs takes the better part of an hour on 2 cores). */
+  ansibleMaxN: Number(process.env['BENCH_FLEET_ANSIBLE_MAX_N'] ?? Infinity),
   resultsFile: process.env['BENCH_FLEET_RESULTS'] ?? join(REPO_ROOT, 'bench/results.md'),
 };
 
@@ -148,7 +153,7 @@ async function measureSize(n: number, progress: (s: string) => void): Promise<Si
         },
       },
     ];
-    const ansible = CONFIG.ansible;
+    const ansible = n <= CONFIG.ansibleMaxN ? CONFIG.ansible : undefined;
     if (ansible !== undefined) {
       blocks.push({
         name: 'ansible',
@@ -245,7 +250,9 @@ function commandLine(argv: string[]): string {
 function machine(loadAtStart: number): string[] {
   const os = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown';
   const ansible = CONFIG.ansible ? commandLine([CONFIG.ansible, '--version']).replace(/^ansible-playbook /, '') : 'not installed (Ansible columns left out)';
+  const commit = commandLine(['git', '-C', REPO_ROOT, 'log', '-1', '--format=%h %s']).slice(0, 100);
   return [
+    `- lvsplay at ${commit}`,
     `- CPU: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} core(s); ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
     `- OS: ${os}, kernel ${release()}`,
     `- node ${process.version}; Ansible ${ansible}; ${commandLine(['ssh', '-V'])}`,
@@ -369,7 +376,7 @@ function writeResults(sizes: SizeResult[], keys: HostKeyRow[], loadAtStart: numb
 
 const fleetBench: Benchmark = {
   name: 'fleet',
-  description: `N = ${CONFIG.sizes.join(', ')} namespace hosts: the floor (one ssh2 exec per host) vs lvsplay check / no-op / first apply${CONFIG.ansible ? ' vs Ansible' : ''}; host keys at M = ${CONFIG.knownHosts.join(', ')}; start-up`,
+  description: `N = ${CONFIG.sizes.join(', ')} namespace hosts: the floor (one ssh2 exec per host) vs lvsplay check / no-op / first apply${CONFIG.ansible ? ' vs Ansible' : ''}; start-up${CONFIG.knownHosts.length > 0 ? `; host keys at M = ${CONFIG.knownHosts.join(', ')}` : ''}`,
   async run(): Promise<Result[]> {
     if (process.getuid?.() !== 0) throw new Error('the fleet benchmark needs root (network and mount namespaces)');
     const progress = (s: string) => process.stderr.write(`${s}\n`);
