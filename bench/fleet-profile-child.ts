@@ -3,8 +3,9 @@
  * `lvsplay apply --check` and as the floor, stage by stage, each stage's start and end as
  * milliseconds since the process started (performance.now()), printed as one JSON line.
  *
- *   node dist/bench/fleet-profile-child.js lvsplay INVENTORY PLAYBOOK FORKS
- *   node dist/bench/fleet-profile-child.js floor DIR
+ *   node dist/bench/fleet-profile-child.js lvsplay INVENTORY PLAYBOOK FORKS [HOST]
+ *   node dist/bench/fleet-profile-child.js floor DIR [HOST]
+ * (HOST: that host alone, as `--limit HOST`)
  *
  * This file has no static import but node builtins, and imports everything else dynamically in
  * the stage it belongs to, so module loading is timed where it happens. The lvsplay mode calls
@@ -23,7 +24,7 @@ interface HostTimes {
   close?: Span;
 }
 
-async function lvsplay(inventory: string, playbook: string, forks: number): Promise<Record<string, unknown>> {
+async function lvsplay(inventory: string, playbook: string, forks: number, limit: string | undefined): Promise<Record<string, unknown>> {
   const started = now();
   // What src/cli/main.ts imports (its whole module graph): keep in step with that file.
   await Promise.all([
@@ -51,7 +52,7 @@ async function lvsplay(inventory: string, playbook: string, forks: number): Prom
   const t0 = now();
   const { cluster, playbooks, templates } = loadAll(inventory, [playbook]);
   const loaded = now();
-  const plays = prepareRun(cluster, playbooks, templates);
+  const plays = prepareRun(cluster, playbooks, templates, limit === undefined ? undefined : [limit]);
   const prepared = now();
 
   let outputBytes = 0;
@@ -116,12 +117,12 @@ async function lvsplay(inventory: string, playbook: string, forks: number): Prom
   return { started, imported, t0, loaded, prepared, runStart, runEnd, done, rendererMs, outputBytes, hosts: Object.fromEntries(hosts) };
 }
 
-async function floor(dir: string): Promise<Record<string, unknown>> {
+async function floor(dir: string, only: string | undefined): Promise<Record<string, unknown>> {
   const started = now();
   const { readFileSync } = await import('node:fs');
   const ssh2 = (await import('ssh2')).default;
   const imported = now();
-  const lines = readFileSync(`${dir}/hosts.tsv`, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const lines = readFileSync(`${dir}/hosts.tsv`, 'utf8').trim().split('\n').map((l) => l.split('\t')).filter(([name]) => only === undefined || name === only);
   const privateKey = readFileSync(`${dir}/id_bench`);
   const known = new Map<number, Buffer>();
   for (const line of readFileSync(`${dir}/known_hosts`, 'utf8').split('\n')) {
@@ -160,6 +161,6 @@ async function floor(dir: string): Promise<Record<string, unknown>> {
 }
 
 const [mode, ...args] = process.argv.slice(2);
-const report = mode === 'lvsplay' ? await lvsplay(args[0]!, args[1]!, Number(args[2])) : mode === 'floor' ? await floor(args[0]!) : undefined;
-if (!report) throw new Error('usage: fleet-profile-child.js lvsplay INVENTORY PLAYBOOK FORKS | floor DIR');
+const report = mode === 'lvsplay' ? await lvsplay(args[0]!, args[1]!, Number(args[2]), args[3]) : mode === 'floor' ? await floor(args[0]!, args[1]) : undefined;
+if (!report) throw new Error('usage: fleet-profile-child.js lvsplay INVENTORY PLAYBOOK FORKS [HOST] | floor DIR [HOST]');
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -79,8 +79,16 @@ function stagesOf(r: StageReport, wall: number): Stages {
   };
 }
 
-/** Self time of a V8 .cpuprofile, by what the code belongs to. */
-function cpuProfileByPackage(file: string): Map<string, number> {
+interface CpuProfile {
+  /** Self time (ms) by what the code belongs to. */
+  byPackage: Map<string, number>;
+  /** The functions with the most self time: "name (category)" → ms. */
+  topFunctions: [string, number][];
+  wall: number;
+}
+
+/** Self time of a V8 .cpuprofile, by what the code belongs to, and by function. */
+function analyseCpuProfile(file: string): Omit<CpuProfile, 'wall'> {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string } }[];
     samples: number[];
@@ -102,12 +110,17 @@ function cpuProfileByPackage(file: string): Map<string, number> {
     else c = 'other';
     category.set(n.id, c);
   }
+  const names = new Map(profile.nodes.map((n) => [n.id, `${n.callFrame.functionName || '(anonymous)'} (${category.get(n.id)})`]));
   const out = new Map<string, number>();
+  const byFunction = new Map<string, number>();
   profile.samples.forEach((id, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     const c = category.get(id) ?? 'other';
-    out.set(c, (out.get(c) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    out.set(c, (out.get(c) ?? 0) + ms);
+    const f = names.get(id) ?? '?';
+    if (c !== '(idle)') byFunction.set(f, (byFunction.get(f) ?? 0) + ms);
   });
-  return out;
+  return { byPackage: out, topFunctions: [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 15) };
 }
 
 /** Trace one host's sshd (and everything it forks) while `during` runs: processes and programs. */
@@ -178,6 +191,15 @@ const fleetProfile: Benchmark = {
       const lvCheck: RunOutcome[] = [];
       const lvStages: Stages[] = [];
       const floorStages: Stages[] = [];
+      const lvAlone: Stages[] = [];
+      const floorAlone: Stages[] = [];
+      const alone = fleet.hosts[fleet.hosts.length - 1]!.name;
+      const staged = async (label: string, argv: string[]): Promise<Stages> => {
+        const r = await fleet.run(label, [node, CHILD, ...argv], cleanEnv());
+        if (r.m.status !== 0) throw new Error(`${label} failed: ${readFileSync(r.stderrFile, 'utf8').slice(-1500)}`);
+        loads.push(r.loadBefore, r.loadAfter);
+        return stagesOf(JSON.parse(readFileSync(r.stdoutFile, 'utf8')), r.m.wallMs);
+      };
       for (let rep = 0; rep < reps; rep++) {
         progress(`  round ${rep + 1}/${reps}`);
         nodeStart.push(await fleet.runLocal('node -e 0', [node, '-e', '0'], cleanEnv()));
@@ -187,14 +209,15 @@ const fleetProfile: Benchmark = {
         const c = await fleet.run('lvsplay check', check, cleanEnv());
         expectRecap(c, N, 'none');
         lvCheck.push(c);
-        const ls = await fleet.run('lvsplay staged', [node, CHILD, 'lvsplay', fleet.lvsplayInventory, LVSPLAY_PLAYBOOK, String(N)], cleanEnv());
-        if (ls.m.status !== 0) throw new Error(`staged lvsplay check failed: ${readFileSync(ls.stderrFile, 'utf8').slice(-1500)}`);
-        lvStages.push(stagesOf(JSON.parse(readFileSync(ls.stdoutFile, 'utf8')), ls.m.wallMs));
-        const fs = await fleet.run('floor staged', [node, CHILD, 'floor', fleet.dir], cleanEnv());
-        if (fs.m.status !== 0) throw new Error(`staged floor failed: ${readFileSync(fs.stderrFile, 'utf8').slice(-1500)}`);
-        floorStages.push(stagesOf(JSON.parse(readFileSync(fs.stdoutFile, 'utf8')), fs.m.wallMs));
-        loads.push(...[f, c, ls, fs].flatMap((r) => [r.loadBefore, r.loadAfter]));
-        progress(`    floor ${ms(f.m.wallMs)}, check ${ms(c.m.wallMs)}, staged check ${ms(ls.m.wallMs)}, staged floor ${ms(fs.m.wallMs)}`);
+        const ls = await staged('lvsplay staged', ['lvsplay', fleet.lvsplayInventory, LVSPLAY_PLAYBOOK, String(N)]);
+        lvStages.push(ls);
+        const fs = await staged('floor staged', ['floor', fleet.dir]);
+        floorStages.push(fs);
+        // one host alone: the cost of a handshake and a probe with no other host competing
+        lvAlone.push(await staged('lvsplay staged, one host', ['lvsplay', fleet.lvsplayInventory, LVSPLAY_PLAYBOOK, '1', alone]));
+        floorAlone.push(await staged('floor staged, one host', ['floor', fleet.dir, alone]));
+        loads.push(...[f, c].flatMap((r) => [r.loadBefore, r.loadAfter]));
+        progress(`    floor ${ms(f.m.wallMs)}, check ${ms(c.m.wallMs)}, staged check ${ms(ls.wall)}, staged floor ${ms(fs.wall)}, one host: check ${ms(lvAlone.at(-1)!.wall)}, floor ${ms(floorAlone.at(-1)!.wall)}`);
       }
 
       // CPU profiles of the real CLI and of the floor
@@ -206,7 +229,7 @@ const fleetProfile: Benchmark = {
         const r = await fleet.run(`${label} --cpu-prof`, [node, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...argv], cleanEnv());
         const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
         if (r.m.status !== 0 || !file) throw new Error(`${label} --cpu-prof failed`);
-        return { byPackage: cpuProfileByPackage(join(dir, file)), wall: r.m.wallMs };
+        return { ...analyseCpuProfile(join(dir, file)), wall: r.m.wallMs };
       };
       const lvProf = await profileOf('lvsplay', check.slice(1));
       const floorProf = await profileOf('floor', [FLOOR_SCRIPT, fleet.dir]);
@@ -257,6 +280,9 @@ const fleetProfile: Benchmark = {
       for (const [name, key, detail] of stageRows) {
         results.push({ measure: `staged: ${name}`, value: mStage(lvStages, key), unit: 'ms', detail: `lvsplay; floor ${ms(mStage(floorStages, key))}${detail ? `; ${detail}` : ''}` });
       }
+      for (const [name, key] of [['wall', 'wall'], ['SSH handshake', 'handshakeMedian'], ['probe round trip', 'execMedian']] as const) {
+        results.push({ measure: `one host alone (${alone}): ${name}`, value: mStage(lvAlone, key), unit: 'ms', detail: `lvsplay; floor ${ms(mStage(floorAlone, key))}` });
+      }
       const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
       const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
       for (const [name, cat] of top(lvProf.byPackage).slice(0, 12)) {
@@ -285,6 +311,12 @@ const fleetProfile: Benchmark = {
         '|---|---|---|---|',
         ...stageRows.map(([name, key, what]) => `| ${name} | ${ms(mStage(lvStages, key))} | ${ms(mStage(floorStages, key))} | ${what} |`),
         '',
+        `The same, for one host alone (${alone}; \`--limit\`, \`--forks 1\`): no other host competes for the CPU.`,
+        '',
+        '| stage | lvsplay check | floor |',
+        '|---|---|---|',
+        ...stageRows.map(([name, key]) => `| ${name} | ${ms(mStage(lvAlone, key))} | ${ms(mStage(floorAlone, key))} |`),
+        '',
         '## V8 CPU profile, self time by package (`node --cpu-prof`, one run each)',
         '',
         `lvsplay check: ${ms(total(lvProf.byPackage))} profiled in a ${ms(lvProf.wall)} run; floor: ${ms(total(floorProf.byPackage))} in ${ms(floorProf.wall)}. "(idle)" is waiting (for the network, the hosts, the other process on the CPU).`,
@@ -293,6 +325,15 @@ const fleetProfile: Benchmark = {
         '|---|---|---|',
         ...top(lvProf.byPackage).map(([name, v]) => `| ${name} | ${ms(v)} | ${ms(floorProf.byPackage.get(name) ?? 0)} |`),
         ...top(floorProf.byPackage).filter(([name]) => !lvProf.byPackage.has(name)).map(([name, v]) => `| ${name} | 0 ms | ${ms(v)} |`),
+        '',
+        'The functions with the most self time ("(native)" are C++ builtins called from JavaScript: crypto, socket writes, file reads):',
+        '',
+        '| lvsplay check | | floor | |',
+        '|---|---|---|---|',
+        ...lvProf.topFunctions.map(([f, v], i) => {
+          const fl = floorProf.topFunctions[i];
+          return `| ${f} | ${ms(v)} | ${fl ? `${fl[0]} | ${ms(fl[1])}` : ' | '} |`;
+        }),
         '',
         `## One host (${traced}): processes and CPU`,
         '',
