@@ -98,6 +98,7 @@ async function lvsplay(inventory: string, playbook: string, forks: number, limit
   });
   const runStart = now();
   const results = await runPlays(plays, {
+    templates,
     check: true,
     forks,
     connect: async (host) => {
