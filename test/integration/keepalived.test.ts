@@ -9,8 +9,8 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp, netnsExec } from '../lab/lab.js';
-import { BOOTSTRAP, cli, curl, eventually, type Load, onHost, underLoad, udp } from './support/lab-cli.js';
+import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp, netnsExec, REPO_ROOT } from '../lab/lab.js';
+import { BOOTSTRAP, bootstrapped, cli, curl, eventually, type Load, onHost, underLoad, udp } from './support/lab-cli.js';
 
 const INVENTORY = path.join(LAB_SCRIPTS, 'keepalived.yml');
 const CONF = '/etc/keepalived/keepalived.conf';
@@ -26,20 +26,13 @@ test.after.always(async () => {
   await labRelease();
 });
 
-/** A known start whatever ran before: the lab as booted (keepalived stopped, nothing of lvsplay), then the keepalived bootstrap. */
-async function bootstrapped(): Promise<void> {
-  await labReset();
-  const run = await cli(['apply', '-i', INVENTORY, BOOTSTRAP]);
-  if (run.code !== 0) throw new Error(`bootstrap failed (exit ${run.code}):\n${run.stdout}${run.stderr}`);
-}
-
 /** The lab's VIPs (192.0.2.10-14) on a director's eth0, sorted. */
 const vipsOn = async (host: string) => ((await onHost(host, 'ip -4 -o addr show dev eth0')).match(/192\.0\.2\.1[0-4](?=\/)/g) ?? []).sort();
 const keepalivedPid = (host: string) => onHost(host, 'cat /run/keepalived.pid').then((s) => s.trim());
 const reals = async (host: string, vip: string) => (await onHost(host, 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith(`-a -t ${vip}:80 `)).map((l) => l.split(' ')[4]!).sort();
 
 test.serial('bootstrap: keepalived on both directors, the VIPs on lb1 (MASTER) only, every VIP answers, enabled at boot; a second apply changes nothing; a hand edit is drift, undone by reload; a config keepalived refuses is never installed', async (t) => {
-  await bootstrapped();
+  await bootstrapped(INVENTORY);
   t.deepEqual(await eventually('VIPs on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 30_000), VIPS);
   t.deepEqual(await vipsOn('lb2'), [], 'the backup holds no VIP');
   for (const host of ['lb1', 'lb2']) {
@@ -92,7 +85,7 @@ async function refusedConfigNeverInstalled(t: ExecutionContext): Promise<void> {
   // a template override that adds a keyword keepalived does not know (its config test: exit 5)
   const overrides = path.join(work, 'templates');
   mkdirSync(path.join(overrides, 'keepalived'), { recursive: true });
-  const builtin = readFileSync(path.join(LAB_SCRIPTS, '../../templates/keepalived/keepalived.conf.hbs'), 'utf8');
+  const builtin = readFileSync(path.join(REPO_ROOT, 'templates/keepalived/keepalived.conf.hbs'), 'utf8');
   writeFileSync(path.join(overrides, 'keepalived', 'keepalived.conf.hbs'), `${builtin}\nno_such_keyword_lvsplay yes\n`);
   const apply = await cli(['apply', '-i', INVENTORY, BOOTSTRAP, '--templates', overrides, '--limit', 'lb1']);
   t.is(apply.code, 2, apply.stdout + apply.stderr);
@@ -103,7 +96,7 @@ async function refusedConfigNeverInstalled(t: ExecutionContext): Promise<void> {
 }
 
 test.serial('a real server whose web server stops is taken out by keepalived within its check interval, no request failing after; back once started', async (t) => {
-  await bootstrapped();
+  await bootstrapped(INVENTORY);
   await eventually('both web reals checked in', () => reals('lb1', '192.0.2.10'), (r) => r.length === 2, 30_000);
   const httpd = Number(readFileSync(path.join(LAB_DIR, 'pids', 'rs1.httpd'), 'utf8'));
   process.kill(httpd, 'SIGTERM');
@@ -120,7 +113,7 @@ test.serial('a real server whose web server stops is taken out by keepalived wit
 });
 
 test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within seconds, a TCP connection open through the VIP carries on (connection sync); lb1 back takes them again (preempt)', async (t) => {
-  await bootstrapped();
+  await bootstrapped(INVENTORY);
   await eventually('both web reals checked in on lb2 too', () => reals('lb2', '192.0.2.10'), (r) => r.length === 2, 30_000);
   const stop = path.join(work, `trickle-stop-${Date.now()}`);
   const trickle = netnsExec('lvsplay-client', ['/usr/bin/python3', path.join(LAB_SCRIPTS, 'trickle.py'), '192.0.2.10', stop], { timeoutMs: 5 * 60_000 });
@@ -157,7 +150,7 @@ test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within se
 });
 
 test.serial('lvsplay failover on the VRRP pair changes priorities by reload (no restart): the VIPs move to lb2 and back, the VIP answering', async (t) => {
-  await bootstrapped();
+  await bootstrapped(INVENTORY);
   const pids = { lb1: await keepalivedPid('lb1'), lb2: await keepalivedPid('lb2') };
   const to2 = await cli(['failover', '-i', INVENTORY, '--to', 'lb2', '--output', 'plain']);
   t.is(to2.code, 0, to2.stdout + to2.stderr);

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { SshTransport } from '../../src/transport/ssh.js';
-import { INVENTORY_FILE, LAB_DIR, LAB_SCRIPTS, labRelease, labReset, labUp, netnsExec } from '../lab/lab.js';
-import { BOOTSTRAP, cli, eventually, inventoryWith, type Load, onHost, underLoad } from './support/lab-cli.js';
+import { INVENTORY_FILE, LAB_DIR, LAB_SCRIPTS, labRelease, labUp, netnsExec } from '../lab/lab.js';
+import { BOOTSTRAP, bootstrapped, cli, eventually, inventoryWith, type Load, onHost, underLoad } from './support/lab-cli.js';
 
 const ROLLOUT = path.join(LAB_SCRIPTS, 'rollout.yml');
 const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-rollout-'));
@@ -22,9 +22,7 @@ const rolloutId = (what: string) => `${what}-${process.pid}-${Date.now()}`;
 
 test.before(async () => {
   await labUp();
-  await labReset();
-  const bootstrap = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP]);
-  if (bootstrap.code !== 0) throw new Error(`bootstrap failed (exit ${bootstrap.code}):\n${bootstrap.stdout}${bootstrap.stderr}`);
+  await bootstrapped();
 });
 
 test.after.always(async () => {

@@ -25,6 +25,7 @@ import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe 
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { diffRecord, recordPath } from '../record.js';
+import type { Templates } from '../../templates/templates.js';
 
 export const SYSCTL_FILE = '/etc/sysctl.d/90-lvsplay.conf';
 
@@ -186,7 +187,7 @@ function releasedKeys(desired: SysctlDesired, actual: SysctlActual): { path: str
  * changes for the first time, with the value it had before. Written only when that differs, so a
  * host already as desired is not written to.
  */
-function recordDiff(desired: SysctlDesired, actual: SysctlActual, changed: Map<string, string | undefined>, released: readonly { path: string }[], templates: Parameters<typeof diffRecord>[3]): ReturnType<typeof diffRecord> {
+function recordDiff(desired: SysctlDesired, actual: SysctlActual, changed: Map<string, string | undefined>, released: readonly { path: string }[], templates: Templates): ReturnType<typeof diffRecord> {
   const gone = new Set(released.map((r) => r.path));
   const next = new Map([...(actual.recorded ?? [])].filter(([path]) => !gone.has(path)));
   for (const path of desired.owned) if (!next.has(path) && changed.has(path)) next.set(path, changed.get(path) ?? ABSENT);

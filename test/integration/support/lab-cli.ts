@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../../src/inventory/load.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
 import { tmpdir } from 'node:os';
-import { INVENTORY_FILE, LAB_SCRIPTS, netnsExec, REPO_ROOT, run } from '../../lab/lab.js';
+import { INVENTORY_FILE, LAB_SCRIPTS, labReset, netnsExec, REPO_ROOT, run } from '../../lab/lab.js';
 
 export const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
 export const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
@@ -91,4 +91,11 @@ export async function underLoad<T>(url: string, options: { keepAlive?: boolean }
   rmSync(stop, { force: true });
   if (out.code !== 0) throw new Error(`http-load.py exited ${out.code}: ${out.stderr}`);
   return { result, load: JSON.parse(out.stdout) as Load };
+}
+
+/** A known start whatever ran before: every lab host as booted, then playbooks/bootstrap.yml with `inventory`. */
+export async function bootstrapped(inventory: string = INVENTORY_FILE): Promise<void> {
+  await labReset();
+  const bootstrap = await cli(['apply', '-i', inventory, BOOTSTRAP]);
+  if (bootstrap.code !== 0) throw new Error(`bootstrap failed (exit ${bootstrap.code}):\n${bootstrap.stdout}${bootstrap.stderr}`);
 }
