@@ -49,9 +49,12 @@ async function rebootedBackTo(host: string, before: string): Promise<string> {
 
 const lines = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix));
 
+/** A director's state once ldirectord's first checks have put both real servers of the checked service in (it adds them after the bootstrap returns). */
+const settled = (host: string) => eventually(`${host}: ldirectord's real servers in`, () => state(host), (s) => lines(s, 'ipvs -a -t 192.0.2.14:80 ').length === 2, 60_000);
+
 test.serial('lb1, rs5 and lb2 rebooted after a bootstrap come back with their LVS state, serving, with nothing run; --check sees no drift; a boot unit disabled or edited by hand is drift', async (t) => {
   await bootstrapped(INVENTORY_FILE);
-  const before = { lb1: await state('lb1'), rs5: await state('rs5'), lb2: await state('lb2') };
+  const before = { lb1: await settled('lb1'), rs5: await state('rs5'), lb2: await settled('lb2') };
   // the state is worth comparing: the bootstrap's work is in it
   t.true(lines(before.lb1, 'ipvs -A').length >= 5, before.lb1);
   t.regex(before.lb1, /addr eth0 192\.0\.2\.10\//);
@@ -97,7 +100,7 @@ test.serial('a service removed from the inventory and applied does not come back
   });
   const apply = await cli(['apply', '-i', without, BOOTSTRAP]);
   t.is(apply.code, 0, apply.stdout + apply.stderr);
-  const before = await state('lb1');
+  const before = await settled('lb1');
   t.notRegex(before, /192\.0\.2\.13/, 'the app service and its VIP are gone at runtime');
 
   const after = await rebootedBackTo('lb1', before);
