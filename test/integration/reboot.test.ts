@@ -47,6 +47,9 @@ async function rebootedBackTo(host: string, before: string): Promise<string> {
   return eventually(`${host}'s LVS state after its reboot`, () => state(host), (s) => s === before, 90_000).catch(async () => state(host));
 }
 
+/** What ldirectord said on `host` since its boot: printed when a state differs, to say why. */
+const ldirectordLog = (host: string) => onHost(host, 'tail -n 40 /var/log/ldirectord.log 2>&1; systemctl status --no-pager ldirectord 2>&1 | head -n 12');
+
 const lines = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix));
 
 /** A director's state once ldirectord's first checks have put both real servers of the checked service in (it adds them after the bootstrap returns). */
@@ -62,7 +65,8 @@ test.serial('lb1, rs5 and lb2 rebooted after a bootstrap come back with their LV
   t.regex(before.rs5, /module ipip/);
 
   for (const host of ['lb1', 'rs5', 'lb2'] as const) {
-    t.is(await rebootedBackTo(host, before[host]), before[host], `${host}: the same LVS state after a real reboot`);
+    const after = await rebootedBackTo(host, before[host]);
+    t.is(after, before[host], `${host}: the same LVS state after a real reboot${after === before[host] ? '' : `\n${await ldirectordLog(host)}`}`);
   }
   t.is((await onHost('lb1', 'systemctl is-active ldirectord || :')).trim(), 'active', 'ldirectord runs on lb1');
   t.is((await onHost('lb2', 'systemctl is-active ldirectord || :')).trim(), 'active', 'ldirectord runs on lb2');
@@ -104,7 +108,7 @@ test.serial('a service removed from the inventory and applied does not come back
   t.notRegex(before, /192\.0\.2\.13/, 'the app service and its VIP are gone at runtime');
 
   const after = await rebootedBackTo('lb1', before);
-  t.is(after, before);
+  t.is(after, before, after === before ? '' : await ldirectordLog('lb1'));
   t.notRegex(after, /192\.0\.2\.13/, 'and stay gone after the reboot');
   const check = await cli(['apply', '-i', without, '--check', '--detailed-exitcode', BOOTSTRAP]);
   t.is(check.code, 0, check.stdout + check.stderr);
