@@ -75,14 +75,14 @@ function lineNumbers(text: string): Map<string, number> {
 function toService(v: VirtualService, at: Origin, memberAt: (dk: string) => Origin, report: Report): ImportedService | undefined {
   const name = serviceKey(v.key);
   if (!(SCHEDULERS as readonly string[]).includes(v.scheduler)) {
-    report.notImported(at, `service ${name} (and its real servers): scheduler ${v.scheduler} is not one lvsplay knows (${SCHEDULERS.join(', ')})`);
+    report.notExpressed(at, `service ${name} (and its real servers): scheduler ${v.scheduler} is not one lvsplay knows (${SCHEDULERS.join(', ')})`);
     return undefined;
   }
   // sh and mh name bits 1 and 2 (sh-fallback, sh-port); every other bit is nameless in the inventory.
   const named = v.scheduler === 'sh' || v.scheduler === 'mh' ? printedFlags(v.scheduler, v.flags) : [];
   const nameless = v.scheduler === 'sh' || v.scheduler === 'mh' ? v.flags & FLAG_3 : v.flags;
-  if (nameless !== 0) report.notImported(at, `service ${name}: scheduler flag bits ${printedFlags('', nameless).join(',')} on ${v.scheduler} (the inventory has only sh-/mh- fallback and port); imported without them`);
-  if (v.pe !== undefined) report.notImported(at, `service ${name}: persistence engine --pe ${v.pe} (the inventory has none); imported without it`);
+  if (nameless !== 0) report.notExpressed(at, `service ${name}: scheduler flag bits ${printedFlags('', nameless).join(',')} on ${v.scheduler} (the inventory has only sh-/mh- fallback and port); imported without them`);
+  if (v.pe !== undefined) report.notExpressed(at, `service ${name}: persistence engine --pe ${v.pe} (the inventory has none); imported without it`);
   const members: MethodMember[] = sortedDests(v).map((d) => ({
     origin: memberAt(destKey(d)), address: d.address, port: d.port, weight: d.weight,
     upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, forwarding: d.method,
@@ -104,7 +104,7 @@ function persistence(v: VirtualService, at: Origin, report: Report): { timeout: 
   if (netmask === defaultNetmask(family)) return { timeout };
   if (family === 'ipv6') return { timeout, netmask: Number(netmask) };
   if (ipaddr.IPv4.parse(netmask).prefixLengthFromSubnetMask() === null) {
-    report.notImported(at, `service ${serviceKey(v.key)}: persistence netmask ${netmask} is not contiguous (the inventory takes masks like 255.255.255.0); imported with the default 255.255.255.255`);
+    report.notExpressed(at, `service ${serviceKey(v.key)}: persistence netmask ${netmask} is not contiguous (the inventory takes masks like 255.255.255.0); imported with the default 255.255.255.255`);
     return { timeout };
   }
   return { timeout, netmask };

@@ -70,10 +70,10 @@ export function importLdirectord(file: string, text: string, report: Report): Ld
       const value = YES_NO.has(key) ? yesNo(l, problems) : NUMBERS.has(key) ? Number(l.value) : unquote(l.value);
       const checked = LdirectordGlobals.shape[key].safeParse(value);
       if (checked.success && value !== undefined) globals[key] = value;
-      else report.notImported(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
+      else report.notExpressed(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
     } else if (l.key === 'fork') fork = yesNo(l, problems) ?? false;
     else if (l.key === 'fallback' || l.key === 'fallback6') globalFallback = l;
-    else report.notImported(l, unmodelled(l, 'global'));
+    else report.notExpressed(l, unmodelled(l, 'global'));
   }
   const services = blocks.flatMap((b) => {
     const s = readVirtual(b, { fork, fallback: globalFallback }, report, problems);
@@ -82,7 +82,7 @@ export function importLdirectord(file: string, text: string, report: Report): Ld
   // ldirectord writes fork=yes itself only when a virtual has its own checkinterval (renderLdirectordConf).
   const forkLine = globalLines.find((l) => l.key === 'fork');
   if (fork && forkLine && !services.some((s) => s.healthCheck?.interval !== undefined)) {
-    report.notImported(forkLine, 'fork=yes: lvsplay writes fork=yes only when a virtual has its own checkinterval (none here), so the checks would run in one process');
+    report.notExpressed(forkLine, 'fork=yes: lvsplay writes fork=yes only when a virtual has its own checkinterval (none here), so the checks would run in one process');
   }
   if (problems.length > 0) throw new InputError(problems);
   return { services, globals };
@@ -161,29 +161,29 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     else if (l.key === 'scheduler') {
       if ((SCHEDULERS as readonly string[]).includes(l.value)) service.scheduler = l.value;
       else {
-        report.notImported(at, `service ${name} (and its real servers): scheduler=${l.value} is not one lvsplay knows (${SCHEDULERS.join(', ')})`);
+        report.notExpressed(at, `service ${name} (and its real servers): scheduler=${l.value} is not one lvsplay knows (${SCHEDULERS.join(', ')})`);
         return undefined;
       }
     } else if (l.key === 'schedflags') {
       const flags = l.value.split(',').map((f) => f.trim()).filter((f) => f !== '');
       const unknown = flags.filter((f) => !(SCHEDULER_FLAGS as readonly string[]).includes(f));
-      if (unknown.length > 0) report.notImported(l, `schedflags ${unknown.join(',')} (the inventory has ${SCHEDULER_FLAGS.join(', ')})`);
+      if (unknown.length > 0) report.notExpressed(l, `schedflags ${unknown.join(',')} (the inventory has ${SCHEDULER_FLAGS.join(', ')})`);
       service.schedulerFlags = flags.filter((f) => !unknown.includes(f));
     } else if (l.key === 'protocol') continue;
     else if (l.key === 'ops') {
       if (yesNo(l, problems) !== true) continue;
       if (protocol === 'udp') service.onePacket = true;
-      else report.notImported(l, `ops=yes on a ${protocol} virtual: ldirectord applies one-packet scheduling to UDP only, so it has no effect here`);
+      else report.notExpressed(l, `ops=yes on a ${protocol} virtual: ldirectord applies one-packet scheduling to UDP only, so it has no effect here`);
     } else if (l.key === 'persistent') persistent = l;
     else if (l.key === 'netmask') netmask = l;
     else if (CHECK_KEYS[l.key]) readCheckField(l, CHECK_KEYS[l.key]!, check, global.fork, report, problems);
-    else if (l.key === 'passwd' || l.key === 'secret') report.notImported(l, `${l.key}= (a secret: its value is not copied): lvsplay's checks have no login or password; the check would run without it`);
-    else report.notImported(l, unmodelled(l, 'virtual'));
+    else if (l.key === 'passwd' || l.key === 'secret') report.notExpressed(l, `${l.key}= (a secret: its value is not copied): lvsplay's checks have no login or password; the check would run without it`);
+    else report.notExpressed(l, unmodelled(l, 'virtual'));
   }
   // A flag for another scheduler is refused by the inventory (and by ipvsadm).
   const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
   if (misfit.length > 0) {
-    report.notImported(last('schedflags')!, `schedflags ${misfit.join(',')} do not belong to scheduler ${service.scheduler}`);
+    report.notExpressed(last('schedflags')!, `schedflags ${misfit.join(',')} do not belong to scheduler ${service.scheduler}`);
     service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f));
   }
   service.schedulerFlags.sort();
@@ -191,7 +191,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     const timeout = Number(persistent.value);
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2678400) fail(persistent, `expected persistent=SECONDS (1..2678400), got ${persistent.value}`);
     else service.persistence = { timeout, ...persistenceNetmask(netmask, key.kind === 'fwmark' ? key.family : v6 ? 'ipv6' : 'ipv4', report, fail) };
-  } else if (netmask) report.notImported(netmask, 'netmask= without persistent=: ipvsadm uses the netmask only for persistence, so it has no effect');
+  } else if (netmask) report.notExpressed(netmask, 'netmask= without persistent=: ipvsadm uses the netmask only for persistence, so it has no effect');
   if (fallback) {
     const f = readFallback(fallback, v6);
     if (typeof f === 'string') fail(fallback, f);
@@ -204,7 +204,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
   if (shared.tunnel) service.tunnel = shared.tunnel;
   service.members = distinctServers(shared.members, report);
   if (service.members.length === 0) {
-    report.notImported(at, `service ${name}: no real server could be imported, and an inventory service needs at least one`);
+    report.notExpressed(at, `service ${name}: no real server could be imported, and an inventory service needs at least one`);
     return undefined;
   }
   return service;
@@ -250,11 +250,11 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
     return [];
   }
   const limits = Object.fromEntries([...m[8]!.matchAll(/([lu]):(\d+)/g)].map(([, k, n]) => [k, Number(n)]));
-  if (m[9] !== undefined) report.notImported(l, `the request/receive strings on this real= line (${m[9].length} characters): the inventory has one request and receive per service`);
+  if (m[9] !== undefined) report.notExpressed(l, `the request/receive strings on this real= line (${m[9].length} characters): the inventory has one request and receive per service`);
   const servicePort = service.kind === 'inet' ? service.port : 0;
   let port = m[5] === undefined ? servicePort : Number(m[5]);
   if (forwarding !== 'nat' && port !== servicePort) {
-    report.notImported(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
+    report.notExpressed(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
     port = servicePort;
   }
   const addresses = range(first!, lastAddress);
@@ -301,7 +301,7 @@ function persistenceNetmask(l: Line | undefined, family: 'ipv4' | 'ipv6', report
   }
   const mask = ipaddr.IPv4.parse(l.value).toString();
   if (ipaddr.IPv4.parse(mask).prefixLengthFromSubnetMask() === null) {
-    report.notImported(l, `netmask=${l.value} is not contiguous (the inventory takes masks like 255.255.255.0); imported with the default`);
+    report.notExpressed(l, `netmask=${l.value} is not contiguous (the inventory takes masks like 255.255.255.0); imported with the default`);
     return {};
   }
   return mask === defaultNetmask('ipv4') ? {} : { netmask: mask };
@@ -309,7 +309,7 @@ function persistenceNetmask(l: Line | undefined, family: 'ipv4' | 'ipv6', report
 
 function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: Record<string, unknown>, fork: boolean, report: Report, problems: Problem[]): void {
   if (key === 'interval' && !fork) {
-    report.notImported(l, 'checkinterval= in a virtual: ldirectord ignores it without fork=yes, so it is not imported (the global checkinterval applies)');
+    report.notExpressed(l, 'checkinterval= in a virtual: ldirectord ignores it without fork=yes, so it is not imported (the global checkinterval applies)');
     return;
   }
   let value: unknown = unquote(l.value);
@@ -318,14 +318,14 @@ function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: 
   else if (key === 'type' || key === 'service') value = String(value).toLowerCase();
   else if (key === 'http_method') value = String(value).toUpperCase();
   if (key === 'type' && !['connect', 'negotiate', 'ping', 'external', 'off', 'on'].includes(String(value))) {
-    report.notImported(l, /^\d+$/.test(String(value))
+    report.notExpressed(l, /^\d+$/.test(String(value))
       ? `checktype=${l.value} (${l.value} connect checks, then a negotiate one): the inventory has connect or negotiate; imported as negotiate`
       : `checktype=${l.value}: not one of the inventory's ldirectord checks (connect, negotiate, ping, external, off, on); imported as negotiate`);
     check['type'] = 'negotiate';
     return;
   }
   const checked = HealthCheck.shape[key].safeParse(value);
-  if (!checked.success || value === undefined) report.notImported(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
+  if (!checked.success || value === undefined) report.notExpressed(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
   else check[key] = value;
 }
 

@@ -24,8 +24,8 @@ export function sharedForwarding(members: MethodMember[], report: Report, fallba
   const tunnel = first?.tunnel;
   const kept: ImportedMember[] = [];
   for (const { forwarding: f, tunnel: t, ...m } of members) {
-    if (f !== forwarding) report.notImported(m.origin, `real server ${destKey(m)} uses ${SAID[f]} while ${destKey(first!)} (the first) uses ${SAID[forwarding]}: an lvsplay service has one forwarding method for all its real servers`);
-    else if (!isDeepStrictEqual(t, tunnel)) report.notImported(m.origin, `real server ${destKey(m)} has other tunnel settings than ${destKey(first!)} (the first): an lvsplay service has one tunnel type for all its real servers`);
+    if (f !== forwarding) report.notExpressed(m.origin, `real server ${destKey(m)} uses ${SAID[f]} while ${destKey(first!)} (the first) uses ${SAID[forwarding]}: an lvsplay service has one forwarding method for all its real servers`);
+    else if (!isDeepStrictEqual(t, tunnel)) report.notExpressed(m.origin, `real server ${destKey(m)} has other tunnel settings than ${destKey(first!)} (the first): an lvsplay service has one tunnel type for all its real servers`);
     else kept.push(m);
   }
   return { forwarding, ...(tunnel && { tunnel }), members: kept };
@@ -37,7 +37,7 @@ export function distinctServers(members: ImportedMember[], report: Report): Impo
   return members.filter((m) => {
     const first = seen.get(m.address);
     if (first) {
-      report.notImported(m.origin, `real server ${destKey(m)}: ${m.address} is already a member of this service (line ${first.line}) on another port; the inventory lists a real server once per service`);
+      report.notExpressed(m.origin, `real server ${destKey(m)}: ${m.address} is already a member of this service (line ${first.line}) on another port; the inventory lists a real server once per service`);
       return false;
     }
     seen.set(m.address, m.origin);

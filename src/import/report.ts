@@ -8,7 +8,7 @@ import { safeText } from '../util/terminal.js';
 import type { Origin } from './model.js';
 
 export interface ReportLine extends Origin {
-  kind: 'not imported' | 'note';
+  kind: 'not expressed' | 'note';
   message: string;
 }
 
@@ -16,8 +16,8 @@ export class Report {
   readonly lines: ReportLine[] = [];
 
   /** Something the input says that the inventory does not (and so lvsplay would not render). */
-  notImported(at: Origin, message: string): void {
-    this.lines.push({ ...at, kind: 'not imported', message });
+  notExpressed(at: Origin, message: string): void {
+    this.lines.push({ ...at, kind: 'not expressed', message });
   }
 
   note(at: Origin, message: string): void {
@@ -25,10 +25,10 @@ export class Report {
   }
 
   get complete(): boolean {
-    return !this.lines.some((l) => l.kind === 'not imported');
+    return !this.lines.some((l) => l.kind === 'not expressed');
   }
 
-  /** `file:line: not imported: message`, in file and line order. */
+  /** `file:line: not expressed: message`, in file and line order. */
   format(): string {
     const sorted = [...this.lines].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
     return sorted.map((l) => safeText(`${l.file}:${l.line}: ${l.kind}: ${l.message}`) + '\n').join('');
