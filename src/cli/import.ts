@@ -44,7 +44,8 @@ export function importCommand(): Command {
       const owners = ['ldirectord', 'keepalived', 'lvsplay'].map((o) => `${imported.services.filter((s) => s.owner === o).length} ${o}`).join(', ');
       const missing = report.lines.filter((l) => l.kind === 'not expressed').length;
       process.stderr.write(`lvsplay import: ${imported.services.length} services (${owners})${missing > 0 ? `; ${missing} thing(s) not expressed in the inventory (listed above)` : '; everything expressed'}\n`);
-      process.exitCode = report.complete ? EXIT.ok : EXIT.notExpressed;
+      // 3 as under --check: the cluster differs from the inventory (here, by what the report lists).
+      process.exitCode = report.complete ? EXIT.ok : EXIT.drifted;
     });
 }
 

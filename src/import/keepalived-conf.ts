@@ -32,6 +32,8 @@ const VS_TIMING: Record<string, string> = { delay_loop: 'interval', connect_time
 /** What a member check inherits from a service check of another type (load.ts memberCheck). */
 const TIMING = ['port', 'interval', 'timeout', 'retry', 'delay_before_retry'];
 const FLAGS = ['sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
+/** Keywords whose value keepalived reads as a whole number: anything else is malformed input. */
+const NUMERIC = ['persistence_timeout', 'quorum', 'hysteresis', 'weight', 'uthreshold', 'lthreshold'];
 
 /** One address keepalived's VRRP instance holds (virtual_ipaddress and _excluded). */
 export interface HeldAddress extends Origin {
@@ -212,6 +214,10 @@ function readVirtualServer(s: Statement, file: string, report: Report, problems:
   const reals: Statement[] = [];
   for (const x of s.block ?? []) {
     const n = Number(x.args[0]);
+    if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
+      fail(x, `expected ${x.keyword} N (a whole number), got ${JSON.stringify(x.args.join(' '))}`);
+      continue;
+    }
     switch (x.keyword) {
       case 'lb_algo': case 'lvs_sched':
         if (!(SCHEDULERS as readonly string[]).includes(x.args[0] ?? '')) {
@@ -341,6 +347,10 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
   const m: ImportedMember & { checker?: Record<string, unknown> } = { origin: at(r), address: canonicalAddress(addr), port, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
   for (const x of r.block ?? []) {
     const n = Number(x.args[0]);
+    if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
+      problems.push({ file, line: x.line, col: 1, field: '', message: `expected ${x.keyword} N (a whole number), got ${JSON.stringify(x.args.join(' '))}` });
+      continue;
+    }
     if (x.keyword === 'weight') m.weight = n;
     else if (x.keyword === 'uthreshold') m.upperThreshold = n;
     else if (x.keyword === 'lthreshold') m.lowerThreshold = n;
