@@ -11,6 +11,7 @@ import { applyCommand } from './apply.js';
 import { drainCommand, undrainCommand } from './drain.js';
 import { EXIT } from './exit.js';
 import { failoverCommand } from './failover.js';
+import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
 import { statusCommand } from './status.js';
@@ -44,7 +45,8 @@ const program = new Command('lvsplay')
   .addCommand(undrainCommand())
   .addCommand(statusCommand())
   .addCommand(renderCommand())
-  .addCommand(planCommand());
+  .addCommand(planCommand())
+  .addCommand(importCommand());
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);

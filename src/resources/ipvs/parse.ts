@@ -271,7 +271,7 @@ function lines(text: string): { n: number; line: string }[] {
  */
 export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
   const table = emptyTable();
-  const opaque = new Map<string, { lines: string[]; error: string }>();
+  const opaque: NonNullable<IpvsTable['opaque']> = new Map();
   const keyOfSpec = new Map<string, string>();
   for (const { n, line } of lines(text)) {
     const spec = lineSpec(line);
@@ -306,7 +306,7 @@ export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
       const key = keyOfSpec.get(spec);
       const earlier = key ? [...serviceLines(table, key)] : [];
       if (key) table.services.delete(key);
-      opaque.set(spec, { lines: [...earlier, line], error: `cannot read ${source} output, line ${n}: ${err.message}: ${line.trim()}` });
+      opaque.set(spec, { lines: [...earlier, line], line: n, reason: err.message, error: `cannot read ${source} output, line ${n}: ${err.message}: ${line.trim()}` });
     }
   }
   if (opaque.size > 0) table.opaque = opaque;

@@ -70,10 +70,11 @@ export interface IpvsTable {
   services: Map<string, VirtualService>;
   /**
    * Probed tables only: services whose lines could not be read, by their printed spec
-   * (`-t 192.0.2.10:80`), with those lines and why. Someone else's rules: left alone unless lvsplay
-   * owns the service, which is then an error.
+   * (`-t 192.0.2.10:80`), with those lines and why (`error`, which names the line; `line` and
+   * `reason` apart, for `lvsplay import`'s file:line messages). Someone else's rules: left alone
+   * unless lvsplay owns the service, which is then an error.
    */
-  opaque?: Map<string, { lines: string[]; error: string }>;
+  opaque?: Map<string, { lines: string[]; error: string; line: number; reason: string }>;
 }
 
 export const emptyTable = (): IpvsTable => ({ services: new Map() });

@@ -1,0 +1,172 @@
+/**
+ * The hosts of the imported inventory, which no saved table or config names: real servers are named
+ * from their addresses (rs-192-0-2-21) unless a names file maps addresses to names (an IPv4 and an
+ * IPv6 address mapped to one name are one host); directors come from keepalived's VRRP instance
+ * (router_id, state, priority, interface, unicast_src_ip and unicast_peer) where there is one, and
+ * otherwise are placeholders. A director's interface subnet is guessed as the smallest one (at most
+ * a /24, or a /64) holding every direct-routing real server and sorry server, since direct routing
+ * needs them on its segment; an address it lacks is the subnet's first free one. Every guess gets
+ * a YAML comment saying so.
+ */
+import ipaddr from 'ipaddr.js';
+import { isIPv4 } from 'node:net';
+import { canonicalAddress } from '../inventory/addresses.js';
+import { Ip, Name, unusableAddress } from '../inventory/fields.js';
+import { InputError, type Problem } from '../util/problems.js';
+import { YamlSource } from '../util/yaml-source.js';
+import type { Imported } from './model.js';
+
+/** A comment for the node at `path` in the emitted YAML. */
+export interface Commented {
+  path: (string | number)[];
+  text: string;
+}
+
+export interface Hosts {
+  directors: Record<string, unknown>[];
+  realServers: Record<string, unknown>[];
+  /** A member address → its real server's name. */
+  nameOf: Map<string, string>;
+  comments: Commented[];
+}
+
+/** `--names FILE`: a YAML mapping of addresses to host names. */
+export function readNames(file: string): Map<string, string> {
+  const source = YamlSource.read(file);
+  if (source.problems.length > 0) throw new InputError(source.problems);
+  const data = source.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new InputError([source.problem([], 'expected a mapping of addresses to host names, like 192.0.2.21: web1')]);
+  const problems: Problem[] = [];
+  const names = new Map<string, string>();
+  for (const [address, name] of Object.entries(data)) {
+    if (!Ip.safeParse(address).success) problems.push(source.problem([address], `expected an IP address as the key, got ${JSON.stringify(address)}`, { key: true }));
+    else if (!Name.safeParse(name).success) problems.push(source.problem([address], `expected a host name (letters, digits, "_", "." or "-", at most 63), got ${JSON.stringify(name)}`));
+    else names.set(canonicalAddress(address), name as string);
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return names;
+}
+
+export function buildHosts(imported: Imported, names: Map<string, string>, namesFile: string | undefined): Hosts {
+  const comments: Commented[] = [];
+  const vrrp = imported.vrrp;
+  const dr = imported.services.filter((s) => s.forwarding === 'dr');
+  const points = (family: 'ipv4' | 'ipv6') => [
+    ...dr.flatMap((s) => s.members.map((m) => m.address)),
+    ...dr.flatMap((s) => (s.fallback && s.fallback.forwarding === 'dr' && ipaddr.parse(s.fallback.address).range() !== 'loopback' ? [s.fallback.address] : [])),
+    ...(vrrp?.sourceAddress ? [vrrp.sourceAddress] : []), ...(vrrp?.peers ?? []),
+  ].filter((a) => (family === 'ipv4') === isIPv4(a));
+  const used = new Set([
+    ...imported.services.flatMap((s) => [...s.members.map((m) => m.address), ...(s.key.kind === 'inet' ? [s.key.address] : []), ...(s.fallback ? [s.fallback.address] : [])]),
+    ...(vrrp?.natGateway ? [vrrp.natGateway.split('/')[0]!] : []), ...(vrrp?.peers ?? []), ...(vrrp?.sourceAddress ? [vrrp.sourceAddress] : []),
+  ]);
+  const v4 = subnet(points('ipv4'), 'ipv4') ?? PLACEHOLDER;
+  const v6 = subnet(points('ipv6'), 'ipv6');
+  const subnetNote = v4.guessed
+    ? 'GUESSED: a documentation subnet (the input says nothing of the director\'s network): set the interface carrying the VIPs and its address/prefix'
+    : 'GUESSED: the smallest subnet (at most /24) holding every direct-routing real server: set the real one';
+
+  // This director, and the pair's others from unicast_peer.
+  const selfName = imported.directorName ?? 'lb1';
+  const selfAddress = vrrp?.sourceAddress ?? pick(v4, used);
+  const members: { name: string; address: string; role: 'primary' | 'backup'; priority?: number; self: boolean }[] = [
+    { name: selfName, address: selfAddress, role: vrrp?.role ?? 'primary', ...(vrrp?.priority !== undefined && { priority: vrrp.priority }), self: true },
+  ];
+  (vrrp?.peers ?? []).forEach((peer, i) => {
+    const primary = members[0]!.role === 'backup' && i === 0;
+    const base = vrrp?.priority ?? 100;
+    const taken = new Set(members.map((m) => m.name));
+    let name = names.get(peer) ?? `lb${i + 2}`;
+    for (let n = i + 3; taken.has(name); n++) name = `lb${n}`;
+    members.push({ name, address: peer, role: primary ? 'primary' : 'backup', priority: primary ? Math.min(254, base + 50) : Math.max(1, base - 50), self: false });
+  });
+  const ifname = vrrp?.interface ?? 'eth0';
+  const directors = members.map((d, i) => {
+    const address6 = v6 ? pick(v6, used) : undefined;
+    if (address6) used.add(address6);
+    comments.push({ path: ['directors', i, 'name'], text: d.self ? (imported.directorName ? 'keepalived.conf router_id' : 'GUESSED: name this director') : 'from unicast_peer: GUESSED name' });
+    if (d.self && !vrrp?.sourceAddress) comments.push({ path: ['directors', i, 'address'], text: 'GUESSED: the director\'s own address (SSH goes there unless ssh.host is set)' });
+    if (!d.self) comments.push({ path: ['directors', i, 'priority'], text: 'GUESSED: its keepalived.conf was not imported' });
+    comments.push({ path: ['directors', i, 'interface'], text: `${vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}` });
+    return {
+      name: d.name, address: d.address,
+      interface: { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) },
+      role: d.role, ...(d.priority !== undefined && { priority: d.priority }),
+      ...(vrrp && vrrp.pair !== 'default' && { pair: vrrp.pair }),
+    };
+  });
+  if (directors.length === 1 && vrrp) comments.push({ path: ['directors', 0, 'role'], text: 'this VRRP pair\'s other directors are unknown (multicast adverts): add them' });
+
+  // Real servers: one host per name; IPv4 is its address, IPv6 its address6 (or address alone).
+  const primary = directors.find((d) => d.role === 'primary')!;
+  const gateway = vrrp?.natGateway?.split('/')[0] ?? primary.address;
+  const natMembers = new Set(imported.services.filter((s) => s.forwarding === 'nat').flatMap((s) => s.members.map((m) => m.address)));
+  const taken = new Set(directors.map((d) => d.name));
+  const byName = new Map<string, { v4?: string; v6?: string }>();
+  const nameOf = new Map<string, string>();
+  const problems: Problem[] = [];
+  for (const address of [...new Set(imported.services.flatMap((s) => s.members.map((m) => m.address)))]) {
+    let name = names.get(address) ?? `rs-${address.replace(/[.:]/g, '-')}`;
+    if (taken.has(name)) name = `rs-${name}`;
+    const host = byName.get(name) ?? {};
+    const family = isIPv4(address) ? 'v4' : 'v6';
+    if (host[family] !== undefined) problems.push({ file: namesFile ?? '--names', line: 1, col: 1, field: address, message: `${address} and ${host[family]} are both named ${name}: a host has one address per family` });
+    host[family] = address;
+    byName.set(name, host);
+    nameOf.set(address, name);
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  const realServers = [...byName].map(([name, h], i) => {
+    const nat = [h.v4, h.v6].some((a) => a !== undefined && natMembers.has(a));
+    if (nat) comments.push({ path: ['real_servers', i], text: vrrp?.natGateway ? 'gateway: the NAT gateway keepalived holds' : 'gateway GUESSED: NAT replies go back through the primary director' });
+    return {
+      name, address: h.v4 ?? h.v6!, ...(h.v4 && h.v6 && { address6: h.v6 }),
+      ...(nat && h.v4 && { gateway }),
+    };
+  });
+  if (!namesFile && realServers.length > 0) comments.push({ path: ['real_servers'], text: 'named from their addresses: --names FILE (address: name) names them' });
+  return { directors, realServers, nameOf, comments };
+}
+
+interface Subnet {
+  network: bigint;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+  guessed: boolean;
+}
+
+const bits = (family: 'ipv4' | 'ipv6') => (family === 'ipv4' ? 32 : 128);
+const toBig = (address: string) => BigInt(`0x${Buffer.from(ipaddr.parse(address).toByteArray()).toString('hex')}`);
+
+function toAddress(n: bigint, family: 'ipv4' | 'ipv6'): string {
+  const hex = n.toString(16).padStart(bits(family) / 4, '0');
+  return canonicalAddress(ipaddr.fromByteArray([...Buffer.from(hex, 'hex')]).toString());
+}
+
+/** The documentation subnet (RFC 5737) a director gets when the input says nothing of its network. */
+const PLACEHOLDER: Subnet = { network: toBig('192.0.2.0'), prefix: 24, family: 'ipv4', guessed: true };
+
+/** The smallest subnet holding every point, widened to a /24 (IPv4) or /64 (IPv6) at least. */
+function subnet(points: string[], family: 'ipv4' | 'ipv6'): Subnet | undefined {
+  if (points.length === 0) return undefined;
+  const width = bits(family);
+  const values = points.map(toBig);
+  const differing = values.reduce((acc, v) => acc | (v ^ values[0]!), 0n);
+  const common = differing === 0n ? width : width - differing.toString(2).length;
+  const prefix = Math.min(common, family === 'ipv4' ? 24 : 64);
+  const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - prefix)) - 1n);
+  return { network: values[0]! & mask, prefix, family, guessed: false };
+}
+
+/** The subnet's first address no host, VIP or sorry server has, and that can be a host's. */
+function pick(s: Subnet, used: Set<string>): string {
+  const size = 1n << BigInt(bits(s.family) - s.prefix);
+  for (let k = 1n; k < size - 1n && k < 1_000_000n; k++) {
+    const candidate = toAddress(s.network + k, s.family);
+    if (!used.has(candidate) && unusableAddress(candidate) === undefined) {
+      used.add(candidate);
+      return candidate;
+    }
+  }
+  throw new Error(`no free address in ${toAddress(s.network, s.family)}/${s.prefix}`);
+}

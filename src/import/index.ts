@@ -1,0 +1,92 @@
+/**
+ * `lvsplay import` without the command line: read the given files, give each service its owner (a
+ * config file's services are its daemon's; the saved table's others are lvsplay's), name the
+ * hosts, emit the inventory, and check it with lvsplay's own loader. A service the loader still
+ * refuses (a rule no reader foresaw: a quorum above the weights, a real server outside every
+ * subnet) is left out with the loader's own words in the report, so the output always validates.
+ */
+import { parseInventory } from '../inventory/load.js';
+import { serviceKey } from '../resources/ipvs/forms.js';
+import { InputError } from '../util/problems.js';
+import { YamlSource } from '../util/yaml-source.js';
+import { buildHosts } from './hosts.js';
+import { inventoryYaml } from './inventory-yaml.js';
+import { importSave, type SaveInput } from './ipvsadm-save.js';
+import { importKeepalived, resolveHeld } from './keepalived-conf.js';
+import { importLdirectord } from './ldirectord-cf.js';
+import type { Imported, ImportedService } from './model.js';
+import { Report } from './report.js';
+
+export interface ImportInputs {
+  save?: SaveInput;
+  ldirectord?: { file: string; text: string };
+  keepalived?: { file: string; text: string };
+  names?: { file: string; map: Map<string, string> };
+}
+
+export interface ImportResult {
+  yaml: string;
+  imported: Imported;
+  report: Report;
+}
+
+export function importInventory(inputs: ImportInputs): ImportResult {
+  const report = new Report();
+  const ld = inputs.ldirectord && importLdirectord(inputs.ldirectord.file, inputs.ldirectord.text, report);
+  const ka = inputs.keepalived && importKeepalived(inputs.keepalived.file, inputs.keepalived.text, report);
+  const save = inputs.save && importSave(inputs.save, report);
+  const owned = new Map<string, ImportedService>();
+  for (const s of [...(ld?.services ?? []), ...(ka?.services ?? [])]) {
+    const key = serviceKey(s.key);
+    const first = owned.get(key);
+    if (first) report.notExpressed(s.origin, `service ${key} is also ${first.owner}'s (${first.origin.file} line ${first.origin.line}): a service has one owner, the first is imported`);
+    else owned.set(key, s);
+  }
+  // The saved table's services that a config owns are that daemon's: the config says them.
+  const services = [...owned.values(), ...(save?.services ?? []).filter((s) => !owned.has(serviceKey(s.key)))].filter((s) => {
+    const v6 = s.key.kind === 'fwmark' ? s.key.family === 'ipv6' : s.key.address.includes(':');
+    if (v6 && s.forwarding !== 'dr') report.notExpressed(s.origin, `service ${serviceKey(s.key)} (and its real servers): IPv6 with ${s.forwarding === 'nat' ? 'NAT' : 'tunnelling'}, which lvsplay does not set up (IPv6 is direct routing only)`);
+    return !v6 || s.forwarding === 'dr';
+  });
+  if (ka?.vrrp) resolveHeld(ka.vrrp, services, report);
+  const scripts = services.some((s) => s.owner === 'keepalived' && [s.healthCheck, ...s.members.map((m) => m.check)].some((c) => c?.type === 'misc'));
+  if (!scripts) for (const at of ka?.scriptSecurity ?? []) report.notExpressed(at, 'script security: lvsplay writes enable_script_security and script_user root only when a MISC_CHECK runs (none is imported)');
+  const imported: Imported = {
+    services,
+    ldirectord: ld?.globals ?? {},
+    ...(ka?.vrrp && { vrrp: ka.vrrp }),
+    ...(ka?.directorName !== undefined && { directorName: ka.directorName }),
+  };
+  const header = [
+    `Imported by lvsplay import from ${[inputs.save?.file, inputs.save?.thresholds?.file, inputs.ldirectord?.file, inputs.keepalived?.file].filter((f) => f !== undefined).join(', ')}.`,
+    'Review every GUESSED value (directors, subnets, gateways), then: lvsplay validate -i THIS_FILE',
+  ].join('\n');
+  // Each round leaves out at least one service, so this ends.
+  for (;;) {
+    const hosts = buildHosts(imported, inputs.names?.map ?? new Map(), inputs.names?.file);
+    const yaml = inventoryYaml(imported, hosts, header);
+    const refused = refusedServices(yaml);
+    if (refused.size === 0) return { yaml, imported, report };
+    for (const [i, messages] of refused) {
+      const s = imported.services[i]!;
+      report.notExpressed(s.origin, `service ${serviceKey(s.key)} (and its real servers): the inventory refuses it as imported: ${messages.join('; ')}`);
+    }
+    imported.services = imported.services.filter((_, i) => !refused.has(i));
+  }
+}
+
+/** Index of each service lvsplay's loader refuses, with its messages; any other problem is a bug here. */
+function refusedServices(yaml: string): Map<number, string[]> {
+  const refused = new Map<number, string[]>();
+  try {
+    parseInventory(new YamlSource('(imported inventory)', yaml));
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    for (const p of err.problems) {
+      const at = /^services\[(\d+)\]/.exec(p.field);
+      if (!at) throw new Error(`the imported inventory does not validate: ${p.field}: ${p.message}`);
+      refused.set(Number(at[1]), [...(refused.get(Number(at[1])) ?? []), p.message]);
+    }
+  }
+  return refused;
+}

@@ -1,0 +1,458 @@
+/**
+ * keepalived.conf → imported services (owned by keepalived) and the VRRP instance of the director
+ * whose config it is. keepalived's defaults are kept explicit where lvsplay's differ (lvs_method
+ * NAT, protocol TCP); a checker's timing is what keepalived uses: its own value, else the
+ * virtual_server's (delay_loop, connect_timeout, retry, delay_before_retry). The first real
+ * server's checker becomes the service's health_check; another real server's checker becomes its
+ * `check:` with what differs, when inheritance can say it (a field it lacks would be inherited).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import ipaddr from 'ipaddr.js';
+import type { z } from 'zod';
+import { canonicalAddress, hostPort } from '../inventory/addresses.js';
+import type { Forwarding } from '../inventory/model.js';
+import { Name } from '../inventory/fields.js';
+import { HealthCheck, type MemberCheckInput, SCHEDULERS, type VrrpPairInput } from '../inventory/schema.js';
+import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
+import type { ServiceKey } from '../resources/ipvs/table.js';
+import { InputError, type Problem } from '../util/problems.js';
+import { distinctServers } from './members.js';
+import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } from './model.js';
+import type { Report } from './report.js';
+import { parseKeepalived, type Statement } from './keepalived-syntax.js';
+
+/** The environment variable the imported inventory reads the VRRP password from. */
+export const VRRP_PASS_ENV = 'LVSPLAY_VRRP_PASS';
+
+const METHODS: Record<string, Forwarding> = { DR: 'dr', NAT: 'nat', TUN: 'tun' };
+const CHECKERS: Record<string, string> = { TCP_CHECK: 'connect', HTTP_GET: 'http', SSL_GET: 'https', DNS_CHECK: 'dns', MISC_CHECK: 'misc', PING_CHECK: 'ping' };
+/** Checker settings a virtual_server gives every checker that does not set its own. */
+const VS_TIMING: Record<string, string> = { delay_loop: 'interval', connect_timeout: 'timeout', retry: 'retry', delay_before_retry: 'delay_before_retry' };
+/** What a member check inherits from a service check of another type (load.ts memberCheck). */
+const TIMING = ['port', 'interval', 'timeout', 'retry', 'delay_before_retry'];
+const FLAGS = ['sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
+/** Keywords whose value keepalived reads as a whole number: anything else is malformed input. */
+const NUMERIC = ['persistence_timeout', 'quorum', 'hysteresis', 'weight', 'uthreshold', 'lthreshold'];
+
+/** One address keepalived's VRRP instance holds (virtual_ipaddress and _excluded). */
+export interface HeldAddress extends Origin {
+  address: string;
+  prefix: number;
+  dev?: string;
+  label?: string;
+  rest: string[];
+}
+
+export interface KeepalivedImport {
+  services: ImportedService[];
+  vrrp?: ImportedVrrp & { held: HeldAddress[]; instance: string };
+  directorName?: string;
+  /** global_defs' enable_script_security / script_user root: lvsplay writes them when a MISC_CHECK runs. */
+  scriptSecurity: Origin[];
+}
+
+export function importKeepalived(file: string, text: string, report: Report): KeepalivedImport {
+  const problems: Problem[] = [];
+  const statements = parseKeepalived(file, text, problems);
+  const at = (s: Statement): Origin => ({ file, line: s.line });
+  const out: KeepalivedImport = { services: [], scriptSecurity: [] };
+  let syncDaemon: Statement | undefined;
+  for (const s of statements) {
+    if (s.keyword === 'global_defs') {
+      for (const g of s.block ?? []) {
+        if (g.keyword === 'router_id' && Name.safeParse(g.args[0]).success) out.directorName = g.args[0]!;
+        else if (g.keyword === 'lvs_sync_daemon') syncDaemon = g;
+        else if (g.keyword === 'enable_script_security' || (g.keyword === 'script_user' && g.args.join(' ') === 'root')) out.scriptSecurity.push(at(g));
+        else report.notExpressed(at(g), `global_defs ${g.keyword}${g.keyword === 'router_id' ? ` ${g.args[0] ?? ''} (not a host name the inventory takes)` : ''}: lvsplay's keepalived.conf does not write it`);
+      }
+    } else if (s.keyword === 'vrrp_instance') {
+      if (out.vrrp) report.notExpressed(at(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
+      else out.vrrp = readInstance(s, file, report, problems);
+    } else if (s.keyword === 'virtual_server') {
+      const service = readVirtualServer(s, file, report, problems);
+      if (service) out.services.push(service);
+    } else report.notExpressed(at(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
+  }
+  if (syncDaemon) {
+    if (out.vrrp && syncDaemon.args[1] === out.vrrp.instance && (syncDaemon.args[0] === out.vrrp.interface)) out.vrrp.settings.sync_daemon = true;
+    else report.notExpressed(at(syncDaemon), `lvs_sync_daemon ${syncDaemon.args.join(' ')}: lvsplay runs the sync daemon on the VRRP instance's interface, for that instance only`);
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return out;
+}
+
+function readInstance(s: Statement, file: string, report: Report, problems: Problem[]): ImportedVrrp & { held: HeldAddress[]; instance: string } {
+  const at = (x: Statement): Origin => ({ file, line: x.line });
+  const instance = s.args[0] ?? '';
+  // lvsplay names the instance VI_<pair>: VI_1 stays VI_1 as pair "1".
+  const suffix = /^VI_(.+)$/.exec(instance)?.[1];
+  const pair = suffix !== undefined && Name.safeParse(suffix).success ? suffix : 'default';
+  if (`VI_${pair}` !== instance) report.note(at(s), `vrrp_instance ${instance} is named VI_${pair} by lvsplay (the name is local to this keepalived.conf)`);
+  const settings: Partial<VrrpPairInput> = {};
+  const vrrp: ImportedVrrp & { held: HeldAddress[]; instance: string } = { origin: at(s), pair, instance, settings, role: 'backup', peers: [], held: [] };
+  const int = (x: Statement, min: number, max: number): number | undefined => {
+    const v = x.args[0];
+    if (v !== undefined && /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) return Number(v);
+    problems.push({ file, line: x.line, col: 1, field: '', message: `expected ${x.keyword} N (${min}..${max}), got ${JSON.stringify(x.args.join(' '))}` });
+    return undefined;
+  };
+  for (const x of s.block ?? []) {
+    switch (x.keyword) {
+      case 'state': vrrp.role = x.args[0] === 'MASTER' ? 'primary' : 'backup'; break;
+      case 'interface': vrrp.interface = x.args[0]!; break;
+      case 'virtual_router_id': { const v = int(x, 1, 255); if (v !== undefined) settings.virtual_router_id = v; break; }
+      case 'priority': {
+        const v = int(x, 1, 255);
+        if (v === 255) report.notExpressed(at(x), 'priority 255 (the address owner): lvsplay gives a VRRP pair priorities up to 254; imported as 254');
+        if (v !== undefined) vrrp.priority = Math.min(v, 254);
+        break;
+      }
+      case 'advert_int': {
+        if (/^\d+$/.test(x.args[0] ?? '')) settings.advert_int = int(x, 1, 255)!;
+        else report.notExpressed(at(x), `advert_int ${x.args[0] ?? ''}: the inventory takes whole seconds; keepalived's default (1) is used`);
+        break;
+      }
+      case 'nopreempt': settings.nopreempt = true; break;
+      case 'unicast_src_ip': vrrp.sourceAddress = address(x, problems, file); break;
+      case 'unicast_peer':
+        settings.unicast = true;
+        for (const p of x.block ?? []) vrrp.peers.push(address(p, problems, file, p.keyword));
+        break;
+      case 'authentication': {
+        const type = x.block?.find((a) => a.keyword === 'auth_type')?.args[0];
+        const pass = x.block?.find((a) => a.keyword === 'auth_pass');
+        if (type !== 'PASS') report.notExpressed(at(x), `authentication auth_type ${type ?? '(none)'}: lvsplay writes PASS authentication only`);
+        else if (pass) {
+          settings.auth_pass_env = VRRP_PASS_ENV;
+          report.note({ file, line: pass.line }, `auth_pass (a secret, not copied): set ${VRRP_PASS_ENV} to it where lvsplay runs (the inventory reads it from there: vrrp.${pair}.auth_pass_env)`);
+        }
+        break;
+      }
+      case 'garp_master_delay': { const v = int(x, 0, 3600); if (v !== undefined) settings.garp_master_delay = v; break; }
+      case 'garp_master_repeat': { const v = int(x, 1, 100); if (v !== undefined) settings.garp_master_repeat = v; break; }
+      case 'garp_master_refresh': { const v = int(x, 0, 86400); if (v !== undefined) settings.garp_master_refresh = v; break; }
+      case 'virtual_ipaddress': case 'virtual_ipaddress_excluded':
+        for (const a of x.block ?? []) {
+          const held = heldAddress(a, file, problems);
+          if (held) vrrp.held.push(held);
+        }
+        break;
+      default: report.notExpressed(at(x), `vrrp_instance ${x.keyword}: not in the inventory's VRRP settings (docs/inventory.md, VRRP pairs)`);
+    }
+  }
+  if (settings.unicast && vrrp.peers.length === 0) report.notExpressed(at(s), 'unicast_peer without peers: lvsplay sends unicast adverts to the pair\'s other directors');
+  return vrrp;
+}
+
+/** `192.0.2.10/24 dev eth0 label eth0:1` (keepalived's default prefix: /32, /128). */
+function heldAddress(a: Statement, file: string, problems: Problem[]): HeldAddress | undefined {
+  const words = [a.keyword, ...a.args];
+  const [addr, bits] = words[0]!.split('/');
+  if (addr === undefined || !(isIPv4(addr) || isIPv6(addr))) {
+    problems.push({ file, line: a.line, col: 1, field: '', message: `expected an address (with an optional /prefix) in virtual_ipaddress, got ${JSON.stringify(words[0])}` });
+    return undefined;
+  }
+  const held: HeldAddress = { file, line: a.line, address: canonicalAddress(addr), prefix: bits === undefined ? (isIPv4(addr) ? 32 : 128) : Number(bits), rest: [] };
+  for (let k = 1; k < words.length; k++) {
+    if (words[k] === 'dev' && words[k + 1] !== undefined) held.dev = words[++k]!;
+    else if (words[k] === 'label' && words[k + 1] !== undefined) held.label = words[++k]!;
+    else held.rest.push(words[k]!);
+  }
+  return held;
+}
+
+function address(x: Statement, problems: Problem[], file: string, value = x.args[0]): string {
+  if (value === undefined || !(isIPv4(value) || isIPv6(value))) {
+    problems.push({ file, line: x.line, col: 1, field: '', message: `expected an IP address, got ${JSON.stringify(value ?? '')}` });
+    return '';
+  }
+  return canonicalAddress(value);
+}
+
+function readVirtualServer(s: Statement, file: string, report: Report, problems: Problem[]): ImportedService | undefined {
+  const at = (x: Statement): Origin => ({ file, line: x.line });
+  const fail = (x: Statement, message: string) => problems.push({ file, line: x.line, col: 1, field: '', message });
+  const [first, second] = s.args;
+  if (first === 'group') {
+    report.notExpressed(at(s), `virtual_server group ${second ?? ''} (and its real servers): the inventory has one VIP and port, or one mark, per service`);
+    return undefined;
+  }
+  const find = (k: string) => s.block?.find((x) => x.keyword === k);
+  const protocolLine = find('protocol');
+  const protocol = (protocolLine?.args[0] ?? 'TCP').toLowerCase();
+  if (!['tcp', 'udp', 'sctp'].includes(protocol)) {
+    fail(protocolLine!, `expected protocol TCP, UDP or SCTP, got ${protocolLine!.args[0]}`);
+    return undefined;
+  }
+  let key: ServiceKey;
+  if (first === 'fwmark') {
+    if (!/^\d+$/.test(second ?? '') || Number(second) < 1 || Number(second) > 4294967295) {
+      fail(s, `expected virtual_server fwmark N (1..4294967295), got ${JSON.stringify(s.args.join(' '))}`);
+      return undefined;
+    }
+    key = { kind: 'fwmark', fwmark: Number(second), family: find('ip_family')?.args[0] === 'inet6' ? 'ipv6' : 'ipv4' };
+  } else {
+    const port = second === undefined ? 0 : Number(second);
+    if (first === undefined || !(isIPv4(first) || isIPv6(first)) || !Number.isInteger(port) || port < 0 || port > 65535) {
+      fail(s, `expected virtual_server ADDRESS PORT, fwmark N or group NAME, got ${JSON.stringify(s.args.join(' '))}`);
+      return undefined;
+    }
+    key = { kind: 'inet', protocol: protocol as 'tcp' | 'udp' | 'sctp', address: canonicalAddress(first), port };
+  }
+  const name = serviceKey(key);
+  const family = key.kind === 'fwmark' ? key.family : key.address.includes(':') ? 'ipv6' : 'ipv4';
+  const service: ImportedService = {
+    origin: at(s), owner: 'keepalived', key, scheduler: 'wlc', schedulerFlags: [], onePacket: false, forwarding: 'nat', members: [],
+    ...(s.comment !== undefined && /^service (\S+)$/.test(s.comment) && Name.safeParse(s.comment.slice(8)).success && { name: s.comment.slice(8) }),
+  };
+  const vsCheck: Record<string, unknown> = {};
+  const defaults: Record<string, number> = {};
+  let fallback: { address: string; port?: number } | undefined;
+  let fallbackMethod: Forwarding | undefined;
+  let virtualhost: string | undefined;
+  const reals: Statement[] = [];
+  for (const x of s.block ?? []) {
+    const n = Number(x.args[0]);
+    if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
+      fail(x, `expected ${x.keyword} N (a whole number), got ${JSON.stringify(x.args.join(' '))}`);
+      continue;
+    }
+    switch (x.keyword) {
+      case 'lb_algo': case 'lvs_sched':
+        if (!(SCHEDULERS as readonly string[]).includes(x.args[0] ?? '')) {
+          report.notExpressed(at(s), `service ${name} (and its real servers): ${x.keyword} ${x.args[0] ?? ''} is not a scheduler lvsplay knows (${SCHEDULERS.join(', ')})`);
+          return undefined;
+        }
+        service.scheduler = x.args[0]!;
+        break;
+      case 'lb_kind': case 'lvs_method': {
+        const m = method(x);
+        if (typeof m === 'string') {
+          fail(x, m);
+          return undefined;
+        }
+        service.forwarding = m.forwarding;
+        if (m.tunnel) service.tunnel = m.tunnel;
+        break;
+      }
+      case 'protocol': case 'ip_family': break;
+      case 'ops': service.onePacket = true; break;
+      case 'persistence_timeout': service.persistence = { ...service.persistence, timeout: n }; break;
+      case 'persistence_granularity': {
+        const g = granularity(x.args[0] ?? '', family);
+        if (g === undefined) report.notExpressed(at(x), `persistence_granularity ${x.args[0] ?? ''}: not a ${family === 'ipv4' ? 'contiguous dotted netmask' : 'prefix length'}; imported with the default`);
+        else if (g !== defaultNetmask(family) && g !== Number(defaultNetmask(family))) service.persistence = { timeout: service.persistence?.timeout ?? 0, netmask: g };
+        break;
+      }
+      case 'quorum': vsCheck['quorum'] = n; break;
+      case 'hysteresis': vsCheck['hysteresis'] = n; break;
+      case 'alpha': vsCheck['alpha'] = true; break;
+      case 'omega': vsCheck['omega'] = true; break;
+      case 'inhibit_on_failure': vsCheck['quiescent'] = true; break;
+      case 'sorry_server': {
+        const a = x.args[0];
+        if (a === undefined || !(isIPv4(a) || isIPv6(a))) fail(x, `expected sorry_server ADDRESS [PORT], got ${JSON.stringify(x.args.join(' '))}`);
+        else fallback = { address: canonicalAddress(a), ...(x.args[1] !== undefined ? { port: Number(x.args[1]) } : key.kind === 'inet' && key.port > 0 ? { port: key.port } : {}) };
+        break;
+      }
+      case 'sorry_server_lvs_method': {
+        const m = method(x);
+        if (typeof m === 'string') fail(x, m);
+        else if (m.tunnel && !isDeepStrictEqual(m.tunnel, { type: 'ipip' })) report.notExpressed(at(x), 'sorry_server_lvs_method TUN with tunnel options: lvsplay\'s sorry server tunnels like the service');
+        else fallbackMethod = m.forwarding;
+        break;
+      }
+      case 'virtualhost': virtualhost = x.args[0]; break;
+      case 'real_server': reals.push(x); break;
+      default:
+        if (FLAGS.includes(x.keyword)) service.schedulerFlags.push(x.keyword);
+        else if (VS_TIMING[x.keyword] && /^\d+$/.test(x.args[0] ?? '')) defaults[VS_TIMING[x.keyword]!] = n;
+        else report.notExpressed(at(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
+    }
+  }
+  if (service.persistence && !service.persistence.timeout) {
+    report.notExpressed(at(s), `service ${name}: persistence_granularity without persistence_timeout has no effect`);
+    delete service.persistence;
+  }
+  const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
+  if (misfit.length > 0) report.notExpressed(at(s), `service ${name}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
+  service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f)).sort();
+  if (fallback) service.fallback = { ...fallback, forwarding: fallbackMethod ?? service.forwarding };
+  const members: (ImportedMember & { checker?: Record<string, unknown> })[] = [];
+  for (const r of reals) {
+    const m = readReal(r, key, service.forwarding, { defaults, virtualhost }, file, report, problems);
+    if (m) members.push(m);
+  }
+  service.members = distinctServers(members, report);
+  if (service.members.length === 0) {
+    report.notExpressed(at(s), `service ${name}: no real server could be imported, and an inventory service needs at least one`);
+    return undefined;
+  }
+  // The first real server with a checker gives the service's check; the others say what differs.
+  const kept = service.members as typeof members;
+  const base = kept.find((m) => m.checker)?.checker;
+  if (base || Object.keys(vsCheck).length > 0) service.healthCheck = { ...(base ?? {}), ...vsCheck } as ImportedService['healthCheck'];
+  for (const m of kept) {
+    const own = m.checker;
+    delete m.checker;
+    if (!base || own === base) continue;
+    if (!own) {
+      report.notExpressed(m.origin, `real server ${hostPort(m.address, m.port)} has no checker while ${hostPort(kept[0]!.address, kept[0]!.port)}'s has one: in the inventory every real server of a checked service is checked`);
+      continue;
+    }
+    const check = memberDifference(base, own);
+    if (typeof check === 'string') report.notExpressed(m.origin, `real server ${hostPort(m.address, m.port)}'s checker: ${check}`);
+    else if (Object.keys(check).length > 0) m.check = check;
+  }
+  return service;
+}
+
+/** `lvs_method DR|NAT|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`. */
+function method(x: Statement): { forwarding: Forwarding; tunnel?: Tunnel } | string {
+  const forwarding = METHODS[(x.args[0] ?? '').toUpperCase()];
+  if (!forwarding) return `expected ${x.keyword} DR, NAT or TUN, got ${JSON.stringify(x.args.join(' '))}`;
+  if (forwarding !== 'tun' || x.args.length === 1) return { forwarding };
+  const tunnel: Tunnel = { type: 'ipip' };
+  for (let k = 1; k < x.args.length; k++) {
+    const w = x.args[k]!;
+    if (w === 'type' && ['ipip', 'gue', 'gre'].includes(x.args[k + 1] ?? '')) tunnel.type = x.args[++k] as Tunnel['type'];
+    else if (w === 'port' && /^\d+$/.test(x.args[k + 1] ?? '')) tunnel.port = Number(x.args[++k]);
+    else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') tunnel.checksum = w;
+    else return `unexpected ${JSON.stringify(w)} in ${x.keyword} TUN (expected type ipip|gue|gre, port N, nocsum|csum|remcsum)`;
+  }
+  return { forwarding, tunnel };
+}
+
+function granularity(value: string, family: 'ipv4' | 'ipv6'): string | number | undefined {
+  if (family === 'ipv6') return /^\d{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= 128 ? Number(value) : undefined;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(value)) return undefined;
+  const mask = ipaddr.IPv4.parse(value);
+  return mask.prefixLengthFromSubnetMask() === null ? undefined : mask.toString();
+}
+
+function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, file: string, report: Report, problems: Problem[]): (ImportedMember & { checker?: Record<string, unknown> }) | undefined {
+  const at = (x: Statement): Origin => ({ file, line: x.line });
+  const [addr, portText] = r.args;
+  if (addr === undefined || !(isIPv4(addr) || isIPv6(addr)) || (portText !== undefined && !/^\d+$/.test(portText))) {
+    problems.push({ file, line: r.line, col: 1, field: '', message: `expected real_server ADDRESS [PORT], got ${JSON.stringify(r.args.join(' '))}` });
+    return undefined;
+  }
+  const servicePort = key.kind === 'inet' ? key.port : 0;
+  let port = portText === undefined ? servicePort : Number(portText);
+  if (forwarding !== 'nat' && key.kind === 'inet' && port !== servicePort) {
+    report.notExpressed(at(r), `port ${port} of a ${forwarding.toUpperCase()} real server: the kernel uses the virtual server's port ${servicePort}, and so does the inventory`);
+    port = servicePort;
+  }
+  const m: ImportedMember & { checker?: Record<string, unknown> } = { origin: at(r), address: canonicalAddress(addr), port, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
+  for (const x of r.block ?? []) {
+    const n = Number(x.args[0]);
+    if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
+      problems.push({ file, line: x.line, col: 1, field: '', message: `expected ${x.keyword} N (a whole number), got ${JSON.stringify(x.args.join(' '))}` });
+      continue;
+    }
+    if (x.keyword === 'weight') m.weight = n;
+    else if (x.keyword === 'uthreshold') m.upperThreshold = n;
+    else if (x.keyword === 'lthreshold') m.lowerThreshold = n;
+    else if (CHECKERS[x.keyword]) {
+      if (m.checker) report.notExpressed(at(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
+      else m.checker = readChecker(x, vs, file, report);
+    } else report.notExpressed(at(x), `real_server ${x.keyword}: not something the inventory's members say`);
+  }
+  return m;
+}
+
+/** One checker block as inventory check fields, with the virtual_server's timing filled in. */
+function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, file: string, report: Report): Record<string, unknown> {
+  const at = (x: Statement): Origin => ({ file, line: x.line });
+  const type = CHECKERS[c.keyword]!;
+  const check: Record<string, unknown> = { type, ...vs.defaults };
+  const set = (x: Statement, field: keyof z.input<typeof HealthCheck>, value: unknown) => {
+    const ok = HealthCheck.shape[field].safeParse(value);
+    if (ok.success) check[field] = value;
+    else report.notExpressed(at(x), `${x.keyword} ${x.args.join(' ')}: ${ok.error.issues[0]?.message ?? 'not a value the inventory takes'}`);
+  };
+  let urls = 0;
+  for (const x of c.block ?? []) {
+    const word = x.args[0] ?? '';
+    const n = Number(word);
+    switch (x.keyword) {
+      case 'connect_port': set(x, 'port', n); break;
+      case 'connect_timeout': case 'misc_timeout': set(x, 'timeout', n); break;
+      case 'delay_loop': set(x, 'interval', n); break;
+      case 'retry': case 'nb_get_retry': set(x, 'retry', n); break;
+      case 'delay_before_retry': set(x, 'delay_before_retry', n); break;
+      case 'misc_path':
+        if (/\s/.test(word)) report.notExpressed(at(x), `misc_path "${word}": the inventory's command is a path alone, without arguments`);
+        else set(x, 'command', word);
+        break;
+      case 'misc_dynamic': check['misc_dynamic'] = true; break;
+      case 'type': if (type === 'dns') set(x, 'query_type', word.toUpperCase()); else report.notExpressed(at(x), `type in ${c.keyword}`); break;
+      case 'name': if (type === 'dns') set(x, 'query_name', word); else report.notExpressed(at(x), `name in ${c.keyword}`); break;
+      case 'virtualhost': set(x, 'virtualhost', word); break;
+      case 'url':
+        if (++urls > 1) report.notExpressed(at(x), `a second url block in ${c.keyword}: the inventory checks one URL per real server`);
+        else for (const u of x.block ?? []) {
+          const v = u.args[0] ?? '';
+          if (u.keyword === 'path') set(u, 'path', v);
+          else if (u.keyword === 'status_code') {
+            if (u.args.every((a) => /^\d{3}$/.test(a))) set(u, 'status', u.args.length === 1 ? Number(v) : u.args.map(Number));
+            else report.notExpressed(at(u), `status_code ${u.args.join(' ')}: the inventory takes status codes, not ranges`);
+          } else if (u.keyword === 'digest') set(u, 'digest', v.toLowerCase());
+          else if (u.keyword === 'regex') set(u, 'regex', v);
+          else if (u.keyword === 'virtualhost') set(u, 'virtualhost', v);
+          else report.notExpressed(at(u), `url ${u.keyword}: not in the inventory's http checks`);
+        }
+        break;
+      default: report.notExpressed(at(x), `${c.keyword} ${x.keyword}: not in the inventory's checks`);
+    }
+  }
+  if ((type === 'http' || type === 'https') && check['virtualhost'] === undefined && vs.virtualhost !== undefined) check['virtualhost'] = vs.virtualhost;
+  if ((type === 'http' || type === 'https') && check['path'] === undefined && urls === 0) report.note(at(c), `${c.keyword} without a url block: lvsplay checks path / (keepalived needs a url to check anything)`);
+  if (type === 'misc' || type === 'ping') delete check['port'];
+  return check;
+}
+
+/**
+ * A member's own `check:` over the service's check (load.ts memberCheck's rule): with the same
+ * type it inherits every field it does not set, with another only the timing ones. A field the
+ * service's check has and this checker lacks cannot be unset, so that is reported instead.
+ */
+function memberDifference(base: Record<string, unknown>, own: Record<string, unknown>): MemberCheckInput | string {
+  const sameType = base['type'] === own['type'];
+  const inherited = Object.keys(base).filter((k) => k !== 'type' && (sameType || TIMING.includes(k)) && !['quiescent', 'alpha', 'omega', 'quorum', 'hysteresis'].includes(k));
+  const lacking = inherited.filter((k) => own[k] === undefined);
+  if (lacking.length > 0) return `it lacks ${lacking.join(', ')}, which it would inherit from the service's check (the first real server's)`;
+  const diff: Record<string, unknown> = sameType ? {} : { type: own['type'] };
+  for (const [k, v] of Object.entries(own)) if (k !== 'type' && (!inherited.includes(k) || !isDeepStrictEqual(base[k], v))) diff[k] = v;
+  return diff as MemberCheckInput;
+}
+
+/**
+ * What the instance holds against what lvsplay's would: every VIP of the pair's services (/32 or
+ * /128 on the instance's interface) and the NAT gateway. A held address that is no VIP becomes the
+ * NAT gateway when NAT services need one (a prefix shorter than a host's); anything else differs.
+ */
+export function resolveHeld(vrrp: ImportedVrrp & { held: HeldAddress[] }, services: ImportedService[], report: Report): void {
+  const vips = new Map(services.flatMap((s) => (s.key.kind === 'inet' ? [[s.key.address, s] as const] : [])));
+  const nat = services.some((s) => s.forwarding === 'nat' && s.key.kind === 'inet' && !s.key.address.includes(':'));
+  for (const h of vrrp.held) {
+    const full = h.address.includes(':') ? 128 : 32;
+    const extras = [...(h.dev !== undefined && h.dev !== vrrp.interface ? [`dev ${h.dev} (the instance's interface is ${vrrp.interface ?? 'not set'})`] : []),
+      ...(h.label !== undefined ? [`label ${h.label}`] : []), ...(h.rest.length > 0 ? [h.rest.join(' ')] : [])];
+    if (vips.has(h.address)) {
+      if (h.prefix !== full) report.notExpressed(h, `${h.address}/${h.prefix}: lvsplay's VRRP holds a VIP as /${full}`);
+    } else if (nat && vrrp.natGateway === undefined && !h.address.includes(':') && h.prefix < 32) {
+      vrrp.natGateway = `${h.address}/${h.prefix}`;
+      report.note(h, `${h.address}/${h.prefix} is no service's VIP: imported as nat_gateway, the NAT real servers' gateway`);
+    } else {
+      report.notExpressed(h, `${h.address}/${h.prefix}: no service's VIP${nat ? ' (and the NAT gateway is another)' : ''}; lvsplay's VRRP holds service VIPs and the NAT gateway only`);
+      continue;
+    }
+    if (extras.length > 0) report.notExpressed(h, `${h.address}: ${extras.join(', ')}: lvsplay's VRRP puts addresses on the instance's interface, without other options`);
+  }
+  const held = new Set(vrrp.held.map((h) => h.address));
+  for (const [vip, s] of vips) {
+    if (!held.has(vip)) report.notExpressed(s.origin, `VIP ${vip} is not in vrrp_instance's virtual_ipaddress (line ${vrrp.origin.line}): lvsplay's VRRP instance would hold it too (it holds every VIP of the pair's services)`);
+  }
+}

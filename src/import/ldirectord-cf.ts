@@ -1,0 +1,356 @@
+/**
+ * ldirectord.cf → imported services (owned by ldirectord) and the globals lvsplay writes. Read as
+ * ldirectord 4.x reads it (read_config): `key=value` lines, a comment from a `#` that starts the
+ * line or follows a blank; a `virtual=` block goes on while lines are indented (a tab or four
+ * spaces; blank and comment lines inside do not end it); defaults are ldirectord's own (scheduler
+ * wrr, checktype negotiate, protocol fwm for a mark, udp on port 53, tcp otherwise, weight 1).
+ * A line that is not `key=value`, or a value ldirectord itself would refuse, is malformed input.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import type { z } from 'zod';
+import { canonicalAddress } from '../inventory/addresses.js';
+import type { Forwarding } from '../inventory/model.js';
+import { Name } from '../inventory/fields.js';
+import { HealthCheck, LdirectordGlobals, SCHEDULER_FLAGS, SCHEDULERS } from '../inventory/schema.js';
+import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
+import type { ServiceKey } from '../resources/ipvs/table.js';
+import { InputError, type Problem } from '../util/problems.js';
+import { distinctServers, type MethodMember, sharedForwarding } from './members.js';
+import type { ImportedService, Origin } from './model.js';
+import type { Report } from './report.js';
+
+const METHODS: Record<string, Forwarding> = { gate: 'dr', masq: 'nat', ipip: 'tun' };
+/** An address range on a real= line (10.0.0.1->10.0.0.9) expands to at most this many real servers. */
+const MAX_RANGE = 256;
+
+/** Globals lvsplay writes, by ldirectord key → inventory `ldirectord:` key. */
+const GLOBALS: Record<string, keyof z.input<typeof LdirectordGlobals>> = {
+  checktimeout: 'check_timeout', negotiatetimeout: 'negotiate_timeout', checkinterval: 'check_interval', failurecount: 'failure_count',
+  autoreload: 'auto_reload', quiescent: 'quiescent', readdquiescent: 'readd_quiescent', cleanstop: 'clean_stop',
+  logfile: 'logfile', emailalert: 'email_alert', maintenancedir: 'maintenance_dir',
+};
+const YES_NO = new Set(['auto_reload', 'quiescent', 'readd_quiescent', 'clean_stop']);
+const NUMBERS = new Set(['check_timeout', 'negotiate_timeout', 'check_interval', 'failure_count']);
+
+/** A virtual's check keys → inventory health_check keys. */
+const CHECK_KEYS: Record<string, keyof z.input<typeof HealthCheck>> = {
+  checktype: 'type', service: 'service', request: 'request', receive: 'receive', virtualhost: 'virtualhost', httpmethod: 'http_method',
+  checkcommand: 'command', checkport: 'port', checkinterval: 'interval', checktimeout: 'timeout', failurecount: 'failure_count', quiescent: 'quiescent',
+};
+
+interface Line extends Origin {
+  key: string;
+  value: string;
+  indented: boolean;
+  /** The comment line just above, if any (lvsplay's own `# service NAME`). */
+  comment?: string;
+}
+
+interface Block {
+  virtual: Line;
+  lines: Line[];
+}
+
+export interface LdirectordImport {
+  services: ImportedService[];
+  /** Inventory `ldirectord:` values the file sets (validated). */
+  globals: Record<string, unknown>;
+}
+
+export function importLdirectord(file: string, text: string, report: Report): LdirectordImport {
+  const problems: Problem[] = [];
+  const { globals: globalLines, blocks } = readLines(file, text, problems);
+  const globals: Record<string, unknown> = {};
+  let fork = false;
+  let globalFallback: Line | undefined;
+  for (const l of globalLines) {
+    const key = GLOBALS[l.key];
+    if (key) {
+      const value = YES_NO.has(key) ? yesNo(l, problems) : NUMBERS.has(key) ? Number(l.value) : unquote(l.value);
+      const checked = LdirectordGlobals.shape[key].safeParse(value);
+      if (checked.success && value !== undefined) globals[key] = value;
+      else report.notExpressed(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
+    } else if (l.key === 'fork') fork = yesNo(l, problems) ?? false;
+    else if (l.key === 'fallback' || l.key === 'fallback6') globalFallback = l;
+    else report.notExpressed(l, unmodelled(l, 'global'));
+  }
+  const services = blocks.flatMap((b) => {
+    const s = readVirtual(b, { fork, fallback: globalFallback }, report, problems);
+    return s ? [s] : [];
+  });
+  // ldirectord writes fork=yes itself only when a virtual has its own checkinterval (renderLdirectordConf).
+  const forkLine = globalLines.find((l) => l.key === 'fork');
+  if (fork && forkLine && !services.some((s) => s.healthCheck?.interval !== undefined)) {
+    report.notExpressed(forkLine, 'fork=yes: lvsplay writes fork=yes only when a virtual has its own checkinterval (none here), so the checks would run in one process');
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return { services, globals };
+}
+
+/** Split into global lines and virtual blocks, comments and blanks gone. */
+function readLines(file: string, text: string, problems: Problem[]): { globals: Line[]; blocks: Block[] } {
+  const globals: Line[] = [];
+  const blocks: Block[] = [];
+  let current: Block | undefined;
+  let comment: string | undefined;
+  text.split('\n').forEach((raw, i) => {
+    const line = i + 1;
+    const expanded = raw.replace(/\r$/, '').replaceAll('\t', '    ');
+    const commentOnly = /^\s*#\s*(.*)$/.exec(expanded);
+    if (commentOnly) {
+      comment = commentOnly[1];
+      return;
+    }
+    const body = expanded.replace(/\s+#.*$/, '').trimEnd();
+    if (body.trim() === '') {
+      comment = undefined;
+      return;
+    }
+    const indented = body.startsWith('    ');
+    const kv = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*)$/.exec(body);
+    if (!kv) {
+      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), got ${JSON.stringify(body.trim())}` });
+      return;
+    }
+    const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: kv[2]!.trim(), indented, ...(comment !== undefined && { comment }) };
+    comment = undefined;
+    if (!indented) current = undefined;
+    if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
+      current = { virtual: l, lines: [] };
+      blocks.push(current);
+    } else if (current) current.lines.push(l);
+    else if (indented) problems.push({ file, line, col: 1, field: '', message: `an indented ${l.key}= line outside any virtual= block` });
+    else globals.push(l);
+  });
+  return { globals, blocks };
+}
+
+function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefined }, report: Report, problems: Problem[]): ImportedService | undefined {
+  const v6 = b.virtual.key === 'virtual6';
+  const at: Origin = { file: b.virtual.file, line: b.virtual.line };
+  const fail = (l: Origin, message: string) => problems.push({ file: l.file, line: l.line, col: 1, field: '', message });
+  const target = readTarget(b.virtual.value, v6);
+  if (typeof target === 'string') {
+    fail(b.virtual, target);
+    return undefined;
+  }
+  const last = (key: string) => [...b.lines].reverse().find((l) => l.key === key);
+  const protocolLine = last('protocol');
+  const protocol = protocolLine?.value.toLowerCase() ?? (target.port === undefined ? 'fwm' : target.port === 53 ? 'udp' : 'tcp');
+  if (!['tcp', 'udp', 'fwm'].includes(protocol) || (protocol === 'fwm') !== (target.port === undefined)) {
+    fail(protocolLine ?? b.virtual, `protocol=${protocol} does not fit virtual${v6 ? '6' : ''}=${b.virtual.value} (expected tcp or udp for address:port, fwm for a firewall mark)`);
+    return undefined;
+  }
+  const key: ServiceKey = target.port === undefined
+    ? { kind: 'fwmark', fwmark: target.fwmark!, family: v6 ? 'ipv6' : 'ipv4' }
+    : { kind: 'inet', protocol: protocol as 'tcp' | 'udp', address: target.address!, port: target.port };
+  const name = serviceKey(key);
+  const service: ImportedService = {
+    origin: at, owner: 'ldirectord', key, scheduler: 'wrr', schedulerFlags: [], onePacket: false, forwarding: 'dr', members: [],
+    ...(b.virtual.comment !== undefined && serviceName(b.virtual.comment)),
+  };
+  const members: MethodMember[] = [];
+  const check: Record<string, unknown> = {};
+  let persistent: Line | undefined;
+  let netmask: Line | undefined;
+  let fallback: Line | undefined = global.fallback;
+  for (const l of b.lines) {
+    if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail));
+    else if (l.key === 'fallback' || l.key === 'fallback6') fallback = l;
+    else if (l.key === 'scheduler') {
+      if ((SCHEDULERS as readonly string[]).includes(l.value)) service.scheduler = l.value;
+      else {
+        report.notExpressed(at, `service ${name} (and its real servers): scheduler=${l.value} is not one lvsplay knows (${SCHEDULERS.join(', ')})`);
+        return undefined;
+      }
+    } else if (l.key === 'schedflags') {
+      const flags = l.value.split(',').map((f) => f.trim()).filter((f) => f !== '');
+      const unknown = flags.filter((f) => !(SCHEDULER_FLAGS as readonly string[]).includes(f));
+      if (unknown.length > 0) report.notExpressed(l, `schedflags ${unknown.join(',')} (the inventory has ${SCHEDULER_FLAGS.join(', ')})`);
+      service.schedulerFlags = flags.filter((f) => !unknown.includes(f));
+    } else if (l.key === 'protocol') continue;
+    else if (l.key === 'ops') {
+      if (yesNo(l, problems) !== true) continue;
+      if (protocol === 'udp') service.onePacket = true;
+      else report.notExpressed(l, `ops=yes on a ${protocol} virtual: ldirectord applies one-packet scheduling to UDP only, so it has no effect here`);
+    } else if (l.key === 'persistent') persistent = l;
+    else if (l.key === 'netmask') netmask = l;
+    else if (CHECK_KEYS[l.key]) readCheckField(l, CHECK_KEYS[l.key]!, check, global.fork, report, problems);
+    else if (l.key === 'passwd' || l.key === 'secret') report.notExpressed(l, `${l.key}= (a secret: its value is not copied): lvsplay's checks have no login or password; the check would run without it`);
+    else report.notExpressed(l, unmodelled(l, 'virtual'));
+  }
+  // A flag for another scheduler is refused by the inventory (and by ipvsadm).
+  const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
+  if (misfit.length > 0) {
+    report.notExpressed(last('schedflags')!, `schedflags ${misfit.join(',')} do not belong to scheduler ${service.scheduler}`);
+    service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f));
+  }
+  service.schedulerFlags.sort();
+  if (persistent) {
+    const timeout = Number(persistent.value);
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2678400) fail(persistent, `expected persistent=SECONDS (1..2678400), got ${persistent.value}`);
+    else service.persistence = { timeout, ...persistenceNetmask(netmask, key.kind === 'fwmark' ? key.family : v6 ? 'ipv6' : 'ipv4', report, fail) };
+  } else if (netmask) report.notExpressed(netmask, 'netmask= without persistent=: ipvsadm uses the netmask only for persistence, so it has no effect');
+  if (fallback) {
+    const f = readFallback(fallback, v6);
+    if (typeof f === 'string') fail(fallback, f);
+    else service.fallback = f;
+  }
+  if (check['type'] === undefined) check['type'] = 'negotiate';
+  service.healthCheck = check as ImportedService['healthCheck'];
+  const shared = sharedForwarding(members, report, 'dr');
+  service.forwarding = shared.forwarding;
+  if (shared.tunnel) service.tunnel = shared.tunnel;
+  service.members = distinctServers(shared.members, report);
+  if (service.members.length === 0) {
+    report.notExpressed(at, `service ${name}: no real server could be imported, and an inventory service needs at least one`);
+    return undefined;
+  }
+  return service;
+}
+
+/** `192.0.2.10:80`, `[2001:db8::10]:80` or a firewall mark `7`; host and service names are refused (no resolver here). */
+function readTarget(value: string, v6: boolean): { address?: string; port?: number; fwmark?: number } | string {
+  if (/^\d+$/.test(value)) {
+    const fwmark = Number(value);
+    return fwmark >= 1 && fwmark <= 4294967295 ? { fwmark } : `expected a firewall mark 1..4294967295, got ${value}`;
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(value);
+  const address = m?.[1] ?? m?.[2];
+  if (!m || address === undefined || !(v6 ? isIPv6(address) : isIPv4(address)) || Number(m[3]) > 65535) {
+    return `expected ${v6 ? '[IPv6 address]:port' : 'IPv4address:port'} or a firewall mark, got ${JSON.stringify(value)} (host and service names are not resolved by lvsplay import: write addresses and port numbers)`;
+  }
+  return { address: canonicalAddress(address), port: Number(m[3]) };
+}
+
+/**
+ * `real=ADDR[->ADDR][:port] gate|masq|ipip [weight] [l:N] [u:N] ["request", "receive"]`: one
+ * member per address of the range, with the virtual's port when none is given (the kernel's port
+ * for gate and ipip in any case).
+ */
+function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void): MethodMember[] {
+  const v6 = l.key === 'real6';
+  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::(\d+))?\s+(\w+)(?:\s+(\d+))?((?:\s+[lu]:\d+)*)(?:\s+(".*))?$/.exec(l.value);
+  const first = m?.[1] ?? m?.[2];
+  const lastAddress = m?.[3] ?? m?.[4];
+  const isFamily = (a: string | undefined) => a !== undefined && (v6 ? isIPv6(a) : isIPv4(a));
+  if (!m || !isFamily(first) || (lastAddress !== undefined && !isFamily(lastAddress))) {
+    fail(l, `expected ${l.key}=${v6 ? '[IPv6 address]' : 'IPv4address'}[:port] gate|masq|ipip [weight], got ${JSON.stringify(l.value)} (host names are not resolved by lvsplay import)`);
+    return [];
+  }
+  const forwarding = METHODS[m[6]!.toLowerCase()];
+  if (!forwarding) {
+    fail(l, `expected the forwarding method gate, masq or ipip, got ${m[6]}`);
+    return [];
+  }
+  const weight = m[7] === undefined ? 1 : Number(m[7]);
+  if (weight > 65535) {
+    fail(l, `expected a weight 0..65535, got ${m[7]}`);
+    return [];
+  }
+  const limits = Object.fromEntries([...m[8]!.matchAll(/([lu]):(\d+)/g)].map(([, k, n]) => [k, Number(n)]));
+  if (m[9] !== undefined) report.notExpressed(l, `the request/receive strings on this real= line (${m[9].length} characters): the inventory has one request and receive per service`);
+  const servicePort = service.kind === 'inet' ? service.port : 0;
+  let port = m[5] === undefined ? servicePort : Number(m[5]);
+  if (forwarding !== 'nat' && port !== servicePort) {
+    report.notExpressed(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
+    port = servicePort;
+  }
+  const addresses = range(first!, lastAddress);
+  if (typeof addresses === 'string') {
+    fail(l, addresses);
+    return [];
+  }
+  return addresses.map((address) => ({
+    origin: { file: l.file, line: l.line }, address, port, weight, upperThreshold: limits['u'] ?? 0, lowerThreshold: limits['l'] ?? 0,
+    forwarding, ...(forwarding === 'tun' && { tunnel: { type: 'ipip' as const } }),
+  }));
+}
+
+/** The addresses of `a->b` (ldirectord's range form), in order; just `a` without `b`. */
+function range(a: string, b: string | undefined): string[] | string {
+  const start = BigInt(`0x${Buffer.from(ipaddr.parse(a).toByteArray()).toString('hex')}`);
+  const end = b === undefined ? start : BigInt(`0x${Buffer.from(ipaddr.parse(b).toByteArray()).toString('hex')}`);
+  if (end < start || end - start >= BigInt(MAX_RANGE)) return `expected a range of 1..${MAX_RANGE} addresses, got ${a}->${b}`;
+  const bytes = a.includes(':') ? 16 : 4;
+  const out: string[] = [];
+  for (let n = start; n <= end; n++) out.push(canonicalAddress(ipaddr.fromByteArray([...Buffer.from(n.toString(16).padStart(bytes * 2, '0'), 'hex')]).toString()));
+  return out;
+}
+
+function readFallback(l: Line, v6: boolean): { address: string; port?: number; forwarding: Forwarding } | string {
+  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::(\d+))?(?:\s+(\w+))?$/.exec(l.value);
+  const address = m?.[1] ?? m?.[2];
+  if (!m || address === undefined || !(v6 || l.key === 'fallback6' ? isIPv6(address) : isIPv4(address))) return `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
+  const forwarding = METHODS[(m[4] ?? 'gate').toLowerCase()];
+  if (!forwarding) return `expected the forwarding method gate, masq or ipip, got ${m[4]}`;
+  return { address: canonicalAddress(address), ...(m[3] !== undefined && { port: Number(m[3]) }), forwarding };
+}
+
+function persistenceNetmask(l: Line | undefined, family: 'ipv4' | 'ipv6', report: Report, fail: (at: Origin, message: string) => void): { netmask?: string | number } {
+  if (!l) return {};
+  if (family === 'ipv6') {
+    const bits = Number(l.value);
+    if (!/^\d{1,3}$/.test(l.value) || bits < 1 || bits > 128) fail(l, `expected netmask=PREFIXLENGTH (1..128) on an IPv6 virtual, got ${l.value}`);
+    return bits === 128 ? {} : { netmask: bits };
+  }
+  if (!ipaddr.IPv4.isValidFourPartDecimal(l.value)) {
+    fail(l, `expected a dotted netmask like 255.255.255.0, got ${l.value}`);
+    return {};
+  }
+  const mask = ipaddr.IPv4.parse(l.value).toString();
+  if (ipaddr.IPv4.parse(mask).prefixLengthFromSubnetMask() === null) {
+    report.notExpressed(l, `netmask=${l.value} is not contiguous (the inventory takes masks like 255.255.255.0); imported with the default`);
+    return {};
+  }
+  return mask === defaultNetmask('ipv4') ? {} : { netmask: mask };
+}
+
+function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: Record<string, unknown>, fork: boolean, report: Report, problems: Problem[]): void {
+  if (key === 'interval' && !fork) {
+    report.notExpressed(l, 'checkinterval= in a virtual: ldirectord ignores it without fork=yes, so it is not imported (the global checkinterval applies)');
+    return;
+  }
+  let value: unknown = unquote(l.value);
+  if (key === 'quiescent') value = yesNo(l, problems);
+  else if (['port', 'interval', 'timeout', 'failure_count'].includes(key)) value = /^\d+$/.test(l.value) ? Number(l.value) : l.value;
+  else if (key === 'type' || key === 'service') value = String(value).toLowerCase();
+  else if (key === 'http_method') value = String(value).toUpperCase();
+  if (key === 'type' && !['connect', 'negotiate', 'ping', 'external', 'off', 'on'].includes(String(value))) {
+    report.notExpressed(l, /^\d+$/.test(String(value))
+      ? `checktype=${l.value} (${l.value} connect checks, then a negotiate one): the inventory has connect or negotiate; imported as negotiate`
+      : `checktype=${l.value}: not one of the inventory's ldirectord checks (connect, negotiate, ping, external, off, on); imported as negotiate`);
+    check['type'] = 'negotiate';
+    return;
+  }
+  const checked = HealthCheck.shape[key].safeParse(value);
+  if (!checked.success || value === undefined) report.notExpressed(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
+  else check[key] = value;
+}
+
+function yesNo(l: Line, problems: Problem[]): boolean | undefined {
+  const v = unquote(l.value).toLowerCase();
+  if (v === 'yes' || v === 'no') return v === 'yes';
+  problems.push({ file: l.file, line: l.line, col: 1, field: '', message: `expected ${l.key}=yes or no, got ${JSON.stringify(l.value)}` });
+  return undefined;
+}
+
+function unquote(value: string): string {
+  const m = /^"(.*)"$/.exec(value);
+  return m ? m[1]! : value;
+}
+
+/** lvsplay's own `# service NAME` comment above a virtual names it. */
+function serviceName(comment: string): { name?: string } {
+  const m = /^service (\S+)$/.exec(comment);
+  return m && Name.safeParse(m[1]).success ? { name: m[1]! } : {};
+}
+
+function issue(error: z.ZodError): string {
+  return error.issues[0]?.message ?? 'not a value the inventory takes';
+}
+
+function unmodelled(l: Line, where: 'global' | 'virtual'): string {
+  return `${l.key}= (${where === 'global' ? 'a global setting' : 'a virtual setting'} the inventory does not model; lvsplay would not write it)`;
+}

@@ -1,0 +1,36 @@
+/**
+ * The import's report: one line per thing the inventory could not say (with the file and line it
+ * came from), and notes that ask the operator to act without anything being lost (a secret to put
+ * in an environment variable, thresholds that need the --thresholds listing). Nothing an input
+ * says is dropped without a line here: the exit status tells a script whether anything was.
+ */
+import { safeText } from '../util/terminal.js';
+import type { Origin } from './model.js';
+
+export interface ReportLine extends Origin {
+  kind: 'not expressed' | 'note';
+  message: string;
+}
+
+export class Report {
+  readonly lines: ReportLine[] = [];
+
+  /** Something the input says that the inventory does not (and so lvsplay would not render). */
+  notExpressed(at: Origin, message: string): void {
+    this.lines.push({ ...at, kind: 'not expressed', message });
+  }
+
+  note(at: Origin, message: string): void {
+    this.lines.push({ ...at, kind: 'note', message });
+  }
+
+  get complete(): boolean {
+    return !this.lines.some((l) => l.kind === 'not expressed');
+  }
+
+  /** `file:line: not expressed: message`, in file and line order. */
+  format(): string {
+    const sorted = [...this.lines].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    return sorted.map((l) => safeText(`${l.file}:${l.line}: ${l.kind}: ${l.message}`) + '\n').join('');
+  }
+}
