@@ -13,6 +13,12 @@
  *   - the marker on stderr → sudo is done with stdin and the shell is ready: the script is written;
  *   - the process ends before the marker → sudo refused; the script never ran.
  * A second prompt means the password was wrong: stdin is closed so sudo gives up.
+ *
+ * The wrapper ignores SIGHUP and SIGPIPE for the script (ignored signals stay ignored across exec,
+ * and in every program it runs): when the connection is lost mid-run (sshd killed, link down),
+ * the script's output has nowhere to go, and dying at its next `echo` would cut a change half way
+ * (an IPVS batch applied but its rules file not written). It finishes instead; the next run's
+ * probe sees what it did. run-script.ts makes sure only a whole script ever starts.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -29,7 +35,7 @@ export interface Launch {
 export function launch(become: BecomeConfig | undefined, password: string | undefined): Launch {
   const nonce = randomBytes(12).toString('hex');
   const marker = `lvsplay-shell-${nonce}`;
-  const wrapper = `printf '%s %s\\n' ${marker} "$$" >&2; exec /bin/sh -s`;
+  const wrapper = `trap '' HUP PIPE; printf '%s %s\\n' ${marker} "$$" >&2; exec /bin/sh -s`;
   if (become === undefined) return { argv: ['/bin/sh', '-c', wrapper], gate: new ShellGate(marker) };
   const prompt = `[lvsplay-sudo-${nonce}] password: `;
   return {

@@ -36,7 +36,7 @@ export function runScript(
     proc.stdin.on('error', () => undefined);
     const io: GateIo = {
       writePassword: (text) => proc.stdin.write(text),
-      startScript: () => proc.stdin.end(script),
+      startScript: () => proc.stdin.end(wholeOrNothing(script)),
       giveUp: () => proc.stdin.end(),
     };
     proc.stdout.on('data', (text: string) => stdout.push(text));
@@ -58,6 +58,15 @@ export function runScript(
       },
     );
   });
+}
+
+/**
+ * The script as one brace group: `sh -s` reads a compound command to its end before running any of
+ * it, so a script cut short on the way (connection lost while sshd still held part of it: a pipe
+ * takes 64 KiB) is a syntax error that runs nothing, never its first half.
+ */
+export function wholeOrNothing(script: string): string {
+  return `{\n${script}${script.endsWith('\n') ? '' : '\n'}}\n`;
 }
 
 function ended(stream: Readable): Promise<void> {
