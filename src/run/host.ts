@@ -132,7 +132,9 @@ async function runTarget(job: HostJob, target: PreparedHost, delegated: boolean)
 
 function asFailure(err: unknown, stage: Stage): Extract<Outcome, { status: 'failed' | 'unreachable' }> {
   if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'auth' || err.kind === 'hostkey')) {
-    return { status: 'unreachable', stage, message: err.message };
+    // Lost during the apply script, the script goes on without us (transport/become.ts): say so.
+    const outcome = stage === 'apply' && err.kind === 'unreachable' ? `${err.message}; the apply script goes on to its end on the host (holding its lock until then): run again to see the result` : err.message;
+    return { status: 'unreachable', stage, message: outcome };
   }
   return { status: 'failed', stage, message: (err as Error).message };
 }
