@@ -61,32 +61,45 @@ export function importInventory(inputs: ImportInputs): ImportResult {
     `Imported by lvsplay import from ${[inputs.save?.file, inputs.save?.thresholds?.file, inputs.ldirectord?.file, inputs.keepalived?.file].filter((f) => f !== undefined).join(', ')}.`,
     'Review every GUESSED value (directors, subnets, gateways), then: lvsplay validate -i THIS_FILE',
   ].join('\n');
-  // Each round leaves out at least one service, so this ends.
+  // Each round leaves out at least one service or the VRRP pair, so this ends.
   for (;;) {
     const hosts = buildHosts(imported, inputs.names?.map ?? new Map(), inputs.names?.file);
     const yaml = inventoryYaml(imported, hosts, header);
-    const refused = refusedServices(yaml);
-    if (refused.size === 0) return { yaml, imported, report };
+    const { services: refused, others } = refusals(yaml);
+    if (refused.size === 0 && others.length === 0) return { yaml, imported, report };
     for (const [i, messages] of refused) {
       const s = imported.services[i]!;
       report.notExpressed(s.origin, `service ${serviceKey(s.key)} (and its real servers): the inventory refuses it as imported: ${messages.join('; ')}`);
     }
     imported.services = imported.services.filter((_, i) => !refused.has(i));
+    if (refused.size > 0) continue;
+    // Refusals outside the services: the VRRP pair is left out as a whole; anything else (no input
+    // line says it: the emitter's guesses) is reported and the inventory is written as it stands.
+    const vrrp = imported.vrrp;
+    const ofVrrp = others.filter((p) => p.field.startsWith('vrrp'));
+    if (vrrp && ofVrrp.length > 0) {
+      report.notExpressed(vrrp.origin, `the VRRP instance: the inventory refuses it as imported: ${ofVrrp.map((p) => p.message).join('; ')}`);
+      delete imported.vrrp;
+      continue;
+    }
+    for (const p of others) report.notExpressed({ file: '(imported inventory)', line: 0 }, `${p.field}: ${p.message} (the inventory above does not validate until this is fixed by hand)`);
+    return { yaml, imported, report };
   }
 }
 
-/** Index of each service lvsplay's loader refuses, with its messages; any other problem is a bug here. */
-function refusedServices(yaml: string): Map<number, string[]> {
-  const refused = new Map<number, string[]>();
+/** What lvsplay's loader refuses in the imported inventory: services by index, and the rest. */
+function refusals(yaml: string): { services: Map<number, string[]>; others: { field: string; message: string }[] } {
+  const services = new Map<number, string[]>();
+  const others: { field: string; message: string }[] = [];
   try {
     parseInventory(new YamlSource('(imported inventory)', yaml));
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     for (const p of err.problems) {
       const at = /^services\[(\d+)\]/.exec(p.field);
-      if (!at) throw new Error(`the imported inventory does not validate: ${p.field}: ${p.message}`);
-      refused.set(Number(at[1]), [...(refused.get(Number(at[1])) ?? []), p.message]);
+      if (at) services.set(Number(at[1]), [...(services.get(Number(at[1])) ?? []), p.message]);
+      else others.push({ field: p.field, message: p.message });
     }
   }
-  return refused;
+  return { services, others };
 }

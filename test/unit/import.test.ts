@@ -193,3 +193,35 @@ test('lvsplay import: malformed input exits 1 with the file, the line and what w
     cleanup(dir);
   }
 });
+
+test('import: a refusal outside the services (an IPv6-only VRRP pair with a password: VRRPv3 has none) leaves the pair out and reports it, never an internal error', (t) => {
+  const text = `vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    authentication {
+        auth_type PASS
+        auth_pass s3cret
+    }
+    virtual_ipaddress {
+        2001:db8::10/128
+    }
+}
+virtual_server 2001:db8::10 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server 2001:db8::21 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}
+`;
+  const { yaml, report } = importInventory({ keepalived: { file: 'v6.conf', text } });
+  const cluster = load(yaml);
+  t.is(cluster.services.length, 1, 'the service is kept');
+  t.is(cluster.vrrp.size, 0, 'the pair is left out');
+  t.true(report.lines.some((l) => l.file === 'v6.conf' && l.line === 1 && l.kind === 'not expressed' && /VRRP instance.*no authentication/.test(l.message)), report.format());
+});
