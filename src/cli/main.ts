@@ -48,6 +48,12 @@ const program = new Command('lvsplay')
   .addCommand(planCommand())
   .addCommand(importCommand());
 
+// Usage errors quote the command line back ("unknown option '--x'"): its control characters are
+// escaped like any foreign text (an ESC sequence in an argument could hide or recolour lines).
+// addCommand does not pass output settings on, so every subcommand gets them.
+const output = { outputError: (text: string, write: (s: string) => void) => write(text.split('\n').map(safeText).join('\n')) };
+for (const command of [program, ...program.commands]) command.configureOutput(output);
+
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
 });

@@ -132,3 +132,12 @@ test('render --host with a name that is no host, and -t with a file: exit 1, not
   t.is(two.status, 0, two.stderr);
   t.regex(two.stdout, /^## Directors$/m, 'check.yml rendered, not bootstrap.yml');
 });
+
+test('a usage error quoting the command line shows its control characters escaped, for the program and its subcommands', (t) => {
+  for (const args of [['--x\u001b[8mhidden'], ['validate', '-i', 'x.yml', '--y\u001b[8mhidden'], ['apply', '-i', 'x.yml', '--z\u001b]0;title\u0007']]) {
+    const r = lvsplay(...args);
+    t.is(r.status, 1, r.stderr);
+    t.false(/[\u001b\u0007]/.test(r.stderr), JSON.stringify(r.stderr));
+    t.regex(r.stderr, /unknown option '--[xyz]\\x1b/);
+  }
+});
