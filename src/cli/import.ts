@@ -1,15 +1,21 @@
 /**
  * `lvsplay import [--ipvsadm-save FILE [--ipvsadm-thresholds FILE]] [--ldirectord FILE]
  * [--keepalived FILE] [--names FILE] [-o FILE [--force]]`: an inventory from a running cluster's
- * files. The inventory goes to stdout (or -o), the report to stderr: one `file:line:` line per
+ * files; or `--from-host [USER@]HOST[:PORT]` (with --identity, --known-hosts, --name): from a live
+ * director, read over SSH with its host key verified. The inventory goes to stdout (or -o), the report to stderr: one `file:line:` line per
  * thing the inventory cannot say, and notes. Exit 0 when everything was expressed, 3 when the
  * report lists something that was not, 1 on unreadable or malformed input (nothing written).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
+import { type HostRead, HostReadError, readHost } from '../import/from-host.js';
 import { readNames } from '../import/hosts.js';
 import { importInventory, type ImportInputs } from '../import/index.js';
+import type { SshConfig } from '../inventory/model.js';
+import { SshTransport } from '../transport/ssh.js';
+import { TransportError } from '../transport/types.js';
 import { InputError, type Problem } from '../util/problems.js';
+import { safeText } from '../util/terminal.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
 import { EXIT } from './exit.js';
 
@@ -21,6 +27,10 @@ interface ImportOptions {
   names?: string;
   output?: string;
   force?: boolean;
+  fromHost?: string;
+  identity?: string;
+  knownHosts?: string;
+  name?: string;
 }
 
 export function importCommand(): Command {
@@ -30,13 +40,17 @@ export function importCommand(): Command {
     .option('--ipvsadm-thresholds <file>', 'the output of ipvsadm -L -n --thresholds (the -x/-y that -S never saves)')
     .option('--ldirectord <file>', 'an ldirectord.cf: its virtuals become managed_by: ldirectord services')
     .option('--keepalived <file>', 'a keepalived.conf: its virtual servers become managed_by: keepalived services, its vrrp_instance the pair\'s vrrp settings')
+    .option('--from-host <[user@]host[:port]>', 'read a live director over SSH instead: its IPVS table, ldirectord.cf, keepalived.conf and addresses')
+    .option('--identity <file>', 'with --from-host: the private key (otherwise the SSH agent)')
+    .option('--known-hosts <file>', 'with --from-host: the known_hosts that must hold its key', '~/.ssh/known_hosts')
+    .option('--name <name>', 'with --from-host: the director\'s name in the inventory', 'lb1')
     .option('--names <file>', 'a YAML mapping of addresses to host names (otherwise rs-192-0-2-21)')
     .option('-o, --output <file>', 'write the inventory here instead of stdout (never over an existing file without --force)')
     .option('--force', 'let -o replace an existing file')
     .option('--debug', 'on an internal error, print where it happened')
-    .addHelpText('after', '\nExit status: 0 everything the files say is in the inventory; 3 the report lists what is not;\n1 a file is unreadable or malformed (nothing written).')
-    .action((options: ImportOptions) => {
-      const inputs = readInputs(options);
+    .addHelpText('after', '\nExit status: 0 everything the files say is in the inventory; 3 the report lists what is not;\n1 a file is unreadable or malformed (nothing written); 4 the host cannot be reached.')
+    .action(async (options: ImportOptions) => {
+      const inputs = options.fromHost === undefined ? readInputs(options) : await hostInputs(options.fromHost, options);
       const { yaml, imported, report } = importInventory(inputs);
       if (options.output === undefined) process.stdout.write(yaml);
       else writeOutput(options.output, yaml, options.force ?? false);
@@ -47,6 +61,58 @@ export function importCommand(): Command {
       // 3 as under --check: the cluster differs from the inventory (here, by what the report lists).
       process.exitCode = report.complete ? EXIT.ok : EXIT.drifted;
     });
+}
+
+/** `[user@]host[:port]` (an IPv6 address in brackets), as ssh(1) and scp(1) write it. */
+function target(spec: string): { user: string; host: string; port: number } {
+  const m = /^(?:([^@\s]+)@)?(\[[0-9a-fA-F:.]+\]|[^@:\s[\]]+)(?::(\d{1,5}))?$/.exec(spec);
+  const port = Number(m?.[3] ?? 22);
+  if (!m || port < 1 || port > 65535) {
+    throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--from-host', message: `expected [user@]host[:port], got ${JSON.stringify(spec)}` }]);
+  }
+  return { user: m[1] ?? 'root', host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+async function hostInputs(spec: string, o: ImportOptions): Promise<ImportInputs> {
+  if (o.ipvsadmSave !== undefined || o.ldirectord !== undefined || o.keepalived !== undefined) {
+    throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--from-host', message: 'read one source: a host, or files (--ipvsadm-save, --ldirectord, --keepalived), not both' }]);
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.name ?? '')) {
+    throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--name', message: `expected a host name (letters, digits, . _ -), got ${JSON.stringify(o.name)}` }]);
+  }
+  const { user, host, port } = target(spec);
+  const knownHosts = o.knownHosts ?? '~/.ssh/known_hosts';
+  const ssh: SshConfig = {
+    host, port, user, agent: o.identity === undefined, knownHosts, hostKeyPolicy: 'strict',
+    ...(o.identity !== undefined && { identityFile: o.identity }),
+    connectTimeoutS: 10, commandTimeoutS: 120,
+  };
+  const name = o.name!;
+  const read = await hostRead(name, ssh);
+  // the settings that reached it, as the inventory writes them (its defaults left out)
+  const inventorySsh = { host, ...(port !== 22 && { port }), ...(user !== 'root' && { user }), ...(o.identity !== undefined && { identity_file: o.identity }), ...(knownHosts !== '~/.ssh/known_hosts' && { known_hosts: knownHosts }) };
+  return { ...read.inputs, host: { read, name, ssh: inventorySsh }, ...(o.names !== undefined && { names: { file: o.names, map: readNames(o.names) } }) };
+}
+
+/** What the director says; a host that cannot be reached (or refuses its key) ends the command with exit 4, a read that fails with 2. */
+async function hostRead(name: string, ssh: SshConfig): Promise<HostRead> {
+  let transport: SshTransport | undefined;
+  try {
+    transport = await SshTransport.connect(name, ssh);
+    return await readHost(transport, name);
+  } catch (err) {
+    if (err instanceof TransportError) {
+      process.stderr.write(`lvsplay import: ${safeText(err.message)}\n`);
+      process.exit(err.kind === 'timeout' || err.kind === 'become' ? EXIT.failed : EXIT.unreachable);
+    }
+    if (err instanceof HostReadError) {
+      process.stderr.write(`lvsplay import: ${safeText(err.message)}\n`);
+      process.exit(EXIT.failed);
+    }
+    throw err;
+  } finally {
+    await transport?.close();
+  }
 }
 
 function readInputs(o: ImportOptions): ImportInputs {

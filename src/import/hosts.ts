@@ -60,15 +60,20 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
     ...imported.services.flatMap((s) => [...s.members.map((m) => m.address), ...(s.key.kind === 'inet' ? [s.key.address] : []), ...(s.fallback ? [s.fallback.address] : [])]),
     ...(vrrp?.natGateway ? [vrrp.natGateway.split('/')[0]!] : []), ...(vrrp?.peers ?? []), ...(vrrp?.sourceAddress ? [vrrp.sourceAddress] : []),
   ]);
-  const v4 = subnet(points('ipv4'), 'ipv4') ?? PLACEHOLDER;
+  const observed = imported.observed;
+  const v4 = observed
+    ? subnetOf(observed.interface.address, observed.interface.prefix)
+    : subnet(points('ipv4'), 'ipv4') ?? PLACEHOLDER;
   const v6 = subnet(points('ipv6'), 'ipv6');
-  const subnetNote = v4.guessed
+  const subnetNote = observed
+    ? `read from ${observed.name}'s addresses: the interface holding the VIPs`
+    : v4.guessed
     ? 'GUESSED: a documentation subnet (the input says nothing of the director\'s network): set the interface carrying the VIPs and its address/prefix'
     : 'GUESSED: the smallest subnet (at most /24) holding every direct-routing real server: set the real one';
 
   // This director, and the pair's others from unicast_peer.
-  const selfName = imported.directorName ?? 'lb1';
-  const selfAddress = vrrp?.sourceAddress ?? pick(v4, used);
+  const selfName = observed?.name ?? imported.directorName ?? 'lb1';
+  const selfAddress = observed?.interface.address ?? vrrp?.sourceAddress ?? pick(v4, used);
   const members: { name: string; address: string; role: 'primary' | 'backup'; priority?: number; self: boolean }[] = [
     { name: selfName, address: selfAddress, role: vrrp?.role ?? 'primary', ...(vrrp?.priority !== undefined && { priority: vrrp.priority }), self: true },
   ];
@@ -80,16 +85,16 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
     for (let n = i + 3; taken.has(name); n++) name = `lb${n}`;
     members.push({ name, address: peer, role: primary ? 'primary' : 'backup', priority: primary ? Math.min(254, base + 50) : Math.max(1, base - 50), self: false });
   });
-  const ifname = vrrp?.interface ?? 'eth0';
+  const ifname = observed?.interface.name ?? vrrp?.interface ?? 'eth0';
   const directors = members.map((d, i) => {
     const address6 = v6 ? pick(v6, used) : undefined;
     if (address6) used.add(address6);
-    comments.push({ path: ['directors', i, 'name'], text: d.self ? (imported.directorName ? 'keepalived.conf router_id' : 'GUESSED: name this director') : 'from unicast_peer: GUESSED name' });
-    if (d.self && !vrrp?.sourceAddress) comments.push({ path: ['directors', i, 'address'], text: 'GUESSED: the director\'s own address (SSH goes there unless ssh.host is set)' });
+    comments.push({ path: ['directors', i, 'name'], text: d.self ? (observed ? 'as given to --from-host' : imported.directorName ? 'keepalived.conf router_id' : 'GUESSED: name this director') : 'from unicast_peer: GUESSED name' });
+    if (d.self && !observed && !vrrp?.sourceAddress) comments.push({ path: ['directors', i, 'address'], text: 'GUESSED: the director\'s own address (SSH goes there unless ssh.host is set)' });
     if (!d.self) comments.push({ path: ['directors', i, 'priority'], text: 'GUESSED: its keepalived.conf was not imported' });
-    comments.push({ path: ['directors', i, 'interface'], text: `${vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}` });
+    comments.push({ path: ['directors', i, 'interface'], text: `${observed ? '' : vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}` });
     return {
-      name: d.name, address: d.address,
+      name: d.name, address: d.address, ...(d.self && observed && { ssh: observed.ssh }),
       interface: { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) },
       role: d.role, ...(d.priority !== undefined && { priority: d.priority }),
       ...(vrrp && vrrp.pair !== 'default' && { pair: vrrp.pair }),
@@ -99,7 +104,7 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
 
   // Real servers: one host per name; IPv4 is its address, IPv6 its address6 (or address alone).
   const primary = directors.find((d) => d.role === 'primary')!;
-  const gateway = vrrp?.natGateway?.split('/')[0] ?? primary.address;
+  const gateway = (vrrp?.natGateway ?? observed?.natGateway)?.split('/')[0] ?? primary.address;
   const natMembers = new Set(imported.services.filter((s) => s.forwarding === 'nat').flatMap((s) => s.members.map((m) => m.address)));
   const taken = new Set(directors.map((d) => d.name));
   const byName = new Map<string, { v4?: string; v6?: string }>();
@@ -118,7 +123,7 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
   if (problems.length > 0) throw new InputError(problems);
   const realServers = [...byName].map(([name, h], i) => {
     const nat = [h.v4, h.v6].some((a) => a !== undefined && natMembers.has(a));
-    if (nat) comments.push({ path: ['real_servers', i], text: vrrp?.natGateway ? 'gateway: the NAT gateway keepalived holds' : 'gateway GUESSED: NAT replies go back through the primary director' });
+    if (nat) comments.push({ path: ['real_servers', i], text: vrrp?.natGateway ? 'gateway: the NAT gateway keepalived holds' : observed?.natGateway ? `gateway: ${observed.name}'s address on their subnet` : 'gateway GUESSED: NAT replies go back through the primary director' });
     return {
       name, address: h.v4 ?? h.v6!, ...(h.v4 && h.v6 && { address6: h.v6 }),
       ...(nat && h.v4 && { gateway }),
@@ -156,6 +161,12 @@ function subnet(points: string[], family: 'ipv4' | 'ipv6'): Subnet | undefined {
   const prefix = Math.min(common, family === 'ipv4' ? 24 : 64);
   const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - prefix)) - 1n);
   return { network: values[0]! & mask, prefix, family, guessed: false };
+}
+
+/** The IPv4 subnet an address with its prefix lies in (read from a host, not guessed). */
+function subnetOf(address: string, prefix: number): Subnet {
+  const mask = ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefix)) - 1n);
+  return { network: toBig(address) & mask, prefix, family: 'ipv4', guessed: false };
 }
 
 /** The subnet's first address no host, VIP or sorry server has, and that can be a host's. */

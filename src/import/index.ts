@@ -9,6 +9,7 @@ import { parseInventory } from '../inventory/load.js';
 import { serviceKey } from '../resources/ipvs/forms.js';
 import { InputError } from '../util/problems.js';
 import { YamlSource } from '../util/yaml-source.js';
+import { type HostRead, observeDirector } from './from-host.js';
 import { buildHosts } from './hosts.js';
 import { inventoryYaml } from './inventory-yaml.js';
 import { importSave, type SaveInput } from './ipvsadm-save.js';
@@ -22,6 +23,8 @@ export interface ImportInputs {
   ldirectord?: { file: string; text: string };
   keepalived?: { file: string; text: string };
   names?: { file: string; map: Map<string, string> };
+  /** A live director (`--from-host`): its addresses, its name and the SSH settings that reached it. */
+  host?: { read: HostRead; name: string; ssh: Record<string, unknown> };
 }
 
 export interface ImportResult {
@@ -51,11 +54,13 @@ export function importInventory(inputs: ImportInputs): ImportResult {
   if (ka?.vrrp) resolveHeld(ka.vrrp, services, report);
   const scripts = services.some((s) => s.owner === 'keepalived' && [s.healthCheck, ...s.members.map((m) => m.check)].some((c) => c?.type === 'misc'));
   if (!scripts) for (const at of ka?.scriptSecurity ?? []) report.notExpressed(at, 'script security: lvsplay writes enable_script_security and script_user root only when a MISC_CHECK runs (none is imported)');
+  const observed = inputs.host && observe(inputs.host, services, report);
   const imported: Imported = {
     services,
     ldirectord: ld?.globals ?? {},
     ...(ka?.vrrp && { vrrp: ka.vrrp }),
     ...(ka?.directorName !== undefined && { directorName: ka.directorName }),
+    ...(observed && { observed }),
   };
   const header = [
     `Imported by lvsplay import from ${[inputs.save?.file, inputs.save?.thresholds?.file, inputs.ldirectord?.file, inputs.keepalived?.file].filter((f) => f !== undefined).join(', ')}.`,
@@ -85,6 +90,17 @@ export function importInventory(inputs: ImportInputs): ImportResult {
     for (const p of others) report.notExpressed({ file: '(imported inventory)', line: 0 }, `${p.field}: ${p.message} (the inventory above does not validate until this is fixed by hand)`);
     return { yaml, imported, report };
   }
+}
+
+/** The director's interface and own address, from its addresses; a note when they say nothing. */
+function observe(host: NonNullable<ImportInputs['host']>, services: ImportedService[], report: Report) {
+  const v4 = (a: string) => !a.includes(':');
+  const vips = new Set(services.flatMap((s) => (s.key.kind === 'inet' ? [s.key.address] : [])));
+  const members = services.flatMap((s) => s.members.map((m) => m.address)).filter(v4);
+  const nat = services.filter((s) => s.forwarding === 'nat').flatMap((s) => s.members.map((m) => m.address)).filter(v4);
+  const observed = observeDirector(host.read, vips, members, nat, host.name, host.ssh);
+  if (!observed) report.note({ file: `${host.name}:ip -o addr show`, line: 0 }, 'no IPv4 address of its own on any interface: the director\'s interface and address are guessed');
+  return observed;
 }
 
 /** What lvsplay's loader refuses in the imported inventory: services by index, and the rest. */

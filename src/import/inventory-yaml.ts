@@ -61,7 +61,7 @@ export function inventoryYaml(imported: Imported, hosts: Hosts, header: string):
     real_servers: hosts.realServers,
     ...(Object.keys(imported.ldirectord).length > 0 && { ldirectord: imported.ldirectord }),
     ...(vrrp && { vrrp: { [vrrp.pair]: vrrp.settings } }),
-    ...(vrrp?.natGateway && { nat_gateway: vrrp.natGateway }),
+    ...((vrrp?.natGateway ?? imported.observed?.natGateway) && { nat_gateway: vrrp?.natGateway ?? imported.observed?.natGateway }),
     services: imported.services.map((s, i) => service(s, names[i]!, hosts.nameOf)),
   };
   const doc = new Document(data);
@@ -70,7 +70,10 @@ export function inventoryYaml(imported: Imported, hosts: Hosts, header: string):
     const node = doc.getIn(path, true);
     if (isCollection(node)) node.flow = true;
   };
-  hosts.directors.forEach((_, i) => flow(['directors', i, 'interface']));
+  hosts.directors.forEach((d, i) => {
+    flow(['directors', i, 'interface']);
+    if (d['ssh']) flow(['directors', i, 'ssh']);
+  });
   hosts.realServers.forEach((_, i) => flow(['real_servers', i]));
   imported.services.forEach((s, i) => {
     for (const key of ['persistence', 'tunnel', 'health_check', 'fallback', 'scheduler_flags']) flow(['services', i, key]);

@@ -65,6 +65,17 @@ export interface ImportedVrrp {
   natGateway?: string;
 }
 
+/** A live director as its addresses show it (`--from-host`): read, not guessed. */
+export interface ObservedDirector {
+  name: string;
+  /** The inventory's `ssh:` keys that reached it. */
+  ssh: Record<string, unknown>;
+  /** The interface holding the VIPs, and the director's own address there. */
+  interface: { name: string; address: string; prefix: number };
+  /** An address of its on the NAT real servers' subnet: their gateway. */
+  natGateway?: string;
+}
+
 /** Everything read from the files, before naming and emitting. */
 export interface Imported {
   services: ImportedService[];
@@ -73,5 +84,7 @@ export interface Imported {
   vrrp?: ImportedVrrp;
   /** keepalived's router_id, when it is a valid name: the director's name. */
   directorName?: string;
+  /** The director read over SSH (`--from-host`). */
+  observed?: ObservedDirector;
 }
 

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { parseHostRead } from '../../src/import/from-host.js';
 import { importInventory, type ImportInputs } from '../../src/import/index.js';
 import { readNames } from '../../src/import/hosts.js';
 import { importKeepalived } from '../../src/import/keepalived-conf.js';
@@ -224,4 +225,32 @@ virtual_server 2001:db8::10 80 {
   t.is(cluster.services.length, 1, 'the service is kept');
   t.is(cluster.vrrp.size, 0, 'the pair is left out');
   t.true(report.lines.some((l) => l.file === 'v6.conf' && l.line === 1 && l.kind === 'not expressed' && /VRRP instance.*no authentication/.test(l.message)), report.format());
+});
+
+test('import --from-host: the director read over SSH (its parts as the read script prints them) gives its own interface, address, NAT gateway and SSH settings, not guesses', (t) => {
+  const part = (name: string, path: string, text: string) => `@@lvsplay-import ${name} ${path}\n${Buffer.from(text).toString('base64')}\n`;
+  const stdout = [
+    part('save', '-', '-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n-A -t 192.0.2.13:8080 -s rr\n-a -t 192.0.2.13:8080 -r 198.51.100.23:80 -m -w 2\n'),
+    part('ldirectord', '/etc/ha.d/ldirectord.cf', 'checktimeout=3\nvirtual=192.0.2.14:80\n\treal=192.0.2.22:80 gate 1\n\tscheduler=wrr\n\tchecktype=connect\n'),
+    part('addresses', '-', [
+      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
+      '2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0\\       valid_lft forever preferred_lft forever',
+      '2: eth0    inet 192.0.2.10/32 scope global eth0\\       valid_lft forever preferred_lft forever',
+      '2: eth0    inet 198.51.100.1/24 scope global eth0\\       valid_lft forever preferred_lft forever',
+      '3: mgmt0    inet 203.0.113.246/28 scope global mgmt0\\       valid_lft forever preferred_lft forever',
+    ].join('\n') + '\n'),
+  ].join('');
+  const read = parseHostRead(stdout, 'lb7');
+  t.is(read.inputs.ldirectord?.file, 'lb7:/etc/ha.d/ldirectord.cf');
+  const { yaml, report } = importInventory({ ...read.inputs, host: { read, name: 'lb7', ssh: { host: '127.0.0.1', port: 22101 } } });
+  const cluster = load(yaml);
+  const lb7 = cluster.directors[0]!;
+  t.is(lb7.name, 'lb7');
+  t.is(lb7.interface.name, 'eth0');
+  t.regex(yaml, /interface: \{ name: eth0, address: 192\.0\.2\.5\/24 \}/);
+  t.deepEqual([lb7.ssh.host, lb7.ssh.port], ['127.0.0.1', 22101]);
+  t.deepEqual(cluster.natGateway, { address: '198.51.100.1', prefix: 24 });
+  t.notRegex(yaml.split('directors:')[1]!.split('real_servers:')[0]!, /GUESSED/, 'nothing about the director is guessed');
+  t.deepEqual(cluster.services.map((s) => s.managedBy).sort(), ['ldirectord', 'lvsplay', 'lvsplay']);
+  t.true(report.complete, report.format());
 });
