@@ -133,7 +133,7 @@ async function runTarget(job: HostJob, target: PreparedHost, delegated: boolean)
 function asFailure(err: unknown, stage: Stage): Extract<Outcome, { status: 'failed' | 'unreachable' }> {
   if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'auth' || err.kind === 'hostkey')) {
     // Lost during the apply script, the script goes on without us (transport/become.ts): say so.
-    const outcome = stage === 'apply' && err.kind === 'unreachable' ? `${err.message}; the apply script goes on to its end on the host (holding its lock until then): run again to see the result` : err.message;
+    const outcome = stage === 'apply' && err.kind === 'unreachable' ? `${err.message}; the apply script goes on to its end on the host: run again once it has (its changes are then seen by the probe)` : err.message;
     return { status: 'unreachable', stage, message: outcome };
   }
   return { status: 'failed', stage, message: (err as Error).message };
