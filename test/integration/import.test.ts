@@ -1,0 +1,91 @@
+// Adoption on the lab (issue 12): lb1 brought to a state made by hand, the way an operator runs a
+// director today (ipvsadm commands, a VIP added with ip, an ldirectord.cf written by hand and its
+// daemon started), is imported with `lvsplay import --from-host`; the imported inventory then
+// changes nothing in the IPVS table or the addresses (adopting writes only lvsplay's own files),
+// a second look finds nothing to do, and one weight changed in the inventory is one batch line.
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { IDENTITY_FILE, KNOWN_HOSTS_FILE, labRelease, labReset, labUp } from '../lab/lab.js';
+import { cli, eventually, onHost, summaries } from './support/lab-cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-import-'));
+// The director's side of bootstrap: VIPs, ldirectord, IPVS (no real server is touched).
+const adopt = path.join(work, 'adopt.yml');
+writeFileSync(adopt, `- name: Directors
+  hosts: directors
+  tasks:
+    - { name: VIPs, address: {} }
+    - { name: ldirectord, ldirectord: {} }
+    - { name: IPVS services, ipvs: {} }
+`);
+
+test.before(async () => {
+  await labUp();
+});
+
+test.after.always(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await labRelease();
+});
+
+const BY_HAND = `
+ip addr add 192.0.2.10/32 dev eth0
+ip addr add 192.0.2.11/32 dev eth0
+ip addr add 192.0.2.14/32 dev eth0
+ipvsadm -A -t 192.0.2.10:80 -s wrr
+ipvsadm -a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1
+ipvsadm -a -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 2
+ipvsadm -A -u 192.0.2.11:53 -s rr -p 30
+ipvsadm -a -u 192.0.2.11:53 -r 192.0.2.21:53 -g -w 1 -x 100 -y 50
+ipvsadm -a -u 192.0.2.11:53 -r 192.0.2.22:53 -g -w 1
+mkdir -p /etc/ha.d
+cat > /etc/ha.d/ldirectord.cf <<'EOF'
+# written by hand
+checktimeout=3
+checkinterval=2
+logfile="/var/log/ldirectord.log"
+
+virtual=192.0.2.14:80
+    real=192.0.2.21:80 gate
+    real=192.0.2.22:80 gate
+    scheduler=wlc
+    checktype=negotiate
+    service=http
+    request="/"
+    receive="rs"
+EOF
+ldirectord /etc/ha.d/ldirectord.cf start`;
+
+const sortedSave = async () => (await onHost('lb1', 'ipvsadm -S -n | sort')).trim();
+const ipvsOrAddress = (s: string) => /(service|real server|weight|address) /.test(s) && !s.includes('record of');
+
+test.serial('a director set up by hand is imported from the host; the inventory adopts it without touching its IPVS table or addresses; one weight changed is one batch line', async (t) => {
+  await labReset(['lb1']);
+  await onHost('lb1', BY_HAND);
+  await eventually('ldirectord checking its real servers in', sortedSave, (s) => (s.match(/-a -t 192\.0\.2\.14:80/g) ?? []).length === 2, 60_000);
+
+  const inventory = path.join(work, 'imported.yml');
+  const imported = await cli(['import', '--from-host', 'root@127.0.0.1:22101', '--identity', IDENTITY_FILE, '--known-hosts', KNOWN_HOSTS_FILE, '--name', 'lb1', '-o', inventory]);
+  t.is(imported.code, 0, `everything expressed:\n${imported.stderr}`);
+  const yaml = readFileSync(inventory, 'utf8');
+  t.regex(yaml, /interface: \{ name: eth0, address: 192\.0\.2\.5\/24 \}/, yaml);
+  t.is((await cli(['validate', '-i', inventory])).code, 0);
+
+  const before = await sortedSave();
+  const plan = await cli(['apply', '-i', inventory, adopt, '--check', '--json']);
+  t.deepEqual(summaries(plan.json!, 'lb1').filter(ipvsOrAddress), [], `adopting changes no IPVS service, real server or address:\n${plan.stdout}`);
+  const first = await cli(['apply', '-i', inventory, adopt]);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  await eventually('ldirectord (restarted with lvsplay\'s config) checking its real servers in', sortedSave, (s) => s === before, 60_000);
+  t.is(await sortedSave(), before, 'the IPVS table is as it was by hand');
+  const again = await cli(['apply', '-i', inventory, adopt, '--check', '--detailed-exitcode']);
+  t.is(again.code, 0, again.stdout + again.stderr);
+
+  writeFileSync(inventory, yaml.replace(/(server: rs-192-0-2-22, weight: )2/, '$15'));
+  const weight = await cli(['apply', '-i', inventory, adopt, '--json']);
+  t.is(weight.code, 0, weight.stderr);
+  t.deepEqual(summaries(weight.json!, 'lb1').filter(ipvsOrAddress), ['~ weight 192.0.2.22:80 in tcp 192.0.2.10:80 2 → 5']);
+  t.regex(await sortedSave(), /-a -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80 -g -w 5/);
+});
