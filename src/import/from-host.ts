@@ -6,6 +6,7 @@
  * VIPs and the director's own address there, so those are read, not guessed. Nothing on the host
  * is changed: the table is read only when IPVS is already loaded (ipvsadm would load it).
  */
+import ipaddr from 'ipaddr.js';
 import type { Transport } from '../transport/types.js';
 import type { ImportInputs } from './index.js';
 import type { ObservedDirector } from './model.js';
@@ -76,7 +77,7 @@ export function parseHostRead(stdout: string, label: string): HostRead {
  */
 export function observeDirector(read: HostRead, vips: Set<string>, members: string[], natMembers: string[], name: string, ssh: Record<string, unknown>): ObservedDirector | undefined {
   const own = read.addresses.filter((a) => a.ifname !== 'lo' && !a.address.startsWith('127.'));
-  const inside = (a: { address: string; prefix: number }, ip: string) => a.prefix < 32 && sameSubnet(a.address, ip, a.prefix);
+  const inside = (a: { address: string; prefix: number }, ip: string) => a.prefix < 32 && ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parse(a.address), a.prefix);
   const score = (ifname: string) => {
     const on = own.filter((a) => a.ifname === ifname);
     return [on.filter((a) => vips.has(a.address)).length, members.filter((m) => on.some((a) => inside(a, m))).length];
@@ -98,10 +99,4 @@ export function observeDirector(read: HostRead, vips: Set<string>, members: stri
     interface: { name: ifname, address: self.address, prefix: self.prefix },
     ...(gateway && { natGateway: `${gateway.address}/${gateway.prefix}` }),
   };
-}
-
-function sameSubnet(a: string, b: string, prefix: number): boolean {
-  const n = (ip: string) => ip.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-  const mask = prefix === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefix)) - 1n);
-  return (n(a) & mask) === (n(b) & mask);
 }

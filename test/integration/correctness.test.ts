@@ -83,14 +83,17 @@ test.serial('a firewall-mark service with a mark of 2^31 or more forwards marked
   });
   await bootstrapped(marked);
   t.deepEqual(await ipvsLines('lb1', /-f /).then((l) => l.filter((x) => x.startsWith('-A'))), [`-A -f ${MARK - 2 ** 32} -s rr`], 'ipvsadm prints the mark signed');
-  await onHost('lb1', `tc qdisc add dev eth0 ingress && tc filter add dev eth0 parent ffff: protocol ip prio 1 u32 match ip dst 192.0.2.15/32 match ip dport 80 0xffff action skbedit mark ${MARK}`);
-  t.deepEqual(await answers('http://192.0.2.15/'), ['rs1', 'rs2'], 'marked packets are balanced by the fwmark service');
-  const again = await cli(['apply', '-i', marked, BOOTSTRAP, '--json']);
-  t.is(again.code, 0, again.stderr);
-  t.deepEqual([...new Set(again.json!.results.map((r) => r.status))], ['ok'], 'a second run changes nothing');
-  const check = await cli(['apply', '-i', marked, BOOTSTRAP, '--check', '--detailed-exitcode']);
-  t.is(check.code, 0, check.stdout + check.stderr);
-  await onHost('lb1', 'tc qdisc del dev eth0 ingress');
+  await onHost('lb1', `tc qdisc replace dev eth0 ingress && tc filter add dev eth0 parent ffff: protocol ip prio 1 u32 match ip dst 192.0.2.15/32 match ip dport 80 0xffff action skbedit mark ${MARK}`);
+  try {
+    t.deepEqual(await answers('http://192.0.2.15/'), ['rs1', 'rs2'], 'marked packets are balanced by the fwmark service');
+    const again = await cli(['apply', '-i', marked, BOOTSTRAP, '--json']);
+    t.is(again.code, 0, again.stderr);
+    t.deepEqual([...new Set(again.json!.results.map((r) => r.status))], ['ok'], 'a second run changes nothing');
+    const check = await cli(['apply', '-i', marked, BOOTSTRAP, '--check', '--detailed-exitcode']);
+    t.is(check.code, 0, check.stdout + check.stderr);
+  } finally {
+    await onHost('lb1', 'tc qdisc del dev eth0 ingress'); // a reset does not undo a qdisc
+  }
 });
 
 test.serial('a service moving from lvsplay to ldirectord and back converges in one run each way; ldirectord is retired with its last service', async (t) => {

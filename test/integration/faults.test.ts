@@ -2,8 +2,7 @@
 // waits, then reports the host busy, and changes nothing there); SIGINT while a host is applying
 // (that host finishes, the hosts not started are reported interrupted, exit 130, and they were
 // not touched); lb1's sshd killed while it applies (its script finishes all its changes without
-// its connection). A playbook whose
-// one task takes 12 s on each director makes the timing certain.
+// its connection). A playbook whose one task takes 12 s on each director makes the timing certain.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
