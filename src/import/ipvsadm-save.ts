@@ -45,7 +45,8 @@ export function importSave(input: SaveInput, report: Report): { table: IpvsTable
 function addThresholds(table: IpvsTable, list: { file: string; text: string }, report: Report): void {
   let listed;
   try {
-    listed = parseThresholds(list.text, list.file);
+    listed = parseThresholds(list.text, list.file, (line, message) =>
+      report.notExpressed({ file: list.file, line }, `this row (and the real server rows under it) cannot be read: ${message}; the thresholds it lists are not imported`));
   } catch (err) {
     if (!(err instanceof IpvsProbeError)) throw err;
     throw new InputError([{ file: list.file, line: 1, col: 1, field: '', message: `${err.message} (the output of ipvsadm -L -n --thresholds)` }]);

@@ -135,6 +135,10 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     fail(b.virtual, target);
     return undefined;
   }
+  if ('name' in target) {
+    report.notExpressed(at, `service ${b.virtual.key}=${b.virtual.value} (and its real servers): ${unresolved(target.name)}`);
+    return undefined;
+  }
   const last = (key: string) => [...b.lines].reverse().find((l) => l.key === key);
   const protocolLine = last('protocol');
   const protocol = protocolLine?.value.toLowerCase() ?? (target.port === undefined ? 'fwm' : target.port === 53 ? 'udp' : 'tcp');
@@ -195,6 +199,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
   if (fallback) {
     const f = readFallback(fallback, v6);
     if (typeof f === 'string') fail(fallback, f);
+    else if ('name' in f) report.notExpressed(fallback, `${fallback.key}=${fallback.value}: ${unresolved(f.name)}; the service is imported without its fallback`);
     else service.fallback = f;
   }
   if (check['type'] === undefined) check['type'] = 'negotiate';
@@ -210,19 +215,43 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
   return service;
 }
 
-/** `192.0.2.10:80`, `[2001:db8::10]:80` or a firewall mark `7`; host and service names are refused (no resolver here). */
-function readTarget(value: string, v6: boolean): { address?: string; port?: number; fwmark?: number } | string {
+/**
+ * `192.0.2.10:80`, `[2001:db8::10]:80` or a firewall mark `7`. A host or service name
+ * (`www.example.com:http`) is well-formed for ldirectord, which resolves it when it starts; it is
+ * returned as the name, for the caller to report.
+ */
+function readTarget(value: string, v6: boolean): { address?: string; port?: number; fwmark?: number } | { name: string } | string {
   if (/^\d+$/.test(value)) {
     const fwmark = Number(value);
     return fwmark >= 1 && fwmark <= 4294967295 ? { fwmark } : `expected a firewall mark 1..4294967295, got ${value}`;
   }
-  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(value);
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):([\w-]+)$/.exec(value);
   const address = m?.[1] ?? m?.[2];
-  if (!m || address === undefined || !(v6 ? isIPv6(address) : isIPv4(address)) || Number(m[3]) > 65535) {
-    return `expected ${v6 ? '[IPv6 address]:port' : 'IPv4address:port'} or a firewall mark, got ${JSON.stringify(value)} (host and service names are not resolved by lvsplay import: write addresses and port numbers)`;
-  }
+  const expected = `expected ${v6 ? '[IPv6 address]:port' : 'IPv4address:port'} or a firewall mark, got ${JSON.stringify(value)}`;
+  if (!m || address === undefined) return expected;
+  const name = named(address, m[3]!);
+  if (name) return { name };
+  if (!(v6 ? isIPv6(address) : isIPv4(address)) || !/^\d+$/.test(m[3]!) || Number(m[3]) > 65535) return expected;
   return { address: canonicalAddress(address), port: Number(m[3]) };
 }
+
+/**
+ * The names in HOST[:PORT] that ldirectord would resolve (a host name that is not an address, a
+ * service name for the port), as `"web1"` / `"http"`; undefined when there are none.
+ */
+function named(host: string, port: string | undefined): string | undefined {
+  const hostName = !isIPv4(host) && !isIPv6(host) && HOST_NAME.test(host) && !/^[\d.]+$/.test(host);
+  const portName = port !== undefined && /^[A-Za-z][\w-]*$/.test(port);
+  const names = [...(hostName ? [`host name ${JSON.stringify(host)}`] : []), ...(portName ? [`service name ${JSON.stringify(port)}`] : [])];
+  return names.length > 0 ? names.join(' and ') : undefined;
+}
+
+/** A DNS host name (RFC 1123 labels), as ldirectord would pass it to its resolver. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Why a name is reported rather than imported: the inventory holds what the kernel is given. */
+const unresolved = (name: string) =>
+  `${name}: ldirectord resolves names when it starts, and lvsplay import does not guess what they resolve to there; write the address${name.includes('service') ? ' and port number' : ''} and import again`;
 
 /**
  * `real=ADDR[->ADDR][:port] gate|masq|ipip [weight] [l:N] [u:N] ["request", "receive"]`: one
@@ -231,12 +260,17 @@ function readTarget(value: string, v6: boolean): { address?: string; port?: numb
  */
 function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void): MethodMember[] {
   const v6 = l.key === 'real6';
-  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::(\d+))?\s+(\w+)(?:\s+(\d+))?((?:\s+[lu]:\d+)*)(?:\s+(".*))?$/.exec(l.value);
+  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(?:\s+(\d+))?((?:\s+[lu]:\d+)*)(?:\s+(".*))?$/.exec(l.value);
   const first = m?.[1] ?? m?.[2];
   const lastAddress = m?.[3] ?? m?.[4];
+  const name = m && lastAddress === undefined && first !== undefined ? named(first, m[5]) : undefined;
+  if (name) {
+    report.notExpressed(l, `real server ${JSON.stringify(l.value.split(/\s/)[0])}: ${unresolved(name)}`);
+    return [];
+  }
   const isFamily = (a: string | undefined) => a !== undefined && (v6 ? isIPv6(a) : isIPv4(a));
-  if (!m || !isFamily(first) || (lastAddress !== undefined && !isFamily(lastAddress))) {
-    fail(l, `expected ${l.key}=${v6 ? '[IPv6 address]' : 'IPv4address'}[:port] gate|masq|ipip [weight], got ${JSON.stringify(l.value)} (host names are not resolved by lvsplay import)`);
+  if (!m || !isFamily(first) || (lastAddress !== undefined && !isFamily(lastAddress)) || (m[5] !== undefined && !(/^\d+$/.test(m[5]) && Number(m[5]) <= 65535))) {
+    fail(l, `expected ${l.key}=${v6 ? '[IPv6 address]' : 'IPv4address'}[:port] gate|masq|ipip [weight], got ${JSON.stringify(l.value)}`);
     return [];
   }
   const forwarding = METHODS[m[6]!.toLowerCase()];
@@ -279,10 +313,15 @@ function range(a: string, b: string | undefined): string[] | string {
   return out;
 }
 
-function readFallback(l: Line, v6: boolean): { address: string; port?: number; forwarding: Forwarding } | string {
-  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::(\d+))?(?:\s+(\w+))?$/.exec(l.value);
+function readFallback(l: Line, v6: boolean): { address: string; port?: number; forwarding: Forwarding } | { name: string } | string {
+  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::([\w-]+))?(?:\s+(\w+))?$/.exec(l.value);
   const address = m?.[1] ?? m?.[2];
-  if (!m || address === undefined || !(v6 || l.key === 'fallback6' ? isIPv6(address) : isIPv4(address))) return `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
+  const family6 = v6 || l.key === 'fallback6';
+  const name = m && address !== undefined ? named(address, m[3]) : undefined;
+  if (name) return { name };
+  if (!m || address === undefined || !(family6 ? isIPv6(address) : isIPv4(address)) || (m[3] !== undefined && !(/^\d+$/.test(m[3]) && Number(m[3]) <= 65535))) {
+    return `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
+  }
   const forwarding = METHODS[(m[4] ?? 'gate').toLowerCase()];
   if (!forwarding) return `expected the forwarding method gate, masq or ipip, got ${m[4]}`;
   return { address: canonicalAddress(address), ...(m[3] !== undefined && { port: Number(m[3]) }), forwarding };

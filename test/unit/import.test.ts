@@ -227,6 +227,44 @@ virtual_server 2001:db8::10 80 {
   t.true(report.lines.some((l) => l.file === 'v6.conf' && l.line === 1 && l.kind === 'not expressed' && /VRRP instance.*no authentication/.test(l.message)), report.format());
 });
 
+test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
+  const text = [
+    'virtual=www.example.com:http', '\treal=192.0.2.21:80 gate', '',
+    'virtual=192.0.2.10:80', '\treal=web1:80 gate', '\treal=192.0.2.22 gate 2', '\treal=192.0.2.23:https gate', '\tfallback=sorry.example.com:80', '',
+    'virtual=192.0.2.11:80', '\treal=web2.example.com gate', '',
+    'virtual6=[2001:db8::10]:80', '\treal6=web6.example.com:80 gate', '\treal6=[2001:db8::21]:80 gate', '',
+  ].join('\n');
+  const { yaml, report } = importInventory({ ldirectord: { file: 'names.cf', text } });
+  const cluster = load(yaml);
+  const reported = (line: number, words: RegExp) => report.lines.some((l) => l.file === 'names.cf' && l.line === line && l.kind === 'not expressed' && words.test(l.message));
+  t.true(reported(1, /host name "www\.example\.com" and service name "http".*write the address and port number/), report.format());
+  t.true(reported(5, /real server "web1:80": host name "web1"/), report.format());
+  t.true(reported(7, /service name "https"/), report.format());
+  t.true(reported(8, /sorry\.example\.com.*without its fallback/), report.format());
+  t.true(reported(11, /host name "web2\.example\.com"/), report.format());
+  t.true(reported(10, /no real server could be imported/), report.format());
+  t.true(reported(14, /host name "web6\.example\.com"/), report.format());
+  t.deepEqual(cluster.services.map((s) => [s.vip, s.port, s.realServers.map((m) => m.address)]), [['192.0.2.10', 80, ['192.0.2.22']], ['2001:db8::10', 80, ['2001:db8::21']]]);
+  t.is(cluster.services[0]!.fallback, undefined);
+  for (const bad of ['virtual=192.0.2.10:80\n\treal=192.0.2.300:80 gate\n', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:99999 gate\n', 'virtual=192.0.2.10:99999\n\treal=192.0.2.21 gate\n', 'virtual=web_1:80\n\treal=192.0.2.21 gate\n']) {
+    const err = t.throws(() => importInventory({ ldirectord: { file: 'bad.cf', text: bad } }));
+    t.regex(err!.message, /expected/, bad);
+  }
+});
+
+test('import: a --thresholds row that cannot be read is reported at its line; the rows after it are still read', (t) => {
+  const list = [
+    'IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn', '  -> RemoteAddress:Port',
+    'TCP  192.0.2.10:80 wlc', '  -> 192.0.2.21:80                many       0          0          0', '  -> 192.0.2.22:80                0          0          0          0',
+    'TCP  192.0.2.11:80 rr', '  -> 192.0.2.21:80                50         10         0          0', '',
+  ].join('\n');
+  const save = '-A -t 192.0.2.10:80 -s wlc\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n-a -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 1\n-A -t 192.0.2.11:80 -s rr\n-a -t 192.0.2.11:80 -r 192.0.2.21:80 -g -w 1\n';
+  const { yaml, report } = importInventory({ save: { file: 'save.txt', text: save, thresholds: { file: 'list.txt', text: list } } });
+  t.true(report.lines.some((l) => l.file === 'list.txt' && l.line === 5 && l.kind === 'not expressed' && /cannot be read: .*"many"/.test(l.message)), report.format());
+  const second = load(yaml).services.find((s) => s.port === 80 && s.vip === '192.0.2.11')!;
+  t.deepEqual([second.realServers[0]!.upperThreshold, second.realServers[0]!.lowerThreshold], [50, 10]);
+});
+
 test('import --from-host: the director read over SSH (its parts as the read script prints them) gives its own interface, address, NAT gateway and SSH settings, not guesses', (t) => {
   const part = (name: string, path: string, text: string) => `@@lvsplay-import ${name} ${path}\n${Buffer.from(text).toString('base64')}\n`;
   const stdout = [

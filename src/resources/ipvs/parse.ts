@@ -368,7 +368,7 @@ function readListedKey(t: Tokens): ServiceKey {
 }
 
 /** `ipvsadm -L -n --thresholds` → thresholds and connection counts per real server. */
-export function parseThresholds(text: string, source = 'ipvsadm -L -n --thresholds'): ThresholdList {
+export function parseThresholds(text: string, source = 'ipvsadm -L -n --thresholds', onUnreadable?: (line: number, message: string) => void): ThresholdList {
   const list: ThresholdList = new Map();
   const rows = lines(text);
   const [version, title, subtitle] = rows;
@@ -382,7 +382,7 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
   let current: Map<string, ListedDest> | undefined;
   let currentKey = '';
   let skipping = false;
-  for (const { line } of rows.slice(3)) {
+  for (const { line, n } of rows.slice(3)) {
     if (skipping && line.trim().startsWith('->')) continue;
     skipping = false;
     try {
@@ -407,6 +407,7 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
       if (!(err instanceof LineError)) throw err;
       // A service row (or one of its rows) that cannot be read: its counts are unknown, which
       // graceful removal treats as "may have connections"; the rest of the list still counts.
+      onUnreadable?.(n, err.message);
       current = undefined;
       skipping = true;
     }
