@@ -335,8 +335,13 @@ const healthChecks: Rule = (inv, src) => {
       at(['health_check'], 'health checks are run by ldirectord or keepalived: set managed_by: ldirectord (or managed_by: keepalived), or remove health_check');
     }
     if (owner === 'lvsplay' && s.fallback !== undefined) at(['fallback'], 'a fallback server is ldirectord\'s (keepalived\'s sorry_server): set managed_by: ldirectord or managed_by: keepalived');
+    // ldirectord and keepalived set their services' weights themselves (health, quiescence): a
+    // weight left to a third party there would be undone at their next check or reload.
+    const runtime = `weights left to the runtime (weight_policy: initial) are for services lvsplay owns; ${owner} sets this service's weights itself`;
+    if (owner !== 'lvsplay' && s.weight_policy === 'initial') at(['weight_policy'], runtime);
     s.real_servers.forEach((m, j) => {
       if (m.check !== undefined && owner !== 'keepalived') at(['real_servers', j, 'check'], `a real server's own check is keepalived's: set managed_by: keepalived (this service is ${owner}'s)`);
+      if (owner !== 'lvsplay' && m.weight_policy === 'initial') at(['real_servers', j, 'weight_policy'], runtime);
     });
     // What ldirectord 4.12 can say (read_config, ld_setup): schedflags=, ops= (UDP only),
     // real=... l:N u:N; gate/masq/ipip only (no gue or gre tunnels); tcp, udp and fwm.

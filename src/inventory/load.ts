@@ -128,6 +128,7 @@ function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, di
       weight: m.weight,
       upperThreshold: m.upper_threshold,
       lowerThreshold: m.lower_threshold,
+      ...((m.weight_policy ?? s.weight_policy) === 'initial' && { runtimeWeight: true as const }),
       ...(m.check && { check: memberCheck(healthCheck, m.check, owner) }),
     })),
     ...(healthCheck && { healthCheck }),

@@ -71,6 +71,11 @@ export interface ServiceMember {
   weight: number;
   upperThreshold: number;
   lowerThreshold: number;
+  /**
+   * weight_policy: initial: the weight is set when lvsplay adds the member (and in the rules file),
+   * then left to whatever sets it at runtime; drain and undrain still set it.
+   */
+  runtimeWeight?: true;
   /** keepalived: this member's own check (its `check:` over the service's health_check), when it has one. */
   check?: HealthCheck;
 }

@@ -189,9 +189,18 @@ export const HealthCheck = z.strictObject({
   hysteresis: z.int({ error: 'expected a weight (0..2147483647)' }).min(0).max(2147483647).optional(),
 });
 
+/**
+ * Who keeps a real server's weight. enforce: lvsplay, every run (a weight changed by hand is
+ * drift). initial: lvsplay sets it when it adds the real server (and in the rules file a boot
+ * restores), then leaves it to whatever sets weights at runtime (a feedback agent, a depool tool).
+ */
+const WeightPolicy = z.enum(['enforce', 'initial']);
+
 const ServiceRealServer = z.strictObject({
   server: Name,
   weight: Weight.default(1),
+  /** Over the service's weight_policy, for this real server. */
+  weight_policy: WeightPolicy.optional(),
   port: Port.optional(),
   upper_threshold: Threshold.default(0),
   lower_threshold: Threshold.default(0),
@@ -225,6 +234,7 @@ export const Service = z.strictObject({
   managed_by: z.enum(OWNERS).optional(),
   directors: z.array(Name).optional(),
   real_servers: z.array(ServiceRealServer).min(1),
+  weight_policy: WeightPolicy.default('enforce'),
   health_check: HealthCheck.optional(),
   fallback: Fallback.optional(),
 });

@@ -7,15 +7,15 @@
 import type { Cluster, Director, Service } from '../inventory/model.js';
 import { servicesOf } from '../inventory/model.js';
 import { withDrained } from '../resources/drained.js';
-import { keyOf, tableOf } from '../resources/ipvs/desired.js';
+import { keyOf, memberDestKey, tableOf } from '../resources/ipvs/desired.js';
 import { destKey, serviceKey } from '../resources/ipvs/forms.js';
 import type { Destination, VirtualService } from '../resources/ipvs/table.js';
 import type { Snapshot } from './snapshot.js';
 
-export type LineState = 'ok' | 'drained' | 'missing' | 'extra' | 'weight differs' | 'down (health check)' | 'quiescent (health check)' | 'not in the inventory';
+export type LineState = 'ok' | 'drained' | 'weight set at runtime' | 'missing' | 'extra' | 'weight differs' | 'down (health check)' | 'quiescent (health check)' | 'not in the inventory';
 
 /** States that are what the inventory (and the drained record) say. */
-const MATCHING: ReadonlySet<LineState> = new Set(['ok', 'drained']);
+const MATCHING: ReadonlySet<LineState> = new Set(['ok', 'drained', 'weight set at runtime']);
 
 export interface DestLine {
   server?: string;
@@ -62,7 +62,7 @@ export function compare(cluster: Cluster, director: Director, snap: Snapshot): D
       key, name: service.name, owner: service.managedBy, ...(have && counters(snap, key)),
       ...(have && { scheduler: have.scheduler }),
       state: have ? 'ok' : 'missing',
-      dests: destLines(want, have, service.managedBy, snap, key, serverAt),
+      dests: destLines(want, have, service, snap, key, serverAt),
     });
   }
   for (const [key, have] of snap.table.services) {
@@ -73,15 +73,17 @@ export function compare(cluster: Cluster, director: Director, snap: Snapshot): D
   return { director: director.name, role: director.role, services, differences };
 }
 
-function destLines(want: VirtualService, have: VirtualService | undefined, owner: Service['managedBy'], snap: Snapshot, key: string, serverAt: Map<string, string>): DestLine[] {
-  const checked = owner !== 'lvsplay';
+function destLines(want: VirtualService, have: VirtualService | undefined, service: Service, snap: Snapshot, key: string, serverAt: Map<string, string>): DestLine[] {
+  const checked = service.managedBy !== 'lvsplay';
+  const runtime = new Set(service.realServers.filter((m) => m.runtimeWeight && !snap.drained.has(m.address)).map((m) => memberDestKey(service, m)));
   const lines = [...want.dests.values()].map((w): DestLine => {
     const h = have?.dests.get(destKey(w));
     const inventoryWeight = w.weight;
     if (!h) return { ...named(w, serverAt), inventoryWeight, state: have && checked ? 'down (health check)' : 'missing' };
     const state: LineState = h.weight === w.weight
       ? (snap.drained.has(w.address) ? 'drained' : 'ok')
-      : checked && h.weight === 0 ? 'quiescent (health check)' : 'weight differs';
+      : runtime.has(destKey(w)) ? 'weight set at runtime'
+        : checked && h.weight === 0 ? 'quiescent (health check)' : 'weight differs';
     return { ...seen(h, snap, key, serverAt, state), inventoryWeight };
   });
   const extra = [...(have?.dests.values() ?? [])].filter((h) => !want.dests.has(destKey(h))).map((h) => seen(h, snap, key, serverAt, 'extra'));

@@ -192,6 +192,43 @@ test.serial('drain: ldirectord\'s config as the inventory wants it is no differe
   cleanup(l.dir);
 });
 
+test.serial('weight_policy: initial: a weight the runtime set is kept by later runs (no drift), a new member starts at the inventory\'s weight, the rules file keeps the inventory\'s; drain takes it to 0 and undrain back to the inventory\'s; enforce still enforces', (t) => {
+  const runtime = (dir: string) => INVENTORY(dir)
+    .replace('    real_servers: [{ server: web1, weight: 3 }, { server: web2 }]', '    weight_policy: initial\n    real_servers: [{ server: web1, weight: 3 }, { server: web2, weight_policy: enforce }]');
+  const l = lab(runtime);
+  const summaries = (p: { changes: { summary: string }[] }) => p.changes.map((c) => c.summary);
+  // first run on an empty director: added at the inventory's weights
+  const first = l.sh(bootstrapPlan(l, new Sim()).script, new Sim());
+  t.is(first.code, 0, first.stderr);
+  t.deepEqual(weights(first.sim).filter((w) => w.includes(':80 ')), ['D tcp 192.0.2.10:80 192.0.2.21:80 w=3', 'D tcp 192.0.2.10:80 192.0.2.22:80 w=1']);
+  // a feedback agent sets web1 to 7 and web2 to 5: only web2's (enforced) is drift
+  const agent = simFrom(liveTable({ weight: 7 }, 5));
+  t.deepEqual(summaries(bootstrapPlan(l, agent)), ['~ weight 192.0.2.22:80 in tcp 192.0.2.10:80 5 → 1']);
+  const kept = l.sh(bootstrapPlan(l, agent).script, agent).sim;
+  t.deepEqual(weights(kept).filter((w) => w.includes(':80 ')), ['D tcp 192.0.2.10:80 192.0.2.21:80 w=7', 'D tcp 192.0.2.10:80 192.0.2.22:80 w=1']);
+  t.deepEqual(summaries(bootstrapPlan(l, kept)), [], 'the runtime weight is no drift');
+  t.true(readFileSync(join(l.dir, 'ipvs.rules'), 'utf8').includes('-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 3\n'), 'a boot starts from the inventory\'s weight');
+  // drain: 7 → 0 (the udp service enforces its weight: 1 → 0); undrain: back to the inventory's 3
+  const p = plan(l, 'drain', 'web1', kept, { wait: 0 });
+  t.deepEqual(summaries(p).slice(0, 2), ['~ weight 192.0.2.21:80 in tcp 192.0.2.10:80 7 → 0', '~ weight 192.0.2.21:53 in udp 192.0.2.11:53 1 → 0']);
+  const drained = l.sh(p.script, kept).sim;
+  t.deepEqual(summaries(bootstrapPlan(l, drained)), [], 'drained stays drained, whatever the policy');
+  const u = plan(l, 'undrain', 'web1', drained);
+  t.deepEqual(summaries(u).slice(0, 2), ['~ weight 192.0.2.21:80 in tcp 192.0.2.10:80 0 → 3', '~ weight 192.0.2.21:53 in udp 192.0.2.11:53 0 → 1']);
+  const back = l.sh(u.script, drained).sim;
+  t.deepEqual(summaries(bootstrapPlan(l, back)), []);
+  cleanup(l.dir);
+});
+
+test('weight_policy: initial on a service ldirectord or keepalived owns is refused at its line (they set their weights themselves)', (t) => {
+  const text = INVENTORY('/tmp/x').replace('    scheduler: rr\n    real_servers: [{ server: web1, weight: 3 }, { server: web2 }]',
+    '    scheduler: rr\n    health_check: { type: connect }\n    weight_policy: initial\n    real_servers: [{ server: web1, weight: 3, weight_policy: initial }, { server: web2 }]');
+  const err = t.throws(() => parseInventory(new YamlSource('owned.yml', text)));
+  t.regex(err!.message, /owned\.yml:\d+:\d+ services\[0\]\.weight_policy: weights left to the runtime \(weight_policy: initial\) are for services lvsplay owns; ldirectord sets this service's weights itself/);
+  t.regex(err!.message, /services\[0\]\.real_servers\[0\]\.weight_policy: weights left to the runtime/);
+  t.throws(() => parseInventory(new YamlSource('bad.yml', INVENTORY('/tmp/x').replace('    scheduler: rr\n', '    scheduler: rr\n    weight_policy: sometimes\n'))), { message: /weight_policy: expected one of "enforce", "initial"/ });
+});
+
 test('wait: tcp on the ports the subject serves through this director by default; http, dns and command as asked; a failed gate fails the host', (t) => {
   const l = lab();
   const ctx = l.ctx('web1');

@@ -112,3 +112,33 @@ test('status: a director exactly as the inventory says has no difference; an unr
   t.throws(() => parseSnapshot(READ.replace('Conns   InPkts', 'Conns   Foo')), { message: /cannot read ipvsadm -L -n --stats --exact output, line 2: expected the column titles Conns InPkts OutPkts InBytes OutBytes/ });
   t.throws(() => parseSnapshot(READ.replace(/(-> 192\.0\.2\.99:80 {23})0/, '$1x')), { message: /cannot read ipvsadm -L -n --stats --exact output, line 8: expected Conns .*got "x"/ });
 });
+
+test('status: a real server whose weight the runtime owns (weight_policy: initial) at another weight is "weight set at runtime", no difference; drained, it is drained', (t) => {
+  const runtime = parseInventory(new YamlSource('status.yml', `
+directors:
+  - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24 } }
+real_servers:
+  - { name: rs1, address: 192.0.2.21 }
+  - { name: rs2, address: 192.0.2.22 }
+  - { name: rs3, address: 192.0.2.23 }
+services:
+  - name: web
+    vip: 192.0.2.10
+    port: 80
+    scheduler: rr
+    weight_policy: initial
+    real_servers: [{ server: rs1, weight_policy: enforce, weight: 3 }, { server: rs2, weight: 2 }, { server: rs3 }]
+`));
+  const read = (drained: string) => sections([
+    ['save', ok('-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n-a -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 0\n-a -t 192.0.2.10:80 -r 192.0.2.23:80 -g -w 5\n')],
+    ['thresholds', ok(`${VERSION}Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\n  -> RemoteAddress:Port\nTCP  192.0.2.10:80 rr\n${['21', '22', '23'].map((n) => `  -> 192.0.2.${n}:80                0          0          0          0\n`).join('')}`)],
+    ['stats', ok(`${VERSION}Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port\nTCP  192.0.2.10:80                       0        0        0        0        0\n${['21', '22', '23'].map((n) => `  -> 192.0.2.${n}:80                       0        0        0        0        0\n`).join('')}`)],
+    ['rates', ok(`${VERSION}Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS\n  -> RemoteAddress:Port\nTCP  192.0.2.10:80                       0        0        0        0        0\n${['21', '22', '23'].map((n) => `  -> 192.0.2.${n}:80                       0        0        0        0        0\n`).join('')}`)],
+    ['drained', drained],
+  ]);
+  const states = (drained: string) => compare(runtime, runtime.hosts.get('lb1') as Director, parseSnapshot(read(drained)));
+  const live = states('');
+  t.deepEqual(live.services[0]!.dests.map((d) => `${d.server} ${d.weight}/${d.inventoryWeight} ${d.state}`), ['rs1 1/3 weight differs', 'rs2 0/2 weight set at runtime', 'rs3 5/1 weight set at runtime']);
+  t.is(live.differences, 1, 'only the member whose weight lvsplay keeps');
+  t.deepEqual(states('192.0.2.22\n').services[0]!.dests.map((d) => d.state), ['weight differs', 'drained', 'weight set at runtime']);
+});

@@ -81,7 +81,8 @@ function parseBoth(output: string, desired: DrainDesired): DrainActual {
 function converge(desired: DrainDesired, actual: DrainActual, drained: Set<string>, ctx: HostContext): { changes: Change[]; scripts: string[] } {
   refuseUnrelated(desired, actual, ctx);
   const ld = ldirectord.diff(desired.ldirectord, { ...actual.ldirectord, drained }, ctx);
-  const table = ipvs.diff(desired.ipvs, { ...actual.ipvs, drained }, ctx);
+  const undrained = new Set([...actual.ipvs.drained].filter((a) => !drained.has(a)));
+  const table = ipvs.diff(desired.ipvs, { ...actual.ipvs, drained, undrained }, ctx);
   const record = diffRecord(desired.record, [...drained], actual.ipvs.drained.size > 0 || actual.ipvs.recorded ? [...actual.ipvs.drained].sort() : undefined, ctx.templates, 'drained real servers');
   return { changes: [...ld.changes, ...table.changes, ...record.changes], scripts: [ld.script, table.script, record.script].filter((s) => s !== '') };
 }

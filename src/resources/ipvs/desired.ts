@@ -4,7 +4,7 @@
  * service port, tunnel defaults filled in), and the keys the diff must leave alone or may delete.
  */
 import ipaddr from 'ipaddr.js';
-import type { Cluster, Host, Service } from '../../inventory/model.js';
+import type { Cluster, Host, Service, ServiceMember } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
 import { type Destination, emptyTable, type IpvsTable, normalTunnel, type ServiceKey, type VirtualService } from './table.js';
 import { defaultNetmask, destKey, flagBits, serviceKey } from './forms.js';
@@ -25,15 +25,23 @@ export function keyOf(s: Service): ServiceKey {
   return { kind: 'inet', protocol: s.protocol, address: s.vip!, port: s.port! };
 }
 
+/** The port the kernel reports for a member: ipvsadm rewrites a -g/-i server's port to the service's (fwmark services keep theirs). */
+function memberPort(s: Service, m: ServiceMember): number {
+  return s.forwarding !== 'nat' && s.protocol !== 'fwmark' ? s.port! : m.port;
+}
+
+/** A member's real-server key in its service, as the director's table holds it. */
+export function memberDestKey(s: Service, m: ServiceMember): string {
+  return destKey({ address: m.address, port: memberPort(s, m) });
+}
+
 export function toVirtualService(s: Service): VirtualService {
   const key = keyOf(s);
   const netmask = s.persistence?.netmask;
   const dests = new Map<string, Destination>();
   for (const m of s.realServers) {
-    // ipvsadm rewrites a -g/-i server's port to the service's (fwmark services keep theirs).
-    const port = s.forwarding !== 'nat' && key.kind === 'inet' ? key.port : m.port;
     const dest: Destination = {
-      address: m.address, port,
+      address: m.address, port: memberPort(s, m),
       method: s.forwarding,
       weight: m.weight,
       upperThreshold: m.upperThreshold,
@@ -74,6 +82,29 @@ export function tableOf(services: readonly Service[]): IpvsTable {
   for (const s of services) {
     const v = toVirtualService(s);
     table.services.set(serviceKey(v.key), v);
+  }
+  return table;
+}
+
+/**
+ * `table` with the weight the director has for every member whose weight the runtime owns
+ * (weight_policy: initial), where the director has that member: the inventory's weight is for
+ * adding it. Drained members stay at 0, and `restored` ones (undrained in this run) come back at
+ * the inventory's weight: drain and undrain are an operator's say, over the runtime's.
+ */
+export function withRuntimeWeights(table: IpvsTable, services: readonly Service[], live: IpvsTable, drained: ReadonlySet<string>, restored: ReadonlySet<string>): IpvsTable {
+  for (const s of services) {
+    const key = serviceKey(keyOf(s));
+    const want = table.services.get(key);
+    const have = live.services.get(key);
+    if (!want || !have) continue;
+    for (const m of s.realServers) {
+      if (!m.runtimeWeight || drained.has(m.address) || restored.has(m.address)) continue;
+      const dk = memberDestKey(s, m);
+      const d = want.dests.get(dk);
+      const weight = have.dests.get(dk)?.weight;
+      if (d && weight !== undefined) want.dests.set(dk, { ...d, weight });
+    }
   }
   return table;
 }

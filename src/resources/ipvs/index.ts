@@ -17,7 +17,7 @@ import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { applyData, renderApply } from './batch-script.js';
-import { type DesiredTable, desiredTable, tableOf } from './desired.js';
+import { type DesiredTable, desiredTable, tableOf, withRuntimeWeights } from './desired.js';
 import { drainedProbe, parseDrained, withDrained } from '../drained.js';
 import type { Templates } from '../../templates/templates.js';
 import { diffTables } from './diff.js';
@@ -54,6 +54,8 @@ export interface IpvsActual {
   ldirectord: Map<string, ServiceKey>;
   /** Real servers drained on this director (their addresses): weight 0 until undrained. */
   drained: Set<string>;
+  /** Set by `undrain`: real servers leaving the drained record in this run, back at the inventory's weight. */
+  undrained?: ReadonlySet<string>;
 }
 
 const SAVE = ['-S', '-n'];
@@ -107,7 +109,7 @@ export const ipvs = defineResource({
   },
   diff(given, actual, ctx) {
     if (!given.director) return { changes: [], script: '' };
-    const desired = drainedDesired(given, actual.drained, ctx.templates);
+    const desired = withRuntime(drainedDesired(given, actual.drained, ctx.templates), actual);
     const wanted = new Set(desired.table.services.keys());
     // ldirectord (or keepalived) releases these in this run: its task (before this one) reloads it without them.
     const released = new Set([...actual.ldirectord.keys()].filter((k) => wanted.has(k)));
@@ -139,6 +141,16 @@ function drainedDesired(desired: IpvsDesired, drained: ReadonlySet<string>, temp
   const table = tableOf(withDrained(desired.services, drained));
   const rules = desired.rules && { ...desired.rules, content: templates.render('ipvs/ipvsadm.rules.hbs', { lines: rulesLines(table) }) };
   return { ...desired, table, ...(rules && { rules }) };
+}
+
+/**
+ * Members whose weight the runtime owns (weight_policy: initial) at the weight the director has:
+ * in the table only, so the rules file a boot restores keeps the inventory's weight.
+ */
+function withRuntime(desired: IpvsDesired, actual: IpvsActual): IpvsDesired {
+  if (!desired.services.some((s) => s.realServers.some((m) => m.runtimeWeight))) return desired;
+  const table = withRuntimeWeights(tableOf(withDrained(desired.services, actual.drained)), desired.services, actual.table, actual.drained, actual.undrained ?? new Set());
+  return { ...desired, table };
 }
 
 /** A service lvsplay owns must read back exactly; someone else's unreadable rule is their business. */
