@@ -37,6 +37,7 @@ const NUMBERS = new Set(['check_timeout', 'negotiate_timeout', 'check_interval',
 const CHECK_KEYS: Record<string, keyof z.input<typeof HealthCheck>> = {
   checktype: 'type', service: 'service', request: 'request', receive: 'receive', virtualhost: 'virtualhost', httpmethod: 'http_method',
   checkcommand: 'command', checkport: 'port', checkinterval: 'interval', checktimeout: 'timeout', failurecount: 'failure_count', quiescent: 'quiescent',
+  login: 'login', database: 'database',
 };
 
 interface Line extends Origin {
@@ -181,7 +182,11 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     } else if (l.key === 'persistent') persistent = l;
     else if (l.key === 'netmask') netmask = l;
     else if (CHECK_KEYS[l.key]) readCheckField(l, CHECK_KEYS[l.key]!, check, global.fork, report, problems);
-    else if (l.key === 'passwd' || l.key === 'secret') report.notExpressed(l, `${l.key}= (a secret: its value is not copied): lvsplay's checks have no login or password; the check would run without it`);
+    else if (l.key === 'passwd') {
+      // never copied: the inventory names where the password is, on the control host
+      check['passwd_env'] = passwordEnv(name);
+      report.note(l, `passwd= (its value is not copied): the inventory reads this check's password from the environment variable ${passwordEnv(name)}: set it where lvsplay runs`);
+    } else if (l.key === 'secret') report.notExpressed(l, 'secret= (a RADIUS secret: its value is not copied): lvsplay\'s checks have no RADIUS secret; the check would run without it');
     else report.notExpressed(l, unmodelled(l, 'virtual'));
   }
   // A flag for another scheduler is refused by the inventory (and by ipvsadm).
@@ -245,6 +250,9 @@ function named(host: string, port: string | undefined): string | undefined {
   const names = [...(hostName ? [`host name ${JSON.stringify(host)}`] : []), ...(portName ? [`service name ${JSON.stringify(port)}`] : [])];
   return names.length > 0 ? names.join(' and ') : undefined;
 }
+
+/** The environment variable an imported check password is read from: `LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306`. */
+const passwordEnv = (service: string) => `LVSPLAY_CHECK_PASS_${service.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/_+$/, '')}`;
 
 /** A DNS host name (RFC 1123 labels), as ldirectord would pass it to its resolver. */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;

@@ -309,6 +309,10 @@ const LDIRECTORD_ONLY: Record<string, string> = {
   receive: 'use type: http or https with regex (or status, digest)',
   http_method: 'keepalived\'s HTTP_GET and SSL_GET always send GET',
   failure_count: 'keepalived counts retries: use retry (failure_count N is retry N-1)',
+  login: 'keepalived\'s checks do not log in: use type: misc with a command that does',
+  passwd_env: 'keepalived\'s checks do not log in: use type: misc with a command that does',
+  passwd_file: 'keepalived\'s checks do not log in: use type: misc with a command that does',
+  database: 'keepalived\'s checks do not log in: use type: misc with a command that does',
 };
 /** Fields only keepalived reads. */
 const KEEPALIVED_ONLY = ['path', 'status', 'digest', 'regex', 'query_name', 'query_type', 'misc_dynamic', 'retry', 'delay_before_retry', 'alpha', 'omega', 'quorum', 'hysteresis'];
@@ -360,6 +364,9 @@ const healthChecks: Rule = (inv, src) => {
       if (type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {
         at(['health_check', 'type'], `request/receive are only used by negotiate checks, but the type is ${type}`);
       }
+      const credentials = (['login', 'passwd_env', 'passwd_file', 'database'] as const).filter((f) => hc[f] !== undefined);
+      if (type !== 'negotiate' && credentials.length > 0) at(['health_check', credentials[0]!], `${credentials.join(', ')}: only negotiate checks log in, but the type is ${type}`);
+      if (hc.passwd_env !== undefined && hc.passwd_file !== undefined) at(['health_check', 'passwd_file'], 'give the check\'s password one way: passwd_env or passwd_file, not both');
     }
     if (owner === 'keepalived') {
       // keepalived warns, and its config test fails, when the quorum exceeds the servers' total weight or hysteresis reaches the quorum.

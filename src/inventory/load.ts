@@ -145,6 +145,8 @@ function buildCheck(hc: HealthCheckInput | MemberCheckInput, type: HealthCheck['
     ...(vs.http_method && { httpMethod: vs.http_method }), ...(hc.command && { command: hc.command }), ...(hc.port && { port: hc.port }),
     ...(hc.interval && { intervalS: hc.interval }), ...(hc.timeout && { timeoutS: hc.timeout }),
     ...(vs.failure_count && { failureCount: vs.failure_count }), ...(vs.quiescent !== undefined && { quiescent: vs.quiescent }),
+    ...(vs.login !== undefined && { login: vs.login }), ...(vs.database !== undefined && { database: vs.database }),
+    ...(vs.passwd_env !== undefined ? { passwd: { env: vs.passwd_env } } : vs.passwd_file !== undefined ? { passwd: { file: vs.passwd_file } } : {}),
     ...(hc.path !== undefined && { path: hc.path }), ...(status && { status }), ...(hc.digest !== undefined && { digest: hc.digest.toLowerCase() }),
     ...(hc.regex !== undefined && { regex: hc.regex }), ...(hc.query_name !== undefined && { queryName: hc.query_name }),
     ...(hc.query_type !== undefined && { queryType: hc.query_type }), ...(hc.misc_dynamic !== undefined && { miscDynamic: hc.misc_dynamic }),

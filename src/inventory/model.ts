@@ -99,6 +99,10 @@ export interface HealthCheck {
   failureCount?: number;
   /** ldirectord's quiescent, keepalived's inhibit_on_failure: a failed server stays at weight 0. */
   quiescent?: boolean;
+  /** ldirectord's credentials for checks that log in; the password is read on the control host when rendered. */
+  login?: string;
+  passwd?: { env: string } | { file: string };
+  database?: string;
   // keepalived's
   path?: string;
   status?: number[];

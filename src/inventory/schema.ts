@@ -182,6 +182,11 @@ export const HealthCheck = z.strictObject({
   http_method: z.enum(['GET', 'HEAD']).optional(),
   failure_count: z.int().min(1).max(100).optional(),
   quiescent: z.boolean().optional(),
+  /** Credentials of checks that log in (mysql, pgsql, ldap, ...): the password never inline, from the control host. */
+  login: CheckText.min(1).optional(),
+  passwd_env: EnvName.optional(),
+  passwd_file: FilePath.optional(),
+  database: CheckText.min(1).optional(),
   // keepalived's, for the whole virtual server
   alpha: z.boolean().optional(),
   omega: z.boolean().optional(),

@@ -3,6 +3,7 @@ import type { TaskKind } from '../../src/playbook/tasks.js';
 import type { Change } from '../../src/plan/types.js';
 import { RESOURCES } from '../../src/resources/index.js';
 import type { HostContext, Resource } from '../../src/resources/resource.js';
+import type { Secret } from '../../src/util/secret.js';
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
 
 export interface Outcome {
@@ -11,6 +12,8 @@ export interface Outcome {
   actual: unknown;
   changes: Change[];
   script: string;
+  /** What the script carries as tokens (a secret file's content). */
+  secrets?: Secret[];
 }
 
 export function resourceOf(kind: TaskKind): Resource<TaskKind, unknown, unknown> {
@@ -25,8 +28,8 @@ export function run(kind: TaskKind, ctx: HostContext, args: unknown, facts: stri
   const desired = resource.desired(ctx, TASK_ARGS[kind].parse(args) as never);
   const probe = resource.probe(desired, ctx);
   const actual = resource.parse(facts, desired);
-  const { changes, script } = resource.diff(desired, actual, ctx);
-  return { desired, probe, actual, changes, script };
+  const { changes, script, secrets } = resource.diff(desired, actual, ctx);
+  return { desired, probe, actual, changes, script, ...(secrets && { secrets }) };
 }
 
 /** Maps as objects and long texts (file contents) pulled out to be printed as they are. */

@@ -27,6 +27,7 @@ import { parseSave, parseThresholds, withThresholds } from '../../src/resources/
 import { keepalivedConfData } from '../../src/resources/keepalived/conf.js';
 import { renderLdirectordConf } from '../../src/resources/ldirectord/index.js';
 import { Templates } from '../../src/templates/templates.js';
+import { Secret, secretToken } from '../../src/util/secret.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { repoFile, REPO_ROOT } from '../support/paths.js';
 import { cleanup, tempDir } from '../support/sh.js';
@@ -80,10 +81,13 @@ test('import: the ldirectord.cf lvsplay renders from the imported inventory read
   const { yaml, imported } = importInventory({ ldirectord: original });
   const cluster = load(yaml);
   const services = cluster.services.filter((s) => s.managedBy === 'ldirectord');
-  const text = renderLdirectordConf((n, d) => templates.render(n, d), cluster.directors[0]!, cluster.ldirectord, services);
+  // the check passwords the inventory reads from the environment
+  const passwords = new Map(services.filter((s) => s.healthCheck?.passwd).map((s) => [s.name, new Secret(secretToken(s.name), 'pw')]));
+  t.is(passwords.size, 1);
+  const text = renderLdirectordConf((n, d) => templates.render(n, d), cluster.directors[0]!, cluster.ldirectord, services, passwords);
   const again = new Report();
   const back = importLdirectord('rendered.cf', text, again);
-  t.deepEqual(again.lines, [], 'lvsplay renders nothing it cannot read back');
+  t.deepEqual(again.lines.filter((l) => l.kind !== 'note'), [], 'lvsplay renders nothing it cannot read back');
   t.deepEqual(strip(back.services), strip(imported.services.filter((s) => s.owner === 'ldirectord')));
   t.deepEqual(LdirectordGlobals.parse(back.globals), LdirectordGlobals.parse(imported.ldirectord));
   t.deepEqual(back.services.map((s) => s.name), services.map((s) => s.name), 'the # service comments name them');
@@ -125,12 +129,14 @@ test('import: what the fixtures say that the inventory cannot is reported at its
   const expected: [string, number, string][] = [
     ['save.txt', 31, 'flag-2'], ['save.txt', 35, 'uses NAT'], ['save.txt', 45, '--pe sip'], ['save.txt', 54, 'IPv6 with NAT'], ['save.txt', 56, 'VIP 2001:db8::40 is not in vrrp_instance'],
     ['ldirectord.cf', 16, 'emailalertfreq='], ['ldirectord.cf', 19, 'callback='], ['ldirectord.cf', 25, 'request/receive'], ['ldirectord.cf', 83, 'checktype=3'],
-    ['ldirectord.cf', 85, 'login='], ['ldirectord.cf', 86, 'passwd='], ['ldirectord.cf', 87, 'database='], ['ldirectord.cf', 88, 'negotiatetimeout='],
+    ['ldirectord.cf', 88, 'negotiatetimeout='],
     ['keepalived.conf', 5, 'notification_email'], ['keepalived.conf', 17, 'vrrp_script'], ['keepalived.conf', 55, '192.0.2.99/24'], ['keepalived.conf', 61, 'track_script'],
     ['keepalived.conf', 166, 'lacks command'], ['keepalived.conf', 169, 'without arguments'], ['keepalived.conf', 186, 'virtual_server_group'], ['keepalived.conf', 190, 'group web_group'],
   ];
   for (const [file, line, words] of expected) t.true(at(file, line, words), `${file}:${line} ${words}\n${report.format()}`);
   t.true(report.lines.some((l) => l.kind === 'note' && l.line === 34 && l.message.includes('set LVSPLAY_VRRP_PASS')));
+  t.true(report.lines.some((l) => l.kind === 'note' && l.line === 86 && l.message.includes('LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306')));
+  t.false(report.lines.some((l) => l.file.endsWith('ldirectord.cf') && (l.line === 85 || l.line === 87)), 'login= and database= are imported');
   t.false(report.complete);
 });
 
@@ -142,7 +148,9 @@ function lvsplay(...args: string[]) {
 test('lvsplay import: exit 3 with the report on stderr; no secret in either stream', (t) => {
   const r = lvsplay('--ipvsadm-save', `${FIXTURES}/save.txt`, '--ipvsadm-thresholds', `${FIXTURES}/thresholds.txt`, '--ldirectord', `${FIXTURES}/ldirectord.cf`, '--keepalived', `${FIXTURES}/keepalived.conf`, '--names', `${FIXTURES}/names.yml`);
   t.is(r.status, 3, r.stderr);
-  t.regex(r.stderr, /^test\/fixtures\/import\/ldirectord\.cf:86: not expressed: passwd= /m);
+  t.regex(r.stderr, /^test\/fixtures\/import\/ldirectord\.cf:86: note: passwd= \(its value is not copied\): the inventory reads this check's password from the environment variable LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306/m);
+  t.regex(r.stdout, /passwd_env: LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306/);
+  t.regex(r.stdout, /login: monitor/);
   t.regex(r.stderr, /lvsplay import: 24 services \(6 ldirectord, 5 keepalived, 13 lvsplay\); \d+ thing\(s\) not expressed/);
   for (const secret of ['k33pal1v', 's3cret-not-for-output']) t.false(`${r.stdout}${r.stderr}`.includes(secret), secret);
   t.regex(r.stdout, /auth_pass_env: LVSPLAY_VRRP_PASS/);

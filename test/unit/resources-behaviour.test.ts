@@ -2,6 +2,7 @@
  * What each resource does with the facts it is given: idempotence (a host exactly as desired
  * gives no change and no script), changes with before/after, and each resource's own rules.
  */
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
 import type { TaskKind } from '../../src/playbook/tasks.js';
@@ -13,6 +14,7 @@ import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
 import { procPath, SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
 import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.js';
 import { addressProbe, baseLines, fileProbeOutput, ipLine, satisfied, section, statMode, sysctlValues } from '../support/facts.js';
+import { revealSecrets } from '../../src/util/secret.js';
 import { run } from '../support/resources.js';
 import { syntaxError } from '../support/sh.js';
 
@@ -447,6 +449,64 @@ test('ldirectord.cf: fork=no when no service has its own check interval', (t) =>
   const cf = (run('ldirectord', ctxFor('lb1', { cluster }), {}, '').desired as LdirectordDesired).file!.content;
   t.true(cf.includes('fork=no\n'));
   t.false(cf.includes('\tcheckinterval='));
+});
+
+/** inventory/example.yml with web's check logging in to MySQL, its password from LVSPLAY_TEST_DB_PASS. */
+const withCredentials = () => exampleWith(['health_check: { type: negotiate, service: http, request: /healthz, receive: OK }',
+  'health_check: { type: negotiate, service: mysql, login: lvs, passwd_env: LVSPLAY_TEST_DB_PASS, database: health }']);
+const DB_PASS = "S3c=r&t'$x y";
+
+test('ldirectord: a check\'s credentials (login, database, password from the control host) are in ldirectord.cf, written as a secret: never in the probe, a change, --diff or the script; read back redacted, an equal file is no change', (t) => {
+  process.env['LVSPLAY_TEST_DB_PASS'] = DB_PASS;
+  try {
+    const ctx = ctxFor('lb1', { cluster: withCredentials() });
+    const desired = run('ldirectord', ctx, {}, '').desired as LdirectordDesired;
+    t.true(desired.file!.content.includes(`\tlogin="lvs"\n\tpasswd="${DB_PASS}"\n\tdatabase="health"\n`), desired.file!.content);
+    t.deepEqual(desired.file!.secret, { redact: ['secret', 'passwd'] });
+    // the host has an older config: the change shows both sides with the password cut out
+    const old = desired.file!.content.replace('database="health"', 'database="old"');
+    const redactedOld = old.replace(/passwd=.*/, 'passwd (secret not shown)');
+    const facts = ldFacts(`present 600 root:root\nsha256 ${createHash('sha256').update(old).digest('hex')}  -\n${Buffer.from(redactedOld).toString('base64')}\n`, 'running');
+    const o = run('ldirectord', ctx, {}, facts);
+    t.deepEqual(o.changes.map((c) => c.summary), ['~ file /etc/ha.d/ldirectord.cf (secrets not shown)']);
+    const shown = JSON.stringify({ changes: o.changes, script: o.script, probe: o.probe, actual: o.actual });
+    t.false(shown.includes('S3c=r'), 'the password is nowhere in what can be printed');
+    t.false(shown.includes(Buffer.from(desired.file!.content).toString('base64')), 'nor the file in base64');
+    t.true(o.changes[0]!.after!.includes('\tpasswd (secret not shown)\n\tdatabase="health"'), o.changes[0]!.after);
+    t.true(Buffer.from(revealSecrets(o.script, o.secrets!).match(/[A-Za-z0-9+/=]{200,}/)![0], 'base64').toString().includes(`passwd="${DB_PASS}"`), 'the host gets the real file');
+    // the probe always reads the config as a secret: the host's may hold a password the new one has not
+    t.regex(o.probe, /sha256sum < "\$lvsplay_p"\n {2}sed -e 's\/secret\.\*\$\/secret \(secret not shown\)\/' -e 's\/passwd/);
+    const same = ldFacts(`present 600 root:root\nsha256 ${createHash('sha256').update(desired.file!.content).digest('hex')}  -\n${Buffer.from('x').toString('base64')}\n`, 'running');
+    t.deepEqual(run('ldirectord', ctx, {}, same).changes, [], 'compared by checksum');
+  } finally {
+    delete process.env['LVSPLAY_TEST_DB_PASS'];
+  }
+});
+
+test('ldirectord: a check password that is not set, or that ldirectord could not read back ("#", a double quote, a line break), is bad input naming the field, never the value', (t) => {
+  const ctx = ctxFor('lb1', { cluster: withCredentials() });
+  delete process.env['LVSPLAY_TEST_DB_PASS'];
+  t.throws(() => run('ldirectord', ctx, {}, ''), { message: /services\[0\]\.health_check\.passwd_env: environment variable LVSPLAY_TEST_DB_PASS is not set/ });
+  for (const bad of ['ab#cd', 'ab"cd', 'ab\ncd']) {
+    process.env['LVSPLAY_TEST_DB_PASS'] = bad;
+    try {
+      const err = t.throws(() => run('ldirectord', ctx, {}, ''));
+      t.regex(err!.message, /services\[0\]\.health_check\.passwd_env: expected a check password of 1 to 512 characters without double quotes, "#" or control characters/);
+      t.false(err!.message.includes(bad));
+    } finally {
+      delete process.env['LVSPLAY_TEST_DB_PASS'];
+    }
+  }
+});
+
+test('inventory: check credentials are ldirectord\'s, for negotiate checks, with the password one way only', (t) => {
+  const bad = (from: string, to: string) => t.throws(() => exampleWith([from, to])).message;
+  const web = 'health_check: { type: negotiate, service: http, request: /healthz, receive: OK }';
+  t.regex(bad(web, 'health_check: { type: connect, login: lvs, passwd_env: X }'), /services\[0\]\.health_check\.login: login, passwd_env: only negotiate checks log in, but the type is connect/);
+  t.regex(bad(web, 'health_check: { type: negotiate, service: mysql, passwd_env: X, passwd_file: /etc/x }'), /health_check\.passwd_file: give the check's password one way: passwd_env or passwd_file, not both/);
+  t.regex(bad(web, 'health_check: { type: negotiate, service: mysql, login: "a#b" }'), /health_check\.login: expected text without double quotes, "#", backslashes or control characters/);
+  t.regex(bad(web, 'managed_by: keepalived\n    health_check: { type: connect, login: lvs }'), /health_check\.login: login is ldirectord's, and this service is keepalived's: keepalived's checks do not log in/);
+  t.regex(bad(web, 'health_check: { type: negotiate, service: mysql, passwd: hunter2 }'), /health_check\.passwd: unknown key "passwd": secrets are never written inline/);
 });
 
 /** ldirectord's probe output: its config, the systemd drop-in, the daemon and boot state. */

@@ -192,6 +192,24 @@ test.serial('drain: ldirectord\'s config as the inventory wants it is no differe
   cleanup(l.dir);
 });
 
+test.serial('drain: ldirectord\'s config with a check password (probed redacted) as the inventory wants it is no difference either', (t) => {
+  const checked = (dir: string) => INVENTORY(dir).replace('    scheduler: rr\n', '    scheduler: rr\n    health_check: { type: negotiate, service: mysql, login: lvs, passwd_env: LVSPLAY_TEST_DRAIN_PASS }\n');
+  process.env['LVSPLAY_TEST_DRAIN_PASS'] = 'pw-of-the-check';
+  const l = lab(checked);
+  try {
+    const config = join(l.dir, 'ldirectord.cf');
+    const wanted = ldirectord.desired(l.ctx('web1'), TASK_ARGS.ldirectord.parse({})).file!.content;
+    t.regex(wanted, /passwd="pw-of-the-check"/);
+    writeFileSync(config, wanted, { mode: 0o600 });
+    t.throws(() => plan(l, 'drain', 'web1', simFrom(liveTable())), { message: /lb1 differs from the inventory in more than web1's weights \(1 change: ~ ldirectord stopped → running\)/ });
+    writeFileSync(config, wanted.replace('login="lvs"', 'login="someone"'));
+    t.throws(() => plan(l, 'drain', 'web1', simFrom(liveTable())), { message: new RegExp(`lb1 differs from the inventory in more than web1's weights \\(2 changes: ~ file ${config} \\(secrets not shown\\);`) });
+  } finally {
+    delete process.env['LVSPLAY_TEST_DRAIN_PASS'];
+    cleanup(l.dir);
+  }
+});
+
 test.serial('weight_policy: initial: a weight the runtime set is kept by later runs (no drift), a new member starts at the inventory\'s weight, the rules file keeps the inventory\'s; drain takes it to 0 and undrain back to the inventory\'s; enforce still enforces', (t) => {
   const runtime = (dir: string) => INVENTORY(dir)
     .replace('    real_servers: [{ server: web1, weight: 3 }, { server: web2 }]', '    weight_policy: initial\n    real_servers: [{ server: web1, weight: 3 }, { server: web2, weight_policy: enforce }]');

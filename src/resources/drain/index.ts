@@ -21,15 +21,16 @@ import type { TaskArgs } from '../../playbook/model.js';
 import type { Change } from '../../plan/types.js';
 import { TASK_ARGS } from '../../playbook/tasks.js';
 import { drainedRecord } from '../drained.js';
-import { withContent } from '../file/index.js';
+import { redact, withContent } from '../file/index.js';
 import { hostPort } from '../../inventory/addresses.js';
 import { ipvs, type IpvsActual, type IpvsDesired } from '../ipvs/index.js';
 import { listedService } from '../ipvs/diff.js';
-import { ldirectord, type LdirectordActual, type LdirectordDesired } from '../ldirectord/index.js';
+import { ldirectord, type LdirectordActual, ldirectordContent, type LdirectordDesired, REDACT as LDIRECTORD_REDACT } from '../ldirectord/index.js';
 import { diffRecord } from '../record.js';
 import { defineResource, type HostContext, type Resource } from '../resource.js';
 import { framed, RESOURCE_MARK, splitSections } from '../sections.js';
 import type { Destination } from '../ipvs/table.js';
+import type { Secret } from '../../util/secret.js';
 import { heredocFile } from '../../util/shell.js';
 
 export interface DrainDesired {
@@ -78,13 +79,14 @@ function parseBoth(output: string, desired: DrainDesired): DrainActual {
 }
 
 /** The ipvs and ldirectord plans for the director with `drained` as its record, and the record itself. */
-function converge(desired: DrainDesired, actual: DrainActual, drained: Set<string>, ctx: HostContext): { changes: Change[]; scripts: string[] } {
+function converge(desired: DrainDesired, actual: DrainActual, drained: Set<string>, ctx: HostContext): { changes: Change[]; scripts: string[]; secrets?: Secret[] } {
   refuseUnrelated(desired, actual, ctx);
   const ld = ldirectord.diff(desired.ldirectord, { ...actual.ldirectord, drained }, ctx);
   const undrained = new Set([...actual.ipvs.drained].filter((a) => !drained.has(a)));
   const table = ipvs.diff(desired.ipvs, { ...actual.ipvs, drained, undrained }, ctx);
   const record = diffRecord(desired.record, [...drained], actual.ipvs.drained.size > 0 || actual.ipvs.recorded ? [...actual.ipvs.drained].sort() : undefined, ctx.templates, 'drained real servers');
-  return { changes: [...ld.changes, ...table.changes, ...record.changes], scripts: [ld.script, table.script, record.script].filter((s) => s !== '') };
+  // ldirectord.cf with a check's password travels as a token (util/secret.ts)
+  return { changes: [...ld.changes, ...table.changes, ...record.changes], scripts: [ld.script, table.script, record.script].filter((s) => s !== ''), ...(ld.secrets && { secrets: ld.secrets }) };
 }
 
 /**
@@ -97,8 +99,13 @@ function refuseUnrelated(desired: DrainDesired, actual: DrainActual, ctx: HostCo
   const services = new Map([...actual.ipvs.table.services].map(([k, s]) => [k, { ...s, dests: new Map([...s.dests].filter(([, d]) => !subject.has(d.address))) }]));
   const table = ipvs.diff(desired.others.ipvs, { ...actual.ipvs, table: { ...actual.ipvs.table, services } }, ctx).changes
     .filter((c) => !c.settles && c.id !== desired.others.ipvs.record);
+  // The config comes back with its passwords cut out (it is probed as a secret): compared the
+  // same way, a password is not seen (and a drain writes the inventory's, which it must know).
   const file = actual.ldirectord.file;
-  const config = file.present ? withContent(file, withoutReals(file.content, subject)) : file;
+  const others = ldirectordContent(desired.others.ldirectord, actual.ldirectord.drained, ctx);
+  const rest = file.present ? withoutReals(file.content, subject) : '';
+  const same = others !== undefined && redact(rest, LDIRECTORD_REDACT) === redact(others, LDIRECTORD_REDACT);
+  const config = file.present ? withContent(file, same ? others : rest) : file;
   const ld = ldirectord.diff(desired.others.ldirectord, { ...actual.ldirectord, file: config }, ctx).changes;
   const drift = [...ld, ...table];
   if (drift.length === 0) return;
@@ -136,7 +143,7 @@ export const drain: Resource<'drain', DrainDesired, DrainActual> = defineResourc
   diff(desired, actual, ctx) {
     refuseKeepalived(desired, ctx);
     const drained = new Set([...actual.ipvs.drained, ...desired.addresses]);
-    const { changes, scripts } = converge(desired, actual, drained, ctx);
+    const { changes, scripts, secrets } = converge(desired, actual, drained, ctx);
     const wait = desired.wait!;
     const dests = subjectDests(actual, desired.addresses);
     const busy = dests.reduce((n, { dest }) => n + (dest.conns?.active ?? 1) + (wait.inactive ? dest.conns?.inactive ?? 1 : 0), 0);
@@ -151,7 +158,7 @@ export const drain: Resource<'drain', DrainDesired, DrainActual> = defineResourc
         dests: heredocFile('"$lvsplay_d/dests"', dests.map(({ listed, dest }) => `${listed}\t${hostPort(dest.address, dest.port)}`), 'LVSPLAY_DRAIN_DESTS'),
       }));
     }
-    return { changes, script: scripts.join('\n') };
+    return { changes, script: scripts.join('\n'), ...(secrets && { secrets }) };
   },
 });
 
@@ -163,7 +170,7 @@ export const undrain: Resource<'undrain', DrainDesired, DrainActual> = defineRes
   parse: parseBoth,
   diff(desired, actual, ctx) {
     const drained = new Set([...actual.ipvs.drained].filter((a) => !desired.addresses.includes(a)));
-    const { changes, scripts } = converge(desired, actual, drained, ctx);
-    return { changes, script: scripts.join('\n') };
+    const { changes, scripts, secrets } = converge(desired, actual, drained, ctx);
+    return { changes, script: scripts.join('\n'), ...(secrets && { secrets }) };
   },
 });

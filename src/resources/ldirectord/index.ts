@@ -13,10 +13,12 @@
  */
 import { basename } from 'node:path';
 import { hostPort } from '../../inventory/addresses.js';
-import type { Director, LdirectordGlobals, Service } from '../../inventory/model.js';
+import type { Cluster, Director, LdirectordGlobals, Service } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import type { Templates } from '../../templates/templates.js';
+import { InputError } from '../../util/problems.js';
+import { readSecret, Secret, secretToken } from '../../util/secret.js';
 import { heredocFile, ShellFragment } from '../../util/shell.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
@@ -25,6 +27,15 @@ import { ldirectordKeys } from '../ipvs/ldirectord-keys.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { drainedProbe, parseDrained, withDrained } from '../drained.js';
 import { framed, splitSections } from '../sections.js';
+
+/**
+ * Lines of ldirectord.cf that may hold a secret (a check's `passwd=`, RADIUS `secret=`): the file
+ * is always probed with them cut after the keyword, since the one on the host may hold a password
+ * even when the new one has none.
+ */
+export const REDACT = ['secret', 'passwd']; // in this order: the text a passwd line becomes says "secret"
+/** What ldirectord can read back as a password: its parser cuts a line at `#`, and the value is in double quotes. */
+const PASSWD = /^[^"#\x00-\x1f\x7f]{1,512}$/;
 
 /** The first line of every ldirectord.cf lvsplay writes: how it knows a config is its own. */
 export const HEADER = '# Managed by lvsplay';
@@ -44,6 +55,8 @@ export interface LdirectordDesired {
   keys: string[];
   /** ldirectord's services on this director, to render the config again with drained servers at weight 0. */
   services?: Service[];
+  /** Their checks' passwords, by service name (read on the control host; never printed). */
+  passwords?: ReadonlyMap<string, Secret>;
 }
 
 export interface LdirectordActual {
@@ -59,7 +72,7 @@ export interface LdirectordActual {
 const METHOD = { dr: 'gate', tun: 'ipip', nat: 'masq' } as const;
 
 /** The data the ldirectord.cf template renders, one entry per service. */
-export function ldirectordServices(services: Service[]): object[] {
+export function ldirectordServices(services: Service[], passwords: ReadonlyMap<string, Secret> = new Map()): object[] {
   return services.map((s) => {
     const v6 = s.family === 'ipv6' ? '6' : '';
     return {
@@ -79,14 +92,36 @@ export function ldirectordServices(services: Service[]): object[] {
       persistent: s.persistence?.timeoutS ?? '',
       netmask: s.persistence?.netmask ?? '',
       check: s.healthCheck ?? { type: 'off' },
+      passwd: passwords.get(s.name)?.reveal() ?? '',
       hasQuiescent: s.healthCheck?.quiescent !== undefined,
     };
   });
 }
 
-export function renderLdirectordConf(render: (name: string, data: object) => string, director: Director, globals: LdirectordGlobals, services: Service[]): string {
+export function renderLdirectordConf(render: (name: string, data: object) => string, director: Director, globals: LdirectordGlobals, services: Service[], passwords?: ReadonlyMap<string, Secret>): string {
   const fork = services.some((s) => s.healthCheck?.intervalS !== undefined);
-  return render('ldirectord/ldirectord.cf.hbs', { director: director.name, g: globals, fork, services: ldirectordServices(services) });
+  return render('ldirectord/ldirectord.cf.hbs', { director: director.name, g: globals, fork, services: ldirectordServices(services, passwords) });
+}
+
+/** The checks' passwords of these services, read on the control host (a bad one is bad input, said without it). */
+function checkPasswords(cluster: Cluster, services: readonly Service[]): Map<string, Secret> {
+  const passwords = new Map<string, Secret>();
+  for (const s of services) {
+    const source = s.healthCheck?.passwd;
+    if (!source) continue;
+    const field = `services[${cluster.services.findIndex((x) => x.name === s.name)}].health_check.${'env' in source ? 'passwd_env' : 'passwd_file'}`;
+    const value = readSecret(source, { file: cluster.file, field });
+    if (!PASSWD.test(value)) {
+      throw new InputError([{ file: cluster.file, line: 0, col: 0, field, message: 'expected a check password of 1 to 512 characters without double quotes, "#" or control characters (ldirectord cuts a line at "#" and reads the value in double quotes)' }]);
+    }
+    passwords.set(s.name, new Secret(secretToken(`ldirectord-passwd:${s.name}`), value));
+  }
+  return passwords;
+}
+
+/** The ldirectord.cf the desired state writes with `drained` at weight 0 (undefined: no config). */
+export function ldirectordContent(desired: LdirectordDesired, drained: ReadonlySet<string>, ctx: HostContext): string | undefined {
+  return drainedDesired(desired, drained, ctx).file?.content;
 }
 
 export const ldirectord = defineResource({
@@ -96,20 +131,22 @@ export const ldirectord = defineResource({
     const pidfile = `/run/ldirectord.${basename(config)}.pid`;
     const services = ctx.host.kind === 'director' ? servicesOf(ctx.cluster, ctx.host).filter((s) => s.managedBy === 'ldirectord') : [];
     if (ctx.host.kind !== 'director' || services.length === 0) return { config, pidfile, keys: [] };
-    const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, services);
+    const passwords = checkPasswords(ctx.cluster, services);
+    const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, services, passwords);
     const regexes = [...new Set(services.flatMap((s) => (s.healthCheck?.receive ? [s.healthCheck.receive] : [])))];
     const verify = new ShellFragment(ctx.templates.render('ldirectord/verify.sh.hbs', { regexes }));
     const onChange = args.reload ? new ShellFragment(control(ctx.templates, config, pidfile, ['reload'], false)) : undefined;
     return {
       config, pidfile,
-      file: { path: config, content, mode: '0600', verify, ...(onChange && { onChange }) },
+      file: { path: config, content, mode: '0600', verify, ...(onChange && { onChange }), ...(passwords.size > 0 && { secret: { redact: REDACT } }) },
       dropIn: { path: DROP_IN, content: ctx.templates.render('ldirectord/ldirectord.service.conf.hbs', { config, pidfile }), mode: '0644' },
       keys: services.map((s) => printedSpec(keyOf(s))),
       services,
+      ...(passwords.size > 0 && { passwords }),
     };
   },
   probe(desired, ctx) {
-    return framed('file', fileProbe(ctx.templates, desired.config))
+    return framed('file', fileProbe(ctx.templates, desired.config, { redact: REDACT }))
       + framed('dropin', fileProbe(ctx.templates, DROP_IN))
       + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { pidfile: desired.pidfile }))
       + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
@@ -154,7 +191,7 @@ export const ldirectord = defineResource({
       if (written.changes.length === 0 || !desired.file.onChange) scripts.push(control(ctx.templates, desired.config, desired.pidfile, ['start'], false));
     }
     if (released.length > 0 && written.changes.length > 0) scripts.push(release(ctx.templates, released));
-    return { changes, script: changes.length === 0 ? '' : scripts.filter((s) => s !== '').join('\n') };
+    return { changes, script: changes.length === 0 ? '' : scripts.filter((s) => s !== '').join('\n'), ...(written.secrets && { secrets: written.secrets }) };
   },
 });
 
@@ -162,7 +199,7 @@ export const ldirectord = defineResource({
 function drainedDesired(desired: LdirectordDesired, drained: ReadonlySet<string>, ctx: HostContext): LdirectordDesired {
   if (!desired.file || !desired.services || ctx.host.kind !== 'director') return desired;
   if (!desired.services.some((s) => s.realServers.some((m) => drained.has(m.address)))) return desired;
-  const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, withDrained(desired.services, drained));
+  const content = renderLdirectordConf((n, d) => ctx.templates.render(n, d), ctx.host, ctx.cluster.ldirectord, withDrained(desired.services, drained), desired.passwords);
   return { ...desired, file: { ...desired.file, content } };
 }
 
