@@ -5,7 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { Problem } from '../util/problems.js';
-import type { YamlSource } from '../util/yaml-source.js';
+import type { SourceMap } from '../util/yaml-source.js';
 import type { CheckType, Owner } from './model.js';
 import { CHECK_TYPES, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
 import { derivedRouterId } from './vrrp.js';
@@ -14,13 +14,13 @@ import { shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
-type Rule = (inv: InventoryFile, src: YamlSource) => Problem[];
+type Rule = (inv: InventoryFile, src: SourceMap) => Problem[];
 
-export function checkInventory(inv: InventoryFile, src: YamlSource): Problem[] {
+export function checkInventory(inv: InventoryFile, src: SourceMap): Problem[] {
   return RULES.flatMap((rule) => rule(inv, src));
 }
 
-const place = (src: YamlSource, path: Path): string => {
+const place = (src: SourceMap, path: Path): string => {
   const p = src.locate(path);
   return `line ${p.line}`;
 };
@@ -48,7 +48,7 @@ const uniqueServiceNames: Rule = (inv, src) => {
       seen.set(s.name, i);
       return [];
     }
-    return [src.problem(['services', i, 'name'], `service name "${s.name}" is already used by services[${first}] at ${place(src, ['services', first, 'name'])}`)];
+    return [src.problem(['services', i, 'name'], `service name "${s.name}" is already used at ${place(src, ['services', first, 'name'])}`)];
   });
 };
 
@@ -92,7 +92,7 @@ const serviceKeys: Rule = (inv, src) => {
     if (first === undefined) seen.set(key, i);
     else {
       const field = s.fwmark !== undefined ? 'fwmark' : 'vip';
-      at(field, `service ${key} is already declared by services[${first}] ("${inv.services[first]?.name}") at ${place(src, ['services', first, field])}`);
+      at(field, `service ${key} is already declared by service "${inv.services[first]?.name}" at ${place(src, ['services', first, field])}`);
     }
   });
   return problems;
@@ -411,7 +411,7 @@ const healthChecks: Rule = (inv, src) => {
  * HTTP_GET and SSL_GET, query_name by DNS_CHECK, ...), and MISC_CHECK needs its command. `inherited`
  * is the service's check a member's fields are merged over (for the misc command).
  */
-function keepalivedCheckFields(src: YamlSource, at: Path, hc: MemberCheckInput, type: CheckType, inherited?: MemberCheckInput): Problem[] {
+function keepalivedCheckFields(src: SourceMap, at: Path, hc: MemberCheckInput, type: CheckType, inherited?: MemberCheckInput): Problem[] {
   const problems: Problem[] = [];
   for (const [field, types] of Object.entries(KEEPALIVED_FIELD_TYPES)) {
     if (hc[field as keyof MemberCheckInput] === undefined || types.includes(type)) continue;

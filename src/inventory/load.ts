@@ -7,6 +7,7 @@ import { InputError } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { canonicalAddress, cidrAddress } from './addresses.js';
+import { generateServices } from './generate.js';
 import { checkInventory, checkTypeOf, memberAddress, serviceFamily, serviceOwner } from './checks.js';
 import type { Cluster, Director, HealthCheck, Host, Owner, RealServer, Scalar, Service, SshConfig, Vrrp } from './model.js';
 import { type HealthCheckInput, InventoryFile, type MemberCheckInput, type RealServerInput, type ServiceInput, type SshSettingsInput, type VrrpPairInput } from './schema.js';
@@ -21,9 +22,11 @@ export function parseInventory(source: YamlSource): Cluster {
   if (source.data === null || typeof source.data !== 'object' || Array.isArray(source.data)) {
     throw new InputError([source.problem([], 'expected a mapping with directors, real_servers and services')]);
   }
-  const parsed = InventoryFile.safeParse(source.data);
-  if (!parsed.success) throw new InputError(schemaProblems(source, InventoryFile, parsed.error.issues));
-  const problems = checkInventory(parsed.data, source);
+  const generated = generateServices(source);
+  if (generated.problems.length > 0) throw new InputError(generated.problems);
+  const parsed = InventoryFile.safeParse(generated.data);
+  if (!parsed.success) throw new InputError(schemaProblems(generated.source, InventoryFile, parsed.error.issues));
+  const problems = checkInventory(parsed.data, generated.source);
   if (problems.length > 0) throw new InputError(problems);
   return buildCluster(source.file, parsed.data);
 }

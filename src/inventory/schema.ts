@@ -227,6 +227,9 @@ export const Service = z.strictObject({
   name: Name,
   vip: UnicastIp.optional(),
   port: Port.optional(),
+  /** One service per VIP and port: expanded before the schema (generate.ts), so never seen here; known for "did you mean". */
+  vips: z.never().optional(),
+  ports: z.never().optional(),
   protocol: z.enum(PROTOCOLS).default('tcp'),
   fwmark: Fwmark.optional(),
   family: z.enum(['ipv4', 'ipv6']).optional(),
@@ -292,6 +295,8 @@ export const InventoryFile = z.strictObject({
   groups: z.record(Name, Group).default({}),
   directors: z.array(Director).min(1),
   real_servers: z.array(RealServer).default([]),
+  /** Keys every service takes unless it sets its own: applied before the schema (generate.ts). */
+  service_defaults: z.record(z.string(), z.unknown()).optional(),
   services: z.array(Service).default([]),
   ldirectord: LdirectordGlobals.default(LdirectordGlobals.parse({})),
   /** Director pairs that fail over by VRRP (keepalived), by pair name. */

@@ -14,11 +14,34 @@ export interface Problem extends Place {
   /** Dotted path of the offending field, e.g. `services[2].real_servers[0].port`. */
   field: string;
   message: string;
+  /**
+   * The generated services the problem is in, when the value was written once for several
+   * (service_defaults, ports, vips): one problem, naming them, not one per service.
+   */
+  services?: string[];
 }
 
 export function formatProblem(p: Problem): string {
   const field = p.field === '' ? '' : ` ${p.field}`;
-  return safeText(`${p.file}:${p.line}:${p.col}${field}: ${p.message}`);
+  return safeText(`${p.file}:${p.line}:${p.col}${field}: ${p.message}${inServices(p.services)}`);
+}
+
+function inServices(names: readonly string[] | undefined): string {
+  if (!names || names.length === 0) return '';
+  const shown = names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ');
+  return names.length === 1 ? ` (in service ${shown})` : ` (in services ${shown}${names.length > 3 ? ` and ${names.length - 3} more` : ''})`;
+}
+
+/** Problems at the same place saying the same thing are one, naming every service it is in. */
+function merged(problems: readonly Problem[]): Problem[] {
+  const byText = new Map<string, Problem>();
+  for (const p of problems) {
+    const key = `${p.file}:${p.line}:${p.col}:${p.field}:${p.message}`;
+    const first = byText.get(key);
+    if (!first) byText.set(key, p.services ? { ...p, services: [...p.services] } : p);
+    else if (first.services && p.services) first.services.push(...p.services.filter((n) => !first.services!.includes(n)));
+  }
+  return [...byText.values()];
 }
 
 /** A file with thousands of mistakes is fixed a hundred at a time: the rest are counted, not listed. */
@@ -29,7 +52,7 @@ export class InputError extends Error {
   readonly problems: readonly Problem[];
 
   constructor(problems: readonly Problem[]) {
-    const sorted = [...problems].sort(
+    const sorted = merged(problems).sort(
       (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.field.localeCompare(b.field),
     );
     const shown = sorted.slice(0, MAX_PROBLEMS_SHOWN).map(formatProblem);

@@ -5,17 +5,17 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { describeValue, type Problem } from './problems.js';
-import type { YamlSource } from './yaml-source.js';
+import type { SourceMap } from './yaml-source.js';
 
 /** Keys that look like they hold a secret: their values are never echoed, and never accepted inline. */
 const SECRET_KEY = /pass(word|phrase)?|secret|token|private_key/i;
 
 /** `at` is where the validated value sits in the file, when the schema checked only part of it. */
-export function schemaProblems(source: YamlSource, schema: z.ZodType, issues: readonly z.core.$ZodIssue[], at: readonly PropertyKey[] = []): Problem[] {
+export function schemaProblems(source: SourceMap, schema: z.ZodType, issues: readonly z.core.$ZodIssue[], at: readonly PropertyKey[] = []): Problem[] {
   return issues.flatMap((issue) => issueProblems(source, schema, issue, at));
 }
 
-function issueProblems(source: YamlSource, schema: z.ZodType, issue: z.core.$ZodIssue, at: readonly PropertyKey[]): Problem[] {
+function issueProblems(source: SourceMap, schema: z.ZodType, issue: z.core.$ZodIssue, at: readonly PropertyKey[]): Problem[] {
   const path = [...at, ...issue.path];
   if (issue.code === 'invalid_key') {
     const key = issue.path[issue.path.length - 1];

@@ -11,7 +11,15 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import { InputFileError, readInputFile } from './input-file.js';
 import { type Place, type Problem, fieldPath } from './problems.js';
 
-export class YamlSource {
+/** An input's data and where each value of it was written: what problems are placed with. */
+export interface SourceMap {
+  readonly file: string;
+  readonly data: unknown;
+  locate(path: readonly PropertyKey[], options?: { key?: boolean }): Place;
+  problem(path: readonly PropertyKey[], message: string, options?: { key?: boolean }): Problem;
+}
+
+export class YamlSource implements SourceMap {
   readonly data: unknown;
   readonly problems: Problem[] = [];
   private readonly doc: Document;
@@ -51,15 +59,16 @@ export class YamlSource {
           const key = pair.key;
           const at = this.lines.linePos((key as Node | null)?.range?.[0] ?? 0);
           const problem = (message: string) => this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath(path), message });
+          // a merge key (`<<: *defaults`): the yaml library gives it a symbol for a value
+          if (isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<') {
+            stack.push([pair.value, path]);
+            continue;
+          }
           if (!isScalar(key) || (typeof key.value !== 'string' && typeof key.value !== 'number')) {
             if (!isAlias(key)) problem('expected a plain key (text or a number), got a mapping or list as a key');
             continue;
           }
           const name = String(key.value);
-          if (name === '<<') {
-            stack.push([pair.value, path]);
-            continue;
-          }
           if (name === '__proto__') problem('the key "__proto__" is not allowed');
           const first = seen.get(name);
           if (first !== undefined) problem(`duplicate key "${name}" (first at line ${first})`);

@@ -48,7 +48,7 @@ test('validate: a bad inventory exits 1 with every problem on stderr as file:lin
     [file, 20, 17, 'services[1].one_packet'],
   ], r.stderr);
   t.true(problems[0]?.['message']?.includes('must use the service port 80, got 8080'));
-  t.true(problems[1]?.['message']?.includes('service name "web" is already used by services[0] at line 11'));
+  t.true(problems[1]?.['message']?.includes('service name "web" is already used at line 11'));
   t.true(problems[2]?.['message']?.includes('one_packet'));
   // the places are the offending tokens
   const text = readFileSync(repoPath(file), 'utf8').split('\n');

@@ -380,7 +380,7 @@ test('duplicate service name names the first one', (t) => {
   expectProblems(t, text, [{
     field: 'services[2].name',
     at: ['  - name: web\n    vip: 192.0.2.13', 'web'],
-    says: ['service name "web" is already used by services[0]', `line ${line(text, '  - name: web\n    vip: 192.0.2.10')}`],
+    says: ['service name "web" is already used at', `line ${line(text, '  - name: web\n    vip: 192.0.2.10')}`],
   }]);
 });
 
@@ -400,7 +400,7 @@ test('duplicate (vip, port, protocol)', (t) => {
   expectProblems(t, text, [{
     field: 'services[2].vip',
     at: ['vip: 192.0.2.10\n    port: 80\n    forwarding: nat', '192.0.2.10'],
-    says: ['service tcp 192.0.2.10:80 is already declared by services[0] ("web")', `line ${line(text, 'vip: 192.0.2.10\n    port: 80\n    real_servers')}`],
+    says: ['service tcp 192.0.2.10:80 is already declared by service "web"', `line ${line(text, 'vip: 192.0.2.10\n    port: 80\n    real_servers')}`],
   }]);
 });
 
@@ -409,7 +409,7 @@ test('duplicate IPv6 service, the VIP spelled two ways', (t) => {
   expectProblems(t, text, [{
     field: 'services[4].vip',
     at: ['2001:0db8:0:0::10'],
-    says: ['service tcp [2001:db8::10]:80 is already declared by services[3] ("web6")', `line ${line(text, 'vip: 2001:db8::10')}`],
+    says: ['service tcp [2001:db8::10]:80 is already declared by service "web6"', `line ${line(text, 'vip: 2001:db8::10')}`],
   }]);
 });
 
@@ -887,4 +887,82 @@ test('what ldirectord.cf cannot say is refused for ldirectord services: ops on a
   t.true(fw.some((m) => m.includes('ldirectord applies one-packet scheduling (ops) only to UDP')), fw.join('\n'));
   const flags = messages(addToService(BASE, 'web6', 'scheduler: sh', 'scheduler_flags: [sh-port]'));
   t.deepEqual(flags, []);
+});
+
+// ---------------------------------------------------------------- service generation (generate.ts)
+
+/** BASE with web written once for HTTP and HTTPS on both families, and defaults every service takes. */
+const GENERATED = edit(edit(BASE, `services:
+  - name: web
+    vip: 192.0.2.10
+    port: 80
+`, `service_defaults:
+  scheduler: wrr
+  persistence: { timeout: 300 }
+services:
+  - name: web
+    vips: [192.0.2.10, 2001:db8::10]
+    ports: [80, 443]
+`), `  - name: web6
+    vip: 2001:db8::10
+    port: 80
+    health_check: { type: connect }
+    real_servers:
+      - { server: web1 }
+`, `  - name: web6
+    vip: 2001:db8::11
+    port: 80
+    scheduler: rr
+    health_check: { type: connect }
+    real_servers:
+      - { server: web1 }
+`);
+
+test('service generation: ports and vips make one service per VIP and port (NAME-ipv4-80 ...); service_defaults fill what a service does not say, its own keys win', (t) => {
+  const c = parse(GENERATED);
+  t.deepEqual(c.services.map((s) => [s.name, s.vip, s.port, s.scheduler, s.persistence?.timeoutS]), [
+    ['web-ipv4-80', '192.0.2.10', 80, 'wrr', 300], ['web-ipv4-443', '192.0.2.10', 443, 'wrr', 300],
+    ['web-ipv6-80', '2001:db8::10', 80, 'wrr', 300], ['web-ipv6-443', '2001:db8::10', 443, 'wrr', 300],
+    ['api', '192.0.2.12', 443, 'wrr', 300], ['app', '192.0.2.13', 8443, 'wrr', 300], ['web6', '2001:db8::11', 80, 'rr', 300],
+  ]);
+  t.deepEqual(c.services[2]!.realServers.map((m) => m.address), ['2001:db8::21', '2001:db8::22'], 'the IPv6 service reaches its members by address6');
+  const one = parse(edit(BASE, '    vip: 192.0.2.10\n    port: 80\n', '    vip: 192.0.2.10\n    ports: [8080]\n'));
+  t.is(one.services[0]!.name, 'web', 'one port: the name as written');
+  t.is(one.services[0]!.port, 8080);
+});
+
+test('service generation: YAML merge keys (<<: *anchor) give shared blocks, the entry\'s own keys winning', (t) => {
+  const withAnchor = edit(edit(BASE, '  - name: web\n    vip: 192.0.2.10\n', '  - &web\n    name: web\n    vip: 192.0.2.10\n    scheduler: sh\n    scheduler_flags: [sh-port]\n'),
+    '  - name: api\n', '  - <<: *web\n    name: web-alt\n    vip: 192.0.2.14\n  - name: api\n');
+  const c = parse(withAnchor);
+  const alt = c.services.find((s) => s.name === 'web-alt')!;
+  t.deepEqual([alt.vip, alt.port, alt.scheduler, alt.schedulerFlags, alt.realServers.map((m) => m.server)], ['192.0.2.14', 80, 'sh', ['sh-port'], ['web1', 'web2']]);
+});
+
+test('service generation: a problem in a generated service is placed where it was written (service_defaults, the ports or vips item), once, naming the services', (t) => {
+  const badDefault = edit(GENERATED, '  scheduler: wrr\n', '  scheduler: fastest\n');
+  const [p, ...more] = problemsOf(badDefault);
+  t.deepEqual(more.map(formatProblem), [], 'one problem, not one per service');
+  t.deepEqual({ line: p!.line, field: p!.field }, { line: placeOf(badDefault, '  scheduler: fastest').line, field: 'service_defaults.scheduler' });
+  t.regex(formatProblem(p!), /expected one of .*"wlc".* \(in services "web-ipv4-80", "web-ipv4-443", "web-ipv6-80" and 3 more\)$/);
+
+  const misspelt = problemsOf(edit(GENERATED, '  scheduler: wrr\n', '  schedular: wrr\n'));
+  t.is(misspelt.length, 1, misspelt.map(formatProblem).join('\n'));
+  t.regex(misspelt[0]!.message, /unknown key "schedular".*did you mean "scheduler"/);
+  t.is(misspelt[0]!.field, 'service_defaults.schedular');
+
+  const badPort = edit(GENERATED, 'ports: [80, 443]', 'ports: [80, 0]');
+  t.deepEqual(problemsOf(badPort).map((x) => [x.field, x.line]), [['services[0].ports[1]', placeOf(badPort, 'ports: [80, 0]').line]]);
+  t.regex(problemsOf(badPort)[0]!.message, /expected a port number \(1\.\.65535\)/);
+
+  const cases: [string, string, RegExp][] = [
+    ['ports: [80, 443]', 'ports: [80, 443]\n    port: 80', /services\[0\]\.ports: give port or ports, not both/],
+    ['vips: [192.0.2.10, 2001:db8::10]', 'vips: [192.0.2.10, 192.0.2.11]', /services\[0\]\.vips: expected one IPv4 and one IPv6 VIP/],
+    ['ports: [80, 443]', 'ports: [80, 80]', /services\[0\]\.ports: expected each port once/],
+    ['  persistence: { timeout: 300 }\n', '  persistence: { timeout: 300 }\n  vip: 192.0.2.99\n', /service_defaults\.vip: vip is what makes a service the one it is, not a default/],
+  ];
+  for (const [from, to, says] of cases) t.regex(problemsOf(edit(GENERATED, from, to)).map(formatProblem).join('\n'), says, to);
+  // a clash between a generated and a written service is the written one's name, at its line
+  const clash = edit(GENERATED, '  - name: api\n', '  - name: web-ipv4-443\n');
+  t.regex(problemsOf(clash).map(formatProblem).join('\n'), /bad\.yml:\d+:\d+ services\[1\]\.name: service name "web-ipv4-443" is already used at line \d+$/);
 });
