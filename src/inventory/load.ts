@@ -58,7 +58,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
     const { groups, vars, ssh } = layered('real_servers', r);
     return {
       kind: 'real_server', name: r.name, address: canonicalAddress(r.address), ...(r.address6 && { address6: canonicalAddress(r.address6) }),
-      ssh: sshConfig(ssh, r.address), groups, vars, labels: r.labels, persist: r.persist, ...(r.gateway && { gateway: canonicalAddress(r.gateway) }),
+      ssh: sshConfig(ssh, r.address), groups, vars, labels: r.labels, persist: r.persist, managed: r.managed, ...(r.gateway && { gateway: canonicalAddress(r.gateway) }),
     };
   });
   const hosts = new Map<string, Host>([...directors, ...realServers].map((h) => [h.name, h]));

@@ -59,6 +59,8 @@ export interface Director extends HostBase {
 export interface RealServer extends HostBase {
   kind: 'real_server';
   gateway?: string;
+  /** false: in the directors' rules only; a play with tasks of its own leaves it out (never contacted). */
+  managed: boolean;
 }
 
 export type Host = Director | RealServer;

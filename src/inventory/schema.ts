@@ -87,6 +87,11 @@ export const Director = z.strictObject({
 
 export const RealServer = z.strictObject({
   ...HostCommon,
+  /**
+   * false: a real server lvsplay does not manage (an appliance, a host run by someone else): in
+   * the directors' rules, drained and undrained there, never contacted itself.
+   */
+  managed: z.boolean().default(true),
   /** Default gateway: for NAT it must be the director's address. */
   gateway: UnicastIp.optional(),
 });

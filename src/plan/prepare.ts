@@ -48,6 +48,7 @@ export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], tem
     playbook: files[index]!,
     hosts: selectHosts(cluster, play.hosts)
       .filter((h) => !limited || limited.has(h))
+      .filter((h) => h.kind !== 'real_server' || h.managed || directorsOnly(play))
       .flatMap((host) => {
         try {
           return [prepareSteps(cluster, host, play, index, templates)];
@@ -65,6 +66,11 @@ export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], tem
     throw new InputError([...problems.values()].map(({ problem, hosts }) => ({ ...problem, message: `${problem.message} (for ${listHosts(hosts)})` })));
   }
   return prepared;
+}
+
+/** A play whose every task runs on the directors (drain, undrain, wait): it never contacts its hosts. */
+function directorsOnly(play: Play): boolean {
+  return play.tasks.every((task) => RESOURCES[task.kind].delegate === 'directors');
 }
 
 /** The directors that carry a real server: those of every service it is a member or the fallback of. */

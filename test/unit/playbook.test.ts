@@ -7,6 +7,9 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
 import { playsInOrder } from '../../src/playbook/model.js';
 import { selectHosts } from '../../src/playbook/select.js';
+import { prepareRun } from '../../src/plan/prepare.js';
+import { desiredTable } from '../../src/resources/ipvs/desired.js';
+import { Templates } from '../../src/templates/templates.js';
 import { formatProblem, InputError, type Problem } from '../../src/util/problems.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { BASE, edit, parse, placeOf, repoPath } from '../helpers/inventory.js';
@@ -222,4 +225,20 @@ test('plays of several playbooks are numbered across the whole run, so probe sec
   const one = parsePlaybook(new YamlSource('a.yml', '- hosts: directors\n  tasks:\n    - ipvs: {}\n- hosts: web\n  tasks:\n    - address: {}\n'), example);
   const two = parsePlaybook(new YamlSource('b.yml', '- hosts: directors\n  tasks:\n    - sysctl: {}\n'), example);
   t.deepEqual(playsInOrder([one, two]).map(({ play, index }) => [play.tasks[0]!.kind, index]), [['ipvs', 0], ['address', 1], ['sysctl', 2]]);
+});
+
+test('a real server lvsplay does not manage (managed: false) is in its directors\' rules and drained there, never contacted: a play with tasks of its own leaves it out', (t) => {
+  const cluster = parse(edit(BASE, '  - { name: far1, address: 198.51.100.31 }', '  - { name: far1, address: 198.51.100.31, managed: false }'));
+  const templates = new Templates();
+  const on = (plays: ReturnType<typeof prepareRun>) => plays.map((p) => p.hosts.map((h) => h.host.name));
+  const bootstrap = prepareRun(cluster, [loadPlaybook(repoPath('playbooks/bootstrap.yml'), cluster)], templates);
+  t.false(on(bootstrap).flat().includes('far1'), JSON.stringify(on(bootstrap)));
+  t.true(on(bootstrap).flat().includes('web1'));
+  const lb1 = desiredTable(cluster, cluster.hosts.get('lb1')!).table;
+  t.true(lb1.services.get('tcp 192.0.2.12:443')!.dests.has('198.51.100.31:443'), 'in the rules of its directors');
+  const drain = parsePlaybook(new YamlSource('drain.yml', '- { name: out, hosts: [far1], tasks: [{ name: out, drain: {} }] }\n'), cluster);
+  const [play] = prepareRun(cluster, [drain], templates);
+  t.deepEqual(play!.hosts.map((h) => [h.host.name, h.steps.map((s) => [s.delegated, s.targets.map((x) => x.ctx.host.name)])]), [['far1', [[true, ['lb1', 'lb2']]]]], 'drained on its directors only');
+  const shell = parsePlaybook(new YamlSource('own.yml', '- { name: own, hosts: [far1], tasks: [{ name: x, sysctl: {} }] }\n'), cluster);
+  t.deepEqual(prepareRun(cluster, [shell], templates)[0]!.hosts, []);
 });
