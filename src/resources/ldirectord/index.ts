@@ -109,7 +109,8 @@ function checkPasswords(cluster: Cluster, services: readonly Service[]): Map<str
   for (const s of services) {
     const source = s.healthCheck?.passwd;
     if (!source) continue;
-    const field = `services[${cluster.services.findIndex((x) => x.name === s.name)}].health_check.${'env' in source ? 'passwd_env' : 'passwd_file'}`;
+    // named by the service: its index in the file may differ from the run's (ports, vips)
+    const field = `service ${s.name}: health_check.${'env' in source ? 'passwd_env' : 'passwd_file'}`;
     const value = readSecret(source, { file: cluster.file, field });
     if (!PASSWD.test(value)) {
       throw new InputError([{ file: cluster.file, line: 0, col: 0, field, message: 'expected a check password of 1 to 512 characters without double quotes, "#" or control characters (ldirectord cuts a line at "#" and reads the value in double quotes)' }]);
