@@ -12,6 +12,7 @@ import { type Place, type Problem } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import type { SourceMap, YamlSource } from '../util/yaml-source.js';
 import { SshPort, UnicastIp } from './fields.js';
+import { Service } from './schema.js';
 
 /** What makes a service the one it is: never a default. */
 const IDENTITY = ['name', 'vip', 'vips', 'port', 'ports', 'fwmark'];
@@ -51,6 +52,9 @@ export function generateServices(source: YamlSource): Generated {
   for (const key of Object.keys(defaults).filter((k) => IDENTITY.includes(k))) {
     problems.push(source.problem(['service_defaults', key], `${key} is what makes a service the one it is, not a default (${IDENTITY.join(', ')} belong to each service)`, { key: true }));
   }
+  // Checked on their own too: a default every service overrides is still a mistake to report.
+  const own = Service.omit({ name: true, vip: true, vips: true, port: true, ports: true, fwmark: true }).partial().safeParse(Object.fromEntries(Object.entries(defaults).filter(([k]) => !IDENTITY.includes(k))));
+  if (!own.success) problems.push(...schemaProblems(source, Service, own.error.issues, ['service_defaults']));
   const defaultKeys = Object.keys(defaults).filter((k) => !IDENTITY.includes(k));
   const origins: Origin[] = [];
   const services: unknown[] = [];

@@ -944,7 +944,15 @@ test('service generation: a problem in a generated service is placed where it wa
   const [p, ...more] = problemsOf(badDefault);
   t.deepEqual(more.map(formatProblem), [], 'one problem, not one per service');
   t.deepEqual({ line: p!.line, field: p!.field }, { line: placeOf(badDefault, '  scheduler: fastest').line, field: 'service_defaults.scheduler' });
-  t.regex(formatProblem(p!), /expected one of .*"wlc".* \(in services "web-ipv4-80", "web-ipv4-443", "web-ipv6-80" and 3 more\)$/);
+  t.regex(formatProblem(p!), /expected one of .*"wlc".*, got "fastest"$/);
+  // checked on its own: a default that every service overrides is reported all the same
+  t.regex(problemsOf(edit(BASE, 'services:\n', 'service_defaults: { forwarding: direct }\nservices:\n')).map(formatProblem).join('\n'), /service_defaults\.forwarding: expected one of "dr", "tun", "nat"/);
+  // a default that fits some services and not others: once, where it was written, naming them
+  const udpOnly = edit(GENERATED, '  scheduler: wrr\n', '  scheduler: wrr\n  one_packet: true\n');
+  const [q, ...others] = problemsOf(udpOnly);
+  t.deepEqual(others.map(formatProblem), []);
+  t.is(q!.field, 'service_defaults.one_packet');
+  t.regex(formatProblem(q!), /\(in services "web-ipv4-80", "web-ipv4-443", "web-ipv6-80" and 4 more\)$/);
 
   const misspelt = problemsOf(edit(GENERATED, '  scheduler: wrr\n', '  schedular: wrr\n'));
   t.is(misspelt.length, 1, misspelt.map(formatProblem).join('\n'));
