@@ -3,6 +3,8 @@
 // daemon started), is imported with `lvsplay import --from-host`; the imported inventory then
 // changes nothing in the IPVS table or the addresses (adopting writes only lvsplay's own files),
 // a second look finds nothing to do, and one weight changed in the inventory is one batch line.
+// The hand-made ldirectord.cf has a check password: imported as a variable's name, written back
+// by lvsplay into a 0600 config, in no output. A weight left to the runtime is kept.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  delete process.env['LVSPLAY_CHECK_PASS_TCP_192_0_2_14_80'];
   rmSync(work, { recursive: true, force: true });
   await labRelease();
 });
@@ -55,6 +58,8 @@ virtual=192.0.2.14:80
     service=http
     request="/"
     receive="rs"
+    login="monitor"
+    passwd="pw-on-lb1"
 EOF
 ldirectord /etc/ha.d/ldirectord.cf start`;
 
@@ -71,6 +76,11 @@ test.serial('a director set up by hand is imported from the host; the inventory 
   t.is(imported.code, 0, `everything expressed:\n${imported.stderr}`);
   const yaml = readFileSync(inventory, 'utf8');
   t.regex(yaml, /interface: \{ name: eth0, address: 192\.0\.2\.5\/24 \}/, yaml);
+  // the check's password: never copied, named by the variable the inventory reads it from
+  t.regex(imported.stderr, /note: passwd= \(its value is not copied\).*LVSPLAY_CHECK_PASS_TCP_192_0_2_14_80/);
+  t.regex(yaml, /login: monitor/);
+  t.false(`${yaml}${imported.stdout}${imported.stderr}`.includes('pw-on-lb1'));
+  process.env['LVSPLAY_CHECK_PASS_TCP_192_0_2_14_80'] = 'pw-on-lb1';
   t.is((await cli(['validate', '-i', inventory])).code, 0);
 
   const before = await sortedSave();
@@ -80,12 +90,23 @@ test.serial('a director set up by hand is imported from the host; the inventory 
   t.is(first.code, 0, first.stdout + first.stderr);
   await eventually('ldirectord (restarted with lvsplay\'s config) checking its real servers in', sortedSave, (s) => s === before, 60_000);
   t.is(await sortedSave(), before, 'the IPVS table is as it was by hand');
-  const again = await cli(['apply', '-i', inventory, adopt, '--check', '--detailed-exitcode']);
+  const again = await cli(['apply', '-i', inventory, adopt, '--check', '--detailed-exitcode', '--diff']);
   t.is(again.code, 0, again.stdout + again.stderr);
+  // lvsplay's ldirectord.cf holds the password (read back redacted: the check above compared it)
+  t.is((await onHost('lb1', 'grep -c \'passwd="pw-on-lb1"$\' /etc/ha.d/ldirectord.cf; stat -c %a /etc/ha.d/ldirectord.cf')).trim(), '1\n600');
+  t.false([plan, first, again].some((r) => `${r.stdout}${r.stderr}`.includes('pw-on-lb1')), 'the password is in no output');
 
   writeFileSync(inventory, yaml.replace(/(server: rs-192-0-2-22, weight: )2/, '$15'));
   const weight = await cli(['apply', '-i', inventory, adopt, '--json']);
   t.is(weight.code, 0, weight.stderr);
   t.deepEqual(summaries(weight.json!, 'lb1').filter(ipvsOrAddress), ['~ weight 192.0.2.22:80 in tcp 192.0.2.10:80 2 → 5']);
   t.regex(await sortedSave(), /-a -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80 -g -w 5/);
+
+  // weights left to the runtime: an agent's weight is kept, and is no drift
+  writeFileSync(inventory, readFileSync(inventory, 'utf8').replace(/(server: rs-192-0-2-22, weight: 5)/, '$1, weight_policy: initial'));
+  await onHost('lb1', 'ipvsadm -e -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 9');
+  const runtime = await cli(['apply', '-i', inventory, adopt, '--check', '--detailed-exitcode']);
+  t.is(runtime.code, 0, runtime.stdout + runtime.stderr);
+  t.is((await cli(['apply', '-i', inventory, adopt])).code, 0);
+  t.regex(await sortedSave(), /-a -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80 -g -w 9/);
 });
