@@ -3,11 +3,21 @@
 // director answers ARP for the VIP); IPVS services lvsplay does not own, in forms its strict
 // parser refuses for its own, are kept as they are; a firewall mark of 2^31 or more forwards real
 // packets and reads back as given; a service moving to ldirectord and back converges in one run,
-// and ldirectord is retired with its last service.
+// and ldirectord is retired with its last service; generated services across the schema read back
+// from the kernel as given.
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
+import { parseInventory } from '../../src/inventory/load.js';
+import { SCHEDULER_FLAGS, SCHEDULERS } from '../../src/inventory/schema.js';
+import { tableOf } from '../../src/resources/ipvs/desired.js';
+import { serviceBlock } from '../../src/resources/ipvs/lines.js';
+import { parseSave, parseThresholds, withThresholds } from '../../src/resources/ipvs/parse.js';
+import type { IpvsTable } from '../../src/resources/ipvs/table.js';
+import { YamlSource } from '../../src/util/yaml-source.js';
 import { INVENTORY_FILE, labRelease, labReset, labUp, netnsExec } from '../lab/lab.js';
 import { BOOTSTRAP, bootstrapped, cli, curl, eventually, inventoryWith, onHost } from './support/lab-cli.js';
 
@@ -132,4 +142,85 @@ test.serial('a service moving from lvsplay to ldirectord and back converges in o
   t.deepEqual(await answers('http://192.0.2.14/'), ['rs1', 'rs2']);
   const after = await cli(['apply', '-i', noChecks, BOOTSTRAP, '--check', '--detailed-exitcode']);
   t.is(after.code, 0, after.stdout + after.stderr);
+});
+
+// ---------------------------------------------------------------- read back what the kernel was given
+
+/**
+ * Generated services across what the schema allows for lvsplay's own (protocols, firewall marks
+ * up to 2^32-1, IPv6, every scheduler and its flags, persistence with netmasks, port 0, one-packet,
+ * DR/TUN (ipip, gue, gre)/NAT with port mapping, weights 0..65535, thresholds): the ones the
+ * inventory accepts are applied to lb1, the kernel's table is read back and must be the desired
+ * one, and a check after finds nothing. Seeded (LVSPLAY_SEED overrides): a failure says its seed.
+ */
+const V4_MASKS = ['255.0.0.0', '255.255.0.0', '255.255.255.0', '255.255.255.128', '255.255.255.255'];
+const arbMembers = (servers: string[], nat: boolean) => fc.uniqueArray(fc.constantFrom(...servers), { minLength: 1, maxLength: servers.length }).chain((names) =>
+  fc.tuple(...names.map((server) => fc.record({ weight: fc.integer({ min: 0, max: 65535 }), upper: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100_000 })), lower: fc.nat({ max: 100_000 }), port: fc.integer({ min: 1, max: 65535 }) })
+    .map((m) => ({ server, weight: m.weight, ...(m.upper > 0 && { upper_threshold: m.upper, lower_threshold: Math.min(m.lower, m.upper) }), ...(nat && { port: m.port }) })))));
+const arbService = (i: number) => fc.record({
+  kind: fc.constantFrom('dr', 'dr6', 'tun', 'nat', 'fwmark'),
+  protocol: fc.constantFrom('tcp', 'udp', 'sctp'),
+  port: fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constant(0)),
+  fwmark: fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 2 ** 31, max: 2 ** 32 - 1 })),
+  scheduler: fc.constantFrom(...SCHEDULERS),
+  flags: fc.subarray([...SCHEDULER_FLAGS]),
+  persistence: fc.option(fc.record({ timeout: fc.integer({ min: 1, max: 2678400 }), mask: fc.constantFrom(...V4_MASKS), prefix: fc.integer({ min: 1, max: 128 }), withMask: fc.boolean() })),
+  onePacket: fc.boolean(),
+  tunnel: fc.constantFrom('ipip', 'gue', 'gre'),
+  tunnelPort: fc.integer({ min: 1, max: 65535 }),
+}).chain((s) => arbMembers(s.kind === 'nat' ? ['rs3', 'rs4'] : s.kind === 'tun' ? ['rs1', 'rs3', 'rs4', 'rs5'] : ['rs1', 'rs2', 'rs5'], s.kind === 'nat').map((members) => {
+  const v6 = s.kind === 'dr6';
+  const service: Record<string, unknown> = { name: `gen${i}`, scheduler: s.scheduler, real_servers: v6 ? members.filter((m) => m.server !== 'rs5') : members };
+  if (s.kind === 'fwmark') Object.assign(service, { fwmark: s.fwmark });
+  else Object.assign(service, { vip: v6 ? `2001:db8::${(0x100 + i).toString(16)}` : `192.0.2.${100 + i}`, port: s.port, protocol: s.protocol });
+  if (s.kind === 'tun') service['tunnel'] = { type: s.tunnel, ...(s.tunnel === 'gue' && { port: s.tunnelPort }) };
+  if (s.kind === 'tun' || s.kind === 'nat') service['forwarding'] = s.kind;
+  const flags = s.flags.filter((f) => f.startsWith(`${s.scheduler}-`));
+  if (flags.length > 0) service['scheduler_flags'] = flags;
+  if (s.persistence || s.port === 0) {
+    const p = s.persistence ?? { timeout: 300, mask: '255.255.255.255', prefix: 128, withMask: false };
+    service['persistence'] = { timeout: p.timeout, ...(p.withMask && { netmask: v6 ? p.prefix : p.mask }) };
+  }
+  if (s.onePacket && (s.kind === 'fwmark' || s.protocol === 'udp')) service['one_packet'] = true;
+  return service;
+}));
+
+const SEED = Number(process.env['LVSPLAY_SEED'] ?? 20261202);
+const ROUNDS = 3;
+
+test.serial('generated services across the schema are applied to lb1 and read back from the kernel as given; a check after finds nothing (seeded)', async (t) => {
+  await labReset(['lb1']);
+  const playbook = path.join(work, 'ipvs-only.yml');
+  writeFileSync(playbook, '- name: IPVS on lb1\n  hosts: lb1\n  tasks:\n    - { name: ipvs, ipvs: {} }\n');
+  const candidates = fc.sample(fc.tuple(...Array.from({ length: 16 }, (_, i) => arbService(i))), { seed: SEED, numRuns: 40 });
+  let rounds = 0;
+  for (const [n, services] of candidates.entries()) {
+    if (rounds === ROUNDS) break;
+    const file = inventoryWith(work, `generated-${n}`, (inv) => {
+      inv.directors[0].interface.address6 = '2001:db8::5/64';
+      inv.directors[1].interface.address6 = '2001:db8::6/64';
+      for (const r of inv.real_servers) if (r.name === 'rs1' || r.name === 'rs2') r.address6 = `2001:db8::${r.name === 'rs1' ? '21' : '22'}`;
+      // the inventory refuses some combinations (e.g. one-packet on TCP, NAT on IPv6): keep the services it takes
+      inv.services = services.filter((s) => {
+        try {
+          parseInventory(new YamlSource('one.yml', stringify({ ...inv, services: [s] })));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    });
+    const cluster = parseInventory(new YamlSource(file, readFileSync(file, 'utf8')));
+    if (cluster.services.length < 8) continue;
+    rounds++;
+    const label = `seed ${SEED}, sample ${n} (${cluster.services.length} services)`;
+    const applied = await cli(['apply', '-i', file, playbook]);
+    t.is(applied.code, 0, `${label}: ${applied.stdout}${applied.stderr}`);
+    const kernel = withThresholds(parseSave(await onHost('lb1', 'ipvsadm -S -n')), parseThresholds(await onHost('lb1', 'ipvsadm -L -n --thresholds')));
+    const lines = (table: IpvsTable) => [...table.services.values()].flatMap((s) => serviceBlock(s, 'nonzero')).sort();
+    t.deepEqual(lines(kernel), lines(tableOf(cluster.services.filter((s) => s.managedBy === 'lvsplay'))), `${label}: the kernel's table is the inventory's`);
+    const check = await cli(['apply', '-i', file, playbook, '--check', '--detailed-exitcode']);
+    t.is(check.code, 0, `${label}: ${check.stdout}${check.stderr}`);
+  }
+  t.is(rounds, ROUNDS, 'enough generated inventories were valid');
 });
