@@ -14,6 +14,9 @@ import type { SourceMap, YamlSource } from '../util/yaml-source.js';
 import { SshPort, UnicastIp } from './fields.js';
 import { Service } from './schema.js';
 
+/** Services generated beyond those written, at most (the input's size is bounded; this keeps its expansion so). */
+export const MAX_GENERATED = 100_000;
+
 /** What makes a service the one it is: never a default. */
 const IDENTITY = ['name', 'vip', 'vips', 'port', 'ports', 'fwmark'];
 
@@ -58,6 +61,7 @@ export function generateServices(source: YamlSource): Generated {
   const defaultKeys = Object.keys(defaults).filter((k) => !IDENTITY.includes(k));
   const origins: Origin[] = [];
   const services: unknown[] = [];
+  let generated = 0;
   (data['services'] as unknown[]).forEach((entry, index) => {
     if (!isMapping(entry)) {
       origins.push({ index, defaults: new Set(), generated: false });
@@ -72,6 +76,8 @@ export function generateServices(source: YamlSource): Generated {
     const name = typeof entry['name'] === 'string' ? entry['name'] : undefined;
     const vipList: (string | undefined)[] = vips ?? [undefined];
     const portList: (number | undefined)[] = ports ?? [undefined];
+    generated += vipList.length * portList.length - 1;
+    if (generated > MAX_GENERATED) return;
     vipList.forEach((vip, v) => portList.forEach((port, p) => {
       const suffix = `${vips && vips.length > 1 ? (isIPv4(vip!) ? '-ipv4' : '-ipv6') : ''}${ports && ports.length > 1 ? `-${port}` : ''}`;
       const generatedName = name !== undefined && suffix !== '' ? `${name}${suffix}` : name;
@@ -79,6 +85,11 @@ export function generateServices(source: YamlSource): Generated {
       origins.push({ index, defaults: taken, generated: suffix !== '', ...(ports && { port: p }), ...(vips && { vip: v }), ...(generatedName !== undefined && { name: generatedName }) });
     }));
   });
+  // 64 ports x 2 VIPs per entry could make a bounded file into millions of services
+  if (generated > MAX_GENERATED) {
+    problems.push(source.problem(['services'], `ports and vips here make more than ${MAX_GENERATED} services beyond those written; lvsplay generates at most that many`));
+    return { data, source, problems };
+  }
   return { data: { ...data, services }, source: new GeneratedSource(source, { ...data, services }, origins), problems };
 }
 
@@ -89,6 +100,9 @@ function generators(source: YamlSource, entry: Record<string, unknown>, index: n
   if (entry['ports'] !== undefined && entry['port'] !== undefined) at('ports', 'give port or ports, not both');
   if (entry['vips'] !== undefined && entry['vip'] !== undefined) at('vips', 'give vip or vips, not both');
   if (entry['fwmark'] !== undefined) at(entry['ports'] !== undefined ? 'ports' : 'vips', 'a firewall-mark service has no VIP or port of its own (the marking rules choose its packets)');
+  const lists = (['ports', 'vips'] as const).filter((k) => entry[k] !== undefined && !Array.isArray(entry[k]));
+  for (const k of lists) problems.push(source.problem(['services', index, k], `expected a list, got ${JSON.stringify(entry[k])}`));
+  if (lists.length > 0) return {};
   const parsed = Generators.safeParse({ ports: entry['ports'], vips: entry['vips'] });
   if (!parsed.success) {
     problems.push(...schemaProblems(source, Generators, parsed.error.issues, ['services', index]));

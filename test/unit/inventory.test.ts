@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_INPUT_BYTES } from '../../src/util/input-file.js';
+import { MAX_GENERATED } from '../../src/inventory/generate.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { formatProblem, InputError, type Problem } from '../../src/util/problems.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
@@ -973,4 +974,15 @@ test('service generation: a problem in a generated service is placed where it wa
   // a clash between a generated and a written service is the written one's name, at its line
   const clash = edit(GENERATED, '  - name: api\n', '  - name: web-ipv4-443\n');
   t.regex(problemsOf(clash).map(formatProblem).join('\n'), /bad\.yml:\d+:\d+ services\[1\]\.name: service name "web-ipv4-443" is already used at line \d+$/);
+});
+
+test('service generation: ports or vips that are not lists are one problem each; generation is bounded (a bounded file cannot become millions of services)', (t) => {
+  const scalar = problemsOf(edit(GENERATED, 'vips: [192.0.2.10, 2001:db8::10]', 'vips: 192.0.2.10'));
+  t.deepEqual(scalar.map((p) => `${p.field}: ${p.message}`), ['services[0].vips: expected a list, got "192.0.2.10"']);
+  const ports = `[${Array.from({ length: 64 }, (_, i) => 1000 + i).join(', ')}]`;
+  const many = Array.from({ length: Math.ceil(MAX_GENERATED / 63) + 1 }, (_, i) => `  - { name: s${i}, vip: 192.0.2.10, ports: ${ports}, real_servers: [{ server: web1 }] }\n`).join('');
+  const started = performance.now();
+  const problems = problemsOf(edit(BASE, 'services:\n', `services:\n${many}`));
+  t.log(`${Math.round(performance.now() - started)} ms`);
+  t.deepEqual(problems.map((p) => `${p.field}: ${p.message}`), [`services: ports and vips here make more than ${MAX_GENERATED} services beyond those written; lvsplay generates at most that many`]);
 });
