@@ -3,13 +3,16 @@
  * SSH transport (host key verified): its IPVS table and thresholds, the ldirectord.cf and
  * keepalived.conf it runs with, and its addresses. The files become the same inputs as `--ldirectord`
  * and friends (named `HOST:/path` in the report); the addresses say which interface carries the
- * VIPs and the director's own address there, so those are read, not guessed. Nothing on the host
- * is changed: the table is read only when IPVS is already loaded (ipvsadm would load it).
+ * VIPs and the director's own address there, so those are read, not guessed; host and service names
+ * in ldirectord.cf are resolved there, as ldirectord does. Nothing on the host is changed: the
+ * table is read only when IPVS is already loaded (ipvsadm would load it).
  */
 import ipaddr from 'ipaddr.js';
 import type { Transport } from '../transport/types.js';
 import type { ImportInputs } from './index.js';
+import { ldirectordNames } from './ldirectord-cf.js';
 import type { ObservedDirector } from './model.js';
+import { parseResolved, resolveScript } from './names.js';
 
 const LDIRECTORD_FILES = ['/etc/ha.d/ldirectord.cf', '/etc/ldirectord.cf'];
 const KEEPALIVED_FILE = '/etc/keepalived/keepalived.conf';
@@ -39,7 +42,14 @@ export class HostReadError extends Error {}
 export async function readHost(transport: Transport, label: string): Promise<HostRead> {
   const out = await transport.exec(READ_SCRIPT);
   if (out.code !== 0) throw new HostReadError(`${label}: reading the director failed (exit ${out.code}): ${out.stderr.trim().split('\n').pop() ?? ''}`);
-  return parseHostRead(out.stdout, label);
+  const read = parseHostRead(out.stdout, label);
+  const ld = read.inputs.ldirectord;
+  const names = ld ? ldirectordNames(ld.file, ld.text) : { hosts: [], ports: [] };
+  if (names.hosts.length + names.ports.length === 0) return read;
+  // ldirectord resolves its names on the director when it starts: ask the director, as it would
+  const resolved = await transport.exec(resolveScript(names.hosts, names.ports));
+  if (resolved.code !== 0) throw new HostReadError(`${label}: resolving ldirectord.cf's names failed (exit ${resolved.code}): ${resolved.stderr.trim().split('\n').pop() ?? ''}`);
+  return { ...read, inputs: { ...read.inputs, resolved: parseResolved(resolved.stdout) } };
 }
 
 export function parseHostRead(stdout: string, label: string): HostRead {

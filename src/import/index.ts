@@ -15,6 +15,7 @@ import { inventoryYaml } from './inventory-yaml.js';
 import { importSave, type SaveInput } from './ipvsadm-save.js';
 import { importKeepalived, resolveHeld } from './keepalived-conf.js';
 import { importLdirectord } from './ldirectord-cf.js';
+import { Names, type ResolvedNames } from './names.js';
 import type { Imported, ImportedService } from './model.js';
 import { Report } from './report.js';
 
@@ -25,6 +26,8 @@ export interface ImportInputs {
   names?: { file: string; map: Map<string, string> };
   /** A live director (`--from-host`): its addresses, its name and the SSH settings that reached it. */
   host?: { read: HostRead; name: string; ssh: Record<string, unknown> };
+  /** What the director resolved ldirectord.cf's host and service names to (`--from-host`). */
+  resolved?: ResolvedNames;
 }
 
 export interface ImportResult {
@@ -35,7 +38,7 @@ export interface ImportResult {
 
 export function importInventory(inputs: ImportInputs): ImportResult {
   const report = new Report();
-  const ld = inputs.ldirectord && importLdirectord(inputs.ldirectord.file, inputs.ldirectord.text, report);
+  const ld = inputs.ldirectord && importLdirectord(inputs.ldirectord.file, inputs.ldirectord.text, report, new Names(inputs.resolved));
   const ka = inputs.keepalived && importKeepalived(inputs.keepalived.file, inputs.keepalived.text, report);
   const save = inputs.save && importSave(inputs.save, report);
   const owned = new Map<string, ImportedService>();

@@ -18,7 +18,8 @@ import type { ServiceKey } from '../resources/ipvs/table.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers, type MethodMember, sharedForwarding } from './members.js';
 import type { ImportedService, Origin } from './model.js';
-import type { Report } from './report.js';
+import { Names } from './names.js';
+import { Report } from './report.js';
 
 const METHODS: Record<string, Forwarding> = { gate: 'dr', masq: 'nat', ipip: 'tun' };
 /** An address range on a real= line (10.0.0.1->10.0.0.9) expands to at most this many real servers. */
@@ -59,7 +60,7 @@ export interface LdirectordImport {
   globals: Record<string, unknown>;
 }
 
-export function importLdirectord(file: string, text: string, report: Report): LdirectordImport {
+export function importLdirectord(file: string, text: string, report: Report, names: Names = new Names()): LdirectordImport {
   const problems: Problem[] = [];
   const { globals: globalLines, blocks } = readLines(file, text, problems);
   const globals: Record<string, unknown> = {};
@@ -77,7 +78,7 @@ export function importLdirectord(file: string, text: string, report: Report): Ld
     else report.notExpressed(l, unmodelled(l, 'global'));
   }
   const services = blocks.flatMap((b) => {
-    const s = readVirtual(b, { fork, fallback: globalFallback }, report, problems);
+    const s = readVirtual(b, { fork, fallback: globalFallback }, report, problems, names);
     return s ? [s] : [];
   });
   // ldirectord writes fork=yes itself only when a virtual has its own checkinterval (renderLdirectordConf).
@@ -87,6 +88,17 @@ export function importLdirectord(file: string, text: string, report: Report): Ld
   }
   if (problems.length > 0) throw new InputError(problems);
   return { services, globals };
+}
+
+/** The host and service names a config uses (for `--from-host` to have the director resolve them). */
+export function ldirectordNames(file: string, text: string): { hosts: string[]; ports: string[] } {
+  const names = new Names(undefined, true);
+  try {
+    importLdirectord(file, text, new Report(), names);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err; // the real read reports it
+  }
+  return { hosts: [...names.hosts], ports: [...names.ports] };
 }
 
 /** Split into global lines and virtual blocks, comments and blanks gone. */
@@ -127,19 +139,20 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
   return { globals, blocks };
 }
 
-function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefined }, report: Report, problems: Problem[]): ImportedService | undefined {
+function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefined }, report: Report, problems: Problem[], names: Names): ImportedService | undefined {
   const v6 = b.virtual.key === 'virtual6';
   const at: Origin = { file: b.virtual.file, line: b.virtual.line };
   const fail = (l: Origin, message: string) => problems.push({ file: l.file, line: l.line, col: 1, field: '', message });
-  const target = readTarget(b.virtual.value, v6);
+  const target = readTarget(b.virtual.value, v6, names);
   if (typeof target === 'string') {
     fail(b.virtual, target);
     return undefined;
   }
-  if ('name' in target) {
-    report.notExpressed(at, `service ${b.virtual.key}=${b.virtual.value} (and its real servers): ${unresolved(target.name)}`);
+  if ('unresolved' in target) {
+    report.notExpressed(at, `service ${b.virtual.key}=${b.virtual.value} (and its real servers): ${target.unresolved}`);
     return undefined;
   }
+  if (target.resolved) report.note(at, `${b.virtual.key}=${b.virtual.value}: ${target.resolved}`);
   const last = (key: string) => [...b.lines].reverse().find((l) => l.key === key);
   const protocolLine = last('protocol');
   const protocol = protocolLine?.value.toLowerCase() ?? (target.port === undefined ? 'fwm' : target.port === 53 ? 'udp' : 'tcp');
@@ -161,7 +174,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
   let netmask: Line | undefined;
   let fallback: Line | undefined = global.fallback;
   for (const l of b.lines) {
-    if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail));
+    if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names));
     else if (l.key === 'fallback' || l.key === 'fallback6') fallback = l;
     else if (l.key === 'scheduler') {
       if ((SCHEDULERS as readonly string[]).includes(l.value)) service.scheduler = l.value;
@@ -202,10 +215,14 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     else service.persistence = { timeout, ...persistenceNetmask(netmask, key.kind === 'fwmark' ? key.family : v6 ? 'ipv6' : 'ipv4', report, fail) };
   } else if (netmask) report.notExpressed(netmask, 'netmask= without persistent=: ipvsadm uses the netmask only for persistence, so it has no effect');
   if (fallback) {
-    const f = readFallback(fallback, v6);
+    const f = readFallback(fallback, v6, names);
     if (typeof f === 'string') fail(fallback, f);
-    else if ('name' in f) report.notExpressed(fallback, `${fallback.key}=${fallback.value}: ${unresolved(f.name)}; the service is imported without its fallback`);
-    else service.fallback = f;
+    else if ('unresolved' in f) report.notExpressed(fallback, `${fallback.key}=${fallback.value}: ${f.unresolved}; the service is imported without its fallback`);
+    else {
+      const { resolved, ...fb } = f;
+      if (resolved) report.note(fallback, `${fallback.key}=${fallback.value}: ${resolved}`);
+      service.fallback = fb;
+    }
   }
   if (check['type'] === undefined) check['type'] = 'negotiate';
   service.healthCheck = check as ImportedService['healthCheck'];
@@ -222,62 +239,51 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
 
 /**
  * `192.0.2.10:80`, `[2001:db8::10]:80` or a firewall mark `7`. A host or service name
- * (`www.example.com:http`) is well-formed for ldirectord, which resolves it when it starts; it is
- * returned as the name, for the caller to report.
+ * (`www.example.com:http`) is well-formed for ldirectord, which resolves it when it starts: it is
+ * read as the director resolved it, or said unresolved (names.ts).
  */
-function readTarget(value: string, v6: boolean): { address?: string; port?: number; fwmark?: number } | { name: string } | string {
+function readTarget(value: string, v6: boolean, names: Names): { address?: string; port?: number; fwmark?: number; resolved?: string } | { unresolved: string } | string {
   if (/^\d+$/.test(value)) {
     const fwmark = Number(value);
     return fwmark >= 1 && fwmark <= 4294967295 ? { fwmark } : `expected a firewall mark 1..4294967295, got ${value}`;
   }
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):([\w-]+)$/.exec(value);
-  const address = m?.[1] ?? m?.[2];
   const expected = `expected ${v6 ? '[IPv6 address]:port' : 'IPv4address:port'} or a firewall mark, got ${JSON.stringify(value)}`;
-  if (!m || address === undefined) return expected;
-  const name = named(address, m[3]!);
-  if (name) return { name };
-  if (!(v6 ? isIPv6(address) : isIPv4(address)) || !/^\d+$/.test(m[3]!) || Number(m[3]) > 65535) return expected;
-  return { address: canonicalAddress(address), port: Number(m[3]) };
-}
-
-/**
- * The names in HOST[:PORT] that ldirectord would resolve (a host name that is not an address, a
- * service name for the port), as `"web1"` / `"http"`; undefined when there are none.
- */
-function named(host: string, port: string | undefined): string | undefined {
-  const hostName = !isIPv4(host) && !isIPv6(host) && HOST_NAME.test(host) && !/^[\d.]+$/.test(host);
-  const portName = port !== undefined && /^[A-Za-z][\w-]*$/.test(port);
-  const names = [...(hostName ? [`host name ${JSON.stringify(host)}`] : []), ...(portName ? [`service name ${JSON.stringify(port)}`] : [])];
-  return names.length > 0 ? names.join(' and ') : undefined;
+  if (!m || (m[1] ?? m[2]) === undefined) return expected;
+  const r = names.resolve((m[1] ?? m[2])!, m[3]!, v6);
+  if ('unresolved' in r) return r;
+  const { host: address, port } = r;
+  if (!(v6 ? isIPv6(address) : isIPv4(address)) || !/^\d+$/.test(port ?? '') || Number(port) > 65535) return expected;
+  return { address: canonicalAddress(address), port: Number(port), ...(r.resolved && { resolved: r.resolved }) };
 }
 
 /** The environment variable an imported check password is read from: `LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306`. */
 const passwordEnv = (service: string) => `LVSPLAY_CHECK_PASS_${service.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/_+$/, '')}`;
 
-/** A DNS host name (RFC 1123 labels), as ldirectord would pass it to its resolver. */
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-/** Why a name is reported rather than imported: the inventory holds what the kernel is given. */
-const unresolved = (name: string) =>
-  `${name}: ldirectord resolves names when it starts, and lvsplay import does not guess what they resolve to there; write the address${name.includes('service') ? ' and port number' : ''} and import again`;
 
 /**
  * `real=ADDR[->ADDR][:port] gate|masq|ipip [weight] [l:N] [u:N] ["request", "receive"]`: one
  * member per address of the range, with the virtual's port when none is given (the kernel's port
  * for gate and ipip in any case).
  */
-function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void): MethodMember[] {
+function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void, names: Names): MethodMember[] {
   const v6 = l.key === 'real6';
   const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(?:\s+(\d+))?((?:\s+[lu]:\d+)*)(?:\s+(".*))?$/.exec(l.value);
-  const first = m?.[1] ?? m?.[2];
+  let first = m?.[1] ?? m?.[2];
   const lastAddress = m?.[3] ?? m?.[4];
-  const name = m && lastAddress === undefined && first !== undefined ? named(first, m[5]) : undefined;
-  if (name) {
-    report.notExpressed(l, `real server ${JSON.stringify(l.value.split(/\s/)[0])}: ${unresolved(name)}`);
-    return [];
+  let portText = m?.[5];
+  if (m && lastAddress === undefined && first !== undefined) {
+    const r = names.resolve(first, portText, v6);
+    const written = JSON.stringify(l.value.split(/\s/)[0]);
+    if ('unresolved' in r) {
+      report.notExpressed(l, `real server ${written}: ${r.unresolved}`);
+      return [];
+    }
+    if (r.resolved) report.note(l, `real server ${written}: ${r.resolved}`);
+    [first, portText] = [r.host, r.port];
   }
   const isFamily = (a: string | undefined) => a !== undefined && (v6 ? isIPv6(a) : isIPv4(a));
-  if (!m || !isFamily(first) || (lastAddress !== undefined && !isFamily(lastAddress)) || (m[5] !== undefined && !(/^\d+$/.test(m[5]) && Number(m[5]) <= 65535))) {
+  if (!m || !isFamily(first) || (lastAddress !== undefined && !isFamily(lastAddress)) || (portText !== undefined && !(/^\d+$/.test(portText) && Number(portText) <= 65535))) {
     fail(l, `expected ${l.key}=${v6 ? '[IPv6 address]' : 'IPv4address'}[:port] gate|masq|ipip [weight], got ${JSON.stringify(l.value)}`);
     return [];
   }
@@ -294,7 +300,7 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
   const limits = Object.fromEntries([...m[8]!.matchAll(/([lu]):(\d+)/g)].map(([, k, n]) => [k, Number(n)]));
   if (m[9] !== undefined) report.notExpressed(l, `the request/receive strings on this real= line (${m[9].length} characters): the inventory has one request and receive per service`);
   const servicePort = service.kind === 'inet' ? service.port : 0;
-  let port = m[5] === undefined ? servicePort : Number(m[5]);
+  let port = portText === undefined ? servicePort : Number(portText);
   if (forwarding !== 'nat' && port !== servicePort) {
     report.notExpressed(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
     port = servicePort;
@@ -321,18 +327,18 @@ function range(a: string, b: string | undefined): string[] | string {
   return out;
 }
 
-function readFallback(l: Line, v6: boolean): { address: string; port?: number; forwarding: Forwarding } | { name: string } | string {
+function readFallback(l: Line, v6: boolean, names: Names): { address: string; port?: number; forwarding: Forwarding; resolved?: string } | { unresolved: string } | string {
   const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::([\w-]+))?(?:\s+(\w+))?$/.exec(l.value);
-  const address = m?.[1] ?? m?.[2];
   const family6 = v6 || l.key === 'fallback6';
-  const name = m && address !== undefined ? named(address, m[3]) : undefined;
-  if (name) return { name };
-  if (!m || address === undefined || !(family6 ? isIPv6(address) : isIPv4(address)) || (m[3] !== undefined && !(/^\d+$/.test(m[3]) && Number(m[3]) <= 65535))) {
-    return `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
-  }
+  const expected = `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
+  if (!m || (m[1] ?? m[2]) === undefined) return expected;
+  const r = names.resolve((m[1] ?? m[2])!, m[3], family6);
+  if ('unresolved' in r) return r;
+  const { host: address, port } = r;
+  if (!(family6 ? isIPv6(address) : isIPv4(address)) || (port !== undefined && !(/^\d+$/.test(port) && Number(port) <= 65535))) return expected;
   const forwarding = METHODS[(m[4] ?? 'gate').toLowerCase()];
   if (!forwarding) return `expected the forwarding method gate, masq or ipip, got ${m[4]}`;
-  return { address: canonicalAddress(address), ...(m[3] !== undefined && { port: Number(m[3]) }), forwarding };
+  return { address: canonicalAddress(address), ...(port !== undefined && { port: Number(port) }), forwarding, ...(r.resolved && { resolved: r.resolved }) };
 }
 
 function persistenceNetmask(l: Line | undefined, family: 'ipv4' | 'ipv6', report: Report, fail: (at: Origin, message: string) => void): { netmask?: string | number } {

@@ -4,7 +4,8 @@
 // changes nothing in the IPVS table or the addresses (adopting writes only lvsplay's own files),
 // a second look finds nothing to do, and one weight changed in the inventory is one batch line.
 // The hand-made ldirectord.cf has a check password: imported as a variable's name, written back
-// by lvsplay into a 0600 config, in no output. A weight left to the runtime is kept.
+// by lvsplay into a 0600 config, in no output; and a real server by host and service name,
+// resolved on the director. A weight left to the runtime is kept.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   delete process.env['LVSPLAY_CHECK_PASS_TCP_192_0_2_14_80'];
+  await onHost('lb1', "sed -i '/ rs2-by-name$/d' /etc/hosts").catch(() => undefined); // a reset does not restore /etc/hosts
   rmSync(work, { recursive: true, force: true });
   await labRelease();
 });
@@ -43,6 +45,7 @@ ipvsadm -a -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 2
 ipvsadm -A -u 192.0.2.11:53 -s rr -p 30
 ipvsadm -a -u 192.0.2.11:53 -r 192.0.2.21:53 -g -w 1 -x 100 -y 50
 ipvsadm -a -u 192.0.2.11:53 -r 192.0.2.22:53 -g -w 1
+echo '192.0.2.22 rs2-by-name' >> /etc/hosts
 mkdir -p /etc/ha.d
 cat > /etc/ha.d/ldirectord.cf <<'EOF'
 # written by hand
@@ -52,7 +55,7 @@ logfile="/var/log/ldirectord.log"
 
 virtual=192.0.2.14:80
     real=192.0.2.21:80 gate
-    real=192.0.2.22:80 gate
+    real=rs2-by-name:http gate
     scheduler=wlc
     checktype=negotiate
     service=http
@@ -74,6 +77,8 @@ test.serial('a director set up by hand is imported from the host; the inventory 
   const inventory = path.join(work, 'imported.yml');
   const imported = await cli(['import', '--from-host', 'root@127.0.0.1:22101', '--identity', IDENTITY_FILE, '--known-hosts', KNOWN_HOSTS_FILE, '--name', 'lb1', '-o', inventory]);
   t.is(imported.code, 0, `everything expressed:\n${imported.stderr}`);
+  // a host and a service name, resolved on the director as its ldirectord did
+  t.regex(imported.stderr, /real server "rs2-by-name:http": resolved on the director as ldirectord would: rs2-by-name → 192\.0\.2\.22, http → 80/);
   const yaml = readFileSync(inventory, 'utf8');
   t.regex(yaml, /interface: \{ name: eth0, address: 192\.0\.2\.5\/24 \}/, yaml);
   // the check's password: never copied, named by the variable the inventory reads it from

@@ -15,7 +15,8 @@ import { parseHostRead } from '../../src/import/from-host.js';
 import { importInventory, type ImportInputs } from '../../src/import/index.js';
 import { readNames } from '../../src/import/hosts.js';
 import { importKeepalived } from '../../src/import/keepalived-conf.js';
-import { importLdirectord } from '../../src/import/ldirectord-cf.js';
+import { importLdirectord, ldirectordNames } from '../../src/import/ldirectord-cf.js';
+import { parseResolved, resolveScript } from '../../src/import/names.js';
 import type { ImportedService } from '../../src/import/model.js';
 import { Report } from '../../src/import/report.js';
 import { parseInventory } from '../../src/inventory/load.js';
@@ -30,7 +31,7 @@ import { Templates } from '../../src/templates/templates.js';
 import { Secret, secretToken } from '../../src/util/secret.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { repoFile, REPO_ROOT } from '../support/paths.js';
-import { cleanup, tempDir } from '../support/sh.js';
+import { cleanup, fakeCommands, tempDir } from '../support/sh.js';
 
 const FIXTURES = 'test/fixtures/import';
 const fixture = (name: string) => ({ file: `${FIXTURES}/${name}`, text: readFileSync(repoFile(`${FIXTURES}/${name}`), 'utf8') });
@@ -257,6 +258,46 @@ test('import: host and service names in ldirectord.cf (which ldirectord resolves
   for (const bad of ['virtual=192.0.2.10:80\n\treal=192.0.2.300:80 gate\n', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:99999 gate\n', 'virtual=192.0.2.10:99999\n\treal=192.0.2.21 gate\n', 'virtual=web_1:80\n\treal=192.0.2.21 gate\n']) {
     const err = t.throws(() => importInventory({ ldirectord: { file: 'bad.cf', text: bad } }));
     t.regex(err!.message, /expected/, bad);
+  }
+});
+
+test('import --from-host: ldirectord.cf\'s names are resolved on the director as ldirectord would (getent), said in the report; one it cannot resolve is left out and named', (t) => {
+  const text = ['virtual=www.example.com:http', '\treal=web1:http gate', '\treal=web2 gate 3', '\treal=gone.example.com gate', '\tfallback=sorry:80', '',
+    'virtual6=[2001:db8::10]:80', '\treal6=web1:80 gate', ''].join('\n');
+  t.deepEqual(ldirectordNames('lb1:/etc/ha.d/ldirectord.cf', text), { hosts: ['www.example.com', 'web1', 'web2', 'gone.example.com', 'sorry'], ports: ['http'] });
+  // the script the director runs, through a real sh with getent as the director's resolver would answer
+  const dir = tempDir('lvsplay-names-');
+  try {
+    const getent = `case "$1 $2" in
+"ahostsv4 www.example.com") echo "192.0.2.10 STREAM www.example.com" ;;
+"ahostsv4 web1") echo "192.0.2.21 STREAM web1"; echo "192.0.2.21 DGRAM" ;;
+"ahostsv6 web1") echo "2001:db8:0:0::21 STREAM web1" ;;
+"ahostsv4 web2") echo "192.0.2.22 STREAM web2" ;;
+"ahostsv6 web2") echo "::ffff:192.0.2.22 STREAM web2" ;;
+"ahostsv4 sorry") echo "192.0.2.30 STREAM sorry" ;;
+"services http") echo "http                  80/tcp www" ;;
+*) exit 2 ;;
+esac`;
+    const PATH = fakeCommands(dir, { getent });
+    const names = ldirectordNames('x', text);
+    const r = spawnSync('/bin/sh', ['-s'], { input: resolveScript(names.hosts, names.ports), encoding: 'utf8', env: { PATH: `${PATH}` } });
+    t.is(r.status, 0, r.stderr);
+    const resolved = parseResolved(r.stdout);
+    t.deepEqual(resolved.hosts.get('web1'), { ipv4: '192.0.2.21', ipv6: '2001:db8::21' });
+    t.deepEqual(resolved.hosts.get('web2'), { ipv4: '192.0.2.22' }, 'an IPv4-mapped answer is not an IPv6 address');
+    t.deepEqual(resolved.hosts.get('gone.example.com'), {});
+    t.is(resolved.ports.get('http'), 80);
+    const { yaml, report } = importInventory({ ldirectord: { file: 'lb1:/etc/ha.d/ldirectord.cf', text }, resolved });
+    const cluster = load(yaml);
+    t.deepEqual(cluster.services.map((s) => [s.vip, s.port, s.realServers.map((m) => `${m.address}:${m.port}/${m.weight}`), s.fallback?.address]),
+      [['192.0.2.10', 80, ['192.0.2.21:80/1', '192.0.2.22:80/3'], '192.0.2.30'], ['2001:db8::10', 80, ['2001:db8::21:80/1'], undefined]]);
+    const said = (line: number, kind: string, words: RegExp) => report.lines.some((l) => l.line === line && l.kind === kind && words.test(l.message));
+    t.true(said(1, 'note', /resolved on the director as ldirectord would: www\.example\.com → 192\.0\.2\.10, http → 80/), report.format());
+    t.true(said(2, 'note', /real server "web1:http": resolved on the director as ldirectord would: web1 → 192\.0\.2\.21, http → 80/), report.format());
+    t.true(said(4, 'not expressed', /host name "gone\.example\.com": ldirectord resolves names when it starts, and the director could not resolve it/), report.format());
+    t.true(said(5, 'note', /fallback=sorry:80: resolved on the director as ldirectord would: sorry → 192\.0\.2\.30/), report.format());
+  } finally {
+    cleanup(dir);
   }
 });
 
