@@ -8,7 +8,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { type Place, type Problem } from '../util/problems.js';
+import { describeValue, type Place, type Problem } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import type { SourceMap, YamlSource } from '../util/yaml-source.js';
 import { SshPort, UnicastIp } from './fields.js';
@@ -99,9 +99,9 @@ function generators(source: YamlSource, entry: Record<string, unknown>, index: n
   const at = (key: string, message: string) => problems.push(source.problem(['services', index, key], message, { key: true }));
   if (entry['ports'] !== undefined && entry['port'] !== undefined) at('ports', 'give port or ports, not both');
   if (entry['vips'] !== undefined && entry['vip'] !== undefined) at('vips', 'give vip or vips, not both');
-  if (entry['fwmark'] !== undefined) at(entry['ports'] !== undefined ? 'ports' : 'vips', 'a firewall-mark service has no VIP or port of its own (the marking rules choose its packets)');
+  if (entry['fwmark'] !== undefined) at(entry['ports'] !== undefined ? 'ports' : 'vips', 'a firewall-mark service is one service whatever addresses and ports its packets are marked for: ports and vips do not apply to it');
   const lists = (['ports', 'vips'] as const).filter((k) => entry[k] !== undefined && !Array.isArray(entry[k]));
-  for (const k of lists) problems.push(source.problem(['services', index, k], `expected a list, got ${JSON.stringify(entry[k])}`));
+  for (const k of lists) problems.push(source.problem(['services', index, k], `expected a list, got ${describeValue(entry[k])}`));
   if (lists.length > 0) return {};
   const parsed = Generators.safeParse({ ports: entry['ports'], vips: entry['vips'] });
   if (!parsed.success) {
