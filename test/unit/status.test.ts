@@ -11,14 +11,17 @@ import { parseSnapshot } from '../../src/status/snapshot.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { sections } from '../support/facts.js';
 
-const cluster = parseInventory(new YamlSource('status.yml', `
+/** lb1 and three real servers, for each test's services. */
+const HOSTS = `
 directors:
   - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24 } }
 real_servers:
   - { name: rs1, address: 192.0.2.21 }
   - { name: rs2, address: 192.0.2.22 }
   - { name: rs3, address: 192.0.2.23 }
-services:
+`;
+
+const cluster = parseInventory(new YamlSource('status.yml', `${HOSTS}services:
   - name: web
     vip: 192.0.2.10
     port: 80
@@ -114,14 +117,7 @@ test('status: a director exactly as the inventory says has no difference; an unr
 });
 
 test('status: a real server whose weight the runtime owns (weight_policy: initial) at another weight is "weight set at runtime", no difference; drained, it is drained', (t) => {
-  const runtime = parseInventory(new YamlSource('status.yml', `
-directors:
-  - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24 } }
-real_servers:
-  - { name: rs1, address: 192.0.2.21 }
-  - { name: rs2, address: 192.0.2.22 }
-  - { name: rs3, address: 192.0.2.23 }
-services:
+  const runtime = parseInventory(new YamlSource('status.yml', `${HOSTS}services:
   - name: web
     vip: 192.0.2.10
     port: 80
