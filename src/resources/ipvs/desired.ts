@@ -6,7 +6,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Cluster, Host, Service, ServiceMember } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
-import { type Destination, emptyTable, type IpvsTable, normalTunnel, type ServiceKey, type VirtualService } from './table.js';
+import { cloneService, type Destination, emptyTable, type IpvsTable, normalTunnel, type ServiceKey, type VirtualService } from './table.js';
 import { defaultNetmask, destKey, flagBits, serviceKey } from './forms.js';
 
 export interface DesiredTable {
@@ -93,6 +93,7 @@ export function tableOf(services: readonly Service[]): IpvsTable {
  * the inventory's weight: drain and undrain are an operator's say, over the runtime's.
  */
 export function withRuntimeWeights(table: IpvsTable, services: readonly Service[], live: IpvsTable, drained: ReadonlySet<string>, restored: ReadonlySet<string>): IpvsTable {
+  const out: IpvsTable = { ...table, services: new Map(table.services) };
   for (const s of services) {
     const key = serviceKey(keyOf(s));
     const want = table.services.get(key);
@@ -103,8 +104,12 @@ export function withRuntimeWeights(table: IpvsTable, services: readonly Service[
       const dk = memberDestKey(s, m);
       const d = want.dests.get(dk);
       const weight = have.dests.get(dk)?.weight;
-      if (d && weight !== undefined) want.dests.set(dk, { ...d, weight });
+      if (!d || weight === undefined) continue;
+      // copied on the first change: the table given is the desired state's own
+      const copy = out.services.get(key) === want ? cloneService(want) : out.services.get(key)!;
+      copy.dests.set(dk, { ...d, weight });
+      out.services.set(key, copy);
     }
   }
-  return table;
+  return out;
 }

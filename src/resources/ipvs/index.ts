@@ -149,8 +149,7 @@ function drainedDesired(desired: IpvsDesired, drained: ReadonlySet<string>, temp
  */
 function withRuntime(desired: IpvsDesired, actual: IpvsActual): IpvsDesired {
   if (!desired.services.some((s) => s.realServers.some((m) => m.runtimeWeight))) return desired;
-  const table = withRuntimeWeights(tableOf(withDrained(desired.services, actual.drained)), desired.services, actual.table, actual.drained, actual.undrained ?? new Set());
-  return { ...desired, table };
+  return { ...desired, table: withRuntimeWeights(desired.table, desired.services, actual.table, actual.drained, actual.undrained ?? new Set()) };
 }
 
 /** A service lvsplay owns must read back exactly; someone else's unreadable rule is their business. */
