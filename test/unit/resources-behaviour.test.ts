@@ -528,16 +528,48 @@ test('ldirectord: running with the same file → nothing; stopped → start only
   const both = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput('old\n'), 'stopped'));
   t.deepEqual(both.changes.map((c) => c.id), ['/etc/ha.d/ldirectord.cf', 'ldirectord']);
   t.false(/^ {2}ldirectord "\$lvsplay_cf" start$/m.test(both.script), 'no separate start');
-  t.true(both.script.includes('if lvsplay_running; then ldirectord "$lvsplay_cf" reload; else ldirectord "$lvsplay_cf" start; fi'), 'the reload action starts a stopped daemon');
+  t.true(both.script.includes('if lvsplay_running; then kill -HUP "$lvsplay_pid"; else ldirectord "$lvsplay_cf" start; fi'), 'the reload action starts a stopped daemon');
 });
 
 test('ldirectord: a changed file while running is reloaded, never restarted; the installed ldirectord checks it before it is installed', (t) => {
   const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput('old\n'), 'running'));
   t.deepEqual(o.changes.map((c) => c.action), ['change']);
-  t.true(o.script.includes('ldirectord "$lvsplay_cf" reload'));
+  t.true(o.script.includes('kill -HUP "$lvsplay_pid"'));
   t.false(o.script.includes('restart'));
   const check = o.script.indexOf('ldirectord "$lvsplay_tmp" status');
   t.true(check > 0 && check < o.script.indexOf('mv -f -- "$lvsplay_tmp" "$lvsplay_p"'), 'checked before the rename');
+});
+
+test('ldirectord: a change of real servers\' weights only (a drain, an undrain) to the config the running daemon has is not checked again (its verdict cannot change); anything more, or a stopped daemon, is', (t) => {
+  const desired = (run('ldirectord', ctxFor('lb1'), {}, '').desired as LdirectordDesired).file!.content;
+  const reweighted = desired.replace(/^(\treal=\S+ gate )\d+/m, '$10');
+  t.not(reweighted, desired);
+  const checked = (old: string, daemon: 'running' | 'stopped') => {
+    const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(old, '600'), daemon));
+    t.deepEqual(o.changes.map((c) => c.summary)[0], '~ file /etc/ha.d/ldirectord.cf');
+    t.true(o.script.includes('mv -f -- "$lvsplay_tmp" "$lvsplay_p"') && o.script.includes('kill -HUP "$lvsplay_pid"'), o.script);
+    return o.script.includes('ldirectord "$lvsplay_tmp" status');
+  };
+  t.false(checked(reweighted, 'running'), 'weights only, running: installed without the check');
+  t.true(checked(reweighted, 'stopped'), 'a stopped daemon runs nothing it accepted');
+  t.true(checked(reweighted.replace('checktimeout=', 'checktimeout=1'), 'running'), 'a global changed too');
+  t.true(checked(reweighted.replace(/^(\treal=\S+ gate \d+)$/m, '$1 l:5'), 'running'), 'a threshold changed too');
+  t.true(checked(reweighted.replace(/^(\treal=)/m, '$1192.0.2.99:80 gate 1\n$1'), 'running'), 'a real server more');
+});
+
+test('ldirectord: with a check password (probed redacted), a weights-only change is decided on the checksum: a new password is checked', (t) => {
+  process.env['LVSPLAY_TEST_DB_PASS'] = DB_PASS;
+  try {
+    const ctx = ctxFor('lb1', { cluster: withCredentials() });
+    const desired = (run('ldirectord', ctx, {}, '').desired as LdirectordDesired).file!.content;
+    const probed = (host: string) => ldFacts(`present 600 root:root\nsha256 ${createHash('sha256').update(host).digest('hex')}  -\n${Buffer.from(host.replace(/passwd=.*/, 'passwd (secret not shown)')).toString('base64')}\n`, 'running');
+    const reweighted = desired.replace(/^(\treal=\S+ gate )\d+/m, '$17');
+    const status = (host: string) => run('ldirectord', ctx, {}, probed(host)).script.includes('ldirectord "$lvsplay_tmp" status');
+    t.false(status(reweighted));
+    t.true(status(reweighted.replace(DB_PASS, 'older')));
+  } finally {
+    delete process.env['LVSPLAY_TEST_DB_PASS'];
+  }
 });
 
 test('ldirectord under systemd: a drop-in runs lvsplay\'s config, the unit is enabled at boot, started through systemd', (t) => {
@@ -546,7 +578,7 @@ test('ldirectord under systemd: a drop-in runs lvsplay\'s config, the unit is en
   t.deepEqual(o.changes.map((c) => c.summary), ['+ file /etc/systemd/system/ldirectord.service.d/lvsplay.conf', '~ ldirectord enabled at boot', '+ file /etc/ha.d/ldirectord.cf', '~ ldirectord stopped → running']);
   t.true(desired.dropIn!.content.includes('ExecStart=/usr/sbin/ldirectord /etc/ha.d/ldirectord.cf start\n'));
   t.true(desired.dropIn!.content.includes('PIDFile=/run/ldirectord.ldirectord.cf.pid\n'));
-  const order = ['systemctl daemon-reload', 'systemctl enable ldirectord', 'ldirectord "$lvsplay_tmp" status', 'if ! lvsplay_running; then systemctl start ldirectord'].map((x) => o.script.indexOf(x));
+  const order = ['systemctl daemon-reload', 'systemctl enable ldirectord', 'ldirectord "$lvsplay_tmp" status', 'if lvsplay_running; then kill -HUP "$lvsplay_pid"; else systemctl start ldirectord; fi'].map((x) => o.script.indexOf(x));
   t.deepEqual([...order].sort((a, b) => a - b), order, 'drop-in and enable, then the checked config, then start');
   t.false(order.includes(-1), o.script);
   const enabled = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(desired.file!.content, '600'), 'running', { systemd: true, enabled: true, dropIn: fileProbeOutput(desired.dropIn!.content) }));
@@ -572,7 +604,7 @@ test('ldirectord: services leaving it are released (it deletes them on reload; t
   const old = '# Managed by lvsplay for director lb1\nvirtual=192.0.2.77:80\n\tprotocol=tcp\nvirtual=5\n\tprotocol=fwm\n';
   const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(old), 'running'));
   t.true(o.script.includes("cat > \"$lvsplay_released\" <<'LVSPLAY_RELEASED'\n-t 192.0.2.77:80\n-f 5\nLVSPLAY_RELEASED\n"), o.script);
-  t.true(o.script.indexOf('ldirectord "$lvsplay_cf" reload') < o.script.indexOf('lvsplay_released=$(mktemp)'));
+  t.true(o.script.indexOf('kill -HUP "$lvsplay_pid"') < o.script.indexOf('lvsplay_released=$(mktemp)'));
 });
 
 test('ldirectord: the last service gone retires it (stopped, disabled, lvsplay\'s config removed); a config lvsplay did not write is left alone', (t) => {

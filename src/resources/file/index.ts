@@ -73,7 +73,7 @@ export function parseFileProbe(output: string): FileActual {
   return { present: true, mode: fields[1] ?? '', owner: fields[2] ?? '', sha256: sha256(bytes), content: bytes.toString('utf8') };
 }
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** A present file as if it held `content` instead: the checksum follows the content (diffs compare checksums). */
 export function withContent(actual: Extract<FileActual, { present: true }>, content: string): FileActual {

@@ -20,7 +20,7 @@ import type { Templates } from '../../templates/templates.js';
 import { InputError } from '../../util/problems.js';
 import { readSecret, Secret, secretToken } from '../../util/secret.js';
 import { heredocFile, ShellFragment } from '../../util/shell.js';
-import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
+import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe, sha256 } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
 import { printedSpec } from '../ipvs/forms.js';
 import { ldirectordKeys } from '../ipvs/ldirectord-keys.js';
@@ -183,7 +183,7 @@ export const ldirectord = defineResource({
       if (boot) changes.push({ id: 'ldirectord at boot', action: 'change', summary: '~ ldirectord enabled at boot', before: 'disabled', after: 'enabled' });
       if (dropIn.script || verbs.length > 0) scripts.push(dropIn.script, control(ctx.templates, desired.config, desired.pidfile, verbs, dropIn.script !== ''));
     }
-    const written = diffFile(desired.file, actual.file, ctx.templates);
+    const written = diffFile(checkedUnlessWeightsOnly(desired.file, actual), actual.file, ctx.templates);
     changes.push(...written.changes);
     scripts.push(written.script);
     // A changed config starts a stopped daemon in its reload action; an unchanged one just starts.
@@ -195,6 +195,32 @@ export const ldirectord = defineResource({
     return { changes, script: changes.length === 0 ? '' : scripts.filter((s) => s !== '').join('\n'), ...(written.secrets && { secrets: written.secrets }) };
   },
 });
+
+/** A real= line of the config lvsplay renders: what comes before its weight, the weight, the rest. */
+const REAL_LINE = /^(\s*real6?=\S+ (?:gate|masq|ipip) )(\d+)(.*)$/;
+
+/**
+ * The new config without its check (`ldirectord CONFIG status`: seconds of perl on a small
+ * director, paid twice by every drain and undrain) when it is the running daemon's config but
+ * for real servers' weights: a drain, an undrain, a weight edited in the inventory. A weight is a
+ * number ldirectord always reads, so its verdict on the new config is the one it gave the config
+ * it runs. "The same but for weights" is decided on the host's checksum, with the host's weights
+ * put into the new text, so a config probed redacted (a check password) is compared whole too.
+ */
+function checkedUnlessWeightsOnly(file: FileDesired, actual: LdirectordActual): FileDesired {
+  if (!file.verify || actual.daemon !== 'running' || !actual.file.present) return file;
+  const theirs = actual.file.content.split('\n');
+  const ours = file.content.split('\n');
+  if (theirs.length !== ours.length) return file;
+  const reweighted = ours.map((line, i) => {
+    const mine = REAL_LINE.exec(line);
+    const host = mine && REAL_LINE.exec(theirs[i]!);
+    return mine && host && host[1] === mine[1] && host[3] === mine[3] ? `${mine[1]}${host[2]}${mine[3]}` : line;
+  });
+  if (sha256(reweighted.join('\n')) !== actual.file.sha256) return file;
+  const { verify: _checked, ...unchecked } = file;
+  return unchecked;
+}
 
 /** The config with the servers drained on this director at weight 0 (quiescent: their connections go on). */
 function drainedDesired(desired: LdirectordDesired, drained: ReadonlySet<string>, ctx: HostContext): LdirectordDesired {
