@@ -14,8 +14,8 @@ export interface ScriptProcess {
   stderr: Readable;
   /** The exit status once the process has ended (see exitStatus); rejects if the host was lost. */
   exited: Promise<number>;
-  /** Stops the process: called when the timeout fires. */
-  kill(): void;
+  /** Stops the process: called when the timeout fires; false when the host could not be told to. */
+  kill(): Promise<boolean>;
 }
 
 export function runScript(
@@ -42,19 +42,26 @@ export function runScript(
     proc.stdout.on('data', (text: string) => stdout.push(text));
     proc.stderr.on('data', (text: string) => stderr.push(gate.feed(text, io)));
 
+    // Once the timeout fired, it is the outcome (a result arriving while the stop is under way came
+    // too late). A host that does not answer when told to stop the script (its link down) is
+    // unreachable, not a script that hung: the script may go on there to its end.
+    let timedOut = false;
     const timer = setTimeout(() => {
-      proc.kill();
-      reject(new TransportError('timeout', host, `${host}: the script did not finish within ${timeoutMs / 1000} s and was stopped`));
+      timedOut = true;
+      void proc.kill().then((stopped) => reject(stopped
+        ? new TransportError('timeout', host, `${host}: the script did not finish within ${timeoutMs / 1000} s and was stopped`)
+        : new TransportError('unreachable', host, `${host}: no answer within ${timeoutMs / 1000} s, nor when told to stop the script (link down?)`)));
     }, timeoutMs);
     Promise.all([ended(proc.stdout), ended(proc.stderr), proc.exited]).then(
       ([, , code]) => {
         clearTimeout(timer);
+        if (timedOut) return;
         if (!gate.opened) reject(gate.failure(host));
         else resolve({ code, stdout: stdout.join(''), stderr: stderr.join('') });
       },
       (err: unknown) => {
         clearTimeout(timer);
-        reject(err);
+        if (!timedOut) reject(err);
       },
     );
   });

@@ -18,6 +18,8 @@ import { TransportError, type ExecOptions, type ExecResult, type Transport } fro
 
 const KEEPALIVE_INTERVAL_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 3;
+/** How long a timed-out script's host has to answer the order to stop it. */
+const KILL_ANSWER_MS = 15_000;
 /** How long close() waits for the server to acknowledge the disconnect before dropping the socket. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -31,7 +33,7 @@ export class SshTransport implements Transport {
   #execCount = 0;
   #closed = false;
   /** Kills of timed-out scripts still under way: close() waits for them. */
-  readonly #killing = new Set<Promise<void>>();
+  readonly #killing = new Set<Promise<boolean>>();
   /** Why the connection ended, once it has. */
   #lost: string | undefined;
 
@@ -103,18 +105,22 @@ export class SshTransport implements Transport {
     // Closing the channel alone leaves the script running (sshd closes its pipes, kills nothing; the
     // SSH "signal" request needs stdin open, and the script was written long before). So a timed-out
     // script is also killed on the host, with its process group, by the PID its shell announced.
-    const kill = () => {
+    const kill = async (): Promise<boolean> => {
       channel.close();
-      if (start.gate.pid === undefined || options.noKill) return;
+      if (start.gate.pid === undefined || options.noKill) return true;
       const killing = this.#killRemote(start.gate.pid);
       this.#killing.add(killing);
-      void killing.finally(() => this.#killing.delete(killing));
+      try {
+        return await killing;
+      } finally {
+        this.#killing.delete(killing);
+      }
     };
     return runScript({ stdin: channel, stdout: channel, stderr: channel.stderr, exited, kill }, script, start.gate, this.host, options.timeoutMs ?? this.#commandTimeoutMs);
   }
 
-  /** TERM, then KILL 5 s later, to the process group of a timed-out script's shell (best effort). */
-  async #killRemote(pid: number): Promise<void> {
+  /** TERM, then KILL 5 s later, to the process group of a timed-out script's shell; false when the host did not answer. */
+  async #killRemote(pid: number): Promise<boolean> {
     // /proc/PID/stat: pid (comm) state ppid pgrp ...; the shell's comm ("sh") has no space.
     const script = `if read -r lvsplay_p lvsplay_c lvsplay_s lvsplay_pp lvsplay_g lvsplay_rest < /proc/${pid}/stat 2>/dev/null; then
   kill -TERM -"$lvsplay_g" 2>/dev/null || kill -TERM ${pid} 2>/dev/null
@@ -122,7 +128,15 @@ export class SshTransport implements Transport {
   kill -KILL -"$lvsplay_g" 2>/dev/null || :
 fi
 `;
-    await this.exec(script, { timeoutMs: 15_000, noKill: true }).catch(() => undefined);
+    // The timeout of the exec starts once its session is open; a host that stopped answering never
+    // opens one, so the wait for an answer is bounded here as a whole.
+    let waited: NodeJS.Timeout | undefined;
+    const silent = new Promise<false>((resolve) => (waited = setTimeout(() => resolve(false), KILL_ANSWER_MS)));
+    try {
+      return await Promise.race([this.exec(script, { timeoutMs: KILL_ANSWER_MS, noKill: true }).then(() => true, () => false), silent]);
+    } finally {
+      clearTimeout(waited);
+    }
   }
 
   async close(): Promise<void> {

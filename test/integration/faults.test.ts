@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { INVENTORY_FILE, labRelease, labReset, labUp } from '../lab/lab.js';
-import { BOOTSTRAP, CLI, cli, eventually, onHost } from './support/lab-cli.js';
+import { BOOTSTRAP, CLI, cli, eventually, inventoryWith, onHost } from './support/lab-cli.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-faults-'));
 const MARK = '/run/lvsplay-fault-test';
@@ -46,6 +46,33 @@ writeFileSync(lost, `- name: lb1 loses its connection half way
 `);
 const KILLER = `systemd-run --quiet --collect --unit=lvsplay-fault-killer sh -c 'while [ ! -s ${SSHD_PID} ]; do sleep 0.1; done; kill -KILL "$(cat ${SSHD_PID})"'`;
 
+// lb1's management link (the one lvsplay's SSH comes in by) goes down during the first task and
+// comes back 35 s later: a unit started beforehand cuts it once the script has said it runs.
+// lb1's command timeout is 10 s in this run's inventory: the run waits 10 s for the script, then 15 s
+// for lb1 to answer the order to stop it, and gives up on lb1 while its link is still down.
+const LINK_MARK = '/run/lvsplay-fault-link';
+const LINK_CUTTER = '/run/lvsplay-fault-cut.sh';
+const cut = path.join(work, 'cut.yml');
+writeFileSync(path.join(templates, 'fault', 'cut.sh.hbs'), `echo "$$" > ${SCRIPT_PID}\nsleep 4\ntouch ${LINK_MARK}\n`);
+writeFileSync(cut, `- name: lb1's link goes down half way
+  hosts: directors
+  tasks:
+    - name: lb1's link goes down here
+      shell: { template: fault/cut.sh.hbs, check: "test -e ${LINK_MARK}" }
+    - name: VIPs
+      address: {}
+    - name: IPVS services
+      ipvs: {}
+`);
+const CUTTER = `cat > ${LINK_CUTTER} <<'EOF'
+while [ ! -s ${SCRIPT_PID} ]; do sleep 0.1; done
+for d in /sys/class/net/*; do case "$(cat "$d/address")" in 52:54:00:00:01:*) link=\${d##*/};; esac; done
+ip link set dev "$link" down
+sleep 35
+ip link set dev "$link" up
+EOF
+systemd-run --quiet --collect --unit=lvsplay-fault-cut sh ${LINK_CUTTER}`;
+
 test.before(async () => {
   await labUp();
 });
@@ -58,7 +85,7 @@ test.after.always(async () => {
 async function cleanStart(): Promise<void> {
   await labReset();
   // the lock file outlives its run (the lock is the flock, not the file): no run is active here
-  for (const host of ['lb1', 'lb2']) await onHost(host, `rm -f ${MARK} ${SSHD_PID} ${LOST_MARK} ${SCRIPT_PID} /run/lock/lvsplay.lock`);
+  for (const host of ['lb1', 'lb2']) await onHost(host, `rm -f ${MARK} ${SSHD_PID} ${LOST_MARK} ${LINK_MARK} ${LINK_CUTTER} ${SCRIPT_PID} /run/lock/lvsplay.lock`);
 }
 
 const marked = async (host: string) => (await onHost(host, `test -e ${MARK} && echo yes || echo no`)).trim() === 'yes';
@@ -121,5 +148,22 @@ test.serial('lb1\'s sshd killed while it applies: the run reports lb1 lost; its 
   await eventually('the orphaned script finished', () => onHost('lb1', `test -e ${LOST_MARK} && ! test -d /proc/"$(cat ${SCRIPT_PID})" && echo done || echo running`), (s) => s.trim() === 'done', 60_000);
   const check = await cli(['apply', '-i', INVENTORY_FILE, lost, '--templates', templates, '--check', '--detailed-exitcode', '--output', 'plain']);
   t.is(check.code, 0, `every change of the script was made:\n${check.stdout}${check.stderr}`);
+  t.regex(await onHost('lb1', 'ipvsadm -S -n'), /-A -t 192\.0\.2\.10:80 -s rr/);
+});
+
+test.serial('lb1\'s link down while it applies: lb1 is reported unreachable once it does not answer, lb2 completes; lb1\'s script makes every change; a re-run once the link is back finds nothing to do', async (t) => {
+  await cleanStart();
+  const inventory = inventoryWith(work, 'short-timeout', (inv) => {
+    inv['directors'].find((d: { name: string }) => d.name === 'lb1').ssh.command_timeout = 10;
+  });
+  await onHost('lb1', CUTTER);
+  const run = await cli(['apply', '-i', inventory, cut, '--templates', templates, '--output', 'plain']);
+  t.is(run.code, 4, `lb1 unreachable:\n${run.stdout}${run.stderr}`);
+  t.regex(run.stdout, /lb1\] UNREACHABLE at apply: lb1: no answer within 10 s, nor when told to stop the script \(link down\?\); the apply script goes on/);
+  t.regex(run.stdout, /^lb2 +: ok=0 +changed=3 +unreachable=0 +failed=0/m, 'lb2 is not held up by lb1');
+  // the link comes back 35 s after it went: the script finished long before, without it
+  await eventually('lb1 back, its script finished', () => onHost('lb1', `test -e ${LINK_MARK} && ! test -d /proc/"$(cat ${SCRIPT_PID})" && echo done || echo running`).catch(() => 'unreachable'), (s) => s.trim() === 'done', 90_000);
+  const check = await cli(['apply', '-i', INVENTORY_FILE, cut, '--templates', templates, '--check', '--detailed-exitcode', '--output', 'plain']);
+  t.is(check.code, 0, `every change of lb1's script was made:\n${check.stdout}${check.stderr}`);
   t.regex(await onHost('lb1', 'ipvsadm -S -n'), /-A -t 192\.0\.2\.10:80 -s rr/);
 });

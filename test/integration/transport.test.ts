@@ -189,6 +189,7 @@ test('a script over its timeout is stopped with kind timeout, killed on the host
     // .bashrc once held the shell up to 60 s on pyenv's lock), far below the sleep's 300 s.
     const err = await t.throwsAsync(transport.exec(`sleep 300 & echo $! > ${pidFile}; wait`, { timeoutMs: 10_000 }), { instanceOf: TransportError });
     t.is(err?.kind, 'timeout');
+    t.regex(err!.message, /did not finish within 10 s and was stopped$/, 'the host answered the order to stop it');
     t.true(Date.now() - started < 40_000);
     t.is((await transport.exec('echo still here')).stdout, 'still here\n');
   });
