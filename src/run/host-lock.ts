@@ -1,6 +1,7 @@
 /**
  * One lvsplay run at a time per host (templates/run/lock.sh.hbs): the run's first probe takes the
- * lock, held on the host for as long as the run's SSH connection lives; every later script of the
+ * lock, held on the host for as long as the run's SSH connection or its running script lives (a
+ * script that lost its connection goes on to its end, holding the host); every later script of the
  * run checks it still has it. A second run waits a little, then reports the host busy (failed),
  * naming the run that holds it: never interleaved changes.
  */

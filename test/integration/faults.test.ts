@@ -2,7 +2,8 @@
 // waits, then reports the host busy, and changes nothing there); SIGINT while a host is applying
 // (that host finishes, the hosts not started are reported interrupted, exit 130, and they were
 // not touched); lb1's sshd killed while it applies (its script finishes all its changes without
-// its connection). A playbook whose one task takes 12 s on each director makes the timing certain.
+// its connection, and holds the host until then: a second run cannot interleave); lb1's link down
+// while it applies. Playbooks whose one task takes 12 s (25 s) on each director make the timing certain.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,16 +15,25 @@ import { BOOTSTRAP, CLI, cli, eventually, inventoryWith, onHost } from './suppor
 const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-faults-'));
 const MARK = '/run/lvsplay-fault-test';
 const templates = path.join(work, 'templates');
-const slow = path.join(work, 'slow.yml');
 mkdirSync(path.join(templates, 'fault'), { recursive: true });
-writeFileSync(path.join(templates, 'fault', 'slow.sh.hbs'), `sleep 12\ntouch ${MARK}\n`);
-writeFileSync(slow, `- name: A slow change, one director at a time
+
+/** A playbook whose one task takes `seconds` on each director, one director at a time, then leaves a mark. */
+function slowPlaybook(name: string, seconds: number): string {
+  writeFileSync(path.join(templates, 'fault', `${name}.sh.hbs`), `sleep ${seconds}\ntouch ${MARK}\n`);
+  const file = path.join(work, `${name}.yml`);
+  writeFileSync(file, `- name: A slow change, one director at a time
   hosts: directors
   serial: 1
   tasks:
-    - name: takes 12 s, then leaves a mark
-      shell: { template: fault/slow.sh.hbs, check: "test -e ${MARK}" }
+    - name: takes ${seconds} s, then leaves a mark
+      shell: { template: fault/${name}.sh.hbs, check: "test -e ${MARK}" }
 `);
+  return file;
+}
+const slow = slowPlaybook('slow', 12);
+// Held well beyond the 10 s a second run waits for the lock plus its start on a slow VM (with 12 s
+// the first run could end within that wait, and the second then rightly got the host).
+const held = slowPlaybook('held', 25);
 
 // lb1's connection is killed during the first task: the sshd serving the script (its parent) is
 // killed by a unit started beforehand, once the script has said who that is.
@@ -85,7 +95,7 @@ test.after.always(async () => {
 async function cleanStart(): Promise<void> {
   await labReset();
   // the lock file outlives its run (the lock is the flock, not the file): no run is active here
-  for (const host of ['lb1', 'lb2']) await onHost(host, `rm -f ${MARK} ${SSHD_PID} ${LOST_MARK} ${LINK_MARK} ${LINK_CUTTER} ${SCRIPT_PID} /run/lock/lvsplay.lock`);
+  for (const host of ['lb1', 'lb2']) await onHost(host, `rm -f ${MARK} ${SSHD_PID} ${LOST_MARK} ${LINK_MARK} ${LINK_CUTTER} ${SCRIPT_PID} /run/lock/lvsplay.lock /run/lock/lvsplay.lock.script`);
 }
 
 const marked = async (host: string) => (await onHost(host, `test -e ${MARK} && echo yes || echo no`)).trim() === 'yes';
@@ -107,7 +117,7 @@ const lockHeld = () => eventually('a run holding lb1', () => onHost('lb1', 'cat 
 test.serial('two runs against one director: the second waits, then reports it busy (failed, exit 2) and changes nothing there; the first completes', async (t) => {
   await cleanStart();
   const before = await onHost('lb1', 'ipvsadm -S -n');
-  const first = started(['apply', '-i', INVENTORY_FILE, slow, '--templates', templates, '--limit', 'lb1']);
+  const first = started(['apply', '-i', INVENTORY_FILE, held, '--templates', templates, '--limit', 'lb1']);
   await lockHeld();
   const second = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']);
   t.is(second.code, 2, second.stdout + second.stderr);
@@ -139,13 +149,20 @@ test.serial('SIGINT while lb1 applies: lb1 finishes its script, lb2 (not started
   t.true(await marked('lb2'));
 });
 
-test.serial('lb1\'s sshd killed while it applies: the run reports lb1 lost; its script finishes every change without the connection; nothing is left to do after', async (t) => {
+test.serial('lb1\'s sshd killed while it applies: the run reports lb1 lost; its script finishes every change without the connection and holds the host until then (a second run does not interleave); nothing is left to do after', async (t) => {
   await cleanStart();
   await onHost('lb1', KILLER);
   const run = await cli(['apply', '-i', INVENTORY_FILE, lost, '--templates', templates, '--output', 'plain']);
   t.is(run.code, 4, `lb1 unreachable:\n${run.stdout}${run.stderr}`);
   t.regex(run.stdout, /lb1\] UNREACHABLE at apply: lb1: connection lost: .*the apply script goes on to its end on the host/);
-  await eventually('the orphaned script finished', () => onHost('lb1', `test -e ${LOST_MARK} && ! test -d /proc/"$(cat ${SCRIPT_PID})" && echo done || echo running`), (s) => s.trim() === 'done', 60_000);
+  // the orphaned script is still running (sleeping in its first task): a second run must not start beside it
+  const second = await cli(['apply', '-i', INVENTORY_FILE, lost, '--templates', templates, '--json']);
+  const status = second.json?.results.find((r) => r.host === 'lb1');
+  t.true(
+    (status?.status === 'failed' && /another lvsplay run holds this host/.test(status.error?.message ?? '')) || status?.status === 'ok',
+    `the second run waited and found the host busy, or found everything done: ${JSON.stringify({ status: status?.status, error: status?.error }) ?? second.stderr}`,
+  );
+  await eventually('the orphaned script finished and let the host go', () => onHost('lb1', `test -e ${LOST_MARK} && ! test -d /proc/"$(cat ${SCRIPT_PID})" && flock -n /run/lock/lvsplay.lock true && echo done || echo running`), (s) => s.trim() === 'done', 60_000);
   const check = await cli(['apply', '-i', INVENTORY_FILE, lost, '--templates', templates, '--check', '--detailed-exitcode', '--output', 'plain']);
   t.is(check.code, 0, `every change of the script was made:\n${check.stdout}${check.stderr}`);
   t.regex(await onHost('lb1', 'ipvsadm -S -n'), /-A -t 192\.0\.2\.10:80 -s rr/);
