@@ -12,8 +12,7 @@ import { type HostRead, HostReadError, readHost } from '../import/from-host.js';
 import { readNames } from '../import/hosts.js';
 import { importInventory, type ImportInputs } from '../import/index.js';
 import type { SshConfig } from '../inventory/model.js';
-import { SshTransport } from '../transport/ssh.js';
-import { TransportError } from '../transport/types.js';
+import { type Transport, TransportError } from '../transport/types.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { safeText } from '../util/terminal.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
@@ -96,8 +95,10 @@ async function hostInputs(spec: string, o: ImportOptions): Promise<ImportInputs>
 
 /** What the director says; a host that cannot be reached (or refuses its key) ends the command with exit 4, a read that fails with 2. */
 async function hostRead(name: string, ssh: SshConfig): Promise<HostRead> {
-  let transport: SshTransport | undefined;
+  let transport: Transport | undefined;
   try {
+    // loaded here, not by every command (start-up)
+    const { SshTransport } = await import('../transport/ssh.js');
     transport = await SshTransport.connect(name, ssh);
     return await readHost(transport, name);
   } catch (err) {

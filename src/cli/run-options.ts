@@ -10,11 +10,9 @@ import { prepareRun } from '../plan/prepare.js';
 import type { Templates } from '../templates/templates.js';
 import { exitCode } from '../run/recap.js';
 import { JsonRenderer } from '../run/render-json.js';
-import { ListrRenderer } from '../run/render-listr.js';
 import { PlainRenderer } from '../run/render-plain.js';
 import { runPlays } from '../run/runner.js';
 import type { Renderer } from '../run/types.js';
-import { SshTransport } from '../transport/ssh.js';
 import { EXIT } from './exit.js';
 import { factsWriter } from './facts-dir.js';
 import { collectDirs } from './load.js';
@@ -65,7 +63,8 @@ export async function execute(cluster: Cluster, playbooks: Playbook[], templates
   if (plays.every((p) => p.hosts.length === 0)) return usageError('the playbooks select no host at all: nothing would be checked or changed');
   const onFacts = options.saveFacts === undefined ? undefined : factsWriter(options.saveFacts);
   const check = options.check ?? false;
-  const renderer = pickRenderer(options.json ? 'json' : options.output, { check, diff: options.diff ?? false });
+  // SSH and the live task list are loaded once a run starts, not by every command (start-up)
+  const [{ SshTransport }, renderer] = await Promise.all([import('../transport/ssh.js'), pickRenderer(options.json ? 'json' : options.output, { check, diff: options.diff ?? false })]);
   for (const [name, file] of templates.overrides) renderer.note(`built-in template ${name} is overridden by ${file}`);
   const signals = stopOnSignals(renderer);
   try {
@@ -119,8 +118,8 @@ export function usageError(message: string): false {
   return false;
 }
 
-function pickRenderer(mode: RunCommandOptions['output'], options: { check: boolean; diff: boolean }): Renderer {
+async function pickRenderer(mode: RunCommandOptions['output'], options: { check: boolean; diff: boolean }): Promise<Renderer> {
   if (mode === 'json') return new JsonRenderer(process.stdout, options);
-  if (mode === 'tty' || (mode === 'auto' && process.stdout.isTTY)) return new ListrRenderer(process.stdout, options);
+  if (mode === 'tty' || (mode === 'auto' && process.stdout.isTTY)) return new (await import('../run/render-listr.js')).ListrRenderer(process.stdout, options);
   return new PlainRenderer(process.stdout, options);
 }

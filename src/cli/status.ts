@@ -11,7 +11,6 @@ import { compare } from '../status/compare.js';
 import { type DirectorReport, formatStatus } from '../status/print.js';
 import { parseSnapshot, snapshotScript } from '../status/snapshot.js';
 import type { Templates } from '../templates/templates.js';
-import { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import type { Cluster } from '../inventory/model.js';
 import { safeText } from '../util/terminal.js';
@@ -83,7 +82,8 @@ class Reader {
     try {
       let connection = this.#connections.get(director.name);
       if (!connection) {
-        connection = SshTransport.connect(director.name, director.ssh);
+        // loaded here, not by every command (start-up)
+        connection = import('../transport/ssh.js').then(({ SshTransport }) => SshTransport.connect(director.name, director.ssh));
         this.#connections.set(director.name, connection);
       }
       const out = await (await connection).exec(script, { timeoutMs: 30_000 });
