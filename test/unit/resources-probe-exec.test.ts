@@ -262,12 +262,13 @@ test('file, for real: a symlink at the managed path is reported by the probe (no
   }
 });
 
-test('ldirectord probe: running from its pid file (or the packaged unit\'s) and /proc, stopped, missing; systemd and boot state; no perl run', (t) => {
+test('ldirectord probe: running from its pid file (or the packaged unit\'s) and a process called ldirectord, stopped, missing; systemd and boot state; no perl run', (t) => {
   const state = (files: Record<string, string>, commands: Record<string, string> = { ldirectord: 'echo "ldirectord must not run in a probe" >&2; exit 99' }) =>
     probeHere('ldirectord', 'lb1', {}, commands, files).actual as LdirectordActual;
-  t.like(state({ 'run/ldirectord.ldirectord.cf.pid': '4242\n', 'proc/4242/cmdline': 'ldirectord' }), { daemon: 'running', systemd: false, enabled: false });
-  t.like(state({ 'run/ldirectord.ldirectord.pid': '77\n', 'proc/77/cmdline': '' }), { daemon: 'running' }, 'started by the packaged unit');
+  t.like(state({ 'run/ldirectord.ldirectord.cf.pid': '4242\n', 'proc/4242/comm': 'ldirectord\n' }), { daemon: 'running', systemd: false, enabled: false });
+  t.like(state({ 'run/ldirectord.ldirectord.pid': '77\n', 'proc/77/comm': 'ldirectord\n' }), { daemon: 'running' }, 'started by the packaged unit');
   t.like(state({ 'run/ldirectord.ldirectord.cf.pid': '4242\n' }), { daemon: 'stopped' }, 'a stale pid file');
+  t.like(state({ 'run/ldirectord.ldirectord.cf.pid': '4242\n', 'proc/4242/comm': 'bash\n' }), { daemon: 'stopped' }, 'a pid reused by another process (the control script would not signal it either)');
   t.like(state({}), { daemon: 'stopped' });
   t.like(state({ 'etc/systemd/system/multi-user.target.wants/ldirectord.service': '' }), { enabled: true });
   // no ldirectord anywhere on a PATH of just the fakes and coreutils

@@ -149,7 +149,7 @@ export const ldirectord = defineResource({
   probe(desired, ctx) {
     return framed('file', fileProbe(ctx.templates, desired.config, { redact: REDACT }))
       + framed('dropin', fileProbe(ctx.templates, DROP_IN))
-      + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { pidfile: desired.pidfile }))
+      + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { running: running(ctx.templates, desired.pidfile) }))
       + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
   },
   parse(output): LdirectordActual {
@@ -231,7 +231,12 @@ function drainedDesired(desired: LdirectordDesired, drained: ReadonlySet<string>
 }
 
 function control(templates: Templates, config: string, pidfile: string, verbs: string[], daemonReload: boolean): string {
-  return templates.render('ldirectord/control.sh.hbs', { config, pidfile, verbs, daemonReload });
+  return templates.render('ldirectord/control.sh.hbs', { config, running: running(templates, pidfile), verbs, daemonReload });
+}
+
+/** `lvsplay_running`, one definition for the probe and the control script: they must agree on what running is. */
+function running(templates: Templates, pidfile: string): ShellFragment {
+  return new ShellFragment(templates.render('ldirectord/running.sh.hbs', { pidfile }));
 }
 
 function release(templates: Templates, specs: string[]): string {
