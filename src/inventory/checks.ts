@@ -7,7 +7,8 @@ import ipaddr from 'ipaddr.js';
 import type { Problem } from '../util/problems.js';
 import type { SourceMap } from '../util/yaml-source.js';
 import type { CheckType, Owner } from './model.js';
-import { CHECK_TYPES, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
+import { CHECK_TYPES, type DirectorInput, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
+import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from './interfaces.js';
 import { derivedRouterId } from './vrrp.js';
 import { didYouMean } from '../util/schema-problems.js';
 import { shellVarName } from '../util/shell.js';
@@ -60,9 +61,71 @@ const hostAddressFamilies: Rule = (inv, src) => {
       problems.push(src.problem([list, i, 'address6'], `expected an IPv6 address, got "${host.address6}"`));
     }
   }
+  return problems;
+};
+
+/**
+ * A director's interfaces as written (`interface`, or `interfaces`), each with its path; none when
+ * it has neither or both (directorInterfaces says so once; other rules do not guess which it meant).
+ */
+function interfacesAt(d: DirectorInput, i: number): { iface: DirectorInterface; path: Path }[] {
+  if (d.interface !== undefined && d.interfaces !== undefined) return [];
+  if (d.interfaces) return d.interfaces.map((iface, k) => ({ iface, path: ['directors', i, 'interfaces', k] }));
+  return d.interface ? [{ iface: d.interface, path: ['directors', i, 'interface'] }] : [];
+}
+const interfacesOf = (d: DirectorInput): DirectorInterface[] => interfacesAt(d, 0).map((x) => x.iface);
+
+/**
+ * One interface (`interface`) or several (`interfaces`), never both; within a director, names unique
+ * and subnets apart: an address inside two interfaces' subnets would be put on one by a guess.
+ */
+const directorInterfaces: Rule = (inv, src) => {
+  const problems: Problem[] = [];
   inv.directors.forEach((d, i) => {
-    if (d.interface.address6 !== undefined && addressFamily(cidrAddress(d.interface.address6)) !== 'ipv6') {
-      problems.push(src.problem(['directors', i, 'interface', 'address6'], `expected an IPv6 address with prefix length, got "${d.interface.address6}"`));
+    if (d.interface !== undefined && d.interfaces !== undefined) {
+      problems.push(src.problem(['directors', i, 'interfaces'], `director "${d.name}" has both interface and interfaces: give one interface as interface, or all of them (the main one first) as interfaces`, { key: true }));
+    } else if (d.interface === undefined && d.interfaces === undefined) {
+      problems.push(src.problem(['directors', i, 'name'], `director "${d.name}" has no interface: expected interface: {name, address: ADDRESS/PREFIX} (the one carrying the VIPs), or interfaces: [...] for several`));
+    }
+    const seen: { iface: DirectorInterface; path: Path }[] = [];
+    for (const { iface, path } of interfacesAt(d, i)) {
+      if (iface.address6 !== undefined && addressFamily(cidrAddress(iface.address6)) !== 'ipv6') {
+        problems.push(src.problem([...path, 'address6'], `expected an IPv6 address with prefix length, got "${iface.address6}"`));
+      }
+      for (const other of seen) {
+        if (other.iface.name === iface.name) {
+          problems.push(src.problem([...path, 'name'], `interface ${iface.name} is already director "${d.name}"'s at ${place(src, other.path)}`));
+        }
+        const overlap = [iface.address, iface.address6].find((a) => a !== undefined && [other.iface.address, other.iface.address6].some((b) => b !== undefined && (inSubnet(cidrAddress(a), b) || inSubnet(cidrAddress(b), a))));
+        if (overlap !== undefined) {
+          problems.push(src.problem([...path, overlap === iface.address ? 'address' : 'address6'],
+            `${iface.name}'s subnet ${overlap} overlaps ${other.iface.name}'s at ${place(src, other.path)}: director "${d.name}" could not tell which interface holds an address of both`));
+        }
+      }
+      seen.push({ iface, path });
+    }
+  });
+  return problems;
+};
+
+/** A service's `interface` is one every carrying director has; services sharing a VIP name the same one. */
+const serviceInterfaces: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const named = new Map<string, number>();
+  inv.services.forEach((s, i) => {
+    if (s.interface === undefined) return;
+    for (const d of carriers(inv, s)) {
+      const names = interfacesOf(d).map((x) => x.name);
+      if (names.length > 0 && !names.includes(s.interface)) {
+        problems.push(src.problem(['services', i, 'interface'], `director "${d.name}" has no interface ${s.interface}${didYouMean(s.interface, names)}; its interfaces are ${names.join(', ')}`));
+      }
+    }
+    if (s.vip === undefined) return;
+    const key = canonicalAddress(s.vip);
+    const first = named.get(key);
+    if (first === undefined) named.set(key, i);
+    else if (inv.services[first]!.interface !== s.interface) {
+      problems.push(src.problem(['services', i, 'interface'], `VIP ${key} is on ${inv.services[first]!.interface} for service "${inv.services[first]!.name}" at ${place(src, ['services', first, 'interface'])}: a VIP lives on one interface`));
     }
   });
   return problems;
@@ -215,14 +278,22 @@ function carriers(inv: InventoryFile, s: ServiceInput): InventoryFile['directors
   return s.directors === undefined ? inv.directors : inv.directors.filter((d) => s.directors!.includes(d.name));
 }
 
-/** DR rewrites only the MAC: every real server must be on the segment of each director's VIP interface. */
+/** The interface `d` carries service `s` on (interfaces.ts), if `d` has any. */
+function carrierInterface(inv: InventoryFile, d: DirectorInput, s: ServiceInput): DirectorInterface | undefined {
+  const interfaces = interfacesOf(d);
+  return interfaces.length === 0 ? undefined : serviceInterface(interfaces, s, inv.services.filter((x) => carriers(inv, x).includes(d)));
+}
+
+/** DR rewrites only the MAC: every real server must be on the segment of each director's interface for the service. */
 const directRoutingSubnets: Rule = (inv, src) => {
   const problems: Problem[] = [];
   inv.services.forEach((s, i) => {
     if (s.forwarding !== 'dr') return;
     const family = serviceFamily(s);
     for (const d of carriers(inv, s)) {
-      const subnet = family === 'ipv4' ? d.interface.address : d.interface.address6;
+      const iface = carrierInterface(inv, d, s);
+      if (!iface) continue;
+      const subnet = subnetOf(iface, family);
       s.real_servers.forEach((m, j) => {
         const index = serverIndex(inv).get(m.server);
         const rs = index === undefined ? undefined : inv.real_servers[index];
@@ -230,7 +301,7 @@ const directRoutingSubnets: Rule = (inv, src) => {
         if (address === undefined) return;
         if (subnet === undefined || !inSubnet(address, subnet)) {
           problems.push(src.problem(['services', i, 'real_servers', j, 'server'],
-            `DR real server "${m.server}" (${address}) is not on director "${d.name}"'s ${d.interface.name} subnet ${subnet ?? `(no ${family} address)`}: direct routing needs one L2 segment`));
+            `DR real server "${m.server}" (${address}) is not on director "${d.name}"'s ${iface.name} subnet ${subnet ?? `(no ${family} address)`}: direct routing needs one L2 segment`));
         }
       });
     }
@@ -243,7 +314,8 @@ const natGateways: Rule = (inv, src) => {
   const problems: Problem[] = [];
   inv.services.forEach((s, i) => {
     if (s.forwarding !== 'nat' || serviceFamily(s) !== 'ipv4') return;
-    const allowed = [inv.nat_gateway && cidrAddress(inv.nat_gateway), ...carriers(inv, s).map((d) => cidrAddress(d.interface.address))].filter((a): a is string => a !== undefined);
+    const own = carriers(inv, s).flatMap((d) => interfacesOf(d).map((x) => ownAddress(x, 'ipv4')));
+    const allowed = [inv.nat_gateway && cidrAddress(inv.nat_gateway), ...own].filter((a): a is string => a !== undefined);
     s.real_servers.forEach((m, j) => {
       const index = serverIndex(inv).get(m.server);
       const rs = index === undefined ? undefined : inv.real_servers[index];
@@ -460,8 +532,9 @@ const vrrpPairs: Rule = (inv, src) => {
     }
     if (v.unicast) {
       for (const [d, i] of members) {
-        if (interfaceAddress(d, family) === undefined) {
-          problems.push(src.problem(['directors', i, 'interface'], `pair "${pair}" sends VRRP adverts by unicast over ${family}, but director "${d.name}"'s interface has no ${family} address`));
+        const main = interfacesAt(d, i)[0];
+        if (main && ownAddress(main.iface, family) === undefined) {
+          problems.push(src.problem(main.path, `pair "${pair}" sends VRRP adverts by unicast over ${family}, but director "${d.name}"'s ${main.iface.name} (its main interface, which carries VRRP) has no ${family} address`));
         }
       }
     }
@@ -480,17 +553,9 @@ const vrrpPairs: Rule = (inv, src) => {
   return problems;
 };
 
-/** The director's interface address in `family`, without its prefix, if it has one. */
-export function interfaceAddress(d: { interface: { address: string; address6?: string | undefined } }, family: 'ipv4' | 'ipv6'): string | undefined {
-  for (const cidr of [d.interface.address, d.interface.address6]) {
-    if (cidr !== undefined && addressFamily(cidrAddress(cidr)) === family) return cidrAddress(cidr);
-  }
-  return undefined;
-}
-
-/** Do two pairs' directors share a network (one's interface address inside another's interface subnet)? */
+/** Do two pairs' directors share a network (one's main interface address inside another's: VRRP adverts go there)? */
 function sameNetwork(inv: InventoryFile, a: string, b: string): boolean {
-  const subnets = (pair: string) => inv.directors.filter((d) => d.pair === pair).flatMap((d) => [d.interface.address, ...(d.interface.address6 ? [d.interface.address6] : [])]);
+  const subnets = (pair: string) => inv.directors.filter((d) => d.pair === pair).flatMap((d) => interfacesOf(d).slice(0, 1)).flatMap((x) => [x.address, ...(x.address6 ? [x.address6] : [])]);
   return subnets(a).some((x) => subnets(b).some((y) => inSubnet(cidrAddress(x), y) || inSubnet(cidrAddress(y), x)));
 }
 
@@ -531,10 +596,12 @@ const fallbacks: Rule = (inv, src) => {
       return;
     }
     for (const d of carriers(inv, s)) {
-      const subnet = serviceFamily(s) === 'ipv4' ? d.interface.address : d.interface.address6;
+      const iface = carrierInterface(inv, d, s);
+      if (!iface) continue;
+      const subnet = subnetOf(iface, serviceFamily(s));
       if (subnet === undefined || !inSubnet(f.address, subnet)) {
         problems.push(src.problem(['services', i, 'fallback', 'address'],
-          `DR fallback ${f.address} is not on director "${d.name}"'s ${d.interface.name} subnet ${subnet ?? '(none)'}: direct routing needs one L2 segment`));
+          `DR fallback ${f.address} is not on director "${d.name}"'s ${iface.name} subnet ${subnet ?? '(none)'}: direct routing needs one L2 segment`));
       }
     }
   });
@@ -589,7 +656,7 @@ const shellVarNames: Rule = (inv, src) => {
 };
 
 const RULES: Rule[] = [
-  uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, serviceKeys, serviceOptions, serviceMembers,
+  uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, directorInterfaces, serviceInterfaces, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
   vipsAreNotHosts, ipv6Methods, vrrpPairs,
 ];

@@ -47,10 +47,13 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
 
   const directors: Director[] = inv.directors.map((d) => {
     const { groups, vars, ssh } = layered('directors', d);
+    // checks.ts made sure there is exactly one of `interface` and `interfaces`
+    const [first, ...rest] = (d.interfaces ?? [d.interface!]).map((i) => ({ name: i.name, address: i.address, ...(i.address6 && { address6: i.address6 }) }));
+    const interfaces: Director['interfaces'] = [first!, ...rest];
     return {
       kind: 'director', name: d.name, address: canonicalAddress(d.address), ...(d.address6 && { address6: canonicalAddress(d.address6) }),
       ssh: sshConfig(ssh, d.address), groups, vars, labels: d.labels, persist: d.persist,
-      interface: { name: d.interface.name, address: d.interface.address, ...(d.interface.address6 && { address6: d.interface.address6 }) },
+      interface: interfaces[0], interfaces,
       role: d.role, priority: d.priority, pair: d.pair,
     };
   });
@@ -116,6 +119,7 @@ function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, di
     ...(s.vip !== undefined && { vip: canonicalAddress(s.vip) }),
     ...(s.port !== undefined && { port: s.port }),
     ...(s.fwmark !== undefined && { fwmark: s.fwmark }),
+    ...(s.interface !== undefined && { interface: s.interface }),
     scheduler: s.scheduler,
     schedulerFlags: [...new Set(s.scheduler_flags)].sort(),
     ...(s.persistence && { persistence: { timeoutS: s.persistence.timeout, ...(netmask !== undefined && { netmask: String(netmask) }) } }),

@@ -3,6 +3,9 @@
  * resolved and every address normalised as the kernel prints it. Everything downstream (desired
  * state, templates, the runner) reads only this, never the raw YAML.
  */
+import { addressInterface, type DirectorInterface } from './interfaces.js';
+
+export type { DirectorInterface };
 export type Scalar = string | number | boolean;
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
@@ -50,7 +53,10 @@ interface HostBase {
 
 export interface Director extends HostBase {
   kind: 'director';
-  interface: { name: string; address: string; address6?: string };
+  /** The main interface (the first): VRRP adverts, and addresses in no interface's subnet. */
+  interface: DirectorInterface;
+  /** Every interface lvsplay may put an address on, the main one first (interfaces.ts). */
+  interfaces: [DirectorInterface, ...DirectorInterface[]];
   role: 'primary' | 'backup';
   priority: number;
   pair: string;
@@ -129,6 +135,8 @@ export interface Service {
   vip?: string;
   port?: number;
   fwmark?: number;
+  /** The director interface named for the VIP; unset: derived from the VIP (interfaces.ts). */
+  interface?: string;
   scheduler: string;
   schedulerFlags: string[];
   persistence?: { timeoutS: number; netmask?: string };
@@ -213,6 +221,11 @@ export function pairAddresses(cluster: Cluster, pair: string): { vips: string[];
   const vips = [...new Set(carried.flatMap((s) => (s.vip ? [s.vip] : [])))];
   const nat = cluster.natGateway && carried.some((s) => s.forwarding === 'nat') ? cluster.natGateway : undefined;
   return { vips, ...(nat && { natGateway: nat }) };
+}
+
+/** The interface `director` holds `address` (a VIP, the NAT gateway) on: named by a service, else derived. */
+export function holdingInterface(cluster: Cluster, director: Director, address: string): DirectorInterface {
+  return addressInterface(director.interfaces, address, cluster.services.filter((s) => s.directors.includes(director.name)));
 }
 
 /** The services a real server is a member of. */

@@ -78,7 +78,10 @@ const DirectorInterface = z.strictObject({
 
 export const Director = z.strictObject({
   ...HostCommon,
-  interface: DirectorInterface,
+  /** The interface carrying the VIPs; or `interfaces`, several (checks.ts wants exactly one of the two). */
+  interface: DirectorInterface.optional(),
+  /** Several interfaces, the first the main one (VRRP adverts; addresses in no interface's subnet). */
+  interfaces: z.array(DirectorInterface).min(1).max(16).optional(),
   role: z.enum(['primary', 'backup']),
   priority: z.int().min(1).max(255).default(100),
   /** Directors that share a VIP set fail over to each other; one pair unless said otherwise. */
@@ -238,6 +241,8 @@ export const Service = z.strictObject({
   protocol: z.enum(PROTOCOLS).default('tcp'),
   fwmark: Fwmark.optional(),
   family: z.enum(['ipv4', 'ipv6']).optional(),
+  /** The director interface holding the VIP, when its subnet does not say (interfaces.ts). */
+  interface: InterfaceName.optional(),
   scheduler: z.enum(SCHEDULERS).default('wlc'),
   scheduler_flags: z.array(z.enum(SCHEDULER_FLAGS)).default([]),
   persistence: Persistence.optional(),
@@ -308,7 +313,8 @@ export const InventoryFile = z.strictObject({
   vrrp: z.record(Name, VrrpPair).default({}),
   /**
    * The floating director address NAT real servers route through, with the prefix of their
-   * network (198.51.100.1/24): held by the primary on its VIP interface, moved on failover.
+   * network (198.51.100.1/24): held by the primary on the interface of that network (its main
+   * interface when none is), moved on failover.
    */
   nat_gateway: Cidr.optional(),
   /**

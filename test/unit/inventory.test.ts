@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { MAX_INPUT_BYTES } from '../../src/util/input-file.js';
 import { MAX_GENERATED } from '../../src/inventory/generate.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
+import { holdingInterface } from '../../src/inventory/model.js';
 import { formatProblem, InputError, type Problem } from '../../src/util/problems.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { addToService, BASE, edit, parse, placeOf, problemsOf, repoPath } from '../helpers/inventory.js';
@@ -692,6 +693,86 @@ for (const good of ['eth0', 'eth0:1', 'abcdefghijklmno', 'eth0.100', 'bond0-v', 
     t.is(c.directors[1]?.interface.name, good);
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Directors with several interfaces (issue 12): the VIPs' network and the real servers' network.
+
+/** BASE with both directors on a second network, 198.51.100.0/24 (eth1), and a DR service there (back). */
+const TWO_NIC = addToServices(edit(edit(edit(BASE,
+  'interface: { name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 }',
+  'interfaces:\n      - { name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 }\n      - { name: eth1, address: 198.51.100.5/24 }'),
+  'interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }',
+  'interfaces:\n      - { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }\n      - { name: eth1, address: 198.51.100.6/24 }'),
+  '{ name: app1, address: 192.0.2.41, gateway: 192.0.2.5 }', '{ name: app1, address: 198.51.100.41, gateway: 198.51.100.5 }'),
+  '  - name: back\n    vip: 198.51.100.10\n    port: 80\n    real_servers:\n      - { server: far1 }\n');
+
+const BACK_MEMBER = 'port: 80\n    real_servers:\n      - { server: far1 }';
+
+function addToServices(text: string, block: string): string {
+  return `${text.trimEnd()}\n${block}`;
+}
+
+test('two interfaces: each service lives on the interface of its VIP\'s subnet; DR members and NAT gateways there are right', (t) => {
+  const c = loads(t, TWO_NIC);
+  const lb1 = c.directors[0]!;
+  t.deepEqual(lb1.interfaces.map((i) => i.name), ['eth0', 'eth1']);
+  t.is(lb1.interface.name, 'eth0', 'the main interface is the first');
+  t.is(holdingInterface(c, lb1, '198.51.100.10').name, 'eth1');
+  t.is(holdingInterface(c, lb1, '192.0.2.10').name, 'eth0');
+  t.is(holdingInterface(c, lb1, '2001:db8::10').name, 'eth0', 'IPv6: the interface with that IPv6 subnet');
+  t.is(holdingInterface(c, lb1, '203.0.113.7').name, 'eth0', 'in no interface\'s subnet: the main one');
+});
+
+test('two interfaces: a DR member on the other interface\'s network than its VIP is refused, naming that interface', (t) => {
+  const text = edit(TWO_NIC, 'vip: 198.51.100.10', 'vip: 192.0.2.15');
+  expectProblems(t, text, [
+    { field: 'services[4].real_servers[0].server', at: [BACK_MEMBER, 'far1'], says: ['DR real server "far1" (198.51.100.31) is not on director "lb1"\'s eth0 subnet 192.0.2.5/24'] },
+    { field: 'services[4].real_servers[0].server', at: [BACK_MEMBER, 'far1'], says: ['director "lb2"\'s eth0 subnet 192.0.2.6/24'] },
+  ]);
+});
+
+test('two interfaces: a service may name the interface of a VIP in no subnet of the director (a routed VIP)', (t) => {
+  const text = edit(TWO_NIC, 'vip: 198.51.100.10\n', 'vip: 203.0.113.10\n    interface: eth1\n');
+  const c = loads(t, text);
+  t.is(holdingInterface(c, c.directors[1]!, '203.0.113.10').name, 'eth1');
+  // without the name, the VIP would be on eth0, where far1 is not: refused
+  t.true(problemsOf(edit(TWO_NIC, 'vip: 198.51.100.10\n', 'vip: 203.0.113.10\n')).some((p) => p.message.includes('"lb1"\'s eth0 subnet')));
+});
+
+test('two interfaces: a NAT real server may route through the director\'s address on its own network', (t) => {
+  const c = loads(t, TWO_NIC);
+  t.is(c.realServers.find((r) => r.name === 'app1')?.gateway, '198.51.100.5');
+  const text = edit(TWO_NIC, 'gateway: 198.51.100.5', 'gateway: 198.51.100.9');
+  expectProblems(t, text, [{ field: 'services[2].real_servers[0].server', at: ['{ server: app1, port: 443 }', 'app1'], says: ['expected 192.0.2.5 or 198.51.100.5 or 192.0.2.6 or 198.51.100.6'] }]);
+});
+
+test('a director with both interface and interfaces, or with neither, is refused', (t) => {
+  const both = edit(BASE, '    role: backup\n', '    role: backup\n    interfaces: [{ name: eth1, address: 198.51.100.6/24 }]\n');
+  expectProblems(t, both, [{ field: 'directors[1].interfaces', at: ['interfaces'], says: ['director "lb2" has both interface and interfaces'] }]);
+  const neither = edit(BASE, '    interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }\n', '');
+  const problems = problemsOf(neither);
+  t.true(problems.some((p) => p.field === 'directors[1].name' && p.message.includes('director "lb2" has no interface: expected interface: {name, address: ADDRESS/PREFIX}')), problems.map(formatProblem).join('\n'));
+});
+
+test('two interfaces with one name, or with overlapping subnets, are refused', (t) => {
+  const same = edit(TWO_NIC, '{ name: eth1, address: 198.51.100.6/24 }', '{ name: eth0, address: 198.51.100.6/24 }');
+  expectProblems(t, same, [{ field: 'directors[1].interfaces[1].name', at: ['{ name: eth0, address: 198.51.100.6/24 }', 'eth0'], says: ['interface eth0 is already director "lb2"\'s at line'] }]);
+  const overlap = edit(TWO_NIC, '{ name: eth1, address: 198.51.100.6/24 }', '{ name: eth1, address: 192.0.2.106/25 }');
+  const problems = problemsOf(overlap);
+  t.true(problems.some((p) => p.field === 'directors[1].interfaces[1].address' && p.message.includes('eth1\'s subnet 192.0.2.106/25 overlaps eth0\'s')), problems.map(formatProblem).join('\n'));
+});
+
+test('a service naming an interface a carrying director lacks, or two services putting one VIP on two interfaces, is refused', (t) => {
+  const missing = edit(TWO_NIC, 'vip: 198.51.100.10\n', 'vip: 198.51.100.10\n    interface: eth2\n');
+  expectProblems(t, missing, [
+    { field: 'services[4].interface', at: ['interface: eth2', 'eth2'], says: ['director "lb1" has no interface eth2', 'its interfaces are eth0, eth1'] },
+    { field: 'services[4].interface', at: ['interface: eth2', 'eth2'], says: ['director "lb2" has no interface eth2'] },
+  ]);
+  const split = addToServices(edit(TWO_NIC, 'vip: 198.51.100.10\n', 'vip: 198.51.100.10\n    interface: eth1\n'),
+    '  - name: back-dns\n    vip: 198.51.100.10\n    port: 53\n    protocol: udp\n    interface: eth0\n    real_servers:\n      - { server: far1 }\n');
+  const problems = problemsOf(split);
+  t.true(problems.some((p) => p.field === 'services[5].interface' && p.message.includes('VIP 198.51.100.10 is on eth1 for service "back"')), problems.map(formatProblem).join('\n'));
+});
 
 // ---------------------------------------------------------------------------------------------
 // All at once.

@@ -16,6 +16,8 @@ import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.
 import { addressProbe, baseLines, fileProbeOutput, ipLine, satisfied, section, statMode, sysctlValues } from '../support/facts.js';
 import { revealSecrets } from '../../src/util/secret.js';
 import { run } from '../support/resources.js';
+import { vrrpData } from '../../src/resources/keepalived/conf.js';
+import type { Director } from '../../src/inventory/model.js';
 import { syntaxError } from '../support/sh.js';
 
 const ALL_HOSTS = ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2'];
@@ -313,6 +315,35 @@ test('address: a director VIP interface with an alias label (eth0:1, which the i
   const record = (first.desired as AddressDesired).present.map((a) => `${a.address}/${a.prefix} ${a.device}`).sort();
   const again = run('address', ctx, {}, addressProbe([...baseLines('192.0.2.5', '2001:db8::5'), ...held], 'none', '', record));
   t.deepEqual(again.changes.map((c) => c.summary), [], 'every run re-adds the VIPs, and `ip addr add` then fails with "File exists"');
+});
+
+/** The example with both directors on a second network, 203.0.113.0/24 (eth1), the NAT real servers' (issue 12). */
+const twoNicExample = (...more: [string, string][]) => exampleWith(
+  ['interface: { name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 }', 'interfaces: [{ name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 }, { name: eth1, address: 203.0.113.5/24 }]'],
+  ['interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }', 'interfaces: [{ name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }, { name: eth1, address: 203.0.113.6/24 }]'],
+  ...more);
+
+test('address, boot, keepalived: a two-NIC director holds the NAT gateway on the real servers\' interface and the VIPs on theirs', (t) => {
+  const cluster = twoNicExample();
+  const lb1 = run('address', ctxFor('lb1', { cluster }), {}, '');
+  const present = (lb1.desired as AddressDesired).present.map((a) => `${a.address}/${a.prefix} ${a.device}`);
+  t.true(present.includes('203.0.113.1/24 eth1'), present.join('\n'));
+  t.true(present.includes('192.0.2.10/32 eth0'), present.join('\n'));
+  t.true(present.includes('2001:db8::10/128 eth0'), present.join('\n'));
+  t.true(lb1.script.includes('203.0.113.1/24') && /ip addr add 203\.0\.113\.1\/24 dev eth1\n/.test(lb1.script), 'the apply puts it on eth1 (and announces it there)');
+  t.true(lb1.script.includes('garp eth1 203.0.113.1 '), 'gratuitous ARP from eth1');
+  const unit = fileNamed(run('boot', ctxFor('lb1', { cluster }), {}, ''), '/etc/systemd/system/lvsplay-network.service');
+  t.true(unit.includes('ExecStart=ip addr replace 203.0.113.1/24 dev eth1\n'), unit);
+  t.true(unit.includes('ExecStart=ip addr replace 192.0.2.10/32 dev eth0\n'), unit);
+  const vrrp = vrrpData(twoNicExample(['nat_gateway: 203.0.113.1/24', 'nat_gateway: 203.0.113.1/24\nvrrp:\n  default: {}']), hostOf(cluster, 'lb1') as Director, undefined);
+  t.true(vrrp?.addresses.includes('203.0.113.1/24 dev eth1'), vrrp?.addresses.join('\n'));
+  t.true(vrrp?.addresses.includes('192.0.2.10/32 dev eth0'), vrrp?.addresses.join('\n'));
+  t.is(vrrp?.interface, 'eth0', 'VRRP adverts on the main interface');
+});
+
+test('address: with one interface, a NAT gateway outside its subnet stays on it (as before interfaces)', (t) => {
+  const present = (run('address', ctxFor('lb1'), {}, '').desired as AddressDesired).present.map((a) => `${a.address}/${a.prefix} ${a.device}`);
+  t.true(present.includes('203.0.113.1/24 eth0'), present.join('\n'));
 });
 
 // ---------------------------------------------------------------- boot

@@ -16,7 +16,7 @@
  * must still be absent.
  */
 import { canonicalAddress } from '../../inventory/addresses.js';
-import { membershipsOf, pairAddresses, servicesOf, type Service, vrrpOf } from '../../inventory/model.js';
+import { holdingInterface, membershipsOf, pairAddresses, servicesOf, type Service, vrrpOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
 import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
@@ -97,10 +97,11 @@ export function desiredAddresses(ctx: HostContext): AddressDesired {
     if (served.some((s) => method(s) === 'nat' && s.family === 'ipv4') && host.gateway) gateway = host.gateway;
   } else {
     const services = servicesOf(ctx.cluster, host);
-    const vips = vipsOf(services).map((vip) => vipOn(host.interface.name, vip, false));
+    const holder = (address: string) => holdingInterface(ctx.cluster, host, address).name;
+    const vips = vipsOf(services).map((vip) => vipOn(holder(vip), vip, false));
     const nat = ctx.cluster.natGateway;
     // The NAT gateway keeps its prefix: the director reaches the real servers' network through it.
-    if (nat && services.some((s) => s.forwarding === 'nat')) vips.push({ ...onInterface(host.interface.name), address: nat.address, prefix: nat.prefix });
+    if (nat && services.some((s) => s.forwarding === 'nat')) vips.push({ ...onInterface(holder(nat.address)), address: nat.address, prefix: nat.prefix });
     present = host.role === 'primary' ? vips : [];
     if (vrrpOf(ctx.cluster, host)) {
       const held = pairAddresses(ctx.cluster, host.pair);

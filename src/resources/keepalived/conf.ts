@@ -7,9 +7,9 @@
  * default is NAT) and each real server's checker with every option it uses.
  */
 import ipaddr from 'ipaddr.js';
-import { interfaceAddress } from '../../inventory/checks.js';
+import { ownAddress } from '../../inventory/interfaces.js';
 import type { Cluster, Director, HealthCheck, Service, ServiceMember, Vrrp } from '../../inventory/model.js';
-import { pairAddresses, servicesOf, vrrpOf } from '../../inventory/model.js';
+import { holdingInterface, pairAddresses, servicesOf, vrrpOf } from '../../inventory/model.js';
 
 const METHOD = { dr: 'DR', nat: 'NAT', tun: 'TUN' } as const;
 const CHECKER = { connect: 'TCP_CHECK', http: 'HTTP_GET', https: 'SSL_GET', dns: 'DNS_CHECK', misc: 'MISC_CHECK', ping: 'PING_CHECK' } as const;
@@ -63,10 +63,14 @@ export function vrrpData(cluster: Cluster, director: Director, authPass: string 
   if (!vrrp) return undefined;
   const held = pairAddresses(cluster, director.pair);
   const dev = link(director.interface.name);
-  const label = director.interface.name !== dev ? ` label ${director.interface.name}` : '';
-  const v4 = held.vips.filter((a) => !a.includes(':')).map((a) => `${a}/32 dev ${dev}${label}`);
-  if (held.natGateway) v4.push(`${held.natGateway.address}/${held.natGateway.prefix} dev ${dev}${label}`);
-  const v6 = held.vips.filter((a) => a.includes(':')).map((a) => `${a}/128 dev ${dev}`);
+  // each address on the interface that holds it (a two-NIC director: some on the other one)
+  const on = (address: string, v6: boolean) => {
+    const name = holdingInterface(cluster, director, address).name;
+    return ` dev ${link(name)}${name !== link(name) && !v6 ? ` label ${name}` : ''}`;
+  };
+  const v4 = held.vips.filter((a) => !a.includes(':')).map((a) => `${a}/32${on(a, false)}`);
+  if (held.natGateway) v4.push(`${held.natGateway.address}/${held.natGateway.prefix}${on(held.natGateway.address, false)}`);
+  const v6 = held.vips.filter((a) => a.includes(':')).map((a) => `${a}/128${on(a, true)}`);
   if (v4.length === 0 && v6.length === 0) return undefined;
   const family = v4.length > 0 ? 'ipv4' : 'ipv6';
   const peers = cluster.directors.filter((d) => d.pair === director.pair && d.name !== director.name);
@@ -82,8 +86,8 @@ export function vrrpData(cluster: Cluster, director: Director, authPass: string 
     priority: vrrpPriority(cluster, director),
     advertInt: vrrp.advertIntS,
     nopreempt: vrrp.nopreempt,
-    unicastSrc: unicast ? interfaceAddress(director, family) ?? '' : '',
-    unicastPeers: unicast ? peers.map((d) => interfaceAddress(d, family)).filter((a): a is string => a !== undefined) : [],
+    unicastSrc: unicast ? ownAddress(director.interface, family) ?? '' : '',
+    unicastPeers: unicast ? peers.map((d) => ownAddress(d.interface, family)).filter((a): a is string => a !== undefined) : [],
     authPass: authPass ?? '',
     garpMasterDelay: text(vrrp.garpMasterDelayS),
     garpMasterRepeat: text(vrrp.garpMasterRepeat),

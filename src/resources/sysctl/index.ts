@@ -19,7 +19,7 @@
  * Keys a task adds with `extra` are not recorded: another playbook's sysctl task must not undo them.
  */
 import type { Host } from '../../inventory/model.js';
-import { membershipsOf, servicesOf } from '../../inventory/model.js';
+import { holdingInterface, membershipsOf, servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource, type HostContext } from '../resource.js';
@@ -70,7 +70,10 @@ export function roleSysctls(ctx: HostContext, host: Host): Record<string, string
     if (services.some((s) => s.forwarding === 'nat')) out['net.ipv4.ip_forward'] = '1';
     if (services.length > 0) out['net.ipv4.vs.expire_nodest_conn'] = '1';
     if (services.some((s) => s.persistence)) out['net.ipv4.vs.expire_quiescent_template'] = '1';
-    if (services.some((s) => s.family === 'ipv6' && s.vip !== undefined)) out[`net.ipv6.conf.${host.interface.name.split(':')[0]}.ndisc_notify`] = '1';
+    // each link holding an IPv6 VIP announces it when it comes up (a failover)
+    for (const s of services) {
+      if (s.family === 'ipv6' && s.vip !== undefined) out[`net.ipv6.conf.${holdingInterface(ctx.cluster, host, s.vip).name.split(':')[0]}.ndisc_notify`] = '1';
+    }
   }
   return out;
 }
