@@ -224,3 +224,31 @@ test.serial('generated services across the schema are applied to lb1 and read ba
   }
   t.is(rounds, ROUNDS, 'enough generated inventories were valid');
 });
+
+// Issue 12: test/lab/two-nic.yml, the lab's directors with their second NIC (eth1, on br1) declared.
+const TWO_NIC = path.join(path.dirname(INVENTORY_FILE), 'two-nic.yml');
+/** "eth1 203.0.113.1/25": the IPv4 addresses on a host's interfaces. */
+const held = async (name: string) => (await onHost(name, 'ip -4 -o addr show')).split('\n')
+  .map((l) => l.trim().split(/\s+/)).filter((w) => w[2] === 'inet').map((w) => `${w[1]} ${w[3]}`);
+const TWO_NIC_ADDRESSES = ['eth0 192.0.2.30/32', 'eth0 192.0.2.31/32', 'eth1 203.0.113.30/32', 'eth1 203.0.113.1/25'];
+
+test.serial('a two-NIC director: DR on each network, NAT to a real server behind the second NIC; each address on its network\'s interface, every service answers, before and after a failover', async (t) => {
+  await labReset(['lb1', 'lb2', 'rs1', 'rs6', 'client']);
+  const first = await cli(['apply', '-i', TWO_NIC, BOOTSTRAP]);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  const urls = { 'http://192.0.2.30/': ['rs1'], 'http://203.0.113.30/': ['rs6'], 'http://192.0.2.31:8080/': ['rs6'] };
+  const served = async () => Object.fromEntries(await Promise.all(Object.keys(urls).map(async (u) => [u, await answers(u, 2)] as const)));
+  for (const [primary, backup] of [['lb1', 'lb2'], ['lb2', 'lb1']] as const) {
+    const on = await held(primary);
+    for (const a of TWO_NIC_ADDRESSES) t.true(on.includes(a), `${primary} holds ${a}: ${on.join(', ')}`);
+    const off = await held(backup);
+    t.deepEqual(off.filter((a) => TWO_NIC_ADDRESSES.some((x) => a.endsWith(x.split(' ')[1]!))), [], `${backup} holds none of them`);
+    t.deepEqual(await served(), urls, `with ${primary} primary: DR on eth0's network (rs1), DR on eth1's (rs6, the client's eth1), NAT 8080 -> rs6:80 through the gateway on eth1`);
+    if (primary === 'lb1') {
+      const check = await cli(['apply', '-i', TWO_NIC, BOOTSTRAP, '--check', '--detailed-exitcode']);
+      t.is(check.code, 0, check.stdout + check.stderr);
+      const moved = await cli(['failover', '-i', TWO_NIC, '--to', 'lb2']);
+      t.is(moved.code, 0, moved.stdout + moved.stderr);
+    }
+  }
+});

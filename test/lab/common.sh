@@ -19,12 +19,24 @@ LAB_HOSTS="
 lb1    vm 192.0.2.5  05 $((PORT_BASE + 1))
 lb2    vm 192.0.2.6  06 $((PORT_BASE + 2))
 rs5    vm 192.0.2.25 25 $((PORT_BASE + 25))
+rs6    ns 203.0.113.26 26 $((PORT_BASE + 26))
 rs1    ns 192.0.2.21 21 $((PORT_BASE + 21))
 rs2    ns 192.0.2.22 22 $((PORT_BASE + 22))
 rs3    ns 198.51.100.23 23 $((PORT_BASE + 23))
 rs4    ns 198.51.100.24 24 $((PORT_BASE + 24))
 client ns 192.0.2.50 50 $((PORT_BASE + 50))
 "
+
+# The back network (directors with two NICs, issue 12): a second bridge, br1, carrying 203.0.113.0/25:
+# the directors' eth1 (MAC 52:54:00:00:02:xx), rs6 (a real server behind it, its only NIC) and the
+# client's eth1. br0's hosts have their /24 there; br1's a /25 (the /28 of mgmt0 is above it).
+BACK_PREFIX=25
+lab_back_addr() { # host -> its address on br1, if it has one besides its own network
+  case $1 in lb1) echo 203.0.113.5 ;; lb2) echo 203.0.113.6 ;; client) echo 203.0.113.50 ;; esac
+}
+lab_segment() { # a namespace host's address -> "bridge prefix" of its eth0
+  case $1 in 203.0.113.*) echo "br1 $BACK_PREFIX" ;; *) echo "br0 24" ;; esac
+}
 
 # The VMs' management NIC (qemu user-net, restrict=on): a /28 that the lab never uses on br0.
 MGMT_NET=203.0.113.240/28
@@ -43,7 +55,7 @@ VM_DISK_SIZE=2G
 VM_DISABLED_UNITS="ldirectord.service keepalived.service"
 
 # Hosts that run the lab's web services (HTTP :80 and UDP :53 answering their name).
-WEB_HOSTS="rs1 rs2 rs3 rs4 rs5"
+WEB_HOSTS="rs1 rs2 rs3 rs4 rs5 rs6"
 
 # ssh to a lab host as root: the lab key, host keys checked against the lab's known_hosts only.
 # ConnectTimeout covers the banner too: a VM's sshd on a loaded machine took more than 5 s to send it.

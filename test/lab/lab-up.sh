@@ -74,6 +74,9 @@ link set lo up
 link add br0 type bridge
 link set br0 type bridge forward_delay 0 stp_state 0
 link set br0 up
+link add br1 type bridge
+link set br1 type bridge forward_delay 0 stp_state 0
+link set br1 up
 EOF
 
 # ---- VMs: lb1, lb2 (directors), rs5 (TUN real server) ----------------------------------------
@@ -87,6 +90,13 @@ tuntap add dev tap-$name mode tap
 link set tap-$name master br0
 link set tap-$name up
 EOF
+  if [ -n "$(lab_back_addr "$name")" ]; then   # a director's second NIC, on br1
+    $X -batch - <<EOF
+tuntap add dev tapb-$name mode tap
+link set tapb-$name master br1
+link set tapb-$name up
+EOF
+  fi
   : > "$H/console.log"
   ACCEL=$ACCEL bash "$LAB_SRC/vm-start.sh" "$name"
   # relay, inner half: unix socket -> qemu's hostfwd (which listens in the lab namespace)
@@ -99,6 +109,7 @@ EOF
 # ---- namespace hosts: rs1..rs4 (web), client --------------------------------------------------
 start_ns() { # name addr mac
   local name=$1 addr=$2 mac=$3 H="$LAB_DIR/hosts/$1" ns; ns=$(ns_name "$1")
+  local bridge prefix back; read -r bridge prefix < <(lab_segment "$addr"); back=$(lab_back_addr "$name")
   local web=none; case " $WEB_HOSTS " in *" $name "*) web=web ;; esac
   mkdir -p "$H/www"
   echo "$name" > "$H/www/index.html"
@@ -106,15 +117,27 @@ start_ns() { # name addr mac
   ip netns add "$ns"
   $X -batch - <<EOF
 link add v-$name type veth peer name eth0 netns $ns
-link set v-$name master br0
+link set v-$name master $bridge
 link set v-$name up
 EOF
   ip -n "$ns" -batch - <<EOF
 link set lo up
 link set eth0 address 52:54:00:00:00:$mac
 link set eth0 up
-addr add $addr/24 dev eth0
+addr add $addr/$prefix dev eth0
 EOF
+  if [ -n "$back" ]; then   # the client's leg on the back network
+    $X -batch - <<EOF
+link add vb-$name type veth peer name eth1 netns $ns
+link set vb-$name master br1
+link set vb-$name up
+EOF
+    ip -n "$ns" -batch - <<EOF
+link set eth1 address 52:54:00:00:02:$mac
+link set eth1 up
+addr add $back/$BACK_PREFIX dev eth1
+EOF
+  fi
   ip netns exec "$ns" unshare --mount --uts --propagation slave bash "$LAB_SRC/ns-host.sh" "$name" "$web"
 }
 

@@ -62,8 +62,16 @@ export const HOSTS: readonly LabHost[] = [
   h('rs3', 'netns', 'real_server', '198.51.100.23', 23, 23),
   h('rs4', 'netns', 'real_server', '198.51.100.24', 24, 24),
   h('rs5', 'vm', 'real_server', '192.0.2.25', 25, 25),
+  // behind the directors' second NIC: the back network, br1 (BACK below)
+  h('rs6', 'netns', 'real_server', '203.0.113.26', 26, 26),
   h('client', 'netns', 'client', '192.0.2.50', 50, 50),
 ];
+
+/**
+ * The back network (bridge br1, 203.0.113.0/25): the directors' second NIC (eth1), rs6 behind it,
+ * and the client's second leg, so both networks of a two-NIC director can be reached.
+ */
+export const BACK = { prefix: 25, lb1: '203.0.113.5', lb2: '203.0.113.6', client: '203.0.113.50' } as const;
 
 export function host(name: string): LabHost {
   const found = HOSTS.find((x) => x.name === name);

@@ -324,6 +324,7 @@ for round in 1 2 3; do
   apply "$d/plan"
 done
 ip neigh flush dev eth0 2>/dev/null   # no stale neighbour (a VIP's old director MAC)
+ip neigh flush dev eth1 2>/dev/null   # the back network's (directors, client)
 
 # ---- 5. the lab's own services (a VM's enabled lab-* units), a clean systemd state ----------------------
 if is_vm; then

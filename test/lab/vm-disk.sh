@@ -20,7 +20,7 @@ web=no; case " $WEB_HOSTS " in *" $NAME "*) web=yes ;; esac
 # One python process writes the whole template: done with a shell, it is ~120 programs run, 2-6 s
 # per VM on a loaded 2-core machine, all before the VM can start. (/usr/bin/python3: a lab
 # dependency; a `python3` found on PATH may be a slow version-manager shim.)
-NAME=$NAME ADDR=$ADDR MAC_SUFFIX=$MAC_SUFFIX MGMT_GUEST=$MGMT_GUEST KVER=$KVER KMODDIR=$KMODDIR \
+NAME=$NAME ADDR=$ADDR MAC_SUFFIX=$MAC_SUFFIX MGMT_GUEST=$MGMT_GUEST BACK_ADDR=$(lab_back_addr "$NAME") BACK_PREFIX=$BACK_PREFIX KVER=$KVER KMODDIR=$KMODDIR \
   WEB=$web VM_DISABLED_UNITS=$VM_DISABLED_UNITS SSHD_CONFIG="$T.sshd_config" \
   HOST_KEY="$H/ssh_host_ed25519_key" AUTHORIZED_KEYS="$LAB_DIR/authorized_keys" \
   UDP_NAME="$LAB_SRC/udp-name.py" \

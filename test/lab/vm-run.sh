@@ -19,6 +19,10 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 NAME=$1
 read -r _ _ _ mac port < <(lab_host "$NAME")
+# a director's second NIC on br1 (lab-up.sh made its tap)
+back=()
+[ -z "$(lab_back_addr "$NAME")" ] || back=(-netdev "tap,id=back,ifname=tapb-$NAME,script=no,downscript=no"
+  -device "virtio-net-pci,netdev=back,mac=52:54:00:00:02:$mac,romfile=")
 load_kernel_env || die "kernel cache missing: run test/lab/install.sh"
 H="$LAB_DIR/hosts/$NAME"
 P="$LAB_DIR/pids"
@@ -44,7 +48,7 @@ while :; do
     -virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
     -drive "file=$H/disk.img,format=raw,if=virtio,cache=unsafe,discard=unmap" \
     -netdev "tap,id=lab,ifname=tap-$NAME,script=no,downscript=no" \
-    -device "virtio-net-pci,netdev=lab,mac=52:54:00:00:00:$mac,romfile=" \
+    -device "virtio-net-pci,netdev=lab,mac=52:54:00:00:00:$mac,romfile=" "${back[@]}" \
     -netdev "user,id=mgmt,ipv6=off,net=$MGMT_NET,host=$MGMT_HOST,dns=$MGMT_DNS,dhcpstart=$MGMT_DHCP,restrict=on,hostfwd=tcp:127.0.0.1:$port-$MGMT_GUEST:22" \
     -device "virtio-net-pci,netdev=mgmt,mac=52:54:00:00:01:$mac,romfile=" \
     </dev/null &

@@ -22,6 +22,8 @@ import uuid
 
 E = os.environ
 NAME, ADDR, MAC = E["NAME"], E["ADDR"], E["MAC_SUFFIX"]
+# a director's address on the back network (br1, its eth1), empty on other VMs
+BACK = f'{E["BACK_ADDR"]}/{E["BACK_PREFIX"]}' if E.get("BACK_ADDR") else ""
 U = os.path.join(sys.argv[1], "u")
 os.makedirs(os.path.join(sys.argv[1], "w"))
 os.umask(0o022)
@@ -138,19 +140,25 @@ for unit in E["VM_DISABLED_UNITS"].split():
 # default dependencies: beside sysinit) and before systemd-sysctl, so per-interface settings in
 # /etc/sysctl.d find eth0; before network.target, which it pulls in, so every unit ordered after
 # network.target (sshd, a VIP unit lvsplay may write) finds eth0 up and addressed.
+# A director's back NIC (br1) is named eth1 and addressed too; other VMs have none.
+BACK_CHECK = '[ -n "$back" ] || { echo "lab-net: the back NIC (br1) not found"; exit 1; }' if BACK else ""
+BACK_IP = f"link set $back name lab-tmp1\nlink set lab-tmp1 name eth1\nlink set eth1 up\naddr add {BACK} dev eth1" if BACK else ""
+BACK_SAID = f", eth1 {BACK}" if BACK else ""
 put(f"{L}/net-up", f"""#!/bin/sh
 # Name the NICs by MAC (their PCI order does not matter) and address them (lab-net.service, every
 # boot). One `ip -batch` and shell builtins: every program run costs time early in a TCG boot.
 set -eu
-lab= mgmt=
+lab= mgmt= back=
 for d in /sys/class/net/*; do
   read -r mac < "$d/address"
   case "$mac" in
     52:54:00:00:00:{MAC}) lab=${{d##*/}} ;;
     52:54:00:00:01:{MAC}) mgmt=${{d##*/}} ;;
+    52:54:00:00:02:{MAC}) back=${{d##*/}} ;;
   esac
 done
 [ -n "$lab" ] && [ -n "$mgmt" ] || {{ echo "lab-net: NICs not found (lab=$lab mgmt=$mgmt)"; exit 1; }}
+{BACK_CHECK}
 ip -batch - <<EOF
 link set lo up
 link set $lab name lab-tmp0
@@ -160,11 +168,12 @@ link set eth0 up
 addr add {ADDR}/24 dev eth0
 link set mgmt0 up
 addr add {E['MGMT_GUEST']}/28 dev mgmt0
+{BACK_IP}
 EOF
-echo "lab-net: eth0 {ADDR}/24, mgmt0 {E['MGMT_GUEST']}/28"
+echo "lab-net: eth0 {ADDR}/24, mgmt0 {E['MGMT_GUEST']}/28{BACK_SAID}"
 """, 0o755)
 put(f"{S}/lab-net.service", f"""[Unit]
-Description=Lab network: NICs named by MAC (eth0, mgmt0) and addressed
+Description=Lab network: NICs named by MAC (eth0, mgmt0, a director's eth1) and addressed
 DefaultDependencies=no
 Wants=network.target
 Before=network-pre.target network.target systemd-sysctl.service shutdown.target
