@@ -82,8 +82,9 @@ export function parseHostRead(stdout: string, label: string): HostRead {
 /**
  * The director as its addresses show it: the interface holding most of the services' VIPs (else
  * the one whose subnet holds most real servers), its first address that is no VIP as the
- * director's own, and, when NAT services have real servers there, the address on their subnet as
- * the NAT gateway.
+ * director's own; its other interfaces that hold a VIP or have real servers on their subnet (a
+ * two-NIC director), each with its own address; and, when NAT services have real servers, a
+ * further address on their subnet as the NAT gateway (else its own address there, as their route).
  */
 export function observeDirector(read: HostRead, vips: Set<string>, members: string[], natMembers: string[], name: string, ssh: Record<string, unknown>): ObservedDirector | undefined {
   const own = read.addresses.filter((a) => a.ifname !== 'lo' && !a.address.startsWith('127.'));
@@ -99,14 +100,26 @@ export function observeDirector(read: HostRead, vips: Set<string>, members: stri
   });
   const ifname = ifnames[0];
   if (ifname === undefined) return undefined;
-  const candidates = own.filter((a) => a.ifname === ifname && !vips.has(a.address) && a.prefix < 32);
-  const self = candidates.find((a) => members.some((m) => inside(a, m))) ?? candidates[0];
+  const ownOf = (name: string) => {
+    const candidates = own.filter((a) => a.ifname === name && !vips.has(a.address) && a.prefix < 32);
+    return candidates.find((a) => members.some((m) => inside(a, m))) ?? candidates[0];
+  };
+  const self = ownOf(ifname);
   if (!self) return undefined;
-  const gateway = natMembers.length > 0 ? own.find((a) => a !== self && natMembers.every((m) => inside(a, m))) : undefined;
+  const others = ifnames.slice(1).filter((n) => score(n).some((x) => x > 0)).flatMap((n) => {
+    const a = ownOf(n);
+    return a ? [a] : [];
+  });
+  const interfaces = [self, ...others];
+  const onNatSubnet = (a: (typeof own)[number]) => natMembers.length > 0 && natMembers.every((m) => inside(a, m));
+  const gateway = own.find((a) => !interfaces.includes(a) && onNatSubnet(a));
+  const via = gateway ? undefined : interfaces.find(onNatSubnet);
   return {
     name,
     ssh,
     interface: { name: ifname, address: self.address, prefix: self.prefix },
+    others: others.map((a) => ({ name: a.ifname, address: a.address, prefix: a.prefix })),
     ...(gateway && { natGateway: `${gateway.address}/${gateway.prefix}` }),
+    ...(via && { natVia: via.address }),
   };
 }

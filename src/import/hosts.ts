@@ -92,10 +92,14 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
     comments.push({ path: ['directors', i, 'name'], text: d.self ? (observed ? 'as given to --from-host' : imported.directorName ? 'keepalived.conf router_id' : 'GUESSED: name this director') : 'from unicast_peer: GUESSED name' });
     if (d.self && !observed && !vrrp?.sourceAddress) comments.push({ path: ['directors', i, 'address'], text: 'GUESSED: the director\'s own address (SSH goes there unless ssh.host is set)' });
     if (!d.self) comments.push({ path: ['directors', i, 'priority'], text: 'GUESSED: its keepalived.conf was not imported' });
-    comments.push({ path: ['directors', i, 'interface'], text: `${observed ? '' : vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}` });
+    const main = { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) };
+    const others = d.self ? observed?.others ?? [] : [];
+    comments.push({ path: ['directors', i, others.length > 0 ? 'interfaces' : 'interface'], text: `${observed ? '' : vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}${others.length > 0 ? '; then the others that hold a VIP or face real servers' : ''}` });
     return {
       name: d.name, address: d.address, ...(d.self && observed && { ssh: observed.ssh }),
-      interface: { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) },
+      ...(others.length > 0
+        ? { interfaces: [main, ...others.map((o) => ({ name: o.name, address: `${o.address}/${o.prefix}` }))] }
+        : { interface: main }),
       role: d.role, ...(d.priority !== undefined && { priority: d.priority }),
       ...(vrrp && vrrp.pair !== 'default' && { pair: vrrp.pair }),
     };
@@ -104,7 +108,7 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
 
   // Real servers: one host per name; IPv4 is its address, IPv6 its address6 (or address alone).
   const primary = directors.find((d) => d.role === 'primary')!;
-  const gateway = (vrrp?.natGateway ?? observed?.natGateway)?.split('/')[0] ?? primary.address;
+  const gateway = (vrrp?.natGateway ?? observed?.natGateway)?.split('/')[0] ?? observed?.natVia ?? primary.address;
   const natMembers = new Set(imported.services.filter((s) => s.forwarding === 'nat').flatMap((s) => s.members.map((m) => m.address)));
   const taken = new Set(directors.map((d) => d.name));
   const byName = new Map<string, { v4?: string; v6?: string }>();
@@ -123,7 +127,7 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
   if (problems.length > 0) throw new InputError(problems);
   const realServers = [...byName].map(([name, h], i) => {
     const nat = [h.v4, h.v6].some((a) => a !== undefined && natMembers.has(a));
-    if (nat) comments.push({ path: ['real_servers', i], text: vrrp?.natGateway ? 'gateway: the NAT gateway keepalived holds' : observed?.natGateway ? `gateway: ${observed.name}'s address on their subnet` : 'gateway GUESSED: NAT replies go back through the primary director' });
+    if (nat) comments.push({ path: ['real_servers', i], text: vrrp?.natGateway ? 'gateway: the NAT gateway keepalived holds' : observed?.natGateway ?? observed?.natVia ? `gateway: ${observed!.name}'s address on their subnet` : 'gateway GUESSED: NAT replies go back through the primary director' });
     return {
       name, address: h.v4 ?? h.v6!, ...(h.v4 && h.v6 && { address6: h.v6 }),
       ...(nat && h.v4 && { gateway }),

@@ -72,6 +72,7 @@ export function inventoryYaml(imported: Imported, hosts: Hosts, header: string):
   };
   hosts.directors.forEach((d, i) => {
     flow(['directors', i, 'interface']);
+    (d['interfaces'] as unknown[] | undefined)?.forEach((_, k) => flow(['directors', i, 'interfaces', k]));
     if (d['ssh']) flow(['directors', i, 'ssh']);
   });
   hosts.realServers.forEach((_, i) => flow(['real_servers', i]));

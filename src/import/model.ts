@@ -72,8 +72,12 @@ export interface ObservedDirector {
   ssh: Record<string, unknown>;
   /** The interface holding the VIPs, and the director's own address there. */
   interface: { name: string; address: string; prefix: number };
-  /** An address of its on the NAT real servers' subnet: their gateway. */
+  /** Its other interfaces the cluster uses (holding a VIP, or real servers on their subnet), each with its own address. */
+  others: { name: string; address: string; prefix: number }[];
+  /** A floating address of its on the NAT real servers' subnet (not an interface's own): their gateway. */
   natGateway?: string;
+  /** Its own address on the NAT real servers' subnet, when no floating one is there: their gateway then. */
+  natVia?: string;
 }
 
 /** Everything read from the files, before naming and emitting. */

@@ -18,7 +18,7 @@ import { serviceBlock } from '../../src/resources/ipvs/lines.js';
 import { parseSave, parseThresholds, withThresholds } from '../../src/resources/ipvs/parse.js';
 import type { IpvsTable } from '../../src/resources/ipvs/table.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
-import { INVENTORY_FILE, labRelease, labReset, labUp, netnsExec } from '../lab/lab.js';
+import { IDENTITY_FILE, INVENTORY_FILE, KNOWN_HOSTS_FILE, labRelease, labReset, labUp, netnsExec } from '../lab/lab.js';
 import { BOOTSTRAP, bootstrapped, cli, curl, eventually, inventoryWith, onHost } from './support/lab-cli.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'lvsplay-correctness-'));
@@ -232,7 +232,7 @@ const held = async (name: string) => (await onHost(name, 'ip -4 -o addr show')).
   .map((l) => l.trim().split(/\s+/)).filter((w) => w[2] === 'inet').map((w) => `${w[1]} ${w[3]}`);
 const TWO_NIC_ADDRESSES = ['eth0 192.0.2.30/32', 'eth0 192.0.2.31/32', 'eth1 203.0.113.30/32', 'eth1 203.0.113.1/25'];
 
-test.serial('a two-NIC director: DR on each network, NAT to a real server behind the second NIC; each address on its network\'s interface, every service answers, before and after a failover', async (t) => {
+test.serial('a two-NIC director: DR on each network, NAT to a real server behind the second NIC; each address on its network\'s interface, every service answers, before and after a failover; imported back, nothing would change', async (t) => {
   await labReset(['lb1', 'lb2', 'rs1', 'rs6', 'client']);
   const first = await cli(['apply', '-i', TWO_NIC, BOOTSTRAP]);
   t.is(first.code, 0, first.stdout + first.stderr);
@@ -247,6 +247,15 @@ test.serial('a two-NIC director: DR on each network, NAT to a real server behind
     if (primary === 'lb1') {
       const check = await cli(['apply', '-i', TWO_NIC, BOOTSTRAP, '--check', '--detailed-exitcode']);
       t.is(check.code, 0, check.stdout + check.stderr);
+      // imported back from lb1 as it runs: both interfaces, the gateway on eth1; nothing would change
+      const imported = path.join(work, 'two-nic-imported.yml');
+      const read = await cli(['import', '--from-host', 'root@127.0.0.1:22101', '--identity', IDENTITY_FILE, '--known-hosts', KNOWN_HOSTS_FILE, '--name', 'lb1', '-o', imported]);
+      t.is(read.code, 0, read.stdout + read.stderr);
+      t.regex(readFileSync(imported, 'utf8'), /interfaces:\n\s+- \{ name: eth0, address: 192\.0\.2\.5\/24 \}\n\s+- \{ name: eth1, address: 203\.0\.113\.5\/25 \}/);
+      const directorsOnly = path.join(work, 'directors-only.yml');
+      writeFileSync(directorsOnly, '- name: Directors\n  hosts: directors\n  tasks:\n    - { name: VIPs, address: {} }\n    - { name: IPVS services, ipvs: {} }\n');
+      const again = await cli(['apply', '-i', imported, directorsOnly, '--check', '--detailed-exitcode']);
+      t.is(again.code, 0, again.stdout + again.stderr);
       const moved = await cli(['failover', '-i', TWO_NIC, '--to', 'lb2']);
       t.is(moved.code, 0, moved.stdout + moved.stderr);
     }

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { parseHostRead } from '../../src/import/from-host.js';
+import { holdingInterface } from '../../src/inventory/model.js';
 import { importInventory, type ImportInputs } from '../../src/import/index.js';
 import { readNames } from '../../src/import/hosts.js';
 import { importKeepalived } from '../../src/import/keepalived-conf.js';
@@ -340,4 +341,27 @@ test('import --from-host: the director read over SSH (its parts as the read scri
   t.notRegex(yaml.split('directors:')[1]!.split('real_servers:')[0]!, /GUESSED/, 'nothing about the director is guessed');
   t.deepEqual(cluster.services.map((s) => s.managedBy).sort(), ['ldirectord', 'lvsplay', 'lvsplay']);
   t.true(report.complete, report.format());
+});
+
+test('import --from-host of a two-NIC director: interfaces holding a VIP or facing real servers are listed (a management NIC is not); the NAT gateway is the floating address, else the director\'s own there', (t) => {
+  const part = (name: string, text: string) => `@@lvsplay-import ${name} -\n${Buffer.from(text).toString('base64')}\n`;
+  const save = '-A -t 192.0.2.30:80 -s rr\n-a -t 192.0.2.30:80 -r 192.0.2.21:80 -g -w 1\n-A -t 203.0.113.30:80 -s rr\n-a -t 203.0.113.30:80 -r 203.0.113.26:80 -g -w 1\n'
+    + '-A -t 192.0.2.31:8080 -s rr\n-a -t 192.0.2.31:8080 -r 203.0.113.26:80 -m -w 1\n';
+  const ip = (n: number, dev: string, cidr: string) => `${n}: ${dev}    inet ${cidr} scope global ${dev}\\       valid_lft forever preferred_lft forever`;
+  const addresses = (floating: boolean) => [
+    ip(2, 'eth0', '192.0.2.5/24'), ip(2, 'eth0', '192.0.2.30/32'), ip(2, 'eth0', '192.0.2.31/32'),
+    ip(3, 'eth1', '203.0.113.5/25'), ip(3, 'eth1', '203.0.113.30/32'), ...(floating ? [ip(3, 'eth1', '203.0.113.1/25')] : []),
+    ip(4, 'mgmt0', '203.0.113.246/28'),
+  ].join('\n') + '\n';
+  for (const floating of [true, false]) {
+    const read = parseHostRead(part('save', save) + part('addresses', addresses(floating)), 'lb1');
+    const { yaml, report } = importInventory({ ...read.inputs, host: { read, name: 'lb1', ssh: {} } });
+    const cluster = load(yaml);
+    const lb1 = cluster.directors[0]!;
+    t.deepEqual(lb1.interfaces, [{ name: 'eth0', address: '192.0.2.5/24' }, { name: 'eth1', address: '203.0.113.5/25' }], yaml);
+    t.is(holdingInterface(cluster, lb1, '203.0.113.30').name, 'eth1');
+    t.deepEqual(cluster.natGateway, floating ? { address: '203.0.113.1', prefix: 25 } : undefined);
+    t.is(cluster.realServers.find((r) => r.address === '203.0.113.26')?.gateway, floating ? '203.0.113.1' : '203.0.113.5', 'the NAT real server routes through the director on its own network');
+    t.true(report.complete, report.format());
+  }
 });
