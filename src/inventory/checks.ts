@@ -204,8 +204,36 @@ function isIpv4Mask(mask: string): boolean {
 
 export function serviceFamily(s: ServiceInput): 'ipv4' | 'ipv6' {
   if (s.vip !== undefined) return addressFamily(s.vip);
-  return s.family ?? 'ipv4';
+  return s.family ?? (s.marks?.[0] ? addressFamily(s.marks[0].vip) : 'ipv4');
 }
+
+/**
+ * Marks: only on fwmark services, each VIP in the service's family, ports with a protocol; no two
+ * rules may match one packet (the later rule's mark would win, silently), across all services.
+ */
+const marks: Rule = (inv, src) => {
+  const problems: Problem[] = [];
+  const taken: { vip: string; protocol?: string | undefined; ports?: number[] | undefined; at: Path; name: string }[] = [];
+  inv.services.forEach((s, i) => {
+    if (s.marks === undefined) return;
+    if (s.fwmark === undefined) {
+      problems.push(src.problem(['services', i, 'marks'], 'marks are for firewall-mark services: set fwmark, or drop marks (a vip:port service takes its packets by address and port)', { key: true }));
+      return;
+    }
+    const family = serviceFamily(s);
+    s.marks.forEach((m, j) => {
+      const at: Path = ['services', i, 'marks', j];
+      if (addressFamily(m.vip) !== family) problems.push(src.problem([...at, 'vip'], `${m.vip} is not ${family}, the service's family${s.family === undefined ? ' (set family: for a service of the other one)' : ''}`));
+      if (m.ports !== undefined && m.protocol === undefined) problems.push(src.problem([...at, 'ports'], 'ports need a protocol: add protocol: tcp, udp or sctp'));
+      const vip = canonicalAddress(m.vip);
+      const clash = taken.find((o) => o.vip === vip && (o.protocol === undefined || m.protocol === undefined || o.protocol === m.protocol)
+        && (o.ports === undefined || m.ports === undefined || o.ports.some((p) => m.ports!.includes(p))));
+      if (clash) problems.push(src.problem([...at, 'vip'], `packets to ${vip} here are also marked for service "${clash.name}" at ${place(src, clash.at)}: a packet takes one mark`));
+      taken.push({ vip, protocol: m.protocol, ports: m.ports, at, name: s.name });
+    });
+  });
+  return problems;
+};
 
 /** Members: the server exists, is a real server, has an address in the service's family, once. */
 const serviceMembers: Rule = (inv, src) => {
@@ -281,7 +309,9 @@ function carriers(inv: InventoryFile, s: ServiceInput): InventoryFile['directors
 /** The interface `d` carries service `s` on (interfaces.ts), if `d` has any. */
 function carrierInterface(inv: InventoryFile, d: DirectorInput, s: ServiceInput): DirectorInterface | undefined {
   const interfaces = interfacesOf(d);
-  return interfaces.length === 0 ? undefined : serviceInterface(interfaces, s, inv.services.filter((x) => carriers(inv, x).includes(d)));
+  // a fwmark service without a VIP lives where its first marked VIP is
+  const placed = { vip: s.vip ?? s.marks?.[0]?.vip, interface: s.interface };
+  return interfaces.length === 0 ? undefined : serviceInterface(interfaces, placed, inv.services.filter((x) => carriers(inv, x).includes(d)));
 }
 
 /** DR rewrites only the MAC: every real server must be on the segment of each director's interface for the service. */
@@ -658,5 +688,5 @@ const shellVarNames: Rule = (inv, src) => {
 const RULES: Rule[] = [
   uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, directorInterfaces, serviceInterfaces, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
-  vipsAreNotHosts, ipv6Methods, vrrpPairs,
+  vipsAreNotHosts, ipv6Methods, vrrpPairs, marks,
 ];

@@ -120,6 +120,7 @@ function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, di
     ...(s.port !== undefined && { port: s.port }),
     ...(s.fwmark !== undefined && { fwmark: s.fwmark }),
     ...(s.interface !== undefined && { interface: s.interface }),
+    ...(s.marks && { marks: s.marks.map((m) => ({ vip: canonicalAddress(m.vip), ...(m.protocol && { protocol: m.protocol }), ports: [...new Set(m.ports ?? [])].sort((a, b) => a - b) })) }),
     scheduler: s.scheduler,
     schedulerFlags: [...new Set(s.scheduler_flags)].sort(),
     ...(s.persistence && { persistence: { timeoutS: s.persistence.timeout, ...(netmask !== undefined && { netmask: String(netmask) }) } }),

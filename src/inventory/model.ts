@@ -135,6 +135,8 @@ export interface Service {
   vip?: string;
   port?: number;
   fwmark?: number;
+  /** fwmark services: the packets lvsplay marks for it (nftables); no protocol: all, no ports: every port. */
+  marks?: { vip: string; protocol?: Protocol; ports: number[] }[];
   /** The director interface named for the VIP; unset: derived from the VIP (interfaces.ts). */
   interface?: string;
   scheduler: string;
@@ -218,14 +220,20 @@ export function vrrpOf(cluster: Cluster, director: Director): Vrrp | undefined {
 export function pairAddresses(cluster: Cluster, pair: string): { vips: string[]; natGateway?: { address: string; prefix: number } } {
   const members = new Set(cluster.directors.filter((d) => d.pair === pair).map((d) => d.name));
   const carried = cluster.services.filter((s) => s.directors.some((d) => members.has(d)));
-  const vips = [...new Set(carried.flatMap((s) => (s.vip ? [s.vip] : [])))];
+  const vips = [...new Set(carried.flatMap(serviceVips))];
   const nat = cluster.natGateway && carried.some((s) => s.forwarding === 'nat') ? cluster.natGateway : undefined;
   return { vips, ...(nat && { natGateway: nat }) };
 }
 
 /** The interface `director` holds `address` (a VIP, the NAT gateway) on: named by a service, else derived. */
 export function holdingInterface(cluster: Cluster, director: Director, address: string): DirectorInterface {
-  return addressInterface(director.interfaces, address, cluster.services.filter((s) => s.directors.includes(director.name)));
+  const carried = cluster.services.filter((s) => s.directors.includes(director.name));
+  return addressInterface(director.interfaces, address, carried.flatMap((s) => serviceVips(s).map((vip) => ({ vip, interface: s.interface }))));
+}
+
+/** The addresses a service's director holds for it: its VIP, and a fwmark service's marked VIPs. */
+export function serviceVips(s: Service): string[] {
+  return [...new Set([...(s.vip ? [s.vip] : []), ...(s.marks ?? []).map((m) => m.vip)])];
 }
 
 /** The services a real server is a member of. */

@@ -231,6 +231,16 @@ const Fallback = z.strictObject({
   forwarding: z.enum(FORWARDING).default('dr'),
 });
 
+/**
+ * Which packets a fwmark service takes: those to `vip` (of `protocol`, to one of `ports`) get the
+ * service's mark, by an nftables rule lvsplay keeps on its directors (the marks task).
+ */
+const Mark = z.strictObject({
+  vip: UnicastIp,
+  protocol: z.enum(PROTOCOLS).optional(),
+  ports: z.array(z.int({ error: 'expected a port number (1..65535)' }).min(1).max(65535)).min(1).max(64).optional(),
+});
+
 export const Service = z.strictObject({
   name: Name,
   vip: UnicastIp.optional(),
@@ -240,6 +250,8 @@ export const Service = z.strictObject({
   ports: z.never().optional(),
   protocol: z.enum(PROTOCOLS).default('tcp'),
   fwmark: Fwmark.optional(),
+  /** fwmark services: the packets to mark (nftables rules lvsplay keeps); unset, someone else marks them. */
+  marks: z.array(Mark).min(1).max(64).optional(),
   family: z.enum(['ipv4', 'ipv6']).optional(),
   /** The director interface holding the VIP, when its subnet does not say (interfaces.ts). */
   interface: InterfaceName.optional(),

@@ -31,6 +31,8 @@ export const TASK_ARGS = {
   }),
   /** What makes the host come back serving after a reboot: modules, the address and IPVS units. */
   boot: z.strictObject({}),
+  /** The nftables rules marking the packets of the fwmark services a director carries (their marks:). */
+  marks: z.strictObject({}),
   /** ldirectord.cf for the services ldirectord owns, reloaded when it changed. */
   ldirectord: z.strictObject({ reload: z.boolean().default(true) }),
   /**

@@ -2,7 +2,7 @@
 // another prefix, and a real server with the VIP at another prefix on lo, are put right (one
 // director answers ARP for the VIP); IPVS services lvsplay does not own, in forms its strict
 // parser refuses for its own, are kept as they are; a firewall mark of 2^31 or more forwards real
-// packets and reads back as given; a service moving to ldirectord and back converges in one run,
+// packets (marked by lvsplay's nftables rules) and reads back as given; a service moving to ldirectord and back converges in one run,
 // and ldirectord is retired with its last service; generated services across the schema read back
 // from the kernel as given.
 import test from 'ava';
@@ -82,28 +82,35 @@ test.serial('a VIP held at another prefix (a backup\'s /24, a real server\'s /24
 });
 
 // ipvsadm prints marks with %d: 3000000000 comes back as -1294967296. The kernel decides what the
-// mark is, so the test marks the client's packets on lb1 with tc (the VMs have no iptables) and
-// sends them.
+// mark is: lvsplay's marks task marks the client's packets to two VIPs on the directors
+// (nftables, issue 12), and the client sends them.
 const MARK = 3_000_000_000;
 
-test.serial('a firewall-mark service with a mark of 2^31 or more forwards marked packets, reads back as given, and a second run changes nothing', async (t) => {
+test.serial('a firewall-mark service with a mark of 2^31 or more, its packets to two VIPs marked by lvsplay (nftables): balanced, read back as given, a second run changes nothing, a table flushed by hand is drift put right', async (t) => {
   // the mark service alone: the other services' setup is the other tests' (and costs minutes under TCG)
   const marked = inventoryWith(work, 'fwmark', (inv) => {
-    inv.services = [{ name: 'marked', fwmark: MARK, vip: '192.0.2.15', scheduler: 'rr', real_servers: [{ server: 'rs1' }, { server: 'rs2' }] }];
+    inv.services = [{
+      name: 'marked', fwmark: MARK, scheduler: 'rr', real_servers: [{ server: 'rs1' }, { server: 'rs2' }],
+      marks: [{ vip: '192.0.2.15', protocol: 'tcp', ports: [80] }, { vip: '192.0.2.16', protocol: 'tcp', ports: [80, 443] }],
+    }];
   });
   await bootstrapped(marked);
   t.deepEqual(await ipvsLines('lb1', /-f /).then((l) => l.filter((x) => x.startsWith('-A'))), [`-A -f ${MARK - 2 ** 32} -s rr`], 'ipvsadm prints the mark signed');
-  await onHost('lb1', `tc qdisc replace dev eth0 ingress && tc filter add dev eth0 parent ffff: protocol ip prio 1 u32 match ip dst 192.0.2.15/32 match ip dport 80 0xffff action skbedit mark ${MARK}`);
-  try {
-    t.deepEqual(await answers('http://192.0.2.15/'), ['rs1', 'rs2'], 'marked packets are balanced by the fwmark service');
-    const again = await cli(['apply', '-i', marked, BOOTSTRAP, '--json']);
-    t.is(again.code, 0, again.stderr);
-    t.deepEqual([...new Set(again.json!.results.map((r) => r.status))], ['ok'], 'a second run changes nothing');
-    const check = await cli(['apply', '-i', marked, BOOTSTRAP, '--check', '--detailed-exitcode']);
-    t.is(check.code, 0, check.stdout + check.stderr);
-  } finally {
-    await onHost('lb1', 'tc qdisc del dev eth0 ingress'); // a reset does not undo a qdisc
-  }
+  const table = await onHost('lb1', 'nft list table inet lvsplay');
+  t.regex(table, /ip daddr 192\.0\.2\.16 tcp dport \{ 80, 443 \} meta mark set 0xb2d05e00/, table);
+  t.regex(await onHost('lb2', 'nft list table inet lvsplay'), /ip daddr 192\.0\.2\.15 tcp dport 80 meta mark set 0xb2d05e00/, 'the backup has the marks too (for a failover)');
+  t.deepEqual(await answers('http://192.0.2.15/'), ['rs1', 'rs2'], 'marked packets to the first VIP are balanced by the fwmark service');
+  t.deepEqual(await answers('http://192.0.2.16/'), ['rs1', 'rs2'], 'and to the second');
+  const again = await cli(['apply', '-i', marked, BOOTSTRAP, '--json']);
+  t.is(again.code, 0, again.stderr);
+  t.deepEqual([...new Set(again.json!.results.map((r) => r.status))], ['ok'], 'a second run changes nothing');
+  await onHost('lb1', 'nft flush chain inet lvsplay marks');
+  const drift = await cli(['apply', '-i', marked, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(drift.code, 3, drift.stdout + drift.stderr);
+  t.regex(drift.stdout, /loaded again from \/etc\/lvsplay\/marks\.nft \(changed by hand/);
+  const fixed = await cli(['apply', '-i', marked, BOOTSTRAP]);
+  t.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+  t.deepEqual(await answers('http://192.0.2.15/'), ['rs1', 'rs2'], 'marked again');
 });
 
 test.serial('a service moving from lvsplay to ldirectord and back converges in one run each way; ldirectord is retired with its last service', async (t) => {

@@ -263,6 +263,12 @@ if has_ipvs; then
   [ ${#ipvs[@]} -le 3 ] || { ipvsadm -C && echo "flushed IPVS (ipvsadm -C)"; }
 fi
 
+# nftables: no ruleset (the hosts boot with none; lvsplay's marks task loads a table of its own).
+# Only when the module is loaded: listing would load it.
+if [ -d /sys/module/nf_tables ] && command -v nft >/dev/null 2>&1 && [ -n "$(nft list tables)" ]; then
+  nft flush ruleset && echo "flushed the nftables ruleset"
+fi
+
 # the first plan, in the background while the files are done (step 3 does not touch the network)
 plan & planning=$!
 

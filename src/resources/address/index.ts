@@ -16,7 +16,7 @@
  * must still be absent.
  */
 import { canonicalAddress } from '../../inventory/addresses.js';
-import { holdingInterface, membershipsOf, pairAddresses, servicesOf, type Service, vrrpOf } from '../../inventory/model.js';
+import { holdingInterface, membershipsOf, pairAddresses, servicesOf, type Service, serviceVips, vrrpOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
 import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
@@ -64,7 +64,7 @@ const onInterface = (iface: string): Pick<Address, 'device' | 'label'> => {
   return device === iface ? { device } : { device, label: iface };
 };
 
-const vipsOf = (services: Service[]): string[] => [...new Set(services.flatMap((s) => (s.vip ? [s.vip] : [])))];
+const vipsOf = (services: Service[]): string[] => [...new Set(services.flatMap(serviceVips))];
 
 /** The services a real server takes traffic for: those it is a member of, and those it is the fallback of. */
 function servedBy(ctx: HostContext, host: { name: string; address: string; address6?: string }): Service[] {

@@ -3,7 +3,8 @@
  * needs it: kernel modules (modules-load.d: ip_vs and the schedulers on a director, ipip on a TUN
  * real server), then sysctls (sysctl.d, the sysctl task's file), then addresses and routes (the
  * lvsplay-network unit: VIPs on lo/tunl0/the VIP interface, the NAT route), then the IPVS services
- * lvsplay owns (the lvsplay-ipvs unit restores lvsplay's own rules file), then health checkers
+ * lvsplay owns (the lvsplay-ipvs unit restores lvsplay's own rules file; the lvsplay-marks unit
+ * loads the fwmark services' marks, when the director has any), then health checkers
  * (ldirectord, keepalived: their own tasks enable them). Units are enabled, not started: the other
  * tasks set the runtime state. The distribution's IPVS restore (RHEL's ipvsadm.service, Debian's
  * AUTO="true") is turned off: it flushes the table and restores other owners' services.
@@ -12,6 +13,7 @@
 import { membershipsOf, servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { desiredAddresses } from '../address/index.js';
+import { desiredMarks, MARKS_FILE } from '../marks/index.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
@@ -19,6 +21,7 @@ import { framed, splitSections } from '../sections.js';
 export const MODULES_FILE = '/etc/modules-load.d/lvsplay.conf';
 export const NETWORK_UNIT = 'lvsplay-network.service';
 export const IPVS_UNIT = 'lvsplay-ipvs.service';
+export const MARKS_UNIT = 'lvsplay-marks.service';
 const unitPath = (unit: string) => `/etc/systemd/system/${unit}`;
 
 export interface BootDesired {
@@ -61,6 +64,10 @@ export const boot = defineResource({
     if (host.kind === 'director') {
       units.push(IPVS_UNIT);
       files.push({ path: unitPath(IPVS_UNIT), mode: '0644', content: ctx.templates.render('boot/lvsplay-ipvs.service.hbs', { host: host.name, rules: ctx.cluster.rulesFile }) });
+      if (desiredMarks(ctx).file) {
+        units.push(MARKS_UNIT);
+        files.push({ path: unitPath(MARKS_UNIT), mode: '0644', content: ctx.templates.render('boot/lvsplay-marks.service.hbs', { host: host.name, file: MARKS_FILE }) });
+      }
     }
     return { persist: true, files, units };
   },
