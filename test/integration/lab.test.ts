@@ -107,7 +107,7 @@ test.serial('SSH with host-key verification reaches every host as root', async (
     const [name, uid] = r.stdout.split('\n');
     t.is(name, hst.name);
     t.is(uid, '0');
-    t.regex(r.stdout, new RegExp(`inet ${hst.address.replace(/\./g, '\\.')}/24 `), `${hst.name} has ${hst.address}/24 on eth0`);
+    t.regex(r.stdout, new RegExp(`inet ${hst.address.replace(/\./g, '\\.')}/${hst.prefix} `), `${hst.name} has ${hst.address}/${hst.prefix} on eth0`);
   }
 });
 
@@ -144,7 +144,7 @@ test.serial('the VMs boot like Debian hosts: systemd, a root overlay on their ow
     t.regex(id!, /^[0-9a-f]{32}$/);
     t.not(id, machineId, `${name} has its own machine-id, not the machine's`);
     ids.add(id!);
-    t.is(nics, name === 'rs5' ? 'eth0 lo mgmt0 tunl0' : 'eth0 lo mgmt0', `${name}: NICs named by MAC (tunl0: rs5 loads ipip at boot)`);
+    t.is(nics, name === 'rs5' ? 'eth0 lo mgmt0 tunl0' : 'eth0 eth1 lo mgmt0', `${name}: NICs named by MAC (tunl0: rs5 loads ipip at boot; eth1: a director's on the back network)`);
     t.is(installed, '2', `${name}: ldirectord and keepalived are installed`);
     t.deepEqual([en1, en2], ['disabled', 'disabled'], `${name}: ldirectord, keepalived not enabled`);
     t.deepEqual([ac1, ac2], ['inactive', 'inactive'], `${name}: ldirectord, keepalived not running`);

@@ -43,11 +43,19 @@ export interface LabHost {
   port: number;
   /** Network namespace, for netns hosts. */
   netns?: string;
+  /** The prefix of its address on eth0: 24, or 25 on the back network. */
+  prefix: number;
 }
+
+/**
+ * The back network (bridge br1, 203.0.113.0/25, common.sh): the directors' second NIC (eth1,
+ * .5 and .6), rs6 behind it, and the client's second leg (.50).
+ */
+const BACK_PREFIX = 25;
 
 function h(name: string, kind: LabHostKind, role: LabHostRole, address: string, macSuffix: number, portOffset: number): LabHost {
   const mac = `52:54:00:00:00:${String(macSuffix).padStart(2, '0')}`;
-  const host: LabHost = { name, kind, role, address, mac, port: PORT_BASE + portOffset };
+  const host: LabHost = { name, kind, role, address, mac, port: PORT_BASE + portOffset, prefix: address.startsWith('203.0.113.') ? BACK_PREFIX : 24 };
   if (kind === 'netns') host.netns = `lvsplay-${name}`;
   return host;
 }
@@ -62,16 +70,11 @@ export const HOSTS: readonly LabHost[] = [
   h('rs3', 'netns', 'real_server', '198.51.100.23', 23, 23),
   h('rs4', 'netns', 'real_server', '198.51.100.24', 24, 24),
   h('rs5', 'vm', 'real_server', '192.0.2.25', 25, 25),
-  // behind the directors' second NIC: the back network, br1 (BACK below)
+  // behind the directors' second NIC: the back network, br1
   h('rs6', 'netns', 'real_server', '203.0.113.26', 26, 26),
   h('client', 'netns', 'client', '192.0.2.50', 50, 50),
 ];
 
-/**
- * The back network (bridge br1, 203.0.113.0/25): the directors' second NIC (eth1), rs6 behind it,
- * and the client's second leg, so both networks of a two-NIC director can be reached.
- */
-export const BACK = { prefix: 25, lb1: '203.0.113.5', lb2: '203.0.113.6', client: '203.0.113.50' } as const;
 
 export function host(name: string): LabHost {
   const found = HOSTS.find((x) => x.name === name);
