@@ -25,11 +25,13 @@ test.after.always(async () => {
 });
 
 /**
- * What a reboot must bring back, one fact a line, sorted: the IPVS table, IPv4 addresses and
- * routes, the sysctls lvsplay sets (ARP, rp_filter, forwarding, IPVS), loaded LVS modules.
+ * What a reboot must bring back, one fact a line, sorted: the IPVS table, lvsplay's firewall
+ * marks, IPv4 addresses and routes, the sysctls lvsplay sets (ARP, rp_filter, forwarding, IPVS),
+ * loaded LVS modules.
  */
 const LVS_STATE = `
 { [ -e /proc/net/ip_vs ] && ipvsadm -S -n | sed 's/^/ipvs /'
+  [ -d /sys/module/nf_tables ] && nft list table inet lvsplay 2>/dev/null | sed 's/^/nft /'
   ip -4 -o addr show | awk '{ print "addr", $2, $4 }'
   ip -4 route show table main | sed 's/^/route /'
   sysctl -a 2>/dev/null | grep -E '^net\\.ipv4\\.(conf\\.[^.]+\\.(arp_ignore|arp_announce|rp_filter)|ip_forward|vs\\.) '
@@ -56,11 +58,16 @@ const lines = (text: string, prefix: string) => text.split('\n').filter((l) => l
 const settled = (host: string) => eventually(`${host}: ldirectord's real servers in`, () => state(host), (s) => lines(s, 'ipvs -a -t 192.0.2.14:80 ').length === 2, 60_000);
 
 test.serial('lb1, rs5 and lb2 rebooted after a bootstrap come back with their LVS state, serving, with nothing run; --check sees no drift; a boot unit disabled or edited by hand is drift', async (t) => {
-  await bootstrapped(INVENTORY_FILE);
+  // the lab's services, and a fwmark service whose packets lvsplay marks (nftables: the marks task)
+  const inventory = inventoryWith(work, 'with-marks.yml', (inv) => {
+    inv.services.push({ name: 'marked', fwmark: 7, scheduler: 'rr', marks: [{ vip: '192.0.2.15', protocol: 'tcp', ports: [80] }], real_servers: [{ server: 'rs1' }, { server: 'rs2' }] });
+  });
+  await bootstrapped(inventory);
   const before = { lb1: await settled('lb1'), rs5: await state('rs5'), lb2: await settled('lb2') };
   // the state is worth comparing: the bootstrap's work is in it
   t.true(lines(before.lb1, 'ipvs -A').length >= 5, before.lb1);
   t.regex(before.lb1, /addr eth0 192\.0\.2\.10\//);
+  t.regex(before.lb1, /nft \t+ip daddr 192\.0\.2\.15 tcp dport 80 meta mark set 0x00000007/, 'the marks are part of what must come back');
   t.regex(before.rs5, /addr tunl0 192\.0\.2\.12\/32/);
   t.regex(before.rs5, /module ipip/);
 
@@ -90,11 +97,14 @@ test.serial('lb1, rs5 and lb2 rebooted after a bootstrap come back with their LV
   t.deepEqual([...nat].sort(), ['rs3', 'rs4'], 'NAT app');
   t.deepEqual([...checked].sort(), ['rs1', 'rs2'], 'ldirectord-checked');
   t.is(await curl('http://192.0.2.12/'), 'rs5', 'TUN');
+  const marked = new Set<string>();
+  for (let i = 0; i < 4; i++) marked.add(await curl('http://192.0.2.15/'));
+  t.deepEqual([...marked].sort(), ['rs1', 'rs2'], 'fwmark, its packets marked by the rules loaded at boot');
 
-  const check = await cli(['apply', '-i', INVENTORY_FILE, '--check', '--detailed-exitcode', BOOTSTRAP]);
+  const check = await cli(['apply', '-i', inventory, '--check', '--detailed-exitcode', BOOTSTRAP]);
   t.is(check.code, 0, `no drift after the reboots:\n${check.stdout}${check.stderr}`);
   // (the lab is as bootstrapped: the next step starts from there, which saves a bootstrap)
-  await bootUnitEditIsDrift(t);
+  await bootUnitEditIsDrift(t, inventory);
 });
 
 test.serial('a service removed from the inventory and applied does not come back at the next boot', async (t) => {
@@ -115,17 +125,17 @@ test.serial('a service removed from the inventory and applied does not come back
 });
 
 /** A boot unit disabled or edited by hand is drift for --check, and apply restores it. */
-async function bootUnitEditIsDrift(t: ExecutionContext): Promise<void> {
+async function bootUnitEditIsDrift(t: ExecutionContext, inventory: string): Promise<void> {
   await onHost('lb1', 'systemctl disable --quiet lvsplay-ipvs.service && echo "ExecStart=true" >> /etc/systemd/system/lvsplay-network.service');
-  const check = await cli(['apply', '-i', INVENTORY_FILE, '--check', '--detailed-exitcode', '--limit', 'lb1', BOOTSTRAP]);
+  const check = await cli(['apply', '-i', inventory, '--check', '--detailed-exitcode', '--limit', 'lb1', BOOTSTRAP]);
   t.is(check.code, 3, check.stdout + check.stderr);
   t.regex(check.stdout, /lvsplay-ipvs\.service/);
   t.regex(check.stdout, /lvsplay-network\.service/);
-  const apply = await cli(['apply', '-i', INVENTORY_FILE, '--limit', 'lb1', BOOTSTRAP]);
+  const apply = await cli(['apply', '-i', inventory, '--limit', 'lb1', BOOTSTRAP]);
   t.is(apply.code, 0, apply.stdout + apply.stderr);
   t.is((await onHost('lb1', 'systemctl is-enabled lvsplay-ipvs.service || :')).trim(), 'enabled');
   t.notRegex(await onHost('lb1', 'cat /etc/systemd/system/lvsplay-network.service'), /ExecStart=true\nExecStart=true/);
-  const again = await cli(['apply', '-i', INVENTORY_FILE, '--check', '--detailed-exitcode', '--limit', 'lb1', BOOTSTRAP]);
+  const again = await cli(['apply', '-i', inventory, '--check', '--detailed-exitcode', '--limit', 'lb1', BOOTSTRAP]);
   t.is(again.code, 0, again.stdout + again.stderr);
 }
 
