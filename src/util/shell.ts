@@ -44,10 +44,12 @@ export function varsPrologue(vars: Readonly<Record<string, string | number | boo
 }
 
 /**
- * `cat > TARGET <<'DELIM'` with the lines as they are: a quoted here-document, so nothing in it is
- * expanded. The caller guarantees no line equals the delimiter (lines are validated first).
+ * `printf '%s' 'LINES' > TARGET`: the lines, each ending in a newline, as one single-quoted word
+ * given to the shell's own printf, so nothing in them is expanded and no process is started (a
+ * here-document needs `cat`, ~50 ms a process on the lab's emulated directors). Lines must not hold
+ * a line break or a NUL: each stays one line.
  */
-export function heredocFile(target: string, lines: readonly string[], delimiter: string): ShellFragment {
-  if (lines.some((l) => l === delimiter || /[\n\r\0]/.test(l))) throw new Error(`a line cannot go into the ${delimiter} here-document`);
-  return new ShellFragment(`cat > ${target} <<'${delimiter}'\n${lines.map((l) => `${l}\n`).join('')}${delimiter}\n`);
+export function linesFile(target: string, lines: readonly string[]): ShellFragment {
+  if (lines.some((l) => /[\n\r\0]/.test(l))) throw new Error(`a line with a line break or NUL cannot go into ${target}`);
+  return new ShellFragment(`printf '%s' ${shq(lines.map((l) => `${l}\n`).join(''))} > ${target}\n`);
 }

@@ -49,3 +49,20 @@ export function fakeCommands(dir: string, commands: Record<string, string>): str
   }
   return `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`;
 }
+
+/** The first shell word of `text`, unquoted: '...' segments, backslash escapes and plain characters up to a blank. */
+export function shellWord(text: string): string {
+  let word = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === ' ' || c === '\t' || c === '\n') break;
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) throw new Error('unterminated single quote');
+      word += text.slice(i + 1, end);
+      i = end;
+    } else if (c === '\\') word += text[++i] ?? '';
+    else word += c;
+  }
+  return word;
+}

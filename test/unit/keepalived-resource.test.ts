@@ -173,7 +173,7 @@ test('takeover: a service keepalived does not own yet but the table has (lvsplay
 test('release: services leaving keepalived are deleted by its reload; the script waits for that (the ipvs task then creates them)', (t) => {
   const current = configOf('lb1').replace('# service web\n', '# service old\nvirtual_server 192.0.2.77 80 {\n    protocol TCP\n}\n# service web\n');
   const o = outcome('lb1', { content: current });
-  t.true(o.script.includes("cat > \"$lvsplay_released\" <<'LVSPLAY_RELEASED'\n-t 192.0.2.77:80\nLVSPLAY_RELEASED\n"), o.script);
+  t.true(o.script.includes("printf '%s' '-t 192.0.2.77:80\n' > \"$lvsplay_released\"\n"), o.script);
   t.true(o.script.indexOf('systemctl reload keepalived') < o.script.indexOf('lvsplay_released=$(mktemp)'));
   t.true(o.script.includes("if [ \"$lvsplay_waited\" -ge 30 ]"));
 });
@@ -185,7 +185,7 @@ test('retired when nothing is keepalived\'s any more: stopped, disabled, lvsplay
   t.is(o.changes[0]!.before, undefined, 'the old config (it may hold a password) is not shown');
   t.true(o.script.includes('systemctl stop keepalived') && o.script.includes('systemctl disable keepalived'), o.script);
   t.true(o.script.includes('ln -f -- "$lvsplay_cf" "$lvsplay_cf.lvsplay-bak" && rm -f -- "$lvsplay_cf"'));
-  t.true(o.script.includes('-t 192.0.2.10:80\nLVSPLAY_RELEASED'));
+  t.true(o.script.includes("printf '%s' '-t 192.0.2.10:80\n' > \"$lvsplay_released\""), o.script);
   const theirs = run('keepalived', ctxFor('lb1'), {}, kaFacts({ content: '! Configuration File for keepalived\nvirtual_server 192.168.6.240 80 {\n}\n' }));
   t.deepEqual(theirs.changes, []);
   t.deepEqual(run('keepalived', ctxFor('lb1'), {}, kaFacts({})).changes, [], 'no config at all: nothing');

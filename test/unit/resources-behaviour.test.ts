@@ -18,15 +18,17 @@ import { revealSecrets } from '../../src/util/secret.js';
 import { run } from '../support/resources.js';
 import { vrrpData } from '../../src/resources/keepalived/conf.js';
 import type { Director } from '../../src/inventory/model.js';
-import { syntaxError } from '../support/sh.js';
+import { shellWord, syntaxError } from '../support/sh.js';
 
 const ALL_HOSTS = ['lb1', 'lb2', 'web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2'];
 const FILE_ARGS = { path: '/etc/motd', template: 'site/motd.hbs', mode: '0644', on_change: { reload: 'motd-news' } };
 
-/** The base64 payload of a file write script, decoded. */
+/** What a file write script's printf writes: its single-quoted word, unquoted (or its base64, decoded). */
 function writtenContent(script: string): string | undefined {
-  const m = /printf '%s' '?([A-Za-z0-9+/=]*)'? \| base64 -d/.exec(script);
-  return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : undefined;
+  const b64 = /printf '%s' '?([A-Za-z0-9+/=]*)'? \| base64 -d/.exec(script);
+  if (b64) return Buffer.from(b64[1]!, 'base64').toString('utf8');
+  const start = script.indexOf("\nprintf '%s' ");
+  return start < 0 ? undefined : shellWord(script.slice(start + "\nprintf '%s' ".length));
 }
 
 // ---------------------------------------------------------------- idempotence, every resource
@@ -404,6 +406,7 @@ test('file: absent → add (before "", after the content); the script carries ex
   t.deepEqual(o.changes, [{ id: '/etc/motd', action: 'add', summary: '+ file /etc/motd', before: '', after: content }]);
   t.is(writtenContent(o.script), content);
   t.true(o.script.includes('chmod 644 -- "$lvsplay_tmp"'));
+  t.false(o.script.includes('base64'), 'written by the shell\'s printf: no base64 process');
   t.true(o.script.trimEnd().endsWith('if [ -d /run/systemd/system ]; then systemctl reload -- motd-news; else service motd-news reload; fi'), 'the on_change action runs last');
 });
 
@@ -440,7 +443,7 @@ test('file: only the mode differs → a mode change, and the script sets the mod
 test('file: the script writes through a temp file in the same folder and keeps a backup', (t) => {
   const o = run('file', ctxFor('web1'), { path: '/etc/lvsplay/site.conf', template: 'site/motd.hbs' }, '');
   t.true(o.script.includes('lvsplay_p=/etc/lvsplay/site.conf\n'));
-  t.true(o.script.includes('mkdir -p -- /etc/lvsplay\n'));
+  t.true(o.script.includes('[ -d /etc/lvsplay ] || mkdir -p -- /etc/lvsplay\n'), 'mkdir only when the folder is missing');
   t.true(o.script.includes('lvsplay_tmp=$(mktemp -- "$lvsplay_p.lvsplay.XXXXXX")'));
   t.true(o.script.includes('sync -- "$lvsplay_tmp"'), 'on disk before it replaces the old file');
   t.true(o.script.includes('ln -f -- "$lvsplay_p" "$lvsplay_p.lvsplay-bak"'), 'the backup is a hard link: never written through a symlink');
@@ -634,7 +637,7 @@ test('ldirectord: every script it can produce parses with sh -n (each daemon, bo
 test('ldirectord: services leaving it are released (it deletes them on reload; the script waits, then deletes what it left)', (t) => {
   const old = '# Managed by lvsplay for director lb1\nvirtual=192.0.2.77:80\n\tprotocol=tcp\nvirtual=5\n\tprotocol=fwm\n';
   const o = run('ldirectord', ctxFor('lb1'), {}, ldFacts(fileProbeOutput(old), 'running'));
-  t.true(o.script.includes("cat > \"$lvsplay_released\" <<'LVSPLAY_RELEASED'\n-t 192.0.2.77:80\n-f 5\nLVSPLAY_RELEASED\n"), o.script);
+  t.true(o.script.includes("printf '%s' '-t 192.0.2.77:80\n-f 5\n' > \"$lvsplay_released\"\n"), o.script);
   t.true(o.script.indexOf('kill -HUP "$lvsplay_pid"') < o.script.indexOf('lvsplay_released=$(mktemp)'));
 });
 

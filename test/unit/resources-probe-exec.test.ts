@@ -5,7 +5,7 @@
  * real in a temp folder: probe → write script → probe again finds nothing to do.
  */
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import test from 'ava';
 import type { AddressActual } from '../../src/resources/address/index.js';
@@ -19,6 +19,9 @@ import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
 
 /** Who owns the files these tests create, as `stat -c %U:%G` prints it (root in CI, anyone else too). */
 const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
+
+/** A file probe's output for `content` with that mode and owner. */
+const fileFacts = (content: string, mode: string, owner: string) => `present ${mode} ${owner}\n${Buffer.from(content).toString('base64')}\n`;
 
 /** Run a resource's probe fragment with `commands` faked, and parse its output. `{dir}` in a file's text is the temp folder. */
 function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: unknown, commands: Record<string, string>, files: Record<string, string> = {}) {
@@ -209,6 +212,43 @@ test('file, for real in a temp folder: absent → written; again → nothing; mo
     t.true(readFileSync(`${path}.lvsplay-bak`, 'utf8').includes('at site example'), 'the previous version is kept');
     t.regex(actions().at(-1) ?? '', /(systemctl|service) .*restart/);
     t.deepEqual(step({ site: 'moved' }).outcome.changes, []);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('file, for real: content of every kind written byte for byte by the shell\'s printf; the mode exact whatever the caller\'s umask; an existing file keeps its owner and group', (t) => {
+  const dir = tempDir();
+  try {
+    const awkward = ["it's", '\'\'', '\\', '%s %d %%', '$(touch pwned)', '`touch pwned`', '-n', '--', '\t', 'é ü 日本', '\u00a0', 'end\\'];
+    for (const [i, text] of awkward.entries()) {
+      const path = join(dir, `awkward${i}`);
+      const planned = run('file', ctxFor('web1', { vars: { site: text } }), { path, template: 'site/motd.hbs' }, 'absent\n');
+      const applied = runSh(planned.script, { cwd: dir });
+      t.is(applied.code, 0, applied.stderr);
+      t.is(readFileSync(path, 'utf8'), (planned.desired as FileDesired).content, JSON.stringify(text));
+    }
+    t.false(existsSync(join(dir, 'pwned')));
+    for (const [mode, callerUmask] of [['0640', '000'], ['0600', '022'], ['0755', '077'], ['0644', '777'], ['0400', '000']] as const) {
+      const path = join(dir, `f${mode}`);
+      const planned = run('file', ctxFor('web1'), { path, template: 'site/motd.hbs', mode }, 'absent\n');
+      const applied = runSh(`umask ${callerUmask}\n${planned.script}`, { cwd: dir });
+      t.is(applied.code, 0, applied.stderr);
+      t.is((statSync(path).mode & 0o7777).toString(8), Number.parseInt(mode, 8).toString(8), `${mode} under umask ${callerUmask}`);
+    }
+    if (process.getuid?.() === 0) {
+      const path = join(dir, 'owned');
+      writeFileSync(path, 'old\n');
+      chownSync(path, 65534, 65534);
+      const planned = run('file', ctxFor('web1'), { path, template: 'site/motd.hbs' }, fileFacts('old\n', '644', 'nobody:nogroup'));
+      t.is(runSh(planned.script, { cwd: dir }).code, 0);
+      t.deepEqual([statSync(path).uid, statSync(path).gid], [65534, 65534], 'the new content has the old owner');
+      const mine = join(dir, 'mine');
+      writeFileSync(mine, 'old\n');
+      const again = run('file', ctxFor('web1'), { path: mine, template: 'site/motd.hbs' }, fileFacts('old\n', '644', 'root:root'));
+      t.is(runSh(again.script, { cwd: dir }).code, 0);
+      t.deepEqual([statSync(mine).uid, statSync(mine).gid], [0, 0]);
+    }
   } finally {
     cleanup(dir);
   }

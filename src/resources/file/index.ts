@@ -9,7 +9,7 @@ import type { Change } from '../../plan/types.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { kindOf, type Templates } from '../../templates/templates.js';
 import { NOT_SHOWN, Secret, secretToken } from '../../util/secret.js';
-import { ShellFragment, varsPrologue } from '../../util/shell.js';
+import { ShellFragment, shq, varsPrologue } from '../../util/shell.js';
 
 export interface FileDesired {
   path: string;
@@ -113,13 +113,15 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
   if (changes.length === 0) return { changes, script: '' };
   // Only a changed content runs the on_change action: a mode fix is not a new configuration.
   const contentChanged = !actual.present || actual.sha256 !== sha;
-  const base64 = Buffer.from(desired.content).toString('base64');
-  const hidden = secret && contentChanged ? new Secret(secretToken(desired.path), base64) : undefined;
+  // A secret goes in as a token the runner replaces (base64: one word whatever it holds); a NUL
+  // cannot be in a shell word. Anything else is written by the shell's own printf.
+  const base64 = secret || desired.content.includes('\0') ? Buffer.from(desired.content).toString('base64') : undefined;
+  const hidden = secret && contentChanged && base64 !== undefined ? new Secret(secretToken(desired.path), base64) : undefined;
   const script = contentChanged
     ? templates.render('file/write.sh.hbs', {
       path: desired.path,
       dir: dirname(desired.path),
-      base64: hidden ? hidden.token : base64,
+      ...(base64 === undefined ? { content: new ShellFragment(shq(desired.content)) } : { base64: hidden ? hidden.token : base64 }),
       mode,
       owner: desired.owner ?? '',
       onChange: desired.onChange ?? '',

@@ -6,14 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Templates } from '../../templates/templates.js';
-import { heredocFile, ShellFragment } from '../../util/shell.js';
+import { linesFile, ShellFragment } from '../../util/shell.js';
 import type { Operation } from './diff.js';
 import { lineSpec } from './forms.js';
 
 /**
  * A batch line: a command ipvsadm -R can run (never -C or anything else), then only options
- * ipvsadm knows and values of a plain shape (numbers, addresses, names). Nothing in it is special to
- * sh inside a quoted heredoc, and it cannot end the heredoc (it starts with "-").
+ * ipvsadm knows and values of a plain shape (numbers, addresses, names): one line of ipvsadm's
+ * own syntax, whatever the inventory held (the files it goes into are shell-quoted anyway).
  */
 const OPTION = '-[tufs6pMorgimwxyb]|--sctp-service|--pe|--tun-type|--tun-port|--tun-nocsum|--tun-csum|--tun-remcsum';
 /** A conditional line's service and real server as `ipvsadm -L -n` lists them. */
@@ -51,14 +51,14 @@ export interface ApplyData {
   waiting: string[];
 }
 
-/** The three here-documents the script starts with: every line validated, so none can end one early. */
+/** The files the script starts with (util/shell.ts linesFile): every line validated first. */
 function files(data: ApplyData): ShellFragment {
   return new ShellFragment([
-    heredocFile('"$d/touched"', data.touched, 'LVSPLAY_IPVS_TOUCHED'),
-    heredocFile('"$d/batch"', data.batch, 'LVSPLAY_IPVS_BATCH'),
-    heredocFile('"$d/undo"', data.undo, 'LVSPLAY_IPVS_UNDO'),
-    heredocFile('"$d/conditional"', data.conditional, 'LVSPLAY_IPVS_CONDITIONAL'),
-    heredocFile('"$d/waiting"', data.waiting, 'LVSPLAY_IPVS_WAITING'),
+    linesFile('"$d/touched"', data.touched),
+    linesFile('"$d/batch"', data.batch),
+    linesFile('"$d/undo"', data.undo),
+    linesFile('"$d/conditional"', data.conditional),
+    linesFile('"$d/waiting"', data.waiting),
   ].map((f) => f.code).join(''));
 }
 

@@ -26,7 +26,7 @@ import type { Change } from '../../plan/types.js';
 import type { Templates } from '../../templates/templates.js';
 import { InputError } from '../../util/problems.js';
 import { readSecret } from '../../util/secret.js';
-import { heredocFile, ShellFragment } from '../../util/shell.js';
+import { linesFile, ShellFragment } from '../../util/shell.js';
 import { contentDiffers, diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
 import { printedSpec, serviceKey, serviceSpec } from '../ipvs/forms.js';
@@ -189,7 +189,7 @@ function checkedSpec(spec: string): ShellFragment {
 function release(templates: Templates, keys: ServiceKey[], seconds: number): string {
   const specs = keys.map(printedSpec);
   specs.forEach(checkedSpec);
-  return templates.render('keepalived/release.sh.hbs', { seconds, specs: heredocFile('"$lvsplay_released"', specs, 'LVSPLAY_RELEASED') });
+  return templates.render('keepalived/release.sh.hbs', { seconds, specs: linesFile('"$lvsplay_released"', specs) });
 }
 
 /** Nothing is keepalived's here any more: stop and disable it, remove its config, if that config is lvsplay's. */

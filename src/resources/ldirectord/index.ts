@@ -19,7 +19,7 @@ import type { Change } from '../../plan/types.js';
 import type { Templates } from '../../templates/templates.js';
 import { InputError } from '../../util/problems.js';
 import { readSecret, Secret, secretToken } from '../../util/secret.js';
-import { heredocFile, ShellFragment } from '../../util/shell.js';
+import { linesFile, ShellFragment } from '../../util/shell.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe, sha256 } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
 import { printedSpec } from '../ipvs/forms.js';
@@ -241,7 +241,7 @@ function running(templates: Templates, pidfile: string): ShellFragment {
 
 function release(templates: Templates, specs: string[]): string {
   for (const spec of specs) if (!/^(-t|-u|-f) \S+( -6)?$/.test(spec)) throw new Error(`unexpected service spec ${spec}`);
-  return templates.render('ldirectord/release.sh.hbs', { seconds: RELEASE_WAIT_S, specs: heredocFile('"$lvsplay_released"', specs, 'LVSPLAY_RELEASED') });
+  return templates.render('ldirectord/release.sh.hbs', { seconds: RELEASE_WAIT_S, specs: linesFile('"$lvsplay_released"', specs) });
 }
 
 /** No ldirectord service left here: stop and disable it, remove its config, if that config is lvsplay's. */
