@@ -86,7 +86,7 @@ test.serial('a VIP held at another prefix (a backup\'s /24, a real server\'s /24
 // (nftables, issue 12), and the client sends them.
 const MARK = 3_000_000_000;
 
-test.serial('a firewall-mark service with a mark of 2^31 or more, its packets to two VIPs marked by lvsplay (nftables): balanced, read back as given, a second run changes nothing, a table flushed by hand is drift put right', async (t) => {
+test.serial('a firewall-mark service with a mark of 2^31 or more, its packets to two VIPs marked by lvsplay (nftables): balanced, read back as given, a second run changes nothing, a table flushed by hand is drift put right; the marks removed, their table and their boot unit go', async (t) => {
   // the mark service alone: the other services' setup is the other tests' (and costs minutes under TCG)
   const marked = inventoryWith(work, 'fwmark', (inv) => {
     inv.services = [{
@@ -111,6 +111,18 @@ test.serial('a firewall-mark service with a mark of 2^31 or more, its packets to
   const fixed = await cli(['apply', '-i', marked, BOOTSTRAP]);
   t.is(fixed.code, 0, fixed.stdout + fixed.stderr);
   t.deepEqual(await answers('http://192.0.2.15/'), ['rs1', 'rs2'], 'marked again');
+  // The marks gone from the inventory: the table goes, and so does the boot unit that loaded it.
+  const unmarked = inventoryWith(work, 'fwmark-unmarked', (inv) => {
+    inv.services = [{ name: 'marked', fwmark: MARK, scheduler: 'rr', real_servers: [{ server: 'rs1' }, { server: 'rs2' }] }];
+  });
+  const removed = await cli(['apply', '-i', unmarked, BOOTSTRAP]);
+  t.is(removed.code, 0, removed.stdout + removed.stderr);
+  t.regex(removed.stdout, /- lvsplay-marks\.service retired/);
+  for (const director of ['lb1', 'lb2']) {
+    t.is(await onHost(director, 'nft list table inet lvsplay >/dev/null 2>&1 && echo table; systemctl is-enabled lvsplay-marks.service 2>/dev/null; ls /etc/systemd/system/lvsplay-marks.service 2>/dev/null; true'), '', `${director}: no table, no unit`);
+  }
+  const settled = await cli(['apply', '-i', unmarked, BOOTSTRAP, '--check', '--detailed-exitcode']);
+  t.is(settled.code, 0, settled.stdout + settled.stderr);
 });
 
 test.serial('a service moving from lvsplay to ldirectord and back converges in one run each way; ldirectord is retired with its last service', async (t) => {

@@ -381,6 +381,22 @@ test('boot on real servers: DR VIPs on lo, TUN with ipip and tunl0, the NAT rout
   t.true(fileNamed(run('boot', ctxFor('app1'), {}, ''), '/etc/systemd/system/lvsplay-network.service').includes('ExecStart=ip -4 route replace default via 203.0.113.1\n'));
 });
 
+test('boot: lvsplay\'s units a host no longer wants (marks gone, a director turned real server) are disabled, stopped and removed; one never installed is no change', (t) => {
+  const lb1 = run('boot', ctxFor('lb1'), {}, '').desired as BootDesired;
+  t.deepEqual(lb1.unwanted, ['lvsplay-marks.service'], 'lb1 has no marks in the example');
+  const files = lb1.files.map((f, i) => section(`file${i}`, fileProbeOutput(f.content, '644'))).join('');
+  const left = run('boot', ctxFor('lb1'), {}, bootFacts(true, lb1.units, 'leftover lvsplay-marks.service\n') + files);
+  t.deepEqual(left.changes.map((c) => c.summary), ['- lvsplay-marks.service retired: this host no longer needs it (disabled, its unit file removed)']);
+  t.true(left.script.includes('systemctl disable --now -- lvsplay-marks.service\nrm -f -- /etc/systemd/system/lvsplay-marks.service\n'), left.script);
+  t.true(left.script.includes('systemctl daemon-reload'));
+  t.is(syntaxError(left.script), '');
+  t.deepEqual(run('boot', ctxFor('lb1'), {}, bootFacts(true, lb1.units) + files).changes, [], 'not there: nothing to do');
+  t.deepEqual(run('boot', ctxFor('lb1'), {}, bootFacts(true, lb1.units, 'leftover lvsplay-network.service\n') + files).changes, [], 'a wanted unit is never retired, whatever the probe says');
+  const web1 = run('boot', ctxFor('web1'), {}, '').desired as BootDesired;
+  t.deepEqual(web1.unwanted, ['lvsplay-ipvs.service', 'lvsplay-marks.service'], 'a real server restores no IPVS table at boot');
+  t.true(run('boot', ctxFor('web1'), {}, '').probe.includes("[ -e /etc/systemd/system/lvsplay-ipvs.service ] || [ -e /etc/systemd/system/multi-user.target.wants/lvsplay-ipvs.service ]; then echo leftover lvsplay-ipvs.service"));
+});
+
 test('boot: a unit disabled by hand is drift; the distribution\'s IPVS restore is turned off; no systemd is an error; persist: false keeps nothing', (t) => {
   const desired = run('boot', ctxFor('lb1'), {}, '').desired as BootDesired;
   const files = desired.files.map((f, i) => section(`file${i}`, fileProbeOutput(f.content, '644'))).join('');
@@ -393,7 +409,7 @@ test('boot: a unit disabled by hand is drift; the distribution\'s IPVS restore i
   t.regex(error!.message, /does not run systemd.*set persist: false/);
   const cluster = exampleWith(['{ name: web1, address: 192.0.2.21,', '{ name: web1, persist: false, address: 192.0.2.21,']);
   const none = run('boot', ctxFor('web1', { cluster }), {}, '');
-  t.deepEqual(none.desired, { persist: false, files: [], units: [] });
+  t.deepEqual(none.desired, { persist: false, files: [], units: [], unwanted: [] });
   t.deepEqual(none.changes, []);
   t.is((run('sysctl', ctxFor('web1', { cluster }), {}, '').desired as SysctlDesired).file, undefined, 'nor a sysctl.d file');
 });

@@ -8,6 +8,9 @@
  * (ldirectord, keepalived: their own tasks enable them). Units are enabled, not started: the other
  * tasks set the runtime state. The distribution's IPVS restore (RHEL's ipvsadm.service, Debian's
  * AUTO="true") is turned off: it flushes the table and restores other owners' services.
+ * A unit of lvsplay's that the host no longer wants (lvsplay-marks once the last mark is gone,
+ * lvsplay-ipvs on a director turned real server) is disabled and its file removed: left, it would
+ * load old marks or restore an old rules file at the next boot.
  * A host with `persist: false` keeps nothing; one without systemd cannot persist: an error.
  */
 import { membershipsOf, servicesOf } from '../../inventory/model.js';
@@ -22,18 +25,24 @@ export const MODULES_FILE = '/etc/modules-load.d/lvsplay.conf';
 export const NETWORK_UNIT = 'lvsplay-network.service';
 export const IPVS_UNIT = 'lvsplay-ipvs.service';
 export const MARKS_UNIT = 'lvsplay-marks.service';
+/** Every unit lvsplay may install: one a host does not want is retired. */
+const LVSPLAY_UNITS = [NETWORK_UNIT, IPVS_UNIT, MARKS_UNIT];
 const unitPath = (unit: string) => `/etc/systemd/system/${unit}`;
 
 export interface BootDesired {
   persist: boolean;
   files: FileDesired[];
   units: string[];
+  /** lvsplay's units this host does not want: retired if the probe finds them. */
+  unwanted: string[];
 }
 
 export interface BootActual {
   systemd: boolean;
   files: Map<string, FileActual>;
   enabled: Set<string>;
+  /** Unwanted units still there (their file, or enabled). */
+  leftover: string[];
   distroIpvsadm: boolean;
   debianAuto: boolean;
 }
@@ -42,7 +51,7 @@ export const boot = defineResource({
   kind: 'boot',
   desired(ctx): BootDesired {
     const host = ctx.host;
-    if (!host.persist) return { persist: false, files: [], units: [] };
+    if (!host.persist) return { persist: false, files: [], units: [], unwanted: [] };
     const modules = new Set<string>();
     const files: FileDesired[] = [];
     const units = [NETWORK_UNIT];
@@ -69,11 +78,11 @@ export const boot = defineResource({
         files.push({ path: unitPath(MARKS_UNIT), mode: '0644', content: ctx.templates.render('boot/lvsplay-marks.service.hbs', { host: host.name, file: MARKS_FILE }) });
       }
     }
-    return { persist: true, files, units };
+    return { persist: true, files, units, unwanted: LVSPLAY_UNITS.filter((u) => !units.includes(u)) };
   },
   probe(desired, ctx) {
     if (!desired.persist) return ': # boot: this host keeps nothing across reboots (persist: false)\n';
-    return framed('state', ctx.templates.render('boot/probe.sh.hbs', { units: desired.units }))
+    return framed('state', ctx.templates.render('boot/probe.sh.hbs', { units: desired.units, unwanted: desired.unwanted }))
       + desired.files.map((f, i) => framed(`file${i}`, fileProbe(ctx.templates, f.path))).join('');
   },
   parse(output, desired): BootActual {
@@ -88,6 +97,7 @@ export const boot = defineResource({
       systemd,
       files: new Map(desired.files.map((f, i) => [f.path, parseFileProbe(parts.get(`file${i}`) ?? '')])),
       enabled: new Set(state.filter((l) => l.startsWith('enabled ')).map((l) => l.slice(8))),
+      leftover: state.filter((l) => l.startsWith('leftover ')).map((l) => l.slice(9)).filter((u) => desired.unwanted.includes(u)),
       distroIpvsadm: state.includes('distro ipvsadm.service'),
       debianAuto: state.includes('distro debian-auto'),
     };
@@ -107,8 +117,10 @@ export const boot = defineResource({
     for (const u of enable) changes.push({ id: `${u} at boot`, action: 'change', summary: `~ ${u} enabled at boot`, before: 'disabled', after: 'enabled' });
     if (actual.distroIpvsadm) changes.push({ id: 'ipvsadm.service', action: 'change', summary: '~ the distribution\'s ipvsadm.service disabled (it restores and saves the whole table, other owners\' services included)' });
     if (actual.debianAuto) changes.push({ id: '/etc/default/ipvsadm', action: 'change', summary: '~ /etc/default/ipvsadm AUTO="true" → "false" (its restore flushes the table first)', before: 'AUTO="true"', after: 'AUTO="false"' });
-    if (unitsChanged || enable.length > 0 || actual.distroIpvsadm || actual.debianAuto) {
-      scripts.push(ctx.templates.render('boot/apply.sh.hbs', { daemonReload: unitsChanged, enable, disableDistro: actual.distroIpvsadm, debianAuto: actual.debianAuto }));
+    const retire = actual.leftover.map((unit) => ({ unit, path: unitPath(unit) }));
+    for (const { unit } of retire) changes.push({ id: `${unit} retired`, action: 'delete', summary: `- ${unit} retired: this host no longer needs it (disabled, its unit file removed)` });
+    if (unitsChanged || enable.length > 0 || retire.length > 0 || actual.distroIpvsadm || actual.debianAuto) {
+      scripts.push(ctx.templates.render('boot/apply.sh.hbs', { daemonReload: unitsChanged || retire.length > 0, enable, retire, disableDistro: actual.distroIpvsadm, debianAuto: actual.debianAuto }));
     }
     return { changes, script: scripts.join('\n') };
   },
