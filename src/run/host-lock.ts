@@ -20,8 +20,10 @@ export function newRunId(): string {
   return `lvsplay-run-${randomBytes(8).toString('hex')}`;
 }
 
-export function hostLock(templates: Templates, run: string): HostLock {
-  return { take: templates.render('run/lock.sh.hbs', { run, file: LOCK_FILE, wait: WAIT_S }) };
+/** `started`: when the run began, as the busy message shows it (UTC, to the second). */
+export function hostLock(templates: Templates, run: string, started = new Date()): HostLock {
+  const since = `${started.toISOString().slice(0, 19)}Z`;
+  return { take: templates.render('run/lock.sh.hbs', { run, file: LOCK_FILE, wait: WAIT_S, since }) };
 }
 
 /** Why the script did not run (another run holds the host), or undefined when it has the lock. */

@@ -121,7 +121,7 @@ test.serial('two runs against one director: the second waits, then reports it bu
   await lockHeld();
   const second = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']);
   t.is(second.code, 2, second.stdout + second.stderr);
-  t.regex(second.stdout + second.stderr, /another lvsplay run holds this host \(lvsplay-run-[0-9a-f]+ since /);
+  t.regex(second.stdout + second.stderr, /another lvsplay run holds this host \(lvsplay-run-[0-9a-f]+ since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(holder pid \d+\)/);
   t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'the second run changed nothing on lb1');
   const one = await first.done;
   t.is(one.code, 0, one.stdout + one.stderr);
