@@ -48,12 +48,13 @@ function thresholdList(table: IpvsTable): string {
   return out;
 }
 
-/** The probe's output as the runner hands it to parse: three framed parts. */
-function probeOutput(save: string, list: string, rules: string | undefined): string {
+/** The probe's output as the runner hands it to parse: the table, lvsplay's record of its services, the rules file. */
+function probeOutput(save: string, list: string, record: readonly string[] | undefined, rules: string | undefined): string {
   const part = (name: string, body: string) => `\n${PART_MARK} ${name}@@\n${body}`;
   const file = rules === undefined ? 'absent\n'
     : `present 644 root:root ${createHash('sha256').update(rules).digest('hex')}\n${Buffer.from(rules).toString('base64')}\n`;
-  return part('save', `${save}# lvsplay: ok\n`) + part('thresholds', `${list}# lvsplay: ok\n`) + part('rules', file);
+  const recorded = record === undefined ? '@@absent\n' : record.map((k) => `${k}\n`).join('');
+  return part('save', `${save}# lvsplay: ok\n`) + part('thresholds', `${list}# lvsplay: ok\n`) + part('record', recorded) + part('rules', file);
 }
 
 function planOnce(ctx: HostContext, facts: string): { desiredMs: number; parseMs: number; diffMs: number; changes: number; batchLines: number; scriptKiB: number } {
@@ -64,7 +65,8 @@ function planOnce(ctx: HostContext, facts: string): { desiredMs: number; parseMs
   const t2 = performance.now();
   const { changes, script } = ipvs.diff(desired, actual, ctx);
   const t3 = performance.now();
-  const batch = /<<'LVSPLAY_IPVS_BATCH'\n([\s\S]*?)LVSPLAY_IPVS_BATCH\n/.exec(script)?.[1] ?? '';
+  // the batch file's printf word (util/shell.ts linesFile): validated lines, so no quote inside
+  const batch = /printf '%s' '([^']*)' > "\$d\/batch"/.exec(script)?.[1] ?? '';
   return {
     desiredMs: t1 - t0, parseMs: t2 - t1, diffMs: t3 - t2,
     changes: changes.length, batchLines: batch.split('\n').filter((l) => l !== '').length, scriptKiB: script.length / 1024,
@@ -81,13 +83,14 @@ const planIpvs: Benchmark = {
     const desired = ipvs.desired(ctx, TASK_ARGS.ipvs.parse({}));
     const rules = desired.rules!.content;
 
-    const empty = probeOutput('', thresholdList({ services: new Map() }), undefined);
+    const empty = probeOutput('', thresholdList({ services: new Map() }), undefined, undefined);
     // (b): the live table is the desired one except one real server's weight (the rules file is current).
     const live: IpvsTable = { services: new Map(desired.table.services) };
     const victim = [...live.services.values()][SERVICES >> 1]!;
     const dest = [...victim.dests.values()][0]!;
     live.services.set(serviceKey(victim.key), { ...victim, dests: new Map([...victim.dests].map(([k, d]) => [k, d === dest ? { ...d, weight: d.weight + 1 } : d])) });
-    const oneOff = probeOutput(saveText(live), thresholdList(live), rules);
+    // lvsplay made every service (its record says so): the one weight is the only difference
+    const oneOff = probeOutput(saveText(live), thresholdList(live), [...desired.table.services.keys()].sort(), rules);
     if (rulesLines(desired.table).length !== SERVICES * (1 + MEMBERS)) throw new Error('unexpected desired table size');
 
     const results: Result[] = [];
@@ -96,6 +99,9 @@ const planIpvs: Benchmark = {
       const runs = Array.from({ length: reps }, () => planOnce(ctx, facts));
       const total = runs.map((r) => r.desiredMs + r.parseMs + r.diffMs);
       const last = runs.at(-1)!;
+      // a bench that measures the wrong plan measures nothing: (b) is one weight, one line
+      if (facts === oneOff && (last.batchLines !== 1 || last.changes !== 1)) throw new Error(`(b) planned ${last.changes} change(s), ${last.batchLines} batch line(s): expected one weight change`);
+      if (facts === empty && last.batchLines !== SERVICES * (1 + MEMBERS)) throw new Error(`(a) planned ${last.batchLines} batch lines`);
       const spread = `median of ${reps}; min ${Math.min(...total).toFixed(0)}, max ${Math.max(...total).toFixed(0)} ms`;
       const stage = (f: (r: (typeof runs)[number]) => number) => median(runs.map(f));
       results.push(
