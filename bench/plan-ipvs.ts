@@ -19,22 +19,7 @@ import { PART_MARK } from '../src/resources/sections.js';
 import { Templates } from '../src/templates/templates.js';
 import { YamlSource } from '../src/util/yaml-source.js';
 import { type Benchmark, median, type Result } from './lib.js';
-
-const SERVICES = 5_000;
-const MEMBERS = 4;
-const REAL_SERVERS = 40;
-
-/** 5,000 lvsplay-owned DR services (50 VIPs in 203.0.113.0/24 × 100 ports) over 40 real servers in the directors' /24. */
-function inventory(): string {
-  const out = ['directors:', '  - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24 } }', 'real_servers:'];
-  for (let r = 0; r < REAL_SERVERS; r++) out.push(`  - { name: rs${r}, address: 192.0.2.${100 + r} }`);
-  out.push('services:');
-  for (let s = 0; s < SERVICES; s++) {
-    out.push(`  - name: svc${s}`, `    vip: 203.0.113.${1 + Math.floor(s / 100)}`, `    port: ${8000 + (s % 100)}`, '    scheduler: wrr', '    real_servers:');
-    for (let k = 0; k < MEMBERS; k++) out.push(`      - { server: rs${(s * MEMBERS + k) % REAL_SERVERS}, weight: ${1 + k} }`);
-  }
-  return `${out.join('\n')}\n`;
-}
+import { MEMBERS, scaleInventory, SERVICES } from './ipvs-scale.js';
 
 /** `ipvsadm -L -n --thresholds` for a table (no connections), as ipvsadm pads it. */
 function thresholdList(table: IpvsTable): string {
@@ -78,7 +63,7 @@ const planIpvs: Benchmark = {
   description: `ipvs plan (desired + parse + diff + render) for ${SERVICES} services x ${MEMBERS} real servers: (a) empty table, (b) one weight changed`,
   async run() {
     const reps = Number(process.env['BENCH_REPS'] ?? 7);
-    const cluster: Cluster = parseInventory(new YamlSource('bench-ipvs.yml', inventory()));
+    const cluster: Cluster = parseInventory(new YamlSource('bench-ipvs.yml', scaleInventory('  - { name: lb1, address: 192.0.2.5, role: primary, interface: { name: eth0, address: 192.0.2.5/24 } }')));
     const ctx: HostContext = { cluster, host: cluster.hosts.get('lb1')!, vars: {}, templates: new Templates() };
     const desired = ipvs.desired(ctx, TASK_ARGS.ipvs.parse({}));
     const rules = desired.rules!.content;

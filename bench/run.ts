@@ -7,13 +7,14 @@ import { cpus } from 'node:os';
 import fleet from './fleet.js';
 import fleetProfile from './fleet-profile.js';
 import inventoryLoad from './inventory-load.js';
+import ipvsLab from './ipvs-lab.js';
 import planIpvs from './plan-ipvs.js';
 import rolloutLab from './rollout-lab.js';
 import runnerLab from './runner-lab.js';
 import { type Benchmark, formatValue, table } from './lib.js';
 
 /** Every benchmark, in the order they run. Add new modules here. */
-const BENCHMARKS: Benchmark[] = [inventoryLoad, planIpvs, runnerLab, rolloutLab, fleet, fleetProfile];
+const BENCHMARKS: Benchmark[] = [inventoryLoad, planIpvs, ipvsLab, runnerLab, rolloutLab, fleet, fleetProfile];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.name));
