@@ -26,7 +26,7 @@ import { splitSections, TASK_MARK } from '../src/resources/sections.js';
 import { Templates } from '../src/templates/templates.js';
 import { SshTransport } from '../src/transport/ssh.js';
 import { IDENTITY_FILE, KNOWN_HOSTS_FILE, labDown, labReset, labUp, PORT_BASE } from '../test/lab/lab.js';
-import { MEMBERS, scaleInventory, SERVICES } from './ipvs-scale.js';
+import { batchLineCount, MEMBERS, scaleInventory, SERVICES } from './ipvs-scale.js';
 import { type Benchmark, median, type Result } from './lib.js';
 
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
@@ -72,10 +72,9 @@ async function lvsplayRun(lb1: SshTransport, inventoryFile: string, playbookFile
   const still = unsettled(planHost(prepared, verified.stdout));
   const t4 = performance.now();
   if (still.length > 0) throw new Error(`verify: lb1 still differs: ${still.slice(0, 3).map((c) => c.summary).join('; ')}`);
-  const batch = /printf '%s' '([^']*)' > "\$d\/batch"/.exec(plan.tasks[0]!.script)?.[1] ?? '';
   return {
     probeMs: t1 - t0, parseMs: p1 - p0, diffMs: t2 - p1 - (p1 - p0), applyMs: t3 - t2, verifyMs: t4 - t3,
-    batchLines: batch.split('\n').filter((l) => l !== '').length,
+    batchLines: batchLineCount(plan.tasks[0]!.script),
   };
 }
 

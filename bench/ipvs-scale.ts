@@ -21,3 +21,9 @@ export function scaleInventory(director: string, head = ''): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** How many batch lines an ipvs apply script carries: its batch file's printf word (util/shell.ts linesFile; validated lines, no quote inside). */
+export function batchLineCount(script: string): number {
+  const batch = /printf '%s' '([^']*)' > "\$d\/batch"/.exec(script)?.[1] ?? '';
+  return batch.split('\n').filter((l) => l !== '').length;
+}

@@ -19,7 +19,7 @@ import { PART_MARK } from '../src/resources/sections.js';
 import { Templates } from '../src/templates/templates.js';
 import { YamlSource } from '../src/util/yaml-source.js';
 import { type Benchmark, median, type Result } from './lib.js';
-import { MEMBERS, scaleInventory, SERVICES } from './ipvs-scale.js';
+import { batchLineCount, MEMBERS, scaleInventory, SERVICES } from './ipvs-scale.js';
 
 /** `ipvsadm -L -n --thresholds` for a table (no connections), as ipvsadm pads it. */
 function thresholdList(table: IpvsTable): string {
@@ -50,11 +50,9 @@ function planOnce(ctx: HostContext, facts: string): { desiredMs: number; parseMs
   const t2 = performance.now();
   const { changes, script } = ipvs.diff(desired, actual, ctx);
   const t3 = performance.now();
-  // the batch file's printf word (util/shell.ts linesFile): validated lines, so no quote inside
-  const batch = /printf '%s' '([^']*)' > "\$d\/batch"/.exec(script)?.[1] ?? '';
   return {
     desiredMs: t1 - t0, parseMs: t2 - t1, diffMs: t3 - t2,
-    changes: changes.length, batchLines: batch.split('\n').filter((l) => l !== '').length, scriptKiB: script.length / 1024,
+    changes: changes.length, batchLines: batchLineCount(script), scriptKiB: script.length / 1024,
   };
 }
 

@@ -13,15 +13,12 @@ import type { FileActual, FileDesired } from '../../src/resources/file/index.js'
 import type { LdirectordActual } from '../../src/resources/ldirectord/index.js';
 import type { SysctlActual } from '../../src/resources/sysctl/index.js';
 import { ctxFor } from '../support/cluster.js';
-import { baseLines, ipLine, procRoute, sha256 } from '../support/facts.js';
+import { baseLines, fileProbeOutput, ipLine, procRoute, sha256 } from '../support/facts.js';
 import { resourceOf, run } from '../support/resources.js';
 import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
 
 /** Who owns the files these tests create, as `stat -c %U:%G` prints it (root in CI, anyone else too). */
 const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
-
-/** A file probe's output for `content` with that mode and owner. */
-const fileFacts = (content: string, mode: string, owner: string) => `present ${mode} ${owner}\n${Buffer.from(content).toString('base64')}\n`;
 
 /** Run a resource's probe fragment with `commands` faked, and parse its output. `{dir}` in a file's text is the temp folder. */
 function probeHere(kind: Parameters<typeof resourceOf>[0], host: string, args: unknown, commands: Record<string, string>, files: Record<string, string> = {}) {
@@ -240,12 +237,12 @@ test('file, for real: content of every kind written byte for byte by the shell\'
       const path = join(dir, 'owned');
       writeFileSync(path, 'old\n');
       chownSync(path, 65534, 65534);
-      const planned = run('file', ctxFor('web1'), { path, template: 'site/motd.hbs' }, fileFacts('old\n', '644', 'nobody:nogroup'));
+      const planned = run('file', ctxFor('web1'), { path, template: 'site/motd.hbs' }, fileProbeOutput('old\n', '644', 'nobody:nogroup'));
       t.is(runSh(planned.script, { cwd: dir }).code, 0);
       t.deepEqual([statSync(path).uid, statSync(path).gid], [65534, 65534], 'the new content has the old owner');
       const mine = join(dir, 'mine');
       writeFileSync(mine, 'old\n');
-      const again = run('file', ctxFor('web1'), { path: mine, template: 'site/motd.hbs' }, fileFacts('old\n', '644', 'root:root'));
+      const again = run('file', ctxFor('web1'), { path: mine, template: 'site/motd.hbs' }, fileProbeOutput('old\n', '644', 'root:root'));
       t.is(runSh(again.script, { cwd: dir }).code, 0);
       t.deepEqual([statSync(mine).uid, statSync(mine).gid], [0, 0]);
     }

@@ -116,7 +116,7 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
   // A secret goes in as a token the runner replaces (base64: one word whatever it holds); a NUL
   // cannot be in a shell word. Anything else is written by the shell's own printf.
   const base64 = secret || desired.content.includes('\0') ? Buffer.from(desired.content).toString('base64') : undefined;
-  const hidden = secret && contentChanged && base64 !== undefined ? new Secret(secretToken(desired.path), base64) : undefined;
+  const hidden = secret && contentChanged ? new Secret(secretToken(desired.path), base64!) : undefined;
   const script = contentChanged
     ? templates.render('file/write.sh.hbs', {
       path: desired.path,
