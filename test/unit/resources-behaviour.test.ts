@@ -416,7 +416,7 @@ test('boot: a unit disabled by hand is drift; the distribution\'s IPVS restore i
 
 // ---------------------------------------------------------------- file
 
-test('file: absent → add (before "", after the content); the script carries exactly the content in base64', (t) => {
+test('file: absent → add (before "", after the content); the script carries exactly the content, written by the shell\'s printf', (t) => {
   const o = run('file', ctxFor('web1'), FILE_ARGS, 'absent\n');
   const content = (o.desired as FileDesired).content;
   t.deepEqual(o.changes, [{ id: '/etc/motd', action: 'add', summary: '+ file /etc/motd', before: '', after: content }]);
