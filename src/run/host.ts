@@ -2,7 +2,7 @@
  * One host through one play: its steps in order (usually one, on the host itself; a rollout's
  * drain, wait and undrain run on every director carrying the host). Each target of a step goes
  * probe → plan → (apply → verify): one round trip under --check or when nothing needs running,
- * three when something changes. Anything that goes wrong becomes this host's result; it never
+ * two when something changes (the verify probe runs in the apply's script, right after it). Anything that goes wrong becomes this host's result; it never
  * throws, so one host cannot stop the others.
  *
  * A rollout play (one with both `drain` and `undrain`) resumes instead of redoing: when the host's
@@ -10,11 +10,12 @@
  * and one still drained from an earlier run (its change done, its gate or undrain not) skips
  * straight to the steps after its own tasks.
  */
+import { randomBytes } from 'node:crypto';
 import type { Host } from '../inventory/model.js';
 import { type PreparedHost, planHost, revealedApplyScript, STEP_MARK } from '../plan/pipeline.js';
 import type { HostRun, Step } from '../plan/prepare.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
-import { type Transport, TransportError } from '../transport/types.js';
+import { type ExecResult, type Transport, TransportError } from '../transport/types.js';
 import { type HostLock, lockRefusal } from './host-lock.js';
 import type { HostResult, Stage } from './types.js';
 
@@ -112,13 +113,26 @@ async function runTarget(job: HostJob, target: PreparedHost, delegated: boolean)
     if (job.stopping()) return { status: 'skipped', plan };
     stage = 'apply';
     job.progress('apply', `${on ? `${on}: ` : ''}${countChanges(plan)} change(s)`);
-    const applied = await transport.exec(job.lock.take + revealedApplyScript(plan));
+    const mark = verifyMark();
+    let seen = '';
+    const out = await transport.exec(applyThenVerify(job.lock.take, plan, target.probe, mark), {
+      // The live list shows the verify once the host starts it (and the rollout bench times the apply alone).
+      onStdout: (text) => {
+        if (stage !== 'apply') return;
+        seen = seen.slice(-mark.length) + text;
+        if (seen.includes(mark)) {
+          stage = 'verify';
+          job.progress('verify', on);
+        }
+      },
+    });
+    const { applied, verified } = splitAtMark(out, mark);
     const busy = lockRefusal(applied.stdout);
-    if (busy) return { status: 'failed', plan, stage, message: busy };
-    if (applied.code !== 0) return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}${applyFailure(plan, applied.stdout, applied.stderr, applied.code)}` };
+    if (busy) return { status: 'failed', plan, stage: 'apply', message: busy };
+    if (!verified) return { status: 'failed', plan, stage: 'apply', message: `${on ? `on ${on}: ` : ''}${applyFailure(plan, applied.stdout, applied.stderr, applied.code)}` };
+    if (stage === 'apply') job.progress('verify', on);
     stage = 'verify';
-    job.progress('verify', on);
-    const still = unsettled(await probe(transport, job, target, 'verify'));
+    const still = unsettled(planHost(target, succeeded(verified, 'verify').stdout));
     if (still.length > 0) {
       return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` };
     }
@@ -140,12 +154,41 @@ function asFailure(err: unknown, stage: Stage): Extract<Outcome, { status: 'fail
 }
 
 async function probe(transport: Transport, job: HostJob, target: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
-  const out = await transport.exec(job.lock.take + target.probe);
-  if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
+  const out = succeeded(await transport.exec(job.lock.take + target.probe), what);
   const busy = lockRefusal(out.stdout);
   if (busy) throw new Error(busy);
   onFacts?.(out.stdout);
   return planHost(target, out.stdout);
+}
+
+function succeeded(out: ExecResult, what: string): ExecResult {
+  if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
+  return out;
+}
+
+/** A line no task prints: new for each apply, so no output of the apply can pass for it. */
+const verifyMark = () => `@@lvsplay-verify ${randomBytes(6).toString('hex')}@@`;
+
+/**
+ * The apply and its verify probe in one script: one SSH session, not two. The apply exits at its
+ * first failed task, so the mark (on stdout and stderr) and the probe after it run only when every
+ * task succeeded; the probe runs in a subshell, so no variable the apply set reaches it.
+ */
+function applyThenVerify(lock: string, plan: HostPlan, probe: string, mark: string): string {
+  return `${lock}${revealedApplyScript(plan)}printf '%s\\n' '${mark}'\nprintf '%s\\n' '${mark}' >&2\n(\n${probe.trimEnd()}\n)\n`;
+}
+
+/** The apply's part of the output, and the verify probe's (absent when the apply did not get that far). */
+function splitAtMark(out: ExecResult, mark: string): { applied: ExecResult; verified?: ExecResult } {
+  const line = `${mark}\n`;
+  const at = out.stdout.indexOf(line);
+  if (at < 0) return { applied: out };
+  const err = out.stderr.indexOf(line);
+  const [errBefore, errAfter] = err < 0 ? [out.stderr, ''] : [out.stderr.slice(0, err), out.stderr.slice(err + line.length)];
+  return {
+    applied: { code: 0, stdout: out.stdout.slice(0, at), stderr: errBefore },
+    verified: { code: out.code, stdout: out.stdout.slice(at + line.length), stderr: errAfter },
+  };
 }
 
 /** One plan for the host's result: every target's tasks, a delegated target's named after it. */

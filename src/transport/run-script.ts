@@ -24,6 +24,7 @@ export function runScript(
   gate: ShellGate,
   host: string,
   timeoutMs: number,
+  onStdout?: (text: string) => void,
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const stdout: string[] = [];
@@ -39,7 +40,10 @@ export function runScript(
       startScript: () => proc.stdin.end(wholeOrNothing(script)),
       giveUp: () => proc.stdin.end(),
     };
-    proc.stdout.on('data', (text: string) => stdout.push(text));
+    proc.stdout.on('data', (text: string) => {
+      stdout.push(text);
+      onStdout?.(text);
+    });
     proc.stderr.on('data', (text: string) => stderr.push(gate.feed(text, io)));
 
     // Once the timeout fired, it is the outcome (a result arriving while the stop is under way came

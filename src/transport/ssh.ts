@@ -116,7 +116,7 @@ export class SshTransport implements Transport {
         this.#killing.delete(killing);
       }
     };
-    return runScript({ stdin: channel, stdout: channel, stderr: channel.stderr, exited, kill }, script, start.gate, this.host, options.timeoutMs ?? this.#commandTimeoutMs);
+    return runScript({ stdin: channel, stdout: channel, stderr: channel.stderr, exited, kill }, script, start.gate, this.host, options.timeoutMs ?? this.#commandTimeoutMs, options.onStdout);
   }
 
   /** TERM, then KILL 5 s later, to the process group of a timed-out script's shell; false when the host did not answer. */

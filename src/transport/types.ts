@@ -14,6 +14,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** On timeout, only close the channel (the kill script itself must not recurse). */
   noKill?: boolean;
+  /** Receives stdout as it arrives (the runner tells the apply from the verify in one script). */
+  onStdout?: (text: string) => void;
 }
 
 export interface Transport {

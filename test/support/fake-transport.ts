@@ -1,7 +1,9 @@
 /**
  * A fake fleet for the scheduler's tests: each host is a Transport whose exec answers the probe
  * script with canned output (one `package` fact per task section) and the apply script with a
- * chosen exit status, recording every call and how many ran at once. No shell, no SSH.
+ * chosen exit status and, when it succeeded, its verify probe's answer after the script's mark
+ * (as the host's shell runs the two in one script), recording every call and how many ran at once.
+ * No shell, no SSH.
  */
 import type { Host } from '../../src/inventory/model.js';
 import { STEP_MARK } from '../../src/plan/pipeline.js';
@@ -20,6 +22,8 @@ export interface FakeHost {
   /** The apply script's exit status; 0 installs the package unless `applyFixes` is false. */
   applyCode?: number;
   applyFixes?: boolean;
+  /** The verify probe (after a successful apply, in its script) exits with this status. */
+  verifyCode?: number;
   /** How long each exec takes, in ms. */
   delayMs?: number;
   /** Another lvsplay run holds the host's lock. */
@@ -71,7 +75,7 @@ export class FakeFleet {
 
   /** Called by the transports. */
   async exec(name: string, h: FakeHost, script: string): Promise<ExecResult> {
-    const kind: ExecKind = script.includes('# lvsplay probe') ? 'probe' : 'apply';
+    const kind: ExecKind = script.includes('# lvsplay apply') ? 'apply' : 'probe';
     const lock = h.busy ? '@@lvsplay-lock busy lvsplay-run-other since 2026-12-01T00:00:00Z (holder pid 4242)\n' : '@@lvsplay-lock ok\n';
     this.execs.set(name, [...(this.execs.get(name) ?? []), kind]);
     this.events.push({ host: name, what: `${kind} start` });
@@ -86,9 +90,14 @@ export class FakeFleet {
         return { code: 0, stdout: lock + probeAnswer(script, h.installed ?? false), stderr: '' };
       }
       const code = h.applyCode ?? 0;
-      if (code === 0 && h.applyFixes !== false) h.installed = true;
-      const stdout = lock + (code === 0 ? `${STEP_MARK} 0 start@@\n${STEP_MARK} 0 ok@@\n` : `${STEP_MARK} 0 start@@\n${STEP_MARK} 0 failed ${code}@@\n`);
-      return { code, stdout, stderr: code === 0 ? '' : 'E: Unable to locate package ipvsadm\n' };
+      if (code !== 0) return { code, stdout: `${lock}${STEP_MARK} 0 start@@\n${STEP_MARK} 0 failed ${code}@@\n`, stderr: 'E: Unable to locate package ipvsadm\n' };
+      if (h.applyFixes !== false) h.installed = true;
+      const mark = /printf '%s\\n' '(@@lvsplay-verify [0-9a-f]+@@)'/.exec(script)?.[1];
+      if (!mark) throw new Error(`fake fleet: no verify mark in the apply script:\n${script}`);
+      const verify = probeAnswer(script.slice(script.indexOf(mark)), h.installed ?? false);
+      const applied = `${lock}${STEP_MARK} 0 start@@\n${STEP_MARK} 0 ok@@\n${mark}\n`;
+      if (h.verifyCode) return { code: h.verifyCode, stdout: applied, stderr: `dpkg: warning: one\n${mark}\nsh: 9: Syntax error\n` };
+      return { code: 0, stdout: applied + verify, stderr: `${mark}\n` };
     } finally {
       this.inFlight -= 1;
       this.events.push({ host: name, what: `${kind} end` });

@@ -76,9 +76,9 @@ test('a host already as desired: exactly one exec (the probe), status ok', async
   t.deepEqual(results[0]!.plan?.tasks.map((x) => x.changes.length), [0]);
 });
 
-test('a host that needs a change: probe, apply, verify (three execs) and status changed', async (t) => {
+test('a host that needs a change: probe, then apply and verify in one script (two execs), status changed', async (t) => {
   const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: false } });
-  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply', 'probe']);
+  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply']);
   t.is(results[0]!.status, 'changed');
   t.deepEqual(results[0]!.plan?.tasks[0]?.changes.map((c) => c.summary), ['+ install package ipvsadm']);
 });
@@ -102,8 +102,14 @@ test('apply fails: the host is failed at apply, naming the task, after two execs
 
 test('applied but the verify probe still differs: failed at verify', async (t) => {
   const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: false, applyFixes: false } });
-  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply', 'probe']);
+  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply']);
   t.like(results[0], { status: 'failed', error: { stage: 'verify', message: 'applied, but the host still differs: + install package ipvsadm' } });
+});
+
+test('applied but the verify probe (in the apply\'s script) exits non-zero: failed at verify, with the probe\'s stderr only', async (t) => {
+  const { fleet, results } = await runFleet([pkgPlay(['web1'])], { web1: { installed: false, verifyCode: 2 } });
+  t.deepEqual(fleet.execs.get('web1'), ['probe', 'apply']);
+  t.like(results[0], { status: 'failed', error: { stage: 'verify', message: 'verify script exited 2: sh: 9: Syntax error' } });
 });
 
 test('a host another lvsplay run holds is failed at probe, naming that run; nothing is applied', async (t) => {
@@ -165,9 +171,9 @@ test('serial: 1 runs the hosts one batch at a time, in inventory order', async (
   const { fleet } = await runFleet([pkgPlay(['real_servers'], { serial: [{ count: 1 }] })], {}, {}, renderer, { installed: false, delayMs: 2 });
   t.deepEqual(renderer.batchSizes, [1, 1, 1, 1, 1, 1, 1]);
   t.deepEqual(fleet.probeOrder(), ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2']);
-  // each host's verify ends before the next host's first probe starts
-  const events = fleet.events.filter((e) => e.what === 'probe start' || e.what === 'probe end').map((e) => `${e.host} ${e.what}`);
-  t.deepEqual(events.slice(0, 8), ['web1 probe start', 'web1 probe end', 'web1 probe start', 'web1 probe end', 'web2 probe start', 'web2 probe end', 'web2 probe start', 'web2 probe end']);
+  // each host's apply (with its verify) ends before the next host's first probe starts
+  const events = fleet.events.filter((e) => e.what !== 'connect' && e.what !== 'close').map((e) => `${e.host} ${e.what}`);
+  t.deepEqual(events.slice(0, 8), ['web1 probe start', 'web1 probe end', 'web1 apply start', 'web1 apply end', 'web2 probe start', 'web2 probe end', 'web2 apply start', 'web2 apply end']);
   t.is(fleet.maxInFlight, 1);
 });
 
@@ -287,7 +293,7 @@ test('one connection per host for the whole run, closed once at the end', async 
   const count = (what: string) => Object.fromEntries(['web1', 'web2', 'lb1'].map((h) => [h, fleet.events.filter((e) => e.host === h && e.what === what).length]));
   t.deepEqual(count('connect'), { web1: 1, web2: 1, lb1: 1 });
   t.deepEqual(count('close'), { web1: 1, web2: 1, lb1: 1 });
-  t.deepEqual(fleet.execs.get('web2'), ['probe', 'apply', 'probe', 'probe']);
+  t.deepEqual(fleet.execs.get('web2'), ['probe', 'apply', 'probe']);
   const lastClose = fleet.events.map((e) => e.what).lastIndexOf('close');
   t.true(fleet.events.slice(lastClose + 1).length === 0, 'closing is the last thing that happens');
 });
