@@ -241,6 +241,31 @@ exit 2`,
   cleanup(l.dir);
 });
 
+test.serial('probe: the thresholds listing comes squeezed (no column padding), its counts intact; a failing listing is still an error', (t) => {
+  const l = lab();
+  const d = l.desired('lb1');
+  const probe = ipvs.probe(d, l.ctx('lb1'));
+  const padded = fakeCommands(join(l.dir, 'padded'), {
+    ipvsadm: `case "$1" in -S) printf '%s\\n' '-A -t 192.0.2.10:80 -s rr' '-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1'; exit 0;; esac
+printf 'IP Virtual Server version 1.2.1 (size=4096)\\nProt LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\\n  -> RemoteAddress:Port\\n'
+printf 'TCP  192.0.2.10:80 rr\\n  -> 192.0.2.21:80                 40         10         3          7         \\n'`,
+  });
+  const out = runScript(probe, { cwd: l.dir, env: { PATH: padded } });
+  t.is(out.code, 0, out.stderr);
+  const listing = out.stdout.slice(out.stdout.indexOf('IP Virtual Server'), out.stdout.indexOf('# lvsplay: ok', out.stdout.indexOf('IP Virtual Server')));
+  t.notRegex(listing, / {2}/, 'no run of blanks left');
+  t.like(ipvs.parse(out.stdout, d).table.services.get('tcp 192.0.2.10:80')?.dests.get('192.0.2.21:80'), { upperThreshold: 40, lowerThreshold: 10, conns: { active: 3, inactive: 7 } });
+  const failing = fakeCommands(join(l.dir, 'failing'), {
+    ipvsadm: `case "$1" in -S) exit 0;; esac
+echo "Memory  allocation problem" >&2
+exit 1`,
+  });
+  const bad = runScript(probe, { cwd: l.dir, env: { PATH: failing } });
+  t.is(bad.code, 0);
+  t.throws(() => ipvs.parse(bad.stdout, d), { instanceOf: IpvsProbeError, message: /^ipvsadm -L -n --thresholds: exit 1: Memory allocation problem/ });
+  cleanup(l.dir);
+});
+
 test.serial('no facts at all (lvsplay render) plans the table from nothing', (t) => {
   const l = lab();
   const d = l.desired('lb1');

@@ -268,7 +268,7 @@ test('/proc/net/ip_vs service lines and keepalived.conf virtual servers read as 
 test('a file whose content is wholly secret (no lines to redact): no text in its changes, --diff says so, the probe sends only the checksum', (t) => {
   const ctx = kaCtx('lb1');
   const desired = { path: '/etc/lvsplay/token', content: 'hunter22\n', mode: '0600', secret: { redact: [] as string[] } };
-  const probe = fileProbe(ctx.templates, desired.path, desired.secret);
+  const probe = fileProbe(ctx.templates, desired.path, { secret: desired.secret });
   t.true(probe.includes("printf 'sha256 '; sha256sum < \"$lvsplay_p\""));
   t.false(probe.includes('base64 -w0'), 'nothing of the content comes back');
   const actual = parseFileProbe(`present 600 root:root\nsha256 ${'0'.repeat(64)}  -\n`);

@@ -150,18 +150,48 @@ test('file probe on real files: mode, owner, sha256 and content (even one that l
     const content = 'héllo wörld\n@@lvsplay-task 0.1@@\n@@lvsplay-part file@@\nlast line without newline';
     writeFileSync(path, content);
     chmodSync(path, 0o640);
-    const probe = resourceOf('file').probe({ path, content: '', mode: '0640' }, ctxFor('web1'));
-    const out = runSh(probe);
+    const probed = (desired: FileDesired) => resourceOf('file').parse(runSh(resourceOf('file').probe(desired, ctxFor('web1'))).stdout, desired) as FileActual;
+    const out = runSh(resourceOf('file').probe({ path, content: '', mode: '0640' }, ctxFor('web1')));
     t.is(out.code, 0, out.stderr);
-    const actual = resourceOf('file').parse(out.stdout, undefined) as FileActual;
-    t.deepEqual(actual, { present: true, mode: '640', owner: OWNER, sha256: sha256(content), content });
+    t.deepEqual(probed({ path, content: '', mode: '0640' }), { present: true, mode: '640', owner: OWNER, sha256: sha256(content), content });
+    // a small file is sent whole even when it is what lvsplay would write (one process, no checksum run)
+    t.true(runSh(resourceOf('file').probe({ path, content, mode: '0640' }, ctxFor('web1'))).stdout.includes(Buffer.from(content).toString('base64')));
 
     writeFileSync(join(dir, 'empty'), '');
-    const empty = resourceOf('file').parse(runSh(resourceOf('file').probe({ path: join(dir, 'empty'), content: '', mode: '0644' }, ctxFor('web1'))).stdout, undefined);
-    t.like(empty, { present: true, sha256: sha256(''), content: '' });
+    t.like(probed({ path: join(dir, 'empty'), content: '', mode: '0644' }), { present: true, sha256: sha256(''), content: '' });
 
-    const absent = resourceOf('file').parse(runSh(resourceOf('file').probe({ path: join(dir, 'nope'), content: '', mode: '0644' }, ctxFor('web1'))).stdout, undefined);
-    t.deepEqual(absent, { present: false });
+    t.deepEqual(probed({ path: join(dir, 'nope'), content: '', mode: '0644' }), { present: false });
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('file probe on a large file: "same" (no content sent) only when its checksum is the expected one; otherwise its content', (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'ipvsadm.rules');
+    const line = (i: number) => `-a -t 203.0.113.${i % 200}:80 -r 192.0.2.${i % 250}:80 -g -w 1\n`;
+    const content = Array.from({ length: 3000 }, (_, i) => line(i)).join('');
+    t.true(content.length > 65536);
+    writeFileSync(path, content);
+    chmodSync(path, 0o644);
+    const ask = (expected: string) => {
+      const desired: FileDesired = { path, content: expected, mode: '0644' };
+      const out = runSh(resourceOf('file').probe(desired, ctxFor('web1')));
+      t.is(out.code, 0, out.stderr);
+      return { bytes: out.stdout.length, actual: resourceOf('file').parse(out.stdout, desired) as FileActual };
+    };
+    const same = ask(content);
+    t.deepEqual(same.actual, { present: true, mode: '644', owner: OWNER, sha256: sha256(content), content });
+    t.true(same.bytes < 200, `the answer is the head and "same": ${same.bytes} bytes`);
+    const edited = `${content}# edited by hand\n`;
+    const differs = ask(edited);
+    t.deepEqual(differs.actual, { present: true, mode: '644', owner: OWNER, sha256: sha256(content), content }, 'the file as it is, for the diff');
+    t.true(differs.bytes > content.length);
+    // one byte off at the end, and the same size: still its content
+    const flipped = `${content.slice(0, -2)}2\n`;
+    t.is(flipped.length, content.length);
+    t.like(ask(flipped).actual, { sha256: sha256(content) });
   } finally {
     cleanup(dir);
   }

@@ -83,7 +83,7 @@ export const boot = defineResource({
   probe(desired, ctx) {
     if (!desired.persist) return ': # boot: this host keeps nothing across reboots (persist: false)\n';
     return framed('state', ctx.templates.render('boot/probe.sh.hbs', { units: desired.units, unwanted: desired.unwanted }))
-      + desired.files.map((f, i) => framed(`file${i}`, fileProbe(ctx.templates, f.path))).join('');
+      + desired.files.map((f, i) => framed(`file${i}`, fileProbe(ctx.templates, f.path, { expected: f.content }))).join('');
   },
   parse(output, desired): BootActual {
     const parts = splitSections(output);
@@ -95,7 +95,7 @@ export const boot = defineResource({
     }
     return {
       systemd,
-      files: new Map(desired.files.map((f, i) => [f.path, parseFileProbe(parts.get(`file${i}`) ?? '')])),
+      files: new Map(desired.files.map((f, i) => [f.path, parseFileProbe(parts.get(`file${i}`) ?? '', f.content)])),
       enabled: new Set(state.filter((l) => l.startsWith('enabled ')).map((l) => l.slice(8))),
       leftover: state.filter((l) => l.startsWith('leftover ')).map((l) => l.slice(9)).filter((u) => desired.unwanted.includes(u)),
       distroIpvsadm: state.includes('distro ipvsadm.service'),

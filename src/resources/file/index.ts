@@ -40,10 +40,21 @@ export type FileActual =
   /** `secret`: the probe sent the checksum and the redacted content only. */
   | { present: true; mode: string; owner: string; sha256: string; content: string; secret?: true };
 
-export function fileProbe(templates: Templates, path: string, secret?: FileDesired['secret']): string {
+/**
+ * The probe of the file at `path`. `secret`: its content is never sent back (see FileDesired).
+ * `expected`: the content lvsplay would write there; a large file with exactly that content is
+ * answered "same" instead of its content (parseFileProbe must then be given the same text).
+ */
+export function fileProbe(templates: Templates, path: string, options: { secret?: FileDesired['secret']; expected?: string } = {}): string {
+  const { secret, expected } = options;
   if (secret) return templates.render('file/probe-secret.sh.hbs', { path, redact: secret.redact.map(sedRedaction) });
-  return templates.render('file/probe.sh.hbs', { path });
+  // as sha256sum prints the checksum of its stdin
+  const same = expected === undefined ? undefined : `${sha256(expected)}  -`;
+  return templates.render('file/probe.sh.hbs', { path, ...(same && { same, big: SENT_UP_TO }) });
 }
+
+/** A file up to this size is always sent (one process, base64); only a larger one is checked on the host first. */
+const SENT_UP_TO = 65536;
 
 /** What replaces the rest of a line after a redacted keyword, on the host (sed) and here alike. */
 const REDACTED = '(secret not shown)';
@@ -59,18 +70,24 @@ export function redact(text: string, keywords: readonly string[]): string {
   return text.split('\n').map((line) => keywords.reduce((l, k) => l.replace(new RegExp(`${k}.*$`, 's'), `${k} ${REDACTED}`), line)).join('\n');
 }
 
-export function parseFileProbe(output: string): FileActual {
+/** `expected`: the content the probe was given (fileProbe), which a "same" answer stands for. */
+export function parseFileProbe(output: string, expected?: string): FileActual {
   const [head = '', body = '', shown = ''] = output.trim().split('\n');
   const fields = head.split(' ');
   if (fields[0] === 'symlink' || fields[0] === 'other') return { present: false, refused: fields[0] };
   if (fields[0] !== 'present') return { present: false };
+  const [mode = '', owner = ''] = fields.slice(1);
   // A secret file: its checksum as sha256sum prints it ("sha256 HASH  -"), then the redacted text.
   if (body.startsWith('sha256 ')) {
-    return { present: true, mode: fields[1] ?? '', owner: fields[2] ?? '', sha256: body.split(/\s+/)[1] ?? '', content: Buffer.from(shown, 'base64').toString('utf8'), secret: true };
+    return { present: true, mode, owner, sha256: body.split(/\s+/)[1] ?? '', content: Buffer.from(shown, 'base64').toString('utf8'), secret: true };
+  }
+  if (body === 'same') {
+    if (expected === undefined) throw new Error('a file probe answered "same" to a probe that expected no content');
+    return { present: true, mode, owner, sha256: sha256(expected), content: expected };
   }
   // The checksum is computed here from the content the probe sends anyway: one process less per file on the host.
   const bytes = Buffer.from(body, 'base64');
-  return { present: true, mode: fields[1] ?? '', owner: fields[2] ?? '', sha256: sha256(bytes), content: bytes.toString('utf8') };
+  return { present: true, mode, owner, sha256: sha256(bytes), content: bytes.toString('utf8') };
 }
 
 export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -146,8 +163,8 @@ export const file = defineResource({
       ...(unit !== undefined && { onChange: new ShellFragment(ctx.templates.render('service/action.sh.hbs', { unit, verb })) }),
     };
   },
-  probe: (desired, ctx) => fileProbe(ctx.templates, desired.path, desired.secret),
-  parse: (output) => parseFileProbe(output),
+  probe: (desired, ctx) => fileProbe(ctx.templates, desired.path, { ...(desired.secret ? { secret: desired.secret } : { expected: desired.content }) }),
+  parse: (output, desired) => parseFileProbe(output, desired.content),
   diff: (desired, actual, ctx) => diffFile(desired, actual, ctx.templates),
 });
 

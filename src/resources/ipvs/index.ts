@@ -86,12 +86,12 @@ export const ipvs = defineResource({
   probe(desired, ctx) {
     if (!desired.director) return ': # ipvs: a real server has no IPVS table\n';
     const table = framed('save', ctx.templates.render('ipvs/probe.sh.hbs', { args: SAVE }))
-      + framed('thresholds', ctx.templates.render('ipvs/probe.sh.hbs', { args: LIST }))
+      + framed('thresholds', ctx.templates.render('ipvs/probe.sh.hbs', { args: LIST, squeeze: true }))
       + framed('record', recordProbe(ctx.templates, desired.record))
       + framed('ldirectord', ctx.templates.render('ipvs/ldirectord-virtuals.sh.hbs', { path: desired.ldirectordConfig }))
       + framed('keepalived', keepalivedVirtualsProbe(ctx.templates))
       + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
-    return desired.rules ? table + framed('rules', fileProbe(ctx.templates, desired.rules.path)) : table;
+    return desired.rules ? table + framed('rules', fileProbe(ctx.templates, desired.rules.path, { expected: desired.rules.content })) : table;
   },
   parse(output, desired): IpvsActual {
     const parts = splitSections(output);
@@ -105,7 +105,7 @@ export const ipvs = defineResource({
     const ldirectord = new Map([...ldirectordKeys(parts.get('ldirectord') ?? ''), ...keepalivedKeys(parts.get('keepalived') ?? '')]);
     const drained = parseDrained(parts.get('drained'));
     const rules = parts.get('rules');
-    return { table, save, ldirectord, drained, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules) }) };
+    return { table, save, ldirectord, drained, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules, desired.rules.content) }) };
   },
   diff(given, actual, ctx) {
     if (!given.director) return { changes: [], script: '' };

@@ -108,7 +108,7 @@ export const keepalived = defineResource({
   },
   probe(desired, ctx) {
     // The config is always probed as a secret: the one on the host may hold a password even when the new one has none.
-    const file = desired.file ? framed('file', fileProbe(ctx.templates, desired.config, { redact: REDACT })) : '';
+    const file = desired.file ? framed('file', fileProbe(ctx.templates, desired.config, { secret: { redact: REDACT } })) : '';
     return file
       + framed('conf', keepalivedVirtualsProbe(ctx.templates))
       + framed('daemon', ctx.templates.render('keepalived/probe.sh.hbs', { pidfile: desired.pidfile }))

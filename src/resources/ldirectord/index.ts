@@ -147,19 +147,19 @@ export const ldirectord = defineResource({
     };
   },
   probe(desired, ctx) {
-    return framed('file', fileProbe(ctx.templates, desired.config, { redact: REDACT }))
-      + framed('dropin', fileProbe(ctx.templates, DROP_IN))
+    return framed('file', fileProbe(ctx.templates, desired.config, { secret: { redact: REDACT } }))
+      + framed('dropin', fileProbe(ctx.templates, DROP_IN, { ...(desired.dropIn && { expected: desired.dropIn.content }) }))
       + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { running: running(ctx.templates, desired.pidfile) }))
       + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
   },
-  parse(output): LdirectordActual {
+  parse(output, desired): LdirectordActual {
     const parts = splitSections(output);
     const field = (name: string) => (parts.get('daemon') ?? '').split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1).trim();
     const daemon = field('daemon');
     return {
       file: parseFileProbe(parts.get('file') ?? ''),
       drained: parseDrained(parts.get('drained')),
-      dropIn: parseFileProbe(parts.get('dropin') ?? ''),
+      dropIn: parseFileProbe(parts.get('dropin') ?? '', desired.dropIn?.content),
       daemon: daemon === 'running' || daemon === 'missing' ? daemon : 'stopped',
       systemd: field('systemd') === 'yes',
       enabled: field('enabled') === 'yes',

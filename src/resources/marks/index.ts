@@ -61,7 +61,7 @@ export const marks = defineResource({
   desired: (ctx): MarksDesired => desiredMarks(ctx),
   probe(desired, ctx) {
     return framed('state', ctx.templates.render('marks/probe.sh.hbs', {}))
-      + framed('file', fileProbe(ctx.templates, MARKS_FILE))
+      + framed('file', fileProbe(ctx.templates, MARKS_FILE, { ...(desired.file && { expected: desired.file.content }) }))
       + framed('record', ctx.templates.render('record/probe.sh.hbs', { path: desired.record }));
   },
   parse(output, desired): MarksActual {
@@ -75,7 +75,7 @@ export const marks = defineResource({
     const live = state.find((l) => l.startsWith('live '))?.slice(5);
     const recorded = (parts.get('record') ?? '').split('\n')[0];
     return {
-      nft, file: parseFileProbe(parts.get('file') ?? ''),
+      nft, file: parseFileProbe(parts.get('file') ?? '', desired.file?.content),
       ...(live && { live }), ...(recorded && recorded !== '@@absent' && { recorded }),
     };
   },

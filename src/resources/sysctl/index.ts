@@ -108,7 +108,7 @@ export const sysctl = defineResource({
   probe(desired, ctx) {
     const values = framed('values', ctx.templates.render('sysctl/probe.sh.hbs', { keys: desired.values.map((v) => ({ key: v.key, path: procPath(v.key) })) }));
     const record = framed('record', ctx.templates.render('sysctl/record.sh.hbs', { path: desired.record }));
-    return values + record + (desired.file ? framed('file', fileProbe(ctx.templates, desired.file.path)) : '');
+    return values + record + (desired.file ? framed('file', fileProbe(ctx.templates, desired.file.path, { expected: desired.file.content })) : '');
   },
   parse(output, desired): SysctlActual {
     const parts = splitSections(output);
@@ -123,7 +123,7 @@ export const sysctl = defineResource({
     }
     const { recorded, recordedNow } = parseRecorded(parts.get('record'));
     const file = parts.get('file');
-    return { values, recordedNow, ...(recorded && { recorded }), ...(desired.file && file !== undefined && { file: parseFileProbe(file) }) };
+    return { values, recordedNow, ...(recorded && { recorded }), ...(desired.file && file !== undefined && { file: parseFileProbe(file, desired.file.content) }) };
   },
   diff(desired, actual, ctx) {
     const changed = desired.values.filter((v) => actual.values.get(v.key) !== v.value);
