@@ -10,12 +10,12 @@
  * and one still drained from an earlier run (its change done, its gate or undrain not) skips
  * straight to the steps after its own tasks.
  */
-import { randomBytes } from 'node:crypto';
 import type { Host } from '../inventory/model.js';
-import { type PreparedHost, planHost, revealedApplyScript, STEP_MARK } from '../plan/pipeline.js';
+import { type PreparedHost, planHost, STEP_MARK } from '../plan/pipeline.js';
 import type { HostRun, Step } from '../plan/prepare.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type ExecResult, type Transport, TransportError } from '../transport/types.js';
+import { applyThenVerify, splitAtMark, verifyMark } from './apply-then-verify.js';
 import { type HostLock, lockRefusal } from './host-lock.js';
 import type { HostResult, Stage } from './types.js';
 
@@ -164,31 +164,6 @@ async function probe(transport: Transport, job: HostJob, target: PreparedHost, w
 function succeeded(out: ExecResult, what: string): ExecResult {
   if (out.code !== 0) throw new Error(`${what} script exited ${out.code}: ${tail(out.stderr)}`);
   return out;
-}
-
-/** A line no task prints: new for each apply, so no output of the apply can pass for it. */
-const verifyMark = () => `@@lvsplay-verify ${randomBytes(6).toString('hex')}@@`;
-
-/**
- * The apply and its verify probe in one script: one SSH session, not two. The apply exits at its
- * first failed task, so the mark (on stdout and stderr) and the probe after it run only when every
- * task succeeded; the probe runs in a subshell, so no variable the apply set reaches it.
- */
-function applyThenVerify(lock: string, plan: HostPlan, probe: string, mark: string): string {
-  return `${lock}${revealedApplyScript(plan)}printf '%s\\n' '${mark}'\nprintf '%s\\n' '${mark}' >&2\n(\n${probe.trimEnd()}\n)\n`;
-}
-
-/** The apply's part of the output, and the verify probe's (absent when the apply did not get that far). */
-function splitAtMark(out: ExecResult, mark: string): { applied: ExecResult; verified?: ExecResult } {
-  const line = `${mark}\n`;
-  const at = out.stdout.indexOf(line);
-  if (at < 0) return { applied: out };
-  const err = out.stderr.indexOf(line);
-  const [errBefore, errAfter] = err < 0 ? [out.stderr, ''] : [out.stderr.slice(0, err), out.stderr.slice(err + line.length)];
-  return {
-    applied: { code: 0, stdout: out.stdout.slice(0, at), stderr: errBefore },
-    verified: { code: out.code, stdout: out.stdout.slice(at + line.length), stderr: errAfter },
-  };
 }
 
 /** One plan for the host's result: every target's tasks, a delegated target's named after it. */
