@@ -12,9 +12,12 @@ export function recordPath(cluster: { stateDir: string }, name: string): string 
   return `${cluster.stateDir}/${name}`;
 }
 
-/** Shell printing the record's lines, or `@@absent` when there is none yet. */
-export function recordProbe(templates: Templates, path: string): string {
-  return templates.render('record/probe.sh.hbs', { path });
+/**
+ * Shell printing the record's lines, or `@@absent` when there is none yet. `large`: the record is
+ * expected to be long (thousands of lines), so one `cat` costs less than the shell's own `read`.
+ */
+export function recordProbe(templates: Templates, path: string, large = false): string {
+  return templates.render('record/probe.sh.hbs', { path, large });
 }
 
 /** The recorded items, or undefined when the host has no record (never managed, or an older lvsplay). */

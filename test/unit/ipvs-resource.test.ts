@@ -3,8 +3,8 @@
  * fragment run by sh against the fake ipvsadm (fake-ipvsadm.ts), parse, diff, the golden apply
  * script and rules file, and the plan settling once applied.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Cluster } from '../../src/inventory/model.js';
@@ -92,9 +92,11 @@ interface Lab {
   sh: (script: string, sim: Sim) => { code: number; stdout: string; stderr: string; sim: Sim };
 }
 
-function lab(): Lab {
+/** `bulk`: that many more services (192.0.2.200, ports 10000 and up, web1 only), for a large table. */
+function lab(bulk = 0): Lab {
   const dir = tempDir('lvsplay-ipvs-');
-  const cluster = parseInventory(new YamlSource('ipvs.yml', INVENTORY(join(dir, 'ipvsadm.rules'))));
+  const more = Array.from({ length: bulk }, (_, i) => `  - { name: bulk${i}, vip: 192.0.2.200, port: ${10000 + i}, real_servers: [{ server: web1 }] }\n`).join('');
+  const cluster = parseInventory(new YamlSource('ipvs.yml', INVENTORY(join(dir, 'ipvsadm.rules')) + more));
   const templates = new Templates();
   const ctx = (name: string): HostContext => ({ cluster, host: cluster.hosts.get(name)!, vars: {}, templates });
   const path = fakeCommands(dir, { ipvsadm: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(FAKE_IPVSADM)} "$@"` });
@@ -241,26 +243,35 @@ exit 2`,
   cleanup(l.dir);
 });
 
-test.serial('probe: the thresholds listing comes squeezed (no column padding), its counts intact; a failing listing is still an error', (t) => {
-  const l = lab();
+test.serial('probe of a large table: the listing comes squeezed (no column padding), its counts intact, and the record by cat; a failing listing is still an error', (t) => {
+  const small = lab();
+  const smallProbe = ipvs.probe(small.desired('lb1'), small.ctx('lb1'));
+  t.notRegex(smallProbe, /tr -s|cat --/, 'a small table: no process to shrink what is sent');
+  cleanup(small.dir);
+  const l = lab(120);
   const d = l.desired('lb1');
   const probe = ipvs.probe(d, l.ctx('lb1'));
+  t.regex(probe, /\} \| tr -s ' '/);
+  mkdirSync(dirname(d.record), { recursive: true });
+  writeFileSync(d.record, 'tcp 192.0.2.10:80\ntcp 192.0.2.200:10000\n');
   const padded = fakeCommands(join(l.dir, 'padded'), {
     ipvsadm: `case "$1" in -S) printf '%s\\n' '-A -t 192.0.2.10:80 -s rr' '-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1'; exit 0;; esac
 printf 'IP Virtual Server version 1.2.1 (size=4096)\\nProt LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\\n  -> RemoteAddress:Port\\n'
 printf 'TCP  192.0.2.10:80 rr\\n  -> 192.0.2.21:80                 40         10         3          7         \\n'`,
   });
-  const out = runScript(probe, { cwd: l.dir, env: { PATH: padded } });
+  const out = runScript(probe, { cwd: l.dir, env: { PATH: `${padded}:/usr/bin:/bin` } });
   t.is(out.code, 0, out.stderr);
   const listing = out.stdout.slice(out.stdout.indexOf('IP Virtual Server'), out.stdout.indexOf('# lvsplay: ok', out.stdout.indexOf('IP Virtual Server')));
   t.notRegex(listing, / {2}/, 'no run of blanks left');
-  t.like(ipvs.parse(out.stdout, d).table.services.get('tcp 192.0.2.10:80')?.dests.get('192.0.2.21:80'), { upperThreshold: 40, lowerThreshold: 10, conns: { active: 3, inactive: 7 } });
+  const actual = ipvs.parse(out.stdout, d);
+  t.like(actual.table.services.get('tcp 192.0.2.10:80')?.dests.get('192.0.2.21:80'), { upperThreshold: 40, lowerThreshold: 10, conns: { active: 3, inactive: 7 } });
+  t.deepEqual(actual.recorded, ['tcp 192.0.2.10:80', 'tcp 192.0.2.200:10000']);
   const failing = fakeCommands(join(l.dir, 'failing'), {
     ipvsadm: `case "$1" in -S) exit 0;; esac
 echo "Memory  allocation problem" >&2
 exit 1`,
   });
-  const bad = runScript(probe, { cwd: l.dir, env: { PATH: failing } });
+  const bad = runScript(probe, { cwd: l.dir, env: { PATH: `${failing}:/usr/bin:/bin` } });
   t.is(bad.code, 0);
   t.throws(() => ipvs.parse(bad.stdout, d), { instanceOf: IpvsProbeError, message: /^ipvsadm -L -n --thresholds: exit 1: Memory allocation problem/ });
   cleanup(l.dir);
