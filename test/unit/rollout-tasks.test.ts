@@ -46,8 +46,8 @@ services:
 `;
 
 /** The director's table as the inventory has it, connection counts per web1 server as given. */
-function liveTable(web1: { weight?: number; active?: number } = {}, web2Weight = 1) {
-  const conns = { active: web1.active ?? 0, inactive: 0 };
+function liveTable(web1: { weight?: number; active?: number; inactive?: number } = {}, web2Weight = 1) {
+  const conns = { active: web1.active ?? 0, inactive: web1.inactive ?? 0 };
   return table(
     svc(tcp('192.0.2.10', 80), { scheduler: 'rr' }, [dest('192.0.2.21', 80, { weight: web1.weight ?? 3, conns }), dest('192.0.2.22', 80, { weight: web2Weight })]),
     svc(udp('192.0.2.11', 53), {}, [dest('192.0.2.21', 53, { weight: web1.weight === 0 ? 0 : 1, conns }), dest('192.0.2.22', 53)]),
@@ -146,6 +146,25 @@ test.serial('drain: connections that do not end fail the task at the deadline (t
   t.regex(going.stdout, /@@lvsplay-drain deadline/);
   // weights already 0 but connections left: draining is still waiting, not done
   t.regex(plan(l, 'drain', 'web1', going.sim, { wait: 5 }).changes.map((c) => c.summary).join('\n'), /^… wait up to 5 s for web1's connections to end \(8 now\)$/);
+  cleanup(l.dir);
+});
+
+test.serial('drain wait: InActConn counts only with inactive: true; with persistent: true the templates listing is read too (one script, no temp folder)', (t) => {
+  const l = lab();
+  const idle = simFrom(liveTable({ inactive: 3 }));
+  const plain = plan(l, 'drain', 'web1', idle, { wait: 1 });
+  t.notRegex(plain.script.slice(plain.script.indexOf('# drain: wait')), /mktemp|rm -|persistent-conn/);
+  const ignored = l.sh(plain.script, idle);
+  t.is(ignored.code, 0, ignored.stderr);
+  t.regex(ignored.stdout, /@@lvsplay-drain done in 0 s/);
+  const counted = l.sh(plan(l, 'drain', 'web1', idle, { wait: 1, inactive: true }).script, idle);
+  t.is(counted.code, 1);
+  t.regex(counted.stdout, /@@lvsplay-drain deadline 6 left after 1 s/);
+  const templates = plan(l, 'drain', 'web1', idle, { wait: 1, persistent: true });
+  t.regex(templates.script, /ipvsadm -L -n --persistent-conn/);
+  const read = l.sh(templates.script, idle);
+  t.is(read.code, 0, read.stderr);
+  t.regex(read.stdout, /@@lvsplay-drain done in 0 s/);
   cleanup(l.dir);
 });
 

@@ -31,7 +31,6 @@ import { defineResource, type HostContext, type Resource } from '../resource.js'
 import { framed, RESOURCE_MARK, splitSections } from '../sections.js';
 import type { Destination } from '../ipvs/table.js';
 import type { Secret } from '../../util/secret.js';
-import { linesFile } from '../../util/shell.js';
 
 export interface DrainDesired {
   subject: string;
@@ -155,7 +154,8 @@ export const drain: Resource<'drain', DrainDesired, DrainActual> = defineResourc
       });
       scripts.push(ctx.templates.render('drain/wait.sh.hbs', {
         seconds: wait.wait, inactive: wait.inactive, persistent: wait.persistent, fail: wait.at_deadline === 'fail',
-        dests: linesFile('"$lvsplay_d/dests"', dests.map(({ listed, dest }) => `${listed}\t${hostPort(dest.address, dest.port)}`)),
+        // "service TAB real server" each, joined by ";" (in neither: addresses, ports, protocol names)
+        dests: dests.map(({ listed, dest }) => `${listed}\t${hostPort(dest.address, dest.port)}`).join(';'),
       }));
     }
     return { changes, script: scripts.join('\n'), ...(secrets && { secrets }) };
