@@ -3,15 +3,15 @@
  * (probe, apply, verify), optionally through one jump host. Each exec opens a session channel
  * running `/bin/sh -s` (or sudo in front of it) and writes the script to the channel's stdin.
  */
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import ssh2, { type Client, type ClientChannel } from 'ssh2';
+import type { AgentAuthMethod, Client, ClientChannel, NoAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import type { SshConfig } from '../inventory/model.js';
 import { shellLine } from '../util/shell.js';
 import { launch, readBecomePassword } from './become.js';
 import { expandHome } from './home.js';
 import { guardHostKey } from './host-key.js';
+import { loadIdentity } from './identity.js';
 import { resolveRoute, type Endpoint } from './route.js';
 import { exitStatus, runScript } from './run-script.js';
 import { TransportError, type ExecOptions, type ExecResult, type Transport } from './types.js';
@@ -223,14 +223,16 @@ function forward(name: string, jump: NodeSSH, target: Endpoint): Promise<ClientC
 }
 
 interface Credentials {
-  config: { agent?: string; privateKey?: string; passphrase?: string };
+  config: { agent?: string; authHandler?: (NoAuthMethod | PublicKeyAuthMethod | AgentAuthMethod)[] };
   /** What was offered, for the message when the server refuses it all. */
   tried: string;
 }
 
 /**
- * The agent and the identity file together, as ssh(1) offers them. The key is parsed here, before
- * connecting, so a wrong passphrase or a broken file is reported as such, not as a refused login.
+ * The agent and the identity file together, as ssh(1) offers them. The key is parsed before
+ * connecting (once per run: identity.ts), so a wrong passphrase or a broken file is reported as
+ * such, not as a refused login; ssh2 gets the parsed key, in its own default order of methods
+ * (none, the key, the agent).
  */
 async function credentials(name: string, endpoint: Endpoint, ssh: SshConfig): Promise<Credentials> {
   const agent = ssh.agent === true ? process.env.SSH_AUTH_SOCK : ssh.agent === false ? undefined : expandHome(ssh.agent);
@@ -246,18 +248,17 @@ async function credentials(name: string, endpoint: Endpoint, ssh: SshConfig): Pr
       throw new TransportError('auth', name, `${name}: identity file passphrase: environment variable ${ssh.identityPassphraseEnv} is not set`);
     }
   }
-  let privateKey: string;
-  try {
-    privateKey = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new TransportError('auth', name, `${name}: cannot read identity file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-  }
-  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
-  if (parsed instanceof Error) {
-    throw new TransportError('auth', name, `${name}: cannot use identity file ${path}: ${parsed.message}`);
-  }
+  const identity = await loadIdentity(path, passphrase);
+  if ('problem' in identity) throw new TransportError('auth', name, `${name}: ${identity.problem}`);
+  const username = endpoint.user;
   return {
-    config: { ...(agent !== undefined && { agent }), privateKey, ...(passphrase !== undefined && { passphrase }) },
+    config: {
+      authHandler: [
+        { type: 'none', username },
+        { type: 'publickey', username, key: identity.key },
+        ...(agent === undefined ? [] : [{ type: 'agent' as const, username, agent }]),
+      ],
+    },
     tried: [...offered, `identity file ${path}`].join(', '),
   };
 }

@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { access, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { access, readFile, readdir, readlink, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { SshConfig } from '../../src/inventory/model.js';
@@ -330,6 +330,29 @@ test('an identity file with a passphrase from an environment variable', async (t
   const wrong = await refused(t, settings({ identityFile: key, identityPassphraseEnv: wrongEnv }), 'auth');
   t.true(wrong.message.includes(key));
   t.false(wrong.message.includes('not-the-passphrase'));
+});
+
+test('an identity file is read and decrypted once per run: a later host connects with the key in memory after the file is gone', async (t) => {
+  // bcrypt_pbkdf makes each decryption of an encrypted key cost ~0.25 s of the control's CPU: once
+  // per host (twice, before) would be minutes at fleet size
+  const passphrase = `pass-${randomBytes(6).toString('hex')}`;
+  const key = await newKey('once', passphrase);
+  await server().authorize(await readFile(`${key}.pub`, 'utf8'));
+  const env = `LVSPLAY_TEST_ONCE_${nonce}`;
+  process.env[env] = passphrase;
+  const ssh = settings({ identityFile: key, identityPassphraseEnv: env });
+  await withSsh(ssh, async (transport) => t.is((await transport.exec('echo first')).stdout, 'first\n'));
+  await rename(key, `${key}.moved`);
+  await withSsh(ssh, async (transport) => t.is((await transport.exec('echo second')).stdout, 'second\n'));
+  // another file is another identity: read when first used
+  const err = await refused(t, settings({ identityFile: `${key}-missing` }), 'auth');
+  t.regex(err.message, /cannot read identity file .*-missing: ENOENT/);
+});
+
+test('a public key given as the identity file fails with kind auth, saying it holds no private key', async (t) => {
+  const key = await newKey('public-only');
+  const err = await refused(t, settings({ identityFile: `${key}.pub` }), 'auth');
+  t.regex(err.message, /identity file .*public-only\.pub: it holds no private key/);
 });
 
 test('a key the server does not accept fails with kind auth', async (t) => {
