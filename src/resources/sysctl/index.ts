@@ -46,7 +46,10 @@ export interface SysctlActual {
   file?: FileActual;
   /** path → value before lvsplay, or undefined when the host has no record. */
   recorded?: Map<string, string>;
-  /** The current value of each recorded path (undefined: the kernel has no such key now). */
+  /**
+   * The current value of each recorded path the host no longer needs (undefined: the kernel has no
+   * such key now); those it needs are in `values`, read once.
+   */
   recordedNow: Map<string, string | undefined>;
 }
 
@@ -107,7 +110,7 @@ export const sysctl = defineResource({
   },
   probe(desired, ctx) {
     const values = framed('values', ctx.templates.render('sysctl/probe.sh.hbs', { keys: desired.values.map((v) => ({ key: v.key, path: procPath(v.key) })) }));
-    const record = framed('record', ctx.templates.render('sysctl/record.sh.hbs', { path: desired.record }));
+    const record = framed('record', ctx.templates.render('sysctl/record.sh.hbs', { path: desired.record, wanted: desired.values.map((v) => procPath(v.key)) }));
     return values + record + (desired.file ? framed('file', fileProbe(ctx.templates, desired.file.path, { expected: desired.file.content })) : '');
   },
   parse(output, desired): SysctlActual {
