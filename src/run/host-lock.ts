@@ -3,7 +3,9 @@
  * lock, held on the host for as long as the run's SSH connection or its running script lives (a
  * script that lost its connection goes on to its end, holding the host); every later script of the
  * run checks it still has it. A second run waits a little, then reports the host busy (failed),
- * naming the run that holds it: never interleaved changes.
+ * naming the run that holds it: never interleaved changes. A run that changes nothing (--check)
+ * holds the lock only while each of its scripts runs (`hold: false`): a reader needs no more, and
+ * two processes fewer per host is much of what a check starts there.
  */
 import { randomBytes } from 'node:crypto';
 import type { Templates } from '../templates/templates.js';
@@ -20,10 +22,13 @@ export function newRunId(): string {
   return `lvsplay-run-${randomBytes(8).toString('hex')}`;
 }
 
-/** `started`: when the run began, as the busy message shows it (UTC, to the second). */
-export function hostLock(templates: Templates, run: string, started = new Date()): HostLock {
+/**
+ * `hold`: keep the host for the whole run (a run that may change it), or per script (a check).
+ * `started`: when the run began, as the busy message shows it (UTC, to the second).
+ */
+export function hostLock(templates: Templates, run: string, hold: boolean, started = new Date()): HostLock {
   const since = `${started.toISOString().slice(0, 19)}Z`;
-  return { take: templates.render('run/lock.sh.hbs', { run, file: LOCK_FILE, wait: WAIT_S, since }) };
+  return { take: templates.render('run/lock.sh.hbs', { run, file: LOCK_FILE, wait: WAIT_S, since, hold }) };
 }
 
 /** Why the script did not run (another run holds the host), or undefined when it has the lock. */

@@ -114,14 +114,20 @@ function started(args: string[]) {
 /** Until lb1's lvsplay lock names a run (the first run has probed lb1 and holds it). */
 const lockHeld = () => eventually('a run holding lb1', () => onHost('lb1', 'cat /run/lock/lvsplay.lock 2>/dev/null || :'), (s) => s.startsWith('lvsplay-run-'), 30_000);
 
-test.serial('two runs against one director: the second waits, then reports it busy (failed, exit 2) and changes nothing there; the first completes', async (t) => {
+test.serial('two runs against one director: the second (and a check) waits, then reports it busy (failed, exit 2) and changes nothing there; the first completes; a check holds the host only while its script runs', async (t) => {
   await cleanStart();
   const before = await onHost('lb1', 'ipvsadm -S -n');
   const first = started(['apply', '-i', INVENTORY_FILE, held, '--templates', templates, '--limit', 'lb1']);
   await lockHeld();
-  const second = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']);
-  t.is(second.code, 2, second.stdout + second.stderr);
-  t.regex(second.stdout + second.stderr, /another lvsplay run holds this host \(lvsplay-run-[0-9a-f]+ since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(holder pid \d+\)/);
+  // a check at the same time waits too: its reads would see the first run's change half made
+  const [second, check] = await Promise.all([
+    cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']),
+    cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain', '--check']),
+  ]);
+  for (const other of [second, check]) {
+    t.is(other.code, 2, other.stdout + other.stderr);
+    t.regex(other.stdout + other.stderr, /another lvsplay run holds this host \(lvsplay-run-[0-9a-f]+ since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(holder pid \d+\)/);
+  }
   t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'the second run changed nothing on lb1');
   const one = await first.done;
   t.is(one.code, 0, one.stdout + one.stderr);
@@ -129,6 +135,14 @@ test.serial('two runs against one director: the second waits, then reports it bu
   // the lock went with the first run's connection: a third run gets the host
   const third = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain']);
   t.is(third.code, 0, third.stdout + third.stderr);
+  // a check holds the host only while its script runs, by the script's own shell: no holder
+  // process is left behind it (two processes fewer per host for a check)
+  const fourth = await cli(['apply', '-i', INVENTORY_FILE, BOOTSTRAP, '--limit', 'lb1', '--output', 'plain', '--check', '--detailed-exitcode']);
+  t.is(fourth.code, 0, fourth.stdout + fourth.stderr);
+  const owner = await onHost('lb1', 'cat /run/lock/lvsplay.lock');
+  const pid = /^lvsplay-run-[0-9a-f]+ since \S+ \(a check, held by pid (\d+)\)$/m.exec(owner)?.[1];
+  t.truthy(pid, owner);
+  t.is((await onHost('lb1', `test -d /proc/${pid} && echo alive || echo gone; flock -n /run/lock/lvsplay.lock echo free`)).trim(), 'gone\nfree');
 });
 
 test.serial('SIGINT while lb1 applies: lb1 finishes its script, lb2 (not started) is reported interrupted and untouched, the recap is printed, exit 130', async (t) => {
