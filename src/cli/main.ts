@@ -7,15 +7,7 @@
 import { Command } from 'commander';
 import { InputError } from '../util/problems.js';
 import { safeText } from '../util/terminal.js';
-import { applyCommand } from './apply.js';
-import { drainCommand, undrainCommand } from './drain.js';
 import { EXIT } from './exit.js';
-import { failoverCommand } from './failover.js';
-import { importCommand } from './import.js';
-import { planCommand } from './plan.js';
-import { renderCommand } from './render.js';
-import { statusCommand } from './status.js';
-import { validateCommand } from './validate.js';
 
 const debug = process.argv.includes('--debug') || process.env['LVSPLAY_DEBUG'] === '1';
 
@@ -33,20 +25,41 @@ function fail(err: unknown): never {
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 
+/**
+ * The subcommands, in the order help lists them, each loaded only when needed: a command's module
+ * graph (zod, yaml, Handlebars, ssh2...) is most of lvsplay's start-up, and `apply` has no use
+ * for `import`'s parsers or `status`'s tables (~20 ms), `--version` for any of them (~160 ms).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./validate.js')).validateCommand(),
+  apply: async () => (await import('./apply.js')).applyCommand(),
+  failover: async () => (await import('./failover.js')).failoverCommand(),
+  drain: async () => (await import('./drain.js')).drainCommand(),
+  undrain: async () => (await import('./drain.js')).undrainCommand(),
+  status: async () => (await import('./status.js')).statusCommand(),
+  render: async () => (await import('./render.js')).renderCommand(),
+  plan: async () => (await import('./plan.js')).planCommand(),
+  import: async () => (await import('./import.js')).importCommand(),
+};
+
+/**
+ * Which subcommands this command line needs: the one it names (the program's own options take no
+ * value, so that is its first operand), none for a bare --version, and every one otherwise (help,
+ * and the "did you mean" of an unknown command, list them all).
+ */
+function needed(args: readonly string[]): string[] {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (first === undefined && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help')) return [];
+  return Object.keys(COMMANDS);
+}
+
 const program = new Command('lvsplay')
   .description('Stand up and roll out LVS/IPVS clusters over SSH, idempotently')
   .version('0.1.0')
   .option('--debug', 'on an internal error, print where it happened (a stack trace)')
-  .showHelpAfterError()
-  .addCommand(validateCommand())
-  .addCommand(applyCommand())
-  .addCommand(failoverCommand())
-  .addCommand(drainCommand())
-  .addCommand(undrainCommand())
-  .addCommand(statusCommand())
-  .addCommand(renderCommand())
-  .addCommand(planCommand())
-  .addCommand(importCommand());
+  .showHelpAfterError();
+for (const command of await Promise.all(needed(process.argv.slice(2)).map((name) => COMMANDS[name]!()))) program.addCommand(command);
 
 // Usage errors quote the command line back ("unknown option '--x'"): its control characters are
 // escaped like any foreign text (an ESC sequence in an argument could hide or recolour lines).

@@ -1,5 +1,5 @@
 /** Plans as people read them: one line per change, and with --diff the before/after text. */
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { NOT_SHOWN } from '../util/secret.js';
 import { safeLines, safeText } from '../util/terminal.js';
 import { type HostPlan, inSync } from './types.js';
@@ -26,7 +26,15 @@ export function formatPlan(plan: HostPlan, options: { diff?: boolean } = {}): st
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * jsdiff, loaded the first time a diff is shown (its CommonJS build, synchronously: plans print
+ * synchronously): a run without --diff does not pay its ~12 ms of loading at start-up.
+ */
+let jsdiff: typeof import('diff') | undefined;
+
 function unified(id: string, before: string, after: string): string {
+  jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff');
+  const { createTwoFilesPatch } = jsdiff;
   const withNewline = (s: string) => (s === '' || s.endsWith('\n') ? s : `${s}\n`);
   const patch = createTwoFilesPatch(`${id} (before)`, `${id} (after)`, withNewline(before), withNewline(after), '', '', { context: 3 });
   // Drop the "====" banner line jsdiff puts first: the id is in the ---/+++ lines.

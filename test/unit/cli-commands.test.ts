@@ -1,0 +1,77 @@
+/**
+ * The command line loads only what its command needs (start-up): the built CLI in a child
+ * process whose module loader records every module it resolves (a resolve hook, Node's own
+ * module.register), so a test sees what was loaded, not how long it took.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoPath } from '../helpers/inventory.js';
+
+const HOOKS = `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.LVSPLAY_TEST_LOADED, resolved.url + '\\n');
+  return resolved;
+}
+`;
+
+/** Runs lvsplay; returns its output and the URLs of the modules it loaded. */
+function lvsplay(...args: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-cli-'));
+  try {
+    const hooks = join(dir, 'hooks.mjs');
+    const loaded = join(dir, 'loaded.txt');
+    writeFileSync(hooks, HOOKS);
+    writeFileSync(loaded, '');
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, 'dist/src/cli/main.js', ...args], {
+      cwd: repoPath('.'),
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, LVSPLAY_TEST_LOADED: loaded },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: readFileSync(loaded, 'utf8').split('\n').filter((l) => l !== '') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const loads = (modules: string[], part: string) => modules.some((m) => m.includes(part));
+
+test('--version loads no command and none of their libraries', (t) => {
+  const r = lvsplay('--version');
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, '0.1.0\n');
+  t.true(loads(r.modules, '/node_modules/commander/'), 'the hook saw the CLI load commander');
+  for (const part of ['/dist/src/cli/validate.js', '/dist/src/cli/apply.js', '/node_modules/zod/', '/node_modules/yaml/', '/node_modules/handlebars/']) t.false(loads(r.modules, part), part);
+});
+
+test('a command loads its own module, not the other commands or SSH, the live list or jsdiff', (t) => {
+  const r = lvsplay('validate', '-i', 'inventory/example.yml');
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^inventory\/example\.yml: valid: /);
+  t.true(loads(r.modules, '/dist/src/cli/validate.js'));
+  for (const part of ['/dist/src/cli/apply.js', '/dist/src/cli/import.js', '/dist/src/cli/status.js', '/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/diff/']) t.false(loads(r.modules, part), part);
+});
+
+test('help still lists every command, and a command\'s help shows its options', (t) => {
+  const all = lvsplay('help');
+  t.is(all.status, 0, all.stderr);
+  for (const name of ['validate', 'apply', 'failover', 'drain', 'undrain', 'status', 'render', 'plan', 'import']) t.regex(all.stdout, new RegExp(`^ {2}${name} `, 'm'), name);
+  const apply = lvsplay('apply', '--help');
+  t.is(apply.status, 0, apply.stderr);
+  t.regex(apply.stdout, /^Usage: lvsplay apply \[options\] <playbooks\.\.\.>/);
+  t.regex(apply.stdout, /--check/);
+  t.false(loads(apply.modules, '/dist/src/cli/status.js'));
+});
+
+test('an unknown command is named, with the closest one, exit 1', (t) => {
+  const r = lvsplay('aply', '-i', 'inventory/example.yml');
+  t.is(r.status, 1);
+  t.regex(r.stderr, /unknown command 'aply'/);
+  t.regex(r.stderr, /Did you mean apply\?/);
+});
