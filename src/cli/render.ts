@@ -32,12 +32,25 @@ export function renderCommand(): Command {
       let shown = 0;
       for (const { play, hosts } of prepareRun(cluster, playbooks, templates, only)) {
         out.push(`## ${play.name}`);
-        for (const prepared of hosts.flatMap((h) => h.steps.flatMap((s) => s.targets))) {
-          const plan = planHost(prepared, '');
-          shown += 1;
-          out.push(formatPlan(plan, { diff: true }));
-          if (options.probe) out.push(`### probe script for ${prepared.ctx.host.name}\n${prepared.probe}`);
-          out.push(`### apply script for ${prepared.ctx.host.name}\n${applyScript(plan)}`);
+        for (const { steps } of hosts) {
+          for (const { delegated, targets } of steps) {
+            for (const prepared of targets) {
+              const on = prepared.ctx.host.name;
+              shown += 1;
+              // A step delegated to the directors (drain, wait, undrain) plans against the live
+              // table of a bootstrapped director, never against nothing: only its probe is known here.
+              if (delegated) {
+                const subject = prepared.ctx.subject?.name ?? '';
+                out.push(`${on}: ${prepared.tasks.map((t) => t.task.kind).join(', ')} for ${subject}: planned at run time, from the director's live table`);
+                if (options.probe) out.push(`### probe script for ${on} (${subject})\n${prepared.probe}`);
+                continue;
+              }
+              const plan = planHost(prepared, '');
+              out.push(formatPlan(plan, { diff: true }));
+              if (options.probe) out.push(`### probe script for ${on}\n${prepared.probe}`);
+              out.push(`### apply script for ${on}\n${applyScript(plan)}`);
+            }
+          }
         }
       }
       if (shown === 0) throw new InputError([{ file: cluster.file, line: 0, col: 0, field: '', message: `the playbooks select none of ${only ? only.join(', ') : 'the hosts'}` }]);

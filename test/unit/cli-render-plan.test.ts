@@ -35,6 +35,19 @@ test('render --host: only that host', (t) => {
   t.false(r.stdout.includes('### apply script for lb1'));
 });
 
+test('render of a rollout: its directors\' steps are named as planned at run time, its own change rendered (was an internal error)', (t) => {
+  const r = lvsplay('render', '-i', 'test/lab/inventory.yml', 'test/lab/rollout.yml', '--host', 'rs2', '--probe');
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, '');
+  for (const lb of ['lb1', 'lb2']) {
+    t.regex(r.stdout, new RegExp(`^${lb}: drain for rs2: planned at run time, from the director's live table$`, 'm'));
+    t.regex(r.stdout, new RegExp(`^${lb}: wait, undrain for rs2: planned at run time, from the director's live table$`, 'm'));
+    t.regex(r.stdout, new RegExp(`^### probe script for ${lb} \\(rs2\\)$`, 'm'));
+  }
+  t.regex(r.stdout, /^### apply script for rs2$/m);
+  t.false(r.stdout.includes('### apply script for lb1'), 'no apply script planned against nothing on a director');
+});
+
 test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode); a host whose facts match plans nothing', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
   try {
