@@ -3,13 +3,13 @@
  * happens here, and nothing downstream runs unless this returns: an invalid inventory throws an
  * InputError listing every problem.
  */
-import { InputError } from '../util/problems.js';
+import { InputError, type Place } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
-import { YamlSource } from '../util/yaml-source.js';
+import { type SourceMap, YamlSource } from '../util/yaml-source.js';
 import { canonicalAddress, cidrAddress } from './addresses.js';
 import { generateServices } from './generate.js';
 import { checkInventory, checkTypeOf, memberAddress, serviceFamily, serviceOwner } from './checks.js';
-import type { Cluster, Director, HealthCheck, Host, Owner, RealServer, Scalar, Service, SshConfig, Vrrp } from './model.js';
+import type { Cluster, Director, HealthCheck, Host, Owner, RealServer, Scalar, SecretSource, Service, SshConfig, Vrrp } from './model.js';
 import { type HealthCheckInput, InventoryFile, type MemberCheckInput, type RealServerInput, type ServiceInput, type SshSettingsInput, type VrrpPairInput } from './schema.js';
 import { derivedRouterId, vrrpInstance } from './vrrp.js';
 
@@ -28,12 +28,12 @@ export function parseInventory(source: YamlSource): Cluster {
   if (!parsed.success) throw new InputError(schemaProblems(generated.source, InventoryFile, parsed.error.issues));
   const problems = checkInventory(parsed.data, generated.source);
   if (problems.length > 0) throw new InputError(problems);
-  return buildCluster(source.file, parsed.data);
+  return buildCluster(source.file, parsed.data, generated.source);
 }
 
 const SSH_DEFAULTS = { port: 22, user: 'root', knownHosts: '~/.ssh/known_hosts', connectTimeoutS: 10, commandTimeoutS: 300 };
 
-function buildCluster(file: string, inv: InventoryFile): Cluster {
+function buildCluster(file: string, inv: InventoryFile, source: SourceMap): Cluster {
   const groupsOf = (builtin: string, own: string[]) => [builtin, ...own.filter((g) => g !== builtin)];
   const layered = (builtin: string, host: { groups: string[]; ssh?: SshSettingsInput | undefined; vars: Record<string, Scalar> }) => {
     const groups = groupsOf(builtin, host.groups);
@@ -67,7 +67,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
   const hosts = new Map<string, Host>([...directors, ...realServers].map((h) => [h.name, h]));
   const groups = new Set(['all', 'directors', 'real_servers', 'primary', 'backup', ...Object.keys(inv.groups), ...[...hosts.values()].flatMap((h) => h.groups)]);
   const servers = new Map(inv.real_servers.map((r) => [r.name, r]));
-  const services = inv.services.map((s) => buildService(s, servers, directors));
+  const services = inv.services.map((s, i) => buildService(s, servers, directors, (key) => source.locate(['services', i, 'health_check', key])));
   const l = inv.ldirectord;
   return {
     file, directors, realServers, hosts, groups, services,
@@ -77,7 +77,7 @@ function buildCluster(file: string, inv: InventoryFile): Cluster {
       cleanStop: l.clean_stop, logfile: l.logfile, configFile: l.config_file,
       ...(l.email_alert && { emailAlert: l.email_alert }), ...(l.maintenance_dir && { maintenanceDir: l.maintenance_dir }),
     },
-    vrrp: new Map(Object.entries(inv.vrrp).map(([pair, v]) => [pair, buildVrrp(pair, v)])),
+    vrrp: new Map(Object.entries(inv.vrrp).map(([pair, v]) => [pair, buildVrrp(pair, v, (key) => source.locate(['vrrp', pair, key]))])),
     ...(inv.nat_gateway && { natGateway: { address: cidrAddress(inv.nat_gateway), prefix: Number(inv.nat_gateway.split('/')[1]) } }),
     rulesFile: inv.rules_file,
     stateDir: inv.state_dir,
@@ -106,12 +106,12 @@ function sshConfig(s: SshSettingsInput, address: string): SshConfig {
   };
 }
 
-function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, directors: Director[]): Service {
+function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, directors: Director[], locate: (key: string) => Place): Service {
   const family = serviceFamily(s);
   const netmask = s.persistence?.netmask;
   // Health checks need ldirectord (or keepalived, when said); without one, lvsplay keeps the table itself.
   const owner = serviceOwner(s);
-  const healthCheck = s.health_check && buildCheck(s.health_check, checkTypeOf(s.health_check, owner));
+  const healthCheck = s.health_check && buildCheck(s.health_check, checkTypeOf(s.health_check, owner), locate);
   return {
     name: s.name,
     family,
@@ -144,9 +144,10 @@ function buildService(s: ServiceInput, servers: Map<string, RealServerInput>, di
   };
 }
 
-function buildCheck(hc: HealthCheckInput | MemberCheckInput, type: HealthCheck['type']): HealthCheck {
+function buildCheck(hc: HealthCheckInput | MemberCheckInput, type: HealthCheck['type'], locate?: (key: string) => Place): HealthCheck {
   const vs = hc as HealthCheckInput;
   const status = hc.status === undefined ? undefined : Array.isArray(hc.status) ? hc.status : [hc.status];
+  const passwd = secretSource(['passwd_env', vs.passwd_env], ['passwd_file', vs.passwd_file], locate);
   return {
     type, ...(vs.service && { service: vs.service }), ...(vs.request !== undefined && { request: vs.request }),
     ...(vs.receive !== undefined && { receive: vs.receive }), ...(hc.virtualhost && { virtualhost: hc.virtualhost }),
@@ -154,7 +155,7 @@ function buildCheck(hc: HealthCheckInput | MemberCheckInput, type: HealthCheck['
     ...(hc.interval && { intervalS: hc.interval }), ...(hc.timeout && { timeoutS: hc.timeout }),
     ...(vs.failure_count && { failureCount: vs.failure_count }), ...(vs.quiescent !== undefined && { quiescent: vs.quiescent }),
     ...(vs.login !== undefined && { login: vs.login }), ...(vs.database !== undefined && { database: vs.database }),
-    ...(vs.passwd_env !== undefined ? { passwd: { env: vs.passwd_env } } : vs.passwd_file !== undefined ? { passwd: { file: vs.passwd_file } } : {}),
+    ...(passwd && { passwd }),
     ...(hc.path !== undefined && { path: hc.path }), ...(status && { status }), ...(hc.digest !== undefined && { digest: hc.digest.toLowerCase() }),
     ...(hc.regex !== undefined && { regex: hc.regex }), ...(hc.query_name !== undefined && { queryName: hc.query_name }),
     ...(hc.query_type !== undefined && { queryType: hc.query_type }), ...(hc.misc_dynamic !== undefined && { miscDynamic: hc.misc_dynamic }),
@@ -184,7 +185,15 @@ export function memberCheck(service: HealthCheck | undefined, own: MemberCheckIn
   return { ...base, ...Object.fromEntries(Object.entries(mine).filter(([, v]) => v !== undefined)), type } as HealthCheck;
 }
 
-function buildVrrp(pair: string, v: VrrpPairInput): Vrrp {
+/** Where a secret is read on the control host: its `*_env` or its `*_file` field (checks.ts allows one), placed there. */
+function secretSource(env: [field: string, value: string | undefined], file: [field: string, value: string | undefined], locate?: (field: string) => Place): SecretSource | undefined {
+  const source = env[1] !== undefined ? { env: env[1] } : file[1] !== undefined ? { file: file[1] } : undefined;
+  const at = source && locate?.('env' in source ? env[0] : file[0]);
+  return source && { ...source, ...(at && { at }) };
+}
+
+function buildVrrp(pair: string, v: VrrpPairInput, locate: (key: string) => Place): Vrrp {
+  const auth = secretSource(['auth_pass_env', v.auth_pass_env], ['auth_pass_file', v.auth_pass_file], locate);
   return {
     pair,
     instance: vrrpInstance(pair),
@@ -192,7 +201,7 @@ function buildVrrp(pair: string, v: VrrpPairInput): Vrrp {
     advertIntS: v.advert_int,
     unicast: v.unicast,
     nopreempt: v.nopreempt,
-    ...(v.auth_pass_env !== undefined ? { auth: { env: v.auth_pass_env } } : v.auth_pass_file !== undefined ? { auth: { file: v.auth_pass_file } } : {}),
+    ...(auth && { auth }),
     ...(v.garp_master_delay !== undefined && { garpMasterDelayS: v.garp_master_delay }),
     ...(v.garp_master_repeat !== undefined && { garpMasterRepeat: v.garp_master_repeat }),
     ...(v.garp_master_refresh !== undefined && { garpMasterRefreshS: v.garp_master_refresh }),

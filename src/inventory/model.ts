@@ -3,12 +3,14 @@
  * resolved and every address normalised as the kernel prints it. Everything downstream (desired
  * state, templates, the runner) reads only this, never the raw YAML.
  */
+import type { SecretSource } from '../util/secret.js';
 import { addressInterface, type DirectorInterface } from './interfaces.js';
 
 export type { DirectorInterface };
 export type Scalar = string | number | boolean;
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
+export type { SecretSource };
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type Owner = 'lvsplay' | 'ldirectord' | 'keepalived';
 export type CheckType = 'connect' | 'negotiate' | 'ping' | 'external' | 'off' | 'on' | 'http' | 'https' | 'dns' | 'misc';
@@ -109,7 +111,7 @@ export interface HealthCheck {
   quiescent?: boolean;
   /** ldirectord's credentials for checks that log in; the password is read on the control host when rendered. */
   login?: string;
-  passwd?: { env: string } | { file: string };
+  passwd?: SecretSource;
   database?: string;
   // keepalived's
   path?: string;
@@ -177,7 +179,7 @@ export interface Vrrp {
   unicast: boolean;
   nopreempt: boolean;
   /** Where the PASS password is read on the control host (never the password itself). */
-  auth?: { env: string } | { file: string };
+  auth?: SecretSource;
   garpMasterDelayS?: number;
   garpMasterRepeat?: number;
   garpMasterRefreshS?: number;

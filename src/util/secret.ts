@@ -8,7 +8,7 @@
 import { inspect } from 'node:util';
 import { expandHome } from '../transport/home.js';
 import { InputFileError, readInputFile } from './input-file.js';
-import { InputError } from './problems.js';
+import { InputError, type Place } from './problems.js';
 
 export const NOT_SHOWN = '(secret content not shown)';
 
@@ -48,14 +48,22 @@ export function revealSecrets(script: string, secrets: readonly Secret[]): strin
   return secrets.reduce((text, s) => text.split(s.token).join(s.reveal()), script);
 }
 
+/** Where a secret is read on the control host (never the secret), and where the inventory says so: a bad secret is placed there. */
+export type SecretSource = ({ env: string } | { file: string }) & { at?: Place };
+
+/** Bad input about a secret, placed where the inventory names its source (line 0 when it was built by hand). */
+export function secretProblem(source: SecretSource, place: { file: string; field: string }, message: string): InputError {
+  return new InputError([{ file: source.at?.file ?? place.file, line: source.at?.line ?? 0, col: source.at?.col ?? 0, field: place.field, message }]);
+}
+
 /**
  * A secret the inventory names by where it is, read on the control host: an environment variable
  * or a file (a trailing newline, as `echo pass > file` leaves, is not part of it). Failures are
  * bad input, said without the value.
  */
-export function readSecret(source: { env: string } | { file: string }, place: { file: string; field: string }): string {
+export function readSecret(source: SecretSource, place: { file: string; field: string }): string {
   const fail = (message: string): never => {
-    throw new InputError([{ file: place.file, line: 0, col: 0, field: place.field, message }]);
+    throw secretProblem(source, place, message);
   };
   if ('env' in source) {
     const value = process.env[source.env];

@@ -45,7 +45,7 @@ test('the keepalived example loads: owners, checks with their defaults, member c
   t.deepEqual(c.services.find((s) => s.name === 'marked')!.healthCheck, { type: 'ping', omega: true });
   t.deepEqual([...c.vrrp.values()], [{
     pair: 'default', instance: 'VI_default', virtualRouterId: 51, advertIntS: 1, unicast: true, nopreempt: false,
-    auth: { env: 'LVSPLAY_VRRP_PASS' }, garpMasterDelayS: 0, garpMasterRepeat: 1, garpMasterRefreshS: 2, syncDaemon: true,
+    auth: { env: 'LVSPLAY_VRRP_PASS', at: { file: c.file, line: 36, col: 20 } }, garpMasterDelayS: 0, garpMasterRepeat: 1, garpMasterRefreshS: 2, syncDaemon: true,
   }]);
 });
 

@@ -6,7 +6,7 @@
  * VRRP password; the lab's keepalived inventory validates.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { failoverPlaybook } from '../../src/cli/failover.js';
@@ -168,7 +168,13 @@ test('render never prints the VRRP password (plans, --diff, scripts); without it
   t.false(r.stdout.includes(Buffer.from('auth_pass Zq7-Kx2p').toString('base64').slice(0, 12)));
   const unset = lvsplay({ LVSPLAY_VRRP_PASS: '' }, 'render', '-i', 'inventory/keepalived.yml', '--host', 'lb1');
   t.is(unset.status, 1);
-  t.regex(unset.stderr, /vrrp\.default\.auth_pass_env: environment variable LVSPLAY_VRRP_PASS is not set/);
+  // placed at the field that names the variable (it was line 0)
+  const at = readFileSync(repoPath('inventory/keepalived.yml'), 'utf8').split('\n').findIndex((l) => l.includes('auth_pass_env:')) + 1;
+  t.regex(unset.stderr, new RegExp(`^inventory/keepalived\\.yml:${at}:\\d+ vrrp\\.default\\.auth_pass_env: environment variable LVSPLAY_VRRP_PASS is not set`, 'm'));
+  const long = lvsplay({ LVSPLAY_VRRP_PASS: 'nine-char' }, 'render', '-i', 'inventory/keepalived.yml', '--host', 'lb1');
+  t.is(long.status, 1);
+  t.regex(long.stderr, new RegExp(`^inventory/keepalived\\.yml:${at}:\\d+ vrrp\\.default\\.auth_pass_env: expected a VRRP password of 1 to 8`, 'm'));
+  t.false(long.stderr.includes('nine-char'));
 });
 
 test('test/lab/keepalived.yml validates with the shipped playbooks (same hosts and addresses as the lab, keepalived checks, a VRRP pair)', (t) => {

@@ -536,12 +536,13 @@ test('ldirectord: a check\'s credentials (login, database, password from the con
 test('ldirectord: a check password that is not set, or that ldirectord could not read back ("#", a double quote, a line break), is bad input naming the field, never the value', (t) => {
   const ctx = ctxFor('lb1', { cluster: withCredentials() });
   delete process.env['LVSPLAY_TEST_DB_PASS'];
-  t.throws(() => run('ldirectord', ctx, {}, ''), { message: /service web: health_check\.passwd_env: environment variable LVSPLAY_TEST_DB_PASS is not set/ });
+  // placed at the service's health_check line, where passwd_env is (it was line 0)
+  t.throws(() => run('ldirectord', ctx, {}, ''), { message: /^example-edited\.yml:64:\d+ service web: health_check\.passwd_env: environment variable LVSPLAY_TEST_DB_PASS is not set/m });
   for (const bad of ['ab#cd', 'ab"cd', 'ab\ncd']) {
     process.env['LVSPLAY_TEST_DB_PASS'] = bad;
     try {
       const err = t.throws(() => run('ldirectord', ctx, {}, ''));
-      t.regex(err!.message, /service web: health_check\.passwd_env: expected a check password of 1 to 512 characters without double quotes, "#" or control characters/);
+      t.regex(err!.message, /^example-edited\.yml:64:\d+ service web: health_check\.passwd_env: expected a check password of 1 to 512 characters without double quotes, "#" or control characters/m);
       t.false(err!.message.includes(bad));
     } finally {
       delete process.env['LVSPLAY_TEST_DB_PASS'];

@@ -24,8 +24,7 @@ import { pairAddresses, vrrpOf } from '../../inventory/model.js';
 import { canonicalAddress } from '../../inventory/addresses.js';
 import type { Change } from '../../plan/types.js';
 import type { Templates } from '../../templates/templates.js';
-import { InputError } from '../../util/problems.js';
-import { readSecret } from '../../util/secret.js';
+import { readSecret, secretProblem } from '../../util/secret.js';
 import { linesFile, ShellFragment } from '../../util/shell.js';
 import { contentDiffers, diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
@@ -78,7 +77,7 @@ function authPass(cluster: Cluster, director: Director): string | undefined {
   const field = `vrrp.${vrrp.pair}.${'env' in vrrp.auth ? 'auth_pass_env' : 'auth_pass_file'}`;
   const value = readSecret(vrrp.auth, { file: cluster.file, field });
   if (!AUTH_PASS.test(value) || AUTH_PASS_SYNTAX.test(value)) {
-    throw new InputError([{ file: cluster.file, line: 0, col: 0, field, message: 'expected a VRRP password of 1 to 8 printable characters without spaces, quotes, backslashes, "#", "!", "$", "{" or "}" (keepalived uses 8 at most, and reads the rest as syntax)' }]);
+    throw secretProblem(vrrp.auth, { file: cluster.file, field }, 'expected a VRRP password of 1 to 8 printable characters without spaces, quotes, backslashes, "#", "!", "$", "{" or "}" (keepalived uses 8 at most, and reads the rest as syntax)');
   }
   return value;
 }

@@ -17,8 +17,7 @@ import type { Cluster, Director, LdirectordGlobals, Service } from '../../invent
 import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import type { Templates } from '../../templates/templates.js';
-import { InputError } from '../../util/problems.js';
-import { readSecret, Secret, secretToken } from '../../util/secret.js';
+import { readSecret, Secret, secretProblem, secretToken } from '../../util/secret.js';
 import { linesFile, ShellFragment } from '../../util/shell.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe, sha256 } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
@@ -113,7 +112,7 @@ function checkPasswords(cluster: Cluster, services: readonly Service[]): Map<str
     const field = `service ${s.name}: health_check.${'env' in source ? 'passwd_env' : 'passwd_file'}`;
     const value = readSecret(source, { file: cluster.file, field });
     if (!PASSWD.test(value)) {
-      throw new InputError([{ file: cluster.file, line: 0, col: 0, field, message: 'expected a check password of 1 to 512 characters without double quotes, "#" or control characters (ldirectord cuts a line at "#" and reads the value in double quotes)' }]);
+      throw secretProblem(source, { file: cluster.file, field }, 'expected a check password of 1 to 512 characters without double quotes, "#" or control characters (ldirectord cuts a line at "#" and reads the value in double quotes)');
     }
     passwords.set(s.name, new Secret(secretToken(`ldirectord-passwd:${s.name}`), value));
   }
