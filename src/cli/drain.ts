@@ -39,7 +39,9 @@ function maintenance(kind: 'drain' | 'undrain', description: string): Command {
         usageError(`${unknown.join(', ')}: not a real server of ${options.inventory}; real servers are ${cluster.realServers.map((r) => r.name).join(', ')}`);
         return;
       }
-      const args = kind === 'drain' ? { wait: Number(options.wait), at_deadline: options.atDeadline, inactive: options.inactive ?? false } : {};
+      // A --wait that is no number goes in as the text given, so the check quotes it ("abc", not null).
+      const wait = options.wait !== undefined && options.wait.trim() !== '' && Number.isFinite(Number(options.wait)) ? Number(options.wait) : options.wait;
+      const args = kind === 'drain' ? { wait, at_deadline: options.atDeadline, inactive: options.inactive ?? false } : {};
       const text = stringify([{ name: `${kind} ${servers.join(', ')}`, hosts: servers, tasks: [{ name: kind, [kind]: args }] }]);
       // The options become a playbook and go through its checks: a bad --wait is named like a bad field.
       const playbook = parsePlaybook(new YamlSource(`lvsplay ${kind}`, text), cluster);

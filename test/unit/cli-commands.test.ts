@@ -1,7 +1,8 @@
 /**
  * The command line loads only what its command needs (start-up): the built CLI in a child
  * process whose module loader records every module it resolves (a resolve hook, Node's own
- * module.register), so a test sees what was loaded, not how long it took.
+ * module.register), so a test sees what was loaded, not how long it took. Bad options of a command
+ * are refused before anything is loaded that would contact a host.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -74,4 +75,13 @@ test('an unknown command is named, with the closest one, exit 1', (t) => {
   t.is(r.status, 1);
   t.regex(r.stderr, /unknown command 'aply'/);
   t.regex(r.stderr, /Did you mean apply\?/);
+});
+
+test('drain --wait that is not a number is quoted back as given (it said "got null"), at the option\'s field; nothing is contacted', (t) => {
+  for (const [given, says] of [['abc', 'expected a number, got "abc"'], ['', 'expected a number, got ""'], ['1.5', 'expected an integer, got 1.5'], ['-5', 'expected a number >= 0, got -5']]) {
+    const r = lvsplay('drain', '-i', 'inventory/example.yml', 'web1', '--wait', given!);
+    t.is(r.status, 1, given);
+    t.true(r.stderr.includes(`drain.wait: ${says}`), `${given}: ${r.stderr}`);
+    t.false(loads(r.modules, '/node_modules/ssh2/'), 'no SSH loaded: nothing contacted');
+  }
 });
