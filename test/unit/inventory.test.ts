@@ -316,6 +316,13 @@ test('a port that is not an integer', (t) => {
   expectProblems(t, text, [{ field: 'services[2].port', at: ['"8443"'], says: ['expected a port number', 'got "8443"'] }]);
 });
 
+for (const [written, shown] of [['.inf', 'Infinity'], ['1e400', 'Infinity'], ['-.inf', '-Infinity'], ['.nan', 'NaN']]) {
+  test(`a port of ${written}: quoted back as ${shown}, not as null`, (t) => {
+    const text = edit(BASE, 'port: 8443', `port: ${written}`);
+    expectProblems(t, text, [{ field: 'services[2].port', at: [`port: ${written}`, written!], says: ['expected a port number', `got ${shown}`] }]);
+  });
+}
+
 for (const weight of [65536, -1]) {
   test(`weight out of range: ${weight}`, (t) => {
     const text = edit(BASE, '{ server: web2 }', `{ server: web2, weight: ${weight} }`);
