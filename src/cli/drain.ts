@@ -7,7 +7,9 @@
  */
 import { Command } from 'commander';
 import { stringify } from 'yaml';
+import type { RealServer } from '../inventory/model.js';
 import { parsePlaybook } from '../playbook/load.js';
+import { carriers } from '../plan/prepare.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { loadAll } from './load.js';
 import { execute, type RunCommandOptions, usageError, withRunOptions } from './run-options.js';
@@ -37,6 +39,12 @@ function maintenance(kind: 'drain' | 'undrain', description: string): Command {
       const unknown = servers.filter((s) => cluster.hosts.get(s)?.kind !== 'real_server');
       if (unknown.length > 0) {
         usageError(`${unknown.join(', ')}: not a real server of ${options.inventory}; real servers are ${cluster.realServers.map((r) => r.name).join(', ')}`);
+        return;
+      }
+      // Asked by name, a server no director carries is a mistake to say, not a drain that does nothing.
+      const idle = servers.filter((s) => carriers(cluster, cluster.hosts.get(s) as RealServer).length === 0);
+      if (idle.length > 0) {
+        usageError(`${idle.join(', ')}: in no service of ${options.inventory}, so no director carries ${idle.length === 1 ? 'it' : 'them'}: nothing to ${kind}`);
         return;
       }
       // A --wait that is no number goes in as the text given, so the check quotes it ("abc", not null).

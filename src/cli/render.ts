@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { applyScript, planHost } from '../plan/pipeline.js';
-import { prepareRun } from '../plan/prepare.js';
+import { prepareRun, uncarried } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
 import { InputError } from '../util/problems.js';
 import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
@@ -30,13 +30,14 @@ export function renderCommand(): Command {
       const only = options.host.length > 0 ? options.host : undefined;
       const out: string[] = [];
       let shown = 0;
-      for (const { play, hosts } of prepareRun(cluster, playbooks, templates, only)) {
+      const plays = prepareRun(cluster, playbooks, templates, only);
+      for (const { play, hosts } of plays) {
         out.push(`## ${play.name}`);
+        shown += hosts.length;
         for (const { steps } of hosts) {
           for (const { delegated, targets } of steps) {
             for (const prepared of targets) {
               const on = prepared.ctx.host.name;
-              shown += 1;
               // A step delegated to the directors (drain, wait, undrain) plans against the live
               // table of a bootstrapped director, never against nothing: only its probe is known here.
               if (delegated) {
@@ -55,6 +56,7 @@ export function renderCommand(): Command {
       }
       if (shown === 0) throw new InputError([{ file: cluster.file, line: 0, col: 0, field: '', message: `the playbooks select none of ${only ? only.join(', ') : 'the hosts'}` }]);
       for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
+      for (const text of uncarried(plays)) process.stderr.write(`lvsplay: note: ${text}\n`);
       process.stdout.write(`${out.join('\n')}\n`);
     });
 }

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import type { Cluster, Host } from '../inventory/model.js';
 import type { Playbook } from '../playbook/model.js';
 import { limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
-import { prepareRun } from '../plan/prepare.js';
+import { prepareRun, uncarried } from '../plan/prepare.js';
 import type { Templates } from '../templates/templates.js';
 import { exitCode } from '../run/recap.js';
 import { JsonRenderer } from '../run/render-json.js';
@@ -66,6 +66,7 @@ export async function execute(cluster: Cluster, playbooks: Playbook[], templates
   // SSH and the live task list are loaded once a run starts, not by every command (start-up)
   const [{ SshTransport }, renderer] = await Promise.all([import('../transport/ssh.js'), pickRenderer(options.json ? 'json' : options.output, { check, diff: options.diff ?? false })]);
   for (const [name, file] of templates.overrides) renderer.note(`built-in template ${name} is overridden by ${file}`);
+  for (const text of uncarried(plays)) renderer.note(text);
   const signals = stopOnSignals(renderer);
   try {
     const results = await runPlays(plays, {

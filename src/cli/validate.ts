@@ -4,7 +4,7 @@
  * needs a missing value, or one that breaks the shell-template rules, is found here.
  */
 import { Command } from 'commander';
-import { prepareRun } from '../plan/prepare.js';
+import { prepareRun, uncarried } from '../plan/prepare.js';
 import { EXIT } from './exit.js';
 import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
 
@@ -18,12 +18,13 @@ export function validateCommand(): Command {
     .option('--debug', 'on an internal error, print where it happened')
     .action((files: string[], options: { inventory: string; templates: string[]; extraVars: string[] }) => {
       const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates, options.extraVars);
-      prepareRun(cluster, playbooks, templates);
+      const plays = prepareRun(cluster, playbooks, templates);
       const tasks = playbooks.length > 0 ? `, ${playbooks.length} playbook(s)` : '';
       process.stdout.write(
         `${options.inventory}: valid: ${cluster.directors.length} directors, ${cluster.realServers.length} real servers, ${cluster.services.length} services${tasks}\n`,
       );
       for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
+      for (const text of uncarried(plays)) process.stderr.write(`lvsplay: note: ${text}\n`);
       process.exitCode = EXIT.ok;
     });
 }

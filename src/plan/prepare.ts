@@ -114,6 +114,20 @@ function prepareSteps(cluster: Cluster, host: Host, play: Play, index: number, t
   return { host, steps };
 }
 
+/**
+ * What the plays' tasks delegated to the directors cannot do: a real server in no service has no
+ * director to drain it on or to gate it from. It takes no LVS traffic, so they do nothing for it
+ * (a spare staged in the inventory is no error), and the run says so rather than pass in silence.
+ */
+export function uncarried(plays: readonly PreparedPlay[]): string[] {
+  return plays.flatMap(({ play, hosts }) => {
+    const idle = hosts.filter((h) => h.steps.some((s) => s.delegated && s.targets.length === 0)).map((h) => h.host.name);
+    if (idle.length === 0) return [];
+    const kinds = [...new Set(play.tasks.filter((t) => RESOURCES[t.kind].delegate === 'directors').map((t) => t.kind))].join(', ');
+    return [`play "${play.name}": ${kinds} do nothing for ${listHosts(idle)}: no director carries ${idle.length === 1 ? 'it' : 'them'} (in no service)`];
+  });
+}
+
 function listHosts(hosts: string[]): string {
   const shown = hosts.slice(0, 5).join(', ');
   return hosts.length === 1 ? `host ${shown}` : `hosts ${shown}${hosts.length > 5 ? ` and ${hosts.length - 5} more` : ''}`;

@@ -85,3 +85,36 @@ test('drain --wait that is not a number is quoted back as given (it said "got nu
     t.false(loads(r.modules, '/node_modules/ssh2/'), 'no SSH loaded: nothing contacted');
   }
 });
+
+/** inventory/example.yml with one more real server, "spare", in no service; and a rollout of it. */
+function withSpare(): { dir: string; inventory: string; playbook: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-spare-'));
+  const example = readFileSync(repoPath('inventory/example.yml'), 'utf8');
+  const inventory = join(dir, 'inventory.yml');
+  writeFileSync(inventory, example.replace(/^real_servers:\n/m, 'real_servers:\n  - { name: spare, address: 192.0.2.99 }\n'));
+  const playbook = join(dir, 'rollout.yml');
+  writeFileSync(playbook, '- hosts: spare\n  tasks:\n    - drain: { wait: 5 }\n    - wait: { tcp: 80 }\n    - undrain: {}\n');
+  return { dir, inventory, playbook };
+}
+
+test('a real server in no service: drain / undrain by name are refused (no director carries it); a playbook\'s delegated tasks are noted as doing nothing for it', (t) => {
+  const { dir, inventory, playbook } = withSpare();
+  try {
+    for (const kind of ['drain', 'undrain']) {
+      const r = lvsplay(kind, '-i', inventory, 'spare', 'web1');
+      t.is(r.status, 1, kind);
+      t.is(r.stderr, `lvsplay: spare: in no service of ${inventory}, so no director carries it: nothing to ${kind}\n`);
+      t.false(loads(r.modules, '/node_modules/ssh2/'), 'nothing contacted');
+    }
+    const note = 'lvsplay: note: play "play 1": drain, wait, undrain do nothing for host spare: no director carries it (in no service)\n';
+    const valid = lvsplay('validate', '-i', inventory, playbook);
+    t.is(valid.status, 0, valid.stderr);
+    t.is(valid.stderr, note);
+    // render said "the playbooks select none of spare" (it counted the directors' steps, of which there are none)
+    const render = lvsplay('render', '-i', inventory, playbook, '--host', 'spare');
+    t.is(render.status, 0, render.stderr);
+    t.is(render.stderr, note);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
