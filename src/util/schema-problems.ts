@@ -12,7 +12,18 @@ const SECRET_KEY = /pass(word|phrase)?|secret|token|private_key/i;
 
 /** `at` is where the validated value sits in the file, when the schema checked only part of it. */
 export function schemaProblems(source: SourceMap, schema: z.ZodType, issues: readonly z.core.$ZodIssue[], at: readonly PropertyKey[] = []): Problem[] {
-  return issues.flatMap((issue) => issueProblems(source, schema, issue, at));
+  return issues.filter((issue) => !outboundBySafeRange(issue, issues)).flatMap((issue) => issueProblems(source, schema, issue, at));
+}
+
+/**
+ * zod checks an integer against the safe range (±2^53-1) before the field's own bound, and only
+ * one problem per field is shown: 1e20 for a port said "<= 9007199254740991". The field's bound
+ * is the one to name when both are broken.
+ */
+function outboundBySafeRange(issue: z.core.$ZodIssue, all: readonly z.core.$ZodIssue[]): boolean {
+  if ((issue.code !== 'too_big' && issue.code !== 'too_small') || issue.origin !== 'int') return false;
+  const key = JSON.stringify(issue.path);
+  return all.some((other) => other !== issue && other.code === issue.code && JSON.stringify(other.path) === key);
 }
 
 function issueProblems(source: SourceMap, schema: z.ZodType, issue: z.core.$ZodIssue, at: readonly PropertyKey[]): Problem[] {

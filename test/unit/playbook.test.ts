@@ -98,6 +98,13 @@ for (const [serial, says] of [['"150%"', 'expected a percentage like "25%", got 
   });
 }
 
+for (const [wait, says] of [['1e20', 'expected a number <= 86400, got 100000000000000000000'], ['-1e20', 'expected a number >= 0, got -100000000000000000000'], ['90000', 'expected a number <= 86400, got 90000']] as const) {
+  test(`drain wait ${wait}: the field's own bound is named, not the safe-integer range`, (t) => {
+    const text = `- hosts: web\n  tasks:\n    - drain: { wait: ${wait} }\n`;
+    expectProblems(t, text, [{ field: '[0].tasks[0].drain.wait', at: [wait], says: [says] }]);
+  });
+}
+
 test('bad serial inside a list', (t) => {
   const text = '- hosts: directors\n  serial: [1, "150%"]\n  tasks:\n    - ipvs: {}\n';
   expectProblems(t, text, [{ field: '[0].serial[1]', at: ['"150%"'], says: ['expected a percentage like "25%"'] }]);
