@@ -48,7 +48,7 @@ function maintenance(kind: 'drain' | 'undrain', description: string): Command {
         return;
       }
       // A --wait that is no number goes in as the text given, so the check quotes it ("abc", not null).
-      const wait = options.wait !== undefined && options.wait.trim() !== '' && Number.isFinite(Number(options.wait)) ? Number(options.wait) : options.wait;
+      const wait = options.wait?.trim() && Number.isFinite(Number(options.wait)) ? Number(options.wait) : options.wait;
       const args = kind === 'drain' ? { wait, at_deadline: options.atDeadline, inactive: options.inactive ?? false } : {};
       const text = stringify([{ name: `${kind} ${servers.join(', ')}`, hosts: servers, tasks: [{ name: kind, [kind]: args }] }]);
       // The options become a playbook and go through its checks: a bad --wait is named like a bad field.

@@ -6,11 +6,10 @@
 import type { SecretSource } from '../util/secret.js';
 import { addressInterface, type DirectorInterface } from './interfaces.js';
 
-export type { DirectorInterface };
+export type { DirectorInterface, SecretSource };
 export type Scalar = string | number | boolean;
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
-export type { SecretSource };
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type Owner = 'lvsplay' | 'ldirectord' | 'keepalived';
 export type CheckType = 'connect' | 'negotiate' | 'ping' | 'external' | 'off' | 'on' | 'http' | 'https' | 'dns' | 'misc';
