@@ -74,23 +74,32 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
   // This director, and the pair's others from unicast_peer.
   const selfName = observed?.name ?? imported.directorName ?? 'lb1';
   const selfAddress = observed?.interface.address ?? vrrp?.sourceAddress ?? pick(v4, used);
-  const members: { name: string; address: string; role: 'primary' | 'backup'; priority?: number; self: boolean }[] = [
+  const members: { name: string; address: string; role: 'primary' | 'backup'; priority?: number; self: boolean; placeholder?: true }[] = [
     { name: selfName, address: selfAddress, role: vrrp?.role ?? 'primary', ...(vrrp?.priority !== undefined && { priority: vrrp.priority }), self: true },
   ];
+  const base = vrrp?.priority ?? 100;
+  const freeName = (first: number, wanted = `lb${first}`) => {
+    const taken = new Set(members.map((m) => m.name));
+    let name = wanted;
+    for (let n = first + 1; taken.has(name); n++) name = `lb${n}`;
+    return name;
+  };
   (vrrp?.peers ?? []).forEach((peer, i) => {
     const primary = members[0]!.role === 'backup' && i === 0;
-    const base = vrrp?.priority ?? 100;
-    const taken = new Set(members.map((m) => m.name));
-    let name = names.get(peer) ?? `lb${i + 2}`;
-    for (let n = i + 3; taken.has(name); n++) name = `lb${n}`;
-    members.push({ name, address: peer, role: primary ? 'primary' : 'backup', priority: primary ? Math.min(254, base + 50) : Math.max(1, base - 50), self: false });
+    members.push({ name: freeName(i + 2, names.get(peer)), address: peer, role: primary ? 'primary' : 'backup', priority: primary ? Math.min(254, base + 50) : Math.max(1, base - 50), self: false });
   });
+  // A backup's keepalived.conf that names no peer (multicast adverts): its pair's primary is in no
+  // input, and a pair needs one. A placeholder stands for it, every value GUESSED, rather than
+  // promoting this director (applying that would make a backup preempt the real primary).
+  if (!members.some((m) => m.role === 'primary')) {
+    members.push({ name: freeName(2), address: pick(v4, used), role: 'primary', priority: Math.min(254, base + 50), self: false, placeholder: true });
+  }
   const ifname = observed?.interface.name ?? vrrp?.interface ?? 'eth0';
   const directors = members.map((d, i) => {
     const address6 = v6 ? pick(v6, used) : undefined;
     if (address6) used.add(address6);
-    comments.push({ path: ['directors', i, 'name'], text: d.self ? (observed ? 'as given to --from-host' : imported.directorName ? 'keepalived.conf router_id' : 'GUESSED: name this director') : 'from unicast_peer: GUESSED name' });
-    if (d.self && !observed && !vrrp?.sourceAddress) comments.push({ path: ['directors', i, 'address'], text: 'GUESSED: the director\'s own address (SSH goes there unless ssh.host is set)' });
+    comments.push({ path: ['directors', i, 'name'], text: d.self ? (observed ? 'as given to --from-host' : imported.directorName ? 'keepalived.conf router_id' : 'GUESSED: name this director') : d.placeholder ? 'GUESSED: a placeholder for the pair\'s primary, which no input names (the director above is BACKUP, its adverts multicast): set its name' : 'from unicast_peer: GUESSED name' });
+    if ((d.self && !observed && !vrrp?.sourceAddress) || d.placeholder) comments.push({ path: ['directors', i, 'address'], text: `GUESSED: ${d.self ? 'the director\'s own address' : 'the primary\'s address'} (SSH goes there unless ssh.host is set)` });
     if (!d.self) comments.push({ path: ['directors', i, 'priority'], text: 'GUESSED: its keepalived.conf was not imported' });
     const main = { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) };
     const others = d.self ? observed?.others ?? [] : [];

@@ -97,6 +97,7 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
     problems.push({ file, line: x.line, col: 1, field: '', message: `expected ${x.keyword} N (${min}..${max}), got ${JSON.stringify(x.args.join(' '))}` });
     return undefined;
   };
+  const state = s.block?.find((x) => x.keyword === 'state');
   for (const x of s.block ?? []) {
     switch (x.keyword) {
       case 'state': vrrp.role = x.args[0] === 'MASTER' ? 'primary' : 'backup'; break;
@@ -142,6 +143,7 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
     }
   }
   if (settings.unicast && vrrp.peers.length === 0) report.notExpressed(at(s), 'unicast_peer without peers: lvsplay sends unicast adverts to the pair\'s other directors');
+  else if (vrrp.role === 'backup' && vrrp.peers.length === 0) report.note(at(s), `this director is BACKUP (${state ? `state ${state.args.join(' ')}` : 'keepalived\'s default without state'}) and names no unicast_peer: the pair's primary is in no input, so the inventory has a placeholder for it (name and address GUESSED): set them, or import the primary's keepalived.conf instead`);
   return vrrp;
 }
 

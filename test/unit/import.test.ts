@@ -237,6 +237,47 @@ virtual_server 2001:db8::10 80 {
   t.true(report.lines.some((l) => l.file === 'v6.conf' && l.line === 1 && l.kind === 'not expressed' && /VRRP instance.*no authentication/.test(l.message)), report.format());
 });
 
+test('import: a backup director\'s keepalived.conf naming no peer (multicast) gets a placeholder primary in its pair, GUESSED, never an internal error', (t) => {
+  const instance = (state: string, vip: string) => `vrrp_instance VI_1 {
+    ${state}
+    interface eth0
+    virtual_router_id 51
+    priority 90
+    virtual_ipaddress {
+        ${vip}
+    }
+}
+`;
+  const service = (vip: string, rs: string) => `virtual_server ${vip} 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server ${rs} 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}
+`;
+  const cases: [string, string][] = [
+    ['state BACKUP', instance('state BACKUP', '192.0.2.100') + service('192.0.2.100', '192.0.2.21')],
+    ['no state (keepalived starts as BACKUP)', instance('nopreempt', '192.0.2.100') + service('192.0.2.100', '192.0.2.21')],
+    ['state BACKUP, IPv6 only', instance('state BACKUP', '2001:db8::10/128') + service('2001:db8::10', '2001:db8::21')],
+  ];
+  for (const [title, text] of cases) {
+    const { yaml, report } = importInventory({ keepalived: { file: 'backup.conf', text } });
+    const cluster = load(yaml);
+    const [self, placeholder] = cluster.directors;
+    t.is(cluster.directors.length, 2, title);
+    t.like(self, { role: 'backup', priority: 90 }, title);
+    t.like(placeholder, { role: 'primary', pair: self!.pair }, title);
+    t.true(placeholder!.priority > 90, `${title}: the primary outranks the backup`);
+    t.regex(yaml, /- name: lb2 # GUESSED: a placeholder for the pair's primary/, title);
+    t.is(cluster.services.length, 1, title);
+    t.true(report.lines.some((l) => l.file === 'backup.conf' && l.line === 1 && l.kind === 'note' && /BACKUP .* names no unicast_peer/.test(l.message)), report.format());
+  }
+});
+
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
   const text = [
     'virtual=www.example.com:http', '\treal=192.0.2.21:80 gate', '',
