@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander';
 import type { Cluster, Host } from '../inventory/model.js';
 import type { Playbook } from '../playbook/model.js';
-import { limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
+import { LimitFileError, limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
 import { prepareRun, uncarried } from '../plan/prepare.js';
 import type { Templates } from '../templates/templates.js';
 import { exitCode } from '../run/recap.js';
@@ -37,7 +37,7 @@ export function withRunOptions(command: Command): Command {
     .option('-D, --diff', 'show before/after text of each change')
     .option('--detailed-exitcode', 'with --check: exit 3 when any host differs from the inventory')
     .option('-f, --forks <n>', 'hosts worked on at once', '50')
-    .option('-l, --limit <terms>', "only hosts matching these terms, as ansible-playbook's --limit (comma-separated names, groups, globs, !exclude, &intersect)")
+    .option('-l, --limit <terms>', "only hosts matching these terms, as ansible-playbook's --limit (names, groups, globs, ~regex, [subscript], !exclude, &intersect, joined by , or :; @FILE for a file of host names)")
     .addOption(new Option('--output <mode>', 'live task list, plain lines, or one JSON document').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
     .option('--json', 'same as --output json')
     .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
@@ -53,7 +53,13 @@ Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
 export async function execute(cluster: Cluster, playbooks: Playbook[], templates: Templates, options: RunCommandOptions): Promise<boolean> {
   const forks = Number(options.forks);
   if (!Number.isInteger(forks) || forks < 1) return usageError(`--forks: expected a whole number >= 1, got ${options.forks}`);
-  const limit = limitTerms(options.limit);
+  let limit: string[] | undefined;
+  try {
+    limit = limitTerms(options.limit);
+  } catch (err) {
+    if (err instanceof LimitFileError) return usageError(err.message);
+    throw err;
+  }
   for (const term of limit ?? []) {
     const why = unknownTerm(cluster, term);
     if (why) process.stderr.write(`lvsplay: warning: --limit: ${why}; ignoring it\n`);

@@ -8,7 +8,7 @@ import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { BatchSize, Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
-import { selectHosts, unknownTerm } from './select.js';
+import { selectHosts, splitHostPattern, unknownTerm } from './select.js';
 import { RESOURCES } from '../resources/index.js';
 import { TASK_ARGS, TASK_KINDS, type TaskKind } from './tasks.js';
 
@@ -27,10 +27,17 @@ export function parsePlaybook(source: YamlSource, cluster: Cluster): Playbook {
 }
 
 function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: number, problems: Problem[]): Play {
-  const hosts = typeof play.hosts === 'string' ? play.hosts.split(':').filter((t) => t !== '') : play.hosts;
-  hosts.forEach((term, h) => {
-    const why = unknownTerm(cluster, term);
-    if (why) problems.push(source.problem(typeof play.hosts === 'string' ? [p, 'hosts'] : [p, 'hosts', h], why));
+  // Each string is split as Ansible's split_host_pattern does, a list's items too.
+  const hosts: string[] = [];
+  (typeof play.hosts === 'string' ? [play.hosts] : play.hosts).forEach((item, h) => {
+    const path = typeof play.hosts === 'string' ? [p, 'hosts'] : [p, 'hosts', h];
+    const terms = splitHostPattern(item);
+    if (terms.length === 0) problems.push(source.problem(path, `expected host terms joined by "," or ":", got ${JSON.stringify(item)}`));
+    for (const term of terms) {
+      const why = unknownTerm(cluster, term);
+      if (why) problems.push(source.problem(path, why));
+      else hosts.push(term);
+    }
   });
   const tasks = play.tasks.flatMap((raw, t) => {
     const task = buildTask(source, raw, [p, 'tasks', t], problems);

@@ -1,10 +1,15 @@
 /**
- * Host selection, Ansible style: `hosts: [directors, "web*", "!web3", "&zone_b"]`. Plain terms are
- * unioned, `&term` intersects, `!term` excludes; with no plain term at all the selection starts
- * from every host (Ansible's order_patterns: `!web1` alone means all but web1). A term is a host
- * name, a group, or a glob over host names. Order follows the inventory, so runs are reproducible.
+ * Host selection, Ansible style: `hosts: [directors, "web*", "!web3", "&zone_b"]`, or one string
+ * `directors:web*:!web3`. What each term matches follows ansible-core's InventoryManager
+ * (_match_one_pattern, _enumerate_matches): a host name; a group; a glob or, after `~`, a regular
+ * expression (anchored at its start, as Python's re.match), matched against group names (each
+ * match brings the group's hosts) and against host names; an optional subscript picks from what
+ * the term matched (`web[0]`, `web[-1]`, `real_servers[1:3]` inclusive, `[2:]` to the end). Plain
+ * terms are unioned, `&term` intersects, `!term` excludes; with no plain term at all the selection
+ * starts from every host (order_patterns: `!web1` alone means all but web1). The result keeps the
+ * inventory's order whatever the terms' (Ansible keeps the terms'), so batches are reproducible.
  */
-import picomatch from 'picomatch';
+import { readFileSync } from 'node:fs';
 import type { Cluster, Host } from '../inventory/model.js';
 
 export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] {
@@ -23,31 +28,150 @@ export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] 
 }
 
 /**
- * `--limit` as ansible-playbook reads it (InventoryManager.subset): comma-separated terms, empty
- * ones dropped; no term left means no limit at all (so `--limit ','` limits nothing, as there).
+ * ansible-core's split_host_pattern: a string with a comma is split at commas; one without is a
+ * single term when the whole is one host name (optionally with a `:port`, which then matches no
+ * host, as there), and is otherwise split at colons outside brackets (`web[0:2]` stays whole) and
+ * at whitespace. Terms are trimmed, empty ones dropped.
+ */
+export function splitHostPattern(text: string): string[] {
+  const parts = text.includes(',') ? text.split(',')
+    : ONE_HOST.test(text) ? [text]
+      : text.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? [];
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+/** A host name (labels of word characters, `-` and `_` inside, alphanumeric [x:y] ranges allowed) with an optional :port. */
+const RANGE = '\\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
+const LABEL = `(?:\\w|${RANGE})(?:[\\w-]|${RANGE})*(?<![_-])`;
+const ONE_HOST = new RegExp(`^${LABEL}(?:\\.${LABEL})*(?::[0-9]+)?$`, 'iu');
+
+/**
+ * `--limit` as ansible-playbook reads it (InventoryManager.subset): split as above; a term
+ * `@FILE` stands for the file's lines (a retry file: one host per line). No term left means no
+ * limit at all (so `--limit ','` limits nothing, as there). Throws LimitFileError for a file that
+ * cannot be read.
  */
 export function limitTerms(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const terms = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const terms = splitHostPattern(text).flatMap((term) => (term.startsWith('@') ? linesOf(term.slice(1)) : [term]));
   return terms.length === 0 ? undefined : terms;
 }
 
-/** Why a term selects nothing, or undefined when it is fine. */
+export class LimitFileError extends Error {}
+
+function linesOf(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new LimitFileError(`--limit @${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file of host names' : `cannot read it (${code ?? String(err)})`}`);
+  }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
+
+/** A term's shape: a name, group or glob with an optional [subscript], or `~` and a regular expression; `!` or `&` before either. */
+const TERM = /^[!&]?(?:[A-Za-z0-9_.*?[\]!:-]{1,63}|~[^\s,]{1,200})$/;
+
+/** Why a term cannot select or selects nothing, or undefined when it is fine. */
 export function unknownTerm(cluster: Cluster, term: string): string | undefined {
   const bare = term.replace(/^[!&]/, '');
   if (bare === '') return `"${term}" names no host, group or pattern`;
+  if (!TERM.test(term)) return `expected a host, group or glob (optionally with a [subscript]) or ~regex, with ! or & before it to exclude or intersect, got ${JSON.stringify(term)}`;
+  const invalid = badRegex(bare);
+  if (invalid) return `"${bare}": ${invalid}`;
   if (matching(cluster, bare).length > 0 || cluster.groups.has(bare)) return undefined;
   return `"${bare}" is no host, group or pattern matching a host; groups are ${[...cluster.groups].sort().join(', ')}`;
 }
 
+function badRegex(term: string): string | undefined {
+  if (!term.startsWith('~')) return undefined;
+  try {
+    new RegExp(term.slice(1), 'u');
+    return undefined;
+  } catch (err) {
+    return `not a regular expression after "~" (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`;
+  }
+}
+
+/** What one term (without its ! or &) selects, in inventory order. */
 function matching(cluster: Cluster, term: string): Host[] {
+  const exact = cluster.hosts.get(term);
+  if (exact) return [exact];
+  if (badRegex(term)) return [];
+  const { expr, subscript } = splitSubscript(term);
   const all = [...cluster.hosts.values()];
-  if (term === 'all' || term === '*') return all;
-  const host = cluster.hosts.get(term);
-  if (host) return [host];
+  const isMatch = expr.startsWith('~') ? anchoredAtStart(expr.slice(1)) : glob(expr);
+  const groups = [...cluster.groups].filter((g) => isMatch(g));
+  const found = new Set(groups.flatMap((g) => all.filter((h) => inGroup(h, g))));
+  // Host names are tried when no group matched, or always for a regex or a glob (as there).
+  if (groups.length === 0 || /^~|[.?*[]/.test(expr)) for (const h of all) if (isMatch(h.name)) found.add(h);
+  return pick(all.filter((h) => found.has(h)), subscript);
+}
+
+function inGroup(host: Host, group: string): boolean {
+  if (group === 'all') return true;
   // The directors' roles are groups too, computed (they change on failover, groups do not).
-  if (term === 'primary' || term === 'backup') return all.filter((h) => h.kind === 'director' && h.role === term);
-  if (cluster.groups.has(term)) return all.filter((h) => h.groups.includes(term));
-  const isMatch = picomatch(term);
-  return all.filter((h) => isMatch(h.name));
+  if (group === 'primary' || group === 'backup') return host.kind === 'director' && host.role === group;
+  return host.groups.includes(group);
+}
+
+/** Python's re.match: the expression must match at the start of the name, not necessarily to its end. */
+function anchoredAtStart(source: string): (name: string) => boolean {
+  const re = new RegExp(`^(?:${source})`, 'u');
+  return (name) => re.test(name);
+}
+
+/**
+ * Python's fnmatch (Ansible's globs): `*`, `?`, `[seq]`, `[!seq]`, over the whole name. Not a path
+ * glob library's: `[!1]` is "not 1" here, and nothing is special about dots.
+ */
+function glob(pattern: string): (name: string) => boolean {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') source += '.*';
+    else if (c === '?') source += '.';
+    else if (c === '[') {
+      let j = i + 1;
+      if (pattern[j] === '!') j++;
+      if (pattern[j] === ']') j++;
+      while (j < pattern.length && pattern[j] !== ']') j++;
+      if (j >= pattern.length) {
+        source += '\\[';
+        continue;
+      }
+      const set = pattern.slice(i + 1, j);
+      i = j;
+      const escaped = (s: string) => s.replace(/[\\[\]^]/g, '\\$&');
+      source += set === '' ? '(?!)' : set === '!' ? '.' : set.startsWith('!') ? `[^${escaped(set.slice(1))}]` : `[${escaped(set)}]`;
+    } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  try {
+    const re = new RegExp(`^(?:${source})$`, 'su');
+    return (name) => re.test(name);
+  } catch {
+    return () => false; // a reversed range ([z-a]): Python drops it, so it matches nothing there either
+  }
+}
+
+type Subscript = { index: number } | { start: number; end: number | undefined };
+
+/** `expr[n]`, `expr[a:b]` (inclusive), `expr[a:]`; Ansible's deprecated `[a-b]` reads as `[a:b]`. Not after `~`. */
+function splitSubscript(term: string): { expr: string; subscript?: Subscript } {
+  const m = term.startsWith('~') ? null : /^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$/.exec(term);
+  if (!m) return { expr: term };
+  if (m[2] !== undefined) return { expr: m[1]!, subscript: { index: Number(m[2]) } };
+  return { expr: m[1]!, subscript: { start: Number(m[3]), end: m[4] === '' ? undefined : Number(m[4]) } };
+}
+
+/** ansible-core's _apply_subscript, quirks included: an end of 0 picks the start alone; out of range picks nothing. */
+function pick(hosts: Host[], subscript: Subscript | undefined): Host[] {
+  if (!subscript || hosts.length === 0) return hosts;
+  if ('index' in subscript) {
+    const host = hosts.at(subscript.index);
+    return host ? [host] : [];
+  }
+  if (subscript.end === 0) return hosts[subscript.start] ? [hosts[subscript.start]!] : [];
+  return hosts.slice(subscript.start, subscript.end === undefined ? hosts.length : subscript.end + 1);
 }

@@ -96,6 +96,10 @@ test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host co
   const exclusion = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', '!all');
   t.is(exclusion.status, 1, 'all hosts but all: none');
   t.regex(exclusion.stderr, /leaves no host/);
+  const file = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', '@/nonexistent/retry');
+  t.is(file.status, 1, 'a --limit @FILE that does not exist');
+  t.regex(file.stderr, /--limit @\/nonexistent\/retry: no such file/);
+  t.false(/\n\s+at /.test(file.stderr), 'no stack trace');
   const forks = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', '0');
   t.is(forks.status, 1);
   t.regex(forks.stderr, /--forks: expected a whole number >= 1/);

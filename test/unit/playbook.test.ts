@@ -2,11 +2,14 @@
  * Playbook loading (plays, tasks, serial, host terms, each problem with its place) and host
  * selection (groups, globs, `!exclude`, `&intersect`, inventory order).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
 import { playsInOrder } from '../../src/playbook/model.js';
-import { selectHosts } from '../../src/playbook/select.js';
+import { limitTerms, selectHosts, splitHostPattern } from '../../src/playbook/select.js';
 import { prepareRun } from '../../src/plan/prepare.js';
 import { desiredTable } from '../../src/resources/ipvs/desired.js';
 import { Templates } from '../../src/templates/templates.js';
@@ -137,7 +140,7 @@ test('unknown host term as a single string', (t) => {
 
 test('a host term with shell characters is refused by the schema', (t) => {
   const text = '- hosts: "web;reboot"\n  tasks:\n    - ipvs: {}\n';
-  expectProblems(t, text, [{ field: '[0].hosts', at: ['"web;reboot"'], says: ['expected host terms joined by ":"'] }]);
+  expectProblems(t, text, [{ field: '[0].hosts', at: ['"web;reboot"'], says: ['expected a host, group or glob', 'got "web;reboot"'] }]);
 });
 
 test('unknown play key: did you mean', (t) => {
@@ -219,6 +222,75 @@ test('one-string hosts: terms joined by ":" as Ansible writes them', (t) => {
   const playbook = parsePlaybook(new YamlSource('play.yml', '- hosts: "real_servers:!web3:&web"\n  tasks:\n    - address: {}\n'), example);
   t.deepEqual(playbook.plays[0]?.hosts, ['real_servers', '!web3', '&web']);
   t.deepEqual(selectHosts(example, playbook.plays[0]!.hosts).map((h) => h.name), ['web1', 'web2']);
+});
+
+// What ansible-core 2.14 selects for each pattern (`ansible -i INV PATTERN --list-hosts`, INV the
+// same hosts and groups in INI: directors lb1 lb2; real_servers web1 web2 far1 app1; web web1 web2;
+// zone_b web2 far1; primary lb1; backup lb2). lvsplay lists them in inventory order.
+const ANSIBLE_SELECTS: [string, string[]][] = [
+  ['a*', ['lb1', 'lb2', 'web1', 'web2', 'far1', 'app1']], // the glob matches the group "all"
+  ['dir*', ['lb1', 'lb2']], // a glob matches group names, then host names
+  ['web*', ['web1', 'web2']],
+  ['*.x', []],
+  ['~web', ['web1', 'web2']], // a regex, matched at the start of the name (Python's re.match)
+  ['~eb', []],
+  ['~(lb|far)1', ['lb1', 'far1']],
+  ['web[0]', ['web1']],
+  ['web[-1]', ['web2']],
+  ['web[0:1]', ['web1', 'web2']], // inclusive
+  ['real_servers[1:]', ['web2', 'far1', 'app1']],
+  ['real_servers[5]', []],
+  ['real_servers[2:0]', ['far1']], // an end of 0 picks the start alone
+  ['real_servers[2-3]', ['far1', 'app1']], // the deprecated form
+  ['web*[1]', ['web2']],
+  ['web[12]', []], // a subscript beyond the group, not a character class
+  ['web[!1]', ['web2']], // fnmatch's negated class
+  ['*[!0-9]', ['lb1', 'lb2', 'web1', 'web2', 'far1', 'app1']], // group names ending in a letter
+  ['lb[1-2]', []], // the deprecated subscript of "lb", which is nothing
+  ['[wf]*', ['web1', 'web2', 'far1']],
+  ['we?1', ['web1']],
+  ['web[]', []],
+];
+
+test('select: globs over groups and hosts, ~regex and [subscripts], as ansible-core selects them', (t) => {
+  for (const [term, hosts] of ANSIBLE_SELECTS) t.deepEqual(select(term), hosts, term);
+  t.deepEqual(select('real_servers', '!web[0]'), ['web2', 'far1', 'app1'], 'a subscript in an exclusion');
+  t.deepEqual(select('~[bad'), [], 'an invalid regex selects nothing');
+});
+
+test('split_host_pattern: commas, else colons outside brackets and whitespace; a name with :port is one term', (t) => {
+  t.deepEqual(splitHostPattern('web1:web2'), ['web1', 'web2']);
+  t.deepEqual(splitHostPattern('web1,lb*'), ['web1', 'lb*']);
+  t.deepEqual(splitHostPattern(' a, b ,,c '), ['a', 'b', 'c']);
+  t.deepEqual(splitHostPattern('real_servers[1:2]:!lb1'), ['real_servers[1:2]', '!lb1']);
+  t.deepEqual(splitHostPattern('web1 web2'), ['web1', 'web2']);
+  t.deepEqual(splitHostPattern('lb1:22'), ['lb1:22'], 'a host and port, which matches no host (as there)');
+  t.deepEqual(splitHostPattern('web[1:2]'), ['web[1:2]']);
+  t.deepEqual(splitHostPattern(''), []);
+  t.deepEqual(splitHostPattern(','), []);
+});
+
+test('--limit: @FILE stands for the file\'s lines; a missing file or a folder is an error naming it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-limit-'));
+  try {
+    writeFileSync(join(dir, 'retry'), 'web1\n  lb2  \n\n');
+    t.deepEqual(limitTerms(`@${join(dir, 'retry')},far1`), ['web1', 'lb2', 'far1']);
+    t.deepEqual(limitTerms(`@${join(dir, 'retry')}`)?.length, 2);
+    t.throws(() => limitTerms(`@${join(dir, 'nope')}`), { message: `--limit @${join(dir, 'nope')}: no such file` });
+    t.throws(() => limitTerms(`@${dir}`), { message: /a folder, not a file of host names/ });
+    t.is(limitTerms(', ,'), undefined, 'no term: no limit');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('one-string hosts with commas, and a list item joining terms, split as Ansible splits them', (t) => {
+  const commas = parsePlaybook(new YamlSource('play.yml', '- hosts: "web1, lb*"\n  tasks:\n    - address: {}\n'), example);
+  t.deepEqual(commas.plays[0]?.hosts, ['web1', 'lb*']);
+  const list = parsePlaybook(new YamlSource('play.yml', '- hosts: ["real_servers:!web3", "~lb"]\n  tasks:\n    - address: {}\n'), example);
+  t.deepEqual(list.plays[0]?.hosts, ['real_servers', '!web3', '~lb']);
+  expectProblems(t, '- hosts: "web1:~(x"\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['"web1:~(x"'], says: ['"~(x": not a regular expression'] }]);
+  expectProblems(t, '- hosts: " , "\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['" , "'], says: ['expected host terms joined by'] }]);
 });
 
 test('an unknown task kind far from every kind gets no suggestion', (t) => {
