@@ -262,13 +262,13 @@ const passwordEnv = (service: string) => `LVSPLAY_CHECK_PASS_${service.toUpperCa
 
 
 /**
- * `real=ADDR[->ADDR][:port] gate|masq|ipip [weight] [l:N] [u:N] ["request", "receive"]`: one
+ * `real=ADDR[->ADDR][:port] gate|masq|ipip [weight] ["request", "receive"] [l:N] [u:N]`: one
  * member per address of the range, with the virtual's port when none is given (the kernel's port
  * for gate and ipip in any case).
  */
 function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void, names: Names): MethodMember[] {
   const v6 = l.key === 'real6';
-  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(?:\s+(\d+))?((?:\s+[lu]:\d+)*)(?:\s+(".*))?$/.exec(l.value);
+  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(.*)$/.exec(l.value);
   let first = m?.[1] ?? m?.[2];
   const lastAddress = m?.[3] ?? m?.[4];
   let portText = m?.[5];
@@ -292,13 +292,17 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
     fail(l, `expected the forwarding method gate, masq or ipip, got ${m[6]}`);
     return [];
   }
-  const weight = m[7] === undefined ? 1 : Number(m[7]);
-  if (weight > 65535) {
-    fail(l, `expected a weight 0..65535, got ${m[7]}`);
+  const flags = realFlags(m[7]!);
+  if ('leftover' in flags) {
+    fail(l, `expected [weight] ["request", "receive"] [l:N] [u:N] after ${m[6]} (ldirectord's order), got ${JSON.stringify(flags.leftover)} left over`);
     return [];
   }
-  const limits = Object.fromEntries([...m[8]!.matchAll(/([lu]):(\d+)/g)].map(([, k, n]) => [k, Number(n)]));
-  if (m[9] !== undefined) report.notExpressed(l, `the request/receive strings on this real= line (${m[9].length} characters): the inventory has one request and receive per service`);
+  const weight = flags.weight ?? 1;
+  if (weight > 65535) {
+    fail(l, `expected a weight 0..65535, got ${weight}`);
+    return [];
+  }
+  if (flags.strings !== undefined) report.notExpressed(l, `the request/receive strings on this real= line (${flags.strings.length} characters): the inventory has one request and receive per service`);
   const servicePort = service.kind === 'inet' ? service.port : 0;
   let port = portText === undefined ? servicePort : Number(portText);
   if (forwarding !== 'nat' && port !== servicePort) {
@@ -311,9 +315,32 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
     return [];
   }
   return addresses.map((address) => ({
-    origin: { file: l.file, line: l.line }, address, port, weight, upperThreshold: limits['u'] ?? 0, lowerThreshold: limits['l'] ?? 0,
+    origin: { file: l.file, line: l.line }, address, port, weight, upperThreshold: flags.u ?? 0, lowerThreshold: flags.l ?? 0,
     forwarding, ...(forwarding === 'tun' && { tunnel: { type: 'ipip' as const } }),
   }));
+}
+
+/**
+ * What follows a real= line's method, read as ldirectord's add_real_server reads it: each part in
+ * turn, searched (not anchored) in what the previous one left: the weight, the quoted request and
+ * receive, `l:N`, `u:N`. Anything left is ldirectord's "Invalid real server line".
+ */
+function realFlags(rest: string): { weight?: number; strings?: string; l?: number; u?: number } | { leftover: string } {
+  let flags = rest;
+  const take = (re: RegExp) => {
+    const found = re.exec(flags);
+    if (found) flags = found[found.length - 1]!;
+    return found;
+  };
+  const weight = take(/\s+(\d+)(.*)/)?.[1];
+  const strings = take(/\s+("(.*)"[, ]\s*"(.*)")(.*)/)?.[1];
+  const l = take(/\s+l:(\d+)(.*)/)?.[1];
+  const u = take(/\s+u:(\d+)(.*)/)?.[1];
+  if (/\S/.test(flags)) return { leftover: flags.trim() };
+  return {
+    ...(weight !== undefined && { weight: Number(weight) }), ...(strings !== undefined && { strings }),
+    ...(l !== undefined && { l: Number(l) }), ...(u !== undefined && { u: Number(u) }),
+  };
 }
 
 /** The addresses of `a->b` (ldirectord's range form), in order; just `a` without `b`. */

@@ -29,6 +29,7 @@ import { parseSave, parseThresholds, withThresholds } from '../../src/resources/
 import { keepalivedConfData } from '../../src/resources/keepalived/conf.js';
 import { renderLdirectordConf } from '../../src/resources/ldirectord/index.js';
 import { Templates } from '../../src/templates/templates.js';
+import { formatProblem, InputError } from '../../src/util/problems.js';
 import { Secret, secretToken } from '../../src/util/secret.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { repoFile, REPO_ROOT } from '../support/paths.js';
@@ -276,6 +277,29 @@ test('import: a backup director\'s keepalived.conf naming no peer (multicast) ge
     t.is(cluster.services.length, 1, title);
     t.true(report.lines.some((l) => l.file === 'backup.conf' && l.line === 1 && l.kind === 'note' && /BACKUP .* names no unicast_peer/.test(l.message)), report.format());
   }
+});
+
+test('import: a real= line\'s flags read in ldirectord\'s order (weight, "request", "receive", l:N, u:N), as its add_real_server reads them', (t) => {
+  const text = `virtual=192.0.2.10:80
+    real=192.0.2.21:80 gate 5 "/alive.html", "OK" l:10 u:100
+    real=192.0.2.22:80 gate 2 l:3 u:30
+    real=192.0.2.23:80 gate u:50 l:5
+    real=192.0.2.24:80 gate "alive", "OK"
+    service=http
+    scheduler=wlc
+`;
+  const report = new Report();
+  const [service] = importLdirectord('ld.cf', text, report).services;
+  const members = service!.members.map(({ address, weight, lowerThreshold, upperThreshold }) => ({ address, weight, lowerThreshold, upperThreshold }));
+  t.deepEqual(members, [
+    { address: '192.0.2.21', weight: 5, lowerThreshold: 10, upperThreshold: 100 }, // thresholds after the strings: read
+    { address: '192.0.2.22', weight: 2, lowerThreshold: 3, upperThreshold: 30 },
+    { address: '192.0.2.23', weight: 1, lowerThreshold: 5, upperThreshold: 0 }, // u: before l: is passed over by ldirectord
+    { address: '192.0.2.24', weight: 1, lowerThreshold: 0, upperThreshold: 0 },
+  ]);
+  t.deepEqual(report.lines.filter((l) => /request\/receive/.test(l.message)).map((l) => l.line), [2, 5], report.format());
+  const error = t.throws(() => importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n    real=192.0.2.21:80 gate 3 heavy\n', new Report()), { instanceOf: InputError });
+  t.regex(formatProblem(error.problems[0]!), /ld\.cf:2.*"heavy" left over/);
 });
 
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
