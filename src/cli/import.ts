@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { type HostRead, HostReadError, readHost } from '../import/from-host.js';
 import { readNames } from '../import/hosts.js';
 import { importInventory, type ImportInputs } from '../import/index.js';
+import { localIncludes } from '../import/keepalived-include.js';
 import type { SshConfig } from '../inventory/model.js';
 import { type Transport, TransportError } from '../transport/types.js';
 import { InputError, type Problem } from '../util/problems.js';
@@ -139,7 +140,7 @@ function readInputs(o: ImportOptions): ImportInputs {
   const inputs: ImportInputs = {
     ...(save && { save: { ...save, ...(thresholds && { thresholds }) } }),
     ...(o.ldirectord !== undefined && { ldirectord: read(o.ldirectord)! }),
-    ...(o.keepalived !== undefined && { keepalived: read(o.keepalived)! }),
+    ...(o.keepalived !== undefined && { keepalived: { ...read(o.keepalived)!, includes: localIncludes } }),
   };
   if (problems.length > 0) throw new InputError(problems);
   return { ...inputs, ...(o.names !== undefined && { names: { file: o.names, map: readNames(o.names) } }) };

@@ -13,7 +13,7 @@ import { type HostRead, observeDirector } from './from-host.js';
 import { buildHosts } from './hosts.js';
 import { inventoryYaml } from './inventory-yaml.js';
 import { importSave, type SaveInput } from './ipvsadm-save.js';
-import { importKeepalived, resolveHeld } from './keepalived-conf.js';
+import { type IncludeSource, importKeepalived, resolveHeld } from './keepalived-conf.js';
 import { importLdirectord } from './ldirectord-cf.js';
 import { Names, type ResolvedNames } from './names.js';
 import type { Imported, ImportedService } from './model.js';
@@ -22,7 +22,8 @@ import { Report } from './report.js';
 export interface ImportInputs {
   save?: SaveInput;
   ldirectord?: { file: string; text: string };
-  keepalived?: { file: string; text: string };
+  /** `includes`: where its include lines read (this machine's files for --keepalived). */
+  keepalived?: { file: string; text: string; includes?: IncludeSource };
   names?: { file: string; map: Map<string, string> };
   /** A live director (`--from-host`): its addresses, its name and the SSH settings that reached it. */
   host?: { read: HostRead; name: string; ssh: Record<string, unknown> };
@@ -39,7 +40,7 @@ export interface ImportResult {
 export function importInventory(inputs: ImportInputs): ImportResult {
   const report = new Report();
   const ld = inputs.ldirectord && importLdirectord(inputs.ldirectord.file, inputs.ldirectord.text, report, new Names(inputs.resolved));
-  const ka = inputs.keepalived && importKeepalived(inputs.keepalived.file, inputs.keepalived.text, report);
+  const ka = inputs.keepalived && importKeepalived(inputs.keepalived.file, inputs.keepalived.text, report, inputs.keepalived.includes);
   const save = inputs.save && importSave(inputs.save, report);
   const owned = new Map<string, ImportedService>();
   for (const s of [...(ld?.services ?? []), ...(ka?.services ?? [])]) {

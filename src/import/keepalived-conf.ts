@@ -16,11 +16,12 @@ import { Name } from '../inventory/fields.js';
 import { HealthCheck, type MemberCheckInput, SCHEDULERS, type VrrpPairInput } from '../inventory/schema.js';
 import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
 import type { ServiceKey } from '../resources/ipvs/table.js';
+import { InputFileError } from '../util/input-file.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers } from './members.js';
 import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } from './model.js';
 import type { Report } from './report.js';
-import { parseKeepalived, type Statement } from './keepalived-syntax.js';
+import { type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
 export const VRRP_PASS_ENV = 'LVSPLAY_VRRP_PASS';
@@ -52,10 +53,30 @@ export interface KeepalivedImport {
   scriptSecurity: Origin[];
 }
 
-export function importKeepalived(file: string, text: string, report: Report): KeepalivedImport {
+/** Where `include` lines read: the files a pattern names (in keepalived's order), and a file's text (InputFileError when it cannot be read). */
+export interface IncludeSource {
+  expand(pattern: string, from: string): string[];
+  read(path: string): string;
+}
+
+/** `includes`: where include lines read; without it an include is reported as not followed. */
+export function importKeepalived(file: string, text: string, report: Report, includes?: IncludeSource): KeepalivedImport {
   const problems: Problem[] = [];
-  const statements = parseKeepalived(file, text, problems);
-  const at = (s: Statement): Origin => ({ file, line: s.line });
+  const include: IncludeReader | undefined = includes && ((pattern, at) => {
+    const paths = includes.expand(pattern, at.file);
+    if (paths.length === 0) report.note(at, `include ${pattern}: no file matches it (keepalived goes on without)`);
+    return paths.flatMap((path) => {
+      try {
+        return [{ file: path, text: includes.read(path) }];
+      } catch (err) {
+        if (!(err instanceof InputFileError)) throw err;
+        problems.push({ ...at, col: 1, field: '', message: `include ${pattern}: ${path} ${err.message}` });
+        return [];
+      }
+    });
+  });
+  const statements = parseKeepalived(file, text, problems, include);
+  const at = origin;
   const out: KeepalivedImport = { services: [], scriptSecurity: [] };
   let syncDaemon: Statement | undefined;
   for (const s of statements) {
@@ -68,9 +89,9 @@ export function importKeepalived(file: string, text: string, report: Report): Ke
       }
     } else if (s.keyword === 'vrrp_instance') {
       if (out.vrrp) report.notExpressed(at(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
-      else out.vrrp = readInstance(s, file, report, problems);
+      else out.vrrp = readInstance(s, report, problems);
     } else if (s.keyword === 'virtual_server') {
-      const service = readVirtualServer(s, file, report, problems);
+      const service = readVirtualServer(s, report, problems);
       if (service) out.services.push(service);
     } else report.notExpressed(at(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
   }
@@ -82,8 +103,8 @@ export function importKeepalived(file: string, text: string, report: Report): Ke
   return out;
 }
 
-function readInstance(s: Statement, file: string, report: Report, problems: Problem[]): ImportedVrrp & { held: HeldAddress[]; instance: string } {
-  const at = (x: Statement): Origin => ({ file, line: x.line });
+function readInstance(s: Statement, report: Report, problems: Problem[]): ImportedVrrp & { held: HeldAddress[]; instance: string } {
+  const at = origin;
   const instance = s.args[0] ?? '';
   // lvsplay names the instance VI_<pair>: VI_1 stays VI_1 as pair "1".
   const suffix = /^VI_(.+)$/.exec(instance)?.[1];
@@ -94,7 +115,7 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
   const int = (x: Statement, min: number, max: number): number | undefined => {
     const v = x.args[0];
     if (v !== undefined && /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) return Number(v);
-    problems.push({ file, line: x.line, col: 1, field: '', message: `expected ${x.keyword} N (${min}..${max}), got ${JSON.stringify(x.args.join(' '))}` });
+    problems.push(problemAt(x, `expected ${x.keyword} N (${min}..${max}), got ${JSON.stringify(x.args.join(' '))}`));
     return undefined;
   };
   const state = s.block?.find((x) => x.keyword === 'state');
@@ -115,10 +136,10 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
         break;
       }
       case 'nopreempt': settings.nopreempt = true; break;
-      case 'unicast_src_ip': vrrp.sourceAddress = address(x, problems, file); break;
+      case 'unicast_src_ip': vrrp.sourceAddress = address(x, problems); break;
       case 'unicast_peer':
         settings.unicast = true;
-        for (const p of x.block ?? []) vrrp.peers.push(address(p, problems, file, p.keyword));
+        for (const p of x.block ?? []) vrrp.peers.push(address(p, problems, p.keyword));
         break;
       case 'authentication': {
         const type = x.block?.find((a) => a.keyword === 'auth_type')?.args[0];
@@ -126,7 +147,7 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
         if (type !== 'PASS') report.notExpressed(at(x), `authentication auth_type ${type ?? '(none)'}: lvsplay writes PASS authentication only`);
         else if (pass) {
           settings.auth_pass_env = VRRP_PASS_ENV;
-          report.note({ file, line: pass.line }, `auth_pass (a secret, not copied): set ${VRRP_PASS_ENV} to it where lvsplay runs (the inventory reads it from there: vrrp.${pair}.auth_pass_env)`);
+          report.note(origin(pass), `auth_pass (a secret, not copied): set ${VRRP_PASS_ENV} to it where lvsplay runs (the inventory reads it from there: vrrp.${pair}.auth_pass_env)`);
         }
         break;
       }
@@ -135,7 +156,7 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
       case 'garp_master_refresh': { const v = int(x, 0, 86400); if (v !== undefined) settings.garp_master_refresh = v; break; }
       case 'virtual_ipaddress': case 'virtual_ipaddress_excluded':
         for (const a of x.block ?? []) {
-          const held = heldAddress(a, file, problems);
+          const held = heldAddress(a, problems);
           if (held) vrrp.held.push(held);
         }
         break;
@@ -148,14 +169,14 @@ function readInstance(s: Statement, file: string, report: Report, problems: Prob
 }
 
 /** `192.0.2.10/24 dev eth0 label eth0:1` (keepalived's default prefix: /32, /128). */
-function heldAddress(a: Statement, file: string, problems: Problem[]): HeldAddress | undefined {
+function heldAddress(a: Statement, problems: Problem[]): HeldAddress | undefined {
   const words = [a.keyword, ...a.args];
   const [addr, bits] = words[0]!.split('/');
   if (addr === undefined || !(isIPv4(addr) || isIPv6(addr))) {
-    problems.push({ file, line: a.line, col: 1, field: '', message: `expected an address (with an optional /prefix) in virtual_ipaddress, got ${JSON.stringify(words[0])}` });
+    problems.push(problemAt(a, `expected an address (with an optional /prefix) in virtual_ipaddress, got ${JSON.stringify(words[0])}`));
     return undefined;
   }
-  const held: HeldAddress = { file, line: a.line, address: canonicalAddress(addr), prefix: bits === undefined ? (isIPv4(addr) ? 32 : 128) : Number(bits), rest: [] };
+  const held: HeldAddress = { ...origin(a), address: canonicalAddress(addr), prefix: bits === undefined ? (isIPv4(addr) ? 32 : 128) : Number(bits), rest: [] };
   for (let k = 1; k < words.length; k++) {
     if (words[k] === 'dev' && words[k + 1] !== undefined) held.dev = words[++k]!;
     else if (words[k] === 'label' && words[k + 1] !== undefined) held.label = words[++k]!;
@@ -164,17 +185,17 @@ function heldAddress(a: Statement, file: string, problems: Problem[]): HeldAddre
   return held;
 }
 
-function address(x: Statement, problems: Problem[], file: string, value = x.args[0]): string {
+function address(x: Statement, problems: Problem[], value = x.args[0]): string {
   if (value === undefined || !(isIPv4(value) || isIPv6(value))) {
-    problems.push({ file, line: x.line, col: 1, field: '', message: `expected an IP address, got ${JSON.stringify(value ?? '')}` });
+    problems.push(problemAt(x, `expected an IP address, got ${JSON.stringify(value ?? '')}`));
     return '';
   }
   return canonicalAddress(value);
 }
 
-function readVirtualServer(s: Statement, file: string, report: Report, problems: Problem[]): ImportedService | undefined {
-  const at = (x: Statement): Origin => ({ file, line: x.line });
-  const fail = (x: Statement, message: string) => problems.push({ file, line: x.line, col: 1, field: '', message });
+function readVirtualServer(s: Statement, report: Report, problems: Problem[]): ImportedService | undefined {
+  const at = origin;
+  const fail = (x: Statement, message: string) => problems.push(problemAt(x, message));
   const [first, second] = s.args;
   if (first === 'group') {
     report.notExpressed(at(s), `virtual_server group ${second ?? ''} (and its real servers): the inventory has one VIP and port, or one mark, per service`);
@@ -283,7 +304,7 @@ function readVirtualServer(s: Statement, file: string, report: Report, problems:
   if (fallback) service.fallback = { ...fallback, forwarding: fallbackMethod ?? service.forwarding };
   const members: (ImportedMember & { checker?: Record<string, unknown> })[] = [];
   for (const r of reals) {
-    const m = readReal(r, key, service.forwarding, { defaults, virtualhost }, file, report, problems);
+    const m = readReal(r, key, service.forwarding, { defaults, virtualhost }, report, problems);
     if (m) members.push(m);
   }
   service.members = distinctServers(members, report);
@@ -333,11 +354,11 @@ function granularity(value: string, family: 'ipv4' | 'ipv6'): string | number | 
   return mask.prefixLengthFromSubnetMask() === null ? undefined : mask.toString();
 }
 
-function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, file: string, report: Report, problems: Problem[]): (ImportedMember & { checker?: Record<string, unknown> }) | undefined {
-  const at = (x: Statement): Origin => ({ file, line: x.line });
+function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report, problems: Problem[]): (ImportedMember & { checker?: Record<string, unknown> }) | undefined {
+  const at = origin;
   const [addr, portText] = r.args;
   if (addr === undefined || !(isIPv4(addr) || isIPv6(addr)) || (portText !== undefined && !/^\d+$/.test(portText))) {
-    problems.push({ file, line: r.line, col: 1, field: '', message: `expected real_server ADDRESS [PORT], got ${JSON.stringify(r.args.join(' '))}` });
+    problems.push(problemAt(r, `expected real_server ADDRESS [PORT], got ${JSON.stringify(r.args.join(' '))}`));
     return undefined;
   }
   const servicePort = key.kind === 'inet' ? key.port : 0;
@@ -350,7 +371,7 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
   for (const x of r.block ?? []) {
     const n = Number(x.args[0]);
     if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
-      problems.push({ file, line: x.line, col: 1, field: '', message: `expected ${x.keyword} N (a whole number), got ${JSON.stringify(x.args.join(' '))}` });
+      problems.push(problemAt(x, `expected ${x.keyword} N (a whole number), got ${JSON.stringify(x.args.join(' '))}`));
       continue;
     }
     if (x.keyword === 'weight') m.weight = n;
@@ -358,15 +379,15 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     else if (x.keyword === 'lthreshold') m.lowerThreshold = n;
     else if (CHECKERS[x.keyword]) {
       if (m.checker) report.notExpressed(at(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
-      else m.checker = readChecker(x, vs, file, report);
+      else m.checker = readChecker(x, vs, report);
     } else report.notExpressed(at(x), `real_server ${x.keyword}: not something the inventory's members say`);
   }
   return m;
 }
 
 /** One checker block as inventory check fields, with the virtual_server's timing filled in. */
-function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, file: string, report: Report): Record<string, unknown> {
-  const at = (x: Statement): Origin => ({ file, line: x.line });
+function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report): Record<string, unknown> {
+  const at = origin;
   const type = CHECKERS[c.keyword]!;
   const check: Record<string, unknown> = { type, ...vs.defaults };
   const set = (x: Statement, field: keyof z.input<typeof HealthCheck>, value: unknown) => {

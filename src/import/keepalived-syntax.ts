@@ -2,12 +2,22 @@
  * keepalived.conf's syntax, as its parser reads it: words separated by blanks; `{` and `}` open and
  * close blocks (on the keyword's line, on the next one, or inline: `real_server A 80 { weight 1 }`);
  * a comment from `#` or `!` outside double quotes; a backslash at the end of a line joins the next
- * one; double-quoted words keep their blanks (`\"` and `\\` escaped). Statements keep their line
- * and the comment line just above them (lvsplay's own `# service NAME`).
+ * one; double-quoted words keep their blanks (`\"` and `\\` escaped); an `include PATTERN` line
+ * (and includer/m/w/b/a) is replaced by the files the pattern names, read as part of this one
+ * wherever it stands (inside a block too), as keepalived's read_line does. Statements keep their
+ * file and line, and the comment line just above them (lvsplay's own `# service NAME`).
  */
 import type { Problem } from '../util/problems.js';
+import type { Origin } from './model.js';
+
+/** The files an include pattern names, in keepalived's order (`at`: the include line, whose file a relative pattern starts from). */
+export type IncludeReader = (pattern: string, at: Origin) => { file: string; text: string }[];
+
+/** keepalived has no limit of its own; a loop of includes would otherwise never end. */
+const MAX_INCLUDE_DEPTH = 16;
 
 export interface Statement {
+  file: string;
   line: number;
   keyword: string;
   args: string[];
@@ -16,12 +26,18 @@ export interface Statement {
   comment?: string;
 }
 
-type Token = { line: number; text: string; kind: 'word' | 'open' | 'close' | 'end' } | { line: number; kind: 'comment'; text: string };
+type Token = { file: string; line: number; text: string; kind: 'word' | 'open' | 'close' | 'end' | 'comment' };
 
-export function parseKeepalived(file: string, text: string, problems: Problem[]): Statement[] {
-  const tokens = tokenize(file, text, problems);
+/** Where a statement was read, for the report. */
+export const origin = (s: Statement): Origin => ({ file: s.file, line: s.line });
+
+/** A problem at a statement's line. */
+export const problemAt = (s: Statement, message: string): Problem => ({ file: s.file, line: s.line, col: 1, field: '', message });
+
+export function parseKeepalived(file: string, text: string, problems: Problem[], include?: IncludeReader): Statement[] {
+  const tokens = tokenize(file, text, problems, include, [file]);
   let i = 0;
-  const block = (depth: number, opened: number): Statement[] => {
+  const block = (depth: number, opened: Token | undefined): Statement[] => {
     const out: Statement[] = [];
     let comment: string | undefined;
     while (i < tokens.length) {
@@ -33,14 +49,14 @@ export function parseKeepalived(file: string, text: string, problems: Problem[])
         i++;
       } else if (t.kind === 'close') {
         i++;
-        if (depth === 0) problems.push({ file, line: t.line, col: 1, field: '', message: 'a "}" closes no block' });
+        if (depth === 0) problems.push({ file: t.file, line: t.line, col: 1, field: '', message: 'a "}" closes no block' });
         else return out;
       } else if (t.kind === 'open') {
-        problems.push({ file, line: t.line, col: 1, field: '', message: 'a "{" without a keyword before it' });
+        problems.push({ file: t.file, line: t.line, col: 1, field: '', message: 'a "{" without a keyword before it' });
         i++;
-        block(depth + 1, t.line);
+        block(depth + 1, t);
       } else {
-        const s: Statement = { line: t.line, keyword: t.text, args: [], ...(comment !== undefined && { comment }) };
+        const s: Statement = { file: t.file, line: t.line, keyword: t.text, args: [], ...(comment !== undefined && { comment }) };
         comment = undefined;
         i++;
         while (i < tokens.length && tokens[i]!.kind === 'word') s.args.push(tokens[i++]!.text);
@@ -49,18 +65,19 @@ export function parseKeepalived(file: string, text: string, problems: Problem[])
         while (j < tokens.length && tokens[j]!.kind === 'end') j++;
         if (j < tokens.length && tokens[j]!.kind === 'open') {
           i = j + 1;
-          s.block = block(depth + 1, tokens[j]!.line);
+          s.block = block(depth + 1, tokens[j]!);
         }
         out.push(s);
       }
     }
-    if (depth > 0) problems.push({ file, line: opened, col: 1, field: '', message: 'this block is never closed: expected a "}" before the end of the file' });
+    if (depth > 0 && opened) problems.push({ file: opened.file, line: opened.line, col: 1, field: '', message: 'this block is never closed: expected a "}" before the end of the file' });
     return out;
   };
-  return block(0, 0);
+  return block(0, undefined);
 }
 
-function tokenize(file: string, text: string, problems: Problem[]): Token[] {
+/** `chain`: the files being read, outermost first (a file including itself, directly or not, is refused). */
+function tokenize(file: string, text: string, problems: Problem[], include: IncludeReader | undefined, chain: string[]): Token[] {
   const tokens: Token[] = [];
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
@@ -70,7 +87,19 @@ function tokenize(file: string, text: string, problems: Problem[]): Token[] {
     while (body.endsWith('\\') && n + 1 < lines.length) body = body.slice(0, -1) + ' ' + lines[++n]!.replace(/\r$/, '');
     const commentOnly = /^\s*[#!]\s?(.*)$/.exec(body);
     if (commentOnly) {
-      tokens.push({ line, kind: 'comment', text: commentOnly[1]! });
+      tokens.push({ file, line, kind: 'comment', text: commentOnly[1]! });
+      continue;
+    }
+    const included = include && /^\s*include[rmwba]?\s+([^#!]*)/.exec(body)?.[1]?.trim();
+    if (included) {
+      const at = { file, line };
+      if (chain.length > MAX_INCLUDE_DEPTH) problems.push({ ...at, col: 1, field: '', message: `includes nested more than ${MAX_INCLUDE_DEPTH} deep: ${chain.join(' → ')}` });
+      else {
+        for (const f of include(included, at)) {
+          if (chain.includes(f.file)) problems.push({ ...at, col: 1, field: '', message: `${f.file} includes itself: ${[...chain, f.file].join(' → ')}` });
+          else tokens.push(...tokenize(f.file, f.text, problems, include, [...chain, f.file]));
+        }
+      }
       continue;
     }
     let k = 0;
@@ -79,7 +108,7 @@ function tokenize(file: string, text: string, problems: Problem[]): Token[] {
       if (c === ' ' || c === '\t') k++;
       else if (c === '#' || c === '!') break;
       else if (c === '{' || c === '}') {
-        tokens.push({ line, kind: c === '{' ? 'open' : 'close', text: c });
+        tokens.push({ file, line, kind: c === '{' ? 'open' : 'close', text: c });
         k++;
       } else if (c === '"') {
         let word = '';
@@ -90,14 +119,14 @@ function tokenize(file: string, text: string, problems: Problem[]): Token[] {
         }
         if (k >= body.length) problems.push({ file, line, col: k, field: '', message: 'a double quote is never closed on its line' });
         k++;
-        tokens.push({ line, kind: 'word', text: word });
+        tokens.push({ file, line, kind: 'word', text: word });
       } else {
         const start = k;
         while (k < body.length && !/[\s{}"#!]/.test(body[k]!)) k++;
-        tokens.push({ line, kind: 'word', text: body.slice(start, k) });
+        tokens.push({ file, line, kind: 'word', text: body.slice(start, k) });
       }
     }
-    tokens.push({ line, kind: 'end', text: '' });
+    tokens.push({ file, line, kind: 'end', text: '' });
   }
   return tokens;
 }

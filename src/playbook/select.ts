@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Cluster, Host } from '../inventory/model.js';
+import { fnmatch } from '../util/fnmatch.js';
 
 export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] {
   const all = [...cluster.hosts.values()];
@@ -101,7 +102,7 @@ function matching(cluster: Cluster, term: string): Host[] {
   if (badRegex(term)) return [];
   const { expr, subscript } = splitSubscript(term);
   const all = [...cluster.hosts.values()];
-  const isMatch = expr.startsWith('~') ? anchoredAtStart(expr.slice(1)) : glob(expr);
+  const isMatch = expr.startsWith('~') ? anchoredAtStart(expr.slice(1)) : fnmatch(expr);
   const groups = [...cluster.groups].filter((g) => isMatch(g));
   const found = new Set(groups.flatMap((g) => all.filter((h) => inGroup(h, g))));
   // Host names are tried when no group matched, or always for a regex or a glob (as there).
@@ -120,39 +121,6 @@ function inGroup(host: Host, group: string): boolean {
 function anchoredAtStart(source: string): (name: string) => boolean {
   const re = new RegExp(`^(?:${source})`, 'u');
   return (name) => re.test(name);
-}
-
-/**
- * Python's fnmatch (Ansible's globs): `*`, `?`, `[seq]`, `[!seq]`, over the whole name. Not a path
- * glob library's: `[!1]` is "not 1" here, and nothing is special about dots.
- */
-function glob(pattern: string): (name: string) => boolean {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') source += '.*';
-    else if (c === '?') source += '.';
-    else if (c === '[') {
-      let j = i + 1;
-      if (pattern[j] === '!') j++;
-      if (pattern[j] === ']') j++;
-      while (j < pattern.length && pattern[j] !== ']') j++;
-      if (j >= pattern.length) {
-        source += '\\[';
-        continue;
-      }
-      const set = pattern.slice(i + 1, j);
-      i = j;
-      const escaped = (s: string) => s.replace(/[\\[\]^]/g, '\\$&');
-      source += set === '' ? '(?!)' : set === '!' ? '.' : set.startsWith('!') ? `[^${escaped(set.slice(1))}]` : `[${escaped(set)}]`;
-    } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  try {
-    const re = new RegExp(`^(?:${source})$`, 'su');
-    return (name) => re.test(name);
-  } catch {
-    return () => false; // a reversed range ([z-a]): Python drops it, so it matches nothing there either
-  }
 }
 
 type Subscript = { index: number } | { start: number; end: number | undefined };

@@ -8,8 +8,8 @@
  * The command itself runs as a child process: exit statuses, -o, secrets, malformed input.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import { parseHostRead } from '../../src/import/from-host.js';
 import { holdingInterface } from '../../src/inventory/model.js';
@@ -300,6 +300,41 @@ test('import: a real= line\'s flags read in ldirectord\'s order (weight, "reques
   t.deepEqual(report.lines.filter((l) => /request\/receive/.test(l.message)).map((l) => l.line), [2, 5], report.format());
   const error = t.throws(() => importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n    real=192.0.2.21:80 gate 3 heavy\n', new Report()), { instanceOf: InputError });
   t.regex(formatProblem(error.problems[0]!), /ld\.cf:2.*"heavy" left over/);
+});
+
+test('lvsplay import --keepalived: include lines read the files they name, as keepalived does (glob, braces, relative to the including file, inside a block, nested); each statement reported at its own file and line', (t) => {
+  const dir = tempDir();
+  try {
+    const write = (name: string, text: string) => {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    };
+    const vs = (vip: string, body: string) => `virtual_server ${vip} 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n${body}}\n`;
+    const real = (rs: string) => `    real_server ${rs} 80 {\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n`;
+    write('keepalived.conf', 'global_defs {\n    router_id lb1\n}\ninclude conf.d/*.conf\nincluder extra/{b,a}.conf\ninclude missing/*.conf\n');
+    write('conf.d/20-api.conf', vs('192.0.2.102', real('192.0.2.22')));
+    write('conf.d/10-web.conf', vs('192.0.2.101', '    include ../members/web.inc\n'));
+    write('conf.d/.hidden.conf', vs('192.0.2.109', real('192.0.2.29')));
+    write('members/web.inc', real('192.0.2.21') + '    include nested/more.inc\n');
+    write('members/nested/more.inc', '    real_server 192.0.2.23 80 {\n        weight 2\n        SMTP_CHECK {\n        }\n    }\n');
+    write('extra/a.conf', vs('192.0.2.103', real('192.0.2.21')));
+    write('extra/b.conf', vs('192.0.2.104', real('192.0.2.21')));
+    const r = lvsplay('--keepalived', join(dir, 'keepalived.conf'));
+    t.is(r.status, 3, r.stderr);
+    const cluster = load(r.stdout);
+    // conf.d sorted (10 before 20, the dot file left out), then {b,a} in the braces' order
+    t.deepEqual(cluster.services.map((s) => s.vip), ['192.0.2.101', '192.0.2.102', '192.0.2.104', '192.0.2.103']);
+    t.deepEqual(cluster.services[0]!.realServers.map((m) => [m.address, m.weight]), [['192.0.2.21', 1], ['192.0.2.23', 2]], 'the real servers an include inside the block brings, nested ones too');
+    t.regex(r.stderr, new RegExp(`${join(dir, 'members/nested/more.inc')}:3: not expressed: real_server SMTP_CHECK`), 'reported at the included file\'s own line');
+    t.regex(r.stderr, new RegExp(`${join(dir, 'keepalived.conf')}:6: note: include missing/\\*\\.conf: no file matches it`));
+    write('members/nested/more.inc', '    include ../web.inc\n');
+    const loop = lvsplay('--keepalived', join(dir, 'keepalived.conf'));
+    t.is(loop.status, 1, 'a file that includes itself, through another, is bad input');
+    t.regex(loop.stderr, /more\.inc:1.*web\.inc includes itself/);
+    t.false(/\n\s+at /.test(loop.stderr), 'no stack trace');
+  } finally {
+    cleanup(dir);
+  }
 });
 
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
