@@ -4,12 +4,19 @@
  * keepalived.conf it runs with, and its addresses. The files become the same inputs as `--ldirectord`
  * and friends (named `HOST:/path` in the report); the addresses say which interface carries the
  * VIPs and the director's own address there, so those are read, not guessed; host and service names
- * in ldirectord.cf are resolved there, as ldirectord does. Nothing on the host is changed: the
- * table is read only when IPVS is already loaded (ipvsadm would load it).
+ * in ldirectord.cf are resolved there, as ldirectord does, and keepalived.conf's include lines
+ * followed there. Nothing on the host is changed: the table is read only when IPVS is already
+ * loaded (ipvsadm would load it).
  */
+import { posix } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { Transport } from '../transport/types.js';
+import { InputFileError, MAX_INPUT_BYTES } from '../util/input-file.js';
+import { shq } from '../util/shell.js';
 import type { ImportInputs } from './index.js';
+import type { IncludeSource } from './keepalived-conf.js';
+import { braces } from './keepalived-include.js';
+import { parseKeepalived } from './keepalived-syntax.js';
 import { ldirectordNames } from './ldirectord-cf.js';
 import type { ObservedDirector } from './model.js';
 import { parseResolved, resolveScript } from './names.js';
@@ -42,7 +49,9 @@ export class HostReadError extends Error {}
 export async function readHost(transport: Transport, label: string): Promise<HostRead> {
   const out = await transport.exec(READ_SCRIPT);
   if (out.code !== 0) throw new HostReadError(`${label}: reading the director failed (exit ${out.code}): ${out.stderr.trim().split('\n').pop() ?? ''}`);
-  const read = parseHostRead(out.stdout, label);
+  const parsed = parseHostRead(out.stdout, label);
+  const ka = parsed.inputs.keepalived;
+  const read = ka ? { ...parsed, inputs: { ...parsed.inputs, keepalived: { ...ka, includes: await remoteIncludes(transport, label, ka) } } } : parsed;
   const ld = read.inputs.ldirectord;
   const names = ld ? ldirectordNames(ld.file, ld.text) : { hosts: [], ports: [] };
   if (names.hosts.length + names.ports.length === 0) return read;
@@ -122,4 +131,91 @@ export function observeDirector(read: HostRead, vips: Set<string>, members: stri
     ...(gateway && { natGateway: `${gateway.address}/${gateway.prefix}` }),
     ...(via && { natVia: via.address }),
   };
+}
+
+/** Rounds of fetching: one per level of nesting (keepalived-syntax.ts stops at 16 levels). */
+const MAX_ROUNDS = 17;
+
+/**
+ * Follows the include lines of the director's keepalived.conf (`file`: `LABEL:/path`) on the
+ * director: each round parses what is known, collects the patterns not yet read (braces expanded
+ * here, made absolute from the including file's folder), and has the director's shell glob them and
+ * send the files back, until nothing is left (nested includes take a round each). A pattern comes
+ * from the director's own file: every character but the wildcards is quoted, so nothing in it runs.
+ */
+export async function remoteIncludes(transport: Transport, label: string, keepalived: { file: string; text: string }): Promise<IncludeSource> {
+  const globbed = new Map<string, string[]>();
+  const texts = new Map<string, string | InputFileError>();
+  const remote = (file: string) => file.slice(label.length + 1);
+  const missing = new Set<string>();
+  const source: IncludeSource = {
+    expand: (pattern, from) => {
+      const absolute = posix.isAbsolute(pattern) ? pattern : posix.join(posix.dirname(remote(from)), pattern);
+      return braces(absolute).flatMap((p) => {
+        const paths = globbed.get(p);
+        if (paths === undefined) missing.add(p);
+        return (paths ?? []).map((path) => `${label}:${path}`);
+      });
+    },
+    read: (path) => {
+      const text = texts.get(remote(path)) ?? new InputFileError('was not read from the director');
+      if (text instanceof InputFileError) throw text;
+      return text;
+    },
+  };
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    missing.clear();
+    parseKeepalived(keepalived.file, keepalived.text, [], (pattern, at) => source.expand(pattern, at.file).flatMap((file) => {
+      const text = texts.get(remote(file));
+      return typeof text === 'string' ? [{ file, text }] : [];
+    }));
+    if (missing.size === 0) break;
+    const patterns = [...missing];
+    const out = await transport.exec(patterns.map((p, i) => `printf '@@lvsplay-include %s\\n' ${i}\nfor f in ${shellGlob(p)}; do if [ -f "$f" ]; then printf '@@lvsplay-file '; printf %s "$f" | base64 -w0; echo; if [ "$(stat -c %s -- "$f")" -le ${MAX_INPUT_BYTES} ]; then base64 -w0 < "$f"; else printf '!'; fi; echo; fi; done\n`).join(''));
+    if (out.code !== 0) throw new HostReadError(`${label}: following keepalived.conf's include lines failed on the director (exit ${out.code}): ${out.stderr.trim().split('\n').pop() ?? ''}`);
+    let current: string[] = [];
+    const lines = out.stdout.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const pattern = /^@@lvsplay-include (\d+)$/.exec(lines[i]!);
+      if (pattern) globbed.set(patterns[Number(pattern[1])]!, current = []);
+      const file = /^@@lvsplay-file (\S*)$/.exec(lines[i]!);
+      if (!file) continue;
+      const path = Buffer.from(file[1]!, 'base64').toString('utf8');
+      current.push(path);
+      const body = lines[++i] ?? '';
+      texts.set(path, body === '!' ? new InputFileError(`is more than the ${MAX_INPUT_BYTES} bytes lvsplay reads`) : utf8(body));
+    }
+    for (const p of patterns) if (!globbed.has(p)) globbed.set(p, []);
+  }
+  return source;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function utf8(base64: string): string | InputFileError {
+  try {
+    return decoder.decode(Buffer.from(base64, 'base64'));
+  } catch {
+    return new InputFileError('is not valid UTF-8');
+  }
+}
+
+/** A glob for the director's sh: `*`, `?` and a `[...]` of plain characters bare, everything else single-quoted, so the pattern expands and nothing in it runs. */
+export function shellGlob(pattern: string): string {
+  let out = '';
+  let literal = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    const bracket = c === '[' ? /^\[!?[A-Za-z0-9._-]+\]/.exec(pattern.slice(i))?.[0] : undefined;
+    const wildcard = c === '*' || c === '?' ? c : bracket;
+    if (wildcard === undefined) {
+      literal += c;
+      continue;
+    }
+    if (literal !== '') out += shq(literal);
+    literal = '';
+    out += wildcard;
+    i += wildcard.length - 1;
+  }
+  return literal !== '' ? out + shq(literal) : out;
 }

@@ -1,9 +1,9 @@
 /**
- * keepalived's `include PATTERN` on this machine's files (`lvsplay import --keepalived FILE`): the
- * pattern as glob(3) with GLOB_BRACE expands it, relative to the including file's folder (keepalived
- * changes to each file's folder as it opens it): `{a,b}` alternatives in order, each one's matches
- * sorted; `*`, `?` and `[...]` within one path segment, a leading dot matched only by a dot;
- * regular files only.
+ * keepalived's `include PATTERN`, on this machine's files (`lvsplay import --keepalived FILE`; the
+ * director's are read in from-host.ts, with the same braces): the pattern as glob(3) with GLOB_BRACE expands it, relative to the
+ * including file's folder (keepalived changes to each file's folder as it opens it): `{a,b}`
+ * alternatives in order, each one's matches sorted; `*`, `?` and `[...]` within one path segment, a
+ * leading dot matched only by a dot; regular files only.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -17,7 +17,7 @@ export const localIncludes: IncludeSource = {
 };
 
 /** GLOB_BRACE: the first `{...,...}` group's alternatives, each expanded in turn; a group without a comma is literal. */
-function braces(pattern: string): string[] {
+export function braces(pattern: string): string[] {
   for (let open = pattern.indexOf('{'); open !== -1; open = pattern.indexOf('{', open + 1)) {
     const commas: number[] = [];
     let depth = 0;

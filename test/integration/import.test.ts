@@ -10,6 +10,8 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseInventory } from '../../src/inventory/load.js';
+import { YamlSource } from '../../src/util/yaml-source.js';
 import { IDENTITY_FILE, KNOWN_HOSTS_FILE, labRelease, labReset, labUp } from '../lab/lab.js';
 import { cli, eventually, onHost, summaries } from './support/lab-cli.js';
 
@@ -114,4 +116,66 @@ test.serial('a director set up by hand is imported from the host; the inventory 
   t.is(runtime.code, 0, runtime.stdout + runtime.stderr);
   t.is((await cli(['apply', '-i', inventory, adopt])).code, 0);
   t.regex(await sortedSave(), /-a -t 192\.0\.2\.10:80 -r 192\.0\.2\.22:80 -g -w 9/);
+});
+
+
+// keepalived.conf split with include lines, as many directors keep it: followed on the director,
+// the pattern globbed by its shell with everything but the wildcards quoted.
+const SPLIT_BY_INCLUDE = `
+mkdir -p /etc/keepalived/conf.d /etc/keepalived/members
+cat > /etc/keepalived/keepalived.conf <<'END'
+global_defs {
+    router_id lb1
+}
+include conf.d/*.conf
+include /etc/keepalived/x$(touch /tmp/lvsplay-pwned).conf
+END
+cat > /etc/keepalived/conf.d/10-web.conf <<'END'
+virtual_server 192.0.2.10 80 {
+    lb_algo wrr
+    lb_kind DR
+    protocol TCP
+    include ../members/web.inc
+}
+END
+cat > /etc/keepalived/members/web.inc <<'END'
+    real_server 192.0.2.21 80 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+    real_server 192.0.2.22 80 {
+        weight 1
+        SMTP_CHECK {
+        }
+    }
+END
+cat > /etc/keepalived/conf.d/20-dns.conf <<'END'
+virtual_server 192.0.2.11 53 {
+    lb_algo rr
+    lb_kind DR
+    protocol UDP
+    real_server 192.0.2.21 53 {
+        DNS_CHECK {
+            name example.com
+        }
+    }
+}
+END`;
+
+test.serial('a keepalived.conf split by include lines is imported from the host whole: the files its patterns name on the director, nested, each reported at its own path; nothing in a pattern runs there', async (t) => {
+  await labReset(['lb1']);
+  await onHost('lb1', `rm -f /tmp/lvsplay-pwned\n${SPLIT_BY_INCLUDE}`);
+  const imported = await cli(['import', '--from-host', 'root@127.0.0.1:22101', '--identity', IDENTITY_FILE, '--known-hosts', KNOWN_HOSTS_FILE, '--name', 'lb1']);
+  t.is(imported.code, 3, imported.stderr);
+  const cluster = parseInventory(new YamlSource('imported.yml', imported.stdout));
+  t.deepEqual(cluster.services.map((s) => [s.vip, s.port, s.protocol, s.realServers.map((m) => `${m.address}/${m.weight}`).join(' ')]), [
+    ['192.0.2.10', 80, 'tcp', '192.0.2.21/3 192.0.2.22/1'],
+    ['192.0.2.11', 53, 'udp', '192.0.2.21/1'],
+  ]);
+  t.regex(imported.stdout, /# lb1:\/etc\/keepalived\/conf\.d\/10-web\.conf line 1/);
+  t.regex(imported.stderr, /lb1:\/etc\/keepalived\/members\/web\.inc:9: not expressed: real_server SMTP_CHECK/, 'reported at the included file\'s line');
+  t.regex(imported.stderr, /lb1:\/etc\/keepalived\/keepalived\.conf:5: note: include .*no file matches it/);
+  t.is((await onHost('lb1', '[ -e /tmp/lvsplay-pwned ] && echo ran || echo not run')).trim(), 'not run');
 });

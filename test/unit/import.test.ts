@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import test from 'ava';
-import { parseHostRead } from '../../src/import/from-host.js';
+import { parseHostRead, shellGlob } from '../../src/import/from-host.js';
 import { holdingInterface } from '../../src/inventory/model.js';
 import { importInventory, type ImportInputs } from '../../src/import/index.js';
 import { readNames } from '../../src/import/hosts.js';
@@ -335,6 +335,14 @@ test('lvsplay import --keepalived: include lines read the files they name, as ke
   } finally {
     cleanup(dir);
   }
+});
+
+test('import --from-host: an include pattern reaches the director\'s shell with only its wildcards bare', (t) => {
+  t.is(shellGlob('/etc/keepalived/conf.d/*.conf'), '/etc/keepalived/conf.d/*.conf');
+  t.is(shellGlob('/etc/keepalived/x$(touch /tmp/p).conf'), "'/etc/keepalived/x$(touch /tmp/p).conf'");
+  t.is(shellGlob("/etc/my dir/it's[0-9]?.conf"), "'/etc/my dir/it'\\''s'[0-9]?.conf");
+  t.is(shellGlob('/etc/k/[!$(x)]*'), "'/etc/k/[!$(x)]'*", 'a bracket with more than plain characters is literal');
+  t.is(shellGlob('-rf*'), "'-rf'*");
 });
 
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
