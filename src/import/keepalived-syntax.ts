@@ -15,6 +15,7 @@ export type IncludeReader = (pattern: string, at: Origin) => { file: string; tex
 
 /** keepalived has no limit of its own; a loop of includes would otherwise never end. */
 const MAX_INCLUDE_DEPTH = 16;
+const MAX_BLOCK_DEPTH = 32;
 
 export interface Statement {
   file: string;
@@ -54,7 +55,7 @@ export function parseKeepalived(file: string, text: string, problems: Problem[],
       } else if (t.kind === 'open') {
         problems.push({ file: t.file, line: t.line, col: 1, field: '', message: 'a "{" without a keyword before it' });
         i++;
-        block(depth + 1, t);
+        nested(depth + 1, t);
       } else {
         const s: Statement = { file: t.file, line: t.line, keyword: t.text, args: [], ...(comment !== undefined && { comment }) };
         comment = undefined;
@@ -65,13 +66,21 @@ export function parseKeepalived(file: string, text: string, problems: Problem[],
         while (j < tokens.length && tokens[j]!.kind === 'end') j++;
         if (j < tokens.length && tokens[j]!.kind === 'open') {
           i = j + 1;
-          s.block = block(depth + 1, tokens[j]!);
+          s.block = nested(depth + 1, tokens[j]!);
         }
         out.push(s);
       }
     }
     if (depth > 0 && opened) problems.push({ file: opened.file, line: opened.line, col: 1, field: '', message: 'this block is never closed: expected a "}" before the end of the file' });
     return out;
+  };
+  // keepalived's own blocks nest 6 deep at most (virtual_server, real_server, checker, url...): a
+  // deeper one is refused and skipped without recursing, so no input can exhaust the stack.
+  const nested = (depth: number, opened: Token): Statement[] => {
+    if (depth <= MAX_BLOCK_DEPTH) return block(depth, opened);
+    problems.push({ file: opened.file, line: opened.line, col: 1, field: '', message: `blocks nested more than ${MAX_BLOCK_DEPTH} deep: keepalived.conf's nest a few levels` });
+    for (let open = 1; i < tokens.length && open > 0; i++) open += tokens[i]!.kind === 'open' ? 1 : tokens[i]!.kind === 'close' ? -1 : 0;
+    return [];
   };
   return block(0, undefined);
 }

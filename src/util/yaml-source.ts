@@ -123,6 +123,8 @@ export class YamlSource implements SourceMap {
   }
 }
 
+/** The parser's message, its first line; its own stack overflow (collections nested thousands deep) said in the input's terms. */
 function firstLine(message: string): string {
+  if (message.includes('Maximum call stack size exceeded')) return 'collections nested too deeply to read (lvsplay\'s files nest a few levels)';
   return message.split('\n')[0] ?? message;
 }

@@ -345,6 +345,13 @@ test('import --from-host: an include pattern reaches the director\'s shell with 
   t.is(shellGlob('-rf*'), "'-rf'*");
 });
 
+test('import: keepalived.conf blocks nested thousands deep are bad input at their line, not an internal error (no recursion past 32 levels)', (t) => {
+  for (const text of [`virtual_server 192.0.2.1 80 ${'{ a '.repeat(20000)}${'}'.repeat(20000)}\n`, `${'{'.repeat(20000)}\n${'}'.repeat(20000)}\n`]) {
+    const error = t.throws(() => importKeepalived('deep.conf', text, new Report()), { instanceOf: InputError });
+    t.true(error.problems.some((p) => p.file === 'deep.conf' && p.line === 1 && /nested more than 32 deep/.test(p.message)), error.message);
+  }
+});
+
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
   const text = [
     'virtual=www.example.com:http', '\treal=192.0.2.21:80 gate', '',

@@ -877,6 +877,12 @@ test('a YAML alias bomb is an InputError, not a crash (src/util/yaml-source.ts t
   t.throws(() => parseInventory(new YamlSource('bomb.yml', bomb)), { instanceOf: InputError });
 });
 
+test('collections nested thousands deep are an InputError in the input\'s terms, not the parser\'s stack overflow', (t) => {
+  const error = t.throws(() => parseInventory(new YamlSource('deep.yml', `directors: ${'['.repeat(20000)}${']'.repeat(20000)}`)), { instanceOf: InputError });
+  t.regex(error.message, /deep\.yml:1:\d+: YAML: collections nested too deeply to read/);
+  t.false(error.message.includes('call stack'));
+});
+
 test('an alias to a missing anchor is an InputError, not a crash (src/util/yaml-source.ts toJS)', (t) => {
   // A typo in an anchor name: yaml's toJS threw a ReferenceError out of the YamlSource constructor.
   const text = edit(BASE, '    role: primary', '    role: *primry');
