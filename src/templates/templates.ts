@@ -101,6 +101,8 @@ export class Templates {
         const message = e.message.replace(/ - \d+:\d+$/, '').replace(/^"([^"]+)" not defined in .*$/, '"$1" is not defined (no such value for this host: check the name, or set it in vars)');
         throw new TemplateError(file, e.lineNumber, (e.column ?? 0) + 1, message, builtin);
       }
+      // Handlebars compiles on the first call, recursively: a template nested thousands deep overflows it.
+      if (tooDeep(err)) throw new TemplateError(file, 0, 0, TOO_DEEP, builtin);
       // A helper's argument is looked up leniently: `{{q host.nothing.here}}` fails inside Handlebars.
       const reading = /^Cannot read properties of (?:undefined|null) \(reading '([^']*)'\)/.exec(e.message);
       if (err instanceof TypeError && reading) {
@@ -167,8 +169,12 @@ function inside(dir: string, name: string): string | undefined {
   return candidate;
 }
 
+const TOO_DEEP = 'template syntax error: blocks or paths nested too deeply for Handlebars to read (thousands of levels)';
+const tooDeep = (err: unknown) => err instanceof RangeError && err.message.includes('Maximum call stack size exceeded');
+
 /** Handlebars' parse errors name a line and quote the source; keep the line and the expectation only. */
 function parseError(file: string, err: Error, builtin: boolean): TemplateError {
+  if (tooDeep(err)) return new TemplateError(file, 0, 0, TOO_DEEP, builtin);
   const lineNo = /line (\d+)/.exec(err.message)?.[1];
   const got = /(Expecting .*|got .*)$/m.exec(err.message)?.[1] ?? err.message.split('\n')[0] ?? 'unreadable';
   return new TemplateError(file, Number(lineNo ?? 0), 1, `template syntax error: ${got.length > 200 ? `${got.slice(0, 197)}...` : got}`, builtin);

@@ -328,6 +328,17 @@ test('Templates: a syntax error names the file and line, never quotes the source
   }
 });
 
+test('Templates: a path nested 100,000 deep is a template error naming the file, not an internal error (Handlebars compiles it recursively, on the first render)', (t) => {
+  const tpl = overrides({ 'path.hbs': `{{a${'.b'.repeat(100000)}}}\n` });
+  try {
+    const error = t.throws(() => new Templates([tpl]).render('path.hbs', { a: true }), { instanceOf: TemplateError });
+    t.is(error!.file, join(tpl, 'path.hbs'));
+    t.regex(error!.message, /nested too deeply for Handlebars/);
+  } finally {
+    cleanup(tpl);
+  }
+});
+
 test('Templates: an override by the same relative path wins over the built-in; the first override folder wins; others fall back', (t) => {
   const a = overrides({ 'sysctl/apply.sh.hbs': '# site A\n{{#each values}}echo {{q this.value}}\n{{/each}}' });
   const b = overrides({ 'sysctl/apply.sh.hbs': '# site B\n', 'address/apply.sh.hbs': '# site B address\n' });
