@@ -41,6 +41,23 @@ const uniqueHostNames: Rule = (inv, src) => {
   return problems;
 };
 
+/** The groups every inventory has (the directors' roles are computed groups). */
+const BUILTIN_GROUPS = ['all', 'directors', 'real_servers', 'primary', 'backup'];
+
+/**
+ * A host named like a group: a selector (`hosts: directors`, `--limit web`) names a host before a
+ * group, so the play would run on that one host instead of the group (Ansible only warns).
+ */
+const hostNamesAreNotGroups: Rule = (inv, src) => {
+  const hosts = [...inv.directors.map((d, i) => [['directors', i, 'name'], d] as const), ...inv.real_servers.map((r, i) => [['real_servers', i, 'name'], r] as const)];
+  const groups = new Set([...Object.keys(inv.groups), ...hosts.flatMap(([, h]) => h.groups)]);
+  return hosts.flatMap(([path, host]) => {
+    const builtin = BUILTIN_GROUPS.includes(host.name);
+    if (!builtin && !groups.has(host.name)) return [];
+    return [src.problem(path, `host name "${host.name}" is also ${builtin ? 'a built-in group\'s' : 'a group\'s'} name: a selector "${host.name}" would pick the host alone, not the group; rename one`)];
+  });
+};
+
 const uniqueServiceNames: Rule = (inv, src) => {
   const seen = new Map<string, number>();
   return inv.services.flatMap((s, i) => {
@@ -686,7 +703,7 @@ const shellVarNames: Rule = (inv, src) => {
 };
 
 const RULES: Rule[] = [
-  uniqueHostNames, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, directorInterfaces, serviceInterfaces, serviceKeys, serviceOptions, serviceMembers,
+  uniqueHostNames, hostNamesAreNotGroups, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, directorInterfaces, serviceInterfaces, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
   vipsAreNotHosts, ipv6Methods, vrrpPairs, marks,
 ];

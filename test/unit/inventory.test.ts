@@ -870,6 +870,17 @@ test('an IPv6 address with a zone index ipaddr.js cannot parse is an InputError,
   t.throws(() => parse(text), { instanceOf: InputError });
 });
 
+test('a host named like a group (built-in, declared, or one a host names) is refused at its name: a selector would pick the host alone', (t) => {
+  const far = (name: string, groups = '') => edit(edit(BASE, '{ name: far1, address: 198.51.100.31 }', `{ name: ${name}, address: 198.51.100.31${groups} }`), '{ server: far1 }', `{ server: ${name} }`);
+  for (const [name, says] of [['directors', 'a built-in group\'s'], ['all', 'a built-in group\'s'], ['backup', 'a built-in group\'s'], ['web', 'a group\'s']] as const) {
+    const text = far(name);
+    expectProblems(t, text, [{ field: 'real_servers[2].name', at: [`name: ${name}, address: 198.51.100.31`, name], says: [`host name "${name}" is also ${says} name`] }]);
+  }
+  // a group only a host's groups: list names
+  const text = edit(BASE, '{ name: app1, address: 192.0.2.41,', '{ name: app1, groups: [far1], address: 192.0.2.41,');
+  expectProblems(t, text, [{ field: 'real_servers[2].name', at: ['name: far1', 'far1'], says: ['host name "far1" is also a group\'s name'] }]);
+});
+
 test('a YAML alias bomb is an InputError, not a crash (src/util/yaml-source.ts toJS maxAliasCount)', (t) => {
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
     .concat(['b', 'c', 'd', 'e'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`))
