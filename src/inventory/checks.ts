@@ -662,11 +662,54 @@ const vipsAreNotHosts: Rule = (inv, src) => {
     owners.set(canonicalAddress(h.address), h.name);
     if (h.address6) owners.set(canonicalAddress(h.address6), h.name);
   }
+  const gateway = inv.nat_gateway && canonicalAddress(cidrAddress(inv.nat_gateway));
   return inv.services.flatMap((s, i) => {
-    const owner = s.vip === undefined ? undefined : owners.get(canonicalAddress(s.vip));
-    return owner ? [src.problem(['services', i, 'vip'], `VIP ${s.vip} is host ${owner}'s own address: a VIP must be an address of its own (lvsplay adds and removes it)`)] : [];
+    const vip = s.vip === undefined ? undefined : canonicalAddress(s.vip);
+    const owner = vip === undefined ? undefined : owners.get(vip) ?? (vip === gateway ? `the NAT gateway (${place(src, ['nat_gateway'])})` : undefined);
+    if (!owner) return [];
+    return [src.problem(['services', i, 'vip'], `VIP ${s.vip} is ${owner.startsWith('the NAT') ? owner : `host ${owner}'s own address`}: a VIP must be an address of its own (lvsplay adds and removes it)`)];
   });
 };
+
+/**
+ * An address that is the network or the directed broadcast address of a subnet the cluster uses (a
+ * director interface's, the NAT gateway's): Linux takes it, but it is no host's on that link (a
+ * packet to the broadcast reaches every host there; IPv6's all-zero host part is its routers'
+ * anycast). /31, /32 and IPv6 /127, /128 have no such edges (RFC 3021, RFC 6164).
+ */
+const subnetEdges: Rule = (inv, src) => {
+  const subnets: { cidr: string; path: Path }[] = [];
+  inv.directors.forEach((d, i) => {
+    const interfaces = d.interfaces?.map((f, k) => [f, ['directors', i, 'interfaces', k]] as const) ?? (d.interface ? [[d.interface, ['directors', i, 'interface']] as const] : []);
+    for (const [f, path] of interfaces) for (const key of ['address', 'address6'] as const) if (f[key]) subnets.push({ cidr: f[key]!, path: [...path, key] });
+  });
+  if (inv.nat_gateway) subnets.push({ cidr: inv.nat_gateway, path: ['nat_gateway'] });
+  const addresses: [Path, string | undefined][] = [
+    ...subnets.map((s): [Path, string] => [s.path, cidrAddress(s.cidr)]),
+    ...(['directors', 'real_servers'] as const).flatMap((list) => inv[list].flatMap((h, i): [Path, string | undefined][] => [
+      [[list, i, 'address'], h.address], [[list, i, 'address6'], h.address6], ...(list === 'real_servers' ? [[[list, i, 'gateway'], inv.real_servers[i]!.gateway] as [Path, string | undefined]] : []),
+    ])),
+    ...inv.services.flatMap((s, i): [Path, string | undefined][] => [[['services', i, 'vip'], s.vip], [['services', i, 'fallback', 'address'], s.fallback?.address]]),
+  ];
+  return addresses.flatMap(([path, address]) => {
+    if (address === undefined) return [];
+    for (const s of subnets) {
+      const edge = subnetEdge(address, s.cidr);
+      if (edge) return [src.problem(path, `${address} is the ${edge} of ${s.cidr} (${place(src, s.path)}), no host's address on that link: pick another`)];
+    }
+    return [];
+  });
+};
+
+function subnetEdge(address: string, cidr: string): 'network address' | 'broadcast address' | undefined {
+  const family = addressFamily(cidrAddress(cidr));
+  const prefix = Number(cidr.split('/')[1]);
+  if (addressFamily(address) !== family || prefix >= (family === 'ipv4' ? 31 : 127) || !inSubnet(address, cidr)) return undefined;
+  const kind = family === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6;
+  if (sameAddress(address, kind.networkAddressFromCIDR(cidr).toString())) return 'network address';
+  if (family === 'ipv4' && sameAddress(address, kind.broadcastAddressFromCIDR(cidr).toString())) return 'broadcast address';
+  return undefined;
+}
 
 /**
  * IPv6 goes as far as lvsplay can take it end to end: DR (VIP/128 on lo, announced by the kernel's
@@ -705,5 +748,5 @@ const shellVarNames: Rule = (inv, src) => {
 const RULES: Rule[] = [
   uniqueHostNames, hostNamesAreNotGroups, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, directorInterfaces, serviceInterfaces, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
-  vipsAreNotHosts, ipv6Methods, vrrpPairs, marks,
+  vipsAreNotHosts, subnetEdges, ipv6Methods, vrrpPairs, marks,
 ];

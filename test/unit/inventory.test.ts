@@ -881,6 +881,21 @@ test('a host named like a group (built-in, declared, or one a host names) is ref
   expectProblems(t, text, [{ field: 'real_servers[2].name', at: ['name: far1', 'far1'], says: ['host name "far1" is also a group\'s name'] }]);
 });
 
+test('an address that is the network or broadcast address of a subnet the cluster uses (a director interface\'s, the NAT gateway\'s) is refused at its field; a /31 has no such edge', (t) => {
+  expectProblems(t, edit(BASE, 'vip: 192.0.2.10', 'vip: 192.0.2.255'), [{ field: 'services[0].vip', at: ['vip: 192.0.2.255', '192.0.2.255'], says: ['192.0.2.255 is the broadcast address of 192.0.2.5/24'] }]);
+  expectProblems(t, edit(BASE, '{ name: web2, address: 192.0.2.22,', '{ name: web2, address: 192.0.2.0,'), [{ field: 'real_servers[1].address', at: ['address: 192.0.2.0,', '192.0.2.0'], says: ['is the network address of 192.0.2.5/24'] }]);
+  expectProblems(t, edit(BASE, 'vip: 2001:db8::10', 'vip: "2001:db8::"'), [{ field: 'services[3].vip', at: ['vip: "2001:db8::"', '"2001:db8::"'], says: ['2001:db8:: is the network address of 2001:db8::5/64'] }]);
+  const nat = edit(edit(BASE, '{ name: app1, address: 192.0.2.41, gateway: 192.0.2.5 }', '{ name: app1, address: 203.0.113.255, gateway: 203.0.113.1 }'), 'services:', 'nat_gateway: 203.0.113.1/24\nservices:');
+  expectProblems(t, nat, [{ field: 'real_servers[3].address', at: ['address: 203.0.113.255', '203.0.113.255'], says: ['is the broadcast address of 203.0.113.1/24'] }]);
+  // a /31 point-to-point link: both addresses are hosts' (RFC 3021)
+  loads(t, edit(BASE, 'interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }', 'interfaces: [{ name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }, { name: eth1, address: 198.51.100.6/31 }]'));
+});
+
+test('a VIP that is the NAT gateway is refused: a VIP is an address of its own', (t) => {
+  const text = edit(edit(BASE, 'vip: 192.0.2.13', 'vip: 203.0.113.1'), 'services:', 'nat_gateway: 203.0.113.1/24\nservices:');
+  expectProblems(t, text, [{ field: 'services[2].vip', at: ['vip: 203.0.113.1', '203.0.113.1'], says: ['VIP 203.0.113.1 is the NAT gateway (line'] }]);
+});
+
 test('a YAML alias bomb is an InputError, not a crash (src/util/yaml-source.ts toJS maxAliasCount)', (t) => {
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
     .concat(['b', 'c', 'd', 'e'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`))
