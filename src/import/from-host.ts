@@ -35,6 +35,7 @@ for f in ${LDIRECTORD_FILES.join(' ')}; do
 done
 [ -f ${KEEPALIVED_FILE} ] && part keepalived ${KEEPALIVED_FILE} < ${KEEPALIVED_FILE}
 ip -o addr show | part addresses -
+uname -n | part nodename -
 `;
 
 export interface HostRead {
@@ -76,10 +77,12 @@ export function parseHostRead(stdout: string, label: string): HostRead {
   const thresholds = file('thresholds');
   const ldirectord = file('ldirectord');
   const keepalived = file('keepalived');
+  const nodename = parts.get('nodename')?.text.trim();
   const inputs: ImportInputs = {
     ...(save && { save: { file: `${label}:ipvsadm -S -n`, text: save.text, ...(thresholds && { thresholds: { file: `${label}:ipvsadm -L -n --thresholds`, text: thresholds.text } }) } }),
     ...(ldirectord && { ldirectord }),
-    ...(keepalived && { keepalived }),
+    // keepalived's config id, by default: the host name up to its first dot (its @ID lines)
+    ...(keepalived && { keepalived: { ...keepalived, ...(nodename && { configId: nodename.split('.')[0]! }) } }),
   };
   const addresses = (parts.get('addresses')?.text ?? '').split('\n').flatMap((line) => {
     const a = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\/(\d+)/.exec(line);
@@ -143,7 +146,7 @@ const MAX_ROUNDS = 17;
  * send the files back, until nothing is left (nested includes take a round each). A pattern comes
  * from the director's own file: every character but the wildcards is quoted, so nothing in it runs.
  */
-export async function remoteIncludes(transport: Transport, label: string, keepalived: { file: string; text: string }): Promise<IncludeSource> {
+export async function remoteIncludes(transport: Transport, label: string, keepalived: { file: string; text: string; configId?: string }): Promise<IncludeSource> {
   const globbed = new Map<string, string[]>();
   const texts = new Map<string, string | InputFileError>();
   const remote = (file: string) => file.slice(label.length + 1);
@@ -165,10 +168,13 @@ export async function remoteIncludes(transport: Transport, label: string, keepal
   };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     missing.clear();
-    parseKeepalived(keepalived.file, keepalived.text, [], (pattern, at) => source.expand(pattern, at.file).flatMap((file) => {
-      const text = texts.get(remote(file));
-      return typeof text === 'string' ? [{ file, text }] : [];
-    }));
+    parseKeepalived(keepalived.file, keepalived.text, [], {
+      ...(keepalived.configId !== undefined && { configId: keepalived.configId }),
+      include: (pattern, at) => source.expand(pattern, at.file).flatMap((file) => {
+        const text = texts.get(remote(file));
+        return typeof text === 'string' ? [{ file, text }] : [];
+      }),
+    });
     if (missing.size === 0) break;
     const patterns = [...missing];
     const out = await transport.exec(patterns.map((p, i) => `printf '@@lvsplay-include %s\\n' ${i}\nfor f in ${shellGlob(p)}; do if [ -f "$f" ]; then printf '@@lvsplay-file '; printf %s "$f" | base64 -w0; echo; if [ "$(stat -c %s -- "$f")" -le ${MAX_INPUT_BYTES} ]; then base64 -w0 < "$f"; else printf '!'; fi; echo; fi; done\n`).join(''));

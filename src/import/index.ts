@@ -22,8 +22,8 @@ import { Report } from './report.js';
 export interface ImportInputs {
   save?: SaveInput;
   ldirectord?: { file: string; text: string };
-  /** `includes`: where its include lines read (this machine's files for --keepalived). */
-  keepalived?: { file: string; text: string; includes?: IncludeSource };
+  /** `includes`: where its include lines read (this machine's files for --keepalived); `configId`: its director's, for `@ID` lines (--from-host). */
+  keepalived?: { file: string; text: string; includes?: IncludeSource; configId?: string };
   names?: { file: string; map: Map<string, string> };
   /** A live director (`--from-host`): its addresses, its name and the SSH settings that reached it. */
   host?: { read: HostRead; name: string; ssh: Record<string, unknown> };
@@ -40,7 +40,7 @@ export interface ImportResult {
 export function importInventory(inputs: ImportInputs): ImportResult {
   const report = new Report();
   const ld = inputs.ldirectord && importLdirectord(inputs.ldirectord.file, inputs.ldirectord.text, report, new Names(inputs.resolved));
-  const ka = inputs.keepalived && importKeepalived(inputs.keepalived.file, inputs.keepalived.text, report, inputs.keepalived.includes);
+  const ka = inputs.keepalived && importKeepalived(inputs.keepalived.file, inputs.keepalived.text, report, inputs.keepalived.includes, inputs.keepalived.configId);
   const save = inputs.save && importSave(inputs.save, report);
   const owned = new Map<string, ImportedService>();
   for (const s of [...(ld?.services ?? []), ...(ka?.services ?? [])]) {

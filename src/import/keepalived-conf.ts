@@ -59,8 +59,11 @@ export interface IncludeSource {
   read(path: string): string;
 }
 
-/** `includes`: where include lines read; without it an include is reported as not followed. */
-export function importKeepalived(file: string, text: string, report: Report, includes?: IncludeSource): KeepalivedImport {
+/**
+ * `includes`: where include lines read (without it an include is reported as not followed);
+ * `configId`: the director's keepalived config id, for its `@ID` lines (unknown: reported, left out).
+ */
+export function importKeepalived(file: string, text: string, report: Report, includes?: IncludeSource, configId?: string): KeepalivedImport {
   const problems: Problem[] = [];
   const include: IncludeReader | undefined = includes && ((pattern, at) => {
     const paths = includes.expand(pattern, at.file);
@@ -75,7 +78,7 @@ export function importKeepalived(file: string, text: string, report: Report, inc
       }
     });
   });
-  const statements = parseKeepalived(file, text, problems, include);
+  const statements = parseKeepalived(file, text, problems, { ...(include && { include }), ...(configId !== undefined && { configId }), skipped: (at, message) => report.notExpressed(at, message) });
   const at = origin;
   const out: KeepalivedImport = { services: [], scriptSecurity: [] };
   let syncDaemon: Statement | undefined;

@@ -13,6 +13,20 @@ import type { Origin } from './model.js';
 /** The files an include pattern names, in keepalived's order (`at`: the include line, whose file a relative pattern starts from). */
 export type IncludeReader = (pattern: string, at: Origin) => { file: string; text: string }[];
 
+export interface ReadOptions {
+  include?: IncludeReader;
+  /**
+   * keepalived's config id (`-i`, by default the host name up to its first dot): an `@ID` line is
+   * read only where it is ID, an `@^ID` line only where it is not. Unknown (a file read here, not
+   * from its director), such a line is left out and `skipped` says so.
+   */
+  configId?: string;
+  skipped?: (at: Origin, message: string) => void;
+}
+
+/** Definitions replace themselves again in what they bring; a loop of them stops here. */
+const MAX_SUBSTITUTIONS = 32;
+
 /** keepalived has no limit of its own; a loop of includes would otherwise never end. */
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_BLOCK_DEPTH = 32;
@@ -35,8 +49,8 @@ export const origin = (s: Statement): Origin => ({ file: s.file, line: s.line })
 /** A problem at a statement's line. */
 export const problemAt = (s: Statement, message: string): Problem => ({ file: s.file, line: s.line, col: 1, field: '', message });
 
-export function parseKeepalived(file: string, text: string, problems: Problem[], include?: IncludeReader): Statement[] {
-  const tokens = tokenize(file, text, problems, include, [file]);
+export function parseKeepalived(file: string, text: string, problems: Problem[], options: ReadOptions = {}): Statement[] {
+  const tokens = tokenize(file, text, problems, options, { chain: [file], definitions: new Map() });
   let i = 0;
   const block = (depth: number, opened: Token | undefined): Statement[] => {
     const out: Statement[] = [];
@@ -85,8 +99,13 @@ export function parseKeepalived(file: string, text: string, problems: Problem[],
   return block(0, undefined);
 }
 
-/** `chain`: the files being read, outermost first (a file including itself, directly or not, is refused). */
-function tokenize(file: string, text: string, problems: Problem[], include: IncludeReader | undefined, chain: string[]): Token[] {
+/**
+ * `chain`: the files being read, outermost first (a file including itself, directly or not, is
+ * refused); `definitions`: keepalived's `$NAME=value` lines so far, in every file (they are global).
+ */
+function tokenize(file: string, text: string, problems: Problem[], options: ReadOptions, state: { chain: string[]; definitions: Map<string, string> }): Token[] {
+  const { include } = options;
+  const { chain } = state;
   const tokens: Token[] = [];
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
@@ -99,14 +118,33 @@ function tokenize(file: string, text: string, problems: Problem[], include: Incl
       tokens.push({ file, line, kind: 'comment', text: commentOnly[1]! });
       continue;
     }
+    const at = { file, line };
+    // As keepalived's read_line: a conditional line first, then a definition (kept as written), then
+    // the definitions replaced in the line, and only then an include or the words.
+    const conditional = /^\s*@(\^?)(\S*)(?:\s+(.*))?$/.exec(body);
+    if (conditional) {
+      const [, not, id, rest] = conditional;
+      if (rest === undefined) continue;
+      if (options.configId === undefined) {
+        options.skipped?.(at, `@${not}${id} line: keepalived reads it only where its config id (the host name) ${not ? 'is not' : 'is'} ${id}, and which host this file is for is unknown here (--from-host knows): left out`);
+        continue;
+      }
+      if ((options.configId === id) === (not === '^')) continue;
+      body = rest;
+    }
+    const definition = /^\s*\$([A-Za-z_]\w*)\s*=\s*(.*)$/.exec(uncommented(body));
+    if (definition) {
+      state.definitions.set(definition[1]!, definition[2]!.trimEnd());
+      continue;
+    }
+    if (state.definitions.size > 0 && body.includes('$')) body = substituted(body, state.definitions);
     const included = include && /^\s*include[rmwba]?\s+([^#!]*)/.exec(body)?.[1]?.trim();
     if (included) {
-      const at = { file, line };
       if (chain.length > MAX_INCLUDE_DEPTH) problems.push({ ...at, col: 1, field: '', message: `includes nested more than ${MAX_INCLUDE_DEPTH} deep: ${chain.join(' → ')}` });
       else {
         for (const f of include(included, at)) {
           if (chain.includes(f.file)) problems.push({ ...at, col: 1, field: '', message: `${f.file} includes itself: ${[...chain, f.file].join(' → ')}` });
-          else tokens.push(...tokenize(f.file, f.text, problems, include, [...chain, f.file]));
+          else tokens.push(...tokenize(f.file, f.text, problems, options, { ...state, chain: [...chain, f.file] }));
         }
       }
       continue;
@@ -138,4 +176,28 @@ function tokenize(file: string, text: string, problems: Problem[], include: Incl
     tokens.push({ file, line, kind: 'end', text: '' });
   }
   return tokens;
+}
+
+/** The line up to its comment (`#` or `!` outside double quotes). */
+function uncommented(line: string): string {
+  let quoted = false;
+  for (let k = 0; k < line.length; k++) {
+    if (line[k] === '"') quoted = !quoted;
+    else if (!quoted && (line[k] === '#' || line[k] === '!')) return line.slice(0, k);
+  }
+  return line;
+}
+
+/**
+ * `$NAME` (before a blank, `,`, `)` or the end) and `${NAME}` replaced by their definitions, again in
+ * what they bring; an undefined name stays as written, as keepalived leaves it.
+ */
+function substituted(line: string, definitions: Map<string, string>): string {
+  let out = line;
+  for (let round = 0; round < MAX_SUBSTITUTIONS; round++) {
+    const next = out.replace(/\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)(?=[\s,)]|$)/g, (whole, braced?: string, bare?: string) => definitions.get((braced ?? bare)!) ?? whole);
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }

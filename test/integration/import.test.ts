@@ -120,13 +120,21 @@ test.serial('a director set up by hand is imported from the host; the inventory 
 
 
 // keepalived.conf split with include lines, as many directors keep it: followed on the director,
-// the pattern globbed by its shell with everything but the wildcards quoted.
+// the pattern globbed by its shell with everything but the wildcards quoted; $NAME definitions
+// used across the files, and @ID lines for this director's config id (its host name).
 const SPLIT_BY_INCLUDE = `
 mkdir -p /etc/keepalived/conf.d /etc/keepalived/members
 cat > /etc/keepalived/keepalived.conf <<'END'
 global_defs {
     router_id lb1
 }
+$DNS_PORT=53
+$WEB_WEIGHT=1
+END
+id=$(uname -n | cut -d. -f1)
+echo "@$id \\$WEB_WEIGHT=3" >> /etc/keepalived/keepalived.conf
+echo "@^$id \\$WEB_WEIGHT=7" >> /etc/keepalived/keepalived.conf
+cat >> /etc/keepalived/keepalived.conf <<'END'
 include conf.d/*.conf
 include /etc/keepalived/x$(touch /tmp/lvsplay-pwned).conf
 END
@@ -140,7 +148,7 @@ virtual_server 192.0.2.10 80 {
 END
 cat > /etc/keepalived/members/web.inc <<'END'
     real_server 192.0.2.21 80 {
-        weight 3
+        weight $WEB_WEIGHT
         TCP_CHECK {
             connect_timeout 3
         }
@@ -152,11 +160,11 @@ cat > /etc/keepalived/members/web.inc <<'END'
     }
 END
 cat > /etc/keepalived/conf.d/20-dns.conf <<'END'
-virtual_server 192.0.2.11 53 {
+virtual_server 192.0.2.11 $DNS_PORT {
     lb_algo rr
     lb_kind DR
     protocol UDP
-    real_server 192.0.2.21 53 {
+    real_server 192.0.2.21 $DNS_PORT {
         DNS_CHECK {
             name example.com
         }
@@ -176,6 +184,6 @@ test.serial('a keepalived.conf split by include lines is imported from the host 
   ]);
   t.regex(imported.stdout, /# lb1:\/etc\/keepalived\/conf\.d\/10-web\.conf line 1/);
   t.regex(imported.stderr, /lb1:\/etc\/keepalived\/members\/web\.inc:9: not expressed: real_server SMTP_CHECK/, 'reported at the included file\'s line');
-  t.regex(imported.stderr, /lb1:\/etc\/keepalived\/keepalived\.conf:5: note: include .*no file matches it/);
+  t.regex(imported.stderr, /lb1:\/etc\/keepalived\/keepalived\.conf:9: note: include .*no file matches it/);
   t.is((await onHost('lb1', '[ -e /tmp/lvsplay-pwned ] && echo ran || echo not run')).trim(), 'not run');
 });

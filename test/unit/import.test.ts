@@ -352,6 +352,47 @@ test('import: keepalived.conf blocks nested thousands deep are bad input at thei
   }
 });
 
+test('import: keepalived\'s $NAME=value definitions are replaced where $NAME or ${NAME} is used (again in what they bring, across includes); @ID lines are read for the director whose config id is ID, and reported when that is unknown', (t) => {
+  const text = `$NET=192.0.2
+$VIP=\${NET}.100   # a comment is not part of the value
+$PRIO=100
+@lb1 $PRIO=150
+@lb1 $ROLE=MASTER
+@^lb1 $ROLE=BACKUP
+vrrp_instance VI_1 {
+    state $ROLE
+    interface eth0
+    virtual_router_id 51
+    priority $PRIO
+    virtual_ipaddress {
+        $VIP
+    }
+}
+virtual_server $VIP 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server \${NET}.21 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+}
+`;
+  const importAs = (configId?: string) => importInventory({ keepalived: { file: 'defs.conf', text, ...(configId !== undefined && { configId }) } });
+  for (const [id, priority, role] of [['lb1', 150, 'primary'], ['lb2', 100, 'backup'], [undefined, 100, 'backup']] as const) {
+    const { yaml, report } = importAs(id);
+    const cluster = load(yaml);
+    t.like(cluster.services[0], { vip: '192.0.2.100', port: 80 }, id);
+    t.deepEqual(cluster.services[0]!.realServers.map((m) => m.address), ['192.0.2.21'], id);
+    t.like(cluster.directors[0], { priority, role }, `config id ${id}`);
+    t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => l.line), id === undefined ? [4, 5, 6] : [], report.format());
+  }
+  t.regex(importAs().report.format(), /defs\.conf:4: not expressed: @lb1 line: .*config id .* is lb1.*unknown here/);
+  const undefinedName = t.throws(() => importInventory({ keepalived: { file: 'u.conf', text: 'virtual_server $NOPE 80 {\n    lb_algo rr\n}\n' } }), { instanceOf: InputError });
+  t.regex(formatProblem(undefinedName.problems[0]!), /u\.conf:1.*got "\$NOPE 80"/, 'an undefined name stays as written, and is then malformed');
+});
+
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
   const text = [
     'virtual=www.example.com:http', '\treal=192.0.2.21:80 gate', '',
