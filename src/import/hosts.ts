@@ -164,13 +164,18 @@ function toAddress(n: bigint, family: 'ipv4' | 'ipv6'): string {
 /** The documentation subnet (RFC 5737) a director gets when the input says nothing of its network. */
 const PLACEHOLDER: Subnet = { network: toBig('192.0.2.0'), prefix: 24, family: 'ipv4', guessed: true };
 
-/** The smallest subnet holding every point, widened to a /24 (IPv4) or /64 (IPv6) at least. */
+/**
+ * The smallest subnet holding every point, widened to a /24 (IPv4) or /64 (IPv6) at least; none when
+ * they do not share a /16 (IPv6: /48): direct routing needs one link, and no link is that wide, so
+ * such a guess would be no network at all (a /0).
+ */
 function subnet(points: string[], family: 'ipv4' | 'ipv6'): Subnet | undefined {
   if (points.length === 0) return undefined;
   const width = bits(family);
   const values = points.map(toBig);
   const differing = values.reduce((acc, v) => acc | (v ^ values[0]!), 0n);
   const common = differing === 0n ? width : width - differing.toString(2).length;
+  if (common < (family === 'ipv4' ? 16 : 48)) return undefined;
   const prefix = Math.min(common, family === 'ipv4' ? 24 : 64);
   const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - prefix)) - 1n);
   return { network: values[0]! & mask, prefix, family, guessed: false };
@@ -182,15 +187,27 @@ function subnetOf(address: string, prefix: number): Subnet {
   return { network: toBig(address) & mask, prefix, family: 'ipv4', guessed: false };
 }
 
-/** The subnet's first address no host, VIP or sorry server has, and that can be a host's. */
+/** Where a guess goes when its subnet has no address left for it (a /30, or a reserved range). */
+const SPARE: Record<'ipv4' | 'ipv6', Subnet[]> = {
+  ipv4: ['192.0.2.0', '198.51.100.0', '203.0.113.0'].map((a) => ({ network: toBig(a), prefix: 24, family: 'ipv4', guessed: true })),
+  ipv6: [{ network: toBig('2001:db8::'), prefix: 64, family: 'ipv6', guessed: true }],
+};
+
+/**
+ * The subnet's first address no host, VIP or sorry server has, and that can be a host's; else the
+ * documentation subnets' (the guess is commented either way, and the loader's check of the output
+ * says what then does not fit).
+ */
 function pick(s: Subnet, used: Set<string>): string {
-  const size = 1n << BigInt(bits(s.family) - s.prefix);
-  for (let k = 1n; k < size - 1n && k < 1_000_000n; k++) {
-    const candidate = toAddress(s.network + k, s.family);
-    if (!used.has(candidate) && unusableAddress(candidate) === undefined) {
-      used.add(candidate);
-      return candidate;
+  for (const subnet of [s, ...SPARE[s.family]]) {
+    const size = 1n << BigInt(bits(subnet.family) - subnet.prefix);
+    for (let k = 1n; k < size - 1n && k <= 65_536n; k++) {
+      const candidate = toAddress(subnet.network + k, subnet.family);
+      if (!used.has(candidate) && unusableAddress(candidate) === undefined) {
+        used.add(candidate);
+        return candidate;
+      }
     }
   }
-  throw new Error(`no free address in ${toAddress(s.network, s.family)}/${s.prefix}`);
+  throw new Error(`no free address in ${toAddress(s.network, s.family)}/${s.prefix} nor any documentation subnet`);
 }

@@ -48,7 +48,7 @@ export function unusableAddress(value: string, options: { allowLoopback?: boolea
 /** An address packets can be sent to: a VIP, a director's or real server's address. */
 export const UnicastIp = Ip.superRefine((v, ctx) => {
   const why = unusableAddress(v);
-  if (why) ctx.addIssue({ code: 'custom', message: `expected a unicast address, got ${why}` });
+  if (why) ctx.addIssue({ code: 'custom', message: `expected a unicast address, not ${why}` });
 });
 
 /** Address with prefix length, as `ip addr` takes it: 192.0.2.5/24, 2001:db8::5/64. */

@@ -225,7 +225,7 @@ const Fallback = z.strictObject({
   /** A real server, an address lvsplay does not manage, or the director itself (loopback). */
   address: Ip.superRefine((v, ctx) => {
     const why = unusableAddress(v, { allowLoopback: true });
-    if (why) ctx.addIssue({ code: 'custom', message: `expected a unicast address, got ${why}` });
+    if (why) ctx.addIssue({ code: 'custom', message: `expected a unicast address, not ${why}` });
   }),
   port: Port.optional(),
   forwarding: z.enum(FORWARDING).default('dr'),

@@ -393,6 +393,16 @@ virtual_server $VIP 80 {
   t.regex(formatProblem(undefinedName.problems[0]!), /u\.conf:1.*got "\$NOPE 80"/, 'an undefined name stays as written, and is then malformed');
 });
 
+test('import: direct-routing real servers with no link in common (no shared /16), or on a reserved range, get no guessed subnet spanning them: the services the loader then refuses are reported, never an internal error', (t) => {
+  const save = (lines: string[]) => importInventory({ save: { file: 'save.txt', text: `${lines.join('\n')}\n` } });
+  const spread = save(['-A -t 198.51.100.10:80 -s rr', '-a -t 198.51.100.10:80 -r 10.0.0.1:80 -g -w 1', '-a -t 198.51.100.10:80 -r 200.0.0.1:80 -g -w 1',
+    '-A -t [2001:db8::10]:80 -s rr', '-a -t [2001:db8::10]:80 -r [2001:db8::21]:80 -g -w 1', '-a -t [2001:db8::10]:80 -r [3fff::21]:80 -g -w 1']);
+  t.regex(spread.yaml, /interface: \{ name: eth0, address: 192\.0\.2\.1\/24 \}/, 'the documentation subnet, not a /0');
+  t.deepEqual(spread.report.lines.filter((l) => l.kind === 'not expressed').map((l) => l.line), [1, 4], spread.report.format());
+  const reserved = save(['-A -t 198.51.100.10:80 -s rr', '-a -t 198.51.100.10:80 -r 0.0.1.1:80 -g -w 1', '-a -t 198.51.100.10:80 -r 0.0.2.2:80 -g -w 1']);
+  t.regex(reserved.report.format(), /real_servers\[0\]\.address: expected a unicast address, not the unspecified address/);
+});
+
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
   const text = [
     'virtual=www.example.com:http', '\treal=192.0.2.21:80 gate', '',

@@ -959,10 +959,10 @@ test('VIPs and host addresses that cannot be one are refused: unspecified, loopb
   ];
   for (const [vip, why] of cases) {
     const found = messages(edit(BASE, 'vip: 192.0.2.12', `vip: ${vip}`));
-    t.true(found.some((m) => m.startsWith('services[1].vip: expected a unicast address, got') && why.test(m)), `${vip}: ${found.join('\n')}`);
+    t.true(found.some((m) => m.startsWith('services[1].vip: expected a unicast address, not') && why.test(m)), `${vip}: ${found.join('\n')}`);
   }
   const host = messages(edit(BASE, '{ name: far1, address: 198.51.100.31 }', '{ name: far1, address: 127.0.0.1 }'));
-  t.true(host.some((m) => m.startsWith('real_servers[2].address: expected a unicast address, got a loopback address')), host.join('\n'));
+  t.true(host.some((m) => m.startsWith('real_servers[2].address: expected a unicast address, not a loopback address')), host.join('\n'));
 });
 
 test('a DR fallback off the directors\' segment is refused like a member; a loopback fallback (the director itself) is fine', (t) => {
