@@ -52,7 +52,17 @@ export const UnicastIp = Ip.superRefine((v, ctx) => {
 });
 
 /** Address with prefix length, as `ip addr` takes it: 192.0.2.5/24, 2001:db8::5/64. */
-export const Cidr = z.string().refine(isCidr, { error: 'expected an address with a prefix length, like 192.0.2.5/24' });
+/**
+ * An address on a link with the link's prefix (an interface's, the NAT gateway's). A prefix under /8
+ * (IPv6 /16) is no link: `ip addr add 203.0.113.1/0` would put a connected route for everything on
+ * that interface, over the director's default route.
+ */
+export const Cidr = z.string().refine(isCidr, { error: 'expected an address with a prefix length, like 192.0.2.5/24' }).superRefine((v, ctx) => {
+  if (!isCidr(v)) return; // said above
+  const prefix = Number(v.slice(v.lastIndexOf('/') + 1));
+  const least = isIPv4(v.slice(0, v.lastIndexOf('/'))) ? 8 : 16;
+  if (prefix < least) ctx.addIssue({ code: 'custom', message: `expected a link's prefix, /${least} or longer: a /${prefix} would route that much of the Internet to this link` });
+});
 
 /** An SSH destination: an IP address or a DNS host name. */
 export const HostName = z

@@ -891,6 +891,12 @@ test('an address that is the network or broadcast address of a subnet the cluste
   loads(t, edit(BASE, 'interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }', 'interfaces: [{ name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }, { name: eth1, address: 198.51.100.6/31 }]'));
 });
 
+test('a link prefix under /8 (IPv6 /16) on an interface or the NAT gateway is refused: ip addr add X/0 would route everything to that link', (t) => {
+  expectProblems(t, edit(BASE, 'interface: { name: eth0, address: 192.0.2.6/24,', 'interface: { name: eth0, address: 192.0.2.6/0,'), [{ field: 'directors[1].interface.address', at: ['192.0.2.6/0'], says: ["expected a link's prefix, /8 or longer: a /0"] }]);
+  expectProblems(t, edit(BASE, 'address6: 2001:db8::6/64', 'address6: 2001:db8::6/12'), [{ field: 'directors[1].interface.address6', at: ['2001:db8::6/12'], says: ['/16 or longer'] }]);
+  expectProblems(t, edit(BASE, 'services:', 'nat_gateway: 192.0.2.1/7\nservices:'), [{ field: 'nat_gateway', at: ['192.0.2.1/7'], says: ['/8 or longer'] }]);
+});
+
 test('a VIP that is the NAT gateway is refused: a VIP is an address of its own', (t) => {
   const text = edit(edit(BASE, 'vip: 192.0.2.13', 'vip: 203.0.113.1'), 'services:', 'nat_gateway: 203.0.113.1/24\nservices:');
   expectProblems(t, text, [{ field: 'services[2].vip', at: ['vip: 203.0.113.1', '203.0.113.1'], says: ['VIP 203.0.113.1 is the NAT gateway (line'] }]);
