@@ -9,9 +9,9 @@
  * starts from every host (order_patterns: `!web1` alone means all but web1). The result keeps the
  * inventory's order whatever the terms' (Ansible keeps the terms'), so batches are reproducible.
  */
-import { readFileSync } from 'node:fs';
 import type { Cluster, Host } from '../inventory/model.js';
 import { fnmatch } from '../util/fnmatch.js';
+import { InputFileError, readInputFile } from '../util/input-file.js';
 
 export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] {
   const all = [...cluster.hosts.values()];
@@ -60,13 +60,14 @@ export function limitTerms(text: string | undefined): string[] | undefined {
 
 export class LimitFileError extends Error {}
 
+/** A retry file's host names: a regular file only (a FIFO would hang the run), as every file lvsplay is handed. */
 function linesOf(file: string): string[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LimitFileError(`--limit @${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file of host names' : `cannot read it (${code ?? String(err)})`}`);
+    if (!(err instanceof InputFileError)) throw err;
+    throw new LimitFileError(`--limit @${file}: the file ${err.message}`);
   }
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
 }

@@ -98,7 +98,7 @@ test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host co
   t.regex(exclusion.stderr, /leaves no host/);
   const file = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', '@/nonexistent/retry');
   t.is(file.status, 1, 'a --limit @FILE that does not exist');
-  t.regex(file.stderr, /--limit @\/nonexistent\/retry: no such file/);
+  t.regex(file.stderr, /--limit @\/nonexistent\/retry: the file cannot be read \(ENOENT\)/);
   t.false(/\n\s+at /.test(file.stderr), 'no stack trace');
   const forks = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', '0');
   t.is(forks.status, 1);

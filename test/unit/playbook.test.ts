@@ -2,6 +2,7 @@
  * Playbook loading (plays, tasks, serial, host terms, each problem with its place) and host
  * selection (groups, globs, `!exclude`, `&intersect`, inventory order).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,14 +271,16 @@ test('split_host_pattern: commas, else colons outside brackets and whitespace; a
   t.deepEqual(splitHostPattern(','), []);
 });
 
-test('--limit: @FILE stands for the file\'s lines; a missing file or a folder is an error naming it', (t) => {
+test('--limit: @FILE stands for the file\'s lines; a missing file, a folder or a FIFO is an error naming it', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-limit-'));
   try {
     writeFileSync(join(dir, 'retry'), 'web1\n  lb2  \n\n');
     t.deepEqual(limitTerms(`@${join(dir, 'retry')},far1`), ['web1', 'lb2', 'far1']);
     t.deepEqual(limitTerms(`@${join(dir, 'retry')}`)?.length, 2);
-    t.throws(() => limitTerms(`@${join(dir, 'nope')}`), { message: `--limit @${join(dir, 'nope')}: no such file` });
-    t.throws(() => limitTerms(`@${dir}`), { message: /a folder, not a file of host names/ });
+    t.throws(() => limitTerms(`@${join(dir, 'nope')}`), { message: `--limit @${join(dir, 'nope')}: the file cannot be read (ENOENT)` });
+    t.throws(() => limitTerms(`@${dir}`), { message: /the file is not a regular file/ });
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    t.throws(() => limitTerms(`@${join(dir, 'fifo')}`), { message: /the file is not a regular file/ }, 'a FIFO is refused, not waited on');
     t.is(limitTerms(', ,'), undefined, 'no term: no limit');
   } finally {
     rmSync(dir, { recursive: true, force: true });
