@@ -72,8 +72,8 @@ function linesOf(file: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
 }
 
-/** A term's shape: a name, group or glob with an optional [subscript], or `~` and a regular expression; `!` or `&` before either. */
-const TERM = /^[!&]?(?:[A-Za-z0-9_.*?[\]!:-]{1,63}|~[^\s,]{1,200})$/;
+/** A term's shape: a name, group or glob with an optional [subscript], or `~` and a regular expression (printable ASCII: it is quoted back on a terminal); `!` or `&` before either. */
+const TERM = /^[!&]?(?:[A-Za-z0-9_.*?[\]!:-]{1,63}|~[\x21-\x2b\x2d-\x7e]{1,200})$/;
 
 /** Why a term cannot select or selects nothing, or undefined when it is fine. */
 export function unknownTerm(cluster: Cluster, term: string): string | undefined {

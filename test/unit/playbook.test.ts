@@ -294,6 +294,7 @@ test('one-string hosts with commas, and a list item joining terms, split as Ansi
   t.deepEqual(list.plays[0]?.hosts, ['real_servers', '!web3', '~lb']);
   expectProblems(t, '- hosts: "web1:~(x"\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['"web1:~(x"'], says: ['"~(x": not a regular expression'] }]);
   expectProblems(t, '- hosts: " , "\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['" , "'], says: ['expected host terms joined by'] }]);
+  expectProblems(t, '- hosts: "~web\\e"\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['"~web\\e"'], says: ['expected a host, group or glob', '~regex'] }]);
 });
 
 test('an unknown task kind far from every kind gets no suggestion', (t) => {
