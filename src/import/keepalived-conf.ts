@@ -73,13 +73,12 @@ export function importKeepalived(file: string, text: string, report: Report, inc
         return [{ file: path, text: includes.read(path) }];
       } catch (err) {
         if (!(err instanceof InputFileError)) throw err;
-        problems.push({ ...at, col: 1, field: '', message: `include ${pattern}: ${path} ${err.message}` });
+        problems.push(problemAt(at, `include ${pattern}: ${path} ${err.message}`));
         return [];
       }
     });
   });
   const statements = parseKeepalived(file, text, problems, { ...(include && { include }), ...(configId !== undefined && { configId }), skipped: (at, message) => report.notExpressed(at, message) });
-  const at = origin;
   const out: KeepalivedImport = { services: [], scriptSecurity: [] };
   let syncDaemon: Statement | undefined;
   for (const s of statements) {
@@ -87,34 +86,33 @@ export function importKeepalived(file: string, text: string, report: Report, inc
       for (const g of s.block ?? []) {
         if (g.keyword === 'router_id' && Name.safeParse(g.args[0]).success) out.directorName = g.args[0]!;
         else if (g.keyword === 'lvs_sync_daemon') syncDaemon = g;
-        else if (g.keyword === 'enable_script_security' || (g.keyword === 'script_user' && g.args.join(' ') === 'root')) out.scriptSecurity.push(at(g));
-        else report.notExpressed(at(g), `global_defs ${g.keyword}${g.keyword === 'router_id' ? ` ${g.args[0] ?? ''} (not a host name the inventory takes)` : ''}: lvsplay's keepalived.conf does not write it`);
+        else if (g.keyword === 'enable_script_security' || (g.keyword === 'script_user' && g.args.join(' ') === 'root')) out.scriptSecurity.push(origin(g));
+        else report.notExpressed(origin(g), `global_defs ${g.keyword}${g.keyword === 'router_id' ? ` ${g.args[0] ?? ''} (not a host name the inventory takes)` : ''}: lvsplay's keepalived.conf does not write it`);
       }
     } else if (s.keyword === 'vrrp_instance') {
-      if (out.vrrp) report.notExpressed(at(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
+      if (out.vrrp) report.notExpressed(origin(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
       else out.vrrp = readInstance(s, report, problems);
     } else if (s.keyword === 'virtual_server') {
       const service = readVirtualServer(s, report, problems);
       if (service) out.services.push(service);
-    } else report.notExpressed(at(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
+    } else report.notExpressed(origin(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
   }
   if (syncDaemon) {
     if (out.vrrp && syncDaemon.args[1] === out.vrrp.instance && (syncDaemon.args[0] === out.vrrp.interface)) out.vrrp.settings.sync_daemon = true;
-    else report.notExpressed(at(syncDaemon), `lvs_sync_daemon ${syncDaemon.args.join(' ')}: lvsplay runs the sync daemon on the VRRP instance's interface, for that instance only`);
+    else report.notExpressed(origin(syncDaemon), `lvs_sync_daemon ${syncDaemon.args.join(' ')}: lvsplay runs the sync daemon on the VRRP instance's interface, for that instance only`);
   }
   if (problems.length > 0) throw new InputError(problems);
   return out;
 }
 
 function readInstance(s: Statement, report: Report, problems: Problem[]): ImportedVrrp & { held: HeldAddress[]; instance: string } {
-  const at = origin;
   const instance = s.args[0] ?? '';
   // lvsplay names the instance VI_<pair>: VI_1 stays VI_1 as pair "1".
   const suffix = /^VI_(.+)$/.exec(instance)?.[1];
   const pair = suffix !== undefined && Name.safeParse(suffix).success ? suffix : 'default';
-  if (`VI_${pair}` !== instance) report.note(at(s), `vrrp_instance ${instance} is named VI_${pair} by lvsplay (the name is local to this keepalived.conf)`);
+  if (`VI_${pair}` !== instance) report.note(origin(s), `vrrp_instance ${instance} is named VI_${pair} by lvsplay (the name is local to this keepalived.conf)`);
   const settings: Partial<VrrpPairInput> = {};
-  const vrrp: ImportedVrrp & { held: HeldAddress[]; instance: string } = { origin: at(s), pair, instance, settings, role: 'backup', peers: [], held: [] };
+  const vrrp: ImportedVrrp & { held: HeldAddress[]; instance: string } = { origin: origin(s), pair, instance, settings, role: 'backup', peers: [], held: [] };
   const int = (x: Statement, min: number, max: number): number | undefined => {
     const v = x.args[0];
     if (v !== undefined && /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) return Number(v);
@@ -129,13 +127,13 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
       case 'virtual_router_id': { const v = int(x, 1, 255); if (v !== undefined) settings.virtual_router_id = v; break; }
       case 'priority': {
         const v = int(x, 1, 255);
-        if (v === 255) report.notExpressed(at(x), 'priority 255 (the address owner): lvsplay gives a VRRP pair priorities up to 254; imported as 254');
+        if (v === 255) report.notExpressed(origin(x), 'priority 255 (the address owner): lvsplay gives a VRRP pair priorities up to 254; imported as 254');
         if (v !== undefined) vrrp.priority = Math.min(v, 254);
         break;
       }
       case 'advert_int': {
         if (/^\d+$/.test(x.args[0] ?? '')) settings.advert_int = int(x, 1, 255)!;
-        else report.notExpressed(at(x), `advert_int ${x.args[0] ?? ''}: the inventory takes whole seconds; keepalived's default (1) is used`);
+        else report.notExpressed(origin(x), `advert_int ${x.args[0] ?? ''}: the inventory takes whole seconds; keepalived's default (1) is used`);
         break;
       }
       case 'nopreempt': settings.nopreempt = true; break;
@@ -147,7 +145,7 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
       case 'authentication': {
         const type = x.block?.find((a) => a.keyword === 'auth_type')?.args[0];
         const pass = x.block?.find((a) => a.keyword === 'auth_pass');
-        if (type !== 'PASS') report.notExpressed(at(x), `authentication auth_type ${type ?? '(none)'}: lvsplay writes PASS authentication only`);
+        if (type !== 'PASS') report.notExpressed(origin(x), `authentication auth_type ${type ?? '(none)'}: lvsplay writes PASS authentication only`);
         else if (pass) {
           settings.auth_pass_env = VRRP_PASS_ENV;
           report.note(origin(pass), `auth_pass (a secret, not copied): set ${VRRP_PASS_ENV} to it where lvsplay runs (the inventory reads it from there: vrrp.${pair}.auth_pass_env)`);
@@ -163,11 +161,11 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
           if (held) vrrp.held.push(held);
         }
         break;
-      default: report.notExpressed(at(x), `vrrp_instance ${x.keyword}: not in the inventory's VRRP settings (docs/inventory.md, VRRP pairs)`);
+      default: report.notExpressed(origin(x), `vrrp_instance ${x.keyword}: not in the inventory's VRRP settings (docs/inventory.md, VRRP pairs)`);
     }
   }
-  if (settings.unicast && vrrp.peers.length === 0) report.notExpressed(at(s), 'unicast_peer without peers: lvsplay sends unicast adverts to the pair\'s other directors');
-  else if (vrrp.role === 'backup' && vrrp.peers.length === 0) report.note(at(s), `this director is BACKUP (${state ? `state ${state.args.join(' ')}` : 'keepalived\'s default without state'}) and names no unicast_peer: the pair's primary is in no input, so the inventory has a placeholder for it (name and address GUESSED): set them, or import the primary's keepalived.conf instead`);
+  if (settings.unicast && vrrp.peers.length === 0) report.notExpressed(origin(s), 'unicast_peer without peers: lvsplay sends unicast adverts to the pair\'s other directors');
+  else if (vrrp.role === 'backup' && vrrp.peers.length === 0) report.note(origin(s), `this director is BACKUP (${state ? `state ${state.args.join(' ')}` : 'keepalived\'s default without state'}) and names no unicast_peer: the pair's primary is in no input, so the inventory has a placeholder for it (name and address GUESSED): set them, or import the primary's keepalived.conf instead`);
   return vrrp;
 }
 
@@ -197,11 +195,10 @@ function address(x: Statement, problems: Problem[], value = x.args[0]): string {
 }
 
 function readVirtualServer(s: Statement, report: Report, problems: Problem[]): ImportedService | undefined {
-  const at = origin;
   const fail = (x: Statement, message: string) => problems.push(problemAt(x, message));
   const [first, second] = s.args;
   if (first === 'group') {
-    report.notExpressed(at(s), `virtual_server group ${second ?? ''} (and its real servers): the inventory has one VIP and port, or one mark, per service`);
+    report.notExpressed(origin(s), `virtual_server group ${second ?? ''} (and its real servers): the inventory has one VIP and port, or one mark, per service`);
     return undefined;
   }
   const find = (k: string) => s.block?.find((x) => x.keyword === k);
@@ -229,7 +226,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
   const name = serviceKey(key);
   const family = key.kind === 'fwmark' ? key.family : key.address.includes(':') ? 'ipv6' : 'ipv4';
   const service: ImportedService = {
-    origin: at(s), owner: 'keepalived', key, scheduler: 'wlc', schedulerFlags: [], onePacket: false, forwarding: 'nat', members: [],
+    origin: origin(s), owner: 'keepalived', key, scheduler: 'wlc', schedulerFlags: [], onePacket: false, forwarding: 'nat', members: [],
     ...(s.comment !== undefined && /^service (\S+)$/.test(s.comment) && Name.safeParse(s.comment.slice(8)).success && { name: s.comment.slice(8) }),
   };
   const vsCheck: Record<string, unknown> = {};
@@ -247,7 +244,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
     switch (x.keyword) {
       case 'lb_algo': case 'lvs_sched':
         if (!(SCHEDULERS as readonly string[]).includes(x.args[0] ?? '')) {
-          report.notExpressed(at(s), `service ${name} (and its real servers): ${x.keyword} ${x.args[0] ?? ''} is not a scheduler lvsplay knows (${SCHEDULERS.join(', ')})`);
+          report.notExpressed(origin(s), `service ${name} (and its real servers): ${x.keyword} ${x.args[0] ?? ''} is not a scheduler lvsplay knows (${SCHEDULERS.join(', ')})`);
           return undefined;
         }
         service.scheduler = x.args[0]!;
@@ -267,7 +264,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
       case 'persistence_timeout': service.persistence = { ...service.persistence, timeout: n }; break;
       case 'persistence_granularity': {
         const g = granularity(x.args[0] ?? '', family);
-        if (g === undefined) report.notExpressed(at(x), `persistence_granularity ${x.args[0] ?? ''}: not a ${family === 'ipv4' ? 'contiguous dotted netmask' : 'prefix length'}; imported with the default`);
+        if (g === undefined) report.notExpressed(origin(x), `persistence_granularity ${x.args[0] ?? ''}: not a ${family === 'ipv4' ? 'contiguous dotted netmask' : 'prefix length'}; imported with the default`);
         else if (g !== defaultNetmask(family) && g !== Number(defaultNetmask(family))) service.persistence = { timeout: service.persistence?.timeout ?? 0, netmask: g };
         break;
       }
@@ -285,7 +282,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
       case 'sorry_server_lvs_method': {
         const m = method(x);
         if (typeof m === 'string') fail(x, m);
-        else if (m.tunnel && !isDeepStrictEqual(m.tunnel, { type: 'ipip' })) report.notExpressed(at(x), 'sorry_server_lvs_method TUN with tunnel options: lvsplay\'s sorry server tunnels like the service');
+        else if (m.tunnel && !isDeepStrictEqual(m.tunnel, { type: 'ipip' })) report.notExpressed(origin(x), 'sorry_server_lvs_method TUN with tunnel options: lvsplay\'s sorry server tunnels like the service');
         else fallbackMethod = m.forwarding;
         break;
       }
@@ -294,15 +291,15 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
       default:
         if (FLAGS.includes(x.keyword)) service.schedulerFlags.push(x.keyword);
         else if (VS_TIMING[x.keyword] && /^\d+$/.test(x.args[0] ?? '')) defaults[VS_TIMING[x.keyword]!] = n;
-        else report.notExpressed(at(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
+        else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
     }
   }
   if (service.persistence && !service.persistence.timeout) {
-    report.notExpressed(at(s), `service ${name}: persistence_granularity without persistence_timeout has no effect`);
+    report.notExpressed(origin(s), `service ${name}: persistence_granularity without persistence_timeout has no effect`);
     delete service.persistence;
   }
   const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
-  if (misfit.length > 0) report.notExpressed(at(s), `service ${name}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
+  if (misfit.length > 0) report.notExpressed(origin(s), `service ${name}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
   service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f)).sort();
   if (fallback) service.fallback = { ...fallback, forwarding: fallbackMethod ?? service.forwarding };
   const members: (ImportedMember & { checker?: Record<string, unknown> })[] = [];
@@ -312,7 +309,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
   }
   service.members = distinctServers(members, report);
   if (service.members.length === 0) {
-    report.notExpressed(at(s), `service ${name}: no real server could be imported, and an inventory service needs at least one`);
+    report.notExpressed(origin(s), `service ${name}: no real server could be imported, and an inventory service needs at least one`);
     return undefined;
   }
   // The first real server with a checker gives the service's check; the others say what differs.
@@ -358,7 +355,6 @@ function granularity(value: string, family: 'ipv4' | 'ipv6'): string | number | 
 }
 
 function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report, problems: Problem[]): (ImportedMember & { checker?: Record<string, unknown> }) | undefined {
-  const at = origin;
   const [addr, portText] = r.args;
   if (addr === undefined || !(isIPv4(addr) || isIPv6(addr)) || (portText !== undefined && !/^\d+$/.test(portText))) {
     problems.push(problemAt(r, `expected real_server ADDRESS [PORT], got ${JSON.stringify(r.args.join(' '))}`));
@@ -367,10 +363,10 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
   const servicePort = key.kind === 'inet' ? key.port : 0;
   let port = portText === undefined ? servicePort : Number(portText);
   if (forwarding !== 'nat' && key.kind === 'inet' && port !== servicePort) {
-    report.notExpressed(at(r), `port ${port} of a ${forwarding.toUpperCase()} real server: the kernel uses the virtual server's port ${servicePort}, and so does the inventory`);
+    report.notExpressed(origin(r), `port ${port} of a ${forwarding.toUpperCase()} real server: the kernel uses the virtual server's port ${servicePort}, and so does the inventory`);
     port = servicePort;
   }
-  const m: ImportedMember & { checker?: Record<string, unknown> } = { origin: at(r), address: canonicalAddress(addr), port, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
+  const m: ImportedMember & { checker?: Record<string, unknown> } = { origin: origin(r), address: canonicalAddress(addr), port, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
   for (const x of r.block ?? []) {
     const n = Number(x.args[0]);
     if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
@@ -381,22 +377,21 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     else if (x.keyword === 'uthreshold') m.upperThreshold = n;
     else if (x.keyword === 'lthreshold') m.lowerThreshold = n;
     else if (CHECKERS[x.keyword]) {
-      if (m.checker) report.notExpressed(at(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
+      if (m.checker) report.notExpressed(origin(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
       else m.checker = readChecker(x, vs, report);
-    } else report.notExpressed(at(x), `real_server ${x.keyword}: not something the inventory's members say`);
+    } else report.notExpressed(origin(x), `real_server ${x.keyword}: not something the inventory's members say`);
   }
   return m;
 }
 
 /** One checker block as inventory check fields, with the virtual_server's timing filled in. */
 function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report): Record<string, unknown> {
-  const at = origin;
   const type = CHECKERS[c.keyword]!;
   const check: Record<string, unknown> = { type, ...vs.defaults };
   const set = (x: Statement, field: keyof z.input<typeof HealthCheck>, value: unknown) => {
     const ok = HealthCheck.shape[field].safeParse(value);
     if (ok.success) check[field] = value;
-    else report.notExpressed(at(x), `${x.keyword} ${x.args.join(' ')}: ${ok.error.issues[0]?.message ?? 'not a value the inventory takes'}`);
+    else report.notExpressed(origin(x), `${x.keyword} ${x.args.join(' ')}: ${ok.error.issues[0]?.message ?? 'not a value the inventory takes'}`);
   };
   let urls = 0;
   for (const x of c.block ?? []) {
@@ -409,32 +404,32 @@ function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtu
       case 'retry': case 'nb_get_retry': set(x, 'retry', n); break;
       case 'delay_before_retry': set(x, 'delay_before_retry', n); break;
       case 'misc_path':
-        if (/\s/.test(word)) report.notExpressed(at(x), `misc_path "${word}": the inventory's command is a path alone, without arguments`);
+        if (/\s/.test(word)) report.notExpressed(origin(x), `misc_path "${word}": the inventory's command is a path alone, without arguments`);
         else set(x, 'command', word);
         break;
       case 'misc_dynamic': check['misc_dynamic'] = true; break;
-      case 'type': if (type === 'dns') set(x, 'query_type', word.toUpperCase()); else report.notExpressed(at(x), `type in ${c.keyword}`); break;
-      case 'name': if (type === 'dns') set(x, 'query_name', word); else report.notExpressed(at(x), `name in ${c.keyword}`); break;
+      case 'type': if (type === 'dns') set(x, 'query_type', word.toUpperCase()); else report.notExpressed(origin(x), `type in ${c.keyword}`); break;
+      case 'name': if (type === 'dns') set(x, 'query_name', word); else report.notExpressed(origin(x), `name in ${c.keyword}`); break;
       case 'virtualhost': set(x, 'virtualhost', word); break;
       case 'url':
-        if (++urls > 1) report.notExpressed(at(x), `a second url block in ${c.keyword}: the inventory checks one URL per real server`);
+        if (++urls > 1) report.notExpressed(origin(x), `a second url block in ${c.keyword}: the inventory checks one URL per real server`);
         else for (const u of x.block ?? []) {
           const v = u.args[0] ?? '';
           if (u.keyword === 'path') set(u, 'path', v);
           else if (u.keyword === 'status_code') {
             if (u.args.every((a) => /^\d{3}$/.test(a))) set(u, 'status', u.args.length === 1 ? Number(v) : u.args.map(Number));
-            else report.notExpressed(at(u), `status_code ${u.args.join(' ')}: the inventory takes status codes, not ranges`);
+            else report.notExpressed(origin(u), `status_code ${u.args.join(' ')}: the inventory takes status codes, not ranges`);
           } else if (u.keyword === 'digest') set(u, 'digest', v.toLowerCase());
           else if (u.keyword === 'regex') set(u, 'regex', v);
           else if (u.keyword === 'virtualhost') set(u, 'virtualhost', v);
-          else report.notExpressed(at(u), `url ${u.keyword}: not in the inventory's http checks`);
+          else report.notExpressed(origin(u), `url ${u.keyword}: not in the inventory's http checks`);
         }
         break;
-      default: report.notExpressed(at(x), `${c.keyword} ${x.keyword}: not in the inventory's checks`);
+      default: report.notExpressed(origin(x), `${c.keyword} ${x.keyword}: not in the inventory's checks`);
     }
   }
   if ((type === 'http' || type === 'https') && check['virtualhost'] === undefined && vs.virtualhost !== undefined) check['virtualhost'] = vs.virtualhost;
-  if ((type === 'http' || type === 'https') && check['path'] === undefined && urls === 0) report.note(at(c), `${c.keyword} without a url block: lvsplay checks path / (keepalived needs a url to check anything)`);
+  if ((type === 'http' || type === 'https') && check['path'] === undefined && urls === 0) report.note(origin(c), `${c.keyword} without a url block: lvsplay checks path / (keepalived needs a url to check anything)`);
   if (type === 'misc' || type === 'ping') delete check['port'];
   return check;
 }

@@ -46,8 +46,8 @@ type Token = { file: string; line: number; text: string; kind: 'word' | 'open' |
 /** Where a statement was read, for the report. */
 export const origin = (s: Statement): Origin => ({ file: s.file, line: s.line });
 
-/** A problem at a statement's line. */
-export const problemAt = (s: Statement, message: string): Problem => ({ file: s.file, line: s.line, col: 1, field: '', message });
+/** A problem at a statement's (or a token's, or an include line's) line. */
+export const problemAt = (at: Origin, message: string): Problem => ({ file: at.file, line: at.line, col: 1, field: '', message });
 
 export function parseKeepalived(file: string, text: string, problems: Problem[], options: ReadOptions = {}): Statement[] {
   const tokens = tokenize(file, text, problems, options, { chain: [file], definitions: new Map() });
@@ -64,10 +64,10 @@ export function parseKeepalived(file: string, text: string, problems: Problem[],
         i++;
       } else if (t.kind === 'close') {
         i++;
-        if (depth === 0) problems.push({ file: t.file, line: t.line, col: 1, field: '', message: 'a "}" closes no block' });
+        if (depth === 0) problems.push(problemAt(t, 'a "}" closes no block'));
         else return out;
       } else if (t.kind === 'open') {
-        problems.push({ file: t.file, line: t.line, col: 1, field: '', message: 'a "{" without a keyword before it' });
+        problems.push(problemAt(t, 'a "{" without a keyword before it'));
         i++;
         nested(depth + 1, t);
       } else {
@@ -85,14 +85,14 @@ export function parseKeepalived(file: string, text: string, problems: Problem[],
         out.push(s);
       }
     }
-    if (depth > 0 && opened) problems.push({ file: opened.file, line: opened.line, col: 1, field: '', message: 'this block is never closed: expected a "}" before the end of the file' });
+    if (depth > 0 && opened) problems.push(problemAt(opened, 'this block is never closed: expected a "}" before the end of the file'));
     return out;
   };
   // keepalived's own blocks nest 6 deep at most (virtual_server, real_server, checker, url...): a
   // deeper one is refused and skipped without recursing, so no input can exhaust the stack.
   const nested = (depth: number, opened: Token): Statement[] => {
     if (depth <= MAX_BLOCK_DEPTH) return block(depth, opened);
-    problems.push({ file: opened.file, line: opened.line, col: 1, field: '', message: `blocks nested more than ${MAX_BLOCK_DEPTH} deep: keepalived.conf's nest a few levels` });
+    problems.push(problemAt(opened, `blocks nested more than ${MAX_BLOCK_DEPTH} deep: keepalived.conf's nest a few levels`));
     for (let open = 1; i < tokens.length && open > 0; i++) open += tokens[i]!.kind === 'open' ? 1 : tokens[i]!.kind === 'close' ? -1 : 0;
     return [];
   };
@@ -140,10 +140,10 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
     if (state.definitions.size > 0 && body.includes('$')) body = substituted(body, state.definitions);
     const included = include && /^\s*include[rmwba]?\s+([^#!]*)/.exec(body)?.[1]?.trim();
     if (included) {
-      if (chain.length > MAX_INCLUDE_DEPTH) problems.push({ ...at, col: 1, field: '', message: `includes nested more than ${MAX_INCLUDE_DEPTH} deep: ${chain.join(' → ')}` });
+      if (chain.length > MAX_INCLUDE_DEPTH) problems.push(problemAt(at, `includes nested more than ${MAX_INCLUDE_DEPTH} deep: ${chain.join(' → ')}`));
       else {
         for (const f of include(included, at)) {
-          if (chain.includes(f.file)) problems.push({ ...at, col: 1, field: '', message: `${f.file} includes itself: ${[...chain, f.file].join(' → ')}` });
+          if (chain.includes(f.file)) problems.push(problemAt(at, `${f.file} includes itself: ${[...chain, f.file].join(' → ')}`));
           else tokens.push(...tokenize(f.file, f.text, problems, options, { ...state, chain: [...chain, f.file] }));
         }
       }

@@ -665,9 +665,9 @@ const vipsAreNotHosts: Rule = (inv, src) => {
   const gateway = inv.nat_gateway && canonicalAddress(cidrAddress(inv.nat_gateway));
   return inv.services.flatMap((s, i) => {
     const vip = s.vip === undefined ? undefined : canonicalAddress(s.vip);
-    const owner = vip === undefined ? undefined : owners.get(vip) ?? (vip === gateway ? `the NAT gateway (${place(src, ['nat_gateway'])})` : undefined);
-    if (!owner) return [];
-    return [src.problem(['services', i, 'vip'], `VIP ${s.vip} is ${owner.startsWith('the NAT') ? owner : `host ${owner}'s own address`}: a VIP must be an address of its own (lvsplay adds and removes it)`)];
+    const owner = vip === undefined ? undefined : owners.get(vip);
+    const taken = owner ? `host ${owner}'s own address` : vip !== undefined && vip === gateway ? `the NAT gateway (${place(src, ['nat_gateway'])})` : undefined;
+    return taken ? [src.problem(['services', i, 'vip'], `VIP ${s.vip} is ${taken}: a VIP must be an address of its own (lvsplay adds and removes it)`)] : [];
   });
 };
 
@@ -686,9 +686,10 @@ const subnetEdges: Rule = (inv, src) => {
   if (inv.nat_gateway) subnets.push({ cidr: inv.nat_gateway, path: ['nat_gateway'] });
   const addresses: [Path, string | undefined][] = [
     ...subnets.map((s): [Path, string] => [s.path, cidrAddress(s.cidr)]),
-    ...(['directors', 'real_servers'] as const).flatMap((list) => inv[list].flatMap((h, i): [Path, string | undefined][] => [
-      [[list, i, 'address'], h.address], [[list, i, 'address6'], h.address6], ...(list === 'real_servers' ? [[[list, i, 'gateway'], inv.real_servers[i]!.gateway] as [Path, string | undefined]] : []),
-    ])),
+    ...inv.directors.flatMap((h, i): [Path, string | undefined][] => [[['directors', i, 'address'], h.address], [['directors', i, 'address6'], h.address6]]),
+    ...inv.real_servers.flatMap((h, i): [Path, string | undefined][] => [
+      [['real_servers', i, 'address'], h.address], [['real_servers', i, 'address6'], h.address6], [['real_servers', i, 'gateway'], h.gateway],
+    ]),
     ...inv.services.flatMap((s, i): [Path, string | undefined][] => [[['services', i, 'vip'], s.vip], [['services', i, 'fallback', 'address'], s.fallback?.address]]),
   ];
   return addresses.flatMap(([path, address]) => {
