@@ -6,7 +6,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Problem } from '../util/problems.js';
 import type { SourceMap } from '../util/yaml-source.js';
-import type { CheckType, Owner } from './model.js';
+import { BUILTIN_GROUPS, type CheckType, type Owner } from './model.js';
 import { CHECK_TYPES, type DirectorInput, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
 import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from './interfaces.js';
 import { derivedRouterId } from './vrrp.js';
@@ -41,9 +41,6 @@ const uniqueHostNames: Rule = (inv, src) => {
   return problems;
 };
 
-/** The groups every inventory has (the directors' roles are computed groups). */
-const BUILTIN_GROUPS = ['all', 'directors', 'real_servers', 'primary', 'backup'];
-
 /**
  * A host named like a group: a selector (`hosts: directors`, `--limit web`) names a host before a
  * group, so the play would run on that one host instead of the group (Ansible only warns).
@@ -52,7 +49,7 @@ const hostNamesAreNotGroups: Rule = (inv, src) => {
   const hosts = [...inv.directors.map((d, i) => [['directors', i, 'name'], d] as const), ...inv.real_servers.map((r, i) => [['real_servers', i, 'name'], r] as const)];
   const groups = new Set([...Object.keys(inv.groups), ...hosts.flatMap(([, h]) => h.groups)]);
   return hosts.flatMap(([path, host]) => {
-    const builtin = BUILTIN_GROUPS.includes(host.name);
+    const builtin = (BUILTIN_GROUPS as readonly string[]).includes(host.name);
     if (!builtin && !groups.has(host.name)) return [];
     return [src.problem(path, `host name "${host.name}" is also ${builtin ? 'a built-in group\'s' : 'a group\'s'} name: a selector "${host.name}" would pick the host alone, not the group; rename one`)];
   });

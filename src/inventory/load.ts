@@ -9,7 +9,7 @@ import { type SourceMap, YamlSource } from '../util/yaml-source.js';
 import { canonicalAddress, cidrAddress } from './addresses.js';
 import { generateServices } from './generate.js';
 import { checkInventory, checkTypeOf, memberAddress, serviceFamily, serviceOwner } from './checks.js';
-import type { Cluster, Director, HealthCheck, Host, Owner, RealServer, Scalar, SecretSource, Service, SshConfig, Vrrp } from './model.js';
+import { BUILTIN_GROUPS, type Cluster, type Director, type HealthCheck, type Host, type Owner, type RealServer, type Scalar, type SecretSource, type Service, type SshConfig, type Vrrp } from './model.js';
 import { type HealthCheckInput, InventoryFile, type MemberCheckInput, type RealServerInput, type ServiceInput, type SshSettingsInput, type VrrpPairInput } from './schema.js';
 import { derivedRouterId, vrrpInstance } from './vrrp.js';
 
@@ -65,7 +65,7 @@ function buildCluster(file: string, inv: InventoryFile, source: SourceMap): Clus
     };
   });
   const hosts = new Map<string, Host>([...directors, ...realServers].map((h) => [h.name, h]));
-  const groups = new Set(['all', 'directors', 'real_servers', 'primary', 'backup', ...Object.keys(inv.groups), ...[...hosts.values()].flatMap((h) => h.groups)]);
+  const groups = new Set<string>([...BUILTIN_GROUPS, ...Object.keys(inv.groups), ...[...hosts.values()].flatMap((h) => h.groups)]);
   const servers = new Map(inv.real_servers.map((r) => [r.name, r]));
   const services = inv.services.map((s, i) => buildService(s, servers, directors, (key) => source.locate(['services', i, 'health_check', key])));
   const l = inv.ldirectord;

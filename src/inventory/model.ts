@@ -8,6 +8,8 @@ import { addressInterface, type DirectorInterface } from './interfaces.js';
 
 export type { DirectorInterface, SecretSource };
 export type Scalar = string | number | boolean;
+/** The groups every inventory has; `primary` and `backup` are the directors by role, computed. */
+export const BUILTIN_GROUPS = ['all', 'directors', 'real_servers', 'primary', 'backup'] as const;
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
