@@ -102,7 +102,7 @@ host_inside() { # NAME DIR
   echo $! > "$DIR/pids/$name.sshd"
 
   # inner half of the relay: unix socket (the filesystem is shared) -> this namespace's sshd
-  setsid socat "UNIX-LISTEN:$DIR/sock/$name.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22 \
+  setsid socat "UNIX-LISTEN:$DIR/sock/$name.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22,nodelay \
     </dev/null >>"$H/relay.log" 2>&1 &
   echo $! > "$DIR/pids/$name.relay-in"
 }
@@ -123,7 +123,7 @@ start_host() { # DIR i port
     "link set eth0 up" "addr add $ADDR/24 dev eth0" | ip -n "$ns" -batch -
   ip netns exec "$ns" unshare --mount --uts --propagation slave bash "$SELF" _host "$name" "$DIR"
   # outer half of the relay, in the root namespace, on 127.0.0.1 only: TCP -> the host's socket
-  setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$DIR/sock/$name.sock" \
+  setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,nodelay" "UNIX-CONNECT:$DIR/sock/$name.sock" \
     </dev/null >>"$H/relay.log" 2>&1 &
   echo $! > "$DIR/pids/$name.relay-out"
   printf '%s\t%s\t%s\t24\t%s\n' "$name" "$ns" "$ADDR" "$port" > "$H/row.tsv"

@@ -101,7 +101,7 @@ EOF
   ACCEL=$ACCEL bash "$LAB_SRC/vm-start.sh" "$name"
   # relay, inner half: unix socket -> qemu's hostfwd (which listens in the lab namespace)
   nsenter --net="/run/netns/$NS_LAB" setsid socat \
-    "UNIX-LISTEN:$LAB_DIR/sock/$name.sock,fork,mode=600,unlink-early" "TCP:127.0.0.1:$port" \
+    "UNIX-LISTEN:$LAB_DIR/sock/$name.sock,fork,mode=600,unlink-early" "TCP:127.0.0.1:$port,nodelay" \
     </dev/null >>"$H/relay.log" 2>&1 &
   echo $! > "$LAB_DIR/pids/$name.relay-in"
 }
@@ -156,7 +156,7 @@ for j in "${ns_jobs[@]}"; do wait "$j" || die "a namespace host failed to start 
 
 # relay, outer half (root namespace, 127.0.0.1 only): TCP -> the host's unix socket
 while read -r name kind addr mac port; do
-  setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$LAB_DIR/sock/$name.sock" \
+  setsid socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,nodelay" "UNIX-CONNECT:$LAB_DIR/sock/$name.sock" \
     </dev/null >>"$LAB_DIR/hosts/$name/relay.log" 2>&1 &
   echo $! > "$LAB_DIR/pids/$name.relay-out"
 done < <(lab_hosts)

@@ -33,6 +33,6 @@ cp "$H/sshd.pid" "$P/$NAME.sshd"
 if [ "$WEB" = web ]; then bash "$LAB_SRC/ns-web.sh" "$NAME" >/dev/null; fi
 
 # inner half of the SSH relay: unix socket (filesystem is shared) -> this namespace's sshd
-setsid socat "UNIX-LISTEN:$LAB_DIR/sock/$NAME.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22 \
+setsid socat "UNIX-LISTEN:$LAB_DIR/sock/$NAME.sock,fork,mode=600,unlink-early" TCP:127.0.0.1:22,nodelay \
   </dev/null >>"$H/relay.log" 2>&1 &
 echo $! > "$P/$NAME.relay-in"
