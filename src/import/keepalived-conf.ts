@@ -1,7 +1,7 @@
 /**
  * keepalived.conf → imported services (owned by keepalived) and the VRRP instance of the director
  * whose config it is. keepalived's defaults are kept explicit where lvsplay's differ (lvs_method
- * NAT, protocol TCP); a checker's timing is what keepalived uses: its own value, else the
+ * NAT, protocol UDP); a checker's timing is what keepalived uses: its own value, else the
  * virtual_server's (delay_loop, connect_timeout, retry, delay_before_retry). The first real
  * server's checker becomes the service's health_check; another real server's checker becomes its
  * `check:` with what differs, when inheritance can say it (a field it lacks would be inherited).
@@ -21,6 +21,7 @@ import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers } from './members.js';
 import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } from './model.js';
 import type { Report } from './report.js';
+import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
@@ -80,6 +81,7 @@ export function importKeepalived(file: string, text: string, report: Report, inc
   });
   const statements = parseKeepalived(file, text, problems, { ...(include && { include }), ...(configId !== undefined && { configId }), skipped: (at, message) => report.notExpressed(at, message) });
   const out: KeepalivedImport = { services: [], scriptSecurity: [] };
+  const groups = readGroups(statements, report, problems);
   let syncDaemon: Statement | undefined;
   for (const s of statements) {
     if (s.keyword === 'global_defs') {
@@ -93,15 +95,15 @@ export function importKeepalived(file: string, text: string, report: Report, inc
       if (out.vrrp) report.notExpressed(origin(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
       else out.vrrp = readInstance(s, report, problems);
     } else if (s.keyword === 'virtual_server') {
-      const service = readVirtualServer(s, report, problems);
-      if (service) out.services.push(service);
-    } else report.notExpressed(origin(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
+      out.services.push(...readVirtualServer(s, groups, report, problems));
+    } else if (s.keyword !== 'virtual_server_group') report.notExpressed(origin(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
   }
   if (syncDaemon) {
     if (out.vrrp && syncDaemon.args[1] === out.vrrp.instance && (syncDaemon.args[0] === out.vrrp.interface)) out.vrrp.settings.sync_daemon = true;
     else report.notExpressed(origin(syncDaemon), `lvs_sync_daemon ${syncDaemon.args.join(' ')}: lvsplay runs the sync daemon on the VRRP instance's interface, for that instance only`);
   }
-  if (problems.length > 0) throw new InputError(problems);
+  // A group's services are read from one block: its malformed lines once, not once per service.
+  if (problems.length > 0) throw new InputError([...new Map(problems.map((p) => [JSON.stringify(p), p])).values()]);
   return out;
 }
 
@@ -194,40 +196,67 @@ function address(x: Statement, problems: Problem[], value = x.args[0]): string {
   return canonicalAddress(value);
 }
 
-function readVirtualServer(s: Statement, report: Report, problems: Problem[]): ImportedService | undefined {
+/**
+ * The services of one virtual_server block: one, or (`virtual_server group NAME`) one per address
+ * and port and per mark of the group, each with the block's settings and real servers.
+ */
+function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServerGroup>, report: Report, problems: Problem[]): ImportedService[] {
   const fail = (x: Statement, message: string) => problems.push(problemAt(x, message));
   const [first, second] = s.args;
-  if (first === 'group') {
-    report.notExpressed(origin(s), `virtual_server group ${second ?? ''} (and its real servers): the inventory has one VIP and port, or one mark, per service`);
-    return undefined;
-  }
   const find = (k: string) => s.block?.find((x) => x.keyword === k);
   const protocolLine = find('protocol');
-  const protocol = (protocolLine?.args[0] ?? 'TCP').toLowerCase();
+  // Without a protocol line keepalived makes an address's service UDP, as the kernel would
+  // (check_data.c: "no protocol set - defaulting to UDP"); seen on the lab with keepalived 2.2.7.
+  const protocol = (protocolLine?.args[0] ?? 'UDP').toLowerCase();
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) {
     fail(protocolLine!, `expected protocol TCP, UDP or SCTP, got ${protocolLine!.args[0]}`);
-    return undefined;
+    return [];
+  }
+  const udpByDefault = (keys: readonly ServiceKey[]) => {
+    if (!protocolLine && keys.some((k) => k.kind === 'inet')) report.note(origin(s), 'no protocol line: keepalived makes the service UDP (its log says "no protocol set - defaulting to UDP"), and so does the import; write protocol TCP in the file if TCP was meant');
+  };
+  const ipFamily = find('ip_family')?.args[0] === 'inet6' ? 'ipv6' : undefined;
+  if (first === 'group') {
+    const group = groups.get(second ?? '');
+    if (!group) {
+      report.notExpressed(origin(s), `virtual_server group ${second ?? ''}: no virtual_server_group ${second ?? ''} is defined (keepalived leaves this virtual_server out)`);
+      return [];
+    }
+    const keys = groupKeys(group, protocol as 'tcp' | 'udp' | 'sctp', ipFamily, report);
+    if (keys.length > 0) report.note(origin(s), `virtual_server group ${second}: imported as ${keys.length} service(s), one per address and port (and mark) of virtual_server_group ${second} (line ${group.at.line}), the IPVS services keepalived makes of it; lvsplay's keepalived.conf writes a virtual_server for each, and keepalived runs each one's checkers`);
+    udpByDefault(keys);
+    return keys.flatMap((key) => readService(s, key, `virtual_server group ${second}`, keys.length === 1, report, problems) ?? []);
   }
   let key: ServiceKey;
   if (first === 'fwmark') {
     if (!/^\d+$/.test(second ?? '') || Number(second) < 1 || Number(second) > 4294967295) {
       fail(s, `expected virtual_server fwmark N (1..4294967295), got ${JSON.stringify(s.args.join(' '))}`);
-      return undefined;
+      return [];
     }
-    key = { kind: 'fwmark', fwmark: Number(second), family: find('ip_family')?.args[0] === 'inet6' ? 'ipv6' : 'ipv4' };
+    key = { kind: 'fwmark', fwmark: Number(second), family: ipFamily ?? 'ipv4' };
   } else {
     const port = second === undefined ? 0 : Number(second);
     if (first === undefined || !(isIPv4(first) || isIPv6(first)) || !Number.isInteger(port) || port < 0 || port > 65535) {
       fail(s, `expected virtual_server ADDRESS PORT, fwmark N or group NAME, got ${JSON.stringify(s.args.join(' '))}`);
-      return undefined;
+      return [];
     }
     key = { kind: 'inet', protocol: protocol as 'tcp' | 'udp' | 'sctp', address: canonicalAddress(first), port };
   }
-  const name = serviceKey(key);
+  udpByDefault([key]);
+  return [readService(s, key, `service ${serviceKey(key)}`, true, report, problems) ?? []].flat();
+}
+
+/**
+ * One service with `key` from a virtual_server block. `subject` names the block in the report (for
+ * a group, the same for each of its services, so that each thing is reported once); `named`: the
+ * comment above the block may name the service (not when a group makes several).
+ */
+function readService(s: Statement, key: ServiceKey, subject: string, named: boolean, report: Report, problems: Problem[]): ImportedService | undefined {
+  const fail = (x: Statement, message: string) => problems.push(problemAt(x, message));
   const family = key.kind === 'fwmark' ? key.family : key.address.includes(':') ? 'ipv6' : 'ipv4';
   const service: ImportedService = {
     origin: origin(s), owner: 'keepalived', key, scheduler: 'wlc', schedulerFlags: [], onePacket: false, forwarding: 'nat', members: [],
-    ...(s.comment !== undefined && /^service (\S+)$/.test(s.comment) && Name.safeParse(s.comment.slice(8)).success && { name: s.comment.slice(8) }),
+    ...(named && s.comment !== undefined && /^service (\S+)$/.test(s.comment) && Name.safeParse(s.comment.slice(8)).success && { name: s.comment.slice(8) }),
   };
   const vsCheck: Record<string, unknown> = {};
   const defaults: Record<string, number> = {};
@@ -244,7 +273,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
     switch (x.keyword) {
       case 'lb_algo': case 'lvs_sched':
         if (!(SCHEDULERS as readonly string[]).includes(x.args[0] ?? '')) {
-          report.notExpressed(origin(s), `service ${name} (and its real servers): ${x.keyword} ${x.args[0] ?? ''} is not a scheduler lvsplay knows (${SCHEDULERS.join(', ')})`);
+          report.notExpressed(origin(s), `${subject} (and its real servers): ${x.keyword} ${x.args[0] ?? ''} is not a scheduler lvsplay knows (${SCHEDULERS.join(', ')})`);
           return undefined;
         }
         service.scheduler = x.args[0]!;
@@ -295,11 +324,11 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
     }
   }
   if (service.persistence && !service.persistence.timeout) {
-    report.notExpressed(origin(s), `service ${name}: persistence_granularity without persistence_timeout has no effect`);
+    report.notExpressed(origin(s), `${subject}: persistence_granularity without persistence_timeout has no effect`);
     delete service.persistence;
   }
   const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
-  if (misfit.length > 0) report.notExpressed(origin(s), `service ${name}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
+  if (misfit.length > 0) report.notExpressed(origin(s), `${subject}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
   service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f)).sort();
   if (fallback) service.fallback = { ...fallback, forwarding: fallbackMethod ?? service.forwarding };
   const members: (ImportedMember & { checker?: Record<string, unknown> })[] = [];
@@ -309,7 +338,7 @@ function readVirtualServer(s: Statement, report: Report, problems: Problem[]): I
   }
   service.members = distinctServers(members, report);
   if (service.members.length === 0) {
-    report.notExpressed(origin(s), `service ${name}: no real server could be imported, and an inventory service needs at least one`);
+    report.notExpressed(origin(s), `${subject}: no real server could be imported, and an inventory service needs at least one`);
     return undefined;
   }
   // The first real server with a checker gives the service's check; the others say what differs.

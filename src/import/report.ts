@@ -14,14 +14,23 @@ export interface ReportLine extends Origin {
 
 export class Report {
   readonly lines: ReportLine[] = [];
+  readonly #said = new Set<string>();
 
   /** Something the input says that the inventory does not (and so lvsplay would not render). */
   notExpressed(at: Origin, message: string): void {
-    this.lines.push({ ...at, kind: 'not expressed', message });
+    this.#add({ ...at, kind: 'not expressed', message });
   }
 
   note(at: Origin, message: string): void {
-    this.lines.push({ ...at, kind: 'note', message });
+    this.#add({ ...at, kind: 'note', message });
+  }
+
+  /** Each line once: a keepalived group's services are read from one block, and say the same of it. */
+  #add(line: ReportLine): void {
+    const key = JSON.stringify([line.file, line.line, line.kind, line.message]);
+    if (this.#said.has(key)) return;
+    this.#said.add(key);
+    this.lines.push(line);
   }
 
   get complete(): boolean {

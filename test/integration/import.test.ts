@@ -187,3 +187,53 @@ test.serial('a keepalived.conf split by include lines is imported from the host 
   t.regex(imported.stderr, /lb1:\/etc\/keepalived\/keepalived\.conf:9: note: include .*no file matches it/);
   t.is((await onHost('lb1', '[ -e /tmp/lvsplay-pwned ] && echo ran || echo not run')).trim(), 'not run');
 });
+
+// keepalived's own expansion of a virtual_server_group, running on lb1: a plain entry, a last-byte
+// range, an entry twice, a subnet and a mark. Real servers without checkers: keepalived adds them
+// at once. No protocol line: keepalived makes the addresses' services UDP (the import once said TCP).
+const GROUPED = `mkdir -p /etc/keepalived
+cat > /etc/keepalived/keepalived.conf <<'END'
+global_defs {
+    router_id lb1
+}
+virtual_server_group web {
+    192.0.2.10 80
+    192.0.2.11-12 80
+    192.0.2.12 80
+    192.0.2.16/31 80
+    fwmark 5
+}
+virtual_server group web {
+    lb_algo wrr
+    lb_kind DR
+    real_server 192.0.2.21 80 {
+        weight 3
+    }
+    real_server 192.0.2.22 80 {
+        weight 1
+    }
+}
+END
+keepalived -D -f /etc/keepalived/keepalived.conf`;
+
+test.serial('a virtual_server_group keepalived runs is imported from the host as the services keepalived made of it (UDP, without a protocol line), each keepalived\'s, none left over from the table', async (t) => {
+  await labReset(['lb1']);
+  await onHost('lb1', GROUPED);
+  const table = await eventually('keepalived\'s services on lb1', async () => (await onHost('lb1', 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith('-A')), (lines) => lines.length >= 6);
+  t.deepEqual(table.sort(), ['-A -f 5 -s wrr', ...['10', '11', '12', '16', '17'].map((n) => `-A -u 192.0.2.${n}:80 -s wrr`)], 'keepalived\'s own table');
+  const imported = await cli(['import', '--from-host', 'root@127.0.0.1:22101', '--identity', IDENTITY_FILE, '--known-hosts', KNOWN_HOSTS_FILE, '--name', 'lb1']);
+  t.true(imported.code === 0 || imported.code === 3, imported.stderr);
+  const cluster = parseInventory(new YamlSource('imported.yml', imported.stdout));
+  const keys = (s: (typeof cluster.services)[number]) => (s.fwmark !== undefined ? `fwmark ${s.fwmark}` : `${s.protocol} ${s.vip}:${s.port}`);
+  t.deepEqual(cluster.services.map((s) => [keys(s), s.managedBy, s.scheduler, s.realServers.map((m) => `${m.address}/${m.weight}`).join(' ')]), [
+    ['udp 192.0.2.10:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
+    ['udp 192.0.2.11:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
+    ['udp 192.0.2.12:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
+    ['udp 192.0.2.16:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
+    ['udp 192.0.2.17:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
+    ['fwmark 5', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
+  ]);
+  t.regex(imported.stderr, /keepalived\.conf:11: note: virtual_server group web: imported as 6 service\(s\)/);
+  t.regex(imported.stderr, /keepalived\.conf:7: note: udp 192\.0\.2\.12:80 is also at line 6/);
+  t.regex(imported.stderr, /keepalived\.conf:11: note: no protocol line: keepalived makes the service UDP/);
+});

@@ -134,7 +134,7 @@ test('import: what the fixtures say that the inventory cannot is reported at its
     ['ldirectord.cf', 16, 'emailalertfreq='], ['ldirectord.cf', 19, 'callback='], ['ldirectord.cf', 25, 'request/receive'], ['ldirectord.cf', 83, 'checktype=3'],
     ['ldirectord.cf', 88, 'negotiatetimeout='],
     ['keepalived.conf', 5, 'notification_email'], ['keepalived.conf', 17, 'vrrp_script'], ['keepalived.conf', 55, '192.0.2.99/24'], ['keepalived.conf', 61, 'track_script'],
-    ['keepalived.conf', 166, 'lacks command'], ['keepalived.conf', 169, 'without arguments'], ['keepalived.conf', 186, 'virtual_server_group'], ['keepalived.conf', 190, 'group web_group'],
+    ['keepalived.conf', 166, 'lacks command'], ['keepalived.conf', 169, 'without arguments'],
   ];
   for (const [file, line, words] of expected) t.true(at(file, line, words), `${file}:${line} ${words}\n${report.format()}`);
   t.true(report.lines.some((l) => l.kind === 'note' && l.line === 34 && l.message.includes('set LVSPLAY_VRRP_PASS')));
@@ -154,7 +154,7 @@ test('lvsplay import: exit 3 with the report on stderr; no secret in either stre
   t.regex(r.stderr, /^test\/fixtures\/import\/ldirectord\.cf:86: note: passwd= \(its value is not copied\): the inventory reads this check's password from the environment variable LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306/m);
   t.regex(r.stdout, /passwd_env: LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306/);
   t.regex(r.stdout, /login: monitor/);
-  t.regex(r.stderr, /lvsplay import: 24 services \(6 ldirectord, 5 keepalived, 13 lvsplay\); \d+ thing\(s\) not expressed/);
+  t.regex(r.stderr, /lvsplay import: 25 services \(6 ldirectord, 6 keepalived, 13 lvsplay\); \d+ thing\(s\) not expressed/);
   for (const secret of ['k33pal1v', 's3cret-not-for-output']) t.false(`${r.stdout}${r.stderr}`.includes(secret), secret);
   t.regex(r.stdout, /auth_pass_env: LVSPLAY_VRRP_PASS/);
   t.notThrows(() => load(r.stdout));
@@ -530,4 +530,58 @@ test('import --from-host of a two-NIC director: interfaces holding a VIP or faci
     t.is(cluster.realServers.find((r) => r.address === '203.0.113.26')?.gateway, floating ? '203.0.113.1' : '203.0.113.5', 'the NAT real server routes through the director on its own network');
     t.true(report.complete, report.format());
   }
+});
+
+test('import --keepalived: a virtual_server_group is the services keepalived makes of it: each address of a plain entry, a last-byte range (IPv6: hex), a full range and a subnet, and each mark, once; what the block says reported once', (t) => {
+  const group = (name: string, entries: string[], reals: string[], extra = '') =>
+    `virtual_server_group ${name} {\n${entries.map((e) => `    ${e}\n`).join('')}}\nvirtual_server group ${name} {\n    lb_algo rr\n    lb_kind DR\n${extra}${reals.map((r) => `    real_server ${r} 80 {\n        weight 2\n    }\n`).join('')}}\n`;
+  const text = [
+    group('v4', ['192.0.2.40 80', '192.0.2.41-42 80', '192.0.2.44-192.0.2.45 80', '192.0.2.48/31 80', 'fwmark 9', '192.0.2.40 80'], ['192.0.2.21', '192.0.2.22'], '    warmup 3\n'),
+    group('v6', ['2001:db8::a-b 80'], ['2001:db8::21']),
+    group('big', ['192.0.2.0/23 80', '192.0.2.60 80'], ['192.0.2.21']),
+    'virtual_server group missing {\n    real_server 192.0.2.21 80\n}\n',
+  ].join('');
+  const { yaml, report } = importInventory({ keepalived: { file: 'g.conf', text } });
+  const cluster = load(yaml);
+  t.deepEqual(cluster.services.map((s) => (s.fwmark !== undefined ? `fwmark ${s.fwmark}` : `${s.vip}:${s.port}`)), [
+    '192.0.2.40:80', '192.0.2.41:80', '192.0.2.42:80', '192.0.2.44:80', '192.0.2.45:80', '192.0.2.48:80', '192.0.2.49:80', 'fwmark 9',
+    '2001:db8::a:80', '2001:db8::b:80', '192.0.2.60:80',
+  ]);
+  t.true(cluster.services.every((s) => s.managedBy === 'keepalived' && s.scheduler === 'rr' && s.realServers.every((m) => m.weight === 2)));
+  const lines = (kind: string, words: RegExp) => report.lines.filter((l) => l.kind === kind && words.test(l.message)).map((l) => l.line);
+  t.deepEqual(lines('note', /virtual_server group v4: imported as 8 service/), [9], report.format());
+  t.deepEqual(lines('note', /udp 192\.0\.2\.40:80 is also at line 2/), [7]);
+  t.deepEqual(lines('not expressed', /warmup/), [12], 'the block\'s line once, not once per service');
+  t.deepEqual(lines('not expressed', /192\.0\.2\.0\/23: 512 addresses/), [31]);
+  t.deepEqual(lines('not expressed', /no virtual_server_group missing is defined/), [41]);
+});
+
+test('import --keepalived: a malformed virtual_server_group entry is an error at its line, saying what was expected', (t) => {
+  const bad: [string, RegExp][] = [
+    ['192.0.2.70-60 80', /range end is not after its start/],
+    ['192.0.2.71-192.0.2.70 80', /the range ends before it starts/],
+    ['192.0.2.1/24 80', /host bits set/],
+    ['192.0.2.1/33 80', /prefix must be 1\.\.32/],
+    ['2001:db8::1-10000 80', /0\.\.ffff/],
+    ['192.0.2.72 99999', /expected ADDRESS\[-END\|\/PREFIX\] \[PORT\]/],
+    ['web.example 80', /"web\.example" is not an IP address/],
+    ['fwmark x', /expected fwmark N \(1\.\.4294967295\) \[inet\|inet6\]/],
+    ['fwmark 5 inet4', /expected fwmark N/],
+  ];
+  for (const [entry, message] of bad) {
+    const text = `virtual_server_group g {\n    ${entry}\n}\nvirtual_server group g {\n    real_server 192.0.2.21 80\n}\n`;
+    const error = t.throws(() => importInventory({ keepalived: { file: 'bad.conf', text } }), { instanceOf: InputError }, entry);
+    const problems = (error as InputError).problems;
+    t.is(problems.length, 1, entry);
+    t.is(problems[0]?.line, 2, entry);
+    t.regex(problems[0]?.message ?? '', message, entry);
+  }
+});
+
+test('import --keepalived: a virtual_server without a protocol line is UDP, as keepalived makes it (a note says so); a mark has no protocol', (t) => {
+  const vs = (head: string, protocol: string) => `virtual_server ${head} {\n    lb_algo rr\n    lb_kind DR\n${protocol}    real_server 192.0.2.21 53\n}\n`;
+  const text = vs('192.0.2.40 53', '') + vs('192.0.2.41 80', '    protocol TCP\n') + vs('fwmark 3', '');
+  const { yaml, report } = importInventory({ keepalived: { file: 'p.conf', text } });
+  t.deepEqual(load(yaml).services.map((s) => `${s.protocol} ${s.vip ?? s.fwmark}`), ['udp 192.0.2.40', 'tcp 192.0.2.41', 'fwmark 3']);
+  t.deepEqual(report.lines.filter((l) => /no protocol line: keepalived makes the service UDP/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1]]);
 });
