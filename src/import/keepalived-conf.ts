@@ -225,7 +225,8 @@ function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServ
     const keys = groupKeys(group, protocol as 'tcp' | 'udp' | 'sctp', ipFamily, report);
     if (keys.length > 0) report.note(origin(s), `virtual_server group ${second}: imported as ${keys.length} service(s), one per address and port (and mark) of virtual_server_group ${second} (line ${group.at.line}), the IPVS services keepalived makes of it; lvsplay's keepalived.conf writes a virtual_server for each, and keepalived runs each one's checkers`);
     udpByDefault(keys);
-    return keys.flatMap((key) => readService(s, key, `virtual_server group ${second}`, keys.length === 1, report, problems) ?? []);
+    const block = { subject: `virtual_server group ${second}`, named: keys.length === 1, everyPort: keys.some(isEveryPort) };
+    return keys.flatMap((key) => readService(s, key, block, report, problems) ?? []);
   }
   let key: ServiceKey;
   if (first === 'fwmark') {
@@ -243,15 +244,28 @@ function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServ
     key = { kind: 'inet', protocol: protocol as 'tcp' | 'udp' | 'sctp', address: canonicalAddress(first), port };
   }
   udpByDefault([key]);
-  return [readService(s, key, `service ${serviceKey(key)}`, true, report, problems) ?? []].flat();
+  return [readService(s, key, { subject: `service ${serviceKey(key)}`, named: true, everyPort: isEveryPort(key) }, report, problems) ?? []].flat();
 }
 
+const isEveryPort = (key: ServiceKey) => key.kind === 'inet' && key.port === 0;
+
+/** keepalived's persistence for a block with a port-0 service and no persistence_timeout (libipvs.h IPVS_SVC_PERSISTENT_TIMEOUT). */
+const EVERY_PORT_PERSISTENCE = 360;
+
 /**
- * One service with `key` from a virtual_server block. `subject` names the block in the report (for
- * a group, the same for each of its services, so that each thing is reported once); `named`: the
- * comment above the block may name the service (not when a group makes several).
+ * How a virtual_server block reads, whichever of its services: `subject` names it in the report
+ * (for a group, the same for each of its services, so that each thing is reported once); `named`:
+ * the comment above it may name the service (not when a group makes several); `everyPort`: a
+ * service of it is on port 0, which keepalived makes persistent when the block does not.
  */
-function readService(s: Statement, key: ServiceKey, subject: string, named: boolean, report: Report, problems: Problem[]): ImportedService | undefined {
+interface Block {
+  subject: string;
+  named: boolean;
+  everyPort: boolean;
+}
+
+/** One service with `key` from a virtual_server block. */
+function readService(s: Statement, key: ServiceKey, { subject, named, everyPort }: Block, report: Report, problems: Problem[]): ImportedService | undefined {
   const fail = (x: Statement, message: string) => problems.push(problemAt(x, message));
   const family = key.kind === 'fwmark' ? key.family : key.address.includes(':') ? 'ipv6' : 'ipv4';
   const service: ImportedService = {
@@ -322,6 +336,10 @@ function readService(s: Statement, key: ServiceKey, subject: string, named: bool
         else if (VS_TIMING[x.keyword] && /^\d+$/.test(x.args[0] ?? '')) defaults[VS_TIMING[x.keyword]!] = n;
         else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
     }
+  }
+  if (everyPort && !service.persistence?.timeout) {
+    service.persistence = { ...service.persistence, timeout: EVERY_PORT_PERSISTENCE };
+    report.note(origin(s), `${subject}: port 0 without persistence_timeout: keepalived makes the block's services persistent for ${EVERY_PORT_PERSISTENCE} s ("zero port only valid for persistent services - setting"), and so does the import`);
   }
   if (service.persistence && !service.persistence.timeout) {
     report.notExpressed(origin(s), `${subject}: persistence_granularity without persistence_timeout has no effect`);

@@ -189,8 +189,9 @@ test.serial('a keepalived.conf split by include lines is imported from the host 
 });
 
 // keepalived's own expansion of a virtual_server_group, running on lb1: a plain entry, a last-byte
-// range, an entry twice, a subnet and a mark. Real servers without checkers: keepalived adds them
-// at once. No protocol line: keepalived makes the addresses' services UDP (the import once said TCP).
+// range, an entry twice, a subnet, a mark and every port. Real servers without checkers: keepalived
+// adds them at once. No protocol line: keepalived makes the addresses' services UDP (the import
+// once said TCP); no persistence_timeout with a port-0 entry: the block's services persistent, 360 s.
 const GROUPED = `mkdir -p /etc/keepalived
 cat > /etc/keepalived/keepalived.conf <<'END'
 global_defs {
@@ -202,6 +203,7 @@ virtual_server_group web {
     192.0.2.12 80
     192.0.2.16/31 80
     fwmark 5
+    192.0.2.18 0
 }
 virtual_server group web {
     lb_algo wrr
@@ -219,21 +221,16 @@ keepalived -D -f /etc/keepalived/keepalived.conf`;
 test.serial('a virtual_server_group keepalived runs is imported from the host as the services keepalived made of it (UDP, without a protocol line), each keepalived\'s, none left over from the table', async (t) => {
   await labReset(['lb1']);
   await onHost('lb1', GROUPED);
-  const table = await eventually('keepalived\'s services on lb1', async () => (await onHost('lb1', 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith('-A')), (lines) => lines.length >= 6);
-  t.deepEqual(table.sort(), ['-A -f 5 -s wrr', ...['10', '11', '12', '16', '17'].map((n) => `-A -u 192.0.2.${n}:80 -s wrr`)], 'keepalived\'s own table');
+  const table = await eventually('keepalived\'s services on lb1', async () => (await onHost('lb1', 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith('-A')), (lines) => lines.length >= 7);
+  t.deepEqual(table.sort(), ['-A -f 5 -s wrr -p 360', ...['10:80', '11:80', '12:80', '16:80', '17:80', '18:0'].map((n) => `-A -u 192.0.2.${n} -s wrr -p 360`)], 'keepalived\'s own table');
   const imported = await cli(['import', '--from-host', 'root@127.0.0.1:22101', '--identity', IDENTITY_FILE, '--known-hosts', KNOWN_HOSTS_FILE, '--name', 'lb1']);
   t.true(imported.code === 0 || imported.code === 3, imported.stderr);
   const cluster = parseInventory(new YamlSource('imported.yml', imported.stdout));
   const keys = (s: (typeof cluster.services)[number]) => (s.fwmark !== undefined ? `fwmark ${s.fwmark}` : `${s.protocol} ${s.vip}:${s.port}`);
-  t.deepEqual(cluster.services.map((s) => [keys(s), s.managedBy, s.scheduler, s.realServers.map((m) => `${m.address}/${m.weight}`).join(' ')]), [
-    ['udp 192.0.2.10:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
-    ['udp 192.0.2.11:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
-    ['udp 192.0.2.12:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
-    ['udp 192.0.2.16:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
-    ['udp 192.0.2.17:80', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
-    ['fwmark 5', 'keepalived', 'wrr', '192.0.2.21/3 192.0.2.22/1'],
-  ]);
-  t.regex(imported.stderr, /keepalived\.conf:11: note: virtual_server group web: imported as 6 service\(s\)/);
+  t.deepEqual(cluster.services.map((s) => [keys(s), s.managedBy, s.scheduler, s.persistence?.timeoutS, s.realServers.map((m) => `${m.address}/${m.weight}`).join(' ')]),
+    ['udp 192.0.2.10:80', 'udp 192.0.2.11:80', 'udp 192.0.2.12:80', 'udp 192.0.2.16:80', 'udp 192.0.2.17:80', 'fwmark 5', 'udp 192.0.2.18:0'].map((k) => [k, 'keepalived', 'wrr', 360, '192.0.2.21/3 192.0.2.22/1']));
+  t.regex(imported.stderr, /keepalived\.conf:12: note: virtual_server group web: imported as 7 service\(s\)/);
+  t.regex(imported.stderr, /keepalived\.conf:12: note: virtual_server group web: port 0 without persistence_timeout/);
   t.regex(imported.stderr, /keepalived\.conf:7: note: udp 192\.0\.2\.12:80 is also at line 6/);
-  t.regex(imported.stderr, /keepalived\.conf:11: note: no protocol line: keepalived makes the service UDP/);
+  t.regex(imported.stderr, /keepalived\.conf:12: note: no protocol line: keepalived makes the service UDP/);
 });

@@ -585,3 +585,17 @@ test('import --keepalived: a virtual_server without a protocol line is UDP, as k
   t.deepEqual(load(yaml).services.map((s) => `${s.protocol} ${s.vip ?? s.fwmark}`), ['udp 192.0.2.40', 'tcp 192.0.2.41', 'fwmark 3']);
   t.deepEqual(report.lines.filter((l) => /no protocol line: keepalived makes the service UDP/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1]]);
 });
+
+test('import --keepalived: port 0 without persistence_timeout is persistent for 360 s, as keepalived makes it; in a group, every service of the block is (a note says so)', (t) => {
+  const text = 'virtual_server 192.0.2.40 0 {\n    lb_kind DR\n    protocol TCP\n    real_server 192.0.2.21 0\n}\n'
+    + 'virtual_server_group g {\n    192.0.2.41 0\n    192.0.2.42 80\n}\nvirtual_server group g {\n    lb_kind DR\n    protocol TCP\n    persistence_granularity 255.255.255.0\n    real_server 192.0.2.21 80\n}\n'
+    + 'virtual_server 192.0.2.43 0 {\n    lb_kind DR\n    protocol TCP\n    persistence_timeout 30\n    real_server 192.0.2.21 0\n}\n';
+  const { yaml, report } = importInventory({ keepalived: { file: 'p0.conf', text } });
+  t.deepEqual(load(yaml).services.map((s) => [`${s.vip}:${s.port}`, s.persistence]), [
+    ['192.0.2.40:0', { timeoutS: 360 }],
+    ['192.0.2.41:0', { timeoutS: 360, netmask: '255.255.255.0' }],
+    ['192.0.2.42:80', { timeoutS: 360, netmask: '255.255.255.0' }],
+    ['192.0.2.43:0', { timeoutS: 30 }],
+  ]);
+  t.deepEqual(report.lines.filter((l) => /port 0 without persistence_timeout/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1], ['note', 10]], report.format());
+});
