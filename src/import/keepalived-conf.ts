@@ -337,6 +337,10 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
         else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
     }
   }
+  if (service.onePacket && key.kind === 'inet' && key.protocol !== 'udp') {
+    service.onePacket = false;
+    report.note(origin(s), `${subject}: ops on a ${key.protocol.toUpperCase()} service: keepalived turns it off ("one packet scheduling requires UDP - resetting"), and so does the import`);
+  }
   if (everyPort && !service.persistence?.timeout) {
     service.persistence = { ...service.persistence, timeout: EVERY_PORT_PERSISTENCE };
     report.note(origin(s), `${subject}: port 0 without persistence_timeout: keepalived makes the block's services persistent for ${EVERY_PORT_PERSISTENCE} s ("zero port only valid for persistent services - setting"), and so does the import`);

@@ -599,3 +599,11 @@ test('import --keepalived: port 0 without persistence_timeout is persistent for 
   ]);
   t.deepEqual(report.lines.filter((l) => /port 0 without persistence_timeout/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1], ['note', 10]], report.format());
 });
+
+test('import --keepalived: ops on a TCP or SCTP service is turned off, as keepalived does (a note), not the whole service refused; on UDP and marks it stays', (t) => {
+  const vs = (head: string, protocol: string) => `virtual_server ${head} {\n    lb_kind DR\n${protocol}    ops\n    real_server 192.0.2.21 53\n}\n`;
+  const text = vs('192.0.2.40 53', '    protocol TCP\n') + vs('192.0.2.41 53', '    protocol SCTP\n') + vs('192.0.2.42 53', '    protocol UDP\n') + vs('fwmark 4', '');
+  const { yaml, report } = importInventory({ keepalived: { file: 'ops.conf', text } });
+  t.deepEqual(load(yaml).services.map((s) => [s.vip ?? s.fwmark, s.onePacket]), [['192.0.2.40', false], ['192.0.2.41', false], ['192.0.2.42', true], [4, true]]);
+  t.deepEqual(report.lines.filter((l) => /ops on a/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1], ['note', 7]], report.format());
+});
