@@ -244,7 +244,8 @@ function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServ
     key = { kind: 'inet', protocol: protocol as 'tcp' | 'udp' | 'sctp', address: canonicalAddress(first), port };
   }
   udpByDefault([key]);
-  return [readService(s, key, { subject: `service ${serviceKey(key)}`, named: true, everyPort: isEveryPort(key) }, report, problems) ?? []].flat();
+  const service = readService(s, key, { subject: `service ${serviceKey(key)}`, named: true, everyPort: isEveryPort(key) }, report, problems);
+  return service ? [service] : [];
 }
 
 const isEveryPort = (key: ServiceKey) => key.kind === 'inet' && key.port === 0;
