@@ -431,6 +431,8 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     else if (CHECKERS[x.keyword]) {
       if (m.checker) report.notExpressed(origin(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
       else m.checker = readChecker(x, vs, report);
+    } else if ((x.keyword === 'lvs_method' || x.keyword === 'lb_kind') && x.args.length === 1 && forwarding !== 'tun' && METHODS[(x.args[0] ?? '').toUpperCase()] === forwarding) {
+      // keepalived 2.x lets a real server set its own method; the service's own says nothing new
     } else report.notExpressed(origin(x), `real_server ${x.keyword}: not something the inventory's members say`);
   }
   return m;

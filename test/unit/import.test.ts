@@ -607,3 +607,10 @@ test('import --keepalived: ops on a TCP or SCTP service is turned off, as keepal
   t.deepEqual(load(yaml).services.map((s) => [s.vip ?? s.fwmark, s.onePacket]), [['192.0.2.40', false], ['192.0.2.41', false], ['192.0.2.42', true], [4, true]]);
   t.deepEqual(report.lines.filter((l) => /ops on a/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1], ['note', 7]], report.format());
 });
+
+test('import --keepalived: a real server\'s own lvs_method that is the service\'s says nothing new; another method is reported', (t) => {
+  const text = 'virtual_server 192.0.2.40 80 {\n    lb_kind DR\n    protocol TCP\n    real_server 192.0.2.21 80 {\n        lvs_method DR\n    }\n    real_server 192.0.2.22 80 {\n        lvs_method NAT\n    }\n}\n';
+  const { yaml, report } = importInventory({ keepalived: { file: 'rs.conf', text } });
+  t.deepEqual(load(yaml).services[0]!.realServers.map((m) => m.address), ['192.0.2.21', '192.0.2.22']);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.line, l.message]), [[8, 'real_server lvs_method: not something the inventory\'s members say']], report.format());
+});
