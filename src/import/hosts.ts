@@ -10,7 +10,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { isIPv4 } from 'node:net';
-import { canonicalAddress } from '../inventory/addresses.js';
+import { addressNumber, canonicalAddress, numberAddress } from '../inventory/addresses.js';
 import { Ip, Name, unusableAddress } from '../inventory/fields.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { YamlSource } from '../util/yaml-source.js';
@@ -154,15 +154,9 @@ interface Subnet {
 }
 
 const bits = (family: 'ipv4' | 'ipv6') => (family === 'ipv4' ? 32 : 128);
-const toBig = (address: string) => BigInt(`0x${Buffer.from(ipaddr.parse(address).toByteArray()).toString('hex')}`);
-
-function toAddress(n: bigint, family: 'ipv4' | 'ipv6'): string {
-  const hex = n.toString(16).padStart(bits(family) / 4, '0');
-  return canonicalAddress(ipaddr.fromByteArray([...Buffer.from(hex, 'hex')]).toString());
-}
 
 /** The documentation subnet (RFC 5737) a director gets when the input says nothing of its network. */
-const PLACEHOLDER: Subnet = { network: toBig('192.0.2.0'), prefix: 24, family: 'ipv4', guessed: true };
+const PLACEHOLDER: Subnet = { network: addressNumber('192.0.2.0'), prefix: 24, family: 'ipv4', guessed: true };
 
 /**
  * The smallest subnet holding every point, widened to a /24 (IPv4) or /64 (IPv6) at least; none when
@@ -172,7 +166,7 @@ const PLACEHOLDER: Subnet = { network: toBig('192.0.2.0'), prefix: 24, family: '
 function subnet(points: string[], family: 'ipv4' | 'ipv6'): Subnet | undefined {
   if (points.length === 0) return undefined;
   const width = bits(family);
-  const values = points.map(toBig);
+  const values = points.map(addressNumber);
   const differing = values.reduce((acc, v) => acc | (v ^ values[0]!), 0n);
   const common = differing === 0n ? width : width - differing.toString(2).length;
   if (common < (family === 'ipv4' ? 16 : 48)) return undefined;
@@ -184,13 +178,13 @@ function subnet(points: string[], family: 'ipv4' | 'ipv6'): Subnet | undefined {
 /** The IPv4 subnet an address with its prefix lies in (read from a host, not guessed). */
 function subnetOf(address: string, prefix: number): Subnet {
   const mask = ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefix)) - 1n);
-  return { network: toBig(address) & mask, prefix, family: 'ipv4', guessed: false };
+  return { network: addressNumber(address) & mask, prefix, family: 'ipv4', guessed: false };
 }
 
 /** Where a guess goes when its subnet has no address left for it (a /30, or a reserved range). */
 const SPARE: Record<'ipv4' | 'ipv6', Subnet[]> = {
-  ipv4: ['192.0.2.0', '198.51.100.0', '203.0.113.0'].map((a) => ({ network: toBig(a), prefix: 24, family: 'ipv4', guessed: true })),
-  ipv6: [{ network: toBig('2001:db8::'), prefix: 64, family: 'ipv6', guessed: true }],
+  ipv4: ['192.0.2.0', '198.51.100.0', '203.0.113.0'].map((a) => ({ network: addressNumber(a), prefix: 24, family: 'ipv4', guessed: true })),
+  ipv6: [{ network: addressNumber('2001:db8::'), prefix: 64, family: 'ipv6', guessed: true }],
 };
 
 /**
@@ -202,12 +196,12 @@ function pick(s: Subnet, used: Set<string>): string {
   for (const subnet of [s, ...SPARE[s.family]]) {
     const size = 1n << BigInt(bits(subnet.family) - subnet.prefix);
     for (let k = 1n; k < size - 1n && k <= 65_536n; k++) {
-      const candidate = toAddress(subnet.network + k, subnet.family);
+      const candidate = numberAddress(subnet.network + k, subnet.family);
       if (!used.has(candidate) && unusableAddress(candidate) === undefined) {
         used.add(candidate);
         return candidate;
       }
     }
   }
-  throw new Error(`no free address in ${toAddress(s.network, s.family)}/${s.prefix} nor any documentation subnet`);
+  throw new Error(`no free address in ${numberAddress(s.network, s.family)}/${s.prefix} nor any documentation subnet`);
 }

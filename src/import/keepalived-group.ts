@@ -10,8 +10,7 @@
  *   fwmark N [inet|inet6]          a mark; without a family, the block's ip_family (else IPv4)
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import ipaddr from 'ipaddr.js';
-import { canonicalAddress } from '../inventory/addresses.js';
+import { addressNumber, numberAddress } from '../inventory/addresses.js';
 import { serviceKey } from '../resources/ipvs/forms.js';
 import type { ServiceKey } from '../resources/ipvs/table.js';
 import type { Problem } from '../util/problems.js';
@@ -76,7 +75,7 @@ function readEntry(e: Statement, report: Report, problems: Problem[]): GroupEntr
     return [];
   }
   const addresses: string[] = [];
-  for (let n = span.first; n <= span.last; n++) addresses.push(fromNumber(n, span.v6));
+  for (let n = span.first; n <= span.last; n++) addresses.push(numberAddress(n, span.v6 ? 'ipv6' : 'ipv4'));
   return [{ at: e, addresses, port: port! }];
 }
 
@@ -87,7 +86,7 @@ function addressRange(range: string): { first: bigint; last: bigint; v6: boolean
   const start = range.slice(0, slash >= 0 ? slash : dash >= 0 ? dash : undefined);
   if (!isIPv4(start) && !isIPv6(start)) return `${JSON.stringify(start)} is not an IP address`;
   const v6 = isIPv6(start);
-  const first = toNumber(start);
+  const first = addressNumber(start);
   const bits = v6 ? 128n : 32n;
   if (slash >= 0) {
     const prefix = range.slice(slash + 1);
@@ -100,7 +99,7 @@ function addressRange(range: string): { first: bigint; last: bigint; v6: boolean
   const end = range.slice(dash + 1);
   if (end.includes(v6 ? ':' : '.')) {
     if (v6 ? !isIPv6(end) : !isIPv4(end)) return `${JSON.stringify(end)} is not an ${v6 ? 'IPv6' : 'IPv4'} address`;
-    const last = toNumber(end);
+    const last = addressNumber(end);
     return last < first ? 'the range ends before it starts' : { first, last, v6 };
   }
   // The last byte (IPv4, decimal) or the last group (IPv6, hex) runs up to `end`.
@@ -109,14 +108,6 @@ function addressRange(range: string): { first: bigint; last: bigint; v6: boolean
   const low = v6 ? 0xffffn : 0xffn;
   const last = (first & ~low) | BigInt(Number.parseInt(end, radix));
   return last <= first ? 'the range end is not after its start' : { first, last, v6 };
-}
-
-const toNumber = (address: string): bigint => ipaddr.parse(address).toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
-
-function fromNumber(n: bigint, v6: boolean): string {
-  const bytes: number[] = [];
-  for (let k = 0; k < (v6 ? 16 : 4); k++) bytes.unshift(Number((n >> BigInt(8 * k)) & 0xffn));
-  return canonicalAddress(ipaddr.fromByteArray(bytes).toString());
 }
 
 /**

@@ -9,7 +9,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { z } from 'zod';
-import { canonicalAddress } from '../inventory/addresses.js';
+import { addressFamily, addressNumber, canonicalAddress, numberAddress } from '../inventory/addresses.js';
 import type { Forwarding } from '../inventory/model.js';
 import { Name } from '../inventory/fields.js';
 import { HealthCheck, LdirectordGlobals, SCHEDULER_FLAGS, SCHEDULERS } from '../inventory/schema.js';
@@ -345,12 +345,11 @@ function realFlags(rest: string): { weight?: number; strings?: string; l?: numbe
 
 /** The addresses of `a->b` (ldirectord's range form), in order; just `a` without `b`. */
 function range(a: string, b: string | undefined): string[] | string {
-  const start = BigInt(`0x${Buffer.from(ipaddr.parse(a).toByteArray()).toString('hex')}`);
-  const end = b === undefined ? start : BigInt(`0x${Buffer.from(ipaddr.parse(b).toByteArray()).toString('hex')}`);
+  const start = addressNumber(a);
+  const end = b === undefined ? start : addressNumber(b);
   if (end < start || end - start >= BigInt(MAX_RANGE)) return `expected a range of 1..${MAX_RANGE} addresses, got ${a}->${b}`;
-  const bytes = a.includes(':') ? 16 : 4;
   const out: string[] = [];
-  for (let n = start; n <= end; n++) out.push(canonicalAddress(ipaddr.fromByteArray([...Buffer.from(n.toString(16).padStart(bytes * 2, '0'), 'hex')]).toString()));
+  for (let n = start; n <= end; n++) out.push(numberAddress(n, addressFamily(a)));
   return out;
 }
 

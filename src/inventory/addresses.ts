@@ -46,3 +46,14 @@ export function hostPort(address: string, port?: number): string {
 export function cidrAddress(cidr: string): string {
   return canonicalAddress(cidr.slice(0, cidr.lastIndexOf('/')));
 }
+
+/** An address as a number (IPv4: 32 bits, IPv6: 128), for ranges and subnets. */
+export function addressNumber(address: string): bigint {
+  return BigInt(`0x${Buffer.from(ipaddr.parse(address).toByteArray()).toString('hex')}`);
+}
+
+/** The canonical address of a number `addressNumber` gave. */
+export function numberAddress(n: bigint, family: 'ipv4' | 'ipv6'): string {
+  const hex = n.toString(16).padStart(family === 'ipv4' ? 8 : 32, '0');
+  return canonicalAddress(ipaddr.fromByteArray([...Buffer.from(hex, 'hex')]).toString());
+}

@@ -52,9 +52,10 @@ export const UnicastIp = Ip.superRefine((v, ctx) => {
 });
 
 /**
- * Address with prefix length, as `ip addr` takes it (192.0.2.5/24, 2001:db8::5/64): an address on a link with the link's prefix (an interface's, the NAT gateway's). A prefix under /8
- * (IPv6 /16) is no link: `ip addr add 203.0.113.1/0` would put a connected route for everything on
- * that interface, over the director's default route.
+ * Address with prefix length, as `ip addr` takes it (192.0.2.5/24, 2001:db8::5/64): an address on
+ * a link with the link's prefix (an interface's, the NAT gateway's). A prefix under /8 (IPv6 /16)
+ * is no link: `ip addr add 203.0.113.1/0` would put a connected route for everything on that
+ * interface, over the director's default route.
  */
 export const Cidr = z.string().refine(isCidr, { error: 'expected an address with a prefix length, like 192.0.2.5/24' }).superRefine((v, ctx) => {
   if (!isCidr(v)) return; // said above
