@@ -18,11 +18,11 @@ import type { IncludeSource } from './keepalived-conf.js';
 import { braces } from './keepalived-include.js';
 import { parseKeepalived } from './keepalived-syntax.js';
 import { ldirectordNames } from './ldirectord-cf.js';
+import { KEEPALIVED_CONF } from '../inventory/host-files.js';
 import type { ObservedDirector } from './model.js';
 import { parseResolved, resolveScript } from './names.js';
 
 const LDIRECTORD_FILES = ['/etc/ha.d/ldirectord.cf', '/etc/ldirectord.cf'];
-const KEEPALIVED_FILE = '/etc/keepalived/keepalived.conf';
 
 /** Each part as a `@@lvsplay-import NAME PATH` line, then its bytes in base64 on one line. */
 const READ_SCRIPT = `part() { printf '@@lvsplay-import %s %s\\n' "$1" "$2"; base64 -w0; echo; }
@@ -33,7 +33,7 @@ fi
 for f in ${LDIRECTORD_FILES.join(' ')}; do
   if [ -f "$f" ]; then part ldirectord "$f" < "$f"; break; fi
 done
-[ -f ${KEEPALIVED_FILE} ] && part keepalived ${KEEPALIVED_FILE} < ${KEEPALIVED_FILE}
+[ -f ${KEEPALIVED_CONF} ] && part keepalived ${KEEPALIVED_CONF} < ${KEEPALIVED_CONF}
 ip -o addr show | part addresses -
 uname -n | part nodename -
 `;

@@ -10,6 +10,7 @@ import { BUILTIN_GROUPS, type CheckType, type Owner } from './model.js';
 import { CHECK_TYPES, type DirectorInput, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
 import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from './interfaces.js';
 import { derivedRouterId } from './vrrp.js';
+import { FIXED_FILES, recordPath, RECORDS } from './host-files.js';
 import { didYouMean } from '../util/schema-problems.js';
 import { shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
@@ -25,6 +26,10 @@ const place = (src: SourceMap, path: Path): string => {
   const p = src.locate(path);
   return `line ${p.line}`;
 };
+
+/** Whether the file itself sets the value at `path` (rather than a default). */
+const isWritten = (src: SourceMap, path: Path): boolean =>
+  path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined), src.data) !== undefined;
 
 const uniqueHostNames: Rule = (inv, src) => {
   const seen = new Map<string, Path>();
@@ -743,8 +748,50 @@ const shellVarNames: Rule = (inv, src) => {
   return problems;
 };
 
+/**
+ * The paths the inventory names for lvsplay's (and ldirectord's) files are apart from each other
+ * and from lvsplay's own files (host-files.ts): no file is written by two writers (every run would
+ * turn it back and forth), none is a folder lvsplay keeps files in, and none lies inside a file.
+ */
+const ownFilesApart: Rule = (inv, src) => {
+  interface Entry { path: string; what: string; field?: Path; folder?: boolean }
+  const l = inv.ldirectord;
+  const entries: Entry[] = [
+    { path: inv.rules_file, what: 'rules_file', field: ['rules_file'] },
+    { path: inv.state_dir, what: 'state_dir', field: ['state_dir'], folder: true },
+    ...RECORDS.map((name) => ({ path: recordPath({ stateDir: inv.state_dir }, name), what: `lvsplay's record "${name}" in state_dir`, field: ['state_dir'] })),
+    { path: l.config_file, what: 'ldirectord.config_file', field: ['ldirectord', 'config_file'] },
+    ...(l.logfile.startsWith('/') ? [{ path: l.logfile, what: 'ldirectord.logfile', field: ['ldirectord', 'logfile'] }] : []),
+    ...(l.maintenance_dir ? [{ path: l.maintenance_dir, what: 'ldirectord.maintenance_dir', field: ['ldirectord', 'maintenance_dir'], folder: true }] : []),
+    ...FIXED_FILES,
+  ];
+  /** What `b`'s path does to `a`'s, said of `b`; undefined when they can both be. */
+  const clash = (a: Entry, b: Entry): string | undefined => {
+    if (a.path === b.path) return a.folder && b.folder ? undefined : `is also ${a.what}`;
+    if (!a.folder && b.path.startsWith(`${a.path}/`)) return `lies inside ${a.what} (${a.path}), a file`;
+    if (!b.folder && a.path.startsWith(`${b.path}/`)) return `would have to be a folder for ${a.what} (${a.path})`;
+    return undefined;
+  };
+  // Said once per field, of the one the file sets (a default is no one's choice).
+  const rank = (e: Entry) => (e.field ? (isWritten(src, e.field) ? 2 : 1) : 0);
+  const said = new Set<string>();
+  const problems: Problem[] = [];
+  entries.forEach((a, i) => {
+    for (const b of entries.slice(i + 1)) {
+      const [named, other] = rank(b) >= rank(a) ? [b, a] : [a, b];
+      const why = clash(other, named);
+      const key = named.field?.join('.');
+      if (!why || !named.field || key === undefined || said.has(key)) continue;
+      said.add(key);
+      const at = other.field && isWritten(src, other.field) ? ` (${place(src, other.field)})` : '';
+      problems.push(src.problem(named.field, `${named.what} "${named.path}" ${why}${at}: each of lvsplay's files needs a path of its own`));
+    }
+  });
+  return problems;
+};
+
 const RULES: Rule[] = [
   uniqueHostNames, hostNamesAreNotGroups, uniqueAddresses, uniqueServiceNames, hostAddressFamilies, directorInterfaces, serviceInterfaces, serviceKeys, serviceOptions, serviceMembers,
   forwardedPorts, directRoutingSubnets, fallbacks, natGateways, serviceDirectors, directorPairs, healthChecks, shellVarNames,
-  vipsAreNotHosts, subnetEdges, ipv6Methods, vrrpPairs, marks,
+  vipsAreNotHosts, subnetEdges, ipv6Methods, vrrpPairs, marks, ownFilesApart,
 ];

@@ -4,7 +4,8 @@
  * the server is undrained, so a later bootstrap never puts a drained server back in rotation.
  */
 import type { Cluster, Service } from '../inventory/model.js';
-import { parseRecord, recordPath, recordProbe } from './record.js';
+import { parseRecord, recordProbe } from './record.js';
+import { recordPath } from '../inventory/host-files.js';
 import type { Templates } from '../templates/templates.js';
 
 export function drainedRecord(cluster: Cluster): string {

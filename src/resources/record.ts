@@ -8,10 +8,6 @@ import type { Change } from '../plan/types.js';
 import type { Templates } from '../templates/templates.js';
 import { diffFile } from './file/index.js';
 
-export function recordPath(cluster: { stateDir: string }, name: string): string {
-  return `${cluster.stateDir}/${name}`;
-}
-
 /**
  * Shell printing the record's lines, or `@@absent` when there is none yet. `large`: the record is
  * expected to be long (thousands of lines), so one `cat` costs less than the shell's own `read`.

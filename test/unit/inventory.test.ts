@@ -992,6 +992,26 @@ test('paths on managed hosts are absolute and plain: ~ (quoted there, never expa
   }
 });
 
+test('a configured path that is another of lvsplay\'s files, a folder of one, or inside one, is refused at the field the file sets (every run would turn it back and forth)', (t) => {
+  const cases: [string, string][] = [
+    ['rules_file: /etc/ha.d/ldirectord.cf', 'rules_file: rules_file "/etc/ha.d/ldirectord.cf" is also ldirectord.config_file'],
+    ['rules_file: /var/lib/lvsplay/drained', 'rules_file: rules_file "/var/lib/lvsplay/drained" is also lvsplay\'s record "drained" in state_dir'],
+    ['state_dir: /etc/lvsplay/ipvs.rules', 'state_dir: state_dir "/etc/lvsplay/ipvs.rules" is also rules_file'],
+    ['rules_file: /etc/lvsplay', 'rules_file: rules_file "/etc/lvsplay" would have to be a folder for lvsplay\'s nftables marks (/etc/lvsplay/marks.nft)'],
+    ['state_dir: /etc/sysctl.d/90-lvsplay.conf/x', 'state_dir: state_dir "/etc/sysctl.d/90-lvsplay.conf/x" lies inside lvsplay\'s sysctl.d file'],
+    ['ldirectord: { config_file: /etc/keepalived/keepalived.conf }', 'ldirectord.config_file: ldirectord.config_file "/etc/keepalived/keepalived.conf" is also keepalived\'s config'],
+    ['rules_file: /etc/r\nldirectord: { logfile: /etc/r }', 'ldirectord.logfile: ldirectord.logfile "/etc/r" is also rules_file (line 1)'],
+    ['rules_file: /etc/systemd/system/lvsplay-ipvs.service', 'is also lvsplay\'s unit lvsplay-ipvs.service'],
+  ];
+  for (const [set, says] of cases) {
+    const found = messages(`${set}\n${BASE}`);
+    t.deepEqual(found.filter((m) => m.includes('needs a path of its own')).length, 1, `${set}: ${found.join('\n')}`);
+    t.true(found.some((m) => m.includes(says)), `${set}: ${found.join('\n')}`);
+  }
+  // Apart, they are fine: the rules beside the records, ldirectord's maintenance folder in state_dir's place.
+  t.deepEqual(messages(`rules_file: /var/lib/lvsplay/ipvs.rules\nldirectord: { maintenance_dir: /var/lib/lvsplay, logfile: /var/log/ldirectord.log }\n${BASE}`), []);
+});
+
 test('IPv6 TUN and IPv6 NAT are refused at validate with the reason (they were half set up: no VIP, an IPv4 sysctl); a VIP that is a host\'s own address is refused', (t) => {
   const tun = messages(edit(BASE, 'vip: 192.0.2.12', 'vip: "2001:db8::12"'));
   t.true(tun.some((m) => m.startsWith('services[1].forwarding: IPv6 with forwarding: tun is not supported')), tun.join('\n'));

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import type { TaskKind } from '../../src/playbook/tasks.js';
-import { SYSCTL_FILE } from '../../src/resources/sysctl/index.js';
+import { SYSCTL_FILE } from '../../src/inventory/host-files.js';
 import type { Cluster } from '../../src/inventory/model.js';
 import { ctxFor, exampleWith } from '../support/cluster.js';
 import { addressProbe, baseLines, fileProbeOutput, ipLine, section, sysctlValues } from '../support/facts.js';

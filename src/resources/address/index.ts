@@ -19,7 +19,8 @@ import { canonicalAddress } from '../../inventory/addresses.js';
 import { holdingInterface, membershipsOf, pairAddresses, servicesOf, type Service, serviceVips, vrrpOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
-import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
+import { diffRecord, parseRecord, recordProbe } from '../record.js';
+import { recordPath } from '../../inventory/host-files.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 

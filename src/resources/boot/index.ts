@@ -16,18 +16,11 @@
 import { membershipsOf, servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { desiredAddresses } from '../address/index.js';
-import { desiredMarks, MARKS_FILE } from '../marks/index.js';
+import { desiredMarks } from '../marks/index.js';
+import { IPVS_UNIT, LVSPLAY_UNITS, MARKS_FILE, MARKS_UNIT, MODULES_FILE, NETWORK_UNIT, unitPath } from '../../inventory/host-files.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
-
-export const MODULES_FILE = '/etc/modules-load.d/lvsplay.conf';
-export const NETWORK_UNIT = 'lvsplay-network.service';
-export const IPVS_UNIT = 'lvsplay-ipvs.service';
-export const MARKS_UNIT = 'lvsplay-marks.service';
-/** Every unit lvsplay may install: one a host does not want is retired. */
-const LVSPLAY_UNITS = [NETWORK_UNIT, IPVS_UNIT, MARKS_UNIT];
-const unitPath = (unit: string) => `/etc/systemd/system/${unit}`;
 
 export interface BootDesired {
   persist: boolean;

@@ -13,7 +13,8 @@
  * A real server carries no table: there the resource is a no-op.
  */
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
-import { diffRecord, parseRecord, recordPath, recordProbe } from '../record.js';
+import { diffRecord, parseRecord, recordProbe } from '../record.js';
+import { recordPath } from '../../inventory/host-files.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { applyData, renderApply } from './batch-script.js';

@@ -33,9 +33,10 @@ import type { ServiceKey } from '../ipvs/table.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { checkRegexes, keepalivedConfData, keepalivedServices } from './conf.js';
-import { KEEPALIVED_CONF, type KeepalivedConfFacts, keepalivedVirtualsProbe, parseKeepalivedVirtuals } from './keys.js';
+import { KEEPALIVED_CONF } from '../../inventory/host-files.js';
+import { type KeepalivedConfFacts, keepalivedVirtualsProbe, parseKeepalivedVirtuals } from './keys.js';
 
-export { HEADER, KEEPALIVED_CONF } from './keys.js';
+export { HEADER } from './keys.js';
 export const PIDFILE = '/run/keepalived.pid';
 /** Lines of keepalived.conf that may hold a secret: cut after the keyword wherever the file is shown. */
 export const REDACT = ['auth_pass', 'password'];

@@ -5,12 +5,12 @@
  * reads them too: a service keepalived has and lvsplay now wants is one keepalived releases.
  */
 import { canonicalAddress } from '../../inventory/addresses.js';
+import { KEEPALIVED_CONF } from '../../inventory/host-files.js';
 import type { Templates } from '../../templates/templates.js';
 import { serviceKey } from '../ipvs/forms.js';
 import type { ServiceKey } from '../ipvs/table.js';
 
 /** Where keepalived reads its config (the packaged unit and `keepalived` alike). */
-export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
 /** The first line of every keepalived.conf lvsplay writes: how it knows a config is its own. */
 export const HEADER = '# Managed by lvsplay';
 

@@ -13,6 +13,7 @@
  */
 import { basename } from 'node:path';
 import { hostPort } from '../../inventory/addresses.js';
+import { LDIRECTORD_DROP_IN } from '../../inventory/host-files.js';
 import type { Cluster, Director, LdirectordGlobals, Service } from '../../inventory/model.js';
 import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
@@ -39,7 +40,6 @@ const PASSWD = /^[^"#\x00-\x1f\x7f]{1,512}$/;
 /** The first line of every ldirectord.cf lvsplay writes: how it knows a config is its own. */
 export const HEADER = '# Managed by lvsplay';
 /** The systemd drop-in that makes the packaged unit run ldirectord with lvsplay's config. */
-export const DROP_IN = '/etc/systemd/system/ldirectord.service.d/lvsplay.conf';
 /** How long a released service may take to disappear (ldirectord reloads asynchronously). */
 const RELEASE_WAIT_S = 30;
 
@@ -139,7 +139,7 @@ export const ldirectord = defineResource({
     return {
       config, pidfile,
       file: { path: config, content, mode: '0600', verify, ...(onChange && { onChange }), ...(passwords.size > 0 && { secret: { redact: REDACT } }) },
-      dropIn: { path: DROP_IN, content: ctx.templates.render('ldirectord/ldirectord.service.conf.hbs', { config, pidfile }), mode: '0644' },
+      dropIn: { path: LDIRECTORD_DROP_IN, content: ctx.templates.render('ldirectord/ldirectord.service.conf.hbs', { config, pidfile }), mode: '0644' },
       keys: services.map((s) => printedSpec(keyOf(s))),
       services,
       ...(passwords.size > 0 && { passwords }),
@@ -147,7 +147,7 @@ export const ldirectord = defineResource({
   },
   probe(desired, ctx) {
     return framed('file', fileProbe(ctx.templates, desired.config, { secret: { redact: REDACT } }))
-      + framed('dropin', fileProbe(ctx.templates, DROP_IN, { ...(desired.dropIn && { expected: desired.dropIn.content }) }))
+      + framed('dropin', fileProbe(ctx.templates, LDIRECTORD_DROP_IN, { ...(desired.dropIn && { expected: desired.dropIn.content }) }))
       + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { running: running(ctx.templates, desired.pidfile) }))
       + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
   },
@@ -250,7 +250,7 @@ function retire(desired: LdirectordDesired, actual: LdirectordActual, released: 
   const verbs = [...(actual.daemon === 'running' ? ['stop'] : []), ...(actual.systemd && actual.enabled ? ['disable'] : [])];
   const script = [
     verbs.length > 0 ? control(templates, desired.config, desired.pidfile, verbs, false) : '',
-    templates.render('ldirectord/retire.sh.hbs', { config: desired.config, dropIn: actual.dropIn.present ? DROP_IN : '' }),
+    templates.render('ldirectord/retire.sh.hbs', { config: desired.config, dropIn: actual.dropIn.present ? LDIRECTORD_DROP_IN : '' }),
     released.length > 0 ? release(templates, released) : '',
   ].filter((s) => s !== '').join('\n');
   return { changes, script };

@@ -13,11 +13,10 @@ import { servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe, sha256 } from '../file/index.js';
-import { recordPath } from '../record.js';
+import { MARKS_FILE, recordPath } from '../../inventory/host-files.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 
-export const MARKS_FILE = '/etc/lvsplay/marks.nft';
 
 export interface MarksDesired {
   /** The rules file, when the host marks anything. */

@@ -24,10 +24,10 @@ import type { Change } from '../../plan/types.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
-import { diffRecord, recordPath } from '../record.js';
+import { diffRecord } from '../record.js';
+import { recordPath, SYSCTL_FILE } from '../../inventory/host-files.js';
 import type { Templates } from '../../templates/templates.js';
 
-export const SYSCTL_FILE = '/etc/sysctl.d/90-lvsplay.conf';
 
 export interface SysctlDesired {
   values: { key: string; value: string }[];
