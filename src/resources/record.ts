@@ -6,6 +6,7 @@
  */
 import type { Change } from '../plan/types.js';
 import type { Templates } from '../templates/templates.js';
+import type { RecordName } from '../inventory/host-files.js';
 import { diffFile } from './file/index.js';
 
 /**
@@ -16,11 +17,31 @@ export function recordProbe(templates: Templates, path: string, large = false): 
   return templates.render('record/probe.sh.hbs', { path, large });
 }
 
-/** The recorded items, or undefined when the host has no record (never managed, or an older lvsplay). */
-export function parseRecord(output: string): string[] | undefined {
-  const lines = output.split('\n').filter((l) => l !== '');
-  if (lines[0] === '@@absent') return undefined;
-  return lines;
+/**
+ * The recorded items, or undefined when the host has no record (never managed, or an older lvsplay).
+ * `form`: for a record whose lines lvsplay acts on (removes that address, writes that key back),
+ * what a line must be; one that is not (a hand edit) stops the host's plan with `recordLineError`
+ * rather than be guessed at.
+ */
+export function parseRecord(output: string, form?: RecordForm): string[] | undefined {
+  const raw = output.replace(/^\n/, '').split('\n');
+  if (raw[0] === '@@absent') return undefined;
+  raw.forEach((line, i) => {
+    if (form && line !== '' && !form.valid(line)) throw recordLineError(form, i + 1, line);
+  });
+  return raw.filter((l) => l !== '');
+}
+
+export interface RecordForm {
+  name: RecordName;
+  /** What a line is, for the message: `ADDRESS/PREFIX DEVICE`. */
+  expected: string;
+  valid(line: string): boolean;
+}
+
+/** A record line lvsplay did not write: the host is not planned (its other hosts are). */
+export function recordLineError(form: RecordForm, line: number, text: string): Error {
+  return new Error(`lvsplay's record <state_dir>/${form.name}, line ${line}: ${JSON.stringify(text)} is not a line lvsplay writes there (${form.expected}); lvsplay acts on its records and does not guess: correct or delete the line on the host`);
 }
 
 /** The change and script that make the record say `items`, or nothing when it already does. */

@@ -115,6 +115,18 @@ test('sysctl: a key the kernel lacks (<absent>) is an add; a differing one a cha
   t.true(o.script.startsWith("# sysctl: runtime values, written to /proc/sys as sysctl -w does\nprintf '%s\\n' 1 > /proc/sys/net/ipv4/conf/all/arp_ignore\nprintf '%s\\n' 2 > /proc/sys/net/ipv4/conf/all/arp_announce\n"), o.script);
 });
 
+test('sysctl: a recorded path outside /proc/sys (a hand edit: the value would be written back there) stops the host\'s plan; a well-formed record is read', (t) => {
+  const values = section('values', sysctlValues([
+    ['net.ipv4.conf.all.arp_ignore', '1'], ['net.ipv4.conf.all.arp_announce', '2'], ['net.ipv4.conf.lo.arp_ignore', '1'], ['net.ipv4.conf.lo.arp_announce', '2'],
+  ]));
+  for (const bad of ['/proc/sys/../../etc/passwd x', '/etc/passwd x', '/proc/sys/net/ipv4/ip_forward', '/proc/sys/ 1', '/proc/sys/net/./x 1']) {
+    const err = t.throws(() => run('sysctl', ctxFor('web1'), { persist: false }, values + section('record', `@@was /proc/sys/net/ipv4/conf/all/arp_ignore 0\n@@was ${bad}\n`)), undefined, bad);
+    t.true(err?.message.startsWith(`lvsplay's record <state_dir>/sysctls, line 2: ${JSON.stringify(bad)} is not a line lvsplay writes there (/proc/sys/PATH VALUE)`), err?.message);
+  }
+  const o = run('sysctl', ctxFor('web1'), { persist: false }, values + section('record', '@@was /proc/sys/net/ipv4/conf/all/arp_ignore 0\n@@was /proc/sys/net/ipv4/conf/eth0.100/rp_filter 1\n/proc/sys/net/ipv4/conf/eth0.100/rp_filter:0\n'));
+  t.true(o.script.includes("printf '%s\\n' 1 > /proc/sys/net/ipv4/conf/eth0.100/rp_filter\n"), o.script);
+});
+
 test('sysctl: extra values from the task args join (and override) the role ones, numbers as text', (t) => {
   const o = run('sysctl', ctxFor('web1'), { extra: { 'net.ipv4.conf.all.arp_announce': 1, 'net.ipv4.tcp_rmem': '4096 87380 6291456' }, persist: false }, '');
   t.deepEqual((o.desired as SysctlDesired).values, [
@@ -273,6 +285,16 @@ test('address: what lvsplay added before and the inventory no longer wants is re
   t.true(o.script.includes('ip addr del 192.0.2.77/32 dev lo\n'));
   t.false(o.script.includes('192.0.2.88'), 'never recorded, not a VIP of the cluster: not lvsplay\'s');
   t.true(o.script.includes("lvsplay_p=/var/lib/lvsplay/addresses\n"), 'the record is rewritten');
+});
+
+test('address: a record line lvsplay did not write (a hand edit) stops the host\'s plan with the line and what a line is, never a library\'s error', (t) => {
+  const lines = baseLines('192.0.2.21', '2001:db8::21');
+  for (const bad of ['not:an-address/32 lo', '# hand-edited', '192.0.2.10/33 lo', '192.0.2.10 lo', '192.0.2.10/32', '192.0.2.10/32 lo extra', 'fe80::1%eth0/64 eth0', '192.0.2.10/32 lo;reboot']) {
+    const err = t.throws(() => run('address', ctxFor('web1'), {}, addressProbe(lines, 'none', '', [...WEB1_RECORD, bad])), undefined, bad);
+    t.is(err?.message, `lvsplay's record <state_dir>/addresses, line ${WEB1_RECORD.length + 1}: ${JSON.stringify(bad)} is not a line lvsplay writes there (ADDRESS/PREFIX DEVICE); lvsplay acts on its records and does not guess: correct or delete the line on the host`);
+  }
+  // What lvsplay writes reads back: IPv4, IPv6, aliases' devices.
+  t.notThrows(() => run('address', ctxFor('web1'), {}, addressProbe(lines, 'none', '', [...WEB1_RECORD, '2001:db8::77/128 lo', '198.51.100.1/24 eth1.100'])));
 });
 
 test('address: the primary holds every VIP and the NAT gateway (with its prefix) on its VIP interface', (t) => {

@@ -15,11 +15,13 @@
  * keepalived: those are neither present nor absent here, and never recorded; other pairs' VIPs
  * must still be absent.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { canonicalAddress } from '../../inventory/addresses.js';
+import { InterfaceName } from '../../inventory/fields.js';
 import { holdingInterface, membershipsOf, pairAddresses, servicesOf, type Service, serviceVips, vrrpOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
-import { diffRecord, parseRecord, recordProbe } from '../record.js';
+import { diffRecord, parseRecord, type RecordForm, recordProbe } from '../record.js';
 import { recordPath } from '../../inventory/host-files.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
@@ -131,9 +133,21 @@ export function parseAddresses(output: string): AddressActual {
   const flags = (parts.get('tunl0') ?? '').trim();
   const tunnelUp = /^0x[0-9a-f]+$/i.test(flags) && (Number.parseInt(flags, 16) & 1) === 1;
   const gateway = defaultGateway(parts.get('route') ?? '');
-  const recorded = parts.has('record') ? parseRecord(parts.get('record')!) : undefined;
+  const recorded = parts.has('record') ? parseRecord(parts.get('record')!, RECORD_FORM) : undefined;
   return { addresses, tunnelUp, ...(gateway && { gateway }), ...(recorded && { recorded }) };
 }
+
+/** A line of the address record: what `diff` writes (`cidr(a) device`), the address read back to remove it. */
+const RECORD_FORM: RecordForm = {
+  name: 'addresses',
+  expected: 'ADDRESS/PREFIX DEVICE',
+  valid(line) {
+    const [cidr = '', device = '', ...rest] = line.split(' ');
+    const [address = '', prefix = ''] = cidr.split('/');
+    const family = isIPv4(address) ? 32 : isIPv6(address) && !address.includes('%') ? 128 : 0;
+    return rest.length === 0 && family > 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= family && InterfaceName.safeParse(device).success;
+  },
+};
 
 /** The IPv4 default route's gateway from /proc/net/route (hex, little-endian), if any. */
 function defaultGateway(table: string): string | undefined {

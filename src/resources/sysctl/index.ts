@@ -24,7 +24,7 @@ import type { Change } from '../../plan/types.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
-import { diffRecord } from '../record.js';
+import { diffRecord, type RecordForm, recordLineError } from '../record.js';
 import { recordPath, SYSCTL_FILE } from '../../inventory/host-files.js';
 import type { Templates } from '../../templates/templates.js';
 
@@ -159,14 +159,31 @@ export const sysctl = defineResource({
   },
 });
 
+/**
+ * A line of the sysctl record: a key's /proc/sys path and its value before lvsplay, which a run
+ * writes back to that path once the key is no longer needed: so the path stays inside /proc/sys.
+ */
+const RECORD_FORM: RecordForm = {
+  name: 'sysctls',
+  expected: '/proc/sys/PATH VALUE',
+  valid(line) {
+    const [path = '', ...value] = line.split(' ');
+    const parts = path.split('/').slice(3);
+    return path.startsWith('/proc/sys/') && parts.length > 0 && parts.every((p) => /^[A-Za-z0-9_.:@-]+$/.test(p) && p !== '.' && p !== '..')
+      && value.length > 0 && /^[^\x00-\x08\x0a-\x1f\x7f]*$/.test(value.join(' '));
+  },
+};
+
 /** The `record` part: `@@was PATH VALUE` per recorded key, then `PATH:VALUE` for those the kernel has (or `@@absent`: no record). */
 function parseRecorded(part: string | undefined): Pick<SysctlActual, 'recorded' | 'recordedNow'> {
   const recordedNow = new Map<string, string | undefined>();
   const lines = (part ?? '@@absent').split('\n').filter((l) => l !== '');
   if (lines[0] === '@@absent') return { recordedNow };
   const recorded = new Map<string, string>();
-  for (const line of lines.filter((l) => l.startsWith('@@was '))) {
-    const [path = '', ...value] = line.slice('@@was '.length).split(' ');
+  for (const [i, line] of lines.filter((l) => l.startsWith('@@was ')).entries()) {
+    const entry = line.slice('@@was '.length);
+    if (!RECORD_FORM.valid(entry)) throw recordLineError(RECORD_FORM, i + 1, entry);
+    const [path = '', ...value] = entry.split(' ');
     recorded.set(path, value.join(' '));
     recordedNow.set(path, undefined);
   }
