@@ -297,15 +297,26 @@ export function memberAddress(rs: { address: string; address6?: string | undefin
 
 /** ipvsadm silently rewrites a DR/TUN real server's port to the VIP's: reject, or the diff never settles. */
 const forwardedPorts: Rule = (inv, src) =>
-  inv.services.flatMap((s, i) =>
-    s.forwarding === 'nat' || s.fwmark !== undefined
-      ? []
-      : s.real_servers.flatMap((m, j) =>
-          m.port !== undefined && m.port !== s.port
-            ? [src.problem(['services', i, 'real_servers', j, 'port'], `a ${s.forwarding.toUpperCase()} real server must use the service port ${s.port}, got ${m.port} (only NAT can map ports)`)]
-            : [],
-        ),
-  );
+  inv.services.flatMap((s, i) => {
+    const method = s.forwarding.toUpperCase();
+    if (s.fwmark !== undefined) {
+      // ldirectord.cf's real= of a fwmark service has no port (the kernel keeps a DR/TUN packet's
+      // own): a member port there would be dropped. keepalived's real_server keeps it, as its check's port.
+      return s.forwarding === 'nat' || serviceOwner(s) !== 'ldirectord' ? [] : s.real_servers.flatMap((m, j) => (m.port === undefined ? [] : [src.problem(['services', i, 'real_servers', j, 'port'],
+        `a ${method} real server of ldirectord's firewall-mark service has no port (the kernel keeps the packet's), got ${m.port}: the check's port is health_check.port`)]));
+    }
+    const members = s.forwarding === 'nat' ? [] : s.real_servers.flatMap((m, j) =>
+      m.port !== undefined && m.port !== s.port
+        ? [src.problem(['services', i, 'real_servers', j, 'port'], `a ${method} real server must use the service port ${s.port}, got ${m.port} (only NAT can map ports)`)]
+        : []);
+    // The fallback too: DR, TUN and the director itself (local delivery) keep the packet's port,
+    // and ldirectord would look for fallback:PORT in a table where ipvsadm wrote the service's port.
+    const f = s.fallback;
+    const fallback = f && f.forwarding !== 'nat' && f.port !== undefined && f.port !== s.port
+      ? [src.problem(['services', i, 'fallback', 'port'], `a ${f.forwarding.toUpperCase()} fallback must use the service port ${s.port}, got ${f.port} (only NAT can map ports)`)]
+      : [];
+    return [...members, ...fallback];
+  });
 
 /** Real servers by name, built once per inventory: rules look members up per service. */
 const serverIndexes = new WeakMap<InventoryFile, Map<string, number>>();
@@ -451,6 +462,9 @@ const KEEPALIVED_FIELD_TYPES: Record<string, CheckType[]> = {
   port: ['connect', 'http', 'https', 'dns'],
 };
 
+/** Check types that connect to a port of the real server. */
+const PORT_CHECKS: readonly CheckType[] = ['connect', 'negotiate', 'http', 'https', 'dns'];
+
 const healthChecks: Rule = (inv, src) => {
   const problems: Problem[] = [];
   inv.services.forEach((s, i) => {
@@ -476,6 +490,14 @@ const healthChecks: Rule = (inv, src) => {
     const hc = s.health_check;
     if (hc === undefined) return;
     const type = checkTypeOf(hc, owner);
+    // A firewall-mark or port-0 service's real servers have port 0: a check that connects needs
+    // its port said (ldirectord: checkport, else its `service`'s well-known port: its real= lines
+    // have no port there; keepalived: connect_port, else the real server's port), or it checks port 0.
+    const portless = s.fwmark !== undefined || s.port === 0;
+    const known = owner === 'ldirectord' && hc.service !== undefined && hc.service !== 'none' && hc.service !== 'simpletcp';
+    if (portless && hc.port === undefined && !known && PORT_CHECKS.includes(type) && s.real_servers.some((m) => m.check?.port === undefined && (owner !== 'keepalived' || !m.port))) {
+      at(['health_check'], `a ${s.fwmark !== undefined ? 'firewall-mark' : 'port 0'} service's real servers have no port of their own: a ${type} check needs health_check.port (the port it connects to)${owner === 'ldirectord' ? ', or a service with a well-known port' : ''}`);
+    }
     if (owner === 'ldirectord') {
       if (!(CHECK_TYPES as readonly string[]).includes(type)) at(['health_check', 'type'], `type ${type} is a keepalived check: set managed_by: keepalived (ldirectord's types are ${CHECK_TYPES.join(', ')})`);
       for (const field of KEEPALIVED_ONLY) {

@@ -1036,6 +1036,29 @@ test('what ldirectord.cf cannot say is refused for ldirectord services: ops on a
   t.deepEqual(flags, []);
 });
 
+test('a firewall-mark or port-0 service\'s check that connects needs its port (its real servers have port 0: ldirectord and keepalived would check port 0); a member port ldirectord.cf cannot carry is refused', (t) => {
+  const FW6 = (extra: string) => edit(BASE, '  - name: web6\n    vip: 2001:db8::10\n    port: 80\n', `  - name: web6\n    fwmark: 6\n    family: ipv6\n${extra}`);
+  const says = 'a firewall-mark service\'s real servers have no port of their own: a connect check needs health_check.port';
+  t.true(messages(FW6('')).some((m) => m.startsWith(`services[3].health_check: ${says}`)), messages(FW6('')).join('\n'));
+  t.deepEqual(messages(edit(FW6(''), 'health_check: { type: connect }', 'health_check: { type: connect, port: 80 }')), []);
+  t.deepEqual(messages(edit(FW6(''), 'health_check: { type: connect }', 'health_check: { type: ping }')), [], 'a ping has no port');
+  const withPort = (text: string, check: string) => edit(text, WEB6_MEMBER, `health_check: ${check}\n    real_servers:\n      - { server: web1, port: 80 }`);
+  const memberPort = messages(withPort(FW6(''), '{ type: connect, port: 80 }'));
+  t.deepEqual(memberPort, ['services[3].real_servers[0].port: a DR real server of ldirectord\'s firewall-mark service has no port (the kernel keeps the packet\'s), got 80: the check\'s port is health_check.port']);
+  // keepalived's real_server keeps a member's port: the check's port.
+  const kept = withPort(FW6('    managed_by: keepalived\n'), '{ type: connect }');
+  t.deepEqual(messages(kept), []);
+  t.true(messages(FW6('    managed_by: keepalived\n')).some((m) => m.includes('a connect check needs health_check.port')));
+  const port0 = messages(edit(BASE, '  - name: web6\n    vip: 2001:db8::10\n    port: 80\n', '  - name: web6\n    vip: 2001:db8::10\n    port: 0\n    persistence: { timeout: 300 }\n'));
+  t.true(port0.some((m) => m.startsWith('services[3].health_check: a port 0 service\'s real servers have no port of their own')), port0.join('\n'));
+});
+
+test('a DR or local fallback on another port than the service\'s is refused like a member (the kernel keeps the packet\'s port; ldirectord looks for fallback:PORT in a table that says the service\'s); NAT maps it', (t) => {
+  t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "::1", port: 8080 }')), ['services[3].fallback.port: a DR fallback must use the service port 80, got 8080 (only NAT can map ports)']);
+  t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "2001:db8::9", port: 81 }')), ['services[3].fallback.port: a DR fallback must use the service port 80, got 81 (only NAT can map ports)']);
+  t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "2001:db8::9", port: 80 }')), []);
+});
+
 // ---------------------------------------------------------------- service generation (generate.ts)
 
 /** BASE with web written once for HTTP and HTTPS on both families, and defaults every service takes. */
