@@ -169,12 +169,13 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     ...(b.virtual.comment !== undefined && serviceName(b.virtual.comment)),
   };
   const members: MethodMember[] = [];
+  const markPorts: { line: Line; port: number }[] = [];
   const check: Record<string, unknown> = {};
   let persistent: Line | undefined;
   let netmask: Line | undefined;
   let fallback: Line | undefined = global.fallback;
   for (const l of b.lines) {
-    if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names));
+    if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names, markPorts));
     else if (l.key === 'fallback' || l.key === 'fallback6') fallback = l;
     else if (l.key === 'scheduler') {
       if ((SCHEDULERS as readonly string[]).includes(l.value)) service.scheduler = l.value;
@@ -225,6 +226,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     }
   }
   if (check['type'] === undefined) check['type'] = 'negotiate';
+  checkPortFromMembers(check, markPorts, members.length, report);
   service.healthCheck = check as ImportedService['healthCheck'];
   const shared = sharedForwarding(members, report, 'dr');
   service.forwarding = shared.forwarding;
@@ -235,6 +237,23 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
     return undefined;
   }
   return service;
+}
+
+/**
+ * The ports on a firewall-mark virtual's gate/ipip real= lines: ldirectord checks each real server on
+ * its own port when there is no checkport=. One port on every line is the service's check port (the
+ * inventory has one per service); otherwise each is reported.
+ */
+function checkPortFromMembers(check: Record<string, unknown>, markPorts: readonly { line: Line; port: number }[], members: number, report: Report): void {
+  if (markPorts.length === 0) return;
+  const [first] = markPorts;
+  if (check['port'] === undefined && markPorts.length === members && markPorts.every((p) => p.port === first!.port)) {
+    check['port'] = first!.port;
+    report.note(first!.line, `port ${first!.port} on the real servers of a firewall-mark virtual (the kernel keeps the packet's port): ldirectord checks them there, so it is the service's health_check.port`);
+    return;
+  }
+  const why = check['port'] !== undefined ? 'checkport= is the port checked' : 'the inventory has one check port per service, and these real servers differ';
+  for (const p of markPorts) report.notExpressed(p.line, `port ${p.port} on a real server of a firewall-mark virtual: the kernel keeps the packet's port, and ${why}`);
 }
 
 /**
@@ -266,7 +285,7 @@ const passwordEnv = (service: string) => `LVSPLAY_CHECK_PASS_${service.toUpperCa
  * member per address of the range, with the virtual's port when none is given (the kernel's port
  * for gate and ipip in any case).
  */
-function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void, names: Names): MethodMember[] {
+function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void, names: Names, markPorts: { line: Line; port: number }[]): MethodMember[] {
   const v6 = l.key === 'real6';
   const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(.*)$/.exec(l.value);
   let first = m?.[1] ?? m?.[2];
@@ -306,7 +325,10 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
   const servicePort = service.kind === 'inet' ? service.port : 0;
   let port = portText === undefined ? servicePort : Number(portText);
   if (forwarding !== 'nat' && port !== servicePort) {
-    report.notExpressed(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
+    // A firewall-mark virtual's gate/ipip real server keeps the packet's port: its own port is the
+    // port ldirectord checks it on (ld_checkport), which readVirtual makes the service's check port.
+    if (service.kind === 'fwmark') markPorts.push({ line: l, port });
+    else report.notExpressed(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
     port = servicePort;
   }
   const addresses = range(first!, lastAddress);

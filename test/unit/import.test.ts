@@ -279,6 +279,22 @@ test('import: a backup director\'s keepalived.conf naming no peer (multicast) ge
   }
 });
 
+test('import: the port on a firewall-mark virtual\'s gate real= lines is where ldirectord checks them: one port on every line is the service\'s health_check.port (a note); differing ports, or a checkport=, are reported', (t) => {
+  const report = new Report();
+  const [service] = importLdirectord('ld.cf', 'virtual=7\n    real=192.0.2.21:80 gate\n    real=192.0.2.22:80 gate\n    checktype=connect\n', report).services;
+  t.like(service!.healthCheck, { type: 'connect', port: 80 });
+  t.deepEqual(report.lines.map((l) => [l.kind, l.line]), [['note', 2]], report.format());
+  t.true(report.complete);
+  const differ = new Report();
+  const [mixed] = importLdirectord('ld.cf', 'virtual=7\n    real=192.0.2.21:80 gate\n    real=192.0.2.22:81 gate\n    checktype=connect\n', differ).services;
+  t.is(mixed!.healthCheck?.port, undefined);
+  t.deepEqual(differ.lines.map((l) => [l.kind, l.line]), [['not expressed', 2], ['not expressed', 3]], differ.format());
+  const given = new Report();
+  const [checked] = importLdirectord('ld.cf', 'virtual=7\n    real=192.0.2.21:80 gate\n    checktype=connect\n    checkport=8080\n', given).services;
+  t.is(checked!.healthCheck?.port, 8080);
+  t.true(given.lines.some((l) => l.line === 2 && l.message.includes('checkport= is the port checked')), given.format());
+});
+
 test('import: a real= line\'s flags read in ldirectord\'s order (weight, "request", "receive", l:N, u:N), as its add_real_server reads them', (t) => {
   const text = `virtual=192.0.2.10:80
     real=192.0.2.21:80 gate 5 "/alive.html", "OK" l:10 u:100
