@@ -200,6 +200,8 @@ const serviceOptions: Rule = (inv, src) => {
     if (s.tunnel?.type === 'ipip' && (s.tunnel.port !== undefined || s.tunnel.checksum !== undefined)) {
       at(['tunnel'], 'an ipip tunnel has no port or checksum option (those are for gue and gre)');
     }
+    // ipvsadm's --tun-port is GUE's UDP port: a GRE tunnel has none, and the port would be dropped.
+    if (s.tunnel?.type === 'gre' && s.tunnel.port !== undefined) at(['tunnel', 'port'], 'a gre tunnel has no port (that is for gue tunnels)');
     if (s.tunnel?.type === 'gue' && s.tunnel.port === undefined) at(['tunnel', 'port'], 'required field is missing: a gue tunnel needs the port it listens on');
     if (s.tunnel?.type === 'gre' && s.tunnel.checksum === 'remcsum') at(['tunnel', 'checksum'], 'remcsum is only for gue tunnels');
     const netmask = s.persistence?.netmask;
@@ -249,6 +251,13 @@ const marks: Rule = (inv, src) => {
         && (o.ports === undefined || m.ports === undefined || o.ports.some((p) => m.ports!.includes(p))));
       if (clash) problems.push(src.problem([...at, 'vip'], `packets to ${vip} here are also marked for service "${clash.name}" at ${place(src, clash.at)}: a packet takes one mark`));
       taken.push({ vip, protocol: m.protocol, ports: m.ports, at, name: s.name });
+      // IPVS looks a marked packet up by its mark first (ip_vs_service_find): a vip:port service it also matches would get none of them.
+      const shadowed = inv.services.findIndex((o) => o.fwmark === undefined && o.vip !== undefined && canonicalAddress(o.vip) === vip
+        && (m.protocol === undefined || m.protocol === o.protocol) && (m.ports === undefined || o.port === 0 || m.ports.includes(o.port!)));
+      if (shadowed >= 0) {
+        const o = inv.services[shadowed]!;
+        problems.push(src.problem([...at, 'vip'], `these packets are also service "${o.name}"'s (${o.protocol} ${hostPort(o.vip!, o.port)}, ${place(src, ['services', shadowed, 'vip'])}): IPVS looks a marked packet up by its mark first, so that service would get none; narrow protocol or ports, or drop one service`));
+      }
     });
   });
   return problems;

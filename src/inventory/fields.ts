@@ -64,15 +64,26 @@ export const Cidr = z.string().refine(isCidr, { error: 'expected an address with
   if (prefix < least) ctx.addIssue({ code: 'custom', message: `expected a link's prefix, /${least} or longer: a /${prefix} would route that much of the Internet to this link` });
 });
 
-/** An SSH destination: an IP address or a DNS host name. */
+/**
+ * An SSH destination: an IP address or a DNS host name. A name whose last label is a number
+ * (`010.0.0.1`, `0x7f.1`, `127.1`) is no DNS name (no top-level domain is numeric): the resolver
+ * reads it as an IPv4 address in inet_aton's forms (octal, hex, short), another host than it looks.
+ */
 export const HostName = z
   .string()
   .refine((v) => isIPv4(v) || isAddress6(v) || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v), {
     error: 'expected an IP address or a DNS host name',
+  })
+  .refine((v) => isIPv4(v) || isAddress6(v) || !/(^|\.)(\d+|0x[0-9a-f]*)$/i.test(v), {
+    error: 'expected an IP address as four decimal numbers (a name ending in a number is read as an address in octal, hex or short form: 010.0.0.1 is 8.0.0.1)',
+  })
+  .refine((v) => !(isIPv4(v) || isAddress6(v)) || !['unspecified', 'multicast', 'broadcast'].includes(ipaddr.parse(v).range()), {
+    error: 'expected an address of one host (not 0.0.0.0 or ::, which connect to this machine, nor multicast or broadcast)',
   });
 
 export const Port = z.int({ error: 'expected a port number (0..65535)' }).min(0).max(65535);
-export const SshPort = z.int({ error: 'expected a port number (1..65535)' }).min(1).max(65535);
+/** A port something connects to (SSH, a check, a health gate, a tunnel): 0 is no such port. */
+export const ConnectPort = z.int({ error: 'expected a port number (1..65535)' }).min(1).max(65535);
 export const Weight = z.int({ error: 'expected a weight (0..65535)' }).min(0).max(65535);
 /** ipvsadm's -x/-y accept 0..INT_MAX. */
 export const Threshold = z.int({ error: 'expected a connection threshold (0..2147483647)' }).min(0).max(2147483647);
@@ -85,6 +96,9 @@ export const Seconds = z.int({ error: 'expected a whole number of seconds' }).mi
  */
 export const InterfaceName = z.string().refine((v) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9]{1,8})?$/.test(v) && v.length <= 15, {
   error: 'expected an interface name (at most 15 characters of letters, digits, "_", "." or "-", optional ":alias")',
+}).refine((v) => v !== 'all' && v !== 'default', {
+  // /proc/sys/net/ipv*/conf/{all,default}: an interface of that name would be every interface's settings
+  error: 'expected an interface name: "all" and "default" are the kernel\'s names for every interface\'s settings',
 });
 
 /** A path on the control host: absolute or home-relative (`~` expanded there), no shell metacharacters. */

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { describeValue, type Place, type Problem } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import type { SourceMap, YamlSource } from '../util/yaml-source.js';
-import { SshPort, UnicastIp } from './fields.js';
+import { ConnectPort, UnicastIp } from './fields.js';
 import { Service } from './schema.js';
 
 /** Services generated beyond those written, at most (the input's size is bounded; this keeps its expansion so). */
@@ -21,7 +21,7 @@ export const MAX_GENERATED = 100_000;
 const IDENTITY = ['name', 'vip', 'vips', 'port', 'ports', 'fwmark'];
 
 const Generators = z.object({
-  ports: z.array(SshPort).min(1).max(64).refine((ps) => new Set(ps).size === ps.length, { error: 'expected each port once' }).optional(),
+  ports: z.array(ConnectPort).min(1).max(64).refine((ps) => new Set(ps).size === ps.length, { error: 'expected each port once' }).optional(),
   vips: z.array(UnicastIp).min(1).max(2).refine((vs) => vs.length < 2 || isIPv4(vs[0]!) !== isIPv4(vs[1]!), { error: 'expected one IPv4 and one IPv6 VIP (one service per VIP: write another entry for another VIP of the same family)' }).optional(),
 });
 

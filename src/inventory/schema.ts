@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import {
-  Cidr, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, SshPort,
+  Cidr, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
   Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,
 } from './fields.js';
 
@@ -32,14 +32,14 @@ const Become = z.strictObject({
 
 const Jump = z.strictObject({
   host: HostName,
-  port: SshPort.optional(),
+  port: ConnectPort.optional(),
   user: UserName.optional(),
   identity_file: FilePath.optional(),
 });
 
 export const SshSettings = z.strictObject({
   host: HostName.optional(),
-  port: SshPort.optional(),
+  port: ConnectPort.optional(),
   user: UserName.optional(),
   identity_file: FilePath.optional(),
   identity_passphrase_env: EnvName.optional(),
@@ -71,7 +71,8 @@ const HostCommon = {
 };
 
 const DirectorInterface = z.strictObject({
-  name: InterfaceName,
+  /** The link to the clients and real servers: VIPs are announced there, so never the loopback. */
+  name: InterfaceName.refine((v) => v !== 'lo', { error: 'expected the director\'s network interface, not lo (VIPs there are announced to no one)' }),
   address: Cidr,
   address6: Cidr.optional(),
 });
@@ -107,7 +108,7 @@ const Persistence = z.strictObject({
 
 const Tunnel = z.strictObject({
   type: z.enum(['ipip', 'gue', 'gre']).default('ipip'),
-  port: SshPort.optional(),
+  port: ConnectPort.optional(),
   checksum: z.enum(['nocsum', 'csum', 'remcsum']).optional(),
 });
 
@@ -163,7 +164,7 @@ const CheckCommon = {
   type: z.enum(ALL_CHECK_TYPES).optional(),
   virtualhost: HostName.optional(),
   command: RemotePath.optional(),
-  port: SshPort.optional(),
+  port: ConnectPort.optional(),
   interval: Seconds.optional(),
   timeout: Seconds.optional(),
   // keepalived's

@@ -1059,6 +1059,44 @@ test('a DR or local fallback on another port than the service\'s is refused like
   t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "2001:db8::9", port: 80 }')), []);
 });
 
+test('a mark that takes a vip:port service\'s packets is refused (IPVS looks a marked packet up by its mark first: that service would get none); narrower marks are fine', (t) => {
+  const marked = (mark: string) => `${BASE}  - name: shop\n    fwmark: 9\n    marks: [ ${mark} ]\n    real_servers:\n      - { server: web2 }\n`;
+  const says = 'services[4].marks[0].vip: these packets are also service "web"\'s (tcp 192.0.2.10:80, line';
+  for (const mark of ['{ vip: 192.0.2.10 }', '{ vip: 192.0.2.10, protocol: tcp }', '{ vip: 192.0.2.10, protocol: tcp, ports: [80, 443] }']) {
+    const found = messages(marked(mark));
+    t.true(found.some((m) => m.startsWith(says)), `${mark}: ${found.join('\n')}`);
+  }
+  for (const mark of ['{ vip: 192.0.2.10, protocol: udp }', '{ vip: 192.0.2.10, protocol: tcp, ports: [443] }', '{ vip: 192.0.2.15 }']) {
+    t.deepEqual(messages(marked(mark)), [], mark);
+  }
+});
+
+test('a gre tunnel\'s port (ipvsadm\'s --tun-port is gue\'s) is refused, not dropped', (t) => {
+  t.deepEqual(messages(addToService(BASE, 'api', 'tunnel: { type: gre, port: 5555 }')), ['services[1].tunnel.port: a gre tunnel has no port (that is for gue tunnels)']);
+  t.deepEqual(messages(addToService(BASE, 'api', 'tunnel: { type: gue, port: 5555 }')), []);
+});
+
+test('an SSH host that the resolver would read as another address (octal, hex, short IPv4; a name ending in a number), or 0.0.0.0, :: (this machine), multicast or broadcast, is refused', (t) => {
+  const base = '{ name: web1, address: 192.0.2.21, address6: 2001:db8::21, groups: [web] }';
+  for (const host of ['010.0.0.1', '0x7f.1', '"127.1"', '"2130706433"', 'web.123', '0.0.0.0', '"::"', '224.0.0.1', '255.255.255.255', '"ff02::1"']) {
+    const found = messages(edit(BASE, base, `{ name: web1, address: 192.0.2.21, address6: 2001:db8::21, groups: [web], ssh: { host: ${host} } }`));
+    t.is(found.length, 1, `${host}: ${found.join('\n')}`);
+    t.true(found[0]?.startsWith('real_servers[0].ssh.host: expected an '), `${host}: ${found.join('\n')}`);
+  }
+  for (const host of ['127.0.0.1', 'web1.example.net', 'web1', 'a1-2.example', '"2001:db8::21"', '"::1"']) {
+    t.deepEqual(messages(edit(BASE, base, `{ name: web1, address: 192.0.2.21, address6: 2001:db8::21, groups: [web], ssh: { host: ${host} } }`)), [], host);
+  }
+});
+
+test('interface names: "all" and "default" (the kernel\'s every-interface settings) are refused anywhere; lo is no director interface', (t) => {
+  const iface = 'interface: { name: eth0, address: 192.0.2.5/24, address6: 2001:db8::5/64 }';
+  for (const name of ['all', 'default']) {
+    t.true(messages(edit(BASE, iface, iface.replace('eth0', name))).some((m) => m.startsWith(`directors[0].interface.name: expected an interface name: "all" and "default"`)), name);
+    t.true(messages(addToService(BASE, 'web', `interface: ${name}`)).some((m) => m.startsWith('services[0].interface: expected an interface name: "all"')), name);
+  }
+  t.deepEqual(messages(edit(BASE, iface, iface.replace('eth0', 'lo'))).filter((m) => m.startsWith('directors[0].interface.name')), ['directors[0].interface.name: expected the director\'s network interface, not lo (VIPs there are announced to no one), got "lo"']);
+});
+
 // ---------------------------------------------------------------- service generation (generate.ts)
 
 /** BASE with web written once for HTTP and HTTPS on both families, and defaults every service takes. */

@@ -325,3 +325,10 @@ test('a real server lvsplay does not manage (managed: false) is in its directors
   const shell = parsePlaybook(new YamlSource('own.yml', '- { name: own, hosts: [far1], tasks: [{ name: x, sysctl: {} }] }\n'), cluster);
   t.deepEqual(prepareRun(cluster, [shell], templates)[0]!.hosts, []);
 });
+
+test('a health gate\'s port is one a connection can go to: tcp, http and dns port 0 are refused', (t) => {
+  for (const [args, field] of [['{ tcp: 0 }', 'tcp'], ['{ http: { port: 0 } }', 'http.port'], ['{ dns: { port: 0, name: example.org } }', 'dns.port']] as const) {
+    const problems = problemsOf(`- hosts: web\n  tasks:\n    - wait: ${args}\n`);
+    t.deepEqual(problems.map((p) => `${p.field}: ${p.message}`), [`[0].tasks[0].wait.${field}: expected a port number (1..65535), got 0`], args);
+  }
+});
