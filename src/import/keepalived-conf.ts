@@ -35,7 +35,7 @@ const VS_TIMING: Record<string, string> = { delay_loop: 'interval', connect_time
 const TIMING = ['port', 'interval', 'timeout', 'retry', 'delay_before_retry'];
 const FLAGS = ['sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
 /** Keywords whose value keepalived reads as a whole number: anything else is malformed input. */
-const NUMERIC = ['persistence_timeout', 'quorum', 'hysteresis', 'weight', 'uthreshold', 'lthreshold'];
+const NUMERIC = ['quorum', 'hysteresis', 'weight', 'uthreshold', 'lthreshold'];
 
 /** One address keepalived's VRRP instance holds (virtual_ipaddress and _excluded). */
 export interface HeldAddress extends Origin {
@@ -250,8 +250,12 @@ function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServ
 
 const isEveryPort = (key: ServiceKey) => key.kind === 'inet' && key.port === 0;
 
-/** keepalived's persistence for a block with a port-0 service and no persistence_timeout (libipvs.h IPVS_SVC_PERSISTENT_TIMEOUT). */
-const EVERY_PORT_PERSISTENCE = 360;
+/**
+ * keepalived's persistence timeout (libipvs.h IPVS_SVC_PERSISTENT_TIMEOUT) where a block is
+ * persistent without saying for how long: a bare persistence_timeout, a persistence_granularity
+ * alone, a port-0 service.
+ */
+const PERSISTENCE_DEFAULT = 360;
 
 /**
  * How a virtual_server block reads, whichever of its services: `subject` names it in the report
@@ -279,6 +283,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
   let fallbackMethod: Forwarding | undefined;
   let virtualhost: string | undefined;
   const reals: Statement[] = [];
+  let granular: Origin | undefined;
   for (const x of s.block ?? []) {
     const n = Number(x.args[0]);
     if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
@@ -294,7 +299,8 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
         service.scheduler = x.args[0]!;
         break;
       case 'lb_kind': case 'lvs_method': {
-        const m = method(x);
+        const m = method(x, report);
+        if (m === undefined) break;
         if (typeof m === 'string') {
           fail(x, m);
           return undefined;
@@ -305,11 +311,23 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
       }
       case 'protocol': case 'ip_family': break;
       case 'ops': service.onePacket = true; break;
-      case 'persistence_timeout': service.persistence = { ...service.persistence, timeout: n }; break;
+      case 'persistence_timeout': {
+        // keepalived's pto_handler: no value is its default; 1..31 days, or the line is ignored
+        const timeout = x.args[0] === undefined ? PERSISTENCE_DEFAULT : /^\d+$/.test(x.args[0]) && n >= 1 && n <= 86400 * 31 ? n : undefined;
+        if (timeout === undefined) report.notExpressed(origin(x), `persistence_timeout ${x.args.join(' ')}: keepalived takes 1..${86400 * 31} seconds; it reports "persistence_timeout invalid" and ignores the line, and so does the import`);
+        else service.persistence = { ...service.persistence, timeout };
+        if (x.args[0] === undefined) report.note(origin(x), `persistence_timeout without a value: keepalived's default, ${PERSISTENCE_DEFAULT} s`);
+        break;
+      }
       case 'persistence_granularity': {
         const g = granularity(x.args[0] ?? '', family);
-        if (g === undefined) report.notExpressed(origin(x), `persistence_granularity ${x.args[0] ?? ''}: not a ${family === 'ipv4' ? 'contiguous dotted netmask' : 'prefix length'}; imported with the default`);
-        else if (g !== defaultNetmask(family) && g !== Number(defaultNetmask(family))) service.persistence = { timeout: service.persistence?.timeout ?? 0, netmask: g };
+        if (g === undefined) {
+          report.notExpressed(origin(x), `persistence_granularity ${x.args[0] ?? ''}: not a ${family === 'ipv4' ? 'contiguous dotted netmask' : 'prefix length'}; imported with the default`);
+          break;
+        }
+        // keepalived's pgr_handler makes the service persistent (its default timeout) when it is not yet
+        granular = origin(x);
+        service.persistence = { timeout: service.persistence?.timeout ?? 0, ...(g !== defaultNetmask(family) && g !== Number(defaultNetmask(family)) && { netmask: g }) };
         break;
       }
       case 'quorum': vsCheck['quorum'] = n; break;
@@ -324,7 +342,8 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
         break;
       }
       case 'sorry_server_lvs_method': {
-        const m = method(x);
+        const m = method(x, report);
+        if (m === undefined) break;
         if (typeof m === 'string') fail(x, m);
         else if (m.tunnel && !isDeepStrictEqual(m.tunnel, { type: 'ipip' })) report.notExpressed(origin(x), 'sorry_server_lvs_method TUN with tunnel options: lvsplay\'s sorry server tunnels like the service');
         else fallbackMethod = m.forwarding;
@@ -342,13 +361,13 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
     service.onePacket = false;
     report.note(origin(s), `${subject}: ops on a ${key.protocol.toUpperCase()} service: keepalived turns it off ("one packet scheduling requires UDP - resetting"), and so does the import`);
   }
-  if (everyPort && !service.persistence?.timeout) {
-    service.persistence = { ...service.persistence, timeout: EVERY_PORT_PERSISTENCE };
-    report.note(origin(s), `${subject}: port 0 without persistence_timeout: keepalived makes the block's services persistent for ${EVERY_PORT_PERSISTENCE} s ("zero port only valid for persistent services - setting"), and so does the import`);
+  if (granular && !service.persistence?.timeout) {
+    service.persistence = { ...service.persistence, timeout: PERSISTENCE_DEFAULT };
+    report.note(granular, `persistence_granularity without persistence_timeout: keepalived makes the service persistent for ${PERSISTENCE_DEFAULT} s, its default, and so does the import`);
   }
-  if (service.persistence && !service.persistence.timeout) {
-    report.notExpressed(origin(s), `${subject}: persistence_granularity without persistence_timeout has no effect`);
-    delete service.persistence;
+  if (everyPort && !service.persistence?.timeout) {
+    service.persistence = { ...service.persistence, timeout: PERSISTENCE_DEFAULT };
+    report.note(origin(s), `${subject}: port 0 without persistence_timeout: keepalived makes the block's services persistent for ${PERSISTENCE_DEFAULT} s ("zero port only valid for persistent services - setting"), and so does the import`);
   }
   const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
   if (misfit.length > 0) report.notExpressed(origin(s), `${subject}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
@@ -384,9 +403,18 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
 }
 
 /** `lvs_method DR|NAT|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`. */
-function method(x: Statement): { forwarding: Forwarding; tunnel?: Tunnel } | string {
-  const forwarding = METHODS[(x.args[0] ?? '').toUpperCase()];
-  if (!forwarding) return `expected ${x.keyword} DR, NAT or TUN, got ${JSON.stringify(x.args.join(' '))}`;
+/**
+ * A method line as keepalived's svr_forwarding_handler reads it: NAT, DR or TUN compared with
+ * strcmp; any other word (`dr` too) is its config error "unknown routing method", and the line is
+ * ignored (undefined here, reported). A string: TUN's options are malformed.
+ */
+function method(x: Statement, report: Report): { forwarding: Forwarding; tunnel?: Tunnel } | string | undefined {
+  const word = x.args[0] ?? '';
+  const forwarding = Object.hasOwn(METHODS, word) ? METHODS[word] : undefined;
+  if (!forwarding) {
+    report.notExpressed(origin(x), `${x.keyword} ${word}: keepalived knows NAT, DR and TUN, in capitals; it reports "unknown [${word}] routing method" and ignores the line, and so does the import`);
+    return undefined;
+  }
   if (forwarding !== 'tun' || x.args.length === 1) return { forwarding };
   const tunnel: Tunnel = { type: 'ipip' };
   for (let k = 1; k < x.args.length; k++) {
@@ -431,7 +459,7 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     else if (CHECKERS[x.keyword]) {
       if (m.checker) report.notExpressed(origin(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
       else m.checker = readChecker(x, vs, report);
-    } else if ((x.keyword === 'lvs_method' || x.keyword === 'lb_kind') && x.args.length === 1 && forwarding !== 'tun' && METHODS[(x.args[0] ?? '').toUpperCase()] === forwarding) {
+    } else if ((x.keyword === 'lvs_method' || x.keyword === 'lb_kind') && x.args.length === 1 && forwarding !== 'tun' && Object.hasOwn(METHODS, x.args[0] ?? '') && METHODS[x.args[0]!] === forwarding) {
       // keepalived 2.x lets a real server set its own method; the service's own says nothing new
     } else report.notExpressed(origin(x), `real_server ${x.keyword}: not something the inventory's members say`);
   }

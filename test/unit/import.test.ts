@@ -613,7 +613,27 @@ test('import --keepalived: port 0 without persistence_timeout is persistent for 
     ['192.0.2.42:80', { timeoutS: 360, netmask: '255.255.255.0' }],
     ['192.0.2.43:0', { timeoutS: 30 }],
   ]);
-  t.deepEqual(report.lines.filter((l) => /port 0 without persistence_timeout/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1], ['note', 10]], report.format());
+  // the group's granularity made it persistent first (keepalived's pgr_handler), before the port-0 rule
+  t.deepEqual(report.lines.filter((l) => /without persistence_timeout/.test(l.message)).map((l) => [l.kind, l.line]), [['note', 1], ['note', 13]], report.format());
+});
+
+test('import --keepalived: persistence as keepalived 2.2.7 reads it: a bare persistence_timeout and a persistence_granularity alone are its default 360 s; 0 or past 31 days is its ignored line; a method not in capitals is its ignored line (NAT stays)', (t) => {
+  const vs = (vip: string, lines: string) => `virtual_server ${vip} 80 {\n    protocol TCP\n    lb_kind DR\n${lines}    real_server 192.0.2.21 80\n}\n`;
+  const text = vs('192.0.2.40', '    persistence_timeout\n') + vs('192.0.2.41', '    persistence_granularity 255.255.255.0\n') + vs('192.0.2.42', '    persistence_granularity 255.255.255.255\n')
+    + vs('192.0.2.43', '    persistence_timeout 0\n') + vs('192.0.2.44', '    persistence_timeout 2678401\n') + vs('192.0.2.45', '    persistence_timeout 2678400\n')
+    + 'virtual_server 192.0.2.46 80 {\n    protocol TCP\n    lb_kind dr\n    real_server 198.51.100.23 80\n}\n';
+  const { yaml, report } = importInventory({ keepalived: { file: 'pto.conf', text } });
+  t.deepEqual(load(yaml).services.map((s) => [s.vip, s.persistence, s.forwarding]), [
+    ['192.0.2.40', { timeoutS: 360 }, 'dr'],
+    ['192.0.2.41', { timeoutS: 360, netmask: '255.255.255.0' }, 'dr'],
+    ['192.0.2.42', { timeoutS: 360 }, 'dr'],
+    ['192.0.2.43', undefined, 'dr'],
+    ['192.0.2.44', undefined, 'dr'],
+    ['192.0.2.45', { timeoutS: 2678400 }, 'dr'],
+    ['192.0.2.46', undefined, 'nat'],
+  ]);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => l.line), [22, 28, 39], report.format());
+  t.true(report.lines.some((l) => l.line === 39 && l.message.includes('lb_kind dr: keepalived knows NAT, DR and TUN, in capitals')), report.format());
 });
 
 test('import --keepalived: ops on a TCP or SCTP service is turned off, as keepalived does (a note), not the whole service refused; on UDP and marks it stays', (t) => {
