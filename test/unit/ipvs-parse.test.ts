@@ -171,3 +171,11 @@ test('probe parts: the trailer says ok, or why ipvsadm could not answer', (t) =>
   t.throws(() => probePart('-A -f 1 -s rr\n', 'ipvsadm -S -n'), { message: /incomplete/ });
   t.throws(() => probePart(undefined, 'ipvsadm -S -n'), { message: /no ipvsadm -S -n section/ });
 });
+
+test('a saved rules file reads as ipvsadm -R reads it: from a # to the end of a line is nothing (Debian\'s `ipvsadm save` writes "# ipvsadm.rules" first)', (t) => {
+  const text = '# ipvsadm.rules\n-A -t 192.0.2.10:80 -s wlc # the web VIP\n\n   # indented comment\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n';
+  const table = parseSave(text, 'ipvsadm.rules');
+  t.deepEqual([...table.services.keys()], ['tcp 192.0.2.10:80']);
+  t.deepEqual([...table.services.get('tcp 192.0.2.10:80')!.dests.keys()], ['192.0.2.21:80']);
+  t.is(table.opaque?.size ?? 0, 0);
+});

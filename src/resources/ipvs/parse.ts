@@ -259,8 +259,12 @@ function readDest(t: Tokens, service: VirtualService): Destination {
   };
 }
 
+/**
+ * The lines with something on them, as `ipvsadm -R` reads them (its config_stream ignores a line
+ * from a `#` on: Debian's `ipvsadm save` file begins with `# ipvsadm.rules`).
+ */
 function lines(text: string): { n: number; line: string }[] {
-  return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '') })).filter(({ line }) => line.trim() !== '');
+  return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '').replace(/#.*$/, '') })).filter(({ line }) => line.trim() !== '');
 }
 
 /**
