@@ -5,12 +5,13 @@
  * refuses (a rule no reader foresaw: a quorum above the weights, a real server outside every
  * subnet) is left out with the loader's own words in the report, so the output always validates.
  */
+import { hostPort } from '../inventory/addresses.js';
 import { parseInventory } from '../inventory/load.js';
 import { serviceKey } from '../resources/ipvs/forms.js';
 import { InputError } from '../util/problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { type HostRead, observeDirector } from './from-host.js';
-import { buildHosts } from './hosts.js';
+import { buildHosts, type Hosts } from './hosts.js';
 import { inventoryYaml } from './inventory-yaml.js';
 import { importSave, type SaveInput } from './ipvsadm-save.js';
 import { type IncludeSource, importKeepalived, resolveHeld } from './keepalived-conf.js';
@@ -82,6 +83,8 @@ export function importInventory(inputs: ImportInputs): ImportResult {
     }
     imported.services = imported.services.filter((_, i) => !refused.has(i));
     if (refused.size > 0) continue;
+    // A refused real server host (a loopback address: the director itself) is its members' lines.
+    if (dropRefusedHosts(imported, hosts, others, report)) continue;
     // Refusals outside the services: the VRRP pair is left out as a whole; anything else (no input
     // line says it: the emitter's guesses) is reported and the inventory is written as it stands.
     const vrrp = imported.vrrp;
@@ -94,6 +97,32 @@ export function importInventory(inputs: ImportInputs): ImportResult {
     for (const p of others) report.notExpressed({ file: '(imported inventory)', line: 0 }, `${p.field}: ${p.message} (the inventory above does not validate until this is fixed by hand)`);
     return { yaml, imported, report };
   }
+}
+
+/**
+ * Members whose real server host the inventory refuses (`real_servers[N]...`), reported at their own
+ * lines and left out, with a service that has none left; whether any was. Hosts are built from the
+ * members, so the next round has neither.
+ */
+function dropRefusedHosts(imported: Imported, hosts: Hosts, others: readonly { field: string; message: string }[], report: Report): boolean {
+  const why = new Map<string, string[]>();
+  for (const p of others) {
+    const at = /^real_servers\[(\d+)\]/.exec(p.field);
+    const host = at && hosts.realServers[Number(at[1])];
+    if (!host) continue;
+    for (const address of [host['address'], host['address6']].filter((a): a is string => typeof a === 'string')) why.set(address, [...(why.get(address) ?? []), p.message]);
+  }
+  if (why.size === 0) return false;
+  imported.services = imported.services.filter((s) => {
+    s.members = s.members.filter((m) => {
+      const messages = why.get(m.address);
+      if (messages) report.notExpressed(m.origin, `real server ${hostPort(m.address, m.port)} of service ${serviceKey(s.key)}: the inventory refuses it as a host: ${messages.join('; ')}`);
+      return !messages;
+    });
+    if (s.members.length === 0) report.notExpressed(s.origin, `service ${serviceKey(s.key)}: no real server could be imported, and an inventory service needs at least one`);
+    return s.members.length > 0;
+  });
+  return true;
 }
 
 /** The director's interface and own address, from its addresses; a note when they say nothing. */

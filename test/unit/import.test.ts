@@ -416,7 +416,7 @@ test('import: direct-routing real servers with no link in common (no shared /16)
   t.regex(spread.yaml, /interface: \{ name: eth0, address: 192\.0\.2\.1\/24 \}/, 'the documentation subnet, not a /0');
   t.deepEqual(spread.report.lines.filter((l) => l.kind === 'not expressed').map((l) => l.line), [1, 4], spread.report.format());
   const reserved = save(['-A -t 198.51.100.10:80 -s rr', '-a -t 198.51.100.10:80 -r 0.0.1.1:80 -g -w 1', '-a -t 198.51.100.10:80 -r 0.0.2.2:80 -g -w 1']);
-  t.regex(reserved.report.format(), /real_servers\[0\]\.address: expected a unicast address, not the unspecified address/);
+  t.regex(reserved.report.format(), /save\.txt:2: not expressed: real server 0\.0\.1\.1:80 of service tcp 198\.51\.100\.10:80: the inventory refuses it as a host: expected a unicast address, not the unspecified address/);
 });
 
 test('import: host and service names in ldirectord.cf (which ldirectord resolves when it starts) are reported at their line, the rest imported; a malformed address is still an error', (t) => {
@@ -649,4 +649,12 @@ test('import --keepalived: a real server\'s own lvs_method that is the service\'
   const { yaml, report } = importInventory({ keepalived: { file: 'rs.conf', text } });
   t.deepEqual(load(yaml).services[0]!.realServers.map((m) => m.address), ['192.0.2.21', '192.0.2.22']);
   t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.line, l.message]), [[8, 'real_server lvs_method: not something the inventory\'s members say']], report.format());
+});
+
+test('import: a real server the inventory refuses as a host (127.0.0.1: the director itself) is reported at its own line and left out, its service kept with the others; the inventory validates', (t) => {
+  const text = '-A -t 192.0.2.10:80 -s wlc\n-a -t 192.0.2.10:80 -r 127.0.0.1:80 -g -w 1\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n-A -t 192.0.2.11:80 -s wlc\n-a -t 192.0.2.11:80 -r 127.0.0.1:80 -g -w 1\n';
+  const { yaml, report } = importInventory({ save: { file: 'save.txt', text } });
+  t.deepEqual(load(yaml).services.map((s) => [s.vip, s.realServers.map((m) => m.address)]), [['192.0.2.10', ['192.0.2.21']]]);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.file, l.line]).sort(), [['save.txt', 2], ['save.txt', 4], ['save.txt', 5]], report.format());
+  t.false(report.lines.some((l) => l.file === '(imported inventory)'), report.format());
 });
