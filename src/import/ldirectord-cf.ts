@@ -2,7 +2,8 @@
  * ldirectord.cf → imported services (owned by ldirectord) and the globals lvsplay writes. Read as
  * ldirectord 4.x reads it (read_config): `key=value` lines, a comment from a `#` that starts the
  * line or follows a blank; a `virtual=` block goes on while lines are indented (a tab or four
- * spaces; blank and comment lines inside do not end it); defaults are ldirectord's own (scheduler
+ * spaces; a comment line inside does not end it, a blank line does, and an indented line after it
+ * is ldirectord's "Unknown command"); defaults are ldirectord's own (scheduler
  * wrr, checktype negotiate, protocol fwm for a mark, udp on port 53, tcp otherwise, weight 1).
  * A line that is not `key=value`, or a value ldirectord itself would refuse, is malformed input.
  */
@@ -107,6 +108,8 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
   const blocks: Block[] = [];
   let current: Block | undefined;
   let comment: string | undefined;
+  // The block a blank line ended, until the next line without indent: an indented line then is an error ldirectord makes.
+  let ended: Block | undefined;
   text.split('\n').forEach((raw, i) => {
     const line = i + 1;
     const expanded = raw.replace(/\r$/, '').replaceAll('\t', '    ');
@@ -118,6 +121,8 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     const body = expanded.replace(/\s+#.*$/, '').trimEnd();
     if (body.trim() === '') {
       comment = undefined;
+      ended = current ?? ended;
+      current = undefined;
       return;
     }
     const indented = body.startsWith('    ');
@@ -128,12 +133,16 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     }
     const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: kv[2]!.trim(), indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
-    if (!indented) current = undefined;
+    if (!indented) [current, ended] = [undefined, undefined];
     if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
       current = { virtual: l, lines: [] };
       blocks.push(current);
     } else if (current) current.lines.push(l);
-    else if (indented) problems.push({ file, line, col: 1, field: '', message: `an indented ${l.key}= line outside any virtual= block` });
+    else if (indented) {
+      problems.push({ file, line, col: 1, field: '', message: ended
+        ? `an indented ${l.key}= line after a blank line: ldirectord ends the virtual= block of line ${ended.virtual.line} at the blank line, then refuses this one ("Unknown command"); remove the blank line`
+        : `an indented ${l.key}= line outside any virtual= block` });
+    }
     else globals.push(l);
   });
   return { globals, blocks };
@@ -411,6 +420,11 @@ function persistenceNetmask(l: Line | undefined, family: 'ipv4' | 'ipv6', report
 function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: Record<string, unknown>, fork: boolean, report: Report, problems: Problem[]): void {
   if (key === 'interval' && !fork) {
     report.notExpressed(l, 'checkinterval= in a virtual: ldirectord ignores it without fork=yes, so it is not imported (the global checkinterval applies)');
+    return;
+  }
+  if ((key === 'request' || key === 'receive') && !/^".+"/.test(l.value)) {
+    // read_config matches only request="..." (receive="..."): another form is its "Unknown command", an empty one its own error
+    problems.push({ file: l.file, line: l.line, col: 1, field: '', message: `expected ${l.key}="TEXT" (in double quotes, not empty: ldirectord refuses any other form), got ${JSON.stringify(l.value)}` });
     return;
   }
   let value: unknown = unquote(l.value);

@@ -658,3 +658,15 @@ test('import: a real server the inventory refuses as a host (127.0.0.1: the dire
   t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.file, l.line]).sort(), [['save.txt', 2], ['save.txt', 4], ['save.txt', 5]], report.format());
   t.false(report.lines.some((l) => l.file === '(imported inventory)'), report.format());
 });
+
+test('import: ldirectord.cf as read_config reads it: a blank line ends a virtual= block (an indented line after it is ldirectord\'s "Unknown command", an error here at its line); request= and receive= only in double quotes', (t) => {
+  const blank = t.throws(() => importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\n\tchecktype=connect\n', new Report()), { instanceOf: InputError });
+  t.deepEqual(blank.problems.map((p) => [p.line, p.message]), [[4, 'an indented checktype= line after a blank line: ldirectord ends the virtual= block of line 1 at the blank line, then refuses this one ("Unknown command"); remove the blank line']]);
+  t.notThrows(() => importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n    # a comment\n\tchecktype=connect\n\nvirtual=192.0.2.11:80\n\treal=192.0.2.21:80 gate\n', new Report()));
+  for (const line of ['request=health', 'receive=OK', 'request=""', "request='x'"]) {
+    const e = t.throws(() => importLdirectord('ld.cf', `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=negotiate\n\t${line}\n`, new Report()), { instanceOf: InputError }, line);
+    t.deepEqual(e?.problems.map((p) => p.line), [4], line);
+  }
+  const [quoted] = importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=negotiate\n\trequest="health"\n\treceive="OK"\n', new Report()).services;
+  t.like(quoted!.healthCheck, { request: 'health', receive: 'OK' });
+});
