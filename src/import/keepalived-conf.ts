@@ -354,6 +354,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
       default:
         if (FLAGS.includes(x.keyword)) service.schedulerFlags.push(x.keyword);
         else if (VS_TIMING[x.keyword] && /^\d+$/.test(x.args[0] ?? '')) defaults[VS_TIMING[x.keyword]!] = n;
+        else if (VS_TIMING[x.keyword]) report.notExpressed(origin(x), `virtual_server ${x.keyword} ${x.args.join(' ')}: the inventory's ${VS_TIMING[x.keyword]} is whole seconds`);
         else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
     }
   }

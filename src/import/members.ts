@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Forwarding } from '../inventory/model.js';
 import { destKey } from '../resources/ipvs/forms.js';
-import type { ImportedMember, Origin, Tunnel } from './model.js';
+import type { ImportedMember, Tunnel } from './model.js';
 import type { Report } from './report.js';
 
 export interface MethodMember extends ImportedMember {
@@ -33,14 +33,16 @@ export function sharedForwarding(members: MethodMember[], report: Report, fallba
 
 /** Each address once per service (the inventory names a real server once per service); later ports reported. */
 export function distinctServers(members: ImportedMember[], report: Report): ImportedMember[] {
-  const seen = new Map<string, Origin>();
+  const seen = new Map<string, ImportedMember>();
   return members.filter((m) => {
     const first = seen.get(m.address);
     if (first) {
-      report.notExpressed(m.origin, `real server ${destKey(m)}: ${m.address} is already a member of this service (line ${first.line}) on another port; the inventory lists a real server once per service`);
+      report.notExpressed(m.origin, first.port === m.port
+        ? `real server ${destKey(m)}: listed again (line ${first.origin.line}); the first is the one imported`
+        : `real server ${destKey(m)}: ${m.address} is already a member of this service (line ${first.origin.line}) on another port; the inventory lists a real server once per service`);
       return false;
     }
-    seen.set(m.address, m.origin);
+    seen.set(m.address, m);
     return true;
   });
 }

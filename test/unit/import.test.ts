@@ -670,3 +670,11 @@ test('import: ldirectord.cf as read_config reads it: a blank line ends a virtual
   const [quoted] = importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=negotiate\n\trequest="health"\n\treceive="OK"\n', new Report()).services;
   t.like(quoted!.healthCheck, { request: 'health', receive: 'OK' });
 });
+
+test('import: a real server listed twice on one port is said so (not "on another port"); a fractional delay_loop is said to be one (not "not something the services say")', (t) => {
+  const ld = new Report();
+  importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\treal=192.0.2.21:80 gate 2\n\tchecktype=connect\n', ld);
+  t.deepEqual(ld.lines.map((l) => [l.line, l.message]), [[3, 'real server 192.0.2.21:80: listed again (line 2); the first is the one imported']]);
+  const { report } = importInventory({ keepalived: { file: 'ka.conf', text: 'virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_kind DR\n    delay_loop 1.5\n    real_server 192.0.2.21 80 {\n        TCP_CHECK { connect_timeout 3 }\n    }\n}\n' } });
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.line, l.message]), [[4, 'virtual_server delay_loop 1.5: the inventory\'s interval is whole seconds']], report.format());
+});
