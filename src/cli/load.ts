@@ -7,7 +7,8 @@ import type { Cluster } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/model.js';
 import { Templates } from '../templates/templates.js';
-import { Name } from '../inventory/fields.js';
+import { Name, VarValue } from '../inventory/fields.js';
+import { shellVarName } from '../util/shell.js';
 import { InputError, type Problem } from '../util/problems.js';
 
 /** The shipped playbooks, for `render` without a playbook. */
@@ -36,12 +37,21 @@ export function collectDirs(value: string, previous: string[]): string[] {
 function extraVars(pairs: readonly string[]): { vars: Record<string, string>; problems: Problem[] } {
   const vars: Record<string, string> = {};
   const problems: Problem[] = [];
+  const shellNames = new Map<string, string>();
+  const problem = (field: string, message: string) => problems.push({ file: '--extra-vars', line: 0, col: 0, field, message });
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !Name.safeParse(key).success) {
-      problems.push({ file: '--extra-vars', line: 0, col: 0, field: key || '(empty)', message: `expected KEY=VALUE with KEY a var name (letters, digits, "_", "." or "-"), got ${JSON.stringify(pair)}` });
-    } else vars[key] = pair.slice(eq + 1);
+    const value = pair.slice(eq + 1);
+    // The same rules as the inventory's vars: a value is bounded text, and two names are not one shell var.
+    const other = shellNames.get(shellVarName(key));
+    if (eq < 0 || !Name.safeParse(key).success) problem(key || '(empty)', `expected KEY=VALUE with KEY a var name (letters, digits, "_", "." or "-"), got ${JSON.stringify(pair.slice(0, 80))}`);
+    else if (!VarValue.safeParse(value).success) problem(key, `expected a value of at most 4096 characters without control characters (tab and newline allowed), got ${value.length} characters`);
+    else if (other !== undefined && other !== key) problem(key, `vars "${key}" and "${other}" would both be $${shellVarName(key)} in shell templates: rename one`);
+    else {
+      vars[key] = value;
+      shellNames.set(shellVarName(key), key);
+    }
   }
   return { vars, problems };
 }

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { loadAll } from '../../src/cli/load.js';
+import { InputError } from '../../src/util/problems.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Cluster, RealServer } from '../../src/inventory/model.js';
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
@@ -287,4 +288,22 @@ test('the rollout playbooks prepare for every host of the lab: a drain refusing 
     t.deepEqual(play!.hosts.map((h) => h.host.name), playbook === 'playbooks/rollout.yml' ? ['rs1', 'rs2', 'rs3', 'rs4', 'rs5'] : ['rs1', 'rs2'], playbook);
     t.deepEqual(play!.hosts[0]!.steps.map((s) => s.targets.map((x) => x.ctx.host.name).join()), ['lb1,lb2', 'rs1', 'lb1,lb2'], 'drain on the directors, the change on rs1, gate and undrain on the directors');
   }
+});
+
+test('-e values follow the inventory vars\' rules: at most 4096 characters, no control characters (an ESC sequence), and two names that are one shell var are refused; the same key twice is the last', (t) => {
+  const load = (...pairs: string[]) => loadAll(repoPath('test/lab/inventory.yml'), [repoPath('test/lab/rollout.yml')], [], ['service=nginx', 'rollout=1', ...pairs]);
+  const fields = (...pairs: string[]) => {
+    try {
+      load(...pairs);
+      return [];
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return err.problems.map((p) => `${p.file} ${p.field}: ${p.message}`);
+    }
+  };
+  t.deepEqual(fields('k=a\x1b[31mb'), ['--extra-vars k: expected a value of at most 4096 characters without control characters (tab and newline allowed), got 7 characters']);
+  t.deepEqual(fields(`k=${'a'.repeat(4097)}`), ['--extra-vars k: expected a value of at most 4096 characters without control characters (tab and newline allowed), got 4097 characters']);
+  t.deepEqual(fields('my-var=1', 'my_var=2'), ['--extra-vars my_var: vars "my_var" and "my-var" would both be $LVSPLAY_VAR_my_var in shell templates: rename one']);
+  t.deepEqual(fields('k=a\tb', 'k=1', 'k=2'), []);
+  t.is(load('k=1', 'k=2').playbooks[0]!.plays[0]!.vars['k'], '2');
 });
