@@ -7,7 +7,7 @@
  * duplicate key, a key that is not a scalar, or `__proto__` (which a JavaScript object would turn
  * into its prototype, silently dropping it) is a problem. Merge keys (`<<: *defaults`) work.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { InputFileError, readInputFile } from './input-file.js';
 import { type Place, type Problem, fieldPath } from './problems.js';
 
@@ -43,7 +43,14 @@ export class YamlSource implements SourceMap {
     try {
       return this.doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      this.problems.push({ file, line: 1, col: 1, field: '', message: `YAML: ${firstLine((err as Error).message)}` });
+      // The library says neither where nor in the file's terms: at the first alias, what it means.
+      let offset = 0;
+      visit(this.doc, { Alias: (_, node) => { offset = node.range?.[0] ?? 0; return visit.BREAK; } });
+      const at = this.lines.linePos(offset);
+      const message = (err as Error).message.includes('Excessive alias count')
+        ? 'aliases (*name) that expand to too much: each expansion counts, and an alias of aliases multiplies them (an "alias bomb"); write the values out'
+        : firstLine((err as Error).message);
+      this.problems.push({ file, line: at.line, col: at.col, field: '', message: `YAML: ${message}` });
       return undefined;
     }
   }
@@ -126,5 +133,6 @@ export class YamlSource implements SourceMap {
 /** The parser's message, its first line; its own stack overflow (collections nested thousands deep) said in the input's terms. */
 function firstLine(message: string): string {
   if (message.includes('Maximum call stack size exceeded')) return 'collections nested too deeply to read (lvsplay\'s files nest a few levels)';
+  if (message.startsWith('Source contains multiple documents')) return 'a second YAML document starts here (a "---" line after content): an lvsplay file is one document';
   return message.split('\n')[0] ?? message;
 }

@@ -906,7 +906,16 @@ test('a YAML alias bomb is an InputError, not a crash (src/util/yaml-source.ts t
   const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
     .concat(['b', 'c', 'd', 'e'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`))
     .concat([`f: [${Array(9).fill('*e').join(', ')}]`]).join('\n');
-  t.throws(() => parseInventory(new YamlSource('bomb.yml', bomb)), { instanceOf: InputError });
+  const error = t.throws(() => parseInventory(new YamlSource('bomb.yml', bomb)), { instanceOf: InputError });
+  // said in the file's terms, at the first alias (line 2), not the library's words at 1:1
+  t.regex(error.message, /bomb\.yml:2:\d+: YAML: aliases \(\*name\) that expand to too much/);
+  t.false(error.message.includes('resource exhaustion'));
+});
+
+test('a second YAML document is said where it starts, in the file\'s terms (not the library\'s advice to call parseAllDocuments)', (t) => {
+  const error = t.throws(() => parseInventory(new YamlSource('two.yml', `${BASE}---\ndirectors: []\n`)), { instanceOf: InputError });
+  t.regex(error.message, new RegExp(`two\\.yml:${BASE.split('\n').length}:1: YAML: a second YAML document starts here`));
+  t.false(error.message.includes('parseAllDocuments'));
 });
 
 test('collections nested thousands deep are an InputError in the input\'s terms, not the parser\'s stack overflow', (t) => {
