@@ -57,9 +57,16 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
 function walk(program: hbs.AST.Program, state: State, problems: ShellProblem[]): void {
   for (const node of program.body) {
     switch (node.type) {
-      case 'ContentStatement':
-        scan((node as hbs.AST.ContentStatement).value, state);
+      case 'ContentStatement': {
+        const content = node as hbs.AST.ContentStatement;
+        scan(content.value, state, (offset, message) => {
+          const before = content.value.slice(0, offset);
+          const newlines = before.split('\n').length - 1;
+          const column = newlines === 0 ? content.loc.start.column + offset : offset - before.lastIndexOf('\n') - 1;
+          problems.push({ line: content.loc.start.line + newlines, column, message });
+        });
         break;
+      }
       case 'CommentStatement':
         break;
       case 'MustacheStatement':
@@ -93,7 +100,10 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     return;
   }
   const where = describe(state.context);
-  if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
+  if (state.escaped) {
+    // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
+    problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
+  } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
     problems.push(at(node, `{{sh ...}} ${where}: shell code belongs in plain shell`));
@@ -131,9 +141,14 @@ function restore(state: State, text: string): void {
 /** Characters after which a `#` starts a comment (a word start). */
 const WORD_BREAK = /(^|[\s;&|()<>])$/;
 
-function scan(text: string, s: State): void {
+function scan(text: string, s: State, problem: (offset: number, message: string) => void): void {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
+    if (c === '\n' && s.escaped) {
+      // A backslash-newline joins the lines (plain shell, "double quotes", `backquotes`): one line for the shell, so one here.
+      s.escaped = false;
+      continue;
+    }
     if (c === '\n') {
       newline(s);
       continue;
@@ -153,7 +168,8 @@ function scan(text: string, s: State): void {
         else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
         else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
           const parsed = heredocOperator(text, i + 2);
-          if (parsed) {
+          if (typeof parsed === 'string') problem(i, parsed);
+          else {
             s.pending.push(parsed.heredoc);
             s.line += text.slice(i + 1, parsed.end);
             i = parsed.end - 1;
@@ -197,14 +213,22 @@ function newline(s: State): void {
   }
 }
 
-/** `<<[-] WORD` from just after `<<`: the delimiter (quotes removed) and whether the body expands. */
-function heredocOperator(text: string, start: number): { heredoc: HeredocPending; end: number } | undefined {
+/**
+ * `<<[-] WORD` from just after `<<`: the delimiter (quotes removed) and whether the body expands;
+ * or why it cannot be read. The shell's delimiter is the whole word up to a blank or an operator,
+ * so a word this lexer cannot read whole (`<<$E`, `<<E%`, a delimiter from a mustache) would put
+ * it out of step with the shell about where the body ends: refused.
+ */
+function heredocOperator(text: string, start: number): { heredoc: HeredocPending; end: number } | string {
   let i = start;
   const stripTabs = text[i] === '-';
   if (stripTabs) i++;
   while (text[i] === ' ' || text[i] === '\t') i++;
   const word = /^(?:'[^'\n]*'|"[^"\n]*"|\\?[A-Za-z0-9_.-]+)+/.exec(text.slice(i));
-  if (!word) return undefined;
+  const end = i + (word?.[0].length ?? 0);
+  if (!word || (end < text.length && !/[\s;&|<>()]/.test(text[end]!))) {
+    return 'a here-document\'s delimiter must be written out as one plain word (letters, digits, "_", "." or "-"), quoted or not: the shell reads the whole word, and this one cannot be followed';
+  }
   const delimiter = word[0].replace(/['"\\]/g, '');
-  return { heredoc: { delimiter, stripTabs }, end: i + word[0].length };
+  return { heredoc: { delimiter, stripTabs }, end };
 }

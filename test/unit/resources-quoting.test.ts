@@ -128,6 +128,12 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['cat <<-EOF\n\t{{q vars.site}}\n\tEOF\n', /inside a here-document/],
     ['{{#if vars.site}}echo "{{/if}}{{q vars.site}}"\n', /block leaves a quote/],
     ['{{> other}}\n', /partials are not allowed/],
+    // where the shell and a naive lexer part ways: a backslash-newline joins lines; a delimiter read partly or not at all
+    ["echo a\\\n#' {{q vars.site}} '\n", /inside 'single quotes'/],
+    ['cat <<$E\n{{q vars.site}}\n$E\n', /here-document's delimiter must be written out as one plain word/],
+    ['cat <<E%\nE\n{{q vars.site}}\nE%\n', /here-document's delimiter must be written out as one plain word/],
+    ['cat <<{{q vars.site}}\nx\n', /here-document's delimiter must be written out/],
+    ['echo \\\\{{q vars.site}}\n', /right after a backslash/], // Handlebars' \\{{ is a backslash, then the mustache
     ['echo "$(printf x)" {{sh vars.site}}\n', null as unknown as RegExp],
   ];
   for (const [text, why] of refused) {
@@ -150,6 +156,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "cat <<'EOF'\nliteral $(text)\nEOF\necho {{q vars.site}}\n",
     'if [ -n {{q vars.site}} ]; then echo "ok"; fi\n{{#each list}}echo {{q this}}\n{{/each}}',
     'x="a # b" ; echo {{q vars.site}}\n',
+    'echo a \\\n  {{q vars.site}}\n',
+    'cat <<"EOF";echo {{q vars.site}}\nliteral\nEOF\n',
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
