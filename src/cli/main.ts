@@ -24,6 +24,11 @@ function fail(err: unknown): never {
 
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
+// A reader that closes the pipe (`lvsplay render | head`) wants no more output, not a stopped run:
+// an apply goes on to its end and its exit status; what it would print is dropped.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') fail(err);
+});
 
 /**
  * The subcommands, in the order help lists them, each loaded only when needed: a command's module

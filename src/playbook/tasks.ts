@@ -74,7 +74,7 @@ export const TASK_ARGS = {
     }).optional(),
     dns: z.strictObject({ port: ConnectPort.default(53), name: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, { error: 'expected a DNS name' }) }).optional(),
     /** A command run on the director; $LVSPLAY_SERVER and $LVSPLAY_PORT say what to check. */
-    command: z.string().min(1).max(4096).optional(),
+    command: z.string().min(1).max(4096).regex(/^[^\n\r\0]*$/, { error: 'expected one line of shell (join commands with ; or &&): it runs as one sh -c word' }).optional(),
     interval: z.int().min(1).max(600).default(1),
     retries: z.int().min(1).max(10000).default(30),
     timeout: z.int().min(1).max(600).default(2),

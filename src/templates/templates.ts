@@ -108,6 +108,21 @@ export class Templates {
       if (err instanceof TypeError && reading) {
         throw new TemplateError(file, 0, 0, `a nested value this template uses does not exist (looking up "${reading[1]}" in nothing): check the names`, builtin);
       }
+      // What else Handlebars finds only as it renders (a missing partial, decorator or helper) is the
+      // template's: bad input in a user's, a bug in a built-in one (`builtin` says which).
+      throw new TemplateError(file, 0, 0, (err as Error).message.split('\n')[0] ?? String(err), builtin);
+    }
+  }
+
+  /**
+   * A template a task names (`file`, `shell`): its failures are the task's input, even for a
+   * built-in one, which was written for other data than the task gives it.
+   */
+  renderChosen(name: string, data: object, kind: TemplateKind = kindOf(name)): string {
+    try {
+      return this.render(name, data, kind);
+    } catch (err) {
+      if (err instanceof TemplateError && err.builtin) throw new TemplateError(err.file, err.line, err.column, `${err.message} (a built-in template, rendered here with a task's data)`, false);
       throw err;
     }
   }

@@ -141,3 +141,9 @@ test('a usage error quoting the command line shows its control characters escape
     t.regex(r.stderr, /unknown option '--[xyz]\\x1b/);
   }
 });
+
+test('a reader that closes the pipe (render | head -1) ends the output quietly: exit 0, no "internal error: write EPIPE"', (t) => {
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" dist/src/cli/main.js render -i inventory/example.yml | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  t.is(r.stderr, '');
+  t.is(r.stdout, '0\n');
+});

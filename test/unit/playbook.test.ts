@@ -332,3 +332,9 @@ test('a health gate\'s port is one a connection can go to: tcp, http and dns por
     t.deepEqual(problems.map((p) => `${p.field}: ${p.message}`), [`[0].tasks[0].wait.${field}: expected a port number (1..65535), got 0`], args);
   }
 });
+
+test('a health gate\'s command is one line (it runs as one sh -c word): a multi-line command is refused at its field, not an internal error', (t) => {
+  const problems = problemsOf('- hosts: web\n  tasks:\n    - wait:\n        command: |\n          curl -fs http://$LVSPLAY_SERVER/\n          true\n');
+  t.deepEqual(problems.map((p) => p.field), ['[0].tasks[0].wait.command']);
+  t.regex(problems[0]!.message, /expected one line of shell/);
+});

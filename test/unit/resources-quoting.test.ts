@@ -370,3 +370,21 @@ test('Templates: the built-in folder is the repository\'s templates/', (t) => {
   t.true(existsSync(join(BUILTIN_TEMPLATES, 'file', 'write.sh.hbs')));
   t.true(existsSync(join(SUPPORT_TEMPLATES, 'site', 'motd.hbs')));
 });
+
+test('Templates: what Handlebars finds only as it renders (a missing partial, decorator or helper) is a TemplateError naming the file; a built-in template a task names is the task\'s input, not a bug', (t) => {
+  const tpl = overrides({ 'site/p.conf.hbs': 'a {{> nopartial}}\n', 'site/d.conf.hbs': 'a {{* nodecorator}}\n' });
+  try {
+    const templates = new Templates([tpl]);
+    for (const [name, says] of [['site/p.conf.hbs', /The partial nopartial could not be found/], ['site/d.conf.hbs', /Missing decorator: "nodecorator"/]] as const) {
+      const error = t.throws(() => templates.render(name, {}), { instanceOf: TemplateError }, name);
+      t.regex(error!.message, says);
+      t.true(error!.file.endsWith(name) && !(error as TemplateError).builtin, name);
+    }
+  } finally {
+    cleanup(tpl);
+  }
+  const chosen = t.throws(() => new Templates().renderChosen('keepalived/keepalived.conf.hbs', { vars: {} }), { instanceOf: TemplateError });
+  t.false((chosen as TemplateError).builtin);
+  t.regex(chosen!.message, /a built-in template, rendered here with a task's data/);
+  t.true((t.throws(() => new Templates().render('keepalived/keepalived.conf.hbs', { vars: {} }), { instanceOf: TemplateError }) as TemplateError).builtin, 'lvsplay\'s own render of it stays a bug');
+});

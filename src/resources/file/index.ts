@@ -151,7 +151,7 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
 export const file = defineResource({
   kind: 'file',
   desired(ctx: HostContext, args): FileDesired {
-    const rendered = ctx.templates.render(args.template, templateData(ctx));
+    const rendered = ctx.templates.renderChosen(args.template, templateData(ctx));
     // A shell script file reads its vars as $LVSPLAY_VAR_<name>, like a shell task (after any #! line).
     const content = kindOf(args.template) === 'shell' ? withPrologue(rendered, varsPrologue(ctx.vars)) : rendered;
     const action = args.on_change;

@@ -19,7 +19,7 @@ export const shell = defineResource({
   kind: 'shell',
   desired(ctx, args): ShellDesired {
     const prologue = varsPrologue(ctx.vars);
-    const script = prologue + ctx.templates.render(args.template, templateData(ctx), 'shell');
+    const script = prologue + ctx.templates.renderChosen(args.template, templateData(ctx), 'shell');
     return { template: args.template, script, check: new ShellFragment(`sh -c ${shq(prologue + args.check)}`) };
   },
   probe: (desired, ctx) => ctx.templates.render('shell/probe.sh.hbs', { template: desired.template, check: desired.check }),
