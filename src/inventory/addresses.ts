@@ -11,8 +11,13 @@ export function addressFamily(address: string): 'ipv4' | 'ipv6' {
  * `::192.0.2.10` into `::ffff:c000:20a`, another address).
  */
 export function canonicalAddress(address: string): string {
-  if (!address.includes(':')) return ipaddr.parse(address).toString();
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  try {
+    if (!address.includes(':')) return ipaddr.parse(address).toString();
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    // the libraries' own words ("Invalid URL") would reach a user reading a host's output
+    throw new Error(`${JSON.stringify(address)} is not an IP address`);
+  }
 }
 
 /** The eight 16-bit groups of an IPv6 address, read as the kernel reads it. */

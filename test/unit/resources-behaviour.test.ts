@@ -13,6 +13,7 @@ import type { BootDesired } from '../../src/resources/boot/index.js';
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
 import { procPath } from '../../src/resources/sysctl/index.js';
 import { SYSCTL_FILE } from '../../src/inventory/host-files.js';
+import { canonicalAddress } from '../../src/inventory/addresses.js';
 import { readFileSync } from 'node:fs';
 import { ctxFor, exampleCluster, exampleWith, hostOf } from '../support/cluster.js';
 import { repoFile } from '../support/paths.js';
@@ -767,4 +768,15 @@ test('shell: check done → nothing; needed (or no output) → the rendered temp
 test('shell: play vars win over host vars in the template', (t) => {
   const o = run('shell', ctxFor('web1', { vars: { site: 'lab' } }), { template: 'site/hello.sh.hbs', check: 'false' }, '');
   t.true(o.script.includes("printf '%s %s\\n' web1 lab >"), o.script);
+});
+
+test('address: a line of ip -o addr lvsplay cannot read (a bad address, a prefix that is no number) stops the host\'s plan naming the line, never a library\'s words ("Invalid URL") or a NaN prefix; a point-to-point address takes its peer\'s prefix', (t) => {
+  const lines = baseLines('192.0.2.21', '2001:db8::21');
+  for (const [bad, shown] of [['2: eth0    inet6 zz::gg/64 scope global ', 'inet6'], ['2: eth0    inet 999.1.1.1/24 scope global eth0', 'inet'], ['2: eth0    inet 192.0.2.10/abc scope global eth0', 'inet']] as const) {
+    const err = t.throws(() => run('address', ctxFor('web1'), {}, addressProbe([...lines, bad], 'none', '', WEB1_RECORD)), undefined, bad);
+    t.is(err?.message, `cannot read this line of ip -o addr show: ${JSON.stringify(bad)} (expected ADDRESS/PREFIX after ${shown})`);
+  }
+  const peer = run('address', ctxFor('web1'), {}, addressProbe([...lines, '9: tun0    inet 10.9.0.1 peer 10.9.0.2/32 scope global tun0'], 'none', '', WEB1_RECORD));
+  t.false(peer.changes.some((c) => c.summary.includes('10.9.0.1')), 'not lvsplay\'s, left alone');
+  t.throws(() => canonicalAddress('fe80::1%lo'), { message: '"fe80::1%lo" is not an IP address' });
 });

@@ -125,9 +125,12 @@ export function parseAddresses(output: string): AddressActual {
     // "2: eth0    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0\       valid_lft forever ..."
     const words = line.replace(/\\.*$/, '').trim().split(/\s+/);
     if (words[2] !== 'inet' && words[2] !== 'inet6') continue;
-    const [address = '', prefix = '0'] = (words[3] ?? '').split('/');
+    // A point-to-point address is "inet 10.0.0.1 peer 10.0.0.2/32": its prefix is the peer's.
+    const [address = '', own] = (words[3] ?? '').split('/');
+    const prefix = own ?? (words[4] === 'peer' ? words[5]?.split('/')[1] : undefined) ?? (isIPv4(address) ? '32' : '128');
     const brd = words[4] === 'brd' ? words[5] : undefined;
     const device = (words[1] ?? '').replace(/@.*$/, '');
+    if (!/^\d{1,3}$/.test(prefix) || !(isIPv4(address) || isIPv6(address))) throw new Error(`cannot read this line of ip -o addr show: ${JSON.stringify(line.slice(0, 200))} (expected ADDRESS/PREFIX after ${words[2]})`);
     addresses.push({ device, address: canonicalAddress(address), prefix: Number(prefix), ...(brd && { broadcast: brd }) });
   }
   const flags = (parts.get('tunl0') ?? '').trim();
