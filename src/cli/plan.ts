@@ -2,11 +2,12 @@
  * `lvsplay plan -i INV PLAYBOOK... --facts DIR`: plans from saved probe output (DIR/<host>.txt,
  * the output of the host's probe scripts), so a plan can be reproduced and reviewed offline.
  * The facts are this command's input: a host without its file, or a file that cannot be read as
- * that host's probe output, is bad input (exit 1), never a plan against nothing.
+ * that host's probe output (a task's section missing or repeated: another file, or one cut short),
+ * is bad input (exit 1), never a plan against nothing. An empty file is a blank host.
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { planHost } from '../plan/pipeline.js';
+import { notProbeOutput, planHost } from '../plan/pipeline.js';
 import { prepareRun } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
 import { inSync } from '../plan/types.js';
@@ -38,7 +39,11 @@ export function planCommand(): Command {
           const name = prepared.ctx.host.name;
           const file = join(options.facts, `${name}.txt`);
           try {
-            const plan = planHost(prepared, readInputFile(file));
+            const facts = readInputFile(file);
+            // An empty file stands for a blank host (the plan render shows); anything else is a probe's output, whole.
+            const unfit = facts === '' ? undefined : notProbeOutput(prepared, facts);
+            if (unfit) throw new Error(unfit);
+            const plan = planHost(prepared, facts);
             drifted ||= !inSync(plan);
             out.push(formatPlan(plan, { diff: options.diff ?? false }));
           } catch (err) {

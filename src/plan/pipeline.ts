@@ -65,6 +65,20 @@ export function planHost(host: PreparedHost, probeOutput: string): HostPlan {
   return { host: host.ctx.host.name, tasks };
 }
 
+/**
+ * Why `output` cannot be this host's probe output, or undefined: the probe prints every task's
+ * mark once, whatever the host holds, so a missing or repeated one is another file, or one cut
+ * short (saved facts; a live probe that exits 0 always has them).
+ */
+export function notProbeOutput(host: PreparedHost, output: string): string | undefined {
+  const found = [...output.matchAll(new RegExp(`^${TASK_MARK} (.+)@@$`, 'gm'))].map((m) => m[1]!);
+  const missing = host.tasks.filter((t) => !found.includes(t.id));
+  const twice = [...new Set(found.filter((id, i) => found.indexOf(id) !== i))];
+  if (missing.length > 0) return `it holds no ${TASK_MARK} section for ${missing.map((t) => `task ${t.id} (${t.task.name})`).join(', ')}: not this host's probe output for these playbooks, or cut short`;
+  if (twice.length > 0) return `it holds the ${TASK_MARK} section of task ${twice.join(', ')} twice: not one probe's output`;
+  return undefined;
+}
+
 export const STEP_MARK = '@@lvsplay-step';
 
 /**

@@ -57,7 +57,7 @@ test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode
     t.regex(empty.stdout, /^web1: \d+ change\(s\)$/m);
     // app1 (NAT) has only a default route to get: facts with that route already in place.
     const boot = satisfied.boot(run('boot', ctxFor('app1'), {}, '').desired as BootDesired);
-    writeFileSync(join(dir, 'app1.txt'), `\n@@lvsplay-task 0.0@@\n${addressProbe([], 'none', '203.0.113.1', [])}\n@@lvsplay-task 0.2@@\n${boot}`);
+    writeFileSync(join(dir, 'app1.txt'), `\n@@lvsplay-task 0.0@@\n${addressProbe([], 'none', '203.0.113.1', [])}\n@@lvsplay-task 0.1@@\n\n@@lvsplay-task 0.2@@\n${boot}`);
     const planned = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir);
     t.is(planned.status, 0, planned.stderr);
     t.regex(planned.stdout, /^app1: ok \(no changes\)$/m);
@@ -103,4 +103,23 @@ test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host co
   const forks = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', '0');
   t.is(forks.status, 1);
   t.regex(forks.stderr, /--forks: expected a whole number >= 1/);
+});
+
+test('plan --facts: a facts file that is not the host\'s whole probe output (junk, a task\'s section missing as in a file cut short, a section twice) is bad input naming the task; an empty one is a blank host', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
+  try {
+    for (const h of ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2', 'lb1', 'lb2']) writeFileSync(join(dir, `${h}.txt`), '');
+    for (const [text, says] of [
+      ['just some text\n', /web1\.txt:0:0: cannot plan host web1 from it: it holds no @@lvsplay-task section for task 0\.0 \(/],
+      ['\n@@lvsplay-task 0.0@@\n\n@@lvsplay-task 0.1@@\n', /web1\.txt:0:0: .*no @@lvsplay-task section for task 0\.2 \(/],
+      ['\n@@lvsplay-task 0.0@@\n\n@@lvsplay-task 0.1@@\n\n@@lvsplay-task 0.2@@\n\n@@lvsplay-task 0.1@@\n', /web1\.txt:0:0: .*the @@lvsplay-task section of task 0\.1 twice/],
+    ] as const) {
+      writeFileSync(join(dir, 'web1.txt'), text);
+      const r = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir);
+      t.is(r.status, 1, text);
+      t.regex(r.stderr, says, text);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
