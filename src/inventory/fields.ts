@@ -136,3 +136,8 @@ export function isCidr(value: string): boolean {
   if (isAddress6(address)) return length <= 128;
   return false;
 }
+
+/** A name to look up in DNS (keepalived's DNS_CHECK, a health gate's dig): labels, so never a leading "-" that dig would read as an option. */
+export const DnsName = z.string().max(253).regex(/^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$/, {
+  error: 'expected a DNS name to query, like www.example.net (or "." for the root)',
+});

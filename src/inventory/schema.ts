@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import {
-  Cidr, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
+  Cidr, DnsName, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
   Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,
 } from './fields.js';
 
@@ -150,9 +150,6 @@ const KeepalivedRegex = z.string().min(1).max(512).regex(/^[^\x00-\x1f\x7f]*$/, 
   .refine(compiles, { error: 'expected a regular expression that compiles (unbalanced brackets or parentheses are not)' });
 const HttpStatus = z.int({ error: 'expected an HTTP status code (100..599)' }).min(100).max(599);
 const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'expected an MD5 digest of the page (32 hex digits, as genhash prints it)' });
-const DnsName = z.string().max(253).regex(/^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$/, {
-  error: 'expected a DNS name to query, like www.example.net (or "." for the root)',
-});
 const Retry = z.int({ error: 'expected a retry count (1..100)' }).min(1).max(100);
 
 /**

@@ -4,7 +4,7 @@
  * misspelt kind or argument is refused before anything runs.
  */
 import { z } from 'zod';
-import { ConnectPort, RemotePath } from '../inventory/fields.js';
+import { ConnectPort, DnsName, RemotePath } from '../inventory/fields.js';
 
 // sysctl(8)'s two spellings: net.ipv4.conf.eth0/100.rp_filter and net/ipv4/conf/eth0.100/rp_filter (a VLAN interface)
 const SysctlKey = z.string().regex(/^[a-z0-9_]+([./][A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward (or net.ipv4.conf.eth0/100.rp_filter)' });
@@ -72,7 +72,7 @@ export const TASK_ARGS = {
       body: z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected one line of text' }).optional(),
       https: z.boolean().default(false),
     }).optional(),
-    dns: z.strictObject({ port: ConnectPort.default(53), name: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, { error: 'expected a DNS name' }) }).optional(),
+    dns: z.strictObject({ port: ConnectPort.default(53), name: DnsName }).optional(),
     /** A command run on the director; $LVSPLAY_SERVER and $LVSPLAY_PORT say what to check. */
     command: z.string().min(1).max(4096).regex(/^[^\n\r\0]*$/, { error: 'expected one line of shell (join commands with ; or &&): it runs as one sh -c word' }).optional(),
     interval: z.int().min(1).max(600).default(1),

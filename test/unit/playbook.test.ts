@@ -338,3 +338,13 @@ test('a health gate\'s command is one line (it runs as one sh -c word): a multi-
   t.deepEqual(problems.map((p) => p.field), ['[0].tasks[0].wait.command']);
   t.regex(problems[0]!.message, /expected one line of shell/);
 });
+
+test('a health gate\'s DNS name is a DNS name (labels): a leading "-" (dig would read it as an option) is refused', (t) => {
+  for (const name of ['-x', '-t ANY', 'a..b', 'a_b-.org']) {
+    const problems = problemsOf(`- hosts: web\n  tasks:\n    - wait: { dns: { name: "${name}" } }\n`);
+    t.deepEqual(problems.map((p) => p.field), ['[0].tasks[0].wait.dns.name'], name);
+  }
+  for (const name of ['example.org', 'www.example.net.', '_sip._udp.example.org', '.']) {
+    t.notThrows(() => parsePlaybook(new YamlSource('play.yml', `- hosts: web\n  tasks:\n    - wait: { dns: { name: "${name}" } }\n`), example), name);
+  }
+});
