@@ -7,7 +7,7 @@ import type { Cluster } from '../inventory/model.js';
 import type { Play, Task } from '../playbook/model.js';
 import { RESOURCES } from '../resources/index.js';
 import type { HostContext, Resource } from '../resources/resource.js';
-import { framed, splitSections, TASK_MARK } from '../resources/sections.js';
+import { framed, markLines, splitSections, TASK_MARK } from '../resources/sections.js';
 import type { Templates } from '../templates/templates.js';
 import { revealSecrets } from '../util/secret.js';
 import { type HostPlan, taskPlan } from './types.js';
@@ -71,7 +71,7 @@ export function planHost(host: PreparedHost, probeOutput: string): HostPlan {
  * short (saved facts; a live probe that exits 0 always has them).
  */
 export function notProbeOutput(host: PreparedHost, output: string): string | undefined {
-  const found = [...output.matchAll(new RegExp(`^${TASK_MARK} (.+)@@$`, 'gm'))].map((m) => m[1]!);
+  const found = markLines(output, TASK_MARK).map((m) => m[1]!);
   const missing = host.tasks.filter((t) => !found.includes(t.id));
   const twice = [...new Set(found.filter((id, i) => found.indexOf(id) !== i))];
   if (missing.length > 0) return `it holds no ${TASK_MARK} section for ${missing.map((t) => `task ${t.id} (${t.task.name})`).join(', ')}: not this host's probe output for these playbooks, or cut short`;

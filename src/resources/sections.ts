@@ -14,11 +14,15 @@ export function framed(name: string, fragment: string, mark: string = PART_MARK)
   return `printf '\\n${mark} %s@@\\n' '${name}'\n{ :\n${fragment.trimEnd()}\n}\n`;
 }
 
+/** The marker lines of `output`, in order: each with its section's name. */
+export function markLines(output: string, mark: string = PART_MARK): RegExpMatchArray[] {
+  return [...output.matchAll(new RegExp(`^${mark} (.+)@@$`, 'gm'))];
+}
+
 /** Split framed output back into sections by name. Text before the first marker is dropped. */
 export function splitSections(output: string, mark: string = PART_MARK): Map<string, string> {
   const sections = new Map<string, string>();
-  const pattern = new RegExp(`^${mark} (.+)@@$`, 'gm');
-  const marks = [...output.matchAll(pattern)];
+  const marks = markLines(output, mark);
   marks.forEach((m, i) => {
     const start = (m.index ?? 0) + m[0].length + 1;
     const end = i + 1 < marks.length ? (marks[i + 1]!.index ?? output.length) - 1 : output.length;

@@ -17,7 +17,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { canonicalAddress } from '../../inventory/addresses.js';
-import { InterfaceName } from '../../inventory/fields.js';
+import { InterfaceName, isCidr } from '../../inventory/fields.js';
 import { holdingInterface, membershipsOf, pairAddresses, servicesOf, type Service, serviceVips, vrrpOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { ShellFragment } from '../../util/shell.js';
@@ -146,9 +146,7 @@ const RECORD_FORM: RecordForm = {
   expected: 'ADDRESS/PREFIX DEVICE',
   valid(line) {
     const [cidr = '', device = '', ...rest] = line.split(' ');
-    const [address = '', prefix = ''] = cidr.split('/');
-    const family = isIPv4(address) ? 32 : isIPv6(address) && !address.includes('%') ? 128 : 0;
-    return rest.length === 0 && family > 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= family && InterfaceName.safeParse(device).success;
+    return rest.length === 0 && isCidr(cidr) && InterfaceName.safeParse(device).success;
   },
 };
 
