@@ -9,6 +9,7 @@
  * starts from every host (order_patterns: `!web1` alone means all but web1). The result keeps the
  * inventory's order whatever the terms' (Ansible keeps the terms'), so batches are reproducible.
  */
+import { createRequire } from 'node:module';
 import type { Cluster, Host } from '../inventory/model.js';
 import { fnmatch } from '../util/fnmatch.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
@@ -89,11 +90,22 @@ export function unknownTerm(cluster: Cluster, term: string): string | undefined 
 function badRegex(term: string): string | undefined {
   if (!term.startsWith('~')) return undefined;
   try {
-    new RegExp(term.slice(1), 'u');
+    re2().compile(term.slice(1));
     return undefined;
   } catch (err) {
-    return `not a regular expression after "~" (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`;
+    const why = (err as Error).message.replace(/^error parsing regexp: /, '');
+    return `not a regular expression after "~" (${why}; lvsplay reads RE2 syntax, matched in time linear in the name: no backreferences or lookarounds)`;
   }
+}
+
+/**
+ * A user's pattern runs on RE2's engine (re2js, pure JavaScript), not V8's backtracking one, where
+ * `~(a+)+b` against a 40-character name does not return. Loaded on first use: most runs have no `~`.
+ */
+let re2js: typeof import('re2js') | undefined;
+function re2(): typeof import('re2js').RE2JS {
+  re2js ??= createRequire(import.meta.url)('re2js') as typeof import('re2js');
+  return re2js.RE2JS;
 }
 
 /** What one term (without its ! or &) selects, in inventory order. */
@@ -120,8 +132,8 @@ function inGroup(host: Host, group: string): boolean {
 
 /** Python's re.match: the expression must match at the start of the name, not necessarily to its end. */
 function anchoredAtStart(source: string): (name: string) => boolean {
-  const re = new RegExp(`^(?:${source})`, 'u');
-  return (name) => re.test(name);
+  const re = re2().compile(source);
+  return (name) => re.matcher(name).lookingAt();
 }
 
 type Subscript = { index: number } | { start: number; end: number | undefined };

@@ -259,6 +259,28 @@ test('select: globs over groups and hosts, ~regex and [subscripts], as ansible-c
   t.deepEqual(select('~[bad'), [], 'an invalid regex selects nothing');
 });
 
+// A host name is at most 63 characters, and 40 are enough for a backtracking matcher to take
+// hours over a pattern that does not match: a selection is matched in time linear in the name.
+test('select: a ~regex or a glob that would backtrack catastrophically is matched in linear time', (t) => {
+  const long = 'a'.repeat(40);
+  const hostile = parse(edit(BASE, '{ name: far1, address: 198.51.100.31 }', `{ name: far1, address: 198.51.100.31 }\n  - { name: ${long}, address: 198.51.100.32 }`));
+  const chosen = (...terms: string[]) => selectHosts(hostile, terms).map((h) => h.name);
+  const started = performance.now();
+  t.deepEqual(chosen('~(a+)+z'), [], 'nested quantifiers');
+  t.deepEqual(chosen('~(a|a)*z'), [], 'overlapping alternatives');
+  t.deepEqual(chosen('~(a|aa)+$'), [long], 'a match is still found');
+  t.deepEqual(chosen(`${'*a'.repeat(20)}z`), [], 'a glob of many stars');
+  t.deepEqual(chosen(`${'*a'.repeat(20)}`), [long]);
+  // Not a time assertion: a backtracking matcher does not return from these for hours, so a
+  // regression hangs this test rather than slowing it.
+  t.log(`${Math.round(performance.now() - started)} ms`);
+});
+
+test('a ~regex is RE2 syntax: a backreference or a lookaround is refused at validate, naming what', (t) => {
+  expectProblems(t, '- hosts: "~(w)\\\\1"\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['"~(w)\\\\1"'], says: ['"~(w)\\1": not a regular expression', 'backreferences'] }]);
+  expectProblems(t, '- hosts: "~(?=w)web"\n  tasks:\n    - ipvs: {}\n', [{ field: '[0].hosts', at: ['"~(?=w)web"'], says: ['"~(?=w)web": not a regular expression', 'lookaround'] }]);
+});
+
 test('split_host_pattern: commas, else colons outside brackets and whitespace; a name with :port is one term', (t) => {
   t.deepEqual(splitHostPattern('web1:web2'), ['web1', 'web2']);
   t.deepEqual(splitHostPattern('web1,lb*'), ['web1', 'lb*']);
