@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConnectPort, DnsName, RemotePath } from '../inventory/fields.js';
+import { ereProblem } from '../util/ere.js';
 
 // sysctl(8)'s two spellings: net.ipv4.conf.eth0/100.rp_filter and net/ipv4/conf/eth0.100/rp_filter (a VLAN interface)
 const SysctlKey = z.string().regex(/^[a-z0-9_]+([./][A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward (or net.ipv4.conf.eth0/100.rp_filter)' });
@@ -68,8 +69,12 @@ export const TASK_ARGS = {
       port: ConnectPort.optional(),
       path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: 'expected a URL path starting with /' }).default('/'),
       status: z.int().min(100).max(599).default(200),
-      /** A regular expression the body must match (grep -E). */
-      body: z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected one line of text' }).optional(),
+      /** A regular expression the body must match (grep -E on the director): one it compiles, or every retry fails. */
+      body: z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected one line of text' })
+        .superRefine((v, ctx) => {
+          const problem = ereProblem(v);
+          if (problem) ctx.addIssue({ code: 'custom', message: `expected a POSIX extended regular expression (grep -E), got ${problem}` });
+        }).optional(),
       https: z.boolean().default(false),
     }).optional(),
     dns: z.strictObject({ port: ConnectPort.default(53), name: DnsName }).optional(),

@@ -326,6 +326,15 @@ test('an unknown task kind far from every kind gets no suggestion', (t) => {
   t.false(problems[0]!.message.includes('did you mean'), problems[0]!.message);
 });
 
+test('a health gate\'s http.body is a regex the director\'s grep -E compiles: one it refuses fails validate at its field, not every retry of the gate', (t) => {
+  const gate = (body: string) => `- hosts: web\n  tasks:\n    - wait: { http: { body: '${body}' } }\n`;
+  expectProblems(t, gate('ready[0-9'), [{ field: '[0].tasks[0].wait.http.body', at: ["'ready[0-9'"], says: ['expected a POSIX extended regular expression (grep -E)', 'an unmatched "["'] }]);
+  expectProblems(t, gate('(ok|ready'), [{ field: '[0].tasks[0].wait.http.body', at: ["'(ok|ready'"], says: ['an unmatched "("'] }]);
+  expectProblems(t, gate('[[:word:]]+'), [{ field: '[0].tasks[0].wait.http.body', at: ["'[[:word:]]+'"], says: ['"[:word:]" is no character class'] }]);
+  t.notThrows(() => parsePlaybook(new YamlSource('play.yml', gate('"status": *"(ok|ready)"')), example));
+  t.notThrows(() => parsePlaybook(new YamlSource('play.yml', gate('{}')), example), 'a "{" with nothing to repeat is a character, as to grep');
+});
+
 test('plays of several playbooks are numbered across the whole run, so probe sections never collide', (t) => {
   const one = parsePlaybook(new YamlSource('a.yml', '- hosts: directors\n  tasks:\n    - ipvs: {}\n- hosts: web\n  tasks:\n    - address: {}\n'), example);
   const two = parsePlaybook(new YamlSource('b.yml', '- hosts: directors\n  tasks:\n    - sysctl: {}\n'), example);
