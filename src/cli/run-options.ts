@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import type { Cluster, Host } from '../inventory/model.js';
 import type { Playbook } from '../playbook/model.js';
 import { LimitFileError, limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
-import { prepareRun, uncarried } from '../plan/prepare.js';
+import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import type { Templates } from '../templates/templates.js';
 import { exitCode } from '../run/recap.js';
 import { JsonRenderer } from '../run/render-json.js';
@@ -66,7 +66,8 @@ export async function execute(cluster: Cluster, playbooks: Playbook[], templates
   }
   if (limit && selectHosts(cluster, limit).length === 0) return usageError(`--limit ${options.limit}: leaves no host to work on`);
   const plays = prepareRun(cluster, playbooks, templates, limit);
-  if (plays.every((p) => p.hosts.length === 0)) return usageError('the playbooks select no host at all: nothing would be checked or changed');
+  const idle = selectsNoHost(plays);
+  if (idle) return usageError(idle);
   const onFacts = options.saveFacts === undefined ? undefined : factsWriter(options.saveFacts);
   const check = options.check ?? false;
   // SSH and the live task list are loaded once a run starts, not by every command (start-up)

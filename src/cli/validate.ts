@@ -4,7 +4,7 @@
  * needs a missing value, or one that breaks the shell-template rules, is found here.
  */
 import { Command } from 'commander';
-import { prepareRun, uncarried } from '../plan/prepare.js';
+import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import { EXIT } from './exit.js';
 import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
 
@@ -19,6 +19,12 @@ export function validateCommand(): Command {
     .action((files: string[], options: { inventory: string; templates: string[]; extraVars: string[] }) => {
       const { cluster, playbooks, templates } = loadAll(options.inventory, files, options.templates, options.extraVars);
       const plays = prepareRun(cluster, playbooks, templates);
+      const idle = playbooks.length > 0 ? selectsNoHost(plays) : undefined;
+      if (idle) {
+        process.stderr.write(`lvsplay: ${idle}\n`);
+        process.exitCode = EXIT.badInput;
+        return;
+      }
       const tasks = playbooks.length > 0 ? `, ${playbooks.length} playbook(s)` : '';
       process.stdout.write(
         `${options.inventory}: valid: ${cluster.directors.length} directors, ${cluster.realServers.length} real servers, ${cluster.services.length} services${tasks}\n`,

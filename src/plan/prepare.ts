@@ -114,6 +114,11 @@ function prepareSteps(cluster: Cluster, host: Host, play: Play, index: number, t
   return { host, steps };
 }
 
+/** Why a run of these plays is refused before it starts: none of them selects a host (validate and every run command say the same). */
+export function selectsNoHost(plays: readonly PreparedPlay[]): string | undefined {
+  return plays.every((p) => p.hosts.length === 0) ? 'the playbooks select no host at all: nothing would be checked or changed' : undefined;
+}
+
 /**
  * What the plays' tasks delegated to the directors cannot do: a real server in no service has no
  * director to drain it on or to gate it from. It takes no LVS traffic, so they do nothing for it

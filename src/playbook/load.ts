@@ -8,7 +8,7 @@ import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { BatchSize, Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
-import { selectHosts, splitHostPattern, unknownTerm } from './select.js';
+import { leavesNoHost, selectHosts, splitHostPattern, unknownTerm } from './select.js';
 import { RESOURCES } from '../resources/index.js';
 import { TASK_ARGS, TASK_KINDS, type TaskKind } from './tasks.js';
 
@@ -39,6 +39,10 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
       else hosts.push(term);
     }
   });
+  if (problems.length === 0) {
+    const why = leavesNoHost(cluster, hosts);
+    if (why) problems.push(source.problem([p, 'hosts'], why));
+  }
   const tasks = play.tasks.flatMap((raw, t) => {
     const task = buildTask(source, raw, [p, 'tasks', t], problems);
     return task ? [task] : [];

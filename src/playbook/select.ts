@@ -87,6 +87,22 @@ export function unknownTerm(cluster: Cluster, term: string): string | undefined 
   return `"${bare}" is no host, group or pattern matching a host; groups are ${[...cluster.groups].sort().join(', ')}`;
 }
 
+/**
+ * Why a play's terms, each fine alone, select no host together (`web1:&lb1`, `!all`), or undefined.
+ * Ansible skips such a play ("no hosts matched"); here it is a mistake worth stopping for, as an
+ * unknown term is. Terms whose own hosts are none (the group `backup` of an inventory with one
+ * director) select nobody rightly: the play is for inventories that have them.
+ */
+export function leavesNoHost(cluster: Cluster, terms: readonly string[]): string | undefined {
+  if (selectHosts(cluster, terms).length > 0) return undefined;
+  const plain = terms.filter((t) => !t.startsWith('!') && !t.startsWith('&'));
+  const before = selectHosts(cluster, plain).map((h) => h.name);
+  if (before.length === 0) return undefined;
+  const narrowing = terms.filter((t) => !plain.includes(t));
+  const shown = before.length > 5 ? `${before.slice(0, 5).join(', ')} and ${before.length - 5} more` : before.join(', ');
+  return `selects no host: ${narrowing.join(', ')} leave${narrowing.length === 1 ? 's' : ''} none of ${plain.length > 0 ? plain.join(', ') : 'all'} (${shown})`;
+}
+
 function badRegex(term: string): string | undefined {
   if (!term.startsWith('~')) return undefined;
   try {

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
-import { repoPath } from '../helpers/inventory.js';
+import { BASE, edit, repoPath } from '../helpers/inventory.js';
 
 const root = repoPath('.');
 
@@ -32,6 +32,22 @@ test('validate: a valid inventory and playbook', (t) => {
   const r = lvsplay('validate', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml');
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /^inventory\/example\.yml: valid: \d+ directors, \d+ real servers, \d+ services, 1 playbook\(s\)\n$/);
+});
+
+test('validate: playbooks that select no host at all are refused as apply refuses them, not called valid', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-nohost-'));
+  try {
+    // One director: a play for the backups selects nobody, rightly, but a run of only that play does nothing.
+    writeFileSync(join(dir, 'single.yml'), edit(BASE, '  - name: lb2\n    address: 192.0.2.6\n    interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }\n    role: backup\n', ''));
+    writeFileSync(join(dir, 'backups.yml'), '- hosts: backup\n  tasks:\n    - sysctl: {}\n');
+    const r = lvsplay('validate', '-i', join(dir, 'single.yml'), join(dir, 'backups.yml'));
+    t.is(r.status, 1, r.stdout);
+    t.is(r.stdout, '');
+    t.is(r.stderr, 'lvsplay: the playbooks select no host at all: nothing would be checked or changed\n');
+    t.is(lvsplay('validate', '-i', join(dir, 'single.yml')).status, 0, 'the inventory alone is valid');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('validate: a bad inventory exits 1 with every problem on stderr as file:line:col field: message', (t) => {

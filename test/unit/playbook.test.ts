@@ -335,6 +335,15 @@ test('a health gate\'s http.body is a regex the director\'s grep -E compiles: on
   t.notThrows(() => parsePlaybook(new YamlSource('play.yml', gate('{}')), example), 'a "{" with nothing to repeat is a character, as to grep');
 });
 
+test('a play whose terms match hosts but leave none (an intersection or exclusion that empties it) is an error at its hosts; one over an empty group is not', (t) => {
+  expectProblems(t, '- hosts: "web1:&lb1"\n  tasks:\n    - sysctl: {}\n', [{ field: '[0].hosts', at: ['"web1:&lb1"'], says: ['selects no host', 'web1'] }]);
+  expectProblems(t, '- hosts: [real_servers, "!real_servers"]\n  tasks:\n    - sysctl: {}\n', [{ field: '[0].hosts', at: ['[real_servers, "!real_servers"]'], says: ['selects no host'] }]);
+  expectProblems(t, '- hosts: "!all"\n  tasks:\n    - sysctl: {}\n', [{ field: '[0].hosts', at: ['"!all"'], says: ['selects no host'] }]);
+  // An inventory with no backup director: bootstrap-style plays for the backups select nobody, rightly.
+  const single = parse(edit(BASE, '  - name: lb2\n    address: 192.0.2.6\n    interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }\n    role: backup\n', ''));
+  t.notThrows(() => parsePlaybook(new YamlSource('play.yml', '- hosts: web1\n  tasks:\n    - sysctl: {}\n- hosts: backup\n  tasks:\n    - sysctl: {}\n'), single));
+});
+
 test('plays of several playbooks are numbered across the whole run, so probe sections never collide', (t) => {
   const one = parsePlaybook(new YamlSource('a.yml', '- hosts: directors\n  tasks:\n    - ipvs: {}\n- hosts: web\n  tasks:\n    - address: {}\n'), example);
   const two = parsePlaybook(new YamlSource('b.yml', '- hosts: directors\n  tasks:\n    - sysctl: {}\n'), example);
