@@ -1,4 +1,5 @@
 /** What every command that plans starts with: the inventory, the playbooks, the templates. */
+import { InvalidArgumentError } from 'commander';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,18 @@ export interface Loaded {
 /** The -e option of every command that loads playbooks. */
 export const EXTRA_VARS_FLAGS = '-e, --extra-vars <key=value>';
 export const EXTRA_VARS_HELP = 'set a var for every play, over playbook and inventory vars (repeatable)';
+
+export const INVENTORY_FLAGS = '-i, --inventory <file>';
+export const INVENTORY_HELP = 'inventory YAML file (one)';
+
+/**
+ * `-i` once: ansible-playbook merges every -i it is given, so `-i a.yml -i b.yml` from a hand used
+ * to it means both, and quietly working on b.yml's hosts alone would leave a's unchanged.
+ */
+export function oneInventory(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError(`one inventory only: -i ${previous} was given already (lvsplay does not merge inventories, as ansible-playbook does; put the hosts in one file)`);
+  return value;
+}
 
 /** `-t DIR` may be given several times; each is one folder (so `-t DIR pb.yml` never eats the playbook). */
 export function collectDirs(value: string, previous: string[]): string[] {

@@ -14,12 +14,12 @@ import { inSync } from '../plan/types.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
 import { EXIT } from './exit.js';
-import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
+import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
 export function planCommand(): Command {
   return new Command('plan')
     .description('compute plans from saved probe output, offline')
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption(INVENTORY_FLAGS, INVENTORY_HELP, oneInventory)
     .requiredOption('--facts <dir>', 'folder with one probe output per host, named <host>.txt')
     .argument('<playbooks...>', 'playbook YAML files')
     .option('--diff', 'show before/after text')

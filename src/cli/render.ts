@@ -8,12 +8,12 @@ import { applyScript, planHost } from '../plan/pipeline.js';
 import { prepareRun, uncarried } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
 import { InputError } from '../util/problems.js';
-import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
+import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
 export function renderCommand(): Command {
   return new Command('render')
     .description("print each host's desired state as the scripts that build it from scratch (no remote)")
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption(INVENTORY_FLAGS, INVENTORY_HELP, oneInventory)
     .argument('[playbooks...]', 'playbooks (default: the built-in bootstrap.yml)')
     .option('--host <name>', 'only this host (repeatable)', collectDirs, [])
     .option('--probe', 'also print the probe script each host would run')

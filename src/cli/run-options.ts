@@ -15,7 +15,7 @@ import { runPlays } from '../run/runner.js';
 import type { Renderer } from '../run/types.js';
 import { EXIT } from './exit.js';
 import { factsWriter } from './facts-dir.js';
-import { collectDirs } from './load.js';
+import { collectDirs, INVENTORY_FLAGS, INVENTORY_HELP, oneInventory } from './load.js';
 
 export interface RunCommandOptions {
   inventory: string;
@@ -32,7 +32,7 @@ export interface RunCommandOptions {
 
 export function withRunOptions(command: Command): Command {
   return command
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption(INVENTORY_FLAGS, INVENTORY_HELP, oneInventory)
     .option('-C, --check', 'probe and plan only; change nothing')
     .option('-D, --diff', 'show before/after text of each change')
     .option('--detailed-exitcode', 'with --check: exit 3 when any host differs from the inventory')
@@ -51,8 +51,9 @@ Exit status: 0 all good; 1 bad input (nothing was touched); 2 a host failed;
 
 /** Run the playbooks on their hosts and set the exit status. Returns false on bad options. */
 export async function execute(cluster: Cluster, playbooks: Playbook[], templates: Templates, options: RunCommandOptions): Promise<boolean> {
-  const forks = Number(options.forks);
-  if (!Number.isInteger(forks) || forks < 1) return usageError(`--forks: expected a whole number >= 1, got ${options.forks}`);
+  // Decimal digits, as ansible-playbook's -f: Number() alone would take 1e3, 0x10 and 2.0 as counts
+  const forks = /^\s*[0-9]+\s*$/.test(options.forks) ? Number(options.forks) : NaN;
+  if (!Number.isSafeInteger(forks) || forks < 1) return usageError(`--forks: expected a whole number >= 1, got ${options.forks}`);
   let limit: string[] | undefined;
   try {
     limit = limitTerms(options.limit);

@@ -15,7 +15,7 @@ import type { Transport } from '../transport/types.js';
 import type { Cluster } from '../inventory/model.js';
 import { safeText } from '../util/terminal.js';
 import { EXIT } from './exit.js';
-import { collectDirs, loadAll } from './load.js';
+import { collectDirs, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 import { usageError } from './run-options.js';
 
 interface StatusOptions {
@@ -28,7 +28,7 @@ interface StatusOptions {
 export function statusCommand(): Command {
   return new Command('status')
     .description("every director's IPVS table, counters and rates against the inventory (read only)")
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption(INVENTORY_FLAGS, INVENTORY_HELP, oneInventory)
     .option('--json', 'one JSON document')
     .option('--watch <seconds>', 'refresh every N seconds until interrupted')
     .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])

@@ -6,12 +6,12 @@
 import { Command } from 'commander';
 import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import { EXIT } from './exit.js';
-import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, loadAll } from './load.js';
+import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
 export function validateCommand(): Command {
   return new Command('validate')
     .description('check an inventory (and playbooks, with their templates) without contacting any host')
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption(INVENTORY_FLAGS, INVENTORY_HELP, oneInventory)
     .argument('[playbooks...]', 'playbook YAML files to check against the inventory')
     .option('-t, --templates <dir>', 'a template override folder (repeatable)', collectDirs, [])
     .option(EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, collectDirs, [])

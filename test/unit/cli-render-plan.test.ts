@@ -103,6 +103,13 @@ test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host co
   const forks = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', '0');
   t.is(forks.status, 1);
   t.regex(forks.stderr, /--forks: expected a whole number >= 1/);
+  // As ansible-playbook's -f (Python's int): decimal digits; what Number() would also read is not a
+  // count. The --limit leaves no host, so a regression cannot contact example.yml's addresses.
+  for (const n of ['1e3', '0x10', '2.0', '', '-1', '5x']) {
+    const r = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--forks', n, '--limit', 'nosuch');
+    t.is(r.status, 1, `--forks ${JSON.stringify(n)}`);
+    t.regex(r.stderr, /--forks: expected a whole number >= 1/, n);
+  }
 });
 
 test('plan --facts: a facts file that is not the host\'s whole probe output (junk, a task\'s section missing as in a file cut short, a section twice) is bad input naming the task; an empty one is a blank host', (t) => {

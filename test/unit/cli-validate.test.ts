@@ -50,6 +50,15 @@ test('validate: playbooks that select no host at all are refused as apply refuse
   }
 });
 
+test('-i twice is refused by every command that takes it: ansible-playbook merges them, lvsplay would have used the last alone', (t) => {
+  for (const command of [['validate'], ['render'], ['apply', 'playbooks/check.yml'], ['status'], ['plan', '--facts', '/nonexistent']]) {
+    const r = lvsplay(...command, '-i', 'inventory/example.yml', '-i', 'test/fixtures/inventory/three-problems.yml');
+    t.is(r.status, 1, command[0]);
+    t.is(r.stdout, '', command[0]);
+    t.regex(r.stderr, /one inventory only: -i inventory\/example\.yml was given already/, command[0]);
+  }
+});
+
 test('validate: a bad inventory exits 1 with every problem on stderr as file:line:col field: message', (t) => {
   const file = 'test/fixtures/inventory/three-problems.yml';
   const r = lvsplay('validate', '-i', file);
