@@ -25,6 +25,14 @@ export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url))
 /** Templates are small: a bigger file is a mistake (or /dev/zero), not a template. */
 const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
+/**
+ * What the `{{#each}}` blocks of one render may produce, counted at every level they nest (so a
+ * block two deep counts twice): 64 Mi characters. A keepalived.conf of 5,000 services is ~3 MB;
+ * six nested `{{#each}}` over a site's hosts is terabytes, which used gigabytes of memory before
+ * anything said so.
+ */
+const MAX_EACH_OUTPUT = 64 * 1024 * 1024;
+
 export type TemplateKind = 'shell' | 'config';
 
 /** Something wrong with a template or with what it was given, at a place in its file. */
@@ -60,8 +68,25 @@ export class Templates {
   /** Built-in template names replaced by an override, with the file used instead. */
   readonly overrides = new Map<string, string>();
 
+  /** What the render under way may still produce in `{{#each}}` blocks. */
+  private eachBudget = 0;
+
   constructor(private readonly overrideDirs: readonly string[] = []) {
     this.hbs.registerHelper({ q, sh, line, eq, yn });
+    // `{{log x}}` would write to lvsplay's own stdout (a value into `--json` output), not the file's.
+    this.hbs.unregisterHelper('log');
+    const each = this.hbs.helpers['each']!;
+    const spend = (text: string, options: Handlebars.HelperOptions & { loc?: { start: { line: number; column: number } } }) => {
+      this.eachBudget -= text.length;
+      if (this.eachBudget < 0) {
+        throw new HelperError(`this {{#each}} takes the template's output past ${MAX_EACH_OUTPUT / 1024 / 1024} Mi characters (nested blocks over long lists multiply): a config file is not that big`, options.loc?.start.line ?? 0, options.loc?.start.column ?? 0);
+      }
+      return text;
+    };
+    // `{{#list}}...{{/list}}` over a list goes through `each` too (Handlebars' blockHelperMissing).
+    this.hbs.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+      return each.call(this, context, { ...options, fn: (item: unknown, o?: Handlebars.RuntimeOptions) => spend(options.fn(item, o), options) });
+    });
   }
 
   /** Which file a template name resolves to: the first override folder that has it, else the built-in. */
@@ -92,6 +117,7 @@ export class Templates {
   render(name: string, data: object, kind: TemplateKind = kindOf(name)): string {
     const template = this.template(name, kind);
     const { file, builtin } = this.locate(name);
+    this.eachBudget = MAX_EACH_OUTPUT;
     try {
       return template(data);
     } catch (err) {
@@ -149,6 +175,8 @@ export class Templates {
     } catch (err) {
       throw parseError(file, err as Error, builtin);
     }
+    const partial = firstPartialOrDecorator(program);
+    if (partial) throw new TemplateError(file, partial.loc.start.line, partial.loc.start.column + 1, PARTIALS, builtin);
     if (kind === 'shell') {
       const [first] = checkShellTemplate(program);
       if (first) throw new TemplateError(file, first.line, first.column + 1, first.message, builtin);
@@ -156,7 +184,8 @@ export class Templates {
       guardLines(program);
     }
     namePaths(program);
-    template = this.hbs.compile(program, { noEscape: true, strict: true });
+    // `log` is unregistered (above): not compiled as a known helper either, so its use is an unknown name
+    template = this.hbs.compile(program, { noEscape: true, strict: true, knownHelpers: { log: false } });
     this.compiled.set(key, template);
     return template;
   }
@@ -182,6 +211,20 @@ function inside(dir: string, name: string): string | undefined {
   }
   if (!statSync(real).isFile()) return undefined;
   return candidate;
+}
+
+const PARTIALS = 'partials and decorators are not allowed in templates: lvsplay registers none, a shell template could not be checked through one, and an inline partial can call itself without end (write the text out, or use {{#each}})';
+
+/** The first `{{> partial}}`, `{{#> partial}}`, `{{* decorator}}` or `{{#* inline}}` of a template, in blocks too. */
+function firstPartialOrDecorator(program: hbs.AST.Program): hbs.AST.Node | undefined {
+  for (const node of program.body) {
+    if (/^(Partial|Decorator)/.test(node.type)) return node;
+    if (node.type !== 'BlockStatement') continue;
+    const block = node as hbs.AST.BlockStatement;
+    const found = firstPartialOrDecorator(block.program) ?? (block.inverse && firstPartialOrDecorator(block.inverse));
+    if (found) return found;
+  }
+  return undefined;
 }
 
 const TOO_DEEP = 'template syntax error: blocks or paths nested too deeply for Handlebars to read (thousands of levels)';

@@ -127,7 +127,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ["cat <<'EOF'\n{{q vars.site}}\nEOF\n", /inside a here-document/],
     ['cat <<-EOF\n\t{{q vars.site}}\n\tEOF\n', /inside a here-document/],
     ['{{#if vars.site}}echo "{{/if}}{{q vars.site}}"\n', /block leaves a quote/],
-    ['{{> other}}\n', /partials are not allowed/],
+    ['{{> other}}\n', /partials and decorators are not allowed/],
     // where the shell and a naive lexer part ways: a backslash-newline joins lines; a delimiter read partly or not at all
     ["echo a\\\n#' {{q vars.site}} '\n", /inside 'single quotes'/],
     ['cat <<$E\n{{q vars.site}}\n$E\n', /here-document's delimiter must be written out as one plain word/],
@@ -371,12 +371,13 @@ test('Templates: the built-in folder is the repository\'s templates/', (t) => {
   t.true(existsSync(join(SUPPORT_TEMPLATES, 'site', 'motd.hbs')));
 });
 
-test('Templates: what Handlebars finds only as it renders (a missing partial, decorator or helper) is a TemplateError naming the file; a built-in template a task names is the task\'s input, not a bug', (t) => {
-  const tpl = overrides({ 'site/p.conf.hbs': 'a {{> nopartial}}\n', 'site/d.conf.hbs': 'a {{* nodecorator}}\n' });
+test('Templates: what Handlebars finds only as it renders (a missing helper) is a TemplateError naming the file; a built-in template a task names is the task\'s input, not a bug', (t) => {
+  const tpl = overrides({ 'site/h.conf.hbs': 'a {{#nohelper 1}}x{{/nohelper}}\n', 'site/log.conf.hbs': 'a {{log vars.v}}\n' });
   try {
     const templates = new Templates([tpl]);
-    for (const [name, says] of [['site/p.conf.hbs', /The partial nopartial could not be found/], ['site/d.conf.hbs', /Missing decorator: "nodecorator"/]] as const) {
-      const error = t.throws(() => templates.render(name, {}), { instanceOf: TemplateError }, name);
+    // Handlebars' `log` would print the value on lvsplay's own stdout (into --json output): not a helper here
+    for (const [name, says] of [['site/h.conf.hbs', /"nohelper" is not defined/], ['site/log.conf.hbs', /"log" is not defined/]] as const) {
+      const error = t.throws(() => templates.render(name, { vars: { v: 'secret' } }), { instanceOf: TemplateError }, name);
       t.regex(error!.message, says);
       t.true(error!.file.endsWith(name) && !(error as TemplateError).builtin, name);
     }
@@ -387,4 +388,45 @@ test('Templates: what Handlebars finds only as it renders (a missing partial, de
   t.false((chosen as TemplateError).builtin);
   t.regex(chosen!.message, /a built-in template, rendered here with a task's data/);
   t.true((t.throws(() => new Templates().render('keepalived/keepalived.conf.hbs', { vars: {} }), { instanceOf: TemplateError }) as TemplateError).builtin, 'lvsplay\'s own render of it stays a bug');
+});
+
+test('Templates: partials and decorators are refused when the template is loaded (validate), at their line, in config templates as in shell ones', (t) => {
+  const tpl = overrides({
+    'site/p.conf.hbs': 'a\nb {{> nopartial}}\n',
+    'site/d.conf.hbs': 'a {{* nodecorator}}\n',
+    // an inline partial that calls itself twice: each level doubles the output, without end
+    'site/self.conf.hbs': '{{#*inline "p"}}x{{> p}}{{> p}}{{/inline}}{{> p}}\n',
+    'site/nested.conf.hbs': '{{#if vars.v}}\n  {{#> layout}}x{{/layout}}\n{{/if}}\n',
+    'site/p.sh.hbs': 'echo a\n{{> other}}\n',
+  });
+  try {
+    const templates = new Templates([tpl]);
+    for (const [name, line, column] of [['site/p.conf.hbs', 2, 3], ['site/d.conf.hbs', 1, 3], ['site/self.conf.hbs', 1, 1], ['site/nested.conf.hbs', 2, 3], ['site/p.sh.hbs', 2, 1]] as const) {
+      const error = t.throws(() => templates.load(name), { instanceOf: TemplateError }, name);
+      t.regex(error!.message, /partials and decorators are not allowed in templates/, name);
+      t.like(error, { line, column }, name);
+    }
+  } finally {
+    cleanup(tpl);
+  }
+});
+
+test('Templates: {{#each}} blocks that multiply past 64 Mi characters stop at the block that crossed, with its line, before the memory goes', (t) => {
+  const tpl = overrides({
+    'site/big.conf.hbs': '# header\n{{#each @root.vars.xs}}{{#each @root.vars.xs}}\n{{#each @root.vars.xs}}{{#each @root.vars.xs}}{{this}}{{/each}}{{/each}}{{/each}}{{/each}}\n',
+    'site/sections.conf.hbs': '{{#@root.vars.xs}}{{#@root.vars.xs}}{{#@root.vars.xs}}{{#@root.vars.xs}}{{this}}{{/@root.vars.xs}}{{/@root.vars.xs}}{{/@root.vars.xs}}{{/@root.vars.xs}}\n',
+    'site/fine.conf.hbs': '{{#each @root.vars.xs}}{{#each @root.vars.xs}}{{this}}\n{{/each}}{{/each}}',
+  });
+  try {
+    const templates = new Templates([tpl]);
+    const xs = Array.from({ length: 40 }, () => 'x'.repeat(1000)); // 40^4 x 1,000: 2.56 G characters
+    for (const name of ['site/big.conf.hbs', 'site/sections.conf.hbs']) {
+      const error = t.throws(() => templates.render(name, { vars: { xs } }), { instanceOf: TemplateError }, name);
+      t.regex(error!.message, /takes the template's output past 64 Mi characters/, name);
+      t.true(error!.line >= 1 && error!.line <= 3, `${name}: at an {{#each}} line, got ${error!.line}`);
+    }
+    t.is(templates.render('site/fine.conf.hbs', { vars: { xs } }).length, 40 * 40 * 1001, 'a render under the bound is whole');
+  } finally {
+    cleanup(tpl);
+  }
 });
