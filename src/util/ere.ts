@@ -14,6 +14,8 @@
 const CLASSES = new Set(['alpha', 'digit', 'alnum', 'upper', 'lower', 'space', 'blank', 'punct', 'print', 'graph', 'cntrl', 'xdigit']);
 const MAX_COUNT = 255;
 const MAX_ATOMS = 32767;
+const UNMATCHED_BRACKET = 'an unmatched "[" (grep -E: "Unmatched [, [^, [:, [., or [=")';
+const TOO_BIG = `a pattern that expands to more than ${MAX_ATOMS} atoms (grep -E: "Regular expression too big")`;
 
 class EreError extends Error {}
 
@@ -45,7 +47,10 @@ class EreReader {
       const afterSkipped = this.skipped;
       this.skipped = false;
       if (c === '\\') this.escape();
-      else if (c === '[') this.atom(this.bracket());
+      else if (c === '[') {
+        this.bracket();
+        this.atom(1);
+      }
       else if (c === '(') {
         this.groups.push({ size: 0, last: 0 });
         this.i++;
@@ -70,7 +75,7 @@ class EreReader {
     const group = this.groups.at(-1)!;
     group.size += size;
     group.last = size;
-    if (group.size > MAX_ATOMS) throw new EreError(`a pattern that expands to more than ${MAX_ATOMS} atoms (grep -E: "Regular expression too big")`);
+    if (group.size > MAX_ATOMS) throw new EreError(TOO_BIG);
   }
 
   private escape(): void {
@@ -100,7 +105,7 @@ class EreReader {
     if (Math.max(low, high ?? 0) > MAX_COUNT) throw new EreError(`"${text}": counts of at most ${MAX_COUNT}`);
     const group = this.groups.at(-1)!;
     group.size += group.last * (Math.max(low, high ?? low, 1) - 1);
-    if (group.size > MAX_ATOMS) throw new EreError(`a pattern that expands to more than ${MAX_ATOMS} atoms (grep -E: "Regular expression too big")`);
+    if (group.size > MAX_ATOMS) throw new EreError(TOO_BIG);
     this.i = second.at + 1;
     return true;
   }
@@ -116,8 +121,8 @@ class EreReader {
     return { value: -2, stop: '', at: this.p.length };
   }
 
-  /** A bracket expression from its `[`: checked item by item; its size is one atom. */
-  private bracket(): number {
+  /** A bracket expression from its `[`, checked item by item (it matches one character). */
+  private bracket(): void {
     const start = this.i;
     let j = this.i + 1;
     if (this.p[j] === '^') j++;
@@ -127,7 +132,7 @@ class EreReader {
     let structured = false;
     for (;;) {
       const c = this.p[j];
-      if (c === undefined) throw new EreError('an unmatched "[" (grep -E: "Unmatched [, [^, [:, [., or [=")');
+      if (c === undefined) throw new EreError(UNMATCHED_BRACKET);
       if (c === ']' && !first) break;
       first = false;
       if (afterRange && c === '-' && this.p[j + 1] !== ']') throw new EreError('a range right after another range (grep -E: "Invalid range end")');
@@ -135,7 +140,7 @@ class EreReader {
       if (c === '[' && ':.='.includes(this.p[j + 1] ?? '')) {
         const kind = this.p[j + 1]!;
         const end = this.p.indexOf(`${kind}]`, j + 2);
-        if (end < 0) throw new EreError('an unmatched "[" (grep -E: "Unmatched [, [^, [:, [., or [=")');
+        if (end < 0) throw new EreError(UNMATCHED_BRACKET);
         const name = this.p.slice(j + 2, end);
         if (kind === ':' && !CLASSES.has(name)) throw new EreError(`"[:${name}:]" is no character class (grep -E: "Invalid character class name"); the classes are ${[...CLASSES].join(', ')}`);
         if (kind !== ':' && Array.from(name).length !== 1) throw new EreError(`"[${kind}${name}${kind}]": one character only (grep -E: "Invalid collation character")`);
@@ -153,7 +158,7 @@ class EreReader {
         if (to === '[' && ':='.includes(this.p[j] ?? '')) throw new EreError('a range to a [:class:] or [=x=] (grep -E: "Invalid range end")');
         if (to === '[' && this.p[j] === '.') {
           const end = this.p.indexOf('.]', j + 1);
-          if (end < 0) throw new EreError('an unmatched "[" (grep -E: "Unmatched [, [^, [:, [., or [=")');
+          if (end < 0) throw new EreError(UNMATCHED_BRACKET);
           to = this.p.slice(j + 1, end);
           j = end + 2;
         }
@@ -166,6 +171,5 @@ class EreReader {
     const inside = this.p.slice(start + 1, j);
     if (!structured && /^:.*[^:].*:$/s.test(inside)) throw new EreError(`"[${inside}]": a class is written inside a bracket, [[${inside}]] (grep -E: "character class syntax is [[:space:]]")`);
     this.i = j + 1;
-    return 1;
   }
 }
