@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../inventory/load.js';
 import type { Cluster } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { selectHosts } from '../playbook/select.js';
 import type { Playbook } from '../playbook/model.js';
 import { Templates } from '../templates/templates.js';
 import { Name, VarValue } from '../inventory/fields.js';
-import { shellVarName } from '../util/shell.js';
+import { shellNameClash, shellVarName } from '../util/shell.js';
 import { InputError, type Problem } from '../util/problems.js';
 
 /** The shipped playbooks, for `render` without a playbook. */
@@ -69,6 +70,25 @@ function extraVars(pairs: readonly string[]): { vars: Record<string, string>; pr
   return { vars, problems };
 }
 
+/** An `-e` var whose shell name is another var's of a play or of a host it selects would quietly replace it in shell scripts. */
+function extraVarClashes(extra: Record<string, string>, book: Playbook, cluster: Cluster): Problem[] {
+  const clash = (key: string): string | undefined => {
+    for (const play of book.plays) {
+      const own = shellNameClash(key, Object.keys(play.vars));
+      if (own) return `"${own}" (a var of ${play.name} in ${book.file})`;
+      for (const host of selectHosts(cluster, play.hosts)) {
+        const other = shellNameClash(key, Object.keys(host.vars));
+        if (other) return `"${other}" (the inventory's, for ${host.name})`;
+      }
+    }
+    return undefined;
+  };
+  return Object.keys(extra).flatMap((key) => {
+    const other = clash(key);
+    return other ? [{ file: '--extra-vars', line: 0, col: 0, field: key, message: `vars "${key}" and ${other} would both be $${shellVarName(key)} in shell templates: rename one` }] : [];
+  });
+}
+
 /** Load and check everything up front: one InputError with every problem, or all of it valid. */
 export function loadAll(inventory: string, playbookFiles: string[], templateDirs: string[] = [], extra: readonly string[] = []): Loaded {
   const problems: Problem[] = templateDirs.flatMap((dir) => {
@@ -87,6 +107,7 @@ export function loadAll(inventory: string, playbookFiles: string[], templateDirs
   for (const file of playbookFiles) {
     try {
       const book = loadPlaybook(file, cluster);
+      problems.push(...extraVarClashes(given.vars, book, cluster));
       playbooks.push({ ...book, plays: book.plays.map((play) => ({ ...play, vars: { ...play.vars, ...given.vars } })) });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;

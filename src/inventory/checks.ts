@@ -4,7 +4,7 @@
  * sees every broken rule at once. Messages name both places when two entries clash.
  */
 import ipaddr from 'ipaddr.js';
-import type { Problem } from '../util/problems.js';
+import { fieldPath, type Problem } from '../util/problems.js';
 import type { SourceMap } from '../util/yaml-source.js';
 import { BUILTIN_GROUPS, type CheckType, type Owner } from './model.js';
 import { CHECK_TYPES, type DirectorInput, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
@@ -12,7 +12,7 @@ import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from '
 import { derivedRouterId } from './vrrp.js';
 import { FIXED_FILES, recordPath, RECORDS } from './host-files.js';
 import { didYouMean } from '../util/schema-problems.js';
-import { shellVarName } from '../util/shell.js';
+import { shellNameClash, shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
@@ -758,22 +758,40 @@ const ipv6Methods: Rule = (inv, src) => inv.services.flatMap((s, i) => {
     : 'IPv6 with forwarding: nat is not supported (the director would need IPv6 forwarding and an IPv6 gateway address, which lvsplay does not set up): use dr')];
 });
 
-/** Vars reach shell scripts as $LVSPLAY_VAR_<name> with . and - as _: two names must not meet there. */
+/**
+ * Vars reach shell scripts as $LVSPLAY_VAR_<name> with . and - as _: two names a host sees from any
+ * of its scopes (defaults, its groups, its own; as load.ts layers them) must not meet there, or one
+ * would quietly replace the other. A group no host is in is checked alone. Said once per pair, at
+ * the more specific key.
+ */
 const shellVarNames: Rule = (inv, src) => {
-  const problems: Problem[] = [];
-  const scopes: [Path, Record<string, unknown>][] = [
+  type Scope = [Path, Record<string, unknown>];
+  const group = (g: string): Scope[] => (inv.groups[g] ? [[['groups', g, 'vars'], inv.groups[g].vars]] : []);
+  const chain = (builtin: string, own: string[], path: Path, vars: Record<string, unknown>): Scope[] => [
     [['defaults', 'vars'], inv.defaults.vars],
-    ...Object.entries(inv.groups).map(([g, group]): [Path, Record<string, unknown>] => [['groups', g, 'vars'], group.vars]),
-    ...inv.directors.map((d, i): [Path, Record<string, unknown>] => [['directors', i, 'vars'], d.vars]),
-    ...inv.real_servers.map((r, i): [Path, Record<string, unknown>] => [['real_servers', i, 'vars'], r.vars]),
+    ...[builtin, ...own.filter((g) => g !== builtin)].flatMap(group),
+    [[...path, 'vars'], vars],
   ];
-  for (const [path, vars] of scopes) {
-    const seen = new Map<string, string>();
-    for (const name of Object.keys(vars)) {
-      const shell = shellVarName(name);
-      const other = seen.get(shell);
-      if (other !== undefined) problems.push(src.problem([...path, name], `vars "${name}" and "${other}" would both be $${shell} in shell templates: rename one`, { key: true }));
-      else seen.set(shell, name);
+  const chains: Scope[][] = [
+    ...inv.directors.map((d, i) => chain('directors', d.groups, ['directors', i], d.vars)),
+    ...inv.real_servers.map((r, i) => chain('real_servers', r.groups, ['real_servers', i], r.vars)),
+    ...Object.keys(inv.groups).map(group),
+  ];
+  const problems: Problem[] = [];
+  const said = new Set<string>();
+  for (const scopes of chains) {
+    const seen: { name: string; scope: Path }[] = [];
+    for (const [scope, vars] of scopes) {
+      for (const name of Object.keys(vars)) {
+        const other = shellNameClash(name, seen.map((s) => s.name));
+        const first = seen.find((s) => s.name === other);
+        if (first) {
+          const where = first.scope.join('.') === scope.join('.') ? '' : ` (${fieldPath(first.scope)})`;
+          const message = `vars "${name}" and "${first.name}"${where} would both be $${shellVarName(name)} in shell templates: rename one`;
+          if (!said.has(`${scope.join('.')} ${message}`)) problems.push(src.problem([...scope, name], message, { key: true }));
+          said.add(`${scope.join('.')} ${message}`);
+        } else seen.push({ name, scope });
+      }
     }
   }
   return problems;

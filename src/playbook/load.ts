@@ -2,9 +2,10 @@
  * Playbook loading: YAML with positions → schema → each task against its kind → host selectors
  * against the inventory. Like the inventory, every problem is reported at once, with its place.
  */
-import type { Cluster } from '../inventory/model.js';
+import type { Cluster, Host } from '../inventory/model.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { didYouMean, schemaProblems } from '../util/schema-problems.js';
+import { shellNameClash, shellVarName } from '../util/shell.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { BatchSize, Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
@@ -26,6 +27,23 @@ export function parsePlaybook(source: YamlSource, cluster: Cluster): Playbook {
   return { file: source.file, plays };
 }
 
+/**
+ * A play's vars sit over its hosts' (inventory) vars, and all reach shell scripts as
+ * $LVSPLAY_VAR_<name>: a play var whose shell name is another var's of the play or of one of its
+ * hosts would quietly replace it there (`a-b` here, `a_b` in the inventory).
+ */
+function varClashes(source: YamlSource, vars: Record<string, unknown>, path: (string | number)[], hosts: readonly Host[]): Problem[] {
+  const names = Object.keys(vars);
+  return names.flatMap((name, i) => {
+    const own = shellNameClash(name, names.slice(0, i));
+    if (own) return [source.problem([...path, name], `vars "${name}" and "${own}" would both be $${shellVarName(name)} in shell templates: rename one`, { key: true })];
+    const host = hosts.find((h) => shellNameClash(name, Object.keys(h.vars)));
+    if (!host) return [];
+    const other = shellNameClash(name, Object.keys(host.vars))!;
+    return [source.problem([...path, name], `vars "${name}" and "${other}" (the inventory's, for ${host.name}) would both be $${shellVarName(name)} in shell templates: rename one`, { key: true })];
+  });
+}
+
 function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: number, problems: Problem[]): Play {
   // Each string is split as Ansible's split_host_pattern does, a list's items too.
   const hosts: string[] = [];
@@ -43,6 +61,7 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
     const why = leavesNoHost(cluster, hosts);
     if (why) problems.push(source.problem([p, 'hosts'], why));
   }
+  if (problems.length === 0) problems.push(...varClashes(source, play.vars, [p, 'vars'], selectHosts(cluster, hosts)));
   const tasks = play.tasks.flatMap((raw, t) => {
     const task = buildTask(source, raw, [p, 'tasks', t], problems);
     return task ? [task] : [];

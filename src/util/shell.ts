@@ -36,6 +36,16 @@ export function shellVarName(name: string): string {
 }
 
 /**
+ * Another var name among `names` that is not `name` but would be the same shell variable
+ * (`a-b` and `a_b`, both $LVSPLAY_VAR_a_b): one would quietly replace the other in shell scripts.
+ */
+export function shellNameClash(name: string, names: Iterable<string>): string | undefined {
+  const shell = shellVarName(name);
+  for (const other of names) if (other !== name && shellVarName(other) === shell) return other;
+  return undefined;
+}
+
+/**
  * Assignments that make every value available to a script as data: `LVSPLAY_VAR_site='eu west'`.
  * A script reads "$LVSPLAY_VAR_site", which expands to the value and is never parsed as shell.
  */

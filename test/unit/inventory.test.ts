@@ -994,6 +994,17 @@ test('vars whose shell names meet ($LVSPLAY_VAR_a_b for a.b and a-b) are refused
   t.true(found.some((m) => m.includes('vars "a-b" and "a.b" would both be $LVSPLAY_VAR_a_b')), found.join('\n'));
 });
 
+test('vars from different scopes a host sees (defaults, its groups, its own) whose shell names meet are refused once, at the more specific key; scopes no host sees together may', (t) => {
+  const withVars = edit(edit(BASE, '    site: test\n', '    site: test\n    a-b: 1\n    x-y: 1\n'), "    vars: { tier: front }", "    vars: { tier: front, x_y: 2, p-q: 3 }");
+  const clash = messages(edit(withVars, '{ name: far1, address: 198.51.100.31 }', '{ name: far1, address: 198.51.100.31, vars: { a_b: 2 } }')).filter((m) => m.includes('would both be'));
+  t.deepEqual(clash.sort(), [
+    'groups.web.vars.x_y: vars "x_y" and "x-y" (defaults.vars) would both be $LVSPLAY_VAR_x_y in shell templates: rename one',
+    'real_servers[2].vars.a_b: vars "a_b" and "a-b" (defaults.vars) would both be $LVSPLAY_VAR_a_b in shell templates: rename one',
+  ], 'the group clash once, not once per host of the group');
+  // p-q in group web, p_q on lb1 (not in web): no host sees both
+  t.deepEqual(messages(edit(edit(BASE, "    vars: { tier: front }", "    vars: { tier: front, p-q: 3 }"), '    role: primary\n', '    role: primary\n    vars: { p_q: 1 }\n')).filter((m) => m.includes('would both be')), []);
+});
+
 test('paths on managed hosts are absolute and plain: ~ (quoted there, never expanded) and .. are refused', (t) => {
   for (const [from, to] of [['directors:', 'rules_file: ~/ipvsadm.rules\ndirectors:'], ['directors:', 'ldirectord: { config_file: /etc/ha.d/../x.cf }\ndirectors:'], ['health_check: { type: connect }', 'health_check: { type: external, command: ~/check.sh }']]) {
     const found = messages(edit(BASE, from!, to!));

@@ -344,6 +344,22 @@ test('a play whose terms match hosts but leave none (an intersection or exclusio
   t.notThrows(() => parsePlaybook(new YamlSource('play.yml', '- hosts: web1\n  tasks:\n    - sysctl: {}\n- hosts: backup\n  tasks:\n    - sysctl: {}\n'), single));
 });
 
+test('play vars whose shell name is another play var\'s, or a var\'s of a host the play selects, are refused at the key', (t) => {
+  const cluster = parse(edit(BASE, '    site: test\n', '    site: test\n    http-root: /srv\n'));
+  const problemsIn = (text: string) => {
+    try {
+      parsePlaybook(new YamlSource('play.yml', text), cluster);
+      return [];
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return err.problems.map((p) => `${p.line}:${p.col} ${p.field}: ${p.message}`);
+    }
+  };
+  t.deepEqual(problemsIn('- hosts: web\n  vars: { http_root: /var/www }\n  tasks:\n    - sysctl: {}\n'), ['2:11 [0].vars.http_root: vars "http_root" and "http-root" (the inventory\'s, for web1) would both be $LVSPLAY_VAR_http_root in shell templates: rename one']);
+  t.deepEqual(problemsIn('- hosts: web\n  vars: { a.b: 1, a-b: 2 }\n  tasks:\n    - sysctl: {}\n'), ['2:19 [0].vars.a-b: vars "a-b" and "a.b" would both be $LVSPLAY_VAR_a_b in shell templates: rename one']);
+  t.deepEqual(problemsIn('- hosts: web\n  vars: { http-root: /var/www }\n  tasks:\n    - sysctl: {}\n'), [], 'the same name overrides, as vars do');
+});
+
 test('plays of several playbooks are numbered across the whole run, so probe sections never collide', (t) => {
   const one = parsePlaybook(new YamlSource('a.yml', '- hosts: directors\n  tasks:\n    - ipvs: {}\n- hosts: web\n  tasks:\n    - address: {}\n'), example);
   const two = parsePlaybook(new YamlSource('b.yml', '- hosts: directors\n  tasks:\n    - sysctl: {}\n'), example);

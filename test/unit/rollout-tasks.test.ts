@@ -290,6 +290,26 @@ test('the rollout playbooks prepare for every host of the lab: a drain refusing 
   }
 });
 
+test('-e: a key whose shell name is a play var\'s or a selected host\'s other var is refused, naming both', (t) => {
+  const dir = tempDir('lvsplay-evars-');
+  try {
+    writeFileSync(join(dir, 'play.yml'), '- name: restart\n  hosts: web\n  vars: { my-var: "1" }\n  tasks:\n    - sysctl: {}\n');
+    const fields = (...pairs: string[]) => {
+      try {
+        loadAll(repoPath('test/lab/inventory.yml'), [join(dir, 'play.yml')], [], pairs);
+        return [];
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        return err.problems.map((p) => `${p.file} ${p.field}: ${p.message}`);
+      }
+    };
+    t.deepEqual(fields('my_var=2'), [`--extra-vars my_var: vars "my_var" and "my-var" (a var of restart in ${join(dir, 'play.yml')}) would both be $LVSPLAY_VAR_my_var in shell templates: rename one`]);
+    t.deepEqual(fields('my-var=2'), [], 'the same name is an override');
+  } finally {
+    cleanup(dir);
+  }
+});
+
 test('-e values follow the inventory vars\' rules: at most 4096 characters, no control characters (an ESC sequence), and two names that are one shell var are refused; the same key twice is the last', (t) => {
   const load = (...pairs: string[]) => loadAll(repoPath('test/lab/inventory.yml'), [repoPath('test/lab/rollout.yml')], [], ['service=nginx', 'rollout=1', ...pairs]);
   const fields = (...pairs: string[]) => {
