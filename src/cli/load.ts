@@ -72,14 +72,17 @@ function extraVars(pairs: readonly string[]): { vars: Record<string, string>; pr
 
 /** An `-e` var whose shell name is another var's of a play or of a host it selects would quietly replace it in shell scripts. */
 function extraVarClashes(extra: Record<string, string>, book: Playbook, cluster: Cluster): Problem[] {
+  if (Object.keys(extra).length === 0) return [];
+  const plays = book.plays.map((play) => {
+    const hosts = selectHosts(cluster, play.hosts);
+    return { play, hosts, hostNames: new Set(hosts.flatMap((h) => Object.keys(h.vars))) };
+  });
   const clash = (key: string): string | undefined => {
-    for (const play of book.plays) {
+    for (const { play, hosts, hostNames } of plays) {
       const own = shellNameClash(key, Object.keys(play.vars));
       if (own) return `"${own}" (a var of ${play.name} in ${book.file})`;
-      for (const host of selectHosts(cluster, play.hosts)) {
-        const other = shellNameClash(key, Object.keys(host.vars));
-        if (other) return `"${other}" (the inventory's, for ${host.name})`;
-      }
+      const other = shellNameClash(key, hostNames);
+      if (other !== undefined) return `"${other}" (the inventory's, for ${hosts.find((h) => other in h.vars)!.name})`;
     }
     return undefined;
   };

@@ -12,7 +12,7 @@ import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from '
 import { derivedRouterId } from './vrrp.js';
 import { FIXED_FILES, recordPath, RECORDS } from './host-files.js';
 import { didYouMean } from '../util/schema-problems.js';
-import { shellNameClash, shellVarName } from '../util/shell.js';
+import { shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
@@ -762,38 +762,43 @@ const ipv6Methods: Rule = (inv, src) => inv.services.flatMap((s, i) => {
  * Vars reach shell scripts as $LVSPLAY_VAR_<name> with . and - as _: two names a host sees from any
  * of its scopes (defaults, its groups, its own; as load.ts layers them) must not meet there, or one
  * would quietly replace the other. A group no host is in is checked alone. Said once per pair, at
- * the more specific key.
+ * the more specific key. Linear in hosts: the shared scopes of each distinct group list are merged
+ * once, and a host adds only its own vars.
  */
 const shellVarNames: Rule = (inv, src) => {
-  type Scope = [Path, Record<string, unknown>];
-  const group = (g: string): Scope[] => (inv.groups[g] ? [[['groups', g, 'vars'], inv.groups[g].vars]] : []);
-  const chain = (builtin: string, own: string[], path: Path, vars: Record<string, unknown>): Scope[] => [
-    [['defaults', 'vars'], inv.defaults.vars],
-    ...[builtin, ...own.filter((g) => g !== builtin)].flatMap(group),
-    [[...path, 'vars'], vars],
-  ];
-  const chains: Scope[][] = [
-    ...inv.directors.map((d, i) => chain('directors', d.groups, ['directors', i], d.vars)),
-    ...inv.real_servers.map((r, i) => chain('real_servers', r.groups, ['real_servers', i], r.vars)),
-    ...Object.keys(inv.groups).map(group),
-  ];
+  interface Seen { name: string; scope: Path }
   const problems: Problem[] = [];
   const said = new Set<string>();
-  for (const scopes of chains) {
-    const seen: { name: string; scope: Path }[] = [];
-    for (const [scope, vars] of scopes) {
-      for (const name of Object.keys(vars)) {
-        const other = shellNameClash(name, seen.map((s) => s.name));
-        const first = seen.find((s) => s.name === other);
-        if (first) {
-          const where = first.scope.join('.') === scope.join('.') ? '' : ` (${fieldPath(first.scope)})`;
-          const message = `vars "${name}" and "${first.name}"${where} would both be $${shellVarName(name)} in shell templates: rename one`;
-          if (!said.has(`${scope.join('.')} ${message}`)) problems.push(src.problem([...scope, name], message, { key: true }));
-          said.add(`${scope.join('.')} ${message}`);
-        } else seen.push({ name, scope });
+  /** `vars` (at `scope`) over what `under` already holds: each clash reported, the new names in `into`. */
+  const add = (scope: Path, vars: Record<string, unknown>, under: ReadonlyMap<string, Seen>, into: Map<string, Seen>) => {
+    for (const name of Object.keys(vars)) {
+      const shell = shellVarName(name);
+      const first = into.get(shell) ?? under.get(shell);
+      if (!first) into.set(shell, { name, scope });
+      else if (first.name !== name) {
+        const where = fieldPath(first.scope) === fieldPath(scope) ? '' : ` (${fieldPath(first.scope)})`;
+        const message = `vars "${name}" and "${first.name}"${where} would both be $${shell} in shell templates: rename one`;
+        if (!said.has(`${fieldPath(scope)} ${message}`)) problems.push(src.problem([...scope, name], message, { key: true }));
+        said.add(`${fieldPath(scope)} ${message}`);
       }
     }
-  }
+  };
+  const shared = new Map<string, Map<string, Seen>>();
+  const sharedScopes = (groups: readonly string[]): Map<string, Seen> => {
+    let merged = shared.get(groups.join(','));
+    if (merged) return merged;
+    merged = new Map();
+    add(['defaults', 'vars'], inv.defaults.vars, new Map(), merged);
+    for (const g of groups) if (inv.groups[g]) add(['groups', g, 'vars'], inv.groups[g].vars, new Map(), merged);
+    shared.set(groups.join(','), merged);
+    return merged;
+  };
+  const hosts = [
+    ...inv.directors.map((h, i) => ({ groups: ['directors', ...h.groups.filter((g) => g !== 'directors')], scope: ['directors', i, 'vars'], vars: h.vars })),
+    ...inv.real_servers.map((h, i) => ({ groups: ['real_servers', ...h.groups.filter((g) => g !== 'real_servers')], scope: ['real_servers', i, 'vars'], vars: h.vars })),
+  ];
+  for (const host of hosts) add(host.scope, host.vars, sharedScopes(host.groups), new Map());
+  for (const g of Object.keys(inv.groups)) add(['groups', g, 'vars'], inv.groups[g]!.vars, new Map(), new Map());
   return problems;
 };
 

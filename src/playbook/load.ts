@@ -34,12 +34,14 @@ export function parsePlaybook(source: YamlSource, cluster: Cluster): Playbook {
  */
 function varClashes(source: YamlSource, vars: Record<string, unknown>, path: (string | number)[], hosts: readonly Host[]): Problem[] {
   const names = Object.keys(vars);
+  if (names.length === 0) return [];
+  const hostNames = new Set(hosts.flatMap((h) => Object.keys(h.vars)));
   return names.flatMap((name, i) => {
     const own = shellNameClash(name, names.slice(0, i));
     if (own) return [source.problem([...path, name], `vars "${name}" and "${own}" would both be $${shellVarName(name)} in shell templates: rename one`, { key: true })];
-    const host = hosts.find((h) => shellNameClash(name, Object.keys(h.vars)));
-    if (!host) return [];
-    const other = shellNameClash(name, Object.keys(host.vars))!;
+    const other = shellNameClash(name, hostNames);
+    if (other === undefined) return [];
+    const host = hosts.find((h) => other in h.vars)!;
     return [source.problem([...path, name], `vars "${name}" and "${other}" (the inventory's, for ${host.name}) would both be $${shellVarName(name)} in shell templates: rename one`, { key: true })];
   });
 }
