@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../inventory/load.js';
 import type { Cluster } from '../inventory/model.js';
-import { loadPlaybook } from '../playbook/load.js';
+import { inventoryVarClash, loadPlaybook } from '../playbook/load.js';
 import { selectHosts } from '../playbook/select.js';
 import type { Playbook } from '../playbook/model.js';
 import { Templates } from '../templates/templates.js';
 import { Name, VarValue } from '../inventory/fields.js';
-import { shellNameClash, shellVarName } from '../util/shell.js';
+import { shellClashMessage, shellNameClash, shellVarName } from '../util/shell.js';
 import { InputError, type Problem } from '../util/problems.js';
 
 /** The shipped playbooks, for `render` without a playbook. */
@@ -61,7 +61,7 @@ function extraVars(pairs: readonly string[]): { vars: Record<string, string>; pr
     const other = shellNames.get(shellVarName(key));
     if (eq < 0 || !Name.safeParse(key).success) problem(key || '(empty)', `expected KEY=VALUE with KEY a var name (letters, digits, "_", "." or "-"), got ${JSON.stringify(pair.slice(0, 80))}`);
     else if (!VarValue.safeParse(value).success) problem(key, `expected a value of at most 4096 characters without control characters (tab and newline allowed), got ${value.length} characters`);
-    else if (other !== undefined && other !== key) problem(key, `vars "${key}" and "${other}" would both be $${shellVarName(key)} in shell templates: rename one`);
+    else if (other !== undefined && other !== key) problem(key, shellClashMessage(key, other));
     else {
       vars[key] = value;
       shellNames.set(shellVarName(key), key);
@@ -72,23 +72,19 @@ function extraVars(pairs: readonly string[]): { vars: Record<string, string>; pr
 
 /** An `-e` var whose shell name is another var's of a play or of a host it selects would quietly replace it in shell scripts. */
 function extraVarClashes(extra: Record<string, string>, book: Playbook, cluster: Cluster): Problem[] {
-  if (Object.keys(extra).length === 0) return [];
-  const plays = book.plays.map((play) => {
-    const hosts = selectHosts(cluster, play.hosts);
-    return { play, hosts, hostNames: new Set(hosts.flatMap((h) => Object.keys(h.vars))) };
-  });
+  const plays = book.plays.map((play) => ({ play, inventory: inventoryVarClash(selectHosts(cluster, play.hosts)) }));
   const clash = (key: string): string | undefined => {
-    for (const { play, hosts, hostNames } of plays) {
+    for (const { play, inventory } of plays) {
       const own = shellNameClash(key, Object.keys(play.vars));
-      if (own) return `"${own}" (a var of ${play.name} in ${book.file})`;
-      const other = shellNameClash(key, hostNames);
-      if (other !== undefined) return `"${other}" (the inventory's, for ${hosts.find((h) => other in h.vars)!.name})`;
+      if (own) return shellClashMessage(key, own, ` (a var of ${play.name} in ${book.file})`);
+      const theirs = inventory(key);
+      if (theirs) return shellClashMessage(key, theirs.other, ` (the inventory's, for ${theirs.host})`);
     }
     return undefined;
   };
   return Object.keys(extra).flatMap((key) => {
-    const other = clash(key);
-    return other ? [{ file: '--extra-vars', line: 0, col: 0, field: key, message: `vars "${key}" and ${other} would both be $${shellVarName(key)} in shell templates: rename one` }] : [];
+    const message = clash(key);
+    return message ? [{ file: '--extra-vars', line: 0, col: 0, field: key, message }] : [];
   });
 }
 

@@ -12,7 +12,7 @@ import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from '
 import { derivedRouterId } from './vrrp.js';
 import { FIXED_FILES, recordPath, RECORDS } from './host-files.js';
 import { didYouMean } from '../util/schema-problems.js';
-import { shellVarName } from '../util/shell.js';
+import { shellClashMessage, shellVarName } from '../util/shell.js';
 import { addressFamily, canonicalAddress, cidrAddress, hostPort, inSubnet, sameAddress } from './addresses.js';
 
 type Path = (string | number)[];
@@ -777,7 +777,7 @@ const shellVarNames: Rule = (inv, src) => {
       if (!first) into.set(shell, { name, scope });
       else if (first.name !== name) {
         const where = fieldPath(first.scope) === fieldPath(scope) ? '' : ` (${fieldPath(first.scope)})`;
-        const message = `vars "${name}" and "${first.name}"${where} would both be $${shell} in shell templates: rename one`;
+        const message = shellClashMessage(name, first.name, where);
         if (!said.has(`${fieldPath(scope)} ${message}`)) problems.push(src.problem([...scope, name], message, { key: true }));
         said.add(`${fieldPath(scope)} ${message}`);
       }

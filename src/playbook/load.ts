@@ -5,7 +5,7 @@
 import type { Cluster, Host } from '../inventory/model.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { didYouMean, schemaProblems } from '../util/schema-problems.js';
-import { shellNameClash, shellVarName } from '../util/shell.js';
+import { shellClashMessage, shellNameClash } from '../util/shell.js';
 import { YamlSource } from '../util/yaml-source.js';
 import type { BatchSize, Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
@@ -34,16 +34,23 @@ export function parsePlaybook(source: YamlSource, cluster: Cluster): Playbook {
  */
 function varClashes(source: YamlSource, vars: Record<string, unknown>, path: (string | number)[], hosts: readonly Host[]): Problem[] {
   const names = Object.keys(vars);
-  if (names.length === 0) return [];
-  const hostNames = new Set(hosts.flatMap((h) => Object.keys(h.vars)));
+  const inventory = inventoryVarClash(hosts);
   return names.flatMap((name, i) => {
     const own = shellNameClash(name, names.slice(0, i));
-    if (own) return [source.problem([...path, name], `vars "${name}" and "${own}" would both be $${shellVarName(name)} in shell templates: rename one`, { key: true })];
-    const other = shellNameClash(name, hostNames);
-    if (other === undefined) return [];
-    const host = hosts.find((h) => other in h.vars)!;
-    return [source.problem([...path, name], `vars "${name}" and "${other}" (the inventory's, for ${host.name}) would both be $${shellVarName(name)} in shell templates: rename one`, { key: true })];
+    const theirs = own === undefined ? inventory(name) : undefined;
+    if (own === undefined && theirs === undefined) return [];
+    return [source.problem([...path, name], own !== undefined ? shellClashMessage(name, own) : shellClashMessage(name, theirs!.other, ` (the inventory's, for ${theirs!.host})`), { key: true })];
   });
+}
+
+/** For a var set over these hosts (a play's, `-e`): another of their vars with its shell name, and a host that has it. */
+export function inventoryVarClash(hosts: readonly Host[]): (name: string) => { other: string; host: string } | undefined {
+  let names: Set<string> | undefined;
+  return (name) => {
+    names ??= new Set(hosts.flatMap((h) => Object.keys(h.vars)));
+    const other = shellNameClash(name, names);
+    return other === undefined ? undefined : { other, host: hosts.find((h) => other in h.vars)!.name };
+  };
 }
 
 function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: number, problems: Problem[]): Play {

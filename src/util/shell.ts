@@ -45,6 +45,11 @@ export function shellNameClash(name: string, names: Iterable<string>): string | 
   return undefined;
 }
 
+/** What validate says about two such names; `whose` says where the other one comes from. */
+export function shellClashMessage(name: string, other: string, whose = ''): string {
+  return `vars "${name}" and "${other}"${whose} would both be $${shellVarName(name)} in shell templates: rename one`;
+}
+
 /**
  * Assignments that make every value available to a script as data: `LVSPLAY_VAR_site='eu west'`.
  * A script reads "$LVSPLAY_VAR_site", which expands to the value and is never parsed as shell.
