@@ -63,7 +63,8 @@ export function kindOf(name: string): TemplateKind {
 
 export class Templates {
   private readonly hbs = Handlebars.create();
-  private readonly compiled = new Map<string, Handlebars.TemplateDelegate>();
+  /** Each template's compiled function, and its checked AST (to place an error Handlebars gives no place). */
+  private readonly compiled = new Map<string, { template: Handlebars.TemplateDelegate; program: hbs.AST.Program }>();
   private readonly located = new Map<string, Located>();
   /** Built-in template names replaced by an override, with the file used instead. */
   readonly overrides = new Map<string, string>();
@@ -115,7 +116,7 @@ export class Templates {
   }
 
   render(name: string, data: object, kind: TemplateKind = kindOf(name)): string {
-    const template = this.template(name, kind);
+    const { template, program } = this.template(name, kind);
     const { file, builtin } = this.locate(name);
     this.eachBudget = MAX_EACH_OUTPUT;
     try {
@@ -129,11 +130,10 @@ export class Templates {
       }
       // Handlebars compiles on the first call, recursively: a template nested thousands deep overflows it.
       if (tooDeep(err)) throw new TemplateError(file, 0, 0, TOO_DEEP, builtin);
-      // A helper's argument is looked up leniently: `{{q host.nothing.here}}` fails inside Handlebars.
+      // A helper's argument is looked up leniently: `{{q host.nothing.here}}` fails inside Handlebars,
+      // with no place. The place is the path that reads that name from something that is not there.
       const reading = /^Cannot read properties of (?:undefined|null) \(reading '([^']*)'\)/.exec(e.message);
-      if (err instanceof TypeError && reading) {
-        throw new TemplateError(file, 0, 0, `a nested value this template uses does not exist (looking up "${reading[1]}" in nothing): check the names`, builtin);
-      }
+      if (err instanceof TypeError && reading) throw missingParent(file, program, reading[1]!, data, builtin);
       // What else Handlebars finds only as it renders (a missing partial, decorator or helper) is the
       // template's: bad input in a user's, a bug in a built-in one (`builtin` says which).
       throw new TemplateError(file, 0, 0, (err as Error).message.split('\n')[0] ?? String(err), builtin);
@@ -153,10 +153,10 @@ export class Templates {
     }
   }
 
-  private template(name: string, kind: TemplateKind): Handlebars.TemplateDelegate {
+  private template(name: string, kind: TemplateKind): { template: Handlebars.TemplateDelegate; program: hbs.AST.Program } {
     const key = `${kind}:${name}`;
-    let template = this.compiled.get(key);
-    if (template) return template;
+    const known = this.compiled.get(key);
+    if (known) return known;
     const { file, builtin, missing } = this.locate(name);
     if (missing) {
       const where = this.overrideDirs.length > 0 ? `${this.overrideDirs.join(', ')} or the built-in templates` : 'the built-in templates';
@@ -185,9 +185,9 @@ export class Templates {
     }
     namePaths(program);
     // `log` is unregistered (above): not compiled as a known helper either, so its use is an unknown name
-    template = this.hbs.compile(program, { noEscape: true, strict: true, knownHelpers: { log: false } });
-    this.compiled.set(key, template);
-    return template;
+    const compiled = { template: this.hbs.compile(program, { noEscape: true, strict: true, knownHelpers: { log: false } }), program };
+    this.compiled.set(key, compiled);
+    return compiled;
   }
 }
 
@@ -250,6 +250,45 @@ function namePaths(program: hbs.AST.Program): void {
     const pair = { type: 'HashPair', key: 'lvsplayPath', value: { type: 'StringLiteral', value: (first as hbs.AST.PathExpression).original, original: (first as hbs.AST.PathExpression).original, loc: m.loc }, loc: m.loc };
     m.hash = { type: 'Hash', pairs: [...(m.hash?.pairs ?? []), pair], loc: m.loc } as unknown as hbs.AST.Hash;
   });
+}
+
+/**
+ * Handlebars' TypeError for `{{q host.nothing.here}}` names only "here". The paths that read it
+ * from a parent are the candidates; the one whose parent is missing from the render's own data is
+ * the culprit (inside a block, whose context is not the data, the first candidate is named).
+ */
+function missingParent(file: string, program: hbs.AST.Program, name: string, data: object, builtin: boolean): TemplateError {
+  const candidates = pathsIn(program).filter((p) => p.parts.indexOf(name) >= 1);
+  const missingAtRoot = (p: hbs.AST.PathExpression) => {
+    let value: unknown = data;
+    for (const part of p.parts.slice(0, p.parts.indexOf(name))) {
+      if (value === undefined || value === null) return true;
+      value = (value as Record<string, unknown>)[part];
+    }
+    return value === undefined || value === null;
+  };
+  const path = candidates.find((p) => !p.data && p.depth === 0 && missingAtRoot(p)) ?? candidates[0];
+  if (!path) return new TemplateError(file, 0, 0, `a nested value this template uses does not exist (looking up "${name}" in nothing): check the names`, builtin);
+  const parent = path.parts.slice(0, path.parts.indexOf(name)).join('.');
+  return new TemplateError(file, path.loc.start.line, path.loc.start.column + 1, `"${path.original}": "${parent}" does not exist for this host, so it has no "${name}" (check the names, or set it in vars)`, builtin);
+}
+
+/** Every path expression of a template (in `{{...}}`, blocks, sub-expressions and hash values), in source order. */
+function pathsIn(program: hbs.AST.Program): hbs.AST.PathExpression[] {
+  const found: hbs.AST.PathExpression[] = [];
+  const visit = (node: hbs.AST.Node | undefined): void => {
+    if (!node) return;
+    if (node.type === 'PathExpression') found.push(node as hbs.AST.PathExpression);
+    const call = node as { path?: hbs.AST.Node; params?: hbs.AST.Node[]; hash?: hbs.AST.Hash; program?: hbs.AST.Program; inverse?: hbs.AST.Program };
+    if (call.path) visit(call.path);
+    for (const param of call.params ?? []) visit(param);
+    for (const pair of call.hash?.pairs ?? []) visit(pair.value);
+    for (const child of (node as Partial<hbs.AST.Program>).body ?? []) visit(child);
+    visit(call.program);
+    visit(call.inverse);
+  };
+  visit(program);
+  return found.sort((a, b) => a.loc.start.line - b.loc.start.line || a.loc.start.column - b.loc.start.column);
 }
 
 /** Every `{{...}}` of a template, inside blocks and their else branches too. */

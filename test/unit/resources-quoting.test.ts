@@ -267,6 +267,29 @@ test('Templates are strict: a missing value throws rather than rendering empty',
   }
 });
 
+test('Templates: a path that reads from a missing parent is reported at its line and column, naming the parent', (t) => {
+  const tpl = overrides({
+    'site/deep.hbs': 'a\n  {{host.nothing.here}}\n',
+    'site/deep-q.sh.hbs': 'echo {{q host.labels.zone}}\n',
+    'site/deep-sub.sh.hbs': 'true\n{{#if (eq host.a.zone "b")}}echo {{q host.name}}\n{{/if}}\n',
+    'site/two.hbs': '{{host.labels.zone}}\n{{#each host.list}}{{this}}{{/each}} {{vars.site.zone}}\n',
+  });
+  try {
+    const templates = new Templates([tpl]);
+    const at = (name: string, data: object) => {
+      const error = t.throws(() => templates.render(name, data), { instanceOf: TemplateError })!;
+      return `${(error as TemplateError).line}:${(error as TemplateError).column} ${error.message}`;
+    };
+    t.is(at('site/deep.hbs', { host: {} }), '2:5 "host.nothing.here": "host.nothing" does not exist for this host, so it has no "here" (check the names, or set it in vars)');
+    t.is(at('site/deep-q.sh.hbs', { host: {} }), '1:10 "host.labels.zone": "host.labels" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
+    t.is(at('site/deep-sub.sh.hbs', { host: { name: 'x' } }), '2:11 "host.a.zone": "host.a" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
+    // Two paths read "zone": the one whose parent is missing for this host is named, not the first.
+    t.is(at('site/two.hbs', { host: { labels: { zone: 'a' }, list: [] }, vars: {} }), '2:40 "vars.site.zone": "vars.site" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
+  } finally {
+    cleanup(tpl);
+  }
+});
+
 test('Templates: {{q}} refuses what is not a string, number or boolean, and NUL bytes', (t) => {
   const tpl = overrides({ 'q.hbs': '{{q value}}' });
   try {
