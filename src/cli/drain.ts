@@ -12,7 +12,8 @@ import { parsePlaybook } from '../playbook/load.js';
 import { carriers } from '../plan/prepare.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { loadAll } from './load.js';
-import { execute, type RunCommandOptions, usageError, withRunOptions } from './run-options.js';
+import { usageError } from './exit.js';
+import { execute, type RunCommandOptions, withRunOptions } from './run-options.js';
 
 interface DrainOptions extends RunCommandOptions {
   wait?: string;

@@ -7,3 +7,10 @@
  * the cluster differs from the inventory written, as under --check.
  */
 export const EXIT = { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4, interrupted: 130, terminated: 143, internal: 250 } as const;
+
+/** A bad option: say so, exit 1, touch nothing. */
+export function usageError(message: string): false {
+  process.stderr.write(`lvsplay: ${message}\n`);
+  process.exitCode = EXIT.badInput;
+  return false;
+}

@@ -15,7 +15,8 @@ import { withPrimary } from '../inventory/failover.js';
 import type { Cluster } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { BUILTIN_PLAYBOOKS, loadAll } from './load.js';
-import { execute, type RunCommandOptions, usageError, withRunOptions } from './run-options.js';
+import { usageError } from './exit.js';
+import { execute, type RunCommandOptions, withRunOptions } from './run-options.js';
 
 /** The built-in playbook a failover to `to` runs: by VRRP priorities for a pair keepalived holds, else by moving addresses. */
 export function failoverPlaybook(cluster: Cluster, to: string): 'failover.yml' | 'failover-vrrp.yml' {

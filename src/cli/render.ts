@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { applyScript, planHost } from '../plan/pipeline.js';
-import { prepareRun, uncarried } from '../plan/prepare.js';
+import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
-import { InputError } from '../util/problems.js';
+import { usageError } from './exit.js';
 import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
 export function renderCommand(): Command {
@@ -23,9 +23,11 @@ export function renderCommand(): Command {
     .action((files: string[], options: { inventory: string; host: string[]; probe?: boolean; templates: string[]; extraVars: string[] }) => {
       const playbookFiles = files.length > 0 ? files : [join(BUILTIN_PLAYBOOKS, 'bootstrap.yml')];
       const { cluster, playbooks, templates } = loadAll(options.inventory, playbookFiles, options.templates, options.extraVars);
+      // --host is the command line's, not a place in the inventory: said as apply says a bad --limit
       const unknown = options.host.filter((h) => !cluster.hosts.has(h));
       if (unknown.length > 0) {
-        throw new InputError(unknown.map((h) => ({ file: cluster.file, line: 0, col: 0, field: '--host', message: `no host is named "${h}"` })));
+        usageError(`--host ${unknown.join(', ')}: no such host in ${cluster.file}`);
+        return;
       }
       const only = options.host.length > 0 ? options.host : undefined;
       const out: string[] = [];
@@ -54,7 +56,10 @@ export function renderCommand(): Command {
           }
         }
       }
-      if (shown === 0) throw new InputError([{ file: cluster.file, line: 0, col: 0, field: '', message: `the playbooks select none of ${only ? only.join(', ') : 'the hosts'}` }]);
+      if (shown === 0) {
+        usageError(only ? `--host ${only.join(', ')}: the playbooks select none of ${only.length === 1 ? 'it' : 'them'}: nothing to render` : selectsNoHost(plays)!);
+        return;
+      }
       for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
       for (const text of uncarried(plays)) process.stderr.write(`lvsplay: note: ${text}\n`);
       process.stdout.write(`${out.join('\n')}\n`);

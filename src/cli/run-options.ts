@@ -13,7 +13,7 @@ import { JsonRenderer } from '../run/render-json.js';
 import { PlainRenderer } from '../run/render-plain.js';
 import { runPlays } from '../run/runner.js';
 import type { Renderer } from '../run/types.js';
-import { EXIT } from './exit.js';
+import { EXIT, usageError } from './exit.js';
 import { factsWriter } from './facts-dir.js';
 import { collectDirs, INVENTORY_FLAGS, INVENTORY_HELP, oneInventory } from './load.js';
 
@@ -118,13 +118,6 @@ function stopOnSignals(renderer: Renderer): { received: NodeJS.Signals | undefin
     process.off('SIGTERM', handler);
   };
   return state;
-}
-
-/** A bad option: say so, exit 1, touch nothing. */
-export function usageError(message: string): false {
-  process.stderr.write(`lvsplay: ${message}\n`);
-  process.exitCode = EXIT.badInput;
-  return false;
 }
 
 async function pickRenderer(mode: RunCommandOptions['output'], options: { check: boolean; diff: boolean }): Promise<Renderer> {

@@ -14,9 +14,8 @@ import type { Templates } from '../templates/templates.js';
 import type { Transport } from '../transport/types.js';
 import type { Cluster } from '../inventory/model.js';
 import { safeText } from '../util/terminal.js';
-import { EXIT } from './exit.js';
+import { EXIT, usageError } from './exit.js';
 import { collectDirs, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
-import { usageError } from './run-options.js';
 
 interface StatusOptions {
   inventory: string;

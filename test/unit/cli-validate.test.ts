@@ -145,11 +145,16 @@ test('an internal error is one line saying it is a bug (exit 250); --debug adds 
   }
 });
 
-test('render --host with a name that is no host, and -t with a file: exit 1, nothing rendered; -t is repeatable and never eats the playbook', (t) => {
+test('render --host with a name that is no host or a host no play selects, and -t with a file: exit 1, nothing rendered; -t is repeatable and never eats the playbook', (t) => {
   const none = lvsplay('render', '-i', 'inventory/example.yml', '--host', 'nosuch');
   t.is(none.status, 1);
-  t.regex(none.stderr, /--host: no host is named "nosuch"/);
+  t.is(none.stderr, 'lvsplay: --host nosuch: no such host in inventory/example.yml\n', 'the command line\'s mistake, not at a place in the inventory');
   t.is(none.stdout, '');
+  // A host the playbooks do not select: said as the --host's, not at the inventory's 0:0
+  const unselected = lvsplay('render', '-i', 'inventory/example.yml', 'playbooks/rollout.yml', '--host', 'lb1', '--host', 'lb2');
+  t.is(unselected.status, 1);
+  t.is(unselected.stderr, 'lvsplay: --host lb1, lb2: the playbooks select none of them: nothing to render\n');
+  t.is(unselected.stdout, '');
   const file = lvsplay('render', '-i', 'inventory/example.yml', '-t', 'README.md', 'playbooks/check.yml');
   t.is(file.status, 1);
   t.regex(file.stderr, /README\.md:0:0 --templates: expected a folder of templates/);
