@@ -9,9 +9,10 @@ import { inventoryVarClash, loadPlaybook } from '../playbook/load.js';
 import { selectHosts } from '../playbook/select.js';
 import type { Playbook } from '../playbook/model.js';
 import { Templates } from '../templates/templates.js';
-import { Name, VarValue } from '../inventory/fields.js';
+import { Name, VarText } from '../inventory/fields.js';
 import { shellClashMessage, shellNameClash, shellVarName } from '../util/shell.js';
 import { InputError, type Problem } from '../util/problems.js';
+import { valueProblem } from '../util/schema-problems.js';
 
 /** The shipped playbooks, for `render` without a playbook. */
 export const BUILTIN_PLAYBOOKS = join(dirname(fileURLToPath(import.meta.url)), '../../../playbooks');
@@ -59,8 +60,9 @@ function extraVars(pairs: readonly string[]): { vars: Record<string, string>; pr
     const value = pair.slice(eq + 1);
     // The same rules as the inventory's vars: a value is bounded text, and two names are not one shell var.
     const other = shellNames.get(shellVarName(key));
+    const text = VarText.safeParse(value);
     if (eq < 0 || !Name.safeParse(key).success) problem(key || '(empty)', `expected KEY=VALUE with KEY a var name (letters, digits, "_", "." or "-"), got ${JSON.stringify(pair.slice(0, 80))}`);
-    else if (!VarValue.safeParse(value).success) problem(key, `expected a value of at most 4096 characters without control characters (tab and newline allowed), got ${value.length} characters`);
+    else if (!text.success) problem(key, valueProblem(key, text.error.issues[0]!, value));
     else if (other !== undefined && other !== key) problem(key, shellClashMessage(key, other));
     else {
       vars[key] = value;

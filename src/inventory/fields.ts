@@ -117,10 +117,12 @@ export const RemotePath = z.string().refine((v) => /^(\/[A-Za-z0-9_@%+=,-][A-Za-
 export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name' });
 export const UserName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { error: 'expected a POSIX user name' });
 
+/** A var's text (and every `-e` value): bounded. Tabs and newlines are text; other control characters (NUL, CR, ESC sequences) are not. */
+export const VarText = z.string().max(4096).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, { error: 'expected text without control characters (tab and newline allowed)' });
+
 /** Values of free-form `vars`/`labels`: plain scalars only, bounded, and no control characters. */
 export const VarValue = z.union([
-  // Tabs and newlines are text; other control characters (NUL, CR, ESC sequences) are not.
-  z.string().max(4096).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, { error: 'expected text without control characters (tab and newline allowed)' }),
+  VarText,
   z.number(),
   z.boolean(),
 ], { error: 'expected a string, number or boolean' });

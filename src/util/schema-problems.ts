@@ -37,12 +37,16 @@ function issueProblems(source: SourceMap, schema: z.ZodType, issue: z.core.$ZodI
     return issue.keys.map((key) => source.problem([...path, key], unknownKeyMessage(key, known), { key: true }));
   }
   const value = valueAt(source.data, path);
-  const secret = path.some((part) => typeof part === 'string' && SECRET_KEY.test(part));
-  const got = secret ? '' : `, got ${describeValue(value)}`;
+  const got = path.some((part) => typeof part === 'string' && SECRET_KEY.test(part)) ? '' : `, got ${describeValue(value)}`;
   if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
     return [source.problem(path, `required field is missing: ${expectation(issue)}`)];
   }
   return [source.problem(path, `${expectation(issue)}${got}`)];
+}
+
+/** A value given outside a file (a command-line option) that a schema refused: the message a file's would have. */
+export function valueProblem(key: string, issue: z.core.$ZodIssue, value: unknown): string {
+  return `${expectation(issue)}${SECRET_KEY.test(key) ? '' : `, got ${describeValue(value)}`}`;
 }
 
 function expectation(issue: z.core.$ZodIssue): string {
