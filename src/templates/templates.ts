@@ -177,6 +177,8 @@ export class Templates {
     }
     const partial = firstPartialOrDecorator(program);
     if (partial) throw new TemplateError(file, partial.loc.start.line, partial.loc.start.column + 1, PARTIALS, builtin);
+    const past = pastMustacheCap(program);
+    if (past) throw new TemplateError(file, past.loc.start.line, past.loc.start.column + 1, `more than ${MAX_MUSTACHES.toLocaleString('en')} {{...}} in one template: a config file is not that big (repeat with {{#each}})`, builtin);
     if (kind === 'shell') {
       const [first] = checkShellTemplate(program);
       if (first) throw new TemplateError(file, first.line, first.column + 1, first.message, builtin);
@@ -217,14 +219,20 @@ const PARTIALS = 'partials and decorators are not allowed in templates: lvsplay 
 
 /** The first `{{> partial}}`, `{{#> partial}}`, `{{* decorator}}` or `{{#* inline}}` of a template, in blocks too. */
 function firstPartialOrDecorator(program: hbs.AST.Program): hbs.AST.Node | undefined {
-  for (const node of program.body) {
-    if (/^(Partial|Decorator)/.test(node.type)) return node;
-    if (node.type !== 'BlockStatement') continue;
-    const block = node as hbs.AST.BlockStatement;
-    const found = firstPartialOrDecorator(block.program) ?? (block.inverse && firstPartialOrDecorator(block.inverse));
-    if (found) return found;
-  }
-  return undefined;
+  return nodesOf(program).find((node) => /^(Partial|Decorator)/.test(node.type));
+}
+
+/**
+ * The `{{...}}` (statements, blocks and sub-expressions) a template may hold. Handlebars compiles
+ * each into code (~0.1 ms and ~15 kB apiece): a 1 MiB template of them took 10 s and 1.4 GB to
+ * compile, and printed a 4 kB var 87,000 times. lvsplay's biggest built-in has 143; repetition is
+ * what `{{#each}}` is for.
+ */
+const MAX_MUSTACHES = 10_000;
+
+/** The first `{{...}}` past MAX_MUSTACHES, if the template has that many. */
+function pastMustacheCap(program: hbs.AST.Program): hbs.AST.Node | undefined {
+  return nodesOf(program).filter((node) => /^(MustacheStatement|BlockStatement|SubExpression)$/.test(node.type))[MAX_MUSTACHES];
 }
 
 const TOO_DEEP = 'template syntax error: blocks or paths nested too deeply for Handlebars to read (thousands of levels)';
@@ -273,33 +281,32 @@ function missingParent(file: string, program: hbs.AST.Program, name: string, dat
   return new TemplateError(file, path.loc.start.line, path.loc.start.column + 1, `"${path.original}": "${parent}" does not exist for this host, so it has no "${name}" (check the names, or set it in vars)`, builtin);
 }
 
-/** Every path expression of a template (in `{{...}}`, blocks, sub-expressions and hash values), in source order. */
+/** Every path expression of a template, in source order. */
 function pathsIn(program: hbs.AST.Program): hbs.AST.PathExpression[] {
-  const found: hbs.AST.PathExpression[] = [];
-  const visit = (node: hbs.AST.Node | undefined): void => {
-    if (!node) return;
-    if (node.type === 'PathExpression') found.push(node as hbs.AST.PathExpression);
-    const call = node as { path?: hbs.AST.Node; params?: hbs.AST.Node[]; hash?: hbs.AST.Hash; program?: hbs.AST.Program; inverse?: hbs.AST.Program };
-    if (call.path) visit(call.path);
-    for (const param of call.params ?? []) visit(param);
-    for (const pair of call.hash?.pairs ?? []) visit(pair.value);
-    for (const child of (node as Partial<hbs.AST.Program>).body ?? []) visit(child);
-    visit(call.program);
-    visit(call.inverse);
-  };
-  visit(program);
+  const found = nodesOf(program).filter((node): node is hbs.AST.PathExpression => node.type === 'PathExpression');
   return found.sort((a, b) => a.loc.start.line - b.loc.start.line || a.loc.start.column - b.loc.start.column);
+}
+
+/**
+ * Every node of a template's AST, parents before children: statements, inside blocks and their
+ * else branches, and the paths, parameters, sub-expressions and hash values of each. Iterative: a
+ * template may nest deeper than a recursive walk's stack.
+ */
+function nodesOf(program: hbs.AST.Program): hbs.AST.Node[] {
+  const out: hbs.AST.Node[] = [];
+  const stack: hbs.AST.Node[] = [program];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    out.push(node);
+    const call = node as { path?: hbs.AST.Node; params?: hbs.AST.Node[]; hash?: hbs.AST.Hash; program?: hbs.AST.Program; inverse?: hbs.AST.Program; body?: hbs.AST.Node[] };
+    const children = [call.path, ...(call.params ?? []), ...(call.hash?.pairs ?? []).map((pair) => pair.value), ...(call.body ?? []), call.program, call.inverse];
+    for (let i = children.length - 1; i >= 0; i--) if (children[i]) stack.push(children[i]!);
+  }
+  return out;
 }
 
 /** Every `{{...}}` of a template, inside blocks and their else branches too. */
 function eachMustache(program: hbs.AST.Program, visit: (m: hbs.AST.MustacheStatement) => void): void {
-  for (const node of program.body) {
-    if (node.type === 'BlockStatement') {
-      const block = node as hbs.AST.BlockStatement;
-      eachMustache(block.program, visit);
-      if (block.inverse) eachMustache(block.inverse, visit);
-    } else if (node.type === 'MustacheStatement') visit(node as hbs.AST.MustacheStatement);
-  }
+  for (const node of nodesOf(program)) if (node.type === 'MustacheStatement') visit(node as hbs.AST.MustacheStatement);
 }
 
 /** Every escaped `{{x}}` / `{{helper x}}` of a config template becomes `{{line x}}` / `{{line (helper x)}}`. */

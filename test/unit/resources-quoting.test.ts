@@ -434,6 +434,27 @@ test('Templates: partials and decorators are refused when the template is loaded
   }
 });
 
+test('Templates: more than 10,000 {{...}} in one template is refused when it is loaded, at the first one past the cap (compiling them all took seconds and gigabytes)', (t) => {
+  const tpl = overrides({
+    'site/many.conf.hbs': '{{{vars.x}}}\n'.repeat(10_001),
+    'site/many.sh.hbs': 'true\n' + 'echo {{q vars.x}}\n'.repeat(10_001),
+    // blocks and sub-expressions are compiled code too: 5,000 blocks holding 1 sub-expression each, and one more
+    'site/blocks.conf.hbs': '{{#if (eq vars.x 1)}}x{{/if}}\n'.repeat(5_001),
+    'site/enough.conf.hbs': '{{{vars.x}}}\n'.repeat(10_000),
+  });
+  try {
+    const templates = new Templates([tpl]);
+    for (const [name, line, column] of [['site/many.conf.hbs', 10_001, 1], ['site/many.sh.hbs', 10_002, 6], ['site/blocks.conf.hbs', 5_001, 1]] as const) {
+      const error = t.throws(() => templates.load(name), { instanceOf: TemplateError }, name);
+      t.is(error!.message, 'more than 10,000 {{...}} in one template: a config file is not that big (repeat with {{#each}})', name);
+      t.like(error, { line, column }, name);
+    }
+    t.is(templates.render('site/enough.conf.hbs', { vars: { x: 'y' } }), 'y\n'.repeat(10_000));
+  } finally {
+    cleanup(tpl);
+  }
+});
+
 test('Templates: {{#each}} blocks that multiply past 64 Mi characters stop at the block that crossed, with its line, before the memory goes', (t) => {
   const tpl = overrides({
     'site/big.conf.hbs': '# header\n{{#each @root.vars.xs}}{{#each @root.vars.xs}}\n{{#each @root.vars.xs}}{{#each @root.vars.xs}}{{this}}{{/each}}{{/each}}{{/each}}{{/each}}\n',
