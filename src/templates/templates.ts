@@ -266,19 +266,21 @@ function namePaths(program: hbs.AST.Program): void {
  * the culprit (inside a block, whose context is not the data, the first candidate is named).
  */
 function missingParent(file: string, program: hbs.AST.Program, name: string, data: object, builtin: boolean): TemplateError {
-  const candidates = pathsIn(program).filter((p) => p.parts.indexOf(name) >= 1);
-  const missingAtRoot = (p: hbs.AST.PathExpression) => {
+  const reads = pathsIn(program).flatMap((path) => path.parts.flatMap((part, at) => (at >= 1 && part === name ? [{ path, at }] : [])));
+  // The read whose parent this render's data lacks (`x.y.x` may fail reading either "x")
+  const missingAtRoot = ({ path, at }: { path: hbs.AST.PathExpression; at: number }) => {
+    if (path.data || path.depth !== 0) return false;
     let value: unknown = data;
-    for (const part of p.parts.slice(0, p.parts.indexOf(name))) {
+    for (const part of path.parts.slice(0, at)) {
       if (value === undefined || value === null) return true;
       value = (value as Record<string, unknown>)[part];
     }
     return value === undefined || value === null;
   };
-  const path = candidates.find((p) => !p.data && p.depth === 0 && missingAtRoot(p)) ?? candidates[0];
-  if (!path) return new TemplateError(file, 0, 0, `a nested value this template uses does not exist (looking up "${name}" in nothing): check the names`, builtin);
-  const parent = path.parts.slice(0, path.parts.indexOf(name)).join('.');
-  return new TemplateError(file, path.loc.start.line, path.loc.start.column + 1, `"${path.original}": "${parent}" does not exist for this host, so it has no "${name}" (check the names, or set it in vars)`, builtin);
+  const read = reads.find(missingAtRoot) ?? reads[0];
+  if (!read) return new TemplateError(file, 0, 0, `a nested value this template uses does not exist (looking up "${name}" in nothing): check the names`, builtin);
+  const { path, at } = read;
+  return new TemplateError(file, path.loc.start.line, path.loc.start.column + 1, `"${path.original}": "${path.parts.slice(0, at).join('.')}" does not exist for this host, so it has no "${name}" (check the names, or set it in vars)`, builtin);
 }
 
 /** Every path expression of a template, in source order. */

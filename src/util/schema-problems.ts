@@ -37,7 +37,8 @@ function issueProblems(source: SourceMap, schema: z.ZodType, issue: z.core.$ZodI
     return issue.keys.map((key) => source.problem([...path, key], unknownKeyMessage(key, known), { key: true }));
   }
   const value = valueAt(source.data, path);
-  const got = path.some((part) => typeof part === 'string' && SECRET_KEY.test(part)) ? '' : `, got ${describeValue(value)}`;
+  const secret = path.some((part) => typeof part === 'string' && SECRET_KEY.test(part));
+  const got = secret ? '' : `, got ${describeValue(value)}`;
   if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
     return [source.problem(path, `required field is missing: ${expectation(issue)}`)];
   }

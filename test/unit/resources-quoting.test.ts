@@ -273,6 +273,7 @@ test('Templates: a path that reads from a missing parent is reported at its line
     'site/deep-q.sh.hbs': 'echo {{q host.labels.zone}}\n',
     'site/deep-sub.sh.hbs': 'true\n{{#if (eq host.a.zone "b")}}echo {{q host.name}}\n{{/if}}\n',
     'site/two.hbs': '{{host.labels.zone}}\n{{#each host.list}}{{this}}{{/each}} {{vars.site.zone}}\n',
+    'site/twice.hbs': '{{vars.here.there.here}}\n',
   });
   try {
     const templates = new Templates([tpl]);
@@ -285,6 +286,8 @@ test('Templates: a path that reads from a missing parent is reported at its line
     t.is(at('site/deep-sub.sh.hbs', { host: { name: 'x' } }), '2:11 "host.a.zone": "host.a" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
     // Two paths read "zone": the one whose parent is missing for this host is named, not the first.
     t.is(at('site/two.hbs', { host: { labels: { zone: 'a' }, list: [] }, vars: {} }), '2:40 "vars.site.zone": "vars.site" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
+    // The name read twice in one path: the read that failed is the one whose parent is missing
+    t.is(at('site/twice.hbs', { vars: { here: { there: null } } }), '1:3 "vars.here.there.here": "vars.here.there" does not exist for this host, so it has no "here" (check the names, or set it in vars)');
   } finally {
     cleanup(tpl);
   }
