@@ -155,6 +155,12 @@ test('a playbook that is not a list of plays', (t) => {
   t.like(problems[0], { line: 1, col: 1, field: '', message: 'expected a list of plays, got a mapping' });
 });
 
+test('an empty list or mapping where items are needed is said to be empty, not just "a list"', (t) => {
+  t.like(problemsOf('- hosts: directors\n  tasks: []\n')[0], { line: 2, field: '[0].tasks', message: 'expected at least 1 item(s), got an empty list' });
+  t.like(problemsOf('{}\n')[0], { message: 'expected a list of plays, got an empty mapping' });
+  t.like(problemsOf('- hosts: directors\n  tasks: [[]]\n')[0], { field: '[0].tasks[0]', message: 'expected a task: a mapping with one task kind, got an empty list' });
+});
+
 test('problems in tasks and host terms of several plays are reported together, in file order', (t) => {
   const file = repoPath('test/fixtures/playbook/bad.yml');
   const err = t.throws(() => loadPlaybook(file, example), { instanceOf: InputError });
