@@ -80,7 +80,7 @@ function extraVarClashes(extra: Record<string, string>, book: Playbook, cluster:
       const own = shellNameClash(key, Object.keys(play.vars));
       if (own) return shellClashMessage(key, own, ` (a var of ${play.name} in ${book.file})`);
       const theirs = inventory(key);
-      if (theirs) return shellClashMessage(key, theirs.other, ` (the inventory's, for ${theirs.host})`);
+      if (theirs) return theirs;
     }
     return undefined;
   };

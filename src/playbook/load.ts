@@ -37,19 +37,18 @@ function varClashes(source: YamlSource, vars: Record<string, unknown>, path: (st
   const inventory = inventoryVarClash(hosts);
   return names.flatMap((name, i) => {
     const own = shellNameClash(name, names.slice(0, i));
-    const theirs = own === undefined ? inventory(name) : undefined;
-    if (own === undefined && theirs === undefined) return [];
-    return [source.problem([...path, name], own !== undefined ? shellClashMessage(name, own) : shellClashMessage(name, theirs!.other, ` (the inventory's, for ${theirs!.host})`), { key: true })];
+    const message = own !== undefined ? shellClashMessage(name, own) : inventory(name);
+    return message ? [source.problem([...path, name], message, { key: true })] : [];
   });
 }
 
-/** For a var set over these hosts (a play's, `-e`): another of their vars with its shell name, and a host that has it. */
-export function inventoryVarClash(hosts: readonly Host[]): (name: string) => { other: string; host: string } | undefined {
+/** For a var set over these hosts (a play's, `-e`): the message when another of their vars has its shell name, naming a host that has it. */
+export function inventoryVarClash(hosts: readonly Host[]): (name: string) => string | undefined {
   let names: Set<string> | undefined;
   return (name) => {
     names ??= new Set(hosts.flatMap((h) => Object.keys(h.vars)));
     const other = shellNameClash(name, names);
-    return other === undefined ? undefined : { other, host: hosts.find((h) => other in h.vars)!.name };
+    return other === undefined ? undefined : shellClashMessage(name, other, ` (the inventory's, for ${hosts.find((h) => other in h.vars)!.name})`);
   };
 }
 

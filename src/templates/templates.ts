@@ -175,17 +175,20 @@ export class Templates {
     } catch (err) {
       throw parseError(file, err as Error, builtin);
     }
-    const partial = firstPartialOrDecorator(program);
+    // one walk of the AST serves every check and rewrite below
+    const nodes = nodesOf(program);
+    const mustaches = nodes.filter((node): node is hbs.AST.MustacheStatement => node.type === 'MustacheStatement');
+    const partial = firstPartialOrDecorator(nodes);
     if (partial) throw new TemplateError(file, partial.loc.start.line, partial.loc.start.column + 1, PARTIALS, builtin);
-    const past = pastMustacheCap(program);
+    const past = pastMustacheCap(nodes);
     if (past) throw new TemplateError(file, past.loc.start.line, past.loc.start.column + 1, `more than ${MAX_MUSTACHES.toLocaleString('en')} {{...}} in one template: a config file is not that big (repeat with {{#each}})`, builtin);
     if (kind === 'shell') {
       const [first] = checkShellTemplate(program);
       if (first) throw new TemplateError(file, first.line, first.column + 1, first.message, builtin);
     } else {
-      guardLines(program);
+      guardLines(mustaches);
     }
-    namePaths(program);
+    namePaths(mustaches);
     // `log` is unregistered (above): not compiled as a known helper either, so its use is an unknown name
     const compiled = { template: this.hbs.compile(program, { noEscape: true, strict: true, knownHelpers: { log: false } }), program };
     this.compiled.set(key, compiled);
@@ -218,8 +221,8 @@ function inside(dir: string, name: string): string | undefined {
 const PARTIALS = 'partials and decorators are not allowed in templates: lvsplay registers none, a shell template could not be checked through one, and an inline partial can call itself without end (write the text out, or use {{#each}})';
 
 /** The first `{{> partial}}`, `{{#> partial}}`, `{{* decorator}}` or `{{#* inline}}` of a template, in blocks too. */
-function firstPartialOrDecorator(program: hbs.AST.Program): hbs.AST.Node | undefined {
-  return nodesOf(program).find((node) => /^(Partial|Decorator)/.test(node.type));
+function firstPartialOrDecorator(nodes: readonly hbs.AST.Node[]): hbs.AST.Node | undefined {
+  return nodes.find((node) => /^(Partial|Decorator)/.test(node.type));
 }
 
 /**
@@ -231,8 +234,8 @@ function firstPartialOrDecorator(program: hbs.AST.Program): hbs.AST.Node | undef
 const MAX_MUSTACHES = 10_000;
 
 /** The first `{{...}}` past MAX_MUSTACHES, if the template has that many. */
-function pastMustacheCap(program: hbs.AST.Program): hbs.AST.Node | undefined {
-  return nodesOf(program).filter((node) => /^(MustacheStatement|BlockStatement|SubExpression)$/.test(node.type))[MAX_MUSTACHES];
+function pastMustacheCap(nodes: readonly hbs.AST.Node[]): hbs.AST.Node | undefined {
+  return nodes.filter((node) => /^(MustacheStatement|BlockStatement|SubExpression)$/.test(node.type))[MAX_MUSTACHES];
 }
 
 const TOO_DEEP = 'template syntax error: blocks or paths nested too deeply for Handlebars to read (thousands of levels)';
@@ -251,13 +254,13 @@ function parseError(file: string, err: Error, builtin: boolean): TemplateError {
  * would quietly pass `undefined`. So every helper call whose first argument is a path also gets that
  * path's text (hash `lvsplayPath`), and the helpers refuse `undefined` naming it.
  */
-function namePaths(program: hbs.AST.Program): void {
-  eachMustache(program, (m) => {
+function namePaths(mustaches: readonly hbs.AST.MustacheStatement[]): void {
+  for (const m of mustaches) {
     const first = m.params[0];
-    if (first?.type !== 'PathExpression') return;
+    if (first?.type !== 'PathExpression') continue;
     const pair = { type: 'HashPair', key: 'lvsplayPath', value: { type: 'StringLiteral', value: (first as hbs.AST.PathExpression).original, original: (first as hbs.AST.PathExpression).original, loc: m.loc }, loc: m.loc };
     m.hash = { type: 'Hash', pairs: [...(m.hash?.pairs ?? []), pair], loc: m.loc } as unknown as hbs.AST.Hash;
-  });
+  }
 }
 
 /**
@@ -306,20 +309,15 @@ function nodesOf(program: hbs.AST.Program): hbs.AST.Node[] {
   return out;
 }
 
-/** Every `{{...}}` of a template, inside blocks and their else branches too. */
-function eachMustache(program: hbs.AST.Program, visit: (m: hbs.AST.MustacheStatement) => void): void {
-  for (const node of nodesOf(program)) if (node.type === 'MustacheStatement') visit(node as hbs.AST.MustacheStatement);
-}
-
 /** Every escaped `{{x}}` / `{{helper x}}` of a config template becomes `{{line x}}` / `{{line (helper x)}}`. */
-function guardLines(program: hbs.AST.Program): void {
-  eachMustache(program, (m) => {
-    if (!m.escaped) return;
+function guardLines(mustaches: readonly hbs.AST.MustacheStatement[]): void {
+  for (const m of mustaches) {
+    if (!m.escaped) continue;
     const inner: hbs.AST.Expression = m.params.length > 0 || (m.hash?.pairs.length ?? 0) > 0
       ? ({ type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc } as unknown as hbs.AST.SubExpression)
       : m.path;
     m.path = { type: 'PathExpression', data: false, depth: 0, parts: ['line'], original: 'line', loc: m.loc } as hbs.AST.PathExpression;
     m.params = [inner];
     m.hash = undefined as unknown as hbs.AST.Hash;
-  });
+  }
 }

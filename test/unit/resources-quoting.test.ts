@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import type { FileDesired } from '../../src/resources/file/index.js';
 import { BUILTIN_TEMPLATES, TemplateError, Templates } from '../../src/templates/templates.js';
@@ -25,6 +25,22 @@ function overrides(files: Record<string, string>): string {
     writeFileSync(join(dir, name), text);
   }
   return dir;
+}
+
+/** `use` a Templates whose one override folder holds `files`; the folder is removed afterwards. */
+function withTemplates(files: Record<string, string>, use: (templates: Templates) => void): void {
+  const tpl = overrides(files);
+  try {
+    use(new Templates([tpl]));
+  } finally {
+    cleanup(tpl);
+  }
+}
+
+/** Where and why `action` fails with a TemplateError: "line:column message". */
+function placeOf(t: ExecutionContext, action: () => unknown, what?: string): string {
+  const error = t.throws(action, { instanceOf: TemplateError }, what) as TemplateError;
+  return `${error.line}:${error.column} ${error.message}`;
 }
 
 test('a value with \'; touch …; \' rendered through {{q}} prints verbatim and runs nothing', (t) => {
@@ -268,19 +284,14 @@ test('Templates are strict: a missing value throws rather than rendering empty',
 });
 
 test('Templates: a path that reads from a missing parent is reported at its line and column, naming the parent', (t) => {
-  const tpl = overrides({
+  withTemplates({
     'site/deep.hbs': 'a\n  {{host.nothing.here}}\n',
     'site/deep-q.sh.hbs': 'echo {{q host.labels.zone}}\n',
     'site/deep-sub.sh.hbs': 'true\n{{#if (eq host.a.zone "b")}}echo {{q host.name}}\n{{/if}}\n',
     'site/two.hbs': '{{host.labels.zone}}\n{{#each host.list}}{{this}}{{/each}} {{vars.site.zone}}\n',
     'site/twice.hbs': '{{vars.here.there.here}}\n',
-  });
-  try {
-    const templates = new Templates([tpl]);
-    const at = (name: string, data: object) => {
-      const error = t.throws(() => templates.render(name, data), { instanceOf: TemplateError })!;
-      return `${(error as TemplateError).line}:${(error as TemplateError).column} ${error.message}`;
-    };
+  }, (templates) => {
+    const at = (name: string, data: object) => placeOf(t, () => templates.render(name, data));
     t.is(at('site/deep.hbs', { host: {} }), '2:5 "host.nothing.here": "host.nothing" does not exist for this host, so it has no "here" (check the names, or set it in vars)');
     t.is(at('site/deep-q.sh.hbs', { host: {} }), '1:10 "host.labels.zone": "host.labels" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
     t.is(at('site/deep-sub.sh.hbs', { host: { name: 'x' } }), '2:11 "host.a.zone": "host.a" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
@@ -288,9 +299,7 @@ test('Templates: a path that reads from a missing parent is reported at its line
     t.is(at('site/two.hbs', { host: { labels: { zone: 'a' }, list: [] }, vars: {} }), '2:40 "vars.site.zone": "vars.site" does not exist for this host, so it has no "zone" (check the names, or set it in vars)');
     // The name read twice in one path: the read that failed is the one whose parent is missing
     t.is(at('site/twice.hbs', { vars: { here: { there: null } } }), '1:3 "vars.here.there.here": "vars.here.there" does not exist for this host, so it has no "here" (check the names, or set it in vars)');
-  } finally {
-    cleanup(tpl);
-  }
+  });
 });
 
 test('Templates: {{q}} refuses what is not a string, number or boolean, and NUL bytes', (t) => {
@@ -417,45 +426,33 @@ test('Templates: what Handlebars finds only as it renders (a missing helper) is 
 });
 
 test('Templates: partials and decorators are refused when the template is loaded (validate), at their line, in config templates as in shell ones', (t) => {
-  const tpl = overrides({
+  withTemplates({
     'site/p.conf.hbs': 'a\nb {{> nopartial}}\n',
     'site/d.conf.hbs': 'a {{* nodecorator}}\n',
     // an inline partial that calls itself twice: each level doubles the output, without end
     'site/self.conf.hbs': '{{#*inline "p"}}x{{> p}}{{> p}}{{/inline}}{{> p}}\n',
     'site/nested.conf.hbs': '{{#if vars.v}}\n  {{#> layout}}x{{/layout}}\n{{/if}}\n',
     'site/p.sh.hbs': 'echo a\n{{> other}}\n',
-  });
-  try {
-    const templates = new Templates([tpl]);
+  }, (templates) => {
     for (const [name, line, column] of [['site/p.conf.hbs', 2, 3], ['site/d.conf.hbs', 1, 3], ['site/self.conf.hbs', 1, 1], ['site/nested.conf.hbs', 2, 3], ['site/p.sh.hbs', 2, 1]] as const) {
-      const error = t.throws(() => templates.load(name), { instanceOf: TemplateError }, name);
-      t.regex(error!.message, /partials and decorators are not allowed in templates/, name);
-      t.like(error, { line, column }, name);
+      t.regex(placeOf(t, () => templates.load(name), name), new RegExp(`^${line}:${column} partials and decorators are not allowed in templates`), name);
     }
-  } finally {
-    cleanup(tpl);
-  }
+  });
 });
 
 test('Templates: more than 10,000 {{...}} in one template is refused when it is loaded, at the first one past the cap (compiling them all took seconds and gigabytes)', (t) => {
-  const tpl = overrides({
+  withTemplates({
     'site/many.conf.hbs': '{{{vars.x}}}\n'.repeat(10_001),
     'site/many.sh.hbs': 'true\n' + 'echo {{q vars.x}}\n'.repeat(10_001),
     // blocks and sub-expressions are compiled code too: 5,000 blocks holding 1 sub-expression each, and one more
     'site/blocks.conf.hbs': '{{#if (eq vars.x 1)}}x{{/if}}\n'.repeat(5_001),
     'site/enough.conf.hbs': '{{{vars.x}}}\n'.repeat(10_000),
-  });
-  try {
-    const templates = new Templates([tpl]);
+  }, (templates) => {
     for (const [name, line, column] of [['site/many.conf.hbs', 10_001, 1], ['site/many.sh.hbs', 10_002, 6], ['site/blocks.conf.hbs', 5_001, 1]] as const) {
-      const error = t.throws(() => templates.load(name), { instanceOf: TemplateError }, name);
-      t.is(error!.message, 'more than 10,000 {{...}} in one template: a config file is not that big (repeat with {{#each}})', name);
-      t.like(error, { line, column }, name);
+      t.is(placeOf(t, () => templates.load(name), name), `${line}:${column} more than 10,000 {{...}} in one template: a config file is not that big (repeat with {{#each}})`, name);
     }
     t.is(templates.render('site/enough.conf.hbs', { vars: { x: 'y' } }), 'y\n'.repeat(10_000));
-  } finally {
-    cleanup(tpl);
-  }
+  });
 });
 
 test('Templates: {{#each}} blocks that multiply past 64 Mi characters stop at the block that crossed, with its line, before the memory goes', (t) => {
