@@ -1,20 +1,26 @@
 /**
  * How a script's shell is started, and privilege escalation with sudo.
  *
- * Every script runs under a tiny wrapper that prints a unique marker and its own PID on stderr and
- * then execs `/bin/sh -s`, so lvsplay knows the shell's PID (a timed-out script is killed on the
- * host by it, with its process group) and when the shell is ready for the script on stdin.
+ * Every script's shell first prints a unique marker and its own PID on stderr, so lvsplay knows
+ * the shell's PID (a timed-out script is killed on the host by it, with its process group), that
+ * the shell started, and which stderr is the script's (what a login shell's rc files print before
+ * it is not).
  *
- * With sudo the order of writes matters more: sudo -S reads its password from the same stdin the
+ * Without sudo nothing on the host reads stdin before the script's shell, so the command is
+ * `/bin/sh -s` itself and the script is written at once, the marker line its first command (as
+ * Ansible's pipelining writes its module at once): no wrapper shell to start (a process of a
+ * check's few on the host) and no round trip waiting for the marker before the script goes.
+ *
+ * With sudo the order of writes matters: sudo -S reads its password from the same stdin the
  * script goes to. Blindly sending "password\nscript" breaks whenever sudo does not ask (NOPASSWD,
  * cached credentials): /bin/sh would run the password as a command and echo it in "not found".
- * So sudo runs the wrapper:
+ * So sudo runs a tiny wrapper that prints the marker, then execs `/bin/sh -s`:
  *   - sudo's prompt (unique too, via -p) on stderr → the password is written, once;
  *   - the marker on stderr → sudo is done with stdin and the shell is ready: the script is written;
  *   - the process ends before the marker → sudo refused; the script never ran.
  * A second prompt means the password was wrong: stdin is closed so sudo gives up.
  *
- * The wrapper ignores SIGHUP and SIGPIPE for the script (ignored signals stay ignored across exec,
+ * The shell ignores SIGHUP and SIGPIPE for the script (ignored signals stay ignored across exec,
  * and in every program it runs): when the connection is lost mid-run (sshd killed, link down),
  * the script's output has nowhere to go, and dying at its next `echo` would cut a change half way
  * (an IPVS batch applied but its rules file not written). It finishes instead; the next run's
@@ -35,24 +41,27 @@ export interface Launch {
 export function launch(become: BecomeConfig | undefined, password: string | undefined): Launch {
   const nonce = randomBytes(12).toString('hex');
   const marker = `lvsplay-shell-${nonce}`;
-  const wrapper = `trap '' HUP PIPE; printf '%s %s\\n' ${marker} "$$" >&2; exec /bin/sh -s`;
-  if (become === undefined) return { argv: ['/bin/sh', '-c', wrapper], gate: new ShellGate(marker) };
+  const announce = `trap '' HUP PIPE; printf '%s %s\\n' ${marker} "$$" >&2`;
+  if (become === undefined) return { argv: ['/bin/sh', '-s'], gate: new ShellGate(marker, { lead: `${announce}\n` }) };
   const prompt = `[lvsplay-sudo-${nonce}] password: `;
   return {
-    argv: ['sudo', '-S', '-p', prompt, '-u', become.user, '--', '/bin/sh', '-c', wrapper],
-    gate: new ShellGate(marker, { user: become.user, prompt, password }),
+    argv: ['sudo', '-S', '-p', prompt, '-u', become.user, '--', '/bin/sh', '-c', `${announce}; exec /bin/sh -s`],
+    gate: new ShellGate(marker, { become: { user: become.user, prompt, password } }),
   };
 }
 
 /** What the gate needs from the process it drives. */
 export interface GateIo {
   writePassword(text: string): void;
-  startScript(): void;
+  /** Writes the script, after `lead` (shell that runs first, in the script's own shell). */
+  startScript(lead: string): void;
   giveUp(): void;
 }
 
 export class ShellGate {
   readonly #marker: string;
+  /** Without sudo: the marker's command, written with the script at once. */
+  readonly #lead: string | undefined;
   readonly #become: { user: string; prompt: string } | undefined;
   // Private (#) so that inspecting or serialising a transport can never show it.
   readonly #password: string | undefined;
@@ -61,10 +70,17 @@ export class ShellGate {
   #open = false;
   #pid: number | undefined;
 
-  constructor(marker: string, become?: { user: string; prompt: string; password: string | undefined }) {
+  constructor(marker: string, start: { lead: string } | { become: { user: string; prompt: string; password: string | undefined } }) {
     this.#marker = marker;
+    const become = 'become' in start ? start.become : undefined;
+    this.#lead = 'lead' in start ? start.lead : undefined;
     this.#become = become && { user: become.user, prompt: become.prompt };
     this.#password = become?.password;
+  }
+
+  /** Called once the process is started: without sudo the script goes now, with its marker first. */
+  begin(io: GateIo): void {
+    if (this.#lead !== undefined) io.startScript(this.#lead);
   }
 
   /** Whether the script's shell started (the marker was seen). */
@@ -97,7 +113,7 @@ export class ShellGate {
     if (!found) return '';
     this.#open = true;
     this.#pid = Number(found[1]);
-    io.startScript();
+    if (this.#lead === undefined) io.startScript('');
     return this.#before.slice(found.index + found[0].length);
   }
 

@@ -37,7 +37,7 @@ export function runScript(
     proc.stdin.on('error', () => undefined);
     const io: GateIo = {
       writePassword: (text) => proc.stdin.write(text),
-      startScript: () => proc.stdin.end(wholeOrNothing(script)),
+      startScript: (lead) => proc.stdin.end(wholeOrNothing(lead + script)),
       giveUp: () => proc.stdin.end(),
     };
     proc.stdout.on('data', (text: string) => {
@@ -45,6 +45,7 @@ export function runScript(
       onStdout?.(text);
     });
     proc.stderr.on('data', (text: string) => stderr.push(gate.feed(text, io)));
+    gate.begin(io);
 
     // Once the timeout fired, it is the outcome (a result arriving while the stop is under way came
     // too late). A host that does not answer when told to stop the script (its link down) is
