@@ -70,12 +70,12 @@ export class ShellGate {
   #open = false;
   #pid: number | undefined;
 
-  constructor(marker: string, start: { lead: string } | { become: { user: string; prompt: string; password: string | undefined } }) {
+  /** `lead` (no sudo: the script goes at once) or `become` (it waits for sudo), never both. */
+  constructor(marker: string, start: { lead: string; become?: never } | { become: { user: string; prompt: string; password: string | undefined }; lead?: never }) {
     this.#marker = marker;
-    const become = 'become' in start ? start.become : undefined;
-    this.#lead = 'lead' in start ? start.lead : undefined;
-    this.#become = become && { user: become.user, prompt: become.prompt };
-    this.#password = become?.password;
+    this.#lead = start.lead;
+    this.#become = start.become && { user: start.become.user, prompt: start.become.prompt };
+    this.#password = start.become?.password;
   }
 
   /** Called once the process is started: without sudo the script goes now, with its marker first. */

@@ -33,13 +33,10 @@ test('the script goes on when its output has nowhere to go (connection lost): it
   const dir = mkdtempSync(path.join(tmpdir(), 'lvsplay-sigpipe-'));
   const done = path.join(dir, 'done');
   try {
-    const { argv, gate } = launch(undefined, undefined);
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
+    const { child, running } = runLocally(`sleep 0.3\necho lost\necho lost again\nprintf finished > '${done}'\n`);
     // the reader goes away (as sshd's end of the pipe does), then the script writes, then finishes
-    const script = `sleep 0.3\necho lost\necho lost again\nprintf finished > '${done}'\n`;
-    gate.begin({ ...unused, startScript: (lead) => child.stdin.end(wholeOrNothing(lead + script)) });
     child.stdout.destroy();
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const code = await running.then((r) => r.code, (err: Error) => err.message);
     t.is(readFileSync(done, 'utf8'), 'finished', `the script ran to its end (exit ${code})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -90,10 +87,16 @@ test('with become the script waits for the marker: sudo reads the same stdin fir
 });
 
 test('a script run as lvsplay starts it reports its output, its status and its own PID', async (t) => {
-  const { argv, gate } = launch(undefined, undefined);
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(exitStatus(code, signal))));
-  const result = await runScript({ stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, kill: async () => child.kill() }, 'echo out; echo err >&2; exit 3', gate, 'local', 10_000);
-  t.deepEqual(result, { code: 3, stdout: 'out\n', stderr: 'err\n' });
+  const { child, gate, running } = runLocally('echo out; echo err >&2; exit 3');
+  t.deepEqual(await running, { code: 3, stdout: 'out\n', stderr: 'err\n' });
   t.is(gate.pid, child.pid, 'the PID a timeout kills is the shell that ran the script');
 });
+
+/** `script` through runScript, in a local shell started as lvsplay starts one over SSH (no become). */
+function runLocally(script: string) {
+  const { argv, gate } = launch(undefined, undefined);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'pipe' });
+  const exited = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(exitStatus(code, signal))));
+  const running = runScript({ stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, kill: async () => child.kill() }, script, gate, 'local', 10_000);
+  return { child, gate, running };
+}
