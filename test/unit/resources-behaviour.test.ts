@@ -486,7 +486,10 @@ test('file: the script writes through a temp file in the same folder and keeps a
   const o = run('file', ctxFor('web1'), { path: '/etc/lvsplay/site.conf', template: 'site/motd.hbs' }, '');
   t.true(o.script.includes('lvsplay_p=/etc/lvsplay/site.conf\n'));
   t.true(o.script.includes('[ -d /etc/lvsplay ] || mkdir -p -- /etc/lvsplay\n'), 'mkdir only when the folder is missing');
-  t.true(o.script.includes('lvsplay_tmp=$(mktemp -- "$lvsplay_p.lvsplay.XXXXXX")'));
+  t.true(o.script.includes('read -r lvsplay_u < /proc/sys/kernel/random/uuid'), 'a name nobody can plant anything at beforehand');
+  t.true(o.script.includes('lvsplay_tmp=$lvsplay_p.lvsplay.$lvsplay_u\n'));
+  t.true(o.script.includes('! true > "$lvsplay_tmp"') && o.script.indexOf('set -C') < o.script.indexOf('! true > "$lvsplay_tmp"'), 'created with noclobber: O_EXCL');
+  t.true(o.script.indexOf('chmod 644 -- "$lvsplay_tmp"') < o.script.indexOf('> "$lvsplay_tmp"\n'), 'its mode set before the content goes in');
   t.true(o.script.includes('sync -- "$lvsplay_tmp"'), 'on disk before it replaces the old file');
   t.true(o.script.includes('ln -f -- "$lvsplay_p" "$lvsplay_p.lvsplay-bak"'), 'the backup is a hard link: never written through a symlink');
   t.true(o.script.includes('mv -f -- "$lvsplay_tmp" "$lvsplay_p"'));

@@ -5,7 +5,8 @@
  * real in a temp folder: probe → write script → probe again finds nothing to do.
  */
 import { TASK_ARGS } from '../../src/playbook/tasks.js';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import test from 'ava';
 import type { AddressActual } from '../../src/resources/address/index.js';
@@ -304,6 +305,42 @@ test('file, for real: a symlink planted at the backup path is replaced, never wr
     t.false(lstatSync(`${path}.lvsplay-bak`).isSymbolicLink(), 'the backup replaced the link');
     t.true(readFileSync(`${path}.lvsplay-bak`, 'utf8').includes('at site one'));
     t.true(readFileSync(path, 'utf8').includes('at site two'));
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('file, for real: a write starts only chmod, sync, ln and mv (no mktemp), leaves no temp file, and a read-only mode is set once the content is in, even for an owner who is not root', (t) => {
+  const dir = tempDir();
+  try {
+    // A PATH with only these programs: anything else the script started would not be found.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const name of ['chmod', 'sync', 'ln', 'mv']) symlinkSync(runSh(`command -v ${name}`).stdout.trim(), join(bin, name));
+    const path = join(dir, 'etc', 'motd');
+    mkdirSync(dirname(path));
+    const write = (site: string, probed: string) => runSh(run('file', ctxFor('web1', { vars: { site } }), { path, template: 'site/motd.hbs' }, probed).script, { cwd: dir, env: { PATH: bin } });
+    const first = write('one', 'absent\n');
+    t.is(first.code, 0, first.stderr);
+    const second = write('two', fileProbeOutput(readFileSync(path, 'utf8'), '644', OWNER));
+    t.is(second.code, 0, second.stderr);
+    t.true(readFileSync(path, 'utf8').includes('at site two'));
+    t.true(readFileSync(`${path}.lvsplay-bak`, 'utf8').includes('at site one'));
+    t.deepEqual(readdirSync(dirname(path)).sort(), ['motd', 'motd.lvsplay-bak'], 'no temp file left behind');
+    // The temp file is created before chmod gives it its mode: a mode without the owner's write bit
+    // comes after the content, or an owner who is not root could not fill it.
+    if (process.getuid?.() === 0) {
+      chmodSync(dir, 0o711);
+      const mine = join(dir, 'nobody');
+      mkdirSync(mine);
+      chownSync(mine, 65534, 65534);
+      const readOnly = join(mine, 'ro.conf');
+      const planned = run('file', ctxFor('web1'), { path: readOnly, template: 'site/motd.hbs', mode: '0444' }, 'absent\n');
+      const applied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', '-s'], { input: planned.script, encoding: 'utf8', cwd: mine });
+      t.is(applied.status, 0, applied.stderr);
+      t.is(readFileSync(readOnly, 'utf8'), (planned.desired as FileDesired).content);
+      t.is((statSync(readOnly).mode & 0o777).toString(8), '444');
+    }
   } finally {
     cleanup(dir);
   }

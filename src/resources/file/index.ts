@@ -107,7 +107,8 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
     throw new Error(`${desired.path} is ${actual.refused === 'symlink' ? 'a symbolic link' : 'not a regular file'}: lvsplay never writes through it; remove it or manage the file it points to`);
   }
   const sha = sha256(desired.content);
-  const mode = Number.parseInt(desired.mode, 8).toString(8); // as `stat -c %a` prints it: 0644 → 644, 0040 → 40
+  const bits = Number.parseInt(desired.mode, 8);
+  const mode = bits.toString(8); // as `stat -c %a` prints it: 0644 → 644, 0040 → 40
   // A secret file shows its redacted text, or nothing; every change about its content says so.
   const secret = desired.secret;
   const shown = (text: string): { text?: string } => (!secret ? { text } : secret.redact.length > 0 ? { text: redact(text, secret.redact) } : {});
@@ -140,6 +141,9 @@ export function diffFile(desired: FileDesired, actual: FileActual, templates: Te
       dir: dirname(desired.path),
       ...(base64 === undefined ? { content: new ShellFragment(shq(desired.content)) } : { base64: hidden ? hidden.token : base64 }),
       mode,
+      // A read-only mode is set once the content is in: the owner may not be root.
+      fillMode: (bits | 0o200).toString(8),
+      readOnly: (bits & 0o200) === 0,
       owner: desired.owner ?? '',
       onChange: desired.onChange ?? '',
       verify: desired.verify ?? '',
