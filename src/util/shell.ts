@@ -58,13 +58,17 @@ export function varsPrologue(vars: Readonly<Record<string, string | number | boo
   return Object.entries(vars).map(([name, value]) => `${shellVarName(name)}=${shq(String(value))}\n`).join('');
 }
 
+/** Lines as one text, each ending in a newline; a line must not hold a line break or a NUL (`what` names them in the error). */
+export function linesText(what: string, lines: readonly string[]): string {
+  if (lines.some((l) => /[\n\r\0]/.test(l))) throw new Error(`a line with a line break or NUL cannot go into ${what}`);
+  return lines.map((l) => `${l}\n`).join('');
+}
+
 /**
- * `printf '%s' 'LINES' > TARGET`: the lines, each ending in a newline, as one single-quoted word
- * given to the shell's own printf, so nothing in them is expanded and no process is started (a
- * here-document needs `cat`, ~50 ms a process on the lab's emulated directors). Lines must not hold
- * a line break or a NUL: each stays one line.
+ * `printf '%s' 'LINES' > TARGET`: the lines (linesText) as one single-quoted word given to the
+ * shell's own printf, so nothing in them is expanded and no process is started (a here-document
+ * needs `cat`, ~50 ms a process on the lab's emulated directors).
  */
 export function linesFile(target: string, lines: readonly string[]): ShellFragment {
-  if (lines.some((l) => /[\n\r\0]/.test(l))) throw new Error(`a line with a line break or NUL cannot go into ${target}`);
-  return new ShellFragment(`printf '%s' ${shq(lines.map((l) => `${l}\n`).join(''))} > ${target}\n`);
+  return new ShellFragment(`printf '%s' ${shq(linesText(target, lines))} > ${target}\n`);
 }

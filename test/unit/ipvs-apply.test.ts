@@ -73,6 +73,23 @@ test.serial('success: one ipvsadm -R with the whole batch, the table as desired'
   t.true(run.sim.canonical().some((l) => l.startsWith('S fwmark 7 ipv6 sched=sh flags=2')));
 });
 
+test.serial('the usual change makes no temp folder (mktemp and rm are ~50-100 ms each on an emulated director): it runs with TMPDIR pointing nowhere', (t) => {
+  const { operations, run } = apply(t, AFTER(), simFrom(BEFORE()), { TMPDIR: '/nonexistent/lvsplay' });
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, `@@lvsplay-ipvs-applied ${operations.length}\n`);
+  t.deepEqual(run.calls.map((c) => c.split(' ')[0]), ['-S', '-R'], 'one read of the table, one batch');
+});
+
+test.serial('a batch touching thousands of services: the specs reach awk through its input, past the 128 KiB a single argument or environment string may hold', (t) => {
+  // long IPv6 addresses: fewer services, a shorter test
+  const many = table(...Array.from({ length: 3000 }, (_, i) => svc(tcp(`2001:db8:ffff:ffff:ffff:ffff:ffff:${(i + 1).toString(16)}`, 8443), { scheduler: 'wlc' })));
+  const { operations, run } = apply(t, many, simFrom(table()));
+  t.true(operations.map((op) => op.spec).join('\n').length > 128 * 1024);
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, `@@lvsplay-ipvs-applied ${operations.length}\n`);
+  t.is(run.sim.canonical().filter((l) => l.startsWith('S ')).length, 3000);
+});
+
 test.serial('inside the runner\'s set -e step it behaves the same', (t) => {
   const { operations, script, run } = apply(t, AFTER(), simFrom(BEFORE()));
   const dir = tempDir('lvsplay-ipvs-step-');

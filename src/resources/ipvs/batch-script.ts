@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Templates } from '../../templates/templates.js';
-import { linesFile, ShellFragment } from '../../util/shell.js';
+import { linesFile, linesText, ShellFragment, shq } from '../../util/shell.js';
 import type { Operation } from './diff.js';
 import { lineSpec } from './forms.js';
 
@@ -51,11 +51,13 @@ export interface ApplyData {
   waiting: string[];
 }
 
-/** The files the script starts with (util/shell.ts linesFile): every line validated first. */
+/**
+ * The files the script's slower paths read (a rewritten batch, the rollback, the drain wait), made
+ * only when one is taken (util/shell.ts linesFile): every line validated first. The batch file is
+ * written from the script's own variable.
+ */
 function files(data: ApplyData): ShellFragment {
   return new ShellFragment([
-    linesFile('"$d/touched"', data.touched),
-    linesFile('"$d/batch"', data.batch),
     linesFile('"$d/undo"', data.undo),
     linesFile('"$d/conditional"', data.conditional),
     linesFile('"$d/waiting"', data.waiting),
@@ -87,5 +89,15 @@ function checkListed(c: { listed: string; dest: string }): [string, string] {
 
 /** `drainWait`: seconds to wait for busy real servers being removed to go idle, then delete them. */
 export function renderApply(templates: Templates, data: ApplyData, drainWait = 0): string {
-  return templates.render('ipvs/apply.sh.hbs', { count: data.count, sha: data.sha, files: files(data), drainWait });
+  return templates.render('ipvs/apply.sh.hbs', {
+    count: data.count,
+    sha: data.sha,
+    // The usual path reads these two as shell words: no temp folder (mktemp, rm: ~50-100 ms a process on an emulated director).
+    touched: new ShellFragment(shq(linesText('the touched services', data.touched))),
+    batch: new ShellFragment(shq(linesText('the batch', data.batch))),
+    files: files(data),
+    // A delete to re-check or a leaving server to wait for: the files are needed from the start.
+    eager: data.conditional.length > 0 || data.waiting.length > 0,
+    drainWait,
+  });
 }
