@@ -1,6 +1,6 @@
 /** Running generated shell locally with /bin/sh (dash on Debian): syntax checks and real runs. */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,6 +48,17 @@ export function fakeCommands(dir: string, commands: Record<string, string>): str
     chmodSync(file, 0o755);
   }
   return `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`;
+}
+
+/**
+ * A PATH holding only these programs (links to this machine's, in `dir/only`): a script that starts
+ * any other fails to find it, which is how a test shows what a script runs.
+ */
+export function onlyCommands(dir: string, names: readonly string[]): string {
+  const bin = join(dir, 'only');
+  mkdirSync(bin, { recursive: true });
+  for (const name of names) symlinkSync(runSh(`command -v ${name}`).stdout.trim(), join(bin, name));
+  return bin;
 }
 
 /** The first shell word of `text`, unquoted: '...' segments, backslash escapes and plain characters up to a blank. */

@@ -16,7 +16,7 @@ import type { SysctlActual } from '../../src/resources/sysctl/index.js';
 import { ctxFor } from '../support/cluster.js';
 import { baseLines, fileProbeOutput, ipLine, procRoute, sha256 } from '../support/facts.js';
 import { resourceOf, run } from '../support/resources.js';
-import { cleanup, fakeCommands, runSh, tempDir } from '../support/sh.js';
+import { cleanup, fakeCommands, onlyCommands, runSh, tempDir } from '../support/sh.js';
 
 /** Who owns the files these tests create, as `stat -c %U:%G` prints it (root in CI, anyone else too). */
 const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
@@ -313,10 +313,7 @@ test('file, for real: a symlink planted at the backup path is replaced, never wr
 test('file, for real: a write starts only chmod, sync, ln and mv (no mktemp), leaves no temp file, and a read-only mode is set once the content is in, even for an owner who is not root', (t) => {
   const dir = tempDir();
   try {
-    // A PATH with only these programs: anything else the script started would not be found.
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    for (const name of ['chmod', 'sync', 'ln', 'mv']) symlinkSync(runSh(`command -v ${name}`).stdout.trim(), join(bin, name));
+    const bin = onlyCommands(dir, ['chmod', 'sync', 'ln', 'mv']);
     const path = join(dir, 'etc', 'motd');
     mkdirSync(dirname(path));
     const write = (site: string, probed: string) => runSh(run('file', ctxFor('web1', { vars: { site } }), { path, template: 'site/motd.hbs' }, probed).script, { cwd: dir, env: { PATH: bin } });

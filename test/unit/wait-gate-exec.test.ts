@@ -4,14 +4,12 @@
  * the check starts no other program (no mktemp, no rm: each is ~50-100 ms on an emulated director).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import test from 'ava';
 import { wait, type WaitDesired } from '../../src/resources/wait/index.js';
 import { Templates } from '../../src/templates/templates.js';
-import { cleanup, runSh, tempDir } from '../support/sh.js';
+import { cleanup, onlyCommands, tempDir } from '../support/sh.js';
 
 const templates = new Templates();
 
@@ -26,9 +24,7 @@ async function serve(status: number, body: string): Promise<{ url: string; serve
 async function gate(url: string, expect: { status: number; body?: string }) {
   const dir = tempDir();
   try {
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    for (const name of ['curl', 'grep']) symlinkSync(runSh(`command -v ${name}`).stdout.trim(), join(bin, name));
+    const bin = onlyCommands(dir, ['curl', 'grep']);
     const desired: WaitDesired = {
       subject: 'web1',
       checks: [{ kind: 'http', address: '127.0.0.1', port: 0, target: url, status: expect.status, ...(expect.body !== undefined && { body: expect.body }) }],
