@@ -16,7 +16,7 @@ import type { HostRun, Step } from '../plan/prepare.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type ExecResult, type Transport, TransportError } from '../transport/types.js';
 import { applyThenVerify, splitAtMark, verifyMark } from './apply-then-verify.js';
-import { type HostLock, lockRefusal } from './host-lock.js';
+import { type HostLock, lockMoved, lockRefusal } from './host-lock.js';
 import type { HostResult, Stage } from './types.js';
 
 export interface HostJob {
@@ -153,12 +153,22 @@ function asFailure(err: unknown, stage: Stage): Extract<Outcome, { status: 'fail
   return { status: 'failed', stage, message: (err as Error).message };
 }
 
+/** A check reads again when other runs took the host during its reads; this many reads in all. */
+const READS = 3;
+
 async function probe(transport: Transport, job: HostJob, target: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
-  const out = succeeded(await transport.exec(job.lock.take + target.probe), what);
-  const busy = lockRefusal(out.stdout);
-  if (busy) throw new Error(busy);
-  onFacts?.(out.stdout);
-  return planHost(target, out.stdout);
+  for (let read = 1; ; read++) {
+    const out = succeeded(await transport.exec(`${job.lock.take}${target.probe}\n${job.lock.after}`), what);
+    const busy = lockRefusal(out.stdout);
+    if (busy) throw new Error(busy);
+    if (lockMoved(out.stdout)) {
+      // the next read waits for the run that took the host (it holds it now), or finds it done
+      if (read < READS) continue;
+      throw new Error(`other lvsplay runs took this host while it was read, ${READS} times: run the check again once they are done`);
+    }
+    onFacts?.(out.stdout);
+    return planHost(target, out.stdout);
+  }
 }
 
 function succeeded(out: ExecResult, what: string): ExecResult {

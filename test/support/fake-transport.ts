@@ -28,6 +28,8 @@ export interface FakeHost {
   delayMs?: number;
   /** Another lvsplay run holds the host's lock. */
   busy?: boolean;
+  /** This many probes end with `@@lvsplay-lock moved` (another run took the host during a check's reads). */
+  moved?: number;
 }
 
 export type ExecKind = 'probe' | 'apply';
@@ -87,7 +89,9 @@ export class FakeFleet {
         if (h.probeError) throw new TransportError(h.probeError, name, `${name}: ${h.probeError} during the probe`);
         if (h.probeCode) return { code: h.probeCode, stdout: '', stderr: 'sh: 3: Syntax error\n' };
         if (h.busy) return { code: 0, stdout: lock, stderr: '' };
-        return { code: 0, stdout: lock + probeAnswer(script, h.installed ?? false), stderr: '' };
+        const moved = h.moved ? '\n@@lvsplay-lock moved lvsplay-run-other since 2026-12-01T00:00:00Z (holder pid 4242)\n' : '';
+        if (h.moved) h.moved -= 1;
+        return { code: 0, stdout: lock + probeAnswer(script, h.installed ?? false) + moved, stderr: '' };
       }
       const code = h.applyCode ?? 0;
       if (code !== 0) return { code, stdout: `${lock}${STEP_MARK} 0 start@@\n${STEP_MARK} 0 failed ${code}@@\n`, stderr: 'E: Unable to locate package ipvsadm\n' };

@@ -120,6 +120,18 @@ test('a host another lvsplay run holds is failed at probe, naming that run; noth
   t.is(results[1]!.status, 'changed');
 });
 
+test('a check whose reads another run overlapped (lock moved) reads again; three times in a row: failed at probe, saying why', async (t) => {
+  const once = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { moved: 1, installed: true }, web2: { installed: true } }, { check: true });
+  t.deepEqual(byHost(once.results), { web1: 'ok', web2: 'ok' });
+  t.deepEqual(once.fleet.execs.get('web1'), ['probe', 'probe']);
+  t.deepEqual(once.fleet.execs.get('web2'), ['probe']);
+  const always = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { moved: 3, installed: true }, web2: { installed: true } }, { check: true });
+  t.like(always.results[0], { host: 'web1', status: 'failed', error: { stage: 'probe' } });
+  t.regex(always.results[0]!.error!.message, /other lvsplay runs took this host while it was read, 3 times/);
+  t.deepEqual(always.fleet.execs.get('web1'), ['probe', 'probe', 'probe']);
+  t.is(always.results[1]!.status, 'ok');
+});
+
 test('a probe that exits non-zero: failed at probe, with its stderr', async (t) => {
   const { results } = await runFleet([pkgPlay(['web1'])], { web1: { probeCode: 2 } });
   t.like(results[0], { status: 'failed', error: { stage: 'probe', message: 'probe script exited 2: sh: 3: Syntax error' } });
