@@ -157,13 +157,75 @@ test('file probe on real files: mode, owner, sha256 and content (even one that l
     const out = runSh(resourceOf('file').probe({ path, content: '', mode: '0640' }, ctxFor('web1')));
     t.is(out.code, 0, out.stderr);
     t.deepEqual(probed({ path, content: '', mode: '0640' }), { present: true, mode: '640', owner: OWNER, sha256: sha256(content), content });
-    // a small file is sent whole even when it is what lvsplay would write (one process, no checksum run)
-    t.true(runSh(resourceOf('file').probe({ path, content, mode: '0640' }, ctxFor('web1'))).stdout.includes(Buffer.from(content).toString('base64')));
+    // a small file that is what lvsplay would write is answered "same", its content not sent
+    t.is(runSh(resourceOf('file').probe({ path, content, mode: '0640' }, ctxFor('web1'))).stdout, 'present 640 ' + OWNER + '\nsame\n');
 
     writeFileSync(join(dir, 'empty'), '');
     t.like(probed({ path: join(dir, 'empty'), content: '', mode: '0644' }), { present: true, sha256: sha256(''), content: '' });
 
     t.deepEqual(probed({ path: join(dir, 'nope'), content: '', mode: '0644' }), { present: false });
+  } finally {
+    cleanup(dir);
+  }
+});
+
+/** The shells a host's /bin/sh may be: this machine's /bin/sh (dash on Debian), bash, busybox's ash. */
+const SHELLS = [['/bin/sh'], ['bash'], ['busybox', 'sh']]
+  .map(([cmd, ...args]) => [runSh(`command -v ${cmd}`).stdout.trim(), ...args])
+  .filter(([cmd]) => cmd !== '');
+
+test('file probe on a small file: compared with the expected content by the shell itself (only stat runs), in dash, bash and busybox sh; a file that differs in any byte is sent', (t) => {
+  t.true(SHELLS.length >= 2, 'at least two shells to run the probe with');
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'small.conf');
+    const statOnly = onlyCommands(join(dir, 'stat-only'), ['stat']);
+    const withBase64 = onlyCommands(join(dir, 'with-base64'), ['stat', 'base64']);
+    const probe = (shell: string[], expected: string, PATH: string) => {
+      const desired: FileDesired = { path, content: expected, mode: '0644' };
+      const r = spawnSync(shell[0]!, [...shell.slice(1), '-s'], { input: resourceOf('file').probe(desired, ctxFor('web1')), encoding: 'utf8', env: { PATH } });
+      return { ...r, actual: resourceOf('file').parse(r.stdout, desired) as FileActual };
+    };
+    const texts = [
+      'héllo wörld\n@@lvsplay-task 0.1@@\nlast line without newline',
+      'a\\b\\\\c \\n $HOME `id` \'q\' "d"\n  leading and trailing  \n\ttab\r\n\n\nend\n',
+      '',
+      '\n',
+      '\n\n\n',
+      '-n\n',
+      '!',
+      '(\n=\n)\n',
+      '* [a-z]? ~\n',
+      'x'.repeat(1024),
+    ];
+    for (const shell of SHELLS) {
+      for (const text of texts) {
+        writeFileSync(path, text);
+        chmodSync(path, 0o644);
+        const same = probe(shell, text, statOnly);
+        t.is(same.stdout, `present 644 ${OWNER}\nsame\n`, `${shell.join(' ')}: ${JSON.stringify(text)}: ${same.stderr}`);
+        t.deepEqual(same.actual, { present: true, mode: '644', owner: OWNER, sha256: sha256(text), content: text });
+      }
+      // Of the same size, differing: a byte changed, a NUL for a byte, a newline moved, a missing final newline made up by a space
+      const expected = 'net.ipv4.conf.all.arp_ignore = 1\nnet.ipv4.conf.all.arp_announce = 2\n';
+      const others = [
+        expected.replace('= 1', '= 0'),
+        expected.replace('= 1', '=\u00001'),
+        `${expected.slice(0, 10)}\n${expected.slice(10, -1)}`,
+        `${expected.slice(0, -1)} `,
+        `${expected.slice(0, 20)}\0${expected.slice(21)}`,
+      ];
+      for (const other of others) {
+        t.is(Buffer.byteLength(other), Buffer.byteLength(expected), JSON.stringify(other));
+        writeFileSync(path, other);
+        const sent = probe(shell, expected, withBase64);
+        t.not(sent.stdout.split('\n')[1], 'same', `${shell.join(' ')}: ${JSON.stringify(other)}`);
+        t.like(sent.actual, { present: true, sha256: sha256(other) }, `${shell.join(' ')}: ${JSON.stringify(other)}: ${sent.stderr}`);
+      }
+      // another size is sent without reading it in the shell
+      writeFileSync(path, `${expected}# edited\n`);
+      t.like(probe(shell, expected, withBase64).actual, { sha256: sha256(`${expected}# edited\n`) });
+    }
   } finally {
     cleanup(dir);
   }

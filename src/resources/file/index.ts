@@ -42,18 +42,30 @@ export type FileActual =
 
 /**
  * The probe of the file at `path`. `secret`: its content is never sent back (see FileDesired).
- * `expected`: the content lvsplay would write there; a large file with exactly that content is
- * answered "same" instead of its content (parseFileProbe must then be given the same text).
+ * `expected`: the content lvsplay would write there; a file with exactly that content is answered
+ * "same" instead of its content (parseFileProbe must then be given the same text): a small one
+ * compared by the host's shell, a large one by its checksum.
  */
 export function fileProbe(templates: Templates, path: string, options: { secret?: FileDesired['secret']; expected?: string } = {}): string {
   const { secret, expected } = options;
   if (secret) return templates.render('file/probe-secret.sh.hbs', { path, redact: secret.redact.map(sedRedaction) });
+  if (expected === undefined) return templates.render('file/probe.sh.hbs', { path });
   // as sha256sum prints the checksum of its stdin
-  const same = expected === undefined ? undefined : `${sha256(expected)}  -`;
-  return templates.render('file/probe.sh.hbs', { path, ...(same && { same, big: SENT_UP_TO }) });
+  const same = `${sha256(expected)}  -`;
+  const size = Buffer.byteLength(expected);
+  const small = size <= COMPARED_BY_SHELL_UP_TO && !expected.includes('\0');
+  return templates.render('file/probe.sh.hbs', { path, same, big: SENT_UP_TO, ...(small && { small, text: new ShellFragment(shq(expected)), size }) });
 }
 
-/** A file up to this size is always sent (one process, base64); only a larger one is checked on the host first. */
+/**
+ * An expected content up to this size is compared on the host by the shell's own `read`: no
+ * process (a `base64` is ~50 ms on an emulated director, more than the sysctl.d file's whole
+ * check), and the file is sent only when it differs. The shell reads a byte per system call, so
+ * a larger file costs more that way than one process.
+ */
+const COMPARED_BY_SHELL_UP_TO = 1024;
+
+/** A file up to this size, when not compared by the shell, is always sent (one process, base64); only a larger one is checked on the host first. */
 const SENT_UP_TO = 65536;
 
 /** What replaces the rest of a line after a redacted keyword, on the host (sed) and here alike. */
