@@ -16,7 +16,7 @@ import type { HostRun, Step } from '../plan/prepare.js';
 import { type HostPlan, inSync, isEmpty, unsettled } from '../plan/types.js';
 import { type ExecResult, type Transport, TransportError } from '../transport/types.js';
 import { applyThenVerify, splitAtMark, verifyMark } from './apply-then-verify.js';
-import { type HostLock, lockMoved, lockRefusal } from './host-lock.js';
+import { type HostLock, lockMoved, lockRefusal, lockSeen } from './host-lock.js';
 import type { HostResult, Stage } from './types.js';
 
 export interface HostJob {
@@ -93,7 +93,7 @@ async function stepsToRun(job: HostJob, plans: HostPlan[]): Promise<Step[] | { f
 async function lookAhead(job: HostJob, target: PreparedHost): Promise<{ plan: HostPlan } | { failure: Extract<Outcome, { status: 'failed' | 'unreachable' }> }> {
   try {
     job.progress('probe', target.ctx.host === job.run.host ? undefined : target.ctx.host.name);
-    return { plan: await probe(await job.transport(target.ctx.host), job, target, 'probe') };
+    return { plan: (await probe(await job.transport(target.ctx.host), job, target, 'probe')).plan };
   } catch (err) {
     return { failure: asFailure(err, 'probe') };
   }
@@ -105,38 +105,45 @@ async function runTarget(job: HostJob, target: PreparedHost, delegated: boolean)
   try {
     job.progress('connect', on);
     const transport = await job.transport(target.ctx.host);
-    stage = 'probe';
-    job.progress('probe', on);
-    const plan = await probe(transport, job, target, 'probe', delegated ? undefined : job.onFacts);
-    if (job.check) return { status: inSync(plan) ? 'ok' : 'changed', plan };
-    if (isEmpty(plan)) return { status: 'ok', plan };
-    if (job.stopping()) return { status: 'skipped', plan };
-    stage = 'apply';
-    job.progress('apply', `${on ? `${on}: ` : ''}${countChanges(plan)} change(s)`);
-    const mark = verifyMark();
-    let seen = '';
-    const out = await transport.exec(applyThenVerify(job.lock.take, plan, target.probe, mark), {
-      // The live list shows the verify once the host starts it (and the rollout bench times the apply alone).
-      onStdout: (text) => {
-        if (stage !== 'apply') return;
-        seen = seen.slice(-mark.length) + text;
-        if (seen.includes(mark)) {
-          stage = 'verify';
-          job.progress('verify', on);
-        }
-      },
-    });
-    const { applied, verified } = splitAtMark(out, mark);
-    const busy = lockRefusal(applied.stdout);
-    if (busy) return { status: 'failed', plan, stage: 'apply', message: busy };
-    if (!verified) return { status: 'failed', plan, stage: 'apply', message: `${on ? `on ${on}: ` : ''}${applyFailure(plan, applied.stdout, applied.stderr, applied.code)}` };
-    if (stage === 'apply') job.progress('verify', on);
-    stage = 'verify';
-    const still = unsettled(planHost(target, succeeded(verified, 'verify').stdout));
-    if (still.length > 0) {
-      return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` };
+    for (let read = 1; ; read++) {
+      stage = 'probe';
+      job.progress('probe', on);
+      const { plan, lockLine } = await probe(transport, job, target, 'probe', delegated ? undefined : job.onFacts);
+      if (job.check) return { status: inSync(plan) ? 'ok' : 'changed', plan };
+      if (isEmpty(plan)) return { status: 'ok', plan };
+      if (job.stopping()) return { status: 'skipped', plan };
+      stage = 'apply';
+      job.progress('apply', `${on ? `${on}: ` : ''}${countChanges(plan)} change(s)`);
+      const mark = verifyMark();
+      let tail = '';
+      const out = await transport.exec(applyThenVerify(job.lock.take(lockLine), plan, target.probe, mark), {
+        // The live list shows the verify once the host starts it (and the rollout bench times the apply alone).
+        onStdout: (text) => {
+          if (stage !== 'apply') return;
+          tail = tail.slice(-mark.length) + text;
+          if (tail.includes(mark)) {
+            stage = 'verify';
+            job.progress('verify', on);
+          }
+        },
+      });
+      const { applied, verified } = splitAtMark(out, mark);
+      // another run took the host after this plan's reads: nothing was changed; read and plan again
+      if (lockMoved(applied.stdout)) {
+        if (read < READS) continue;
+        return { status: 'failed', plan, stage: 'apply', message: movedTooOften };
+      }
+      const busy = lockRefusal(applied.stdout);
+      if (busy) return { status: 'failed', plan, stage: 'apply', message: busy };
+      if (!verified) return { status: 'failed', plan, stage: 'apply', message: `${on ? `on ${on}: ` : ''}${applyFailure(plan, applied.stdout, applied.stderr, applied.code)}` };
+      if (stage === 'apply') job.progress('verify', on);
+      stage = 'verify';
+      const still = unsettled(planHost(target, succeeded(verified, 'verify').stdout));
+      if (still.length > 0) {
+        return { status: 'failed', plan, stage, message: `${on ? `on ${on}: ` : ''}applied, but the host still differs: ${still.map((c) => c.summary).join('; ')}` };
+      }
+      return { status: 'changed', plan };
     }
-    return { status: 'changed', plan };
   } catch (err) {
     const f = asFailure(err, stage);
     // A director that cannot be reached in a delegated step fails this host; it is not unreachable.
@@ -153,21 +160,23 @@ function asFailure(err: unknown, stage: Stage): Extract<Outcome, { status: 'fail
   return { status: 'failed', stage, message: (err as Error).message };
 }
 
-/** A check reads again when other runs took the host during its reads; this many reads in all. */
+/** A host is read again when other runs took it during its reads or before its change; this many reads in all. */
 const READS = 3;
+const movedTooOften = `other lvsplay runs took this host while it was read or planned, ${READS} times: run again once they are done`;
 
-async function probe(transport: Transport, job: HostJob, target: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<HostPlan> {
+/** The host's plan, from reads no other run's change overlapped, and the lock file's line they saw. */
+async function probe(transport: Transport, job: HostJob, target: PreparedHost, what: string, onFacts?: (output: string) => void): Promise<{ plan: HostPlan; lockLine: string }> {
   for (let read = 1; ; read++) {
-    const out = succeeded(await transport.exec(`${job.lock.take}${target.probe}\n${job.lock.after}`), what);
+    const out = succeeded(await transport.exec(`${job.lock.read}${target.probe}\n${job.lock.after}`), what);
     const busy = lockRefusal(out.stdout);
     if (busy) throw new Error(busy);
     if (lockMoved(out.stdout)) {
       // the next read waits for the run that took the host (it holds it now), or finds it done
       if (read < READS) continue;
-      throw new Error(`other lvsplay runs took this host while it was read, ${READS} times: run the check again once they are done`);
+      throw new Error(movedTooOften);
     }
     onFacts?.(out.stdout);
-    return planHost(target, out.stdout);
+    return { plan: planHost(target, out.stdout), lockLine: lockSeen(out.stdout) };
   }
 }
 

@@ -65,7 +65,7 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
   };
   let ended: string | undefined;
   const run = newRunId();
-  const lock = hostLock(options.templates, run, !options.check);
+  const lock = hostLock(options.templates, run);
   const exclusive = mutexes();
   try {
     for (const [i, prepared] of plays.entries()) {

@@ -28,8 +28,10 @@ export interface FakeHost {
   delayMs?: number;
   /** Another lvsplay run holds the host's lock. */
   busy?: boolean;
-  /** This many probes end with `@@lvsplay-lock moved` (another run took the host during a check's reads). */
+  /** This many probes end with `@@lvsplay-lock moved` (another run took the host during the reads). */
   moved?: number;
+  /** This many apply scripts answer `@@lvsplay-lock moved` and change nothing (another run took the host since the probe). */
+  movedAtApply?: number;
 }
 
 export type ExecKind = 'probe' | 'apply';
@@ -92,6 +94,10 @@ export class FakeFleet {
         const moved = h.moved ? '\n@@lvsplay-lock moved lvsplay-run-other since 2026-12-01T00:00:00Z (holder pid 4242)\n' : '';
         if (h.moved) h.moved -= 1;
         return { code: 0, stdout: lock + probeAnswer(script, h.installed ?? false) + moved, stderr: '' };
+      }
+      if (h.movedAtApply) {
+        h.movedAtApply -= 1;
+        return { code: 0, stdout: '@@lvsplay-lock moved lvsplay-run-other since 2026-12-01T00:00:00Z (holder pid 4242)\n', stderr: '' };
       }
       const code = h.applyCode ?? 0;
       if (code !== 0) return { code, stdout: `${lock}${STEP_MARK} 0 start@@\n${STEP_MARK} 0 failed ${code}@@\n`, stderr: 'E: Unable to locate package ipvsadm\n' };

@@ -127,9 +127,20 @@ test('a check whose reads another run overlapped (lock moved) reads again; three
   t.deepEqual(once.fleet.execs.get('web2'), ['probe']);
   const always = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { moved: 3, installed: true }, web2: { installed: true } }, { check: true });
   t.like(always.results[0], { host: 'web1', status: 'failed', error: { stage: 'probe' } });
-  t.regex(always.results[0]!.error!.message, /other lvsplay runs took this host while it was read, 3 times/);
+  t.regex(always.results[0]!.error!.message, /other lvsplay runs took this host while it was read or planned, 3 times/);
   t.deepEqual(always.fleet.execs.get('web1'), ['probe', 'probe', 'probe']);
   t.is(always.results[1]!.status, 'ok');
+});
+
+test('an apply refused because another run took the host since the probe (lock moved): read, planned and applied again; three times in a row: failed at apply', async (t) => {
+  const once = await runFleet([pkgPlay(['web1'])], { web1: { movedAtApply: 1, installed: false } });
+  t.is(once.results[0]!.status, 'changed');
+  t.deepEqual(once.fleet.execs.get('web1'), ['probe', 'apply', 'probe', 'apply']);
+  const always = await runFleet([pkgPlay(['web1', 'web2'])], { web1: { movedAtApply: 3, installed: false }, web2: { installed: false } });
+  t.like(always.results[0], { host: 'web1', status: 'failed', error: { stage: 'apply' } });
+  t.regex(always.results[0]!.error!.message, /other lvsplay runs took this host while it was read or planned, 3 times/);
+  t.deepEqual(always.fleet.execs.get('web1'), ['probe', 'apply', 'probe', 'apply', 'probe', 'apply']);
+  t.is(always.results[1]!.status, 'changed');
 });
 
 test('a probe that exits non-zero: failed at probe, with its stderr', async (t) => {
