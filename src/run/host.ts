@@ -29,7 +29,7 @@ export interface HostJob {
   onFacts?: (output: string) => void;
   /** Set when lvsplay was asked to stop: no apply starts after it (a running one completes). */
   stopping: () => boolean;
-  /** This run's lock on the host: taken by the first probe, confirmed by every later script. */
+  /** This run's lock on the host: reads take none while no other run holds it; taken by the first change, confirmed by every later one. */
   lock: HostLock;
   /** Work on one director at a time within the run (two hosts' drains must not interleave there). */
   exclusive: <T>(host: string, work: () => Promise<T>) => Promise<T>;
