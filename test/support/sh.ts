@@ -57,8 +57,13 @@ export function fakeCommands(dir: string, commands: Record<string, string>): str
 export function onlyCommands(dir: string, names: readonly string[]): string {
   const bin = join(dir, 'only');
   mkdirSync(bin, { recursive: true });
-  for (const name of names) symlinkSync(runSh(`command -v ${name}`).stdout.trim(), join(bin, name));
+  for (const name of names) symlinkSync(commandPath(name), join(bin, name));
   return bin;
+}
+
+/** Where this machine's `name` is, as /bin/sh finds it on PATH; '' when it has none. */
+export function commandPath(name: string): string {
+  return runSh(`command -v ${name}`).stdout.trim();
 }
 
 /** The first shell word of `text`, unquoted: '...' segments, backslash escapes and plain characters up to a blank. */

@@ -16,7 +16,7 @@ import type { SysctlActual } from '../../src/resources/sysctl/index.js';
 import { ctxFor } from '../support/cluster.js';
 import { baseLines, fileProbeOutput, ipLine, procRoute, sha256 } from '../support/facts.js';
 import { resourceOf, run } from '../support/resources.js';
-import { cleanup, fakeCommands, onlyCommands, runSh, tempDir } from '../support/sh.js';
+import { cleanup, commandPath, fakeCommands, onlyCommands, runSh, tempDir } from '../support/sh.js';
 
 /** Who owns the files these tests create, as `stat -c %U:%G` prints it (root in CI, anyone else too). */
 const OWNER = runSh('printf %s "$(id -un):$(id -gn)"').stdout;
@@ -171,7 +171,7 @@ test('file probe on real files: mode, owner, sha256 and content (even one that l
 
 /** The shells a host's /bin/sh may be: this machine's /bin/sh (dash on Debian), bash, busybox's ash. */
 const SHELLS = [['/bin/sh'], ['bash'], ['busybox', 'sh']]
-  .map(([cmd, ...args]) => [runSh(`command -v ${cmd}`).stdout.trim(), ...args])
+  .map(([cmd, ...args]) => [commandPath(cmd!), ...args])
   .filter(([cmd]) => cmd !== '');
 
 test('file probe on a small file: compared with the expected content by the shell itself (only stat runs), in dash, bash and busybox sh; a file that differs in any byte is sent', (t) => {
@@ -206,7 +206,8 @@ test('file probe on a small file: compared with the expected content by the shel
         t.is(same.stdout, `present 644 ${OWNER}\nsame\n`, `${shell.join(' ')}: ${JSON.stringify(text)}: ${same.stderr}`);
         t.deepEqual(same.actual, { present: true, mode: '644', owner: OWNER, sha256: sha256(text), content: text });
       }
-      // Of the same size, differing: a byte changed, a NUL for a byte, a newline moved, a missing final newline made up by a space
+      // Of the same size, differing: a byte changed, a NUL before a byte (one byte fewer elsewhere), a
+      // newline moved, a missing final newline made up by a space, a NUL for a byte
       const expected = 'net.ipv4.conf.all.arp_ignore = 1\nnet.ipv4.conf.all.arp_announce = 2\n';
       const others = [
         expected.replace('= 1', '= 0'),

@@ -6,7 +6,7 @@
  * seen (`moved`); a run that holds the host is waited for with a real flock.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { hostLock, lockMoved, lockRefusal, lockSeen } from '../../src/run/host-lock.js';
@@ -27,17 +27,25 @@ function read(dir: string, reads: string, path: string, run = RUN) {
   return { ...r, refusal: lockRefusal(r.stdout), moved: lockMoved(r.stdout), seen: lockSeen(r.stdout) };
 }
 
-/** A change's lock, for a plan whose reads saw `seen`, then `change`. */
-function take(dir: string, seen: string, change: string, run = RUN) {
-  const r = runSh(`${lockOf(dir, run).take(seen)}${change}\n`);
+/** A change's lock, for a plan whose reads saw `seen`, then `change` (PATH: this machine's, unless given). */
+function take(dir: string, seen: string, change: string, run = RUN, path?: string) {
+  const r = runSh(`${lockOf(dir, run).take(seen)}${change}\n`, path === undefined ? {} : { env: { PATH: path } });
   return { ...r, refusal: lockMoved(r.stdout) ? undefined : lockRefusal(r.stdout), moved: lockMoved(r.stdout) };
 }
 
 const line = (run: string, pid: number) => `${run} since 2026-12-05T00:00:00Z (holder pid ${pid})`;
 // A PID that cannot be running: above the kernel's largest pid_max (2^22)
 const GONE = 99999999;
-const lockDir = (dir: string) => runSh(`mkdir -p '${join(dir, 'lock')}'`);
+const lockDir = (dir: string) => mkdirSync(join(dir, 'lock'), { recursive: true });
 const held = (dir: string) => runSh(`flock -n '${fileOf(dir)}' true`).code !== 0;
+/** Whether process `pid` has `file` open on its descriptor 9, as a run's holder does. */
+function holdsLockFile(pid: number, file: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/9`) === file;
+  } catch {
+    return false;
+  }
+}
 
 test('no lock file: a probe reads, starts no program and leaves no file or folder behind; it saw an empty line', (t) => {
   const dir = tempDir();
@@ -95,11 +103,11 @@ test('another run takes the host during the reads (writes its line, or creates t
   }
 });
 
-/** A stand-in for a run's holder: holds the flock on the file for `seconds`, and the file names its PID. */
-async function holder(dir: string, seconds: number): Promise<{ child: ChildProcess; closed: Promise<void> }> {
+/** A stand-in for a run's holder: holds the flock on the file for `seconds`; the file names its PID unless `named` is false. */
+async function holder(dir: string, seconds: number, named = true): Promise<{ child: ChildProcess; closed: Promise<void> }> {
   const child = spawn('flock', ['-x', fileOf(dir), 'sleep', String(seconds)], { stdio: 'ignore' });
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  writeFileSync(fileOf(dir), `${line('lvsplay-run-00000000000000ee', child.pid!)}\n`);
+  if (named) writeFileSync(fileOf(dir), `${line('lvsplay-run-00000000000000ee', child.pid!)}\n`);
   // until it has the flock (a slow machine may take a while to start it)
   while (!held(dir)) await new Promise((r) => setTimeout(r, 20));
   return { child, closed };
@@ -151,20 +159,20 @@ test('a change whose reads saw the current line takes the host: its line names i
     const again = read(dir, 'echo read', onlyCommands(dir, []));
     t.is(again.refusal, undefined, again.stdout + again.stderr);
     t.is(again.seen, owner.trimEnd());
-    const second = runSh(`${lockOf(dir).take(again.seen)}echo changed again\n`, { env: { PATH: onlyCommands(join(dir, 'x'), []) } });
+    const second = take(dir, again.seen, 'echo changed again', RUN, onlyCommands(join(dir, 'x'), []));
     t.regex(second.stdout, /^@@lvsplay-lock ok$/m, second.stdout + second.stderr);
     t.regex(second.stdout, /^changed again$/m);
-    // another run is refused (busy) while the host is held (here by a stand-in holder on the file)
-    const stand = spawn('flock', ['-x', fileOf(dir), 'sleep', '4'], { stdio: 'ignore' });
-    const standClosed = new Promise<void>((resolve) => stand.on('close', () => resolve()));
-    while (!held(dir)) await new Promise((r) => setTimeout(r, 20));
+    // another run is refused (busy) while the host is held (here by a stand-in holder on the file,
+    // the line left as this run wrote it)
+    const stand = await holder(dir, 4, false);
     const other = take(dir, again.seen, 'echo other', 'lvsplay-run-00000000000000ff');
     t.regex(other.refusal ?? '', /another lvsplay run holds this host \(lvsplay-run-00000000000000aa/);
     t.notRegex(other.stdout, /^other$/m);
-    await standClosed;
+    await stand.closed;
   } finally {
-    // the holder may outlive this shell (it looks for an sshd among its ancestors): end it, by its PID
-    if (holderPid && existsSync(`/proc/${holderPid}`)) runSh(`kill ${holderPid}`);
+    // The holder may outlive this shell (it looks for an sshd among its ancestors): end it by its
+    // PID, and only while that PID still has this test's lock file open (never a reused PID).
+    if (holderPid && holdsLockFile(holderPid, fileOf(dir))) runSh(`kill ${holderPid}`);
     cleanup(dir);
   }
 });
