@@ -71,17 +71,27 @@ export function importInventory(inputs: ImportInputs): ImportResult {
     `Imported by lvsplay import from ${[inputs.save?.file, inputs.save?.thresholds?.file, inputs.ldirectord?.file, inputs.keepalived?.file].filter((f) => f !== undefined).join(', ')}.`,
     'Review every GUESSED value (directors, subnets, gateways), then: lvsplay validate -i THIS_FILE',
   ].join('\n');
-  // Each round leaves out at least one service or the VRRP pair, so this ends.
+  // Each round leaves out at least one service, a fallback or the VRRP pair, so this ends.
   for (;;) {
     const hosts = buildHosts(imported, inputs.names?.map ?? new Map(), inputs.names?.file);
     const yaml = inventoryYaml(imported, hosts, header);
     const { services: refused, others } = refusals(yaml);
     if (refused.size === 0 && others.length === 0) return { yaml, imported, report };
-    for (const [i, messages] of refused) {
+    const left = new Set<number>();
+    for (const [i, problems] of refused) {
       const s = imported.services[i]!;
-      report.notExpressed(s.origin, `service ${serviceKey(s.key)} (and its real servers): the inventory refuses it as imported: ${messages.join('; ')}`);
+      const messages = problems.map((p) => p.message).join('; ');
+      // A fallback the inventory cannot take (a global fallback= on another port than this
+      // service's, say) costs the service its fallback, not the service and its real servers.
+      if (s.fallback && problems.every((p) => /^services\[\d+\]\.fallback(\.|$)/.test(p.field))) {
+        report.notExpressed(s.origin, `service ${serviceKey(s.key)}: its fallback ${hostPort(s.fallback.address, s.fallback.port)}: the inventory refuses it as imported: ${messages}; the service is imported without a fallback`);
+        delete s.fallback;
+        continue;
+      }
+      report.notExpressed(s.origin, `service ${serviceKey(s.key)} (and its real servers): the inventory refuses it as imported: ${messages}`);
+      left.add(i);
     }
-    imported.services = imported.services.filter((_, i) => !refused.has(i));
+    imported.services = imported.services.filter((_, i) => !left.has(i));
     if (refused.size > 0) continue;
     // A refused real server host (a loopback address: the director itself) is its members' lines.
     if (dropRefusedHosts(imported, hosts, others, report)) continue;
@@ -137,8 +147,8 @@ function observe(host: NonNullable<ImportInputs['host']>, services: ImportedServ
 }
 
 /** What lvsplay's loader refuses in the imported inventory: services by index, and the rest. */
-function refusals(yaml: string): { services: Map<number, string[]>; others: { field: string; message: string }[] } {
-  const services = new Map<number, string[]>();
+function refusals(yaml: string): { services: Map<number, { field: string; message: string }[]>; others: { field: string; message: string }[] } {
+  const services = new Map<number, { field: string; message: string }[]>();
   const others: { field: string; message: string }[] = [];
   try {
     parseInventory(new YamlSource('(imported inventory)', yaml));
@@ -146,7 +156,7 @@ function refusals(yaml: string): { services: Map<number, string[]>; others: { fi
     if (!(err instanceof InputError)) throw err;
     for (const p of err.problems) {
       const at = /^services\[(\d+)\]/.exec(p.field);
-      if (at) services.set(Number(at[1]), [...(services.get(Number(at[1])) ?? []), p.message]);
+      if (at) services.set(Number(at[1]), [...(services.get(Number(at[1])) ?? []), { field: p.field, message: p.message }]);
       else others.push({ field: p.field, message: p.message });
     }
   }

@@ -66,7 +66,8 @@ export function importLdirectord(file: string, text: string, report: Report, nam
   const { globals: globalLines, blocks } = readLines(file, text, problems);
   const globals: Record<string, unknown> = {};
   let fork = false;
-  let globalFallback: Line | undefined;
+  // ldirectord keeps two global fallbacks: fallback= for virtual= services, fallback6= for virtual6=.
+  const fallbacks: GlobalFallbacks = {};
   for (const l of globalLines) {
     const key = GLOBALS[l.key];
     if (key) {
@@ -75,11 +76,11 @@ export function importLdirectord(file: string, text: string, report: Report, nam
       if (checked.success && value !== undefined) globals[key] = value;
       else report.notExpressed(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
     } else if (l.key === 'fork') fork = yesNo(l, problems) ?? false;
-    else if (l.key === 'fallback' || l.key === 'fallback6') globalFallback = l;
+    else if (l.key === 'fallback' || l.key === 'fallback6') fallbacks[l.key] = l;
     else report.notExpressed(l, unmodelled(l, 'global'));
   }
   const services = blocks.flatMap((b) => {
-    const s = readVirtual(b, { fork, fallback: globalFallback }, report, problems, names);
+    const s = readVirtual(b, { fork, fallbacks }, report, problems, names);
     return s ? [s] : [];
   });
   // ldirectord writes fork=yes itself only when a virtual has its own checkinterval (renderLdirectordConf).
@@ -148,7 +149,9 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
   return { globals, blocks };
 }
 
-function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefined }, report: Report, problems: Problem[], names: Names): ImportedService | undefined {
+type GlobalFallbacks = { fallback?: Line; fallback6?: Line };
+
+function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbacks }, report: Report, problems: Problem[], names: Names): ImportedService | undefined {
   const v6 = b.virtual.key === 'virtual6';
   const at: Origin = { file: b.virtual.file, line: b.virtual.line };
   const fail = (l: Origin, message: string) => problems.push({ file: l.file, line: l.line, col: 1, field: '', message });
@@ -182,10 +185,13 @@ function readVirtual(b: Block, global: { fork: boolean; fallback: Line | undefin
   const check: Record<string, unknown> = {};
   let persistent: Line | undefined;
   let netmask: Line | undefined;
-  let fallback: Line | undefined = global.fallback;
+  const fallbackKey = v6 ? 'fallback6' : 'fallback';
+  let fallback: Line | undefined = global.fallbacks[fallbackKey];
   for (const l of b.lines) {
     if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names, markPorts));
-    else if (l.key === 'fallback' || l.key === 'fallback6') fallback = l;
+    else if (l.key === fallbackKey) fallback = l;
+    // read_config refuses the other family's key in a virtual ("cannot specify ... here")
+    else if (l.key === 'fallback' || l.key === 'fallback6') fail(l, `expected ${fallbackKey}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);
     else if (l.key === 'scheduler') {
       if ((SCHEDULERS as readonly string[]).includes(l.value)) service.scheduler = l.value;
       else {
@@ -386,7 +392,7 @@ function range(a: string, b: string | undefined): string[] | string {
 
 function readFallback(l: Line, v6: boolean, names: Names): { address: string; port?: number; forwarding: Forwarding; resolved?: string } | { unresolved: string } | string {
   const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::([\w-]+))?(?:\s+(\w+))?$/.exec(l.value);
-  const family6 = v6 || l.key === 'fallback6';
+  const family6 = v6; // the key is the virtual's family's (readVirtual refuses the other)
   const expected = `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
   if (!m || (m[1] ?? m[2]) === undefined) return expected;
   const r = names.resolve((m[1] ?? m[2])!, m[3], family6);

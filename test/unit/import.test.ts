@@ -484,6 +484,47 @@ esac`;
   }
 });
 
+test('import: ldirectord\'s two global fallbacks: fallback= serves the virtual= services, fallback6= the virtual6= ones (its fallback_find); a virtual\'s own fallback of the other family is its config error', (t) => {
+  const text = [
+    'fallback=192.0.2.30:80 gate', 'fallback6=[2001:db8::30]:80 gate',
+    'virtual=192.0.2.10:80', '\treal=192.0.2.21:80 gate', '',
+    'virtual6=[2001:db8::10]:80', '\treal6=[2001:db8::21]:80 gate', '',
+    'virtual6=[2001:db8::11]:80', '\treal6=[2001:db8::21]:80 gate', '\tfallback6=[2001:db8::31]:80 gate', '',
+  ].join('\n');
+  const { yaml, report } = importInventory({ ldirectord: { file: 'two.cf', text } });
+  t.deepEqual(load(yaml).services.map((s) => [s.vip, s.fallback?.address]), [['192.0.2.10', '192.0.2.30'], ['2001:db8::10', '2001:db8::30'], ['2001:db8::11', '2001:db8::31']]);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed'), [], report.format());
+  // an IPv4 global fallback alone: the IPv6 virtual has none (not a problem at the global line)
+  const v4only = importInventory({ ldirectord: { file: 'v4.cf', text: ['fallback=127.0.0.1:80', 'virtual=192.0.2.10:80', '\treal=192.0.2.21:80 gate', '', 'virtual6=[2001:db8::10]:80', '\treal6=[2001:db8::21]:80 gate', ''].join('\n') } });
+  t.deepEqual(load(v4only.yaml).services.map((s) => [s.vip, s.fallback?.address]), [['192.0.2.10', '127.0.0.1'], ['2001:db8::10', undefined]]);
+  t.deepEqual(v4only.report.lines.filter((l) => l.kind === 'not expressed'), [], v4only.report.format());
+  for (const [virtual, real, wrong, line] of [
+    ['virtual=192.0.2.10:80', '\treal=192.0.2.21:80 gate', '\tfallback6=[2001:db8::30]:80 gate', /expected fallback= in a virtual= section \(ldirectord refuses fallback6= there\)/],
+    ['virtual6=[2001:db8::10]:80', '\treal6=[2001:db8::21]:80 gate', '\tfallback=[2001:db8::30]:80 gate', /expected fallback6= in a virtual6= section \(ldirectord refuses fallback= there\)/],
+  ] as const) {
+    const err = t.throws(() => importInventory({ ldirectord: { file: 'bad.cf', text: [virtual, real, wrong, ''].join('\n') } }), { instanceOf: InputError });
+    t.is(err!.problems.length, 1);
+    t.is(err!.problems[0]!.line, 3);
+    t.regex(err!.problems[0]!.message, line);
+  }
+});
+
+test('import: a fallback the inventory cannot take (ldirectord\'s man-page global fallback=127.0.0.1:80 under a :443 DR virtual; a keepalived sorry_server on another port) costs its service the fallback, not the service; reported at the service', (t) => {
+  const text = ['fallback=127.0.0.1:80', 'virtual=192.0.2.10:80', '\treal=192.0.2.21:80 gate', '', 'virtual=192.0.2.10:443', '\treal=192.0.2.21:443 gate', '\treal=192.0.2.22:443 gate', ''].join('\n');
+  const { yaml, report } = importInventory({ ldirectord: { file: 'man.cf', text } });
+  const cluster = load(yaml);
+  t.deepEqual(cluster.services.map((s) => [s.port, s.realServers.map((m) => m.address), s.fallback && `${s.fallback.address}:${s.fallback.port ?? s.port}`]),
+    [[80, ['192.0.2.21'], '127.0.0.1:80'], [443, ['192.0.2.21', '192.0.2.22'], undefined]]);
+  const said = report.lines.filter((l) => l.kind === 'not expressed');
+  t.is(said.length, 1, report.format());
+  t.is(said[0]!.line, 5);
+  t.regex(said[0]!.message, /^service tcp 192\.0\.2\.10:443: its fallback 127\.0\.0\.1:80: the inventory refuses it as imported: a DR fallback must use the service port 443, got 80 .*; the service is imported without a fallback$/);
+  const conf = ['virtual_server 192.0.2.10 443 {', '  lb_algo rr', '  lb_kind DR', '  protocol TCP', '  sorry_server 192.0.2.30 8443', '  real_server 192.0.2.21 443 {', '    weight 1', '  }', '}', ''].join('\n');
+  const ka = importInventory({ keepalived: { file: 'ka.conf', text: conf } });
+  t.deepEqual(load(ka.yaml).services.map((s) => [s.port, s.realServers.map((m) => m.address), s.fallback]), [[443, ['192.0.2.21'], undefined]]);
+  t.true(ka.report.lines.some((l) => l.line === 1 && /its fallback 192\.0\.2\.30:8443: the inventory refuses it as imported: a DR fallback must use the service port 443, got 8443/.test(l.message)), ka.report.format());
+});
+
 test('import: a --thresholds row that cannot be read is reported at its line; the rows after it are still read', (t) => {
   const list = [
     'IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn', '  -> RemoteAddress:Port',
