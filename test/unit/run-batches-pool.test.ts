@@ -2,7 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import type { BatchSize } from '../../src/playbook/model.js';
-import { batches } from '../../src/run/batches.js';
+import { batches, percentOfHosts } from '../../src/run/batches.js';
 import { pool } from '../../src/run/pool.js';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
@@ -37,10 +37,19 @@ test('batches: percentages of the play\'s hosts, rounded down, at least one host
   t.deepEqual(sizes([{ count: 1 }, { percent: 50 }], 9), [1, 4, 4]);
 });
 
+test('batches: a percentage is cut as Ansible\'s pct_to_int cuts it, float rounding included (python3: int((29 / 100.0) * 100) is 28)', (t) => {
+  // each expected size printed by python3 -c 'print(int((P / 100.0) * N) or 1)'
+  for (const [percent, n, size] of [[29, 100, 28], [57, 100, 56], [58, 50, 28], [70, 90, 62], [35, 180, 62], [30, 10, 3], [1, 50, 1]] as const) {
+    t.is(percentOfHosts(percent, n), size, `${percent}% of ${n}`);
+    t.is(sizes([{ percent }], n)[0], size, `${percent}% of ${n}`);
+  }
+  t.deepEqual(sizes([{ percent: 29 }], 100), [28, 28, 28, 16]);
+});
+
 test('batches (property): every host exactly once, in order, no empty batch, sizes as the rule says', (t) => {
   const size = fc.oneof(fc.integer({ min: 1, max: 12 }).map((count): BatchSize => ({ count })), fc.integer({ min: 1, max: 100 }).map((percent): BatchSize => ({ percent })));
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 40 }), fc.array(size, { maxLength: 4 }), (n, serial) => {
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.array(size, { maxLength: 4 }), (n, serial) => {
       const list = hosts(n);
       const out = batches(list, serial);
       if (out.flat().join() !== list.join()) return false;
@@ -48,7 +57,8 @@ test('batches (property): every host exactly once, in order, no empty batch, siz
       return out.slice(0, -1).every((b, i) => {
         const s = serial[Math.min(i, serial.length - 1)];
         if (!s) return b.length === n;
-        return b.length === ('count' in s ? s.count : Math.max(1, Math.floor((n * s.percent) / 100)));
+        // Ansible's pct_to_int: int((pct / 100.0) * n) or 1
+        return b.length === ('count' in s ? s.count : Math.trunc((s.percent / 100) * n) || 1);
       });
     }),
   );
