@@ -5,7 +5,9 @@
  * Read as lvsplay reads every input file (regular, UTF-8, bounded in size). Keys are checked here in
  * one linear pass, not by the yaml library's `uniqueKeys` (quadratic: 40,000 keys took 11 s): a
  * duplicate key, a key that is not a scalar, or `__proto__` (which a JavaScript object would turn
- * into its prototype, silently dropping it) is a problem. Merge keys (`<<: *defaults`) work.
+ * into its prototype, silently dropping it) is a problem, and so is a NUL byte in any key or text
+ * value (a YAML "\0" escape: no shell word, file name or config line can hold one). Merge keys
+ * (`<<: *defaults`) work.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { InputFileError, readInputFile } from './input-file.js';
@@ -77,6 +79,7 @@ export class YamlSource implements SourceMap {
           }
           const name = String(key.value);
           if (name === '__proto__') problem('the key "__proto__" is not allowed');
+          if (name.includes('\0')) problem('a NUL byte ("\\0") in a key');
           const first = seen.get(name);
           if (first !== undefined) problem(`duplicate key "${name}" (first at line ${first})`);
           else seen.set(name, at.line);
@@ -84,6 +87,10 @@ export class YamlSource implements SourceMap {
         }
       } else if (isSeq(node)) {
         node.items.forEach((item, i) => stack.push([item, [...path, i]]));
+      } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\0')) {
+        // ("\0" or "\x00" in a double-quoted scalar): values reach shells, files and argv, none of which holds one
+        const at = this.lines.linePos(node.range?.[0] ?? 0);
+        this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath(path), message: 'a NUL byte ("\\0") in a value: no value lvsplay passes to a host (a shell word, a file name, a config line) can hold one' });
       }
     }
   }

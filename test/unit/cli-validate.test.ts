@@ -93,6 +93,33 @@ test('validate: a bad playbook exits 1 with every problem', (t) => {
   t.true(lines.slice(1).every((l) => l.startsWith(`${file}:`)));
 });
 
+test('a NUL byte written into any YAML value or key (\\0, \\x00, \\u0000) is bad input at its line and field, in inventories and playbooks; never an internal error', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-nul-'));
+  try {
+    const playbook = readFileSync(repoPath('test/fixtures/playbook/valid.yml'), 'utf8');
+    const cases: [string, string, string, string][] = [
+      // [file name, its text, the field said, the file the problem is in]
+      ['inv-var.yml', edit(BASE, 'vars: { tier: front }', 'vars: { tier: "fr\\0nt" }'), 'tier', 'inv-var.yml'],
+      ['inv-key.yml', edit(BASE, 'vars: { tier: front }', 'vars: { "ti\\x00er": front }'), 'vars', 'inv-key.yml'],
+      ['inv-name.yml', edit(BASE, 'name: web1', 'name: "web\\u00001"'), '.name', 'inv-name.yml'],
+      ['pb-var.yml', playbook.replace('vars: { release: "2024.1" }', 'vars: { release: "2024\\0.1" }'), '[1].vars.release', 'pb-var.yml'],
+      ['pb-path.yml', playbook.replace('path: /etc/nginx/conf.d/site.conf', 'path: "/etc/nginx/conf.d/site\\0.conf"'), '[1].tasks[0].file.path', 'pb-path.yml'],
+      ['pb-check.yml', `- hosts: web\n  tasks:\n    - shell: { template: nginx/site.conf.hbs, check: "test -e /x\\0" }\n`, '[0].tasks[0].shell.check', 'pb-check.yml'],
+    ];
+    for (const [name, text, field, inFile] of cases) {
+      writeFileSync(join(dir, name), text);
+      const args = name.startsWith('inv') ? ['validate', '-i', join(dir, name)] : ['validate', '-i', 'inventory/example.yml', join(dir, name)];
+      const r = lvsplay(...args);
+      t.is(r.status, 1, `${name}: ${r.stderr}`);
+      t.false(/internal error|    at /.test(r.stderr), `${name}: ${r.stderr}`);
+      const problems = r.stderr.trimEnd().split('\n').slice(1).map((l) => l.match(PROBLEM_LINE)?.groups);
+      t.true(problems.some((p) => p?.['file'] === join(dir, inFile) && p['field']!.includes(field) && /a NUL byte \("\\0"\) in a (value|key)/.test(p['message']!)), `${name}: ${r.stderr}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('validate: a missing file exits 1 with a problem, not a stack trace', (t) => {
   const r = lvsplay('validate', '-i', 'no/such/inventory.yml');
   t.is(r.status, 1);
