@@ -500,8 +500,11 @@ function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtu
           const v = u.args[0] ?? '';
           if (u.keyword === 'path') set(u, 'path', v);
           else if (u.keyword === 'status_code') {
-            if (u.args.every((a) => /^\d{3}$/.test(a))) set(u, 'status', u.args.length === 1 ? Number(v) : u.args.map(Number));
-            else report.notExpressed(origin(u), `status_code ${u.args.join(' ')}: the inventory takes status codes, not ranges`);
+            const { codes, ignored } = statusCodes(u.args);
+            // keepalived's status_code_handler skips a word it cannot read ("Invalid HTTP_GET status code") and keeps the others
+            for (const word of ignored) report.notExpressed(origin(u), `status_code ${word}: keepalived ignores it (expected a code 100..599 or a range like 200-299)`);
+            if (codes.length > 16) report.notExpressed(origin(u), `status_code ${u.args.join(' ')}: more than the 16 codes or ranges the inventory takes`);
+            else if (codes.length > 0) set(u, 'status', codes.length === 1 ? codes[0] : codes);
           } else if (u.keyword === 'digest') set(u, 'digest', v.toLowerCase());
           else if (u.keyword === 'regex') set(u, 'regex', v);
           else if (u.keyword === 'virtualhost') set(u, 'virtualhost', v);
@@ -559,4 +562,21 @@ export function resolveHeld(vrrp: ImportedVrrp & { held: HeldAddress[] }, servic
   for (const [vip, s] of vips) {
     if (!held.has(vip)) report.notExpressed(s.origin, `VIP ${vip} is not in vrrp_instance's virtual_ipaddress (line ${vrrp.origin.line}): lvsplay's VRRP instance would hold it too (it holds every VIP of the pair's services)`);
   }
+}
+
+/**
+ * status_code's words as keepalived's status_code_handler reads them: a code, or MIN-MAX with both
+ * in 100..599 and MIN <= MAX (as the inventory writes a range, "200-299"); any other word is one it
+ * ignores.
+ */
+function statusCodes(words: readonly string[]): { codes: (number | string)[]; ignored: string[] } {
+  const codes: (number | string)[] = [];
+  const ignored: string[] = [];
+  for (const word of words) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(word);
+    const [min, max] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+    if (!(min >= 100 && max <= 599 && min <= max)) ignored.push(word);
+    else codes.push(min === max ? min : `${min}-${max}`);
+  }
+  return { codes, ignored };
 }

@@ -116,7 +116,8 @@ export interface HealthCheck {
   database?: string;
   // keepalived's
   path?: string;
-  status?: number[];
+  /** keepalived's status_code words: codes and "200-299" ranges. */
+  status?: (number | string)[];
   digest?: string;
   regex?: string;
   queryName?: string;

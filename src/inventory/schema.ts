@@ -148,7 +148,12 @@ const UrlPath = z.string().max(1024).regex(/^\/[^\s"'\\#!${}\x00-\x1f\x7f]*$/, {
 const KeepalivedRegex = z.string().min(1).max(512).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without control characters' })
   .refine((v) => !/\$[A-Za-z_{]/.test(v), { error: 'expected a regular expression without "$" before a letter, "_" or "{" (keepalived would expand it as one of its definitions; write [$] for a literal dollar)' })
   .refine(compiles, { error: 'expected a regular expression that compiles (unbalanced brackets or parentheses are not)' });
-const HttpStatus = z.int({ error: 'expected an HTTP status code (100..599)' }).min(100).max(599);
+/** A status code, or keepalived's range of them ("200-299", both ends included). */
+const STATUS_EXPECTED = 'expected an HTTP status code (100..599) or a range of them like "200-299"';
+const HttpStatus = z.union([
+  z.int({ error: STATUS_EXPECTED }).min(100).max(599),
+  z.string({ error: STATUS_EXPECTED }).regex(/^[1-5]\d\d-[1-5]\d\d$/).refine((v) => Number(v.slice(0, 3)) <= Number(v.slice(4))),
+], { error: STATUS_EXPECTED });
 const Md5 = z.string().regex(/^[0-9a-fA-F]{32}$/, { error: 'expected an MD5 digest of the page (32 hex digits, as genhash prints it)' });
 const Retry = z.int({ error: 'expected a retry count (1..100)' }).min(1).max(100);
 
@@ -166,7 +171,7 @@ const CheckCommon = {
   timeout: Seconds.optional(),
   // keepalived's
   path: UrlPath.optional(),
-  status: z.union([HttpStatus, z.array(HttpStatus).min(1).max(16)], { error: 'expected an HTTP status code (100..599) or a list of them' }).optional(),
+  status: z.union([HttpStatus, z.array(HttpStatus).min(1).max(16)], { error: 'expected an HTTP status code (100..599), a range like "200-299", or a list of them' }).optional(),
   digest: Md5.optional(),
   regex: KeepalivedRegex.optional(),
   query_name: DnsName.optional(),

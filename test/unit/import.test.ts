@@ -525,6 +525,18 @@ test('import: a fallback the inventory cannot take (ldirectord\'s man-page globa
   t.true(ka.report.lines.some((l) => l.line === 1 && /its fallback 192\.0\.2\.30:8443: the inventory refuses it as imported: a DR fallback must use the service port 443, got 8443/.test(l.message)), ka.report.format());
 });
 
+test('import --keepalived: status_code words as its status_code_handler reads them: codes and MIN-MAX ranges kept; a word it ignores (not a number, past 599, a range downwards) reported, the others kept', (t) => {
+  const conf = (words: string) => ['virtual_server 192.0.2.10 80 {', '  lb_algo rr', '  lb_kind DR', '  protocol TCP', '  real_server 192.0.2.21 80 {', '    HTTP_GET {',
+    '      url {', '        path /health', `        status_code ${words}`, '      }', '    }', '  }', '}', ''].join('\n');
+  const one = importInventory({ keepalived: { file: 'ka.conf', text: conf('200-299') } });
+  t.deepEqual(load(one.yaml).services[0]!.healthCheck!.status, ['200-299']);
+  t.deepEqual(one.report.lines.filter((l) => l.kind === 'not expressed'), [], one.report.format());
+  const mixed = importInventory({ keepalived: { file: 'ka.conf', text: conf('200 301-302 abc 700 299-200') } });
+  t.deepEqual(load(mixed.yaml).services[0]!.healthCheck!.status, [200, '301-302']);
+  const ignored = mixed.report.lines.filter((l) => l.kind === 'not expressed');
+  t.deepEqual(ignored.map((l) => [l.line, /^status_code (\S+): keepalived ignores it/.exec(l.message)?.[1]]), [[9, 'abc'], [9, '700'], [9, '299-200']], mixed.report.format());
+});
+
 test('import: a --thresholds row that cannot be read is reported at its line; the rows after it are still read', (t) => {
   const list = [
     'IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn', '  -> RemoteAddress:Port',

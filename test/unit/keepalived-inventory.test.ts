@@ -6,10 +6,13 @@
 import { readFileSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
 import { derivedRouterId } from '../../src/inventory/vrrp.js';
+import { keepalivedConfData } from '../../src/resources/keepalived/conf.js';
+import { Templates } from '../../src/templates/templates.js';
 import { formatProblem } from '../../src/util/problems.js';
 import { edit, parse, problemsOf, repoPath } from '../helpers/inventory.js';
 
 const KA = readFileSync(repoPath('inventory/keepalived.yml'), 'utf8');
+const templates = new Templates();
 
 /** Every problem as `field: message`; each expected [field, substrings...] must be one of them, and nothing else reported. */
 function refused(t: ExecutionContext, text: string, expected: [string, ...string[]][]): void {
@@ -139,6 +142,9 @@ test('keepalived check values: each refused with what is expected', (t) => {
     ['{ type: http, path: "/a{b}" }', 'path', '"{"'],
     ['{ type: http, status: 99 }', 'status', 'HTTP status code'],
     ['{ type: http, status: [200, 600] }', 'status[1]', 'HTTP status code'],
+    ['{ type: http, status: "299-200" }', 'status', 'a range of them like "200-299"'],
+    ['{ type: http, status: [200, "200-600"] }', 'status[1]', 'a range of them like "200-299"'],
+    ['{ type: http, status: "2xx" }', 'status', 'a range of them like "200-299"'],
     ['{ type: http, digest: abc }', 'digest', 'MD5 digest'],
     ['{ type: http, regex: "a${_PWD}" }', 'regex', 'keepalived would expand it'],
     ['{ type: http, regex: "(unclosed" }', 'regex', 'compiles'],
@@ -154,6 +160,16 @@ test('keepalived check values: each refused with what is expected', (t) => {
   ];
   for (const [check, field, says] of cases) refused(t, webCheck(check), [[`services[0].health_check.${field}`, says]]);
   refused(t, edit(KA, 'check: { path: /alt, port: 8080 }', 'check: { path: /alt, wieght: 2 }'), [['services[0].real_servers[1].check.wieght', 'unknown key']]);
+});
+
+test('keepalived status codes: ranges as its status_code takes them ("200-299"), alone or among codes, written back on one status_code line', (t) => {
+  const c = parse(webCheck('{ type: http, path: /healthz, status: [200, "301-302", 404] }'));
+  const web = c.services.find((s) => s.name === 'web')!;
+  t.deepEqual(web.healthCheck!.status, [200, '301-302', 404]);
+  t.deepEqual(parse(webCheck('{ type: http, path: /healthz, status: 200-299 }')).services.find((s) => s.name === 'web')!.healthCheck!.status, ['200-299']);
+  const lb1 = c.directors.find((d) => d.name === 'lb1')!;
+  const conf = templates.render('keepalived/keepalived.conf.hbs', keepalivedConfData(c, lb1, 'T3st-pw9'));
+  t.regex(conf, /^\s*status_code 200 301-302 404$/m);
 });
 
 test('a regex with quotes, backslashes, "#" and "!" is fine (written quoted and escaped)', (t) => {
