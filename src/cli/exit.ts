@@ -6,11 +6,21 @@
  * then drifted. `import` exits 3 (drifted) when its input says something the inventory does not:
  * the cluster differs from the inventory written, as under --check.
  */
+import { safeLines } from '../util/terminal.js';
+
 export const EXIT = { ok: 0, badInput: 1, failed: 2, drifted: 3, unreachable: 4, interrupted: 130, terminated: 143, internal: 250 } as const;
+
+/**
+ * A line to the user on stderr (`lvsplay: ` first). Such lines quote the command line (a host name,
+ * a file, a --limit term): its control characters are shown escaped, as in every other foreign text.
+ */
+export function say(message: string): void {
+  process.stderr.write(`lvsplay: ${safeLines(message)}\n`);
+}
 
 /** A bad option: say so, exit 1, touch nothing. */
 export function usageError(message: string): false {
-  process.stderr.write(`lvsplay: ${message}\n`);
+  say(message);
   process.exitCode = EXIT.badInput;
   return false;
 }

@@ -6,14 +6,14 @@
  */
 import { Command } from 'commander';
 import { InputError } from '../util/problems.js';
-import { safeText } from '../util/terminal.js';
+import { safeLines, safeText } from '../util/terminal.js';
 import { EXIT } from './exit.js';
 
 const debug = process.argv.includes('--debug') || process.env['LVSPLAY_DEBUG'] === '1';
 
 function fail(err: unknown): never {
   if (err instanceof InputError) {
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${safeLines(err.message)}\n`);
     process.exit(EXIT.badInput);
   }
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { applyScript, planHost } from '../plan/pipeline.js';
 import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
-import { usageError } from './exit.js';
+import { say, usageError } from './exit.js';
 import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
 export function renderCommand(): Command {
@@ -60,8 +60,8 @@ export function renderCommand(): Command {
         usageError(only ? `--host ${only.join(', ')}: the playbooks select none of ${only.length === 1 ? 'it' : 'them'}: nothing to render` : selectsNoHost(plays)!);
         return;
       }
-      for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
-      for (const text of uncarried(plays)) process.stderr.write(`lvsplay: note: ${text}\n`);
+      for (const [name, file] of templates.overrides) say(`note: built-in template ${name} is overridden by ${file}`);
+      for (const text of uncarried(plays)) say(`note: ${text}`);
       process.stdout.write(`${out.join('\n')}\n`);
     });
 }

@@ -13,7 +13,7 @@ import { JsonRenderer } from '../run/render-json.js';
 import { PlainRenderer } from '../run/render-plain.js';
 import { runPlays } from '../run/runner.js';
 import type { Renderer } from '../run/types.js';
-import { EXIT, usageError } from './exit.js';
+import { EXIT, say, usageError } from './exit.js';
 import { factsWriter } from './facts-dir.js';
 import { collectDirs, INVENTORY_FLAGS, INVENTORY_HELP, oneInventory } from './load.js';
 
@@ -63,7 +63,7 @@ export async function execute(cluster: Cluster, playbooks: Playbook[], templates
   }
   for (const term of limit ?? []) {
     const why = unknownTerm(cluster, term);
-    if (why) process.stderr.write(`lvsplay: warning: --limit: ${why}; ignoring it\n`);
+    if (why) say(`warning: --limit: ${why}; ignoring it`);
   }
   if (limit && selectHosts(cluster, limit).length === 0) return usageError(`--limit ${options.limit}: leaves no host to work on`);
   const plays = prepareRun(cluster, playbooks, templates, limit);

@@ -5,7 +5,8 @@
  */
 import { Command } from 'commander';
 import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
-import { EXIT } from './exit.js';
+import { safeText } from '../util/terminal.js';
+import { EXIT, say } from './exit.js';
 import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
 export function validateCommand(): Command {
@@ -21,16 +22,16 @@ export function validateCommand(): Command {
       const plays = prepareRun(cluster, playbooks, templates);
       const idle = playbooks.length > 0 ? selectsNoHost(plays) : undefined;
       if (idle) {
-        process.stderr.write(`lvsplay: ${idle}\n`);
+        say(idle);
         process.exitCode = EXIT.badInput;
         return;
       }
       const tasks = playbooks.length > 0 ? `, ${playbooks.length} playbook(s)` : '';
       process.stdout.write(
-        `${options.inventory}: valid: ${cluster.directors.length} directors, ${cluster.realServers.length} real servers, ${cluster.services.length} services${tasks}\n`,
+        `${safeText(options.inventory)}: valid: ${cluster.directors.length} directors, ${cluster.realServers.length} real servers, ${cluster.services.length} services${tasks}\n`,
       );
-      for (const [name, file] of templates.overrides) process.stderr.write(`lvsplay: note: built-in template ${name} is overridden by ${file}\n`);
-      for (const text of uncarried(plays)) process.stderr.write(`lvsplay: note: ${text}\n`);
+      for (const [name, file] of templates.overrides) say(`note: built-in template ${name} is overridden by ${file}`);
+      for (const text of uncarried(plays)) say(`note: ${text}`);
       process.exitCode = EXIT.ok;
     });
 }

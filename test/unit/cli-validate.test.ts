@@ -199,6 +199,24 @@ test('a usage error quoting the command line shows its control characters escape
   }
 });
 
+test('lvsplay\'s own messages that quote the command line (an option value, a host, a --limit term, a file) show its control characters escaped', (t) => {
+  const esc = '\u001b[2J\u001b]0;title\u0007';
+  const cases: [string[], RegExp][] = [
+    [['apply', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml', '--forks', esc], /--forks: expected a whole number >= 1, got \\x1b\[2J\\x1b\]0;title\\x07/],
+    [['apply', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml', '--limit', esc], /--limit \\x1b\[2J.*: leaves no host to work on/],
+    [['drain', '-i', 'inventory/example.yml', `web1${esc}`], /^lvsplay: web1\\x1b\[2J.*: not a real server of/m],
+    [['failover', '-i', 'inventory/example.yml', '--to', esc], /--to: no director is named "\\x1b\[2J/],
+    [['render', '-i', 'inventory/example.yml', '--host', esc], /--host \\x1b\[2J.*: no such host/],
+    [['validate', '-i', `missing${esc}.yml`], /^missing\\x1b\[2J.*\.yml:1:1: the file cannot be read/m],
+  ];
+  for (const [args, says] of cases) {
+    const r = lvsplay(...args);
+    t.is(r.status, 1, r.stderr);
+    t.false(/[\u001b\u0007]/.test(r.stderr + r.stdout), JSON.stringify(r.stderr));
+    t.regex(r.stderr, says);
+  }
+});
+
 test('a reader that closes the pipe (render | head -1) ends the output quietly: exit 0, no "internal error: write EPIPE"', (t) => {
   const r = spawnSync('bash', ['-c', `"${process.execPath}" dist/src/cli/main.js render -i inventory/example.yml | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
   t.is(r.stderr, '');
