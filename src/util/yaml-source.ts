@@ -79,7 +79,7 @@ export class YamlSource implements SourceMap {
           }
           const name = String(key.value);
           if (name === '__proto__') problem('the key "__proto__" is not allowed');
-          if (name.includes('\0')) problem('a NUL byte ("\\0") in a key');
+          if (name.includes('\0')) this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath([...path, name]), message: 'a NUL byte ("\\0") in a key' });
           const first = seen.get(name);
           if (first !== undefined) problem(`duplicate key "${name}" (first at line ${first})`);
           else seen.set(name, at.line);
