@@ -392,13 +392,12 @@ function range(a: string, b: string | undefined): string[] | string {
 
 function readFallback(l: Line, v6: boolean, names: Names): { address: string; port?: number; forwarding: Forwarding; resolved?: string } | { unresolved: string } | string {
   const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::([\w-]+))?(?:\s+(\w+))?$/.exec(l.value);
-  const family6 = v6; // the key is the virtual's family's (readVirtual refuses the other)
   const expected = `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
   if (!m || (m[1] ?? m[2]) === undefined) return expected;
-  const r = names.resolve((m[1] ?? m[2])!, m[3], family6);
+  const r = names.resolve((m[1] ?? m[2])!, m[3], v6);
   if ('unresolved' in r) return r;
   const { host: address, port } = r;
-  if (!(family6 ? isIPv6(address) : isIPv4(address)) || (port !== undefined && !(/^\d+$/.test(port) && Number(port) <= 65535))) return expected;
+  if (!(v6 ? isIPv6(address) : isIPv4(address)) || (port !== undefined && !(/^\d+$/.test(port) && Number(port) <= 65535))) return expected;
   const forwarding = METHODS[(m[4] ?? 'gate').toLowerCase()];
   if (!forwarding) return `expected the forwarding method gate, masq or ipip, got ${m[4]}`;
   return { address: canonicalAddress(address), ...(port !== undefined && { port: Number(port) }), forwarding, ...(r.resolved && { resolved: r.resolved }) };
