@@ -24,6 +24,14 @@ export interface SaveInput {
 
 /** The table as read, keyed like every ipvs table, and the services the inventory can hold. */
 export function importSave(input: SaveInput, report: Report): { table: IpvsTable; services: ImportedService[] } {
+  // A listing in place of a save is an easy slip (both come from ipvsadm): said once, not per line.
+  const first = /^[ \t\r]*(\S.*)$/m.exec(input.text);
+  if (first?.[1]!.startsWith('IP Virtual Server version')) {
+    throw new InputError([{
+      file: input.file, line: input.text.slice(0, first.index).split('\n').length, col: 1, field: '',
+      message: 'this is what `ipvsadm -L -n` prints (a listing); --ipvsadm-save takes what `ipvsadm -S -n` prints (-A and -a lines), and a listing with --thresholds goes to --ipvsadm-thresholds',
+    }]);
+  }
   const table = parseSave(input.text, input.file);
   if (table.opaque) {
     throw new InputError([...table.opaque.values()].map((o) => ({

@@ -187,8 +187,11 @@ test('lvsplay import: malformed input exits 1 with the file, the line and what w
     writeFileSync(cf, 'checktimeout=3\nvirtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tthis is not a setting\n');
     const ka = join(dir, 'keepalived.conf');
     writeFileSync(ka, 'virtual_server 192.0.2.10 80 {\n    lvs_method DR\n    real_server 192.0.2.21 80 {\n        weight 1\n');
+    const listing = join(dir, 'list.txt');
+    writeFileSync(listing, '\nIP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  192.0.2.10:80 rr\n  -> 192.0.2.21:80                Route   1      0          0\n');
     const cases: [string[], RegExp][] = [
       [['--ipvsadm-save', save], /save\.txt:2:1: expected a weight \(0\.\.65535\), got "lots"; expected a line as `ipvsadm -S -n` prints it/],
+      [['--ipvsadm-save', listing], /^1 problem found:\n.*list\.txt:2:1: this is what `ipvsadm -L -n` prints \(a listing\); --ipvsadm-save takes what `ipvsadm -S -n` prints/],
       [['--ldirectord', cf], /ldirectord\.cf:4:1: expected key=value \(ldirectord\.cf syntax\), got "this is not a setting"/],
       [['--keepalived', ka], /keepalived\.conf:3:1: this block is never closed/],
       [['--keepalived', join(dir, 'missing.conf')], /missing\.conf:0:0: the file cannot be read \(ENOENT\)/],
