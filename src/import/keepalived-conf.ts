@@ -374,18 +374,19 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
   if (misfit.length > 0) report.notExpressed(origin(s), `${subject}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
   service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f)).sort();
   if (fallback) service.fallback = { ...fallback, forwarding: fallbackMethod ?? service.forwarding };
-  const members: (ImportedMember & { checker?: Record<string, unknown> })[] = [];
+  const members: ReadMember[] = [];
   for (const r of reals) {
     const m = readReal(r, key, service.forwarding, { defaults, virtualhost }, report, problems);
     if (m) members.push(m);
   }
   service.members = distinctServers(members, report);
+  inhibitOfMembers(service.members as ReadMember[], vsCheck, subject, origin(s), report);
   if (service.members.length === 0) {
     report.notExpressed(origin(s), `${subject}: no real server could be imported, and an inventory service needs at least one`);
     return undefined;
   }
   // The first real server with a checker gives the service's check; the others say what differs.
-  const kept = service.members as typeof members;
+  const kept = service.members as ReadMember[];
   const base = kept.find((m) => m.checker)?.checker;
   if (base || Object.keys(vsCheck).length > 0) service.healthCheck = { ...(base ?? {}), ...vsCheck } as ImportedService['healthCheck'];
   for (const m of kept) {
@@ -435,7 +436,10 @@ function granularity(value: string, family: 'ipv4' | 'ipv6'): string | number | 
   return mask.prefixLengthFromSubnetMask() === null ? undefined : mask.toString();
 }
 
-function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report, problems: Problem[]): (ImportedMember & { checker?: Record<string, unknown> }) | undefined {
+/** A real server as read: its checker and its own inhibit_on_failure are folded into the service's check after. */
+type ReadMember = ImportedMember & { checker?: Record<string, unknown>; inhibit?: { value: boolean; at: Origin } };
+
+function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report, problems: Problem[]): ReadMember | undefined {
   const [addr, portText] = r.args;
   if (addr === undefined || !(isIPv4(addr) || isIPv6(addr)) || (portText !== undefined && !/^\d+$/.test(portText))) {
     problems.push(problemAt(r, `expected real_server ADDRESS [PORT], got ${JSON.stringify(r.args.join(' '))}`));
@@ -447,7 +451,7 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     report.notExpressed(origin(r), `port ${port} of a ${forwarding.toUpperCase()} real server: the kernel uses the virtual server's port ${servicePort}, and so does the inventory`);
     port = servicePort;
   }
-  const m: ImportedMember & { checker?: Record<string, unknown> } = { origin: origin(r), address: canonicalAddress(addr), port, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
+  const m: ReadMember = { origin: origin(r), address: canonicalAddress(addr), port, weight: 1, upperThreshold: 0, lowerThreshold: 0 };
   for (const x of r.block ?? []) {
     const n = Number(x.args[0]);
     if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
@@ -457,7 +461,12 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     if (x.keyword === 'weight') m.weight = n;
     else if (x.keyword === 'uthreshold') m.upperThreshold = n;
     else if (x.keyword === 'lthreshold') m.lowerThreshold = n;
-    else if (CHECKERS[x.keyword]) {
+    else if (x.keyword === 'inhibit_on_failure') {
+      // rs_inhibit_handler: no word is true; true/on/yes or false/off/no (check_true_false); another word, its error, ignored
+      const value = x.args[0] === undefined ? true : TRUE_FALSE[x.args[0]];
+      if (value === undefined) report.notExpressed(origin(x), `inhibit_on_failure ${x.args[0]}: keepalived ignores it (expected true, false, on, off, yes or no)`);
+      else m.inhibit = { value, at: origin(x) };
+    } else if (CHECKERS[x.keyword]) {
       if (m.checker) report.notExpressed(origin(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
       else m.checker = readChecker(x, vs, report);
     } else if ((x.keyword === 'lvs_method' || x.keyword === 'lb_kind') && x.args.length === 1 && forwarding !== 'tun' && Object.hasOwn(METHODS, x.args[0] ?? '') && METHODS[x.args[0]!] === forwarding) {
@@ -579,4 +588,24 @@ function statusCodes(words: readonly string[]): { codes: (number | string)[]; ig
     else codes.push(min === max ? min : `${min}-${max}`);
   }
   return { codes, ignored };
+}
+
+const TRUE_FALSE: Record<string, boolean> = { true: true, on: true, yes: true, false: false, off: false, no: false };
+
+/**
+ * keepalived gives each real server the virtual_server's inhibit_on_failure unless it sets its own
+ * (check_data.c: rs->inhibit = vs->inhibit when unset). The inventory's is the service's
+ * (`quiescent`): the same on every real server is that; differing ones are reported at their lines.
+ */
+function inhibitOfMembers(members: ReadMember[], vsCheck: Record<string, unknown>, subject: string, at: Origin, report: Report): void {
+  const own = members.filter((m) => m.inhibit !== undefined);
+  const byDefault = vsCheck['quiescent'] === true;
+  const effective = members.map((m) => m.inhibit?.value ?? byDefault);
+  if (effective.every((v) => v === effective[0]) && effective[0] !== byDefault) {
+    vsCheck['quiescent'] = effective[0];
+    report.note(at, `${subject}: every real server sets inhibit_on_failure ${effective[0] ? 'on' : 'off'}: the service's quiescent: ${effective[0]} (a virtual_server-level inhibit_on_failure, which keepalived gives every real server)`);
+  } else if (!effective.every((v) => v === effective[0])) {
+    for (const m of own) if (m.inhibit!.value !== byDefault) report.notExpressed(m.inhibit!.at, `real server ${hostPort(m.address, m.port)}: inhibit_on_failure ${m.inhibit!.value ? 'on' : 'off'}, unlike the others: the inventory's quiescent is the whole service's (${byDefault})`);
+  }
+  for (const m of members) delete m.inhibit;
 }

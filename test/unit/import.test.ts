@@ -540,6 +540,24 @@ test('import --keepalived: status_code words as its status_code_handler reads th
   t.deepEqual(ignored.map((l) => [l.line, /^status_code (\S+): keepalived ignores it/.exec(l.message)?.[1]]), [[9, 'abc'], [9, '700'], [9, '299-200']], mixed.report.format());
 });
 
+test('import --keepalived: a real server\'s own inhibit_on_failure, as keepalived gives each the virtual_server\'s unless it sets its own: the same on every one is the service\'s quiescent; one unlike the others is reported at its line', (t) => {
+  const real = (address: string, inhibit: string) => [`  real_server ${address} 80 {`, ...(inhibit ? [`    ${inhibit}`] : []), '    TCP_CHECK {', '      connect_timeout 3', '    }', '  }'];
+  const vs = (vip: string, own: string, a: string, b: string) => [`virtual_server ${vip} 80 {`, '  lb_algo rr', '  lb_kind DR', '  protocol TCP', ...(own ? [`  ${own}`] : []), ...real('192.0.2.21', a), ...real('192.0.2.22', b), '}'];
+  const text = [
+    ...vs('192.0.2.10', '', 'inhibit_on_failure', 'inhibit_on_failure yes'), // lines 1-17: every one on
+    ...vs('192.0.2.11', 'inhibit_on_failure', 'inhibit_on_failure maybe', 'inhibit_on_failure off'), // 18-35: the second unlike the first
+    ...vs('192.0.2.12', '', '', ''), // 36-51: none
+    '',
+  ].join('\n');
+  const { yaml, report } = importInventory({ keepalived: { file: 'ka.conf', text } });
+  t.deepEqual(load(yaml).services.map((s) => [s.vip, s.healthCheck?.quiescent]), [['192.0.2.10', true], ['192.0.2.11', true], ['192.0.2.12', undefined]]);
+  const said = (kind: string, line: number, words: RegExp) => report.lines.some((l) => l.kind === kind && l.line === line && words.test(l.message));
+  t.true(said('note', 1, /every real server sets inhibit_on_failure on: the service's quiescent: true/), report.format());
+  t.true(said('not expressed', 24, /inhibit_on_failure maybe: keepalived ignores it/), report.format());
+  t.true(said('not expressed', 30, /real server 192\.0\.2\.22:80: inhibit_on_failure off, unlike the others/), report.format());
+  t.is(report.lines.filter((l) => /inhibit/.test(l.message)).length, 3, report.format());
+});
+
 test('import: a --thresholds row that cannot be read is reported at its line; the rows after it are still read', (t) => {
   const list = [
     'IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn', '  -> RemoteAddress:Port',
