@@ -120,6 +120,20 @@ test('good serials: a count, a percentage, 100%, a list', (t) => {
   t.deepEqual(pb.plays[0]?.serial, [{ count: 1 }, { percent: 5 }, { percent: 100 }, { count: 3 }]);
 });
 
+test('max_fail_percentage as Ansible\'s percent field takes it: a number, or text of one with an optional "%" (25, 12.5, "25%", "12.5%", "25", " 25 %")', (t) => {
+  for (const [value, expected] of [['25', 25], ['12.5', 12.5], ['"25%"', 25], ['"12.5%"', 12.5], ['"25"', 25], ['" 25 %"', 25], ['".5%"', 0.5], ['0', 0], ['"100%"', 100]] as const) {
+    const text = `- hosts: web\n  serial: 1\n  max_fail_percentage: ${value}\n  tasks:\n    - ipvs: {}\n`;
+    t.is(parsePlaybook(new YamlSource('play.yml', text), example).plays[0]?.maxFailPercentage, expected, value);
+  }
+});
+
+for (const value of ['"ten"', '"25%%"', '"-5%"', '101', '"150%"', '-1', 'true', '[25]', '""']) {
+  test(`bad max_fail_percentage ${value}`, (t) => {
+    const text = `- hosts: web\n  max_fail_percentage: ${value}\n  tasks:\n    - ipvs: {}\n`;
+    expectProblems(t, text, [{ field: '[0].max_fail_percentage', at: [value], says: ['expected a percentage from 0 to 100, like 25 or "25%"'] }]);
+  });
+}
+
 test('unknown host term in a list', (t) => {
   const text = '- hosts: [directors, webz]\n  tasks:\n    - ipvs: {}\n';
   expectProblems(t, text, [{ field: '[0].hosts[1]', at: ['webz'], says: ['"webz" is no host, group or pattern matching a host', 'groups are all, backup, directors, primary, real_servers, remote, web'] }]);
