@@ -256,7 +256,7 @@ const FINGERPRINT = [
   'echo "## addr"; ip -o addr show | sed "s/^[0-9]*: //"',
   // (no peer ifindex: "eth0@if12" depends on the order the namespace hosts were made in)
   'echo "## link"; ip -o link show | awk \'{ sub(/@.*/, "", $2); print $2, $3 }\'',
-  'echo "## route"; { ip route show table all; ip -6 route show table all; } | sed "s/ expires [0-9]*sec//"',
+  'echo "## route"; { ip route show table all; ip -6 route show table all; } | sed "s/ expires [0-9]*sec//" | sort',
   'echo "## sysctl"; sysctl -a 2>/dev/null | grep -E "^net\\.ipv4\\.conf\\.|^net\\.ipv6\\.conf\\.|^net\\.ipv4\\.ip_forward |^net\\.ipv4\\.vs\\."',
   'echo "## daemons"; for p in $(pgrep -x "ldirectord|keepalived"); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && cat /proc/$p/comm; done',
   'echo "## systemd"; if [ -d /run/systemd/system ]; then systemctl is-enabled ldirectord keepalived; systemctl is-active ldirectord keepalived; ' +
