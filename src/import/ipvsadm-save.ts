@@ -9,7 +9,7 @@ import ipaddr from 'ipaddr.js';
 import { SCHEDULERS } from '../inventory/schema.js';
 import { canonicalAddress, hostPort } from '../inventory/addresses.js';
 import { defaultNetmask, destKey, FLAG_3, keyFamily, lineSpec, printedFlags, printedSpec, serviceKey } from '../resources/ipvs/forms.js';
-import { IpvsProbeError, parseSave, parseThresholds, withThresholds } from '../resources/ipvs/parse.js';
+import { IpvsProbeError, listingHeaderLine, parseSave, parseThresholds, withThresholds } from '../resources/ipvs/parse.js';
 import { type IpvsTable, sortedDests, sortedServices, type VirtualService } from '../resources/ipvs/table.js';
 import { InputError } from '../util/problems.js';
 import { distinctServers, type MethodMember, sharedForwarding } from './members.js';
@@ -25,10 +25,10 @@ export interface SaveInput {
 /** The table as read, keyed like every ipvs table, and the services the inventory can hold. */
 export function importSave(input: SaveInput, report: Report): { table: IpvsTable; services: ImportedService[] } {
   // A listing in place of a save is an easy slip (both come from ipvsadm): said once, not per line.
-  const first = /^[ \t\r]*(\S.*)$/m.exec(input.text);
-  if (first?.[1]!.startsWith('IP Virtual Server version')) {
+  const listing = listingHeaderLine(input.text);
+  if (listing !== undefined) {
     throw new InputError([{
-      file: input.file, line: input.text.slice(0, first.index).split('\n').length, col: 1, field: '',
+      file: input.file, line: listing, col: 1, field: '',
       message: 'this is what `ipvsadm -L -n` prints (a listing); --ipvsadm-save takes what `ipvsadm -S -n` prints (-A and -a lines), and a listing with --thresholds goes to --ipvsadm-thresholds',
     }]);
   }

@@ -380,11 +380,11 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
     if (m) members.push(m);
   }
   service.members = distinctServers(members, report);
-  inhibitOfMembers(service.members as ReadMember[], vsCheck, subject, origin(s), report);
   if (service.members.length === 0) {
     report.notExpressed(origin(s), `${subject}: no real server could be imported, and an inventory service needs at least one`);
     return undefined;
   }
+  inhibitOfMembers(service.members as ReadMember[], vsCheck, subject, origin(s), report);
   // The first real server with a checker gives the service's check; the others say what differs.
   const kept = service.members as ReadMember[];
   const base = kept.find((m) => m.checker)?.checker;

@@ -2,6 +2,7 @@
  * `serial` batches, as Ansible cuts them: sizes in order (a count or a percentage of the play's
  * hosts, at least one host), the last size repeating until every host is in a batch.
  */
+import type { BatchSize } from '../playbook/model.js';
 
 /**
  * A percentage's batch size as Ansible's pct_to_int computes it, `int((pct / 100.0) * hosts) or 1`,
@@ -11,7 +12,6 @@
 export function percentOfHosts(percent: number, hosts: number): number {
   return Math.trunc((percent / 100) * hosts) || 1;
 }
-import type { BatchSize } from '../playbook/model.js';
 
 export function batches<T>(hosts: readonly T[], serial: readonly BatchSize[]): T[][] {
   if (serial.length === 0 || hosts.length === 0) return hosts.length === 0 ? [] : [[...hosts]];

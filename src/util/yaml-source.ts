@@ -66,8 +66,7 @@ export class YamlSource implements SourceMap {
         const seen = new Map<string, number>();
         for (const pair of node.items) {
           const key = pair.key;
-          const at = this.lines.linePos((key as Node | null)?.range?.[0] ?? 0);
-          const problem = (message: string) => this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath(path), message });
+          const problem = (message: string, field = path) => this.problemAt(key as Node | null, field, message);
           // a merge key (`<<: *defaults`): the yaml library gives it a symbol for a value
           if (isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<') {
             stack.push([pair.value, path]);
@@ -79,20 +78,25 @@ export class YamlSource implements SourceMap {
           }
           const name = String(key.value);
           if (name === '__proto__') problem('the key "__proto__" is not allowed');
-          if (name.includes('\0')) this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath([...path, name]), message: 'a NUL byte ("\\0") in a key' });
+          if (name.includes('\0')) problem('a NUL byte ("\\0") in a key', [...path, name]);
           const first = seen.get(name);
           if (first !== undefined) problem(`duplicate key "${name}" (first at line ${first})`);
-          else seen.set(name, at.line);
+          else seen.set(name, this.lines.linePos(key.range?.[0] ?? 0).line);
           stack.push([pair.value, [...path, name]]);
         }
       } else if (isSeq(node)) {
         node.items.forEach((item, i) => stack.push([item, [...path, i]]));
       } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\0')) {
         // ("\0" or "\x00" in a double-quoted scalar): values reach shells, files and argv, none of which holds one
-        const at = this.lines.linePos(node.range?.[0] ?? 0);
-        this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath(path), message: 'a NUL byte ("\\0") in a value: no value lvsplay passes to a host (a shell word, a file name, a config line) can hold one' });
+        this.problemAt(node, path, 'a NUL byte ("\\0") in a value: no value lvsplay passes to a host (a shell word, a file name, a config line) can hold one');
       }
     }
+  }
+
+  /** A problem at a node's first character, for the field at `path`. */
+  private problemAt(node: Node | null | undefined, path: readonly (string | number)[], message: string): void {
+    const at = this.lines.linePos(node?.range?.[0] ?? 0);
+    this.problems.push({ file: this.file, line: at.line, col: at.col, field: fieldPath(path), message });
   }
 
   static read(file: string): YamlSource {

@@ -556,6 +556,9 @@ test('import --keepalived: a real server\'s own inhibit_on_failure, as keepalive
   t.true(said('not expressed', 24, /inhibit_on_failure maybe: keepalived ignores it/), report.format());
   t.true(said('not expressed', 30, /real server 192\.0\.2\.22:80: inhibit_on_failure off, unlike the others/), report.format());
   t.is(report.lines.filter((l) => /inhibit/.test(l.message)).length, 3, report.format());
+  // a virtual_server with no real server to read says only that (it once also said "quiescent: undefined")
+  const empty = importInventory({ keepalived: { file: 'ka.conf', text: ['virtual_server 192.0.2.13 80 {', '  lb_kind DR', '  protocol TCP', '}', ...vs('192.0.2.10', '', '', ''), ''].join('\n') } });
+  t.deepEqual(empty.report.lines.filter((l) => l.line === 1).map((l) => l.message), ['service tcp 192.0.2.13:80: no real server could be imported, and an inventory service needs at least one'], empty.report.format());
 });
 
 test('import: a --thresholds row that cannot be read is reported at its line; the rows after it are still read', (t) => {

@@ -267,6 +267,15 @@ function lines(text: string): { n: number; line: string }[] {
   return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '').replace(/#.*$/, '') })).filter(({ line }) => line.trim() !== '');
 }
 
+/** The first line of every `ipvsadm -L` listing. */
+const LISTING_HEADER = /^IP Virtual Server version /;
+
+/** The line number of a listing's header when `text` is a listing (`ipvsadm -L ...`), not a save. */
+export function listingHeaderLine(text: string): number | undefined {
+  const first = lines(text)[0];
+  return first && LISTING_HEADER.test(first.line.trim()) ? first.n : undefined;
+}
+
 /**
  * `ipvsadm -S -n` → a table (thresholds 0 and no connection counts: -S does not print them).
  * A service whose lines cannot be read is kept aside, as its raw lines, under its printed spec
@@ -431,7 +440,7 @@ export function parseCounters(text: string, columns: readonly string[], source: 
   const list: CounterList = new Map();
   const rows = lines(text);
   const [version, title, subtitle] = rows;
-  if (!version || !/^IP Virtual Server version /.test(version.line)) throw new IpvsProbeError(`cannot read ${source} output: expected "IP Virtual Server version" first`);
+  if (!version || !LISTING_HEADER.test(version.line)) throw new IpvsProbeError(`cannot read ${source} output: expected "IP Virtual Server version" first`);
   if (!title || title.line.trim().split(/\s+/).slice(2).join(' ') !== columns.join(' ') || subtitle?.line.trim() !== '-> RemoteAddress:Port') {
     throw new IpvsProbeError(`cannot read ${source} output, line 2: expected the column titles ${columns.join(' ')}`);
   }
