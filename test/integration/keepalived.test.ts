@@ -29,6 +29,8 @@ test.after.always(async () => {
 /** The lab's VIPs (192.0.2.10-14) on a director's eth0, sorted. */
 const vipsOn = async (host: string) => ((await onHost(host, 'ip -4 -o addr show dev eth0')).match(/192\.0\.2\.1[0-4](?=\/)/g) ?? []).sort();
 const keepalivedPid = (host: string) => onHost(host, 'cat /run/keepalived.pid').then((s) => s.trim());
+/** Which IPVS connection sync daemon runs on a director: `master`, `backup`, both or none (`ipvsadm -L -n --daemon`). */
+const syncDaemon = async (host: string) => ((await onHost(host, 'ipvsadm -L -n --daemon')).match(/\b(master|backup)(?= sync daemon)/g) ?? []).join('+') || 'none';
 const reals = async (host: string, vip: string) => (await onHost(host, 'ipvsadm -S -n')).split('\n').filter((l) => l.startsWith(`-a -t ${vip}:80 `)).map((l) => l.split(' ')[4]!).sort();
 
 test.serial('bootstrap: keepalived on both directors, the VIPs on lb1 (MASTER) only, every VIP answers, enabled at boot; a second apply changes nothing; a hand edit is drift, undone by reload; a config keepalived refuses is never installed', async (t) => {
@@ -115,12 +117,22 @@ test.serial('a real server whose web server stops is taken out by keepalived wit
 test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within seconds, a TCP connection open through the VIP carries on (connection sync); lb1 back takes them again (preempt)', async (t) => {
   await bootstrapped(INVENTORY);
   await eventually('both web reals checked in on lb2 too', () => reals('lb2', '192.0.2.10'), (r) => r.length === 2, 30_000);
+  // the pair settled before the connection opens: lb1 MASTER (it holds the VIPs, its sync daemon
+  // sends) and lb2 BACKUP (its daemon receives). keepalived starts every instance as BACKUP and
+  // becomes master ~3 adverts later, so right after the bootstrap nobody may answer the VIP yet.
+  await eventually('the VIPs on lb1', () => vipsOn('lb1'), (v) => v.length === VIPS.length, 30_000);
+  await eventually('the sync daemons in their roles', () => Promise.all([syncDaemon('lb1'), syncDaemon('lb2')]), (d) => d.join() === 'master,backup', 30_000);
   const stop = path.join(work, `trickle-stop-${Date.now()}`);
+  let ended: { code: number; stdout: string; stderr: string } | undefined;
   const trickle = netnsExec('lvsplay-client', ['/usr/bin/python3', path.join(LAB_SCRIPTS, 'trickle.py'), '192.0.2.10', stop], { timeoutMs: 5 * 60_000 });
+  void trickle.then((r) => (ended = r));
   let load: Load;
   try {
-    // the backup has the connection from lb1's sync daemon before lb1 goes
-    await eventually('the connection synced to lb2', () => onHost('lb2', 'ipvsadm -L -n -c | grep -c "ESTABLISHED.*192.0.2.10:80" || :').then((n) => n.trim()), (n) => n !== '0', 30_000);
+    // the backup has the connection from lb1's sync daemon before lb1 goes (a trickle that ended
+    // already, its connection refused or reset, is said at once: there is nothing to sync)
+    const synced = () => onHost('lb2', 'ipvsadm -L -n -c | grep -c "ESTABLISHED.*192.0.2.10:80" || :').then((n) => (ended ? `trickle ended: ${JSON.stringify(ended)}` : n.trim()));
+    await eventually('the connection synced to lb2', synced, (n) => n !== '0', 30_000);
+    if (ended) throw new Error(`the open connection ended before lb1 crashed: ${JSON.stringify(ended)}`);
     ({ load } = await underLoad('http://192.0.2.10/', {}, async () => {
       const crash = await labCrash('lb1');
       if (crash.code !== 0) throw new Error(crash.stdout + crash.stderr);
