@@ -17,7 +17,8 @@ import { type Measured, measure, readPid, reapedChildrenCpuMs } from './fleet-pr
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOSTS_SCRIPT = join(REPO_ROOT, 'bench/fleet-hosts.sh');
 export const INIT_SCRIPT = join(REPO_ROOT, 'bench/fleet-init.py');
-export const LVSPLAY_CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+/** The command users run: package.json's `bin` (the bundle, scripts/bundle.ts). */
+export const LVSPLAY_CLI = join(REPO_ROOT, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: { lvsplay: string } }).bin.lvsplay);
 export const FLOOR_SCRIPT = join(REPO_ROOT, 'dist/bench/fleet-floor.js');
 export const LVSPLAY_PLAYBOOK = join(REPO_ROOT, 'bench/fleet/real-servers.yml');
 export const ANSIBLE_PLAYBOOK = join(REPO_ROOT, 'bench/fleet/real-servers.ansible.yml');

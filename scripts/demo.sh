@@ -6,7 +6,7 @@
 # Leaves the lab up to explore (test/lab/README.md); `npm run lab:down` ends it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lvsplay() { node dist/src/cli/main.js "$@"; }
+lvsplay() { node dist/bundle/cli/main.js "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 client() { ip netns exec lvsplay-client "$@"; }
 

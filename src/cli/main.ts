@@ -10,6 +10,8 @@ import { safeLines, safeText } from '../util/terminal.js';
 import { EXIT } from './exit.js';
 
 const debug = process.argv.includes('--debug') || process.env['LVSPLAY_DEBUG'] === '1';
+// The bundle users run (scripts/bundle.ts) has linked source maps: a trace names the TypeScript.
+if (debug) process.setSourceMapsEnabled(true);
 
 function fail(err: unknown): never {
   if (err instanceof InputError) {

@@ -9,7 +9,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import ipaddr from 'ipaddr.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { canonicalAddress, hostPort } from '../inventory/addresses.js';
 import type { Forwarding } from '../inventory/model.js';
 import { Name } from '../inventory/fields.js';

@@ -6,7 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { canonicalAddress, ipv6Groups } from './addresses.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Host, group, service and task names: also used in file names and ldirectord comments. */
 export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {

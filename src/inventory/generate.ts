@@ -7,7 +7,7 @@
  * wrote the value: the entry, its `ports`/`vips` item, or `service_defaults`.
  */
 import { isIPv4 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeValue, type Place, type Problem } from '../util/problems.js';
 import { schemaProblems } from '../util/schema-problems.js';
 import type { SourceMap, YamlSource } from '../util/yaml-source.js';

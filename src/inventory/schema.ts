@@ -3,7 +3,7 @@
  * (with a "did you mean"), because a misspelt `wieght:` silently ignored is a production outage.
  * Rules that relate two fields or two entries live in checks.ts, not here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   Cidr, DnsName, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
   Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,

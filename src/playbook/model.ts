@@ -1,5 +1,5 @@
 /** A playbook after validation: plays in order, each a host selector and typed tasks. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Scalar } from '../inventory/model.js';
 import type { TASK_ARGS, TaskKind } from './tasks.js';
 

@@ -1,5 +1,5 @@
 /** The playbook file's shape: a list of plays. Tasks are checked in load.ts against TASK_ARGS. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Name, VarValue } from '../inventory/fields.js';
 
 /** Host terms: one string (`web:&dc1:!web3`, or with commas) or a list of them; select.ts splits and checks each term. */

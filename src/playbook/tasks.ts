@@ -3,7 +3,7 @@
  * (src/resources/) implement them; this table is what the loader checks a playbook against, so a
  * misspelt kind or argument is refused before anything runs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectPort, DnsName, RemotePath } from '../inventory/fields.js';
 import { ereProblem } from '../util/ere.js';
 

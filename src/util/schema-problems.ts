@@ -3,7 +3,7 @@
  * mean" for a misspelt key. Shared by the inventory and playbook loaders.
  */
 import { closest, distance } from 'fastest-levenshtein';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeValue, type Problem } from './problems.js';
 import type { SourceMap } from './yaml-source.js';
 

@@ -1,16 +1,19 @@
 /**
  * The command line loads only what its command needs (start-up): the built CLI in a child
  * process whose module loader records every module it resolves (a resolve hook, Node's own
- * module.register), so a test sees what was loaded, not how long it took. Bad options of a command
- * are refused before anything is loaded that would contact a host.
+ * module.register), so a test sees what was loaded, not how long it took. Both builds: the
+ * compiled modules (dist/src) and the bundle users run (package.json's bin, scripts/bundle.ts),
+ * whose chunks are read back into the modules they hold (esbuild's `// path` line before each).
+ * Bad options of a command are refused before anything is loaded that would contact a host.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { repoPath } from '../helpers/inventory.js';
+import { CLI } from '../support/paths.js';
 
 const HOOKS = `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
@@ -20,8 +23,18 @@ export async function resolve(specifier, context, next) {
 }
 `;
 
-/** Runs lvsplay; returns its output and the URLs of the modules it loaded. */
-function lvsplay(...args: string[]) {
+const MODULES = 'dist/src/cli/main.js';
+const BUILDS = [MODULES, CLI];
+const bundleDir = pathToFileURL(repoPath(dirname(CLI))).href;
+
+/** The modules a loaded file stands for: itself, or for a bundle chunk, each module esbuild put in it. */
+function modulesOf(url: string): string[] {
+  if (!url.startsWith(`${bundleDir}/`)) return [url];
+  return [url, ...[...readFileSync(fileURLToPath(url), 'utf8').matchAll(/^\/\/ ((?:dist|node_modules)\/\S+)$/gm)].map((m) => `/${m[1]}`)];
+}
+
+/** Runs lvsplay (the bundle unless `build` says otherwise); returns its output and the modules it loaded. */
+function lvsplayBuilt(build: string, ...args: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-cli-'));
   try {
     const hooks = join(dir, 'hooks.mjs');
@@ -29,45 +42,62 @@ function lvsplay(...args: string[]) {
     writeFileSync(hooks, HOOKS);
     writeFileSync(loaded, '');
     const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`;
-    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, 'dist/src/cli/main.js', ...args], {
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, build, ...args], {
       cwd: repoPath('.'),
       encoding: 'utf8',
       timeout: 30_000,
       env: { ...process.env, LVSPLAY_TEST_LOADED: loaded },
     });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: readFileSync(loaded, 'utf8').split('\n').filter((l) => l !== '') };
+    const urls = readFileSync(loaded, 'utf8').split('\n').filter((l) => l !== '');
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: urls.flatMap(modulesOf) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+const lvsplay = (...args: string[]) => lvsplayBuilt(CLI, ...args);
 
 const loads = (modules: string[], part: string) => modules.some((m) => m.includes(part));
 
-test('--version loads no command and none of their libraries', (t) => {
-  const r = lvsplay('--version');
-  t.is(r.status, 0, r.stderr);
-  t.is(r.stdout, '0.1.0\n');
-  t.true(loads(r.modules, '/node_modules/commander/'), 'the hook saw the CLI load commander');
-  for (const part of ['/dist/src/cli/validate.js', '/dist/src/cli/apply.js', '/node_modules/zod/', '/node_modules/yaml/', '/node_modules/handlebars/']) t.false(loads(r.modules, part), part);
-});
+for (const build of BUILDS) {
+  test(`${build}: --version loads no command and none of their libraries`, (t) => {
+    const r = lvsplayBuilt(build, '--version');
+    t.is(r.status, 0, r.stderr);
+    t.is(r.stdout, '0.1.0\n');
+    t.true(loads(r.modules, '/node_modules/commander/'), 'the hook saw the CLI load commander');
+    t.true(loads(r.modules, '/dist/src/cli/main.js'));
+    for (const part of ['/dist/src/cli/validate.js', '/dist/src/cli/apply.js', '/node_modules/zod/', '/node_modules/yaml/', '/node_modules/handlebars/']) t.false(loads(r.modules, part), part);
+  });
 
-test('a command loads its own module, not the other commands or SSH, the live list or jsdiff', (t) => {
+  test(`${build}: a command loads its own module, not the other commands or SSH, the live list or jsdiff`, (t) => {
+    const r = lvsplayBuilt(build, 'validate', '-i', 'inventory/example.yml');
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stdout, /^inventory\/example\.yml: valid: /);
+    t.true(loads(r.modules, '/dist/src/cli/validate.js'));
+    t.true(loads(r.modules, '/node_modules/zod/'));
+    for (const part of ['/dist/src/cli/apply.js', '/dist/src/cli/import.js', '/dist/src/cli/status.js', '/dist/src/transport/ssh.js', '/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/diff/']) t.false(loads(r.modules, part), part);
+  });
+
+  test(`${build}: help still lists every command, and a command's help shows its options`, (t) => {
+    const all = lvsplayBuilt(build, 'help');
+    t.is(all.status, 0, all.stderr);
+    for (const name of ['validate', 'apply', 'failover', 'drain', 'undrain', 'status', 'render', 'plan', 'import']) t.regex(all.stdout, new RegExp(`^ {2}${name} `, 'm'), name);
+    const apply = lvsplayBuilt(build, 'apply', '--help');
+    t.is(apply.status, 0, apply.stderr);
+    t.regex(apply.stdout, /^Usage: lvsplay apply \[options\] <playbooks\.\.\.>/);
+    t.regex(apply.stdout, /--check/);
+    t.true(loads(apply.modules, '/dist/src/cli/apply.js'));
+    t.false(loads(apply.modules, '/dist/src/cli/status.js'));
+  });
+}
+
+test('the bundle leaves out what no command uses (zod\'s locales) and keeps ssh2 in node_modules (its compiled crypto binding)', (t) => {
   const r = lvsplay('validate', '-i', 'inventory/example.yml');
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^inventory\/example\.yml: valid: /);
-  t.true(loads(r.modules, '/dist/src/cli/validate.js'));
-  for (const part of ['/dist/src/cli/apply.js', '/dist/src/cli/import.js', '/dist/src/cli/status.js', '/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/diff/']) t.false(loads(r.modules, part), part);
-});
-
-test('help still lists every command, and a command\'s help shows its options', (t) => {
-  const all = lvsplay('help');
-  t.is(all.status, 0, all.stderr);
-  for (const name of ['validate', 'apply', 'failover', 'drain', 'undrain', 'status', 'render', 'plan', 'import']) t.regex(all.stdout, new RegExp(`^ {2}${name} `, 'm'), name);
-  const apply = lvsplay('apply', '--help');
-  t.is(apply.status, 0, apply.stderr);
-  t.regex(apply.stdout, /^Usage: lvsplay apply \[options\] <playbooks\.\.\.>/);
-  t.regex(apply.stdout, /--check/);
-  t.false(loads(apply.modules, '/dist/src/cli/status.js'));
+  t.true(loads(r.modules, '/node_modules/zod/v4/core/'));
+  t.false(loads(r.modules, '/node_modules/zod/v4/locales/fr.js'), 'a locale no command uses');
+  const chunks = readdirSync(repoPath(dirname(CLI))).filter((f) => f.endsWith('.js')).map((f) => readFileSync(repoPath(join(dirname(CLI), f)), 'utf8'));
+  t.false(chunks.some((c) => /^\/\/ node_modules\/ssh2\//m.test(c)), 'no ssh2 code in the bundle');
+  t.true(chunks.some((c) => /^import \w+ from "ssh2";$/m.test(c)), 'ssh2 imported from node_modules');
 });
 
 test('an unknown command is named, with the closest one, exit 1', (t) => {

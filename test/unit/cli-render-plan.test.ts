@@ -12,9 +12,10 @@ import { addressProbe, satisfied } from '../support/facts.js';
 import type { BootDesired } from '../../src/resources/boot/index.js';
 import { ctxFor } from '../support/cluster.js';
 import { run } from '../support/resources.js';
+import { CLI } from '../support/paths.js';
 
 function lvsplay(...args: string[]) {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

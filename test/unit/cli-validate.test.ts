@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { BASE, edit, repoPath } from '../helpers/inventory.js';
+import { CLI } from '../support/paths.js';
 
 const root = repoPath('.');
 
 function lvsplay(...args: string[]) {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -155,16 +156,16 @@ test('an internal error is one line saying it is a bug (exit 250); --debug adds 
   // A real internal error, no test hook: a copy of lvsplay whose built-in sysctl probe template is broken.
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-bug-'));
   try {
-    cpSync(join(root, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+    cpSync(join(root, CLI, '..'), join(dir, CLI, '..'), { recursive: true });
     cpSync(join(root, 'templates'), join(dir, 'templates'), { recursive: true });
     cpSync(join(root, 'package.json'), join(dir, 'package.json'));
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     writeFileSync(join(dir, 'templates', 'sysctl', 'probe.sh.hbs'), '{{#each}}\n');
     const args = ['validate', '-i', join(root, 'inventory/example.yml'), join(root, 'playbooks/check.yml')];
-    const plain = spawnSync(process.execPath, [join(dir, 'dist/src/cli/main.js'), ...args], { encoding: 'utf8' });
+    const plain = spawnSync(process.execPath, [join(dir, CLI), ...args], { encoding: 'utf8' });
     t.is(plain.status, 250, plain.stderr);
     t.regex(plain.stderr, /^lvsplay: internal error \(a bug in lvsplay, please report it\): template syntax error: .+\nRun again with --debug to see where it happened\.\n$/);
-    const debug = spawnSync(process.execPath, [join(dir, 'dist/src/cli/main.js'), ...args, '--debug'], { encoding: 'utf8' });
+    const debug = spawnSync(process.execPath, [join(dir, CLI), ...args, '--debug'], { encoding: 'utf8' });
     t.is(debug.status, 250);
     t.regex(debug.stderr, /^\s+at /m, 'the trace with --debug');
   } finally {
@@ -218,7 +219,7 @@ test('lvsplay\'s own messages that quote the command line (an option value, a ho
 });
 
 test('a reader that closes the pipe (render | head -1) ends the output quietly: exit 0, no "internal error: write EPIPE"', (t) => {
-  const r = spawnSync('bash', ['-c', `"${process.execPath}" dist/src/cli/main.js render -i inventory/example.yml | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" ${CLI} render -i inventory/example.yml | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
   t.is(r.stderr, '');
   t.is(r.stdout, '0\n');
 });

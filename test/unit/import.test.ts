@@ -32,7 +32,7 @@ import { Templates } from '../../src/templates/templates.js';
 import { formatProblem, InputError } from '../../src/util/problems.js';
 import { Secret, secretToken } from '../../src/util/secret.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
-import { repoFile, REPO_ROOT } from '../support/paths.js';
+import { CLI, repoFile, REPO_ROOT } from '../support/paths.js';
 import { cleanup, fakeCommands, tempDir } from '../support/sh.js';
 
 const FIXTURES = 'test/fixtures/import';
@@ -144,7 +144,7 @@ test('import: what the fixtures say that the inventory cannot is reported at its
 });
 
 function lvsplay(...args: string[]) {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'import', ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, 'import', ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -24,6 +24,7 @@ import { addressProbe, baseLines, ipLine, sections, sha256 } from '../support/fa
 import { kaCluster, kaCtx, PASSWORD } from '../support/keepalived.js';
 import { run } from '../support/resources.js';
 import { cleanup, runSh, tempDir } from '../support/sh.js';
+import { CLI } from '../support/paths.js';
 
 // ---------------------------------------------------------------------------------------------
 // address
@@ -155,7 +156,7 @@ test('the keepalived probe run by sh: checksum and redacted text of the config (
 // the CLI and the lab
 
 function lvsplay(env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -10,8 +10,9 @@ import { loadInventory } from '../../../src/inventory/load.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
 import { tmpdir } from 'node:os';
 import { INVENTORY_FILE, LAB_SCRIPTS, labReset, netnsExec, REPO_ROOT, run } from '../../lab/lab.js';
+import { CLI as CLI_BIN } from '../../support/paths.js';
 
-export const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+export const CLI = path.join(REPO_ROOT, CLI_BIN);
 export const BOOTSTRAP = path.join(REPO_ROOT, 'playbooks/bootstrap.yml');
 
 export interface JsonRun {
