@@ -27,7 +27,7 @@ import {
   sshConfig,
 } from '../lab/lab.js';
 import { existsSync } from 'node:fs';
-import { CLI } from '../support/paths.js';
+import { CLI } from './support/lab-cli.js';
 
 let upMs = 0;
 let rootLinksBefore = '';
@@ -286,7 +286,7 @@ test.serial('labReset: after a real bootstrap every host is exactly as after lab
     t.regex(fp, /## files\n[^]*\/etc\/ha\.d\/ldirectord\.cf f /, `${name}: the fingerprint lists files`);
     t.regex(fp, /## sysctl\nnet\.ipv4\.conf\./, `${name}: the fingerprint lists sysctls`);
   }
-  const bootstrap = await run('node', [path.join(REPO_ROOT, CLI), 'apply', '-i', INVENTORY_FILE, path.join(REPO_ROOT, 'playbooks/bootstrap.yml')], { timeoutMs: 10 * 60_000 });
+  const bootstrap = await run('node', [CLI, 'apply', '-i', INVENTORY_FILE, path.join(REPO_ROOT, 'playbooks/bootstrap.yml')], { timeoutMs: 10 * 60_000 });
   t.is(bootstrap.code, 0, bootstrap.stdout + bootstrap.stderr);
   // a test that stops the lab's web services must not leave them stopped either
   const httpd = recordedPids().get('rs2.httpd')!;

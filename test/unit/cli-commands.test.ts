@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadInventory } from '../../src/inventory/load.js';
 import { repoPath } from '../helpers/inventory.js';
 import { CLI } from '../support/paths.js';
 
@@ -21,6 +22,15 @@ export async function resolve(specifier, context, next) {
   appendFileSync(process.env.LVSPLAY_TEST_LOADED, resolved.url + '\\n');
   return resolved;
 }
+`;
+/** The same for require() (jsdiff and re2js are loaded by createRequire, out of the ESM loader's sight). */
+const REQUIRE_HOOK = `const Module = require('node:module');
+const { appendFileSync } = require('node:fs');
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  if (!Module.isBuiltin(request)) appendFileSync(process.env.LVSPLAY_TEST_LOADED, Module._resolveFilename(request, parent, isMain) + '\\n');
+  return load.apply(this, arguments);
+};
 `;
 
 const MODULES = 'dist/src/cli/main.js';
@@ -38,18 +48,20 @@ function lvsplayBuilt(build: string, ...args: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-cli-'));
   try {
     const hooks = join(dir, 'hooks.mjs');
+    const requireHook = join(dir, 'require-hook.cjs');
     const loaded = join(dir, 'loaded.txt');
     writeFileSync(hooks, HOOKS);
+    writeFileSync(requireHook, REQUIRE_HOOK);
     writeFileSync(loaded, '');
     const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`;
-    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, build, ...args], {
+    const r = spawnSync(process.execPath, ['--require', requireHook, '--import', `data:text/javascript,${encodeURIComponent(register)}`, build, ...args], {
       cwd: repoPath('.'),
       encoding: 'utf8',
       timeout: 30_000,
       env: { ...process.env, LVSPLAY_TEST_LOADED: loaded },
     });
     const urls = readFileSync(loaded, 'utf8').split('\n').filter((l) => l !== '');
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: urls.flatMap(modulesOf) };
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: [...new Set(urls)].flatMap(modulesOf) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,6 +89,19 @@ for (const build of BUILDS) {
     for (const part of ['/dist/src/cli/apply.js', '/dist/src/cli/import.js', '/dist/src/cli/status.js', '/dist/src/transport/ssh.js', '/node_modules/ssh2/', '/node_modules/listr2/', '/node_modules/diff/']) t.false(loads(r.modules, part), part);
   });
 
+  test(`${build}: --diff loads jsdiff (by require(): the hooks see it, so a command that does not load it is seen not to)`, (t) => {
+    const facts = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
+    try {
+      for (const name of loadInventory(repoPath('inventory/example.yml')).hosts.keys()) writeFileSync(join(facts, `${name}.txt`), '');
+      const r = lvsplayBuilt(build, 'plan', '-i', 'inventory/example.yml', 'playbooks/bootstrap.yml', '--facts', facts, '--diff');
+      t.is(r.status, 0, r.stderr);
+      t.regex(r.stdout, /^\s*\+\+\+ \/etc\/sysctl\.d\/90-lvsplay\.conf \(after\)$/m);
+      t.true(loads(r.modules, '/node_modules/diff/'));
+    } finally {
+      rmSync(facts, { recursive: true, force: true });
+    }
+  });
+
   test(`${build}: help still lists every command, and a command's help shows its options`, (t) => {
     const all = lvsplayBuilt(build, 'help');
     t.is(all.status, 0, all.stderr);
@@ -94,7 +119,7 @@ test('the bundle leaves out what no command uses (zod\'s locales) and keeps ssh2
   const r = lvsplay('validate', '-i', 'inventory/example.yml');
   t.is(r.status, 0, r.stderr);
   t.true(loads(r.modules, '/node_modules/zod/v4/core/'));
-  t.false(loads(r.modules, '/node_modules/zod/v4/locales/fr.js'), 'a locale no command uses');
+  t.deepEqual(r.modules.filter((m) => m.includes('/node_modules/zod/v4/locales/')), ['/node_modules/zod/v4/locales/en.js'], 'of the locales, only the one zod itself uses');
   const chunks = readdirSync(repoPath(dirname(CLI))).filter((f) => f.endsWith('.js')).map((f) => readFileSync(repoPath(join(dirname(CLI), f)), 'utf8'));
   t.false(chunks.some((c) => /^\/\/ node_modules\/ssh2\//m.test(c)), 'no ssh2 code in the bundle');
   t.true(chunks.some((c) => /^import \w+ from "ssh2";$/m.test(c)), 'ssh2 imported from node_modules');
