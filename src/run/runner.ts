@@ -4,7 +4,8 @@
  *   (`--forks`), owned here: renderers only draw;
  * - a host that failed or was unreachable is left out of later plays (skipped);
  * - a play breaks when a whole batch failed, or any_errors_fatal saw a failure, or more than
- *   max_fail_percentage of a batch failed; a broken play ends the run: no later play or playbook;
+ *   max_fail_percentage of a batch failed; from then on no other host of the batch starts (those
+ *   running finish), and a broken play ends the run: no later play or playbook;
  * - after a playbook in which any host failed or was unreachable, later playbooks do not run;
  * - `ignore_unreachable: true` on a play: an unreachable host there is reported, but counts as
  *   neither failed nor unreachable (failover's play that releases a dead primary's VIPs);
@@ -85,10 +86,17 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
         for (const h of batch.filter((h) => down.has(h.host.name))) skip(h.host.name, prepared, 'failed or unreachable earlier in the run');
         if (runnable.length === 0) continue;
         renderer.batchStart(runnable.map((h) => h.host.name));
+        // Failures so far in this batch: once they break the play, no other host of it starts
+        // (ansible-core checks after each task; a host's unit here is its whole play, and what
+        // already runs finishes: an apply is never cut).
+        const sofar = { failed: 0, unreachable: 0 };
         const done = await pool(runnable, options.forks, async (host) => {
           const name = host.host.name;
-          if (stopping()) {
-            const skipped: HostResult = { host: name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0, interrupted: true, error: { stage: 'connect', message: 'not started: lvsplay was asked to stop' } };
+          const interrupted = stopping();
+          const halted = breaksPlay(play, sofar.failed, sofar.unreachable, batch.length);
+          if (interrupted || halted) {
+            const message = interrupted ? 'not started: lvsplay was asked to stop' : `not started: play "${play.name}" stopped: ${halted}`;
+            const skipped: HostResult = { host: name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0, ...(interrupted && { interrupted: true }), error: { stage: 'connect', message } };
             renderer.hostDone(skipped);
             return skipped;
           }
@@ -104,6 +112,8 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
             ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host.host, out) }),
           });
           renderer.hostDone(result);
+          if (result.status === 'failed') sofar.failed += 1;
+          if (result.status === 'unreachable' && !result.ignored) sofar.unreachable += 1;
           return result;
         });
         await renderer.batchEnd();

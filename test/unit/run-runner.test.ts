@@ -219,6 +219,26 @@ test('without any_errors_fatal a batch with some failures goes on; with it the p
   t.deepEqual(byHost(stop.results), { web1: 'failed', web2: 'ok', web3: 'skipped', far1: 'skipped' });
 });
 
+test('once a failure breaks the play, no other host of its batch starts (any_errors_fatal, max_fail_percentage): those running finish', async (t) => {
+  const hosts = { web1: { probeCode: 1 } };
+  const play4 = (options: Partial<Play>) => pkgPlay(['web1', 'web2', 'web3', 'far1'], options);
+  // one at a time: web1 fails first, and nothing else starts
+  for (const options of [{ anyErrorsFatal: true }, { maxFailPercentage: 0 }, { maxFailPercentage: 20 }]) {
+    const { results, fleet } = await runFleet([play4(options)], hosts, { forks: 1 });
+    t.deepEqual(byHost(results), { web1: 'failed', web2: 'skipped', web3: 'skipped', far1: 'skipped' }, JSON.stringify(options));
+    for (const h of ['web2', 'web3', 'far1']) t.is(fleet.execs.get(h), undefined, `${h} never contacted (${JSON.stringify(options)})`);
+    t.regex(results[1]!.error?.message ?? '', /^not started: play ".*" stopped: /);
+    t.falsy(results[1]!.interrupted, 'not an interruption: the play stopped');
+  }
+  // under the threshold (1 of 4 is 25%, not more than 25): every host runs
+  const under = await runFleet([play4({ maxFailPercentage: 25 })], hosts, { forks: 1 });
+  t.deepEqual(byHost(under.results), { web1: 'failed', web2: 'ok', web3: 'ok', far1: 'ok' });
+  // the hosts already running when web1 failed finish
+  const wide = await runFleet([play4({ anyErrorsFatal: true })], hosts, { forks: 2 });
+  t.is(byHost(wide.results).web2, 'ok');
+  t.deepEqual([byHost(wide.results).web3, byHost(wide.results).far1], ['skipped', 'skipped']);
+});
+
 test('a play that breaks (any_errors_fatal) ends the run, as in ansible-core: the next play does not run', async (t) => {
   const renderer = new Quiet();
   const { results, fleet } = await runFleet(
