@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander';
 import type { Cluster, Host } from '../inventory/model.js';
 import type { Playbook } from '../playbook/model.js';
-import { LimitFileError, limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
+import { invalidTerm, LimitFileError, limitTerms, selectHosts, unknownTerm } from '../playbook/select.js';
 import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import type { Templates } from '../templates/templates.js';
 import { exitCode } from '../run/recap.js';
@@ -62,6 +62,9 @@ export async function execute(cluster: Cluster, playbooks: Playbook[], templates
     throw err;
   }
   for (const term of limit ?? []) {
+    // as ansible-playbook: a malformed term is an error, one that matches nothing a warning
+    const invalid = invalidTerm(cluster, term);
+    if (invalid) return usageError(`--limit: ${invalid}`);
     const why = unknownTerm(cluster, term);
     if (why) say(`warning: --limit: ${why}; ignoring it`);
   }

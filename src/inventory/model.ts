@@ -8,8 +8,12 @@ import { addressInterface, type DirectorInterface } from './interfaces.js';
 
 export type { DirectorInterface, SecretSource };
 export type Scalar = string | number | boolean;
-/** The groups every inventory has; `primary` and `backup` are the directors by role, computed. */
-export const BUILTIN_GROUPS = ['all', 'directors', 'real_servers', 'primary', 'backup'] as const;
+/**
+ * The groups every inventory has; `primary` and `backup` are the directors by role, computed. In
+ * the order an Ansible inventory would list them (the roles as children of `directors`), the
+ * order a subscript after a glob counts hosts in (`*r*[2]`: playbook/select.ts).
+ */
+export const BUILTIN_GROUPS = ['all', 'directors', 'primary', 'backup', 'real_servers'] as const;
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
 export type Protocol = 'tcp' | 'udp' | 'sctp';

@@ -78,13 +78,34 @@ const TERM = /^[!&]?(?:[A-Za-z0-9_.*?[\]!:-]{1,63}|~[\x21-\x2b\x2d-\x7e]{1,200})
 
 /** Why a term cannot select or selects nothing, or undefined when it is fine. */
 export function unknownTerm(cluster: Cluster, term: string): string | undefined {
+  const invalid = invalidTerm(cluster, term);
+  if (invalid) return invalid;
+  const bare = term.replace(/^[!&]/, '');
+  if (matching(cluster, bare).length > 0 || cluster.groups.has(bare)) return undefined;
+  return `"${bare}" is no host, group or pattern matching a host; groups are ${[...cluster.groups].sort().join(', ')}`;
+}
+
+/**
+ * Why a term is an error wherever it is given (ansible-core raises on it, --limit included), or
+ * undefined: not a term at all, an expression after `~` that does not compile ("Invalid host list
+ * pattern"), or an index past the end of what the term matched ("No hosts matched the subscripted
+ * pattern"). A --limit term that is well formed but matches nothing is only a warning there.
+ */
+export function invalidTerm(cluster: Cluster, term: string): string | undefined {
   const bare = term.replace(/^[!&]/, '');
   if (bare === '') return `"${term}" names no host, group or pattern`;
   if (!TERM.test(term)) return `expected a host, group or glob (optionally with a [subscript]) or ~regex, with ! or & before it to exclude or intersect, got ${JSON.stringify(term)}`;
   const invalid = badRegex(bare);
   if (invalid) return `"${bare}": ${invalid}`;
-  if (matching(cluster, bare).length > 0 || cluster.groups.has(bare)) return undefined;
-  return `"${bare}" is no host, group or pattern matching a host; groups are ${[...cluster.groups].sort().join(', ')}`;
+  if (cluster.hosts.has(bare)) return undefined;
+  const { expr, subscript } = splitSubscript(bare);
+  if (subscript && 'index' in subscript) {
+    const listed = enumerated(cluster, expr);
+    if (listed[subscript.index < 0 ? listed.length + subscript.index : subscript.index] === undefined) {
+      return `"${bare}": no host matched the subscripted pattern (${expr} matches ${listed.length} host${listed.length === 1 ? '' : 's'}, counted from 0)`;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -130,13 +151,22 @@ function matching(cluster: Cluster, term: string): Host[] {
   if (exact) return [exact];
   if (badRegex(term)) return [];
   const { expr, subscript } = splitSubscript(term);
+  const picked = new Set(pick(enumerated(cluster, expr), subscript));
+  return [...cluster.hosts.values()].filter((h) => picked.has(h));
+}
+
+/**
+ * What an expression matches, listed as _enumerate_matches lists it, which is what a subscript
+ * counts in: each matching group's hosts, group after group, then the matching host names (tried
+ * when no group matched, or always for a regex or a glob); a host listed twice counts twice.
+ */
+function enumerated(cluster: Cluster, expr: string): Host[] {
   const all = [...cluster.hosts.values()];
   const isMatch = expr.startsWith('~') ? anchoredAtStart(expr.slice(1)) : fnmatch(expr);
   const groups = [...cluster.groups].filter((g) => isMatch(g));
-  const found = new Set(groups.flatMap((g) => all.filter((h) => inGroup(h, g))));
-  // Host names are tried when no group matched, or always for a regex or a glob (as there).
-  if (groups.length === 0 || /^~|[.?*[]/.test(expr)) for (const h of all) if (isMatch(h.name)) found.add(h);
-  return pick(all.filter((h) => found.has(h)), subscript);
+  const listed = groups.flatMap((g) => all.filter((h) => inGroup(h, g)));
+  if (groups.length === 0 || /^~|[.?*[]/.test(expr)) listed.push(...all.filter((h) => isMatch(h.name)));
+  return listed;
 }
 
 function inGroup(host: Host, group: string): boolean {

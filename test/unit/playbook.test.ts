@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
 import { playsInOrder } from '../../src/playbook/model.js';
-import { limitTerms, selectHosts, splitHostPattern } from '../../src/playbook/select.js';
+import { invalidTerm, limitTerms, selectHosts, splitHostPattern } from '../../src/playbook/select.js';
 import { prepareRun } from '../../src/plan/prepare.js';
 import { desiredTable } from '../../src/resources/ipvs/desired.js';
 import { Templates } from '../../src/templates/templates.js';
@@ -260,11 +260,11 @@ const ANSIBLE_SELECTS: [string, string[]][] = [
   ['web[-1]', ['web2']],
   ['web[0:1]', ['web1', 'web2']], // inclusive
   ['real_servers[1:]', ['web2', 'far1', 'app1']],
-  ['real_servers[5]', []],
+  ['real_servers[5]', []], // ansible-core raises "No hosts matched the subscripted pattern": validate and --limit refuse it (invalidTerm)
   ['real_servers[2:0]', ['far1']], // an end of 0 picks the start alone
   ['real_servers[2-3]', ['far1', 'app1']], // the deprecated form
   ['web*[1]', ['web2']],
-  ['web[12]', []], // a subscript beyond the group, not a character class
+  ['web[12]', []], // a subscript beyond the group, not a character class (refused as above)
   ['web[!1]', ['web2']], // fnmatch's negated class
   ['*[!0-9]', ['lb1', 'lb2', 'web1', 'web2', 'far1', 'app1']], // group names ending in a letter
   ['lb[1-2]', []], // the deprecated subscript of "lb", which is nothing
@@ -277,6 +277,25 @@ test('select: globs over groups and hosts, ~regex and [subscripts], as ansible-c
   for (const [term, hosts] of ANSIBLE_SELECTS) t.deepEqual(select(term), hosts, term);
   t.deepEqual(select('real_servers', '!web[0]'), ['web2', 'far1', 'app1'], 'a subscript in an exclusion');
   t.deepEqual(select('~[bad'), [], 'an invalid regex selects nothing');
+});
+
+test('select: a subscript after a glob counts what the glob listed, groups first and duplicates too (_enumerate_matches)', (t) => {
+  // w*: the group web (web1, web2), then the host names web1, web2: four places
+  t.deepEqual(select('w*[2]'), ['web1']);
+  t.deepEqual(select('w*[3]'), ['web2']);
+  // *r*: directors (lb1, lb2), primary (lb1), real_servers, ...: the roles come after directors
+  t.deepEqual(select('*r*[0:2]'), ['lb1', 'lb2']);
+  t.deepEqual(select('*r*[2]'), ['lb1']);
+});
+
+test('invalidTerm: what ansible-core raises on, wherever the term is given: an index past what the term matched, a ~ that does not compile, a malformed term', (t) => {
+  const invalid = (term: string) => invalidTerm(cluster, term);
+  t.regex(invalid('web[2]') ?? '', /"web\[2\]": no host matched the subscripted pattern \(web matches 2 hosts, counted from 0\)/);
+  t.regex(invalid('!web[-3]') ?? '', /no host matched the subscripted pattern/, 'in an exclusion too: it would exclude nothing');
+  t.regex(invalid('nosuch[0]') ?? '', /nosuch matches 0 hosts/);
+  t.regex(invalid('~web(1') ?? '', /not a regular expression after "~"/);
+  t.regex(invalid('web;reboot') ?? '', /expected a host, group or glob/);
+  for (const fine of ['web[1]', 'web[-2]', 'w*[3]', 'web[5:9]', 'nosuch', 'web1', '&zone_b', '~web']) t.is(invalid(fine), undefined, fine);
 });
 
 // A host name is at most 63 characters, and 40 are enough for a backtracking matcher to take
