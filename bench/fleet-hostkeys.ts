@@ -51,7 +51,7 @@ async function child(m: number, sample: number, file: string): Promise<void> {
     const t0 = performance.now();
     for (let k = 0; k < sample; k++) {
       const i = (k * step) % m;
-      const guard = await guardHostKey(`h${i}`, { host: hostName(i), port: 22 }, file, 'strict');
+      const guard = await guardHostKey(`h${i}`, { host: hostName(i), port: 22 }, { user: [file], global: [] }, 'strict');
       const accepted = await new Promise<boolean>((resolve) => guard.verify(hostKey(i), resolve));
       if (!accepted) throw new Error(`host ${i} refused: ${guard.refusal?.message}`);
       if (k === 0) first = performance.now() - t0; // includes reading and parsing the file

@@ -12,7 +12,7 @@ import { type HostRead, HostReadError, readHost } from '../import/from-host.js';
 import { readNames } from '../import/hosts.js';
 import { importInventory, type ImportInputs } from '../import/index.js';
 import { localIncludes } from '../import/keepalived-include.js';
-import type { SshConfig } from '../inventory/model.js';
+import { KNOWN_HOSTS_DEFAULTS, type SshConfig } from '../inventory/model.js';
 import { type Transport, TransportError } from '../transport/types.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { safeText } from '../util/terminal.js';
@@ -42,7 +42,7 @@ export function importCommand(): Command {
     .option('--keepalived <file>', 'a keepalived.conf: its virtual servers become managed_by: keepalived services, its vrrp_instance the pair\'s vrrp settings')
     .option('--from-host <[user@]host[:port]>', 'read a live director over SSH instead: its IPVS table, ldirectord.cf, keepalived.conf and addresses')
     .option('--identity <file>', 'with --from-host: the private key (otherwise the SSH agent)')
-    .option('--known-hosts <file>', 'with --from-host: the known_hosts that must hold its key', '~/.ssh/known_hosts')
+    .option('--known-hosts <file>', 'with --from-host: the known_hosts that must hold its key (default: as ssh, ~/.ssh/known_hosts and known_hosts2, and /etc/ssh/ssh_known_hosts and ssh_known_hosts2)')
     .option('--name <name>', 'with --from-host: the director\'s name in the inventory', 'lb1')
     .option('--names <file>', 'a YAML mapping of addresses to host names (otherwise rs-192-0-2-21)')
     .option('-o, --output <file>', 'write the inventory here instead of stdout (never over an existing file without --force)')
@@ -81,16 +81,16 @@ async function hostInputs(spec: string, o: ImportOptions): Promise<ImportInputs>
     throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--name', message: `expected a host name (letters, digits, . _ -), got ${JSON.stringify(o.name)}` }]);
   }
   const { user, host, port } = target(spec);
-  const knownHosts = o.knownHosts ?? '~/.ssh/known_hosts';
   const ssh: SshConfig = {
-    host, port, user, agent: o.identity === undefined, knownHosts, hostKeyPolicy: 'strict',
+    host, port, user, agent: o.identity === undefined, hostKeyPolicy: 'strict',
+    knownHosts: o.knownHosts === undefined ? KNOWN_HOSTS_DEFAULTS.user : [o.knownHosts], globalKnownHosts: KNOWN_HOSTS_DEFAULTS.global,
     ...(o.identity !== undefined && { identityFile: o.identity }),
     connectTimeoutS: 10, commandTimeoutS: 120,
   };
   const name = o.name!;
   const read = await hostRead(name, ssh);
   // the settings that reached it, as the inventory writes them (its defaults left out)
-  const inventorySsh = { host, ...(port !== 22 && { port }), ...(user !== 'root' && { user }), ...(o.identity !== undefined && { identity_file: o.identity }), ...(knownHosts !== '~/.ssh/known_hosts' && { known_hosts: knownHosts }) };
+  const inventorySsh = { host, ...(port !== 22 && { port }), ...(user !== 'root' && { user }), ...(o.identity !== undefined && { identity_file: o.identity }), ...(o.knownHosts !== undefined && { known_hosts: o.knownHosts }) };
   return { ...read.inputs, host: { read, name, ssh: inventorySsh }, ...(o.names !== undefined && { names: { file: o.names, map: readNames(o.names) } }) };
 }
 

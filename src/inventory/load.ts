@@ -9,7 +9,7 @@ import { type SourceMap, YamlSource } from '../util/yaml-source.js';
 import { canonicalAddress, cidrAddress } from './addresses.js';
 import { generateServices } from './generate.js';
 import { checkInventory, checkTypeOf, memberAddress, serviceFamily, serviceOwner } from './checks.js';
-import { BUILTIN_GROUPS, type Cluster, type Director, type HealthCheck, type Host, type Owner, type RealServer, type Scalar, type SecretSource, type Service, type SshConfig, type Vrrp } from './model.js';
+import { BUILTIN_GROUPS, KNOWN_HOSTS_DEFAULTS, type Cluster, type Director, type HealthCheck, type Host, type Owner, type RealServer, type Scalar, type SecretSource, type Service, type SshConfig, type Vrrp } from './model.js';
 import { type HealthCheckInput, InventoryFile, type MemberCheckInput, type RealServerInput, type ServiceInput, type SshSettingsInput, type VrrpPairInput } from './schema.js';
 import { derivedRouterId, vrrpInstance } from './vrrp.js';
 
@@ -31,7 +31,8 @@ export function parseInventory(source: YamlSource): Cluster {
   return buildCluster(source.file, parsed.data, generated.source);
 }
 
-const SSH_DEFAULTS = { port: 22, user: 'root', knownHosts: '~/.ssh/known_hosts', connectTimeoutS: 10, commandTimeoutS: 300 };
+const SSH_DEFAULTS = { port: 22, user: 'root', connectTimeoutS: 10, commandTimeoutS: 300 };
+const paths = (value: string | string[]) => (typeof value === 'string' ? [value] : value);
 
 function buildCluster(file: string, inv: InventoryFile, source: SourceMap): Cluster {
   const groupsOf = (builtin: string, own: string[]) => [builtin, ...own.filter((g) => g !== builtin)];
@@ -92,7 +93,8 @@ function sshConfig(s: SshSettingsInput, address: string): SshConfig {
     ...(s.identity_file && { identityFile: s.identity_file }),
     ...(s.identity_passphrase_env && { identityPassphraseEnv: s.identity_passphrase_env }),
     agent: s.agent ?? true,
-    knownHosts: s.known_hosts ?? SSH_DEFAULTS.knownHosts,
+    knownHosts: s.known_hosts === undefined ? KNOWN_HOSTS_DEFAULTS.user : paths(s.known_hosts),
+    globalKnownHosts: s.global_known_hosts === undefined ? KNOWN_HOSTS_DEFAULTS.global : paths(s.global_known_hosts),
     hostKeyPolicy: s.host_key_policy ?? 'strict',
     ...(s.config_file && { configFile: s.config_file }),
     ...(s.jump && {

@@ -14,6 +14,8 @@ export type Scalar = string | number | boolean;
  * order a subscript after a glob counts hosts in (`*r*[2]`: playbook/select.ts).
  */
 export const BUILTIN_GROUPS = ['all', 'directors', 'primary', 'backup', 'real_servers'] as const;
+/** known_hosts files as ssh(1)'s defaults (readconf.c): the user's two, then the system's two. */
+export const KNOWN_HOSTS_DEFAULTS = { user: ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'], global: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] };
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -35,7 +37,10 @@ export interface SshConfig {
   identityPassphraseEnv?: string;
   /** true: the agent at $SSH_AUTH_SOCK; a string: that socket. */
   agent: boolean | string;
-  knownHosts: string;
+  /** UserKnownHostsFile: read; accept-new records in the first. */
+  knownHosts: string[];
+  /** GlobalKnownHostsFile: read only. */
+  globalKnownHosts: string[];
   hostKeyPolicy: 'strict' | 'accept-new';
   configFile?: string;
   jump?: { host: string; port: number; user: string; identityFile?: string };

@@ -6,7 +6,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 export interface KnownHostEntry {
-  /** 1-based line number, for messages. */
+  /** The file it was read from ('' when parsed from text alone), and its 1-based line, for messages. */
+  file: string;
   line: number;
   revoked: boolean;
   /** The host pattern field as written: a comma list of patterns, or one `|1|salt|hash`. */
@@ -27,10 +28,15 @@ export type HostKeyVerdict =
   /** Nothing recorded for this host at all. */
   | { status: 'unknown' };
 
-export function parseKnownHosts(text: string): KnownHostEntry[] {
+/**
+ * The entries of a known_hosts text. As hostfile.c reads a line: fields separated by spaces and
+ * tabs only; a line whose key does not parse (a truncated blob, a blob of another type than its
+ * type field says) is skipped, as ssh skips it, rather than taken as a key recorded for the host.
+ */
+export function parseKnownHosts(text: string, file = ''): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   text.split('\n').forEach((raw, index) => {
-    const fields = raw.trim().split(/\s+/);
+    const fields = raw.replace(/^[ \t]+|[ \t\r]+$/g, '').split(/[ \t]+/);
     if (fields[0] === undefined || fields[0] === '' || fields[0].startsWith('#')) return;
     let revoked = false;
     if (fields[0].startsWith('@')) {
@@ -42,9 +48,29 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     }
     const [hosts, keyType, key] = fields;
     if (hosts === undefined || keyType === undefined || key === undefined) return;
-    entries.push({ line: index + 1, revoked, hosts, keyType, key: Buffer.from(key, 'base64') });
+    const blob = wellFormedKey(keyType, key);
+    if (blob) entries.push({ file, line: index + 1, revoked, hosts, keyType, key: blob });
   });
   return entries;
+}
+
+/**
+ * The key blob of a known_hosts line, or undefined when ssh's sshkey_read would reject it:
+ * not base64, not a whole sequence of length-prefixed fields (cut short, or with bytes after
+ * them), or a key of another type than the line's type field names.
+ */
+function wellFormedKey(keyType: string, base64: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
+  const blob = Buffer.from(base64, 'base64');
+  let at = 0;
+  let fieldsRead = 0;
+  while (at < blob.length) {
+    if (at + 4 > blob.length) return undefined;
+    at += 4 + blob.readUInt32BE(at);
+    fieldsRead += 1;
+  }
+  if (at !== blob.length || fieldsRead < 2) return undefined;
+  return keyTypeOf(blob) === keyType ? blob : undefined;
 }
 
 /** The name ssh(1) looks up: the bare host on port 22, `[host]:port` on any other port. */

@@ -7,7 +7,8 @@
  * already filled in (port 22, user root), so an explicit "22" cannot be told from an absent port:
  * the config file's Port and User therefore apply only when the inventory value is that default.
  * The inventory host is looked up as the config's `Host` alias and replaced by its HostName;
- * IdentityFile (the first one) and ProxyJump apply when the inventory has no identity file / jump.
+ * IdentityFile (the first one) and ProxyJump apply when the inventory has no identity file / jump;
+ * HostName's %h is the alias; HostKeyAlias is the name the host key is checked under (host-key.ts).
  * A jump host is resolved through the same file by the same rules (the one-hop subset of OpenSSH).
  */
 import { readFile } from 'node:fs/promises';
@@ -21,6 +22,8 @@ export interface Endpoint {
   port: number;
   user: string;
   identityFile?: string;
+  /** The config's HostKeyAlias: the name the host's key is looked up and recorded under, as ssh does. */
+  hostKeyAlias?: string;
 }
 
 export interface Route {
@@ -43,11 +46,14 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
     };
     const port = text('port');
     const identityFile = e.identityFile ?? text('identityfile');
+    const configured = text('hostname');
+    const hostKeyAlias = text('hostkeyalias');
     const endpoint: Endpoint = {
-      host: text('hostname') ?? e.host,
+      host: configured === undefined ? e.host : expandHostName(hostName, configured, e.host),
       port: e.port === DEFAULT_PORT && port !== undefined ? Number(port) : e.port,
       user: e.user === DEFAULT_USER ? (text('user') ?? e.user) : e.user,
       ...(identityFile !== undefined && { identityFile }),
+      ...(hostKeyAlias !== undefined && hostKeyAlias !== 'none' && { hostKeyAlias }),
     };
     const proxyJump = text('proxyjump');
     return proxyJump === undefined || proxyJump === 'none' ? { endpoint } : { endpoint, proxyJump };
@@ -64,6 +70,15 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
     ...((jumpSpec.identityFile ?? ssh.identityFile) && { identityFile: jumpSpec.identityFile ?? ssh.identityFile }),
   }).endpoint;
   return { target: target.endpoint, jump };
+}
+
+/** HostName's tokens, as ssh expands them there: %h the name given, %% a percent sign; any other is an error, as in ssh. */
+function expandHostName(hostName: string, value: string, given: string): string {
+  return value.replace(/%(.?)/g, (token, letter: string) => {
+    if (letter === 'h') return given;
+    if (letter === '%') return '%';
+    throw new TransportError('unreachable', hostName, `ssh config: HostName ${value}: ${token} is not a token of HostName (%h, the host name given, or %%)`);
+  });
 }
 
 async function readConfig(hostName: string, path: string): Promise<SSHConfig> {

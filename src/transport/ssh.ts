@@ -176,7 +176,7 @@ function end(client: Client): Promise<void> {
 /** One authenticated connection, to the target or to the jump host (role: a prefix for messages). */
 async function open(name: string, role: string, endpoint: Endpoint, ssh: SshConfig, sock?: Duplex): Promise<NodeSSH> {
   const who = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
-  const guard = await guardHostKey(name, endpoint, expandHome(ssh.knownHosts), ssh.hostKeyPolicy);
+  const guard = await guardHostKey(name, endpoint, { user: ssh.knownHosts.map(expandHome), global: ssh.globalKnownHosts.map(expandHome) }, ssh.hostKeyPolicy);
   const auth = await credentials(name, endpoint, ssh);
   const connection = new NodeSSH();
   const socket = sock ?? tcpSocket(endpoint);

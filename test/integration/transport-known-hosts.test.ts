@@ -103,6 +103,24 @@ test('parsing skips comments, blank, malformed and @cert-authority lines, and ke
   t.true(entries[0]?.key.equals(keys.ed.blob));
 });
 
+test('parsing reads lines as hostfile.c does: fields split by spaces and tabs only, a key that does not parse or is of another type than its field says skipped, CRLF endings read', (t) => {
+  const [type, base64] = keys.ed.line.split(' ') as [string, string];
+  const entries = parseKnownHosts(
+    [
+      `cut ${type} ${base64.slice(0, 30)}`,
+      `mislabelled ssh-rsa ${base64}`,
+      `nbsp\u00a0${type}\u00a0${base64}`,
+      `padded ${type} ${Buffer.concat([keys.ed.blob, Buffer.from([0, 0, 0])]).toString('base64')}`,
+      `notbase64 ${type} ${base64.slice(0, -4)}!!!!`,
+      `crlf ${type} ${base64}\r`,
+      `tabs\t${type}\t${base64}`,
+    ].join('\n'),
+    '/x/known_hosts',
+  );
+  t.deepEqual(entries.map((e) => [e.hosts, e.file, e.line]), [['crlf', '/x/known_hosts', 6], ['tabs', '/x/known_hosts', 7]]);
+  t.true(entries.every((e) => e.key.equals(keys.ed.blob)));
+});
+
 test('verdicts: known, changed (another key of the same type, or only keys of other types: OpenSSH\'s HOST_CHANGED), unknown (nothing recorded), revoked', (t) => {
   const entries = parseKnownHosts(`web1 ${keys.ed.line}\nweb2 ${keys.ecdsa.line}\n@revoked web3 ${keys.ed2.line}\nweb3 ${keys.ed2.line}\n`);
   t.deepEqual(checkHostKey(entries, 'web1', keys.ed.blob), { status: 'known' });

@@ -59,7 +59,8 @@ function settings(overrides: Partial<SshConfig> = {}): SshConfig {
     user: 'root',
     identityFile: s.clientKeyPath,
     agent: false,
-    knownHosts: s.knownHostsPath,
+    knownHosts: [s.knownHostsPath],
+    globalKnownHosts: [],
     hostKeyPolicy: 'strict',
     connectTimeoutS: 10,
     commandTimeoutS: 60,
@@ -224,10 +225,10 @@ test('known_hosts: plain patterns: comma lists and wildcards match, a negated pa
   const s = server();
   const listed = join(s.dir, 'kh-list');
   await writeFile(listed, `# comment\n\nother.example,[127.0.0.?]:${s.port} ${s.hostKeyLine} a comment\n`);
-  await withSsh(settings({ knownHosts: listed }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [listed] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
   const negated = join(s.dir, 'kh-negated');
   await writeFile(negated, `[127.0.0.*]:*,![127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
-  await refused(t, settings({ knownHosts: negated }), 'hostkey');
+  await refused(t, settings({ knownHosts: [negated] }), 'hostkey');
 });
 
 test('known_hosts: a hashed entry (ssh-keygen -H) is accepted', async (t) => {
@@ -236,13 +237,13 @@ test('known_hosts: a hashed entry (ssh-keygen -H) is accepted', async (t) => {
   await writeFile(hashed, `[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
   await run('ssh-keygen', ['-q', '-H', '-f', hashed]);
   t.regex(await readFile(hashed, 'utf8'), /^\|1\|/);
-  await withSsh(settings({ knownHosts: hashed }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [hashed] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
 });
 
 test('an unknown host key is refused with host, port, key type, fingerprint and file named', async (t) => {
   const s = server();
   const missing = join(s.dir, 'kh-missing');
-  const err = await refused(t, settings({ knownHosts: missing }), 'hostkey');
+  const err = await refused(t, settings({ knownHosts: [missing] }), 'hostkey');
   t.is(err.host, 'web1');
   for (const part of ['web1', '127.0.0.1', `port ${s.port}`, 'ssh-ed25519', await fingerprintOf(`${s.hostKeyPath}.pub`), missing]) {
     t.true(err.message.includes(part), `message names ${part}: ${err.message}`);
@@ -256,7 +257,7 @@ test('a changed host key is refused, even with accept-new, naming both fingerpri
   const file = join(s.dir, 'kh-changed');
   const recorded = `[127.0.0.1]:${s.port} ${(await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}\n`;
   await writeFile(file, recorded);
-  const err = await refused(t, settings({ knownHosts: file, hostKeyPolicy: 'accept-new' }), 'hostkey');
+  const err = await refused(t, settings({ knownHosts: [file], hostKeyPolicy: 'accept-new' }), 'hostkey');
   t.regex(err.message, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
   t.true(err.message.includes(await fingerprintOf(`${s.hostKeyPath}.pub`)));
   t.true(err.message.includes(await fingerprintOf(`${other}.pub`)));
@@ -270,7 +271,7 @@ test('a host recorded with a key of another type, offering only a new type, is r
   const recorded = `[127.0.0.1]:${s.port} ${(await readFile(join(s.dir, 'ecdsa-other.pub'), 'utf8')).split(' ').slice(0, 2).join(' ')}\n`;
   await writeFile(file, recorded);
   // Regression: the ed25519 key was accepted and appended, and a become password would have followed.
-  const err = await refused(t, settings({ knownHosts: file, hostKeyPolicy: 'accept-new' }), 'hostkey');
+  const err = await refused(t, settings({ knownHosts: [file], hostKeyPolicy: 'accept-new' }), 'hostkey');
   t.regex(err.message, /REMOTE HOST IDENTIFICATION HAS CHANGED.*records the ecdsa-sha2-nistp256 key/);
   t.is(await readFile(file, 'utf8'), recorded, 'nothing appended');
   // What real OpenSSH says to the same server and file:
@@ -285,32 +286,116 @@ test('accept-new writes a hashed line when the file already hashes names (as Has
   const file = join(s.dir, 'kh-hash-new');
   await writeFile(file, `other.example ${s.hostKeyLine}\n`);
   await run('ssh-keygen', ['-q', '-H', '-f', file]);
-  await withSsh(settings({ knownHosts: file, hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [file], hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
   const lines = (await readFile(file, 'utf8')).trim().split('\n');
   t.is(lines.length, 2);
   t.regex(lines[1]!, /^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 /);
   t.false(lines[1]!.includes('127.0.0.1'));
   const found = await run('ssh-keygen', ['-F', `[127.0.0.1]:${s.port}`, '-f', file]);
   t.regex(found, /ssh-ed25519/, 'OpenSSH finds the hashed line');
-  await withSsh(settings({ knownHosts: file }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [file] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
 });
 
 test('a @revoked key is refused; a @cert-authority line is not taken for a host key', async (t) => {
   const s = server();
   const revoked = join(s.dir, 'kh-revoked');
   await writeFile(revoked, `@revoked [127.0.0.1]:${s.port} ${s.hostKeyLine}\n[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
-  t.regex((await refused(t, settings({ knownHosts: revoked, hostKeyPolicy: 'accept-new' }), 'hostkey')).message, /REVOKED/);
+  t.regex((await refused(t, settings({ knownHosts: [revoked], hostKeyPolicy: 'accept-new' }), 'hostkey')).message, /REVOKED/);
   const ca = join(s.dir, 'kh-ca');
   await writeFile(ca, `@cert-authority [127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
-  t.regex((await refused(t, settings({ knownHosts: ca }), 'hostkey')).message, /not known/);
+  t.regex((await refused(t, settings({ knownHosts: [ca] }), 'hostkey')).message, /not known/);
 });
 
 test('accept-new records an unknown key as [host]:port, and a strict connect then succeeds', async (t) => {
   const s = server();
   const file = join(s.dir, 'kh-new', 'known_hosts');
-  await withSsh(settings({ knownHosts: file, hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [file], hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
   t.is(await readFile(file, 'utf8'), `[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
-  await withSsh(settings({ knownHosts: file }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [file] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+});
+
+/** What real OpenSSH does with the same server and files: its exit status (0: connected). */
+function opensshConnects(s: Sshd, options: string[], target = `root@127.0.0.1`, port = s.port): number | null {
+  return spawnSync('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', ...options, '-i', s.clientKeyPath, '-p', String(port), target, 'true'], { encoding: 'utf8' }).status;
+}
+
+test('the system known_hosts files count as ssh reads them: a key pinned or revoked there is refused even with accept-new, and one recorded there alone is known', async (t) => {
+  const s = server();
+  const other = await newKey('global-other-key');
+  const otherLine = (await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+  const user = join(s.dir, 'kh-user-empty');
+  const pinned = join(s.dir, 'kh-global-pinned');
+  await writeFile(pinned, `[127.0.0.1]:${s.port} ${otherLine}\n`);
+  // Regression: only the user file was read, so accept-new took the key the system file contradicts.
+  const err = await refused(t, settings({ knownHosts: [user], globalKnownHosts: [pinned], hostKeyPolicy: 'accept-new' }), 'hostkey');
+  t.regex(err.message, new RegExp(`REMOTE HOST IDENTIFICATION HAS CHANGED.*${pinned}:1`));
+  t.false(await exists(user), 'nothing recorded');
+  t.not(opensshConnects(s, ['-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${user}`, '-o', `GlobalKnownHostsFile=${pinned}`]), 0, 'ssh refuses it too');
+  const revoked = join(s.dir, 'kh-global-revoked');
+  await writeFile(revoked, `@revoked * ${s.hostKeyLine}\n`);
+  const trusting = join(s.dir, 'kh-user-trusting');
+  await writeFile(trusting, `[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  t.regex((await refused(t, settings({ knownHosts: [trusting], globalKnownHosts: [revoked] }), 'hostkey')).message, new RegExp(`REVOKED.*${revoked}:1`));
+  t.not(opensshConnects(s, ['-o', `UserKnownHostsFile=${trusting}`, '-o', `GlobalKnownHostsFile=${revoked}`]), 0);
+  // A second user file (known_hosts2) and a system file are read as well as the first.
+  const known = join(s.dir, 'kh-global-known');
+  await writeFile(known, `[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  await withSsh(settings({ knownHosts: [user, known], globalKnownHosts: [] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [user], globalKnownHosts: [known] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  t.false(await exists(user), 'a known key is not recorded again');
+  t.is(opensshConnects(s, ['-o', `UserKnownHostsFile=${user}`, '-o', `GlobalKnownHostsFile=${known}`]), 0);
+});
+
+test('on a port other than 22, a host nothing is recorded for as [host]:port is known by its bare name\'s key, as ssh ("found matching key w/out port"); another key there is a new host', async (t) => {
+  const s = server();
+  const bare = join(s.dir, 'kh-bare');
+  await writeFile(bare, `127.0.0.1 ${s.hostKeyLine}\n`);
+  await withSsh(settings({ knownHosts: [bare] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  t.is(opensshConnects(s, ['-o', `UserKnownHostsFile=${bare}`, '-o', 'GlobalKnownHostsFile=/dev/null']), 0);
+  const other = await newKey('bare-other-key');
+  const otherBare = join(s.dir, 'kh-bare-other');
+  const recorded = `127.0.0.1 ${(await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}\n`;
+  await writeFile(otherBare, recorded);
+  t.regex((await refused(t, settings({ knownHosts: [otherBare] }), 'hostkey')).message, /is not known/);
+  await withSsh(settings({ knownHosts: [otherBare], hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  t.is(await readFile(otherBare, 'utf8'), `${recorded}[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`, 'recorded as [host]:port, as ssh does');
+});
+
+test('lines ssh cannot parse are skipped as ssh skips them: a truncated key, a key under another type\'s name, fields split by a no-break space', async (t) => {
+  const s = server();
+  const [type, base64] = s.hostKeyLine.split(' ') as [string, string];
+  const lines = [
+    `[127.0.0.1]:${s.port} ${type} ${base64.slice(0, 40)}`, // cut short
+    `[127.0.0.1]:${s.port} ssh-rsa ${base64}`, // an ed25519 blob labelled RSA
+    `[127.0.0.1]:${s.port}\u00a0${type}\u00a0${base64}`, // not a field separator for ssh
+  ];
+  for (const line of lines) {
+    const file = join(s.dir, `kh-unparsable-${randomBytes(3).toString('hex')}`);
+    await writeFile(file, `${line}\n`);
+    const sshAccepts = opensshConnects(s, ['-o', `UserKnownHostsFile=${file}`, '-o', 'GlobalKnownHostsFile=/dev/null']) === 0;
+    t.false(sshAccepts, `ssh does not take ${JSON.stringify(line.slice(0, 60))} for a key`);
+    t.regex((await refused(t, settings({ knownHosts: [file] }), 'hostkey')).message, /is not known/, 'nothing recorded: not known (never "changed", never accepted)');
+  }
+});
+
+test('an ssh config HostKeyAlias is the name the key is checked and recorded under, as ssh; HostName %h is the name given', async (t) => {
+  const s = server();
+  const config = join(s.dir, 'ssh_config_alias');
+  await writeFile(config, `Host lvsplay-kalias2\n  HostName 127.0.0.1\n  Port ${s.port}\n  HostKeyAlias pinned-name\n\n# %h is the name given: 127.0.0 + .1 (an address: no name is looked up)\nHost 127.0.0\n  HostName %h.1\n  Port ${s.port}\n`);
+  const other = await newKey('alias-other-key');
+  const pinnedOther = join(s.dir, 'kh-alias-other');
+  await writeFile(pinnedOther, `pinned-name ${(await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}\n[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`);
+  // Regression: the alias was ignored and the [127.0.0.1]:port line let in a key pinned otherwise.
+  const viaAlias = (knownHosts: string, policy: SshConfig['hostKeyPolicy'] = 'strict') => settings({ host: 'lvsplay-kalias2', port: 22, configFile: config, knownHosts: [knownHosts], hostKeyPolicy: policy });
+  t.regex((await refused(t, viaAlias(pinnedOther, 'accept-new'), 'hostkey')).message, /HAS CHANGED.*known as pinned-name/);
+  const fresh = join(s.dir, 'kh-alias-new');
+  await withSsh(viaAlias(fresh, 'accept-new'), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  t.is(await readFile(fresh, 'utf8'), `pinned-name ${s.hostKeyLine}\n`, 'recorded under the alias, without the port');
+  await withSsh(viaAlias(fresh), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  // ssh itself, with the same config and file:
+  t.is(spawnSync('ssh', ['-F', config, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${fresh}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-i', s.clientKeyPath, 'root@lvsplay-kalias2', 'true']).status, 0);
+  // Regression: "%h.1" was taken as the host name itself.
+  await withSsh(settings({ host: '127.0.0', port: 22, configFile: config }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
 });
 
 // --- authentication ---------------------------------------------------------------------------

@@ -204,7 +204,7 @@ test('lvsplay\'s own messages that quote the command line (an option value, a ho
   const esc = '\u001b[2J\u001b]0;title\u0007';
   const cases: [string[], RegExp][] = [
     [['apply', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml', '--forks', esc], /--forks: expected a whole number >= 1, got \\x1b\[2J\\x1b\]0;title\\x07/],
-    [['apply', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml', '--limit', esc], /--limit \\x1b\[2J.*: leaves no host to work on/],
+    [['apply', '-i', 'inventory/example.yml', 'test/fixtures/playbook/valid.yml', '--limit', esc], /--limit: expected a host, group or glob.*, got "\\u001b\[2J\\u001b\]0;title\\u0007"/],
     [['drain', '-i', 'inventory/example.yml', `web1${esc}`], /^lvsplay: web1\\x1b\[2J.*: not a real server of/m],
     [['failover', '-i', 'inventory/example.yml', '--to', esc], /--to: no director is named "\\x1b\[2J/],
     [['render', '-i', 'inventory/example.yml', '--host', esc], /--host \\x1b\[2J.*: no such host/],

@@ -125,6 +125,17 @@ test('inventory/example.yml loads with every default filled and every reference 
   t.deepEqual(web6.healthCheck, { type: 'connect', intervalS: 5 });
 });
 
+test('known_hosts files: by default those ssh(1) reads (the user\'s two, the system\'s two); one path or a list; global_known_hosts: [] reads no system file', (t) => {
+  const ssh = (text: string) => loads(t, text).hosts.get('lb1')!.ssh;
+  t.like(ssh(BASE), { knownHosts: ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'], globalKnownHosts: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] });
+  const own = BASE.replace('    user: admin\n', '    user: admin\n    known_hosts: /srv/kh\n    global_known_hosts: []\n');
+  t.like(ssh(own), { knownHosts: ['/srv/kh'], globalKnownHosts: [] });
+  const lists = BASE.replace('    user: admin\n', '    user: admin\n    known_hosts: [/srv/kh, ~/kh2]\n    global_known_hosts: /etc/kh\n');
+  t.like(ssh(lists), { knownHosts: ['/srv/kh', '~/kh2'], globalKnownHosts: ['/etc/kh'] });
+  const bad = BASE.replace('    user: admin\n', '    user: admin\n    known_hosts: []\n');
+  expectProblems(t, bad, [{ field: 'defaults.ssh.known_hosts', at: ['known_hosts: []', '[]'], says: ['expected at least one known_hosts file'] }]);
+});
+
 test('example.yml: SSH settings are layered defaults < groups < host, ssh.host defaults to the address', (t) => {
   const c = loadInventory(repoPath('inventory/example.yml'));
   const host = (name: string) => {
@@ -134,7 +145,8 @@ test('example.yml: SSH settings are layered defaults < groups < host, ssh.host d
   };
   t.deepEqual(host('lb1').ssh, {
     host: '192.0.2.5', port: 22, user: 'root', identityFile: '~/.ssh/id_ed25519', agent: true,
-    knownHosts: '~/.ssh/known_hosts', hostKeyPolicy: 'strict', connectTimeoutS: 10, commandTimeoutS: 300,
+    knownHosts: ['~/.ssh/known_hosts'], globalKnownHosts: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+    hostKeyPolicy: 'strict', connectTimeoutS: 10, commandTimeoutS: 300,
   });
   // far1 is in group "remote", which adds a jump host; the jump's port defaults to 22.
   t.like(host('far1').ssh, { host: '198.51.100.31', user: 'root', identityFile: '~/.ssh/id_ed25519' });
