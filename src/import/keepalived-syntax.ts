@@ -5,7 +5,8 @@
  * one; double-quoted words keep their blanks (`\"` and `\\` escaped); an `include PATTERN` line
  * (and includer/m/w/b/a) is replaced by the files the pattern names, read as part of this one
  * wherever it stands (inside a block too), as keepalived's read_line does. Statements keep their
- * file and line, and the comment line just above them (lvsplay's own `# service NAME`).
+ * file and line, and the comment line just above them (lvsplay's own `# service NAME`). A secret
+ * (auth_pass's value) is not kept.
  */
 import type { Problem } from '../util/problems.js';
 import type { Origin } from './model.js';
@@ -149,6 +150,7 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
       }
       continue;
     }
+    const words = tokens.length;
     let k = 0;
     while (k < body.length) {
       const c = body[k]!;
@@ -173,9 +175,28 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
         tokens.push({ file, line, kind: 'word', text: body.slice(start, k) });
       }
     }
+    hideSecrets(tokens.slice(words));
     tokens.push({ file, line, kind: 'end', text: '' });
   }
   return tokens;
+}
+
+/** keepalived.conf's keywords whose value is a secret (the VRRP password). */
+const SECRET_KEYWORDS = ['auth_pass'];
+const NOT_SHOWN = '(not shown)';
+
+/**
+ * A line's words from a secret keyword on are replaced, as they are read: the import never uses
+ * the value (the inventory reads it from the environment), and so no report or error can show it,
+ * whatever the line is (`auth_pass=x`, `auth_passx` and `auth_pass:x` are keywords keepalived does
+ * not know, reported by name). The word keeps its keyword, so a well-formed line reads as before.
+ */
+function hideSecrets(line: Token[]): void {
+  const at = line.findIndex((t) => t.kind === 'word' && SECRET_KEYWORDS.some((k) => t.text.startsWith(k)));
+  if (at < 0) return;
+  const keyword = SECRET_KEYWORDS.find((k) => line[at]!.text.startsWith(k))!;
+  if (line[at]!.text !== keyword) line[at]!.text = `${keyword}${NOT_SHOWN}`;
+  for (const t of line.slice(at + 1)) if (t.kind === 'word') t.text = NOT_SHOWN;
 }
 
 /** The line up to its comment (`#` or `!` outside double quotes). */

@@ -32,6 +32,8 @@ const GLOBALS: Record<string, keyof z.input<typeof LdirectordGlobals>> = {
   autoreload: 'auto_reload', quiescent: 'quiescent', readdquiescent: 'readd_quiescent', cleanstop: 'clean_stop',
   logfile: 'logfile', emailalert: 'email_alert', maintenancedir: 'maintenance_dir',
 };
+/** Keys whose value is a secret (a check's password, a RADIUS secret): it never reaches the report or an error. */
+const SECRET_KEYS = ['passwd', 'secret'];
 const YES_NO = new Set(['auto_reload', 'quiescent', 'readd_quiescent', 'clean_stop']);
 const NUMBERS = new Set(['check_timeout', 'negotiate_timeout', 'check_interval', 'failure_count']);
 
@@ -129,7 +131,7 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     const indented = body.startsWith('    ');
     const kv = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*)$/.exec(body);
     if (!kv) {
-      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), got ${JSON.stringify(body.trim())}` });
+      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(body.trim())}` });
       return;
     }
     const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: kv[2]!.trim(), indented, ...(comment !== undefined && { comment }) };
@@ -147,6 +149,16 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     else globals.push(l);
   });
   return { globals, blocks };
+}
+
+/**
+ * What a line that is not `key=value` says in its error: itself, unless it names a secret key
+ * anywhere (`passwd "x"`, `passwd:"x"`, `secretx`: a forgotten `=` leaves the value on the line),
+ * then only that key: the value would otherwise reach the terminal and any log of it.
+ */
+function malformed(text: string): string {
+  const secret = SECRET_KEYS.find((k) => new RegExp(`\\b${k}`, 'i').test(text));
+  return secret === undefined ? `got ${JSON.stringify(text)}` : `got a line with ${secret} (not shown: it holds a secret)`;
 }
 
 type GlobalFallbacks = { fallback?: Line; fallback6?: Line };

@@ -755,3 +755,37 @@ test('import: a real server listed twice on one port is said so (not "on another
   const { report } = importInventory({ keepalived: { file: 'ka.conf', text: 'virtual_server 192.0.2.10 80 {\n    protocol TCP\n    lb_kind DR\n    delay_loop 1.5\n    real_server 192.0.2.21 80 {\n        TCP_CHECK { connect_timeout 3 }\n    }\n}\n' } });
   t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.line, l.message]), [[4, 'virtual_server delay_loop 1.5: the inventory\'s interval is whole seconds']], report.format());
 });
+
+/** What the import says of an input: its report, or the problems that made it refuse the file. */
+function said(inputs: ImportInputs): string {
+  try {
+    return importInventory(inputs).report.format();
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return err.problems.map(formatProblem).join('\n');
+  }
+}
+
+test('import: a malformed line holding a secret (ldirectord\'s passwd= or secret=, keepalived\'s auth_pass) is said at its file and line with its key, never with its value', (t) => {
+  const SECRET = 'Hunter2pw';
+  for (const line of [`passwd "${SECRET}"`, `passwd:"${SECRET}"`, `PASSWD ${SECRET}`, `passwd${SECRET}`, `secret "${SECRET}"`, `secret: ${SECRET} # RADIUS`]) {
+    const text = `virtual=192.0.2.70:3306\n\treal=192.0.2.41:3306 gate\n\tservice=mysql\n\tlogin="lvs"\n\t${line}\n`;
+    const out = said({ ldirectord: { file: 'ld.cf', text } });
+    t.regex(out, new RegExp(`^ld\\.cf:5:1: .*${line.slice(0, 6).toLowerCase()}`, 'm'), line);
+    t.false(out.includes(SECRET), `${line}: ${out}`);
+  }
+  const instance = (inside: string, auth = '') => `vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n${auth}${inside}    virtual_ipaddress {\n        192.0.2.10\n    }\n}\n`;
+  const cases: [string, number][] = [
+    [instance(`    auth_pass=${SECRET}\n`), 5],
+    [instance(`    auth_pass:${SECRET}\n`), 5],
+    [instance(`    auth_pass${SECRET}\n`), 5],
+    [instance('', `    authentication {\n        auth_type PASS\n        auth_pass ${SECRET}\n    }\n`).replace('        192.0.2.10\n', `        192.0.2.10\n        auth_pass=${SECRET}\n`), 11],
+    [`global_defs {\n    auth_pass=${SECRET}\n}\n`, 2],
+    [`auth_pass ${SECRET}\n`, 1],
+  ];
+  for (const [text, line] of cases) {
+    const out = said({ keepalived: { file: 'k.conf', text } });
+    t.regex(out, new RegExp(`^k\\.conf:${line}:.*auth_pass`, 'm'), out);
+    t.false(out.includes(SECRET), out);
+  }
+});
