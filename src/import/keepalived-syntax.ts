@@ -2,7 +2,7 @@
  * keepalived.conf's syntax, as its parser reads it: words separated by blanks; `{` and `}` open and
  * close blocks (on the keyword's line, on the next one, or inline: `real_server A 80 { weight 1 }`);
  * a comment from `#` or `!` outside double quotes; a backslash at the end of a line joins the next
- * one; double-quoted words keep their blanks (`\"` and `\\` escaped); an `include PATTERN` line
+ * one only in a `$NAME=` definition (elsewhere it is part of the last word); double-quoted words keep their blanks (`\"` and `\\` escaped); an `include PATTERN` line
  * (and includer/m/w/b/a) is replaced by the files the pattern names, read as part of this one
  * wherever it stands (inside a block too), as keepalived's read_line does. Statements keep their
  * file and line, and the comment line just above them (lvsplay's own `# service NAME`). A secret
@@ -108,16 +108,32 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
   const { include } = options;
   const { chain } = state;
   const tokens: Token[] = [];
-  const lines = text.split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const line = n + 1;
-    let body = lines[n]!.replace(/\r$/, '');
-    // A trailing backslash continues the line (keepalived joins them before reading words).
-    while (body.endsWith('\\') && n + 1 < lines.length) body = body.slice(0, -1) + ' ' + lines[++n]!.replace(/\r$/, '');
+  // keepalived's decomment drops the blanks before a final backslash: `lvs_method \` is the one
+  // word `lvs_method\`, a keyword it does not know.
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, '').replace(/[ \t]+\\$/, '\\'));
+  let n = 0;
+  /**
+   * A definition's value: keepalived's read_line goes on past a final backslash only here (a
+   * multi-line definition), taking each next line trimmed as a line of the value, until one without
+   * it or an empty line; a comment line is passed over. Anywhere else a backslash ends nothing.
+   */
+  const definitionValue = (first: string): string => {
+    const parts: string[] = [];
+    let part = first.trimEnd();
+    while (part.endsWith('\\') && n + 1 < lines.length && lines[n + 1] !== '') {
+      parts.push(part.slice(0, -1).trimEnd());
+      part = uncommented(lines[++n]!).trim() || '\\';
+    }
+    parts.push(part.replace(/\\$/, ''));
+    return parts.filter((p) => p !== '').join('\n');
+  };
+  /** One line, as keepalived's read_line reads it; `substitute`: not yet a definition's line replaced in it. */
+  const readLine = (raw: string, line: number, substitute: boolean): void => {
+    let body = raw;
     const commentOnly = /^\s*[#!]\s?(.*)$/.exec(body);
     if (commentOnly) {
       tokens.push({ file, line, kind: 'comment', text: commentOnly[1]! });
-      continue;
+      return;
     }
     const at = { file, line };
     // As keepalived's read_line: a conditional line first, then a definition (kept as written), then
@@ -125,20 +141,27 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
     const conditional = /^\s*@(\^?)(\S*)(?:\s+(.*))?$/.exec(body);
     if (conditional) {
       const [, not, id, rest] = conditional;
-      if (rest === undefined) continue;
+      if (rest === undefined) return;
       if (options.configId === undefined) {
         options.skipped?.(at, `@${not}${id} line: keepalived reads it only where its config id (the host name) ${not ? 'is not' : 'is'} ${id}, and which host this file is for is unknown here (--from-host knows): left out`);
-        continue;
+        return;
       }
-      if ((options.configId === id) === (not === '^')) continue;
+      if ((options.configId === id) === (not === '^')) return;
       body = rest;
     }
     const definition = /^\s*\$([A-Za-z_]\w*)\s*=\s*(.*)$/.exec(uncommented(body));
     if (definition) {
-      state.definitions.set(definition[1]!, definition[2]!.trimEnd());
-      continue;
+      state.definitions.set(definition[1]!, definitionValue(definition[2]!));
+      return;
     }
-    if (state.definitions.size > 0 && body.includes('$')) body = substituted(body, state.definitions);
+    if (substitute && state.definitions.size > 0 && body.includes('$')) {
+      body = substituted(body, state.definitions);
+      // A multi-line definition brings its lines, each read as a line of its own (at the line using it).
+      if (body.includes('\n')) {
+        for (const piece of body.split('\n')) readLine(piece, line, false);
+        return;
+      }
+    }
     const included = include && /^\s*include[rmwba]?\s+([^#!]*)/.exec(body)?.[1]?.trim();
     if (included) {
       if (chain.length > MAX_INCLUDE_DEPTH) problems.push(problemAt(at, `includes nested more than ${MAX_INCLUDE_DEPTH} deep: ${chain.join(' → ')}`));
@@ -148,37 +171,43 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
           else tokens.push(...tokenize(f.file, f.text, problems, options, { ...state, chain: [...chain, f.file] }));
         }
       }
-      continue;
+      return;
     }
     const words = tokens.length;
-    let k = 0;
-    while (k < body.length) {
-      const c = body[k]!;
-      if (c === ' ' || c === '\t') k++;
-      else if (c === '#' || c === '!') break;
-      else if (c === '{' || c === '}') {
-        tokens.push({ file, line, kind: c === '{' ? 'open' : 'close', text: c });
-        k++;
-      } else if (c === '"') {
-        let word = '';
-        k++;
-        while (k < body.length && body[k] !== '"') {
-          if (body[k] === '\\' && k + 1 < body.length) k++;
-          word += body[k++];
-        }
-        if (k >= body.length) problems.push({ file, line, col: k, field: '', message: 'a double quote is never closed on its line' });
-        k++;
-        tokens.push({ file, line, kind: 'word', text: word });
-      } else {
-        const start = k;
-        while (k < body.length && !/[\s{}"#!]/.test(body[k]!)) k++;
-        tokens.push({ file, line, kind: 'word', text: body.slice(start, k) });
-      }
-    }
+    readWords(body, at, tokens, problems);
     hideSecrets(tokens.slice(words));
     tokens.push({ file, line, kind: 'end', text: '' });
-  }
+  };
+  for (; n < lines.length; n++) readLine(lines[n]!, n + 1, true);
   return tokens;
+}
+
+/** A line's words and braces: blanks separate words; a `#` or `!` starts a comment; double-quoted words keep their blanks. */
+function readWords(body: string, { file, line }: Origin, tokens: Token[], problems: Problem[]): void {
+  let k = 0;
+  while (k < body.length) {
+    const c = body[k]!;
+    if (c === ' ' || c === '\t') k++;
+    else if (c === '#' || c === '!') break;
+    else if (c === '{' || c === '}') {
+      tokens.push({ file, line, kind: c === '{' ? 'open' : 'close', text: c });
+      k++;
+    } else if (c === '"') {
+      let word = '';
+      k++;
+      while (k < body.length && body[k] !== '"') {
+        if (body[k] === '\\' && k + 1 < body.length) k++;
+        word += body[k++];
+      }
+      if (k >= body.length) problems.push({ file, line, col: k, field: '', message: 'a double quote is never closed on its line' });
+      k++;
+      tokens.push({ file, line, kind: 'word', text: word });
+    } else {
+      const start = k;
+      while (k < body.length && !/[\s{}"#!]/.test(body[k]!)) k++;
+      tokens.push({ file, line, kind: 'word', text: body.slice(start, k) });
+    }
+  }
 }
 
 /** keepalived.conf's keywords whose value is a secret (the VRRP password). */

@@ -789,3 +789,25 @@ test('import: a malformed line holding a secret (ldirectord\'s passwd= or secret
     t.false(out.includes(SECRET), out);
   }
 });
+
+test('import --keepalived: a trailing backslash continues a line only in a $NAME= definition, as keepalived\'s read_line; elsewhere the line ends there (keepalived: "Unknown keyword \'lvs_method\\\\\'") and a multi-line definition is its lines', (t) => {
+  const text = `$REAL= \\
+    real_server 192.0.2.21 80 { \\
+        weight 3   \\
+    }
+virtual_server fwmark 9 {
+    lvs_sched lc
+    lvs_method \\
+        TUN
+    $REAL
+}
+`;
+  const { yaml, report } = importInventory({ keepalived: { file: 'bs.conf', text } });
+  const [service] = load(yaml).services;
+  t.is(service!.forwarding, 'nat', 'no method line: keepalived\'s default');
+  t.deepEqual(service!.realServers.map((m) => [m.address, m.weight]), [['192.0.2.21', 3]], 'the definition\'s lines, a block among them');
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => [l.line, l.message]), [
+    [7, 'virtual_server lvs_method\\: not something the inventory\'s services say'],
+    [8, 'virtual_server TUN: not something the inventory\'s services say'],
+  ], report.format());
+});
