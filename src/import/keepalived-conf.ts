@@ -96,6 +96,8 @@ export function importKeepalived(file: string, text: string, report: Report, inc
       else out.vrrp = readInstance(s, report, problems);
     } else if (s.keyword === 'virtual_server') {
       out.services.push(...readVirtualServer(s, groups, report, problems));
+    } else if (s.keyword.startsWith('$')) {
+      report.notExpressed(origin(s), `${s.keyword} ...: not a definition for keepalived, which needs the "=" right after the name ($NAME=value), so a line whose keyword it does not know; ${s.keyword} stays undefined`);
     } else if (s.keyword !== 'virtual_server_group') report.notExpressed(origin(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
   }
   if (syncDaemon) {
@@ -238,7 +240,8 @@ function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServ
   } else {
     const port = second === undefined ? 0 : Number(second);
     if (first === undefined || !(isIPv4(first) || isIPv6(first)) || !Number.isInteger(port) || port < 0 || port > 65535) {
-      fail(s, `expected virtual_server ADDRESS PORT, fwmark N or group NAME, got ${JSON.stringify(s.args.join(' '))}`);
+      // check_data.c alloc_vs: an address and port inet_stosockaddr cannot read (a $NAME never defined among them) is its "Invalid virtual server IP address/port - skipping": the block runs nothing
+      report.notExpressed(origin(s), `virtual_server ${s.args.join(' ')} (and its real servers): not an address and port keepalived reads (expected ADDRESS PORT, fwmark N or group NAME); keepalived skips the block ("Invalid virtual server IP address/port"), and so does the import`);
       return [];
     }
     key = { kind: 'inet', protocol: protocol as 'tcp' | 'udp' | 'sctp', address: canonicalAddress(first), port };

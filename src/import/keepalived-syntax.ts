@@ -149,7 +149,9 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
       if ((options.configId === id) === (not === '^')) return;
       body = rest;
     }
-    const definition = /^\s*\$([A-Za-z_]\w*)\s*=\s*(.*)$/.exec(uncommented(body));
+    // check_definition: the name is letters, digits and `_` up to the `=`; `$NAME = x` (a blank
+    // first) is no definition, but a line of words whose keyword keepalived does not know.
+    const definition = /^\s*\$([A-Za-z_]\w*)=\s*(.*)$/.exec(uncommented(body));
     if (definition) {
       state.definitions.set(definition[1]!, definitionValue(definition[2]!));
       return;
