@@ -124,6 +124,8 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
     return undefined;
   };
   const state = s.block?.find((x) => x.keyword === 'state');
+  let nopreempt: Statement | undefined;
+  let owner = false;
   for (const x of s.block ?? []) {
     switch (x.keyword) {
       case 'state': vrrp.role = x.args[0] === 'MASTER' ? 'primary' : 'backup'; break;
@@ -131,7 +133,8 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
       case 'virtual_router_id': { const v = int(x, 1, 255); if (v !== undefined) settings.virtual_router_id = v; break; }
       case 'priority': {
         const v = int(x, 1, 255);
-        if (v === 255) report.notExpressed(origin(x), 'priority 255 (the address owner): lvsplay gives a VRRP pair priorities up to 254; imported as 254');
+        owner = v === 255;
+        if (owner) report.notExpressed(origin(x), 'priority 255 (the address owner): lvsplay gives a VRRP pair priorities up to 254; imported as 254');
         if (v !== undefined) vrrp.priority = Math.min(v, 254);
         break;
       }
@@ -140,7 +143,7 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
         else report.notExpressed(origin(x), `advert_int ${x.args[0] ?? ''}: the inventory takes whole seconds; keepalived's default (1) is used`);
         break;
       }
-      case 'nopreempt': settings.nopreempt = true; break;
+      case 'nopreempt': nopreempt = x; break;
       case 'unicast_src_ip': vrrp.sourceAddress = address(x, problems); break;
       case 'unicast_peer':
         settings.unicast = true;
@@ -167,6 +170,14 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
         break;
       default: report.notExpressed(origin(x), `vrrp_instance ${x.keyword}: not in the inventory's VRRP settings (docs/inventory.md, VRRP pairs)`);
     }
+  }
+  if (nopreempt) {
+    // vrrp.c (vrrp_complete_instance) clears nopreempt where the instance would start as MASTER:
+    // the director preempts, and the import's must too (lvsplay writes nopreempt with state BACKUP)
+    const cleared = vrrp.role === 'primary' ? 'state MASTER ("nopreempt will not work with initial state MASTER - clearing")'
+      : owner ? 'priority 255 ("nopreempt is incompatible with priority 255. resetting nopreempt")' : undefined;
+    if (cleared) report.note(origin(nopreempt), `nopreempt with ${cleared}: keepalived clears it, and so does the import (the director preempts)`);
+    else settings.nopreempt = true;
   }
   if (settings.unicast && vrrp.peers.length === 0) report.notExpressed(origin(s), 'unicast_peer without peers: lvsplay sends unicast adverts to the pair\'s other directors');
   else if (vrrp.role === 'backup' && vrrp.peers.length === 0) report.note(origin(s), `this director is BACKUP (${state ? `state ${state.args.join(' ')}` : 'keepalived\'s default without state'}) and names no unicast_peer: the pair's primary is in no input, so the inventory has a placeholder for it (name and address GUESSED): set them, or import the primary's keepalived.conf instead`);

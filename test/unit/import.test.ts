@@ -836,3 +836,12 @@ virtual_server 192.0.2.300 80 {
   t.regex(reported[0]!.message, /^\$VIP \.\.\.: not a definition for keepalived/);
   t.regex(reported[1]!.message, /virtual_server \$VIP 80 .*keepalived skips/);
 });
+
+test('import --keepalived: nopreempt where keepalived clears it (state MASTER: "nopreempt will not work with initial state MASTER - clearing"; priority 255) is not imported, and a note says so at its line; with BACKUP it is', (t) => {
+  const text = (state: string, priority: number) => `vrrp_instance VI_1 {\n    ${state}\n    interface eth0\n    virtual_router_id 51\n    priority ${priority}\n    nopreempt\n    virtual_ipaddress {\n        192.0.2.10\n    }\n}\nvirtual_server 192.0.2.10 80 {\n    lb_kind DR\n    protocol TCP\n    real_server 192.0.2.21 80 {\n    }\n}\n`;
+  for (const [state, priority, kept] of [['state MASTER', 150, false], ['state BACKUP', 255, false], ['state BACKUP', 100, true]] as const) {
+    const { yaml, report } = importInventory({ keepalived: { file: 'np.conf', text: text(state, priority) } });
+    t.is(load(yaml).vrrp.get('1')?.nopreempt ?? false, kept, `${state}, priority ${priority}`);
+    t.is(report.lines.some((l) => l.kind === 'note' && l.line === 6 && /nopreempt .*keepalived clears it/.test(l.message)), !kept, report.format());
+  }
+});
