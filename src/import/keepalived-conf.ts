@@ -298,6 +298,8 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
   let virtualhost: string | undefined;
   const reals: Statement[] = [];
   let granular: Origin | undefined;
+  // The scheduler the lines so far set (keepalived's vs->sched, empty until lb_algo/lvs_sched).
+  let scheduled: string | undefined;
   for (const x of s.block ?? []) {
     const n = Number(x.args[0]);
     if (NUMERIC.includes(x.keyword) && !/^\d+$/.test(x.args[0] ?? '')) {
@@ -311,6 +313,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
           return undefined;
         }
         service.scheduler = x.args[0]!;
+        scheduled = service.scheduler;
         break;
       case 'lb_kind': case 'lvs_method': {
         const m = method(x, report);
@@ -366,7 +369,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
       case 'virtualhost': virtualhost = x.args[0]; break;
       case 'real_server': reals.push(x); break;
       default:
-        if (FLAGS.includes(x.keyword)) service.schedulerFlags.push(x.keyword);
+        if (FLAGS.includes(x.keyword)) schedulerFlag(x, scheduled, service, report);
         else if (VS_TIMING[x.keyword] && /^\d+$/.test(x.args[0] ?? '')) defaults[VS_TIMING[x.keyword]!] = n;
         else if (VS_TIMING[x.keyword]) report.notExpressed(origin(x), `virtual_server ${x.keyword} ${x.args.join(' ')}: the inventory's ${VS_TIMING[x.keyword]} is whole seconds`);
         else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
@@ -416,6 +419,16 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
     else if (Object.keys(check).length > 0) m.check = check;
   }
   return service;
+}
+
+/**
+ * An sh-/mh- flag line, as keepalived's lbflags_handler reads it: against the scheduler the lines
+ * before it set, so a flag before lb_algo/lvs_sched, or under another scheduler, is ignored there
+ * ("sh-port only applies to sh scheduler - ignoring"), and here.
+ */
+function schedulerFlag(x: Statement, scheduled: string | undefined, service: ImportedService, report: Report): void {
+  if (scheduled !== undefined && x.keyword.startsWith(`${scheduled}-`)) service.schedulerFlags.push(x.keyword);
+  else report.notExpressed(origin(x), `${x.keyword} ${scheduled === undefined ? 'before any lb_algo or lvs_sched line' : `after lvs_sched ${scheduled}`}: keepalived applies a scheduler flag only when the lines before it set that scheduler, and ignores this one; so does the import`);
 }
 
 /** `lvs_method DR|NAT|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]`. */

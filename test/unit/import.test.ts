@@ -845,3 +845,15 @@ test('import --keepalived: nopreempt where keepalived clears it (state MASTER: "
     t.is(report.lines.some((l) => l.kind === 'note' && l.line === 6 && /nopreempt .*keepalived clears it/.test(l.message)), !kept, report.format());
   }
 });
+
+test('import --keepalived: a scheduler flag reads against the scheduler set by the lines before it, as keepalived\'s lbflags_handler ("sh-port only applies to sh scheduler - ignoring"): one before lb_algo/lvs_sched, or for another scheduler, is not imported and is reported at its line', (t) => {
+  const vs = (vip: string, lines: string[]) => [`virtual_server ${vip} 80 {`, ...lines.map((l) => `    ${l}`), '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80 {', '    }', '}'];
+  const text = [
+    ...vs('192.0.2.10', ['sh-port', 'lb_algo sh', 'sh-fallback']), // lines 1-9
+    ...vs('192.0.2.11', ['lvs_sched mh', 'mh-port', 'sh-fallback']), // 10-18
+    '',
+  ].join('\n');
+  const { yaml, report } = importInventory({ keepalived: { file: 'flags.conf', text } });
+  t.deepEqual(load(yaml).services.map((s) => [s.scheduler, s.schedulerFlags]), [['sh', ['sh-fallback']], ['mh', ['mh-port']]]);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => l.line), [2, 13], report.format());
+});
