@@ -126,6 +126,8 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
   const state = s.block?.find((x) => x.keyword === 'state');
   let nopreempt: Statement | undefined;
   let owner = false;
+  // The instance's address family: its first address's, unicast_src_ip or a VIP (vrrp_parser.c, vrrp_data.c).
+  let family: { v6: boolean; at: Origin } | undefined;
   for (const x of s.block ?? []) {
     switch (x.keyword) {
       case 'state': vrrp.role = x.args[0] === 'MASTER' ? 'primary' : 'backup'; break;
@@ -144,7 +146,10 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
         break;
       }
       case 'nopreempt': nopreempt = x; break;
-      case 'unicast_src_ip': vrrp.sourceAddress = address(x, problems); break;
+      case 'unicast_src_ip':
+        vrrp.sourceAddress = address(x, problems);
+        family ??= { v6: vrrp.sourceAddress.includes(':'), at: origin(x) };
+        break;
       case 'unicast_peer':
         settings.unicast = true;
         for (const p of x.block ?? []) vrrp.peers.push(address(p, problems, p.keyword));
@@ -165,7 +170,16 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
       case 'virtual_ipaddress': case 'virtual_ipaddress_excluded':
         for (const a of x.block ?? []) {
           const held = heldAddress(a, problems);
-          if (held) vrrp.held.push(held);
+          if (!held) continue;
+          if (x.keyword === 'virtual_ipaddress') {
+            family ??= { v6: held.address.includes(':'), at: held };
+            // vrrp_data.c alloc_vrrp_vip: a VIP of the other family is freed, never held (excluded ones are not checked)
+            if (family.v6 !== held.address.includes(':')) {
+              report.notExpressed(held, `${held.address}: keepalived ignores it ("address family must match VRRP instance"): the instance is ${family.v6 ? 'IPv6' : 'IPv4'} by its first address (line ${family.at.line}), so it does not hold this one`);
+              continue;
+            }
+          }
+          vrrp.held.push(held);
         }
         break;
       default: report.notExpressed(origin(x), `vrrp_instance ${x.keyword}: not in the inventory's VRRP settings (docs/inventory.md, VRRP pairs)`);

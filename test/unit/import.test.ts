@@ -857,3 +857,44 @@ test('import --keepalived: a scheduler flag reads against the scheduler set by t
   t.deepEqual(load(yaml).services.map((s) => [s.scheduler, s.schedulerFlags]), [['sh', ['sh-fallback']], ['mh', ['mh-port']]]);
   t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed').map((l) => l.line), [2, 13], report.format());
 });
+
+test('import --keepalived: a virtual_ipaddress of the other family than the instance\'s (set by its first address) is one keepalived ignores ("address family must match VRRP instance"): not held, reported at its line; virtual_ipaddress_excluded takes both', (t) => {
+  const text = `vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    virtual_ipaddress {
+        192.0.2.10
+        2001:db8::10
+    }
+    virtual_ipaddress_excluded {
+        2001:db8::11
+    }
+}
+virtual_server 192.0.2.10 80 {
+    lb_kind DR
+    protocol TCP
+    real_server 192.0.2.21 80 {
+    }
+}
+virtual_server 2001:db8::10 80 {
+    lb_kind DR
+    protocol TCP
+    real_server 2001:db8::21 80 {
+    }
+}
+virtual_server 2001:db8::11 80 {
+    lb_kind DR
+    protocol TCP
+    real_server 2001:db8::21 80 {
+    }
+}
+`;
+  t.deepEqual(importKeepalived('fam.conf', text, new Report()).vrrp!.held.map((h) => h.address), ['192.0.2.10', '2001:db8::11']);
+  const { report } = importInventory({ keepalived: { file: 'fam.conf', text } });
+  const reported = report.lines.filter((l) => l.kind === 'not expressed');
+  t.deepEqual(reported.map((l) => l.line), [8, 20], report.format());
+  t.regex(reported[0]!.message, /address family must match VRRP instance/);
+  t.regex(reported[1]!.message, /VIP 2001:db8::10 is not in vrrp_instance's virtual_ipaddress/);
+});
