@@ -81,6 +81,7 @@ export function importLdirectord(file: string, text: string, report: Report, nam
     else if (l.key === 'fallback' || l.key === 'fallback6') fallbacks[l.key] = l;
     else report.notExpressed(l, unmodelled(l, 'global'));
   }
+  Object.assign(globals, ldirectordDefaults(globals));
   const services = blocks.flatMap((b) => {
     const s = readVirtual(b, { fork, fallbacks }, report, problems, names);
     return s ? [s] : [];
@@ -92,6 +93,25 @@ export function importLdirectord(file: string, text: string, report: Report, nam
   }
   if (problems.length > 0) throw new InputError(problems);
   return { services, globals };
+}
+
+/** ldirectord's set_defaults: where it logs without a logfile= line, and its timeouts when neither is set. */
+const LDIRECTORD_LOG = '/var/log/ldirectord.log';
+const DEFAULT_CHECKTIMEOUT = 5;
+const DEFAULT_NEGOTIATETIMEOUT = 30;
+
+/**
+ * The globals where the file is silent, said outright where lvsplay's rendering would differ from
+ * ldirectord's own defaults: lvsplay logs to syslog local0 by default, and it always writes
+ * checktimeout (5 by default) and negotiatetimeout only when set. ldirectord's checktimeout falls
+ * back to negotiatetimeout and then 5, its negotiatetimeout to checktimeout and then 30 (ld_setup),
+ * so a lone negotiatetimeout=20 times connect checks out after 20 s, and neither line 30 s for
+ * negotiate checks.
+ */
+function ldirectordDefaults(globals: Record<string, unknown>): Record<string, unknown> {
+  const check = globals['check_timeout'] ?? globals['negotiate_timeout'] ?? DEFAULT_CHECKTIMEOUT;
+  const negotiate = globals['negotiate_timeout'] ?? globals['check_timeout'] ?? DEFAULT_NEGOTIATETIMEOUT;
+  return { logfile: globals['logfile'] ?? LDIRECTORD_LOG, check_timeout: check, ...(negotiate !== check && { negotiate_timeout: negotiate }) };
 }
 
 /** The host and service names a config uses (for `--from-host` to have the director resolve them). */

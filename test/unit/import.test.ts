@@ -898,3 +898,21 @@ virtual_server 2001:db8::11 80 {
   t.regex(reported[0]!.message, /address family must match VRRP instance/);
   t.regex(reported[1]!.message, /VIP 2001:db8::10 is not in vrrp_instance's virtual_ipaddress/);
 });
+
+test('import --ldirectord: where ldirectord.cf is silent, ldirectord\'s own defaults are imported where lvsplay\'s differ: the log file /var/log/ldirectord.log, and checktimeout and negotiatetimeout standing in for each other (5 and 30 when neither is set), so the rendered file logs and times out the same', (t) => {
+  const render = (globals: string) => {
+    const { yaml } = importInventory({ ldirectord: { file: 'ld.cf', text: `${globals}virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=connect\n` } });
+    const cluster = load(yaml);
+    return renderLdirectordConf((n, d) => templates.render(n, d), cluster.directors[0]!, cluster.ldirectord, cluster.services, new Map());
+  };
+  const lone = render('negotiatetimeout=20\n');
+  t.regex(lone, /^logfile="\/var\/log\/ldirectord\.log"$/m);
+  t.regex(lone, /^checktimeout=20$/m, 'connect checks time out after negotiatetimeout, as ldirectord\'s checktimeout falls back to it');
+  const silent = render('');
+  t.regex(silent, /^checktimeout=5$/m);
+  t.regex(silent, /^negotiatetimeout=30$/m, 'negotiate checks: ldirectord\'s 30 s, not the checktimeout lvsplay writes');
+  const set = render('logfile="local1"\nchecktimeout=7\n');
+  t.regex(set, /^logfile="local1"$/m);
+  t.regex(set, /^checktimeout=7$/m);
+  t.notRegex(set, /negotiatetimeout/, 'checktimeout alone: ldirectord uses it for both, and so does the rendered file');
+});
