@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { checkInventory } from '../src/inventory/checks.js';
 import { loadInventory, parseInventory } from '../src/inventory/load.js';
 import { InventoryFile } from '../src/inventory/schema.js';
+import { InputError } from '../src/util/problems.js';
 import { YamlSource } from '../src/util/yaml-source.js';
 import { type Benchmark, type ChildReport, median, reportFromChild, type Result, runChild } from './lib.js';
 
@@ -60,6 +61,17 @@ export function generateInventory(size: Omit<Size, 'reps'>): string {
 const OPS: Record<string, (file: string) => Promise<void>> = {
   /** The baseline: what the yaml package alone costs for this file. */
   'yaml.parse': (file) => reportFromChild(() => parse(readFileSync(file, 'utf8'))),
+  /** An inventory with problems (unknownKeysInventory): each placed, as validate reports them. */
+  problems: (file) =>
+    reportFromChild(() => {
+      try {
+        loadInventory(file);
+      } catch (err) {
+        if (err instanceof InputError && err.problems.every((p) => p.line > 0)) return;
+        throw err;
+      }
+      throw new Error('the inventory with unknown keys was accepted');
+    }),
   /** The whole loader: YAML with positions, schema, semantic checks, the Cluster. */
   loadInventory: (file) =>
     reportFromChild(() => {
@@ -93,6 +105,31 @@ const OPS: Record<string, (file: string) => Promise<void>> = {
     }, () => times);
   },
 };
+
+/**
+ * Bad input at size: `keys` unknown top-level keys, each a problem the loader must place (file,
+ * line, column). Locating each by searching its mapping made this quadratic: 60,000 took 96 s.
+ */
+function unknownKeysInventory(keys: number): string {
+  return `${Array.from({ length: keys }, (_, i) => `k${i}: ${i}\n`).join('')}${generateInventory({ services: 1, membersPerService: 1, realServers: 1 })}`;
+}
+
+/** 6,000 and 60,000 unknown keys, each once: linear growth is 10x, against yaml.parse's. */
+async function measureProblems(dir: string): Promise<Result[]> {
+  const sizes = [6_000, 60_000];
+  const runs: { keys: number; parse: ChildReport; load: ChildReport }[] = [];
+  for (const keys of sizes) {
+    const file = join(dir, `unknown-keys-${keys}.yml`);
+    writeFileSync(file, unknownKeysInventory(keys));
+    runs.push({ keys, parse: await runChild(self, ['child', 'yaml.parse', file]), load: await runChild(self, ['child', 'problems', file]) });
+  }
+  const [small, large] = [runs[0]!, runs[1]!];
+  return [
+    ...runs.map((r): Result => ({ measure: `${r.keys} unknown keys: every problem placed`, value: r.load.ms, unit: 'ms', detail: `yaml.parse alone ${r.parse.ms.toFixed(0)} ms` })),
+    { measure: 'growth for 10x the unknown keys: yaml.parse time', value: large.parse.ms / small.parse.ms, unit: 'x', detail: '10x = linear' },
+    { measure: 'growth for 10x the unknown keys: problems placed', value: large.load.ms / small.load.ms, unit: 'x', detail: '100x = quadratic' },
+  ];
+}
 
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url && process.argv[2] === 'child') {
@@ -156,7 +193,7 @@ const inventoryLoad: Benchmark = {
     try {
       const measured = [];
       for (const size of SIZES) measured.push({ size, ...(await measureSize(size, dir)) });
-      const results = measured.flatMap((m) => m.results);
+      const results = [...measured.flatMap((m) => m.results), ...(await measureProblems(dir))];
       const [small, large] = measured;
       if (small && large) {
         const factor = large.size.services / small.size.services;

@@ -9,7 +9,7 @@
  * value (a YAML "\0" escape: no shell word, file name or config line can hold one). Merge keys
  * (`<<: *defaults`) work.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { InputFileError, readInputFile } from './input-file.js';
 import { type Place, type Problem, fieldPath } from './problems.js';
 
@@ -121,8 +121,8 @@ export class YamlSource implements SourceMap {
     let keyNode: unknown;
     for (const part of path) {
       if (isMap(node)) {
-        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === part);
-        if (!pair || !isPair(pair)) break;
+        const pair = this.pairsOf(node).get(part);
+        if (!pair) break;
         keyNode = pair.key;
         node = pair.value ?? pair.key;
       } else if (isSeq(node) && typeof part === 'number' && node.items[part] !== undefined) {
@@ -135,6 +135,23 @@ export class YamlSource implements SourceMap {
     const at = this.lines.linePos(offset);
     return { file: this.file, line: at.line, col: at.col };
   }
+
+  /**
+   * A mapping's pairs by key (the first of a key, as the search it replaces found), indexed once:
+   * a problem per key of a mapping with thousands of keys made locating them quadratic (60,000
+   * unknown keys: 96 s to say so).
+   */
+  private pairsOf(map: YAMLMap): Map<unknown, Pair> {
+    let pairs = this.pairIndex.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const item of map.items) if (isPair(item) && isScalar(item.key) && !pairs.has(item.key.value)) pairs.set(item.key.value, item);
+      this.pairIndex.set(map, pairs);
+    }
+    return pairs;
+  }
+
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<unknown, Pair>>();
 
   problem(path: readonly PropertyKey[], message: string, options: { key?: boolean } = {}): Problem {
     return { ...this.locate(path, options), field: fieldPath(path), message };
