@@ -17,7 +17,8 @@
  * comments and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
  */
 
-type Context = 'plain' | 'squote' | 'dquote' | 'bquote' | 'comment' | 'heredoc';
+/** `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes. */
+type Context = 'plain' | 'squote' | 'dquote' | 'bquote' | 'comment' | 'heredoc' | 'arith';
 
 interface HeredocPending {
   delimiter: string;
@@ -34,6 +35,8 @@ interface State {
   heredoc?: HeredocPending;
   /** Text of the current line so far (here-document delimiters, `#` at a word start). */
   line: string;
+  /** Open parentheses inside an `arith` context; it ends when they are all closed. */
+  parens: number;
 }
 
 export interface ShellProblem {
@@ -49,8 +52,12 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '' };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0 };
   walk(program, state, problems);
+  // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
+  // and a later line that happens to be its delimiter would restart the shell somewhere else.
+  const open = state.heredoc ?? state.pending[0];
+  if (open) problems.push({ line: program.loc?.end.line ?? 1, column: 0, message: `a here-document (<<${open.delimiter}) is still open at the end of the template: end it with a line "${open.delimiter}"` });
   return problems;
 }
 
@@ -103,6 +110,8 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
+  } else if (state.context === 'plain' && helper === VALUE_HELPER && unquotedPlace(state.line)) {
+    problems.push(at(node, `{{q ...}} ${unquotedPlace(state.line)}; pass the value through "$LVSPLAY_VAR_<name>" outside arithmetic, or only a number the inventory validated (docs/playbooks.md)`));
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
@@ -113,8 +122,20 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
 function describe(context: Context): string {
   return {
     plain: 'in plain shell', squote: "inside 'single quotes'", dquote: 'inside "double quotes"', bquote: 'inside `backquotes`',
-    comment: 'in a comment', heredoc: 'inside a here-document',
+    comment: 'in a comment', heredoc: 'inside a here-document', arith: 'inside $(( )) or (( )) arithmetic, where the shell reads the text as in double quotes and runs a $(...) in it',
   }[context];
+}
+
+/**
+ * Places in plain shell where single quotes do not keep a value data, by what the line ends with:
+ * `$'...'` (bash's ANSI-C quoting: a backslash escapes the closing quote), an array subscript
+ * (bash evaluates it as arithmetic), or the arguments of `let` (arithmetic).
+ */
+function unquotedPlace(line: string): string | undefined {
+  if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
+  if (line.endsWith('[')) return 'right after a [, an array subscript bash evaluates as arithmetic (running a $(...) in the value)';
+  if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
+  return undefined;
 }
 
 function pathName(path: hbs.AST.Expression): string {
@@ -126,14 +147,15 @@ function at(node: hbs.AST.Node, message: string): ShellProblem {
 }
 
 function snapshot(state: State): string {
-  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null]);
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens]);
 }
 
 function restore(state: State, text: string): void {
-  const [context, escaped, pending, heredoc] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null];
+  const [context, escaped, pending, heredoc, parens] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number];
   state.context = context;
   state.escaped = escaped;
   state.pending = pending;
+  state.parens = parens;
   if (heredoc) state.heredoc = heredoc;
   else delete state.heredoc;
 }
@@ -166,6 +188,13 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
         else if (c === '"') s.context = 'dquote';
         else if (c === '`') s.context = 'bquote';
         else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
+        else if (c === '(' && text[i + 1] === '(') {
+          // `$((` and bash's `((`: arithmetic up to the parenthesis that closes the first
+          s.context = 'arith';
+          s.parens = 2;
+          s.line += '(';
+          i++;
+        }
         else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
           const parsed = heredocOperator(text, i + 2);
           if (typeof parsed === 'string') problem(i, parsed);
@@ -186,6 +215,10 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
       case 'bquote':
         if (c === '\\') s.escaped = true;
         else if (c === '`') s.context = 'plain';
+        break;
+      case 'arith':
+        if (c === '(') s.parens++;
+        else if (c === ')' && --s.parens === 0) s.context = 'plain';
         break;
       case 'comment':
       case 'heredoc':

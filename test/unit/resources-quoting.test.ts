@@ -151,6 +151,16 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['cat <<{{q vars.site}}\nx\n', /here-document's delimiter must be written out/],
     ['echo \\\\{{q vars.site}}\n', /right after a backslash/], // Handlebars' \\{{ is a backslash, then the mustache
     ['echo "$(printf x)" {{sh vars.site}}\n', null as unknown as RegExp],
+    // where single quotes do not keep a value data: the shell expands a $(...) in it, or a backslash ends the quote
+    ['echo $(( {{q vars.site}} + 1 ))\n', /inside \$\(\( \)\) or \(\( \)\) arithmetic/],
+    ['(( n = {{q vars.site}} ))\n', /arithmetic/],
+    ['echo $(( (1 + 2) * {{q vars.site}} ))\n', /arithmetic/],
+    ['echo $(( 1 )) $(( {{sh vars.site}} ))\n', /\{\{sh \.\.\.\}\} inside \$\(\( \)\)/],
+    ['echo ${{q vars.site}}\n', /ANSI-C quoting/],
+    ['a[{{q vars.site}}]=1\n', /array subscript/],
+    ['let n={{q vars.site}}\n', /arguments of let/],
+    ['true; let "n = 1" {{q vars.site}}\n', /arguments of let/],
+    ['cat <<EOF\nbody\n', /a here-document \(<<EOF\) is still open at the end of the template/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -174,6 +184,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'x="a # b" ; echo {{q vars.site}}\n',
     'echo a \\\n  {{q vars.site}}\n',
     'cat <<"EOF";echo {{q vars.site}}\nliteral\nEOF\n',
+    'echo $((1 + 2)) {{q vars.site}} $(( (3) )) {{q vars.site}}\n', // arithmetic ends where its parentheses close
+    'echo $ {{q vars.site}}; outlet {{q vars.site}}; echo let {{q vars.site}}\n',
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
