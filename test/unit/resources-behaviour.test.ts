@@ -379,6 +379,13 @@ test('address: with one interface, a NAT gateway outside its subnet stays on it 
 const bootFacts = (systemd: boolean, enabled: string[], extra = '') => section('state', `systemd ${systemd ? 'yes' : 'no'}\n${enabled.map((u) => `enabled ${u}\n`).join('')}${extra}`);
 const fileNamed = (o: { desired: unknown }, path: string) => (o.desired as BootDesired).files.find((f) => f.path === path)!.content;
 
+test('boot: a % in the rules file\'s path reaches the unit as %%, not as a systemd specifier (%n was the unit\'s name: the rules were never restored)', (t) => {
+  const cluster = exampleCluster();
+  const restore = fileNamed(run('boot', ctxFor('lb1', { cluster: { ...cluster, rulesFile: '/etc/lvsplay/ipvs%n.rules' } }), {}, ''), '/etc/systemd/system/lvsplay-ipvs.service');
+  t.true(restore.includes('StandardInput=file:/etc/lvsplay/ipvs%%n.rules\n'), restore);
+  t.false(/[^%]%n/.test(restore.replaceAll('%%', '')), 'no lone % left');
+});
+
 test('boot on a director: ip_vs and its schedulers at boot, the VIPs in the primary\'s unit (none in the backup\'s), the IPVS restore unit', (t) => {
   const lb1 = run('boot', ctxFor('lb1'), {}, '');
   t.is(fileNamed(lb1, '/etc/modules-load.d/lvsplay.conf').split('\n').filter((l) => l && !l.startsWith('#')).join(' '), 'ip_vs ip_vs_mh ip_vs_rr ip_vs_sh ip_vs_wlc ip_vs_wrr');

@@ -40,6 +40,9 @@ export interface BootActual {
   debianAuto: boolean;
 }
 
+/** A value in a unit file setting: systemd expands %-specifiers there (%n is the unit's name), so a literal % is %%. */
+const unitValue = (value: string) => value.replaceAll('%', '%%');
+
 export const boot = defineResource({
   kind: 'boot',
   desired(ctx): BootDesired {
@@ -65,7 +68,7 @@ export const boot = defineResource({
     });
     if (host.kind === 'director') {
       units.push(IPVS_UNIT);
-      files.push({ path: unitPath(IPVS_UNIT), mode: '0644', content: ctx.templates.render('boot/lvsplay-ipvs.service.hbs', { host: host.name, rules: ctx.cluster.rulesFile }) });
+      files.push({ path: unitPath(IPVS_UNIT), mode: '0644', content: ctx.templates.render('boot/lvsplay-ipvs.service.hbs', { host: host.name, rules: unitValue(ctx.cluster.rulesFile) }) });
       if (desiredMarks(ctx).file) {
         units.push(MARKS_UNIT);
         files.push({ path: unitPath(MARKS_UNIT), mode: '0644', content: ctx.templates.render('boot/lvsplay-marks.service.hbs', { host: host.name, file: MARKS_FILE }) });
