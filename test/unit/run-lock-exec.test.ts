@@ -106,10 +106,18 @@ test('another run takes the host during the reads (writes its line, or creates t
 /** A stand-in for a run's holder: holds the flock on the file for `seconds`; the file names its PID unless `named` is false. */
 async function holder(dir: string, seconds: number, named = true): Promise<{ child: ChildProcess; closed: Promise<void> }> {
   const child = spawn('flock', ['-x', fileOf(dir), 'sleep', String(seconds)], { stdio: 'ignore' });
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let ended = false;
+  const closed = new Promise<void>((resolve) => child.on('close', () => {
+    ended = true;
+    resolve();
+  }));
   if (named) writeFileSync(fileOf(dir), `${line('lvsplay-run-00000000000000ee', child.pid!)}\n`);
-  // until it has the flock (a slow machine may take a while to start it)
-  while (!held(dir)) await new Promise((r) => setTimeout(r, 20));
+  // until it has the flock (a slow machine may take a while to start it); a holder that came and
+  // went before it was seen would leave this loop waiting for ever (the whole suite timed out)
+  while (!held(dir)) {
+    if (ended) throw new Error(`the flock holder (${seconds} s) ended before it was seen holding the lock: the machine is too slow for this test's timing`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   return { child, closed };
 }
 
@@ -119,7 +127,7 @@ test('another run holds the host (its holder lives, with the flock): a probe wai
     lockDir(dir);
     writeFileSync(fileOf(dir), '');
     const path = onlyCommands(dir, ['flock']);
-    const short = await holder(dir, 1);
+    const short = await holder(dir, 3);
     const waited = read(dir, 'echo read', path);
     await short.closed;
     t.is(waited.refusal, undefined, waited.stdout + waited.stderr);
