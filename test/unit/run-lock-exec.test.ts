@@ -127,7 +127,7 @@ test('another run holds the host (its holder lives, with the flock): a probe wai
     lockDir(dir);
     writeFileSync(fileOf(dir), '');
     const path = onlyCommands(dir, ['flock']);
-    const short = await holder(dir, 3);
+    const short = await holder(dir, 1);
     const waited = read(dir, 'echo read', path);
     await short.closed;
     t.is(waited.refusal, undefined, waited.stdout + waited.stderr);
