@@ -6,9 +6,11 @@
  * (and includer/m/w/b/a) is replaced by the files the pattern names, read as part of this one
  * wherever it stands (inside a block too), as keepalived's read_line does. Statements keep their
  * file and line, and the comment line just above them (lvsplay's own `# service NAME`). A secret
- * (auth_pass's value) is not kept.
+ * (the value of a keyword in keepalived/keys.ts REDACT: auth_pass...) is not kept.
  */
+import { REDACT as SECRET_KEYWORDS } from '../resources/keepalived/keys.js';
 import type { Problem } from '../util/problems.js';
+import { NOT_SHOWN } from '../util/secret.js';
 import type { Origin } from './model.js';
 
 /** The files an include pattern names, in keepalived's order (`at`: the include line, whose file a relative pattern starts from). */
@@ -212,9 +214,6 @@ function readWords(body: string, { file, line }: Origin, tokens: Token[], proble
   }
 }
 
-/** keepalived.conf's keywords whose value is a secret (the VRRP password). */
-const SECRET_KEYWORDS = ['auth_pass'];
-const NOT_SHOWN = '(not shown)';
 
 /**
  * A line's words from a secret keyword on are replaced, as they are read: the import never uses

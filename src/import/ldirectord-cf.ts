@@ -15,6 +15,7 @@ import type { Forwarding } from '../inventory/model.js';
 import { Name } from '../inventory/fields.js';
 import { HealthCheck, LdirectordGlobals, SCHEDULER_FLAGS, SCHEDULERS } from '../inventory/schema.js';
 import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
+import { REDACT as SECRET_KEYS } from '../resources/ipvs/ldirectord-keys.js';
 import type { ServiceKey } from '../resources/ipvs/table.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers, type MethodMember, sharedForwarding } from './members.js';
@@ -32,8 +33,6 @@ const GLOBALS: Record<string, keyof z.input<typeof LdirectordGlobals>> = {
   autoreload: 'auto_reload', quiescent: 'quiescent', readdquiescent: 'readd_quiescent', cleanstop: 'clean_stop',
   logfile: 'logfile', emailalert: 'email_alert', maintenancedir: 'maintenance_dir',
 };
-/** Keys whose value is a secret (a check's password, a RADIUS secret): it never reaches the report or an error. */
-const SECRET_KEYS = ['passwd', 'secret'];
 const YES_NO = new Set(['auto_reload', 'quiescent', 'readd_quiescent', 'clean_stop']);
 const NUMBERS = new Set(['check_timeout', 'negotiate_timeout', 'check_interval', 'failure_count']);
 

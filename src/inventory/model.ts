@@ -15,7 +15,7 @@ export type Scalar = string | number | boolean;
  */
 export const BUILTIN_GROUPS = ['all', 'directors', 'primary', 'backup', 'real_servers'] as const;
 /** known_hosts files as ssh(1)'s defaults (readconf.c): the user's two, then the system's two. */
-export const KNOWN_HOSTS_DEFAULTS = { user: ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'], global: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] };
+export const KNOWN_HOSTS_DEFAULTS: { readonly user: readonly string[]; readonly global: readonly string[] } = { user: ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'], global: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] };
 export type Family = 'ipv4' | 'ipv6';
 export type Forwarding = 'dr' | 'tun' | 'nat';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -38,9 +38,9 @@ export interface SshConfig {
   /** true: the agent at $SSH_AUTH_SOCK; a string: that socket. */
   agent: boolean | string;
   /** UserKnownHostsFile: read; accept-new records in the first. */
-  knownHosts: string[];
+  knownHosts: readonly string[];
   /** GlobalKnownHostsFile: read only. */
-  globalKnownHosts: string[];
+  globalKnownHosts: readonly string[];
   hostKeyPolicy: 'strict' | 'accept-new';
   configFile?: string;
   jump?: { host: string; port: number; user: string; identityFile?: string };

@@ -89,11 +89,11 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
         // Failures so far in this batch: once they break the play, no other host of it starts
         // (ansible-core checks after each task; a host's unit here is its whole play, and what
         // already runs finishes: an apply is never cut).
-        const sofar = { failed: 0, unreachable: 0 };
+        const finished: HostResult[] = [];
         const done = await pool(runnable, options.forks, async (host) => {
           const name = host.host.name;
           const interrupted = stopping();
-          const halted = breaksPlay(play, sofar.failed, sofar.unreachable, batch.length);
+          const halted = breaksPlay(play, finished, batch.length);
           if (interrupted || halted) {
             const message = interrupted ? 'not started: lvsplay was asked to stop' : `not started: play "${play.name}" stopped: ${halted}`;
             const skipped: HostResult = { host: name, play: play.name, status: 'skipped', tasks: play.tasks.length, durationMs: 0, ...(interrupted && { interrupted: true }), error: { stage: 'connect', message } };
@@ -112,16 +112,13 @@ export async function runPlays(plays: readonly PreparedPlay[], options: RunOptio
             ...(options.onFacts && { onFacts: (out: string) => options.onFacts!(host.host, out) }),
           });
           renderer.hostDone(result);
-          if (result.status === 'failed') sofar.failed += 1;
-          if (result.status === 'unreachable' && !result.ignored) sofar.unreachable += 1;
+          finished.push(result);
           return result;
         });
         await renderer.batchEnd();
         results.push(...done);
-        const failed = done.filter((r) => r.status === 'failed').length;
-        const unreachable = done.filter((r) => r.status === 'unreachable' && !r.ignored).length;
-        for (const r of done) if (r.status === 'failed' || (r.status === 'unreachable' && !r.ignored)) down.add(r.host);
-        const why = breaksPlay(play, failed, unreachable, batch.length);
+        for (const r of done) if (r.status === 'failed' || unreachable(r)) down.add(r.host);
+        const why = breaksPlay(play, done, batch.length);
         if (why) {
           ended = `play "${play.name}" stopped: ${why}`;
           renderer.note(`${ended}; no later play or playbook runs`);
@@ -150,12 +147,17 @@ function mutexes(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
  * with either; more than max_fail_percentage of the batch newly *failed* (unreachable hosts do not
  * count there, linear.py counts only _failed_hosts).
  */
-function breaksPlay(play: PreparedPlay['play'], failed: number, unreachable: number, batchSize: number): string | undefined {
-  if (failed + unreachable === 0) return undefined;
-  if (failed + unreachable === batchSize) return 'every host of a batch failed or was unreachable';
+function breaksPlay(play: PreparedPlay['play'], results: readonly HostResult[], batchSize: number): string | undefined {
+  const failed = results.filter((r) => r.status === 'failed').length;
+  const down = failed + results.filter(unreachable).length;
+  if (down === 0) return undefined;
+  if (down === batchSize) return 'every host of a batch failed or was unreachable';
   if (play.anyErrorsFatal) return 'any_errors_fatal, and a host failed or was unreachable';
   if (play.maxFailPercentage !== undefined && (failed * 100) / batchSize > play.maxFailPercentage) {
     return `${failed} of ${batchSize} hosts of a batch failed, more than max_fail_percentage ${play.maxFailPercentage}%`;
   }
   return undefined;
 }
+
+/** Unreachable where it counts: not in a play that ignores it (ignore_unreachable). */
+const unreachable = (r: HostResult) => r.status === 'unreachable' && !r.ignored;

@@ -107,11 +107,12 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     return;
   }
   const where = describe(state.context);
+  const unquoted = state.context === 'plain' && helper === VALUE_HELPER ? unquotedPlace(state.line) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
-  } else if (state.context === 'plain' && helper === VALUE_HELPER && unquotedPlace(state.line)) {
-    problems.push(at(node, `{{q ...}} ${unquotedPlace(state.line)}; pass the value through "$LVSPLAY_VAR_<name>" outside arithmetic, or only a number the inventory validated (docs/playbooks.md)`));
+  } else if (unquoted) {
+    problems.push(at(node, `{{q ...}} ${unquoted}; pass the value through "$LVSPLAY_VAR_<name>" outside arithmetic, or only a number the inventory validated (docs/playbooks.md)`));
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {

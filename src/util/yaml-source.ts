@@ -26,6 +26,8 @@ export class YamlSource implements SourceMap {
   readonly problems: Problem[] = [];
   private readonly doc: Document;
   private readonly lines = new LineCounter();
+  /** Each mapping's pairs by key, built on first use (pairsOf). */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<unknown, Pair>>();
 
   constructor(
     readonly file: string,
@@ -150,8 +152,6 @@ export class YamlSource implements SourceMap {
     }
     return pairs;
   }
-
-  private readonly pairIndex = new WeakMap<YAMLMap, Map<unknown, Pair>>();
 
   problem(path: readonly PropertyKey[], message: string, options: { key?: boolean } = {}): Problem {
     return { ...this.locate(path, options), field: fieldPath(path), message };

@@ -7,6 +7,12 @@ import { canonicalAddress } from '../../inventory/addresses.js';
 import { serviceKey } from './forms.js';
 import type { ServiceKey } from './table.js';
 
+/**
+ * Keys of ldirectord.cf whose line may hold a secret (a check's `passwd=`, RADIUS `secret=`): cut
+ * after the key wherever the file is shown, and never quoted by the import (import/ldirectord-cf.ts).
+ */
+export const REDACT = ['secret', 'passwd']; // in this order: the text a passwd line becomes says "secret"
+
 export function ldirectordKeys(text: string): Map<string, ServiceKey> {
   const keys = new Map<string, ServiceKey>();
   const blocks: { family: 'ipv4' | 'ipv6'; target: string; protocol?: string }[] = [];

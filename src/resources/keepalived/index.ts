@@ -34,12 +34,10 @@ import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { checkRegexes, keepalivedConfData, keepalivedServices } from './conf.js';
 import { KEEPALIVED_CONF } from '../../inventory/host-files.js';
-import { type KeepalivedConfFacts, keepalivedVirtualsProbe, parseKeepalivedVirtuals } from './keys.js';
+import { type KeepalivedConfFacts, keepalivedVirtualsProbe, parseKeepalivedVirtuals, REDACT } from './keys.js';
 
-export { HEADER } from './keys.js';
+export { HEADER, REDACT } from './keys.js';
 export const PIDFILE = '/run/keepalived.pid';
-/** Lines of keepalived.conf that may hold a secret: cut after the keyword wherever the file is shown. */
-export const REDACT = ['auth_pass', 'password'];
 /** How long a released service may take to disappear (keepalived reloads asynchronously). */
 const RELEASE_WAIT_S = 30;
 

@@ -13,6 +13,11 @@ import type { ServiceKey } from '../ipvs/table.js';
 /** Where keepalived reads its config (the packaged unit and `keepalived` alike). */
 /** The first line of every keepalived.conf lvsplay writes: how it knows a config is its own. */
 export const HEADER = '# Managed by lvsplay';
+/**
+ * Keywords of keepalived.conf whose line may hold a secret: cut after the keyword wherever the file
+ * is shown, and never kept by the import (import/keepalived-syntax.ts).
+ */
+export const REDACT = ['auth_pass', 'password'];
 
 export function keepalivedVirtualsProbe(templates: Templates): string {
   return templates.render('keepalived/virtuals.sh.hbs', { path: KEEPALIVED_CONF, header: HEADER });

@@ -23,17 +23,11 @@ import { linesFile, ShellFragment } from '../../util/shell.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe, sha256 } from '../file/index.js';
 import { keyOf } from '../ipvs/desired.js';
 import { printedSpec } from '../ipvs/forms.js';
-import { ldirectordKeys } from '../ipvs/ldirectord-keys.js';
+import { ldirectordKeys, REDACT } from '../ipvs/ldirectord-keys.js';
 import { defineResource, type HostContext } from '../resource.js';
 import { drainedProbe, parseDrained, withDrained } from '../drained.js';
 import { framed, splitSections } from '../sections.js';
 
-/**
- * Lines of ldirectord.cf that may hold a secret (a check's `passwd=`, RADIUS `secret=`): the file
- * is always probed with them cut after the keyword, since the one on the host may hold a password
- * even when the new one has none.
- */
-export const REDACT = ['secret', 'passwd']; // in this order: the text a passwd line becomes says "secret"
 /** What ldirectord can read back as a password: its parser cuts a line at `#`, and the value is in double quotes. */
 const PASSWD = /^[^"#\x00-\x1f\x7f]{1,512}$/;
 
@@ -146,6 +140,7 @@ export const ldirectord = defineResource({
     };
   },
   probe(desired, ctx) {
+    // always with its secret lines cut: the file on the host may hold a password even when the new one has none
     return framed('file', fileProbe(ctx.templates, desired.config, { secret: { redact: REDACT } }))
       + framed('dropin', fileProbe(ctx.templates, LDIRECTORD_DROP_IN, { ...(desired.dropIn && { expected: desired.dropIn.content }) }))
       + framed('daemon', ctx.templates.render('ldirectord/probe.sh.hbs', { running: running(ctx.templates, desired.pidfile) }))
