@@ -37,6 +37,13 @@ interface State {
   line: string;
   /** Open parentheses inside an `arith` context; it ends when they are all closed. */
   parens: number;
+  /**
+   * Inside bash's `[[ ... ]]`: where it began in `line`, and the {{q}} found in it, refused at its
+   * `]]` if it compares numbers (`-eq`, `-lt`...: bash evaluates both sides as arithmetic).
+   */
+  test?: { from: number; values: ShellProblem[] };
+  /** Problems known only after their mustache (a `[[ ]]` found to be arithmetic at its end). */
+  late: ShellProblem[];
 }
 
 export interface ShellProblem {
@@ -52,8 +59,9 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0 };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [] };
   walk(program, state, problems);
+  problems.push(...state.late);
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
   // and a later line that happens to be its delimiter would restart the shell somewhere else.
   const open = state.heredoc ?? state.pending[0];
@@ -112,7 +120,9 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
   } else if (unquoted) {
-    problems.push(at(node, `{{q ...}} ${unquoted}; pass the value through "$LVSPLAY_VAR_<name>" outside arithmetic, or only a number the inventory validated (docs/playbooks.md)`));
+    problems.push(at(node, `{{q ...}} ${unquoted}; ${ARITHMETIC_HOW}`));
+  } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
+    state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
@@ -127,15 +137,19 @@ function describe(context: Context): string {
   }[context];
 }
 
+const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside arithmetic, or only a number the inventory validated (docs/playbooks.md)';
+
 /**
  * Places in plain shell where single quotes do not keep a value data, by what the line ends with:
  * `$'...'` (bash's ANSI-C quoting: a backslash escapes the closing quote), an array subscript
- * (bash evaluates it as arithmetic), or the arguments of `let` (arithmetic).
+ * (bash evaluates it as arithmetic), the arguments of `let`, or an assignment by
+ * `declare`/`typeset`/`local` with `-i` (arithmetic too).
  */
 function unquotedPlace(line: string): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
   if (line.endsWith('[')) return 'right after a [, an array subscript bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
+  if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*i\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -i, which bash evaluates as arithmetic (running a $(...) in the value)';
   return undefined;
 }
 
@@ -148,15 +162,18 @@ function at(node: hbs.AST.Node, message: string): ShellProblem {
 }
 
 function snapshot(state: State): string {
-  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens]);
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null]);
 }
 
 function restore(state: State, text: string): void {
-  const [context, escaped, pending, heredoc, parens] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number];
+  const [context, escaped, pending, heredoc, parens, testFrom] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null];
   state.context = context;
   state.escaped = escaped;
   state.pending = pending;
   state.parens = parens;
+  // the {{q}} a branch found in a [[ ]] stay with it, to be judged at its ]]
+  if (testFrom === null) delete state.test;
+  else state.test = { from: testFrom, values: state.test?.values ?? [] };
   if (heredoc) state.heredoc = heredoc;
   else delete state.heredoc;
 }
@@ -189,7 +206,11 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
         else if (c === '"') s.context = 'dquote';
         else if (c === '`') s.context = 'bquote';
         else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
-        else if (c === '(' && text[i + 1] === '(') {
+        else if (c === '[' && text[i + 1] === '[' && /[ \t]/.test(text[i + 2] ?? '') && WORD_BREAK.test(lineBefore)) s.test = { from: lineBefore.length, values: [] };
+        else if (c === ']' && text[i + 1] === ']' && s.test) {
+          if (/\s-(?:eq|ne|lt|le|gt|ge)\s/.test(s.line.slice(s.test.from))) s.late.push(...s.test.values);
+          delete s.test;
+        } else if (c === '(' && text[i + 1] === '(') {
           // `$((` and bash's `((`: arithmetic up to the parenthesis that closes the first
           s.context = 'arith';
           s.parens = 2;

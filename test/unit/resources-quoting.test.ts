@@ -161,6 +161,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['let n={{q vars.site}}\n', /arguments of let/],
     ['true; let "n = 1" {{q vars.site}}\n', /arguments of let/],
     ['cat <<EOF\nbody\n', /a here-document \(<<EOF\) is still open at the end of the template/],
+    ['declare -i n={{q vars.site}}\n', /in an assignment declared -i/],
+    ['f() { local -r -i n={{q vars.site}}; }\n', /declared -i/],
+    ['if [[ {{q vars.site}} -eq 1 ]]; then :; fi\n', /in a \[\[ \]\] that compares numbers/],
+    ['[[ -n x && 1 -lt {{q vars.site}} ]] || :\n', /in a \[\[ \]\] that compares numbers/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -186,6 +190,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'cat <<"EOF";echo {{q vars.site}}\nliteral\nEOF\n',
     'echo $((1 + 2)) {{q vars.site}} $(( (3) )) {{q vars.site}}\n', // arithmetic ends where its parentheses close
     'echo $ {{q vars.site}}; outlet {{q vars.site}}; echo let {{q vars.site}}\n',
+    '[[ {{q vars.site}} == x ]] && [ 1 -eq 1 ] && echo {{q vars.site}}\n', // a string comparison; [ -eq ] takes integers only
+    'declare -r n={{q vars.site}}; case x in [[:space:]]*) echo {{q vars.site}} -eq 1 ;; esac\n',
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
