@@ -13,6 +13,7 @@ import { formatPlan } from '../plan/print.js';
 import { inSync } from '../plan/types.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
+import { safeText } from '../util/terminal.js';
 import { EXIT } from './exit.js';
 import { collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
@@ -33,7 +34,7 @@ export function planCommand(): Command {
       const problems: Problem[] = [];
       let drifted = false;
       for (const { play, hosts } of prepareRun(cluster, playbooks, templates)) {
-        out.push(`## ${play.name}\n`);
+        out.push(`## ${safeText(play.name)}\n`);
         // A step delegated to the directors (drain, wait) is about the live table: planned at run time only.
         for (const prepared of hosts.flatMap((h) => h.steps.filter((s) => !s.delegated).flatMap((s) => s.targets))) {
           const name = prepared.ctx.host.name;

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { applyScript, planHost } from '../plan/pipeline.js';
 import { prepareRun, selectsNoHost, uncarried } from '../plan/prepare.js';
 import { formatPlan } from '../plan/print.js';
+import { safeText } from '../util/terminal.js';
 import { say, usageError } from './exit.js';
 import { BUILTIN_PLAYBOOKS, collectDirs, EXTRA_VARS_FLAGS, EXTRA_VARS_HELP, INVENTORY_FLAGS, INVENTORY_HELP, loadAll, oneInventory } from './load.js';
 
@@ -34,7 +35,7 @@ export function renderCommand(): Command {
       let shown = 0;
       const plays = prepareRun(cluster, playbooks, templates, only);
       for (const { play, hosts } of plays) {
-        out.push(`## ${play.name}`);
+        out.push(`## ${safeText(play.name)}`);
         shown += hosts.length;
         for (const { steps } of hosts) {
           for (const { delegated, targets } of steps) {

@@ -14,6 +14,7 @@ import { selectHosts } from '../playbook/select.js';
 import { RESOURCES } from '../resources/index.js';
 import { TemplateError, type Templates } from '../templates/templates.js';
 import { InputError, type Problem } from '../util/problems.js';
+import { safeText } from '../util/terminal.js';
 import { applyScript, hostContext, type PreparedHost, planHost, prepareHost } from './pipeline.js';
 
 export interface Step {
@@ -129,7 +130,7 @@ export function uncarried(plays: readonly PreparedPlay[]): string[] {
     const idle = hosts.filter((h) => h.steps.some((s) => s.delegated && s.targets.length === 0)).map((h) => h.host.name);
     if (idle.length === 0) return [];
     const kinds = [...new Set(play.tasks.filter((t) => RESOURCES[t.kind].delegate === 'directors').map((t) => t.kind))].join(', ');
-    return [`play "${play.name}": ${kinds} do nothing for ${listHosts(idle)}: no director carries ${idle.length === 1 ? 'it' : 'them'} (in no service)`];
+    return [`play "${safeText(play.name)}": ${kinds} do nothing for ${listHosts(idle)}: no director carries ${idle.length === 1 ? 'it' : 'them'} (in no service)`];
   });
 }
 

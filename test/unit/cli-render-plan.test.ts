@@ -67,6 +67,24 @@ test('plan --facts: empty facts plan everything (exit 3 with --detailed-exitcode
   }
 });
 
+test('render and plan: a play name\'s control characters are shown escaped, as a task name\'s (an ESC sequence or a carriage return could hide or forge lines)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
+  try {
+    const book = join(dir, 'named.yml');
+    writeFileSync(book, '- name: "Evil\\e[8mhidden\\rweb1: ok (no changes)\\u202e\\nmore"\n  hosts: web1\n  tasks:\n    - name: VIPs\n      address: {}\n');
+    writeFileSync(join(dir, 'web1.txt'), '');
+    const rendered = lvsplay('render', '-i', 'inventory/example.yml', book);
+    const planned = lvsplay('plan', '-i', 'inventory/example.yml', book, '--facts', dir);
+    for (const r of [rendered, planned]) {
+      t.is(r.status, 0, r.stderr);
+      t.regex(r.stdout, /^## Evil\\x1b\[8mhidden\\rweb1: ok \(no changes\)\\u202e\\nmore$/m);
+      t.false(/[\x1b\r\u202e]/.test(r.stdout), 'no raw control character');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('plan --facts: a host without its facts file is bad input naming the host and the file, never a plan against nothing', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-facts-'));
   try {
