@@ -14,6 +14,7 @@ import { selectHosts } from '../playbook/select.js';
 import { RESOURCES } from '../resources/index.js';
 import { TemplateError, type Templates } from '../templates/templates.js';
 import { InputError, type Problem } from '../util/problems.js';
+import { listHosts } from '../util/some-of.js';
 import { safeText } from '../util/terminal.js';
 import { applyScript, hostContext, type PreparedHost, planHost, prepareHost } from './pipeline.js';
 
@@ -132,9 +133,4 @@ export function uncarried(plays: readonly PreparedPlay[]): string[] {
     const kinds = [...new Set(play.tasks.filter((t) => RESOURCES[t.kind].delegate === 'directors').map((t) => t.kind))].join(', ');
     return [`play "${safeText(play.name)}": ${kinds} do nothing for ${listHosts(idle)}: no director carries ${idle.length === 1 ? 'it' : 'them'} (in no service)`];
   });
-}
-
-function listHosts(hosts: string[]): string {
-  const shown = hosts.slice(0, 5).join(', ');
-  return hosts.length === 1 ? `host ${shown}` : `hosts ${shown}${hosts.length > 5 ? ` and ${hosts.length - 5} more` : ''}`;
 }

@@ -4,6 +4,7 @@
  */
 import type { Cluster, Host } from '../inventory/model.js';
 import { InputError, type Problem } from '../util/problems.js';
+import { listHosts } from '../util/some-of.js';
 import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { shellClashMessage, shellNameClash } from '../util/shell.js';
 import { YamlSource } from '../util/yaml-source.js';
@@ -53,6 +54,7 @@ export function inventoryVarClash(hosts: readonly Host[]): (name: string) => str
 }
 
 function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: number, problems: Problem[]): Play {
+  const before = problems.length;
   // Each string is split as Ansible's split_host_pattern does, a list's items too.
   const hosts: string[] = [];
   (typeof play.hosts === 'string' ? [play.hosts] : play.hosts).forEach((item, h) => {
@@ -82,6 +84,7 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
       problems.push(source.problem([p, 'hosts'], `${delegated.map((t) => t.kind).join(', ')} run on the directors carrying each of the play's hosts, so its hosts must be real servers; it selects the directors ${directors.join(', ')}`));
     }
   }
+  if (problems.length === before) problems.push(...argConflicts(source, cluster, selectHosts(cluster, hosts), tasks, [p, 'tasks']));
   const serial = play.serial === undefined ? [] : Array.isArray(play.serial) ? play.serial : [play.serial];
   return {
     name: play.name ?? `play ${p + 1}`,
@@ -93,6 +96,27 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
     vars: play.vars,
     tasks,
   };
+}
+
+/**
+ * What a task's args contradict on the hosts it runs on (each resource's `conflicts`): one problem
+ * per field and message, naming the hosts. A real server lvsplay does not manage runs no task.
+ */
+function argConflicts(source: YamlSource, cluster: Cluster, hosts: readonly Host[], tasks: readonly Task[], path: (string | number)[]): Problem[] {
+  const found = new Map<string, { at: (string | number)[]; message: string; hosts: string[] }>();
+  tasks.forEach((task, t) => {
+    const resource = RESOURCES[task.kind];
+    if (!resource.conflicts || resource.delegate) return;
+    for (const host of hosts.filter((h) => h.kind !== 'real_server' || h.managed)) {
+      for (const { path: field, message } of resource.conflicts(task.args as never, cluster, host)) {
+        const at = [...path, t, task.kind, ...field];
+        const entry = found.get(JSON.stringify([at, message])) ?? { at, message, hosts: [] };
+        entry.hosts.push(host.name);
+        found.set(JSON.stringify([at, message]), entry);
+      }
+    }
+  });
+  return [...found.values()].map(({ at, message, hosts: names }) => source.problem(at, `${message} (for ${listHosts(names)})`));
 }
 
 function batchSize(value: number | string): BatchSize {

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { Cluster, Host } from '../inventory/model.js';
 import { fnmatch } from '../util/fnmatch.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
+import { someOf } from '../util/some-of.js';
 
 export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] {
   const all = [...cluster.hosts.values()];
@@ -120,8 +121,7 @@ export function leavesNoHost(cluster: Cluster, terms: readonly string[]): string
   const before = selectHosts(cluster, plain).map((h) => h.name);
   if (before.length === 0) return undefined;
   const narrowing = terms.filter((t) => !plain.includes(t));
-  const shown = before.length > 5 ? `${before.slice(0, 5).join(', ')} and ${before.length - 5} more` : before.join(', ');
-  return `selects no host: ${narrowing.join(', ')} leave${narrowing.length === 1 ? 's' : ''} none of ${plain.length > 0 ? plain.join(', ') : 'all'} (${shown})`;
+  return `selects no host: ${narrowing.join(', ')} leave${narrowing.length === 1 ? 's' : ''} none of ${plain.length > 0 ? plain.join(', ') : 'all'} (${someOf(before, 5)})`;
 }
 
 function badRegex(term: string): string | undefined {

@@ -5,11 +5,23 @@
  */
 import * as z from 'zod';
 import { ConnectPort, DnsName, RemotePath } from '../inventory/fields.js';
+import { procPath } from '../resources/sysctl/keys.js';
 import { ereProblem } from '../util/ere.js';
 
 // sysctl(8)'s two spellings: net.ipv4.conf.eth0/100.rp_filter and net/ipv4/conf/eth0.100/rp_filter (a VLAN interface)
 const SysctlKey = z.string().regex(/^[a-z0-9_]+([./][A-Za-z0-9_-]+)+$/, { error: 'expected a sysctl key like net.ipv4.ip_forward (or net.ipv4.conf.eth0/100.rp_filter)' });
-const SysctlValue = z.union([z.int(), z.string().regex(/^[A-Za-z0-9 ._:-]{1,128}$/)], { error: 'expected a sysctl value (a number or simple text)' });
+// Not blank: sysctl(8) would write an empty value (an error, or a reset, depending on the key).
+const SYSCTL_VALUE = 'expected a sysctl value (a number, or up to 128 letters, digits, spaces and ._:-, not blank)';
+const SysctlValue = z.union([z.int(), z.string().regex(/^(?=.*[^ ])[A-Za-z0-9 ._:-]{1,128}$/, { error: SYSCTL_VALUE })], { error: SYSCTL_VALUE });
+/** One key once: its two spellings name one setting, and both would be written, the last one winning. */
+const SysctlExtra = z.record(SysctlKey, SysctlValue).superRefine((extra, ctx) => {
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(extra)) {
+    const other = seen.get(procPath(key));
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `expected each setting once: ${key} is ${other} spelt otherwise (sysctl(8) reads both), and both would be written` });
+    else seen.set(procPath(key), key);
+  }
+});
 const PackageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, { error: 'expected a Debian or RPM package name' });
 const UnitName = z.string().regex(/^[A-Za-z0-9@_.:][A-Za-z0-9@_.:-]{0,99}$/, { error: 'expected a service (unit) name, not starting with "-"' });
 /** A template of the project (or built-in), relative to templates/. */
@@ -19,7 +31,7 @@ const FileMode = z.string().regex(/^0?[0-7]{3}$/, { error: 'expected an octal fi
 
 export const TASK_ARGS = {
   /** The sysctls the inventory implies for this host (ARP, rp_filter, ip_forward), plus any extra. */
-  sysctl: z.strictObject({ extra: z.record(SysctlKey, SysctlValue).default({}), persist: z.boolean().default(true) }),
+  sysctl: z.strictObject({ extra: SysctlExtra.default({}), persist: z.boolean().default(true) }),
   /** VIPs the inventory implies: on lo / tunl0 (real servers), on the VIP interface (the primary). */
   address: z.strictObject({}),
   /** Virtual services and real servers lvsplay owns; `purge` also removes undeclared services. */

@@ -35,6 +35,12 @@ export interface Resource<K extends TaskKind, Desired, Actual> {
    * the host itself: drain and undrain change the directors' weights, wait checks from there.
    */
   delegate?: 'directors';
+  /**
+   * What in a task's args contradicts what the inventory makes the resource do on a host (a sysctl
+   * the role needs, set otherwise in `extra`), each with its field's path under the args: checked
+   * for every host of the play when the playbook is loaded, so nothing runs.
+   */
+  conflicts?(args: TaskArgs<K>, cluster: Cluster, host: Host): { path: string[]; message: string }[];
   desired(ctx: HostContext, args: TaskArgs<K>): Desired;
   probe(desired: Desired, ctx: HostContext): string;
   parse(output: string, desired: Desired): Actual;

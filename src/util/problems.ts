@@ -2,6 +2,7 @@
  * A Problem is one thing wrong with user input, pinned to its place in a file. Loaders collect
  * every problem before failing, so a user fixes a file in one pass rather than one error a run.
  */
+import { someOf } from './some-of.js';
 import { safeText } from './terminal.js';
 
 export interface Place {
@@ -28,8 +29,7 @@ export function formatProblem(p: Problem): string {
 
 function inServices(names: readonly string[] | undefined): string {
   if (!names || names.length === 0) return '';
-  const shown = names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ');
-  return names.length === 1 ? ` (in service ${shown})` : ` (in services ${shown}${names.length > 3 ? ` and ${names.length - 3} more` : ''})`;
+  return ` (in ${names.length === 1 ? 'service' : 'services'} ${someOf(names.map((n) => JSON.stringify(n)), 3)})`;
 }
 
 /** Problems at the same place saying the same thing are one, naming every service it is in. */

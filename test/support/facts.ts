@@ -2,7 +2,7 @@
  * Probe output written by hand, as the real commands print it, and "already done" facts made
  * from a desired state (what a host that is exactly right would report).
  */
-import { procPath } from '../../src/resources/sysctl/index.js';
+import { procPath } from '../../src/resources/sysctl/keys.js';
 import { createHash } from 'node:crypto';
 import type { AddressDesired } from '../../src/resources/address/index.js';
 import type { FileDesired } from '../../src/resources/file/index.js';

@@ -65,6 +65,24 @@ test('a play without a name is named by its position; a task without args gets i
   t.like(pb.plays[1]?.tasks[0], { kind: 'ipvs', args: { purge: false, graceful: true, save: true } });
 });
 
+test('sysctl extra: a key the role sets must keep its value, on the hosts where the role sets it; one setting once across spellings; no blank value', (t) => {
+  // lb1 and lb2 carry NAT services (ip_forward=1); web1..far2 are DR or TUN real servers (arp_ignore=1); app1 and app2 are NAT real servers
+  const text = `${play('    - sysctl: { extra: { net.ipv4.ip_forward: 0, net.ipv4.vs.expire_nodest_conn: 1 } }\n')}- hosts: real_servers\n  tasks:\n    - sysctl: { extra: { net/ipv4/conf/all/arp_ignore: 2 } }\n`;
+  expectProblems(t, text, [
+    { field: '[0].tasks[0].sysctl.extra.net.ipv4.ip_forward', at: ['0,'], says: ['expected 1 or no entry', 'net.ipv4.ip_forward to 1', '(for hosts lb1, lb2)'] },
+    { field: '[1].tasks[0].sysctl.extra.net/ipv4/conf/all/arp_ignore', at: ['2 }'], says: ['expected 1 or no entry', 'net.ipv4.conf.all.arp_ignore to 1', 'for hosts web1, web2, web3, far1, far2'] },
+  ]);
+  t.false(problemsOf(text).some((p) => p.message.includes('app1')), 'a NAT real server needs no ARP key');
+  // the role's own value, in either spelling, and a key no role sets: fine
+  t.notThrows(() => parsePlaybook(new YamlSource('play.yml', play('    - sysctl: { extra: { net/ipv4/ip_forward: 1, net.core.somaxconn: 4096 } }\n')), example));
+  expectProblems(t, play('    - sysctl: { extra: { net.core.somaxconn: 4096, net/core/somaxconn: 1024 } }\n'), [
+    { field: '[0].tasks[0].sysctl.extra.net/core/somaxconn', at: ['1024'], says: ['expected each setting once', 'net.core.somaxconn spelt otherwise'] },
+  ]);
+  expectProblems(t, play('    - sysctl: { extra: { net.core.somaxconn: "  " } }\n'), [
+    { field: '[0].tasks[0].sysctl.extra.net.core.somaxconn', at: ['"  "'], says: ['expected a sysctl value', 'not blank'] },
+  ]);
+});
+
 test('unknown task kind: did you mean, with file:line:col of the key', (t) => {
   const text = play('    - ipvz: {}\n');
   expectProblems(t, text, [{ field: '[0].tasks[0].ipvz', at: ['ipvz'], says: ['unknown task kind "ipvz"', 'did you mean "ipvs"?', 'expected one of'] }]);

@@ -11,7 +11,7 @@ import type { FileDesired } from '../../src/resources/file/index.js';
 import type { LdirectordDesired } from '../../src/resources/ldirectord/index.js';
 import type { BootDesired } from '../../src/resources/boot/index.js';
 import type { SysctlDesired } from '../../src/resources/sysctl/index.js';
-import { procPath } from '../../src/resources/sysctl/index.js';
+import { procPath } from '../../src/resources/sysctl/keys.js';
 import { SYSCTL_FILE } from '../../src/inventory/host-files.js';
 import { canonicalAddress } from '../../src/inventory/addresses.js';
 import { readFileSync } from 'node:fs';
@@ -128,16 +128,17 @@ test('sysctl: a recorded path outside /proc/sys (a hand edit: the value would be
   t.true(o.script.includes("printf '%s\\n' 1 > /proc/sys/net/ipv4/conf/eth0.100/rp_filter\n"), o.script);
 });
 
-test('sysctl: extra values from the task args join (and override) the role ones, numbers as text', (t) => {
-  const o = run('sysctl', ctxFor('web1'), { extra: { 'net.ipv4.conf.all.arp_announce': 1, 'net.ipv4.tcp_rmem': '4096 87380 6291456' }, persist: false }, '');
+test('sysctl: extra values from the task args join the role ones, numbers as text; a role key repeated (another spelling) is written once', (t) => {
+  const o = run('sysctl', ctxFor('web1'), { extra: { 'net/ipv4/conf/all/arp_announce': 2, 'net.ipv4.tcp_rmem': '4096 87380 6291456' }, persist: false }, '');
   t.deepEqual((o.desired as SysctlDesired).values, [
     { key: 'net.ipv4.conf.all.arp_ignore', value: '1' },
-    { key: 'net.ipv4.conf.all.arp_announce', value: '1' },
+    { key: 'net.ipv4.conf.all.arp_announce', value: '2' },
     { key: 'net.ipv4.conf.lo.arp_ignore', value: '1' },
     { key: 'net.ipv4.conf.lo.arp_announce', value: '2' },
     { key: 'net.ipv4.tcp_rmem', value: '4096 87380 6291456' },
   ]);
   t.true(o.script.includes(`printf '%s\\n' '4096 87380 6291456' > /proc/sys/net/ipv4/tcp_rmem`), o.script);
+  t.is(o.script.split('/proc/sys/net/ipv4/conf/all/arp_announce\n').length, 2, 'one write of the key');
 });
 
 test('sysctl: a multi-value key printed with tabs by sysctl -n matches the value written with spaces', (t) => {

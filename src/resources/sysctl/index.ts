@@ -18,15 +18,16 @@
  * the next boot: runtime and boot agree, and a director that stops doing NAT stops forwarding.
  * Keys a task adds with `extra` are not recorded: another playbook's sysctl task must not undo them.
  */
-import type { Host } from '../../inventory/model.js';
+import type { Cluster, Host } from '../../inventory/model.js';
 import { holdingInterface, membershipsOf, servicesOf } from '../../inventory/model.js';
 import type { Change } from '../../plan/types.js';
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
-import { defineResource, type HostContext } from '../resource.js';
+import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { diffRecord, type RecordForm, recordLineError } from '../record.js';
 import { recordPath, SYSCTL_FILE } from '../../inventory/host-files.js';
 import type { Templates } from '../../templates/templates.js';
+import { keyOf, procPath } from './keys.js';
 
 
 export interface SysctlDesired {
@@ -54,10 +55,10 @@ export interface SysctlActual {
 }
 
 /** The sysctls the inventory implies for a host, in a stable order. */
-export function roleSysctls(ctx: HostContext, host: Host): Record<string, string> {
+export function roleSysctls(cluster: Cluster, host: Host): Record<string, string> {
   const out: Record<string, string> = {};
   if (host.kind === 'real_server') {
-    const methods = new Set(membershipsOf(ctx.cluster, host).map(({ service }) => service.forwarding));
+    const methods = new Set(membershipsOf(cluster, host).map(({ service }) => service.forwarding));
     if (methods.has('dr') || methods.has('tun')) {
       for (const iface of ['all', 'lo']) {
         out[`net.ipv4.conf.${iface}.arp_ignore`] = '1';
@@ -69,13 +70,13 @@ export function roleSysctls(ctx: HostContext, host: Host): Record<string, string
       out['net.ipv4.conf.tunl0.rp_filter'] = '0';
     }
   } else {
-    const services = servicesOf(ctx.cluster, host);
+    const services = servicesOf(cluster, host);
     if (services.some((s) => s.forwarding === 'nat')) out['net.ipv4.ip_forward'] = '1';
     if (services.length > 0) out['net.ipv4.vs.expire_nodest_conn'] = '1';
     if (services.some((s) => s.persistence)) out['net.ipv4.vs.expire_quiescent_template'] = '1';
     // each link holding an IPv6 VIP announces it when it comes up (a failover)
     for (const s of services) {
-      if (s.family === 'ipv6' && s.vip !== undefined) out[`net.ipv6.conf.${holdingInterface(ctx.cluster, host, s.vip).name.split(':')[0]}.ndisc_notify`] = '1';
+      if (s.family === 'ipv6' && s.vip !== undefined) out[`net.ipv6.conf.${holdingInterface(cluster, host, s.vip).name.split(':')[0]}.ndisc_notify`] = '1';
     }
   }
   return out;
@@ -86,23 +87,23 @@ export function normalValue(value: string): string {
   return value.trim().replace(/\s+/g, ' ');
 }
 
-/**
- * Where the kernel keeps a key, as sysctl(8) reads it: net.ipv4.ip_forward → /proc/sys/net/ipv4/ip_forward.
- * When the first separator is '/', slashes separate and dots are part of names; otherwise a '/'
- * stands for a dot in a name: net.ipv4.conf.eth0/100.rp_filter → .../conf/eth0.100/rp_filter.
- */
-export function procPath(key: string): string {
-  const slashFirst = /^[^.]*\//.test(key);
-  return `/proc/sys/${slashFirst ? key : key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'))}`;
-}
-
 export const sysctl = defineResource({
   kind: 'sysctl',
+  conflicts(args, cluster, host) {
+    const role = new Map(Object.entries(roleSysctls(cluster, host)).map(([key, value]) => [procPath(key), { key, value }]));
+    return Object.entries(args.extra).flatMap(([key, value]) => {
+      const own = role.get(procPath(key));
+      if (!own || own.value === normalValue(String(value))) return [];
+      return [{ path: ['extra', key], message: `expected ${own.value} or no entry: lvsplay sets ${own.key} to ${own.value} where the inventory's LVS role needs it (see the sysctl task in docs/playbooks.md), and another value would break that role` }];
+    });
+  },
   desired(ctx, args): SysctlDesired {
-    // The kernel prints multi-word values with tabs ("32768\t60999"): both sides compare with single spaces.
-    const merged = { ...roleSysctls(ctx, ctx.host), ...Object.fromEntries(Object.entries(args.extra).map(([k, v]) => [k, normalValue(String(v))])) };
-    const values = Object.entries(merged).map(([key, value]) => ({ key, value }));
-    const owned = Object.keys(roleSysctls(ctx, ctx.host)).map(procPath);
+    const role = roleSysctls(ctx.cluster, ctx.host);
+    const owned = Object.keys(role).map(procPath);
+    // The kernel prints multi-word values with tabs ("32768\t60999"): both sides compare with single
+    // spaces. An extra key the role sets already (to its value: `conflicts` refuses another) is written once.
+    const extra = Object.entries(args.extra).filter(([key]) => !owned.includes(procPath(key))).map(([key, value]): [string, string] => [key, normalValue(String(value))]);
+    const values = Object.entries({ ...role, ...Object.fromEntries(extra) }).map(([key, value]) => ({ key, value }));
     const record = recordPath(ctx.cluster, 'sysctls');
     if (!args.persist || !ctx.host.persist || values.length === 0) return { values, record, owned };
     const content = ctx.templates.render('sysctl/lvsplay.conf.hbs', { host: ctx.host.name, values });
@@ -217,9 +218,4 @@ function recordDiff(desired: SysctlDesired, actual: SysctlActual, changed: Map<s
   const lines = (m: Map<string, string>) => [...m].map(([path, value]) => `${path} ${value}`).sort();
   if (lines(next).join('\n') === lines(actual.recorded ?? new Map()).join('\n')) return { changes: [], script: '' };
   return diffRecord(desired.record, lines(next), actual.recorded && lines(actual.recorded), templates, 'sysctls');
-}
-
-/** sysctl(8)'s name for a /proc/sys path: /proc/sys/net/ipv4/conf/eth0.100/rp_filter → net.ipv4.conf.eth0/100.rp_filter. */
-function keyOf(path: string): string {
-  return path.slice('/proc/sys/'.length).replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
 }
