@@ -8,7 +8,7 @@ import { listHosts } from '../util/some-of.js';
 import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { shellClashMessage, shellNameClash } from '../util/shell.js';
 import { YamlSource } from '../util/yaml-source.js';
-import type { BatchSize, Play, Playbook, Task } from './model.js';
+import type { Play, Playbook, Task } from './model.js';
 import { PlaybookFile, type PlayFile } from './schema.js';
 import { leavesNoHost, selectHosts, splitHostPattern, unknownTerm } from './select.js';
 import { RESOURCES } from '../resources/index.js';
@@ -89,7 +89,7 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
   return {
     name: play.name ?? `play ${p + 1}`,
     hosts,
-    serial: serial.map(batchSize),
+    serial,
     ...(play.max_fail_percentage !== undefined && { maxFailPercentage: play.max_fail_percentage }),
     anyErrorsFatal: play.any_errors_fatal,
     ignoreUnreachable: play.ignore_unreachable,
@@ -117,10 +117,6 @@ function argConflicts(source: YamlSource, cluster: Cluster, hosts: readonly Host
     }
   });
   return [...found.values()].map(({ at, message, hosts: names }) => source.problem(at, `${message} (for ${listHosts(names)})`));
-}
-
-function batchSize(value: number | string): BatchSize {
-  return typeof value === 'number' ? { count: value } : { percent: Number(value.slice(0, -1)) };
 }
 
 function buildTask(source: YamlSource, raw: Record<string, unknown>, path: (string | number)[], problems: Problem[]): Task | undefined {

@@ -4,10 +4,29 @@ import { Name, VarValue } from '../inventory/fields.js';
 
 /** Host terms: one string (`web:&dc1:!web3`, or with commas) or a list of them; select.ts splits and checks each term. */
 const HostTerms = z.string().min(1).max(1000);
+/**
+ * Ansible's pct_to_int: text ending in "%" is a percentage, any other value is read with Python's
+ * int(), so "3" is 3 hosts, and int() allows blanks around the digits ("25 %" too). 0, which
+ * Ansible takes for all hosts at once, and "0%" are refused as likely mistakes in a rollout.
+ */
+const BATCH = 'expected a host count or a percentage like "25%"';
+const COUNT = 'expected a host count of at least 1 (leave serial out for all hosts at once)';
+const PERCENT = 'expected a percentage from 1% to 100%, like "25%"';
 const BatchSize = z.union([
-  z.int().min(1),
-  z.string().regex(/^(100|[1-9][0-9]?)%$/, { error: 'expected a percentage like "25%"' }),
-], { error: 'expected a host count or a percentage like "25%"' });
+  z.int().transform((count, ctx) => (count >= 1 ? { count } : refuse(ctx, COUNT))),
+  z.string().transform((text, ctx) => {
+    const [, digits, percent] = /^\s*\+?(\d+)\s*(%?)$/.exec(text) ?? [];
+    if (digits === undefined) return refuse(ctx, BATCH);
+    const n = Number(digits);
+    if (percent) return n >= 1 && n <= 100 ? { percent: n } : refuse(ctx, PERCENT);
+    return n >= 1 ? { count: n } : refuse(ctx, COUNT);
+  }),
+], { error: BATCH });
+
+function refuse(ctx: z.core.$RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message, continue: true });
+  return z.NEVER;
+}
 
 /**
  * Ansible's `percent` field: a number, or text of one with an optional "%" ("25%", "12.5", " 25 %"):

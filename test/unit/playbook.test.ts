@@ -113,7 +113,11 @@ test('a task path outside templates/ is refused', (t) => {
   expectProblems(t, text, [{ field: '[0].tasks[0].file.template', at: ['nginx/../../etc/shadow.hbs'], says: ['inside templates/'] }]);
 });
 
-for (const [serial, says] of [['"150%"', 'expected a percentage like "25%", got "150%"'], ['0', 'expected a number >= 1, got 0'], ['"0%"', 'got "0%"'], ['-2', 'got -2'], ['"ten"', 'got "ten"']] as const) {
+for (const [serial, says] of [
+  ['"150%"', 'expected a percentage from 1% to 100%, like "25%", got "150%"'], ['0', 'expected a host count of at least 1 (leave serial out for all hosts at once), got 0'],
+  ['"0"', 'expected a host count of at least 1'], ['"0%"', 'expected a percentage from 1% to 100%'], ['-2', 'expected a host count of at least 1'], ['"ten"', 'expected a host count or a percentage like "25%", got "ten"'],
+  ['"3.5"', 'got "3.5"'], ['2.5', 'got 2.5'], ['"25%x"', 'got "25%x"'],
+] as const) {
   test(`bad serial ${serial}`, (t) => {
     const text = `- hosts: directors\n  serial: ${serial}\n  tasks:\n    - ipvs: {}\n`;
     expectProblems(t, text, [{ field: '[0].serial', at: [`serial: ${serial}`, serial], says: [says] }]);
@@ -129,13 +133,15 @@ for (const [wait, says] of [['1e20', 'expected a number <= 86400, got 1000000000
 
 test('bad serial inside a list', (t) => {
   const text = '- hosts: directors\n  serial: [1, "150%"]\n  tasks:\n    - ipvs: {}\n';
-  expectProblems(t, text, [{ field: '[0].serial[1]', at: ['"150%"'], says: ['expected a percentage like "25%"'] }]);
+  expectProblems(t, text, [{ field: '[0].serial[1]', at: ['"150%"'], says: ['expected a percentage from 1% to 100%'] }]);
 });
 
-test('good serials: a count, a percentage, 100%, a list', (t) => {
-  const text = '- hosts: web\n  serial: [1, "5%", "100%", 3]\n  tasks:\n    - ipvs: {}\n';
+test('good serials: a count, a percentage, 100%, a list; a count or percentage as text, as Ansible\'s pct_to_int reads it (int() of the digits, blanks around them)', (t) => {
+  const text = '- hosts: web\n  serial: [1, "5%", "100%", 3, "3", " 2 ", "+4", "25 %", "025%"]\n  tasks:\n    - ipvs: {}\n';
   const pb = parsePlaybook(new YamlSource('play.yml', text), example);
-  t.deepEqual(pb.plays[0]?.serial, [{ count: 1 }, { percent: 5 }, { percent: 100 }, { count: 3 }]);
+  t.deepEqual(pb.plays[0]?.serial, [{ count: 1 }, { percent: 5 }, { percent: 100 }, { count: 3 }, { count: 3 }, { count: 2 }, { count: 4 }, { percent: 25 }, { percent: 25 }]);
+  const single = parsePlaybook(new YamlSource('play.yml', '- hosts: web\n  serial: "2"\n  tasks:\n    - ipvs: {}\n'), example);
+  t.deepEqual(single.plays[0]?.serial, [{ count: 2 }]);
 });
 
 test('max_fail_percentage as Ansible\'s percent field takes it: a number, or text of one with an optional "%" (25, 12.5, "25%", "12.5%", "25", " 25 %")', (t) => {
