@@ -8,7 +8,7 @@ import type { Play, Task } from '../playbook/model.js';
 import { RESOURCES } from '../resources/index.js';
 import type { HostContext, Resource } from '../resources/resource.js';
 import { framed, markLines, splitSections, TASK_MARK } from '../resources/sections.js';
-import type { Templates } from '../templates/templates.js';
+import { TemplateError, type Templates } from '../templates/templates.js';
 import { revealSecrets } from '../util/secret.js';
 import { type HostPlan, taskPlan } from './types.js';
 
@@ -40,9 +40,23 @@ export function prepareHost(ctx: HostContext, play: Play, playIndex: number, ind
   const tasks = indexes.map((t) => {
     const task = play.tasks[t]!;
     const resource = RESOURCES[task.kind] as Resource<Task['kind'], unknown, unknown>;
-    return { id: `${playIndex}.${t}`, task, resource, desired: resource.desired(ctx, task.args as never) };
+    return { id: `${playIndex}.${t}`, task, resource, desired: atTask(task, () => resource.desired(ctx, task.args as never)) };
   });
   return { ctx, tasks, probe: probeScript(ctx, tasks) };
+}
+
+/**
+ * A template error with no line of its own (the template a task names is not there, or Handlebars
+ * failed on it without saying where) is placed at that task in its playbook: the line to fix.
+ */
+function atTask<T>(task: Task, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (!(err instanceof TemplateError) || err.line > 0 || !task.place) throw err;
+    const message = err.message.includes(err.file) ? err.message : `${err.file}: ${err.message}`;
+    throw new TemplateError(task.place.file, task.place.line, task.place.col, message, err.builtin, task.place.field);
+  }
 }
 
 /** One script that prints every task's facts, each framed as its own section. */

@@ -57,7 +57,7 @@ export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], tem
         } catch (err) {
           if (!(err instanceof TemplateError) || err.builtin) throw err;
           const key = `${err.file}:${err.line}:${err.column}:${err.message}`;
-          const entry = problems.get(key) ?? { problem: { file: err.file, line: err.line, col: err.column, field: '', message: err.message }, hosts: [] };
+          const entry = problems.get(key) ?? { problem: { file: err.file, line: err.line, col: err.column, field: err.field, message: err.message }, hosts: [] };
           entry.hosts.push(host.name);
           problems.set(key, entry);
           return [];

@@ -3,7 +3,7 @@
  * against the inventory. Like the inventory, every problem is reported at once, with its place.
  */
 import type { Cluster, Host } from '../inventory/model.js';
-import { InputError, type Problem } from '../util/problems.js';
+import { fieldPath, InputError, type Problem } from '../util/problems.js';
 import { listHosts } from '../util/some-of.js';
 import { didYouMean, schemaProblems } from '../util/schema-problems.js';
 import { shellClashMessage, shellNameClash } from '../util/shell.js';
@@ -142,5 +142,6 @@ function buildTask(source: YamlSource, raw: Record<string, unknown>, path: (stri
     problems.push(...schemaProblems(source, schema, parsed.error.issues, [...path, kind]));
     return undefined;
   }
-  return { name: typeof name === 'string' ? name : kind, kind, args: parsed.data } as Task;
+  const place = { ...source.locate([...path, kind]), field: fieldPath([...path, kind]) };
+  return { name: typeof name === 'string' ? name : kind, kind, args: parsed.data, place } as Task;
 }

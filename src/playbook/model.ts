@@ -1,11 +1,19 @@
 /** A playbook after validation: plays in order, each a host selector and typed tasks. */
 import type * as z from 'zod';
 import type { Scalar } from '../inventory/model.js';
+import type { Problem } from '../util/problems.js';
 import type { TASK_ARGS, TaskKind } from './tasks.js';
 
 export type TaskArgs<K extends TaskKind> = z.output<(typeof TASK_ARGS)[K]>;
 
-export type Task = { [K in TaskKind]: { name: string; kind: K; args: TaskArgs<K> } }[TaskKind];
+/** Where a task's args are written in its playbook (`[0].tasks[2].file`). */
+export type TaskPlace = Omit<Problem, 'message' | 'services'>;
+
+/**
+ * `place`: where a problem found only once a host is planned (a template the task names is not
+ * there) is reported; a task built in code has none.
+ */
+export type Task = { [K in TaskKind]: { name: string; kind: K; args: TaskArgs<K>; place?: TaskPlace } }[TaskKind];
 
 /** A batch size: a host count or a percentage of the play's hosts. */
 export type BatchSize = { count: number } | { percent: number };

@@ -44,6 +44,8 @@ export class TemplateError extends Error {
     message: string,
     /** A built-in template (not overridden) failed: a bug in lvsplay, not bad input. */
     readonly builtin: boolean,
+    /** The field at that place, when it is in a playbook (the task naming the template). */
+    readonly field = '',
   ) {
     super(message);
     this.name = 'TemplateError';

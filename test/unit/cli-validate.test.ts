@@ -191,6 +191,24 @@ test('render --host with a name that is no host or a host no play selects, and -
   t.regex(two.stdout, /^## Directors$/m, 'check.yml rendered, not bootstrap.yml');
 });
 
+test('validate: a template a task names that is not there, or that Handlebars fails on without a line, is reported at the task in its playbook (was the template at 0:0)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsplay-tpl-'));
+  try {
+    mkdirSync(join(dir, 'tpl', 'site'), { recursive: true });
+    writeFileSync(join(dir, 'tpl', 'site', 'each.hbs'), '{{#each}}x{{/each}}\n');
+    const book = join(dir, 'play.yml');
+    writeFileSync(book, '- hosts: web1\n  tasks:\n    - file: { path: /etc/a.conf, template: site/absent.hbs }\n- hosts: web2\n  tasks:\n    - name: x\n      shell:\n        template: site/each.hbs\n        check: "true"\n');
+    const r = lvsplay('validate', '-i', 'inventory/example.yml', '-t', join(dir, 'tpl'), book);
+    t.is(r.status, 1, r.stderr);
+    const problems = r.stderr.split('\n').map((l) => PROBLEM_LINE.exec(l)?.groups).filter((g) => g !== undefined);
+    t.deepEqual(problems.map((g) => [g.file, g.line, g.col, g.field]), [[book, '3', '13', '[0].tasks[0].file'], [book, '8', '9', '[1].tasks[0].shell']], r.stderr);
+    t.regex(problems[0]?.message ?? '', /^template site\/absent\.hbs is not in .* \(for host web1\)$/);
+    t.regex(problems[1]?.message ?? '', new RegExp(`^${join(dir, 'tpl', 'site', 'each.hbs')}: .* \\(for host web2\\)$`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a usage error quoting the command line shows its control characters escaped, for the program and its subcommands', (t) => {
   for (const args of [['--x\u001b[8mhidden'], ['validate', '-i', 'x.yml', '--y\u001b[8mhidden'], ['apply', '-i', 'x.yml', '--z\u001b]0;title\u0007']]) {
     const r = lvsplay(...args);
