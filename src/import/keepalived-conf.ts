@@ -20,7 +20,7 @@ import { InputFileError } from '../util/input-file.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers } from './members.js';
 import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } from './model.js';
-import type { Report } from './report.js';
+import { programOnly, type Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 
@@ -537,7 +537,7 @@ function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtu
       case 'retry': case 'nb_get_retry': set(x, 'retry', n); break;
       case 'delay_before_retry': set(x, 'delay_before_retry', n); break;
       case 'misc_path':
-        if (/\s/.test(word)) report.notExpressed(origin(x), `misc_path "${word}": the inventory's command is a path alone, without arguments`);
+        if (/\s/.test(word.trim())) report.notExpressed(origin(x), `misc_path ${programOnly(word)}: the inventory's command is a path alone, without arguments`);
         else set(x, 'command', word);
         break;
       case 'misc_dynamic': check['misc_dynamic'] = true; break;

@@ -21,7 +21,7 @@ import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers, type MethodMember, sharedForwarding } from './members.js';
 import type { ImportedService, Origin } from './model.js';
 import { Names } from './names.js';
-import { Report } from './report.js';
+import { programOnly, Report } from './report.js';
 
 const METHODS: Record<string, Forwarding> = { gate: 'dr', masq: 'nat', ipip: 'tun' };
 /** An address range on a real= line (10.0.0.1->10.0.0.9) expands to at most this many real servers. */
@@ -476,7 +476,8 @@ function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: 
     return;
   }
   const checked = HealthCheck.shape[key].safeParse(value);
-  if (!checked.success || value === undefined) report.notExpressed(l, `${l.key}=${l.value}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
+  const shown = key === 'command' ? programOnly(String(value)) : l.value;
+  if (!checked.success || value === undefined) report.notExpressed(l, `${l.key}=${shown}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
   else check[key] = value;
 }
 

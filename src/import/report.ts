@@ -43,3 +43,12 @@ export class Report {
     return sorted.map((l) => safeText(`${l.file}:${l.line}: ${l.kind}: ${l.message}`) + '\n').join('');
   }
 }
+
+/**
+ * A check's command line as a report shows it: the program alone, since its arguments may carry a
+ * password (`check_mysql -u monitor -p ...`), and the report goes to a terminal or a CI log.
+ */
+export function programOnly(command: string): string {
+  const [program = '', ...args] = command.trim().split(/\s+/);
+  return args.length === 0 ? program : `${program} (with arguments, not shown: they may hold a password)`;
+}

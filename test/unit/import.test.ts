@@ -788,6 +788,15 @@ test('import: a malformed line holding a secret (ldirectord\'s passwd= or secret
   }
 });
 
+test('import: a check command with arguments (ldirectord\'s checkcommand=, keepalived\'s misc_path) is reported by its program alone: the arguments may hold a password', (t) => {
+  const SECRET = 'Hunter2pw';
+  const ld = said({ ldirectord: { file: 'ld.cf', text: `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=external\n\tcheckcommand="/usr/local/bin/chk --password ${SECRET}"\n` } });
+  t.regex(ld, /^ld\.cf:4: not expressed: checkcommand=\/usr\/local\/bin\/chk \(with arguments, not shown/m, ld);
+  const k = said({ keepalived: { file: 'k.conf', text: `virtual_server 192.0.2.10 80 {\n lb_kind DR\n protocol TCP\n real_server 192.0.2.21 80 {\n  MISC_CHECK {\n   misc_path "/usr/local/bin/chk -p ${SECRET}"\n  }\n }\n}\n` } });
+  t.regex(k, /^k\.conf:6: not expressed: misc_path \/usr\/local\/bin\/chk \(with arguments, not shown/m, k);
+  for (const out of [ld, k]) t.false(out.includes(SECRET), out);
+});
+
 test('import --keepalived: a trailing backslash continues a line only in a $NAME= definition, as keepalived\'s read_line; elsewhere the line ends there (keepalived: "Unknown keyword \'lvs_method\\\\\'") and a multi-line definition is its lines', (t) => {
   const text = `$REAL= \\
     real_server 192.0.2.21 80 { \\
