@@ -142,12 +142,14 @@ const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside ari
 /**
  * Places in plain shell where single quotes do not keep a value data, by what the line ends with:
  * `$'...'` (bash's ANSI-C quoting: a backslash escapes the closing quote), an array subscript
- * (bash evaluates it as arithmetic), the arguments of `let`, or an assignment by
- * `declare`/`typeset`/`local` with `-i` (arithmetic too).
+ * (bash evaluates it as arithmetic), a substring's offset or length (`${v:N:M}`: arithmetic; not
+ * `${v:-word}`, `:=`, `:+` or `:?`, whose word is quote-removed as usual), the arguments of `let`,
+ * or an assignment by `declare`/`typeset`/`local` with `-i` (arithmetic too).
  */
 function unquotedPlace(line: string): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
   if (line.endsWith('[')) return 'right after a [, an array subscript bash evaluates as arithmetic (running a $(...) in the value)';
+  if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(line)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*i\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -i, which bash evaluates as arithmetic (running a $(...) in the value)';
   return undefined;

@@ -165,6 +165,12 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['f() { local -r -i n={{q vars.site}}; }\n', /declared -i/],
     ['if [[ {{q vars.site}} -eq 1 ]]; then :; fi\n', /in a \[\[ \]\] that compares numbers/],
     ['[[ -n x && 1 -lt {{q vars.site}} ]] || :\n', /in a \[\[ \]\] that compares numbers/],
+    // (Handlebars cannot read `}}}` after a mustache: a blank or another word before the `}`)
+    ['echo "$v" ${v:{{q vars.site}} }\n', /in a \$\{name:offset:length\}/],
+    ['echo ${v:1:{{q vars.site}}""}\n', /offset and length bash evaluates as arithmetic/],
+    ['echo ${@:{{q vars.site}} }\n', /offset and length/],
+    ['echo ${v: -{{q vars.site}} }\n', /offset and length/],
+    ['echo ${a[1]:{{q vars.site}} }\n', /offset and length/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -192,6 +198,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo $ {{q vars.site}}; outlet {{q vars.site}}; echo let {{q vars.site}}\n',
     '[[ {{q vars.site}} == x ]] && [ 1 -eq 1 ] && echo {{q vars.site}}\n', // a string comparison; [ -eq ] takes integers only
     'declare -r n={{q vars.site}}; case x in [[:space:]]*) echo {{q vars.site}} -eq 1 ;; esac\n',
+    'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
