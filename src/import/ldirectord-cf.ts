@@ -216,6 +216,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   const check: Record<string, unknown> = {};
   let persistent: Line | undefined;
   let netmask: Line | undefined;
+  let passwd: Line | undefined;
   const fallbackKey = v6 ? 'fallback6' : 'fallback';
   let fallback: Line | undefined = global.fallbacks[fallbackKey];
   for (const l of b.lines) {
@@ -245,7 +246,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
     else if (l.key === 'passwd') {
       // never copied: the inventory names where the password is, on the control host
       check['passwd_env'] = passwordEnv(name);
-      report.note(l, `passwd= (its value is not copied): the inventory reads this check's password from the environment variable ${passwordEnv(name)}: set it where lvsplay runs`);
+      passwd = l;
     } else if (l.key === 'secret') report.notExpressed(l, 'secret= (a RADIUS secret: its value is not copied): lvsplay\'s checks have no RADIUS secret; the check would run without it');
     else report.notExpressed(l, unmodelled(l, 'virtual'));
   }
@@ -272,6 +273,10 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
     }
   }
   if (check['type'] === undefined) check['type'] = 'negotiate';
+  leaveOutUnused(check, b.lines, report);
+  if (passwd && check['passwd_env'] !== undefined) {
+    report.note(passwd, `passwd= (its value is not copied): the inventory reads this check's password from the environment variable ${passwordEnv(name)}: set it where lvsplay runs`);
+  }
   checkPortFromMembers(check, markPorts, members.length, report);
   service.healthCheck = check as ImportedService['healthCheck'];
   const shared = sharedForwarding(members, report, 'dr');
@@ -283,6 +288,21 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
     return undefined;
   }
   return service;
+}
+
+/** What only a negotiate check reads, by its ldirectord.cf key: what it sends and expects, and how it logs in. */
+const NEGOTIATE_ONLY: Record<string, string> = { request: 'request', receive: 'receive', login: 'login', passwd: 'passwd_env', database: 'database' };
+
+/**
+ * ldirectord never reads a negotiate check's fields when the virtual's checktype is another
+ * (connect, external, ping, off, on), and the inventory refuses them there: they are left out
+ * with a note, not the whole service with them.
+ */
+function leaveOutUnused(check: Record<string, unknown>, lines: readonly Line[], report: Report): void {
+  if (check['type'] === 'negotiate') return;
+  const unused = lines.filter((l) => NEGOTIATE_ONLY[l.key] !== undefined && check[NEGOTIATE_ONLY[l.key]!] !== undefined);
+  for (const l of unused) report.note(l, `${l.key}= is read only by negotiate checks, and this virtual's checktype is ${String(check['type'])}: ldirectord does not use it, so it is left out`);
+  for (const l of unused) delete check[NEGOTIATE_ONLY[l.key]!];
 }
 
 /**

@@ -788,6 +788,26 @@ test('import: a malformed line holding a secret (ldirectord\'s passwd= or secret
   }
 });
 
+test('import --ldirectord: a negotiate check\'s fields (request, receive, login, passwd, database) under another checktype are left out with a note, as ldirectord never reads them there; the service stays (was dropped whole)', (t) => {
+  const lines = '\trequest="index.html"\n\treceive="ok"\n\tlogin="mon"\n\tpasswd="Hunter2pw"\n\tdatabase="x"\n';
+  for (const type of ['connect', 'ping', 'off']) {
+    const text = `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tservice=http\n\tchecktype=${type}\n${lines}`;
+    const { yaml, imported, report } = importInventory({ ldirectord: { file: 'ld.cf', text } });
+    t.is(imported.services.length, 1, report.format());
+    t.like(load(yaml).services[0]!.healthCheck, { type, request: undefined, receive: undefined, login: undefined, passwdEnv: undefined, database: undefined });
+    const out = report.format();
+    for (const [line, key] of [[5, 'request'], [6, 'receive'], [7, 'login'], [8, 'passwd'], [9, 'database']] as const) {
+      t.regex(out, new RegExp(`^ld\\.cf:${line}: note: ${key}= is read only by negotiate checks, and this virtual's checktype is ${type}`, 'm'), out);
+    }
+    t.false(out.includes('environment variable'), 'no password to set for a check that logs in nowhere');
+    t.true(report.complete, out);
+  }
+  // a negotiate check keeps them all, and says where its password comes from
+  const negotiate = importInventory({ ldirectord: { file: 'ld.cf', text: `virtual=192.0.2.10:3306\n\treal=192.0.2.21:3306 gate\n\tservice=mysql\n\tchecktype=negotiate\n${lines}` } });
+  t.like(load(negotiate.yaml).services[0]!.healthCheck, { type: 'negotiate', request: 'index.html', receive: 'ok', login: 'mon', database: 'x' });
+  t.regex(negotiate.report.format(), /^ld\.cf:8: note: passwd= \(its value is not copied\): .*environment variable/m);
+});
+
 test('import: a check command with arguments (ldirectord\'s checkcommand=, keepalived\'s misc_path) is reported by its program alone: the arguments may hold a password', (t) => {
   const SECRET = 'Hunter2pw';
   const ld = said({ ldirectord: { file: 'ld.cf', text: `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=external\n\tcheckcommand="/usr/local/bin/chk --password ${SECRET}"\n` } });
