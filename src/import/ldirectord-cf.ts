@@ -397,6 +397,11 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
     else report.notExpressed(l, `port ${port} on a ${m[6]} real server: the kernel uses the virtual's port ${servicePort} for gate and ipip, and so does the inventory`);
     port = servicePort;
   }
+  if (v6 && lastAddress !== undefined) {
+    // add_real_server_range: "Address range for IPv6 is not supported yet", ldirectord's config error
+    fail(l, `expected one IPv6 address per real6= line: ldirectord refuses a range there ("Address range for IPv6 is not supported yet"), got ${JSON.stringify(l.value.split(/\s/)[0])}`);
+    return [];
+  }
   const addresses = range(first!, lastAddress);
   if (typeof addresses === 'string') {
     fail(l, addresses);

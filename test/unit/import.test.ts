@@ -808,6 +808,13 @@ test('import --ldirectord: a negotiate check\'s fields (request, receive, login,
   t.regex(negotiate.report.format(), /^ld\.cf:8: note: passwd= \(its value is not copied\): .*environment variable/m);
 });
 
+test('import --ldirectord: an IPv6 range on a real6= line is an error at its line, as ldirectord\'s own ("Address range for IPv6 is not supported yet"); an IPv4 range is each address of it', (t) => {
+  const v6 = said({ ldirectord: { file: 'ld.cf', text: 'virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::21]->[2001:db8::23]:80 gate\n' } });
+  t.regex(v6, /^ld\.cf:2:1: expected one IPv6 address per real6= line: ldirectord refuses a range there/m, v6);
+  const { imported } = importInventory({ ldirectord: { file: 'ld.cf', text: 'virtual=192.0.2.10:80\n\treal=192.0.2.21->192.0.2.23:80 gate\n' } });
+  t.deepEqual(imported.services[0]!.members.map((m) => m.address), ['192.0.2.21', '192.0.2.22', '192.0.2.23']);
+});
+
 test('import: a check command with arguments (ldirectord\'s checkcommand=, keepalived\'s misc_path) is reported by its program alone: the arguments may hold a password', (t) => {
   const SECRET = 'Hunter2pw';
   const ld = said({ ldirectord: { file: 'ld.cf', text: `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=external\n\tcheckcommand="/usr/local/bin/chk --password ${SECRET}"\n` } });
