@@ -123,14 +123,23 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
     problems.push(problemAt(x, `expected ${x.keyword} N (${min}..${max}), got ${JSON.stringify(x.args.join(' '))}`));
     return undefined;
   };
-  const state = s.block?.find((x) => x.keyword === 'state');
+  /** The words of the state line that decided the role, as keepalived reads them. */
+  let state: string | undefined;
   let nopreempt: Statement | undefined;
   let owner = false;
   // The instance's address family: its first address's, unicast_src_ip or a VIP (vrrp_parser.c, vrrp_data.c).
   let family: { v6: boolean; at: Origin } | undefined;
   for (const x of s.block ?? []) {
     switch (x.keyword) {
-      case 'state': vrrp.role = x.args[0] === 'MASTER' ? 'primary' : 'backup'; break;
+      case 'state':
+        // vrrp_state_handler: MASTER always sets it; BACKUP after MASTER is ignored; any other word is BACKUP
+        if (x.args[0] === 'MASTER') [vrrp.role, state] = ['primary', 'MASTER'];
+        else if (x.args[0] === 'BACKUP' && vrrp.role === 'primary') report.note(origin(x), 'state BACKUP after state MASTER: keepalived ignores it ("state previously set as MASTER - ignoring BACKUP"), so this director is MASTER');
+        else {
+          if (x.args[0] !== 'BACKUP') report.note(origin(x), `state ${x.args.join(' ')}: not MASTER or BACKUP, which keepalived reads as BACKUP ("unknown state ... defaulting to BACKUP")`);
+          [vrrp.role, state] = ['backup', x.args.join(' ')];
+        }
+        break;
       case 'interface': vrrp.interface = x.args[0]!; break;
       case 'virtual_router_id': { const v = int(x, 1, 255); if (v !== undefined) settings.virtual_router_id = v; break; }
       case 'priority': {
@@ -194,7 +203,7 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
     else settings.nopreempt = true;
   }
   if (settings.unicast && vrrp.peers.length === 0) report.notExpressed(origin(s), 'unicast_peer without peers: lvsplay sends unicast adverts to the pair\'s other directors');
-  else if (vrrp.role === 'backup' && vrrp.peers.length === 0) report.note(origin(s), `this director is BACKUP (${state ? `state ${state.args.join(' ')}` : 'keepalived\'s default without state'}) and names no unicast_peer: the pair's primary is in no input, so the inventory has a placeholder for it (name and address GUESSED): set them, or import the primary's keepalived.conf instead`);
+  else if (vrrp.role === 'backup' && vrrp.peers.length === 0) report.note(origin(s), `this director is BACKUP (${state !== undefined ? `state ${state}` : 'keepalived\'s default without state'}) and names no unicast_peer: the pair's primary is in no input, so the inventory has a placeholder for it (name and address GUESSED): set them, or import the primary's keepalived.conf instead`);
   return vrrp;
 }
 

@@ -882,6 +882,17 @@ test('import --keepalived: nopreempt where keepalived clears it (state MASTER: "
   }
 });
 
+test('import --keepalived: several state lines as keepalived\'s vrrp_state_handler reads them: MASTER always sets it, BACKUP after MASTER is ignored, another word is BACKUP (was: the last line won)', (t) => {
+  const text = (states: string[]) => `vrrp_instance VI_1 {\n${states.map((x) => `    state ${x}\n`).join('')}    interface eth0\n    virtual_router_id 51\n    priority 150\n    virtual_ipaddress {\n        192.0.2.10\n    }\n}\n`;
+  for (const [states, role, noteLine] of [
+    [['MASTER', 'BACKUP'], 'primary', 3], [['BACKUP', 'MASTER'], 'primary', undefined], [['MASTER', 'master'], 'backup', 3], [['BACKUP'], 'backup', undefined],
+  ] as const) {
+    const { imported, report } = importInventory({ keepalived: { file: 's.conf', text: text([...states]) } });
+    t.is(imported.vrrp?.role, role, states.join(', '));
+    t.is(report.lines.find((l) => l.kind === 'note' && /^state /.test(l.message))?.line, noteLine, report.format());
+  }
+});
+
 test('import --keepalived: a scheduler flag reads against the scheduler set by the lines before it, as keepalived\'s lbflags_handler ("sh-port only applies to sh scheduler - ignoring"): one before lb_algo/lvs_sched, or for another scheduler, is not imported and is reported at its line', (t) => {
   const vs = (vip: string, lines: string[]) => [`virtual_server ${vip} 80 {`, ...lines.map((l) => `    ${l}`), '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80 {', '    }', '}'];
   const text = [
