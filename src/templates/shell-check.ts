@@ -115,7 +115,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     return;
   }
   const where = describe(state.context);
-  const unquoted = state.context === 'plain' && helper === VALUE_HELPER ? unquotedPlace(state.line) : undefined;
+  const unquoted = state.context === 'plain' && helper === VALUE_HELPER ? unquotedPlace(state.line, state.test !== undefined) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -144,15 +144,27 @@ const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside ari
  * `$'...'` (bash's ANSI-C quoting: a backslash escapes the closing quote), an array subscript
  * (bash evaluates it as arithmetic), a substring's offset or length (`${v:N:M}`: arithmetic; not
  * `${v:-word}`, `:=`, `:+` or `:?`, whose word is quote-removed as usual), the arguments of `let`,
- * or an assignment by `declare`/`typeset`/`local` with `-i` (arithmetic too).
+ * an assignment by `declare`/`typeset`/`local` with `-i` (arithmetic too); and where bash reads a
+ * variable name, whose array subscript it evaluates: after `-v` of `[[`, `[`, `test` or `printf`,
+ * and in an assignment declared `-n` (a name reference).
  */
-function unquotedPlace(line: string): string | undefined {
+function unquotedPlace(line: string, inTest: boolean): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
   if (line.endsWith('[')) return 'right after a [, an array subscript bash evaluates as arithmetic (running a $(...) in the value)';
   if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(line)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
+  // printf takes -v only before its format; [ and test anywhere among their operands
+  if ((inTest && /\s-v\s+$/.test(line)) || /^\s*(?:(?:!|if|while|until|then|do|else|elif)\s+)*(?:(?:\[|test)\s(?:.*\s)?|printf\s+)-v\s+$/.test(simpleCommand(line))) {
+    return 'after -v ([[ -v ]], [ -v ], test -v, printf -v), where bash reads a variable name and evaluates an array subscript in it (running a $(...) in the value)';
+  }
+  if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*n\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -n (a name reference: bash evaluates an array subscript in the name it holds, running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*i\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -i, which bash evaluates as arithmetic (running a $(...) in the value)';
   return undefined;
+}
+
+/** The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace. */
+function simpleCommand(line: string): string {
+  return line.split(/[;&|(){}]/).pop() ?? '';
 }
 
 function pathName(path: hbs.AST.Expression): string {

@@ -171,6 +171,11 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['echo ${@:{{q vars.site}} }\n', /offset and length/],
     ['echo ${v: -{{q vars.site}} }\n', /offset and length/],
     ['echo ${a[1]:{{q vars.site}} }\n', /offset and length/],
+    ['if [[ -v {{q vars.site}} ]]; then :; fi\n', /after -v/],
+    ['[[ -n x && -v {{q vars.site}} ]] || :\n', /after -v/],
+    ['if ! [ -v {{q vars.site}} ]; then :; fi\n', /after -v/],
+    ['test -v {{q vars.site}} && printf -v {{q vars.site}} x\n', /after -v/],
+    ['f() { local -n ref={{q vars.site}}; }\n', /declared -n/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -198,6 +203,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo $ {{q vars.site}}; outlet {{q vars.site}}; echo let {{q vars.site}}\n',
     '[[ {{q vars.site}} == x ]] && [ 1 -eq 1 ] && echo {{q vars.site}}\n', // a string comparison; [ -eq ] takes integers only
     'declare -r n={{q vars.site}}; case x in [[:space:]]*) echo {{q vars.site}} -eq 1 ;; esac\n',
+    'grep -v {{q vars.site}} /etc/hosts; [ -n x ] && grep -q -v {{q vars.site}} /etc/hosts; printf %s -v {{q vars.site}}x\n', // grep's -v is an option; printf's after its format is an argument
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
