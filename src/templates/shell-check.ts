@@ -146,7 +146,8 @@ const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside ari
  * `${v:-word}`, `:=`, `:+` or `:?`, whose word is quote-removed as usual), the arguments of `let`,
  * an assignment by `declare`/`typeset`/`local` with `-i` (arithmetic too); and where bash reads a
  * variable name, whose array subscript it evaluates: after `-v` of `[[`, `[`, `test` or `printf`,
- * and in an assignment declared `-n` (a name reference).
+ * `read`'s names, a name given to `declare`/`typeset`/`local`, and an assignment declared `-n`
+ * (a name reference).
  */
 function unquotedPlace(line: string, inTest: boolean): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
@@ -154,13 +155,36 @@ function unquotedPlace(line: string, inTest: boolean): string | undefined {
   if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(line)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
   // printf takes -v only before its format; [ and test anywhere among their operands
-  if ((inTest && /\s-v\s+$/.test(line)) || /^\s*(?:(?:!|if|while|until|then|do|else|elif)\s+)*(?:(?:\[|test)\s(?:.*\s)?|printf\s+)-v\s+$/.test(simpleCommand(line))) {
+  if ((inTest && /\s-v\s+$/.test(line)) || NAME_AFTER_V.test(simpleCommand(line))) {
     return 'after -v ([[ -v ]], [ -v ], test -v, printf -v), where bash reads a variable name and evaluates an array subscript in it (running a $(...) in the value)';
   }
+  const named = nameOperand(simpleCommand(line));
+  if (named) return named;
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*n\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -n (a name reference: bash evaluates an array subscript in the name it holds, running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*i\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -i, which bash evaluates as arithmetic (running a $(...) in the value)';
   return undefined;
 }
+
+/**
+ * A word that starts where bash takes a variable name (and evaluates its array subscript): an
+ * operand of `read` (not an option's argument, not a redirection's word, not `-a`'s array), or
+ * a name (not a value after `=`) given to `declare`, `typeset` or `local`.
+ */
+function nameOperand(command: string): string | undefined {
+  const m = NAME_TAKER.exec(command);
+  if (!m) return undefined;
+  const previous = m[2]!.trim().split(/\s+/).pop() ?? '';
+  if (m[1] !== 'read') return `as a name given to ${m[1]}, whose array subscript bash evaluates (running a $(...) in the value): give a value after "=" instead`;
+  if (/^-[A-Za-z]*[pdtnNuia]$/.test(previous) || /[<>]$/.test(previous)) return undefined;
+  return 'as a name read assigns to, whose array subscript bash evaluates (running a $(...) in the value)';
+}
+
+/** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
+const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
+/** `[`, `test` or `printf` whose last word is `-v` (printf takes it only before its format). */
+const NAME_AFTER_V = new RegExp(`${COMMAND_START}(?:(?:\\[|test)\\s(?:.*\\s)?|printf\\s+)-v\\s+$`);
+/** `read`, `declare`, `typeset` or `local`, its words so far, and a word starting. */
+const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local)((?:\\s+\\S+)*)\\s+$`);
 
 /** The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace. */
 function simpleCommand(line: string): string {
@@ -231,7 +255,11 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
           s.line += '(';
           i++;
         }
-        else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
+        else if (c === '<' && text.startsWith('<<', i + 1)) {
+          // a here-string, `<<<`: one word follows, no here-document (its last two `<` are no `<<`)
+          s.line += '<<';
+          i += 2;
+        } else if (c === '<' && text[i + 1] === '<') {
           const parsed = heredocOperator(text, i + 2);
           if (typeof parsed === 'string') problem(i, parsed);
           else {

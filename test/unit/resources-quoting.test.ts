@@ -176,6 +176,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['if ! [ -v {{q vars.site}} ]; then :; fi\n', /after -v/],
     ['test -v {{q vars.site}} && printf -v {{q vars.site}} x\n', /after -v/],
     ['f() { local -n ref={{q vars.site}}; }\n', /declared -n/],
+    ['read -r {{q vars.site}} < /etc/hostname\n', /as a name read assigns to/],
+    ['while IFS= read -r -p x line {{q vars.site}}; do :; done\n', /as a name read assigns to/],
+    ['f() { local {{q vars.site}}=1; }\n', /as a name given to local/],
+    ['typeset -r {{q vars.site}}\n', /as a name given to typeset/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -204,6 +208,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     '[[ {{q vars.site}} == x ]] && [ 1 -eq 1 ] && echo {{q vars.site}}\n', // a string comparison; [ -eq ] takes integers only
     'declare -r n={{q vars.site}}; case x in [[:space:]]*) echo {{q vars.site}} -eq 1 ;; esac\n',
     'grep -v {{q vars.site}} /etc/hosts; [ -n x ] && grep -q -v {{q vars.site}} /etc/hosts; printf %s -v {{q vars.site}}x\n', // grep's -v is an option; printf's after its format is an argument
+    'read -r -p {{q vars.site}} -t 5 line <<< {{q vars.site}}; read -r line < {{q vars.site}}; local x={{q vars.site}}; declare -r y={{q vars.site}}; echo read {{q vars.site}}\n', // a prompt, a here-string, a file, values after =
+    'tr a b <<< "$x"\necho {{q vars.site}}\ntr a b <<<$x; echo {{q vars.site}}\n', // a here-string opens no here-document (its body was taken to start on the next line)
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
