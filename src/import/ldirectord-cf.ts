@@ -12,6 +12,7 @@ import ipaddr from 'ipaddr.js';
 import type * as z from 'zod';
 import { addressFamily, addressNumber, canonicalAddress, numberAddress } from '../inventory/addresses.js';
 import type { Forwarding } from '../inventory/model.js';
+import { NEGOTIATE_LOGIN, NEGOTIATE_STRINGS } from '../inventory/checks.js';
 import { Name } from '../inventory/fields.js';
 import { HealthCheck, LdirectordGlobals, SCHEDULER_FLAGS, SCHEDULERS } from '../inventory/schema.js';
 import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
@@ -290,8 +291,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   return service;
 }
 
-/** What only a negotiate check reads, by its ldirectord.cf key: what it sends and expects, and how it logs in. */
-const NEGOTIATE_ONLY: Record<string, string> = { request: 'request', receive: 'receive', login: 'login', passwd: 'passwd_env', database: 'database' };
+const NEGOTIATE_ONLY: ReadonlySet<string> = new Set([...NEGOTIATE_STRINGS, ...NEGOTIATE_LOGIN]);
 
 /**
  * ldirectord never reads a negotiate check's fields when the virtual's checktype is another
@@ -300,9 +300,13 @@ const NEGOTIATE_ONLY: Record<string, string> = { request: 'request', receive: 'r
  */
 function leaveOutUnused(check: Record<string, unknown>, lines: readonly Line[], report: Report): void {
   if (check['type'] === 'negotiate') return;
-  const unused = lines.filter((l) => NEGOTIATE_ONLY[l.key] !== undefined && check[NEGOTIATE_ONLY[l.key]!] !== undefined);
-  for (const l of unused) report.note(l, `${l.key}= is read only by negotiate checks, and this virtual's checktype is ${String(check['type'])}: ldirectord does not use it, so it is left out`);
-  for (const l of unused) delete check[NEGOTIATE_ONLY[l.key]!];
+  // the inventory field each line set (passwd= sets passwd_env), when it is one only negotiate reads
+  const unused = lines.flatMap((l) => {
+    const field = l.key === 'passwd' ? 'passwd_env' : CHECK_KEYS[l.key];
+    return field !== undefined && NEGOTIATE_ONLY.has(field) && check[field] !== undefined ? [{ l, field }] : [];
+  });
+  for (const { l } of unused) report.note(l, `${l.key}= is read only by negotiate checks, and this virtual's checktype is ${String(check['type'])}: ldirectord does not use it, so it is left out`);
+  for (const { field } of unused) delete check[field];
 }
 
 /**

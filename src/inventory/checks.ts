@@ -455,6 +455,9 @@ const LDIRECTORD_ONLY: Record<string, string> = {
   passwd_file: 'keepalived\'s checks do not log in: use type: misc with a command that does',
   database: 'keepalived\'s checks do not log in: use type: misc with a command that does',
 };
+/** What only ldirectord's negotiate check reads: what it sends and expects, and how it logs in. */
+export const NEGOTIATE_STRINGS = ['request', 'receive'] as const;
+export const NEGOTIATE_LOGIN = ['login', 'passwd_env', 'passwd_file', 'database'] as const;
 /** Fields only keepalived reads. */
 const KEEPALIVED_ONLY = ['path', 'status', 'digest', 'regex', 'query_name', 'query_type', 'misc_dynamic', 'retry', 'delay_before_retry', 'alpha', 'omega', 'quorum', 'hysteresis'];
 /** ldirectord's check types, and what a keepalived service says instead. */
@@ -513,10 +516,10 @@ const healthChecks: Rule = (inv, src) => {
         if (hc[field as keyof typeof hc] !== undefined) at(['health_check', field], `${field} is keepalived's, and this service is ldirectord's: set managed_by: keepalived, or remove ${field}`);
       }
       if (type === 'external' && hc.command === undefined) at(['health_check', 'command'], 'required field is missing: an external check needs the command to run');
-      if (type !== 'negotiate' && (hc.request !== undefined || hc.receive !== undefined)) {
+      if (type !== 'negotiate' && NEGOTIATE_STRINGS.some((f) => hc[f] !== undefined)) {
         at(['health_check', 'type'], `request/receive are only used by negotiate checks, but the type is ${type}`);
       }
-      const credentials = (['login', 'passwd_env', 'passwd_file', 'database'] as const).filter((f) => hc[f] !== undefined);
+      const credentials = NEGOTIATE_LOGIN.filter((f) => hc[f] !== undefined);
       if (type !== 'negotiate' && credentials.length > 0) at(['health_check', credentials[0]!], `${credentials.join(', ')}: only negotiate checks log in, but the type is ${type}`);
       if (hc.passwd_env !== undefined && hc.passwd_file !== undefined) at(['health_check', 'passwd_file'], 'give the check\'s password one way: passwd_env or passwd_file, not both');
     }

@@ -216,6 +216,11 @@ export interface Cluster {
 }
 
 /** The services a director carries. */
+/** lvsplay runs a play's own tasks on it: every director, and a real server unless `managed: false`. */
+export function managedHost(host: Host): boolean {
+  return host.kind !== 'real_server' || host.managed;
+}
+
 export function servicesOf(cluster: Cluster, director: Director): Service[] {
   return cluster.services.filter((s) => s.directors.includes(director.name));
 }

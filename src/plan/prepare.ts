@@ -8,7 +8,7 @@
  * which run on every director carrying that real server: consecutive tasks with the same target
  * form a step, and a host's steps run in order (one probe and one apply per target and step).
  */
-import type { Cluster, Director, Host, RealServer } from '../inventory/model.js';
+import { type Cluster, type Director, type Host, managedHost, type RealServer } from '../inventory/model.js';
 import { type Play, type Playbook, playsInOrder } from '../playbook/model.js';
 import { selectHosts } from '../playbook/select.js';
 import { RESOURCES } from '../resources/index.js';
@@ -50,7 +50,7 @@ export function prepareRun(cluster: Cluster, playbooks: readonly Playbook[], tem
     playbook: files[index]!,
     hosts: selectHosts(cluster, play.hosts)
       .filter((h) => !limited || limited.has(h))
-      .filter((h) => h.kind !== 'real_server' || h.managed || directorsOnly(play))
+      .filter((h) => managedHost(h) || directorsOnly(play))
       .flatMap((host) => {
         try {
           return [prepareSteps(cluster, host, play, index, templates)];

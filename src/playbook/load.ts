@@ -2,7 +2,7 @@
  * Playbook loading: YAML with positions → schema → each task against its kind → host selectors
  * against the inventory. Like the inventory, every problem is reported at once, with its place.
  */
-import type { Cluster, Host } from '../inventory/model.js';
+import { type Cluster, type Host, managedHost } from '../inventory/model.js';
 import { fieldPath, InputError, type Problem } from '../util/problems.js';
 import { listHosts } from '../util/some-of.js';
 import { didYouMean, schemaProblems } from '../util/schema-problems.js';
@@ -104,15 +104,16 @@ function buildPlay(source: YamlSource, cluster: Cluster, play: PlayFile, p: numb
  */
 function argConflicts(source: YamlSource, cluster: Cluster, hosts: readonly Host[], tasks: readonly Task[], path: (string | number)[]): Problem[] {
   const found = new Map<string, { at: (string | number)[]; message: string; hosts: string[] }>();
+  const contacted = hosts.filter(managedHost);
   tasks.forEach((task, t) => {
     const resource = RESOURCES[task.kind];
     if (!resource.conflicts || resource.delegate) return;
-    for (const host of hosts.filter((h) => h.kind !== 'real_server' || h.managed)) {
+    for (const host of contacted) {
       for (const { path: field, message } of resource.conflicts(task.args as never, cluster, host)) {
         const at = [...path, t, task.kind, ...field];
-        const entry = found.get(JSON.stringify([at, message])) ?? { at, message, hosts: [] };
-        entry.hosts.push(host.name);
-        found.set(JSON.stringify([at, message]), entry);
+        const key = JSON.stringify([at, message]);
+        if (!found.has(key)) found.set(key, { at, message, hosts: [] });
+        found.get(key)!.hosts.push(host.name);
       }
     }
   });
