@@ -115,12 +115,16 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     return;
   }
   const where = describe(state.context);
-  const unquoted = state.context === 'plain' && helper === VALUE_HELPER ? unquotedPlace(state.line, state.test !== undefined) : undefined;
+  const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
+  const unquoted = plainValue ? unquotedPlace(state.line, state.test !== undefined) : undefined;
+  const code = plainValue ? codePlace(simpleCommand(state.line)) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
   } else if (unquoted) {
     problems.push(at(node, `{{q ...}} ${unquoted}; ${ARITHMETIC_HOW}`));
+  } else if (code) {
+    problems.push(at(node, `{{q ...}} ${code}; ${CODE_HOW}`));
   } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
     state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
@@ -179,6 +183,27 @@ function nameOperand(command: string): string | undefined {
   return 'as a name read assigns to, whose array subscript bash evaluates (running a $(...) in the value)';
 }
 
+const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh -c \'printf "%s" "$1"\' sh {{q VALUE}}, or "$LVSPLAY_VAR_<name>" inside the code (docs/playbooks.md)';
+
+/**
+ * Places where the shell runs a word as code, so that a value there, quoted or not, is a command:
+ * `eval`'s arguments (eval joins them and parses the result again: `eval echo 'a;cmd'` runs cmd),
+ * the command string after a shell's `-c` (`sh -c`, `bash -ec`, `/bin/sh -c`, also behind `sudo`,
+ * `env`, `find -exec`...: a shell's name followed by its options only), `su`'s and `runuser`'s
+ * `-c`/`--command`, `trap`'s action (its first operand), the callback of `mapfile`/`readarray -C`,
+ * and an `alias`'s text. A value after the command string (`sh -c 'code' sh {{q x}}`, its $0 and
+ * $1) or a trap's signal stays data. Other interpreters' program text (awk, sed, perl -e,
+ * python -c) and ssh's remote command are not recognised: keep those fixed in the template.
+ */
+function codePlace(command: string): string | undefined {
+  if (EVAL.test(command)) return "in eval's arguments, which eval joins and runs as shell code (the quotes are removed first)";
+  if (SHELL_C.test(command) || SU_C.test(command)) return 'as the command string of a shell\'s -c, which that shell runs as code';
+  if (TRAP_ACTION.test(command)) return "as trap's action, which the shell runs as code when the signal comes";
+  if (MAPFILE_C.test(command)) return "as mapfile's -C callback, which bash runs as code";
+  if (ALIAS.test(command)) return "in alias's arguments, whose text the shell runs as code where the alias is used";
+  return undefined;
+}
+
 /** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
 const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
 /** `[`, `test` or `printf` whose last word is `-v` (printf takes it only before its format). */
@@ -186,9 +211,23 @@ const NAME_AFTER_V = new RegExp(`${COMMAND_START}(?:(?:\\[|test)\\s(?:.*\\s)?|pr
 /** `read`, `declare`, `typeset` or `local`, its words so far, and a word starting. */
 const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local)((?:\\s+\\S+)*)\\s+$`);
 
-/** The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace. */
+/** A simple command's start (COMMAND_START), maybe through `command` or `builtin`. */
+const BUILTIN_START = `${COMMAND_START}(?:(?:command|builtin)\\s+)*`;
+const EVAL = new RegExp(`${BUILTIN_START}eval\\s`);
+/** A shell's name (maybe a path), then only its options (`-e`, `+x`, `-o NAME`, `--norc`), then `-c` in a cluster. */
+const SHELL_C = /(?:^|\s)(?:\S*\/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\s+(?:[-+]o\s+\S+\s+|--(?:rcfile|init-file)\s+\S+\s+|[-+][-\w]*\s+)*?-[A-Za-z]*c[A-Za-z]*\s+$/;
+const SU_C = /(?:^|\s)(?:\S*\/)?(?:su|runuser)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
+/** `trap`, its options (`--`), and its first operand starting. */
+const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);
+const MAPFILE_C = /(?:^|\s)(?:mapfile|readarray)\s(?:.*\s)?-[A-Za-z]*C\s*$/;
+const ALIAS = new RegExp(`${BUILTIN_START}alias\\s`);
+
+/**
+ * The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace
+ * outside quotes (a quoted word counts as the one word `x`, so `eval 'a;b' ` stays one command).
+ */
 function simpleCommand(line: string): string {
-  return line.split(/[;&|(){}]/).pop() ?? '';
+  return line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x').split(/[;&|(){}]/).pop() ?? '';
 }
 
 function pathName(path: hbs.AST.Expression): string {

@@ -180,6 +180,18 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['while IFS= read -r -p x line {{q vars.site}}; do :; done\n', /as a name read assigns to/],
     ['f() { local {{q vars.site}}=1; }\n', /as a name given to local/],
     ['typeset -r {{q vars.site}}\n', /as a name given to typeset/],
+    // where the shell runs a word as code: a value there is a command, quoted or not
+    ['eval echo {{q vars.site}}\n', /in eval's arguments/],
+    ["if command eval 'a;b' {{q vars.site}}; then :; fi\n", /in eval's arguments/], // a ; inside quotes ends no command
+    ['x=$(eval {{q vars.site}})\n', /in eval's arguments/],
+    ['sh -c {{q vars.site}}\n', /as the command string of a shell's -c/],
+    ['sudo -u {{q vars.site}} /bin/bash -o pipefail --norc -ec {{q vars.site}}\n', /command string of a shell's -c/],
+    ['find / -name x -exec sh -c {{q vars.site}} \\;\n', /command string of a shell's -c/],
+    ['su - postgres -c {{q vars.site}}; runuser -u x --command={{q vars.site}}\n', /command string of a shell's -c/],
+    ['trap {{q vars.site}} EXIT\n', /as trap's action/],
+    ["f() { builtin trap -- {{q vars.site}} INT; }\n", /as trap's action/],
+    ["printf 'a\\n' | mapfile -t -C {{q vars.site}} -c 1 arr\n", /as mapfile's -C callback/],
+    ['alias ll={{q vars.site}}\n', /in alias's arguments/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -210,6 +222,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'grep -v {{q vars.site}} /etc/hosts; [ -n x ] && grep -q -v {{q vars.site}} /etc/hosts; printf %s -v {{q vars.site}}x\n', // grep's -v is an option; printf's after its format is an argument
     'read -r -p {{q vars.site}} -t 5 line <<< {{q vars.site}}; read -r line < {{q vars.site}}; local x={{q vars.site}}; declare -r y={{q vars.site}}; echo read {{q vars.site}}\n', // a prompt, a here-string, a file, values after =
     'tr a b <<< "$x"\necho {{q vars.site}}\ntr a b <<<$x; echo {{q vars.site}}\n', // a here-string opens no here-document (its body was taken to start on the next line)
+    'sh -c \'printf "%s" "$1"\' sh {{q vars.site}}; bash -ec \'true\' && echo {{q vars.site}}; trap \'rm -f "$t"\' {{q vars.site}}\n', // $0, $1 and a trap's signal are data
+    'echo eval {{q vars.site}}; grep -c {{q vars.site}} /etc/hosts; ssh -c aes128-ctr {{q vars.site}} true; bash ./x.sh {{q vars.site}}; mapfile -t a < {{q vars.site}}\n',
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {

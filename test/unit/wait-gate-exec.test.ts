@@ -21,17 +21,16 @@ async function serve(status: number, body: string): Promise<{ url: string; serve
 }
 
 /** The gate for one HTTP check, one try, run by /bin/sh with only curl and grep on its PATH; its parsed answer. */
-async function gate(url: string, expect: { status: number; body?: string }) {
+function gate(url: string, expect: { status: number; body?: string }) {
+  return gateOf({ kind: 'http', address: '127.0.0.1', port: 0, target: url, status: expect.status, ...(expect.body !== undefined && { body: expect.body }) }, ['curl', 'grep']);
+}
+
+/** The gate for one check, one try, run by /bin/sh with only `commands` on its PATH; its parsed answer. */
+async function gateOf(check: WaitDesired['checks'][number], commands: readonly string[]) {
   const dir = tempDir();
   try {
-    const bin = onlyCommands(dir, ['curl', 'grep']);
-    const desired: WaitDesired = {
-      subject: 'web1',
-      checks: [{ kind: 'http', address: '127.0.0.1', port: 0, target: url, status: expect.status, ...(expect.body !== undefined && { body: expect.body }) }],
-      interval: 1,
-      retries: 1,
-      timeout: 5,
-    };
+    const bin = onlyCommands(dir, commands);
+    const desired: WaitDesired = { subject: 'web1', checks: [check], interval: 1, retries: 1, timeout: 5 };
     const script = wait.probe(desired, { templates } as Parameters<typeof wait.probe>[1]);
     const stdout = await new Promise<string>((ok, fail) => {
       const child = execFile('/bin/sh', ['-s'], { env: { PATH: bin }, timeout: 20_000 }, (err, out) => (err ? fail(err) : ok(out)));
@@ -65,4 +64,11 @@ test('wait, http for real: status and body checked by curl and grep alone; a wro
   const gone = await serve(200, 'x');
   gone.server.close();
   t.deepEqual(await gate(gone.url, { status: 200, body: 'x' }), { passed: false, why: 'http: status 000, expected 200' });
+});
+
+test('wait, a command for real: run by sh -c as written (quotes, ;, $(...)), with the server and port in its environment; its exit status decides', async (t) => {
+  const command = (target: string) => gateOf({ kind: 'command', address: '192.0.2.21', port: 8080, target }, ['sh', 'timeout']);
+  t.deepEqual(await command('[ "$LVSPLAY_SERVER:$LVSPLAY_PORT" = \'192.0.2.21:8080\' ]; [ "$(printf %s "a\'b")" = "a\'b" ]'), { passed: true, why: '' });
+  t.deepEqual(await command('true; exit 3'), { passed: false, why: 'command: it failed' });
+  t.deepEqual(await command("test 'it''s' = its"), { passed: true, why: '' }, 'the command is one string, its quotes its own');
 });
