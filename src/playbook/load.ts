@@ -13,6 +13,7 @@ import { PlaybookFile, type PlayFile } from './schema.js';
 import { leavesNoHost, selectHosts, splitHostPattern, unknownTerm } from './select.js';
 import { RESOURCES } from '../resources/index.js';
 import { TASK_ARGS, TASK_KINDS, type TaskKind } from './tasks.js';
+import { ansibleTaskKeyword } from './ansible-keywords.js';
 
 export function loadPlaybook(file: string, cluster: Cluster): Playbook {
   return parsePlaybook(YamlSource.read(file), cluster);
@@ -128,7 +129,8 @@ function buildTask(source: YamlSource, raw: Record<string, unknown>, path: (stri
   }
   const kinds = keys.filter((k): k is TaskKind => (TASK_KINDS as string[]).includes(k));
   for (const key of keys.filter((k) => !(TASK_KINDS as string[]).includes(k))) {
-    problems.push(source.problem([...path, key], `unknown task kind "${key}"${didYouMean(key, TASK_KINDS)}; expected one of ${TASK_KINDS.join(', ')}`, { key: true }));
+    const message = ansibleTaskKeyword(key) ?? `unknown task kind "${key}"${didYouMean(key, TASK_KINDS)}; expected one of ${TASK_KINDS.join(', ')}`;
+    problems.push(source.problem([...path, key], message, { key: true }));
   }
   if (kinds.length !== 1) {
     if (keys.length === kinds.length) {

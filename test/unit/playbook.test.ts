@@ -88,6 +88,18 @@ test('unknown task kind: did you mean, with file:line:col of the key', (t) => {
   expectProblems(t, text, [{ field: '[0].tasks[0].ipvz', at: ['ipvz'], says: ['unknown task kind "ipvz"', 'did you mean "ipvs"?', 'expected one of'] }]);
 });
 
+test('an Ansible task keyword on a task is named as one, with what lvsplay has instead, not as an unknown task kind', (t) => {
+  expectProblems(t, play('    - ipvs: {}\n      when: x\n'), [{ field: '[0].tasks[0].when', at: ['when'], says: ['"when" is an Ansible task keyword lvsplay does not have', 'no conditionals'] }]);
+  expectProblems(t, play('    - ipvs: {}\n      with_items: [a]\n'), [{ field: '[0].tasks[0].with_items', at: ['with_items'], says: ['Ansible task keyword', 'no loops'] }]);
+  expectProblems(t, play('    - ipvs: {}\n      register: r\n      run_once: true\n'), [
+    { field: '[0].tasks[0].register', at: ['register'], says: ['Ansible task keyword', 'check'] },
+    { field: '[0].tasks[0].run_once', at: ['run_once'], says: ['"run_once" is an Ansible task keyword lvsplay does not have'] },
+  ]);
+  expectProblems(t, play('    - include_tasks: x.yml\n'), [{ field: '[0].tasks[0].include_tasks', at: ['include_tasks'], says: ['Ansible task keyword'] }]);
+  // a name Ansible does not use is still an unknown kind, and an inherited property name is no keyword
+  expectProblems(t, play('    - ipvs: {}\n      toString: 1\n'), [{ field: '[0].tasks[0].toString', at: ['toString'], says: ['unknown task kind "toString"'] }]);
+});
+
 test('a task with two kinds', (t) => {
   const text = play('    - ipvs: {}\n      sysctl: {}\n');
   expectProblems(t, text, [{ field: '[0].tasks[0]', at: ['ipvs: {}'], says: ['a task has exactly one kind, got ipvs and sysctl'] }]);
