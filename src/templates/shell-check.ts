@@ -214,8 +214,10 @@ const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local)((?:\
 /** A simple command's start (COMMAND_START), maybe through `command` or `builtin`. */
 const BUILTIN_START = `${COMMAND_START}(?:(?:command|builtin)\\s+)*`;
 const EVAL = new RegExp(`${BUILTIN_START}eval\\s`);
-/** A shell's name (maybe a path), then only its options (`-e`, `+x`, `-o NAME`, `--norc`), then `-c` in a cluster. */
-const SHELL_C = /(?:^|\s)(?:\S*\/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\s+(?:[-+]o\s+\S+\s+|--(?:rcfile|init-file)\s+\S+\s+|[-+][-\w]*\s+)*?-[A-Za-z]*c[A-Za-z]*\s+$/;
+/** A shell option: `-e`, `+x`, `--`, `--norc`, or one taking a word (`-o NAME`, `-O NAME`, `--rcfile FILE`). */
+const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\\w]*)\\s+';
+/** A shell's name (maybe a path), then only options, `-c` among them (in a cluster too): the next word is the command string. */
+const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
 const SU_C = /(?:^|\s)(?:\S*\/)?(?:su|runuser)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
 /** `trap`, its options (`--`), and its first operand starting. */
 const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);

@@ -187,6 +187,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['sh -c {{q vars.site}}\n', /as the command string of a shell's -c/],
     ['sudo -u {{q vars.site}} /bin/bash -o pipefail --norc -ec {{q vars.site}}\n', /command string of a shell's -c/],
     ['find / -name x -exec sh -c {{q vars.site}} \\;\n', /command string of a shell's -c/],
+    ['bash -c -- {{q vars.site}}\n', /command string of a shell's -c/], // options after -c: the command string is the first operand
+    ['dash -c -e -o noglob {{q vars.site}}\n', /command string of a shell's -c/],
     ['su - postgres -c {{q vars.site}}; runuser -u x --command={{q vars.site}}\n', /command string of a shell's -c/],
     ['trap {{q vars.site}} EXIT\n', /as trap's action/],
     ["f() { builtin trap -- {{q vars.site}} INT; }\n", /as trap's action/],
