@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import type { RealServer } from '../inventory/model.js';
 import { parsePlaybook } from '../playbook/load.js';
 import { carriers } from '../plan/prepare.js';
+import { InputError, type Problem } from '../util/problems.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { loadAll } from './load.js';
 import { usageError } from './exit.js';
@@ -52,8 +53,21 @@ function maintenance(kind: 'drain' | 'undrain', description: string): Command {
       const wait = options.wait?.trim() && Number.isFinite(Number(options.wait)) ? Number(options.wait) : options.wait;
       const args = kind === 'drain' ? { wait, at_deadline: options.atDeadline, inactive: options.inactive ?? false } : {};
       const text = stringify([{ name: `${kind} ${servers.join(', ')}`, hosts: servers, tasks: [{ name: kind, [kind]: args }] }]);
-      // The options become a playbook and go through its checks: a bad --wait is named like a bad field.
-      const playbook = parsePlaybook(new YamlSource(`lvsplay ${kind}`, text), cluster);
+      // The options become a playbook and go through its checks; what they refuse is said of the option.
+      let playbook;
+      try {
+        playbook = parsePlaybook(new YamlSource(`lvsplay ${kind}`, text), cluster);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        for (const problem of err.problems) usageError(optionProblem(problem));
+        return;
+      }
       await execute(cluster, [playbook], templates, options);
     });
+}
+
+/** A problem the drain task's checks found in an argument, said of the command-line option it came from. */
+function optionProblem(problem: Problem): string {
+  const arg = /\.(?:drain|undrain)\.(\w+)$/.exec(problem.field)?.[1];
+  return `${arg ? `--${arg.replace(/_/g, '-')}` : problem.field}: ${problem.message}`;
 }

@@ -132,13 +132,16 @@ test('an unknown command is named, with the closest one, exit 1', (t) => {
   t.regex(r.stderr, /Did you mean apply\?/);
 });
 
-test('drain --wait that is not a number is quoted back as given (it said "got null"), at the option\'s field; nothing is contacted', (t) => {
+test('drain --wait that is not a number is quoted back as given (it said "got null"), said of the option (not of a line of a playbook the user never wrote); nothing is contacted', (t) => {
   for (const [given, says] of [['abc', 'expected a number, got "abc"'], ['', 'expected a number, got ""'], ['1.5', 'expected an integer, got 1.5'], ['-5', 'expected a number >= 0, got -5']]) {
     const r = lvsplay('drain', '-i', 'inventory/example.yml', 'web1', '--wait', given!);
     t.is(r.status, 1, given);
-    t.true(r.stderr.includes(`drain.wait: ${says}`), `${given}: ${r.stderr}`);
+    t.is(r.stderr, `lvsplay: --wait: ${says}\n`, given);
     t.false(loads(r.modules, '/node_modules/ssh2/'), 'no SSH loaded: nothing contacted');
   }
+  const both = lvsplay('drain', '-i', 'inventory/example.yml', 'web1', '--wait', 'x', '--at-deadline', 'later');
+  t.is(both.status, 1);
+  t.is(both.stderr, 'lvsplay: --wait: expected a number, got "x"\nlvsplay: --at-deadline: expected one of "fail", "continue", got "later"\n');
 });
 
 /** inventory/example.yml with one more real server, "spare", in no service; and a rollout of it. */
