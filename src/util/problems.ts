@@ -24,7 +24,9 @@ export interface Problem extends Place {
 
 export function formatProblem(p: Problem): string {
   const field = p.field === '' ? '' : ` ${p.field}`;
-  return safeText(`${p.file}:${p.line}:${p.col}${field}: ${p.message}${inServices(p.services)}`);
+  // line 0: a problem of a whole file or of a command-line option, which has no line to point at
+  const place = p.line === 0 ? p.file : `${p.file}:${p.line}:${p.col}`;
+  return safeText(`${place}${field}: ${p.message}${inServices(p.services)}`);
 }
 
 function inServices(names: readonly string[] | undefined): string {

@@ -92,7 +92,7 @@ test('plan --facts: a host without its facts file is bad input naming the host a
     const r = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir, '--detailed-exitcode');
     t.is(r.status, 1, r.stdout);
     t.is(r.stdout, '');
-    t.regex(r.stderr, new RegExp(`^${join(dir, 'app2.txt')}:0:0: the facts file of host app2 cannot be read \\(ENOENT\\)$`, 'm'));
+    t.regex(r.stderr, new RegExp(`^${join(dir, 'app2.txt')}: the facts file of host app2 cannot be read \\(ENOENT\\)$`, 'm'));
     t.false(r.stderr.includes('    at '), 'no stack trace');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -145,9 +145,9 @@ test('plan --facts: a facts file that is not the host\'s whole probe output (jun
   try {
     for (const h of ['web1', 'web2', 'web3', 'far1', 'far2', 'app1', 'app2', 'lb1', 'lb2']) writeFileSync(join(dir, `${h}.txt`), '');
     for (const [text, says] of [
-      ['just some text\n', /web1\.txt:0:0: cannot plan host web1 from it: it holds no @@lvsplay-task section for task 0\.0 \(/],
-      ['\n@@lvsplay-task 0.0@@\n\n@@lvsplay-task 0.1@@\n', /web1\.txt:0:0: .*no @@lvsplay-task section for task 0\.2 \(/],
-      ['\n@@lvsplay-task 0.0@@\n\n@@lvsplay-task 0.1@@\n\n@@lvsplay-task 0.2@@\n\n@@lvsplay-task 0.1@@\n', /web1\.txt:0:0: .*the @@lvsplay-task section of task 0\.1 twice/],
+      ['just some text\n', /web1\.txt: cannot plan host web1 from it: it holds no @@lvsplay-task section for task 0\.0 \(/],
+      ['\n@@lvsplay-task 0.0@@\n\n@@lvsplay-task 0.1@@\n', /web1\.txt: .*no @@lvsplay-task section for task 0\.2 \(/],
+      ['\n@@lvsplay-task 0.0@@\n\n@@lvsplay-task 0.1@@\n\n@@lvsplay-task 0.2@@\n\n@@lvsplay-task 0.1@@\n', /web1\.txt: .*the @@lvsplay-task section of task 0\.1 twice/],
     ] as const) {
       writeFileSync(join(dir, 'web1.txt'), text);
       const r = lvsplay('plan', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--facts', dir);

@@ -185,7 +185,7 @@ test('render --host with a name that is no host or a host no play selects, and -
   t.is(unselected.stdout, '');
   const file = lvsplay('render', '-i', 'inventory/example.yml', '-t', 'README.md', 'playbooks/check.yml');
   t.is(file.status, 1);
-  t.regex(file.stderr, /README\.md:0:0 --templates: expected a folder of templates/);
+  t.regex(file.stderr, /README\.md --templates: expected a folder of templates/);
   const two = lvsplay('render', '-i', 'inventory/example.yml', '-t', 'test/support/templates', 'playbooks/check.yml', '--host', 'lb1');
   t.is(two.status, 0, two.stderr);
   t.regex(two.stdout, /^## Directors$/m, 'check.yml rendered, not bootstrap.yml');
