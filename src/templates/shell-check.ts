@@ -17,8 +17,11 @@
  * comments and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
  */
 
-/** `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes. */
-type Context = 'plain' | 'squote' | 'dquote' | 'bquote' | 'comment' | 'heredoc' | 'arith';
+/**
+ * `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes.
+ * `ansi`: inside bash's `$'...'`, where a backslash escapes the next character, a quote too.
+ */
+type Context = 'plain' | 'squote' | 'dquote' | 'bquote' | 'comment' | 'heredoc' | 'arith' | 'ansi';
 
 interface HeredocPending {
   delimiter: string;
@@ -44,6 +47,8 @@ interface State {
   test?: { from: number; values: ShellProblem[] };
   /** Problems known only after their mustache (a `[[ ]]` found to be arithmetic at its end). */
   late: ShellProblem[];
+  /** Names the template declares `-i` anywhere: bash evaluates what is assigned to them as arithmetic. */
+  integers: ReadonlySet<string>;
 }
 
 export interface ShellProblem {
@@ -59,7 +64,7 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [] };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program) };
   walk(program, state, problems);
   problems.push(...state.late);
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
@@ -67,6 +72,30 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const open = state.heredoc ?? state.pending[0];
   if (open) problems.push({ line: program.loc?.end.line ?? 1, column: 0, message: `a here-document (<<${open.delimiter}) is still open at the end of the template: end it with a line "${open.delimiter}"` });
   return problems;
+}
+
+/**
+ * Every name the template declares with `-i` (`declare -i n`, `local -ri a b=1`), on any line: an
+ * assignment to it elsewhere (`n={{q x}}`, in a loop or a function) is evaluated as arithmetic too.
+ */
+function integerNames(program: hbs.AST.Program): Set<string> {
+  const names = new Set<string>();
+  const declaration = /(?:^|[\s;&|(){}])(?:declare|typeset|local)((?:\s+[-+][A-Za-z]+)+)\s+([^;&|\n]*)/g;
+  for (const [, options, operands] of literalText(program).matchAll(declaration)) {
+    if (!/-[A-Za-z]*i/.test(options!)) continue;
+    for (const [, name] of operands!.matchAll(/(?:^|\s)([A-Za-z_]\w*)(?=[=\s[]|$)/g)) names.add(name!);
+  }
+  return names;
+}
+
+/** A template's literal text in order, each mustache as the word `x`, blocks' branches in turn. */
+function literalText(program: hbs.AST.Program): string {
+  return program.body.map((node) => {
+    if (node.type === 'ContentStatement') return (node as hbs.AST.ContentStatement).value;
+    if (node.type !== 'BlockStatement') return 'x';
+    const block = node as hbs.AST.BlockStatement;
+    return [block.program, block.inverse].map((branch) => (branch ? literalText(branch) : '')).join('\n');
+  }).join('');
 }
 
 function walk(program: hbs.AST.Program, state: State, problems: ShellProblem[]): void {
@@ -116,7 +145,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   }
   const where = describe(state.context);
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
-  const unquoted = plainValue ? unquotedPlace(state.line, state.test !== undefined) : undefined;
+  const unquoted = plainValue ? unquotedPlace(state.line, state.test !== undefined, state.integers) : undefined;
   const code = plainValue ? codePlace(simpleCommand(state.line)) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
@@ -137,7 +166,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
 function describe(context: Context): string {
   return {
     plain: 'in plain shell', squote: "inside 'single quotes'", dquote: 'inside "double quotes"', bquote: 'inside `backquotes`',
-    comment: 'in a comment', heredoc: 'inside a here-document', arith: 'inside $(( )) or (( )) arithmetic, where the shell reads the text as in double quotes and runs a $(...) in it',
+    comment: 'in a comment', heredoc: 'inside a here-document', ansi: "inside $'...' (ANSI-C quotes)", arith: 'inside $(( )) or (( )) arithmetic, where the shell reads the text as in double quotes and runs a $(...) in it',
   }[context];
 }
 
@@ -146,16 +175,17 @@ const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside ari
 /**
  * Places in plain shell where single quotes do not keep a value data, by what the line ends with:
  * `$'...'` (bash's ANSI-C quoting: a backslash escapes the closing quote), an array subscript
- * (bash evaluates it as arithmetic), a substring's offset or length (`${v:N:M}`: arithmetic; not
+ * still open (`a[`, `${a[ `, `a=( [ `) or `$[ ` (bash evaluates both as arithmetic), a substring's offset or length (`${v:N:M}`: arithmetic; not
  * `${v:-word}`, `:=`, `:+` or `:?`, whose word is quote-removed as usual), the arguments of `let`,
- * an assignment by `declare`/`typeset`/`local` with `-i` (arithmetic too); and where bash reads a
+ * an assignment by `declare`/`typeset`/`local` with `-i`, or to a name the template declares `-i`
+ * on any line (arithmetic too); and where bash reads a
  * variable name, whose array subscript it evaluates: after `-v` of `[[`, `[`, `test` or `printf`,
- * `read`'s names, a name given to `declare`/`typeset`/`local`, and an assignment declared `-n`
+ * `read`'s names, a name given to `declare`/`typeset`/`local`/`unset`, and an assignment declared `-n`
  * (a name reference).
  */
-function unquotedPlace(line: string, inTest: boolean): string | undefined {
+function unquotedPlace(line: string, inTest: boolean, integers: ReadonlySet<string>): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
-  if (line.endsWith('[')) return 'right after a [, an array subscript bash evaluates as arithmetic (running a $(...) in the value)';
+  if (line.endsWith('[') || SUBSCRIPT.test(unquoted(line))) return 'in an array subscript or $[ ], which bash evaluates as arithmetic (running a $(...) in the value)';
   if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(line)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
   // printf takes -v only before its format; [ and test anywhere among their operands
@@ -166,18 +196,26 @@ function unquotedPlace(line: string, inTest: boolean): string | undefined {
   if (named) return named;
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*n\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -n (a name reference: bash evaluates an array subscript in the name it holds, running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*i\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -i, which bash evaluates as arithmetic (running a $(...) in the value)';
+  const assigned = ASSIGNMENT.exec(simpleCommand(line))?.[1];
+  if (assigned && integers.has(assigned)) return `in an assignment to ${assigned}, which this template declares -i: bash evaluates what is assigned to it as arithmetic (running a $(...) in the value)`;
   return undefined;
 }
 
 /**
  * A word that starts where bash takes a variable name (and evaluates its array subscript): an
- * operand of `read` (not an option's argument, not a redirection's word, not `-a`'s array), or
- * a name (not a value after `=`) given to `declare`, `typeset` or `local`.
+ * operand of `read` (not an option's argument, not a redirection's word, not `-a`'s array), a
+ * name (not a value after `=`) given to `declare`, `typeset` or `local`, or one given to `unset`
+ * (not with `-f`, which unsets functions).
  */
 function nameOperand(command: string): string | undefined {
   const m = NAME_TAKER.exec(command);
   if (!m) return undefined;
-  const previous = m[2]!.trim().split(/\s+/).pop() ?? '';
+  const words = m[2]!.trim().split(/\s+/);
+  const previous = words.at(-1) ?? '';
+  if (m[1] === 'unset') {
+    // unset -f takes function names, which have no subscript
+    return words.some((w) => /^-[a-z]*f[a-z]*$/.test(w)) ? undefined : 'as a name given to unset, whose array subscript bash evaluates (running a $(...) in the value)';
+  }
   if (m[1] !== 'read') return `as a name given to ${m[1]}, whose array subscript bash evaluates (running a $(...) in the value): give a value after "=" instead`;
   if (/^-[A-Za-z]*[pdtnNuia]$/.test(previous) || /[<>]$/.test(previous)) return undefined;
   return 'as a name read assigns to, whose array subscript bash evaluates (running a $(...) in the value)';
@@ -189,15 +227,18 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * Places where the shell runs a word as code, so that a value there, quoted or not, is a command:
  * `eval`'s arguments (eval joins them and parses the result again: `eval echo 'a;cmd'` runs cmd),
  * the command string after a shell's `-c` (`sh -c`, `bash -ec`, `/bin/sh -c`, also behind `sudo`,
- * `env`, `find -exec`...: a shell's name followed by its options only), `su`'s and `runuser`'s
- * `-c`/`--command`, `trap`'s action (its first operand), the callback of `mapfile`/`readarray -C`,
- * and an `alias`'s text. A value after the command string (`sh -c 'code' sh {{q x}}`, its $0 and
- * $1) or a trap's signal stays data. Other interpreters' program text (awk, sed, perl -e,
- * python -c) and ssh's remote command are not recognised: keep those fixed in the template.
+ * `env`, `find -exec`...: a shell's name followed by its options only), the `-c`/`--command` of
+ * `su`, `runuser`, `flock` and `script` (each hands it to a shell), ssh's remote command (every word
+ * after the destination: ssh joins them and the remote shell parses the result), `trap`'s action
+ * (its first operand), the callback of `mapfile`/`readarray -C`, and an `alias`'s text. A value
+ * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
+ * option arguments, and a trap's signal stay data. Other interpreters' program text (awk, sed,
+ * perl -e, python -c) is not recognised: keep it fixed in the template.
  */
 function codePlace(command: string): string | undefined {
   if (EVAL.test(command)) return "in eval's arguments, which eval joins and runs as shell code (the quotes are removed first)";
-  if (SHELL_C.test(command) || SU_C.test(command)) return 'as the command string of a shell\'s -c, which that shell runs as code';
+  if (SHELL_C.test(command) || COMMAND_OPTION.test(command)) return 'as the command string of a shell\'s -c, which that shell runs as code';
+  if (SSH_COMMAND.test(command)) return "in ssh's remote command, which ssh joins and the remote shell runs as code";
   if (TRAP_ACTION.test(command)) return "as trap's action, which the shell runs as code when the signal comes";
   if (MAPFILE_C.test(command)) return "as mapfile's -C callback, which bash runs as code";
   if (ALIAS.test(command)) return "in alias's arguments, whose text the shell runs as code where the alias is used";
@@ -206,10 +247,17 @@ function codePlace(command: string): string | undefined {
 
 /** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
 const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
+/**
+ * A subscript still open: after a name (`a[`, `${a[`, `${#a[`), bash's `$[` arithmetic, or in a
+ * compound assignment (`a=( [`), blanks and other text before the value included.
+ */
+const SUBSCRIPT = /(?:(?:\$|\w)\[|\w\+?=\([^)]*\[)[^\]]*$/;
 /** `[`, `test` or `printf` whose last word is `-v` (printf takes it only before its format). */
 const NAME_AFTER_V = new RegExp(`${COMMAND_START}(?:(?:\\[|test)\\s(?:.*\\s)?|printf\\s+)-v\\s+$`);
-/** `read`, `declare`, `typeset` or `local`, its words so far, and a word starting. */
-const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local)((?:\\s+\\S+)*)\\s+$`);
+/** An assignment's value starting: `NAME=`, `NAME+=` or `NAME[i]=`, alone or given to declare, typeset, local, export or readonly. */
+const ASSIGNMENT = new RegExp(`${COMMAND_START}(?:(?:declare|typeset|local|export|readonly)\\s+(?:\\S+\\s+)*)?([A-Za-z_]\\w*)(?:\\[[^\\]]*\\])?\\+?=$`);
+/** `read`, `declare`, `typeset`, `local` or `unset`, its words so far, and a word starting. */
+const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local|unset)((?:\\s+\\S+)*)\\s+$`);
 
 /** A simple command's start (COMMAND_START), maybe through `command` or `builtin`. */
 const BUILTIN_START = `${COMMAND_START}(?:(?:command|builtin)\\s+)*`;
@@ -218,7 +266,10 @@ const EVAL = new RegExp(`${BUILTIN_START}eval\\s`);
 const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\\w]*)\\s+';
 /** A shell's name (maybe a path), then only options, `-c` among them (in a cluster too): the next word is the command string. */
 const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
-const SU_C = /(?:^|\s)(?:\S*\/)?(?:su|runuser)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
+/** `su`, `runuser`, `flock` or `script` with its `-c` (in a cluster too) or `--command`: a command they hand to a shell. */
+const COMMAND_OPTION = /(?:^|\s)(?:\S*\/)?(?:su|runuser|flock|script)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
+/** ssh, its options (flags, and those taking a word, attached or not), its destination, and any words after it. */
+const SSH_COMMAND = /(?:^|\s)(?:\S*\/)?ssh\s+(?:-[46AaCfGgKkMNnqsTtVvXxYy]*(?:[BbcDEeFIiJLlmOopQRSWw]\s*\S+)?\s+)*(?:--\s+)?[^-\s]\S*\s(?:.*\s)?$/;
 /** `trap`, its options (`--`), and its first operand starting. */
 const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);
 const MAPFILE_C = /(?:^|\s)(?:mapfile|readarray)\s(?:.*\s)?-[A-Za-z]*C\s*$/;
@@ -229,7 +280,12 @@ const ALIAS = new RegExp(`${BUILTIN_START}alias\\s`);
  * outside quotes (a quoted word counts as the one word `x`, so `eval 'a;b' ` stays one command).
  */
 function simpleCommand(line: string): string {
-  return line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x').split(/[;&|(){}]/).pop() ?? '';
+  return unquoted(line).split(/[;&|(){}]/).pop() ?? '';
+}
+
+/** A line with each quoted word before the value as the one word `x`: what is inside quotes opens or ends nothing. */
+function unquoted(line: string): string {
+  return line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x');
 }
 
 function pathName(path: hbs.AST.Expression): string {
@@ -257,6 +313,9 @@ function restore(state: State, text: string): void {
   else delete state.heredoc;
 }
 
+/** A line ending in a `$` no backslash escapes: a quote after it opens bash's `$'...'`. */
+const UNESCAPED_DOLLAR = /(?:^|[^\\])(?:\\\\)*\$$/;
+
 /** Characters after which a `#` starts a comment (a word start). */
 const WORD_BREAK = /(^|[\s;&|()<>])$/;
 
@@ -276,12 +335,15 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
     s.line += c;
     if (s.escaped) {
       s.escaped = false;
+      // bash ends `$'a\' b'` at its last quote, sh (dash) reads `$` then `'a\'` and ends it at the
+      // second: the two disagree on what is quoted after it, so no reading of the template is safe.
+      if (s.context === 'ansi' && c === "'") problem(i, "an escaped quote (\\') inside $'...': bash ends the quotes elsewhere than sh does; write the quote as \\x27");
       continue;
     }
     switch (s.context) {
       case 'plain':
         if (c === '\\') s.escaped = true;
-        else if (c === "'") s.context = 'squote';
+        else if (c === "'") s.context = UNESCAPED_DOLLAR.test(lineBefore) ? 'ansi' : 'squote';
         else if (c === '"') s.context = 'dquote';
         else if (c === '`') s.context = 'bquote';
         else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
@@ -312,6 +374,10 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
         break;
       case 'squote':
         if (c === "'") s.context = 'plain';
+        break;
+      case 'ansi':
+        if (c === '\\') s.escaped = true;
+        else if (c === "'") s.context = 'plain';
         break;
       case 'dquote':
         if (c === '\\') s.escaped = true;

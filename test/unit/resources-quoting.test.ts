@@ -158,11 +158,21 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['echo $(( 1 )) $(( {{sh vars.site}} ))\n', /\{\{sh \.\.\.\}\} inside \$\(\( \)\)/],
     ['echo ${{q vars.site}}\n', /ANSI-C quoting/],
     ['a[{{q vars.site}}]=1\n', /array subscript/],
+    ['echo ${a[ {{q vars.site}} ]}\n', /in an array subscript or \$\[ \]/], // blanks before the value: still the subscript
+    ['echo ${#a[1 + {{q vars.site}} ]}\n', /array subscript/],
+    ['echo $[ {{q vars.site}} + 1 ]\n', /array subscript or \$\[ \]/],
+    ['a=( [ {{q vars.site}} ]=1 )\n', /array subscript/],
+    ["declare -a a=( [1]='x]' [ {{q vars.site}} ]=y )\n", /array subscript/], // a ] inside quotes closes nothing
+    ['unset {{q vars.site}}\n', /as a name given to unset/],
+    ['unset -v {{q vars.site}}\n', /as a name given to unset/],
     ['let n={{q vars.site}}\n', /arguments of let/],
     ['true; let "n = 1" {{q vars.site}}\n', /arguments of let/],
     ['cat <<EOF\nbody\n', /a here-document \(<<EOF\) is still open at the end of the template/],
     ['declare -i n={{q vars.site}}\n', /in an assignment declared -i/],
     ['f() { local -r -i n={{q vars.site}}; }\n', /declared -i/],
+    ['declare -i n\nn={{q vars.site}}\n', /in an assignment to n, which this template declares -i/], // bash: n='a[$(cmd)]' runs cmd
+    ['for v in 1; do total+={{q vars.site}}; done\nlocal -ri count=0 total\n', /assignment to total, which this template declares -i/], // declared on a later line (a function, a loop)
+    ['{{#if vars.site}}typeset -i k=1{{/if}}\nexport k={{q vars.site}}\n', /assignment to k/],
     ['if [[ {{q vars.site}} -eq 1 ]]; then :; fi\n', /in a \[\[ \]\] that compares numbers/],
     ['[[ -n x && 1 -lt {{q vars.site}} ]] || :\n', /in a \[\[ \]\] that compares numbers/],
     // (Handlebars cannot read `}}}` after a mustache: a blank or another word before the `}`)
@@ -180,6 +190,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['while IFS= read -r -p x line {{q vars.site}}; do :; done\n', /as a name read assigns to/],
     ['f() { local {{q vars.site}}=1; }\n', /as a name given to local/],
     ['typeset -r {{q vars.site}}\n', /as a name given to typeset/],
+    // bash's $'...': a backslash escapes a quote there (sh reads $ then '...', where it does not)
+    ["echo $'a\\' {{q vars.site}} b'\n", /an escaped quote \(\\'\) inside \$'\.\.\.'/], // bash: the value's first quote ends $'...'
+    ["echo $'\\'' {{q vars.site}}\n", /an escaped quote/], // dash: the value is inside '...', its first quote ends it
+    ["echo $'tab\\there {{q vars.site}}'\n", /inside \$'\.\.\.' \(ANSI-C quotes\)/],
     // where the shell runs a word as code: a value there is a command, quoted or not
     ['eval echo {{q vars.site}}\n', /in eval's arguments/],
     ["if command eval 'a;b' {{q vars.site}}; then :; fi\n", /in eval's arguments/], // a ; inside quotes ends no command
@@ -189,7 +203,13 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['find / -name x -exec sh -c {{q vars.site}} \\;\n', /command string of a shell's -c/],
     ['bash -c -- {{q vars.site}}\n', /command string of a shell's -c/], // options after -c: the command string is the first operand
     ['dash -c -e -o noglob {{q vars.site}}\n', /command string of a shell's -c/],
-    ['su - postgres -c {{q vars.site}}; runuser -u x --command={{q vars.site}}\n', /command string of a shell's -c/],
+    ['su - postgres -c {{q vars.site}}\n', /command string of a shell's -c/],
+    ['runuser -u x --command={{q vars.site}}\n', /command string of a shell's -c/],
+    ['flock -n /run/x.lock -c {{q vars.site}}\n', /command string of a shell's -c/],
+    ['script -q -c {{q vars.site}} /dev/null\n', /command string of a shell's -c/],
+    ['ssh {{q vars.site}} {{q vars.site}}\n', /in ssh's remote command/],
+    ['ssh -- {{q vars.site}} uptime {{q vars.site}}\n', /in ssh's remote command/],
+    ['ssh -o BatchMode=yes -p 2222 -nT root@{{q vars.site}} systemctl reload x {{q vars.site}}\n', /in ssh's remote command/],
     ['trap {{q vars.site}} EXIT\n', /as trap's action/],
     ["f() { builtin trap -- {{q vars.site}} INT; }\n", /as trap's action/],
     ["printf 'a\\n' | mapfile -t -C {{q vars.site}} -c 1 arr\n", /as mapfile's -C callback/],
@@ -225,7 +245,11 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'read -r -p {{q vars.site}} -t 5 line <<< {{q vars.site}}; read -r line < {{q vars.site}}; local x={{q vars.site}}; declare -r y={{q vars.site}}; echo read {{q vars.site}}\n', // a prompt, a here-string, a file, values after =
     'tr a b <<< "$x"\necho {{q vars.site}}\ntr a b <<<$x; echo {{q vars.site}}\n', // a here-string opens no here-document (its body was taken to start on the next line)
     'sh -c \'printf "%s" "$1"\' sh {{q vars.site}}; bash -ec \'true\' && echo {{q vars.site}}; trap \'rm -f "$t"\' {{q vars.site}}\n', // $0, $1 and a trap's signal are data
-    'echo eval {{q vars.site}}; grep -c {{q vars.site}} /etc/hosts; ssh -c aes128-ctr {{q vars.site}} true; bash ./x.sh {{q vars.site}}; mapfile -t a < {{q vars.site}}\n',
+    "IFS=$'\\n\\t'; printf $'%s\\n' {{q vars.site}}; echo \\$'x' {{q vars.site}} '$'{{q vars.site}}\n", // $'...' ends at its unescaped quote; an escaped $ or a quoted one opens none
+    'declare -i n=1; m={{q vars.site}}; declare -r r=1; r2={{q vars.site}}; echo n={{q vars.site}}\n', // names not declared -i; n= as an argument, no assignment
+    'unset -f {{q vars.site}}; a=( {{q vars.site}} ); echo ${a[1]} {{q vars.site}}; if [ {{q vars.site}} = x ]; then :; fi; [[ {{q vars.site}} == x ]]\n', // a function name, array values, a closed subscript, test operands
+    'echo eval {{q vars.site}}; grep -c {{q vars.site}} /etc/hosts; bash ./x.sh {{q vars.site}}; mapfile -t a < {{q vars.site}}\n',
+    'ssh -c aes128-ctr -o {{q vars.site}} -p{{q vars.site}} -i {{q vars.site}} {{q vars.site}} true; flock {{q vars.site}} true; su {{q vars.site}} -c true\n', // ssh's options and destination, flock's file, su's user: data
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
