@@ -195,9 +195,9 @@ function unquotedPlace(line: string, inTest: boolean, integers: ReadonlySet<stri
   const named = nameOperand(simpleCommand(line));
   if (named) return named;
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*n\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -n (a name reference: bash evaluates an array subscript in the name it holds, running a $(...) in the value)';
-  if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*i\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -i, which bash evaluates as arithmetic (running a $(...) in the value)';
+  // one rule for `declare -i n={{q x}}` and for `n={{q x}}` anywhere else: integerNames holds n either way
   const assigned = ASSIGNMENT.exec(simpleCommand(line))?.[1];
-  if (assigned && integers.has(assigned)) return `in an assignment to ${assigned}, which this template declares -i: bash evaluates what is assigned to it as arithmetic (running a $(...) in the value)`;
+  if (assigned && integers.has(assigned)) return `in an assignment declared -i (to ${assigned}, in this template), which bash evaluates as arithmetic (running a $(...) in the value)`;
   return undefined;
 }
 
@@ -254,8 +254,8 @@ const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\
 const SUBSCRIPT = /(?:(?:\$|\w)\[|\w\+?=\([^)]*\[)[^\]]*$/;
 /** `[`, `test` or `printf` whose last word is `-v` (printf takes it only before its format). */
 const NAME_AFTER_V = new RegExp(`${COMMAND_START}(?:(?:\\[|test)\\s(?:.*\\s)?|printf\\s+)-v\\s+$`);
-/** An assignment's value starting: `NAME=`, `NAME+=` or `NAME[i]=`, alone or given to declare, typeset, local, export or readonly. */
-const ASSIGNMENT = new RegExp(`${COMMAND_START}(?:(?:declare|typeset|local|export|readonly)\\s+(?:\\S+\\s+)*)?([A-Za-z_]\\w*)(?:\\[[^\\]]*\\])?\\+?=$`);
+/** An assignment's value under way: `NAME=`, `NAME+=1+` or `NAME[i]=`, alone or given to declare, typeset, local, export or readonly. */
+const ASSIGNMENT = new RegExp(`${COMMAND_START}(?:(?:declare|typeset|local|export|readonly)\\s+(?:\\S+\\s+)*)?([A-Za-z_]\\w*)(?:\\[[^\\]]*\\])?\\+?=\\S*$`);
 /** `read`, `declare`, `typeset`, `local` or `unset`, its words so far, and a word starting. */
 const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local|unset)((?:\\s+\\S+)*)\\s+$`);
 

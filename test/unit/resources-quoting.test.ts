@@ -170,9 +170,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['cat <<EOF\nbody\n', /a here-document \(<<EOF\) is still open at the end of the template/],
     ['declare -i n={{q vars.site}}\n', /in an assignment declared -i/],
     ['f() { local -r -i n={{q vars.site}}; }\n', /declared -i/],
-    ['declare -i n\nn={{q vars.site}}\n', /in an assignment to n, which this template declares -i/], // bash: n='a[$(cmd)]' runs cmd
-    ['for v in 1; do total+={{q vars.site}}; done\nlocal -ri count=0 total\n', /assignment to total, which this template declares -i/], // declared on a later line (a function, a loop)
-    ['{{#if vars.site}}typeset -i k=1{{/if}}\nexport k={{q vars.site}}\n', /assignment to k/],
+    ['declare -i n\nn={{q vars.site}}\n', /in an assignment declared -i \(to n, in this template\)/], // bash: n='a[$(cmd)]' runs cmd
+    ['for v in 1; do total+={{q vars.site}}; done\nlocal -ri count=0 total\n', /in an assignment declared -i \(to total, in this template\)/], // declared on a later line (a function, a loop)
+    ['declare -i n=0\nn=1+{{q vars.site}}\n', /in an assignment declared -i \(to n, in this template\)/], // the value under way, not only at its start
+    ['{{#if vars.site}}typeset -i k=1{{/if}}\nexport k={{q vars.site}}\n', /in an assignment declared -i \(to k, in this template\)/],
     ['if [[ {{q vars.site}} -eq 1 ]]; then :; fi\n', /in a \[\[ \]\] that compares numbers/],
     ['[[ -n x && 1 -lt {{q vars.site}} ]] || :\n', /in a \[\[ \]\] that compares numbers/],
     // (Handlebars cannot read `}}}` after a mustache: a blank or another word before the `}`)
