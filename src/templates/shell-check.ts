@@ -49,6 +49,11 @@ interface State {
   late: ShellProblem[];
   /** Names the template declares `-i` anywhere: bash evaluates what is assigned to them as arithmetic. */
   integers: ReadonlySet<string>;
+  /**
+   * The {{q}} of the pipeline under way, refused when it ends if a later stage is a shell that
+   * reads its program from standard input (`echo {{q x}} | sh`): the text after each so far.
+   */
+  piped: { problem: ShellProblem; from: number; after: string }[];
 }
 
 export interface ShellProblem {
@@ -64,8 +69,9 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program) };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program), piped: [] };
   walk(program, state, problems);
+  endPipeline(state, state.line, true);
   problems.push(...state.late);
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
   // and a later line that happens to be its delimiter would restart the shell somewhere else.
@@ -146,7 +152,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const where = describe(state.context);
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
   const unquoted = plainValue ? unquotedPlace(state.line, state.test !== undefined, state.integers) : undefined;
-  const code = plainValue ? codePlace(simpleCommand(state.line)) : undefined;
+  const code = plainValue ? codePlace(simpleCommand(state.line)) ?? hereStringPlace(simpleCommand(state.line)) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -156,6 +162,9 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     problems.push(at(node, `{{q ...}} ${code}; ${CODE_HOW}`));
   } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
     state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
+  } else if (plainValue) {
+    // the text after the value (past the `x` it becomes in state.line) is read when the pipeline ends
+    state.piped.push({ problem: at(node, `{{q ...}} in a pipeline into a program that runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value; ${CODE_HOW}`), from: state.line.length + 1, after: '' });
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
@@ -242,7 +251,69 @@ function codePlace(command: string): string | undefined {
   if (TRAP_ACTION.test(command)) return "as trap's action, which the shell runs as code when the signal comes";
   if (MAPFILE_C.test(command)) return "as mapfile's -C callback, which bash runs as code";
   if (ALIAS.test(command)) return "in alias's arguments, whose text the shell runs as code where the alias is used";
+  if (WATCH.test(command) && !/\s(?:-[A-Za-z]*x|--exec)\s/.test(command)) return 'in the command of watch, which watch hands to sh -c (unless -x)';
+  if (SSH_OPTION.test(command)) return 'as an ssh option that can be ProxyCommand, LocalCommand or RemoteCommand, which run as shell code';
+  const assigned = ASSIGNMENT.exec(command)?.[1];
+  if (assigned && EXPANDED_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value bash expands again (running a $(...) in it)`;
   return undefined;
+}
+
+/**
+ * A here-string (`<<< {{q x}}`) given to a shell that reads its program from standard input
+ * (`sh <<< {{q x}}`, `bash -s <<<`), or to `at`/`batch`: the value is the program.
+ */
+function hereStringPlace(command: string): string | undefined {
+  const stage = /^(.*)<<<\s*$/.exec(command)?.[1];
+  return stage !== undefined && readsProgram(stage) ? 'as a here-string to a shell that reads its program from standard input, which runs the value as code' : undefined;
+}
+
+/**
+ * At the end of a line: each {{q}} of the pipeline under way is refused if a later stage reads
+ * its program from standard input (`echo {{q x}} | tr a b | sh`). A pipeline that goes on past
+ * the line (a trailing `|`, or a newline inside quotes) keeps its values for the next line.
+ */
+function endPipeline(s: State, line: string, last: boolean): void {
+  const pending: State['piped'] = [];
+  for (const value of s.piped) {
+    const after = value.after + line.slice(value.from);
+    const code = unquoted(after).replace(/(^|[\s;&|()<>])#.*/g, '$1'); // comments out
+    if (!last && (MULTILINE_WORD.has(s.context) || /(?:^|[^|])\|\s*$/.test(code))) {
+      pending.push({ problem: value.problem, from: 0, after: `${after}\n` });
+      continue;
+    }
+    // the value's pipeline ends at the first `;`, `&&`, `||` or `&` (not `>&`, `<&`, `|&` or `&>`)
+    const pipeline = code.split(/;|&&|\|\||(?<![<>|])&(?!>)/)[0]!;
+    if (pipeline.split(/\|&?/).slice(1).some(readsProgram)) s.late.push(value.problem);
+  }
+  s.piped = pending;
+}
+
+/** Contexts a newline does not end: the line goes on for the shell (a quoted word, arithmetic). */
+const MULTILINE_WORD: ReadonlySet<Context> = new Set(['squote', 'dquote', 'bquote', 'ansi', 'arith']);
+
+/**
+ * Whether a simple command reads its program from standard input: a shell given no `-c` and no
+ * script file (or given `-s`), maybe behind `sudo`, `env` or `nohup`; or `at`/`batch` without `-f`.
+ */
+function readsProgram(stage: string): boolean {
+  const m = STDIN_READER.exec(stage);
+  if (!m) return false;
+  const words = m[2]!.trim().split(/\s+/).filter(Boolean);
+  if (m[1] === 'at' || m[1] === 'batch') return !words.some((w) => /^-[A-Za-z]*f/.test(w));
+  if (m[1] === 'ssh') return SSH_LOGIN.test(stage);
+  let fromStdin = false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (/^\d*[<>]/.test(word)) {
+      if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection's word apart: `2> /dev/null`
+      continue;
+    }
+    if (word === '--' || !/^[-+]/.test(word)) return fromStdin; // operands: a script file, unless -s
+    if (/^[-+][oO]$|^--(?:rcfile|init-file)$/.test(word)) i++;
+    else if (/^-[A-Za-z]*c/.test(word)) return false; // the program is -c's string (codePlace)
+    else if (/^-[A-Za-z]*s/.test(word)) fromStdin = true;
+  }
+  return true;
 }
 
 /** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
@@ -268,12 +339,28 @@ const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\
 const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
 /** `su`, `runuser`, `flock` or `script` with its `-c` (in a cluster too) or `--command`: a command they hand to a shell. */
 const COMMAND_OPTION = /(?:^|\s)(?:\S*\/)?(?:su|runuser|flock|script)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
-/** ssh, its options (flags, and those taking a word, attached or not), its destination, and any words after it. */
-const SSH_COMMAND = /(?:^|\s)(?:\S*\/)?ssh\s+(?:-[46AaCfGgKkMNnqsTtVvXxYy]*(?:[BbcDEeFIiJLlmOopQRSWw]\s*\S+)?\s+)*(?:--\s+)?[^-\s]\S*\s(?:.*\s)?$/;
+/** ssh's options: flags, and those taking a word (attached or not). */
+const SSH_OPTIONS = '(?:-[46AaCfGgKkMNnqsTtVvXxYy]*(?:[BbcDEeFIiJLlmOopQRSWw]\\s*\\S+)?\\s+)*';
+/** ssh, its options, its destination, and any words after it. */
+const SSH_COMMAND = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s(?:.*\\s)?$`);
+/** ssh with a destination and no remote command (nor -N, -s or -W): the remote shell reads its program from standard input. */
+const SSH_LOGIN = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(?!(?:.*\\s)?-[A-Za-z]*[NsW])${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s*$`);
 /** `trap`, its options (`--`), and its first operand starting. */
 const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);
 const MAPFILE_C = /(?:^|\s)(?:mapfile|readarray)\s(?:.*\s)?-[A-Za-z]*C\s*$/;
 const ALIAS = new RegExp(`${BUILTIN_START}alias\\s`);
+/** `watch` and its words so far: the command it runs (its words joined) starts after its options. */
+const WATCH = new RegExp(`${COMMAND_START}(?:\\S*/)?watch\\s(?:.*\\s)?(?<!\\s-[nq]\\s+|\\s--(?:interval|equexit)\\s+)$`);
+/** ssh, scp or sftp with `-o` whose value starts here (any option) or after a keyword that runs a command. */
+const SSH_OPTION = /(?:^|\s)(?:\S*\/)?(?:ssh|scp|sftp)\s(?:.*\s)?-o\s*(?:(?:ProxyCommand|LocalCommand|RemoteCommand)(?:\s*=\s*|\s+)\S*)?$/i;
+/**
+ * Variables whose value bash expands again where it uses it, `$(...)` included: the prompts
+ * (PS4 is printed by `set -x`), PROMPT_COMMAND (run as code), BASH_ENV and ENV (a start-up file's
+ * name, expanded first).
+ */
+const EXPANDED_VARIABLES: ReadonlySet<string> = new Set(['PS0', 'PS1', 'PS2', 'PS4', 'PROMPT_COMMAND', 'BASH_ENV', 'ENV']);
+/** A simple command's name behind `sudo`, `doas`, `env`, `nohup`... (the first word that is none of them), and its words. */
+const STDIN_READER = /^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*(?:\S*\/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\s+\S+)*)\s*$/;
 
 /**
  * The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace
@@ -400,6 +487,7 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
 
 function newline(s: State): void {
   const line = s.line;
+  endPipeline(s, line, false);
   s.line = '';
   s.escaped = false;
   if (s.context === 'heredoc') {

@@ -215,6 +215,21 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ["f() { builtin trap -- {{q vars.site}} INT; }\n", /as trap's action/],
     ["printf 'a\\n' | mapfile -t -C {{q vars.site}} -c 1 arr\n", /as mapfile's -C callback/],
     ['alias ll={{q vars.site}}\n', /in alias's arguments/],
+    ['watch -n 2 -d {{q vars.site}}\n', /in the command of watch/], // watch joins its words for sh -c
+    ['ssh -o {{q vars.site}} h true\n', /as an ssh option that can be ProxyCommand/], // -o 'ProxyCommand=cmd' runs cmd
+    ['scp -oProxyCommand={{q vars.site}} a h:b\n', /as an ssh option/],
+    ['ssh -o LocalCommand={{q vars.site}} h\n', /as an ssh option/],
+    ['PS4={{q vars.site}}; set -x\n', /in an assignment to PS4/], // set -x expands PS4, $(...) included
+    ['BASH_ENV={{q vars.site}} bash ./x.sh\n', /in an assignment to BASH_ENV/], // expanded before it is read as a file name
+    ['export PROMPT_COMMAND={{q vars.site}}\n', /in an assignment to PROMPT_COMMAND/],
+    // a shell (or at) reading its program from standard input: the value piped or given to it is code
+    ['echo {{q vars.site}} | sh\n', /in a pipeline into a program that runs its standard input as shell code/],
+    ["printf '%s\\n' {{q vars.site}} 2>&1 | tr a b | sudo -u root /bin/bash -s -- x\n", /in a pipeline into a program/],
+    ['{ echo x; } && echo {{q vars.site}} |\n  env A=1 dash -e 2>/dev/null\n', /in a pipeline into a program/], // the pipeline goes on past a trailing |
+    ["echo {{q vars.site}} 'a\nb' |& ssh -p 22 root@h\n", /in a pipeline into a program/], // ssh with no command: the remote shell reads stdin
+    ['echo {{q vars.site}} | at now + 1 minute\n', /in a pipeline into a program/],
+    ['{{#if vars.site}}echo {{q vars.site}}{{/if}} | ksh\n', /in a pipeline into a program/],
+    ['bash <<< {{q vars.site}}\n', /as a here-string to a shell/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -250,7 +265,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'declare -i n=1; m={{q vars.site}}; declare -r r=1; r2={{q vars.site}}; echo n={{q vars.site}}\n', // names not declared -i; n= as an argument, no assignment
     'unset -f {{q vars.site}}; a=( {{q vars.site}} ); echo ${a[1]} {{q vars.site}}; if [ {{q vars.site}} = x ]; then :; fi; [[ {{q vars.site}} == x ]]\n', // a function name, array values, a closed subscript, test operands
     'echo eval {{q vars.site}}; grep -c {{q vars.site}} /etc/hosts; bash ./x.sh {{q vars.site}}; mapfile -t a < {{q vars.site}}\n',
-    'ssh -c aes128-ctr -o {{q vars.site}} -p{{q vars.site}} -i {{q vars.site}} {{q vars.site}} true; flock {{q vars.site}} true; su {{q vars.site}} -c true\n', // ssh's options and destination, flock's file, su's user: data
+    'ssh -c aes128-ctr -o User={{q vars.site}} -p{{q vars.site}} -i {{q vars.site}} {{q vars.site}} true; flock {{q vars.site}} true; su {{q vars.site}} -c true\n', // ssh's options (not one that runs a command) and destination, flock's file, su's user: data
+    'echo {{q vars.site}} | sh ./x.sh; echo {{q vars.site}} | grep -c sh || sh; echo {{q vars.site}} # | sh\necho {{q vars.site}} | ssh -N h; echo {{q vars.site}} | ssh h cat\n', // a script file, a word sh, a list or a comment after the pipeline, ssh with a command
+    'bash -c \'read -r a\' <<< {{q vars.site}}; cat <<< {{q vars.site}}; watch -n {{q vars.site}} -x ipvsadm -L {{q vars.site}}; PS3={{q vars.site}}\n', // -c's program reads the here-string as data; watch -x runs no shell; PS3 is not expanded
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
