@@ -53,7 +53,7 @@ interface State {
    * The {{q}} of the pipeline under way, refused when it ends if a later stage is a shell that
    * reads its program from standard input (`echo {{q x}} | sh`): the text after each so far.
    */
-  piped: { problem: ShellProblem; from: number; after: string }[];
+  piped: { node: hbs.AST.Node; from: number; after: string }[];
 }
 
 export interface ShellProblem {
@@ -152,7 +152,8 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const where = describe(state.context);
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
   const unquoted = plainValue ? unquotedPlace(state.line, state.test !== undefined, state.integers) : undefined;
-  const code = plainValue ? codePlace(simpleCommand(state.line)) ?? hereStringPlace(simpleCommand(state.line)) : undefined;
+  const code = plainValue ? codePlace(simpleCommand(state.line)) : undefined;
+  const hereString = plainValue ? hereStringPlace(simpleCommand(state.line), state.integers) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -160,11 +161,13 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     problems.push(at(node, `{{q ...}} ${unquoted}; ${ARITHMETIC_HOW}`));
   } else if (code) {
     problems.push(at(node, `{{q ...}} ${code}; ${CODE_HOW}`));
+  } else if (hereString) {
+    problems.push(at(node, `{{q ...}} as a here-string to a command that ${hereString.use}; ${hereString.how}`));
   } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
     state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
   } else if (plainValue) {
     // the text after the value (past the `x` it becomes in state.line) is read when the pipeline ends
-    state.piped.push({ problem: at(node, `{{q ...}} in a pipeline into a program that runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value; ${CODE_HOW}`), from: state.line.length + 1, after: '' });
+    state.piped.push({ node, from: state.line.length + 1, after: '' });
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
@@ -207,6 +210,8 @@ function unquotedPlace(line: string, inTest: boolean, integers: ReadonlySet<stri
   // one rule for `declare -i n={{q x}}` and for `n={{q x}}` anywhere else: integerNames holds n either way
   const assigned = ASSIGNMENT.exec(simpleCommand(line))?.[1];
   if (assigned && integers.has(assigned)) return `in an assignment declared -i (to ${assigned}, in this template), which bash evaluates as arithmetic (running a $(...) in the value)`;
+  const defaulted = /\$\{([A-Za-z_]\w*):?=[^}]*$/.exec(line)?.[1];
+  if (defaulted && integers.has(defaulted)) return `in a \${${defaulted}:=...} default, assigned to ${defaulted}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`;
   return undefined;
 }
 
@@ -258,13 +263,10 @@ function codePlace(command: string): string | undefined {
   return undefined;
 }
 
-/**
- * A here-string (`<<< {{q x}}`) given to a shell that reads its program from standard input
- * (`sh <<< {{q x}}`, `bash -s <<<`), or to `at`/`batch`: the value is the program.
- */
-function hereStringPlace(command: string): string | undefined {
+/** A here-string (`<<< {{q x}}`) given to a command that evaluates its standard input (inputUse). */
+function hereStringPlace(command: string, integers: ReadonlySet<string>): InputUse | undefined {
   const stage = /^(.*)<<<\s*$/.exec(command)?.[1];
-  return stage !== undefined && readsProgram(stage) ? 'as a here-string to a shell that reads its program from standard input, which runs the value as code' : undefined;
+  return stage === undefined ? undefined : inputUse(stage, integers);
 }
 
 /**
@@ -278,18 +280,50 @@ function endPipeline(s: State, line: string, last: boolean): void {
     const after = value.after + line.slice(value.from);
     const code = unquoted(after).replace(/(^|[\s;&|()<>])#.*/g, '$1'); // comments out
     if (!last && (MULTILINE_WORD.has(s.context) || /(?:^|[^|])\|\s*$/.test(code))) {
-      pending.push({ problem: value.problem, from: 0, after: `${after}\n` });
+      pending.push({ node: value.node, from: 0, after: `${after}\n` });
       continue;
     }
     // the value's pipeline ends at the first `;`, `&&`, `||` or `&` (not `>&`, `<&`, `|&` or `&>`)
     const pipeline = code.split(/;|&&|\|\||(?<![<>|])&(?!>)/)[0]!;
-    if (pipeline.split(/\|&?/).slice(1).some(readsProgram)) s.late.push(value.problem);
+    const use = pipeline.split(/\|&?/).slice(1).map((stage) => inputUse(stage, s.integers)).find(Boolean);
+    if (use) s.late.push(at(value.node, `{{q ...}} in a pipeline into a command that ${use.use}; ${use.how}`));
   }
   s.piped = pending;
 }
 
 /** Contexts a newline does not end: the line goes on for the shell (a quoted word, arithmetic). */
 const MULTILINE_WORD: ReadonlySet<Context> = new Set(['squote', 'dquote', 'bquote', 'ansi', 'arith']);
+
+interface InputUse {
+  use: string;
+  how: string;
+}
+
+/**
+ * What a simple command does with its standard input when that is code to it: runs it (a shell,
+ * `ssh HOST`, `at`: readsProgram), or reads it into a name the template declares `-i`, which bash
+ * evaluates as arithmetic (`read n`).
+ */
+function inputUse(stage: string, integers: ReadonlySet<string>): InputUse | undefined {
+  if (readsProgram(stage)) return { use: 'runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value', how: CODE_HOW };
+  const named = readNames(stage).find((name) => integers.has(name));
+  if (named) return { use: `reads it into ${named}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`, how: ARITHMETIC_HOW };
+  return undefined;
+}
+
+/** The names a `read` command assigns to (its operands, and `-a`'s array). */
+function readNames(stage: string): string[] {
+  const words = new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+  const names: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection and its word
+    else if (/^-[A-Za-z]*[dinNptu]$/.test(word)) i++; // an option and its argument
+    else if (/^-[A-Za-z]*a$/.test(word)) names.push(words[++i] ?? '');
+    else if (!/^-|^\d*[<>]/.test(word)) names.push(word);
+  }
+  return names;
+}
 
 /**
  * Whether a simple command reads its program from standard input: a shell given no `-c` and no

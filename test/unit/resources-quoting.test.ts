@@ -223,13 +223,17 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['BASH_ENV={{q vars.site}} bash ./x.sh\n', /in an assignment to BASH_ENV/], // expanded before it is read as a file name
     ['export PROMPT_COMMAND={{q vars.site}}\n', /in an assignment to PROMPT_COMMAND/],
     // a shell (or at) reading its program from standard input: the value piped or given to it is code
-    ['echo {{q vars.site}} | sh\n', /in a pipeline into a program that runs its standard input as shell code/],
-    ["printf '%s\\n' {{q vars.site}} 2>&1 | tr a b | sudo -u root /bin/bash -s -- x\n", /in a pipeline into a program/],
-    ['{ echo x; } && echo {{q vars.site}} |\n  env A=1 dash -e 2>/dev/null\n', /in a pipeline into a program/], // the pipeline goes on past a trailing |
-    ["echo {{q vars.site}} 'a\nb' |& ssh -p 22 root@h\n", /in a pipeline into a program/], // ssh with no command: the remote shell reads stdin
-    ['echo {{q vars.site}} | at now + 1 minute\n', /in a pipeline into a program/],
-    ['{{#if vars.site}}echo {{q vars.site}}{{/if}} | ksh\n', /in a pipeline into a program/],
-    ['bash <<< {{q vars.site}}\n', /as a here-string to a shell/],
+    ['echo {{q vars.site}} | sh\n', /in a pipeline into a command that runs its standard input as shell code/],
+    ["printf '%s\\n' {{q vars.site}} 2>&1 | tr a b | sudo -u root /bin/bash -s -- x\n", /in a pipeline into a command that runs its standard input/],
+    ['{ echo x; } && echo {{q vars.site}} |\n  env A=1 dash -e 2>/dev/null\n', /in a pipeline into a command that runs its standard input/], // the pipeline goes on past a trailing |
+    ["echo {{q vars.site}} 'a\nb' |& ssh -p 22 root@h\n", /in a pipeline into a command that runs its standard input/], // ssh with no command: the remote shell reads stdin
+    ['echo {{q vars.site}} | at now + 1 minute\n', /in a pipeline into a command that runs its standard input/],
+    ['{{#if vars.site}}echo {{q vars.site}}{{/if}} | ksh\n', /in a pipeline into a command that runs its standard input/],
+    ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
+    // what read assigns to a name declared -i, and a ${n:=default} for one, bash evaluates as arithmetic
+    ['declare -i n\nread -r -t 5 n <<< {{q vars.site}}\n', /as a here-string to a command that reads it into n, declared -i/],
+    ['f() { local -i port; printf %s {{q vars.site}} | read -r -a port; }\n', /in a pipeline into a command that reads it into port, declared -i/],
+    ['typeset -i w\n: ${w:={{q vars.site}} }\n', /in a \$\{w:=\.\.\.\} default, assigned to w, declared -i/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -267,6 +271,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo eval {{q vars.site}}; grep -c {{q vars.site}} /etc/hosts; bash ./x.sh {{q vars.site}}; mapfile -t a < {{q vars.site}}\n',
     'ssh -c aes128-ctr -o User={{q vars.site}} -p{{q vars.site}} -i {{q vars.site}} {{q vars.site}} true; flock {{q vars.site}} true; su {{q vars.site}} -c true\n', // ssh's options (not one that runs a command) and destination, flock's file, su's user: data
     'echo {{q vars.site}} | sh ./x.sh; echo {{q vars.site}} | grep -c sh || sh; echo {{q vars.site}} # | sh\necho {{q vars.site}} | ssh -N h; echo {{q vars.site}} | ssh h cat\n', // a script file, a word sh, a list or a comment after the pipeline, ssh with a command
+    'declare -i n; read -r m <<< {{q vars.site}}; echo {{q vars.site}} | read -r -p n m; : ${m:={{q vars.site}} }\n', // read into, and a default for, a name not declared -i (n is -p's prompt)
     'bash -c \'read -r a\' <<< {{q vars.site}}; cat <<< {{q vars.site}}; watch -n {{q vars.site}} -x ipvsadm -L {{q vars.site}}; PS3={{q vars.site}}\n', // -c's program reads the here-string as data; watch -x runs no shell; PS3 is not expanded
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
