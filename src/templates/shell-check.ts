@@ -50,10 +50,12 @@ interface State {
   /** Names the template declares `-i` anywhere: bash evaluates what is assigned to them as arithmetic. */
   integers: ReadonlySet<string>;
   /**
-   * The {{q}} of the pipeline under way, refused when it ends if a later stage is a shell that
-   * reads its program from standard input (`echo {{q x}} | sh`): the text after each so far.
+   * The template's plain shell text so far, for valuesOnInput: quoted words, arithmetic and other
+   * mustaches as `x`, comments and here-document bodies left out, each plain {{q}} as its mark.
    */
-  piped: { node: hbs.AST.Node; from: number; after: string }[];
+  code: string;
+  /** The plain {{q}} marked in `code`, by number. */
+  values: hbs.AST.Node[];
 }
 
 export interface ShellProblem {
@@ -62,6 +64,8 @@ export interface ShellProblem {
   message: string;
 }
 
+import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
+
 const VALUE_HELPER = 'q';
 const CODE_HELPER = 'sh';
 
@@ -69,10 +73,12 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program), piped: [] };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program), code: '', values: [] };
   walk(program, state, problems);
-  endPipeline(state, state.line, true);
   problems.push(...state.late);
+  for (const [n, fed] of valuesOnInput(state.code, state.integers)) {
+    problems.push(at(state.values[n]!, `{{q ...}} in a pipeline into a command that ${fed.use}; ${howFor(fed)}`));
+  }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
   // and a later line that happens to be its delimiter would restart the shell somewhere else.
   const open = state.heredoc ?? state.pending[0];
@@ -123,6 +129,7 @@ function walk(program: hbs.AST.Program, state: State, problems: ShellProblem[]):
         checkMustache(node as hbs.AST.MustacheStatement, state, problems);
         // What a mustache renders is one quoted word or lvsplay's own code: no quote state changes.
         state.line += 'x';
+        if (state.context === 'plain') state.code += isValue(node as hbs.AST.MustacheStatement) ? valueMark(state.values.push(node) - 1) : 'x';
         break;
       case 'BlockStatement': {
         const block = node as hbs.AST.BlockStatement;
@@ -162,17 +169,23 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   } else if (code) {
     problems.push(at(node, `{{q ...}} ${code}; ${CODE_HOW}`));
   } else if (hereString) {
-    problems.push(at(node, `{{q ...}} as a here-string to a command that ${hereString.use}; ${hereString.how}`));
+    problems.push(at(node, `{{q ...}} as a here-string to a command that ${hereString.use}; ${howFor(hereString)}`));
   } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
     state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
-  } else if (plainValue) {
-    // the text after the value (past the `x` it becomes in state.line) is read when the pipeline ends
-    state.piped.push({ node, from: state.line.length + 1, after: '' });
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
     problems.push(at(node, `{{sh ...}} ${where}: shell code belongs in plain shell`));
   }
+}
+
+/** A {{q}} in plain shell: one quoted word of data (its checks are checkMustache's). */
+function isValue(node: hbs.AST.MustacheStatement): boolean {
+  return node.params.length > 0 && pathName(node.path) === VALUE_HELPER && node.escaped;
+}
+
+function howFor(fed: InputUse): string {
+  return fed.kind === 'code' ? CODE_HOW : ARITHMETIC_HOW;
 }
 
 function describe(context: Context): string {
@@ -270,89 +283,6 @@ function hereStringPlace(command: string, integers: ReadonlySet<string>): InputU
 }
 
 /**
- * At the end of a line: each {{q}} of the pipeline under way is refused if a later stage reads
- * its program from standard input (`echo {{q x}} | tr a b | sh`). A pipeline that goes on past
- * the line (a trailing `|`, or a newline inside quotes) keeps its values for the next line.
- */
-function endPipeline(s: State, line: string, last: boolean): void {
-  const pending: State['piped'] = [];
-  for (const value of s.piped) {
-    const after = value.after + line.slice(value.from);
-    const code = unquoted(after).replace(/(^|[\s;&|()<>])#.*/g, '$1'); // comments out
-    if (!last && (MULTILINE_WORD.has(s.context) || /(?:^|[^|])\|\s*$/.test(code))) {
-      pending.push({ node: value.node, from: 0, after: `${after}\n` });
-      continue;
-    }
-    // the value's pipeline ends at the first `;`, `&&`, `||` or `&` (not `>&`, `<&`, `|&` or `&>`)
-    const pipeline = code.split(/;|&&|\|\||(?<![<>|])&(?!>)/)[0]!;
-    const use = pipeline.split(/\|&?/).slice(1).map((stage) => inputUse(stage, s.integers)).find(Boolean);
-    if (use) s.late.push(at(value.node, `{{q ...}} in a pipeline into a command that ${use.use}; ${use.how}`));
-  }
-  s.piped = pending;
-}
-
-/** Contexts a newline does not end: the line goes on for the shell (a quoted word, arithmetic). */
-const MULTILINE_WORD: ReadonlySet<Context> = new Set(['squote', 'dquote', 'bquote', 'ansi', 'arith']);
-
-interface InputUse {
-  use: string;
-  how: string;
-}
-
-/**
- * What a simple command does with its standard input when that is code to it: runs it (a shell,
- * `ssh HOST`, `at`: readsProgram), or reads it into a name the template declares `-i`, which bash
- * evaluates as arithmetic (`read n`).
- */
-function inputUse(stage: string, integers: ReadonlySet<string>): InputUse | undefined {
-  if (readsProgram(stage)) return { use: 'runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value', how: CODE_HOW };
-  const named = readNames(stage).find((name) => integers.has(name));
-  if (named) return { use: `reads it into ${named}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`, how: ARITHMETIC_HOW };
-  return undefined;
-}
-
-/** The names a `read` command assigns to (its operands, and `-a`'s array). */
-function readNames(stage: string): string[] {
-  const words = new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
-  const names: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection and its word
-    else if (/^-[A-Za-z]*[dinNptu]$/.test(word)) i++; // an option and its argument
-    else if (/^-[A-Za-z]*a$/.test(word)) names.push(words[++i] ?? '');
-    else if (!/^-|^\d*[<>]/.test(word)) names.push(word);
-  }
-  return names;
-}
-
-/**
- * Whether a simple command reads its program from standard input: a shell given no `-c` and no
- * script file (or given `-s`), maybe behind `sudo`, `env` or `nohup`; or `at`/`batch` without `-f`.
- */
-function readsProgram(stage: string): boolean {
-  const m = STDIN_READER.exec(stage);
-  if (!m) return false;
-  const words = m[2]!.trim().split(/\s+/).filter(Boolean);
-  if (m[1] === 'at' || m[1] === 'batch') return !words.some((w) => /^-[A-Za-z]*f/.test(w));
-  if (m[1] === 'ssh') return SSH_LOGIN.test(stage);
-  let fromStdin = false;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (/^\d*[<>]/.test(word)) {
-      if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection's word apart: `2> /dev/null`
-      continue;
-    }
-    if (word === '--' || !/^[-+]/.test(word)) return fromStdin; // operands: a script file, unless -s
-    if (/^[-+][oO]$|^--(?:rcfile|init-file)$/.test(word)) i++;
-    else if (/^-[A-Za-z]*c/.test(word)) return false; // the program is -c's string (codePlace)
-    else if (/^-[A-Za-z]*s/.test(word)) fromStdin = true;
-  }
-  return true;
-}
-
-/** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
-const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
-/**
  * A subscript still open: after a name (`a[`, `${a[`, `${#a[`), bash's `$[` arithmetic, or in a
  * compound assignment (`a=( [`), blanks and other text before the value included.
  */
@@ -364,8 +294,6 @@ const ASSIGNMENT = new RegExp(`${COMMAND_START}(?:(?:declare|typeset|local|expor
 /** `read`, `declare`, `typeset`, `local` or `unset`, its words so far, and a word starting. */
 const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local|unset)((?:\\s+\\S+)*)\\s+$`);
 
-/** A simple command's start (COMMAND_START), maybe through `command` or `builtin`. */
-const BUILTIN_START = `${COMMAND_START}(?:(?:command|builtin)\\s+)*`;
 const EVAL = new RegExp(`${BUILTIN_START}eval\\s`);
 /** A shell option: `-e`, `+x`, `--`, `--norc`, or one taking a word (`-o NAME`, `-O NAME`, `--rcfile FILE`). */
 const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\\w]*)\\s+';
@@ -373,12 +301,8 @@ const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\
 const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
 /** `su`, `runuser`, `flock` or `script` with its `-c` (in a cluster too) or `--command`: a command they hand to a shell. */
 const COMMAND_OPTION = /(?:^|\s)(?:\S*\/)?(?:su|runuser|flock|script)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
-/** ssh's options: flags, and those taking a word (attached or not). */
-const SSH_OPTIONS = '(?:-[46AaCfGgKkMNnqsTtVvXxYy]*(?:[BbcDEeFIiJLlmOopQRSWw]\\s*\\S+)?\\s+)*';
 /** ssh, its options, its destination, and any words after it. */
 const SSH_COMMAND = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s(?:.*\\s)?$`);
-/** ssh with a destination and no remote command (nor -N, -s or -W): the remote shell reads its program from standard input. */
-const SSH_LOGIN = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(?!(?:.*\\s)?-[A-Za-z]*[NsW])${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s*$`);
 /** `trap`, its options (`--`), and its first operand starting. */
 const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);
 const MAPFILE_C = /(?:^|\s)(?:mapfile|readarray)\s(?:.*\s)?-[A-Za-z]*C\s*$/;
@@ -393,8 +317,6 @@ const SSH_OPTION = /(?:^|\s)(?:\S*\/)?(?:ssh|scp|sftp)\s(?:.*\s)?-o\s*(?:(?:Prox
  * name, expanded first).
  */
 const EXPANDED_VARIABLES: ReadonlySet<string> = new Set(['PS0', 'PS1', 'PS2', 'PS4', 'PROMPT_COMMAND', 'BASH_ENV', 'ENV']);
-/** A simple command's name behind `sudo`, `doas`, `env`, `nohup`... (the first word that is none of them), and its words. */
-const STDIN_READER = /^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*(?:\S*\/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\s+\S+)*)\s*$/;
 
 /**
  * The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace
@@ -453,9 +375,12 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
       continue;
     }
     const lineBefore = s.line;
+    const from = i;
+    const before = s.context;
     s.line += c;
     if (s.escaped) {
       s.escaped = false;
+      if (before === 'plain') s.code += 'x'; // an escaped character is part of a word (`\|` is no pipe)
       // bash ends `$'a\' b'` at its last quote, sh (dash) reads `$` then `'a\'` and ends it at the
       // second: the two disagree on what is quoted after it, so no reading of the template is safe.
       if (s.context === 'ansi' && c === "'") problem(i, "an escaped quote (\\') inside $'...': bash ends the quotes elsewhere than sh does; write the quote as \\x27");
@@ -516,12 +441,15 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
       case 'heredoc':
         break;
     }
+    // plain text goes to `code` as it is (an operator read ahead with it); a quote, arithmetic or
+    // backquotes opened here is one word `x`; a comment is left out
+    if (before === 'plain' && c !== '\\') s.code += s.context === 'plain' ? text.slice(from, i + 1) : s.context === 'comment' ? '' : 'x';
   }
 }
 
 function newline(s: State): void {
   const line = s.line;
-  endPipeline(s, line, false);
+  if (s.context === 'plain' || s.context === 'comment') s.code += '\n';
   s.line = '';
   s.escaped = false;
   if (s.context === 'heredoc') {

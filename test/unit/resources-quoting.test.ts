@@ -229,6 +229,12 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ["echo {{q vars.site}} 'a\nb' |& ssh -p 22 root@h\n", /in a pipeline into a command that runs its standard input/], // ssh with no command: the remote shell reads stdin
     ['echo {{q vars.site}} | at now + 1 minute\n', /in a pipeline into a command that runs its standard input/],
     ['{{#if vars.site}}echo {{q vars.site}}{{/if}} | ksh\n', /in a pipeline into a command that runs its standard input/],
+    // out of a group, a loop or a $( ) into the pipeline it is part of, and into a group's stdin
+    ['{\n  echo "set -e"\n  echo {{q vars.site}}\n} 2>&1 | sh\n', /in a pipeline into a command that runs its standard input/],
+    ['for h in a; do ( printf %s $(echo {{q vars.site}}) ); done | bash\n', /in a pipeline into a command that runs its standard input/],
+    ['case "$1" in a) echo x;; (b) echo {{q vars.site}} ;; esac | sh\n', /in a pipeline into a command that runs its standard input/],
+    ['echo {{q vars.site}} | { read -r a; sh; }\n', /in a pipeline into a command that runs its standard input/],
+    ['local -i n\necho {{q vars.site}} | while read -r n; do :; done\n', /in a pipeline into a command that reads it into n, declared -i/],
     ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
     // what read assigns to a name declared -i, and a ${n:=default} for one, bash evaluates as arithmetic
     ['declare -i n\nread -r -t 5 n <<< {{q vars.site}}\n', /as a here-string to a command that reads it into n, declared -i/],
@@ -271,6 +277,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo eval {{q vars.site}}; grep -c {{q vars.site}} /etc/hosts; bash ./x.sh {{q vars.site}}; mapfile -t a < {{q vars.site}}\n',
     'ssh -c aes128-ctr -o User={{q vars.site}} -p{{q vars.site}} -i {{q vars.site}} {{q vars.site}} true; flock {{q vars.site}} true; su {{q vars.site}} -c true\n', // ssh's options (not one that runs a command) and destination, flock's file, su's user: data
     'echo {{q vars.site}} | sh ./x.sh; echo {{q vars.site}} | grep -c sh || sh; echo {{q vars.site}} # | sh\necho {{q vars.site}} | ssh -N h; echo {{q vars.site}} | ssh h cat\n', // a script file, a word sh, a list or a comment after the pipeline, ssh with a command
+    'echo {{q vars.site}}\ncase $a in\n  b) ipvsadm -S | sh ;;\n  (c) echo {{q vars.site}} && echo y | sh ;;\nesac | cat\nf() {\n  echo {{q vars.site}}\n}\ncat <<EOF | sh\na\nEOF\n{ echo {{q vars.site}}; } > f; echo {{q vars.site}} \\| sh; x=$(echo {{q vars.site}}); cat f | sh\n', // pipelines the value is not in (&& starts a new one; \\| is no pipe)
     'declare -i n; read -r m <<< {{q vars.site}}; echo {{q vars.site}} | read -r -p n m; : ${m:={{q vars.site}} }\n', // read into, and a default for, a name not declared -i (n is -p's prompt)
     'bash -c \'read -r a\' <<< {{q vars.site}}; cat <<< {{q vars.site}}; watch -n {{q vars.site}} -x ipvsadm -L {{q vars.site}}; PS3={{q vars.site}}\n', // -c's program reads the here-string as data; watch -x runs no shell; PS3 is not expanded
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset

@@ -1,0 +1,177 @@
+/**
+ * Where a shell template's `{{q}}` value ends up on a command's standard input, and what that
+ * command does with it: a shell reading its program there (`echo {{q x}} | sh`,
+ * `{ echo {{q x}}; } | bash -s`, `sh <<< {{q x}}`) runs the value, and `read` into a name declared
+ * `-i` evaluates it as arithmetic. Part of the shell-template check (shell-check.ts), which builds
+ * the text this module reads.
+ */
+
+/** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
+export const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
+/** A simple command's start (COMMAND_START), maybe through `command` or `builtin`. */
+export const BUILTIN_START = `${COMMAND_START}(?:(?:command|builtin)\\s+)*`;
+/** ssh's options: flags, and those taking a word (attached or not). */
+export const SSH_OPTIONS = '(?:-[46AaCfGgKkMNnqsTtVvXxYy]*(?:[BbcDEeFIiJLlmOopQRSWw]\\s*\\S+)?\\s+)*';
+
+/** The mark of the value numbered n in the text valuesOnInput reads. */
+export function valueMark(n: number): string {
+  return `\u0001${n}\u0002`;
+}
+
+export interface InputUse {
+  /** What the command does with its input, after "a command that". */
+  use: string;
+  /** Whether the value is run as code or evaluated as arithmetic (the advice differs). */
+  kind: 'code' | 'arithmetic';
+}
+
+/**
+ * What a simple command does with its standard input when that is code to it: runs it (a shell,
+ * `ssh HOST`, `at`: readsProgram), or reads it into a name the template declares `-i`, which bash
+ * evaluates as arithmetic (`read n`).
+ */
+export function inputUse(stage: string, integers: ReadonlySet<string>): InputUse | undefined {
+  if (readsProgram(stage)) return { use: 'runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value', kind: 'code' };
+  const named = readNames(stage).find((name) => integers.has(name));
+  if (named) return { use: `reads it into ${named}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`, kind: 'arithmetic' };
+  return undefined;
+}
+
+/** One frame per group (`{ }`, `( )`, `$( )`, `if`/`while`/`for`/`case` ... `fi`/`done`/`esac`) open around the reading point. */
+interface Frame {
+  /** Values whose text is the current stage's output (written by it, or by a group in it). */
+  own: number[];
+  /** Values that earlier stages of the current pipeline pass on to it. */
+  upstream: number[];
+  /** Values piped into the group itself (`echo {{q x}} | { sh; }`): every pipeline in it starts with them. */
+  stdin: number[];
+  /** Values that reach the group's output (from pipelines that ended inside it). */
+  out: number[];
+  /** The current stage's words. */
+  words: string[];
+  /** In a `case`: before its `in` ('subject'), or in a pattern up to its `)` ('pattern'). */
+  case?: 'subject' | 'pattern' | 'body';
+}
+
+/** A value's mark, an operator (redirections whole: `2>&1` is no `&`), or a word (`$`, `{`, `}` apart). */
+const TOKEN = /\u0001(\d+)\u0002|\|\||&&|;;&|;;|;&|\|&|&>>?|\d*(?:[<>]&(?:\d+-?|-)?|<<<|<<-?|>>|<>|>\||[<>])|[|;&\n(){}]|[^\s|;&(){}<>\u0001]+/g;
+const SEPARATOR = new Set([';', '&', '&&', '||', '\n', ';;', ';&', ';;&']);
+const OPENS = new Set(['if', 'while', 'until', 'for', 'select']);
+const CLOSES = new Set(['fi', 'done']);
+/** Reserved words that start no command of their own. */
+const NO_COMMAND = new Set(['then', 'do', 'else', 'elif', '!', 'time']);
+
+/**
+ * The values (by number) that reach a command reading its standard input as code, with what that
+ * command does, from `code`: the template's plain shell text in order, quoted words and arithmetic
+ * as `x`, comments and here-document bodies left out, each plain {{q}} as its valueMark. A value's
+ * text is taken to be its command's output; it flows on through `|`, out of a group at its end
+ * (`{ echo {{q x}}; } | sh`), and into the command a `$( )` is a word of. A redirection is not
+ * followed (`echo {{q x}} > f | sh` counts as fed): refusing there costs nothing real.
+ */
+export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<number, InputUse> {
+  const found = new Map<number, InputUse>();
+  const frame = (stdin: number[] = []): Frame => ({ own: [], upstream: [...stdin], stdin, out: [], words: [] });
+  const stack: Frame[] = [frame()];
+  let continued = false; // after `|`, `&&` or `||` a newline does not end the list
+  const endStage = (f: Frame): void => {
+    if (f.upstream.length > 0 && f.words.length > 0) {
+      const use = inputUse(f.words.join(' '), integers);
+      if (use) for (const n of f.upstream) if (!found.has(n)) found.set(n, use);
+    }
+    f.words = [];
+  };
+  const endPipeline = (f: Frame): void => {
+    endStage(f);
+    f.out.push(...f.upstream, ...f.own);
+    f.upstream = [...f.stdin];
+    f.own = [];
+  };
+  const close = (): void => {
+    const child = stack.pop()!;
+    endPipeline(child);
+    stack.at(-1)!.own.push(...child.out);
+  };
+  for (const [token, mark] of code.matchAll(TOKEN)) {
+    const f = stack.at(-1)!;
+    const atCommand = f.words.length === 0;
+    if (token === '\n' && continued) continue;
+    continued = token === '|' || token === '|&' || token === '&&' || token === '||';
+    if (f.case === 'subject') {
+      if (token === 'in') f.case = 'pattern';
+      continue;
+    }
+    if (f.case === 'pattern') {
+      if (token === ')') f.case = 'body';
+      else if (token === 'esac') close();
+      continue;
+    }
+    if (mark !== undefined) {
+      f.own.push(Number(mark));
+      f.words.push('x');
+    } else if (token === '|' || token === '|&') {
+      endStage(f);
+      f.upstream.push(...f.own);
+      f.own = [];
+    } else if (SEPARATOR.has(token)) {
+      endPipeline(f);
+      if (f.case === 'body' && (token.startsWith(';;') || token === ';&')) f.case = 'pattern';
+    } else if (token === '(' || (atCommand && (token === '{' || OPENS.has(token)))) {
+      stack.push(frame(atCommand ? f.upstream : []));
+    } else if (atCommand && token === 'case') {
+      stack.push({ ...frame(f.upstream), case: 'subject' });
+    } else if (stack.length > 1 && (token === ')' || (atCommand && (token === '}' || CLOSES.has(token) || token === 'esac')))) {
+      close();
+    } else if (!(atCommand && NO_COMMAND.has(token))) {
+      f.words.push(token);
+    }
+  }
+  while (stack.length > 1) close();
+  endPipeline(stack[0]!);
+  return found;
+}
+
+/** The names a `read` command assigns to (its operands, and `-a`'s array). */
+function readNames(stage: string): string[] {
+  const words = new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+  const names: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection and its word
+    else if (/^-[A-Za-z]*[dinNptu]$/.test(word)) i++; // an option and its argument
+    else if (/^-[A-Za-z]*a$/.test(word)) names.push(words[++i] ?? '');
+    else if (!/^-|^\d*[<>]/.test(word)) names.push(word);
+  }
+  return names;
+}
+
+/**
+ * Whether a simple command reads its program from standard input: a shell given no `-c` and no
+ * script file (or given `-s`), maybe behind `sudo`, `env` or `nohup`; `ssh HOST` with no remote
+ * command; or `at`/`batch` without `-f`.
+ */
+function readsProgram(stage: string): boolean {
+  const m = STDIN_READER.exec(stage);
+  if (!m) return false;
+  const words = m[2]!.trim().split(/\s+/).filter(Boolean);
+  if (m[1] === 'at' || m[1] === 'batch') return !words.some((w) => /^-[A-Za-z]*f/.test(w));
+  if (m[1] === 'ssh') return SSH_LOGIN.test(stage);
+  let fromStdin = false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (/^\d*[<>]/.test(word)) {
+      if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection's word apart: `2> /dev/null`
+      continue;
+    }
+    if (word === '--' || !/^[-+]/.test(word)) return fromStdin; // operands: a script file, unless -s
+    if (/^[-+][oO]$|^--(?:rcfile|init-file)$/.test(word)) i++;
+    else if (/^-[A-Za-z]*c/.test(word)) return false; // the program is -c's string (shell-check's codePlace)
+    else if (/^-[A-Za-z]*s/.test(word)) fromStdin = true;
+  }
+  return true;
+}
+
+/** A simple command's name behind `sudo`, `doas`, `env`, `nohup`... (the first word that is none of them), and its words. */
+const STDIN_READER = /^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*(?:\S*\/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\s+\S+)*)\s*$/;
+/** ssh with a destination and no remote command (nor -N, -s or -W): the remote shell reads its program from standard input. */
+const SSH_LOGIN = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(?!(?:.*\\s)?-[A-Za-z]*[NsW])${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s*$`);
