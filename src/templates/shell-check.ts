@@ -17,6 +17,8 @@
  * comments and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
  */
 
+import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
+
 /**
  * `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes.
  * `ansi`: inside bash's `$'...'`, where a backslash escapes the next character, a quote too.
@@ -63,8 +65,6 @@ export interface ShellProblem {
   column: number;
   message: string;
 }
-
-import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
 
 const VALUE_HELPER = 'q';
 const CODE_HELPER = 'sh';
@@ -257,7 +257,9 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * `env`, `find -exec`...: a shell's name followed by its options only), the `-c`/`--command` of
  * `su`, `runuser`, `flock` and `script` (each hands it to a shell), ssh's remote command (every word
  * after the destination: ssh joins them and the remote shell parses the result), `trap`'s action
- * (its first operand), the callback of `mapfile`/`readarray -C`, and an `alias`'s text. A value
+ * (its first operand), the callback of `mapfile`/`readarray -C`, an `alias`'s text, `watch`'s
+ * command (not with -x), an ssh `-o` that is a whole option or one that runs a command, and an
+ * assignment to a variable bash expands again (EXPANDED_VARIABLES). A value
  * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
  * option arguments, and a trap's signal stay data. Other interpreters' program text (awk, sed,
  * perl -e, python -c) is not recognised: keep it fixed in the template.
