@@ -17,6 +17,7 @@
  * comments and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
  */
 
+import { programOf } from './program-text.js';
 import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
 
 /**
@@ -158,9 +159,10 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   }
   const where = describe(state.context);
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
-  const unquoted = plainValue ? unquotedPlace(state.line, state.test !== undefined, state.integers) : undefined;
-  const code = plainValue ? codePlace(simpleCommand(state.line)) : undefined;
-  const hereString = plainValue ? hereStringPlace(simpleCommand(state.line), state.integers) : undefined;
+  const start = wordStart(state.line);
+  const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state.integers) : undefined;
+  const code = plainValue ? codePlace(simpleCommand(start)) : undefined;
+  const hereString = plainValue ? hereStringPlace(simpleCommand(start), state.integers) : undefined;
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -208,16 +210,16 @@ const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside ari
  * `read`'s names, a name given to `declare`/`typeset`/`local`/`unset`, and an assignment declared `-n`
  * (a name reference).
  */
-function unquotedPlace(line: string, inTest: boolean, integers: ReadonlySet<string>): string | undefined {
+function unquotedPlace(line: string, start: string, inTest: boolean, integers: ReadonlySet<string>): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
   if (line.endsWith('[') || SUBSCRIPT.test(unquoted(line))) return 'in an array subscript or $[ ], which bash evaluates as arithmetic (running a $(...) in the value)';
   if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(line)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
   if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
   // printf takes -v only before its format; [ and test anywhere among their operands
-  if ((inTest && /\s-v\s+$/.test(line)) || NAME_AFTER_V.test(simpleCommand(line))) {
+  if ((inTest && /\s-v\s+$/.test(start)) || NAME_AFTER_V.test(simpleCommand(start))) {
     return 'after -v ([[ -v ]], [ -v ], test -v, printf -v), where bash reads a variable name and evaluates an array subscript in it (running a $(...) in the value)';
   }
-  const named = nameOperand(simpleCommand(line));
+  const named = nameOperand(simpleCommand(start));
   if (named) return named;
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*n\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -n (a name reference: bash evaluates an array subscript in the name it holds, running a $(...) in the value)';
   // one rule for `declare -i n={{q x}}` and for `n={{q x}}` anywhere else: integerNames holds n either way
@@ -261,8 +263,8 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * command (not with -x), an ssh `-o` that is a whole option or one that runs a command, and an
  * assignment to a variable bash expands again (EXPANDED_VARIABLES). A value
  * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
- * option arguments, and a trap's signal stay data. Other interpreters' program text (awk, sed,
- * perl -e, python -c) is not recognised: keep it fixed in the template.
+ * option arguments, and a trap's signal stay data. Another interpreter's program text (awk's
+ * program, sed's script, perl -e, python -c...: program-text.ts) is code too.
  */
 function codePlace(command: string): string | undefined {
   if (EVAL.test(command)) return "in eval's arguments, which eval joins and runs as shell code (the quotes are removed first)";
@@ -272,6 +274,8 @@ function codePlace(command: string): string | undefined {
   if (MAPFILE_C.test(command)) return "as mapfile's -C callback, which bash runs as code";
   if (ALIAS.test(command)) return "in alias's arguments, whose text the shell runs as code where the alias is used";
   if (WATCH.test(command) && !/\s(?:-[A-Za-z]*x|--exec)\s/.test(command)) return 'in the command of watch, which watch hands to sh -c (unless -x)';
+  const program = programOf(command);
+  if (program) return `as the program text of ${program}, which runs it as code (a value is data only where the program reads it: awk -v, a file, an argument)`;
   if (SSH_OPTION.test(command)) return 'as an ssh option that can be ProxyCommand, LocalCommand or RemoteCommand, which run as shell code';
   const assigned = ASSIGNMENT.exec(command)?.[1];
   if (assigned && EXPANDED_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value bash expands again (running a $(...) in it)`;
@@ -326,6 +330,19 @@ const EXPANDED_VARIABLES: ReadonlySet<string> = new Set(['PS0', 'PS1', 'PS2', 'P
  */
 function simpleCommand(line: string): string {
   return unquoted(line).split(/[;&|(){}]/).pop() ?? '';
+}
+
+/**
+ * The line up to where the value's word starts (quoted words as `x`, as unquoted gives them): a
+ * value joined to the text before it is part of that word, and the word is judged by its place
+ * (`sh -c 'echo '{{q x}}` is -c's command string, `trap 'rm '{{q x}} EXIT` the action,
+ * `read 'a'{{q x}}` a name). Not when that word is an assignment (`x={{q v}}`: its value, which
+ * the assignment rules judge) or an option with its argument attached (`-p{{q v}}`).
+ */
+function wordStart(line: string): string {
+  const text = unquoted(line);
+  const joined = /\S+$/.exec(text)?.[0];
+  return joined && !/^-|=/.test(joined) ? text.slice(0, -joined.length) : text;
 }
 
 /** A line with each quoted word before the value as the one word `x`: what is inside quotes opens or ends nothing. */

@@ -222,6 +222,23 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['PS4={{q vars.site}}; set -x\n', /in an assignment to PS4/], // set -x expands PS4, $(...) included
     ['BASH_ENV={{q vars.site}} bash ./x.sh\n', /in an assignment to BASH_ENV/], // expanded before it is read as a file name
     ['export PROMPT_COMMAND={{q vars.site}}\n', /in an assignment to PROMPT_COMMAND/],
+    // a value joined to the quoted text before it is part of that word: judged where the word starts
+    ["sh -c 'echo '{{q vars.site}}\n", /as the command string of a shell's -c/], // -c's string becomes echo $(cmd)
+    ["trap 'rm -f '{{q vars.site}}' x' EXIT\n", /as trap's action/],
+    ["ssh root@h 'systemctl reload '{{q vars.site}}\n", /in ssh's remote command/],
+    ["watch 'ipvsadm -L -t '{{q vars.site}}\n", /in the command of watch/],
+    ["read -r 'a'{{q vars.site}} < /etc/hostname\n", /as a name read assigns to/], // a value [$(cmd)] makes the name a[$(cmd)]
+    ["printf -v 'v'{{q vars.site}} %s x\n", /after -v/],
+    // another interpreter's program text: code however it is quoted (awk's system(), sed's e command)
+    ['awk {{q vars.site}} /etc/hosts\n', /as the program text of awk/],
+    ['ipvsadm -Ln | /usr/bin/mawk -F : -v a=1 {{q vars.site}}\n', /as the program text of mawk/],
+    ['gawk -v a=1 -e {{q vars.site}} f\n', /as the program text of gawk/],
+    ['sed -n {{q vars.site}} /etc/hosts\n', /as the program text of sed/],
+    ["sed -i -e 's/a/'{{q vars.site}}'/' /etc/x\n", /as the program text of sed/], // joined: the value is in -e's script
+    ['sed -ne {{q vars.site}} f; perl -lne {{q vars.site}} f\n', /as the program text of sed/],
+    ['perl -i.bak -pe {{q vars.site}} f\n', /as the program text of perl/],
+    ['python3 -u -c {{q vars.site}}\n', /as the program text of python/],
+    ['node --eval={{q vars.site}}\n', /as the program text of node/],
     // a shell (or at) reading its program from standard input: the value piped or given to it is code
     ['echo {{q vars.site}} | sh\n', /in a pipeline into a command that runs its standard input as shell code/],
     ["printf '%s\\n' {{q vars.site}} 2>&1 | tr a b | sudo -u root /bin/bash -s -- x\n", /in a pipeline into a command that runs its standard input/],
@@ -278,6 +295,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'ssh -c aes128-ctr -o User={{q vars.site}} -p{{q vars.site}} -i {{q vars.site}} {{q vars.site}} true; flock {{q vars.site}} true; su {{q vars.site}} -c true\n', // ssh's options (not one that runs a command) and destination, flock's file, su's user: data
     'echo {{q vars.site}} | sh ./x.sh; echo {{q vars.site}} | grep -c sh || sh; echo {{q vars.site}} # | sh\necho {{q vars.site}} | ssh -N h; echo {{q vars.site}} | ssh h cat\n', // a script file, a word sh, a list or a comment after the pipeline, ssh with a command
     'echo {{q vars.site}}\ncase $a in\n  b) ipvsadm -S | sh ;;\n  (c) echo {{q vars.site}} && echo y | sh ;;\nesac | cat\nf() {\n  echo {{q vars.site}}\n}\ncat <<EOF | sh\na\nEOF\n{ echo {{q vars.site}}; } > f; echo {{q vars.site}} \\| sh; x=$(echo {{q vars.site}}); cat f | sh\n', // pipelines the value is not in (&& starts a new one; \\| is no pipe)
+    "local x='a'{{q vars.site}}; ssh -p{{q vars.site}} root@{{q vars.site}} true; sh -c 'printf %s \"$1\"' 'sh'{{q vars.site}}; echo 'a'{{q vars.site}}'b' | cat\n", // an assignment's value, an option's attached argument, a destination, $0 and a plain argument joined to quoted text
+    "awk -v vip={{q vars.site}} -F {{q vars.site}} '$1 == vip' {{q vars.site}}; awk -f p.awk {{q vars.site}}; sed -e 's/a/b/' {{q vars.site}}; sed -i.bak 's/a/b/' {{q vars.site}}; perl ./x.pl {{q vars.site}}; python3 -u x.py {{q vars.site}}; grep -e {{q vars.site}} f\n", // awk -v and -F, operands after the program, a program file, scripts' arguments
     'declare -i n; read -r m <<< {{q vars.site}}; echo {{q vars.site}} | read -r -p n m; : ${m:={{q vars.site}} }\n', // read into, and a default for, a name not declared -i (n is -p's prompt)
     'bash -c \'read -r a\' <<< {{q vars.site}}; cat <<< {{q vars.site}}; watch -n {{q vars.site}} -x ipvsadm -L {{q vars.site}}; PS3={{q vars.site}}\n', // -c's program reads the here-string as data; watch -x runs no shell; PS3 is not expanded
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset

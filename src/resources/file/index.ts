@@ -72,9 +72,10 @@ const SENT_UP_TO = 65536;
 const REDACTED = '(secret not shown)';
 const KEYWORD = /^[a-z_]+$/;
 
-function sedRedaction(keyword: string): string {
+/** sed's script for one keyword: lvsplay's own code (a sed script is code to sed), built from a checked keyword. */
+function sedRedaction(keyword: string): ShellFragment {
   if (!KEYWORD.test(keyword)) throw new Error(`bad redaction keyword ${keyword}`);
-  return `s/${keyword}.*$/${keyword} ${REDACTED}/`;
+  return new ShellFragment(shq(`s/${keyword}.*$/${keyword} ${REDACTED}/`));
 }
 
 /** The text with each line holding a keyword cut after it, as the probe's sed does on the host. */
