@@ -78,7 +78,8 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   walk(program, state, problems);
   problems.push(...state.late);
   for (const [n, fed] of valuesOnInput(state.code, state.integers)) {
-    problems.push(at(state.values[n]!, `{{q ...}} in a pipeline into a command that ${fed.use}; ${howFor(fed)}`));
+    const how = fed.via === 'pipeline' ? 'in a pipeline into a command' : 'as a here-string to a group (a loop, { }, ( )) with a command';
+    problems.push(at(state.values[n]!, `{{q ...}} ${how} that ${fed.use}; ${howFor(fed)}`));
   }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
   // and a later line that happens to be its delimiter would restart the shell somewhere else.

@@ -37,6 +37,11 @@ export function inputUse(stage: string, integers: ReadonlySet<string>): InputUse
   return undefined;
 }
 
+/** A value that reaches such a command, and how: through a pipeline, or as a here-string to a whole group. */
+export interface FedValue extends InputUse {
+  via: 'pipeline' | 'group here-string';
+}
+
 /** One frame per group (`{ }`, `( )`, `$( )`, `if`/`while`/`for`/`case` ... `fi`/`done`/`esac`) open around the reading point. */
 interface Frame {
   /** Values whose text is the current stage's output (written by it, or by a group in it). */
@@ -49,6 +54,10 @@ interface Frame {
   out: number[];
   /** The current stage's words. */
   words: string[];
+  /** Whether the current stage starts its pipeline (reads the group's own input). */
+  first: boolean;
+  /** The first stages so far (their words joined), which a redirection of the whole group feeds. */
+  readers: string[];
   /** In a `case`: before its `in` ('subject'), or in a pattern up to its `)` ('pattern'). */
   case?: 'subject' | 'pattern' | 'body';
 }
@@ -69,15 +78,21 @@ const NO_COMMAND = new Set(['then', 'do', 'else', 'elif', '!', 'time']);
  * (`{ echo {{q x}}; } | sh`), and into the command a `$( )` is a word of. A redirection is not
  * followed (`echo {{q x}} > f | sh` counts as fed): refusing there costs nothing real.
  */
-export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<number, InputUse> {
-  const found = new Map<number, InputUse>();
-  const frame = (stdin: number[] = []): Frame => ({ own: [], upstream: [...stdin], stdin, out: [], words: [] });
+export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<number, FedValue> {
+  const found = new Map<number, FedValue>();
+  const frame = (stdin: number[] = []): Frame => ({ own: [], upstream: [...stdin], stdin, out: [], words: [], first: true, readers: [] });
   const stack: Frame[] = [frame()];
   let continued = false; // after `|`, `&&` or `||` a newline does not end the list
+  let closed: string[] | undefined; // the readers of the group that just ended, for its redirection
+  let previous = '';
+  const fed = (values: readonly number[], stage: string, via: FedValue['via']): void => {
+    const use = inputUse(stage, integers);
+    if (use) for (const n of values) if (!found.has(n)) found.set(n, { ...use, via });
+  };
   const endStage = (f: Frame): void => {
-    if (f.upstream.length > 0 && f.words.length > 0) {
-      const use = inputUse(f.words.join(' '), integers);
-      if (use) for (const n of f.upstream) if (!found.has(n)) found.set(n, use);
+    if (f.words.length > 0) {
+      if (f.upstream.length > 0) fed(f.upstream, f.words.join(' '), 'pipeline');
+      if (f.first) f.readers.push(f.words.join(' '));
     }
     f.words = [];
   };
@@ -86,15 +101,23 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
     f.out.push(...f.upstream, ...f.own);
     f.upstream = [...f.stdin];
     f.own = [];
+    f.first = true;
   };
   const close = (): void => {
     const child = stack.pop()!;
     endPipeline(child);
-    stack.at(-1)!.own.push(...child.out);
+    const parent = stack.at(-1)!;
+    parent.own.push(...child.out);
+    if (parent.first) parent.readers.push(...child.readers);
+    closed = child.readers;
   };
   for (const [token, mark] of code.matchAll(TOKEN)) {
     const f = stack.at(-1)!;
     const atCommand = f.words.length === 0;
+    // a here-string given to a whole group (`while read -r n; do ...; done <<< {{q x}}`) feeds its readers
+    if (mark !== undefined && previous === '<<<' && closed) for (const reader of closed) fed([Number(mark)], reader, 'group here-string');
+    if (token !== '<<<') closed = undefined; // close() below sets it again
+    previous = token;
     if (token === '\n' && continued) continue;
     continued = token === '|' || token === '|&' || token === '&&' || token === '||';
     if (f.case === 'subject') {
@@ -113,6 +136,7 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
       endStage(f);
       f.upstream.push(...f.own);
       f.own = [];
+      f.first = false;
     } else if (SEPARATOR.has(token)) {
       endPipeline(f);
       if (f.case === 'body' && (token.startsWith(';;') || token === ';&')) f.case = 'pattern';

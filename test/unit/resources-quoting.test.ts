@@ -252,6 +252,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['case "$1" in a) echo x;; (b) echo {{q vars.site}} ;; esac | sh\n', /in a pipeline into a command that runs its standard input/],
     ['echo {{q vars.site}} | { read -r a; sh; }\n', /in a pipeline into a command that runs its standard input/],
     ['local -i n\necho {{q vars.site}} | while read -r n; do :; done\n', /in a pipeline into a command that reads it into n, declared -i/],
+    ['declare -i n\nwhile IFS= read -r n; do :; done <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \)\) with a command that reads it into n/],
+    ['{ read -r first; bash; } <<< {{q vars.site}}\n', /as a here-string to a group .* runs its standard input as shell code/],
     ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
     // what read assigns to a name declared -i, and a ${n:=default} for one, bash evaluates as arithmetic
     ['declare -i n\nread -r -t 5 n <<< {{q vars.site}}\n', /as a here-string to a command that reads it into n, declared -i/],
@@ -297,6 +299,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo {{q vars.site}}\ncase $a in\n  b) ipvsadm -S | sh ;;\n  (c) echo {{q vars.site}} && echo y | sh ;;\nesac | cat\nf() {\n  echo {{q vars.site}}\n}\ncat <<EOF | sh\na\nEOF\n{ echo {{q vars.site}}; } > f; echo {{q vars.site}} \\| sh; x=$(echo {{q vars.site}}); cat f | sh\n', // pipelines the value is not in (&& starts a new one; \\| is no pipe)
     "local x='a'{{q vars.site}}; ssh -p{{q vars.site}} root@{{q vars.site}} true; sh -c 'printf %s \"$1\"' 'sh'{{q vars.site}}; echo 'a'{{q vars.site}}'b' | cat\n", // an assignment's value, an option's attached argument, a destination, $0 and a plain argument joined to quoted text
     "awk -v vip={{q vars.site}} -F {{q vars.site}} '$1 == vip' {{q vars.site}}; awk -f p.awk {{q vars.site}}; sed -e 's/a/b/' {{q vars.site}}; sed -i.bak 's/a/b/' {{q vars.site}}; perl ./x.pl {{q vars.site}}; python3 -u x.py {{q vars.site}}; grep -e {{q vars.site}} f\n", // awk -v and -F, operands after the program, a program file, scripts' arguments
+    'while read -r l; do :; done <<< {{q vars.site}}; if true; then cat; fi <<< {{q vars.site}}; echo } <<< {{q vars.site}}\n', // loops and groups whose commands read the value as data
     'declare -i n; read -r m <<< {{q vars.site}}; echo {{q vars.site}} | read -r -p n m; : ${m:={{q vars.site}} }\n', // read into, and a default for, a name not declared -i (n is -p's prompt)
     'bash -c \'read -r a\' <<< {{q vars.site}}; cat <<< {{q vars.site}}; watch -n {{q vars.site}} -x ipvsadm -L {{q vars.site}}; PS3={{q vars.site}}\n', // -c's program reads the here-string as data; watch -x runs no shell; PS3 is not expanded
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
