@@ -463,7 +463,8 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
     }
     // plain text goes to `code` as it is (an operator read ahead with it); a quote, arithmetic or
     // backquotes opened here is one word `x`; a comment is left out
-    if (before === 'plain' && c !== '\\') s.code += s.context === 'plain' ? text.slice(from, i + 1) : s.context === 'comment' ? '' : 'x';
+    // (the template's own text never holds what reads as a value's mark)
+    if (before === 'plain' && c !== '\\') s.code += s.context === 'plain' ? text.slice(from, i + 1).replace(/[\u0001\u0002]/g, 'x') : s.context === 'comment' ? '' : 'x';
   }
 }
 
