@@ -50,7 +50,8 @@ export function programOf(command: string): string | undefined {
   return undefined;
 }
 
-function words(text: string): string[] {
+/** A command's words, split at blanks (the check's plain text has no quotes left in it). */
+export function words(text: string): string[] {
   return text.trim().split(/\s+/).filter(Boolean);
 }
 

@@ -17,8 +17,8 @@
  * comments and here-documents (`<<WORD`, `<<-WORD`, `<<'WORD'`).
  */
 
-import { programOf } from './program-text.js';
-import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
+import { programOf, words } from './program-text.js';
+import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, MARK_BYTES, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
 
 /**
  * `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes.
@@ -78,7 +78,7 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   walk(program, state, problems);
   problems.push(...state.late);
   for (const [n, fed] of valuesOnInput(state.code, state.integers)) {
-    const how = fed.via === 'pipeline' ? 'in a pipeline into a command' : 'as a here-string to a group (a loop, { }, ( )) with a command';
+    const how = { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( )) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
     problems.push(at(state.values[n]!, `{{q ...}} ${how} that ${fed.use}; ${howFor(fed)}`));
   }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
@@ -240,11 +240,11 @@ function unquotedPlace(line: string, start: string, inTest: boolean, integers: R
 function nameOperand(command: string): string | undefined {
   const m = NAME_TAKER.exec(command);
   if (!m) return undefined;
-  const words = m[2]!.trim().split(/\s+/);
-  const previous = words.at(-1) ?? '';
+  const list = words(m[2]!);
+  const previous = list.at(-1) ?? '';
   if (m[1] === 'unset') {
     // unset -f takes function names, which have no subscript
-    return words.some((w) => /^-[a-z]*f[a-z]*$/.test(w)) ? undefined : 'as a name given to unset, whose array subscript bash evaluates (running a $(...) in the value)';
+    return list.some((w) => /^-[a-z]*f[a-z]*$/.test(w)) ? undefined : 'as a name given to unset, whose array subscript bash evaluates (running a $(...) in the value)';
   }
   if (m[1] !== 'read') return `as a name given to ${m[1]}, whose array subscript bash evaluates (running a $(...) in the value): give a value after "=" instead`;
   if (/^-[A-Za-z]*[pdtnNuia]$/.test(previous) || /[<>]$/.test(previous)) return undefined;
@@ -464,7 +464,7 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
     // plain text goes to `code` as it is (an operator read ahead with it); a quote, arithmetic or
     // backquotes opened here is one word `x`; a comment is left out
     // (the template's own text never holds what reads as a value's mark)
-    if (before === 'plain' && c !== '\\') s.code += s.context === 'plain' ? text.slice(from, i + 1).replace(/[\u0001\u0002]/g, 'x') : s.context === 'comment' ? '' : 'x';
+    if (before === 'plain' && c !== '\\') s.code += s.context === 'plain' ? text.slice(from, i + 1).replace(MARK_BYTES, 'x') : s.context === 'comment' ? '' : 'x';
   }
 }
 

@@ -1,10 +1,13 @@
 /**
  * Where a shell template's `{{q}}` value ends up on a command's standard input, and what that
  * command does with it: a shell reading its program there (`echo {{q x}} | sh`,
- * `{ echo {{q x}}; } | bash -s`, `sh <<< {{q x}}`) runs the value, and `read` into a name declared
- * `-i` evaluates it as arithmetic. Part of the shell-template check (shell-check.ts), which builds
- * the text this module reads.
+ * `{ echo {{q x}}; } | bash -s`, `sh <<< {{q x}}`, `echo {{q x}} > >(sh)`) runs the value, and
+ * `read` into a name declared `-i` evaluates it as arithmetic. Also where it ends up in a process
+ * substitution's file that a command runs as its program (`source <(echo {{q x}})`). Part of the
+ * shell-template check (shell-check.ts), which builds the text this module reads.
  */
+
+import { words } from './program-text.js';
 
 /** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
 export const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
@@ -17,6 +20,12 @@ export const SSH_OPTIONS = '(?:-[46AaCfGgKkMNnqsTtVvXxYy]*(?:[BbcDEeFIiJLlmOopQR
 export function valueMark(n: number): string {
   return `\u0001${n}\u0002`;
 }
+
+/** Characters the template's own text must not bring into that text (marks, and PROCESS_FILE). */
+export const MARK_BYTES = /[\u0001-\u0003]/g;
+
+/** A process substitution's file among a stage's words (`sh <(...)`), where runsFile looks for it. */
+const PROCESS_FILE = '\u0003';
 
 export interface InputUse {
   /** What the command does with its input, after "a command that". */
@@ -37,9 +46,9 @@ export function inputUse(stage: string, integers: ReadonlySet<string>): InputUse
   return undefined;
 }
 
-/** A value that reaches such a command, and how: through a pipeline, or as a here-string to a whole group. */
+/** A value that reaches such a command, and how: through a pipeline, as a here-string to a whole group, or through a process substitution. */
 export interface FedValue extends InputUse {
-  via: 'pipeline' | 'group here-string';
+  via: 'pipeline' | 'group here-string' | 'process substitution';
 }
 
 /** One frame per group (`{ }`, `( )`, `$( )`, `if`/`while`/`for`/`case` ... `fi`/`done`/`esac`) open around the reading point. */
@@ -60,6 +69,19 @@ interface Frame {
   readers: string[];
   /** In a `case`: before its `in` ('subject'), or in a pattern up to its `)` ('pattern'). */
   case?: 'subject' | 'pattern' | 'body';
+  /**
+   * A process substitution, by how its command's stage uses it: `sh < <(...)` reads its output
+   * ('input'), `sh <(...)` gets it as a file operand ('file'), `cmd > >(...)` writes to it ('output').
+   */
+  substitution?: 'input' | 'file' | 'output';
+  /** For an 'input' one that a whole group reads (`while read -r a; do sh; done < <(...)`): the group's readers. */
+  group?: string[];
+  /** Values reaching the current stage's input from an 'input' process substitution. */
+  input: number[];
+  /** Values in the current stage's 'file' process substitutions (its words hold PROCESS_FILE there). */
+  files: number[][];
+  /** The first stages of the current stage's 'output' process substitutions: they read what it writes. */
+  sinks: string[];
 }
 
 /** A value's mark, an operator (redirections whole: `2>&1` is no `&`), or a word (`$`, `{`, `}` apart). */
@@ -75,12 +97,14 @@ const NO_COMMAND = new Set(['then', 'do', 'else', 'elif', '!', 'time']);
  * command does, from `code`: the template's plain shell text in order, quoted words and arithmetic
  * as `x`, comments and here-document bodies left out, each plain {{q}} as its valueMark. A value's
  * text is taken to be its command's output; it flows on through `|`, out of a group at its end
- * (`{ echo {{q x}}; } | sh`), and into the command a `$( )` is a word of. A redirection is not
- * followed (`echo {{q x}} > f | sh` counts as fed): refusing there costs nothing real.
+ * (`{ echo {{q x}}; } | sh`), into the command a `$( )` or `<( )` is a word of, and into what a
+ * `<( )` feeds: the input of the command or group redirected from it, or that command's program
+ * when it runs the file (runsFile). What a stage writes reaches its `>( )` commands. A redirection
+ * to a file is not followed (`echo {{q x}} > f | sh` counts as fed): refusing there costs nothing real.
  */
 export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<number, FedValue> {
   const found = new Map<number, FedValue>();
-  const frame = (stdin: number[] = []): Frame => ({ own: [], upstream: [...stdin], stdin, out: [], words: [], first: true, readers: [] });
+  const frame = (stdin: number[] = []): Frame => ({ own: [], upstream: [...stdin], stdin, out: [], words: [], first: true, readers: [], input: [], files: [], sinks: [] });
   const stack: Frame[] = [frame()];
   let continued = false; // after `|`, `&&` or `||` a newline does not end the list
   let closed: string[] | undefined; // the readers of the group that just ended, for its redirection
@@ -90,11 +114,20 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
     if (use) for (const n of values) if (!found.has(n)) found.set(n, { ...use, via });
   };
   const endStage = (f: Frame): void => {
+    const stage = f.words.join(' ');
     if (f.words.length > 0) {
-      if (f.upstream.length > 0) fed(f.upstream, f.words.join(' '), 'pipeline');
-      if (f.first) f.readers.push(f.words.join(' '));
+      if (f.upstream.length > 0) fed(f.upstream, stage, 'pipeline');
+      if (f.first) f.readers.push(stage);
     }
+    fed(f.input, stage, 'process substitution');
+    for (const sink of f.sinks) fed([...f.upstream, ...f.own], sink, 'process substitution');
+    f.files.forEach((values, i) => {
+      if (runsFile(stage, i)) for (const n of values) if (!found.has(n)) found.set(n, { use: RUNS_FILE, kind: 'code', via: 'process substitution' });
+    });
     f.words = [];
+    f.input = [];
+    f.files = [];
+    f.sinks = [];
   };
   const endPipeline = (f: Frame): void => {
     endStage(f);
@@ -107,16 +140,30 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
     const child = stack.pop()!;
     endPipeline(child);
     const parent = stack.at(-1)!;
-    parent.own.push(...child.out);
-    if (parent.first) parent.readers.push(...child.readers);
-    closed = child.readers;
+    if (child.substitution === 'output') parent.sinks.push(...child.readers);
+    else parent.own.push(...child.out); // `cat <(...) | sh` passes it on too
+    if (child.substitution === 'input') parent.input.push(...child.out);
+    for (const reader of child.group ?? []) fed(child.out, reader, 'process substitution');
+    if (child.substitution === 'file') parent.files.push(child.out);
+    if (parent.first && !child.substitution) parent.readers.push(...child.readers);
+    closed = child.substitution ? undefined : child.readers; // `tee >(sh) <<< x` gives the here-string to tee
   };
-  for (const [token, mark] of code.matchAll(TOKEN)) {
+  for (const { 0: token, 1: mark, index } of code.matchAll(TOKEN)) {
     const f = stack.at(-1)!;
+    if (token === '(' && (previous === '<' || previous === '>') && code[index - 1] === previous) {
+      // `<(` or `>(`: a process substitution, a word of its command; a `<` before it makes it that command's input
+      f.words.pop();
+      const input = previous === '<' && f.words.at(-1) === '<';
+      if (previous === '<') f.words.push(input ? 'x' : PROCESS_FILE);
+      stack.push({ ...frame(), substitution: input ? 'input' : previous === '<' ? 'file' : 'output', ...(input && closed && { group: closed }) });
+      previous = token;
+      closed = undefined;
+      continue;
+    }
     const atCommand = f.words.length === 0;
     // a here-string given to a whole group (`while read -r n; do ...; done <<< {{q x}}`) feeds its readers
     if (mark !== undefined && previous === '<<<' && closed) for (const reader of closed) fed([Number(mark)], reader, 'group here-string');
-    if (token !== '<<<') closed = undefined; // close() below sets it again
+    if (token !== '<<<' && token !== '<') closed = undefined; // close() below sets it again
     previous = token;
     if (token === '\n' && continued) continue;
     continued = token === '|' || token === '|&' || token === '&&' || token === '||';
@@ -155,15 +202,43 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
   return found;
 }
 
+const RUNS_FILE = 'runs that file as a program (sh FILE, source FILE, bash --rcfile FILE, awk -f FILE, python FILE, at -f FILE), which runs the value';
+
+/**
+ * Whether a simple command runs its `index`th process substitution file (PROCESS_FILE among its
+ * words) as a program: a shell's script operand or `--rcfile`, `source`'s, `at -f`'s, awk's or
+ * sed's `-f`, or an interpreter's script operand (perl, python... given no program option).
+ */
+function runsFile(stage: string, index: number): boolean {
+  let seen = -1;
+  const marked = stage.replace(/\u0003/g, () => (++seen === index ? PROCESS_FILE : 'x'));
+  const m = FILE_RUNNER.exec(marked);
+  if (!m) return false;
+  const name = m[1] ?? m[2]!;
+  const list = words(m[3]!);
+  const after = (option: RegExp): boolean => list.some((w, i) => option.test(w) && list[i + 1] === PROCESS_FILE);
+  const firstOperand = (): string | undefined => list.filter((w, i) => !/^[-+]|^\d*[<>]/.test(w) && !/^\d*[<>]+&?$/.test(list[i - 1] ?? ''))[0];
+  if (name === 'source' || name === '.') return list.find((w) => w !== '--') === PROCESS_FILE;
+  if (name === 'at' || name === 'batch') return after(/^-[A-Za-z]*f$/);
+  if (/awk$|^sed$/.test(name)) return after(/^-[A-Za-z]*f$|^--file$/);
+  if (SHELLS.test(name)) {
+    if (after(/^--(?:rcfile|init-file)$/)) return true;
+    if (list.some((w) => /^-[A-Za-z]*[cs]/.test(w))) return false; // operands are -c's $0 and $1, or -s's arguments
+  } else if (list.some((w) => /^-[A-Za-z]*[eEcmr]$|^--(?:eval|print)/.test(w))) {
+    return false; // an interpreter given its program (-e, -c, -m...): the operands are its arguments
+  }
+  return firstOperand() === PROCESS_FILE;
+}
+
 /** The names a `read` command assigns to (its operands, and `-a`'s array). */
 function readNames(stage: string): string[] {
-  const words = new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1]!.trim().split(/\s+/).filter(Boolean) ?? [];
+  const list = words(new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1] ?? '');
   const names: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
+  for (let i = 0; i < list.length; i++) {
+    const word = list[i]!;
     if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection and its word
     else if (/^-[A-Za-z]*[dinNptu]$/.test(word)) i++; // an option and its argument
-    else if (/^-[A-Za-z]*a$/.test(word)) names.push(words[++i] ?? '');
+    else if (/^-[A-Za-z]*a$/.test(word)) names.push(list[++i] ?? '');
     else if (!/^-|^\d*[<>]/.test(word)) names.push(word);
   }
   return names;
@@ -177,12 +252,12 @@ function readNames(stage: string): string[] {
 function readsProgram(stage: string): boolean {
   const m = STDIN_READER.exec(stage);
   if (!m) return false;
-  const words = m[2]!.trim().split(/\s+/).filter(Boolean);
-  if (m[1] === 'at' || m[1] === 'batch') return !words.some((w) => /^-[A-Za-z]*f/.test(w));
+  const list = words(m[2]!);
+  if (m[1] === 'at' || m[1] === 'batch') return !list.some((w) => /^-[A-Za-z]*f/.test(w));
   if (m[1] === 'ssh') return SSH_LOGIN.test(stage);
   let fromStdin = false;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
+  for (let i = 0; i < list.length; i++) {
+    const word = list[i]!;
     if (/^\d*[<>]/.test(word)) {
       if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection's word apart: `2> /dev/null`
       continue;
@@ -195,7 +270,12 @@ function readsProgram(stage: string): boolean {
   return true;
 }
 
-/** A simple command's name behind `sudo`, `doas`, `env`, `nohup`... (the first word that is none of them), and its words. */
-const STDIN_READER = /^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*(?:\S*\/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\s+\S+)*)\s*$/;
+/** What runs a command: `sudo`, `doas`, `env`, `nohup`..., and `NAME=value` prefixes. */
+const WRAPPERS = String.raw`^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*`;
+const SHELLS = /^(?:sh|bash|dash|ash|ksh|mksh|zsh)$/;
+/** A simple command's name behind WRAPPERS (the first word that is none of them), and its words. */
+const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
+/** The same for the commands runsFile knows (interpreters with their version: python3, perl5.36). */
+const FILE_RUNNER = new RegExp(`${WRAPPERS}(?:(source|\\.)|(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|[gmn]?awk|sed|perl|ruby|python|node|nodejs|php|lua)[\\d.]*)((?:\\s+\\S+)*)\\s*$`);
 /** ssh with a destination and no remote command (nor -N, -s or -W): the remote shell reads its program from standard input. */
 const SSH_LOGIN = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(?!(?:.*\\s)?-[A-Za-z]*[NsW])${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s*$`);

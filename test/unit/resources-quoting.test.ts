@@ -255,6 +255,22 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['declare -i n\nwhile IFS= read -r n; do :; done <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \)\) with a command that reads it into n/],
     ['{ read -r first; bash; } <<< {{q vars.site}}\n', /as a here-string to a group .* runs its standard input as shell code/],
     ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
+    // a process substitution: its command's output is a file another command reads, and what it writes to >( ) is that command's input
+    ["sh < <(printf '%s\\n' {{q vars.site}})\n", /through a process substitution into a command that runs its standard input as shell code/],
+    ['sudo bash -e <(echo {{q vars.site}}) arg\n', /through a process substitution into a command that runs that file as a program/],
+    ['source <({ echo x; echo {{q vars.site}}; }); . <(cat <<< {{q vars.site}})\n', /through a process substitution into a command that runs that file as a program/],
+    ['bash --rcfile <(echo {{q vars.site}}) -i\n', /through a process substitution into a command that runs that file as a program/],
+    ['awk -F : -f <(echo {{q vars.site}}) /etc/hosts\n', /through a process substitution into a command that runs that file as a program/],
+    ['python3 <(echo {{q vars.site}}) x\n', /through a process substitution into a command that runs that file as a program/],
+    ['at -m -f <(echo {{q vars.site}}) now\n', /through a process substitution into a command that runs that file as a program/],
+    ['echo {{q vars.site}} > >(sh)\n', /through a process substitution into a command that runs its standard input as shell code/],
+    ['echo {{q vars.site}} | tee -a log >(env A=1 bash -s) >/dev/null\n', /through a process substitution into a command that runs its standard input/],
+    ['tee >(sh) <<< {{q vars.site}}\n', /through a process substitution into a command that runs its standard input/],
+    ['cat <(echo {{q vars.site}}) | sh\n', /in a pipeline into a command that runs its standard input/],
+    ['declare -i n\nread -r n < <(echo {{q vars.site}})\n', /through a process substitution into a command that reads it into n, declared -i/],
+    ['typeset -i n\nwhile read -r n; do :; done < <(echo {{q vars.site}})\n', /through a process substitution into a command that reads it into n/], // a whole loop's input
+    ['if true; then bash; fi < <(echo {{q vars.site}}) > out; cat <(sh < <(echo {{q vars.site}}))\n', /through a process substitution into a command that runs its standard input/],
+    ['ipvsadm -S -n 2> >(sh) {{q vars.site}}\n', /through a process substitution into a command that runs its standard input/],
     // what read assigns to a name declared -i, and a ${n:=default} for one, bash evaluates as arithmetic
     ['declare -i n\nread -r -t 5 n <<< {{q vars.site}}\n', /as a here-string to a command that reads it into n, declared -i/],
     ['f() { local -i port; printf %s {{q vars.site}} | read -r -a port; }\n', /in a pipeline into a command that reads it into port, declared -i/],
@@ -303,6 +319,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo \u00017\u0002 | sh\necho {{q vars.site}}\n', // the template's own bytes are never taken for the check's marks of values (it crashed on a value numbered 7)
     'declare -i n; read -r m <<< {{q vars.site}}; echo {{q vars.site}} | read -r -p n m; : ${m:={{q vars.site}} }\n', // read into, and a default for, a name not declared -i (n is -p's prompt)
     'bash -c \'read -r a\' <<< {{q vars.site}}; cat <<< {{q vars.site}}; watch -n {{q vars.site}} -x ipvsadm -L {{q vars.site}}; PS3={{q vars.site}}\n', // -c's program reads the here-string as data; watch -x runs no shell; PS3 is not expanded
+    "diff <(echo {{q vars.site}}) f; cat < <(echo {{q vars.site}}); sh ./x.sh <(echo {{q vars.site}}); bash -s <(echo {{q vars.site}}) < ./x.sh; python3 x.py <(echo {{q vars.site}})\n", // a file given as data: diff's operand, cat's input, a script's argument
+    "sh -c 'cat \"$1\"' sh <(echo {{q vars.site}}); while read -r l; do :; done < <(echo {{q vars.site}}); ipvsadm -R < <(echo {{q vars.site}}); echo {{q vars.site}} | tee >(grep -c x); echo $(<f) {{q vars.site}}\n", // $1 of -c, data read by read and ipvsadm, >( ) commands that read data
+    "sh y <(echo {{q vars.site}}); . ./lib.sh <(echo {{q vars.site}}); perl -ne p <(echo {{q vars.site}}); while read -r a; do echo; done < <(echo {{q vars.site}}); ipvsadm -S -n 2> >(logger -t x) {{q vars.site}}\n", // arguments after a script or a program, a loop reading data, a >( ) reading data
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
