@@ -41,6 +41,7 @@ export interface InputUse {
  */
 export function inputUse(stage: string, integers: ReadonlySet<string>): InputUse | undefined {
   if (readsProgram(stage)) return { use: 'runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value', kind: 'code' };
+  if (commandFromInput(stage)) return { use: "turns its input into a shell's command string (xargs sh -c, xargs -I{} sh -c 'echo {}', parallel with no command), which runs the value", kind: 'code' };
   const named = readNames(stage).find((name) => integers.has(name));
   if (named) return { use: `reads it into ${named}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`, kind: 'arithmetic' };
   return undefined;
@@ -84,8 +85,8 @@ interface Frame {
   sinks: string[];
 }
 
-/** A value's mark, an operator (redirections whole: `2>&1` is no `&`), or a word (`$`, `{`, `}` apart). */
-const TOKEN = /\u0001(\d+)\u0002|\|\||&&|;;&|;;|;&|\|&|&>>?|\d*(?:[<>]&(?:\d+-?|-)?|<<<|<<-?|>>|<>|>\||[<>])|[|;&\n(){}]|[^\s|;&(){}<>\u0001]+/g;
+/** A value's mark, an operator (redirections whole: `2>&1` is no `&`), or a word (`$`, `{`, `}` apart; `{}`, xargs' and find's, whole). */
+const TOKEN = /\u0001(\d+)\u0002|\|\||&&|;;&|;;|;&|\|&|&>>?|\d*(?:[<>]&(?:\d+-?|-)?|<<<|<<-?|>>|<>|>\||[<>])|\{\}|[|;&\n(){}]|[^\s|;&(){}<>\u0001]+/g;
 const SEPARATOR = new Set([';', '&', '&&', '||', '\n', ';;', ';&', ';;&']);
 const OPENS = new Set(['if', 'while', 'until', 'for', 'select']);
 const CLOSES = new Set(['fi', 'done']);
@@ -270,6 +271,38 @@ function readsProgram(stage: string): boolean {
   return true;
 }
 
+/**
+ * Whether a simple command builds a shell's command string from its input: `xargs sh -c` (the
+ * first input word is -c's string), `xargs -I R sh -c STRING` with no words after STRING (R can
+ * only be in it: a safe form passes R as `$1`), and `parallel` with no command (each line is one).
+ * `xargs -a FILE` reads no standard input.
+ */
+function commandFromInput(stage: string): boolean {
+  if (PARALLEL_ALONE.test(stage)) return true;
+  const m = XARGS.exec(stage);
+  if (!m) return false;
+  const list = words(m[1]!);
+  let replace = false;
+  let i = 0;
+  for (; i < list.length && /^-/.test(list[i]!); i++) {
+    const word = list[i]!;
+    if (word === '--') {
+      i++;
+      break;
+    }
+    if (/^-[0prtx]*a|^--arg-file/.test(word)) return false;
+    if (/^-[0prtx]*[Ii]|^--replace/.test(word)) replace = true;
+    if (/^-[0prtx]*[dEILnPs]$|^--(?:delimiter|eof|max-lines|max-args|max-procs|max-chars)$/.test(word)) i++; // its argument apart
+  }
+  const shell = new RegExp(`${WRAPPERS}(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)((?:\\s+\\S+)*)\\s*$`).exec(list.slice(i).join(' '));
+  if (!shell) return false;
+  const options = words(shell[1]!);
+  const c = options.findIndex((w) => /^-[A-Za-z]*c/.test(w));
+  if (c < 0) return false;
+  const after = options.length - c - 1; // -c's string, then $0, $1...
+  return after === 0 || (replace && after === 1);
+}
+
 /** What runs a command: `sudo`, `doas`, `env`, `nohup`..., and `NAME=value` prefixes. */
 const WRAPPERS = String.raw`^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*`;
 const SHELLS = /^(?:sh|bash|dash|ash|ksh|mksh|zsh)$/;
@@ -277,5 +310,9 @@ const SHELLS = /^(?:sh|bash|dash|ash|ksh|mksh|zsh)$/;
 const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
 /** The same for the commands runsFile knows (interpreters with their version: python3, perl5.36). */
 const FILE_RUNNER = new RegExp(`${WRAPPERS}(?:(source|\\.)|(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|[gmn]?awk|sed|perl|ruby|python|node|nodejs|php|lua)[\\d.]*)((?:\\s+\\S+)*)\\s*$`);
+/** xargs behind WRAPPERS, and its words. */
+const XARGS = new RegExp(`${WRAPPERS}(?:\\S*/)?xargs((?:\\s+\\S+)*)\\s*$`);
+/** GNU parallel given options only (numbers as their arguments: `-j 4`): it runs each input line as a command. */
+const PARALLEL_ALONE = new RegExp(`${WRAPPERS}(?:\\S*/)?parallel(?:\\s+(?:-\\S*|\\d+))*\\s*$`);
 /** ssh with a destination and no remote command (nor -N, -s or -W): the remote shell reads its program from standard input. */
 const SSH_LOGIN = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(?!(?:.*\\s)?-[A-Za-z]*[NsW])${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s*$`);

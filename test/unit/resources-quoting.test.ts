@@ -255,6 +255,13 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['declare -i n\nwhile IFS= read -r n; do :; done <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \)\) with a command that reads it into n/],
     ['{ read -r first; bash; } <<< {{q vars.site}}\n', /as a here-string to a group .* runs its standard input as shell code/],
     ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
+    // xargs and parallel turning their input into a shell's command string
+    ['echo {{q vars.site}} | xargs sh -c\n', /in a pipeline into a command that turns its input into a shell's command string/],
+    ['printf %s {{q vars.site}} | xargs -0 -r -n 1 sudo -u root /bin/bash -ec\n', /turns its input into a shell's command string/],
+    ["echo {{q vars.site}} | xargs -I {} sh -c 'echo {}'\n", /turns its input into a shell's command string/], // the replace string can only be in the command string
+    ['echo {{q vars.site}} | xargs -I{} bash -c {}\n', /turns its input into a shell's command string/],
+    ["echo {{q vars.site}} | xargs --replace=@ env A=1 sh -c 'echo @'\n", /turns its input into a shell's command string/],
+    ['echo {{q vars.site}} | parallel -j 4\n', /turns its input into a shell's command string/], // parallel with no command runs each line
     // a process substitution: its command's output is a file another command reads, and what it writes to >( ) is that command's input
     ["sh < <(printf '%s\\n' {{q vars.site}})\n", /through a process substitution into a command that runs its standard input as shell code/],
     ['sudo bash -e <(echo {{q vars.site}}) arg\n', /through a process substitution into a command that runs that file as a program/],
@@ -322,6 +329,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "diff <(echo {{q vars.site}}) f; cat < <(echo {{q vars.site}}); sh ./x.sh <(echo {{q vars.site}}); bash -s <(echo {{q vars.site}}) < ./x.sh; python3 x.py <(echo {{q vars.site}})\n", // a file given as data: diff's operand, cat's input, a script's argument
     "sh -c 'cat \"$1\"' sh <(echo {{q vars.site}}); while read -r l; do :; done < <(echo {{q vars.site}}); ipvsadm -R < <(echo {{q vars.site}}); echo {{q vars.site}} | tee >(grep -c x); echo $(<f) {{q vars.site}}\n", // $1 of -c, data read by read and ipvsadm, >( ) commands that read data
     "sh y <(echo {{q vars.site}}); . ./lib.sh <(echo {{q vars.site}}); perl -ne p <(echo {{q vars.site}}); while read -r a; do echo; done < <(echo {{q vars.site}}); ipvsadm -S -n 2> >(logger -t x) {{q vars.site}}\n", // arguments after a script or a program, a loop reading data, a >( ) reading data
+    "echo {{q vars.site}} | xargs -I{} sh -c 'echo \"$1\"' sh {}; echo {{q vars.site}} | xargs sh -c 'echo \"$@\"' sh; echo {{q vars.site}} | xargs -a list sh -c; echo {{q vars.site}} | xargs -n1 ipvsadm -d -t; echo {{q vars.site}} | parallel echo; echo {{q vars.site}} | xargs\n", // the input as $1 or "$@", input from a file, another command, parallel's quoted arguments
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
