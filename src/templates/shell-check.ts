@@ -78,7 +78,7 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   walk(program, state, problems);
   problems.push(...state.late);
   for (const [n, fed] of valuesOnInput(state.code, state.integers)) {
-    const how = { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( )) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
+    const how = { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
     problems.push(at(state.values[n]!, `{{q ...}} ${how} that ${fed.use}; ${howFor(fed)}`));
   }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),

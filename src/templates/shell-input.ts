@@ -77,6 +77,8 @@ interface Frame {
   substitution?: 'input' | 'file' | 'output';
   /** For an 'input' one that a whole group reads (`while read -r a; do sh; done < <(...)`): the group's readers. */
   group?: string[];
+  /** A function's body (`f() { ... }`, `function f ( ... )`): its name. */
+  fn?: string;
   /** Values reaching the current stage's input from an 'input' process substitution. */
   input: number[];
   /** Values in the current stage's 'file' process substitutions (its words hold PROCESS_FILE there). */
@@ -90,6 +92,10 @@ const TOKEN = /\u0001(\d+)\u0002|\|\||&&|;;&|;;|;&|\|&|&>>?|\d*(?:[<>]&(?:\d+-?|
 const SEPARATOR = new Set([';', '&', '&&', '||', '\n', ';;', ';&', ';;&']);
 const OPENS = new Set(['if', 'while', 'until', 'for', 'select']);
 const CLOSES = new Set(['fi', 'done']);
+/** A function's name as the check defines and calls it (bash allows more; those go unfollowed). */
+const FUNCTION_NAME = /^[A-Za-z_][\w.:@+-]*$/;
+/** The word a simple command's name is, after reserved words and assignments. */
+const COMMAND_NAME = new RegExp(`${COMMAND_START}(\\S+)`);
 /** Reserved words that start no command of their own. */
 const NO_COMMAND = new Set(['then', 'do', 'else', 'elif', '!', 'time']);
 
@@ -110,12 +116,29 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
   let continued = false; // after `|`, `&&` or `||` a newline does not end the list
   let closed: string[] | undefined; // the readers of the group that just ended, for its redirection
   let previous = '';
+  // functions the template defines: a call is its body to its input and output (`f() { sh; }; echo {{q x}} | f`)
+  const functions = new Map<string, { readers: string[]; out: number[] }>();
+  let defining: string | undefined; // a function's name, until its body opens
+  let naming = false; // after the word `function`
+  let emptyParens = false; // the `()` of a definition, skipped
+  const called = (stage: string): { readers: string[]; out: number[] } | undefined => functions.get(COMMAND_NAME.exec(stage)?.[1] ?? '');
+  const useOf = (stage: string, seen: Set<string>): InputUse | undefined => {
+    const direct = inputUse(stage, integers);
+    if (direct || seen.has(stage)) return direct;
+    seen.add(stage);
+    for (const reader of called(stage)?.readers ?? []) {
+      const use = useOf(reader, seen);
+      if (use) return use;
+    }
+    return undefined;
+  };
   const fed = (values: readonly number[], stage: string, via: FedValue['via']): void => {
-    const use = inputUse(stage, integers);
+    const use = values.length > 0 ? useOf(stage, new Set()) : undefined;
     if (use) for (const n of values) if (!found.has(n)) found.set(n, { ...use, via });
   };
   const endStage = (f: Frame): void => {
     const stage = f.words.join(' ');
+    f.own.push(...(called(stage)?.out ?? [])); // a function's output is its call's
     if (f.words.length > 0) {
       if (f.upstream.length > 0) fed(f.upstream, stage, 'pipeline');
       if (f.first) f.readers.push(stage);
@@ -141,6 +164,11 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
     const child = stack.pop()!;
     endPipeline(child);
     const parent = stack.at(-1)!;
+    if (child.fn) {
+      functions.set(child.fn, { readers: child.readers, out: child.out });
+      closed = child.readers; // `f() { sh; } <<< {{q x}}` gives each call that input
+      return;
+    }
     if (child.substitution === 'output') parent.sinks.push(...child.readers);
     else parent.own.push(...child.out); // `cat <(...) | sh` passes it on too
     if (child.substitution === 'input') parent.input.push(...child.out);
@@ -164,6 +192,7 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
     const atCommand = f.words.length === 0;
     // a here-string given to a whole group (`while read -r n; do ...; done <<< {{q x}}`) feeds its readers
     if (mark !== undefined && previous === '<<<' && closed) for (const reader of closed) fed([Number(mark)], reader, 'group here-string');
+    if (mark !== undefined && previous === '<<<' && called(f.words.join(' '))) fed([Number(mark)], f.words.join(' '), 'group here-string');
     if (token !== '<<<' && token !== '<') closed = undefined; // close() below sets it again
     previous = token;
     if (token === '\n' && continued) continue;
@@ -177,6 +206,7 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
       else if (token === 'esac') close();
       continue;
     }
+    if (mark === undefined && definition(token, f, code.slice(index + 1))) continue;
     if (mark !== undefined) {
       f.own.push(Number(mark));
       f.words.push('x');
@@ -188,6 +218,9 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
     } else if (SEPARATOR.has(token)) {
       endPipeline(f);
       if (f.case === 'body' && (token.startsWith(';;') || token === ';&')) f.case = 'pattern';
+    } else if (defining && atCommand && (token === '(' || token === '{')) {
+      stack.push({ ...frame(), fn: defining });
+      defining = undefined;
     } else if (token === '(' || (atCommand && (token === '{' || OPENS.has(token)))) {
       stack.push(frame(atCommand ? f.upstream : []));
     } else if (atCommand && token === 'case') {
@@ -201,6 +234,31 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
   while (stack.length > 1) close();
   endPipeline(stack[0]!);
   return found;
+
+  /** Reads a function definition's head (`f()`, `function f`, `function f ()`): true for a token it took. */
+  function definition(token: string, f: Frame, after: string): boolean {
+    if (naming) {
+      naming = false;
+      if (FUNCTION_NAME.test(token)) defining = token;
+      return true;
+    }
+    if (token === 'function' && f.words.length === 0) {
+      naming = true;
+      return true;
+    }
+    const name = f.words.length === 1 ? f.words[0]! : defining && f.words.length === 0 ? defining : undefined;
+    if (token === '(' && name && FUNCTION_NAME.test(name) && /^[ \t]*\)/.test(after)) {
+      f.words = [];
+      defining = name;
+      emptyParens = true;
+      return true;
+    }
+    if (token === ')' && emptyParens) {
+      emptyParens = false;
+      return true;
+    }
+    return false;
+  }
 }
 
 const RUNS_FILE = 'runs that file as a program (sh FILE, source FILE, bash --rcfile FILE, awk -f FILE, python FILE, at -f FILE), which runs the value';

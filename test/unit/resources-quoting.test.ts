@@ -252,9 +252,16 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['case "$1" in a) echo x;; (b) echo {{q vars.site}} ;; esac | sh\n', /in a pipeline into a command that runs its standard input/],
     ['echo {{q vars.site}} | { read -r a; sh; }\n', /in a pipeline into a command that runs its standard input/],
     ['local -i n\necho {{q vars.site}} | while read -r n; do :; done\n', /in a pipeline into a command that reads it into n, declared -i/],
-    ['declare -i n\nwhile IFS= read -r n; do :; done <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \)\) with a command that reads it into n/],
+    ['declare -i n\nwhile IFS= read -r n; do :; done <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \), a function\) with a command that reads it into n/],
     ['{ read -r first; bash; } <<< {{q vars.site}}\n', /as a here-string to a group .* runs its standard input as shell code/],
     ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
+    // a function the template defines is its body to what is piped into it, and to what reads its output
+    ['run() { sh -s; }\necho {{q vars.site}} | run\n', /in a pipeline into a command that runs its standard input as shell code/],
+    ['function apply {\n  bash\n}\nprintf %s {{q vars.site}} | A=1 apply\n', /in a pipeline into a command that runs its standard input/],
+    ['emit() {\n  echo {{q vars.site}}\n}\nemit | sh\n', /in a pipeline into a command that runs its standard input/], // the value leaves in the function's output
+    ['inner() ( sh ); outer() { cat; inner; }; echo {{q vars.site}} | outer\n', /in a pipeline into a command that runs its standard input/], // through another function
+    ['declare -i n; get() { read -r n; }; get <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \), a function\) with a command that reads it into n/],
+    ['f() { sh; }; f < <(echo {{q vars.site}})\n', /through a process substitution into a command that runs its standard input/],
     // xargs and parallel turning their input into a shell's command string
     ['echo {{q vars.site}} | xargs sh -c\n', /in a pipeline into a command that turns its input into a shell's command string/],
     ['printf %s {{q vars.site}} | xargs -0 -r -n 1 sudo -u root /bin/bash -ec\n', /turns its input into a shell's command string/],
@@ -330,6 +337,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "sh -c 'cat \"$1\"' sh <(echo {{q vars.site}}); while read -r l; do :; done < <(echo {{q vars.site}}); ipvsadm -R < <(echo {{q vars.site}}); echo {{q vars.site}} | tee >(grep -c x); echo $(<f) {{q vars.site}}\n", // $1 of -c, data read by read and ipvsadm, >( ) commands that read data
     "sh y <(echo {{q vars.site}}); . ./lib.sh <(echo {{q vars.site}}); perl -ne p <(echo {{q vars.site}}); while read -r a; do echo; done < <(echo {{q vars.site}}); ipvsadm -S -n 2> >(logger -t x) {{q vars.site}}\n", // arguments after a script or a program, a loop reading data, a >( ) reading data
     "echo {{q vars.site}} | xargs -I{} sh -c 'echo \"$1\"' sh {}; echo {{q vars.site}} | xargs sh -c 'echo \"$@\"' sh; echo {{q vars.site}} | xargs -a list sh -c; echo {{q vars.site}} | xargs -n1 ipvsadm -d -t; echo {{q vars.site}} | parallel echo; echo {{q vars.site}} | xargs\n", // the input as $1 or "$@", input from a file, another command, parallel's quoted arguments
+    "show() { cat; }; echo {{q vars.site}} | show; run() { sh ./x.sh; }; echo {{q vars.site}} | run; f() { sh; }; f; echo {{q vars.site}}; g() { echo \"$1\"; }; g {{q vars.site}} | cat; function h { :; }; echo {{q vars.site}} | h\n", // functions that read data, run a script file, or are not fed the value
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
