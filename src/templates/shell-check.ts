@@ -18,7 +18,8 @@
  */
 
 import { programOf, words } from './program-text.js';
-import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, MARK_BYTES, SSH_OPTIONS, valueMark, valuesOnInput } from './shell-input.js';
+import { MARK_BYTES, valueMark, valuesOnInput } from './shell-flow.js';
+import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS } from './shell-input.js';
 
 /**
  * `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes.

@@ -260,6 +260,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['function apply {\n  bash\n}\nprintf %s {{q vars.site}} | A=1 apply\n', /in a pipeline into a command that runs its standard input/],
     ['emit() {\n  echo {{q vars.site}}\n}\nemit | sh\n', /in a pipeline into a command that runs its standard input/], // the value leaves in the function's output
     ['inner() ( sh ); outer() { cat; inner; }; echo {{q vars.site}} | outer\n', /in a pipeline into a command that runs its standard input/], // through another function
+    ['main() { helper; }\nhelper() { g; sh; }\ng() { main; }\necho {{q vars.site}} | g\n', /in a pipeline into a command that runs its standard input/], // defined after its caller, in a cycle of calls
     ['declare -i n; get() { read -r n; }; get <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \), a function\) with a command that reads it into n/],
     ['f() { sh; }; f < <(echo {{q vars.site}})\n', /through a process substitution into a command that runs its standard input/],
     // xargs and parallel turning their input into a shell's command string
@@ -347,6 +348,18 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     } finally {
       cleanup(tpl);
     }
+  }
+});
+
+test('shell templates: a chain of 40,000 functions is followed to its end without recursion', (t) => {
+  // each function calls the one before it; the first runs its input as code
+  const chain = ['f0() { sh; }', ...Array.from({ length: 40_000 }, (_, i) => `f${i + 1}() { f${i}; }`), 'echo {{q vars.site}} | f40000', ''].join('\n');
+  const tpl = overrides({ 'site/t.sh.hbs': chain });
+  try {
+    const error = t.throws(() => new Templates([tpl]).load('site/t.sh.hbs'));
+    t.regex(error!.message, /in a pipeline into a command that runs its standard input as shell code/);
+  } finally {
+    cleanup(tpl);
   }
 });
 
