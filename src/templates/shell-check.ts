@@ -30,6 +30,17 @@ type Context = 'plain' | 'squote' | 'dquote' | 'bquote' | 'comment' | 'heredoc' 
 interface HeredocPending {
   delimiter: string;
   stripTabs: boolean;
+  /** For a body the shell expands (its delimiter unquoted): its number among the values, where a variable holding a value in it is placed. */
+  mark?: number;
+}
+
+/** A place a value is used: a plain {{q}}, or a variable that holds one (`$LVSPLAY_VAR_x`), as the problems name it. */
+interface ValueUse {
+  line: number;
+  column: number;
+  what: string;
+  /** A variable in a here-document's body: the body reaches the command, not the variable alone. */
+  heredoc?: boolean;
 }
 
 interface State {
@@ -58,8 +69,12 @@ interface State {
    * mustaches as `x`, comments and here-document bodies left out, each plain {{q}} as its mark.
    */
   code: string;
-  /** The plain {{q}} marked in `code`, by number. */
-  values: hbs.AST.Node[];
+  /** The values marked in `code`, by number (a here-document's stays empty until a variable in its body fills it). */
+  values: (ValueUse | undefined)[];
+  /** Names a plain {{q}} was assigned to (`x={{q v}}`): `$x` later is that value. */
+  tainted: Set<string>;
+  /** Where the double quotes we are in began, in `line`. */
+  quoteStart: number;
 }
 
 export interface ShellProblem {
@@ -75,12 +90,14 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program), code: '', values: [] };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program), code: '', values: [], tainted: new Set(), quoteStart: 0 };
   walk(program, state, problems);
   problems.push(...state.late);
   for (const [n, fed] of valuesOnInput(state.code, state.integers)) {
-    const how = { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
-    problems.push(at(state.values[n]!, `{{q ...}} ${how} that ${fed.use}; ${howFor(fed)}`));
+    const value = state.values[n];
+    if (!value) continue; // a here-document with no value in it
+    const how = value.heredoc ? 'in a here-document whose text reaches a command' : { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
+    problems.push({ line: value.line, column: value.column, message: `${value.what} ${how} that ${fed.use}; ${howFor(fed, value.what)}` });
   }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
   // and a later line that happens to be its delimiter would restart the shell somewhere else.
@@ -118,12 +135,7 @@ function walk(program: hbs.AST.Program, state: State, problems: ShellProblem[]):
     switch (node.type) {
       case 'ContentStatement': {
         const content = node as hbs.AST.ContentStatement;
-        scan(content.value, state, (offset, message) => {
-          const before = content.value.slice(0, offset);
-          const newlines = before.split('\n').length - 1;
-          const column = newlines === 0 ? content.loc.start.column + offset : offset - before.lastIndexOf('\n') - 1;
-          problems.push({ line: content.loc.start.line + newlines, column, message });
-        });
+        scan(content.value, state, placer(content), problems);
         break;
       }
       case 'CommentStatement':
@@ -132,7 +144,7 @@ function walk(program: hbs.AST.Program, state: State, problems: ShellProblem[]):
         checkMustache(node as hbs.AST.MustacheStatement, state, problems);
         // What a mustache renders is one quoted word or lvsplay's own code: no quote state changes.
         state.line += 'x';
-        if (state.context === 'plain') state.code += isValue(node as hbs.AST.MustacheStatement) ? valueMark(state.values.push(node) - 1) : 'x';
+        if (state.context === 'plain') state.code += isValue(node as hbs.AST.MustacheStatement) ? valueMark(state.values.push({ ...node.loc.start, what: '{{q ...}}' }) - 1) : 'x';
         break;
       case 'BlockStatement': {
         const block = node as hbs.AST.BlockStatement;
@@ -165,6 +177,8 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state.integers) : undefined;
   const code = plainValue ? codePlace(simpleCommand(start)) : undefined;
   const hereString = plainValue ? hereStringPlace(simpleCommand(start), state.integers) : undefined;
+  const assigned = plainValue ? ASSIGNMENT.exec(simpleCommand(state.line))?.[1] : undefined;
+  if (assigned) state.tainted.add(assigned);
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -188,8 +202,9 @@ function isValue(node: hbs.AST.MustacheStatement): boolean {
   return node.params.length > 0 && pathName(node.path) === VALUE_HELPER && node.escaped;
 }
 
-function howFor(fed: InputUse): string {
-  return fed.kind === 'code' ? CODE_HOW : ARITHMETIC_HOW;
+function howFor(fed: InputUse, what = '{{q ...}}'): string {
+  if (fed.kind === 'arithmetic') return ARITHMETIC_HOW;
+  return what.startsWith('$') ? VARIABLE_CODE_HOW : CODE_HOW;
 }
 
 function describe(context: Context): string {
@@ -252,6 +267,7 @@ function nameOperand(command: string): string | undefined {
   return 'as a name read assigns to, whose array subscript bash evaluates (running a $(...) in the value)';
 }
 
+const VARIABLE_CODE_HOW = 'keep the code fixed and let it expand the variable itself, where it is data: sh -c \'printf "%s" "$LVSPLAY_VAR_<name>"\' (single quotes: the inner shell reads the value, it does not parse it as code) (docs/playbooks.md)';
 const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh -c \'printf "%s" "$1"\' sh {{q VALUE}}, or "$LVSPLAY_VAR_<name>" inside the code (docs/playbooks.md)';
 
 /**
@@ -383,7 +399,40 @@ const UNESCAPED_DOLLAR = /(?:^|[^\\])(?:\\\\)*\$$/;
 /** Characters after which a `#` starts a comment (a word start). */
 const WORD_BREAK = /(^|[\s;&|()<>])$/;
 
-function scan(text: string, s: State, problem: (offset: number, message: string) => void): void {
+/** Where an offset of a template's text is: line and column, as the problems give them. */
+type Place = (offset: number) => { line: number; column: number };
+
+/**
+ * A Place for one piece of the template's text, asked for offsets in increasing order: one pass
+ * over it in all. Offsets are in the text the check reads (`value`), from which Handlebars has
+ * taken the blanks of a line holding only a block's tag (`{{#if x}}` alone on its line);
+ * `loc` is where the unstripped text (`original`) starts, so the offset is moved by what went.
+ */
+function placer(content: hbs.AST.ContentStatement): Place {
+  const original: unknown = content.original; // typed StripFlags; the parser sets the unstripped text
+  const text = typeof original === 'string' ? original : content.value;
+  const stripped = leadingBlanks(text) - leadingBlanks(content.value);
+  let line = content.loc.start.line;
+  let lineStart = -1; // the last newline before the offset; -1 while on the piece's first line
+  let seen = 0;
+  return (offset) => {
+    const at = offset + stripped;
+    for (; seen < at; seen++) {
+      if (text[seen] === '\n') {
+        line++;
+        lineStart = seen;
+      }
+    }
+    return { line, column: lineStart < 0 ? content.loc.start.column + at : at - lineStart - 1 };
+  };
+}
+
+function leadingBlanks(text: string): number {
+  return text.length - text.trimStart().length;
+}
+
+function scan(text: string, s: State, place: Place, problems: ShellProblem[]): void {
+  const problem = (offset: number, message: string): void => void problems.push({ ...place(offset), message });
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === '\n' && s.escaped) {
@@ -398,6 +447,7 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
     const lineBefore = s.line;
     const from = i;
     const before = s.context;
+    let stream: string | undefined; // what goes to `code` for this character, when not the text itself
     s.line += c;
     if (s.escaped) {
       s.escaped = false;
@@ -410,8 +460,12 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
     switch (s.context) {
       case 'plain':
         if (c === '\\') s.escaped = true;
+        else if (c === '$') variable(text, i, s, lineBefore, place, problems);
         else if (c === "'") s.context = UNESCAPED_DOLLAR.test(lineBefore) ? 'ansi' : 'squote';
-        else if (c === '"') s.context = 'dquote';
+        else if (c === '"') {
+          s.context = 'dquote';
+          s.quoteStart = lineBefore.length;
+        }
         else if (c === '`') s.context = 'bquote';
         else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
         else if (c === '[' && text[i + 1] === '[' && /[ \t]/.test(text[i + 2] ?? '') && WORD_BREAK.test(lineBefore)) s.test = { from: lineBefore.length, values: [] };
@@ -433,8 +487,11 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
           const parsed = heredocOperator(text, i + 2);
           if (typeof parsed === 'string') problem(i, parsed);
           else {
-            s.pending.push(parsed.heredoc);
+            // a body the shell expands is its command's input, which a variable in it may fill: to the flow, `< <(value)`
+            const mark = parsed.expands ? s.values.push(undefined) - 1 : undefined;
+            s.pending.push({ ...parsed.heredoc, ...(mark !== undefined && { mark }) });
             s.line += text.slice(i + 1, parsed.end);
+            if (mark !== undefined) stream = ` < <(${valueMark(mark)}) `;
             i = parsed.end - 1;
           }
         }
@@ -449,6 +506,7 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
       case 'dquote':
         if (c === '\\') s.escaped = true;
         else if (c === '"') s.context = 'plain';
+        else if (c === '$') variable(text, i, s, lineBefore, place, problems);
         break;
       case 'bquote':
         if (c === '\\') s.escaped = true;
@@ -458,15 +516,47 @@ function scan(text: string, s: State, problem: (offset: number, message: string)
         if (c === '(') s.parens++;
         else if (c === ')' && --s.parens === 0) s.context = 'plain';
         break;
-      case 'comment':
       case 'heredoc':
+        // an expanding body: `\$` is a literal dollar (a backslash before anything else, a newline too, is left alone)
+        if (s.heredoc!.mark !== undefined && c === '\\' && /[$`\\]/.test(text[i + 1] ?? '')) s.escaped = true;
+        else if (s.heredoc!.mark !== undefined && c === '$') variable(text, i, s, lineBefore, place, problems);
+        break;
+      case 'comment':
         break;
     }
     // plain text goes to `code` as it is (an operator read ahead with it); a quote, arithmetic or
     // backquotes opened here is one word `x`; a comment is left out
     // (the template's own text never holds what reads as a value's mark)
-    if (before === 'plain' && c !== '\\') s.code += s.context === 'plain' ? text.slice(from, i + 1).replace(MARK_BYTES, 'x') : s.context === 'comment' ? '' : 'x';
+    if (before === 'plain' && c !== '\\') s.code += stream ?? (s.context === 'plain' ? text.slice(from, i + 1).replace(MARK_BYTES, 'x') : s.context === 'comment' ? '' : 'x');
   }
+}
+
+/** `$NAME` or `${NAME`, at an offset where a `$` is. */
+const VARIABLE = /\$\{?([A-Za-z_]\w*)/y;
+
+/**
+ * A variable expanded at `i` (a `$` in plain shell, double quotes or an expanding here-document
+ * body) that holds a value: `$LVSPLAY_VAR_name`, or a name a plain {{q}} was assigned to. Its text
+ * is the value's, so the places that make a {{q}} code make it code too: judged here where the
+ * word it is in starts (codePlace, a here-string), or marked in `code` for the flow (a pipe into
+ * `sh`), or, in a here-document, given to the mark of the body.
+ */
+function variable(text: string, i: number, s: State, lineBefore: string, place: Place, problems: ShellProblem[]): void {
+  VARIABLE.lastIndex = i;
+  const name = VARIABLE.exec(text)?.[1];
+  if (name === undefined || !(name.startsWith('LVSPLAY_VAR_') || s.tainted.has(name))) return;
+  const what = `$${name}`;
+  if (s.context === 'heredoc') {
+    const mark = s.heredoc!.mark!;
+    s.values[mark] ??= { ...place(i), what, heredoc: true };
+    return;
+  }
+  const command = simpleCommand(wordStart(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore));
+  const code = codePlace(command);
+  const hereString = code ? undefined : hereStringPlace(command, s.integers);
+  if (code) problems.push({ ...place(i), message: `${what} ${code}; ${VARIABLE_CODE_HOW}` });
+  else if (hereString) problems.push({ ...place(i), message: `${what} as a here-string to a command that ${hereString.use}; ${howFor(hereString, what)}` });
+  else s.code += valueMark(s.values.push({ ...place(i), what }) - 1);
 }
 
 function newline(s: State): void {
@@ -495,7 +585,7 @@ function newline(s: State): void {
  * so a word this lexer cannot read whole (`<<$E`, `<<E%`, a delimiter from a mustache) would put
  * it out of step with the shell about where the body ends: refused.
  */
-function heredocOperator(text: string, start: number): { heredoc: HeredocPending; end: number } | string {
+function heredocOperator(text: string, start: number): { heredoc: HeredocPending; end: number; expands: boolean } | string {
   let i = start;
   const stripTabs = text[i] === '-';
   if (stripTabs) i++;
@@ -506,5 +596,5 @@ function heredocOperator(text: string, start: number): { heredoc: HeredocPending
     return 'a here-document\'s delimiter must be written out as one plain word (letters, digits, "_", "." or "-"), quoted or not: the shell reads the whole word, and this one cannot be followed';
   }
   const delimiter = word[0].replace(/['"\\]/g, '');
-  return { heredoc: { delimiter, stripTabs }, end };
+  return { heredoc: { delimiter, stripTabs }, end, expands: delimiter === word[0] };
 }

@@ -255,6 +255,17 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['declare -i n\nwhile IFS= read -r n; do :; done <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \), a function\) with a command that reads it into n/],
     ['{ read -r first; bash; } <<< {{q vars.site}}\n', /as a here-string to a group .* runs its standard input as shell code/],
     ['bash <<< {{q vars.site}}\n', /as a here-string to a command that runs its standard input as shell code/],
+    // a variable holding a value ($LVSPLAY_VAR_name, or a name a {{q}} was assigned to) is the value where it is expanded
+    ['sh -c "echo $LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site as the command string of a shell's -c/], // expanded before sh parses its string
+    ['eval "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in eval's arguments/],
+    ['ssh root@h ipvsadm -d -t "${LVSPLAY_VAR_site}"\n', /^\$LVSPLAY_VAR_site in ssh's remote command/],
+    ['trap "rm -f $LVSPLAY_VAR_site" EXIT\n', /^\$LVSPLAY_VAR_site as trap's action/],
+    ['awk "$LVSPLAY_VAR_site" /etc/hosts\n', /^\$LVSPLAY_VAR_site as the program text of awk/],
+    ['local dir={{q vars.site}}\nbash -ec "cd $dir"\n', /^\$dir as the command string of a shell's -c/],
+    ['echo "$LVSPLAY_VAR_site" | sh\n', /^\$LVSPLAY_VAR_site in a pipeline into a command that runs its standard input as shell code/],
+    ['declare -i n\nread -r n <<< "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site as a here-string to a command that reads it into n/],
+    ['sh <<EOF\necho $LVSPLAY_VAR_site\nEOF\n', /^\$LVSPLAY_VAR_site in a here-document whose text reaches a command that runs its standard input as shell code/],
+    ['cat <<-EOF | sudo bash\n\tset -e\n\t${LVSPLAY_VAR_site:-x}\n\tEOF\n', /^\$LVSPLAY_VAR_site in a here-document whose text reaches a command that runs its standard input/],
     // a function the template defines is its body to what is piped into it, and to what reads its output
     ['run() { sh -s; }\necho {{q vars.site}} | run\n', /in a pipeline into a command that runs its standard input as shell code/],
     ['function apply {\n  bash\n}\nprintf %s {{q vars.site}} | A=1 apply\n', /in a pipeline into a command that runs its standard input/],
@@ -339,6 +350,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "sh y <(echo {{q vars.site}}); . ./lib.sh <(echo {{q vars.site}}); perl -ne p <(echo {{q vars.site}}); while read -r a; do echo; done < <(echo {{q vars.site}}); ipvsadm -S -n 2> >(logger -t x) {{q vars.site}}\n", // arguments after a script or a program, a loop reading data, a >( ) reading data
     "echo {{q vars.site}} | xargs -I{} sh -c 'echo \"$1\"' sh {}; echo {{q vars.site}} | xargs sh -c 'echo \"$@\"' sh; echo {{q vars.site}} | xargs -a list sh -c; echo {{q vars.site}} | xargs -n1 ipvsadm -d -t; echo {{q vars.site}} | parallel echo; echo {{q vars.site}} | xargs\n", // the input as $1 or "$@", input from a file, another command, parallel's quoted arguments
     "show() { cat; }; echo {{q vars.site}} | show; run() { sh ./x.sh; }; echo {{q vars.site}} | run; f() { sh; }; f; echo {{q vars.site}}; g() { echo \"$1\"; }; g {{q vars.site}} | cat; function h { :; }; echo {{q vars.site}} | h\n", // functions that read data, run a script file, or are not fed the value
+    "sh -c 'printf %s \"$LVSPLAY_VAR_site\"'; echo \"$LVSPLAY_VAR_site\" | grep -q x; ipvsadm -a -t \"$LVSPLAY_VAR_site\"; echo '$LVSPLAY_VAR_site' | sh; echo \\$LVSPLAY_VAR_site | sh; x=1; eval \"$x\"; echo \"${#LVSPLAY_VAR_site}\" | sh\nsh <<'EOF'\necho $LVSPLAY_VAR_site\nEOF\ncat <<EOF > f\n$LVSPLAY_VAR_site\nEOF\nsh <<EOF\necho \\$LVSPLAY_VAR_site $HOME\nEOF\n", // data places, single quotes, an escaped $, its length, a quoted here-document, one not run, an escaped $ in the body
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
@@ -348,6 +360,21 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     } finally {
       cleanup(tpl);
     }
+  }
+});
+
+test('shell templates: a problem in the text after a block tag alone on its line is placed at its own line and column', (t) => {
+  // Handlebars takes the blanks of a line holding only {{#if}} / {{else}} from the text after it; the place counts them
+  const tpl = overrides({
+    'site/quote.sh.hbs': "{{#if vars.a}}\n  echo $'a\\' b'\n{{/if}}\n",
+    'site/else.sh.hbs': '{{#if vars.a}}\n  true\n{{else}}\n\n   eval "$LVSPLAY_VAR_site"\n{{/if}}\n',
+  });
+  try {
+    const templates = new Templates([tpl]);
+    t.regex(placeOf(t, () => templates.load('site/quote.sh.hbs')), /^2:12 an escaped quote/);
+    t.regex(placeOf(t, () => templates.load('site/else.sh.hbs')), /^5:10 \$LVSPLAY_VAR_site in eval's arguments/);
+  } finally {
+    cleanup(tpl);
   }
 });
 
