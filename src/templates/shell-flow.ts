@@ -38,16 +38,40 @@ export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<
   return flow.end();
 }
 
+/**
+ * Values flowing together: some of their own, and other lists joined in by reference (never
+ * copied, so a pipeline of thousands of stages costs no more than its text). Once reported, a list
+ * is done: its values are found for good, and a later report passes it by.
+ */
+class Values {
+  readonly own: number[] = [];
+  readonly parts: Values[] = [];
+  done = false;
+
+  get empty(): boolean {
+    return this.own.length === 0 && this.parts.length === 0;
+  }
+
+  /** The lists joined: the one list itself when the others are empty (a list given here is no longer added to). */
+  static of(...lists: Values[]): Values {
+    const parts = lists.filter((list) => !list.empty);
+    if (parts.length === 1) return parts[0]!;
+    const joined = new Values();
+    joined.parts.push(...parts);
+    return joined;
+  }
+}
+
 /** One frame per group (`{ }`, `( )`, `$( )`, `<( )`, `if`/`while`/`for`/`case` ... `fi`/`done`/`esac`, a function's body) open around the reading point. */
 interface Frame {
   /** Values whose text is the current stage's output (written by it, or by a group in it). */
-  own: number[];
+  own: Values;
   /** Values that earlier stages of the current pipeline pass on to it. */
-  upstream: number[];
+  upstream: Values;
   /** Values piped into the group itself (`echo {{q x}} | { sh; }`): every pipeline in it starts with them. */
-  stdin: number[];
+  stdin: Values;
   /** Values that reach the group's output (from pipelines that ended inside it). */
-  out: number[];
+  out: Values;
   /** The current stage's words. */
   words: string[];
   /** Whether the current stage starts its pipeline (reads the group's own input). */
@@ -55,9 +79,9 @@ interface Frame {
   /** The first stages so far (their words joined), which a redirection of the whole group feeds. */
   readers: string[];
   /** Values reaching the current stage's input from an 'input' process substitution. */
-  input: number[];
+  input: Values;
   /** Values in the current stage's 'file' process substitutions (its words hold PROCESS_FILE there). */
-  files: number[][];
+  files: Values[];
   /** The first stages of the current stage's 'output' process substitutions: they read what it writes. */
   sinks: string[];
   /** In a `case`: before its `in` ('subject'), or in a pattern up to its `)` ('pattern'). */
@@ -79,12 +103,12 @@ interface FunctionFlow {
   use: InputUse | undefined;
   /** The functions its body's readers call, by name: their use is its, looked up at the end. */
   callees: string[];
-  out: number[];
+  out: Values;
 }
 
 /** Values that reach a command which may be a function the template defines: judged at the end, when every function is known. */
 interface Call {
-  values: readonly number[];
+  values: Values;
   name: string;
   via: FedValue['via'];
 }
@@ -109,8 +133,8 @@ function commandName(stage: string): string | undefined {
   return name !== undefined && FUNCTION_NAME.test(name) ? name : undefined;
 }
 
-function frame(stdin: number[] = []): Frame {
-  return { own: [], upstream: [...stdin], stdin, out: [], words: [], first: true, readers: [], input: [], files: [], sinks: [] };
+function frame(stdin = new Values()): Frame {
+  return { own: new Values(), upstream: stdin, stdin, out: new Values(), words: [], first: true, readers: [], input: new Values(), files: [], sinks: [] };
 }
 
 /** The pass itself: one token at a time, a stack of frames. */
@@ -161,12 +185,12 @@ class Flow {
     }
     if (mark === undefined && this.definition(token, f, index)) return;
     if (mark !== undefined) {
-      f.own.push(mark);
+      f.own.own.push(mark);
       f.words.push('x');
     } else if (token === '|' || token === '|&') {
       this.endStage(f);
-      f.upstream.push(...f.own);
-      f.own = [];
+      f.upstream = Values.of(f.upstream, f.own);
+      f.own = new Values();
       f.first = false;
     } else if (SEPARATOR.has(token)) {
       this.endPipeline(f);
@@ -175,7 +199,7 @@ class Flow {
       this.stack.push({ ...frame(), fn: this.defining });
       this.defining = undefined;
     } else if (token === '(' || (atCommand && (token === '{' || OPENS.has(token)))) {
-      this.stack.push(frame(atCommand ? f.upstream : []));
+      this.stack.push(frame(atCommand ? f.upstream : undefined));
     } else if (atCommand && token === 'case') {
       this.stack.push({ ...frame(f.upstream), case: 'subject' });
     } else if (this.stack.length > 1 && (token === ')' || (atCommand && (token === '}' || CLOSES.has(token) || token === 'esac')))) {
@@ -209,9 +233,11 @@ class Flow {
 
   /** A value given as a here-string: to a whole group that just ended, or to a call of a function. */
   private hereString(f: Frame, mark: number): void {
-    for (const reader of this.closed ?? []) this.fed([mark], reader, 'group here-string');
+    const values = new Values();
+    values.own.push(mark);
+    for (const reader of this.closed ?? []) this.fed(values, reader, 'group here-string');
     const name = commandName(f.words.join(' ')); // a command's own here-string is shell-check's (hereStringPlace)
-    if (name) this.calls.push({ values: [mark], name, via: 'group here-string' });
+    if (name) this.calls.push({ values, name, via: 'group here-string' });
   }
 
   /** Reads a function definition's head (`f()`, `function f`, `function f ()`): true for a token it took. */
@@ -242,28 +268,30 @@ class Flow {
 
   private endStage(f: Frame): void {
     const stage = f.words.join(' ');
-    f.own.push(...(this.called(stage)?.out ?? [])); // a function's output is its call's
+    const fn = this.called(stage);
+    if (fn) f.own.parts.push(fn.out); // a function's output is its call's
     if (f.words.length > 0) {
-      if (f.upstream.length > 0) this.fed(f.upstream, stage, 'pipeline');
+      this.fed(f.upstream, stage, 'pipeline');
       if (f.first) f.readers.push(stage);
     }
     this.fed(f.input, stage, 'process substitution');
-    for (const sink of f.sinks) this.fed([...f.upstream, ...f.own], sink, 'process substitution');
+    for (const sink of f.sinks) this.fed(Values.of(f.upstream, f.own), sink, 'process substitution');
     f.files.forEach((values, i) => {
       const use = fileUse(stage, i);
       if (use) this.report(values, { ...use, via: 'process substitution' });
     });
     f.words = [];
-    f.input = [];
+    f.input = new Values();
     f.files = [];
     f.sinks = [];
   }
 
   private endPipeline(f: Frame): void {
     this.endStage(f);
-    f.out.push(...f.upstream, ...f.own);
-    f.upstream = [...f.stdin];
-    f.own = [];
+    if (!f.upstream.empty) f.out.parts.push(f.upstream);
+    if (!f.own.empty) f.out.parts.push(f.own);
+    f.upstream = f.stdin;
+    f.own = new Values();
     f.first = true;
   }
 
@@ -280,8 +308,8 @@ class Flow {
       return;
     }
     if (child.substitution === 'output') parent.sinks.push(...child.readers);
-    else parent.own.push(...child.out); // `cat <(...) | sh` passes it on too
-    if (child.substitution === 'input') parent.input.push(...child.out);
+    else parent.own.parts.push(child.out); // `cat <(...) | sh` passes it on too
+    if (child.substitution === 'input') parent.input.parts.push(child.out);
     if (child.substitution === 'file') parent.files.push(child.out);
     for (const reader of child.group ?? []) this.fed(child.out, reader, 'process substitution');
     if (parent.first && !child.substitution) parent.readers.push(...child.readers);
@@ -320,14 +348,25 @@ class Flow {
     return uses;
   }
 
-  /** The first way each value is found is the one reported. */
-  private report(values: readonly number[], fed: FedValue): void {
-    for (const n of values) if (!this.found.has(n)) this.found.set(n, fed);
+  /**
+   * Each value of a list not found yet is found this way (the first way found is the one
+   * reported). Walked with a stack, not recursion (a pipeline of thousands of stages nests that
+   * deep); a list walked once is done, so each list is walked once in all.
+   */
+  private report(values: Values, fed: FedValue): void {
+    const stack = [values];
+    while (stack.length > 0) {
+      const list = stack.pop()!;
+      if (list.done) continue;
+      list.done = true;
+      for (const n of list.own) if (!this.found.has(n)) this.found.set(n, fed);
+      stack.push(...list.parts);
+    }
   }
 
   /** Values that reach a stage's input: judged now by its command, or at the end if it calls a function. */
-  private fed(values: readonly number[], stage: string, via: FedValue['via']): void {
-    if (values.length === 0) return;
+  private fed(values: Values, stage: string, via: FedValue['via']): void {
+    if (values.done || values.empty) return;
     const use = inputUse(stage, this.integers);
     const name = commandName(stage);
     if (use) this.report(values, { ...use, via });

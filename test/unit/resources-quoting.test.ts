@@ -10,7 +10,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
+import Handlebars from 'handlebars';
 import type { FileDesired } from '../../src/resources/file/index.js';
+import { checkShellTemplate } from '../../src/templates/shell-check.js';
 import { BUILTIN_TEMPLATES, TemplateError, Templates } from '../../src/templates/templates.js';
 import { shq } from '../../src/util/shell.js';
 import { ctxFor, SUPPORT_TEMPLATES } from '../support/cluster.js';
@@ -376,6 +378,14 @@ test('shell templates: a problem in the text after a block tag alone on its line
   } finally {
     cleanup(tpl);
   }
+});
+
+test('shell templates: only the values that reach a reader are refused, each once, at its own place', (t) => {
+  const places = (text: string) => checkShellTemplate(Handlebars.parse(text)).map((p) => `${p.line}:${p.column}`);
+  // the value after the function in the pipeline does not reach it (it was reported, wrongly, when the function's use was looked up at the end)
+  t.deepEqual(places('f() { sh; }\necho {{q a}} | f | echo {{q b}} | cat\n'), ['2:5']);
+  t.deepEqual(places('echo {{q a}} | cat | sh | echo {{q b}} | tee >(cat) | sh\n'), ['1:5', '1:31']);
+  t.deepEqual(places('{ echo {{q a}}; } | cat; echo {{q b}} | bash; cat <<EOF | sh\n$LVSPLAY_VAR_c\nEOF\n'), ['1:30', '2:0']);
 });
 
 test('shell templates: a chain of 40,000 functions is followed to its end without recursion', (t) => {
