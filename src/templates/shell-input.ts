@@ -87,10 +87,12 @@ function readNames(stage: string): string[] {
 
 /**
  * Whether a simple command reads its program from standard input: a shell given no `-c` and no
- * script file (or given `-s`), maybe behind `sudo`, `env` or `nohup`; `ssh HOST` with no remote
- * command; or `at`/`batch` without `-f`.
+ * script file (or given `-s`), maybe behind `sudo`, `env`, `timeout`... (WRAPPERS); a command that
+ * starts one (SHELL_STARTER: `sudo -s`, `su`, `chroot DIR`); `ssh HOST` with no remote command;
+ * or `at`/`batch` without `-f`.
  */
 function readsProgram(stage: string): boolean {
+  if (SHELL_STARTER.test(stage)) return true;
   const m = STDIN_READER.exec(stage);
   if (!m) return false;
   const list = words(m[2]!);
@@ -143,8 +145,18 @@ function commandFromInput(stage: string): boolean {
   return after === 0 || (replace && after === 1);
 }
 
-/** What runs a command: `sudo`, `doas`, `env`, `nohup`..., and `NAME=value` prefixes. */
-const WRAPPERS = String.raw`^\s*(?:(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time)(?:\s+-\S+)*\s+|\w+=\S*\s+)*`;
+/**
+ * What runs a command given after it, each with its options and fixed operands: `sudo`, `env`,
+ * `nohup`..., `timeout DURATION`, `chroot DIR`, `flock FILE`, `taskset MASK`, `chrt PRIO`,
+ * `ip netns exec NAME`, `runuser -u USER --`, `nsenter`, `unshare`, `setpriv`, `busybox`; and
+ * `NAME=value` prefixes. A word matches one alternative only, so a long run of them is no search.
+ */
+const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time|unshare|setpriv|busybox)(?:\s+-\S+)*\s+|(?:\S*/)?nsenter(?:\s+-\S+(?:\s+\d+)?)*\s+|(?:\S*/)?timeout(?:\s+-[ks]\s+\S+|\s+-\S+)*\s+\d[\d.]*[smhd]?\s+|(?:\S*/)?(?:chroot|flock|taskset|chrt)(?:\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?runuser(?:\s+-[ugG]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?ip(?:\s+-[A-Za-z]+(?:\s+[^-\s]\S*)?)*\s+netns\s+exec\s+\S+\s+|\w+=\S*\s+)*`;
+/**
+ * A command that starts a shell when given no command, which then reads its program from standard
+ * input: `sudo -s`/`-i`, `su` (without `-c`), `chroot DIR`, `unshare`, `nsenter`, `script`.
+ */
+const SHELL_STARTER = new RegExp(`${WRAPPERS}(?:(?:\\S*/)?(?:sudo|doas)(?:\\s+-\\S+)*\\s+-[A-Za-z]*[si][A-Za-z]*(?:\\s+-\\S+)*|(?:\\S*/)?su(?:\\s+(?!-[A-Za-z]*c|--command)\\S+)*|(?:\\S*/)?chroot(?:\\s+-\\S+)*\\s+\\S+|(?:\\S*/)?(?:unshare|nsenter)(?:\\s+-\\S+(?:\\s+\\d+)?)*|(?:\\S*/)?script(?:\\s+-\\S+)*(?:\\s+\\S+)?)\\s*$`);
 const SHELLS = /^(?:sh|bash|dash|ash|ksh|mksh|zsh)$/;
 /** A simple command's name behind WRAPPERS (the first word that is none of them), and its words. */
 const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
