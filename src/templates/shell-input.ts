@@ -34,6 +34,7 @@ export interface InputUse {
 export function inputUse(stage: string, integers: ReadonlySet<string>): InputUse | undefined {
   if (readsProgram(stage)) return { use: 'runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value', kind: 'code' };
   if (commandFromInput(stage)) return { use: "turns its input into a shell's command string (xargs sh -c, xargs -I{} sh -c 'echo {}', parallel with no command), which runs the value", kind: 'code' };
+  if (CRONTAB_STDIN.test(stage)) return { use: 'installs it as a crontab (crontab -), whose lines cron runs as shell commands', kind: 'code' };
   const named = readNames(stage).find((name) => integers.has(name));
   if (named) return { use: `reads it into ${named}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`, kind: 'arithmetic' };
   return undefined;
@@ -162,6 +163,8 @@ const SHELLS = /^(?:sh|bash|dash|ash|ksh|mksh|zsh)$/;
 const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
 /** The same for the commands runsFile knows (interpreters with their version: python3, perl5.36). */
 const FILE_RUNNER = new RegExp(`${WRAPPERS}(?:(source|\\.)|(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|[gmn]?awk|sed|perl|ruby|python|node|nodejs|php|lua)[\\d.]*)((?:\\s+\\S+)*)\\s*$`);
+/** `crontab -` (maybe `-u USER`): the crontab is read from standard input. */
+const CRONTAB_STDIN = new RegExp(`${WRAPPERS}(?:\\S*/)?crontab(?:\\s+-u\\s+\\S+)?\\s+-\\s*$`);
 /** xargs behind WRAPPERS, and its words. */
 const XARGS = new RegExp(`${WRAPPERS}(?:\\S*/)?xargs((?:\\s+\\S+)*)\\s*$`);
 /** GNU parallel given options only (numbers as their arguments: `-j 4`): it runs each input line as a command. */

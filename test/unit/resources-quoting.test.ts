@@ -287,6 +287,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['echo {{q vars.site}} | unshare -m\n', /in a pipeline into a command that runs its standard input/],
     ['echo {{q vars.site}} | script -q /dev/null\n', /in a pipeline into a command that runs its standard input/],
     ['timeout 5 bash <(echo {{q vars.site}})\n', /through a process substitution into a command that runs that file as a program/],
+    ["printf '*/5 * * * * root %s\\n' {{q vars.site}} | sudo crontab -u root -\n", /in a pipeline into a command that installs it as a crontab/], // cron runs each line with sh
     // xargs and parallel turning their input into a shell's command string
     ['echo {{q vars.site}} | xargs sh -c\n', /in a pipeline into a command that turns its input into a shell's command string/],
     ['printf %s {{q vars.site}} | xargs -0 -r -n 1 sudo -u root /bin/bash -ec\n', /turns its input into a shell's command string/],
@@ -365,6 +366,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "show() { cat; }; echo {{q vars.site}} | show; run() { sh ./x.sh; }; echo {{q vars.site}} | run; f() { sh; }; f; echo {{q vars.site}}; g() { echo \"$1\"; }; g {{q vars.site}} | cat; function h { :; }; echo {{q vars.site}} | h\n", // functions that read data, run a script file, or are not fed the value
     "sh -c 'printf %s \"$LVSPLAY_VAR_site\"'; echo \"$LVSPLAY_VAR_site\" | grep -q x; ipvsadm -a -t \"$LVSPLAY_VAR_site\"; echo '$LVSPLAY_VAR_site' | sh; echo \\$LVSPLAY_VAR_site | sh; x=1; eval \"$x\"; echo \"${#LVSPLAY_VAR_site}\" | sh\nsh <<'EOF'\necho $LVSPLAY_VAR_site\nEOF\ncat <<EOF > f\n$LVSPLAY_VAR_site\nEOF\nsh <<EOF\necho \\$LVSPLAY_VAR_site $HOME\nEOF\n", // data places, single quotes, an escaped $, its length, a quoted here-document, one not run, an escaped $ in the body
     "echo {{q vars.site}} | timeout 5 cat; echo {{q vars.site}} | chroot /srv ipvsadm -R; echo {{q vars.site}} | ip netns exec lb1 ipvsadm -R; echo {{q vars.site}} | su -c 'ipvsadm -R' root; echo {{q vars.site}} | sudo -u root ipvsadm -R; echo {{q vars.site}} | flock /run/x ipvsadm -R; echo {{q vars.site}} | sudo -i ipvsadm -R\n", // commands that read their input as data behind the same wrappers
+    'echo {{q vars.site}} | crontab -l; crontab ./cron.txt; echo {{q vars.site}} | grep crontab -\n', // listing, a file, a word crontab
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
   ];
   for (const text of allowed) {
