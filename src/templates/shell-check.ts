@@ -19,7 +19,7 @@
 
 import { programOf, words } from './program-text.js';
 import { MARK_BYTES, valueMark, valuesOnInput } from './shell-flow.js';
-import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SSH_OPTIONS } from './shell-input.js';
+import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SHELL_NAMES, SSH_OPTIONS } from './shell-input.js';
 
 /**
  * `arith`: inside `$(( ))` or `(( ))`, where the shell reads the text as if in double quotes.
@@ -97,7 +97,7 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
     const value = state.values[n];
     if (!value) continue; // a here-document with no value in it
     const how = value.heredoc ? 'in a here-document whose text reaches a command' : { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
-    problems.push({ line: value.line, column: value.column, message: `${value.what} ${how} that ${fed.use}; ${howFor(fed, value.what)}` });
+    problems.push({ line: value.line, column: value.column, message: `${value.what} ${how} that ${fed.use}; ${howFor(fed.kind, value.what)}` });
   }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
   // and a later line that happens to be its delimiter would restart the shell somewhere else.
@@ -175,8 +175,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
   const start = wordStart(state.line);
   const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state.integers) : undefined;
-  const code = plainValue ? codePlace(simpleCommand(start)) : undefined;
-  const hereString = plainValue ? hereStringPlace(simpleCommand(start), state.integers) : undefined;
+  const run = plainValue ? runPlace('{{q ...}}', simpleCommand(start), state.integers) : undefined;
   const assigned = plainValue ? ASSIGNMENT.exec(simpleCommand(state.line))?.[1] : undefined;
   if (assigned) state.tainted.add(assigned);
   if (state.escaped) {
@@ -184,10 +183,8 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
   } else if (unquoted) {
     problems.push(at(node, `{{q ...}} ${unquoted}; ${ARITHMETIC_HOW}`));
-  } else if (code) {
-    problems.push(at(node, `{{q ...}} ${code}; ${CODE_HOW}`));
-  } else if (hereString) {
-    problems.push(at(node, `{{q ...}} as a here-string to a command that ${hereString.use}; ${howFor(hereString)}`));
+  } else if (run) {
+    problems.push(at(node, run));
   } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
     state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
@@ -202,9 +199,23 @@ function isValue(node: hbs.AST.MustacheStatement): boolean {
   return node.params.length > 0 && pathName(node.path) === VALUE_HELPER && node.escaped;
 }
 
-function howFor(fed: InputUse, what = '{{q ...}}'): string {
-  if (fed.kind === 'arithmetic') return ARITHMETIC_HOW;
+/** What to write instead, for a value (a {{q}}, or a variable holding one, named `what`) run as code or evaluated as arithmetic. */
+function howFor(kind: InputUse['kind'], what: string): string {
+  if (kind === 'arithmetic') return ARITHMETIC_HOW;
   return what.startsWith('$') ? VARIABLE_CODE_HOW : CODE_HOW;
+}
+
+/**
+ * The problem with a value named `what` (`{{q ...}}`, or `$NAME` for a variable holding one) in
+ * `command`, the simple command up to where its word starts, when the shell runs it there: a code
+ * place (codePlace), or a here-string to a command that runs or evaluates its input.
+ */
+function runPlace(what: string, command: string, integers: ReadonlySet<string>): string | undefined {
+  const code = codePlace(command);
+  if (code) return `${what} ${code}; ${howFor('code', what)}`;
+  const hereString = hereStringPlace(command, integers);
+  if (hereString) return `${what} as a here-string to a command that ${hereString.use}; ${howFor(hereString.kind, what)}`;
+  return undefined;
 }
 
 function describe(context: Context): string {
@@ -322,7 +333,7 @@ const EVAL = new RegExp(`${BUILTIN_START}eval\\s`);
 /** A shell option: `-e`, `+x`, `--`, `--norc`, or one taking a word (`-o NAME`, `-O NAME`, `--rcfile FILE`). */
 const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\\w]*)\\s+';
 /** A shell's name (maybe a path), then only options, `-c` among them (in a cluster too): the next word is the command string. */
-const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
+const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:${SHELL_NAMES})\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
 /** `su`, `runuser`, `flock` or `script` with its `-c` (in a cluster too) or `--command`: a command they hand to a shell. */
 const COMMAND_OPTION = /(?:^|\s)(?:\S*\/)?(?:su|runuser|flock|script)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
 /** ssh, its options, its destination, and any words after it. */
@@ -551,11 +562,8 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
     s.values[mark] ??= { ...place(i), what, heredoc: true };
     return;
   }
-  const command = simpleCommand(wordStart(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore));
-  const code = codePlace(command);
-  const hereString = code ? undefined : hereStringPlace(command, s.integers);
-  if (code) problems.push({ ...place(i), message: `${what} ${code}; ${VARIABLE_CODE_HOW}` });
-  else if (hereString) problems.push({ ...place(i), message: `${what} as a here-string to a command that ${hereString.use}; ${howFor(hereString, what)}` });
+  const run = runPlace(what, simpleCommand(wordStart(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore)), s.integers);
+  if (run) problems.push({ ...place(i), message: run });
   else s.code += valueMark(s.values.push({ ...place(i), what }) - 1);
 }
 

@@ -53,7 +53,7 @@ export function fileUse(stage: string, index: number): InputUse | undefined {
  */
 function runsFile(stage: string, index: number): boolean {
   let seen = -1;
-  const marked = stage.replace(/\u0003/g, () => (++seen === index ? PROCESS_FILE : 'x'));
+  const marked = stage.replaceAll(PROCESS_FILE, () => (++seen === index ? PROCESS_FILE : 'x'));
   const m = FILE_RUNNER.exec(marked);
   if (!m) return false;
   const name = m[1] ?? m[2]!;
@@ -137,7 +137,7 @@ function commandFromInput(stage: string): boolean {
     if (/^-[0prtx]*[Ii]|^--replace/.test(word)) replace = true;
     if (/^-[0prtx]*[dEILnPs]$|^--(?:delimiter|eof|max-lines|max-args|max-procs|max-chars)$/.test(word)) i++; // its argument apart
   }
-  const shell = new RegExp(`${WRAPPERS}(?:\\S*/)?(?:sh|bash|dash|ash|ksh|mksh|zsh)((?:\\s+\\S+)*)\\s*$`).exec(list.slice(i).join(' '));
+  const shell = XARGS_SHELL.exec(list.slice(i).join(' '));
   if (!shell) return false;
   const options = words(shell[1]!);
   const c = options.findIndex((w) => /^-[A-Za-z]*c/.test(w));
@@ -158,13 +158,17 @@ const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhp
  * input: `sudo -s`/`-i`, `su` (without `-c`), `chroot DIR`, `unshare`, `nsenter`, `script`.
  */
 const SHELL_STARTER = new RegExp(`${WRAPPERS}(?:(?:\\S*/)?(?:sudo|doas)(?:\\s+-\\S+)*\\s+-[A-Za-z]*[si][A-Za-z]*(?:\\s+-\\S+)*|(?:\\S*/)?su(?:\\s+(?!-[A-Za-z]*c|--command)\\S+)*|(?:\\S*/)?chroot(?:\\s+-\\S+)*\\s+\\S+|(?:\\S*/)?(?:unshare|nsenter)(?:\\s+-\\S+(?:\\s+\\d+)?)*|(?:\\S*/)?script(?:\\s+-\\S+)*(?:\\s+\\S+)?)\\s*$`);
-const SHELLS = /^(?:sh|bash|dash|ash|ksh|mksh|zsh)$/;
+/** The shells the check knows, by name (a path before it is allowed where the patterns say so). */
+export const SHELL_NAMES = 'sh|bash|dash|ash|ksh|mksh|zsh';
+const SHELLS = new RegExp(`^(?:${SHELL_NAMES})$`);
 /** A simple command's name behind WRAPPERS (the first word that is none of them), and its words. */
-const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
+const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(${SHELL_NAMES}|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
 /** The same for the commands runsFile knows (interpreters with their version: python3, perl5.36). */
-const FILE_RUNNER = new RegExp(`${WRAPPERS}(?:(source|\\.)|(?:\\S*/)?(sh|bash|dash|ash|ksh|mksh|zsh|at|batch|[gmn]?awk|sed|perl|ruby|python|node|nodejs|php|lua)[\\d.]*)((?:\\s+\\S+)*)\\s*$`);
+const FILE_RUNNER = new RegExp(`${WRAPPERS}(?:(source|\\.)|(?:\\S*/)?(${SHELL_NAMES}|at|batch|[gmn]?awk|sed|perl|ruby|python|node|nodejs|php|lua)[\\d.]*)((?:\\s+\\S+)*)\\s*$`);
 /** `crontab -` (maybe `-u USER`): the crontab is read from standard input. */
 const CRONTAB_STDIN = new RegExp(`${WRAPPERS}(?:\\S*/)?crontab(?:\\s+-u\\s+\\S+)?\\s+-\\s*$`);
+/** The command xargs runs, when it is a shell (behind WRAPPERS), and its words. */
+const XARGS_SHELL = new RegExp(`${WRAPPERS}(?:\\S*/)?(?:${SHELL_NAMES})((?:\\s+\\S+)*)\\s*$`);
 /** xargs behind WRAPPERS, and its words. */
 const XARGS = new RegExp(`${WRAPPERS}(?:\\S*/)?xargs((?:\\s+\\S+)*)\\s*$`);
 /** GNU parallel given options only (numbers as their arguments: `-j 4`): it runs each input line as a command. */
