@@ -71,7 +71,10 @@ interface State {
   code: string;
   /** The values marked in `code`, by number (a here-document's stays empty until a variable in its body fills it). */
   values: (ValueUse | undefined)[];
-  /** Names a plain {{q}} was assigned to (`x={{q v}}`): `$x` later is that value. */
+  /**
+   * Names that hold a value from here on: assigned a plain {{q}} or a variable holding one
+   * (`x={{q v}}`, `y="$x"`, `local y=$LVSPLAY_VAR_v`), or a loop's name given one (`for y in {{q v}}`).
+   */
   tainted: Set<string>;
   /** Where the double quotes we are in began, in `line`. */
   quoteStart: number;
@@ -176,8 +179,8 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const start = wordStart(state.line);
   const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state.integers) : undefined;
   const run = plainValue ? runPlace('{{q ...}}', simpleCommand(start), state.integers) : undefined;
-  const assigned = plainValue ? ASSIGNMENT.exec(simpleCommand(state.line))?.[1] : undefined;
-  if (assigned) state.tainted.add(assigned);
+  const holder = plainValue ? receiver(simpleCommand(state.line)) : undefined;
+  if (holder) state.tainted.add(holder);
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -326,6 +329,18 @@ const SUBSCRIPT = /(?:(?:\$|\w)\[|\w\+?=\([^)]*\[)[^\]]*$/;
 const NAME_AFTER_V = new RegExp(`${COMMAND_START}(?:(?:\\[|test)\\s(?:.*\\s)?|printf\\s+)-v\\s+$`);
 /** An assignment's value under way: `NAME=`, `NAME+=1+` or `NAME[i]=`, alone or given to declare, typeset, local, export or readonly. */
 const ASSIGNMENT = new RegExp(`${COMMAND_START}(?:(?:declare|typeset|local|export|readonly)\\s+(?:\\S+\\s+)*)?([A-Za-z_]\\w*)(?:\\[[^\\]]*\\])?\\+?=\\S*$`);
+/** `for NAME in` or `select NAME in`, and its words so far: NAME takes each word in turn. */
+const LOOP_WORDS = new RegExp(`${COMMAND_START}(?:for|select)\\s+([A-Za-z_]\\w*)\\s+in\\s(?:.*\\s)?$`);
+
+/**
+ * The variable a word starting at the end of `command` (a simple command so far) ends up in: an
+ * assignment's value (`y=`, `local y=`, `export y=pre`), or a word of a `for`/`select` list. What
+ * that word holds, that variable holds.
+ */
+function receiver(command: string): string | undefined {
+  return ASSIGNMENT.exec(command)?.[1] ?? LOOP_WORDS.exec(command)?.[1];
+}
+
 /** `read`, `declare`, `typeset`, `local` or `unset`, its words so far, and a word starting. */
 const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local|unset)((?:\\s+\\S+)*)\\s+$`);
 
@@ -547,7 +562,7 @@ const VARIABLE = /\$\{?([A-Za-z_]\w*)/y;
 
 /**
  * A variable expanded at `i` (a `$` in plain shell, double quotes or an expanding here-document
- * body) that holds a value: `$LVSPLAY_VAR_name`, or a name a plain {{q}} was assigned to. Its text
+ * body) that holds a value: `$LVSPLAY_VAR_name`, or a name in `tainted`. Its text
  * is the value's, so the places that make a {{q}} code make it code too: judged here where the
  * word it is in starts (codePlace, a here-string), or marked in `code` for the flow (a pipe into
  * `sh`), or, in a here-document, given to the mark of the body.
@@ -562,7 +577,11 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
     s.values[mark] ??= { ...place(i), what, heredoc: true };
     return;
   }
-  const run = runPlace(what, simpleCommand(wordStart(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore)), s.integers);
+  const start = s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
+  const run = runPlace(what, simpleCommand(wordStart(start)), s.integers);
+  // a copy is the value too (`y="$x"`, `for y in $x`)
+  const holder = receiver(simpleCommand(start));
+  if (holder) s.tainted.add(holder);
   if (run) problems.push({ ...place(i), message: run });
   else s.code += valueMark(s.values.push({ ...place(i), what }) - 1);
 }
