@@ -92,11 +92,35 @@ const CODE_HELPER = 'sh';
 const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quoted) or {{sh FRAGMENT}}; inside double quotes or here-documents use "$LVSPLAY_VAR_<name>" (docs/playbooks.md)';
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
+  const integers = integerNames(program);
+  // A name a `read` is given a value for holds it, in the loop body before that read's input is
+  // written too (`while read -r y; do eval "$y"; done <<< {{q x}}`): only the whole pass finds
+  // such names, so the check runs again with them held from the start, until no new one turns up
+  // (one pass when no read is given a value). A read of a read of a read... would take a pass
+  // each: after READ_PASSES, every name any read assigns to is held, which is safe and bounded.
+  const held = new Set<string>();
+  for (let pass = 1; ; pass++) {
+    const { problems, fed, read } = checkPass(program, integers, held);
+    const more = [...(pass < READ_PASSES ? fed : read)].filter((name) => !held.has(name));
+    if (more.length === 0) return problems;
+    for (const name of more) held.add(name);
+  }
+}
+
+/** Passes of the check that follow reads given a value one step each, before all reads' names are held. */
+const READ_PASSES = 4;
+
+/**
+ * One pass of the check, with `held` holding a value from the start: its problems, the names a
+ * read given a value assigns to (`fed`), and those any read assigns to (`read`).
+ */
+function checkPass(program: hbs.AST.Program, integers: ReadonlySet<string>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers: integerNames(program), code: '', values: [], tainted: new Set(), quoteStart: 0 };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers, code: '', values: [], tainted: new Set(held), quoteStart: 0 };
   walk(program, state, problems);
   problems.push(...state.late);
-  for (const [n, fed] of valuesOnInput(state.code, state.integers)) {
+  const flow = valuesOnInput(state.code, state.integers);
+  for (const [n, fed] of flow.fed) {
     const value = state.values[n];
     if (!value) continue; // a here-document with no value in it
     const how = value.heredoc ? 'in a here-document whose text reaches a command' : { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
@@ -106,7 +130,7 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   // and a later line that happens to be its delimiter would restart the shell somewhere else.
   const open = state.heredoc ?? state.pending[0];
   if (open) problems.push({ line: program.loc?.end.line ?? 1, column: 0, message: `a here-document (<<${open.delimiter}) is still open at the end of the template: end it with a line "${open.delimiter}"` });
-  return problems;
+  return { problems, fed: flow.held, read: flow.read };
 }
 
 /**

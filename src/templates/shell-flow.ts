@@ -6,7 +6,7 @@
  * pass at the end: linear in the template.
  */
 
-import { COMMAND_START, fileUse, type InputUse, inputUse, PROCESS_FILE } from './shell-input.js';
+import { COMMAND_START, fileUse, type InputUse, inputUse, PROCESS_FILE, readNames } from './shell-input.js';
 
 /** The mark of the value numbered n in the text valuesOnInput reads. */
 export function valueMark(n: number): string {
@@ -32,10 +32,10 @@ export interface FedValue extends InputUse {
  * defines is its body where it is called. A redirection to a file is not followed
  * (`echo {{q x}} > f | sh` counts as fed): refusing there costs nothing real.
  */
-export function valuesOnInput(code: string, integers: ReadonlySet<string>): Map<number, FedValue> {
+export function valuesOnInput(code: string, integers: ReadonlySet<string>): { fed: Map<number, FedValue>; held: Set<string>; read: Set<string> } {
   const flow = new Flow(code, integers);
   for (const { 0: token, 1: mark, index } of code.matchAll(TOKEN)) flow.read(token, mark === undefined ? undefined : Number(mark), index);
-  return flow.end();
+  return { fed: flow.end(), held: flow.held, read: flow.readInto };
 }
 
 /**
@@ -140,6 +140,10 @@ function frame(stdin = new Values()): Frame {
 /** The pass itself: one token at a time, a stack of frames. */
 class Flow {
   private readonly found = new Map<number, FedValue>();
+  /** The names a `read` given a value assigns to (by a pipe, a here-string, `< <(...)`, to it or to a group around it): they hold the value. */
+  readonly held = new Set<string>();
+  /** The names any `read` assigns to, given a value or not. */
+  readonly readInto = new Set<string>();
   private readonly stack: Frame[] = [frame()];
   private readonly functions = new Map<string, FunctionFlow>();
   private readonly calls: Call[] = [];
@@ -148,6 +152,10 @@ class Flow {
   /** The readers of the group that just ended, for its redirection. */
   private closed: string[] | undefined;
   private previous = '';
+  /** Where the previous token ended: a token starting there is part of the same word. */
+  private previousEnd = 0;
+  /** Whether the tokens so far are a here-string's word (`<<< "a$x"` is the tokens `x` and a mark). */
+  private hereWord = false;
   /** A function's name, until its body opens. */
   private defining: string | undefined;
   /** After the word `function`. */
@@ -165,13 +173,17 @@ class Flow {
     const f = this.stack.at(-1)!;
     const previous = this.previous;
     this.previous = token;
+    const adjacent = index === this.previousEnd;
+    this.previousEnd = index + token.length;
+    const inHereWord = previous === '<<<' || (this.hereWord && adjacent);
+    this.hereWord = inHereWord && (mark !== undefined || !/^[|;&(){}<>\n]/.test(token));
     if (token === '(' && (previous === '<' || previous === '>') && this.code[index - 1] === previous) {
       this.substitution(f, previous);
       return;
     }
     const atCommand = f.words.length === 0;
-    if (mark !== undefined && previous === '<<<') this.hereString(f, mark);
-    if (token !== '<<<' && token !== '<') this.closed = undefined; // close() sets it again
+    if (mark !== undefined && this.hereWord) this.hereString(f, mark);
+    if (token !== '<<<' && token !== '<' && !this.hereWord) this.closed = undefined; // close() sets it again; a here-string's word is all its
     if (token === '\n' && this.continued) return;
     this.continued = token === '|' || token === '|&' || token === '&&' || token === '||';
     if (f.case === 'subject') {
@@ -236,7 +248,9 @@ class Flow {
     const values = new Values();
     values.own.push(mark);
     for (const reader of this.closed ?? []) this.fed(values, reader, 'group here-string');
-    const name = commandName(f.words.join(' ')); // a command's own here-string is shell-check's (hereStringPlace)
+    const stage = f.words.join(' ');
+    for (const name of readNames(stage)) this.held.add(name);
+    const name = commandName(stage); // a command's own here-string is shell-check's (hereStringPlace)
     if (name) this.calls.push({ values, name, via: 'group here-string' });
   }
 
@@ -271,6 +285,7 @@ class Flow {
     const fn = this.called(stage);
     if (fn) f.own.parts.push(fn.out); // a function's output is its call's
     if (f.words.length > 0) {
+      for (const name of readNames(stage)) this.readInto.add(name);
       this.fed(f.upstream, stage, 'pipeline');
       if (f.first) f.readers.push(stage);
     }
@@ -366,7 +381,9 @@ class Flow {
 
   /** Values that reach a stage's input: judged now by its command, or at the end if it calls a function. */
   private fed(values: Values, stage: string, via: FedValue['via']): void {
-    if (values.done || values.empty) return;
+    if (values.empty) return;
+    for (const name of readNames(stage)) this.held.add(name);
+    if (values.done) return;
     const use = inputUse(stage, this.integers);
     const name = commandName(stage);
     if (use) this.report(values, { ...use, via });

@@ -73,7 +73,7 @@ function runsFile(stage: string, index: number): boolean {
 }
 
 /** The names a `read` command assigns to (its operands, and `-a`'s array). */
-function readNames(stage: string): string[] {
+export function readNames(stage: string): string[] {
   const list = words(new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1] ?? '');
   const names: string[] = [];
   for (let i = 0; i < list.length; i++) {
