@@ -78,6 +78,27 @@ interface State {
   tainted: Set<string>;
   /** Where the double quotes we are in began, in `line`. */
   quoteStart: number;
+  /**
+   * The `$( )` open inside double quotes around the reading point, innermost last: its text is
+   * plain shell again (`"$(eval "$x")"`), until the `)` that closes it, where the quotes go on.
+   */
+  substitutions: Substitution[];
+  /**
+   * A command run inside text this check reads as quoted: in an expanding here-document's body,
+   * how deep in `$( )` (its own parentheses counted); there or in double quotes, whether in backquotes.
+   */
+  inner: { parens: number; backquotes: boolean };
+}
+
+/**
+ * A `$(` inside double quotes: the line as it was at the `$(` (inner text left out), where its
+ * quotes began, parentheses still open in it, and its lines before the current one.
+ */
+interface Substitution {
+  line: string;
+  quoteStart: number;
+  depth: number;
+  lines: string;
 }
 
 export interface ShellProblem {
@@ -116,7 +137,7 @@ const READ_PASSES = 4;
  */
 function checkPass(program: hbs.AST.Program, integers: ReadonlySet<string>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers, code: '', values: [], tainted: new Set(held), quoteStart: 0 };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers, code: '', values: [], tainted: new Set(held), quoteStart: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
   walk(program, state, problems);
   problems.push(...state.late);
   const flow = valuesOnInput(state.code, state.integers);
@@ -427,11 +448,13 @@ function at(node: hbs.AST.Node, message: string): ShellProblem {
 }
 
 function snapshot(state: State): string {
-  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null]);
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions, state.inner]);
 }
 
 function restore(state: State, text: string): void {
-  const [context, escaped, pending, heredoc, parens, testFrom] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null];
+  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Substitution[], State['inner']];
+  state.substitutions = substitutions;
+  state.inner = inner;
   state.context = context;
   state.escaped = escaped;
   state.pending = pending;
@@ -442,6 +465,9 @@ function restore(state: State, text: string): void {
   if (heredoc) state.heredoc = heredoc;
   else delete state.heredoc;
 }
+
+/** The word `case` where a command can start. */
+const CASE_WORD = /(?:^|[\s;&|(])case\s/;
 
 /** A line ending in a `$` no backslash escapes: a quote after it opens bash's `$'...'`. */
 const UNESCAPED_DOLLAR = /(?:^|[^\\])(?:\\\\)*\$$/;
@@ -529,6 +555,17 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
           s.line += '(';
           i++;
         }
+        else if (c === '(' && s.substitutions.length > 0) s.substitutions.at(-1)!.depth++;
+        else if (c === ')' && s.substitutions.length > 0 && --s.substitutions.at(-1)!.depth === 0) {
+          // the `$( )` ends: back in the double quotes around it, whose line reads `$()` for it
+          const open = s.substitutions.pop()!;
+          // a case pattern's `)` would end it here, where the shell goes on: the two would disagree on what is quoted after it
+          if (CASE_WORD.test(open.lines + s.line)) problem(i, 'a case command inside "$( )": the check cannot tell its patterns\' ")" from the one that ends the $( ); set a variable with the case outside the quotes and use that');
+          s.context = 'dquote';
+          s.line = `${open.line})`;
+          s.quoteStart = open.quoteStart;
+          stream = ')';
+        }
         else if (c === '<' && text.startsWith('<<', i + 1)) {
           // a here-string, `<<<`: one word follows, no here-document (its last two `<` are no `<<`)
           s.line += '<<';
@@ -555,21 +592,42 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         break;
       case 'dquote':
         if (c === '\\') s.escaped = true;
-        else if (c === '"') s.context = 'plain';
+        else if (c === '"') {
+          s.context = 'plain';
+          s.inner.backquotes = false;
+        }
+        else if (c === '`') s.inner.backquotes = !s.inner.backquotes;
+        else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
+          // a command substitution: plain shell inside the quotes, to the flow an unquoted `$( )` in this word
+          s.substitutions.push({ line: `${s.line}(`, quoteStart: s.quoteStart, depth: 1, lines: '' });
+          s.context = 'plain';
+          s.line = '';
+          s.code += '$(';
+          i++;
+        }
         else if (c === '$') variable(text, i, s, lineBefore, place, problems);
         break;
       case 'bquote':
         if (c === '\\') s.escaped = true;
         else if (c === '`') s.context = 'plain';
+        else if (c === '$') variable(text, i, s, lineBefore, place, problems);
         break;
       case 'arith':
         if (c === '(') s.parens++;
         else if (c === ')' && --s.parens === 0) s.context = 'plain';
         break;
       case 'heredoc':
+        if (s.heredoc!.mark === undefined) break;
         // an expanding body: `\$` is a literal dollar (a backslash before anything else, a newline too, is left alone)
-        if (s.heredoc!.mark !== undefined && c === '\\' && /[$`\\]/.test(text[i + 1] ?? '')) s.escaped = true;
-        else if (s.heredoc!.mark !== undefined && c === '$') variable(text, i, s, lineBefore, place, problems);
+        if (c === '\\' && /[$`\\]/.test(text[i + 1] ?? '')) s.escaped = true;
+        else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
+          s.inner.parens++;
+          i++;
+        }
+        else if (c === '$') variable(text, i, s, lineBefore, place, problems);
+        else if (c === '`') s.inner.backquotes = !s.inner.backquotes;
+        else if (c === '(' && s.inner.parens > 0) s.inner.parens++;
+        else if (c === ')' && s.inner.parens > 0) s.inner.parens--;
         break;
       case 'comment':
         break;
@@ -596,6 +654,12 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
   const name = VARIABLE.exec(text)?.[1];
   if (name === undefined || !(name.startsWith('LVSPLAY_VAR_') || s.tainted.has(name))) return;
   const what = `$${name}`;
+  if (s.context === 'bquote' || s.inner.parens > 0 || s.inner.backquotes) {
+    // code the shell runs in a subshell of its own, which this check does not read
+    const where = s.context === 'heredoc' ? 'inside a $( ) or `backquotes` in a here-document\'s body' : 'inside `backquotes`';
+    problems.push({ ...place(i), message: `${what} ${where}, a command the shell runs whose code this check does not read; set a variable with $( ) before it, outside quotes or in "$( )", and use that` });
+    return;
+  }
   if (s.context === 'heredoc') {
     const mark = s.heredoc!.mark!;
     s.values[mark] ??= { ...place(i), what, heredoc: true };
@@ -612,6 +676,8 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
 
 function newline(s: State): void {
   const line = s.line;
+  const open = s.substitutions.at(-1);
+  if (open) open.lines += `${line}\n`;
   if (s.context === 'plain' || s.context === 'comment') s.code += '\n';
   s.line = '';
   s.escaped = false;
@@ -619,6 +685,7 @@ function newline(s: State): void {
     const h = s.heredoc!;
     if ((h.stripTabs ? line.replace(/^\t+/, '') : line) !== h.delimiter) return;
     delete s.heredoc;
+    s.inner = { parens: 0, backquotes: false };
     s.context = 'plain';
   }
   if (s.context === 'comment') s.context = 'plain';
