@@ -79,7 +79,7 @@ interface State {
   /** Where the double quotes we are in began, in `line`. */
   quoteStart: number;
   /**
-   * The `$( )` open inside double quotes around the reading point, innermost last: its text is
+   * The `$( )` open around the reading point, innermost last. Inside double quotes its text is
    * plain shell again (`"$(eval "$x")"`), until the `)` that closes it, where the quotes go on.
    */
   substitutions: Substitution[];
@@ -90,15 +90,14 @@ interface State {
   inner: { parens: number; backquotes: boolean };
 }
 
-/**
- * A `$(` inside double quotes: the line as it was at the `$(` (inner text left out), where its
- * quotes began, parentheses still open in it, and its lines before the current one.
- */
+/** A `$(` open: parentheses still open in it, its lines before the current one, and what it is in. */
 interface Substitution {
-  line: string;
-  quoteStart: number;
   depth: number;
   lines: string;
+  /** For one inside double quotes: the line as it was at the `$(` (inner text left out), and where its quotes began. */
+  quotes?: { line: string; start: number };
+  /** The variable its output goes to (`y=$(`, `local y="$(`, `for h in $(`): a value in it is in that variable. */
+  receiver?: string;
 }
 
 export interface ShellProblem {
@@ -226,6 +225,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const run = plainValue ? runPlace('{{q ...}}', simpleCommand(start), state.integers) : undefined;
   const holder = plainValue ? receiver(simpleCommand(state.line)) : undefined;
   if (holder) state.tainted.add(holder);
+  if (plainValue) receive(state);
   if (state.escaped) {
     // `\{{q x}}` renders \'...': the backslash takes the opening quote, and the value is then shell
     problems.push(at(node, `{{${helper} ...}} right after a backslash, which would escape the quote it starts with: put a space or another word between them`));
@@ -448,12 +448,13 @@ function at(node: hbs.AST.Node, message: string): ShellProblem {
 }
 
 function snapshot(state: State): string {
-  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions, state.inner]);
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions.map(({ lines, ...open }) => open), state.inner]);
 }
 
 function restore(state: State, text: string): void {
-  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Substitution[], State['inner']];
-  state.substitutions = substitutions;
+  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Omit<Substitution, 'lines'>[], State['inner']];
+  // the lines read so far stay (a case in any branch counts)
+  state.substitutions = substitutions.map((open, k) => ({ ...open, lines: state.substitutions[k]?.lines ?? '' }));
   state.inner = inner;
   state.context = context;
   state.escaped = escaped;
@@ -555,16 +556,22 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
           s.line += '(';
           i++;
         }
+        else if (c === '(' && UNESCAPED_DOLLAR.test(lineBefore)) {
+          const receiving = receiver(simpleCommand(lineBefore.slice(0, -1)));
+          s.substitutions.push({ depth: 1, lines: '', ...(receiving && { receiver: receiving }) });
+        }
         else if (c === '(' && s.substitutions.length > 0) s.substitutions.at(-1)!.depth++;
         else if (c === ')' && s.substitutions.length > 0 && --s.substitutions.at(-1)!.depth === 0) {
-          // the `$( )` ends: back in the double quotes around it, whose line reads `$()` for it
           const open = s.substitutions.pop()!;
-          // a case pattern's `)` would end it here, where the shell goes on: the two would disagree on what is quoted after it
-          if (CASE_WORD.test(open.lines + s.line)) problem(i, 'a case command inside "$( )": the check cannot tell its patterns\' ")" from the one that ends the $( ); set a variable with the case outside the quotes and use that');
-          s.context = 'dquote';
-          s.line = `${open.line})`;
-          s.quoteStart = open.quoteStart;
-          stream = ')';
+          if (open.quotes) {
+            // back in the double quotes around it, whose line reads `$()` for it; a case pattern's
+            // `)` would have ended it here, where the shell goes on: the two would disagree on what is quoted after it
+            if (CASE_WORD.test(open.lines + s.line)) problem(i, 'a case command inside "$( )": the check cannot tell its patterns\' ")" from the one that ends the $( ); set a variable with the case outside the quotes and use that');
+            s.context = 'dquote';
+            s.line = `${open.quotes.line})`;
+            s.quoteStart = open.quotes.start;
+            stream = ')';
+          }
         }
         else if (c === '<' && text.startsWith('<<', i + 1)) {
           // a here-string, `<<<`: one word follows, no here-document (its last two `<` are no `<<`)
@@ -599,7 +606,8 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         else if (c === '`') s.inner.backquotes = !s.inner.backquotes;
         else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
           // a command substitution: plain shell inside the quotes, to the flow an unquoted `$( )` in this word
-          s.substitutions.push({ line: `${s.line}(`, quoteStart: s.quoteStart, depth: 1, lines: '' });
+          const receiving = receiver(simpleCommand(s.line.slice(0, s.quoteStart)));
+          s.substitutions.push({ depth: 1, lines: '', quotes: { line: `${s.line}(`, start: s.quoteStart }, ...(receiving && { receiver: receiving }) });
           s.context = 'plain';
           s.line = '';
           s.code += '$(';
@@ -639,6 +647,11 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
   }
 }
 
+/** A value in the open `$( )`: the variables their output goes to hold it. */
+function receive(s: State): void {
+  for (const open of s.substitutions) if (open.receiver) s.tainted.add(open.receiver);
+}
+
 /** `$NAME` or `${NAME`, at an offset where a `$` is. */
 const VARIABLE = /\$\{?([A-Za-z_]\w*)/y;
 
@@ -654,6 +667,7 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
   const name = VARIABLE.exec(text)?.[1];
   if (name === undefined || !(name.startsWith('LVSPLAY_VAR_') || s.tainted.has(name))) return;
   const what = `$${name}`;
+  receive(s);
   if (s.context === 'bquote' || s.inner.parens > 0 || s.inner.backquotes) {
     // code the shell runs in a subshell of its own, which this check does not read
     const where = s.context === 'heredoc' ? 'inside a $( ) or `backquotes` in a here-document\'s body' : 'inside `backquotes`';
