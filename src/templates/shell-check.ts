@@ -18,7 +18,7 @@
  */
 
 import { programOf, words } from './program-text.js';
-import { MARK_BYTES, valueMark, valuesOnInput } from './shell-flow.js';
+import { MARK_BYTES, POSITIONAL, valueMark, valuesOnInput } from './shell-flow.js';
 import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SHELL_NAMES, SSH_OPTIONS } from './shell-input.js';
 
 /**
@@ -223,7 +223,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const start = wordStart(state.line);
   const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state.integers) : undefined;
   const run = plainValue ? runPlace('{{q ...}}', simpleCommand(start), state.integers) : undefined;
-  const holder = plainValue ? receiver(simpleCommand(state.line)) : undefined;
+  const holder = plainValue ? receiver(state.line) : undefined;
   if (holder) state.tainted.add(holder);
   if (plainValue) receive(state);
   if (state.escaped) {
@@ -378,13 +378,19 @@ const ASSIGNMENT = new RegExp(`${COMMAND_START}(?:(?:declare|typeset|local|expor
 const LOOP_WORDS = new RegExp(`${COMMAND_START}(?:for|select)\\s+([A-Za-z_]\\w*)\\s+in\\s(?:.*\\s)?$`);
 
 /**
- * The variable a word starting at the end of `command` (a simple command so far) ends up in: an
- * assignment's value (`y=`, `local y=`, `export y=pre`), or a word of a `for`/`select` list. What
- * that word holds, that variable holds.
+ * The variable a word starting at the end of `line` ends up in: an assignment's value (`y=`,
+ * `local y=`, `export y=pre`), a word of a `for`/`select` list, any word after `printf -v y`, or
+ * an element of an array assignment (`a=( x `). What that word holds, that variable holds.
  */
-function receiver(command: string): string | undefined {
-  return ASSIGNMENT.exec(command)?.[1] ?? LOOP_WORDS.exec(command)?.[1];
+function receiver(line: string): string | undefined {
+  const command = simpleCommand(line);
+  return ASSIGNMENT.exec(command)?.[1] ?? LOOP_WORDS.exec(command)?.[1] ?? PRINTF_V.exec(command)?.[1] ?? ARRAY_VALUE.exec(unquoted(line))?.[1];
 }
+
+/** `printf -v NAME` and words after it: printf writes them, formatted, to NAME. */
+const PRINTF_V = new RegExp(`${BUILTIN_START}printf\\s+-v\\s*([A-Za-z_]\\w*)\\s`);
+/** An array assignment's list still open: `a=( x `, `local a+=(`. */
+const ARRAY_VALUE = /(?:^|[\s;&|(){}])([A-Za-z_]\w*)\+?=\([^()]*$/;
 
 /** `read`, `declare`, `typeset`, `local` or `unset`, its words so far, and a word starting. */
 const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local|unset)((?:\\s+\\S+)*)\\s+$`);
@@ -557,7 +563,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
           i++;
         }
         else if (c === '(' && UNESCAPED_DOLLAR.test(lineBefore)) {
-          const receiving = receiver(simpleCommand(lineBefore.slice(0, -1)));
+          const receiving = receiver(lineBefore.slice(0, -1));
           s.substitutions.push({ depth: 1, lines: '', ...(receiving && { receiver: receiving }) });
         }
         else if (c === '(' && s.substitutions.length > 0) s.substitutions.at(-1)!.depth++;
@@ -606,7 +612,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         else if (c === '`') s.inner.backquotes = !s.inner.backquotes;
         else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
           // a command substitution: plain shell inside the quotes, to the flow an unquoted `$( )` in this word
-          const receiving = receiver(simpleCommand(s.line.slice(0, s.quoteStart)));
+          const receiving = receiver(s.line.slice(0, s.quoteStart));
           s.substitutions.push({ depth: 1, lines: '', quotes: { line: `${s.line}(`, start: s.quoteStart }, ...(receiving && { receiver: receiving }) });
           s.context = 'plain';
           s.line = '';
@@ -652,8 +658,10 @@ function receive(s: State): void {
   for (const open of s.substitutions) if (open.receiver) s.tainted.add(open.receiver);
 }
 
-/** `$NAME` or `${NAME`, at an offset where a `$` is. */
-const VARIABLE = /\$\{?([A-Za-z_]\w*)/y;
+/** `$NAME` or `${NAME`, or a positional parameter (`$1`, `${10}`, `$@`, `$*`), at an offset where a `$` is. */
+const VARIABLE = /\$\{?([A-Za-z_]\w*|[1-9]\d*|[@*])/y;
+/** A positional parameter's name: all of them hold a value when `tainted` has POSITIONAL. */
+const POSITIONAL_NAME = /^[1-9@*]/;
 
 /**
  * A variable expanded at `i` (a `$` in plain shell, double quotes or an expanding here-document
@@ -665,7 +673,7 @@ const VARIABLE = /\$\{?([A-Za-z_]\w*)/y;
 function variable(text: string, i: number, s: State, lineBefore: string, place: Place, problems: ShellProblem[]): void {
   VARIABLE.lastIndex = i;
   const name = VARIABLE.exec(text)?.[1];
-  if (name === undefined || !(name.startsWith('LVSPLAY_VAR_') || s.tainted.has(name))) return;
+  if (name === undefined || !(name.startsWith('LVSPLAY_VAR_') || s.tainted.has(POSITIONAL_NAME.test(name) ? POSITIONAL : name))) return;
   const what = `$${name}`;
   receive(s);
   if (s.context === 'bquote' || s.inner.parens > 0 || s.inner.backquotes) {
@@ -682,7 +690,7 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
   const start = s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
   const run = runPlace(what, simpleCommand(wordStart(start)), s.integers);
   // a copy is the value too (`y="$x"`, `for y in $x`)
-  const holder = receiver(simpleCommand(start));
+  const holder = receiver(start);
   if (holder) s.tainted.add(holder);
   if (run) problems.push({ ...place(i), message: run });
   else s.code += valueMark(s.values.push({ ...place(i), what }) - 1);

@@ -13,6 +13,9 @@ export function valueMark(n: number): string {
   return `\u0001${n}\u0002`;
 }
 
+/** In the names held: the positional parameters (`$1`, `"$@"`...), once a value is an argument to a function the template defines or to `set`. */
+export const POSITIONAL = '@';
+
 /** Characters the template's own text must not bring into that text (marks, and PROCESS_FILE). */
 export const MARK_BYTES = /[\u0001-\u0003]/g;
 
@@ -95,6 +98,8 @@ interface Frame {
   group?: string[];
   /** A function's body (`f() { ... }`, `function f ( ... )`): its name. */
   fn?: string;
+  /** Whether a value is among the current stage's arguments (not its here-string). */
+  argued?: boolean;
 }
 
 /** A function the template defines: what its body does with its input, and the values it writes. */
@@ -140,13 +145,18 @@ function frame(stdin = new Values()): Frame {
 /** The pass itself: one token at a time, a stack of frames. */
 class Flow {
   private readonly found = new Map<number, FedValue>();
-  /** The names a `read` given a value assigns to (by a pipe, a here-string, `< <(...)`, to it or to a group around it): they hold the value. */
+  /**
+   * Names that hold a value, known once the flow is: those a `read` or `mapfile` given a value
+   * assigns to (by a pipe, a here-string, `< <(...)`, to it or to a group around it), and POSITIONAL.
+   */
   readonly held = new Set<string>();
   /** The names any `read` assigns to, given a value or not. */
   readonly readInto = new Set<string>();
   private readonly stack: Frame[] = [frame()];
   private readonly functions = new Map<string, FunctionFlow>();
   private readonly calls: Call[] = [];
+  /** The commands a value is an argument to: a function's makes its positional parameters hold it. */
+  private readonly argued = new Set<string>();
   /** After `|`, `&&` or `||` a newline does not end the list. */
   private continued = false;
   /** The readers of the group that just ended, for its redirection. */
@@ -199,6 +209,7 @@ class Flow {
     if (mark !== undefined) {
       f.own.own.push(mark);
       f.words.push('x');
+      if (!this.hereWord) f.argued = true;
     } else if (token === '|' || token === '|&') {
       this.endStage(f);
       f.upstream = Values.of(f.upstream, f.own);
@@ -230,6 +241,7 @@ class Flow {
       const use = uses.get(call.name);
       if (use) this.report(call.values, { ...use, via: call.via });
     }
+    if ([...this.argued].some((name) => this.functions.has(name))) this.held.add(POSITIONAL);
     return this.found;
   }
 
@@ -282,6 +294,12 @@ class Flow {
 
   private endStage(f: Frame): void {
     const stage = f.words.join(' ');
+    if (f.argued) {
+      const name = commandName(stage);
+      if (name === 'set') this.held.add(POSITIONAL);
+      else if (name) this.argued.add(name); // a function's, known at the end
+      f.argued = false;
+    }
     const fn = this.called(stage);
     if (fn) f.own.parts.push(fn.out); // a function's output is its call's
     if (f.words.length > 0) {

@@ -72,18 +72,24 @@ function runsFile(stage: string, index: number): boolean {
   return firstOperand() === PROCESS_FILE;
 }
 
-/** The names a `read` command assigns to (its operands, and `-a`'s array). */
+/** `read`, `mapfile` or `readarray`, and its words. */
+const READER = new RegExp(`${BUILTIN_START}(read|mapfile|readarray)((?:\\s+\\S+)*)\\s*$`);
+
+/** The names a `read` command assigns to (its operands, and `-a`'s array), or the array `mapfile`/`readarray` fills. */
 export function readNames(stage: string): string[] {
-  const list = words(new RegExp(`${BUILTIN_START}read((?:\\s+\\S+)*)\\s*$`).exec(stage)?.[1] ?? '');
+  const m = READER.exec(stage);
+  if (!m) return [];
+  const list = words(m[2]!);
+  const takesWord = m[1] === 'read' ? /^-[A-Za-z]*[dinNptu]$/ : /^-[A-Za-z]*[dnOsuCc]$/;
   const names: string[] = [];
   for (let i = 0; i < list.length; i++) {
     const word = list[i]!;
     if (/^\d*[<>]+&?$/.test(word)) i++; // a redirection and its word
-    else if (/^-[A-Za-z]*[dinNptu]$/.test(word)) i++; // an option and its argument
-    else if (/^-[A-Za-z]*a$/.test(word)) names.push(list[++i] ?? '');
+    else if (takesWord.test(word)) i++; // an option and its argument
+    else if (m[1] === 'read' && /^-[A-Za-z]*a$/.test(word)) names.push(list[++i] ?? '');
     else if (!/^-|^\d*[<>]/.test(word)) names.push(word);
   }
-  return names;
+  return m[1] === 'read' ? names : [names.at(-1) ?? 'MAPFILE'];
 }
 
 /**
