@@ -18,7 +18,7 @@
  */
 
 import { programOf, words } from './program-text.js';
-import { MARK_BYTES, POSITIONAL, valueMark, valuesOnInput } from './shell-flow.js';
+import { CODE_SINK, MARK_BYTES, POSITIONAL, valueMark, valuesOnInput } from './shell-flow.js';
 import { BUILTIN_START, COMMAND_START, type InputUse, inputUse, SHELL_NAMES, SSH_OPTIONS } from './shell-input.js';
 
 /**
@@ -98,6 +98,8 @@ interface Substitution {
   quotes?: { line: string; start: number };
   /** The variable its output goes to (`y=$(`, `local y="$(`, `for h in $(`): a value in it is in that variable. */
   receiver?: string;
+  /** Whether its output is run as code (`sh -c "$(`, `eval $(`, `sh <<< "$(`): to the flow it pipes into CODE_SINK. */
+  code?: boolean;
 }
 
 export interface ShellProblem {
@@ -143,7 +145,7 @@ function checkPass(program: hbs.AST.Program, integers: ReadonlySet<string>, held
   for (const [n, fed] of flow.fed) {
     const value = state.values[n];
     if (!value) continue; // a here-document with no value in it
-    const how = value.heredoc ? 'in a here-document whose text reaches a command' : { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command' }[fed.via];
+    const how = value.heredoc ? 'in a here-document whose text reaches a command' : { pipeline: 'in a pipeline into a command', 'group here-string': 'as a here-string to a group (a loop, { }, ( ), a function) with a command', 'process substitution': 'through a process substitution into a command', 'code substitution': 'in a $( ) (or its input) whose output goes to a command' }[fed.via];
     problems.push({ line: value.line, column: value.column, message: `${value.what} ${how} that ${fed.use}; ${howFor(fed.kind, value.what)}` });
   }
   // A here-document never ended swallows the rest of the script (lvsplay's own lines after it),
@@ -564,11 +566,13 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         }
         else if (c === '(' && UNESCAPED_DOLLAR.test(lineBefore)) {
           const receiving = receiver(lineBefore.slice(0, -1));
-          s.substitutions.push({ depth: 1, lines: '', ...(receiving && { receiver: receiving }) });
+          const code = runPlace('', simpleCommand(wordStart(lineBefore.slice(0, -1))), s.integers) !== undefined;
+          s.substitutions.push({ depth: 1, lines: '', ...(receiving && { receiver: receiving }), ...(code && { code }) });
         }
         else if (c === '(' && s.substitutions.length > 0) s.substitutions.at(-1)!.depth++;
         else if (c === ')' && s.substitutions.length > 0 && --s.substitutions.at(-1)!.depth === 0) {
           const open = s.substitutions.pop()!;
+          if (open.code) stream = ` | ${CODE_SINK})`;
           if (open.quotes) {
             // back in the double quotes around it, whose line reads `$()` for it; a case pattern's
             // `)` would have ended it here, where the shell goes on: the two would disagree on what is quoted after it
@@ -576,7 +580,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
             s.context = 'dquote';
             s.line = `${open.quotes.line})`;
             s.quoteStart = open.quotes.start;
-            stream = ')';
+            stream ??= ')';
           }
         }
         else if (c === '<' && text.startsWith('<<', i + 1)) {
@@ -613,7 +617,8 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
           // a command substitution: plain shell inside the quotes, to the flow an unquoted `$( )` in this word
           const receiving = receiver(s.line.slice(0, s.quoteStart));
-          s.substitutions.push({ depth: 1, lines: '', quotes: { line: `${s.line}(`, start: s.quoteStart }, ...(receiving && { receiver: receiving }) });
+          const code = runPlace('', simpleCommand(wordStart(s.line.slice(0, s.quoteStart))), s.integers) !== undefined;
+          s.substitutions.push({ depth: 1, lines: '', quotes: { line: `${s.line}(`, start: s.quoteStart }, ...(receiving && { receiver: receiving }), ...(code && { code }) });
           s.context = 'plain';
           s.line = '';
           s.code += '$(';

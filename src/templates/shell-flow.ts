@@ -16,12 +16,18 @@ export function valueMark(n: number): string {
 /** In the names held: the positional parameters (`$1`, `"$@"`...), once a value is an argument to a function the template defines or to `set`. */
 export const POSITIONAL = '@';
 
-/** Characters the template's own text must not bring into that text (marks, and PROCESS_FILE). */
-export const MARK_BYTES = /[\u0001-\u0003]/g;
+/**
+ * The one stage a `$( )` whose output the shell runs as code pipes into, in the text the check
+ * writes (`sh -c "$(cat)"` is `sh -c x$(cat | CODE_SINK)`): what reaches it is run.
+ */
+export const CODE_SINK = '\u0004';
+
+/** Characters the template's own text must not bring into that text (marks, PROCESS_FILE, CODE_SINK). */
+export const MARK_BYTES = /[\u0001-\u0004]/g;
 
 /** A value that reaches such a command, and how: through a pipeline, as a here-string to a whole group, or through a process substitution. */
 export interface FedValue extends InputUse {
-  via: 'pipeline' | 'group here-string' | 'process substitution';
+  via: 'pipeline' | 'group here-string' | 'process substitution' | 'code substitution';
 }
 
 /**
@@ -222,7 +228,7 @@ class Flow {
       this.stack.push({ ...frame(), fn: this.defining });
       this.defining = undefined;
     } else if (token === '(' || (atCommand && (token === '{' || OPENS.has(token)))) {
-      this.stack.push(frame(atCommand ? f.upstream : undefined));
+      this.stack.push(frame(f.upstream)); // a `$( )` in a stage reads the stage's input too
     } else if (atCommand && token === 'case') {
       this.stack.push({ ...frame(f.upstream), case: 'subject' });
     } else if (this.stack.length > 1 && (token === ')' || (atCommand && (token === '}' || CLOSES.has(token) || token === 'esac')))) {
@@ -400,6 +406,10 @@ class Flow {
   /** Values that reach a stage's input: judged now by its command, or at the end if it calls a function. */
   private fed(values: Values, stage: string, via: FedValue['via']): void {
     if (values.empty) return;
+    if (stage === CODE_SINK) {
+      this.report(values, { use: 'runs it as code (sh -c "$(...)", eval "$(...)", sh <<< "$(...)")', kind: 'code', via: 'code substitution' });
+      return;
+    }
     for (const name of readNames(stage)) this.held.add(name);
     if (values.done) return;
     const use = inputUse(stage, this.integers);

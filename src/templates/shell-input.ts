@@ -34,6 +34,7 @@ export interface InputUse {
 export function inputUse(stage: string, integers: ReadonlySet<string>): InputUse | undefined {
   if (readsProgram(stage)) return { use: 'runs its standard input as shell code (sh, bash -s, ssh HOST, at), which runs the value', kind: 'code' };
   if (commandFromInput(stage)) return { use: "turns its input into a shell's command string (xargs sh -c, xargs -I{} sh -c 'echo {}', parallel with no command), which runs the value", kind: 'code' };
+  if (runsStdin(stage)) return { use: 'runs its standard input as a program (perl, python, ruby, node, php or lua given no program or "-"; source, sh, awk -f or sed -f given /dev/stdin), which runs the value', kind: 'code' };
   if (CRONTAB_STDIN.test(stage)) return { use: 'installs it as a crontab (crontab -), whose lines cron runs as shell commands', kind: 'code' };
   const named = readNames(stage).find((name) => integers.has(name));
   if (named) return { use: `reads it into ${named}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`, kind: 'arithmetic' };
@@ -90,6 +91,19 @@ export function readNames(stage: string): string[] {
     else if (!/^-|^\d*[<>]/.test(word)) names.push(word);
   }
   return m[1] === 'read' ? names : [names.at(-1) ?? 'MAPFILE'];
+}
+
+/**
+ * Whether a simple command runs its standard input as a program given as a file: a file
+ * operand that is standard input (`source /dev/stdin`, `bash /dev/fd/0`, `awk -f /dev/stdin`,
+ * `python3 -`), as runsFile judges a process substitution's; or an interpreter given no program
+ * at all (`perl`, `python3`, `node`: they read it from standard input).
+ */
+function runsStdin(stage: string): boolean {
+  let files = 0;
+  const marked = stage.replaceAll(PROCESS_FILE, 'x').replace(STDIN_FILE, () => (files++, PROCESS_FILE));
+  for (let i = 0; i < files; i++) if (runsFile(marked, i)) return true;
+  return INTERPRETER.test(stage) && runsFile(`${marked} ${PROCESS_FILE}`, files);
 }
 
 /**
@@ -171,6 +185,10 @@ const SHELLS = new RegExp(`^(?:${SHELL_NAMES})$`);
 const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(${SHELL_NAMES}|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);
 /** The same for the commands runsFile knows (interpreters with their version: python3, perl5.36). */
 const FILE_RUNNER = new RegExp(`${WRAPPERS}(?:(source|\\.)|(?:\\S*/)?(${SHELL_NAMES}|at|batch|[gmn]?awk|sed|perl|ruby|python|node|nodejs|php|lua)[\\d.]*)((?:\\s+\\S+)*)\\s*$`);
+/** A word naming standard input as a file: a program operand there is read from the pipe. */
+const STDIN_FILE = /(?<=^|\s)(?:\/dev\/stdin|\/dev\/fd\/0|\/proc\/self\/fd\/0|-)(?=\s|$)/g;
+/** An interpreter (behind WRAPPERS) that reads its program from standard input when given none. */
+const INTERPRETER = new RegExp(`${WRAPPERS}(?:\\S*/)?(?:perl|ruby|python|node|nodejs|php|lua)[\\d.]*(?:\\s|$)`);
 /** `crontab -` (maybe `-u USER`): the crontab is read from standard input. */
 const CRONTAB_STDIN = new RegExp(`${WRAPPERS}(?:\\S*/)?crontab(?:\\s+-u\\s+\\S+)?\\s+-\\s*$`);
 /** The command xargs runs, when it is a shell (behind WRAPPERS), and its words. */
