@@ -340,7 +340,8 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * after the destination: ssh joins them and the remote shell parses the result), `trap`'s action
  * (its first operand), the callback of `mapfile`/`readarray -C`, an `alias`'s text, `watch`'s
  * command (not with -x), an ssh `-o` that is a whole option or one that runs a command, and an
- * assignment to a variable bash expands again (EXPANDED_VARIABLES). A value
+ * assignment to a variable bash expands again (EXPANDED_VARIABLES) or other programs run as a
+ * command (COMMAND_VARIABLES). A value
  * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
  * option arguments, and a trap's signal stay data. Another interpreter's program text (awk's
  * program, sed's script, perl -e, python -c...: program-text.ts) is code too.
@@ -358,6 +359,7 @@ function codePlace(command: string): string | undefined {
   if (SSH_OPTION.test(command)) return 'as an ssh option that can be ProxyCommand, LocalCommand or RemoteCommand, which run as shell code';
   const assigned = ASSIGNMENT.exec(command)?.[1];
   if (assigned && EXPANDED_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value bash expands again (running a $(...) in it)`;
+  if (assigned && COMMAND_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value programs run as a shell command (git, less, man, systemctl, crontab -e)`;
   return undefined;
 }
 
@@ -420,6 +422,8 @@ const SSH_OPTION = /(?:^|\s)(?:\S*\/)?(?:ssh|scp|sftp)\s(?:.*\s)?-o\s*(?:(?:Prox
  * name, expanded first).
  */
 const EXPANDED_VARIABLES: ReadonlySet<string> = new Set(['PS0', 'PS1', 'PS2', 'PS4', 'PROMPT_COMMAND', 'BASH_ENV', 'ENV']);
+/** Environment variables whose value the programs that read them hand to `sh -c`: an editor, a pager, git's ssh, less's input filter. */
+const COMMAND_VARIABLES: ReadonlySet<string> = new Set(['GIT_SSH_COMMAND', 'GIT_PAGER', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'PAGER', 'MANPAGER', 'SYSTEMD_PAGER', 'EDITOR', 'VISUAL', 'SUDO_EDITOR', 'LESSOPEN', 'LESSCLOSE']);
 
 /**
  * The last simple command of a line: what follows its last `;`, `&`, `|`, parenthesis or brace

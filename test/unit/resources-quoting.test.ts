@@ -303,6 +303,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['f() {\n  ssh root@h "$@"\n}\nf ls "$LVSPLAY_VAR_site"\n', /^\$@ in ssh's remote command/],
     ['set -- {{q vars.site}}\neval "$*"\n', /^\$\* in eval's arguments/],
     ['apply() { echo "$2" | bash; }; apply x {{q vars.site}}\n', /^\$2 in a pipeline into a command that runs its standard input/],
+    // a variable other programs run as a shell command
+    ['GIT_SSH_COMMAND={{q vars.site}} git ls-remote ssh://h/r\n', /^\{\{q \.\.\.\}\} in an assignment to GIT_SSH_COMMAND, whose value programs run as a shell command/],
+    ['export LESSOPEN="|$LVSPLAY_VAR_site %s"\n', /^\$LVSPLAY_VAR_site in an assignment to LESSOPEN/],
+    ['A=1 EDITOR={{q vars.site}} crontab -e\n', /in an assignment to EDITOR/],
     // a program read from standard input as a file, or by an interpreter given none
     ['echo {{q vars.site}} | source /dev/stdin\n', /in a pipeline into a command that runs its standard input as a program/],
     ['echo {{q vars.site}} | bash /dev/fd/0 x\n', /in a pipeline into a command that runs its standard input as a program/],
