@@ -25,7 +25,7 @@ export const CODE_SINK = '\u0004';
 /** Characters the template's own text must not bring into that text (marks, PROCESS_FILE, CODE_SINK). */
 export const MARK_BYTES = /[\u0001-\u0004]/g;
 
-/** A value that reaches such a command, and how: through a pipeline, as a here-string to a whole group, or through a process substitution. */
+/** A value that reaches such a command, and how: through a pipeline, as a here-string to a whole group, through a process substitution, or through a `$( )` whose output is run as code (CODE_SINK). */
 export interface FedValue extends InputUse {
   via: 'pipeline' | 'group here-string' | 'process substitution' | 'code substitution';
 }
@@ -37,9 +37,11 @@ export interface FedValue extends InputUse {
  * text is taken to be its command's output; it flows on through `|`, out of a group at its end
  * (`{ echo {{q x}}; } | sh`), into the command a `$( )` or `<( )` is a word of, and into what a
  * `<( )` feeds: the input of the command or group redirected from it, or that command's program
- * when it runs the file. What a stage writes reaches its `>( )` commands. A function the template
- * defines is its body where it is called. A redirection to a file is not followed
- * (`echo {{q x}} > f | sh` counts as fed): refusing there costs nothing real.
+ * when it runs the file. What a stage writes reaches its `>( )` commands, and what a stage reads
+ * reaches the `$( )` in it. A function the template defines is its body where it is called. A
+ * redirection to a file is not followed (`echo {{q x}} > f | sh` counts as fed): refusing there
+ * costs nothing real. Also returned: the names that hold a value by the flow (`held`: what a
+ * `read` given one assigns to, POSITIONAL), and every name a `read` or `mapfile` assigns to (`read`).
  */
 export function valuesOnInput(code: string, integers: ReadonlySet<string>): { fed: Map<number, FedValue>; held: Set<string>; read: Set<string> } {
   const flow = new Flow(code, integers);
