@@ -337,7 +337,8 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * the command string after a shell's `-c` (`sh -c`, `bash -ec`, `/bin/sh -c`, also behind `sudo`,
  * `env`, `find -exec`...: a shell's name followed by its options only), the `-c`/`--command` of
  * `su`, `runuser`, `flock` and `script` (each hands it to a shell), ssh's remote command (every word
- * after the destination: ssh joins them and the remote shell parses the result), `trap`'s action
+ * after the destination: ssh joins them and the remote shell parses the result), `env -S`'s
+ * string (env splits it into a command line and runs it), `trap`'s action
  * (its first operand), the callback of `mapfile`/`readarray -C`, an `alias`'s text, `watch`'s
  * command (not with -x), an ssh `-o` that is a whole option or one that runs a command, and an
  * assignment to a variable bash expands again (EXPANDED_VARIABLES) or other programs run as a
@@ -350,6 +351,7 @@ function codePlace(command: string): string | undefined {
   if (EVAL.test(command)) return "in eval's arguments, which eval joins and runs as shell code (the quotes are removed first)";
   if (SHELL_C.test(command) || COMMAND_OPTION.test(command)) return 'as the command string of a shell\'s -c, which that shell runs as code';
   if (SSH_COMMAND.test(command)) return "in ssh's remote command, which ssh joins and the remote shell runs as code";
+  if (ENV_SPLIT.test(command)) return "as env -S's string, which env splits into a command and its arguments and runs";
   if (TRAP_ACTION.test(command)) return "as trap's action, which the shell runs as code when the signal comes";
   if (MAPFILE_C.test(command)) return "as mapfile's -C callback, which bash runs as code";
   if (ALIAS.test(command)) return "in alias's arguments, whose text the shell runs as code where the alias is used";
@@ -408,6 +410,8 @@ const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:${SHELL_NAMES})\\s+(?:${SHELL_
 const COMMAND_OPTION = /(?:^|\s)(?:\S*\/)?(?:su|runuser|flock|script)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
 /** ssh, its options, its destination, and any words after it. */
 const SSH_COMMAND = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s(?:.*\\s)?$`);
+/** `env` with `-S`/`--split-string` whose string starts here. */
+const ENV_SPLIT = /(?:^|\s)(?:\S*\/)?env\s(?:.*\s)?(?:-[A-Za-z]*S\s*|--split-string(?:=|\s+))$/;
 /** `trap`, its options (`--`), and its first operand starting. */
 const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);
 const MAPFILE_C = /(?:^|\s)(?:mapfile|readarray)\s(?:.*\s)?-[A-Za-z]*C\s*$/;
