@@ -573,9 +573,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
           i++;
         }
         else if (c === '(' && UNESCAPED_DOLLAR.test(lineBefore)) {
-          const receiving = receiver(lineBefore.slice(0, -1));
-          const code = runPlace('', simpleCommand(wordStart(lineBefore.slice(0, -1))), s.integers) !== undefined;
-          s.substitutions.push({ depth: 1, lines: '', ...(receiving && { receiver: receiving }), ...(code && { code }) });
+          s.substitutions.push(substitution(lineBefore.slice(0, -1), s.integers));
         }
         else if (c === '(' && s.substitutions.length > 0) s.substitutions.at(-1)!.depth++;
         else if (c === ')' && s.substitutions.length > 0 && --s.substitutions.at(-1)!.depth === 0) {
@@ -624,9 +622,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         else if (c === '`') s.inner.backquotes = !s.inner.backquotes;
         else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
           // a command substitution: plain shell inside the quotes, to the flow an unquoted `$( )` in this word
-          const receiving = receiver(s.line.slice(0, s.quoteStart));
-          const code = runPlace('', simpleCommand(wordStart(s.line.slice(0, s.quoteStart))), s.integers) !== undefined;
-          s.substitutions.push({ depth: 1, lines: '', quotes: { line: `${s.line}(`, start: s.quoteStart }, ...(receiving && { receiver: receiving }), ...(code && { code }) });
+          s.substitutions.push(substitution(s.line.slice(0, s.quoteStart), s.integers, { line: `${s.line}(`, start: s.quoteStart }));
           s.context = 'plain';
           s.line = '';
           s.code += '$(';
@@ -664,6 +660,16 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
     // (the template's own text never holds what reads as a value's mark)
     if (before === 'plain' && c !== '\\') s.code += stream ?? (s.context === 'plain' ? text.slice(from, i + 1).replace(MARK_BYTES, 'x') : s.context === 'comment' ? '' : 'x');
   }
+}
+
+/**
+ * A `$(` opening where `before` (the line up to the word it is in) ends, inside double quotes
+ * when `quotes` is given: the variable its output goes to, and whether that output is run as code.
+ */
+function substitution(before: string, integers: ReadonlySet<string>, quotes?: Substitution['quotes']): Substitution {
+  const receiving = receiver(before);
+  const code = runPlace('', simpleCommand(wordStart(before)), integers) !== undefined;
+  return { depth: 1, lines: '', ...(quotes && { quotes }), ...(receiving && { receiver: receiving }), ...(code && { code }) };
 }
 
 /** A value in the open `$( )`: the variables their output goes to hold it. */
