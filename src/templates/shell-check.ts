@@ -604,7 +604,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
             if (mark !== undefined) stream = ` < <(${valueMark(mark)}) `;
             i = parsed.end - 1;
           }
-        }
+        } else if (c === ';' || c === '&' || c === '|') commandBreak(s);
         break;
       case 'squote':
         if (c === "'") s.context = 'plain';
@@ -661,6 +661,23 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
     if (before === 'plain' && c !== '\\') s.code += stream ?? (s.context === 'plain' ? text.slice(from, i + 1).replace(MARK_BYTES, 'x') : s.context === 'comment' ? '' : 'x');
   }
 }
+
+/**
+ * After a `;`, `&` or `|` in plain shell, where a command ends: the line is read from here on, so
+ * that the checks, which read the line's last command, cost one pass over a long line and not one
+ * per value on it. Not inside a `[[ ]]` (read whole at its `]]`), nor where a `${` or a `[` is open
+ * (there `|` and `&` are arithmetic, `${a[1|$x]}`, and the subscript rules read back to the `[`).
+ */
+function commandBreak(s: State): void {
+  if (s.test || OPEN_BRACKET.test(unquoted(s.line))) return;
+  // a case in the text let go still counts for the "$( )" around it
+  const open = s.substitutions.at(-1);
+  if (open) open.lines += s.line;
+  s.line = '';
+}
+
+/** A `${` or a `[` not closed yet. */
+const OPEN_BRACKET = /\$\{[^}]*$|\[[^\]]*$/;
 
 /**
  * A `$(` opening where `before` (the line up to the word it is in) ends, inside double quotes

@@ -378,6 +378,11 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['declare -i n\nread -r -t 5 n <<< {{q vars.site}}\n', /as a here-string to a command that reads it into n, declared -i/],
     ['f() { local -i port; printf %s {{q vars.site}} | read -r -a port; }\n', /in a pipeline into a command that reads it into port, declared -i/],
     ['typeset -i w\n: ${w:={{q vars.site}} }\n', /in a \$\{w:=\.\.\.\} default, assigned to w, declared -i/],
+    // the line is let go where a command ends, not at a | or & inside a subscript or a [[ ]], nor a ;; in a "$( )"
+    ['echo ${a[1|{{q vars.site}}]}; a[2&{{q vars.site}}]=1\n', /^\{\{q \.\.\.\}\} in an array subscript/],
+    ['[[ -n x || {{q vars.site}} -eq 1 ]]\n', /^\{\{q \.\.\.\}\} in a \[\[ \]\] that compares numbers/],
+    ['echo "$(case a in a) echo ;; esac)"\n', /a case command inside "\$\( \)"/],
+    ['a=1; b=2 | sudo sh -c {{q vars.site}} & wait\n', /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
