@@ -64,6 +64,8 @@ interface State {
   late: ShellProblem[];
   /** Names the template declares `-i` anywhere: bash evaluates what is assigned to them as arithmetic. */
   integers: ReadonlySet<string>;
+  /** Names the template declares `-A` anywhere: associative arrays, whose subscripts are strings, not arithmetic. */
+  associative: ReadonlySet<string>;
   /**
    * The template's plain shell text so far, for valuesOnInput: quoted words, arithmetic and other
    * mustaches as `x`, comments and here-document bodies left out, each plain {{q}} as its mark.
@@ -114,7 +116,8 @@ const CODE_HELPER = 'sh';
 const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quoted) or {{sh FRAGMENT}}; inside double quotes or here-documents use "$LVSPLAY_VAR_<name>" (docs/playbooks.md)';
 
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
-  const integers = integerNames(program);
+  const integers = declaredNames(program, 'i');
+  const associative = declaredNames(program, 'A');
   // A name a `read` is given a value for holds it, in the loop body before that read's input is
   // written too (`while read -r y; do eval "$y"; done <<< {{q x}}`): only the whole pass finds
   // such names, so the check runs again with them held from the start, until no new one turns up
@@ -122,7 +125,7 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   // each: after READ_PASSES, every name any read assigns to is held, which is safe and bounded.
   const held = new Set<string>();
   for (let pass = 1; ; pass++) {
-    const { problems, fed, read } = checkPass(program, integers, held);
+    const { problems, fed, read } = checkPass(program, { integers, associative }, held);
     const more = [...(pass < READ_PASSES ? fed : read)].filter((name) => !held.has(name));
     if (more.length === 0) return problems;
     for (const name of more) held.add(name);
@@ -136,9 +139,9 @@ const READ_PASSES = 4;
  * One pass of the check, with `held` holding a value from the start: its problems, the names a
  * read given a value assigns to (`fed`), and those any read assigns to (`read`).
  */
-function checkPass(program: hbs.AST.Program, integers: ReadonlySet<string>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
+function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 'associative'>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], integers, code: '', values: [], tainted: new Set(held), quoteStart: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
   walk(program, state, problems);
   problems.push(...state.late);
   const flow = valuesOnInput(state.code, state.integers);
@@ -156,14 +159,16 @@ function checkPass(program: hbs.AST.Program, integers: ReadonlySet<string>, held
 }
 
 /**
- * Every name the template declares with `-i` (`declare -i n`, `local -ri a b=1`), on any line: an
- * assignment to it elsewhere (`n={{q x}}`, in a loop or a function) is evaluated as arithmetic too.
+ * Every name the template declares with the option `letter`, on any line: `-i` (`declare -i n`,
+ * `local -ri a b=1`), where an assignment to it elsewhere (`n={{q x}}`, in a loop or a function)
+ * is evaluated as arithmetic too; `-A`, an associative array, whose subscripts are strings.
  */
-function integerNames(program: hbs.AST.Program): Set<string> {
+function declaredNames(program: hbs.AST.Program, letter: 'i' | 'A'): Set<string> {
   const names = new Set<string>();
   const declaration = /(?:^|[\s;&|(){}])(?:declare|typeset|local)((?:\s+[-+][A-Za-z]+)+)\s+([^;&|\n]*)/g;
+  const option = new RegExp(`-[A-Za-z]*${letter}`);
   for (const [, options, operands] of literalText(program).matchAll(declaration)) {
-    if (!/-[A-Za-z]*i/.test(options!)) continue;
+    if (!option.test(options!)) continue;
     for (const [, name] of operands!.matchAll(/(?:^|\s)([A-Za-z_]\w*)(?=[=\s[]|$)/g)) names.add(name!);
   }
   return names;
@@ -223,8 +228,8 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const where = describe(state.context);
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
   const start = wordStart(state.line);
-  const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state.integers) : undefined;
-  const run = plainValue ? runPlace('{{q ...}}', simpleCommand(start), state.integers) : undefined;
+  const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state) : undefined;
+  const run = plainValue ? runPlace('{{q ...}}', lastCommand(start), state.integers) : undefined;
   const holder = plainValue ? receiver(state.line) : undefined;
   if (holder) state.tainted.add(holder);
   if (plainValue) receive(state);
@@ -236,7 +241,9 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   } else if (run) {
     problems.push(at(node, run));
   } else if (state.context === 'plain' && helper === VALUE_HELPER && state.test) {
-    state.test.values.push(at(node, `{{q ...}} in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value); ${ARITHMETIC_HOW}`));
+    state.test.values.push(at(node, `{{q ...}} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}`));
+  } else if (helper === VALUE_HELPER && state.context === 'arith') {
+    problems.push(at(node, `{{q ...}} ${ARITHMETIC}; ${ARITHMETIC_HOW}`));
   } else if (helper === VALUE_HELPER && state.context !== 'plain' && state.context !== 'comment') {
     problems.push(at(node, `{{q ...}} ${where}: the single quotes it adds would be literal text there; use "$LVSPLAY_VAR_<name>" instead (docs/playbooks.md)`));
   } else if (helper === CODE_HELPER && state.context !== 'plain') {
@@ -275,36 +282,86 @@ function describe(context: Context): string {
   }[context];
 }
 
-const ARITHMETIC_HOW = 'pass the value through "$LVSPLAY_VAR_<name>" outside arithmetic, or only a number the inventory validated (docs/playbooks.md)';
+const ARITHMETIC_HOW = 'keep values out of arithmetic and variable names: compare a number with [ "$LVSPLAY_VAR_<name>" -ge N ] (test reads digits and evaluates nothing), compute with awk -v or expr, and give names as fixed text (docs/playbooks.md)';
+const ARITHMETIC = 'inside $(( )) or (( )) arithmetic, which bash evaluates as an expression (running a $(...) in the value)';
+const NUMERIC_TEST = 'in a [[ ]] that compares numbers (-eq, -ne, -lt, -le, -gt, -ge), whose operands bash evaluates as arithmetic (running a $(...) in the value)';
+const SUBSCRIPT_PLACE = 'in an array subscript or $[ ], which bash evaluates as arithmetic (running a $(...) in the value)';
 
 /**
- * Places in plain shell where single quotes do not keep a value data, by what the line ends with:
- * `$'...'` (bash's ANSI-C quoting: a backslash escapes the closing quote), an array subscript
- * still open (`a[`, `${a[ `, `a=( [ `) or `$[ ` (bash evaluates both as arithmetic), a substring's offset or length (`${v:N:M}`: arithmetic; not
- * `${v:-word}`, `:=`, `:+` or `:?`, whose word is quote-removed as usual), the arguments of `let`,
- * an assignment by `declare`/`typeset`/`local` with `-i`, or to a name the template declares `-i`
- * on any line (arithmetic too); and where bash reads a
- * variable name, whose array subscript it evaluates: after `-v` of `[[`, `[`, `test` or `printf`,
- * `read`'s names, a name given to `declare`/`typeset`/`local`/`unset`, and an assignment declared `-n`
- * (a name reference).
+ * Places in plain shell where single quotes do not keep a {{q}} data: right after a `$`
+ * (`$'...'`, bash's ANSI-C quoting: a backslash escapes the closing quote), or where bash
+ * evaluates the word (expansionPlace, wordPlace).
  */
-function unquotedPlace(line: string, start: string, inTest: boolean, integers: ReadonlySet<string>): string | undefined {
+function unquotedPlace(line: string, start: string, inTest: boolean, s: State): string | undefined {
   if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
-  if (line.endsWith('[') || SUBSCRIPT.test(unquoted(line))) return 'in an array subscript or $[ ], which bash evaluates as arithmetic (running a $(...) in the value)';
-  if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(line)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
-  if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
+  return expansionPlace(unquoted(line), true, s) ?? wordPlace(line, start, inTest, s.integers);
+}
+
+/**
+ * Where a variable holding a value, expanded where `lineBefore` ends (as `$NAME`, or `bare` as
+ * NAME, which arithmetic evaluates too), is evaluated by bash as arithmetic or as a variable
+ * name: in `$(( ))` or `(( ))`, in an expansion that evaluates (expansionPlace), or a word bash
+ * evaluates (wordPlace; a bare name only where it is arithmetic). In a here-document's body only
+ * its expansions evaluate.
+ */
+function evaluatedPlace(s: State, lineBefore: string, bare: boolean): string | undefined {
+  if (s.context === 'arith') return ARITHMETIC;
+  // in double quotes: an expansion open before them (`${a["$x"]}`, `a["$x"]=`), or inside them, read as it is
+  const expansion = s.context === 'dquote'
+    ? expansionPlace(unquoted(lineBefore.slice(0, s.quoteStart)), true, s) ?? expansionPlace(lineBefore.slice(s.quoteStart), false, s)
+    : expansionPlace(s.context === 'plain' ? unquoted(lineBefore) : lineBefore, s.context === 'plain', s);
+  if (expansion || s.context === 'heredoc') return expansion;
+  const line = s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
+  return bare ? arithmeticWord(line, s.integers) : wordPlace(line, wordStart(line), s.test !== undefined, s.integers);
+}
+
+/**
+ * An expansion still open where `text` ends that bash evaluates as arithmetic: an array
+ * subscript (`${a[`, `${#a[`, bash's `$[`, and at the command level, `plain`, an assignment's
+ * `a[` or `a=( [`; not an array the template declares -A, whose subscripts are strings), a
+ * `$((` (in double quotes or a here-document; in plain shell that is the `arith` context), a
+ * substring's offset or length (`${v:N:M}`; not `${v:-word}`, `:=`, `:+` or `:?`, whose word is
+ * quote-removed as usual), or a `${n:=default}` for a name declared -i.
+ */
+function expansionPlace(text: string, plain: boolean, s: Pick<State, 'integers' | 'associative'>): string | undefined {
+  const subscript = openSubscript(text, plain);
+  if (subscript !== undefined && !s.associative.has(subscript)) return SUBSCRIPT_PLACE;
+  if (ARITHMETIC_OPEN.test(text)) return ARITHMETIC;
+  if (/\$\{(?:[A-Za-z_]\w*|\d+|[@*])(?:\[[^\]]*\])?:(?![-=+?])[^}]*$/.test(text)) return 'in a ${name:offset:length}, whose offset and length bash evaluates as arithmetic (running a $(...) in the value)';
+  const defaulted = /\$\{([A-Za-z_]\w*):?=[^}]*$/.exec(text)?.[1];
+  if (defaulted && s.integers.has(defaulted)) return `in a \${${defaulted}:=...} default, assigned to ${defaulted}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`;
+  return undefined;
+}
+
+/**
+ * A word starting where `line` ends (`start`: up to where that word starts) that bash evaluates
+ * as arithmetic (arithmeticWord), or reads as a variable name, whose array subscript it
+ * evaluates: after `-v` of `[[`, `[`, `test` or `printf`, `read`'s names, a name given to
+ * `declare`/`typeset`/`local`/`unset`, and an assignment declared `-n` (a name reference).
+ */
+function wordPlace(line: string, start: string, inTest: boolean, integers: ReadonlySet<string>): string | undefined {
+  const arithmetic = arithmeticWord(line, integers);
+  if (arithmetic) return arithmetic;
   // printf takes -v only before its format; [ and test anywhere among their operands
-  if ((inTest && /\s-v\s+$/.test(start)) || NAME_AFTER_V.test(simpleCommand(start))) {
+  if ((inTest && /\s-v\s+$/.test(start)) || NAME_AFTER_V.test(lastCommand(start))) {
     return 'after -v ([[ -v ]], [ -v ], test -v, printf -v), where bash reads a variable name and evaluates an array subscript in it (running a $(...) in the value)';
   }
-  const named = nameOperand(simpleCommand(start));
+  const named = nameOperand(lastCommand(start));
   if (named) return named;
   if (/(?:^|[;&|(){}])\s*(?:declare|typeset|local)\s+(?:-\w+\s+)*-\w*n\w*\s[^;&|\n]*$/.test(line)) return 'in an assignment declared -n (a name reference: bash evaluates an array subscript in the name it holds, running a $(...) in the value)';
-  // one rule for `declare -i n={{q x}}` and for `n={{q x}}` anywhere else: integerNames holds n either way
+  return undefined;
+}
+
+/**
+ * A word starting where `line` ends that bash evaluates as arithmetic: an argument of `let`, an
+ * assignment by `declare`/`typeset`/`local` with `-i`, or to a name the template declares `-i`
+ * on any line.
+ */
+function arithmeticWord(line: string, integers: ReadonlySet<string>): string | undefined {
+  if (/(?:^|[;&|(){}])\s*let\s[^;&|\n]*$/.test(line)) return 'in the arguments of let, which bash evaluates as arithmetic (running a $(...) in the value)';
+  // one rule for `declare -i n={{q x}}` and for `n={{q x}}` anywhere else: declaredNames holds n either way
   const assigned = ASSIGNMENT.exec(simpleCommand(line))?.[1];
   if (assigned && integers.has(assigned)) return `in an assignment declared -i (to ${assigned}, in this template), which bash evaluates as arithmetic (running a $(...) in the value)`;
-  const defaulted = /\$\{([A-Za-z_]\w*):?=[^}]*$/.exec(line)?.[1];
-  if (defaulted && integers.has(defaulted)) return `in a \${${defaulted}:=...} default, assigned to ${defaulted}, declared -i in this template, which bash evaluates as arithmetic (running a $(...) in the value)`;
   return undefined;
 }
 
@@ -372,10 +429,35 @@ function hereStringPlace(command: string, integers: ReadonlySet<string>): InputU
 }
 
 /**
- * A subscript still open: after a name (`a[`, `${a[`, `${#a[`), bash's `$[` arithmetic, or in a
- * compound assignment (`a=( [`), blanks and other text before the value included.
+ * The array whose subscript is still open where `text` ends ('' for bash's `$[` or a word that is
+ * no name), or undefined: a `[` with no `]` after it, in a parameter expansion (`${a[`, `${#a[`,
+ * `${!a[`) or `$[`, and at the command level (`plain`) also in a compound assignment (`a=( [`)
+ * or after a word (`a[`), blanks and other text before the value included. It looks back from
+ * the last `[`s only, not along the line: every value on a long line asks.
  */
-const SUBSCRIPT = /(?:(?:\$|\w)\[|\w\+?=\([^)]*\[)[^\]]*$/;
+function openSubscript(text: string, plain: boolean): string | undefined {
+  for (let k = text.indexOf('[', text.lastIndexOf(']') + 1); k >= 0; k = text.indexOf('[', k + 1)) {
+    const before = text.slice(Math.max(0, k - LOOK_BACK), k);
+    if (before.endsWith('$')) return '';
+    const name = NAME_AT_END.exec(before)?.[0];
+    if (name !== undefined && /\$\{[#!]?$/.test(before.slice(0, -name.length))) return name;
+    if (!plain) continue;
+    const open = text.lastIndexOf('(', k);
+    const compound = open > text.lastIndexOf(')', k) ? ASSIGNED_AT_END.exec(text.slice(Math.max(0, open - LOOK_BACK), open))?.[1] : undefined;
+    if (compound !== undefined) return compound;
+    if (name !== undefined) return name;
+    if (/\w$/.test(before)) return '';
+  }
+  return undefined;
+}
+
+/** How far back openSubscript reads for a name (a longer one is cut, taken for no declared array: refused, on the safe side). */
+const LOOK_BACK = 256;
+const NAME_AT_END = /[A-Za-z_]\w*$/;
+/** `NAME=` or `NAME+=` where a text ends: the `(` after it opens an array's list. */
+const ASSIGNED_AT_END = /([A-Za-z_]\w*)\+?=$/;
+/** A `$((` whose parentheses are not all closed (two levels of parentheses inside it followed). */
+const ARITHMETIC_OPEN = /\$\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*$/;
 /** `[`, `test` or `printf` whose last word is `-v` (printf takes it only before its format). */
 const NAME_AFTER_V = new RegExp(`${COMMAND_START}(?:(?:\\[|test)\\s(?:.*\\s)?|printf\\s+)-v\\s+$`);
 /** An assignment's value under way: `NAME=`, `NAME+=1+` or `NAME[i]=`, alone or given to declare, typeset, local, export or readonly. */
@@ -434,8 +516,18 @@ const COMMAND_VARIABLES: ReadonlySet<string> = new Set(['GIT_SSH_COMMAND', 'GIT_
  * outside quotes (a quoted word counts as the one word `x`, so `eval 'a;b' ` stays one command).
  */
 function simpleCommand(line: string): string {
-  return unquoted(line).split(/[;&|(){}]/).pop() ?? '';
+  return lastCommand(unquoted(line));
 }
+
+/** The last simple command of a line `unquoted` gave (or a part of one, as wordStart gives). */
+function lastCommand(text: string): string {
+  let k = text.length;
+  while (k > 0 && !COMMAND_BREAKS.has(text.charCodeAt(k - 1))) k--;
+  return text.slice(k);
+}
+
+/** `;&|(){}`, as character codes (read back along the line for each value: no string per character). */
+const COMMAND_BREAKS: ReadonlySet<number> = new Set([...';&|(){}'].map((c) => c.charCodeAt(0)));
 
 /**
  * The line up to where the value's word starts (quoted words as `x`, as unquoted gives them): a
@@ -446,14 +538,30 @@ function simpleCommand(line: string): string {
  */
 function wordStart(line: string): string {
   const text = unquoted(line);
-  const joined = /\S+$/.exec(text)?.[0];
-  return joined && !/^-|=/.test(joined) ? text.slice(0, -joined.length) : text;
+  let k = text.length;
+  while (k > 0 && !isBlank(text.charCodeAt(k - 1))) k--;
+  const joined = text.slice(k);
+  return joined && !/^-|=/.test(joined) ? text.slice(0, k) : text;
+}
+
+/** Whether a character code is one `\s` matches (ASCII first: this runs back along a line). */
+function isBlank(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /\s/.test(String.fromCharCode(code)));
 }
 
 /** A line with each quoted word before the value as the one word `x`: what is inside quotes opens or ends nothing. */
 function unquoted(line: string): string {
-  return line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x');
+  // one value's rules ask for the same line, and for what this gave (which it gives back as it
+  // is), several times over: on a long line that was most of the check's time
+  for (let k = 0; k < unquotedSeen.length; k += 2) if (unquotedSeen[k] === line) return unquotedSeen[k + 1]!;
+  const text = line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x');
+  unquotedSeen.unshift(line, text, text, text);
+  unquotedSeen.length = Math.min(unquotedSeen.length, 8);
+  return text;
 }
+
+/** unquoted's last inputs, each followed by what it gave, newest first. */
+const unquotedSeen: string[] = [];
 
 function pathName(path: hbs.AST.Expression): string {
   return path.type === 'PathExpression' ? (path as hbs.AST.PathExpression).original : path.type;
@@ -550,6 +658,8 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
       if (s.context === 'ansi' && c === "'") problem(i, "an escaped quote (\\') inside $'...': bash ends the quotes elsewhere than sh does; write the quote as \\x27");
       continue;
     }
+    // a name written out where bash may evaluate it (arithmetic reads names bare); not one after a `$`, `${` or inside another word
+    if (NAME_START.test(c) && EVALUATING[s.context] && (s.context !== 'heredoc' || s.heredoc!.mark !== undefined) && !NAME_BEFORE.test(lineBefore.slice(-3))) bareName(text, i, s, lineBefore, place, problems);
     switch (s.context) {
       case 'plain':
         if (c === '\\') s.escaped = true;
@@ -638,6 +748,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
       case 'arith':
         if (c === '(') s.parens++;
         else if (c === ')' && --s.parens === 0) s.context = 'plain';
+        else if (c === '$') variable(text, i, s, lineBefore, place, problems);
         break;
       case 'heredoc':
         if (s.heredoc!.mark === undefined) break;
@@ -685,7 +796,7 @@ const OPEN_BRACKET = /\$\{[^}]*$|\[[^\]]*$/;
  */
 function substitution(before: string, integers: ReadonlySet<string>, quotes?: Substitution['quotes']): Substitution {
   const receiving = receiver(before);
-  const code = runPlace('', simpleCommand(wordStart(before)), integers) !== undefined;
+  const code = runPlace('', lastCommand(wordStart(before)), integers) !== undefined;
   return { depth: 1, lines: '', ...(quotes && { quotes }), ...(receiving && { receiver: receiving }), ...(code && { code }) };
 }
 
@@ -696,8 +807,22 @@ function receive(s: State): void {
 
 /** `$NAME` or `${NAME`, or a positional parameter (`$1`, `${10}`, `$@`, `$*`), at an offset where a `$` is. */
 const VARIABLE = /\$\{?([A-Za-z_]\w*|[1-9]\d*|[@*])/y;
+/** `${!NAME` (indirection: the variable NAME's value names the one expanded), not `${!NAME[@]}`, `${!PREFIX*}` or `${!PREFIX@}` (lists of names and keys). */
+const INDIRECT = /\$\{!([A-Za-z_]\w*|[1-9]\d*)(?!\w|\[[@*]\]|[@*])/y;
 /** A positional parameter's name: all of them hold a value when `tainted` has POSITIONAL. */
 const POSITIONAL_NAME = /^[1-9@*]/;
+/** A name written out, at an offset where one starts. */
+const NAME = /[A-Za-z_]\w*/y;
+const NAME_START = /[A-Za-z_]/;
+/** What the three characters before a name end with when it is not a name on its own: part of a word, or after `$`, `${`, `${#`, `${!`. */
+const NAME_BEFORE = /(?:[\w$]|\$\{[#!]?)$/;
+/** The contexts where a name written out can be evaluated (a here-document's body only when it expands). */
+const EVALUATING: Record<Context, boolean> = { plain: true, dquote: true, heredoc: true, arith: true, squote: false, bquote: false, comment: false, ansi: false };
+
+/** Whether a variable holds a value: `LVSPLAY_VAR_*`, a name in `tainted`, or a positional parameter once they hold one. */
+function holds(s: State, name: string): boolean {
+  return name.startsWith('LVSPLAY_VAR_') || s.tainted.has(POSITIONAL_NAME.test(name) ? POSITIONAL : name);
+}
 
 /**
  * A variable expanded at `i` (a `$` in plain shell, double quotes or an expanding here-document
@@ -707,9 +832,15 @@ const POSITIONAL_NAME = /^[1-9@*]/;
  * `sh`), or, in a here-document, given to the mark of the body.
  */
 function variable(text: string, i: number, s: State, lineBefore: string, place: Place, problems: ShellProblem[]): void {
+  INDIRECT.lastIndex = i;
+  const pointer = INDIRECT.exec(text)?.[1];
+  if (pointer !== undefined && holds(s, pointer)) {
+    problems.push({ ...place(i), message: `\${!${pointer}}, whose value bash takes as the name of the variable to expand and evaluates an array subscript in (running a $(...) in the value); ${ARITHMETIC_HOW}` });
+    return;
+  }
   VARIABLE.lastIndex = i;
   const name = VARIABLE.exec(text)?.[1];
-  if (name === undefined || !(name.startsWith('LVSPLAY_VAR_') || s.tainted.has(POSITIONAL_NAME.test(name) ? POSITIONAL : name))) return;
+  if (name === undefined || !holds(s, name)) return;
   const what = `$${name}`;
   receive(s);
   if (s.context === 'bquote' || s.inner.parens > 0 || s.inner.backquotes) {
@@ -718,18 +849,41 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
     problems.push({ ...place(i), message: `${what} ${where}, a command the shell runs whose code this check does not read; set a variable with $( ) before it, outside quotes or in "$( )", and use that` });
     return;
   }
+  const evaluated = evaluatedPlace(s, lineBefore, false);
+  if (evaluated) {
+    problems.push({ ...place(i), message: `${what} ${evaluated}; ${ARITHMETIC_HOW}` });
+    return;
+  }
   if (s.context === 'heredoc') {
     const mark = s.heredoc!.mark!;
     s.values[mark] ??= { ...place(i), what, heredoc: true };
     return;
   }
   const start = s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
-  const run = runPlace(what, simpleCommand(wordStart(start)), s.integers);
+  const run = runPlace(what, lastCommand(wordStart(start)), s.integers);
   // a copy is the value too (`y="$x"`, `for y in $x`)
   const holder = receiver(start);
   if (holder) s.tainted.add(holder);
   if (run) problems.push({ ...place(i), message: run });
-  else s.code += valueMark(s.values.push({ ...place(i), what }) - 1);
+  else {
+    if (s.test) s.test.values.push({ ...place(i), message: `${what} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}` });
+    s.code += valueMark(s.values.push({ ...place(i), what }) - 1);
+  }
+}
+
+/**
+ * A name written out bare at `i` that holds a value, where bash evaluates it as arithmetic
+ * (`$(( n + 1 ))`, `${a[n]}`, `let m=n`, `[[ n -gt 1 ]]`): bash evaluates the name's value as an
+ * expression in turn, as it does `$n`'s text there.
+ */
+function bareName(text: string, i: number, s: State, lineBefore: string, place: Place, problems: ShellProblem[]): void {
+  NAME.lastIndex = i;
+  const name = NAME.exec(text)![0];
+  if (!holds(s, name)) return;
+  const what = `${name} (a variable holding a value, written bare)`;
+  const evaluated = evaluatedPlace(s, lineBefore, true);
+  if (evaluated) problems.push({ ...place(i), message: `${what} ${evaluated}; ${ARITHMETIC_HOW}` });
+  else if (s.test && s.context === 'plain') s.test.values.push({ ...place(i), message: `${what} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}` });
 }
 
 function newline(s: State): void {

@@ -383,6 +383,33 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['[[ -n x || {{q vars.site}} -eq 1 ]]\n', /^\{\{q \.\.\.\}\} in a \[\[ \]\] that compares numbers/],
     ['echo "$(case a in a) echo ;; esac)"\n', /a case command inside "\$\( \)"/],
     ['a=1; b=2 | sudo sh -c {{q vars.site}} & wait\n', /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
+    // a variable holding a value where bash evaluates its text as arithmetic or as a variable name (a $(...) in a subscript in it runs), written bare as arithmetic allows too
+    ['if [[ "$LVSPLAY_VAR_site" -gt 0 ]]; then :; fi\n', /^\$LVSPLAY_VAR_site in a \[\[ \]\] that compares numbers/],
+    ['n={{q vars.site}}\n(( n > 0 )) && echo y\n', /^n \(a variable holding a value, written bare\) inside \$\(\( \)\) or \(\( \)\) arithmetic/],
+    ['echo $(( $LVSPLAY_VAR_site + 1 ))\n', /^\$LVSPLAY_VAR_site inside \$\(\( \)\) or \(\( \)\) arithmetic/],
+    ['echo "$(( LVSPLAY_VAR_site * 2 ))"\n', /^LVSPLAY_VAR_site \(a variable holding a value, written bare\) inside \$\(\( \)\)/],
+    ['for ((i = 0; i < LVSPLAY_VAR_site; i++)); do :; done\n', /^LVSPLAY_VAR_site \(a variable holding a value, written bare\) inside \$\(\( \)\)/],
+    ['a=(1 2); echo "${a[$LVSPLAY_VAR_site]}"\n', /^\$LVSPLAY_VAR_site in an array subscript/],
+    ['y="$LVSPLAY_VAR_site"; a[$y]=1\n', /^\$y in an array subscript/],
+    ['a=( [$LVSPLAY_VAR_site]=1 )\n', /^\$LVSPLAY_VAR_site in an array subscript/],
+    ['echo $[ LVSPLAY_VAR_site ]\n', /^LVSPLAY_VAR_site \(a variable holding a value, written bare\) in an array subscript or \$\[ \]/],
+    ['echo "${s:0:$LVSPLAY_VAR_site}"\n', /^\$LVSPLAY_VAR_site in a \$\{name:offset:length\}/],
+    ['let "n = $LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in the arguments of let/],
+    ['let m=LVSPLAY_VAR_site+1\n', /^LVSPLAY_VAR_site \(a variable holding a value, written bare\) in the arguments of let/],
+    ['declare -i k\nk="$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in an assignment declared -i \(to k/],
+    ['[[ LVSPLAY_VAR_site -ge 1 ]]\n', /^LVSPLAY_VAR_site \(a variable holding a value, written bare\) in a \[\[ \]\] that compares numbers/],
+    ['cat <<EOF\n${a[$LVSPLAY_VAR_site]}\nEOF\n', /^\$LVSPLAY_VAR_site in an array subscript/],
+    ['cat <<EOF > f\n$(( LVSPLAY_VAR_site ))\nEOF\n', /^LVSPLAY_VAR_site \(a variable holding a value, written bare\) inside \$\(\( \)\)/],
+    ['read -r "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site as a name read assigns to/],
+    ['unset "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site as a name given to unset/],
+    ['[[ -v $LVSPLAY_VAR_site ]]\n', /^\$LVSPLAY_VAR_site after -v/],
+    ['printf -v "$LVSPLAY_VAR_site" %s x\n', /^\$LVSPLAY_VAR_site after -v/],
+    ['declare -n r="$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in an assignment declared -n/],
+    ['echo "${!LVSPLAY_VAR_site}"\n', /^\$\{!LVSPLAY_VAR_site\}, whose value bash takes as the name of the variable to expand/],
+    ['f() { (( $1 > 0 )); }\nf {{q vars.site}}\n', /^\$1 inside \$\(\( \)\) or \(\( \)\) arithmetic/],
+    ['declare -A h\nunset "h[$LVSPLAY_VAR_site]"\n', /^\$LVSPLAY_VAR_site as a name given to unset/], // an associative array's subscript is a string, but unset evaluates it again
+    ['echo ${a["$LVSPLAY_VAR_site"]}\n', /^\$LVSPLAY_VAR_site in an array subscript/], // a subscript open before the quotes
+    ['a["$LVSPLAY_VAR_site"]=1\n', /^\$LVSPLAY_VAR_site in an array subscript/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -436,6 +463,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "echo {{q vars.site}} | timeout 5 cat; echo {{q vars.site}} | chroot /srv ipvsadm -R; echo {{q vars.site}} | ip netns exec lb1 ipvsadm -R; echo {{q vars.site}} | su -c 'ipvsadm -R' root; echo {{q vars.site}} | sudo -u root ipvsadm -R; echo {{q vars.site}} | flock /run/x ipvsadm -R; echo {{q vars.site}} | sudo -i ipvsadm -R\n", // commands that read their input as data behind the same wrappers
     'echo {{q vars.site}} | crontab -l; crontab ./cron.txt; echo {{q vars.site}} | grep crontab -\n', // listing, a file, a word crontab
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
+    'echo "rs[$LVSPLAY_VAR_site]" rs[1]; [ "$LVSPLAY_VAR_site" -ge 1 ] && test "$LVSPLAY_VAR_site" -lt 5; [[ $LVSPLAY_VAR_site == x ]]; echo $(( ${#LVSPLAY_VAR_site} + 1 )) ${!LVSPLAY_VAR_@} ${!a[@]} ${LVSPLAY_VAR_site:1} ${LVSPLAY_VAR_site:-0}\nn={{q vars.site}}; echo n "n is $n"; for ((i = 0; i < 3; i++)); do echo "$n" $((i + 1)); done; let m=1; echo "$((1 + 2)) $n"; echo [{{q vars.site}}]\n', // text in double quotes, [ ] and test (they read digits), a string [[ ]], a length, lists of names and keys, a substring of the value, the name written as a word, arithmetic without the value
+    'declare -A h\necho "${h[$LVSPLAY_VAR_site]}" ${h[{{q vars.site}}]}; h[$LVSPLAY_VAR_site]=1; h=( [$LVSPLAY_VAR_site]=1 )\n', // an associative array's subscripts are strings, not arithmetic
+    'cat <<EOF\n${s:1} $LVSPLAY_VAR_site rs[$LVSPLAY_VAR_site] $((1 + 2))\nEOF\ncat <<\'EOF\'\n$(( LVSPLAY_VAR_site )) ${a[$LVSPLAY_VAR_site]}\nEOF\n', // a here-document's text, and one not expanded
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
