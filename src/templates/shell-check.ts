@@ -78,7 +78,7 @@ interface State {
    * (`x={{q v}}`, `y="$x"`, `local y=$LVSPLAY_VAR_v`), or a loop's name given one (`for y in {{q v}}`).
    */
   tainted: Set<string>;
-  /** Where the double quotes we are in began, in `line`. */
+  /** Where the quotes we are in began, in `line`. */
   quoteStart: number;
   /**
    * The `$( )` open around the reading point, innermost last. Inside double quotes its text is
@@ -664,7 +664,10 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
       case 'plain':
         if (c === '\\') s.escaped = true;
         else if (c === '$') variable(text, i, s, lineBefore, place, problems);
-        else if (c === "'") s.context = UNESCAPED_DOLLAR.test(lineBefore) ? 'ansi' : 'squote';
+        else if (c === "'") {
+          s.context = UNESCAPED_DOLLAR.test(lineBefore) ? 'ansi' : 'squote';
+          s.quoteStart = lineBefore.length;
+        }
         else if (c === '"') {
           s.context = 'dquote';
           s.quoteStart = lineBefore.length;
@@ -891,7 +894,9 @@ function newline(s: State): void {
   const open = s.substitutions.at(-1);
   if (open) open.lines += `${line}\n`;
   if (s.context === 'plain' || s.context === 'comment') s.code += '\n';
-  s.line = '';
+  // quotes go on past the line: what comes before them (`sh -c "`, `x="`) still judges a value in
+  // them, or joined to them after they end (`sh -c 'echo` newline `'{{q x}}` is -c's string)
+  s.line = s.context === 'dquote' || s.context === 'squote' || s.context === 'ansi' ? line.slice(0, s.quoteStart + 1) : '';
   s.escaped = false;
   if (s.context === 'heredoc') {
     const h = s.heredoc!;

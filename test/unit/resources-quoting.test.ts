@@ -410,6 +410,11 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['declare -A h\nunset "h[$LVSPLAY_VAR_site]"\n', /^\$LVSPLAY_VAR_site as a name given to unset/], // an associative array's subscript is a string, but unset evaluates it again
     ['echo ${a["$LVSPLAY_VAR_site"]}\n', /^\$LVSPLAY_VAR_site in an array subscript/], // a subscript open before the quotes
     ['a["$LVSPLAY_VAR_site"]=1\n', /^\$LVSPLAY_VAR_site in an array subscript/],
+    // quotes that go on past a line: the text before them still judges a value in them, or joined after them
+    ['sh -c "\n  echo $LVSPLAY_VAR_site\n"\n', /^\$LVSPLAY_VAR_site as the command string of a shell's -c/],
+    ['x="a\n$LVSPLAY_VAR_site"; eval "$x"\n', /^\$x in eval's arguments/],
+    ["sh -c 'echo\n'{{q vars.site}}\n", /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
+    ["eval $'a\n'\"$LVSPLAY_VAR_site\"\n", /^\$LVSPLAY_VAR_site in eval's arguments/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -466,6 +471,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo "rs[$LVSPLAY_VAR_site]" rs[1]; [ "$LVSPLAY_VAR_site" -ge 1 ] && test "$LVSPLAY_VAR_site" -lt 5; [[ $LVSPLAY_VAR_site == x ]]; echo $(( ${#LVSPLAY_VAR_site} + 1 )) ${!LVSPLAY_VAR_@} ${!a[@]} ${LVSPLAY_VAR_site:1} ${LVSPLAY_VAR_site:-0}\nn={{q vars.site}}; echo n "n is $n"; for ((i = 0; i < 3; i++)); do echo "$n" $((i + 1)); done; let m=1; echo "$((1 + 2)) $n"; echo [{{q vars.site}}]\n', // text in double quotes, [ ] and test (they read digits), a string [[ ]], a length, lists of names and keys, a substring of the value, the name written as a word, arithmetic without the value
     'declare -A h\necho "${h[$LVSPLAY_VAR_site]}" ${h[{{q vars.site}}]}; h[$LVSPLAY_VAR_site]=1; h=( [$LVSPLAY_VAR_site]=1 )\n', // an associative array's subscripts are strings, not arithmetic
     'cat <<EOF\n${s:1} $LVSPLAY_VAR_site rs[$LVSPLAY_VAR_site] $((1 + 2))\nEOF\ncat <<\'EOF\'\n$(( LVSPLAY_VAR_site )) ${a[$LVSPLAY_VAR_site]}\nEOF\n', // a here-document's text, and one not expanded
+    "echo 'a\nb' {{q vars.site}}; printf '%s\\n' \"\n$LVSPLAY_VAR_site\" | grep x\n", // quotes over lines around data
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
