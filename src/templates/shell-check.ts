@@ -80,6 +80,8 @@ interface State {
   tainted: Set<string>;
   /** Where the quotes we are in began, in `line`. */
   quoteStart: number;
+  /** `${` open inside the double quotes we are in (a `"` there opens a quote nested in it, for bash). */
+  braces: number;
   /**
    * The `$( )` open around the reading point, innermost last. Inside double quotes its text is
    * plain shell again (`"$(eval "$x")"`), until the `)` that closes it, where the quotes go on.
@@ -96,8 +98,8 @@ interface State {
 interface Substitution {
   depth: number;
   lines: string;
-  /** For one inside double quotes: the line as it was at the `$(` (inner text left out), and where its quotes began. */
-  quotes?: { line: string; start: number };
+  /** For one inside double quotes: the line as it was at the `$(` (inner text left out), where its quotes began, and the `${` open in them. */
+  quotes?: { line: string; start: number; braces: number };
   /** The variable its output goes to (`y=$(`, `local y="$(`, `for h in $(`): a value in it is in that variable. */
   receiver?: string;
   /** Whether its output is run as code (`sh -c "$(`, `eval $(`, `sh <<< "$(`): to the flow it pipes into CODE_SINK. */
@@ -141,7 +143,7 @@ const READ_PASSES = 4;
  */
 function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 'associative'>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, braces: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
   walk(program, state, problems);
   problems.push(...state.late);
   const flow = valuesOnInput(state.code, state.integers);
@@ -572,14 +574,15 @@ function at(node: hbs.AST.Node, message: string): ShellProblem {
 }
 
 function snapshot(state: State): string {
-  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions.map(({ lines, ...open }) => open), state.inner]);
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions.map(({ lines, ...open }) => open), state.inner, state.braces]);
 }
 
 function restore(state: State, text: string): void {
-  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Omit<Substitution, 'lines'>[], State['inner']];
+  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner, braces] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Omit<Substitution, 'lines'>[], State['inner'], number];
   // the lines read so far stay (a case in any branch counts)
   state.substitutions = substitutions.map((open, k) => ({ ...open, lines: state.substitutions[k]?.lines ?? '' }));
   state.inner = inner;
+  state.braces = braces;
   state.context = context;
   state.escaped = escaped;
   state.pending = pending;
@@ -671,6 +674,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         else if (c === '"') {
           s.context = 'dquote';
           s.quoteStart = lineBefore.length;
+          s.braces = 0;
         }
         else if (c === '`') s.context = 'bquote';
         else if (c === '#' && WORD_BREAK.test(lineBefore)) s.context = 'comment';
@@ -699,6 +703,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
             s.context = 'dquote';
             s.line = `${open.quotes.line})`;
             s.quoteStart = open.quotes.start;
+            s.braces = open.quotes.braces;
             stream ??= ')';
           }
         }
@@ -729,19 +734,25 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
       case 'dquote':
         if (c === '\\') s.escaped = true;
         else if (c === '"') {
+          // bash and dash open a quote nested in the ${ } there, where this lexer would end the outer ones
+          if (s.braces > 0) problem(i, 'a double quote inside a ${...} that is inside double quotes: the shell (bash, dash) reads it as a quote nested in the expansion, not as the end of the outer quotes, and this check does not follow that; leave the inner quotes out (inside double quotes the expansion is one word already: "${v:-$LVSPLAY_VAR_x}")');
           s.context = 'plain';
           s.inner.backquotes = false;
         }
+        else if (c === '}' && s.braces > 0) s.braces--;
         else if (c === '`') s.inner.backquotes = !s.inner.backquotes;
         else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
           // a command substitution: plain shell inside the quotes, to the flow an unquoted `$( )` in this word
-          s.substitutions.push(substitution(s.line.slice(0, s.quoteStart), s.integers, { line: `${s.line}(`, start: s.quoteStart }));
+          s.substitutions.push(substitution(s.line.slice(0, s.quoteStart), s.integers, { line: `${s.line}(`, start: s.quoteStart, braces: s.braces }));
           s.context = 'plain';
           s.line = '';
           s.code += '$(';
           i++;
         }
-        else if (c === '$') variable(text, i, s, lineBefore, place, problems);
+        else if (c === '$') {
+          if (text[i + 1] === '{') s.braces++;
+          variable(text, i, s, lineBefore, place, problems);
+        }
         break;
       case 'bquote':
         if (c === '\\') s.escaped = true;

@@ -415,6 +415,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['x="a\n$LVSPLAY_VAR_site"; eval "$x"\n', /^\$x in eval's arguments/],
     ["sh -c 'echo\n'{{q vars.site}}\n", /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
     ["eval $'a\n'\"$LVSPLAY_VAR_site\"\n", /^\$LVSPLAY_VAR_site in eval's arguments/],
+    // a double quote inside a ${...} inside double quotes is a quote nested in it for bash (a {{q}} there is inside quotes and runs)
+    ['echo "${v:-"{{q vars.site}}"}"\n', /^a double quote inside a \$\{\.\.\.\} that is inside double quotes/],
+    ['echo "${a["$LVSPLAY_VAR_site"]}"\n', /^a double quote inside a \$\{\.\.\.\} that is inside double quotes/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -472,6 +475,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'declare -A h\necho "${h[$LVSPLAY_VAR_site]}" ${h[{{q vars.site}}]}; h[$LVSPLAY_VAR_site]=1; h=( [$LVSPLAY_VAR_site]=1 )\n', // an associative array's subscripts are strings, not arithmetic
     'cat <<EOF\n${s:1} $LVSPLAY_VAR_site rs[$LVSPLAY_VAR_site] $((1 + 2))\nEOF\ncat <<\'EOF\'\n$(( LVSPLAY_VAR_site )) ${a[$LVSPLAY_VAR_site]}\nEOF\n', // a here-document's text, and one not expanded
     "echo 'a\nb' {{q vars.site}}; printf '%s\\n' \"\n$LVSPLAY_VAR_site\" | grep x\n", // quotes over lines around data
+    "echo \"${v:-$LVSPLAY_VAR_site}\" \"${c:-$(echo \"a\")}\" \"$(echo \"${b:-x}\")\" \"${y:-$(echo \"}\")}\"\n", // quotes in a $( ) in a ${...}, or around one
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
