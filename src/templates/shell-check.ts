@@ -66,6 +66,8 @@ interface State {
   integers: ReadonlySet<string>;
   /** Names the template declares `-A` anywhere: associative arrays, whose subscripts are strings, not arithmetic. */
   associative: ReadonlySet<string>;
+  /** Names the template declares `-n` anywhere: name references, which hold the value of the variable they are given the name of. */
+  references: ReadonlySet<string>;
   /**
    * The template's plain shell text so far, for valuesOnInput: quoted words, arithmetic and other
    * mustaches as `x`, comments and here-document bodies left out, each plain {{q}} as its mark.
@@ -120,6 +122,7 @@ const HOW = 'in a shell template every {{...}} must be {{q VALUE}} (single-quote
 export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   const integers = declaredNames(program, 'i');
   const associative = declaredNames(program, 'A');
+  const references = declaredNames(program, 'n');
   // A name a `read` is given a value for holds it, in the loop body before that read's input is
   // written too (`while read -r y; do eval "$y"; done <<< {{q x}}`): only the whole pass finds
   // such names, so the check runs again with them held from the start, until no new one turns up
@@ -127,7 +130,7 @@ export function checkShellTemplate(program: hbs.AST.Program): ShellProblem[] {
   // each: after READ_PASSES, every name any read assigns to is held, which is safe and bounded.
   const held = new Set<string>();
   for (let pass = 1; ; pass++) {
-    const { problems, fed, read } = checkPass(program, { integers, associative }, held);
+    const { problems, fed, read } = checkPass(program, { integers, associative, references }, held);
     const more = [...(pass < READ_PASSES ? fed : read)].filter((name) => !held.has(name));
     if (more.length === 0) return problems;
     for (const name of more) held.add(name);
@@ -141,7 +144,7 @@ const READ_PASSES = 4;
  * One pass of the check, with `held` holding a value from the start: its problems, the names a
  * read given a value assigns to (`fed`), and those any read assigns to (`read`).
  */
-function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 'associative'>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
+function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 'associative' | 'references'>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
   const problems: ShellProblem[] = [];
   const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, braces: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
   walk(program, state, problems);
@@ -163,9 +166,10 @@ function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 
 /**
  * Every name the template declares with the option `letter`, on any line: `-i` (`declare -i n`,
  * `local -ri a b=1`), where an assignment to it elsewhere (`n={{q x}}`, in a loop or a function)
- * is evaluated as arithmetic too; `-A`, an associative array, whose subscripts are strings.
+ * is evaluated as arithmetic too; `-A`, an associative array, whose subscripts are strings; `-n`,
+ * a name reference.
  */
-function declaredNames(program: hbs.AST.Program, letter: 'i' | 'A'): Set<string> {
+function declaredNames(program: hbs.AST.Program, letter: 'i' | 'A' | 'n'): Set<string> {
   const names = new Set<string>();
   const declaration = /(?:^|[\s;&|(){}])(?:declare|typeset|local)((?:\s+[-+][A-Za-z]+)+)\s+([^;&|\n]*)/g;
   const option = new RegExp(`-[A-Za-z]*${letter}`);
@@ -898,6 +902,11 @@ function bareName(text: string, i: number, s: State, lineBefore: string, place: 
   const evaluated = evaluatedPlace(s, lineBefore, true);
   if (evaluated) problems.push({ ...place(i), message: `${what} ${evaluated}; ${ARITHMETIC_HOW}` });
   else if (s.test && s.context === 'plain') s.test.values.push({ ...place(i), message: `${what} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}` });
+  else if (s.context === 'plain' || s.context === 'dquote') {
+    // a name reference given this name (`declare -n r=LVSPLAY_VAR_x`, or `r=x` for one declared -n) expands to its value
+    const assigned = ASSIGNMENT.exec(simpleCommand(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore))?.[1];
+    if (assigned && s.references.has(assigned)) s.tainted.add(assigned);
+  }
 }
 
 function newline(s: State): void {

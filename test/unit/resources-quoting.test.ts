@@ -418,6 +418,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     // a double quote inside a ${...} inside double quotes is a quote nested in it for bash (a {{q}} there is inside quotes and runs)
     ['echo "${v:-"{{q vars.site}}"}"\n', /^a double quote inside a \$\{\.\.\.\} that is inside double quotes/],
     ['echo "${a["$LVSPLAY_VAR_site"]}"\n', /^a double quote inside a \$\{\.\.\.\} that is inside double quotes/],
+    // a name reference given the name of a variable holding a value expands to that value
+    ['declare -n r=LVSPLAY_VAR_site; eval "$r"\n', /^\$r in eval's arguments/],
+    ['f() { local -n ref; ref="LVSPLAY_VAR_site"; sh -c "$ref"; }\n', /^\$ref as the command string of a shell's -c/],
   ];
   for (const [text, why] of refused) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
@@ -476,6 +479,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'cat <<EOF\n${s:1} $LVSPLAY_VAR_site rs[$LVSPLAY_VAR_site] $((1 + 2))\nEOF\ncat <<\'EOF\'\n$(( LVSPLAY_VAR_site )) ${a[$LVSPLAY_VAR_site]}\nEOF\n', // a here-document's text, and one not expanded
     "echo 'a\nb' {{q vars.site}}; printf '%s\\n' \"\n$LVSPLAY_VAR_site\" | grep x\n", // quotes over lines around data
     "echo \"${v:-$LVSPLAY_VAR_site}\" \"${c:-$(echo \"a\")}\" \"$(echo \"${b:-x}\")\" \"${y:-$(echo \"}\")}\"\n", // quotes in a $( ) in a ${...}, or around one
+    'declare -n r=HOME; eval "$r"; x=LVSPLAY_VAR_site; eval "$x"\n', // a reference to a variable holding no value; the name as text
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
