@@ -118,7 +118,15 @@ function readsProgram(stage: string): boolean {
   if (!m) return false;
   const list = words(m[2]!);
   if (m[1] === 'at' || m[1] === 'batch') return !list.some((w) => /^-[A-Za-z]*f/.test(w));
-  if (m[1] === 'ssh') return SSH_LOGIN.test(stage);
+  if (m[1] === 'ssh') {
+    // with no remote command the login shell reads it; with one, the remote shell joins its words
+    // and runs them, with this input: `ssh HOST sh`, `ssh HOST sudo bash -s` read it as code
+    const remote = SSH_REMOTE.exec(stage);
+    if (!remote) return SSH_LOGIN.test(stage);
+    // -N runs no command, -s a subsystem, -W forwards the input to a port
+    if (words(remote[1]!).some((w) => /^-[46AaCfGgKkMNnqsTtVvXxYy]*[NsW]/.test(w))) return false;
+    return inputUse(remote[2]!, NO_NAMES)?.kind === 'code';
+  }
   let fromStdin = false;
   for (let i = 0; i < list.length; i++) {
     const word = list[i]!;
@@ -169,10 +177,11 @@ function commandFromInput(stage: string): boolean {
 /**
  * What runs a command given after it, each with its options and fixed operands: `sudo`, `env`,
  * `nohup`..., `timeout DURATION`, `chroot DIR`, `flock FILE`, `taskset MASK`, `chrt PRIO`,
- * `ip netns exec NAME`, `runuser -u USER --`, `nsenter`, `unshare`, `setpriv`, `busybox`; and
+ * `ip netns exec NAME`, `runuser -u USER --`, `nsenter`, `unshare`, `setpriv`, `busybox`,
+ * `docker`/`podman`/`nerdctl exec CONTAINER`, `kubectl`/`oc exec POD --`; and
  * `NAME=value` prefixes. A word matches one alternative only, so a long run of them is no search.
  */
-const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time|unshare|setpriv|busybox)(?:\s+-\S+)*\s+|(?:\S*/)?nsenter(?:\s+-\S+(?:\s+\d+)?)*\s+|(?:\S*/)?timeout(?:\s+-[ks]\s+\S+|\s+-\S+)*\s+\d[\d.]*[smhd]?\s+|(?:\S*/)?(?:chroot|flock|taskset|chrt)(?:\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?runuser(?:\s+-[ugG]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?ip(?:\s+-[A-Za-z]+(?:\s+[^-\s]\S*)?)*\s+netns\s+exec\s+\S+\s+|\w+=\S*\s+)*`;
+const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time|unshare|setpriv|busybox)(?:\s+-\S+)*\s+|(?:\S*/)?nsenter(?:\s+-\S+(?:\s+\d+)?)*\s+|(?:\S*/)?timeout(?:\s+-[ks]\s+\S+|\s+-\S+)*\s+\d[\d.]*[smhd]?\s+|(?:\S*/)?(?:chroot|flock|taskset|chrt)(?:\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?runuser(?:\s+-[ugG]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?ip(?:\s+-[A-Za-z]+(?:\s+[^-\s]\S*)?)*\s+netns\s+exec\s+\S+\s+|(?:\S*/)?(?:docker|podman|nerdctl)\s+exec(?:\s+-[A-Za-z]*[uewl]\s+\S+|\s+--(?:user|env|workdir|env-file)\s+\S+|\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?(?:kubectl|oc)\s+exec\s+(?:[^-\s]\S*\s+|-\S+\s+)*?--\s+|\w+=\S*\s+)*`;
 /**
  * A command that starts a shell when given no command, which then reads its program from standard
  * input: `sudo -s`/`-i`, `su` (without `-c`), `chroot DIR`, `unshare`, `nsenter`, `script`.
@@ -197,5 +206,8 @@ const XARGS_SHELL = new RegExp(`${WRAPPERS}(?:\\S*/)?(?:${SHELL_NAMES})((?:\\s+\
 const XARGS = new RegExp(`${WRAPPERS}(?:\\S*/)?xargs((?:\\s+\\S+)*)\\s*$`);
 /** GNU parallel given options only (numbers as their arguments: `-j 4`): it runs each input line as a command. */
 const PARALLEL_ALONE = new RegExp(`${WRAPPERS}(?:\\S*/)?parallel(?:\\s+(?:-\\S*|\\d+))*\\s*$`);
+/** ssh's options, and its remote command (its words after the destination), when it has one. */
+const SSH_REMOTE = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(${SSH_OPTIONS})(?:--\\s+)?[^-\\s]\\S*\\s+(\\S.*)$`);
+const NO_NAMES: ReadonlySet<string> = new Set();
 /** ssh with a destination and no remote command (nor -N, -s or -W): the remote shell reads its program from standard input. */
 const SSH_LOGIN = new RegExp(`(?:^|\\s)(?:\\S*/)?ssh\\s+(?!(?:.*\\s)?-[A-Za-z]*[NsW])${SSH_OPTIONS}(?:--\\s+)?[^-\\s]\\S*\\s*$`);
