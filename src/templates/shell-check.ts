@@ -827,6 +827,8 @@ function receive(s: State): void {
 const VARIABLE = /\$\{?([A-Za-z_]\w*|[1-9]\d*|[@*])/y;
 /** `${!NAME` (indirection: the variable NAME's value names the one expanded), not `${!NAME[@]}`, `${!PREFIX*}` or `${!PREFIX@}` (lists of names and keys). */
 const INDIRECT = /\$\{!([A-Za-z_]\w*|[1-9]\d*)(?!\w|\[[@*]\]|[@*])/y;
+/** `@P` (maybe after a subscript) right after a `${NAME`: bash expands the value as it does a prompt, `$(...)` included. */
+const PROMPT_EXPANSION = /(?:\[[^\]]*\])?@P/y;
 /** A positional parameter's name: all of them hold a value when `tainted` has POSITIONAL. */
 const POSITIONAL_NAME = /^[1-9@*]/;
 /** A name written out, at an offset where one starts. */
@@ -860,6 +862,11 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
   const name = VARIABLE.exec(text)?.[1];
   if (name === undefined || !holds(s, name)) return;
   const what = `$${name}`;
+  PROMPT_EXPANSION.lastIndex = VARIABLE.lastIndex;
+  if (text[i + 1] === '{' && PROMPT_EXPANSION.test(text)) {
+    problems.push({ ...place(i), message: `${text.slice(i, PROMPT_EXPANSION.lastIndex)}}, which expands the value as a prompt string does (running a $(...) in it); ${VARIABLE_CODE_HOW}` });
+    return;
+  }
   receive(s);
   if (s.context === 'bquote' || s.inner.parens > 0 || s.inner.backquotes) {
     // code the shell runs in a subshell of its own, which this check does not read

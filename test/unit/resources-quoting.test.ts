@@ -411,6 +411,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['printf -v "$LVSPLAY_VAR_site" %s x\n', /^\$LVSPLAY_VAR_site after -v/],
     ['declare -n r="$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in an assignment declared -n/],
     ['echo "${!LVSPLAY_VAR_site}"\n', /^\$\{!LVSPLAY_VAR_site\}, whose value bash takes as the name of the variable to expand/],
+    ['echo "${LVSPLAY_VAR_site@P}"\n', /^\$\{LVSPLAY_VAR_site@P\}, which expands the value as a prompt string does/], // ${v@P} ran a $(...) in v
+    ['a=( {{q vars.site}} ); echo ${a[0]@P}\n', /^\$\{a\[0\]@P\}, which expands the value as a prompt string does/],
     ['f() { (( $1 > 0 )); }\nf {{q vars.site}}\n', /^\$1 inside \$\(\( \)\) or \(\( \)\) arithmetic/],
     ['declare -A h\nunset "h[$LVSPLAY_VAR_site]"\n', /^\$LVSPLAY_VAR_site as a name given to unset/], // an associative array's subscript is a string, but unset evaluates it again
     ['echo ${a["$LVSPLAY_VAR_site"]}\n', /^\$LVSPLAY_VAR_site in an array subscript/], // a subscript open before the quotes
@@ -486,6 +488,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "echo 'a\nb' {{q vars.site}}; printf '%s\\n' \"\n$LVSPLAY_VAR_site\" | grep x\n", // quotes over lines around data
     "echo \"${v:-$LVSPLAY_VAR_site}\" \"${c:-$(echo \"a\")}\" \"$(echo \"${b:-x}\")\" \"${y:-$(echo \"}\")}\"\n", // quotes in a $( ) in a ${...}, or around one
     'declare -n r=HOME; eval "$r"; x=LVSPLAY_VAR_site; eval "$x"\n', // a reference to a variable holding no value; the name as text
+    'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
   for (const text of allowed) {
     const tpl = overrides({ 'site/t.sh.hbs': text });
