@@ -148,6 +148,9 @@ function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 
   const problems: ShellProblem[] = [];
   const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, braces: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
   walk(program, state, problems);
+  // the template's last line may be a here-document's delimiter with no newline after it: lvsplay
+  // puts one after the template (its own lines follow), so for the shell that line ends there
+  if (state.context === 'heredoc' && state.line !== '') newline(state);
   problems.push(...state.late);
   const flow = valuesOnInput(state.code, state.integers);
   for (const [n, fed] of flow.fed) {

@@ -122,7 +122,10 @@ export class Templates {
     const { file, builtin } = this.locate(name);
     this.eachBudget = MAX_EACH_OUTPUT;
     try {
-      return template(data);
+      const text = template(data);
+      // a shell template's last line ends: its check reads a last line that is a here-document's
+      // delimiter as ending it, and what lvsplay puts after the text must not join that line
+      return kind === 'shell' && text !== '' && !text.endsWith('\n') ? `${text}\n` : text;
     } catch (err) {
       if (err instanceof HelperError) throw new TemplateError(file, err.line, err.column + 1, err.message, builtin);
       const e = err as Error & { lineNumber?: number; column?: number };

@@ -488,6 +488,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "echo 'a\nb' {{q vars.site}}; printf '%s\\n' \"\n$LVSPLAY_VAR_site\" | grep x\n", // quotes over lines around data
     "echo \"${v:-$LVSPLAY_VAR_site}\" \"${c:-$(echo \"a\")}\" \"$(echo \"${b:-x}\")\" \"${y:-$(echo \"}\")}\"\n", // quotes in a $( ) in a ${...}, or around one
     'declare -n r=HOME; eval "$r"; x=LVSPLAY_VAR_site; eval "$x"\n', // a reference to a variable holding no value; the name as text
+    'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
   for (const text of allowed) {
@@ -497,6 +498,17 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     } finally {
       cleanup(tpl);
     }
+  }
+});
+
+test('shell templates: one whose last line is a here-document delimiter with no newline after it loads, and renders with that line ended', (t) => {
+  const tpl = overrides({ 'site/end.sh.hbs': 'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', 'site/open.sh.hbs': 'cat <<EOF > f\nx\nEOFX' });
+  try {
+    const templates = new Templates([tpl]);
+    t.is(templates.render('site/end.sh.hbs', {}), 'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF\n');
+    t.throws(() => templates.load('site/open.sh.hbs'), { message: /a here-document \(<<EOF\) is still open at the end of the template/ });
+  } finally {
+    cleanup(tpl);
   }
 });
 
