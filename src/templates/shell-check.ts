@@ -406,7 +406,8 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * after the destination: ssh joins them and the remote shell parses the result), `env -S`'s
  * string (env splits it into a command line and runs it), `trap`'s action
  * (its first operand), the callback of `mapfile`/`readarray -C`, an `alias`'s text, `watch`'s
- * command (not with -x), an ssh `-o` that is a whole option or one that runs a command, and an
+ * command (not with -x), GNU parallel's command (before `:::`, not with -q), an ssh `-o` that
+ * is a whole option or one that runs a command, and an
  * assignment to a variable bash expands again (EXPANDED_VARIABLES) or other programs run as a
  * command (COMMAND_VARIABLES). A value
  * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
@@ -422,6 +423,7 @@ function codePlace(command: string): string | undefined {
   if (MAPFILE_C.test(command)) return "as mapfile's -C callback, which bash runs as code";
   if (ALIAS.test(command)) return "in alias's arguments, whose text the shell runs as code where the alias is used";
   if (WATCH.test(command) && !/\s(?:-[A-Za-z]*x|--exec)\s/.test(command)) return 'in the command of watch, which watch hands to sh -c (unless -x)';
+  if (PARALLEL_COMMAND.test(command) && !/\s(?:-[A-Za-z]*q|--quote)\s/.test(command)) return 'in the command of parallel (before :::), which GNU parallel hands to a shell (unless -q); its arguments after ::: are quoted for it';
   const program = programOf(command);
   if (program) return `as the program text of ${program}, which runs it as code (a value is data only where the program reads it: awk -v, a file, an argument)`;
   if (SSH_OPTION.test(command)) return 'as an ssh option that can be ProxyCommand, LocalCommand or RemoteCommand, which run as shell code';
@@ -508,6 +510,11 @@ const TRAP_ACTION = new RegExp(`${BUILTIN_START}trap\\s+(?:-\\S*\\s+)*$`);
 const MAPFILE_C = /(?:^|\s)(?:mapfile|readarray)\s(?:.*\s)?-[A-Za-z]*C\s*$/;
 const ALIAS = new RegExp(`${BUILTIN_START}alias\\s`);
 /** `watch` and its words so far: the command it runs (its words joined) starts after its options. */
+/**
+ * GNU `parallel` and its words so far, none of them `:::` or `::::` (after those come arguments,
+ * which parallel quotes), not right after an option that takes a word (`-j 4`, `--joblog FILE`).
+ */
+const PARALLEL_COMMAND = new RegExp(`${COMMAND_START}(?:\\S*/)?parallel\\s(?:(?!:::)\\S+\\s+)*(?<!\\s(?:-[jPSadEIiLlNnsC]|--(?:jobs|arg-file|delimiter|timeout|delay|joblog|results|tmpdir|sshlogin|workdir|colsep|header|tagstring|retries|memfree|load|env))\\s+)$`);
 const WATCH = new RegExp(`${COMMAND_START}(?:\\S*/)?watch\\s(?:.*\\s)?(?<!\\s-[nq]\\s+|\\s--(?:interval|equexit)\\s+)$`);
 /** ssh, scp or sftp with `-o` whose value starts here (any option) or after a keyword that runs a command. */
 const SSH_OPTION = /(?:^|\s)(?:\S*\/)?(?:ssh|scp|sftp)\s(?:.*\s)?-o\s*(?:(?:ProxyCommand|LocalCommand|RemoteCommand)(?:\s*=\s*|\s+)\S*)?$/i;
