@@ -116,6 +116,8 @@ interface FunctionFlow {
   use: InputUse | undefined;
   /** The functions its body's readers call, by name: their use is its, looked up at the end. */
   callees: string[];
+  /** The names its body's readers `read` or `mapfile` into: fed a value when the function is. */
+  reads: string[];
   out: Values;
 }
 
@@ -249,6 +251,7 @@ class Flow {
       const use = uses.get(call.name);
       if (use) this.report(call.values, { ...use, via: call.via });
     }
+    for (const name of this.readsOfCalled()) this.held.add(name);
     if ([...this.argued].some((name) => this.functions.has(name))) this.held.add(POSITIONAL);
     return this.found;
   }
@@ -345,7 +348,7 @@ class Flow {
       // a redirection after it (`f() { sh; } <<< x`) feeds each call: `closed` above
       const use = child.readers.map((reader) => inputUse(reader, this.integers)).find(Boolean);
       const callees = child.readers.map(commandName).filter((name): name is string => name !== undefined);
-      this.functions.set(child.fn, { use, callees, out: child.out });
+      this.functions.set(child.fn, { use, callees, reads: child.readers.flatMap(readNames), out: child.out });
       return;
     }
     if (child.substitution === 'output') parent.sinks.push(...child.readers);
@@ -354,6 +357,28 @@ class Flow {
     if (child.substitution === 'file') parent.files.push(child.out);
     for (const reader of child.group ?? []) this.fed(child.out, reader, 'process substitution');
     if (parent.first && !child.substitution) parent.readers.push(...child.readers);
+  }
+
+  /**
+   * The names that `read`s in the functions given a value (and in those they call, however deep)
+   * assign to: `f() { read -r y; eval "$y"; }; f <<< {{q x}}`. Walked breadth first, each
+   * function once.
+   */
+  private readsOfCalled(): Set<string> {
+    const names = new Set<string>();
+    const queue = this.calls.filter((call) => !call.values.empty).map((call) => call.name);
+    const seen = new Set(queue);
+    for (let i = 0; i < queue.length; i++) {
+      const fn = this.functions.get(queue[i]!);
+      if (!fn) continue;
+      for (const name of fn.reads) names.add(name);
+      for (const callee of fn.callees) {
+        if (seen.has(callee)) continue;
+        seen.add(callee);
+        queue.push(callee);
+      }
+    }
+    return names;
   }
 
   /** The function a stage calls, if the template has defined it so far. */

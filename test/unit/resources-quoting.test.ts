@@ -339,6 +339,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['main() { helper; }\nhelper() { g; sh; }\ng() { main; }\necho {{q vars.site}} | g\n', /in a pipeline into a command that runs its standard input/], // defined after its caller, in a cycle of calls
     ['declare -i n; get() { read -r n; }; get <<< {{q vars.site}}\n', /as a here-string to a group \(a loop, \{ \}, \( \), a function\) with a command that reads it into n/],
     ['f() { sh; }; f < <(echo {{q vars.site}})\n', /through a process substitution into a command that runs its standard input/],
+    // a read in a function given a value: its name holds it (through functions it calls too)
+    ['f() { read -r y; eval "$y"; }\nf <<< {{q vars.site}}\n', /^\$y in eval's arguments/],
+    ['g() { while read -r l; do sh -c "$l"; done; }; f() { g; }\nprintf \'%s\\n\' "$LVSPLAY_VAR_site" | f\n', /^\$l as the command string of a shell's -c/],
+    ['f() { mapfile -t a; eval "${a[0]}"; }; echo {{q vars.site}} | f\n', /^\$a in eval's arguments/],
     // behind a command that runs another (timeout, ip netns exec, chroot, flock...), or a shell started with no command (sudo -s, su, chroot DIR, unshare)
     ['echo {{q vars.site}} | timeout -k 1 5 sh\n', /in a pipeline into a command that runs its standard input as shell code/],
     ['echo {{q vars.site}} | ip -n lab netns exec lb1 bash -s\n', /in a pipeline into a command that runs its standard input/],
@@ -491,6 +495,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "echo 'a\nb' {{q vars.site}}; printf '%s\\n' \"\n$LVSPLAY_VAR_site\" | grep x\n", // quotes over lines around data
     "echo \"${v:-$LVSPLAY_VAR_site}\" \"${c:-$(echo \"a\")}\" \"$(echo \"${b:-x}\")\" \"${y:-$(echo \"}\")}\"\n", // quotes in a $( ) in a ${...}, or around one
     'declare -n r=HOME; eval "$r"; x=LVSPLAY_VAR_site; eval "$x"\n', // a reference to a variable holding no value; the name as text
+    'f() { read -r y; printf \'%s\\n\' "$y"; }; f <<< {{q vars.site}}; g() { read -r w; eval "$w"; }; g < /etc/fixed\n', // a read value used as data; a function fed a file
     'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
