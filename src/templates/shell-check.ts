@@ -408,7 +408,7 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * (its first operand), the callback of `mapfile`/`readarray -C`, an `alias`'s text, `watch`'s
  * command (not with -x), GNU parallel's command (before `:::`, not with -q), an ssh `-o` that
  * is a whole option or one that runs a command, a git `-c` that is a whole setting or one git
- * runs as a command, and an
+ * runs as a command, a command tar runs, and an
  * assignment to a variable bash expands again (EXPANDED_VARIABLES) or other programs run as a
  * command (COMMAND_VARIABLES). A value
  * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
@@ -428,6 +428,7 @@ function codePlace(command: string): string | undefined {
   const program = programOf(command);
   if (program) return `as the program text of ${program}, which runs it as code (a value is data only where the program reads it: awk -v, a file, an argument)`;
   if (SSH_OPTION.test(command)) return 'as an ssh option that can be ProxyCommand, LocalCommand or RemoteCommand, which run as shell code';
+  if (TAR_COMMAND.test(command)) return 'as a command tar runs through sh -c (--to-command, -I/--use-compress-program, --checkpoint-action=exec=)';
   if (GIT_CONFIG.test(command)) return "as a git -c setting, or the value of one git runs as a shell command (core.sshCommand, core.pager, core.editor, alias.NAME with '!'...)";
   const assigned = ASSIGNMENT.exec(command)?.[1];
   if (assigned && EXPANDED_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value bash expands again (running a $(...) in it)`;
@@ -518,6 +519,8 @@ const ALIAS = new RegExp(`${BUILTIN_START}alias\\s`);
  */
 const PARALLEL_COMMAND = new RegExp(`${COMMAND_START}(?:\\S*/)?parallel\\s(?:(?!:::)\\S+\\s+)*(?<!\\s(?:-[jPSadEIiLlNnsC]|--(?:jobs|arg-file|delimiter|timeout|delay|joblog|results|tmpdir|sshlogin|workdir|colsep|header|tagstring|retries|memfree|load|env))\\s+)$`);
 const WATCH = new RegExp(`${COMMAND_START}(?:\\S*/)?watch\\s(?:.*\\s)?(?<!\\s-[nq]\\s+|\\s--(?:interval|equexit)\\s+)$`);
+/** tar with an option whose word is a command it runs with `sh -c`, that word starting here (attached, after `=`, or the next word). */
+const TAR_COMMAND = /(?:^|\s)(?:\S*\/)?tar\s(?:.*\s)?(?:--(?:to-command|use-compress-program)(?:=|\s+)|--checkpoint-action(?:=|\s+)exec=|-[A-Za-z]*I\s*)$/;
 /**
  * git with `-c` whose setting starts here (any setting), or whose value starts after a key git
  * runs as a command: the ssh command, pager, editor, fsmonitor, askpass, external diff,

@@ -372,6 +372,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['git -c core.sshCommand={{q vars.site}} ls-remote ssh://h/r\n', /^\{\{q \.\.\.\}\} as a git -c setting, or the value of one git runs as a shell command/], // git ran core.sshCommand, and an alias with !, through sh
     ['git -C /srv -c "alias.up=$LVSPLAY_VAR_site" up\n', /^\$LVSPLAY_VAR_site as a git -c setting/],
     ['git -c {{q vars.site}} fetch\n', /^\{\{q \.\.\.\}\} as a git -c setting/], // a whole setting can be any of them
+    ['tar -xf a.tar --to-command="$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site as a command tar runs through sh -c/], // each of the three ran its command here
+    ['tar -cf - -I {{q vars.site}} /srv\n', /^\{\{q \.\.\.\}\} as a command tar runs through sh -c/],
+    ['tar -cf - --checkpoint=1 --checkpoint-action=exec={{q vars.site}} /srv\n', /^\{\{q \.\.\.\}\} as a command tar runs through sh -c/],
     // a process substitution: its command's output is a file another command reads, and what it writes to >( ) is that command's input
     ["sh < <(printf '%s\\n' {{q vars.site}})\n", /through a process substitution into a command that runs its standard input as shell code/],
     ['sudo bash -e <(echo {{q vars.site}}) arg\n', /through a process substitution into a command that runs that file as a program/],
@@ -491,6 +494,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo {{q vars.site}} | crontab -l; crontab ./cron.txt; echo {{q vars.site}} | grep crontab -\n', // listing, a file, a word crontab
     'parallel echo ::: {{q vars.site}} "$LVSPLAY_VAR_site"; parallel -j {{q vars.site}} --joblog {{q vars.site}} echo ::: a; parallel -q echo {{q vars.site}} ::: a\n', // parallel's arguments (it quotes them), its options' words, a command quoted by -q
     'git -c user.name={{q vars.site}} commit -m {{q vars.site}}; git -c http.proxy="$LVSPLAY_VAR_site" clone {{q vars.site}} /srv/r\n', // settings git does not run, a message, a URL
+    'tar -xzf {{q vars.site}} -C "$LVSPLAY_VAR_site" --strip-components 1 -T {{q vars.site}}\n', // tar's archive, directory and lists are data
     'echo {{q vars.site}} | ssh h ipvsadm -R; echo {{q vars.site}} | ssh -s h sftp; echo {{q vars.site}} | ssh h sh ./x.sh; echo {{q vars.site}} | docker exec -i c cat; echo {{q vars.site}} | kubectl exec -i p -- ipvsadm -R\n', // remote and container commands that read data: a program, a subsystem, a script file
     'echo ${v:-{{q vars.site}} } ${v:={{q vars.site}} } ${v:+{{q vars.site}} } ${v:?{{q vars.site}} } ${v:1}{{q vars.site}}\n', // a default word is quote-removed; a closed ${} ends the offset
     'echo "rs[$LVSPLAY_VAR_site]" rs[1]; [ "$LVSPLAY_VAR_site" -ge 1 ] && test "$LVSPLAY_VAR_site" -lt 5; [[ $LVSPLAY_VAR_site == x ]]; echo $(( ${#LVSPLAY_VAR_site} + 1 )) ${!LVSPLAY_VAR_@} ${!a[@]} ${LVSPLAY_VAR_site:1} ${LVSPLAY_VAR_site:-0}\nn={{q vars.site}}; echo n "n is $n"; for ((i = 0; i < 3; i++)); do echo "$n" $((i + 1)); done; let m=1; echo "$((1 + 2)) $n"; echo [{{q vars.site}}]\n', // text in double quotes, [ ] and test (they read digits), a string [[ ]], a length, lists of names and keys, a substring of the value, the name written as a word, arithmetic without the value
