@@ -929,7 +929,8 @@ function bareName(text: string, i: number, s: State, lineBefore: string, place: 
   const what = `${name} (a variable holding a value, written bare)`;
   const evaluated = evaluatedPlace(s, lineBefore, true);
   if (evaluated) problems.push({ ...place(i), message: `${what} ${evaluated}; ${ARITHMETIC_HOW}` });
-  else if (s.test && s.context === 'plain') s.test.values.push({ ...place(i), message: `${what} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}` });
+  // in a [[ ]], `-n`, `-eq`... are its operators, not a name
+  else if (s.test && s.context === 'plain' && !/(?:^|\s)-$/.test(lineBefore.slice(-2))) s.test.values.push({ ...place(i), message: `${what} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}` });
   else if (s.context === 'plain' || s.context === 'dquote') {
     // a name reference given this name (`declare -n r=LVSPLAY_VAR_x`, or `r=x` for one declared -n) expands to its value
     const assigned = ASSIGNMENT.exec(simpleCommand(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore))?.[1];

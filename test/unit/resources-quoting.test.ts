@@ -504,6 +504,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     "echo \"${v:-$LVSPLAY_VAR_site}\" \"${c:-$(echo \"a\")}\" \"$(echo \"${b:-x}\")\" \"${y:-$(echo \"}\")}\"\n", // quotes in a $( ) in a ${...}, or around one
     'declare -n r=HOME; eval "$r"; x=LVSPLAY_VAR_site; eval "$x"\n', // a reference to a variable holding no value; the name as text
     'f() { read -r y; printf \'%s\\n\' "$y"; }; f <<< {{q vars.site}}; g() { read -r w; eval "$w"; }; g < /etc/fixed\n', // a read value used as data; a function fed a file
+    'n={{q vars.site}}; eq={{q vars.site}}; if [[ -n "$a" && "$b" -eq 1 ]]; then :; fi\n', // a [[ ]]\'s operators are not the names n and eq
     'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
