@@ -277,7 +277,8 @@ function howFor(kind: InputUse['kind'], what: string): string {
  * place (codePlace), or a here-string to a command that runs or evaluates its input.
  */
 function runPlace(what: string, command: string, integers: ReadonlySet<string>): string | undefined {
-  const code = codePlace(command);
+  // the shell takes redirections out of the words wherever they are: `sh -c 2>&1 {{q x}}` is -c's string
+  const code = codePlace(command.replace(REDIRECTION, ''));
   if (code) return `${what} ${code}; ${howFor('code', what)}`;
   const hereString = hereStringPlace(command, integers);
   if (hereString) return `${what} as a here-string to a command that ${hereString.use}; ${howFor(hereString.kind, what)}`;
@@ -436,6 +437,13 @@ function codePlace(command: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A redirection with its target word complete (a blank after it): `2>&1`, `> /dev/null`, `&>>log`,
+ * `<&0`; not a here-string or here-document (`<<<`, `<<`), and not one whose target is the value
+ * being read.
+ */
+const REDIRECTION = /(?<=^|\s)\d*(?:&>>?|>>|>&|>\||<&|<>|>|<(?!<))\s*[^\s<>]+(?=\s)/g;
+
 /** A here-string (`<<< {{q x}}`) given to a command that evaluates its standard input (inputUse). */
 function hereStringPlace(command: string, integers: ReadonlySet<string>): InputUse | undefined {
   const stage = /^(.*)<<<\s*$/.exec(command)?.[1];
@@ -549,8 +557,13 @@ function simpleCommand(line: string): string {
 /** The last simple command of a line `unquoted` gave (or a part of one, as wordStart gives). */
 function lastCommand(text: string): string {
   let k = text.length;
-  while (k > 0 && !COMMAND_BREAKS.has(text.charCodeAt(k - 1))) k--;
+  while (k > 0 && !(COMMAND_BREAKS.has(text.charCodeAt(k - 1)) && !inRedirection(text, k - 1))) k--;
   return text.slice(k);
+}
+
+/** Whether the `&` at `j` is part of a redirection (`2>&1`, `<&0`, `&>file`, `&>>file`), which ends no command. */
+function inRedirection(text: string, j: number): boolean {
+  return text[j] === '&' && (text[j - 1] === '>' || text[j - 1] === '<' || text[j + 1] === '>');
 }
 
 /** `;&|(){}`, as character codes (read back along the line for each value: no string per character). */
@@ -747,7 +760,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
             if (mark !== undefined) stream = ` < <(${valueMark(mark)}) `;
             i = parsed.end - 1;
           }
-        } else if (c === ';' || c === '&' || c === '|') commandBreak(s);
+        } else if ((c === ';' || c === '&' || c === '|') && !inRedirection(`${lineBefore}${c}${text[i + 1] ?? ''}`, lineBefore.length)) commandBreak(s);
         break;
       case 'squote':
         if (c === "'") s.context = 'plain';

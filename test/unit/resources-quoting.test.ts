@@ -400,6 +400,10 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['[[ -n x || {{q vars.site}} -eq 1 ]]\n', /^\{\{q \.\.\.\}\} in a \[\[ \]\] that compares numbers/],
     ['echo "$(case a in a) echo ;; esac)"\n', /a case command inside "\$\( \)"/],
     ['a=1; b=2 | sudo sh -c {{q vars.site}} & wait\n', /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
+    // a redirection's & ends no command, and a redirection anywhere is not a word of the command
+    ['eval 2>&1 "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in eval's arguments/],
+    ['eval &>>log {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in eval's arguments/],
+    ['sh -c 2>/dev/null {{q vars.site}}\n', /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
     // a variable holding a value where bash evaluates its text as arithmetic or as a variable name (a $(...) in a subscript in it runs), written bare as arithmetic allows too
     ['if [[ "$LVSPLAY_VAR_site" -gt 0 ]]; then :; fi\n', /^\$LVSPLAY_VAR_site in a \[\[ \]\] that compares numbers/],
     ['n={{q vars.site}}\n(( n > 0 )) && echo y\n', /^n \(a variable holding a value, written bare\) inside \$\(\( \)\) or \(\( \)\) arithmetic/],
@@ -505,6 +509,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'declare -n r=HOME; eval "$r"; x=LVSPLAY_VAR_site; eval "$x"\n', // a reference to a variable holding no value; the name as text
     'f() { read -r y; printf \'%s\\n\' "$y"; }; f <<< {{q vars.site}}; g() { read -r w; eval "$w"; }; g < /etc/fixed\n', // a read value used as data; a function fed a file
     'n={{q vars.site}}; eq={{q vars.site}}; if [[ -n "$a" && "$b" -eq 1 ]]; then :; fi\n', // a [[ ]]\'s operators are not the names n and eq
+    'sh -c true 2> "$LVSPLAY_VAR_site"; echo > {{q vars.site}}; eval true & echo {{q vars.site}}\n', // a redirection's target; a command after a & that ends one
     'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
