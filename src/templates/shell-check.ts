@@ -589,15 +589,46 @@ function isBlank(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /\s/.test(String.fromCharCode(code)));
 }
 
-/** A line with each quoted word before the value as the one word `x`: what is inside quotes opens or ends nothing. */
+/**
+ * A line with each quoted word before the value as the one word `x`, and each expansion closed
+ * before it (`$( )`, `${ }`, backquotes) as `x` too: what is inside them opens or ends nothing
+ * (`eval ${cmd} {{q x}}` is one command, not one ended by the `}`).
+ */
 function unquoted(line: string): string {
   // one value's rules ask for the same line, and for what this gave (which it gives back as it
   // is), several times over: on a long line that was most of the check's time
   for (let k = 0; k < unquotedSeen.length; k += 2) if (unquotedSeen[k] === line) return unquotedSeen[k + 1]!;
-  const text = line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x');
+  const text = closedExpansions(line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x'));
   unquotedSeen.unshift(line, text, text, text);
   unquotedSeen.length = Math.min(unquotedSeen.length, 8);
   return text;
+}
+
+/**
+ * A text with each `$(...)`, `${...}` and `` `...` `` that closes in it as `x` (nested ones
+ * inside it too); one still open stays as it is, the value being read may be in it. One pass.
+ */
+function closedExpansions(text: string): string {
+  if (!text.includes('$') && !text.includes('`')) return text;
+  let out = '';
+  let copied = 0;
+  const open: { at: number; closer: string }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    const top = open.at(-1);
+    if (top && c === top.closer) {
+      open.pop();
+      if (open.length === 0) {
+        out += `${text.slice(copied, top.at)}x`;
+        copied = i + 1;
+      }
+    } else if (c === '`' && !(top && top.closer === '`')) open.push({ at: i, closer: '`' });
+    else if (top?.closer !== '`' && c === '$' && (text[i + 1] === '(' || text[i + 1] === '{')) {
+      open.push({ at: i, closer: text[i + 1] === '(' ? ')' : '}' });
+      i++;
+    } else if (top && top.closer !== '`' && (c === '(' || c === '{')) open.push({ at: i, closer: c === '(' ? ')' : '}' });
+  }
+  return out + text.slice(copied);
 }
 
 /** unquoted's last inputs, each followed by what it gave, newest first. */

@@ -404,6 +404,11 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['eval 2>&1 "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in eval's arguments/],
     ['eval &>>log {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in eval's arguments/],
     ['sh -c 2>/dev/null {{q vars.site}}\n', /^\{\{q \.\.\.\}\} as the command string of a shell's -c/],
+    // an expansion before the value in the same word list ends no command: its ( ) { } are its own
+    ['eval ${cmd:-true} {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in eval's arguments/],
+    ['ssh ${host} "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in ssh's remote command/],
+    ['ssh h $(hostname -f) {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in ssh's remote command/],
+    ['y=${a}$LVSPLAY_VAR_site; eval "$y"\n', /^\$y in eval's arguments/],
     // a variable holding a value where bash evaluates its text as arithmetic or as a variable name (a $(...) in a subscript in it runs), written bare as arithmetic allows too
     ['if [[ "$LVSPLAY_VAR_site" -gt 0 ]]; then :; fi\n', /^\$LVSPLAY_VAR_site in a \[\[ \]\] that compares numbers/],
     ['n={{q vars.site}}\n(( n > 0 )) && echo y\n', /^n \(a variable holding a value, written bare\) inside \$\(\( \)\) or \(\( \)\) arithmetic/],
@@ -510,6 +515,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'f() { read -r y; printf \'%s\\n\' "$y"; }; f <<< {{q vars.site}}; g() { read -r w; eval "$w"; }; g < /etc/fixed\n', // a read value used as data; a function fed a file
     'n={{q vars.site}}; eq={{q vars.site}}; if [[ -n "$a" && "$b" -eq 1 ]]; then :; fi\n', // a [[ ]]\'s operators are not the names n and eq
     'sh -c true 2> "$LVSPLAY_VAR_site"; echo > {{q vars.site}}; eval true & echo {{q vars.site}}\n', // a redirection's target; a command after a & that ends one
+    'echo ${x} {{q vars.site}} | cat; x=$(f) && echo {{q vars.site}}; (echo {{q vars.site}}); { echo {{q vars.site}}; }; echo `date` $(( 1 + 2 )) {{q vars.site}}\n', // expansions before data; a subshell and a group
     'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
