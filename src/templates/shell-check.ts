@@ -84,6 +84,8 @@ interface State {
   quoteStart: number;
   /** `${` open inside the double quotes we are in (a `"` there opens a quote nested in it, for bash). */
   braces: number;
+  /** `${` open in plain shell: their braces are no group to the flow (`ssh ${h} sh` is one command). */
+  expansions: number;
   /**
    * The `$( )` open around the reading point, innermost last. Inside double quotes its text is
    * plain shell again (`"$(eval "$x")"`), until the `)` that closes it, where the quotes go on.
@@ -146,7 +148,7 @@ const READ_PASSES = 4;
  */
 function checkPass(program: hbs.AST.Program, declared: Pick<State, 'integers' | 'associative' | 'references'>, held: ReadonlySet<string>): { problems: ShellProblem[]; fed: Set<string>; read: Set<string> } {
   const problems: ShellProblem[] = [];
-  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, braces: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
+  const state: State = { context: 'plain', escaped: false, pending: [], line: '', parens: 0, late: [], ...declared, code: '', values: [], tainted: new Set(held), quoteStart: 0, braces: 0, expansions: 0, substitutions: [], inner: { parens: 0, backquotes: false } };
   walk(program, state, problems);
   // the template's last line may be a here-document's delimiter with no newline after it: lvsplay
   // puts one after the template (its own lines follow), so for the shell that line ends there
@@ -643,15 +645,16 @@ function at(node: hbs.AST.Node, message: string): ShellProblem {
 }
 
 function snapshot(state: State): string {
-  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions.map(({ lines, ...open }) => open), state.inner, state.braces]);
+  return JSON.stringify([state.context, state.escaped, state.pending, state.heredoc ?? null, state.parens, state.test?.from ?? null, state.substitutions.map(({ lines, ...open }) => open), state.inner, state.braces, state.expansions]);
 }
 
 function restore(state: State, text: string): void {
-  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner, braces] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Omit<Substitution, 'lines'>[], State['inner'], number];
+  const [context, escaped, pending, heredoc, parens, testFrom, substitutions, inner, braces, expansions] = JSON.parse(text) as [Context, boolean, HeredocPending[], HeredocPending | null, number, number | null, Omit<Substitution, 'lines'>[], State['inner'], number, number];
   // the lines read so far stay (a case in any branch counts)
   state.substitutions = substitutions.map((open, k) => ({ ...open, lines: state.substitutions[k]?.lines ?? '' }));
   state.inner = inner;
   state.braces = braces;
+  state.expansions = expansions;
   state.context = context;
   state.escaped = escaped;
   state.pending = pending;
@@ -757,6 +760,14 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
           s.parens = 2;
           s.line += '(';
           i++;
+        }
+        else if (c === '{' && UNESCAPED_DOLLAR.test(lineBefore)) {
+          s.expansions++;
+          stream = 'x';
+        }
+        else if (c === '}' && s.expansions > 0) {
+          s.expansions--;
+          stream = 'x';
         }
         else if (c === '(' && UNESCAPED_DOLLAR.test(lineBefore)) {
           s.substitutions.push(substitution(lineBefore.slice(0, -1), s.integers));

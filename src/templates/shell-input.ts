@@ -177,11 +177,12 @@ function commandFromInput(stage: string): boolean {
 /**
  * What runs a command given after it, each with its options and fixed operands: `sudo`, `env`,
  * `nohup`..., `timeout DURATION`, `chroot DIR`, `flock FILE`, `taskset MASK`, `chrt PRIO`,
- * `ip netns exec NAME`, `runuser -u USER --`, `nsenter`, `unshare`, `setpriv`, `busybox`,
+ * `ip netns exec NAME`, `runuser -u USER --`, `nsenter`, `unshare`, `setpriv`, `busybox`
+ * (an expansion where sudo's options or timeout's duration go may be one: `timeout ${t} sh`),
  * `docker`/`podman`/`nerdctl exec CONTAINER`, `kubectl`/`oc exec POD --`; and
  * `NAME=value` prefixes. A word matches one alternative only, so a long run of them is no search.
  */
-const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time|unshare|setpriv|busybox)(?:\s+-\S+)*\s+|(?:\S*/)?nsenter(?:\s+-\S+(?:\s+\d+)?)*\s+|(?:\S*/)?timeout(?:\s+-[ks]\s+\S+|\s+-\S+)*\s+\d[\d.]*[smhd]?\s+|(?:\S*/)?(?:chroot|flock|taskset|chrt)(?:\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?runuser(?:\s+-[ugG]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?ip(?:\s+-[A-Za-z]+(?:\s+[^-\s]\S*)?)*\s+netns\s+exec\s+\S+\s+|(?:\S*/)?(?:docker|podman|nerdctl)\s+exec(?:\s+-[A-Za-z]*[uewl]\s+\S+|\s+--(?:user|env|workdir|env-file)\s+\S+|\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?(?:kubectl|oc)\s+exec\s+(?:[^-\s]\S*\s+|-\S+\s+)*?--\s+|\w+=\S*\s+)*`;
+const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhpRrTU]\s+\S+|\s+-\S+|\s+\$\S+)*\s+|(?:\S*/)?(?:env|nice|nohup|command|exec|setsid|stdbuf|ionice|time|unshare|setpriv|busybox)(?:\s+-\S+)*\s+|(?:\S*/)?nsenter(?:\s+-\S+(?:\s+\d+)?)*\s+|(?:\S*/)?timeout(?:\s+-[ks]\s+\S+|\s+-\S+)*\s+(?:\d[\d.]*[smhd]?|\$\S+)\s+|(?:\S*/)?(?:chroot|flock|taskset|chrt)(?:\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?runuser(?:\s+-[ugG]\s+\S+|\s+-\S+)*\s+|(?:\S*/)?ip(?:\s+-[A-Za-z]+(?:\s+[^-\s]\S*)?)*\s+netns\s+exec\s+\S+\s+|(?:\S*/)?(?:docker|podman|nerdctl)\s+exec(?:\s+-[A-Za-z]*[uewl]\s+\S+|\s+--(?:user|env|workdir|env-file)\s+\S+|\s+-\S+)*\s+[^-\s]\S*\s+|(?:\S*/)?(?:kubectl|oc)\s+exec\s+(?:[^-\s]\S*\s+|-\S+\s+)*?--\s+|\w+=\S*\s+)*`;
 /**
  * A command that starts a shell when given no command, which then reads its program from standard
  * input: `sudo -s`/`-i`, `su` (without `-c`), `chroot DIR`, `unshare`, `nsenter`, `script`.

@@ -409,6 +409,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['ssh ${host} "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site in ssh's remote command/],
     ['ssh h $(hostname -f) {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in ssh's remote command/],
     ['y=${a}$LVSPLAY_VAR_site; eval "$y"\n', /^\$y in eval's arguments/],
+    ['echo {{q vars.site}} | ssh ${host} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // a ${ } is no group to the flow
+    ['echo {{q vars.site}} | timeout ${t} sudo ${opts:+-n} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // an expansion where a duration or options go
     // a variable holding a value where bash evaluates its text as arithmetic or as a variable name (a $(...) in a subscript in it runs), written bare as arithmetic allows too
     ['if [[ "$LVSPLAY_VAR_site" -gt 0 ]]; then :; fi\n', /^\$LVSPLAY_VAR_site in a \[\[ \]\] that compares numbers/],
     ['n={{q vars.site}}\n(( n > 0 )) && echo y\n', /^n \(a variable holding a value, written bare\) inside \$\(\( \)\) or \(\( \)\) arithmetic/],
@@ -516,6 +518,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'n={{q vars.site}}; eq={{q vars.site}}; if [[ -n "$a" && "$b" -eq 1 ]]; then :; fi\n', // a [[ ]]\'s operators are not the names n and eq
     'sh -c true 2> "$LVSPLAY_VAR_site"; echo > {{q vars.site}}; eval true & echo {{q vars.site}}\n', // a redirection's target; a command after a & that ends one
     'echo ${x} {{q vars.site}} | cat; x=$(f) && echo {{q vars.site}}; (echo {{q vars.site}}); { echo {{q vars.site}}; }; echo `date` $(( 1 + 2 )) {{q vars.site}}\n', // expansions before data; a subshell and a group
+    'echo {{q vars.site}} | ssh ${host} cat; echo {{q vars.site}} | timeout ${t} ipvsadm -R; echo {{q vars.site}} | { cat; }\n', // the same commands reading data
     'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
