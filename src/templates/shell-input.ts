@@ -9,8 +9,8 @@
 
 import { words } from './program-text.js';
 
-/** Where a simple command's name starts: after reserved words and `NAME=value` prefixes (`while IFS= read`). */
-export const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif)\\s+|\\w+=\\S*\\s+)*';
+/** Where a simple command's name starts: after reserved words (`time -p` and `coproc` too) and `NAME=value` prefixes (`while IFS= read`). */
+export const COMMAND_START = '^\\s*(?:(?:!|if|while|until|then|do|else|elif|time(?:\\s+-p)?|coproc)\\s+|\\w+=\\S*\\s+)*';
 /** A simple command's start (COMMAND_START), maybe through `command` or `builtin`. */
 export const BUILTIN_START = `${COMMAND_START}(?:(?:command|builtin)\\s+)*`;
 /** ssh's options: flags, and those taking a word (attached or not). */

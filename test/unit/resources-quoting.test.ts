@@ -410,6 +410,8 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['ssh h $(hostname -f) {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in ssh's remote command/],
     ['y=${a}$LVSPLAY_VAR_site; eval "$y"\n', /^\$y in eval's arguments/],
     ['echo {{q vars.site}} | ssh ${host} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // a ${ } is no group to the flow
+    ['time eval {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in eval's arguments/], // time (and coproc) are reserved words before a command
+    ['time -p trap "$LVSPLAY_VAR_site" EXIT\n', /^\$LVSPLAY_VAR_site as trap's action/],
     ['echo {{q vars.site}} | timeout ${t} sudo ${opts:+-n} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // an expansion where a duration or options go
     // a variable holding a value where bash evaluates its text as arithmetic or as a variable name (a $(...) in a subscript in it runs), written bare as arithmetic allows too
     ['if [[ "$LVSPLAY_VAR_site" -gt 0 ]]; then :; fi\n', /^\$LVSPLAY_VAR_site in a \[\[ \]\] that compares numbers/],
