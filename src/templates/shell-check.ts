@@ -106,7 +106,7 @@ interface Substitution {
   quotes?: { line: string; start: number; braces: number };
   /** The variable its output goes to (`y=$(`, `local y="$(`, `for h in $(`): a value in it is in that variable. */
   receiver?: string;
-  /** Whether its output is run as code (`sh -c "$(`, `eval $(`, `sh <<< "$(`): to the flow it pipes into CODE_SINK. */
+  /** Whether its output is run as code (`sh -c "$(`, `eval $(`, `sh <<< "$(`): to the flow its text is one group piped into CODE_SINK. */
   code?: boolean;
 }
 
@@ -771,11 +771,13 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
         }
         else if (c === '(' && UNESCAPED_DOLLAR.test(lineBefore)) {
           s.substitutions.push(substitution(lineBefore.slice(0, -1), s.integers));
+          // its whole text is one group, whose output the sink gets: lines in it end no pipeline into it
+          if (s.substitutions.at(-1)!.code) stream = '({ ';
         }
         else if (c === '(' && s.substitutions.length > 0) s.substitutions.at(-1)!.depth++;
         else if (c === ')' && s.substitutions.length > 0 && --s.substitutions.at(-1)!.depth === 0) {
           const open = s.substitutions.pop()!;
-          if (open.code) stream = ` | ${CODE_SINK})`;
+          if (open.code) stream = `\n} | ${CODE_SINK})`;
           if (open.quotes) {
             // back in the double quotes around it, whose line reads `$()` for it; a case pattern's
             // `)` would have ended it here, where the shell goes on: the two would disagree on what is quoted after it
@@ -826,7 +828,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
           s.substitutions.push(substitution(s.line.slice(0, s.quoteStart), s.integers, { line: `${s.line}(`, start: s.quoteStart, braces: s.braces }));
           s.context = 'plain';
           s.line = '';
-          s.code += '$(';
+          s.code += s.substitutions.at(-1)!.code ? '$({ ' : '$(';
           i++;
         }
         else if (c === '$') {

@@ -411,6 +411,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['y=${a}$LVSPLAY_VAR_site; eval "$y"\n', /^\$y in eval's arguments/],
     ['echo {{q vars.site}} | ssh ${host} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // a ${ } is no group to the flow
     ['time eval {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in eval's arguments/], // time (and coproc) are reserved words before a command
+    // a $( ) run as code over several lines: the whole of it reaches the code, not its last line's pipeline
+    ['eval "$(cat <<EOF\n$LVSPLAY_VAR_site\nEOF\n)"\n', /^\$LVSPLAY_VAR_site in a here-document whose text reaches a command that runs/],
+    ['eval $(\n  printf %s {{q vars.site}}\n)\n', /^\{\{q \.\.\.\}\} in a \$\( \) \(or its input\) whose output goes to a command that/],
     ['time -p trap "$LVSPLAY_VAR_site" EXIT\n', /^\$LVSPLAY_VAR_site as trap's action/],
     ['echo {{q vars.site}} | timeout ${t} sudo ${opts:+-n} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // an expansion where a duration or options go
     // a variable holding a value where bash evaluates its text as arithmetic or as a variable name (a $(...) in a subscript in it runs), written bare as arithmetic allows too
