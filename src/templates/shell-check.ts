@@ -413,7 +413,7 @@ const CODE_HOW = 'keep the code fixed and let it read the value as data, e.g. sh
  * is a whole option or one that runs a command, a git `-c` that is a whole setting or one git
  * runs as a command, a command tar runs, and an
  * assignment to a variable bash expands again (EXPANDED_VARIABLES) or other programs run as a
- * command (COMMAND_VARIABLES). A value
+ * command (COMMAND_VARIABLES), in the shell or given to `env` or `sudo`. A value
  * after the command string (`sh -c 'code' sh {{q x}}`, its $0 and $1), ssh's destination and
  * option arguments, and a trap's signal stay data. Another interpreter's program text (awk's
  * program, sed's script, perl -e, python -c...: program-text.ts) is code too.
@@ -433,7 +433,7 @@ function codePlace(command: string): string | undefined {
   if (SSH_OPTION.test(command)) return 'as an ssh option that can be ProxyCommand, LocalCommand or RemoteCommand, which run as shell code';
   if (TAR_COMMAND.test(command)) return 'as a command tar runs through sh -c (--to-command, -I/--use-compress-program, --checkpoint-action=exec=)';
   if (GIT_CONFIG.test(command)) return "as a git -c setting, or the value of one git runs as a shell command (core.sshCommand, core.pager, core.editor, alias.NAME with '!'...)";
-  const assigned = ASSIGNMENT.exec(command)?.[1];
+  const assigned = ASSIGNMENT.exec(command)?.[1] ?? ENV_ASSIGNMENT.exec(command)?.[1];
   if (assigned && EXPANDED_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value bash expands again (running a $(...) in it)`;
   if (assigned && COMMAND_VARIABLES.has(assigned)) return `in an assignment to ${assigned}, whose value programs run as a shell command (git, less, man, systemctl, crontab -e)`;
   return undefined;
@@ -539,6 +539,8 @@ const TAR_COMMAND = /(?:^|\s)(?:\S*\/)?tar\s(?:.*\s)?(?:--(?:to-command|use-comp
 const GIT_CONFIG = /(?:^|\s)(?:\S*\/)?git\s(?:.*\s)?-c\s*(?:(?:core\.(?:sshcommand|pager|editor|fsmonitor|askpass|hookspath)|sequence\.editor|diff\.external|credential\.helper|gpg\.program|pager\.\S+|alias\.\S+)=\S*)?$/i;
 /** ssh, scp or sftp with `-o` whose value starts here (any option) or after a keyword that runs a command. */
 const SSH_OPTION = /(?:^|\s)(?:\S*\/)?(?:ssh|scp|sftp)\s(?:.*\s)?-o\s*(?:(?:ProxyCommand|LocalCommand|RemoteCommand)(?:\s*=\s*|\s+)\S*)?$/i;
+/** `env` or `sudo` (its environment for the command it runs) and a `NAME=` among its words, its value starting here. */
+const ENV_ASSIGNMENT = /(?:^|\s)(?:\S*\/)?(?:env|sudo|doas)\s(?:.*\s)?([A-Za-z_]\w*)=\S*$/;
 /**
  * Variables whose value bash expands again where it uses it, `$(...)` included: the prompts
  * (PS4 is printed by `set -x`), PROMPT_COMMAND (run as code), BASH_ENV and ENV (a start-up file's
