@@ -510,7 +510,7 @@ const NAME_TAKER = new RegExp(`${COMMAND_START}(read|declare|typeset|local|unset
 const EVAL = new RegExp(`${BUILTIN_START}eval\\s`);
 /** A shell option: `-e`, `+x`, `--`, `--norc`, or one taking a word (`-o NAME`, `-O NAME`, `--rcfile FILE`). */
 const SHELL_OPTION = '(?:[-+][oO]\\s+\\S+|--(?:rcfile|init-file)\\s+\\S+|[-+][-\\w]*)\\s+';
-/** A shell's name (maybe a path), then only options, `-c` among them (in a cluster too): the next word is the command string. */
+/** A shell's name (maybe a path; `$SHELL` or `$BASH` too), then only options, `-c` among them (in a cluster too): the next word is the command string. */
 const SHELL_C = new RegExp(`(?:^|\\s)(?:\\S*/)?(?:${SHELL_NAMES})\\s+(?:${SHELL_OPTION})*?-[A-Za-z]*c[A-Za-z]*\\s+(?:${SHELL_OPTION})*$`);
 /** `su`, `runuser`, `flock` or `script` with its `-c` (in a cluster too) or `--command`: a command they hand to a shell. */
 const COMMAND_OPTION = /(?:^|\s)(?:\S*\/)?(?:su|runuser|flock|script)\s(?:.*\s)?(?:-[A-Za-z]*c|--command)(?:\s+|=)$/;
@@ -602,7 +602,8 @@ function unquoted(line: string): string {
   // one value's rules ask for the same line, and for what this gave (which it gives back as it
   // is), several times over: on a long line that was most of the check's time
   for (let k = 0; k < unquotedSeen.length; k += 2) if (unquotedSeen[k] === line) return unquotedSeen[k + 1]!;
-  const text = closedExpansions(line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, 'x'));
+  // a quoted variable alone (`"$SHELL"`, `"${h}"`) stays the variable it names, any other quoted word is x
+  const text = closedExpansions(line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, (word) => QUOTED_VARIABLE.exec(word)?.[1]?.replace(/^/, '$') ?? 'x'));
   unquotedSeen.unshift(line, text, text, text);
   unquotedSeen.length = Math.min(unquotedSeen.length, 8);
   return text;
@@ -623,7 +624,9 @@ function closedExpansions(text: string): string {
     if (top && c === top.closer) {
       open.pop();
       if (open.length === 0) {
-        out += `${text.slice(copied, top.at)}x`;
+        // `${NAME}` stays the variable it names (`${SHELL} -c` is a shell); any other is the word x
+        const inner = text.slice(top.at, i + 1);
+        out += text.slice(copied, top.at) + (/^\$\{[A-Za-z_]\w*\}$/.test(inner) ? `$${inner.slice(2, -1)}` : 'x');
         copied = i + 1;
       }
     } else if (c === '`' && !(top && top.closer === '`')) open.push({ at: i, closer: '`' });
@@ -634,6 +637,9 @@ function closedExpansions(text: string): string {
   }
   return out + text.slice(copied);
 }
+
+/** `"$NAME"` or `"${NAME}"`, and the name. */
+const QUOTED_VARIABLE = /^"\$\{?([A-Za-z_]\w*)\}?"$/;
 
 /** unquoted's last inputs, each followed by what it gave, newest first. */
 const unquotedSeen: string[] = [];

@@ -188,8 +188,8 @@ const WRAPPERS = String.raw`^\s*(?:(?:\S*/)?(?:sudo|doas)(?:\s+-[A-Za-z]*[ugCDhp
  * input: `sudo -s`/`-i`, `su` (without `-c`), `chroot DIR`, `unshare`, `nsenter`, `script`.
  */
 const SHELL_STARTER = new RegExp(`${WRAPPERS}(?:(?:\\S*/)?(?:sudo|doas)(?:\\s+-\\S+)*\\s+-[A-Za-z]*[si][A-Za-z]*(?:\\s+-\\S+)*|(?:\\S*/)?su(?:\\s+(?!-[A-Za-z]*c|--command)\\S+)*|(?:\\S*/)?chroot(?:\\s+-\\S+)*\\s+\\S+|(?:\\S*/)?(?:unshare|nsenter)(?:\\s+-\\S+(?:\\s+\\d+)?)*|(?:\\S*/)?script(?:\\s+-\\S+)*(?:\\s+\\S+)?)\\s*$`);
-/** The shells the check knows, by name (a path before it is allowed where the patterns say so). */
-export const SHELL_NAMES = 'sh|bash|dash|ash|ksh|mksh|zsh';
+/** The shells the check knows, by name (a path before it is allowed where the patterns say so), and `$SHELL`, `$BASH`. */
+export const SHELL_NAMES = 'sh|bash|dash|ash|ksh|mksh|zsh|\\$SHELL|\\$BASH';
 const SHELLS = new RegExp(`^(?:${SHELL_NAMES})$`);
 /** A simple command's name behind WRAPPERS (the first word that is none of them), and its words. */
 const STDIN_READER = new RegExp(`${WRAPPERS}(?:\\S*/)?(${SHELL_NAMES}|at|batch|ssh)((?:\\s+\\S+)*)\\s*$`);

@@ -411,6 +411,9 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     ['y=${a}$LVSPLAY_VAR_site; eval "$y"\n', /^\$y in eval's arguments/],
     ['echo {{q vars.site}} | ssh ${host} sh\n', /in a pipeline into a command that runs its standard input as shell code/], // a ${ } is no group to the flow
     ['time eval {{q vars.site}}\n', /^\{\{q \.\.\.\}\} in eval's arguments/], // time (and coproc) are reserved words before a command
+    ['"$SHELL" -c {{q vars.site}}\n', /^\{\{q \.\.\.\}\} as the command string of a shell's -c/], // $SHELL and $BASH are shells, quoted, braced or not
+    ['${BASH} -ec "$LVSPLAY_VAR_site"\n', /^\$LVSPLAY_VAR_site as the command string of a shell's -c/],
+    ['echo {{q vars.site}} | sudo $SHELL -s\n', /in a pipeline into a command that runs its standard input as shell code/],
     ['env -i BASH_ENV="$LVSPLAY_VAR_site" bash ./x.sh\n', /^\$LVSPLAY_VAR_site in an assignment to BASH_ENV/], // bash expanded BASH_ENV from env's environment ($(...) ran)
     ['sudo GIT_SSH_COMMAND={{q vars.site}} git fetch\n', /^\{\{q \.\.\.\}\} in an assignment to GIT_SSH_COMMAND/],
     // a $( ) run as code over several lines: the whole of it reaches the code, not its last line's pipeline
@@ -527,6 +530,7 @@ test('shell templates: every {{...}} is checked before rendering; the unsafe sha
     'echo ${x} {{q vars.site}} | cat; x=$(f) && echo {{q vars.site}}; (echo {{q vars.site}}); { echo {{q vars.site}}; }; echo `date` $(( 1 + 2 )) {{q vars.site}}\n', // expansions before data; a subshell and a group
     'echo {{q vars.site}} | ssh ${host} cat; echo {{q vars.site}} | timeout ${t} ipvsadm -R; echo {{q vars.site}} | { cat; }\n', // the same commands reading data
     'env LANG={{q vars.site}} TZ="$LVSPLAY_VAR_site" ipvsadm -L; sudo HOME={{q vars.site}} true\n', // env and sudo given other variables
+    '$SHELL ./x.sh {{q vars.site}}; echo {{q vars.site}} | $SHELL ./x.sh; "$SHELL" -c \'echo "$1"\' sh {{q vars.site}}\n', // $SHELL given a script file, or the value as $1
     'cat <<EOF > f\n$LVSPLAY_VAR_site\nEOF', // a here-document ended by the template's last line, with no newline after it (lvsplay puts one there)
     'echo "${LVSPLAY_VAR_site@Q}" ${LVSPLAY_VAR_site@E} ${HOME@P}\n', // quoting and escapes expand nothing; a prompt expansion of a variable holding no value
   ];
