@@ -239,7 +239,7 @@ function checkMustache(node: hbs.AST.MustacheStatement, state: State, problems: 
   const where = describe(state.context);
   const plainValue = state.context === 'plain' && helper === VALUE_HELPER;
   const start = wordStart(state.line);
-  const unquoted = plainValue ? unquotedPlace(state.line, start, state.test !== undefined, state) : undefined;
+  const unquoted = plainValue ? unquotedPlace(state) : undefined;
   const run = plainValue ? runPlace('{{q ...}}', lastCommand(start), state.integers) : undefined;
   const holder = plainValue ? receiver(state.line) : undefined;
   if (holder) state.tainted.add(holder);
@@ -302,11 +302,11 @@ const SUBSCRIPT_PLACE = 'in an array subscript or $[ ], which bash evaluates as 
 /**
  * Places in plain shell where single quotes do not keep a {{q}} data: right after a `$`
  * (`$'...'`, bash's ANSI-C quoting: a backslash escapes the closing quote), or where bash
- * evaluates the word (expansionPlace, wordPlace).
+ * evaluates the word, as it would a variable's text there (evaluatedPlace).
  */
-function unquotedPlace(line: string, start: string, inTest: boolean, s: State): string | undefined {
-  if (line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
-  return expansionPlace(unquoted(line), true, s) ?? wordPlace(line, start, inTest, s.integers);
+function unquotedPlace(s: State): string | undefined {
+  if (s.line.endsWith('$')) return "right after a $, which makes $'...' (ANSI-C quoting, where a backslash in the value escapes the closing quote)";
+  return evaluatedPlace(s, s.line, false);
 }
 
 /**
@@ -323,8 +323,13 @@ function evaluatedPlace(s: State, lineBefore: string, bare: boolean): string | u
     ? expansionPlace(unquoted(lineBefore.slice(0, s.quoteStart)), true, s) ?? expansionPlace(lineBefore.slice(s.quoteStart), false, s)
     : expansionPlace(s.context === 'plain' ? unquoted(lineBefore) : lineBefore, s.context === 'plain', s);
   if (expansion || s.context === 'heredoc') return expansion;
-  const line = s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
+  const line = lineToWord(s, lineBefore);
   return bare ? arithmeticWord(line, s.integers) : wordPlace(line, wordStart(line), s.test !== undefined, s.integers);
+}
+
+/** The line up to the word being read: in double quotes, up to where they began (the word starts there). */
+function lineToWord(s: State, lineBefore: string): string {
+  return s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
 }
 
 /**
@@ -561,13 +566,13 @@ function simpleCommand(line: string): string {
 /** The last simple command of a line `unquoted` gave (or a part of one, as wordStart gives). */
 function lastCommand(text: string): string {
   let k = text.length;
-  while (k > 0 && !(COMMAND_BREAKS.has(text.charCodeAt(k - 1)) && !inRedirection(text, k - 1))) k--;
+  while (k > 0 && !(COMMAND_BREAKS.has(text.charCodeAt(k - 1)) && !inRedirection(text[k - 2], text[k - 1]!, text[k]))) k--;
   return text.slice(k);
 }
 
-/** Whether the `&` at `j` is part of a redirection (`2>&1`, `<&0`, `&>file`, `&>>file`), which ends no command. */
-function inRedirection(text: string, j: number): boolean {
-  return text[j] === '&' && (text[j - 1] === '>' || text[j - 1] === '<' || text[j + 1] === '>');
+/** Whether `c`, between `before` and `after`, is the `&` of a redirection (`2>&1`, `<&0`, `&>file`, `&>>file`), which ends no command. */
+function inRedirection(before: string | undefined, c: string, after: string | undefined): boolean {
+  return c === '&' && (before === '>' || before === '<' || after === '>');
 }
 
 /** `;&|(){}`, as character codes (read back along the line for each value: no string per character). */
@@ -603,7 +608,7 @@ function unquoted(line: string): string {
   // is), several times over: on a long line that was most of the check's time
   for (let k = 0; k < unquotedSeen.length; k += 2) if (unquotedSeen[k] === line) return unquotedSeen[k + 1]!;
   // a quoted variable alone (`"$SHELL"`, `"${h}"`) stays the variable it names, any other quoted word is x
-  const text = closedExpansions(line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, (word) => QUOTED_VARIABLE.exec(word)?.[1]?.replace(/^/, '$') ?? 'x'));
+  const text = closedExpansions(line.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, (word) => (word.startsWith('"') ? aloneOr(word.slice(1, -1)) : 'x')));
   unquotedSeen.unshift(line, text, text, text);
   unquotedSeen.length = Math.min(unquotedSeen.length, 8);
   return text;
@@ -625,8 +630,7 @@ function closedExpansions(text: string): string {
       open.pop();
       if (open.length === 0) {
         // `${NAME}` stays the variable it names (`${SHELL} -c` is a shell); any other is the word x
-        const inner = text.slice(top.at, i + 1);
-        out += text.slice(copied, top.at) + (/^\$\{[A-Za-z_]\w*\}$/.test(inner) ? `$${inner.slice(2, -1)}` : 'x');
+        out += text.slice(copied, top.at) + aloneOr(text.slice(top.at, i + 1));
         copied = i + 1;
       }
     } else if (c === '`' && !(top && top.closer === '`')) open.push({ at: i, closer: '`' });
@@ -638,8 +642,13 @@ function closedExpansions(text: string): string {
   return out + text.slice(copied);
 }
 
-/** `"$NAME"` or `"${NAME}"`, and the name. */
-const QUOTED_VARIABLE = /^"\$\{?([A-Za-z_]\w*)\}?"$/;
+/** `$NAME` for a text that is that variable alone (`$NAME`, `${NAME}`), else the word `x`. */
+function aloneOr(text: string): string {
+  const m = VARIABLE_ALONE.exec(text);
+  return m ? `$${m[1] ?? m[2]}` : 'x';
+}
+
+const VARIABLE_ALONE = /^\$(?:([A-Za-z_]\w*)|\{([A-Za-z_]\w*)\})$/;
 
 /** unquoted's last inputs, each followed by what it gave, newest first. */
 const unquotedSeen: string[] = [];
@@ -812,7 +821,7 @@ function scan(text: string, s: State, place: Place, problems: ShellProblem[]): v
             if (mark !== undefined) stream = ` < <(${valueMark(mark)}) `;
             i = parsed.end - 1;
           }
-        } else if ((c === ';' || c === '&' || c === '|') && !inRedirection(`${lineBefore}${c}${text[i + 1] ?? ''}`, lineBefore.length)) commandBreak(s);
+        } else if ((c === ';' || c === '&' || c === '|') && !inRedirection(lineBefore.at(-1), c, text[i + 1])) commandBreak(s);
         break;
       case 'squote':
         if (c === "'") s.context = 'plain';
@@ -970,7 +979,7 @@ function variable(text: string, i: number, s: State, lineBefore: string, place: 
     s.values[mark] ??= { ...place(i), what, heredoc: true };
     return;
   }
-  const start = s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore;
+  const start = lineToWord(s, lineBefore);
   const run = runPlace(what, lastCommand(wordStart(start)), s.integers);
   // a copy is the value too (`y="$x"`, `for y in $x`)
   const holder = receiver(start);
@@ -998,7 +1007,7 @@ function bareName(text: string, i: number, s: State, lineBefore: string, place: 
   else if (s.test && s.context === 'plain' && !/(?:^|\s)-$/.test(lineBefore.slice(-2))) s.test.values.push({ ...place(i), message: `${what} ${NUMERIC_TEST}; ${ARITHMETIC_HOW}` });
   else if (s.context === 'plain' || s.context === 'dquote') {
     // a name reference given this name (`declare -n r=LVSPLAY_VAR_x`, or `r=x` for one declared -n) expands to its value
-    const assigned = ASSIGNMENT.exec(simpleCommand(s.context === 'dquote' ? s.line.slice(0, s.quoteStart) : lineBefore))?.[1];
+    const assigned = ASSIGNMENT.exec(simpleCommand(lineToWord(s, lineBefore)))?.[1];
     if (assigned && s.references.has(assigned)) s.tainted.add(assigned);
   }
 }
