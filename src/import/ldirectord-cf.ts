@@ -359,17 +359,17 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
   const v6 = l.key === 'real6';
   const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(.*)$/.exec(l.value);
   let first = m?.[1] ?? m?.[2];
-  const lastAddress = m?.[3] ?? m?.[4];
+  let lastAddress = m?.[3] ?? m?.[4];
   let portText = m?.[5];
-  if (m && lastAddress === undefined && first !== undefined) {
-    const r = names.resolve(first, portText, v6);
+  if (m && first !== undefined) {
+    const r = names.resolve(first, portText, v6, lastAddress);
     const written = JSON.stringify(l.value.split(/\s/)[0]);
     if ('unresolved' in r) {
       report.notExpressed(l, `real server ${written}: ${r.unresolved}`);
       return [];
     }
     if (r.resolved) report.note(l, `real server ${written}: ${r.resolved}`);
-    [first, portText] = [r.host, r.port];
+    [first, lastAddress, portText] = [r.host, r.last, r.port];
   }
   const isFamily = (a: string | undefined) => a !== undefined && (v6 ? isIPv6(a) : isIPv4(a));
   if (!m || !isFamily(first) || (lastAddress !== undefined && !isFamily(lastAddress)) || (portText !== undefined && !(/^\d+$/.test(portText) && Number(portText) <= 65535))) {

@@ -14,12 +14,14 @@ export interface ResolvedNames {
   ports: ReadonlyMap<string, number>;
 }
 
-/** Literals to read the value on with (and what was resolved, to say so), or why not. */
-export type Resolution = { host: string; port?: string; resolved?: string } | { unresolved: string };
+/** Literals to read the value on with (`last`: a range's end), and what was resolved, to say so; or why not. */
+export type Resolution = { host: string; last?: string; port?: string; resolved?: string } | { unresolved: string };
 
 /** A DNS host name (RFC 1123 labels), as ldirectord would pass it to its resolver. */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const SERVICE_NAME = /^[A-Za-z][\w-]{0,31}$/;
+
+const isHostName = (host: string) => !isIPv4(host) && !isIPv6(host) && HOST_NAME.test(host) && !/^[\d.]+$/.test(host);
 
 /** The names one config uses, recorded as they are met, and resolved when the director said. */
 export class Names {
@@ -32,22 +34,26 @@ export class Names {
    */
   constructor(private readonly resolved?: ResolvedNames, private readonly recording = false) {}
 
-  resolve(host: string, port: string | undefined, v6: boolean): Resolution {
-    const hostName = !isIPv4(host) && !isIPv6(host) && HOST_NAME.test(host) && !/^[\d.]+$/.test(host);
+  /** `host[->last][:port]`: ldirectord resolves both ends of a range (`sql01->sql03`), then takes every address between. */
+  resolve(host: string, port: string | undefined, v6: boolean, last?: string): Resolution {
+    const hostNames = [host, ...(last === undefined ? [] : [last])].filter(isHostName);
     const portName = port !== undefined && SERVICE_NAME.test(port);
-    if (!hostName && !portName) return { host, ...(port !== undefined && { port }) };
-    if (hostName) this.hosts.add(host);
+    const literal = { host, ...(last !== undefined && { last }), ...(port !== undefined && { port }) };
+    if (hostNames.length === 0 && !portName) return literal;
+    for (const name of hostNames) this.hosts.add(name);
     if (portName) this.ports.add(port);
     const placeholder = this.recording ? { host: v6 ? '2001:db8::1' : '192.0.2.1', port: 1 } : undefined;
-    const address = hostName ? placeholder?.host ?? this.resolved?.hosts.get(host)?.[v6 ? 'ipv6' : 'ipv4'] : host;
+    const addressOf = (h: string) => (isHostName(h) ? placeholder?.host ?? this.resolved?.hosts.get(h)?.[v6 ? 'ipv6' : 'ipv4'] : h);
+    const address = addressOf(host);
+    const end = last === undefined ? undefined : addressOf(last);
     const number = portName ? placeholder?.port ?? this.resolved?.ports.get(port) : port;
-    if (address === undefined || (portName && number === undefined)) {
-      const names = [...(hostName ? [`host name ${JSON.stringify(host)}`] : []), ...(portName ? [`service name ${JSON.stringify(port)}`] : [])].join(' and ');
+    if (address === undefined || (last !== undefined && end === undefined) || (portName && number === undefined)) {
+      const names = [...hostNames.map((h) => `host name ${JSON.stringify(h)}`), ...(portName ? [`service name ${JSON.stringify(port)}`] : [])].join(' and ');
       const why = this.resolved ? 'the director could not resolve it' : 'lvsplay import does not guess what it resolves to there (--from-host resolves it on the director)';
-      return { unresolved: `${names}: ldirectord resolves names when it starts, and ${why}; write the address${portName ? ' and port number' : ''} and import again` };
+      return { unresolved: `${names}: ldirectord resolves names when it starts, and ${why}; write the address${hostNames.length > 1 ? 'es' : ''}${portName ? ' and port number' : ''} and import again` };
     }
-    const said = [...(hostName ? [`${host} → ${address}`] : []), ...(portName ? [`${port} → ${number}`] : [])].join(', ');
-    return { host: address, ...(number !== undefined && { port: String(number) }), resolved: `resolved on the director as ldirectord would: ${said}` };
+    const said = [...hostNames.map((h) => `${h} → ${addressOf(h)}`), ...(portName ? [`${port} → ${number}`] : [])].join(', ');
+    return { host: address, ...(end !== undefined && { last: end }), ...(number !== undefined && { port: String(number) }), resolved: `resolved on the director as ldirectord would: ${said}` };
   }
 }
 

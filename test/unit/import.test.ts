@@ -485,6 +485,33 @@ esac`;
   }
 });
 
+test('import: a real= range whose ends are host names (sql01->sql03, ldirectord\'s own sample) or with a service name is left out and named from a file, and resolved end to end with --from-host', (t) => {
+  const text = [
+    'virtual=192.0.2.10:3306', '\treal=sql01->sql03:3306 gate 10', '\treal=192.0.2.40 gate', '',
+    'virtual=192.0.2.11:80', '\treal=192.0.2.21->192.0.2.22:http gate', '\treal=192.0.2.40 gate', '',
+    'virtual=192.0.2.12:80', '\treal=192.0.2.31->web9:80 gate', '\treal=192.0.2.40 gate', '',
+  ].join('\n');
+  t.deepEqual(ldirectordNames('x', text), { hosts: ['sql01', 'sql03', 'web9'], ports: ['http'] });
+  const fromFile = importInventory({ ldirectord: { file: 'ranges.cf', text } });
+  const reported = (line: number, words: RegExp) => fromFile.report.lines.some((l) => l.line === line && l.kind === 'not expressed' && words.test(l.message));
+  t.true(reported(2, /real server "sql01->sql03:3306": host name "sql01" and host name "sql03": .*write the addresses and import again/), fromFile.report.format());
+  t.true(reported(6, /real server "192\.0\.2\.21->192\.0\.2\.22:http": service name "http"/), fromFile.report.format());
+  t.true(reported(10, /host name "web9"/), fromFile.report.format());
+  t.deepEqual(load(fromFile.yaml).services.map((s) => s.realServers.map((m) => m.address)), [['192.0.2.40'], ['192.0.2.40'], ['192.0.2.40']]);
+  const resolved = {
+    hosts: new Map([['sql01', { ipv4: '192.0.2.51' }], ['sql03', { ipv4: '192.0.2.53' }], ['web9', { ipv4: '192.0.2.32' }]]),
+    ports: new Map([['http', 80]]),
+  };
+  const fromHost = importInventory({ ldirectord: { file: 'lb1:/etc/ha.d/ldirectord.cf', text }, resolved });
+  t.deepEqual(load(fromHost.yaml).services.map((s) => s.realServers.map((m) => `${m.address}:${m.port}/${m.weight}`)), [
+    ['192.0.2.51:3306/10', '192.0.2.52:3306/10', '192.0.2.53:3306/10', '192.0.2.40:3306/1'],
+    ['192.0.2.21:80/1', '192.0.2.22:80/1', '192.0.2.40:80/1'],
+    ['192.0.2.31:80/1', '192.0.2.32:80/1', '192.0.2.40:80/1'],
+  ]);
+  t.true(fromHost.report.lines.some((l) => l.line === 2 && l.kind === 'note' && /sql01 → 192\.0\.2\.51, sql03 → 192\.0\.2\.53/.test(l.message)), fromHost.report.format());
+  t.deepEqual(fromHost.report.lines.filter((l) => l.kind === 'not expressed'), [], fromHost.report.format());
+});
+
 test('import: ldirectord\'s two global fallbacks: fallback= serves the virtual= services, fallback6= the virtual6= ones (its fallback_find); a virtual\'s own fallback of the other family is its config error', (t) => {
   const text = [
     'fallback=192.0.2.30:80 gate', 'fallback6=[2001:db8::30]:80 gate',
