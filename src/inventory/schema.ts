@@ -21,7 +21,8 @@ export const ALL_CHECK_TYPES = ['connect', 'negotiate', 'ping', 'external', 'off
 /** DNS_CHECK's query types (keepalived 2.2). */
 export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
 export const OWNERS = ['lvsplay', 'ldirectord', 'keepalived'] as const;
-export const CHECK_SERVICES = ['http', 'https', 'dns', 'ftp', 'imap', 'imaps', 'ldap', 'mysql', 'nntp', 'pgsql', 'pop', 'pops', 'radius', 'sip', 'smtp', 'simpletcp', 'none'] as const;
+/** ldirectord 4.12's `service=` values (read_config), each but simpletcp and none with a well-known port (ld_service_to_port). */
+export const CHECK_SERVICES = ['http', 'https', 'http_proxy', 'dns', 'ftp', 'imap', 'imaps', 'ldap', 'ldaps', 'mysql', 'nntp', 'oracle', 'pgsql', 'pop', 'pops', 'radius', 'sip', 'smtp', 'submission', 'simpletcp', 'none'] as const;
 
 const Become = z.strictObject({
   method: z.literal('sudo').default('sudo'),

@@ -512,6 +512,14 @@ test('import: a real= range whose ends are host names (sql01->sql03, ldirectord\
   t.deepEqual(fromHost.report.lines.filter((l) => l.kind === 'not expressed'), [], fromHost.report.format());
 });
 
+test('import: ldirectord.cf services ldirectord 4.12 checks (submission, ldaps, oracle, http_proxy) are imported with their service=, not left out', (t) => {
+  const services = ['submission', 'ldaps', 'oracle', 'http_proxy'];
+  const text = services.flatMap((service, i) => [`virtual=192.0.2.1${i}:80`, '\treal=192.0.2.21 gate', `\tservice=${service}`, '\tchecktype=negotiate', '']).join('\n');
+  const { yaml, report } = importInventory({ ldirectord: { file: 'services.cf', text } });
+  t.deepEqual(load(yaml).services.map((s) => s.healthCheck?.service), services);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed'), [], report.format());
+});
+
 test('import: ldirectord\'s two global fallbacks: fallback= serves the virtual= services, fallback6= the virtual6= ones (its fallback_find); a virtual\'s own fallback of the other family is its config error', (t) => {
   const text = [
     'fallback=192.0.2.30:80 gate', 'fallback6=[2001:db8::30]:80 gate',

@@ -531,6 +531,15 @@ test('ldirectord.cf for lb1: only ldirectord-owned services; IPv6 as virtual6/re
   t.is(desired.file!.path, '/etc/ha.d/ldirectord.cf');
 });
 
+test('ldirectord.cf: every service= ldirectord 4.12 reads, submission, ldaps, oracle and http_proxy included (imports of such configs were refused), is written as given', (t) => {
+  for (const service of ['http_proxy', 'ldaps', 'oracle', 'submission', 'smtp', 'simpletcp']) {
+    const cluster = exampleWith(['health_check: { type: negotiate, service: http, request: /healthz, receive: OK }', `health_check: { type: negotiate, service: ${service} }`]);
+    const cf = (run('ldirectord', ctxFor('lb1', { cluster }), {}, '').desired as LdirectordDesired).file!.content;
+    t.true(cf.includes(`\tservice=${service}\n`), cf);
+  }
+  t.throws(() => exampleWith(['health_check: { type: negotiate, service: http, request: /healthz, receive: OK }', 'health_check: { type: negotiate, service: smtps }']), { message: /health_check\.service: .*"submission"/ });
+});
+
 test('ldirectord.cf: fork=no when no service has its own check interval', (t) => {
   const cluster = exampleWith(['health_check: { type: connect, interval: 5 }', 'health_check: { type: connect }']);
   const cf = (run('ldirectord', ctxFor('lb1', { cluster }), {}, '').desired as LdirectordDesired).file!.content;
