@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoPath } from '../helpers/inventory.js';
@@ -13,6 +13,8 @@ import type { BootDesired } from '../../src/resources/boot/index.js';
 import { ctxFor } from '../support/cluster.js';
 import { run } from '../support/resources.js';
 import { CLI } from '../support/paths.js';
+import { BUILTIN_TEMPLATES, PRECOMPILED_TEMPLATES, sha256Of, TemplateError, Templates, type PrecompiledTemplates } from '../../src/templates/templates.js';
+import { createRequire } from 'node:module';
 
 function lvsplay(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: repoPath('.'), encoding: 'utf8', timeout: 60_000 });
@@ -27,6 +29,35 @@ test('render: every host of the built-in bootstrap, as plans from nothing and th
   t.regex(r.stdout, /^ {4}\+ add service tcp 192\.0\.2\.13:8443 rr$/m, 'an lvsplay-owned IPVS service');
   t.regex(r.stdout, /\+virtual=192\.0\.2\.10:80/, 'ldirectord.cf for the checked service');
   t.false(r.stdout.includes('ipvsadm -C'), 'never a flush');
+});
+
+test('the build\'s precompiled templates: every built-in one, made from its current text; rendering through them gives what compiling the same text gives (a copy of templates/ as an override folder is compiled at run time), and changes no message', (t) => {
+  const table = createRequire(import.meta.url)(PRECOMPILED_TEMPLATES) as PrecompiledTemplates;
+  const builtins = readdirSync(BUILTIN_TEMPLATES, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.hbs')).map((f) => f.split('\\').join('/')).sort();
+  t.deepEqual(Object.keys(table).sort(), builtins);
+  for (const name of builtins) t.is(table[name]!.sha256, sha256Of(readFileSync(join(BUILTIN_TEMPLATES, name), 'utf8')), name);
+  const copy = mkdtempSync(join(tmpdir(), 'lvsplay-templates-'));
+  try {
+    cpSync(BUILTIN_TEMPLATES, copy, { recursive: true });
+    for (const args of [['-i', 'test/lab/inventory.yml', 'playbooks/bootstrap.yml', 'test/lab/rollout.yml', '--probe'], ['-i', 'test/lab/keepalived.yml', '--probe'], ['-i', 'inventory/example.yml', '--probe']]) {
+      const built = lvsplay('render', ...args);
+      const compiled = lvsplay('render', ...args, '--templates', copy);
+      t.is(built.status, 0, built.stderr);
+      t.true(built.stdout.length > 10_000);
+      t.is(compiled.stdout, built.stdout, args.join(' '));
+      t.regex(compiled.stderr, /built-in template .* is overridden by /, 'the copy was used');
+    }
+    // errors only a render finds, one placed by the template's AST (parsed again for a precompiled one)
+    for (const [name, data] of [['file/write.sh.hbs', {}], ['sysctl/probe.sh.hbs', { keys: [{}] }], ['sysctl/probe.sh.hbs', { keys: [null] }], ['sysctl/probe.sh.hbs', { keys: [{ path: {} }] }]] as const) {
+      const error = (templates: Templates) => {
+        const err = t.throws(() => templates.render(name, data), { instanceOf: TemplateError });
+        return `${err!.line}:${err!.column} ${err!.message}`;
+      };
+      t.is(error(new Templates()), error(new Templates([copy])), name);
+    }
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 test('render --host: only that host', (t) => {
