@@ -186,12 +186,19 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
   return tokens;
 }
 
+/**
+ * keepalived's blanks (parser.c's WHITE_SPACE_STR, less the newline a line has not): any other
+ * character is part of a word, as keepalived reads it (a UTF-8 byte order mark, a no-break space).
+ */
+const BLANK = /[ \t\f\v\r]/;
+const WORD_END = /[ \t\f\v\r{}"#!]/;
+
 /** A line's words and braces: blanks separate words; a `#` or `!` starts a comment; double-quoted words keep their blanks. */
 function readWords(body: string, { file, line }: Origin, tokens: Token[], problems: Problem[]): void {
   let k = 0;
   while (k < body.length) {
     const c = body[k]!;
-    if (c === ' ' || c === '\t') k++;
+    if (BLANK.test(c)) k++;
     else if (c === '#' || c === '!') break;
     else if (c === '{' || c === '}') {
       tokens.push({ file, line, kind: c === '{' ? 'open' : 'close', text: c });
@@ -208,7 +215,7 @@ function readWords(body: string, { file, line }: Origin, tokens: Token[], proble
       tokens.push({ file, line, kind: 'word', text: word });
     } else {
       const start = k;
-      while (k < body.length && !/[\s{}"#!]/.test(body[k]!)) k++;
+      while (k < body.length && !WORD_END.test(body[k]!)) k++;
       tokens.push({ file, line, kind: 'word', text: body.slice(start, k) });
     }
   }

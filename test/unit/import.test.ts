@@ -371,6 +371,20 @@ test('import: keepalived.conf blocks nested thousands deep are bad input at thei
   }
 });
 
+test('import: keepalived.conf\'s blanks are its own (space, tab, \\f, \\v, \\r); any other character, a no-break space or a byte order mark mid-line, is part of a word (a lone \\r or \\f in a line looped without end, using all memory)', (t) => {
+  const conf = (blank: string) => `virtual_server 192.0.2.100 80 {${blank}delay_loop 6\n  protocol${blank}TCP\n  real_server 192.0.2.21 80 {\n    weight${blank}2\n  }\n}\n`;
+  for (const blank of ['\r', '\f', '\v', ' \r\t']) {
+    const { yaml, report } = importInventory({ keepalived: { file: 'blanks.conf', text: conf(blank) } });
+    const [service] = load(yaml).services;
+    t.deepEqual([service?.protocol, service?.realServers.map((m) => m.weight)], ['tcp', [2]], JSON.stringify(blank));
+    t.deepEqual(report.lines.filter((l) => l.kind === 'not expressed'), [], report.format());
+  }
+  for (const other of ['\u00a0', '\u2028', '\u3000', '\ufeff']) {
+    const { report } = importInventory({ keepalived: { file: 'words.conf', text: conf(other) } });
+    t.true(report.lines.some((l) => l.line === 4 && l.kind === 'not expressed' && l.message.includes(`weight${other}2`)), `${JSON.stringify(other)}: ${report.format()}`);
+  }
+});
+
 test('import: keepalived\'s $NAME=value definitions are replaced where $NAME or ${NAME} is used (again in what they bring, across includes); @ID lines are read for the director whose config id is ID, and reported when that is unknown', (t) => {
   const text = `$NET=192.0.2
 $VIP=\${NET}.100   # a comment is not part of the value
