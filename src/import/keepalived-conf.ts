@@ -12,7 +12,7 @@ import ipaddr from 'ipaddr.js';
 import type * as z from 'zod';
 import { canonicalAddress, hostPort } from '../inventory/addresses.js';
 import type { Forwarding } from '../inventory/model.js';
-import { Name } from '../inventory/fields.js';
+import { InterfaceName, Name } from '../inventory/fields.js';
 import { HealthCheck, type MemberCheckInput, SCHEDULERS, type VrrpPairInput } from '../inventory/schema.js';
 import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
 import type { ServiceKey } from '../resources/ipvs/table.js';
@@ -140,7 +140,13 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
           [vrrp.role, state] = ['backup', x.args.join(' ')];
         }
         break;
-      case 'interface': vrrp.interface = x.args[0]!; break;
+      case 'interface': {
+        // copied into the inventory as the director's interface: one the inventory refuses would make the whole inventory invalid
+        const name = InterfaceName.safeParse(x.args[0]);
+        if (name.success) vrrp.interface = name.data;
+        else report.notExpressed(origin(x), `interface ${JSON.stringify(x.args.join(' '))}: ${name.error.issues[0]?.message ?? 'not an interface name'}; the director's interface name is GUESSED instead`);
+        break;
+      }
       case 'virtual_router_id': { const v = int(x, 1, 255); if (v !== undefined) settings.virtual_router_id = v; break; }
       case 'priority': {
         const v = int(x, 1, 255);

@@ -385,6 +385,16 @@ test('import: keepalived.conf\'s blanks are its own (space, tab, \\f, \\v, \\r);
   }
 });
 
+test('import: a vrrp_instance interface the inventory cannot take as an interface name (":", too long, "all") is reported at its line and the name GUESSED; the imported inventory validates (it did not)', (t) => {
+  for (const name of [':', 'eth0.very-long-name', 'all', '-x']) {
+    const text = `vrrp_instance VI_1 {\n  state MASTER\n  interface ${name}\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.0.2.10\n  }\n}\nvirtual_server 192.0.2.10 80 {\n  protocol TCP\n  real_server 192.0.2.21 80 {\n  }\n}\n`;
+    const { yaml, report } = importInventory({ keepalived: { file: 'if.conf', text } });
+    t.notThrows(() => load(yaml), name);
+    t.regex(yaml, /interface: \{ name: eth0, address: [^}]+\} # GUESSED name/, name);
+    t.true(report.lines.some((l) => l.line === 3 && l.kind === 'not expressed' && l.message.startsWith(`interface ${JSON.stringify(name)}: expected an interface name`)), report.format());
+  }
+});
+
 test('import: keepalived\'s $NAME=value definitions are replaced where $NAME or ${NAME} is used (again in what they bring, across includes); @ID lines are read for the director whose config id is ID, and reported when that is unknown', (t) => {
   const text = `$NET=192.0.2
 $VIP=\${NET}.100   # a comment is not part of the value
