@@ -32,7 +32,10 @@ export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url))
 export const PRECOMPILED_TEMPLATES = resolve(BUILTIN_TEMPLATES, '../dist/templates/precompiled.cjs');
 export type PrecompiledTemplates = Record<string, { sha256: string; spec: Parameters<typeof Handlebars.template>[0] }>;
 
-/** Handlebars' options for every template, compiled here or by the build. */
+/**
+ * Handlebars' options for every template, compiled here or by the build. `log` is unregistered
+ * (Templates' constructor): not compiled as a known helper either, so its use is an unknown name.
+ */
 const COMPILE_OPTIONS = { noEscape: true, strict: true, knownHelpers: { log: false } } as const;
 
 export const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -85,10 +88,15 @@ export function kindOf(name: string): TemplateKind {
   return name.endsWith('.sh.hbs') ? 'shell' : 'config';
 }
 
+/** A template's compiled function, and its checked AST (to place an error Handlebars gives no place: parsed then for a precompiled one). */
+interface Compiled {
+  template: Handlebars.TemplateDelegate;
+  program: () => hbs.AST.Program;
+}
+
 export class Templates {
   private readonly hbs = Handlebars.create();
-  /** Each template's compiled function, and its checked AST (to place an error Handlebars gives no place: read again then for a precompiled one). */
-  private readonly compiled = new Map<string, { template: Handlebars.TemplateDelegate; program: () => hbs.AST.Program }>();
+  private readonly compiled = new Map<string, Compiled>();
   private readonly located = new Map<string, Located>();
   /** Built-in template names replaced by an override, with the file used instead. */
   readonly overrides = new Map<string, string>();
@@ -180,7 +188,7 @@ export class Templates {
     }
   }
 
-  private template(name: string, kind: TemplateKind): { template: Handlebars.TemplateDelegate; program: () => hbs.AST.Program } {
+  private template(name: string, kind: TemplateKind): Compiled {
     const key = `${kind}:${name}`;
     const known = this.compiled.get(key);
     if (known) return known;
@@ -198,7 +206,7 @@ export class Templates {
     }
     // the build checked and compiled this very text, as this kind
     const built = builtin && kind === kindOf(name) ? precompiledTable()[name] : undefined;
-    let compiled: { template: Handlebars.TemplateDelegate; program: () => hbs.AST.Program };
+    let compiled: Compiled;
     if (built && built.sha256 === sha256Of(text)) {
       let program: hbs.AST.Program | undefined;
       compiled = { template: this.hbs.template(built.spec), program: () => (program ??= checkedProgram(file, text, kind, builtin)) };
