@@ -10,20 +10,13 @@
  * - CommonJS, so Templates can load it synchronously (its constructor and `render` are).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { BUILTIN_TEMPLATES, kindOf, PRECOMPILED_TEMPLATES, precompileTemplate, sha256Of, TemplateError } from '../src/templates/templates.js';
 
-function templatesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return templatesUnder(path);
-    return entry.isFile() && entry.name.endsWith('.hbs') ? [path] : [];
-  });
-}
-
 const entries: string[] = [];
-for (const file of templatesUnder(BUILTIN_TEMPLATES).sort()) {
-  const name = relative(BUILTIN_TEMPLATES, file).split(sep).join('/');
+for (const relative of readdirSync(BUILTIN_TEMPLATES, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.hbs')).sort()) {
+  const name = relative.split(sep).join('/');
+  const file = join(BUILTIN_TEMPLATES, relative);
   const text = readFileSync(file, 'utf8');
   try {
     entries.push(`${JSON.stringify(name)}: { sha256: ${JSON.stringify(sha256Of(text))}, spec: ${precompileTemplate(file, text, kindOf(name))} }`);

@@ -190,8 +190,9 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
  * keepalived's blanks (parser.c's WHITE_SPACE_STR, less the newline a line has not): any other
  * character is part of a word, as keepalived reads it (a UTF-8 byte order mark, a no-break space).
  */
-const BLANK = /[ \t\f\v\r]/;
-const WORD_END = /[ \t\f\v\r{}"#!]/;
+const BLANKS = ' \t\f\v\r';
+const BLANK = new RegExp(`[${BLANKS}]`);
+const WORD_END = new RegExp(`[${BLANKS}{}"#!]`);
 
 /** A line's words and braces: blanks separate words; a `#` or `!` starts a comment; double-quoted words keep their blanks. */
 function readWords(body: string, { file, line }: Origin, tokens: Token[], problems: Problem[]): void {
