@@ -9,7 +9,13 @@ import {
   Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,
 } from './fields.js';
 
-export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
+/**
+ * The kernel's IPVS schedulers (net/netfilter/ipvs/ip_vs_<name>.c). `twos` (weighted random "power
+ * of two choices") is one keepalived (since 2.2.5) and ldirectord (any lowercase name) pass on;
+ * a kernel built without it (CONFIG_IP_VS_TWOS: Debian 12's 6.1, the lab's, leaves it out) refuses
+ * the service, and the director's change is rolled back like any failed batch.
+ */
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
 export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'] as const;
 export const FORWARDING = ['dr', 'tun', 'nat'] as const;
 export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;

@@ -1022,3 +1022,16 @@ test('import --ldirectord: where ldirectord.cf is silent, ldirectord\'s own defa
   t.regex(set, /^checktimeout=7$/m);
   t.notRegex(set, /negotiatetimeout/, 'checktimeout alone: ldirectord uses it for both, and so does the rendered file');
 });
+
+test('import: the twos scheduler (weighted random two choices: keepalived since 2.2.5, ldirectord passes any lowercase name, ipvsadm saves it as -s twos) is imported from each reader, not reported as unknown (was: the service dropped)', (t) => {
+  const inputs: [string, ImportInputs][] = [
+    ['ipvsadm save', { save: { file: 'twos.save', text: '-A -t 192.0.2.10:80 -s twos\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 3\n' } }],
+    ['ldirectord.cf', { ldirectord: { file: 'twos.cf', text: 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate 3\n\tscheduler=twos\n\tchecktype=connect\n' } }],
+    ['keepalived.conf', { keepalived: { file: 'twos.conf', text: 'virtual_server 192.0.2.10 80 {\n    lvs_sched twos\n    lb_kind DR\n    protocol TCP\n    real_server 192.0.2.21 80 {\n        weight 3\n    }\n}\n' } }],
+  ];
+  for (const [what, input] of inputs) {
+    const { yaml, report } = importInventory(input);
+    t.deepEqual(load(yaml).services.map((s) => [s.scheduler, s.realServers.map((m) => m.weight)]), [['twos', [3]]], `${what}: ${report.format()}`);
+    t.false(report.lines.some((l) => /scheduler/.test(l.message)), `${what}: ${report.format()}`);
+  }
+});

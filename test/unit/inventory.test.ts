@@ -355,7 +355,7 @@ test('unknown scheduler', (t) => {
 });
 
 test('every kernel scheduler is accepted', (t) => {
-  for (const scheduler of ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh']) {
+  for (const scheduler of ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos']) {
     t.is(parse(addToService(BASE, 'web', `scheduler: ${scheduler}`)).services[0]?.scheduler, scheduler);
   }
 });

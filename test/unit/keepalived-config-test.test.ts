@@ -71,7 +71,7 @@ vrrp:
 services:
   - { name: web6, vip: 2001:db8::10, port: 80, scheduler: rr, managed_by: keepalived, health_check: { type: http, virtualhost: www.example.net, regex: '^HTTP/1\\.[01] 2[0-9]{2} "ok" #!$' }, real_servers: [ { server: web1 } ] }
 `), 'lb1']],
-  ['port 0 (all ports, persistent), a sorry server without a port on a fwmark, TUN sorry server, thresholds', () => [load(`directors:
+  ['port 0 (all ports, persistent), a sorry server without a port on a fwmark, TUN sorry server, thresholds, the twos scheduler', () => [load(`directors:
   - { name: lb1, address: 192.0.2.5, interface: { name: eth0, address: 192.0.2.5/24 }, role: primary }
 real_servers:
   - { name: web1, address: 192.0.2.21 }
@@ -80,7 +80,8 @@ services:
   - { name: all, vip: 192.0.2.10, port: 0, persistence: { timeout: 120 }, managed_by: keepalived, health_check: { type: connect, port: 22 }, real_servers: [ { server: web1, upper_threshold: 10, lower_threshold: 5 } ] }
   - { name: fw, fwmark: 7, scheduler: dh, managed_by: keepalived, fallback: { address: 192.0.2.22, forwarding: tun }, health_check: { type: misc, command: /bin/true, timeout: 3 }, real_servers: [ { server: web1, weight: 2 }, { server: web2, weight: 0 } ] }
   - { name: ovf, vip: 192.0.2.11, port: 443, scheduler: ovf, managed_by: keepalived, fallback: { address: 127.0.0.1, port: 443 }, real_servers: [ { server: web1 }, { server: web2 } ] }
-`), 'lb1']],
+  - { name: twos, vip: 192.0.2.11, port: 80, scheduler: twos, managed_by: keepalived, health_check: { type: connect }, real_servers: [ { server: web1 }, { server: web2 } ] }
+`), 'lb1', '    lvs_sched twos\n']],
 ];
 
 for (const [title, make] of CASES) {
