@@ -128,7 +128,7 @@ function readInputs(o: ImportOptions): ImportInputs {
   const read = (file: string | undefined): { file: string; text: string } | undefined => {
     if (file === undefined) return undefined;
     try {
-      return { file, text: readInputFile(file) };
+      return { file, text: readInputFile(file, { keepBom: true }) };
     } catch (err) {
       if (!(err instanceof InputFileError)) throw err;
       problems.push({ file, line: 0, col: 0, field: '', message: `the file ${err.message}` });

@@ -196,7 +196,8 @@ export async function remoteIncludes(transport: Transport, label: string, keepal
   return source;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// As the programs read these files: a byte order mark is part of the first word (readInputFile's keepBom).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function utf8(base64: string): string | InputFileError {
   try {

@@ -98,6 +98,9 @@ export function importKeepalived(file: string, text: string, report: Report, inc
       out.services.push(...readVirtualServer(s, groups, report, problems));
     } else if (s.keyword.startsWith('$')) {
       report.notExpressed(origin(s), `${s.keyword} ...: not a definition for keepalived, which needs the "=" right after the name ($NAME=value), so a line whose keyword it does not know; ${s.keyword} stays undefined`);
+    } else if (s.keyword.startsWith('\ufeff')) {
+      // A file saved with a UTF-8 byte order mark: keepalived's reader keeps it as part of the first word.
+      report.notExpressed(origin(s), `${s.keyword}${s.block ? ' { ... }' : ''}: the file starts with a byte order mark (U+FEFF), which keepalived reads as part of this keyword, one it does not know ("Unknown keyword"): keepalived ignores this ${s.block ? 'block' : 'line'}, and so does the import; save the file without it`);
     } else if (s.keyword !== 'virtual_server_group') report.notExpressed(origin(s), `${s.keyword}${s.block ? ' { ... }' : ''}: lvsplay's keepalived.conf has global_defs, one vrrp_instance and virtual_server blocks only`);
   }
   if (syncDaemon) {

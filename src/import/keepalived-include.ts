@@ -13,7 +13,7 @@ import type { IncludeSource } from './keepalived-conf.js';
 
 export const localIncludes: IncludeSource = {
   expand: (pattern, from) => braces(isAbsolute(pattern) ? pattern : join(dirname(from), pattern)).flatMap((p) => matches(p).sort()),
-  read: (path) => readInputFile(path),
+  read: (path) => readInputFile(path, { keepBom: true }),
 };
 
 /** GLOB_BRACE: the first `{...,...}` group's alternatives, each expanded in turn; a group without a comma is literal. */

@@ -6,6 +6,10 @@
  * is ldirectord's "Unknown command"); defaults are ldirectord's own (scheduler
  * wrr, checktype negotiate, protocol fwm for a mark, udp on port 53, tcp otherwise, weight 1).
  * A line that is not `key=value`, or a value ldirectord itself would refuse, is malformed input.
+ * Blanks are Perl's `\s` on the bytes ldirectord reads (space, tab, \n, \v, \f, \r), written out
+ * in every pattern here: JavaScript's `\s` and `trim()` also take a no-break space or a byte order
+ * mark for one, and would import a line ldirectord refuses ("Unknown command", "invalid ...").
+ * Patterns with `.` have the `s` flag: Perl's `.` takes a \r (or U+2028) inside a line, JavaScript's not.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
@@ -36,6 +40,12 @@ const GLOBALS: Record<string, keyof z.input<typeof LdirectordGlobals>> = {
 };
 const YES_NO = new Set(['auto_reload', 'quiescent', 'readd_quiescent', 'clean_stop']);
 const NUMBERS = new Set(['check_timeout', 'negotiate_timeout', 'check_interval', 'failure_count']);
+
+/** Perl's blanks (see the header) off the start and end, or the end only. */
+function perlTrim(text: string, ends: 'both' | 'end' = 'both'): string {
+  const end = text.replace(/[ \t\n\v\f\r]+$/, '');
+  return ends === 'end' ? end : end.replace(/^[ \t\n\v\f\r]+/, '');
+}
 
 /** A virtual's check keys → inventory health_check keys. */
 const CHECK_KEYS: Record<string, keyof z.input<typeof HealthCheck>> = {
@@ -136,25 +146,26 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
   text.split('\n').forEach((raw, i) => {
     const line = i + 1;
     const expanded = raw.replace(/\r$/, '').replaceAll('\t', '    ');
-    const commentOnly = /^\s*#\s*(.*)$/.exec(expanded);
+    const commentOnly = /^[ \t\n\v\f\r]*#[ \t\n\v\f\r]*(.*)$/s.exec(expanded);
     if (commentOnly) {
       comment = commentOnly[1];
       return;
     }
-    const body = expanded.replace(/\s+#.*$/, '').trimEnd();
-    if (body.trim() === '') {
+    const body = perlTrim(expanded.replace(/[ \t\n\v\f\r]+#.*$/s, ''), 'end');
+    if (perlTrim(body) === '') {
       comment = undefined;
       ended = current ?? ended;
       current = undefined;
       return;
     }
     const indented = body.startsWith('    ');
-    const kv = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*)$/.exec(body);
+    const kv = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(body);
     if (!kv) {
-      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(body.trim())}` });
+      const bom = body.startsWith('\ufeff') ? ': the file starts with a byte order mark (U+FEFF), which ldirectord reads as part of this line, and refuses ("Unknown command"); save the file without it' : '';
+      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(perlTrim(body))}${bom}` });
       return;
     }
-    const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: kv[2]!.trim(), indented, ...(comment !== undefined && { comment }) };
+    const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: perlTrim(kv[2]!), indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
     if (!indented) [current, ended] = [undefined, undefined];
     if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
@@ -232,7 +243,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
         return undefined;
       }
     } else if (l.key === 'schedflags') {
-      const flags = l.value.split(',').map((f) => f.trim()).filter((f) => f !== '');
+      const flags = l.value.split(',').map((f) => perlTrim(f)).filter((f) => f !== '');
       const unknown = flags.filter((f) => !(SCHEDULER_FLAGS as readonly string[]).includes(f));
       if (unknown.length > 0) report.notExpressed(l, `schedflags ${unknown.join(',')} (the inventory has ${SCHEDULER_FLAGS.join(', ')})`);
       service.schedulerFlags = flags.filter((f) => !unknown.includes(f));
@@ -336,7 +347,7 @@ function readTarget(value: string, v6: boolean, names: Names): { address?: strin
     const fwmark = Number(value);
     return fwmark >= 1 && fwmark <= 4294967295 ? { fwmark } : `expected a firewall mark 1..4294967295, got ${value}`;
   }
-  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):([\w-]+)$/.exec(value);
+  const m = /^(?:\[([^\]]+)\]|([^: \t\n\v\f\r]+)):([\w-]+)$/.exec(value);
   const expected = `expected ${v6 ? '[IPv6 address]:port' : 'IPv4address:port'} or a firewall mark, got ${JSON.stringify(value)}`;
   if (!m || (m[1] ?? m[2]) === undefined) return expected;
   const r = names.resolve((m[1] ?? m[2])!, m[3]!, v6);
@@ -357,13 +368,13 @@ const passwordEnv = (service: string) => `LVSPLAY_CHECK_PASS_${service.toUpperCa
  */
 function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origin, message: string) => void, names: Names, markPorts: { line: Line; port: number }[]): MethodMember[] {
   const v6 = l.key === 'real6';
-  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^\s:\[\]]+?)))?(?::([\w-]+))?\s+(\w+)(.*)$/.exec(l.value);
+  const m = /^(?:\[([^\]]+)\]|([^ \t\n\v\f\r:\[\]]+?))(?:->(?:\[([^\]]+)\]|([^ \t\n\v\f\r:\[\]]+?)))?(?::([\w-]+))?[ \t\n\v\f\r]+(\w+)(.*)$/s.exec(l.value);
   let first = m?.[1] ?? m?.[2];
   let lastAddress = m?.[3] ?? m?.[4];
   let portText = m?.[5];
   if (m && first !== undefined) {
     const r = names.resolve(first, portText, v6, lastAddress);
-    const written = JSON.stringify(l.value.split(/\s/)[0]);
+    const written = JSON.stringify(l.value.split(/[ \t\n\v\f\r]/)[0]);
     if ('unresolved' in r) {
       report.notExpressed(l, `real server ${written}: ${r.unresolved}`);
       return [];
@@ -403,7 +414,7 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
   }
   if (v6 && lastAddress !== undefined) {
     // add_real_server_range: "Address range for IPv6 is not supported yet", ldirectord's config error
-    fail(l, `expected one IPv6 address per real6= line: ldirectord refuses a range there ("Address range for IPv6 is not supported yet"), got ${JSON.stringify(l.value.split(/\s/)[0])}`);
+    fail(l, `expected one IPv6 address per real6= line: ldirectord refuses a range there ("Address range for IPv6 is not supported yet"), got ${JSON.stringify(l.value.split(/[ \t\n\v\f\r]/)[0])}`);
     return [];
   }
   const addresses = range(first!, lastAddress);
@@ -429,11 +440,11 @@ function realFlags(rest: string): { weight?: number; strings?: string; l?: numbe
     if (found) flags = found[found.length - 1]!;
     return found;
   };
-  const weight = take(/\s+(\d+)(.*)/)?.[1];
-  const strings = take(/\s+("(.*)"[, ]\s*"(.*)")(.*)/)?.[1];
-  const l = take(/\s+l:(\d+)(.*)/)?.[1];
-  const u = take(/\s+u:(\d+)(.*)/)?.[1];
-  if (/\S/.test(flags)) return { leftover: flags.trim() };
+  const weight = take(/[ \t\n\v\f\r]+(\d+)(.*)/s)?.[1];
+  const strings = take(/[ \t\n\v\f\r]+("(.*)"[, ][ \t\n\v\f\r]*"(.*)")(.*)/s)?.[1];
+  const l = take(/[ \t\n\v\f\r]+l:(\d+)(.*)/s)?.[1];
+  const u = take(/[ \t\n\v\f\r]+u:(\d+)(.*)/s)?.[1];
+  if (/[^ \t\n\v\f\r]/.test(flags)) return { leftover: perlTrim(flags) };
   return {
     ...(weight !== undefined && { weight: Number(weight) }), ...(strings !== undefined && { strings }),
     ...(l !== undefined && { l: Number(l) }), ...(u !== undefined && { u: Number(u) }),
@@ -451,7 +462,7 @@ function range(a: string, b: string | undefined): string[] | string {
 }
 
 function readFallback(l: Line, v6: boolean, names: Names): { address: string; port?: number; forwarding: Forwarding; resolved?: string } | { unresolved: string } | string {
-  const m = /^(?:\[([^\]]+)\]|([^\s:\[\]]+))(?::([\w-]+))?(?:\s+(\w+))?$/.exec(l.value);
+  const m = /^(?:\[([^\]]+)\]|([^ \t\n\v\f\r:\[\]]+))(?::([\w-]+))?(?:[ \t\n\v\f\r]+(\w+))?$/.exec(l.value);
   const expected = `expected ${l.key}=ADDRESS[:port] [gate|masq|ipip], got ${JSON.stringify(l.value)}`;
   if (!m || (m[1] ?? m[2]) === undefined) return expected;
   const r = names.resolve((m[1] ?? m[2])!, m[3], v6);
@@ -518,13 +529,13 @@ function yesNo(l: Line, problems: Problem[]): boolean | undefined {
 }
 
 function unquote(value: string): string {
-  const m = /^"(.*)"$/.exec(value);
+  const m = /^"(.*)"$/s.exec(value);
   return m ? m[1]! : value;
 }
 
 /** lvsplay's own `# service NAME` comment above a virtual names it. */
 function serviceName(comment: string): { name?: string } {
-  const m = /^service (\S+)$/.exec(comment);
+  const m = /^service ([^ \t\n\v\f\r]+)$/.exec(comment);
   return m && Name.safeParse(m[1]).success ? { name: m[1]! } : {};
 }
 

@@ -11,12 +11,17 @@ export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 export class InputFileError extends Error {}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** The same, keeping a byte order mark at the start as the text's first character (U+FEFF). */
+const utf8KeepingBom = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The file's text. Opened with O_NONBLOCK so that opening a FIFO returns at once (then refused as
  * not a regular file) and, with `noFollow`, O_NOFOLLOW so a symlink at the path itself is refused.
+ * A UTF-8 byte order mark at the start is dropped (YAML allows one), unless `keepBom`: a file
+ * another program reads byte for byte (keepalived.conf, ldirectord.cf, an ipvsadm save) is read as
+ * that program reads it, where the mark is part of the first word.
  */
-export function readInputFile(path: string, options: { maxBytes?: number; noFollow?: boolean } = {}): string {
+export function readInputFile(path: string, options: { maxBytes?: number; noFollow?: boolean; keepBom?: boolean } = {}): string {
   const max = options.maxBytes ?? MAX_INPUT_BYTES;
   let fd: number;
   try {
@@ -37,7 +42,7 @@ export function readInputFile(path: string, options: { maxBytes?: number; noFoll
       read += n;
     }
     try {
-      return utf8.decode(buffer.subarray(0, read));
+      return (options.keepBom ? utf8KeepingBom : utf8).decode(buffer.subarray(0, read));
     } catch {
       throw new InputFileError(`is not valid UTF-8 (at byte ${firstBadByte(buffer.subarray(0, read))})`);
     }

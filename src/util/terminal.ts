@@ -5,9 +5,14 @@
  * "lb1: ok (no changes)", a bidi override could reorder what is read.
  */
 
-// C0 controls, DEL, C1 controls, and the Unicode bidi embedding/override/isolate characters.
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_BUT_NEWLINE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// C0 controls, DEL, C1 controls, the Unicode bidi embedding/override/isolate characters, the line
+// and paragraph separators, and the characters that look like a space or like nothing (no-break and
+// typographic spaces, zero-width space and joiners, word joiner, byte order mark): "web\u200b1", a
+// file's leading \ufeff or a no-break space in a config line would otherwise read as "web1", as
+// nothing, and as the space a program splits at while it does not.
+const HIDDEN = '\\u00a0\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u2064\\u2066-\\u2069\\ufeff';
+const UNSAFE = new RegExp(`[\\x00-\\x1f\\x7f-\\x9f${HIDDEN}]`, 'g');
+const UNSAFE_BUT_NEWLINE = new RegExp(`[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f${HIDDEN}]`, 'g');
 
 function escape(c: string): string {
   const code = c.codePointAt(0)!;

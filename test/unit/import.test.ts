@@ -1035,3 +1035,47 @@ test('import: the twos scheduler (weighted random two choices: keepalived since 
     t.false(report.lines.some((l) => /scheduler/.test(l.message)), `${what}: ${report.format()}`);
   }
 });
+
+test('lvsplay import: a file saved with a UTF-8 byte order mark is read as its program reads it, the mark part of the first word: keepalived ignores that block (reported, exit 3), ldirectord and ipvsadm -R refuse the line (exit 1); the mark is shown as \\ufeff (was: dropped, and everything imported)', (t) => {
+  const dir = tempDir('lvsplay-import-bom-');
+  try {
+    const write = (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+      return file;
+    };
+    const ka = lvsplay('--keepalived', write('keepalived.conf', 'virtual_server 192.0.2.10 80 {\n    lvs_sched rr\n    lb_kind DR\n    protocol TCP\n    real_server 192.0.2.21 80 {\n        weight 3\n    }\n}\nvirtual_server 192.0.2.11 80 {\n    lb_kind DR\n    protocol TCP\n    real_server 192.0.2.21 80 {\n    }\n}\n'));
+    t.is(ka.status, 3, ka.stderr);
+    t.regex(ka.stderr, /keepalived\.conf:1: not expressed: \\ufeffvirtual_server \{ \.\.\. \}: the file starts with a byte order mark \(U\+FEFF\), which keepalived reads as part of this keyword/);
+    t.deepEqual(load(ka.stdout).services.map((s) => s.vip), ['192.0.2.11'], 'only the block keepalived reads');
+    const ld = lvsplay('--ldirectord', write('ldirectord.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate 3\n\tchecktype=connect\n'));
+    t.is(ld.status, 1, ld.stderr);
+    t.regex(ld.stderr, /ldirectord\.cf:1:1: expected key=value \(ldirectord\.cf syntax\), got "\\ufeffvirtual=192\.0\.2\.10:80": the file starts with a byte order mark/);
+    const save = lvsplay('--ipvsadm-save', write('rules.save', '-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n'));
+    t.is(save.status, 1, save.stderr);
+    t.regex(save.stderr, /rules\.save:1:1: expected -A or -a .*got "\\ufeff-A"/);
+    for (const r of [ka, ld, save]) t.false(`${r.stdout}${r.stderr}`.includes('\ufeff'), 'no raw mark on the terminal');
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('import: ldirectord.cf and an ipvsadm save split words where Perl\'s \\s and C\'s isspace do (space, tab, \\v, \\f, \\r), not at a no-break space or a byte order mark, which ldirectord and ipvsadm -R refuse (was: JavaScript\'s \\s, and the line imported)', (t) => {
+  const cf = (gap: string) => `virtual=192.0.2.10:80\n\treal=192.0.2.21:80${gap}gate${gap}3\n\tchecktype=connect\n`;
+  for (const gap of [' ', '\t', '\v', '\f', ' \r ']) {
+    const { yaml } = importInventory({ ldirectord: { file: 'ld.cf', text: cf(gap) } });
+    t.deepEqual(load(yaml).services.map((s) => [s.forwarding, s.realServers.map((m) => m.weight)]), [['dr', [3]]], JSON.stringify(gap));
+  }
+  const save = (gap: string) => `-A -t 192.0.2.10:80 -s rr\n-a -t 192.0.2.10:80 -r 192.0.2.21:80${gap}-g -w${gap}4\n`;
+  for (const gap of [' ', '\t', '\v', '\f']) {
+    const { yaml } = importInventory({ save: { file: 's.save', text: save(gap) } });
+    t.deepEqual(load(yaml).services.map((s) => s.realServers.map((m) => m.weight)), [[4]], JSON.stringify(gap));
+  }
+  for (const odd of ['\u00a0', '\ufeff', '\u2003', '\u200b']) {
+    const ld = t.throws(() => importLdirectord('ld.cf', cf(odd), new Report()), { instanceOf: InputError }, JSON.stringify(odd));
+    t.deepEqual(ld?.problems.map((p) => p.line), [2], ld?.problems.map(formatProblem).join('\n'));
+    const ipvs = t.throws(() => importInventory({ save: { file: 's.save', text: save(odd) } }), { instanceOf: InputError }, JSON.stringify(odd));
+    t.deepEqual(ipvs?.problems.map((p) => p.line), [2], ipvs?.problems.map(formatProblem).join('\n'));
+    t.false(ipvs!.problems.map(formatProblem).join('\n').includes(odd), 'the character is shown escaped');
+  }
+});

@@ -264,7 +264,16 @@ function readDest(t: Tokens, service: VirtualService): Destination {
  * from a `#` on: Debian's `ipvsadm save` file begins with `# ipvsadm.rules`).
  */
 function lines(text: string): { n: number; line: string }[] {
-  return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '').replace(/#.*$/, '') })).filter(({ line }) => line.trim() !== '');
+  return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '').replace(/#.*$/, '') })).filter(({ line }) => words(line).length > 0);
+}
+
+/**
+ * A line's words, split at C's isspace() (space, \t, \n, \v, \f, \r), as ipvsadm splits a line
+ * it restores: JavaScript's `\s` would also split at a no-break space or a byte order mark, and
+ * read a hand-edited save as rules `ipvsadm -R` refuses.
+ */
+function words(line: string): string[] {
+  return line.split(/[ \t\n\v\f\r]+/).filter((w) => w !== '');
 }
 
 /** The first line of every `ipvsadm -L` listing. */
@@ -273,7 +282,7 @@ const LISTING_HEADER = /^IP Virtual Server version /;
 /** The line number of a listing's header when `text` is a listing (`ipvsadm -L ...`), not a save. */
 export function listingHeaderLine(text: string): number | undefined {
   const first = lines(text)[0];
-  return first && LISTING_HEADER.test(first.line.trim()) ? first.n : undefined;
+  return first && LISTING_HEADER.test(words(first.line).join(' ')) ? first.n : undefined;
 }
 
 /**
@@ -294,7 +303,7 @@ export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
       continue;
     }
     try {
-      const t = new Tokens(line.trim().split(/\s+/));
+      const t = new Tokens(words(line));
       const verb = t.next();
       if (verb === '-A') {
         const service = readService(t);
@@ -399,7 +408,7 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
     if (skipping && line.trim().startsWith('->')) continue;
     skipping = false;
     try {
-      const t = new Tokens(line.trim().split(/\s+/));
+      const t = new Tokens(words(line));
       if (t.peek() === '->') {
         t.next();
         if (!current) throw new LineError('a real server row before any service row');
@@ -447,7 +456,7 @@ export function parseCounters(text: string, columns: readonly string[], source: 
   let current: Map<string, number[]> | undefined;
   for (const { n, line } of rows.slice(3)) {
     try {
-      const t = new Tokens(line.trim().split(/\s+/));
+      const t = new Tokens(words(line));
       const dest = t.peek() === '->';
       let key = '';
       if (dest) {
