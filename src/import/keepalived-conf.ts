@@ -22,7 +22,7 @@ import { distinctServers } from './members.js';
 import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } from './model.js';
 import { programOnly, type Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
-import { type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
+import { BLANKS, type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
 export const VRRP_PASS_ENV = 'LVSPLAY_VRRP_PASS';
@@ -554,10 +554,22 @@ function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtu
       case 'delay_loop': set(x, 'interval', n); break;
       case 'retry': case 'nb_get_retry': set(x, 'retry', n); break;
       case 'delay_before_retry': set(x, 'delay_before_retry', n); break;
-      case 'misc_path':
-        if (/\s/.test(word.trim())) report.notExpressed(origin(x), `misc_path ${programOnly(word)}: the inventory's command is a path alone, without arguments`);
-        else set(x, 'command', word);
+      case 'misc_path': {
+        // misc_path_handler: the line's first word (a quoted string keeps its blanks), split again at
+        // keepalived's blanks into the command and its arguments; the line's later words are ignored.
+        const [command = '', ...args] = word.split(new RegExp(`[${BLANKS}]+`)).filter((w) => w !== '');
+        if (x.args.length > 1) report.note(origin(x), `misc_path ${programOnly(word)}: keepalived reads the first word only (a command with arguments is one quoted string, misc_path "COMMAND ARGS"), so it ignores the ${x.args.length - 1} word(s) after it, and so does the import`);
+        const unfit = args.length > 0 ? HealthCheck.shape.args.safeParse(args).error : undefined;
+        if (unfit) report.notExpressed(origin(x), `misc_path ${programOnly(word)}: its arguments: ${unfit.issues[0]?.message ?? 'not words the inventory takes'}`);
+        else {
+          set(x, 'command', command);
+          if (args.length > 0 && check['command'] !== undefined) {
+            check['args'] = args;
+            report.note(origin(x), `misc_path ${programOnly(word)}: its arguments are copied into the inventory as health_check args; the import cannot tell a password among them: if one is, move it into a file the script reads (lvsplay render and --diff show keepalived.conf)`);
+          }
+        }
         break;
+      }
       case 'misc_dynamic': check['misc_dynamic'] = true; break;
       case 'type': if (type === 'dns') set(x, 'query_type', word.toUpperCase()); else report.notExpressed(origin(x), `type in ${c.keyword}`); break;
       case 'name': if (type === 'dns') set(x, 'query_name', word); else report.notExpressed(origin(x), `name in ${c.keyword}`); break;
@@ -593,13 +605,18 @@ function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtu
  * type it inherits every field it does not set, with another only the timing ones. A field the
  * service's check has and this checker lacks cannot be unset, so that is reported instead.
  */
+/** A member check's value for a field it lacks where the inventory has one (others cannot be unset). */
+const UNSET: Record<string, unknown> = { args: [], misc_dynamic: false };
+
 function memberDifference(base: Record<string, unknown>, own: Record<string, unknown>): MemberCheckInput | string {
   const sameType = base['type'] === own['type'];
   const inherited = Object.keys(base).filter((k) => k !== 'type' && (sameType || TIMING.includes(k)) && !['quiescent', 'alpha', 'omega', 'quorum', 'hysteresis'].includes(k));
-  const lacking = inherited.filter((k) => own[k] === undefined);
+  // What a member can say it lacks: no arguments, and a misc check whose exit status is no weight.
+  const stated = { ...own, ...Object.fromEntries(Object.entries(UNSET).filter(([k]) => inherited.includes(k) && own[k] === undefined)) };
+  const lacking = inherited.filter((k) => stated[k] === undefined);
   if (lacking.length > 0) return `it lacks ${lacking.join(', ')}, which it would inherit from the service's check (the first real server's)`;
   const diff: Record<string, unknown> = sameType ? {} : { type: own['type'] };
-  for (const [k, v] of Object.entries(own)) if (k !== 'type' && (!inherited.includes(k) || !isDeepStrictEqual(base[k], v))) diff[k] = v;
+  for (const [k, v] of Object.entries(stated)) if (k !== 'type' && (!inherited.includes(k) || !isDeepStrictEqual(base[k], v))) diff[k] = v;
   return diff as MemberCheckInput;
 }
 

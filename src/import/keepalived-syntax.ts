@@ -190,7 +190,7 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
  * keepalived's blanks (parser.c's WHITE_SPACE_STR, less the newline a line has not): any other
  * character is part of a word, as keepalived reads it (a UTF-8 byte order mark, a no-break space).
  */
-const BLANKS = ' \t\f\v\r';
+export const BLANKS = ' \t\f\v\r';
 const BLANK = new RegExp(`[${BLANKS}]`);
 const WORD_END = new RegExp(`[${BLANKS}{}"#!]`);
 

@@ -459,7 +459,7 @@ const LDIRECTORD_ONLY: Record<string, string> = {
 export const NEGOTIATE_STRINGS = ['request', 'receive'] as const;
 export const NEGOTIATE_LOGIN = ['login', 'passwd_env', 'passwd_file', 'database'] as const;
 /** Fields only keepalived reads. */
-const KEEPALIVED_ONLY = ['path', 'status', 'digest', 'regex', 'query_name', 'query_type', 'misc_dynamic', 'retry', 'delay_before_retry', 'alpha', 'omega', 'quorum', 'hysteresis'];
+const KEEPALIVED_ONLY = ['path', 'status', 'digest', 'regex', 'query_name', 'query_type', 'args', 'misc_dynamic', 'retry', 'delay_before_retry', 'alpha', 'omega', 'quorum', 'hysteresis'];
 /** ldirectord's check types, and what a keepalived service says instead. */
 const LDIRECTORD_TYPES: Record<string, string> = {
   negotiate: 'use http or https (path, status, digest, regex)',
@@ -470,7 +470,7 @@ const LDIRECTORD_TYPES: Record<string, string> = {
 /** keepalived's checker fields, and the types that read them. */
 const KEEPALIVED_FIELD_TYPES: Record<string, CheckType[]> = {
   path: ['http', 'https'], status: ['http', 'https'], digest: ['http', 'https'], regex: ['http', 'https'], virtualhost: ['http', 'https'],
-  query_name: ['dns'], query_type: ['dns'], command: ['misc'], misc_dynamic: ['misc'],
+  query_name: ['dns'], query_type: ['dns'], command: ['misc'], args: ['misc'], misc_dynamic: ['misc'],
   port: ['connect', 'http', 'https', 'dns'],
 };
 

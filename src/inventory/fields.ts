@@ -114,6 +114,16 @@ export const RemotePath = z.string().refine((v) => /^(\/[A-Za-z0-9_@%+=,-][A-Za-
   error: 'expected an absolute path of a file on the host, like /etc/lvsplay/x.conf (no ~, no . or .. parts, no trailing /; letters, digits and _.@%+=,-)',
 });
 
+/**
+ * One argument of a keepalived misc check's command (`args`). keepalived reads misc_path's quoted
+ * string twice, splitting at blanks and taking quotes and backslashes each time, and takes `#`,
+ * `!` and `$` for its own syntax: a word without any of those means the same to both readings.
+ * Anything else (a password with symbols, say) belongs in a wrapper script.
+ */
+export const CommandArg = z.string().regex(/^[A-Za-z0-9_.@%+=,:\/-]{1,255}$/, {
+  error: 'expected a word of letters, digits and _.@%+=,:/- (no blanks, quotes, \\, #, !, $ or braces: keepalived reads misc_path twice, splitting at blanks and taking quotes and escapes; put anything else in a wrapper script)',
+});
+
 export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name' });
 export const UserName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { error: 'expected a POSIX user name' });
 

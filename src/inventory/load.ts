@@ -153,7 +153,7 @@ function buildCheck(hc: HealthCheckInput | MemberCheckInput, type: HealthCheck['
   return {
     type, ...(vs.service && { service: vs.service }), ...(vs.request !== undefined && { request: vs.request }),
     ...(vs.receive !== undefined && { receive: vs.receive }), ...(hc.virtualhost && { virtualhost: hc.virtualhost }),
-    ...(vs.http_method && { httpMethod: vs.http_method }), ...(hc.command && { command: hc.command }), ...(hc.port && { port: hc.port }),
+    ...(vs.http_method && { httpMethod: vs.http_method }), ...(hc.command && { command: hc.command }), ...(hc.args && { args: hc.args }), ...(hc.port && { port: hc.port }),
     ...(hc.interval && { intervalS: hc.interval }), ...(hc.timeout && { timeoutS: hc.timeout }),
     ...(vs.failure_count && { failureCount: vs.failure_count }), ...(vs.quiescent !== undefined && { quiescent: vs.quiescent }),
     ...(vs.login !== undefined && { login: vs.login }), ...(vs.database !== undefined && { database: vs.database }),

@@ -113,6 +113,8 @@ export interface HealthCheck {
   virtualhost?: string;
   httpMethod?: 'GET' | 'HEAD';
   command?: string;
+  /** keepalived misc: the command's arguments. */
+  args?: string[];
   port?: number;
   intervalS?: number;
   timeoutS?: number;

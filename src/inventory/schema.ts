@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import {
-  Cidr, DnsName, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
+  Cidr, CommandArg, DnsName, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
   Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,
 } from './fields.js';
 
@@ -174,6 +174,8 @@ const CheckCommon = {
   type: z.enum(ALL_CHECK_TYPES).optional(),
   virtualhost: HostName.optional(),
   command: RemotePath.optional(),
+  /** keepalived misc: the command's arguments (misc_path "COMMAND ARGS..."); [] in a member's check: none, over the service's. */
+  args: z.array(CommandArg).max(32).optional(),
   port: ConnectPort.optional(),
   interval: Seconds.optional(),
   timeout: Seconds.optional(),

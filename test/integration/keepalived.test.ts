@@ -9,6 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { LAB_DIR, LAB_SCRIPTS, labCrash, labRelease, labReset, labStart, labUp, netnsExec, REPO_ROOT } from '../lab/lab.js';
 import { BOOTSTRAP, bootstrapped, cli, curl, eventually, type Load, onHost, underLoad, udp } from './support/lab-cli.js';
 
@@ -112,6 +113,25 @@ test.serial('a real server whose web server stops is taken out by keepalived wit
   t.deepEqual([...answers], ['rs2'], 'every request answered, by rs2');
   await labReset(['rs1']); // the lab starts rs1's httpd again
   await eventually('rs1 back in the web service', () => reals('lb1', '192.0.2.10'), (r) => r.length === 2, 20_000);
+});
+
+test.serial('a misc check with arguments: keepalived runs the command with them (one quoted misc_path string), and a member whose own arguments make it fail stays out', async (t) => {
+  // /usr/bin/test -d DIR: exit 0 only when it gets both words as two arguments; without them, or
+  // with the line as one path, it fails (or is no program), and the member would be out.
+  const file = path.join(work, 'keepalived-misc.yml');
+  const inv = parseYaml(readFileSync(INVENTORY, 'utf8')) as Record<string, any>;
+  inv['services'].push({
+    name: 'misc', vip: '192.0.2.15', port: 80, scheduler: 'rr', managed_by: 'keepalived',
+    health_check: { type: 'misc', command: '/usr/bin/test', args: ['-d', '/etc'], interval: 2, timeout: 2 },
+    real_servers: [{ server: 'rs1' }, { server: 'rs2', check: { args: ['-d', '/nonexistent-lvsplay'] } }],
+  });
+  writeFileSync(file, stringifyYaml(inv));
+  await bootstrapped(file);
+  t.regex(await onHost('lb1', `cat ${CONF}`), /misc_path "\/usr\/bin\/test -d \/etc"\n/);
+  await eventually('rs1 in the misc service, rs2 not', () => reals('lb1', '192.0.2.15'), (r) => r.join() === '192.0.2.21:80', 30_000);
+  // stays so over several check intervals
+  await new Promise((r) => setTimeout(r, 5_000));
+  t.deepEqual(await reals('lb1', '192.0.2.15'), ['192.0.2.21:80']);
 });
 
 test.serial('lb1 crashes under client load: lb2 takes the VIPs by VRRP within seconds, a TCP connection open through the VIP carries on (connection sync); lb1 back takes them again (preempt)', async (t) => {

@@ -134,12 +134,14 @@ test('import: what the fixtures say that the inventory cannot is reported at its
     ['ldirectord.cf', 16, 'emailalertfreq='], ['ldirectord.cf', 19, 'callback='], ['ldirectord.cf', 25, 'request/receive'], ['ldirectord.cf', 83, 'checktype=3'],
     ['ldirectord.cf', 88, 'negotiatetimeout='],
     ['keepalived.conf', 5, 'notification_email'], ['keepalived.conf', 17, 'vrrp_script'], ['keepalived.conf', 55, '192.0.2.99/24'], ['keepalived.conf', 61, 'track_script'],
-    ['keepalived.conf', 166, 'lacks command'], ['keepalived.conf', 169, 'without arguments'],
   ];
   for (const [file, line, words] of expected) t.true(at(file, line, words), `${file}:${line} ${words}\n${report.format()}`);
   t.true(report.lines.some((l) => l.kind === 'note' && l.line === 34 && l.message.includes('set LVSPLAY_VRRP_PASS')));
   t.true(report.lines.some((l) => l.kind === 'note' && l.line === 86 && l.message.includes('LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306')));
   t.false(report.lines.some((l) => l.file.endsWith('ldirectord.cf') && (l.line === 85 || l.line === 87)), 'login= and database= are imported');
+  // The two MISC_CHECKs (one with misc_dynamic, one with an argument) are imported, with a note on the argument.
+  t.false(report.lines.some((l) => l.kind === 'not expressed' && l.file.endsWith('keepalived.conf') && l.line >= 153 && l.line <= 172), report.format());
+  t.true(report.lines.some((l) => l.kind === 'note' && l.line === 169 && l.message.includes('copied into the inventory as health_check args')), report.format());
   t.false(report.complete);
 });
 
@@ -879,7 +881,7 @@ test('import: a check command with arguments (ldirectord\'s checkcommand=, keepa
   const ld = said({ ldirectord: { file: 'ld.cf', text: `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tchecktype=external\n\tcheckcommand="/usr/local/bin/chk --password ${SECRET}"\n` } });
   t.regex(ld, /^ld\.cf:4: not expressed: checkcommand=\/usr\/local\/bin\/chk \(with arguments, not shown/m, ld);
   const k = said({ keepalived: { file: 'k.conf', text: `virtual_server 192.0.2.10 80 {\n lb_kind DR\n protocol TCP\n real_server 192.0.2.21 80 {\n  MISC_CHECK {\n   misc_path "/usr/local/bin/chk -p ${SECRET}"\n  }\n }\n}\n` } });
-  t.regex(k, /^k\.conf:6: not expressed: misc_path \/usr\/local\/bin\/chk \(with arguments, not shown/m, k);
+  t.regex(k, /^k\.conf:6: note: misc_path \/usr\/local\/bin\/chk \(with arguments, not shown: they may hold a password\): its arguments are copied into the inventory as health_check args; the import cannot tell a password among them/m, k);
   for (const out of [ld, k]) t.false(out.includes(SECRET), out);
 });
 
@@ -1078,4 +1080,34 @@ test('import: ldirectord.cf and an ipvsadm save split words where Perl\'s \\s an
     t.deepEqual(ipvs?.problems.map((p) => p.line), [2], ipvs?.problems.map(formatProblem).join('\n'));
     t.false(ipvs!.problems.map(formatProblem).join('\n').includes(odd), 'the character is shown escaped');
   }
+});
+
+test('import --keepalived: misc_path as keepalived\'s misc_path_handler reads it: its first word (one quoted string keeps its blanks) split into the command and its args, later words ignored (a note); a member without the service\'s args gets args: []; args the inventory refuses are reported; the rendered keepalived.conf reads back the same (was: a command with arguments lost its whole check)', (t) => {
+  const member = (address: string, misc: string) => [`    real_server ${address} 3306 {`, '        MISC_CHECK {', `            misc_path ${misc}`, '            misc_timeout 5', '        }', '    }'];
+  const text = [
+    'virtual_server 192.0.2.10 3306 {', '    lvs_sched rr', '    lb_kind DR', '    protocol TCP', // 1-4
+    ...member('192.0.2.21', '"/usr/local/bin/check_db.sh 192.0.2.21 3306"'), // 5-10
+    ...member('192.0.2.22', '"/usr/local/bin/check_db.sh 192.0.2.22 3306"'), // 11-16
+    ...member('192.0.2.23', '/usr/local/bin/check_db.sh 192.0.2.23 3306'), // 17-22: keepalived takes the first word only
+    '}', // 23
+    'virtual_server 192.0.2.11 3306 {', '    lb_kind DR', '    protocol TCP', // 24-26
+    ...member('192.0.2.21', '"/usr/local/bin/check_db.sh a;b"'), // 27-32
+    '}', '',
+  ].join('\n');
+  const { yaml, report, imported } = importInventory({ keepalived: { file: 'misc.conf', text } });
+  const c = load(yaml);
+  const db = c.services.find((s) => s.vip === '192.0.2.10')!;
+  t.deepEqual([db.healthCheck?.command, db.healthCheck?.args], ['/usr/local/bin/check_db.sh', ['192.0.2.21', '3306']]);
+  t.deepEqual(db.realServers.map((m) => m.check?.args), [undefined, ['192.0.2.22', '3306'], []]);
+  const lines = (kind: string) => report.lines.filter((l) => l.kind === kind).map((l) => l.line).sort((a, b) => a - b);
+  t.deepEqual(report.lines.filter((l) => l.kind === 'note' && l.message.startsWith('misc_path')).map((l) => l.line), [7, 13, 19], report.format());
+  t.regex(report.format(), /misc\.conf:19: note: misc_path \/usr\/local\/bin\/check_db\.sh: keepalived reads the first word only .* ignores the 2 word\(s\) after it/);
+  t.deepEqual(lines('not expressed'), [24, 29], report.format()); // 24: the service then has a misc check without its command: left out
+  t.regex(report.format(), /misc\.conf:29: not expressed: misc_path \/usr\/local\/bin\/check_db\.sh \(with arguments, not shown: they may hold a password\): its arguments: expected a word of letters/);
+  t.false(c.services.some((s) => s.vip === '192.0.2.11' && s.healthCheck?.command !== undefined), 'no check command without its arguments');
+  // Rendered for a director and read back: the same checks.
+  const director = c.directors[0]!;
+  const again = importKeepalived('again.conf', templates.render('keepalived/keepalived.conf.hbs', keepalivedConfData(c, director, undefined)), new Report());
+  const checks = (services: ImportedService[]) => services.filter((s) => s.key.kind === 'inet' && s.key.address === '192.0.2.10').map((s) => [s.healthCheck, s.members.map((m) => m.check)]);
+  t.deepEqual(checks(again.services), checks(imported.services));
 });

@@ -82,6 +82,14 @@ services:
   - { name: ovf, vip: 192.0.2.11, port: 443, scheduler: ovf, managed_by: keepalived, fallback: { address: 127.0.0.1, port: 443 }, real_servers: [ { server: web1 }, { server: web2 } ] }
   - { name: twos, vip: 192.0.2.11, port: 80, scheduler: twos, managed_by: keepalived, health_check: { type: connect }, real_servers: [ { server: web1 }, { server: web2 } ] }
 `), 'lb1', '    lvs_sched twos\n']],
+  ['a misc check with arguments (one quoted misc_path string), and a member without them', () => [load(`directors:
+  - { name: lb1, address: 192.0.2.5, interface: { name: eth0, address: 192.0.2.5/24 }, role: primary }
+real_servers:
+  - { name: web1, address: 192.0.2.21 }
+  - { name: web2, address: 192.0.2.22 }
+services:
+  - { name: db, vip: 192.0.2.10, port: 3306, managed_by: keepalived, health_check: { type: misc, command: /bin/true, args: [192.0.2.21, "3306", --timeout=3], timeout: 5 }, real_servers: [ { server: web1 }, { server: web2, check: { args: [] } } ] }
+`), 'lb1', '            misc_path "/bin/true 192.0.2.21 3306 --timeout=3"\n']],
 ];
 
 for (const [title, make] of CASES) {

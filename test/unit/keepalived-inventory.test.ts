@@ -280,3 +280,21 @@ services:
   refused(t, text, [[`vrrp.${b}`, `pairs "${a}" and "${b}" both use VRRP router id ${derivedRouterId(a)} on one network (derived from the pair names)`, 'set a different virtual_router_id']]);
   t.notThrows(() => parse(text.replace(`  ${b}: {}`, `  ${b}: { virtual_router_id: ${(derivedRouterId(a) % 255) + 1} }`)));
 });
+
+test('a misc check\'s args: on the service and on a member (over the service\'s; [] for none), written as one quoted misc_path string keepalived splits; refused for other checks, for ldirectord, and for words keepalived would read differently', (t) => {
+  const text = edit(webCheck('{ type: misc, command: /usr/local/bin/check-web, args: [--port=80, 192.0.2.21, "-t", "5"] }'), '{ server: web2, weight: 3 }', '{ server: web2, weight: 3, check: { args: [] } }');
+  const c = parse(text);
+  const web = c.services.find((s) => s.name === 'web')!;
+  t.deepEqual(web.healthCheck!.args, ['--port=80', '192.0.2.21', '-t', '5']);
+  t.deepEqual(web.realServers[1]!.check!.args, []);
+  const conf = templates.render('keepalived/keepalived.conf.hbs', keepalivedConfData(c, c.directors.find((d) => d.name === 'lb1')!, 'T3st-pw9'));
+  t.regex(conf, /^\s*misc_path "\/usr\/local\/bin\/check-web --port=80 192\.0\.2\.21 -t 5"$/m);
+  t.regex(conf, /^\s*misc_path \/usr\/local\/bin\/check-web$/m, 'the member without arguments');
+  refused(t, webCheck('{ type: connect, args: [x] }'), [['services[0].health_check.args', 'only read by misc checks']]);
+  const external = '{ type: external, command: /usr/local/bin/check, args: [x] }';
+  const ld = edit(webCheck(external), `    managed_by: keepalived\n    health_check: ${external}`, `    managed_by: ldirectord\n    health_check: ${external}`);
+  t.true(problemsOf(ld).some((p) => p.field === 'services[0].health_check.args' && p.message.includes("args is keepalived's")), problemsOf(ld).map(formatProblem).join('\n'));
+  for (const bad of ['"a b"', '"a\\"b"', '"$(id)"', '"x;y"', '"#1"', '"!x"', '"a\\\\b"', '""', '"{x}"']) {
+    refused(t, webCheck(`{ type: misc, command: /bin/true, args: [${bad}] }`), [['services[0].health_check.args[0]', 'expected a word of letters, digits and _.@%+=,:/-', 'wrapper script']]);
+  }
+});

@@ -126,7 +126,8 @@ function checker(check: HealthCheck) {
     } : undefined,
     queryType: type === 'dns' ? check.queryType ?? '' : '',
     queryName: type === 'dns' ? check.queryName ?? '' : '',
-    miscPath: misc ? check.command ?? '' : '',
+    // With arguments, one quoted string: keepalived takes misc_path's first word only, then splits it at blanks.
+    miscPath: !misc ? '' : check.args?.length ? quoted([check.command ?? '', ...check.args].join(' ')) : check.command ?? '',
     miscTimeout: misc ? n(check.timeoutS) : '',
     miscDynamic: misc && check.miscDynamic === true,
     connectPort: type === 'misc' || type === 'ping' ? '' : n(check.port),
