@@ -600,18 +600,18 @@ function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtu
   return check;
 }
 
+/** A member check's value for a field it lacks where the service's check has one: no arguments, no dynamic weight. */
+const UNSET: Record<string, unknown> = { args: [], misc_dynamic: false };
+
 /**
  * A member's own `check:` over the service's check (load.ts memberCheck's rule): with the same
  * type it inherits every field it does not set, with another only the timing ones. A field the
- * service's check has and this checker lacks cannot be unset, so that is reported instead.
+ * service's check has and this checker lacks is set to its UNSET value; any other cannot be
+ * unset, so that is reported instead.
  */
-/** A member check's value for a field it lacks where the inventory has one (others cannot be unset). */
-const UNSET: Record<string, unknown> = { args: [], misc_dynamic: false };
-
 function memberDifference(base: Record<string, unknown>, own: Record<string, unknown>): MemberCheckInput | string {
   const sameType = base['type'] === own['type'];
   const inherited = Object.keys(base).filter((k) => k !== 'type' && (sameType || TIMING.includes(k)) && !['quiescent', 'alpha', 'omega', 'quorum', 'hysteresis'].includes(k));
-  // What a member can say it lacks: no arguments, and a misc check whose exit status is no weight.
   const stated = { ...own, ...Object.fromEntries(Object.entries(UNSET).filter(([k]) => inherited.includes(k) && own[k] === undefined)) };
   const lacking = inherited.filter((k) => stated[k] === undefined);
   if (lacking.length > 0) return `it lacks ${lacking.join(', ')}, which it would inherit from the service's check (the first real server's)`;
