@@ -517,7 +517,11 @@ function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: 
   }
   const checked = HealthCheck.shape[key].safeParse(value);
   const shown = key === 'command' ? programOnly(String(value)) : l.value;
-  if (!checked.success || value === undefined) report.notExpressed(l, `${l.key}=${shown}: ${checked.success ? 'expected yes or no' : issue(checked.error)}`);
+  // check_external: Perl's exec(LIST) of the whole value, then the four addresses and ports: no shell splits it.
+  const why = key === 'command' && /[ \t]/.test(String(value))
+    ? 'ldirectord runs checkcommand as one program, the whole value its path (exec with the virtual\'s and the real server\'s address and port as arguments, no shell), so there this is no program and the check always fails: put the arguments in a wrapper script'
+    : undefined;
+  if (!checked.success || value === undefined) report.notExpressed(l, `${l.key}=${shown}: ${why ?? (checked.success ? 'expected yes or no' : issue(checked.error))}`);
   else check[key] = value;
 }
 
