@@ -95,6 +95,13 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
     members.push({ name: freeName(2), address: pick(v4, used), role: 'primary', priority: Math.min(254, base + 50), self: false, placeholder: true });
   }
   const ifname = observed?.interface.name ?? vrrp?.interface ?? 'eth0';
+  /** A director's interface on the NAT gateway's subnet, when keepalived held the gateway on another interface than the VIPs'. */
+  const natInterface = (): { name: string; address: string; prefix: number }[] => {
+    const gw = vrrp?.natGateway?.split('/');
+    if (!gw || vrrp?.natGatewayInterface === undefined || vrrp.natGatewayInterface === ifname) return [];
+    const prefix = Number(gw[1]);
+    return [{ name: vrrp.natGatewayInterface, address: pick(subnetOf(gw[0]!, prefix), used), prefix }];
+  };
   const directors = members.map((d, i) => {
     const address6 = v6 ? pick(v6, used) : undefined;
     if (address6) used.add(address6);
@@ -102,8 +109,9 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
     if ((d.self && !observed && !vrrp?.sourceAddress) || d.placeholder) comments.push({ path: ['directors', i, 'address'], text: `GUESSED: ${d.self ? 'the director\'s own address' : 'the primary\'s address'} (SSH goes there unless ssh.host is set)` });
     if (!d.self) comments.push({ path: ['directors', i, 'priority'], text: 'GUESSED: its keepalived.conf was not imported' });
     const main = { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) };
-    const others = d.self ? observed?.others ?? [] : [];
-    comments.push({ path: ['directors', i, others.length > 0 ? 'interfaces' : 'interface'], text: `${observed ? '' : vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}${others.length > 0 ? '; then the others that hold a VIP or face real servers' : ''}` });
+    const others = observed ? (d.self ? observed.others : []) : natInterface();
+    const othersNote = observed ? '; then the others that hold a VIP or face real servers' : '; then the one keepalived held the NAT gateway on (name from its vrrp_instance; address GUESSED in the gateway\'s subnet)';
+    comments.push({ path: ['directors', i, others.length > 0 ? 'interfaces' : 'interface'], text: `${observed ? '' : vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}${others.length > 0 ? othersNote : ''}` });
     return {
       name: d.name, address: d.address, ...(d.self && observed && { ssh: observed.ssh }),
       ...(others.length > 0

@@ -20,7 +20,7 @@ import { InputFileError } from '../util/input-file.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers } from './members.js';
 import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } from './model.js';
-import { programOnly, type Report } from './report.js';
+import { programOnly, Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { BLANKS, type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 
@@ -82,6 +82,7 @@ export function importKeepalived(file: string, text: string, report: Report, inc
   const statements = parseKeepalived(file, text, problems, { ...(include && { include }), ...(configId !== undefined && { configId }), skipped: (at, message) => report.notExpressed(at, message) });
   const out: KeepalivedImport = { services: [], scriptSecurity: [] };
   const groups = readGroups(statements, report, problems);
+  const syncGroups = readSyncGroups(statements);
   let syncDaemon: Statement | undefined;
   for (const s of statements) {
     if (s.keyword === 'global_defs') {
@@ -92,8 +93,14 @@ export function importKeepalived(file: string, text: string, report: Report, inc
         else report.notExpressed(origin(g), `global_defs ${g.keyword}${g.keyword === 'router_id' ? ` ${g.args[0] ?? ''} (not a host name the inventory takes)` : ''}: lvsplay's keepalived.conf does not write it`);
       }
     } else if (s.keyword === 'vrrp_instance') {
-      if (out.vrrp) report.notExpressed(origin(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
+      const group = out.vrrp && syncGroups.get(s.args[0] ?? '');
+      if (out.vrrp && group !== undefined && group === syncGroups.get(out.vrrp.instance)) mergeSynced(out.vrrp, readInstance(s, new Report(), problems), group, s, report);
+      else if (out.vrrp) report.notExpressed(origin(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
       else out.vrrp = readInstance(s, report, problems);
+    } else if (s.keyword === 'vrrp_sync_group') {
+      for (const x of s.block ?? []) {
+        if (x.keyword !== 'group') report.notExpressed(origin(x), `vrrp_sync_group ${s.args[0] ?? ''} ${x.keyword}: lvsplay's keepalived.conf does not write it`);
+      }
     } else if (s.keyword === 'virtual_server') {
       out.services.push(...readVirtualServer(s, groups, report, problems));
     } else if (s.keyword.startsWith('$')) {
@@ -217,6 +224,30 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
 }
 
 /** `192.0.2.10/24 dev eth0 label eth0:1` (keepalived's default prefix: /32, /128). */
+/** Each vrrp_instance named in a vrrp_sync_group's `group { ... }` → that group's name. */
+function readSyncGroups(statements: readonly Statement[]): Map<string, string> {
+  const member = new Map<string, string>();
+  for (const s of statements) {
+    if (s.keyword !== 'vrrp_sync_group') continue;
+    for (const g of (s.block ?? []).filter((x) => x.keyword === 'group')) {
+      for (const name of (g.block ?? []).flatMap((x) => [x.keyword, ...x.args])) if (!member.has(name)) member.set(name, s.args[0] ?? '');
+    }
+  }
+  return member;
+}
+
+/**
+ * A later instance of the imported one's vrrp_sync_group (the classic NAT director: one instance
+ * for the VIPs, one on the inside interface for the real servers' gateway). keepalived moves the
+ * group's instances together, as lvsplay's one instance per pair moves everything: its addresses
+ * join the imported instance's, on its own interface (resolveHeld takes the NAT gateway from them);
+ * its other settings (router id, priority, adverts) are the imported instance's in lvsplay's.
+ */
+function mergeSynced(into: ImportedVrrp & { held: HeldAddress[]; instance: string }, other: ImportedVrrp & { held: HeldAddress[]; instance: string }, group: string, s: Statement, report: Report): void {
+  into.held.push(...other.held.map((h) => ({ ...h, dev: h.dev ?? other.interface })));
+  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one; its own settings (virtual_router_id, priority, adverts) are not imported`);
+}
+
 function heldAddress(a: Statement, problems: Problem[]): HeldAddress | undefined {
   const words = [a.keyword, ...a.args];
   const [addr, bits] = words[0]!.split('/');
@@ -630,13 +661,17 @@ export function resolveHeld(vrrp: ImportedVrrp & { held: HeldAddress[] }, servic
   const nat = services.some((s) => s.forwarding === 'nat' && s.key.kind === 'inet' && !s.key.address.includes(':'));
   for (const h of vrrp.held) {
     const full = h.address.includes(':') ? 128 : 32;
-    const extras = [...(h.dev !== undefined && h.dev !== vrrp.interface ? [`dev ${h.dev} (the instance's interface is ${vrrp.interface ?? 'not set'})`] : []),
+    const gateway = !vips.has(h.address) && nat && vrrp.natGateway === undefined && !h.address.includes(':') && h.prefix < 32;
+    // lvsplay holds the NAT gateway on the director's interface in its subnet: on another interface, the imported director gets that one.
+    const otherDev = h.dev !== undefined && h.dev !== vrrp.interface;
+    const extras = [...(otherDev && !gateway ? [`dev ${h.dev} (the instance's interface is ${vrrp.interface ?? 'not set'})`] : []),
       ...(h.label !== undefined ? [`label ${h.label}`] : []), ...(h.rest.length > 0 ? [h.rest.join(' ')] : [])];
     if (vips.has(h.address)) {
       if (h.prefix !== full) report.notExpressed(h, `${h.address}/${h.prefix}: lvsplay's VRRP holds a VIP as /${full}`);
-    } else if (nat && vrrp.natGateway === undefined && !h.address.includes(':') && h.prefix < 32) {
+    } else if (gateway) {
       vrrp.natGateway = `${h.address}/${h.prefix}`;
-      report.note(h, `${h.address}/${h.prefix} is no service's VIP: imported as nat_gateway, the NAT real servers' gateway`);
+      if (otherDev) vrrp.natGatewayInterface = h.dev;
+      report.note(h, `${h.address}/${h.prefix} is no service's VIP: imported as nat_gateway, the NAT real servers' gateway${otherDev ? `, held on the director's ${h.dev} (an interface in its subnet, address GUESSED)` : ''}`);
     } else {
       report.notExpressed(h, `${h.address}/${h.prefix}: no service's VIP${nat ? ' (and the NAT gateway is another)' : ''}; lvsplay's VRRP holds service VIPs and the NAT gateway only`);
       continue;

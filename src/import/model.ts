@@ -63,6 +63,8 @@ export interface ImportedVrrp {
   peers: string[];
   /** A virtual_ipaddress entry that is no service's VIP but the NAT real servers' gateway. */
   natGateway?: string;
+  /** The interface keepalived held the NAT gateway on, when it is not `interface` (a second instance of its sync group). */
+  natGatewayInterface?: string;
 }
 
 /** A live director as its addresses show it (`--from-host`): read, not guessed. */

@@ -1111,3 +1111,24 @@ test('import --keepalived: misc_path as keepalived\'s misc_path_handler reads it
   const checks = (services: ImportedService[]) => services.filter((s) => s.key.kind === 'inet' && s.key.address === '192.0.2.10').map((s) => [s.healthCheck, s.members.map((m) => m.check)]);
   t.deepEqual(checks(again.services), checks(imported.services));
 });
+
+test('import --keepalived: the classic NAT director, a vrrp_sync_group of the VIPs\' instance and one holding the real servers\' gateway on the inside interface, is one lvsplay instance: nat_gateway on that interface, the real servers\' gateway, nothing left over (was: the second instance reported and dropped, the gateway guessed as the director)', (t) => {
+  const instance = (name: string, ifname: string, id: number, address: string) => [`vrrp_instance ${name} {`, '    state MASTER', `    interface ${ifname}`, `    virtual_router_id ${id}`, '    priority 150', '    virtual_ipaddress {', `        ${address}`, '    }', '}'];
+  const service = ['virtual_server 192.0.2.100 80 {', '    lb_algo wlc', '    lb_kind NAT', '    protocol TCP',
+    '    real_server 198.51.100.11 8080 {', '        weight 1', '    }', '    real_server 198.51.100.12 8080 {', '        weight 1', '    }', '}'];
+  const group = ['vrrp_sync_group VG1 {', '    group {', '        VI_EXT', '        VI_INT', '    }', '}']; // lines 1-6
+  const text = [...group, ...instance('VI_EXT', 'eth0', 51, '192.0.2.100/32 dev eth0'), ...instance('VI_INT', 'eth1', 52, '198.51.100.1/24'), ...service, ''].join('\n');
+  const { yaml, report } = importInventory({ keepalived: { file: 'nat.conf', text } });
+  t.true(report.complete, report.format());
+  t.true(report.lines.some((l) => l.kind === 'note' && l.line === 16 && /vrrp_instance VI_INT: in vrrp_sync_group VG1 with VI_EXT \(line 7\)/.test(l.message)), report.format());
+  const c = load(yaml);
+  const lb = c.directors[0]!;
+  t.deepEqual(lb.interfaces.map((i) => i.name), ['eth0', 'eth1']);
+  t.regex(lb.interfaces[1]!.address, /^198\.51\.100\.\d+\/24$/);
+  t.deepEqual([c.natGateway?.address, c.natGateway?.prefix], ['198.51.100.1', 24]);
+  t.deepEqual(c.realServers.map((r) => r.gateway), ['198.51.100.1', '198.51.100.1']);
+  t.regex(templates.render('keepalived/keepalived.conf.hbs', keepalivedConfData(c, lb, undefined)), /^\s+198\.51\.100\.1\/24 dev eth1$/m, 'held on eth1, as keepalived held it');
+  // Two instances in no common group: the second is still one lvsplay does not write.
+  const apart = importInventory({ keepalived: { file: 'apart.conf', text: [...instance('VI_EXT', 'eth0', 51, '192.0.2.100/32'), ...instance('VI_INT', 'eth1', 52, '198.51.100.1/24'), ...service, ''].join('\n') } });
+  t.true(apart.report.lines.some((l) => l.kind === 'not expressed' && l.line === 10 && /vrrp_instance VI_INT: lvsplay writes one VRRP instance per director pair/.test(l.message)), apart.report.format());
+});
