@@ -223,7 +223,6 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
   return vrrp;
 }
 
-/** `192.0.2.10/24 dev eth0 label eth0:1` (keepalived's default prefix: /32, /128). */
 /** Each vrrp_instance named in a vrrp_sync_group's `group { ... }` → that group's name. */
 function readSyncGroups(statements: readonly Statement[]): Map<string, string> {
   const member = new Map<string, string>();
@@ -248,6 +247,7 @@ function mergeSynced(into: ImportedVrrp & { held: HeldAddress[]; instance: strin
   report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one; its own settings (virtual_router_id, priority, adverts) are not imported`);
 }
 
+/** `192.0.2.10/24 dev eth0 label eth0:1` (keepalived's default prefix: /32, /128). */
 function heldAddress(a: Statement, problems: Problem[]): HeldAddress | undefined {
   const words = [a.keyword, ...a.args];
   const [addr, bits] = words[0]!.split('/');
@@ -671,7 +671,7 @@ export function resolveHeld(vrrp: ImportedVrrp & { held: HeldAddress[] }, servic
     } else if (gateway) {
       vrrp.natGateway = `${h.address}/${h.prefix}`;
       if (otherDev) vrrp.natGatewayInterface = h.dev;
-      report.note(h, `${h.address}/${h.prefix} is no service's VIP: imported as nat_gateway, the NAT real servers' gateway${otherDev ? `, held on the director's ${h.dev} (an interface in its subnet, address GUESSED)` : ''}`);
+      report.note(h, `${h.address}/${h.prefix} is no service's VIP: imported as nat_gateway, the NAT real servers' gateway${otherDev ? `, held on the director's ${h.dev} (its interface in that subnet)` : ''}`);
     } else {
       report.notExpressed(h, `${h.address}/${h.prefix}: no service's VIP${nat ? ' (and the NAT gateway is another)' : ''}; lvsplay's VRRP holds service VIPs and the NAT gateway only`);
       continue;
