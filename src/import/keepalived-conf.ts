@@ -171,7 +171,9 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
         break;
       }
       case 'nopreempt': nopreempt = x; break;
-      case 'unicast_src_ip':
+      // vrrp_parser.c: both set the adverts' source address (vrrp_srcip_handler), the director's own
+      // on the VRRP interface; lvsplay's multicast adverts go from that interface's address.
+      case 'unicast_src_ip': case 'mcast_src_ip':
         vrrp.sourceAddress = address(x, problems);
         family ??= { v6: vrrp.sourceAddress.includes(':'), at: origin(x) };
         break;

@@ -1132,3 +1132,13 @@ test('import --keepalived: the classic NAT director, a vrrp_sync_group of the VI
   const apart = importInventory({ keepalived: { file: 'apart.conf', text: [...instance('VI_EXT', 'eth0', 51, '192.0.2.100/32'), ...instance('VI_INT', 'eth1', 52, '198.51.100.1/24'), ...service, ''].join('\n') } });
   t.true(apart.report.lines.some((l) => l.kind === 'not expressed' && l.line === 10 && /vrrp_instance VI_INT: lvsplay writes one VRRP instance per director pair/.test(l.message)), apart.report.format());
 });
+
+test('import --keepalived: mcast_src_ip is the director\'s own address, as unicast_src_ip (keepalived\'s vrrp_srcip_handler sets the adverts\' source for both); the adverts stay multicast (was: reported as a setting the inventory lacks, the address guessed)', (t) => {
+  const text = ['vrrp_instance VI_1 {', '    state MASTER', '    interface eth0', '    virtual_router_id 51', '    priority 150', '    mcast_src_ip 192.0.2.7', '    virtual_ipaddress {', '        192.0.2.100', '    }', '}',
+    'virtual_server 192.0.2.100 80 {', '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80 {', '    }', '}', ''].join('\n');
+  const { yaml, report } = importInventory({ keepalived: { file: 'm.conf', text } });
+  t.false(report.lines.some((l) => l.line === 6), report.format());
+  const c = load(yaml);
+  t.deepEqual([c.directors[0]!.address, c.directors[0]!.interface.address], ['192.0.2.7', '192.0.2.7/24']);
+  t.false([...c.vrrp.values()][0]!.unicast);
+});
