@@ -6,9 +6,9 @@
  * is ldirectord's "Unknown command"); defaults are ldirectord's own (scheduler
  * wrr, checktype negotiate, protocol fwm for a mark, udp on port 53, tcp otherwise, weight 1).
  * A line that is not `key=value`, or a value ldirectord itself would refuse, is malformed input.
- * Blanks are Perl's `\s` on the bytes ldirectord reads (space, tab, \n, \v, \f, \r), written out
- * in every pattern here: JavaScript's `\s` and `trim()` also take a no-break space or a byte order
- * mark for one, and would import a line ldirectord refuses ("Unknown command", "invalid ...").
+ * Blanks are Perl's `\s` on the bytes ldirectord reads (space, tab, \n, \v, \f, \r: C's, cTrim),
+ * written out in every pattern here: JavaScript's `\s` and `trim()` also take a no-break space or a
+ * byte order mark for one, and would import a line ldirectord refuses ("Unknown command", "invalid ...").
  * Patterns with `.` have the `s` flag: Perl's `.` takes a \r (or U+2028) inside a line, JavaScript's not.
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -22,6 +22,7 @@ import { HealthCheck, LdirectordGlobals, SCHEDULER_FLAGS, SCHEDULERS } from '../
 import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
 import { REDACT as SECRET_KEYS } from '../resources/ipvs/ldirectord-keys.js';
 import type { ServiceKey } from '../resources/ipvs/table.js';
+import { cTrim } from '../util/c-space.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { distinctServers, type MethodMember, sharedForwarding } from './members.js';
 import type { ImportedService, Origin } from './model.js';
@@ -40,12 +41,6 @@ const GLOBALS: Record<string, keyof z.input<typeof LdirectordGlobals>> = {
 };
 const YES_NO = new Set(['auto_reload', 'quiescent', 'readd_quiescent', 'clean_stop']);
 const NUMBERS = new Set(['check_timeout', 'negotiate_timeout', 'check_interval', 'failure_count']);
-
-/** Perl's blanks (see the header) off the start and end, or the end only. */
-function perlTrim(text: string, ends: 'both' | 'end' = 'both'): string {
-  const end = text.replace(/[ \t\n\v\f\r]+$/, '');
-  return ends === 'end' ? end : end.replace(/^[ \t\n\v\f\r]+/, '');
-}
 
 /** A virtual's check keys → inventory health_check keys. */
 const CHECK_KEYS: Record<string, keyof z.input<typeof HealthCheck>> = {
@@ -151,8 +146,8 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
       comment = commentOnly[1];
       return;
     }
-    const body = perlTrim(expanded.replace(/[ \t\n\v\f\r]+#.*$/s, ''), 'end');
-    if (perlTrim(body) === '') {
+    const body = cTrim(expanded.replace(/[ \t\n\v\f\r]+#.*$/s, ''), 'end');
+    if (cTrim(body) === '') {
       comment = undefined;
       ended = current ?? ended;
       current = undefined;
@@ -162,10 +157,10 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     const kv = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(body);
     if (!kv) {
       const bom = body.startsWith('\ufeff') ? ': the file starts with a byte order mark (U+FEFF), which ldirectord reads as part of this line, and refuses ("Unknown command"); save the file without it' : '';
-      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(perlTrim(body))}${bom}` });
+      problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(cTrim(body))}${bom}` });
       return;
     }
-    const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: perlTrim(kv[2]!), indented, ...(comment !== undefined && { comment }) };
+    const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: cTrim(kv[2]!), indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
     if (!indented) [current, ended] = [undefined, undefined];
     if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
@@ -243,7 +238,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
         return undefined;
       }
     } else if (l.key === 'schedflags') {
-      const flags = l.value.split(',').map((f) => perlTrim(f)).filter((f) => f !== '');
+      const flags = l.value.split(',').map((f) => cTrim(f)).filter((f) => f !== '');
       const unknown = flags.filter((f) => !(SCHEDULER_FLAGS as readonly string[]).includes(f));
       if (unknown.length > 0) report.notExpressed(l, `schedflags ${unknown.join(',')} (the inventory has ${SCHEDULER_FLAGS.join(', ')})`);
       service.schedulerFlags = flags.filter((f) => !unknown.includes(f));
@@ -444,7 +439,7 @@ function realFlags(rest: string): { weight?: number; strings?: string; l?: numbe
   const strings = take(/[ \t\n\v\f\r]+("(.*)"[, ][ \t\n\v\f\r]*"(.*)")(.*)/s)?.[1];
   const l = take(/[ \t\n\v\f\r]+l:(\d+)(.*)/s)?.[1];
   const u = take(/[ \t\n\v\f\r]+u:(\d+)(.*)/s)?.[1];
-  if (/[^ \t\n\v\f\r]/.test(flags)) return { leftover: perlTrim(flags) };
+  if (/[^ \t\n\v\f\r]/.test(flags)) return { leftover: cTrim(flags) };
   return {
     ...(weight !== undefined && { weight: Number(weight) }), ...(strings !== undefined && { strings }),
     ...(l !== undefined && { l: Number(l) }), ...(u !== undefined && { u: Number(u) }),

@@ -48,6 +48,15 @@ const PASS_FILE = join(PASS_DIR, 'pass');
 writeFileSync(PASS_FILE, 'Fi1e-pw\n', { mode: 0o600 });
 test.after.always(() => cleanup(PASS_DIR));
 
+/** An inventory of lb1 alone and two real servers, web1 and web2, with these `services:` entries. */
+const oneDirector = (services: string) => `directors:
+  - { name: lb1, address: 192.0.2.5, interface: { name: eth0, address: 192.0.2.5/24 }, role: primary }
+real_servers:
+  - { name: web1, address: 192.0.2.21 }
+  - { name: web2, address: 192.0.2.22 }
+services:
+${services}`;
+
 /** Title, and the cluster and host to render (and a line the config must have). */
 const CASES: [string, () => [Cluster, string, string?]][] = [
   ['keepalived.yml lb1: DR/TUN(gue)/NAT(sctp)/fwmark/IPv6, every check type, VRRP unicast with a password, sync daemon', () => [load(KA_TEXT), 'lb1']],
@@ -71,25 +80,13 @@ vrrp:
 services:
   - { name: web6, vip: 2001:db8::10, port: 80, scheduler: rr, managed_by: keepalived, health_check: { type: http, virtualhost: www.example.net, regex: '^HTTP/1\\.[01] 2[0-9]{2} "ok" #!$' }, real_servers: [ { server: web1 } ] }
 `), 'lb1']],
-  ['port 0 (all ports, persistent), a sorry server without a port on a fwmark, TUN sorry server, thresholds, the twos scheduler', () => [load(`directors:
-  - { name: lb1, address: 192.0.2.5, interface: { name: eth0, address: 192.0.2.5/24 }, role: primary }
-real_servers:
-  - { name: web1, address: 192.0.2.21 }
-  - { name: web2, address: 192.0.2.22 }
-services:
-  - { name: all, vip: 192.0.2.10, port: 0, persistence: { timeout: 120 }, managed_by: keepalived, health_check: { type: connect, port: 22 }, real_servers: [ { server: web1, upper_threshold: 10, lower_threshold: 5 } ] }
+  ['port 0 (all ports, persistent), a sorry server without a port on a fwmark, TUN sorry server, thresholds, the twos scheduler', () => [load(oneDirector(`  - { name: all, vip: 192.0.2.10, port: 0, persistence: { timeout: 120 }, managed_by: keepalived, health_check: { type: connect, port: 22 }, real_servers: [ { server: web1, upper_threshold: 10, lower_threshold: 5 } ] }
   - { name: fw, fwmark: 7, scheduler: dh, managed_by: keepalived, fallback: { address: 192.0.2.22, forwarding: tun }, health_check: { type: misc, command: /bin/true, timeout: 3 }, real_servers: [ { server: web1, weight: 2 }, { server: web2, weight: 0 } ] }
   - { name: ovf, vip: 192.0.2.11, port: 443, scheduler: ovf, managed_by: keepalived, fallback: { address: 127.0.0.1, port: 443 }, real_servers: [ { server: web1 }, { server: web2 } ] }
   - { name: twos, vip: 192.0.2.11, port: 80, scheduler: twos, managed_by: keepalived, health_check: { type: connect }, real_servers: [ { server: web1 }, { server: web2 } ] }
-`), 'lb1', '    lvs_sched twos\n']],
-  ['a misc check with arguments (one quoted misc_path string), and a member without them', () => [load(`directors:
-  - { name: lb1, address: 192.0.2.5, interface: { name: eth0, address: 192.0.2.5/24 }, role: primary }
-real_servers:
-  - { name: web1, address: 192.0.2.21 }
-  - { name: web2, address: 192.0.2.22 }
-services:
-  - { name: db, vip: 192.0.2.10, port: 3306, managed_by: keepalived, health_check: { type: misc, command: /bin/true, args: [192.0.2.21, "3306", --timeout=3], timeout: 5 }, real_servers: [ { server: web1 }, { server: web2, check: { args: [] } } ] }
-`), 'lb1', '            misc_path "/bin/true 192.0.2.21 3306 --timeout=3"\n']],
+`)), 'lb1', '    lvs_sched twos\n']],
+  ['a misc check with arguments (one quoted misc_path string), and a member without them', () => [load(oneDirector(`  - { name: db, vip: 192.0.2.10, port: 3306, managed_by: keepalived, health_check: { type: misc, command: /bin/true, args: [192.0.2.21, "3306", --timeout=3], timeout: 5 }, real_servers: [ { server: web1 }, { server: web2, check: { args: [] } } ] }
+`)), 'lb1', '            misc_path "/bin/true 192.0.2.21 3306 --timeout=3"\n']],
 ];
 
 for (const [title, make] of CASES) {

@@ -12,6 +12,7 @@ import { destLine, serviceLine } from './lines.js';
 import { lineSpec } from './forms.js';
 import { DEFAULT_PERSISTENCE, type Destination, emptyTable, type IpvsTable, MAX_PERSISTENCE, MAX_THRESHOLD, type Method, normalTunnel, PE_NAME, SCHEDULER_NAME, type ServiceKey, type TunnelChecksum, type TunnelType, type VirtualService, sortedDests } from './table.js';
 import { flagBit, keyFamily, serviceKey, destKey, defaultNetmask } from './forms.js';
+import { cWords } from '../../util/c-space.js';
 
 /** A probe that cannot be trusted: ipvsadm missing, ip_vs not loadable, or output we cannot read. */
 export class IpvsProbeError extends Error {
@@ -261,19 +262,11 @@ function readDest(t: Tokens, service: VirtualService): Destination {
 
 /**
  * The lines with something on them, as `ipvsadm -R` reads them (its config_stream ignores a line
- * from a `#` on: Debian's `ipvsadm save` file begins with `# ipvsadm.rules`).
+ * from a `#` on: Debian's `ipvsadm save` file begins with `# ipvsadm.rules`). Words are split where
+ * ipvsadm splits them (cWords): a no-break space is part of a word, and `ipvsadm -R` refuses it.
  */
 function lines(text: string): { n: number; line: string }[] {
-  return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '').replace(/#.*$/, '') })).filter(({ line }) => words(line).length > 0);
-}
-
-/**
- * A line's words, split at C's isspace() (space, \t, \n, \v, \f, \r), as ipvsadm splits a line
- * it restores: JavaScript's `\s` would also split at a no-break space or a byte order mark, and
- * read a hand-edited save as rules `ipvsadm -R` refuses.
- */
-function words(line: string): string[] {
-  return line.split(/[ \t\n\v\f\r]+/).filter((w) => w !== '');
+  return text.split('\n').map((line, i) => ({ n: i + 1, line: line.replace(/\r$/, '').replace(/#.*$/, '') })).filter(({ line }) => cWords(line).length > 0);
 }
 
 /** The first line of every `ipvsadm -L` listing. */
@@ -282,7 +275,7 @@ const LISTING_HEADER = /^IP Virtual Server version /;
 /** The line number of a listing's header when `text` is a listing (`ipvsadm -L ...`), not a save. */
 export function listingHeaderLine(text: string): number | undefined {
   const first = lines(text)[0];
-  return first && LISTING_HEADER.test(words(first.line).join(' ')) ? first.n : undefined;
+  return first && LISTING_HEADER.test(cWords(first.line).join(' ')) ? first.n : undefined;
 }
 
 /**
@@ -303,7 +296,7 @@ export function parseSave(text: string, source = 'ipvsadm -S -n'): IpvsTable {
       continue;
     }
     try {
-      const t = new Tokens(words(line));
+      const t = new Tokens(cWords(line));
       const verb = t.next();
       if (verb === '-A') {
         const service = readService(t);
@@ -408,7 +401,7 @@ export function parseThresholds(text: string, source = 'ipvsadm -L -n --threshol
     if (skipping && line.trim().startsWith('->')) continue;
     skipping = false;
     try {
-      const t = new Tokens(words(line));
+      const t = new Tokens(cWords(line));
       if (t.peek() === '->') {
         t.next();
         if (!current) throw new LineError('a real server row before any service row');
@@ -456,7 +449,7 @@ export function parseCounters(text: string, columns: readonly string[], source: 
   let current: Map<string, number[]> | undefined;
   for (const { n, line } of rows.slice(3)) {
     try {
-      const t = new Tokens(words(line));
+      const t = new Tokens(cWords(line));
       const dest = t.peek() === '->';
       let key = '';
       if (dest) {
