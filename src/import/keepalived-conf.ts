@@ -94,7 +94,10 @@ export function importKeepalived(file: string, text: string, report: Report, inc
       }
     } else if (s.keyword === 'vrrp_instance') {
       const group = out.vrrp && syncGroups.get(s.args[0] ?? '');
-      if (out.vrrp && group !== undefined && group === syncGroups.get(out.vrrp.instance)) mergeSynced(out.vrrp, readInstance(s, new Report(), problems), group, s, report);
+      if (out.vrrp && group !== undefined && group === syncGroups.get(out.vrrp.instance)) {
+        const own = new Report();
+        mergeSynced(out.vrrp, readInstance(s, own, problems), group, s, own, report);
+      }
       else if (out.vrrp) report.notExpressed(origin(s), `vrrp_instance ${s.args[0] ?? ''}: lvsplay writes one VRRP instance per director pair (the first, line ${out.vrrp.origin.line}, is imported)`);
       else out.vrrp = readInstance(s, report, problems);
     } else if (s.keyword === 'vrrp_sync_group') {
@@ -237,16 +240,36 @@ function readSyncGroups(statements: readonly Statement[]): Map<string, string> {
   return member;
 }
 
+/** A vrrp_instance's lines whose values are the pair's, not its addresses': one instance per pair has one of each. */
+const SOURCE_SETTINGS = new Set(['unicast_src_ip', 'mcast_src_ip']);
+const PAIR_SETTINGS = new Set([...SOURCE_SETTINGS, 'state', 'virtual_router_id', 'priority', 'advert_int', 'nopreempt', 'unicast_peer', 'authentication', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh']);
+
 /**
  * A later instance of the imported one's vrrp_sync_group (the classic NAT director: one instance
  * for the VIPs, one on the inside interface for the real servers' gateway). keepalived moves the
  * group's instances together, as lvsplay's one instance per pair moves everything: its addresses
  * join the imported instance's, on its own interface (resolveHeld takes the NAT gateway from them);
- * its other settings (router id, priority, adverts) are the imported instance's in lvsplay's.
+ * its pair settings (router id, priority, adverts) are the imported instance's in lvsplay's, which
+ * the merge's note says once. What else it says that lvsplay cannot (a track_script, an address
+ * keepalived would not hold, an interface name the inventory refuses) is passed on from `own`, the
+ * report it was read with, as the imported instance's would be.
  */
-function mergeSynced(into: ImportedVrrp & { held: HeldAddress[]; instance: string }, other: ImportedVrrp & { held: HeldAddress[]; instance: string }, group: string, s: Statement, report: Report): void {
+function mergeSynced(into: ImportedVrrp & { held: HeldAddress[]; instance: string }, other: ImportedVrrp & { held: HeldAddress[]; instance: string }, group: string, s: Statement, own: Report, report: Report): void {
   into.held.push(...other.held.map((h) => ({ ...h, dev: h.dev ?? other.interface })));
-  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one; its own settings (virtual_router_id, priority, adverts) are not imported`);
+  // Its source address is this director's own on its interface: the address lvsplay gives that interface.
+  const source = other.sourceAddress && other.interface !== undefined && other.interface !== into.interface ? other.sourceAddress : undefined;
+  if (source) into.addressOn = { ...into.addressOn, [other.interface!]: source };
+  const dropped = [...PAIR_SETTINGS].filter((k) => s.block?.some((x) => x.keyword === k) && !(source && SOURCE_SETTINGS.has(k)));
+  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one${source ? `; its source address ${source} is the director's own on ${other.interface}` : ''}${dropped.length > 0 ? `; its own ${dropped.join(', ')} are not imported (the pair's are ${into.instance}'s)` : ''}`);
+  const pairLines = new Set([`${s.file}:${s.line}`, ...(s.block ?? []).filter((x) => PAIR_SETTINGS.has(x.keyword)).flatMap(lineKeys)]);
+  for (const l of own.lines) {
+    if (l.kind === 'not expressed' && !pairLines.has(`${l.file}:${l.line}`)) report.notExpressed(l, l.message);
+  }
+}
+
+/** `file:line` of a statement and of every line of its block. */
+function lineKeys(x: Statement): string[] {
+  return [`${x.file}:${x.line}`, ...(x.block ?? []).flatMap(lineKeys)];
 }
 
 /** `192.0.2.10/24 dev eth0 label eth0:1` (keepalived's default prefix: /32, /128). */

@@ -65,6 +65,8 @@ export interface ImportedVrrp {
   natGateway?: string;
   /** The interface keepalived held the NAT gateway on, when it is not `interface` (a second instance of its sync group). */
   natGatewayInterface?: string;
+  /** This director's own address on another interface (a merged sync-group instance's unicast_src_ip), by interface name. */
+  addressOn?: Record<string, string>;
 }
 
 /** A live director as its addresses show it (`--from-host`): read, not guessed. */

@@ -1133,6 +1133,40 @@ test('import --keepalived: the classic NAT director, a vrrp_sync_group of the VI
   t.true(apart.report.lines.some((l) => l.kind === 'not expressed' && l.line === 10 && /vrrp_instance VI_INT: lvsplay writes one VRRP instance per director pair/.test(l.message)), apart.report.format());
 });
 
+test('import --keepalived: a vrrp_sync_group\'s merged instance reports what lvsplay cannot say (track_script, track_interface, an address keepalived would not hold), not its pair settings, which are the first instance\'s (was: read with a throwaway report, those lines lost and the import called complete)', (t) => {
+  const text = ['vrrp_sync_group VG1 {', '    group {', '        VI_EXT', '        VI_INT', '    }', '}', // 1-6
+    'vrrp_instance VI_EXT {', '    state MASTER', '    interface eth0', '    virtual_router_id 51', '    priority 150', '    virtual_ipaddress {', '        192.0.2.100/32 dev eth0', '    }', '}', // 7-15
+    'vrrp_instance VI_INT {', '    state BACKUP', '    interface eth1', '    virtual_router_id 52', '    priority 255', '    advert_int 0.5', // 16-21
+    '    track_interface {', '        eth0', '    }', '    track_script {', '        chk_gw', '    }', // 22-27
+    '    virtual_ipaddress {', '        198.51.100.1/24', '        2001:db8::1/64', '    }', '}', // 28-32
+    'virtual_server 192.0.2.100 80 {', '    lb_kind NAT', '    protocol TCP', '    real_server 198.51.100.11 8080 {', '    }', '}', ''].join('\n');
+  const { report } = importInventory({ keepalived: { file: 'sync.conf', text } });
+  const notExpressed = report.lines.filter((l) => l.kind === 'not expressed');
+  t.deepEqual(notExpressed.map((l) => l.line).sort((a, b) => a - b), [22, 25, 30], report.format());
+  t.regex(report.format(), /sync\.conf:25: not expressed: vrrp_instance track_script: not in the inventory's VRRP settings/);
+  t.regex(report.format(), /sync\.conf:30: not expressed: 2001:db8::1: keepalived ignores it \("address family must match VRRP instance"\)/);
+  t.regex(report.format(), /sync\.conf:16: note: vrrp_instance VI_INT: in vrrp_sync_group VG1 with VI_EXT \(line 7\).* its own state, virtual_router_id, priority, advert_int are not imported \(the pair's are VI_EXT's\)/);
+  t.false(report.complete);
+});
+
+test('import --keepalived: the unicast NAT director\'s sync-group instance on the inside interface gives that interface its unicast_src_ip, the director\'s own address there; the peer\'s is guessed apart from it (was: guessed for both)', (t) => {
+  const instance = (name: string, ifname: string, id: number, self: string, peer: string, address: string) => [`vrrp_instance ${name} {`, '    state MASTER', `    interface ${ifname}`, `    virtual_router_id ${id}`, '    priority 150',
+    `    unicast_src_ip ${self}`, '    unicast_peer {', `        ${peer}`, '    }', '    virtual_ipaddress {', `        ${address}`, '    }', '}'];
+  const text = ['vrrp_sync_group VG1 {', '    group {', '        VI_EXT', '        VI_INT', '    }', '}',
+    ...instance('VI_EXT', 'eth0', 51, '192.0.2.2', '192.0.2.3', '192.0.2.100/32'), ...instance('VI_INT', 'eth1', 52, '198.51.100.9', '198.51.100.8', '198.51.100.1/24'),
+    'virtual_server 192.0.2.100 80 {', '    lb_kind NAT', '    protocol TCP', '    real_server 198.51.100.11 8080 {', '    }', '    real_server 198.51.100.12 8080 {', '    }', '}', ''].join('\n');
+  const { yaml, report } = importInventory({ keepalived: { file: 'u.conf', text } });
+  t.true(report.complete, report.format());
+  t.regex(report.format(), /u\.conf:20: note: vrrp_instance VI_INT: .* its source address 198\.51\.100\.9 is the director's own on eth1; its own state, virtual_router_id, priority, unicast_peer are not imported/);
+  const c = load(yaml);
+  const [self, peer] = c.directors;
+  t.deepEqual(self!.interfaces.map((i) => [i.name, i.address]), [['eth0', '192.0.2.2/24'], ['eth1', '198.51.100.9/24']]);
+  t.is(peer!.interfaces[1]!.name, 'eth1');
+  t.not(peer!.interfaces[1]!.address, '198.51.100.9/24');
+  t.regex(peer!.interfaces[1]!.address, /^198\.51\.100\.\d+\/24$/);
+  t.regex(yaml, /address its unicast_src_ip/);
+});
+
 test('import --keepalived: mcast_src_ip is the director\'s own address, as unicast_src_ip (keepalived\'s vrrp_srcip_handler sets the adverts\' source for both); the adverts stay multicast (was: reported as a setting the inventory lacks, the address guessed)', (t) => {
   const text = ['vrrp_instance VI_1 {', '    state MASTER', '    interface eth0', '    virtual_router_id 51', '    priority 150', '    mcast_src_ip 192.0.2.7', '    virtual_ipaddress {', '        192.0.2.100', '    }', '}',
     'virtual_server 192.0.2.100 80 {', '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80 {', '    }', '}', ''].join('\n');
