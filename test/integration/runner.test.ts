@@ -158,8 +158,13 @@ test.serial('a real server whose sshd is down is unreachable; the others complet
   t.is(after.code, 0, after.stdout);
 });
 
+/** On lb1, a modprobe whose dry run finds every module and that loads none (the test's own, on tmpfs). */
+const FINDS_NONE_LOADS = '/run/lvsplay-test-modprobe';
+
 test.serial('a director whose batch fails half way keeps exactly its previous rules; reported failed; exit 2', async (t) => {
-  // A real kernel failure on one line: the scheduler module of a new service cannot load.
+  // A real kernel failure on one line: the scheduler module of a new service cannot load. The
+  // kernel's modprobe is swapped for one that finds every module (its dry run, which the probe
+  // asks, succeeds) and loads none: a module on disk that will not insert.
   const loaded = await onHost('lb1', 'cat /proc/modules');
   const scheduler = ['sed', 'nq', 'fo', 'ovf', 'lblcr', 'dh'].find((s) => !loaded.includes(`ip_vs_${s} `))!;
   const broken = inventoryWith('broken-batch', (inv) => {
@@ -169,7 +174,7 @@ test.serial('a director whose batch fails half way keeps exactly its previous ru
   });
   const before = await onHost('lb1', 'ipvsadm -S -n');
   const modprobe = (await onHost('lb1', 'cat /proc/sys/kernel/modprobe')).trim();
-  await onHost('lb1', 'echo /bin/false > /proc/sys/kernel/modprobe');
+  await onHost('lb1', `printf '#!/bin/sh\\n[ "$1" = -n ]\\n' > ${FINDS_NONE_LOADS} && chmod +x ${FINDS_NONE_LOADS} && echo ${FINDS_NONE_LOADS} > /proc/sys/kernel/modprobe`);
   try {
     const r = await cli(['apply', '-i', broken, BOOTSTRAP, '--limit', 'lb1', '--json']);
     t.is(r.code, 2, r.stderr);
@@ -180,8 +185,30 @@ test.serial('a director whose batch fails half way keeps exactly its previous ru
     t.regex(lb1?.error?.message ?? '', /rollback ok/);
     t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'the table is exactly what it was');
   } finally {
-    await onHost('lb1', `echo ${modprobe} > /proc/sys/kernel/modprobe`);
+    await onHost('lb1', `echo ${modprobe} > /proc/sys/kernel/modprobe; rm -f ${FINDS_NONE_LOADS}`);
   }
+});
+
+test.serial('a scheduler lb1\'s kernel does not have (twos: Debian 12 builds it without CONFIG_IP_VS_TWOS) fails lb1\'s plan, --check and apply alike, naming it; nothing runs there; the other hosts\' plans go on; exit 2', async (t) => {
+  t.is((await onHost('lb1', 'modprobe -n -q ip_vs_twos; echo $?')).trim(), '1', 'the lab kernel has no ip_vs_twos module');
+  const twos = inventoryWith('twos', (inv) => {
+    inv['services'].push({ name: 'extra', vip: '192.0.2.15', port: 80, scheduler: 'twos', real_servers: [{ server: 'rs1' }, { server: 'rs2' }] });
+  });
+  const before = await onHost('lb1', 'ipvsadm -S -n');
+  const why = /lb1's kernel has no scheduler twos \(module ip_vs_twos\), used by extra \(tcp 192\.0\.2\.15:80\): the module is not loaded and modprobe cannot find it/;
+  const check = await cli(['apply', '-i', twos, BOOTSTRAP, '--check', '--json']);
+  t.is(check.code, 2, check.stderr);
+  t.regex(check.json!.results.find((x) => x.host === 'lb1' && x.status === 'failed')?.error?.message ?? '', why);
+  const servers = check.json!.results.filter((x) => x.host.startsWith('rs') && x.status !== 'skipped');
+  t.true(servers.length >= 5 && servers.every((x) => x.status === 'ok' || x.status === 'changed'), JSON.stringify(servers.map((x) => [x.host, x.status])));
+  // Applied to lb1 alone: the real servers would take the new VIP, which the next tests' lab does not have.
+  const r = await cli(['apply', '-i', twos, BOOTSTRAP, '--limit', 'lb1', '--json']);
+  t.is(r.code, 2, r.stderr);
+  const lb1 = r.json!.results.find((x) => x.host === 'lb1' && x.status !== 'skipped');
+  t.is(lb1?.status, 'failed');
+  t.regex(lb1?.error?.message ?? '', why);
+  t.notRegex(lb1?.error?.message ?? '', /rollback|ipvs-failed/, 'refused at the plan: no batch ran');
+  t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'lb1\'s table is untouched');
 });
 
 test.serial('an unknown host key is refused and nothing runs on that host', async (t) => {

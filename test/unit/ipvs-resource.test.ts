@@ -291,15 +291,33 @@ test.serial('no facts at all (lvsplay render) plans the table from nothing', (t)
 const LIST_HEAD = 'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Uthreshold Lthreshold ActiveConn InActConn\n  -> RemoteAddress:Port\n';
 
 /** A probe's output as lb1's ipvs task would print it; thresholds as the model prints them for `table`. */
-function facts(save: string, extra: { record?: string[]; ldirectord?: string; table?: IpvsTable } = {}): string {
+function facts(save: string, extra: { record?: string[]; ldirectord?: string; table?: IpvsTable; modules?: string } = {}): string {
   const list = extra.table ? simFrom(extra.table).list('thresholds') : LIST_HEAD;
   return sections([
     ['save', `${save}# lvsplay: ok\n`],
     ['thresholds', `${list}# lvsplay: ok\n`],
     ['record', extra.record === undefined ? '@@absent\n' : extra.record.map((l) => `${l}\n`).join('')],
     ['ldirectord', extra.ldirectord ?? ''],
+    ...(extra.modules !== undefined ? [['modules', extra.modules] as [string, string]] : []),
   ]);
 }
+
+test.serial('a scheduler the director\'s kernel cannot load (its probe names the module) fails the plan, --check too, naming the director, the scheduler and every service using it, whoever owns it; modules it can load say nothing (was: planned as fine, then refused by ipvsadm at apply)', (t) => {
+  const l = lab();
+  const d = l.desired('lb1', { save: false });
+  t.deepEqual([...d.modules.keys()].sort(), ['ip_vs_mh', 'ip_vs_rr', 'ip_vs_sh', 'ip_vs_wlc']);
+  t.deepEqual(d.modules.get('ip_vs_wlc'), ['web (tcp 192.0.2.10:80)', 'api (tcp 192.0.2.12:443)', 'checked (tcp 192.0.2.14:80, ldirectord\'s)']);
+  const settled = { record: [...d.table.services.keys()].sort(), table: d.table };
+  const err = t.throws(() => ipvs.diff(d, ipvs.parse(facts(saveText(d.table), { ...settled, modules: 'ip_vs_mh\nip_vs_wlc\n' }), d), l.ctx('lb1')), { instanceOf: IpvsProbeError });
+  t.is(err!.message, 'lb1\'s kernel has no scheduler mh (module ip_vs_mh), used by marked (fwmark 7 ipv6); no scheduler wlc (module ip_vs_wlc), used by web (tcp 192.0.2.10:80), api (tcp 192.0.2.12:443), checked (tcp 192.0.2.14:80, ldirectord\'s): the module is not loaded and modprobe cannot find it, so IPVS would refuse the service ("Scheduler or persistence engine not found"); use a scheduler this kernel has, or install its module');
+  // Every module loadable (an empty part), a line that is no module of the desired state, or saved facts without the part: the plan as before.
+  for (const modules of ['', 'ip_vs_twos\n', undefined]) t.deepEqual(ipvs.diff(d, ipvs.parse(facts(saveText(d.table), { ...settled, ...(modules !== undefined && { modules }) }), d), l.ctx('lb1')).changes, []);
+  // A real server has no scheduler to load; its probe asks nothing.
+  t.is(l.desired('web1').modules.size, 0);
+  t.regex(ipvs.probe(d, l.ctx('lb1')), /for lvsplay_m in ip_vs_wlc ip_vs_sh ip_vs_rr ip_vs_mh; do\n[^]*"\$lvsplay_modprobe" -n -q -- "\$lvsplay_m"/);
+  t.notRegex(ipvs.probe(l.desired('web1'), l.ctx('web1')), /modprobe/);
+  cleanup(l.dir);
+});
 
 test.serial('a rule lvsplay cannot read (a bare -b, a non-contiguous -M, garbage) that is not lvsplay\'s is left alone; the run goes on (regression: the host failed at probe)', (t) => {
   const l = lab();

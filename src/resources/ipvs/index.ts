@@ -4,8 +4,10 @@
  *   rules file (`cluster.rulesFile`) when the task says `save`.
  * - probe, in one fragment: `ipvsadm -S -n`, `ipvsadm -L -n --thresholds` (thresholds and
  *   connection counts, which -S never prints), the rules file, lvsplay's record of the services it
- *   made here, and the services ldirectord's and keepalived's configs on the host list; a missing ipvsadm or ip_vs
- *   is an error.
+ *   made here, the services ldirectord's and keepalived's configs on the host list, and the
+ *   scheduler modules the kernel could not load; a missing ipvsadm or ip_vs
+ *   is an error, and so is a service (whoever owns it) whose scheduler the kernel lacks: a plan,
+ *   `--check` too, says so before ipvsadm would refuse it.
  * - diff: minimal add/edit/delete operations (diff.ts), applied as one `ipvsadm -R` batch with a
  *   precise rollback (batch-script.ts, templates/ipvs/apply.sh.hbs), then the record and the rules
  *   file. Services someone else made, even ones ipvsadm prints in a way lvsplay cannot read, are
@@ -15,14 +17,15 @@
 import { diffFile, type FileActual, type FileDesired, fileProbe, parseFileProbe } from '../file/index.js';
 import { diffRecord, parseRecord, recordProbe } from '../record.js';
 import { recordPath } from '../../inventory/host-files.js';
+import { type Service, servicesOf } from '../../inventory/model.js';
 import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { applyData, renderApply } from './batch-script.js';
-import { type DesiredTable, desiredTable, tableOf, withRuntimeWeights } from './desired.js';
+import { type DesiredTable, desiredTable, keyOf, tableOf, withRuntimeWeights } from './desired.js';
 import { drainedProbe, parseDrained, withDrained } from '../drained.js';
 import type { Templates } from '../../templates/templates.js';
 import { diffTables } from './diff.js';
-import { lineSpec, printedSpec } from './forms.js';
+import { lineSpec, printedSpec, serviceKey } from './forms.js';
 import { keepalivedKeys, keepalivedVirtualsProbe } from '../keepalived/keys.js';
 import { ldirectordKeys } from './ldirectord-keys.js';
 import { rulesLines } from './lines.js';
@@ -42,6 +45,8 @@ export interface IpvsDesired extends DesiredTable {
   ldirectordConfig: string;
   /** lvsplay's record of the services it made on this director. */
   record: string;
+  /** Every service this director carries, whoever owns it, by the kernel module its scheduler or persistence engine is. */
+  modules: Map<string, string[]>;
 }
 
 export interface IpvsActual {
@@ -57,6 +62,8 @@ export interface IpvsActual {
   drained: Set<string>;
   /** Set by `undrain`: real servers leaving the drained record in this run, back at the inventory's weight. */
   undrained?: ReadonlySet<string>;
+  /** Modules of `IpvsDesired.modules` the kernel could not load. */
+  unloadable: string[];
 }
 
 const SAVE = ['-S', '-n'];
@@ -85,6 +92,7 @@ export const ipvs = defineResource({
     const base = {
       ...desiredTable(ctx.cluster, ctx.host), director: ctx.host.kind === 'director', purge: args.purge, graceful: args.graceful, drainWait: args.graceful ? args.drain_wait : 0,
       ldirectordConfig: ctx.cluster.ldirectord.configFile, record: recordPath(ctx.cluster, 'ipvs-services'),
+      modules: ctx.host.kind === 'director' ? kernelModules(servicesOf(ctx.cluster, ctx.host)) : new Map<string, string[]>(),
     };
     if (!base.director || !args.save) return base;
     const content = ctx.templates.render('ipvs/ipvsadm.rules.hbs', { lines: rulesLines(base.table) });
@@ -98,14 +106,15 @@ export const ipvs = defineResource({
       + framed('record', recordProbe(ctx.templates, desired.record, large))
       + framed('ldirectord', ctx.templates.render('ipvs/ldirectord-virtuals.sh.hbs', { path: desired.ldirectordConfig }))
       + framed('keepalived', keepalivedVirtualsProbe(ctx.templates))
-      + framed('drained', drainedProbe(ctx.templates, ctx.cluster));
+      + framed('drained', drainedProbe(ctx.templates, ctx.cluster))
+      + (desired.modules.size > 0 ? framed('modules', ctx.templates.render('ipvs/modules.sh.hbs', { modules: [...desired.modules.keys()] })) : '');
     return desired.rules ? table + framed('rules', fileProbe(ctx.templates, desired.rules.path, { expected: desired.rules.content })) : table;
   },
   parse(output, desired): IpvsActual {
     const parts = splitSections(output);
     // No parts at all is "no facts" (`lvsplay render`, a facts file without this task): nothing there.
     // A real probe always prints its part markers, and a part without its "ok" trailer is an error.
-    if (!desired.director || parts.size === 0) return { table: emptyTable(), save: '', ldirectord: new Map(), drained: new Set() };
+    if (!desired.director || parts.size === 0) return { table: emptyTable(), save: '', ldirectord: new Map(), drained: new Set(), unloadable: [] };
     const save = probed(parts.get('save'), SAVE);
     const table = withThresholds(parseSave(save), parseThresholds(probed(parts.get('thresholds'), LIST)));
     const recorded = parseRecord(parts.get('record') ?? '@@absent');
@@ -113,10 +122,13 @@ export const ipvs = defineResource({
     const ldirectord = new Map([...ldirectordKeys(parts.get('ldirectord') ?? ''), ...keepalivedKeys(parts.get('keepalived') ?? '')]);
     const drained = parseDrained(parts.get('drained'));
     const rules = parts.get('rules');
-    return { table, save, ldirectord, drained, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules, desired.rules.content) }) };
+    // no part (saved facts from before it was probed): nothing known to be missing
+    const unloadable = (parts.get('modules') ?? '').split('\n').filter((m) => desired.modules.has(m));
+    return { table, save, ldirectord, drained, unloadable, ...(recorded && { recorded }), ...(desired.rules && rules !== undefined && { rules: parseFileProbe(rules, desired.rules.content) }) };
   },
   diff(given, actual, ctx) {
     if (!given.director) return { changes: [], script: '' };
+    refuseUnloadable(given.modules, actual.unloadable, ctx.host.name);
     const desired = withRuntime(drainedDesired(given, actual.drained, ctx.templates), actual);
     const wanted = new Set(desired.table.services.keys());
     // ldirectord (or keepalived) releases these in this run: its task (before this one) reloads it without them.
@@ -160,12 +172,33 @@ function withRuntime(desired: IpvsDesired, actual: IpvsActual): IpvsDesired {
   return { ...desired, table: withRuntimeWeights(desired.table, desired.services, actual.table, actual.drained, actual.undrained ?? new Set()) };
 }
 
+/** The kernel module of each service's scheduler, as the kernel's request_module names it (ip_vs_<scheduler>): module → services. */
+function kernelModules(services: readonly Service[]): Map<string, string[]> {
+  const modules = new Map<string, string[]>();
+  for (const s of services) {
+    const module = `ip_vs_${s.scheduler}`;
+    modules.set(module, [...(modules.get(module) ?? []), `${s.name} (${serviceKey(keyOf(s))}${s.managedBy === 'lvsplay' ? '' : `, ${s.managedBy}'s`})`]);
+  }
+  return modules;
+}
+
+/**
+ * A service whose scheduler's module the kernel cannot load would be refused by ipvsadm (and by
+ * ldirectord's or keepalived's calls to IPVS): said for the whole director before anything runs,
+ * rather than found by the apply (and rolled back) or in a daemon's log.
+ */
+function refuseUnloadable(modules: ReadonlyMap<string, string[]>, unloadable: readonly string[], host: string): void {
+  if (unloadable.length === 0) return;
+  const what = unloadable.map((m) => `scheduler ${m.slice('ip_vs_'.length)} (module ${m}), used by ${modules.get(m)!.join(', ')}`);
+  throw new IpvsProbeError(`${host}'s kernel has no ${what.join('; no ')}: the module is not loaded and modprobe cannot find it, so IPVS would refuse the service ("Scheduler or persistence engine not found"); use a scheduler this kernel has, or install its module`);
+}
+
 /** A service lvsplay owns must read back exactly; someone else's unreadable rule is their business. */
 function refuseUnreadable(table: IpvsTable, owned: string[], desired: IpvsTable, actual: IpvsActual): void {
   if (!table.opaque) return;
   for (const key of owned) {
-    const serviceKey = desired.services.get(key)?.key ?? actual.table.services.get(key)?.key ?? keyFromString(key);
-    const aside = serviceKey && table.opaque.get(printedSpec(serviceKey));
+    const spec = desired.services.get(key)?.key ?? actual.table.services.get(key)?.key ?? keyFromString(key);
+    const aside = spec && table.opaque.get(printedSpec(spec));
     if (aside) throw new IpvsProbeError(`lvsplay's service ${key} cannot be read back: ${aside.error}`);
   }
 }
