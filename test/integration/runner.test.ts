@@ -9,6 +9,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import type { Host } from '../../src/inventory/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { Templates } from '../../src/templates/templates.js';
+import { shq } from '../../src/util/shell.js';
 import { runPlaybooks } from '../../src/run/runner.js';
 import { JsonRenderer } from '../../src/run/render-json.js';
 import { SshTransport } from '../../src/transport/ssh.js';
@@ -209,6 +210,12 @@ test.serial('a scheduler lb1\'s kernel does not have (twos: Debian 12 builds it 
   t.regex(lb1?.error?.message ?? '', why);
   t.notRegex(lb1?.error?.message ?? '', /rollback|ipvs-failed/, 'refused at the plan: no batch ran');
   t.is(await onHost('lb1', 'ipvsadm -S -n'), before, 'lb1\'s table is untouched');
+  // The probe's fragment itself on lb1: it names what modprobe cannot find, not what is loaded or
+  // found; and says nothing where modprobe has no index for this kernel (a container without the
+  // host's /lib/modules, whose kernel would load the module with the host's modprobe).
+  const fragment = new Templates().render('ipvs/modules.sh.hbs', { modules: ['ip_vs_wlc', 'ip_vs_sed', 'ip_vs_twos'] });
+  t.is(await onHost('lb1', fragment), 'ip_vs_twos\n');
+  t.is(await onHost('lb1', `unshare -m sh -c ${shq(`mount -t tmpfs none /lib/modules && ${fragment}`)}`), '');
 });
 
 test.serial('an unknown host key is refused and nothing runs on that host', async (t) => {

@@ -45,7 +45,7 @@ export interface IpvsDesired extends DesiredTable {
   ldirectordConfig: string;
   /** lvsplay's record of the services it made on this director. */
   record: string;
-  /** Every service this director carries, whoever owns it, by the kernel module its scheduler or persistence engine is. */
+  /** Every service this director carries, whoever owns it, by the kernel module its scheduler is (ip_vs_<scheduler>). */
   modules: Map<string, string[]>;
 }
 
