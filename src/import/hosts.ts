@@ -59,6 +59,7 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
   const used = new Set([
     ...imported.services.flatMap((s) => [...s.members.map((m) => m.address), ...(s.key.kind === 'inet' ? [s.key.address] : []), ...(s.fallback ? [s.fallback.address] : [])]),
     ...(vrrp?.natGateway ? [vrrp.natGateway.split('/')[0]!] : []), ...(vrrp?.peers ?? []), ...(vrrp?.sourceAddress ? [vrrp.sourceAddress] : []), ...Object.values(vrrp?.addressOn ?? {}),
+    ...Object.values(vrrp?.peerAddressOn ?? {}).flatMap((on) => Object.values(on)),
   ]);
   const observed = imported.observed;
   const v4 = observed
@@ -96,12 +97,12 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
   }
   const ifname = observed?.interface.name ?? vrrp?.interface ?? 'eth0';
   /** A director's interface on the NAT gateway's subnet, when keepalived held the gateway on another interface than the VIPs'. */
-  const natInterface = (self: boolean): { name: string; address: string; prefix: number; read: boolean }[] => {
+  const natInterface = (d: { self: boolean; address: string }): { name: string; address: string; prefix: number; read: boolean }[] => {
     const gw = vrrp?.natGateway?.split('/');
     if (!gw || vrrp?.natGatewayInterface === undefined || vrrp.natGatewayInterface === ifname) return [];
     const prefix = Number(gw[1]);
     const subnet = subnetOf(gw[0]!, prefix);
-    const own = self ? vrrp.addressOn?.[vrrp.natGatewayInterface] : undefined;
+    const own = d.self ? vrrp.addressOn?.[vrrp.natGatewayInterface] : vrrp.peerAddressOn?.[d.address]?.[vrrp.natGatewayInterface];
     if (own !== undefined && isIPv4(own) && subnetOf(own, prefix).network === subnet.network) return [{ name: vrrp.natGatewayInterface, address: own, prefix, read: true }];
     return [{ name: vrrp.natGatewayInterface, address: pick(subnet, used), prefix, read: false }];
   };
@@ -112,10 +113,10 @@ export function buildHosts(imported: Imported, names: Map<string, string>, names
     if ((d.self && !observed && !vrrp?.sourceAddress) || d.placeholder) comments.push({ path: ['directors', i, 'address'], text: `GUESSED: ${d.self ? 'the director\'s own address' : 'the primary\'s address'} (SSH goes there unless ssh.host is set)` });
     if (!d.self) comments.push({ path: ['directors', i, 'priority'], text: 'GUESSED: its keepalived.conf was not imported' });
     const main = { name: ifname, address: `${d.address}/${v4.prefix}`, ...(address6 && { address6: `${address6}/${v6!.prefix}` }) };
-    const nat = observed ? [] : natInterface(d.self);
+    const nat = observed ? [] : natInterface(d);
     const others = observed ? (d.self ? observed.others : []) : nat;
     const othersNote = observed ? '; then the others that hold a VIP or face real servers'
-      : `; then the one keepalived held the NAT gateway on (name from its vrrp_instance; address ${nat[0]?.read ? 'its unicast_src_ip' : 'GUESSED in the gateway\'s subnet'})`;
+      : `; then the one keepalived held the NAT gateway on (name from its vrrp_instance; address ${nat[0]?.read ? (d.self ? 'its unicast_src_ip' : 'its unicast_peer') : 'GUESSED in the gateway\'s subnet'})`;
     comments.push({ path: ['directors', i, others.length > 0 ? 'interfaces' : 'interface'], text: `${observed ? '' : vrrp?.interface ? 'name from vrrp_instance interface; ' : 'GUESSED name; '}${subnetNote}${others.length > 0 ? othersNote : ''}` });
     return {
       name: d.name, address: d.address, ...(d.self && observed && { ssh: observed.ssh }),

@@ -259,8 +259,11 @@ function mergeSynced(into: ImportedVrrp & { held: HeldAddress[]; instance: strin
   // Its source address is this director's own on its interface: the address lvsplay gives that interface.
   const source = other.sourceAddress && other.interface !== undefined && other.interface !== into.interface ? other.sourceAddress : undefined;
   if (source) into.addressOn = { ...into.addressOn, [other.interface!]: source };
-  const dropped = [...PAIR_SETTINGS].filter((k) => s.block?.some((x) => x.keyword === k) && !(source && SOURCE_SETTINGS.has(k)));
-  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one${source ? `; its source address ${source} is the director's own on ${other.interface}` : ''}${dropped.length > 0 ? `; its own ${dropped.join(', ')} are not imported (the pair's are ${into.instance}'s)` : ''}`);
+  // One peer in each: the pair's other director, whose address on that interface the merged one names.
+  const peer = other.interface !== undefined && other.interface !== into.interface && into.peers.length === 1 && other.peers.length === 1 ? other.peers[0]! : undefined;
+  if (peer) into.peerAddressOn = { ...into.peerAddressOn, [into.peers[0]!]: { ...into.peerAddressOn?.[into.peers[0]!], [other.interface!]: peer } };
+  const dropped = [...PAIR_SETTINGS].filter((k) => s.block?.some((x) => x.keyword === k) && !(source && SOURCE_SETTINGS.has(k)) && !(peer && k === 'unicast_peer'));
+  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one${source ? `; its source address ${source} is the director's own on ${other.interface}` : ''}${peer ? `; its unicast_peer ${peer} is ${into.peers[0]}'s on ${other.interface}` : ''}${dropped.length > 0 ? `; its own ${dropped.join(', ')} are not imported (the pair's are ${into.instance}'s)` : ''}`);
   const pairLines = new Set([`${s.file}:${s.line}`, ...(s.block ?? []).filter((x) => PAIR_SETTINGS.has(x.keyword)).flatMap(lineKeys)]);
   for (const l of own.lines) {
     if (l.kind === 'not expressed' && !pairLines.has(`${l.file}:${l.line}`)) report.notExpressed(l, l.message);

@@ -67,6 +67,8 @@ export interface ImportedVrrp {
   natGatewayInterface?: string;
   /** This director's own address on another interface (a merged sync-group instance's unicast_src_ip), by interface name. */
   addressOn?: Record<string, string>;
+  /** The pair's other director's address on another interface (a merged instance's one unicast_peer, the first's one peer), by its address, then interface name. */
+  peerAddressOn?: Record<string, Record<string, string>>;
 }
 
 /** A live director as its addresses show it (`--from-host`): read, not guessed. */

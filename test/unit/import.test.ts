@@ -1149,7 +1149,7 @@ test('import --keepalived: a vrrp_sync_group\'s merged instance reports what lvs
   t.false(report.complete);
 });
 
-test('import --keepalived: the unicast NAT director\'s sync-group instance on the inside interface gives that interface its unicast_src_ip, the director\'s own address there; the peer\'s is guessed apart from it (was: guessed for both)', (t) => {
+test('import --keepalived: the unicast NAT director\'s sync-group instance on the inside interface gives that interface its unicast_src_ip, the director\'s own address there, and the peer\'s its one unicast_peer (was: both guessed)', (t) => {
   const instance = (name: string, ifname: string, id: number, self: string, peer: string, address: string) => [`vrrp_instance ${name} {`, '    state MASTER', `    interface ${ifname}`, `    virtual_router_id ${id}`, '    priority 150',
     `    unicast_src_ip ${self}`, '    unicast_peer {', `        ${peer}`, '    }', '    virtual_ipaddress {', `        ${address}`, '    }', '}'];
   const text = ['vrrp_sync_group VG1 {', '    group {', '        VI_EXT', '        VI_INT', '    }', '}',
@@ -1157,14 +1157,19 @@ test('import --keepalived: the unicast NAT director\'s sync-group instance on th
     'virtual_server 192.0.2.100 80 {', '    lb_kind NAT', '    protocol TCP', '    real_server 198.51.100.11 8080 {', '    }', '    real_server 198.51.100.12 8080 {', '    }', '}', ''].join('\n');
   const { yaml, report } = importInventory({ keepalived: { file: 'u.conf', text } });
   t.true(report.complete, report.format());
-  t.regex(report.format(), /u\.conf:20: note: vrrp_instance VI_INT: .* its source address 198\.51\.100\.9 is the director's own on eth1; its own state, virtual_router_id, priority, unicast_peer are not imported/);
+  t.regex(report.format(), /u\.conf:20: note: vrrp_instance VI_INT: .* its source address 198\.51\.100\.9 is the director's own on eth1; its unicast_peer 198\.51\.100\.8 is 192\.0\.2\.3's on eth1; its own state, virtual_router_id, priority are not imported/);
   const c = load(yaml);
   const [self, peer] = c.directors;
   t.deepEqual(self!.interfaces.map((i) => [i.name, i.address]), [['eth0', '192.0.2.2/24'], ['eth1', '198.51.100.9/24']]);
-  t.is(peer!.interfaces[1]!.name, 'eth1');
-  t.not(peer!.interfaces[1]!.address, '198.51.100.9/24');
-  t.regex(peer!.interfaces[1]!.address, /^198\.51\.100\.\d+\/24$/);
+  t.deepEqual([peer!.address, ...peer!.interfaces.map((i) => [i.name, i.address])], ['192.0.2.3', ['eth0', '192.0.2.3/24'], ['eth1', '198.51.100.8/24']]);
   t.regex(yaml, /address its unicast_src_ip/);
+  t.regex(yaml, /address its unicast_peer/);
+  // More than one peer: which is which is not said; the others' inside addresses are guessed, apart from the director's.
+  const three = importInventory({ keepalived: { file: 'u3.conf', text: text.replace('        192.0.2.3\n', '        192.0.2.3\n        192.0.2.4\n').replace('        198.51.100.8\n', '        198.51.100.8\n        198.51.100.7\n') } });
+  const others = load(three.yaml).directors.slice(1).map((d) => d.interfaces[1]!.address);
+  t.is(others.length, 2);
+  t.false(others.includes('198.51.100.9/24'));
+  t.regex(three.yaml, /GUESSED in the gateway's subnet/);
 });
 
 test('import --keepalived: mcast_src_ip is the director\'s own address, as unicast_src_ip (keepalived\'s vrrp_srcip_handler sets the adverts\' source for both); the adverts stay multicast (was: reported as a setting the inventory lacks, the address guessed)', (t) => {
