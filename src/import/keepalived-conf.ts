@@ -240,7 +240,10 @@ function readSyncGroups(statements: readonly Statement[]): Map<string, string> {
   return member;
 }
 
-/** A vrrp_instance's lines whose values are the pair's, not its addresses': one instance per pair has one of each. */
+/**
+ * A vrrp_instance's lines whose values are the pair's, not its addresses' (readInstance's cases
+ * but interface and virtual_ipaddress): one instance per pair has one of each.
+ */
 const SOURCE_SETTINGS = new Set(['unicast_src_ip', 'mcast_src_ip']);
 const PAIR_SETTINGS = new Set([...SOURCE_SETTINGS, 'state', 'virtual_router_id', 'priority', 'advert_int', 'nopreempt', 'unicast_peer', 'authentication', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh']);
 
@@ -256,14 +259,17 @@ const PAIR_SETTINGS = new Set([...SOURCE_SETTINGS, 'state', 'virtual_router_id',
  */
 function mergeSynced(into: ImportedVrrp & { held: HeldAddress[]; instance: string }, other: ImportedVrrp & { held: HeldAddress[]; instance: string }, group: string, s: Statement, own: Report, report: Report): void {
   into.held.push(...other.held.map((h) => ({ ...h, dev: h.dev ?? other.interface })));
-  // Its source address is this director's own on its interface: the address lvsplay gives that interface.
-  const source = other.sourceAddress && other.interface !== undefined && other.interface !== into.interface ? other.sourceAddress : undefined;
-  if (source) into.addressOn = { ...into.addressOn, [other.interface!]: source };
-  // One peer in each: the pair's other director, whose address on that interface the merged one names.
-  const peer = other.interface !== undefined && other.interface !== into.interface && into.peers.length === 1 && other.peers.length === 1 ? other.peers[0]! : undefined;
-  if (peer) into.peerAddressOn = { ...into.peerAddressOn, [into.peers[0]!]: { ...into.peerAddressOn?.[into.peers[0]!], [other.interface!]: peer } };
-  const dropped = [...PAIR_SETTINGS].filter((k) => s.block?.some((x) => x.keyword === k) && !(source && SOURCE_SETTINGS.has(k)) && !(peer && k === 'unicast_peer'));
-  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one${source ? `; its source address ${source} is the director's own on ${other.interface}` : ''}${peer ? `; its unicast_peer ${peer} is ${into.peers[0]}'s on ${other.interface}` : ''}${dropped.length > 0 ? `; its own ${dropped.join(', ')} are not imported (the pair's are ${into.instance}'s)` : ''}`);
+  // On an interface of its own, its addresses say the directors' there: its source address is this
+  // director's; its one peer, when the imported instance has one too, the pair's other director's.
+  const inside = other.interface !== undefined && other.interface !== into.interface ? other.interface : undefined;
+  const source = inside && other.sourceAddress;
+  if (source) into.addressOn = { ...into.addressOn, [inside!]: source };
+  const partner = inside && into.peers.length === 1 && other.peers.length === 1 ? into.peers[0]! : undefined;
+  const peer = partner && other.peers[0]!;
+  if (peer) into.peerAddressOn = { ...into.peerAddressOn, [partner!]: { ...into.peerAddressOn?.[partner!], [inside!]: peer } };
+  const read = new Set([...(source ? SOURCE_SETTINGS : []), ...(peer ? ['unicast_peer'] : [])]);
+  const dropped = [...PAIR_SETTINGS].filter((k) => !read.has(k) && s.block?.some((x) => x.keyword === k));
+  report.note(origin(s), `vrrp_instance ${other.instance}: in vrrp_sync_group ${group} with ${into.instance} (line ${into.origin.line}), so keepalived moves them together, as lvsplay's one VRRP instance per pair moves everything: its addresses are held by that one${source ? `; its source address ${source} is the director's own on ${inside}` : ''}${peer ? `; its unicast_peer ${peer} is ${partner}'s on ${inside}` : ''}${dropped.length > 0 ? `; its own ${dropped.join(', ')} are not imported (the pair's are ${into.instance}'s)` : ''}`);
   const pairLines = new Set([`${s.file}:${s.line}`, ...(s.block ?? []).filter((x) => PAIR_SETTINGS.has(x.keyword)).flatMap(lineKeys)]);
   for (const l of own.lines) {
     if (l.kind === 'not expressed' && !pairLines.has(`${l.file}:${l.line}`)) report.notExpressed(l, l.message);
