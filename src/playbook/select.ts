@@ -82,7 +82,10 @@ export function unknownTerm(cluster: Cluster, term: string): string | undefined 
   const invalid = invalidTerm(cluster, term);
   if (invalid) return invalid;
   const bare = term.replace(/^[!&]/, '');
-  if (matching(cluster, bare).length > 0 || cluster.groups.has(bare)) return undefined;
+  // _enumerate_matches warns only when its expression (the subscript aside) matched no host and no
+  // group name: `backup` with one director, `web1[1:]`, are known, and select nobody rightly
+  const { expr } = splitSubscript(bare);
+  if (enumerated(cluster, expr).length > 0 || [...cluster.groups].some(nameMatcher(expr))) return undefined;
   return `"${bare}" is no host, group or pattern matching a host; groups are ${[...cluster.groups].sort().join(', ')}`;
 }
 
@@ -100,9 +103,12 @@ export function invalidTerm(cluster: Cluster, term: string): string | undefined 
   if (invalid) return `"${bare}": ${invalid}`;
   if (cluster.hosts.has(bare)) return undefined;
   const { expr, subscript } = splitSubscript(bare);
-  if (subscript && 'index' in subscript) {
+  const index = subscript && ('index' in subscript ? subscript.index : subscript.end === 0 ? subscript.start : undefined);
+  if (index !== undefined) {
     const listed = enumerated(cluster, expr);
-    if (listed[subscript.index < 0 ? listed.length + subscript.index : subscript.index] === undefined) {
+    // _apply_subscript returns an empty match as it is, subscript unread: no error there (a --limit
+    // term that matches nothing is a warning, a play's is unknown); `[2:0]` is `[2]`, as there.
+    if (listed.length > 0 && listed[index < 0 ? listed.length + index : index] === undefined) {
       return `"${bare}": no host matched the subscripted pattern (${expr} matches ${listed.length} host${listed.length === 1 ? '' : 's'}, counted from 0)`;
     }
   }
@@ -162,7 +168,7 @@ function matching(cluster: Cluster, term: string): Host[] {
  */
 function enumerated(cluster: Cluster, expr: string): Host[] {
   const all = [...cluster.hosts.values()];
-  const isMatch = expr.startsWith('~') ? anchoredAtStart(expr.slice(1)) : fnmatch(expr);
+  const isMatch = nameMatcher(expr);
   const groups = [...cluster.groups].filter((g) => isMatch(g));
   const listed = groups.flatMap((g) => all.filter((h) => inGroup(h, g)));
   if (groups.length === 0 || /^~|[.?*[]/.test(expr)) listed.push(...all.filter((h) => isMatch(h.name)));
@@ -174,6 +180,11 @@ function inGroup(host: Host, group: string): boolean {
   // The directors' roles are groups too, computed (they change on failover, groups do not).
   if (group === 'primary' || group === 'backup') return host.kind === 'director' && host.role === group;
   return host.groups.includes(group);
+}
+
+/** A glob, or after `~` a regular expression, as a test of a group's or a host's name. */
+function nameMatcher(expr: string): (name: string) => boolean {
+  return expr.startsWith('~') ? anchoredAtStart(expr.slice(1)) : fnmatch(expr);
 }
 
 /** Python's re.match: the expression must match at the start of the name, not necessarily to its end. */

@@ -146,12 +146,17 @@ test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host co
   // as ansible-playbook: a term that can never be right is an error, not a warning that drops it
   // (an exclusion dropped would run on the host it meant to keep out). "nosuch" first: were the
   // bad term dropped, no host would be left, so a regression cannot contact example.yml's addresses.
-  for (const [terms, says] of [['nosuch:!web[3]', /--limit: "web\[3\]": no host matched the subscripted pattern/], ['nosuch:~(', /--limit: "~\(": not a regular expression/]] as const) {
+  for (const [terms, says] of [['nosuch:!web[3]', /--limit: "web\[3\]": no host matched the subscripted pattern/], ['nosuch:!web[3:0]', /--limit: "web\[3:0\]": no host matched the subscripted pattern/], ['nosuch:~(', /--limit: "~\(": not a regular expression/]] as const) {
     const bad = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', terms);
     t.is(bad.status, 1, terms);
     t.regex(bad.stderr, says);
     t.is(bad.stdout, '', `${terms}: no play started`);
   }
+  // a subscript of nothing is read by no one there (_apply_subscript): the term matches nothing, a warning
+  const empty = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', 'nosuch[1]');
+  t.is(empty.status, 1);
+  t.regex(empty.stderr, /warning: --limit: "nosuch\[1\]" is no host, group or pattern.*; ignoring it/);
+  t.regex(empty.stderr, /--limit nosuch\[1\]: leaves no host to work on/);
   const exclusion = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', '!all');
   t.is(exclusion.status, 1, 'all hosts but all: none');
   t.regex(exclusion.stderr, /leaves no host/);

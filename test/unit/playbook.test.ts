@@ -328,10 +328,14 @@ test('invalidTerm: what ansible-core raises on, wherever the term is given: an i
   const invalid = (term: string) => invalidTerm(cluster, term);
   t.regex(invalid('web[2]') ?? '', /"web\[2\]": no host matched the subscripted pattern \(web matches 2 hosts, counted from 0\)/);
   t.regex(invalid('!web[-3]') ?? '', /no host matched the subscripted pattern/, 'in an exclusion too: it would exclude nothing');
-  t.regex(invalid('nosuch[0]') ?? '', /nosuch matches 0 hosts/);
+  // `[2:0]` is `[2]` (an end of 0 is no end): past the end, the same error
+  t.regex(invalid('web[2:0]') ?? '', /"web\[2:0\]": no host matched the subscripted pattern \(web matches 2 hosts/);
+  t.regex(invalid('!web1[1-0]') ?? '', /no host matched the subscripted pattern \(web1 matches 1 host,/, 'a host name counts as what it matched');
+  // _apply_subscript returns an empty match unread: no error, whatever the index (the term is unknown instead)
+  for (const empty of ['nosuch[0]', 'nosuch[-1]', '&nosuch[3]', 'nosuch[2:0]', 'z?[1]']) t.is(invalid(empty), undefined, empty);
   t.regex(invalid('~web(1') ?? '', /not a regular expression after "~"/);
   t.regex(invalid('web;reboot') ?? '', /expected a host, group or glob/);
-  for (const fine of ['web[1]', 'web[-2]', 'w*[3]', 'web[5:9]', 'nosuch', 'web1', '&zone_b', '~web']) t.is(invalid(fine), undefined, fine);
+  for (const fine of ['web[1]', 'web[-2]', 'w*[3]', 'web[5:9]', 'web[1:0]', 'nosuch', 'web1', '&zone_b', '~web']) t.is(invalid(fine), undefined, fine);
 });
 
 // A host name is at most 63 characters, and 40 are enough for a backtracking matcher to take
@@ -417,6 +421,11 @@ test('a play whose terms match hosts but leave none (an intersection or exclusio
   // An inventory with no backup director: bootstrap-style plays for the backups select nobody, rightly.
   const single = parse(edit(BASE, '  - name: lb2\n    address: 192.0.2.6\n    interface: { name: eth0, address: 192.0.2.6/24, address6: 2001:db8::6/64 }\n    role: backup\n', ''));
   t.notThrows(() => parsePlaybook(new YamlSource('play.yml', '- hosts: web1\n  tasks:\n    - sysctl: {}\n- hosts: backup\n  tasks:\n    - sysctl: {}\n'), single));
+  // so do the group's subscripts, globs and ~ (a name matched: _enumerate_matches has no warning for them)
+  for (const term of ['backup[0]', 'backup[1:]', 'back*', '~back', '!backup[0]', 'web1[1:]', '!web1[1-2]']) {
+    t.notThrows(() => parsePlaybook(new YamlSource('play.yml', `- hosts: web1\n  tasks:\n    - sysctl: {}\n- hosts: "lb1:${term}"\n  tasks:\n    - sysctl: {}\n`), single), term);
+  }
+  expectProblems(t, '- hosts: "nosuch[0]"\n  tasks:\n    - sysctl: {}\n', [{ field: '[0].hosts', at: ['"nosuch[0]"'], says: ['"nosuch[0]" is no host, group or pattern matching a host'] }]);
 });
 
 test('play vars whose shell name is another play var\'s, or a var\'s of a host the play selects, are refused at the key', (t) => {
