@@ -14,6 +14,7 @@ import type { Cluster, Host } from '../inventory/model.js';
 import { fnmatch } from '../util/fnmatch.js';
 import { InputFileError, readInputFile } from '../util/input-file.js';
 import { someOf } from '../util/some-of.js';
+import { isOneAddress } from './ansible-address.js';
 
 export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] {
   const all = [...cluster.hosts.values()];
@@ -32,21 +33,16 @@ export function selectHosts(cluster: Cluster, terms: readonly string[]): Host[] 
 
 /**
  * ansible-core's split_host_pattern: a string with a comma is split at commas; one without is a
- * single term when the whole is one host name (optionally with a `:port`, which then matches no
- * host, as there), and is otherwise split at colons outside brackets (`web[0:2]` stays whole) and
- * at whitespace. Terms are trimmed, empty ones dropped.
+ * single term when parse_address reads the whole as one host identifier (a host name, an IPv4 or
+ * IPv6 address, with an optional port: ansible-address.ts), and is otherwise split at colons
+ * outside brackets (`web[0:2]` stays whole) and at whitespace. Terms are trimmed, empty ones dropped.
  */
 export function splitHostPattern(text: string): string[] {
   const parts = text.includes(',') ? text.split(',')
-    : ONE_HOST.test(text) ? [text]
+    : isOneAddress(text) ? [text]
       : text.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? [];
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
-
-/** A host name (labels of word characters, `-` and `_` inside, alphanumeric [x:y] ranges allowed) with an optional :port. */
-const RANGE = '\\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
-const LABEL = `(?:\\w|${RANGE})(?:[\\w-]|${RANGE})*(?<![_-])`;
-const ONE_HOST = new RegExp(`^${LABEL}(?:\\.${LABEL})*(?::[0-9]+)?$`, 'iu');
 
 /**
  * `--limit` as ansible-playbook reads it (InventoryManager.subset): split as above; a term

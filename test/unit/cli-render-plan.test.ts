@@ -152,6 +152,11 @@ test('apply with a --limit that leaves no host, or --forks 0: exit 1, no host co
     t.regex(bad.stderr, says);
     t.is(bad.stdout, '', `${terms}: no play started`);
   }
+  // "::" is one term there (parse_address reads it as an address), which names no host: not "no limit"
+  const colons = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', '::');
+  t.is(colons.status, 1, '--limit :: limits to nothing');
+  t.regex(colons.stderr, /--limit ::: leaves no host to work on/);
+  t.is(colons.stdout, '');
   // a subscript of nothing is read by no one there (_apply_subscript): the term matches nothing, a warning
   const empty = lvsplay('apply', '-i', 'inventory/example.yml', 'playbooks/check.yml', '--limit', 'nosuch[1]');
   t.is(empty.status, 1);

@@ -372,6 +372,34 @@ test('split_host_pattern: commas, else colons outside brackets and whitespace; a
   t.deepEqual(splitHostPattern(','), []);
 });
 
+// What ansible-core 2.14's split_host_pattern returns for each (parse_address decides what stays whole)
+const ANSIBLE_SPLITS: [string, string[]][] = [
+  ['192.0.2.1:22', ['192.0.2.1:22']],
+  ['2001:db8::1', ['2001:db8::1']],
+  ['[2001:db8::1]:22', ['[2001:db8::1]:22']],
+  ['[web1]:22', ['[web1]:22']],
+  ['web[1:3]:22', ['web[1:3]:22']],
+  ['::', ['::']], // not "no term" (which would be no limit at all): one term that names no host
+  [':::', [':::']], // its IPv6 expression is anchored only at its ends: a string that starts like one is one term
+  ['2001:db8::web1', ['2001:db8::web1']],
+  ['fe80::1:web1', ['fe80::1:web1']],
+  ['a::1:2', ['a::1:2']], // a is hexadecimal: an IPv6 start
+  ['g::1:2', ['g', '1', '2']],
+  ['web1:22:33', ['web1', '22', '33']],
+  [':web1', ['web1']],
+  ['::web1', ['::web1']],
+  ['web1::web2', ['web1', 'web2']],
+  ['é:22', ['é:22']], // a Unicode host name with a port (Python's \w)
+  ['é:x', ['é', 'x']],
+  ['web-:22', ['web-', '22']], // a label does not end in -
+  ['192.0.2.256:22', ['192.0.2.256:22']], // a host name of digit labels, then
+  ['lb[1:2]:web[0]', ['lb[1:2]', 'web[0]']],
+];
+
+test('split_host_pattern: a string read whole as one address (IPv6, :port, ranges) stays one term, as parse_address decides there', (t) => {
+  for (const [text, terms] of ANSIBLE_SPLITS) t.deepEqual(splitHostPattern(text), terms, text);
+});
+
 test('--limit: @FILE stands for the file\'s lines; a missing file, a folder or a FIFO is an error naming it', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsplay-limit-'));
   try {
