@@ -12,6 +12,7 @@ import { type HostRead, HostReadError, readHost } from '../import/from-host.js';
 import { readNames } from '../import/hosts.js';
 import { importInventory, type ImportInputs } from '../import/index.js';
 import { localIncludes } from '../import/keepalived-include.js';
+import { HostName, UserName } from '../inventory/fields.js';
 import { KNOWN_HOSTS_DEFAULTS, type SshConfig } from '../inventory/model.js';
 import { type Transport, TransportError } from '../transport/types.js';
 import { InputError, type Problem } from '../util/problems.js';
@@ -63,14 +64,31 @@ export function importCommand(): Command {
     });
 }
 
-/** `[user@]host[:port]` (an IPv6 address in brackets), as ssh(1) and scp(1) write it. */
+/**
+ * `[user@]host[:port]`, as ssh(1) and scp(1) write it: an IPv6 address in brackets when a port
+ * follows, bare when none does. The user and host must be what the inventory takes (they are
+ * written into its `ssh:`), so neither can read as an option, a shell word or a lookup of junk.
+ */
 function target(spec: string): { user: string; host: string; port: number } {
-  const m = /^(?:([^@\s]+)@)?(\[[0-9a-fA-F:.]+\]|[^@:\s[\]]+)(?::(\d{1,5}))?$/.exec(spec);
-  const port = Number(m?.[3] ?? 22);
-  if (!m || port < 1 || port > 65535) {
-    throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--from-host', message: `expected [user@]host[:port], got ${JSON.stringify(spec)}` }]);
+  const bad = (why: string) => new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--from-host', message: `expected [user@]host[:port] (an IPv6 address with a port in brackets), got ${JSON.stringify(spec)}: ${why}` }]);
+  const m = /^(?:([^@]*)@)?(.*)$/s.exec(spec)!;
+  const user = m[1] ?? 'root';
+  const rest = m[2]!;
+  let host = rest;
+  let port = 22;
+  // a bare IPv6 address has colons and no port
+  if (!(rest.includes(':') && HostName.safeParse(rest).success)) {
+    const hp = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::(\d{1,5}))?$/.exec(rest);
+    if (!hp) throw bad('a port is a number after the host\'s last ":"');
+    host = hp[1] ?? hp[2]!;
+    port = Number(hp[3] ?? 22);
   }
-  return { user: m[1] ?? 'root', host: m[2]!.replace(/^\[|\]$/g, ''), port };
+  if (port < 1 || port > 65535) throw bad('a port is 1..65535');
+  const userOk = UserName.safeParse(user);
+  if (!userOk.success) throw bad(`the user: ${userOk.error.issues[0]!.message}`);
+  const hostOk = HostName.safeParse(host);
+  if (!hostOk.success) throw bad(`the host: ${hostOk.error.issues[0]!.message}`);
+  return { user, host, port };
 }
 
 async function hostInputs(spec: string, o: ImportOptions): Promise<ImportInputs> {

@@ -162,6 +162,34 @@ test('lvsplay import: exit 3 with the report on stderr; no secret in either stre
   t.notThrows(() => load(r.stdout));
 });
 
+test('lvsplay import --from-host: a user or host the inventory would refuse (an option, a shell word, an octal-looking address) is bad input naming it, before any connection', (t) => {
+  const refused: [string, RegExp][] = [
+    ['--help', /the host: expected an IP address or a DNS host name/],
+    ['-oProxyCommand=id', /the host: expected an IP address or a DNS host name/],
+    ['root@$(id)', /the host: expected an IP address or a DNS host name/],
+    ['root@lb1 lb2', /the host: expected an IP address or a DNS host name/],
+    ['root@x..y', /the host: expected an IP address or a DNS host name/],
+    ['root@10.0.0.010', /the host: expected an IP address as four decimal numbers/],
+    ['-x@lb1', /the user: expected a POSIX user name/],
+    ['@lb1', /the user: expected a POSIX user name/],
+    ['lb1:0', /a port is 1\.\.65535/],
+    ['lb1:', /a port is a number after the host's last ":"/],
+  ];
+  for (const [spec, says] of refused) {
+    const r = lvsplay('--from-host', spec, '--identity', '/nonexistent/key');
+    t.is(r.status, 1, spec);
+    t.true(r.stderr.includes(`--from-host: expected [user@]host[:port] (an IPv6 address with a port in brackets), got ${JSON.stringify(spec)}`), r.stderr);
+    t.regex(r.stderr, says, spec);
+    t.false(r.stderr.includes('identity file'), `${spec}: refused before the key is read`);
+  }
+  // the forms ssh takes get as far as the key (read before any connection)
+  for (const spec of ['root@127.0.0.1:2222', 'admin@lb1.example.net', '::1', 'root@[::1]:2222', '2001:db8::5']) {
+    const r = lvsplay('--from-host', spec, '--identity', '/nonexistent/key');
+    t.is(r.status, 4, `${spec}: ${r.stderr}`);
+    t.regex(r.stderr, /cannot read identity file \/nonexistent\/key/, spec);
+  }
+});
+
 test('lvsplay import: exit 0 when everything is expressed; -o refuses an existing file without --force', (t) => {
   const dir = tempDir('lvsplay-import-');
   try {
