@@ -12,8 +12,8 @@ import { type HostRead, HostReadError, readHost } from '../import/from-host.js';
 import { readNames } from '../import/hosts.js';
 import { importInventory, type ImportInputs } from '../import/index.js';
 import { localIncludes } from '../import/keepalived-include.js';
-import { HostName, UserName } from '../inventory/fields.js';
-import { KNOWN_HOSTS_DEFAULTS, type SshConfig } from '../inventory/model.js';
+import { HostName, Name, UserName } from '../inventory/fields.js';
+import { BUILTIN_GROUPS, KNOWN_HOSTS_DEFAULTS, type SshConfig } from '../inventory/model.js';
 import { type Transport, TransportError } from '../transport/types.js';
 import { InputError, type Problem } from '../util/problems.js';
 import { safeText } from '../util/terminal.js';
@@ -95,9 +95,10 @@ async function hostInputs(spec: string, o: ImportOptions): Promise<ImportInputs>
   if (o.ipvsadmSave !== undefined || o.ldirectord !== undefined || o.keepalived !== undefined) {
     throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--from-host', message: 'read one source: a host, or files (--ipvsadm-save, --ldirectord, --keepalived), not both' }]);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(o.name ?? '')) {
-    throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--name', message: `expected a host name (letters, digits, . _ -), got ${JSON.stringify(o.name)}` }]);
-  }
+  // the director's name in the inventory, so what the inventory takes there
+  const named = Name.safeParse(o.name);
+  const why = !named.success ? named.error.issues[0]!.message : (BUILTIN_GROUPS as readonly string[]).includes(o.name!) ? `expected a name that is no built-in group's (${BUILTIN_GROUPS.join(', ')})` : undefined;
+  if (why) throw new InputError([{ file: 'lvsplay import', line: 0, col: 0, field: '--name', message: `${why}, got ${JSON.stringify(o.name)}` }]);
   const { user, host, port } = target(spec);
   const ssh: SshConfig = {
     host, port, user, agent: o.identity === undefined, hostKeyPolicy: 'strict',

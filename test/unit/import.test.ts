@@ -182,6 +182,12 @@ test('lvsplay import --from-host: a user or host the inventory would refuse (an 
     t.regex(r.stderr, says, spec);
     t.false(r.stderr.includes('identity file'), `${spec}: refused before the key is read`);
   }
+  // the director's --name is checked as the inventory checks a host's name
+  for (const [name, says] of [['a'.repeat(64), /--name: expected a name of letters, digits/], ['-x', /--name: expected a name of letters, digits/], ['all', /--name: expected a name that is no built-in group's \(all, directors, primary, backup, real_servers\), got "all"/]] as const) {
+    const r = lvsplay('--from-host', 'root@127.0.0.1:2222', '--name', name, '--identity', '/nonexistent/key');
+    t.is(r.status, 1, name);
+    t.regex(r.stderr, says, name);
+  }
   // the forms ssh takes get as far as the key (read before any connection)
   for (const spec of ['root@127.0.0.1:2222', 'admin@lb1.example.net', '::1', 'root@[::1]:2222', '2001:db8::5']) {
     const r = lvsplay('--from-host', spec, '--identity', '/nonexistent/key');
