@@ -69,9 +69,11 @@ const program = new Command('lvsplay')
 for (const command of await Promise.all(needed(process.argv.slice(2)).map((name) => COMMANDS[name]!()))) program.addCommand(command);
 
 // Usage errors quote the command line back ("unknown option '--x'"): its control characters are
-// escaped like any foreign text (an ESC sequence in an argument could hide or recolour lines).
+// escaped like any foreign text (an ESC sequence in an argument could hide or recolour lines, a line
+// break in one could forge a line). Commander's own line breaks are the message's end and the one
+// before its suggestion ("(Did you mean validate?)"); every other is the argument's, and escaped.
 // addCommand does not pass output settings on, so every subcommand gets them.
-const output = { outputError: (text: string, write: (s: string) => void) => write(text.split('\n').map(safeText).join('\n')) };
+const output = { outputError: (text: string, write: (s: string) => void) => write(`${text.replace(/\n$/, '').split(/\n(?=\(Did you mean )/).map(safeText).join('\n')}\n`) };
 for (const command of [program, ...program.commands]) command.configureOutput(output);
 
 program.exitOverride((err) => {

@@ -216,6 +216,13 @@ test('a usage error quoting the command line shows its control characters escape
     t.false(/[\u001b\u0007]/.test(r.stderr), JSON.stringify(r.stderr));
     t.regex(r.stderr, /unknown option '--[xyz]\\x1b/);
   }
+  // a line break in an argument cannot forge a line; Commander's own, before its suggestion, stays
+  const forged = lvsplay('validate', '-i', 'a.yml', '-i', 'b\nlb1: ok (no changes)\n');
+  t.is(forged.status, 1);
+  t.false(/^lb1: ok/m.test(forged.stderr), forged.stderr);
+  t.regex(forged.stderr, /argument 'b\\nlb1: ok \(no changes\)\\n' is invalid/);
+  const suggested = lvsplay('val\nidate');
+  t.regex(suggested.stderr, /^error: unknown command 'val\\nidate'\n\(Did you mean validate\?\)$/m);
 });
 
 test('lvsplay\'s own messages that quote the command line (an option value, a host, a --limit term, a file) show its control characters escaped', (t) => {
