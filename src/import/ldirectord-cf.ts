@@ -49,6 +49,71 @@ const CHECK_KEYS: Record<string, keyof z.input<typeof HealthCheck>> = {
   login: 'login', database: 'database',
 };
 
+/**
+ * The keys read_config knows where they stand (ldirectord 4.x): at a line's start outside a block,
+ * and in a virtual= block. It matches them case for case, and refuses any other ("Unknown command"),
+ * so the whole file is refused: the running ldirectord cannot be reading it. Some take their value
+ * only in double quotes (request and receive are read with their check, below); any other form
+ * matches no pattern there, and is refused the same way. Two are refused by name, as deprecated.
+ */
+const LDIRECTORD_KEYS = {
+  global: new Set(['checktimeout', 'negotiatetimeout', 'checkinterval', 'checkcount', 'failurecount', 'fallback', 'fallback6', 'fallbackcommand',
+    'autoreload', 'callback', 'logfile', 'execute', 'fork', 'supervised', 'quiescent', 'readdquiescent', 'emailalert', 'emailalertfreq',
+    'emailalertstatus', 'emailalertfrom', 'cleanstop', 'smtp', 'maintenancedir']),
+  virtual: new Set(['real', 'real6', 'request', 'receive', 'checktype', 'checkcommand', 'checktimeout', 'negotiatetimeout', 'checkcount',
+    'failurecount', 'checkinterval', 'checkport', 'login', 'passwd', 'database', 'secret', 'load', 'scheduler', 'persistent', 'schedflags',
+    'netmask', 'protocol', 'ops', 'service', 'httpmethod', 'virtualhost', 'fallback', 'fallback6', 'fallbackcommand', 'quiescent', 'emailalert',
+    'emailalertfreq', 'emailalertstatus', 'monitorfile', 'cleanstop', 'smtp', 'servicename', 'comment']),
+};
+const QUOTED_ONLY = { global: new Set(['callback', 'logfile']), virtual: new Set(['login', 'passwd', 'database', 'secret', 'load']) };
+const DEPRECATED: Record<string, string> = { connecttimeout: 'deprecated in favour of negotiatetimeout', timeout: 'deprecated in favour of checktimeout and negotiatetimeout' };
+
+/**
+ * read_config's numbers: `$1 =~ /(\d+)/ && $1`, the first run of digits anywhere in the value, which
+ * must not be "0" (false in Perl): `checktimeout=5s` is 5 there, `checktimeout=s` refused. checkport
+ * may not be 0 either (1..65535); emailalertfreq takes the digits at the value's start, 0 included.
+ */
+const NUMBERS_READ = {
+  global: new Set(['checktimeout', 'negotiatetimeout', 'checkinterval', 'checkcount', 'failurecount']),
+  virtual: new Set(['checktimeout', 'negotiatetimeout', 'checkcount', 'failurecount', 'checkinterval', 'checkport']),
+};
+/** read_config's service=: the first word, case for case, one of these. */
+const LDIRECTORD_SERVICES = new Set(['dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'nntp', 'mysql', 'none', 'oracle', 'pop', 'pops', 'radius', 'pgsql', 'sip', 'smtp', 'submission', 'simpletcp']);
+
+/** The value as read_config keeps it, for the keys it reads a part of (numbers, service=); or why it refuses the line. */
+function readValue(l: Line, where: 'global' | 'virtual'): { value: string } | string {
+  const refuse = (why: string) => `${l.key}=${l.value}: ${why}: ldirectord refuses the line (and the file)`;
+  if (NUMBERS_READ[where].has(l.key)) {
+    const digits = /\d+/.exec(l.value)?.[0];
+    if (digits === undefined || digits === '0') return refuse('expected a number above 0 (ldirectord reads the first digits in the value)');
+    if (l.key === 'checkport' && Number(digits) > 65535) return refuse('expected a port 1..65535');
+    return { value: digits };
+  }
+  if (l.key === 'emailalertfreq') {
+    const digits = /^\d+/.exec(l.value)?.[0];
+    return digits === undefined ? refuse('expected a number of seconds') : { value: digits };
+  }
+  if (l.key === 'service' && where === 'virtual') {
+    const word = /\w+/.exec(l.value)?.[0];
+    return word !== undefined && LDIRECTORD_SERVICES.has(word) ? { value: word } : refuse(`expected one of ${[...LDIRECTORD_SERVICES].join(', ')} (case for case)`);
+  }
+  return { value: l.value };
+}
+
+/** Why ldirectord refuses this line where it stands, or undefined. Never the value of a secret key. */
+function refusedKey(l: Line, where: 'global' | 'virtual'): string | undefined {
+  const shown = SECRET_KEYS.some((k) => l.key.toLowerCase().startsWith(k)) ? `${l.key}=...` : `${l.key}=${l.value}`;
+  const place = where === 'global' ? 'outside a virtual= block' : 'in a virtual= block';
+  if (DEPRECATED[l.key]) return `${l.key}= ${DEPRECATED[l.key]}: ldirectord refuses the line (and the file)`;
+  if (!LDIRECTORD_KEYS[where].has(l.key)) {
+    const elsewhere = where === 'global' ? LDIRECTORD_KEYS.virtual.has(l.key) ? ' (it is a virtual= block\'s setting: indent it under one, by a tab or four spaces)' : '' : LDIRECTORD_KEYS.global.has(l.key) ? ' (it is a global setting: at the start of a line, before the virtual= blocks)' : '';
+    const lower = l.key !== l.key.toLowerCase() && LDIRECTORD_KEYS[where].has(l.key.toLowerCase()) ? ` (ldirectord matches keys case for case: ${l.key.toLowerCase()}=)` : '';
+    return `ldirectord knows no ${l.key}= ${place}${elsewhere}${lower}, and refuses the line (and the file) as "Unknown command", got ${JSON.stringify(shown)}`;
+  }
+  if (QUOTED_ONLY[where].has(l.key) && !/^".*"/s.test(l.value)) return `expected ${l.key}="TEXT" (in double quotes: ldirectord refuses any other form, and the file, as "Unknown command")`;
+  return undefined;
+}
+
 interface Line extends Origin {
   key: string;
   value: string;
@@ -87,8 +152,9 @@ export function importLdirectord(file: string, text: string, report: Report, nam
     else report.notExpressed(l, unmodelled(l, 'global'));
   }
   Object.assign(globals, ldirectordDefaults(globals));
+  const seen = new Map<string, Origin>();
   const services = blocks.flatMap((b) => {
-    const s = readVirtual(b, { fork, fallbacks }, report, problems, names);
+    const s = readVirtual(b, { fork, fallbacks, seen }, report, problems, names);
     return s ? [s] : [];
   });
   // ldirectord writes fork=yes itself only when a virtual has its own checkinterval (renderLdirectordConf).
@@ -154,19 +220,36 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
       return;
     }
     const indented = body.startsWith('    ');
-    const kv = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(body);
+    if (!indented && /^[ \t\n\v\f\r]/.test(body)) {
+      // read_config takes a block's line by its indent (a tab or four spaces), a global one at the line's start
+      problems.push({ file, line, col: 1, field: '', message: `a line indented by fewer than four spaces: ldirectord reads it neither as a virtual= block's (a tab or four spaces) nor as a global setting (at the line's start), and refuses it (and the file) as "Unknown command"` });
+      return;
+    }
+    // `supervised` alone is read_config's supervised=yes
+    const kv = /^supervised[ \t\n\v\f\r]*$/.test(body) ? [body, 'supervised', 'yes'] : /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(body);
     if (!kv) {
       const bom = body.startsWith('\ufeff') ? ': the file starts with a byte order mark (U+FEFF), which ldirectord reads as part of this line, and refuses ("Unknown command"); save the file without it' : '';
       problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(cTrim(body))}${bom}` });
       return;
     }
-    const l: Line = { file, line, key: kv[1]!.toLowerCase(), value: cTrim(kv[2]!), indented, ...(comment !== undefined && { comment }) };
+    const l: Line = { file, line, key: kv[1]!, value: cTrim(kv[2]!), indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
     if (!indented) [current, ended] = [undefined, undefined];
     if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
       current = { virtual: l, lines: [] };
       blocks.push(current);
-    } else if (current) current.lines.push(l);
+      return;
+    }
+    const where = indented ? (current ? 'virtual' : undefined) : 'global';
+    if (where) {
+      const read = refusedKey(l, where) ?? readValue(l, where);
+      if (typeof read === 'string') {
+        problems.push({ file, line, col: 1, field: '', message: read });
+        return;
+      }
+      l.value = read.value;
+    }
+    if (current) current.lines.push(l);
     else if (indented) {
       problems.push({ file, line, col: 1, field: '', message: ended
         ? `an indented ${l.key}= line after a blank line: ldirectord ends the virtual= block of line ${ended.virtual.line} at the blank line, then refuses this one ("Unknown command"); remove the blank line`
@@ -189,7 +272,8 @@ function malformed(text: string): string {
 
 type GlobalFallbacks = { fallback?: Line; fallback6?: Line };
 
-function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbacks }, report: Report, problems: Problem[], names: Names): ImportedService | undefined {
+/** `seen`: the virtuals read so far, by protocol, address and port (or mark), where their blocks start. */
+function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbacks; seen: Map<string, Origin> }, report: Report, problems: Problem[], names: Names): ImportedService | undefined {
   const v6 = b.virtual.key === 'virtual6';
   const at: Origin = { file: b.virtual.file, line: b.virtual.line };
   const fail = (l: Origin, message: string) => problems.push({ file: l.file, line: l.line, col: 1, field: '', message });
@@ -214,6 +298,13 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
     ? { kind: 'fwmark', fwmark: target.fwmark!, family: v6 ? 'ipv6' : 'ipv4' }
     : { kind: 'inet', protocol: protocol as 'tcp' | 'udp', address: target.address!, port: target.port };
   const name = serviceKey(key);
+  // read_config refuses a second virtual of one protocol, address and port (or mark)
+  const first = global.seen.get(name);
+  if (first) {
+    fail(b.virtual, `virtual ${name} again (its first block is at line ${first.line}): ldirectord refuses a duplicate virtual server (and the file)`);
+    return undefined;
+  }
+  global.seen.set(name, at);
   const service: ImportedService = {
     origin: at, owner: 'ldirectord', key, scheduler: 'wrr', schedulerFlags: [], onePacket: false, forwarding: 'dr', members: [],
     ...(b.virtual.comment !== undefined && serviceName(b.virtual.comment)),
@@ -227,7 +318,9 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   const fallbackKey = v6 ? 'fallback6' : 'fallback';
   let fallback: Line | undefined = global.fallbacks[fallbackKey];
   for (const l of b.lines) {
-    if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names, markPorts));
+    // read_config refuses the other family's key in a virtual ("cannot specify ... here")
+    if ((l.key === 'real' || l.key === 'real6') && (l.key === 'real6') !== v6) fail(l, `expected real${v6 ? '6' : ''}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);
+    else if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names, markPorts));
     else if (l.key === fallbackKey) fallback = l;
     // read_config refuses the other family's key in a virtual ("cannot specify ... here")
     else if (l.key === 'fallback' || l.key === 'fallback6') fail(l, `expected ${fallbackKey}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);

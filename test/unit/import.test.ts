@@ -841,6 +841,43 @@ test('import: ldirectord.cf as read_config reads it: a blank line ends a virtual
   t.like(quoted!.healthCheck, { request: 'health', receive: 'OK' });
 });
 
+// Each refused by the installed ldirectord 4.x (`ldirectord FILE status`: exit 2, "Unknown command" or
+// its own error), found by comparing it with the import on mutated ldirectord.cf files: an error
+// here too, at its line, not a setting "not expressed" of a file the running ldirectord cannot be reading.
+test('import: ldirectord.cf lines ldirectord refuses are errors at their line: a key unknown where it stands (or in another case), an unquoted login=, a number without digits, an unknown service=, the other family\'s real=, a duplicate virtual', (t) => {
+  const head = 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n';
+  const refused: [string, number, RegExp][] = [
+    [`quiescent=no\nbogus=1\n${head}`, 2, /ldirectord knows no bogus= outside a virtual= block, and refuses the line \(and the file\) as "Unknown command"/],
+    [`persistent=300\n${head}`, 1, /no persistent= outside a virtual= block \(it is a virtual= block's setting: indent it under one/],
+    [`${head}\tautoreload=yes\n`, 3, /no autoreload= in a virtual= block \(it is a global setting/],
+    [`${head}\tScheduler=rr\n`, 3, /no Scheduler= in a virtual= block.*\(ldirectord matches keys case for case: scheduler=\)/],
+    [`Virtual=192.0.2.11:80\n${head}`, 1, /no Virtual= outside a virtual= block/],
+    [`${head}\tconnecttimeout=3\n`, 3, /connecttimeout= deprecated in favour of negotiatetimeout/],
+    [`${head}\tchecktype=negotiate\n\tlogin=monitor\n`, 4, /expected login="TEXT" \(in double quotes/],
+    [`${head}\tchecktimeout=s\n`, 3, /checktimeout=s: expected a number above 0/],
+    [`checkinterval=0\n${head}`, 1, /checkinterval=0: expected a number above 0/],
+    [`${head}\tcheckport=70000\n`, 3, /checkport=70000: expected a port 1\.\.65535/],
+    [`${head}\tservice=HTTP\n`, 3, /service=HTTP: expected one of dns, ftp, http.*\(case for case\)/],
+    [`${head}\treal6=[2001:db8::21]:80 gate\n`, 3, /expected real= in a virtual= section \(ldirectord refuses real6= there\)/],
+    [`${head}\nvirtual=192.0.2.10:80\n\treal=192.0.2.22:80 gate\n`, 4, /virtual tcp 192\.0\.2\.10:80 again \(its first block is at line 1\): ldirectord refuses a duplicate virtual server/],
+    [`  checktimeout=3\n${head}`, 1, /a line indented by fewer than four spaces/],
+  ];
+  for (const [text, line, says] of refused) {
+    const e = t.throws(() => importLdirectord('ld.cf', text, new Report()), { instanceOf: InputError }, text);
+    t.deepEqual(e?.problems.map((p) => p.line), [line], text);
+    t.regex(e?.problems[0]?.message ?? '', says, text);
+  }
+  // a secret key's value stays out of the message
+  const secret = t.throws(() => importLdirectord('ld.cf', `passwd="hunter2"\n${head}`, new Report()), { instanceOf: InputError });
+  t.false(secret!.problems[0]!.message.includes('hunter2'), secret!.problems[0]!.message);
+  // what ldirectord takes, it reads as it does: the first digits of a number, the first word of service=; a bare supervised
+  const report = new Report();
+  const { services, globals } = importLdirectord('ld.cf', `supervised\nchecktimeout=7s\n${head}\tchecktype=negotiate\n\tservice=http/1.1\n\tnegotiatetimeout=x12\n`, report);
+  t.like(services[0]!.healthCheck, { type: 'negotiate', service: 'http' });
+  t.is(globals['check_timeout'], 7);
+  t.true(report.lines.some((l) => l.line === 1 && l.message.startsWith('supervised=')), report.format());
+});
+
 test('import: a real server listed twice on one port is said so (not "on another port"); a fractional delay_loop is said to be one (not "not something the services say")', (t) => {
   const ld = new Report();
   importLdirectord('ld.cf', 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\treal=192.0.2.21:80 gate 2\n\tchecktype=connect\n', ld);
