@@ -23,6 +23,7 @@ import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } fr
 import { programOnly, Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { BLANKS, type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
+import { own } from '../util/own.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
 export const VRRP_PASS_ENV = 'LVSPLAY_VRRP_PASS';
@@ -467,8 +468,8 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
       case 'real_server': reals.push(x); break;
       default:
         if (FLAGS.includes(x.keyword)) schedulerFlag(x, scheduled, service, report);
-        else if (VS_TIMING[x.keyword] && /^\d+$/.test(x.args[0] ?? '')) defaults[VS_TIMING[x.keyword]!] = n;
-        else if (VS_TIMING[x.keyword]) report.notExpressed(origin(x), `virtual_server ${x.keyword} ${x.args.join(' ')}: the inventory's ${VS_TIMING[x.keyword]} is whole seconds`);
+        else if (own(VS_TIMING, x.keyword) && /^\d+$/.test(x.args[0] ?? '')) defaults[own(VS_TIMING, x.keyword)!] = n;
+        else if (own(VS_TIMING, x.keyword)) report.notExpressed(origin(x), `virtual_server ${x.keyword} ${x.args.join(' ')}: the inventory's ${own(VS_TIMING, x.keyword)} is whole seconds`);
         else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
     }
   }
@@ -536,7 +537,7 @@ function schedulerFlag(x: Statement, scheduled: string | undefined, service: Imp
  */
 function method(x: Statement, report: Report): { forwarding: Forwarding; tunnel?: Tunnel } | string | undefined {
   const word = x.args[0] ?? '';
-  const forwarding = Object.hasOwn(METHODS, word) ? METHODS[word] : undefined;
+  const forwarding = own(METHODS, word);
   if (!forwarding) {
     report.notExpressed(origin(x), `${x.keyword} ${word}: keepalived knows NAT, DR and TUN, in capitals; it reports "unknown [${word}] routing method" and ignores the line, and so does the import`);
     return undefined;
@@ -587,13 +588,13 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
     else if (x.keyword === 'lthreshold') m.lowerThreshold = n;
     else if (x.keyword === 'inhibit_on_failure') {
       // rs_inhibit_handler: no word is true; true/on/yes or false/off/no (check_true_false); another word, its error, ignored
-      const value = x.args[0] === undefined ? true : TRUE_FALSE[x.args[0]];
+      const value = x.args[0] === undefined ? true : own(TRUE_FALSE, x.args[0]);
       if (value === undefined) report.notExpressed(origin(x), `inhibit_on_failure ${x.args[0]}: keepalived ignores it (expected true, false, on, off, yes or no)`);
       else m.inhibit = { value, at: origin(x) };
-    } else if (CHECKERS[x.keyword]) {
+    } else if (own(CHECKERS, x.keyword)) {
       if (m.checker) report.notExpressed(origin(x), `a second checker (${x.keyword}) on real server ${hostPort(m.address, port)}: the inventory has one check per real server`);
       else m.checker = readChecker(x, vs, report);
-    } else if ((x.keyword === 'lvs_method' || x.keyword === 'lb_kind') && x.args.length === 1 && forwarding !== 'tun' && Object.hasOwn(METHODS, x.args[0] ?? '') && METHODS[x.args[0]!] === forwarding) {
+    } else if ((x.keyword === 'lvs_method' || x.keyword === 'lb_kind') && x.args.length === 1 && forwarding !== 'tun' && own(METHODS, x.args[0] ?? '') === forwarding) {
       // keepalived 2.x lets a real server set its own method; the service's own says nothing new
     } else report.notExpressed(origin(x), `real_server ${x.keyword}: not something the inventory's members say`);
   }
@@ -602,7 +603,7 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
 
 /** One checker block as inventory check fields, with the virtual_server's timing filled in. */
 function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report): Record<string, unknown> {
-  const type = CHECKERS[c.keyword]!;
+  const type = own(CHECKERS, c.keyword)!;
   const check: Record<string, unknown> = { type, ...vs.defaults };
   const set = (x: Statement, field: keyof z.input<typeof HealthCheck>, value: unknown) => {
     const ok = HealthCheck.shape[field].safeParse(value);

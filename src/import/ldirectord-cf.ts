@@ -28,6 +28,7 @@ import { distinctServers, type MethodMember, sharedForwarding } from './members.
 import type { ImportedService, Origin } from './model.js';
 import { Names } from './names.js';
 import { programOnly, Report } from './report.js';
+import { own } from '../util/own.js';
 
 const METHODS: Record<string, Forwarding> = { gate: 'dr', masq: 'nat', ipip: 'tun' };
 /** An address range on a real= line (10.0.0.1->10.0.0.9) expands to at most this many real servers. */
@@ -77,6 +78,8 @@ const NUMBERS_READ = {
   global: new Set(['checktimeout', 'negotiatetimeout', 'checkinterval', 'checkcount', 'failurecount']),
   virtual: new Set(['checktimeout', 'negotiatetimeout', 'checkcount', 'failurecount', 'checkinterval', 'checkport']),
 };
+/** read_config's checktype=: a count (any digits), or the first word, case for case, one of these. */
+const LDIRECTORD_CHECKTYPES = new Set(['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl']);
 /** read_config's service=: the first word, case for case, one of these. */
 const LDIRECTORD_SERVICES = new Set(['dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'nntp', 'mysql', 'none', 'oracle', 'pop', 'pops', 'radius', 'pgsql', 'sip', 'smtp', 'submission', 'simpletcp']);
 
@@ -93,6 +96,16 @@ function readValue(l: Line, where: 'global' | 'virtual'): { value: string } | st
     const digits = /^\d+/.exec(l.value)?.[0];
     return digits === undefined ? refuse('expected a number of seconds') : { value: digits };
   }
+  if (l.key === 'protocol' && where === 'virtual') {
+    const word = /\w+/.exec(l.value)?.[0];
+    return word === 'tcp' || word === 'udp' || word === 'fwm' ? { value: word } : refuse('expected tcp, udp or fwm (case for case)');
+  }
+  if (l.key === 'checktype' && where === 'virtual') {
+    const count = /\d+/.exec(l.value)?.[0];
+    const word = /[\w-]+/.exec(l.value)?.[0];
+    if (count !== undefined) return { value: count };
+    return word !== undefined && LDIRECTORD_CHECKTYPES.has(word) ? { value: word } : refuse(`expected a number of connect checks or one of ${[...LDIRECTORD_CHECKTYPES].join(', ')} (case for case)`);
+  }
   if (l.key === 'service' && where === 'virtual') {
     const word = /\w+/.exec(l.value)?.[0];
     return word !== undefined && LDIRECTORD_SERVICES.has(word) ? { value: word } : refuse(`expected one of ${[...LDIRECTORD_SERVICES].join(', ')} (case for case)`);
@@ -104,7 +117,8 @@ function readValue(l: Line, where: 'global' | 'virtual'): { value: string } | st
 function refusedKey(l: Line, where: 'global' | 'virtual'): string | undefined {
   const shown = SECRET_KEYS.some((k) => l.key.toLowerCase().startsWith(k)) ? `${l.key}=...` : `${l.key}=${l.value}`;
   const place = where === 'global' ? 'outside a virtual= block' : 'in a virtual= block';
-  if (DEPRECATED[l.key]) return `${l.key}= ${DEPRECATED[l.key]}: ldirectord refuses the line (and the file)`;
+  const deprecated = own(DEPRECATED, l.key);
+  if (deprecated) return `${l.key}= ${deprecated}: ldirectord refuses the line (and the file)`;
   if (!LDIRECTORD_KEYS[where].has(l.key)) {
     const elsewhere = where === 'global' ? LDIRECTORD_KEYS.virtual.has(l.key) ? ' (it is a virtual= block\'s setting: indent it under one, by a tab or four spaces)' : '' : LDIRECTORD_KEYS.global.has(l.key) ? ' (it is a global setting: at the start of a line, before the virtual= blocks)' : '';
     const lower = l.key !== l.key.toLowerCase() && LDIRECTORD_KEYS[where].has(l.key.toLowerCase()) ? ` (ldirectord matches keys case for case: ${l.key.toLowerCase()}=)` : '';
@@ -117,6 +131,8 @@ function refusedKey(l: Line, where: 'global' | 'virtual'): string | undefined {
 interface Line extends Origin {
   key: string;
   value: string;
+  /** The value exactly as read_config captures it (blanks, a comment outside a block, a CR and all), which its yes/no compare whole. */
+  raw: string;
   indented: boolean;
   /** The comment line just above, if any (lvsplay's own `# service NAME`). */
   comment?: string;
@@ -141,7 +157,7 @@ export function importLdirectord(file: string, text: string, report: Report, nam
   // ldirectord keeps two global fallbacks: fallback= for virtual= services, fallback6= for virtual6=.
   const fallbacks: GlobalFallbacks = {};
   for (const l of globalLines) {
-    const key = GLOBALS[l.key];
+    const key = own(GLOBALS, l.key);
     if (key) {
       const value = YES_NO.has(key) ? yesNo(l, problems) : NUMBERS.has(key) ? Number(l.value) : unquote(l.value);
       const checked = LdirectordGlobals.shape[key].safeParse(value);
@@ -232,7 +248,10 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
       problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(cTrim(body))}${bom}` });
       return;
     }
-    const l: Line = { file, line, key: kv[1]!, value: cTrim(kv[2]!), indented, ...(comment !== undefined && { comment }) };
+    // a block's line loses everything from its first # (s/#.*//), a global one nothing; the value then runs to the line's end
+    const perl = indented ? raw.replace(/#.*$/s, '') : raw;
+    const captured = kv[1] === 'supervised' && kv[2] === 'yes' && !/=/.test(body) ? 'yes' : /^[ \t\n\v\f\r]*[A-Za-z0-9_]+[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(perl)?.[1] ?? '';
+    const l: Line = { file, line, key: kv[1]!, value: cTrim(kv[2]!), raw: captured, indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
     if (!indented) [current, ended] = [undefined, undefined];
     if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
@@ -289,7 +308,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   if (target.resolved) report.note(at, `${b.virtual.key}=${b.virtual.value}: ${target.resolved}`);
   const last = (key: string) => [...b.lines].reverse().find((l) => l.key === key);
   const protocolLine = last('protocol');
-  const protocol = protocolLine?.value.toLowerCase() ?? (target.port === undefined ? 'fwm' : target.port === 53 ? 'udp' : 'tcp');
+  const protocol = protocolLine?.value ?? (target.port === undefined ? 'fwm' : target.port === 53 ? 'udp' : 'tcp');
   if (!['tcp', 'udp', 'fwm'].includes(protocol) || (protocol === 'fwm') !== (target.port === undefined)) {
     fail(protocolLine ?? b.virtual, `protocol=${protocol} does not fit virtual${v6 ? '6' : ''}=${b.virtual.value} (expected tcp or udp for address:port, fwm for a firewall mark)`);
     return undefined;
@@ -342,7 +361,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
       else report.notExpressed(l, `ops=yes on a ${protocol} virtual: ldirectord applies one-packet scheduling to UDP only, so it has no effect here`);
     } else if (l.key === 'persistent') persistent = l;
     else if (l.key === 'netmask') netmask = l;
-    else if (CHECK_KEYS[l.key]) readCheckField(l, CHECK_KEYS[l.key]!, check, global.fork, report, problems);
+    else if (own(CHECK_KEYS, l.key)) readCheckField(l, own(CHECK_KEYS, l.key)!, check, global.fork, report, problems);
     else if (l.key === 'passwd') {
       // never copied: the inventory names where the password is, on the control host
       check['passwd_env'] = passwordEnv(name);
@@ -401,7 +420,7 @@ function leaveOutUnused(check: Record<string, unknown>, lines: readonly Line[], 
   if (check['type'] === 'negotiate') return;
   // the inventory field each line set (passwd= sets passwd_env), when it is one only negotiate reads
   const unused = lines.flatMap((l) => {
-    const field = l.key === 'passwd' ? 'passwd_env' : CHECK_KEYS[l.key];
+    const field = l.key === 'passwd' ? 'passwd_env' : own(CHECK_KEYS, l.key);
     return field !== undefined && NEGOTIATE_ONLY.has(field) && check[field] !== undefined ? [{ l, field }] : [];
   });
   for (const { l } of unused) report.note(l, `${l.key}= is read only by negotiate checks, and this virtual's checktype is ${String(check['type'])}: ldirectord does not use it, so it is left out`);
@@ -475,7 +494,7 @@ function readReal(l: Line, service: ServiceKey, report: Report, fail: (at: Origi
     fail(l, `expected ${l.key}=${v6 ? '[IPv6 address]' : 'IPv4address'}[:port] gate|masq|ipip [weight], got ${JSON.stringify(l.value)}`);
     return [];
   }
-  const forwarding = METHODS[m[6]!.toLowerCase()];
+  const forwarding = own(METHODS, m[6]!);
   if (!forwarding) {
     fail(l, `expected the forwarding method gate, masq or ipip, got ${m[6]}`);
     return [];
@@ -557,7 +576,7 @@ function readFallback(l: Line, v6: boolean, names: Names): { address: string; po
   if ('unresolved' in r) return r;
   const { host: address, port } = r;
   if (!(v6 ? isIPv6(address) : isIPv4(address)) || (port !== undefined && !(/^\d+$/.test(port) && Number(port) <= 65535))) return expected;
-  const forwarding = METHODS[(m[4] ?? 'gate').toLowerCase()];
+  const forwarding = own(METHODS, m[4] ?? 'gate');
   if (!forwarding) return `expected the forwarding method gate, masq or ipip, got ${m[4]}`;
   return { address: canonicalAddress(address), ...(port !== undefined && { port: Number(port) }), forwarding, ...(r.resolved && { resolved: r.resolved }) };
 }
@@ -594,7 +613,6 @@ function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: 
   let value: unknown = unquote(l.value);
   if (key === 'quiescent') value = yesNo(l, problems);
   else if (['port', 'interval', 'timeout', 'failure_count'].includes(key)) value = /^\d+$/.test(l.value) ? Number(l.value) : l.value;
-  else if (key === 'type' || key === 'service') value = String(value).toLowerCase();
   else if (key === 'http_method') value = String(value).toUpperCase();
   if (key === 'type' && !['connect', 'negotiate', 'ping', 'external', 'off', 'on'].includes(String(value))) {
     report.notExpressed(l, /^\d+$/.test(String(value))
@@ -613,10 +631,10 @@ function readCheckField(l: Line, key: keyof z.input<typeof HealthCheck>, check: 
   else check[key] = value;
 }
 
+/** read_config's `$1 eq "yes" || $1 eq "no"`: the rest of the line, whole: another case, quotes, a trailing blank or comment are refused. */
 function yesNo(l: Line, problems: Problem[]): boolean | undefined {
-  const v = unquote(l.value).toLowerCase();
-  if (v === 'yes' || v === 'no') return v === 'yes';
-  problems.push({ file: l.file, line: l.line, col: 1, field: '', message: `expected ${l.key}=yes or no, got ${JSON.stringify(l.value)}` });
+  if (l.raw === 'yes' || l.raw === 'no') return l.raw === 'yes';
+  problems.push({ file: l.file, line: l.line, col: 1, field: '', message: `expected ${l.key}=yes or no, exactly (ldirectord compares the rest of the line: another case, quotes, or a blank or comment after it are refused), got ${JSON.stringify(l.raw)}` });
   return undefined;
 }
 

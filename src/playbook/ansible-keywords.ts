@@ -4,6 +4,8 @@
  * task is a name and one kind. Naming them as Ansible's, with what to use instead, beats calling
  * `when` an "unknown task kind".
  */
+import { own } from '../util/own.js';
+
 const INSTEAD: Record<string, string> = {
   when: 'there are no conditionals: select the hosts with the play\'s hosts or --limit, or write a play of its own',
   tags: 'run a playbook of its own instead of a tagged part',
@@ -28,7 +30,7 @@ const OTHERS = [
 
 /** What to say about `key` on a task if it is one of Ansible's task keywords (or a `with_<lookup>` loop); undefined otherwise. */
 export function ansibleTaskKeyword(key: string): string | undefined {
-  const instead = Object.hasOwn(INSTEAD, key) ? INSTEAD[key] : key.startsWith('with_') ? INSTEAD['loop'] : undefined;
+  const instead = own(INSTEAD, key) ?? (key.startsWith('with_') ? INSTEAD['loop'] : undefined);
   if (instead === undefined && !OTHERS.includes(key)) return undefined;
   return `"${key}" is an Ansible task keyword lvsplay does not have (a task is a name and one kind)${instead ? `: ${instead}` : ''}`;
 }

@@ -861,6 +861,15 @@ test('import: ldirectord.cf lines ldirectord refuses are errors at their line: a
     [`${head}\treal6=[2001:db8::21]:80 gate\n`, 3, /expected real= in a virtual= section \(ldirectord refuses real6= there\)/],
     [`${head}\nvirtual=192.0.2.10:80\n\treal=192.0.2.22:80 gate\n`, 4, /virtual tcp 192\.0\.2\.10:80 again \(its first block is at line 1\): ldirectord refuses a duplicate virtual server/],
     [`  checktimeout=3\n${head}`, 1, /a line indented by fewer than four spaces/],
+    // values are compared case for case, and yes/no with the rest of the line
+    [`${head}\tquiescent=yes \n`, 3, /expected quiescent=yes or no, exactly .*got "yes "/],
+    [`quiescent=yes # not a comment here\n${head}`, 1, /expected quiescent=yes or no, exactly .*got "yes # not a comment here"/],
+    [`${head}\tops=Yes\n`, 3, /expected ops=yes or no, exactly/],
+    [`autoreload="no"\n${head}`, 1, /expected autoreload=yes or no, exactly/],
+    ['virtual=192.0.2.10:80\n\treal=192.0.2.21:80 GATE\n', 2, /expected the forwarding method gate, masq or ipip, got GATE/],
+    [`${head}\tfallback=127.0.0.1:80 Masq\n`, 3, /expected the forwarding method gate, masq or ipip, got Masq/],
+    [`${head}\tprotocol=TCP\n`, 3, /protocol=TCP: expected tcp, udp or fwm \(case for case\)/],
+    [`${head}\tchecktype=Connect\n`, 3, /checktype=Connect: expected a number of connect checks or one of connect, negotiate/],
   ];
   for (const [text, line, says] of refused) {
     const e = t.throws(() => importLdirectord('ld.cf', text, new Report()), { instanceOf: InputError }, text);
@@ -876,6 +885,26 @@ test('import: ldirectord.cf lines ldirectord refuses are errors at their line: a
   t.like(services[0]!.healthCheck, { type: 'negotiate', service: 'http' });
   t.is(globals['check_timeout'], 7);
   t.true(report.lines.some((l) => l.line === 1 && l.message.startsWith('supervised=')), report.format());
+});
+
+// A word from a file used as a key into a lookup table: Object.prototype's names (constructor,
+// toString, __proto__) are no entry, not a function travelling on as a value (an internal error before).
+test('import: words that are Object.prototype\'s names (constructor, toString, __proto__) are unknown words, in every file the import reads', (t) => {
+  for (const word of ['constructor', 'toString', '__proto__']) {
+    const ld = t.throws(() => importLdirectord('ld.cf', `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 ${word}\n`, new Report()), { instanceOf: InputError }, word);
+    t.regex(ld?.problems[0]?.message ?? '', new RegExp(`expected the forwarding method gate, masq or ipip, got ${word}`));
+    const fallback = t.throws(() => importLdirectord('ld.cf', `virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n\tfallback=127.0.0.1:80 ${word}\n`, new Report()), { instanceOf: InputError }, word);
+    t.deepEqual(fallback?.problems.map((p) => p.line), [3], word);
+    const server = (inner: string, outer = '') => `virtual_server 192.0.2.10 80 {\n    lb_kind DR\n    protocol TCP\n${outer}    real_server 192.0.2.21 80 {\n${inner}        TCP_CHECK { connect_timeout 3 }\n    }\n}\n`;
+    for (const text of [server(`        ${word} { connect_timeout 3 }\n`), server(`        inhibit_on_failure ${word}\n`), server('', `    ${word} 5\n`)]) {
+      const { yaml, report } = importInventory({ keepalived: { file: 'ka.conf', text } });
+      t.true(report.lines.some((l) => l.kind === 'not expressed' && l.message.includes(word)), report.format());
+      t.notThrows(() => load(yaml), text);
+    }
+    const listing = `IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn\n  -> RemoteAddress:Port\n${word}  192.0.2.10:80 wlc\n  -> 192.0.2.21:80  0  0  0  0\n`;
+    const { report } = importInventory({ save: { file: 'save.txt', text: '-A -t 192.0.2.10:80 -s wlc\n-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1\n', thresholds: { file: 'th.txt', text: listing } } });
+    t.true(report.lines.some((l) => l.file === 'th.txt' && l.line === 4 && l.message.includes(`got "${word}"`)), report.format());
+  }
 });
 
 test('import: a real server listed twice on one port is said so (not "on another port"); a fractional delay_loop is said to be one (not "not something the services say")', (t) => {

@@ -13,6 +13,7 @@ import { lineSpec } from './forms.js';
 import { DEFAULT_PERSISTENCE, type Destination, emptyTable, type IpvsTable, MAX_PERSISTENCE, MAX_THRESHOLD, type Method, normalTunnel, PE_NAME, SCHEDULER_NAME, type ServiceKey, type TunnelChecksum, type TunnelType, type VirtualService, sortedDests } from './table.js';
 import { flagBit, keyFamily, serviceKey, destKey, defaultNetmask } from './forms.js';
 import { cWords } from '../../util/c-space.js';
+import { own } from '../../util/own.js';
 
 /** A probe that cannot be trusted: ipvsadm missing, ip_vs not loadable, or output we cannot read. */
 export class IpvsProbeError extends Error {
@@ -373,9 +374,9 @@ function readListedKey(t: Tokens): ServiceKey {
     const v6 = t.peek() === 'IPv6';
     if (v6) t.next();
     key = { kind: 'fwmark', fwmark, family: v6 ? 'ipv6' : 'ipv4' };
-  } else if (prot in LIST_PROTOCOLS) {
+  } else if (own(LIST_PROTOCOLS, prot)) {
     const { address, port } = addressPort(t.value(prot, 'an address:port'), 'address:port');
-    key = { kind: 'inet', protocol: LIST_PROTOCOLS[prot]!, address, port: port! };
+    key = { kind: 'inet', protocol: own(LIST_PROTOCOLS, prot)!, address, port: port! };
   } else {
     throw new LineError(`expected a service row (TCP, UDP, SCTP or FWM) or a real server row (->), got "${prot}"`);
   }
