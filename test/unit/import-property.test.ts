@@ -29,7 +29,9 @@ const BASES: readonly (readonly [string, (text: string) => ImportInputs])[] = [
 const JUNK = ['', ' ', '\t', '\n', '\r', '\f', '\v', '\u00a0', '\u2028', '\ufeff', '\r\n', '{', '}', '"', '#', '!', '\\', '=', ':', '->', '[', ']',
   '0', '-1', '99999999999', '1.5', 'x'.repeat(80), '192.0.2.1', '::1', '[2001:db8::1]:80', 'include x', '@x', '$X', '$X=1',
   'real=', 'virtual=', 'real_server', 'virtual_server', 'vrrp_instance', 'fwmark', 'NAT', 'DR', 'TUN', 'gate', 'masq', 'ipip',
-  '-A', '-a', '-t', '-u', '-f', '-r', '-g', '-m', '-i', '-w', '-s', '-p', '-M', '--tun-type', 'gue', '\u0000', 'é'];
+  '-A', '-a', '-t', '-u', '-f', '-r', '-g', '-m', '-i', '-w', '-s', '-p', '-M', '--tun-type', 'gue', '\u0000', 'é',
+  // Object.prototype's names, where a reader looks a word up in a table
+  'constructor', 'toString', '__proto__', 'hasOwnProperty', 'constructor {', 'real=192.0.2.21:80 constructor'];
 
 const edit = fc.record({ at: fc.nat(), span: fc.nat({ max: 20 }), op: fc.constantFrom('replace', 'delete', 'insert', 'copy', 'cut'), junk: fc.constantFrom(...JUNK) });
 
