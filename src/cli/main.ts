@@ -5,6 +5,7 @@
  * (exit 250, as ansible-playbook exits on an unexpected error), with the trace only under --debug.
  */
 import { Command } from 'commander';
+import { own } from '../util/own.js';
 import { InputError } from '../util/problems.js';
 import { safeLines, safeText } from '../util/terminal.js';
 import { EXIT } from './exit.js';
@@ -56,7 +57,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
  */
 function needed(args: readonly string[]): string[] {
   const first = args.find((a) => !a.startsWith('-'));
-  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (first !== undefined && own(COMMANDS, first)) return [first];
   if (first === undefined && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help')) return [];
   return Object.keys(COMMANDS);
 }

@@ -212,6 +212,9 @@ export function ldirectordNames(file: string, text: string): { hosts: string[]; 
   return { hosts: [...names.hosts], ports: [...names.ports] };
 }
 
+/** `key=value`, blanks (Perl's) around the `=`. */
+const KEY_VALUE = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s;
+
 /** Split into global lines and virtual blocks, comments and blanks gone. */
 function readLines(file: string, text: string, problems: Problem[]): { globals: Line[]; blocks: Block[] } {
   const globals: Line[] = [];
@@ -242,7 +245,8 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
       return;
     }
     // `supervised` alone is read_config's supervised=yes
-    const kv = /^supervised[ \t\n\v\f\r]*$/.test(body) ? [body, 'supervised', 'yes'] : /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(body);
+    const bareSupervised = /^supervised[ \t\n\v\f\r]*$/.test(body);
+    const kv = bareSupervised ? [body, 'supervised', 'yes'] : KEY_VALUE.exec(body);
     if (!kv) {
       const bom = body.startsWith('\ufeff') ? ': the file starts with a byte order mark (U+FEFF), which ldirectord reads as part of this line, and refuses ("Unknown command"); save the file without it' : '';
       problems.push({ file, line, col: 1, field: '', message: `expected key=value (ldirectord.cf syntax), ${malformed(cTrim(body))}${bom}` });
@@ -250,7 +254,7 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     }
     // a block's line loses everything from its first # (s/#.*//), a global one nothing; the value then runs to the line's end
     const perl = indented ? raw.replace(/#.*$/s, '') : raw;
-    const captured = kv[1] === 'supervised' && kv[2] === 'yes' && !/=/.test(body) ? 'yes' : /^[ \t\n\v\f\r]*[A-Za-z0-9_]+[ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.*)$/s.exec(perl)?.[1] ?? '';
+    const captured = bareSupervised ? 'yes' : KEY_VALUE.exec(perl)?.[2] ?? '';
     const l: Line = { file, line, key: kv[1]!, value: cTrim(kv[2]!), raw: captured, indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
     if (!indented) [current, ended] = [undefined, undefined];
@@ -337,12 +341,11 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   const fallbackKey = v6 ? 'fallback6' : 'fallback';
   let fallback: Line | undefined = global.fallbacks[fallbackKey];
   for (const l of b.lines) {
-    // read_config refuses the other family's key in a virtual ("cannot specify ... here")
-    if ((l.key === 'real' || l.key === 'real6') && (l.key === 'real6') !== v6) fail(l, `expected real${v6 ? '6' : ''}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);
-    else if (l.key === 'real' || l.key === 'real6') members.push(...readReal(l, key, report, fail, names, markPorts));
-    else if (l.key === fallbackKey) fallback = l;
-    // read_config refuses the other family's key in a virtual ("cannot specify ... here")
-    else if (l.key === 'fallback' || l.key === 'fallback6') fail(l, `expected ${fallbackKey}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);
+    // read_config refuses the other family's real= or fallback= in a virtual ("cannot specify ... here")
+    const family = /^(real|fallback)(6?)$/.exec(l.key);
+    if (family && (family[2] === '6') !== v6) fail(l, `expected ${family[1]}${v6 ? '6' : ''}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);
+    else if (family?.[1] === 'real') members.push(...readReal(l, key, report, fail, names, markPorts));
+    else if (family) fallback = l;
     else if (l.key === 'scheduler') {
       if ((SCHEDULERS as readonly string[]).includes(l.value)) service.scheduler = l.value;
       else {
