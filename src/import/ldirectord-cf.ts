@@ -67,6 +67,8 @@ const LDIRECTORD_KEYS = {
     'emailalertfreq', 'emailalertstatus', 'monitorfile', 'cleanstop', 'smtp', 'servicename', 'comment']),
 };
 const QUOTED_ONLY = { global: new Set(['callback', 'logfile']), virtual: new Set(['login', 'passwd', 'database', 'secret', 'load']) };
+/** Keys whose value read_config refuses when it is empty ("invalid check command", "maintenance directory not specified", ...). */
+const NOT_EMPTY = { global: new Set(['fallbackcommand', 'emailalertfrom', 'maintenancedir']), virtual: new Set(['checkcommand', 'fallbackcommand']) };
 const DEPRECATED: Record<string, string> = { connecttimeout: 'deprecated in favour of negotiatetimeout', timeout: 'deprecated in favour of checktimeout and negotiatetimeout' };
 
 /**
@@ -83,9 +85,12 @@ const LDIRECTORD_CHECKTYPES = new Set(['connect', 'negotiate', 'ping', 'off', 'o
 /** read_config's service=: the first word, case for case, one of these. */
 const LDIRECTORD_SERVICES = new Set(['dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'nntp', 'mysql', 'none', 'oracle', 'pop', 'pops', 'radius', 'pgsql', 'sip', 'smtp', 'submission', 'simpletcp']);
 
-/** The value as read_config keeps it, for the keys it reads a part of (numbers, service=); or why it refuses the line. */
-function readValue(l: Line, where: 'global' | 'virtual'): { value: string } | string {
-  const refuse = (why: string) => `${l.key}=${l.value}: ${why}: ldirectord refuses the line (and the file)`;
+/**
+ * The value as read_config keeps it, for the keys it reads a part of (numbers, names, flags) or
+ * checks whole (netmask=); or why it refuses the line. `v6`: the block is a virtual6= one.
+ */
+function readValue(l: Line, where: 'global' | 'virtual', v6: boolean): { value: string } | string {
+  const refuse = (why: string) => `${shownLine(l)}: ${why}: ldirectord refuses the line (and the file)`;
   if (NUMBERS_READ[where].has(l.key)) {
     const digits = /\d+/.exec(l.value)?.[0];
     if (digits === undefined || digits === '0') return refuse('expected a number above 0 (ldirectord reads the first digits in the value)');
@@ -106,6 +111,41 @@ function readValue(l: Line, where: 'global' | 'virtual'): { value: string } | st
     if (count !== undefined) return { value: count };
     return word !== undefined && LDIRECTORD_CHECKTYPES.has(word) ? { value: word } : refuse(`expected a number of connect checks or one of ${[...LDIRECTORD_CHECKTYPES].join(', ')} (case for case)`);
   }
+  if (l.key === 'scheduler' && where === 'virtual') {
+    // any run of a-z, not checked against a list (ipvsadm is): `scheduler=wlc2` is wlc there
+    const name = /[a-z]+/.exec(l.value)?.[0];
+    return name === undefined ? refuse('expected a scheduler name in lowercase letters (ldirectord reads the first run of a-z in the value)') : { value: name };
+  }
+  if (l.key === 'persistent' && where === 'virtual') {
+    // the first digits, 0 included (ipvsadm then refuses -p 0: the inventory's range says so below)
+    const digits = /\d+/.exec(l.value)?.[0];
+    return digits === undefined ? refuse('expected a number of seconds (ldirectord reads the first digits in the value)') : { value: digits };
+  }
+  if (l.key === 'schedflags' && where === 'virtual') {
+    const flags = /[^ \t\n\v\f\r]+/.exec(l.value)?.[0];
+    return flags === undefined ? refuse('expected FLAG[,FLAG...] (ldirectord reads the first word of the value)') : { value: flags };
+  }
+  if (l.key === 'netmask' && where === 'virtual') {
+    // checked whole, blanks and all (the raw value: a blank or a comment after it is refused)
+    const whole = v6 ? /^\d+$/.test(l.raw) && Number(l.raw) >= 1 && Number(l.raw) <= 128 : /^\d+\.\d+\.\d+\.\d+$/.test(l.raw);
+    return whole ? { value: l.raw } : refuse(v6 ? 'expected a prefix length 1..128 on an IPv6 virtual, and nothing after it' : 'expected a dotted quad like 255.255.255.0, and nothing after it');
+  }
+  if (QUOTED_ONLY[where].has(l.key)) {
+    // `key\s*=\s*"(.*)"`: from the first double quote to the last, anything after it left out; not empty in a block (load: a word)
+    const inner = l.value.slice(1, l.value.lastIndexOf('"'));
+    if (where === 'virtual' && !(l.key === 'load' ? /\w/ : /./s).test(inner)) return refuse(`expected ${l.key}="TEXT", not empty`);
+    return { value: `"${inner}"` };
+  }
+  if (NOT_EMPTY[where].has(l.key)) {
+    // `$1 =~ /(.+)/ or config_error`: checkcommand= and fallbackcommand= in a block also take the value in double quotes
+    const inner = where === 'virtual' ? /^"(.*)"/s.exec(l.value)?.[1] ?? l.value : l.value;
+    return inner === '' ? refuse('expected a value, got none') : { value: l.value };
+  }
+  if (l.key === 'emailalert') {
+    // read_emailalert: double quotes around the whole value are left out; nothing left is refused
+    return /^(?:"")?$/.test(l.raw) ? refuse('expected an e-mail address, got none') : { value: l.value };
+  }
+  if (l.key === 'smtp') return /^[0-9A-Za-z._+-]/.test(l.value) ? { value: l.value } : refuse('expected an SMTP server\'s address or name');
   if (l.key === 'service' && where === 'virtual') {
     const word = /\w+/.exec(l.value)?.[0];
     return word !== undefined && LDIRECTORD_SERVICES.has(word) ? { value: word } : refuse(`expected one of ${[...LDIRECTORD_SERVICES].join(', ')} (case for case)`);
@@ -113,16 +153,18 @@ function readValue(l: Line, where: 'global' | 'virtual'): { value: string } | st
   return { value: l.value };
 }
 
+/** `key=value` for a message, the value left out for a secret key. */
+const shownLine = (l: Line) => SECRET_KEYS.some((k) => l.key.toLowerCase().startsWith(k)) ? `${l.key}=...` : `${l.key}=${l.value}`;
+
 /** Why ldirectord refuses this line where it stands, or undefined. Never the value of a secret key. */
 function refusedKey(l: Line, where: 'global' | 'virtual'): string | undefined {
-  const shown = SECRET_KEYS.some((k) => l.key.toLowerCase().startsWith(k)) ? `${l.key}=...` : `${l.key}=${l.value}`;
   const place = where === 'global' ? 'outside a virtual= block' : 'in a virtual= block';
   const deprecated = own(DEPRECATED, l.key);
   if (deprecated) return `${l.key}= ${deprecated}: ldirectord refuses the line (and the file)`;
   if (!LDIRECTORD_KEYS[where].has(l.key)) {
     const elsewhere = where === 'global' ? LDIRECTORD_KEYS.virtual.has(l.key) ? ' (it is a virtual= block\'s setting: indent it under one, by a tab or four spaces)' : '' : LDIRECTORD_KEYS.global.has(l.key) ? ' (it is a global setting: at the start of a line, before the virtual= blocks)' : '';
     const lower = l.key !== l.key.toLowerCase() && LDIRECTORD_KEYS[where].has(l.key.toLowerCase()) ? ` (ldirectord matches keys case for case: ${l.key.toLowerCase()}=)` : '';
-    return `ldirectord knows no ${l.key}= ${place}${elsewhere}${lower}, and refuses the line (and the file) as "Unknown command", got ${JSON.stringify(shown)}`;
+    return `ldirectord knows no ${l.key}= ${place}${elsewhere}${lower}, and refuses the line (and the file) as "Unknown command", got ${JSON.stringify(shownLine(l))}`;
   }
   if (QUOTED_ONLY[where].has(l.key) && !/^".*"/s.test(l.value)) return `expected ${l.key}="TEXT" (in double quotes: ldirectord refuses any other form, and the file, as "Unknown command")`;
   return undefined;
@@ -255,7 +297,8 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     // a block's line loses everything from its first # (s/#.*//), a global one nothing; the value then runs to the line's end
     const perl = indented ? raw.replace(/#.*$/s, '') : raw;
     const captured = bareSupervised ? 'yes' : KEY_VALUE.exec(perl)?.[2] ?? '';
-    const l: Line = { file, line, key: kv[1]!, value: cTrim(kv[2]!), raw: captured, indented, ...(comment !== undefined && { comment }) };
+    // the value as read_config captures it: a block's loses everything from its first # (`scheduler=wrr#x` is wrr), a global one keeps it
+    const l: Line = { file, line, key: kv[1]!, value: cTrim(captured), raw: captured, indented, ...(comment !== undefined && { comment }) };
     comment = undefined;
     if (!indented) [current, ended] = [undefined, undefined];
     if (!indented && (l.key === 'virtual' || l.key === 'virtual6')) {
@@ -265,7 +308,7 @@ function readLines(file: string, text: string, problems: Problem[]): { globals: 
     }
     const where = indented ? (current ? 'virtual' : undefined) : 'global';
     if (where) {
-      const read = refusedKey(l, where) ?? readValue(l, where);
+      const read = refusedKey(l, where) ?? readValue(l, where, current?.virtual.key === 'virtual6');
       if (typeof read === 'string') {
         problems.push({ file, line, col: 1, field: '', message: read });
         return;
@@ -310,9 +353,14 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
     return undefined;
   }
   if (target.resolved) report.note(at, `${b.virtual.key}=${b.virtual.value}: ${target.resolved}`);
+  if (target.ignored !== undefined) {
+    const read = target.fwmark !== undefined ? `firewall mark ${target.fwmark}` : `${target.address}:${target.port}`;
+    report.note(at, `${b.virtual.key}=${b.virtual.value}: ldirectord reads ${read} and leaves out the rest, ${JSON.stringify(target.ignored)}; imported as ${read}`);
+  }
   const last = (key: string) => [...b.lines].reverse().find((l) => l.key === key);
   const protocolLine = last('protocol');
-  const protocol = protocolLine?.value ?? (target.port === undefined ? 'fwm' : target.port === 53 ? 'udp' : 'tcp');
+  // udp by default where the port is written 53 or domain (read_config's /:(53|domain)$/), tcp otherwise
+  const protocol = protocolLine?.value ?? (target.port === undefined ? 'fwm' : /^(?:53|domain)$/.test(target.portText ?? '') ? 'udp' : 'tcp');
   if (!['tcp', 'udp', 'fwm'].includes(protocol) || (protocol === 'fwm') !== (target.port === undefined)) {
     fail(protocolLine ?? b.virtual, `protocol=${protocol} does not fit virtual${v6 ? '6' : ''}=${b.virtual.value} (expected tcp or udp for address:port, fwm for a firewall mark)`);
     return undefined;
@@ -381,7 +429,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   service.schedulerFlags.sort();
   if (persistent) {
     const timeout = Number(persistent.value);
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2678400) fail(persistent, `expected persistent=SECONDS (1..2678400), got ${persistent.value}`);
+    if (timeout < 1 || timeout > 2678400) fail(persistent, `expected persistent=SECONDS (1..2678400: ipvsadm refuses -p ${persistent.value}, so ldirectord cannot set this service up), got ${persistent.value}`);
     else service.persistence = { timeout, ...persistenceNetmask(netmask, key.kind === 'fwmark' ? key.family : v6 ? 'ipv6' : 'ipv4', report, fail) };
   } else if (netmask) report.notExpressed(netmask, 'netmask= without persistent=: ipvsadm uses the netmask only for persistence, so it has no effect');
   if (fallback) {
@@ -448,23 +496,31 @@ function checkPortFromMembers(check: Record<string, unknown>, markPorts: readonl
 }
 
 /**
- * `192.0.2.10:80`, `[2001:db8::10]:80` or a firewall mark `7`. A host or service name
- * (`www.example.com:http`) is well-formed for ldirectord, which resolves it when it starts: it is
- * read as the director resolved it, or said unresolved (names.ts).
+ * `192.0.2.10:80`, `[2001:db8::10]:80` or a firewall mark `7`, as read_config reads virtual= and
+ * virtual6=: the first of its patterns that matches the start of the value (IPv4:port for
+ * virtual=, NAME:port, the digits of a firewall mark, [IPv6]:port for virtual6=); the rest of the
+ * line is left out (a comment, or anything else: `virtual=10.0.0.1` is firewall mark 10 there).
+ * `ignored`: that rest, when it is not a comment; `portText`: the port as written. A host or
+ * service name (`www.example.com:http`) is well-formed for ldirectord, which resolves it when it
+ * starts: it is read as the director resolved it, or said unresolved (names.ts).
  */
-function readTarget(value: string, v6: boolean, names: Names): { address?: string; port?: number; fwmark?: number; resolved?: string } | { unresolved: string } | string {
-  if (/^\d+$/.test(value)) {
-    const fwmark = Number(value);
-    return fwmark >= 1 && fwmark <= 4294967295 ? { fwmark } : `expected a firewall mark 1..4294967295, got ${value}`;
-  }
-  const m = /^(?:\[([^\]]+)\]|([^: \t\n\v\f\r]+)):([\w-]+)$/.exec(value);
+function readTarget(value: string, v6: boolean, names: Names): { address?: string; port?: number; portText?: string; fwmark?: number; resolved?: string; ignored?: string } | { unresolved: string } | string {
+  const m = (!v6 ? /^(\d+\.\d+\.\d+\.\d+):([0-9A-Za-z_-]+)/.exec(value) : null) ?? /^([0-9A-Za-z._+-]+):([0-9A-Za-z_-]+)/.exec(value)
+    ?? /^(\d+)/.exec(value) ?? /^\[([0-9A-Fa-f:]+)\]:([0-9A-Za-z_-]+)/.exec(value);
   const expected = `expected ${v6 ? '[IPv6 address]:port' : 'IPv4address:port'} or a firewall mark, got ${JSON.stringify(value)}`;
-  if (!m || (m[1] ?? m[2]) === undefined) return expected;
-  const r = names.resolve((m[1] ?? m[2])!, m[3]!, v6);
+  if (!m) return expected;
+  if (m[0].startsWith('[') && !v6) return `${expected}: ldirectord takes an IPv6 address in a virtual6= line only`;
+  const rest = cTrim(value.slice(m[0].length));
+  const ignored = rest === '' || rest.startsWith('#') ? {} : { ignored: rest };
+  if (m[2] === undefined) {
+    const fwmark = Number(m[1]);
+    return fwmark >= 1 && fwmark <= 4294967295 ? { fwmark, ...ignored } : `expected a firewall mark 1..4294967295, got ${m[1]}`;
+  }
+  const r = names.resolve(m[1]!, m[2], v6);
   if ('unresolved' in r) return r;
   const { host: address, port } = r;
   if (!(v6 ? isIPv6(address) : isIPv4(address)) || !/^\d+$/.test(port ?? '') || Number(port) > 65535) return expected;
-  return { address: canonicalAddress(address), port: Number(port), ...(r.resolved && { resolved: r.resolved }) };
+  return { address: canonicalAddress(address), port: Number(port), portText: m[2], ...(r.resolved && { resolved: r.resolved }), ...ignored };
 }
 
 /** The environment variable an imported check password is read from: `LVSPLAY_CHECK_PASS_TCP_192_0_2_13_3306`. */
@@ -587,8 +643,7 @@ function readFallback(l: Line, v6: boolean, names: Names): { address: string; po
 function persistenceNetmask(l: Line | undefined, family: 'ipv4' | 'ipv6', report: Report, fail: (at: Origin, message: string) => void): { netmask?: string | number } {
   if (!l) return {};
   if (family === 'ipv6') {
-    const bits = Number(l.value);
-    if (!/^\d{1,3}$/.test(l.value) || bits < 1 || bits > 128) fail(l, `expected netmask=PREFIXLENGTH (1..128) on an IPv6 virtual, got ${l.value}`);
+    const bits = Number(l.value); // 1..128, as readValue checked
     return bits === 128 ? {} : { netmask: bits };
   }
   if (!ipaddr.IPv4.isValidFourPartDecimal(l.value)) {

@@ -887,6 +887,57 @@ test('import: ldirectord.cf lines ldirectord refuses are errors at their line: a
   t.true(report.lines.some((l) => l.line === 1 && l.message.startsWith('supervised=')), report.format());
 });
 
+// Each case was run through ldirectord 4.x itself (`ldirectord FILE status`: 2 refused, 3 accepted): it
+// refuses each refused one here but persistent=0, which it takes and ipvsadm then refuses (-p 0).
+test('import --ldirectord: a value is read as read_config reads it: a # ends a block\'s value but is part of a global one; scheduler= is its first a-z run, persistent= its first digits, schedflags= its first word, netmask= whole; an empty command, e-mail address, SMTP server or quoted string is refused', (t) => {
+  const head = 'virtual=192.0.2.10:80\n\treal=192.0.2.21:80 gate\n';
+  const refused: [string, number, RegExp][] = [
+    [`${head}\tscheduler=WRR\n`, 3, /scheduler=WRR: expected a scheduler name in lowercase letters/],
+    [`${head}\tscheduler=\n`, 3, /expected a scheduler name in lowercase letters/],
+    [`${head}\tpersistent=forever\n`, 3, /persistent=forever: expected a number of seconds/],
+    [`${head}\tpersistent=0\n`, 3, /expected persistent=SECONDS \(1\.\.2678400: ipvsadm refuses -p 0/],
+    [`${head}\tpersistent=300\n\tscheduler=sh\n\tschedflags= # none\n`, 5, /schedflags=: expected FLAG\[,FLAG\.\.\.\]/],
+    [`${head}\tpersistent=300\n\tnetmask=255.255.255.0 # a /24\n`, 4, /expected a dotted quad like 255\.255\.255\.0, and nothing after it/],
+    [`virtual6=[2001:db8::10]:80\n\treal6=[2001:db8::21]:80 gate\n\tpersistent=300\n\tnetmask=64 \n`, 4, /expected a prefix length 1\.\.128 on an IPv6 virtual, and nothing after it/],
+    [`${head}\tchecktype=external\n\tcheckcommand=#"/usr/local/bin/check"\n`, 4, /checkcommand=: expected a value, got none/],
+    [`${head}\tchecktype=negotiate\n\tlogin=""\n`, 4, /expected login="TEXT", not empty/],
+    [`emailalert=""\n${head}`, 1, /expected an e-mail address, got none/],
+    [`maintenancedir=\n${head}`, 1, /maintenancedir=: expected a value, got none/],
+    [`smtp=#mail\n${head}`, 1, /expected an SMTP server's address or name/],
+    // outside a block a # is part of the value: ldirectord reads the last two words of a fallback
+    [`fallback=127.0.0.1:80 gate # sorry server\n${head}`, 1, /expected fallback=ADDRESS\[:port\] \[gate\|masq\|ipip\], got "127\.0\.0\.1:80 gate # sorry server"/],
+    ['virtual6=[2001:d #b8::10]:80\n\treal6=[2001:db8::21]:80 gate\n', 1, /expected \[IPv6 address\]:port or a firewall mark/],
+  ];
+  for (const [text, line, says] of refused) {
+    const e = t.throws(() => importLdirectord('ld.cf', text, new Report()), { instanceOf: InputError }, text);
+    t.deepEqual(e?.problems.map((p) => p.line), [line], text);
+    t.regex(e?.problems[0]?.message ?? '', says, text);
+  }
+  const secret = t.throws(() => importLdirectord('ld.cf', `${head}\tchecktype=negotiate\n\tpasswd="" hunter2\n`, new Report()), { instanceOf: InputError });
+  t.false(secret!.problems[0]!.message.includes('hunter2'), secret!.problems[0]!.message);
+  // what ldirectord takes, read as it reads it
+  const read = (text: string) => {
+    const report = new Report();
+    return { ...importLdirectord('ld.cf', text, report), report };
+  };
+  const values = read(`checktimeout=4 # seconds\nlogfile="local0" # syslog\n${head}\tscheduler=wlc2\n\tpersistent=600s\n\tnetmask=255.255.255.0\n\tchecktype=negotiate\n\tlogin="monitor" # the check's user\n\treceive="ok"#comment\n`);
+  t.like(values.services[0], { scheduler: 'wlc', persistence: { timeout: 600, netmask: '255.255.255.0' } });
+  t.like(values.services[0]!.healthCheck, { login: 'monitor', receive: 'ok' });
+  t.like(values.globals, { check_timeout: 4, logfile: 'local0' });
+  const flags = read(`${head}\tscheduler=sh\n\tschedflags=sh-port sh-fallback\n`);
+  t.deepEqual(flags.services[0]!.schedulerFlags, ['sh-port']);
+  // virtual=: the first pattern matching the value's start; a comment after it is nothing, other text a note
+  const commented = read('virtual=192.0.2.10:80 # web\n\treal=192.0.2.21:80 gate\n');
+  t.like(commented.services[0]!.key, { address: '192.0.2.10', port: 80 });
+  t.is(commented.report.lines.length, 0, commented.report.format());
+  const mark = read('virtual=10.0.0.1\n\treal=192.0.2.21 gate\n');
+  t.like(mark.services[0]!.key, { kind: 'fwmark', fwmark: 10 });
+  t.true(mark.report.lines.some((l) => l.line === 1 && /ldirectord reads firewall mark 10 and leaves out the rest, "\.0\.0\.1"/.test(l.message)), mark.report.format());
+  // udp by default only where the port is written 53 (or domain)
+  t.like(read('virtual=192.0.2.12:053\n\treal=192.0.2.21:53 gate\n').services[0]!.key, { port: 53, protocol: 'tcp' });
+  t.like(read('virtual=192.0.2.12:53\n\treal=192.0.2.21:53 gate\n').services[0]!.key, { port: 53, protocol: 'udp' });
+});
+
 // A word from a file used as a key into a lookup table: Object.prototype's names (constructor,
 // toString, __proto__) are no entry, not a function travelling on as a value (an internal error before).
 test('import: words that are Object.prototype\'s names (constructor, toString, __proto__) are unknown words, in every file the import reads', (t) => {
