@@ -23,6 +23,7 @@ import type { ImportedMember, ImportedService, ImportedVrrp, Origin, Tunnel } fr
 import { programOnly, Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { BLANKS, type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
+import { missingValues } from './keepalived-parameters.js';
 import { own } from '../util/own.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
@@ -81,6 +82,9 @@ export function importKeepalived(file: string, text: string, report: Report, inc
     });
   });
   const statements = parseKeepalived(file, text, problems, { ...(include && { include }), ...(configId !== undefined && { configId }), skipped: (at, message) => report.notExpressed(at, message) });
+  // keepalived stops at a keyword without its value: nothing after it is read, so nothing here either
+  const bare = missingValues(statements);
+  if (bare.length > 0) throw new InputError([...problems, ...bare]);
   const out: KeepalivedImport = { services: [], scriptSecurity: [] };
   const groups = readGroups(statements, report, problems);
   const syncGroups = readSyncGroups(statements);
@@ -327,6 +331,11 @@ function readVirtualServer(s: Statement, groups: ReadonlyMap<string, VirtualServ
     if (!protocolLine && keys.some((k) => k.kind === 'inet')) report.note(origin(s), 'no protocol line: keepalived makes the service UDP (its log says "no protocol set - defaulting to UDP"), and so does the import; write protocol TCP in the file if TCP was meant');
   };
   const ipFamily = find('ip_family')?.args[0] === 'inet6' ? 'ipv6' : undefined;
+  if (first === 'group' && second === undefined) {
+    // keepalived 2.2.7 itself dies on this line (a segmentation fault under keepalived -t)
+    fail(s, 'expected virtual_server group NAME, got virtual_server group alone: keepalived 2.2.7 crashes reading this line, so no running keepalived reads the file');
+    return [];
+  }
   if (first === 'group') {
     const group = groups.get(second ?? '');
     if (!group) {

@@ -9,10 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { importKeepalived } from '../../src/import/keepalived-conf.js';
+import { Report } from '../../src/import/report.js';
 import { withPrimary } from '../../src/inventory/failover.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Cluster } from '../../src/inventory/model.js';
 import type { KeepalivedDesired } from '../../src/resources/keepalived/index.js';
+import { InputError } from '../../src/util/problems.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 import { KA_TEXT, kaCtx } from '../support/keepalived.js';
 import { repoFile } from '../support/paths.js';
@@ -117,4 +120,45 @@ test('keepalived -t -e refuses what the verify step must refuse (so a broken con
     ['a quorum above the total weight', good.replace('    quorum 2\n', '    quorum 9\n')],
   ];
   for (const [what, content] of broken) t.not(configTest(content).code, 0, what);
+});
+
+// keepalived exits at a keyword its handler reads a value for, written without one: the import
+// refuses such a file at that line, and takes the keywords that stand alone. Each case is run
+// through keepalived -t here too, so the table in keepalived-parameters.ts is checked against
+// the installed keepalived, not against itself.
+test('import --keepalived: a keyword keepalived cannot read without a value (lvs_sched, protocol, weight, delay_loop, path, auth_pass, ...) alone on its line is an error there, as keepalived exits there; the keywords that stand alone are read', (t) => {
+  if (!KEEPALIVED) {
+    t.fail('keepalived is not installed on this machine: apt-get install -y --no-install-recommends keepalived');
+    return;
+  }
+  // {VS}, {RS}, {CHECK}, {URL}, {VRRP}, {AUTH}, {GLOBAL}: where a line goes; the others stay empty
+  const base = (at: Record<string, string>) => `global_defs {\n    router_id lb1\n${at['GLOBAL'] ?? ''}}\nvrrp_instance VI_1 {\n    state MASTER\n    interface ${IFACE}\n    virtual_router_id 51\n    priority 150\n${at['VRRP'] ?? ''}    authentication {\n        auth_type PASS\n        auth_pass secret1\n${at['AUTH'] ?? ''}    }\n    virtual_ipaddress {\n        192.0.2.10/32\n    }\n}\nvirtual_server 192.0.2.10 80 {\n    lvs_sched wrr\n    lvs_method DR\n    protocol TCP\n${at['VS'] ?? ''}    real_server 192.0.2.21 80 {\n        weight 1\n${at['RS'] ?? ''}        HTTP_GET {\n            url {\n                path /\n${at['URL'] ?? ''}            }\n            connect_timeout 3\n${at['CHECK'] ?? ''}        }\n    }\n}\n`;
+  const lineOf = (text: string, line: string) => text.split('\n').indexOf(line) + 1;
+  const bare: [string, string][] = [['VS', '    lvs_sched'], ['VS', '    protocol'], ['VS', '    lb_kind'], ['VS', '    persistence_granularity'], ['VS', '    delay_loop'],
+    ['RS', '        weight'], ['RS', '        uthreshold'], ['CHECK', '            connect_port'], ['CHECK', '            nb_get_retry'], ['URL', '                digest'],
+    ['VS', '    sorry_server 192.0.2.30 80\n    sorry_server_lvs_method'], ['VRRP', '    advert_int'], ['VRRP', '    unicast_src_ip'], ['AUTH', '        auth_pass'], ['GLOBAL', '    smtp_server']];
+  for (const [where, lines] of bare) {
+    const text = base({ [where]: `${lines}\n` });
+    const line = lines.split('\n').at(-1)!;
+    const keepalived = configTest(text);
+    t.is(keepalived.code, 2, `keepalived -t exits 2 at ${line.trim()}: ${keepalived.output}`);
+    t.regex(keepalived.output, new RegExp(`Line ${lineOf(text, line)}\\) \\*\\*\\* Configuration line starting \`${line.trim()}\` is missing a parameter`));
+    const e = t.throws(() => importKeepalived('ka.conf', text, new Report()), { instanceOf: InputError }, line);
+    t.deepEqual(e?.problems.map((p) => p.line), [lineOf(text, line)], line);
+    t.regex(e?.problems[0]?.message ?? '', new RegExp(`expected ${line.trim()} VALUE, got ${line.trim()} alone: keepalived 2\\.2\\.7 stops reading the file at this line`));
+  }
+  // these stand alone: keepalived reads them (or warns and goes on), and so does the import
+  const alone: [string, string][] = [['VS', '    persistence_timeout'], ['VS', '    ops'], ['VS', '    alpha'], ['RS', '        inhibit_on_failure'], ['VRRP', '    nopreempt'], ['VS', '    virtualhost'],
+    ['VS', '    sorry_server_lvs_method']];
+  for (const [where, line] of alone) {
+    const text = base({ [where]: `${line}\n` });
+    t.not(configTest(text).code, 2, line);
+    t.notThrows(() => importKeepalived('ka.conf', text, new Report()), line);
+  }
+  t.is(configTest(base({})).code, 0, 'the base config is one keepalived takes whole');
+  // virtual_server group without its name: keepalived itself crashes there (SIGSEGV), the import refuses it
+  const group = base({}).replace('virtual_server 192.0.2.10 80 {', 'virtual_server group {');
+  t.not(configTest(group).code, 0, 'keepalived -t does not take a nameless group');
+  const e = t.throws(() => importKeepalived('ka.conf', group, new Report()), { instanceOf: InputError });
+  t.regex(e?.problems[0]?.message ?? '', /expected virtual_server group NAME, got virtual_server group alone/);
 });
