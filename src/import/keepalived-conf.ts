@@ -475,11 +475,13 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
       }
       case 'virtualhost': virtualhost = x.args[0]; break;
       case 'real_server': reals.push(x); break;
-      default:
+      default: {
+        const timing = own(VS_TIMING, x.keyword);
         if (FLAGS.includes(x.keyword)) schedulerFlag(x, scheduled, service, report);
-        else if (own(VS_TIMING, x.keyword) && /^\d+$/.test(x.args[0] ?? '')) defaults[own(VS_TIMING, x.keyword)!] = n;
-        else if (own(VS_TIMING, x.keyword)) report.notExpressed(origin(x), `virtual_server ${x.keyword} ${x.args.join(' ')}: the inventory's ${own(VS_TIMING, x.keyword)} is whole seconds`);
+        else if (timing && /^\d+$/.test(x.args[0] ?? '')) defaults[timing] = n;
+        else if (timing) report.notExpressed(origin(x), `virtual_server ${x.keyword} ${x.args.join(' ')}: the inventory's ${timing} is whole seconds`);
         else report.notExpressed(origin(x), `virtual_server ${x.keyword}: not something the inventory's services say`);
+      }
     }
   }
   if (service.onePacket && key.kind === 'inet' && key.protocol !== 'udp') {

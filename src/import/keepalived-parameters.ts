@@ -43,16 +43,13 @@ const NEEDS_VALUE: Record<string, ReadonlySet<string>> = {
 /** Keywords that need a value only once another has been read in the block: keepalived ignores sorry_server_lvs_method before a sorry_server. */
 const NEEDS_VALUE_AFTER: Record<string, Readonly<Record<string, string>>> = { virtual_server: { sorry_server_lvs_method: 'sorry_server' } };
 
-/** The block a statement's own block is read as, from where it stands: `authentication` only in a vrrp_instance, and so on. */
-function blockOf(keyword: string, within: string): string | undefined {
-  const nested: Record<string, readonly string[]> = {
-    top: ['global_defs', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_script', 'virtual_server'], vrrp_instance: ['authentication'], virtual_server: ['real_server'],
-    real_server: ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'SMTP_CHECK', 'DNS_CHECK', 'MISC_CHECK'], HTTP_GET: ['url'], SSL_GET: ['url'],
-  };
-  return own(nested, within)?.includes(keyword) ? keyword : undefined;
-}
+/** By block, the blocks within it that are walked: `authentication` only in a vrrp_instance, and so on. */
+const NESTED: Record<string, readonly string[]> = {
+  top: ['global_defs', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_script', 'virtual_server'], vrrp_instance: ['authentication'], virtual_server: ['real_server'],
+  real_server: ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'SMTP_CHECK', 'DNS_CHECK', 'MISC_CHECK'], HTTP_GET: ['url'], SSL_GET: ['url'],
+};
 
-/** A problem at every line keepalived stops at for a keyword without its value, in the blocks the import reads. */
+/** A problem at every line keepalived stops at for a keyword without its value, in the blocks of NESTED. */
 export function missingValues(statements: readonly Statement[], within = 'top'): Problem[] {
   return statements.flatMap((s, i) => {
     const after = own(own(NEEDS_VALUE_AFTER, within) ?? {}, s.keyword);
@@ -60,7 +57,6 @@ export function missingValues(statements: readonly Statement[], within = 'top'):
     const here = needs && s.args.length === 0
       ? [problemAt(s, `expected ${s.keyword} VALUE, got ${s.keyword} alone: keepalived 2.2.7 stops reading the file at this line ("missing a parameter after keyword ${s.keyword}", exit 2), so no running keepalived reads it`)]
       : [];
-    const block = blockOf(s.keyword, within);
-    return block && s.block ? [...here, ...missingValues(s.block, block)] : here;
+    return s.block && own(NESTED, within)?.includes(s.keyword) ? [...here, ...missingValues(s.block, s.keyword)] : here;
   });
 }

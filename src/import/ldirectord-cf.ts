@@ -85,6 +85,9 @@ const LDIRECTORD_CHECKTYPES = new Set(['connect', 'negotiate', 'ping', 'off', 'o
 /** read_config's service=: the first word, case for case, one of these. */
 const LDIRECTORD_SERVICES = new Set(['dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'nntp', 'mysql', 'none', 'oracle', 'pop', 'pops', 'radius', 'pgsql', 'sip', 'smtp', 'submission', 'simpletcp']);
 
+/** Perl's `$value =~ /(\d+)/`: the first run of digits anywhere in the value. */
+const firstDigits = (value: string) => /\d+/.exec(value)?.[0];
+
 /**
  * The value as read_config keeps it, for the keys it reads a part of (numbers, names, flags) or
  * checks whole (netmask=); or why it refuses the line. `v6`: the block is a virtual6= one.
@@ -92,7 +95,7 @@ const LDIRECTORD_SERVICES = new Set(['dns', 'ftp', 'http', 'https', 'http_proxy'
 function readValue(l: Line, where: 'global' | 'virtual', v6: boolean): { value: string } | string {
   const refuse = (why: string) => `${shownLine(l)}: ${why}: ldirectord refuses the line (and the file)`;
   if (NUMBERS_READ[where].has(l.key)) {
-    const digits = /\d+/.exec(l.value)?.[0];
+    const digits = firstDigits(l.value);
     if (digits === undefined || digits === '0') return refuse('expected a number above 0 (ldirectord reads the first digits in the value)');
     if (l.key === 'checkport' && Number(digits) > 65535) return refuse('expected a port 1..65535');
     return { value: digits };
@@ -106,7 +109,7 @@ function readValue(l: Line, where: 'global' | 'virtual', v6: boolean): { value: 
     return word === 'tcp' || word === 'udp' || word === 'fwm' ? { value: word } : refuse('expected tcp, udp or fwm (case for case)');
   }
   if (l.key === 'checktype' && where === 'virtual') {
-    const count = /\d+/.exec(l.value)?.[0];
+    const count = firstDigits(l.value);
     const word = /[\w-]+/.exec(l.value)?.[0];
     if (count !== undefined) return { value: count };
     return word !== undefined && LDIRECTORD_CHECKTYPES.has(word) ? { value: word } : refuse(`expected a number of connect checks or one of ${[...LDIRECTORD_CHECKTYPES].join(', ')} (case for case)`);
@@ -118,7 +121,7 @@ function readValue(l: Line, where: 'global' | 'virtual', v6: boolean): { value: 
   }
   if (l.key === 'persistent' && where === 'virtual') {
     // the first digits, 0 included (ipvsadm then refuses -p 0: the inventory's range says so below)
-    const digits = /\d+/.exec(l.value)?.[0];
+    const digits = firstDigits(l.value);
     return digits === undefined ? refuse('expected a number of seconds (ldirectord reads the first digits in the value)') : { value: digits };
   }
   if (l.key === 'schedflags' && where === 'virtual') {
@@ -389,6 +392,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
   const fallbackKey = v6 ? 'fallback6' : 'fallback';
   let fallback: Line | undefined = global.fallbacks[fallbackKey];
   for (const l of b.lines) {
+    const checkField = own(CHECK_KEYS, l.key);
     // read_config refuses the other family's real= or fallback= in a virtual ("cannot specify ... here")
     const family = /^(real|fallback)(6?)$/.exec(l.key);
     if (family && (family[2] === '6') !== v6) fail(l, `expected ${family[1]}${v6 ? '6' : ''}= in a ${b.virtual.key}= section (ldirectord refuses ${l.key}= there), got ${l.key}=${l.value}`);
@@ -412,7 +416,7 @@ function readVirtual(b: Block, global: { fork: boolean; fallbacks: GlobalFallbac
       else report.notExpressed(l, `ops=yes on a ${protocol} virtual: ldirectord applies one-packet scheduling to UDP only, so it has no effect here`);
     } else if (l.key === 'persistent') persistent = l;
     else if (l.key === 'netmask') netmask = l;
-    else if (own(CHECK_KEYS, l.key)) readCheckField(l, own(CHECK_KEYS, l.key)!, check, global.fork, report, problems);
+    else if (checkField) readCheckField(l, checkField, check, global.fork, report, problems);
     else if (l.key === 'passwd') {
       // never copied: the inventory names where the password is, on the control host
       check['passwd_env'] = passwordEnv(name);
