@@ -10,7 +10,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import ipaddr from 'ipaddr.js';
 import type * as z from 'zod';
-import { canonicalAddress, hostPort } from '../inventory/addresses.js';
+import { addressFamily, canonicalAddress, hostPort } from '../inventory/addresses.js';
 import type { Forwarding } from '../inventory/model.js';
 import { InterfaceName, Name } from '../inventory/fields.js';
 import { HealthCheck, type MemberCheckInput, SCHEDULERS, type VrrpPairInput } from '../inventory/schema.js';
@@ -400,8 +400,9 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
   };
   const vsCheck: Record<string, unknown> = {};
   const defaults: Record<string, number> = {};
-  let fallback: { address: string; port?: number } | undefined;
+  let fallback: { address: string; port?: number; at: Origin } | undefined;
   let fallbackMethod: Forwarding | undefined;
+  let sorryInhibit: Origin | undefined;
   let virtualhost: string | undefined;
   const reals: Statement[] = [];
   let granular: Origin | undefined;
@@ -462,7 +463,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
       case 'sorry_server': {
         const a = x.args[0];
         if (a === undefined || !(isIPv4(a) || isIPv6(a))) fail(x, `expected sorry_server ADDRESS [PORT], got ${JSON.stringify(x.args.join(' '))}`);
-        else fallback = { address: canonicalAddress(a), ...(x.args[1] !== undefined ? { port: Number(x.args[1]) } : key.kind === 'inet' && key.port > 0 ? { port: key.port } : {}) };
+        else fallback = { address: canonicalAddress(a), at: origin(x), ...(x.args[1] !== undefined ? { port: Number(x.args[1]) } : key.kind === 'inet' && key.port > 0 ? { port: key.port } : {}) };
         break;
       }
       case 'sorry_server_lvs_method': {
@@ -473,6 +474,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
         else fallbackMethod = m.forwarding;
         break;
       }
+      case 'sorry_server_inhibit': sorryInhibit = origin(x); break;
       case 'virtualhost': virtualhost = x.args[0]; break;
       case 'real_server': reals.push(x); break;
       default: {
@@ -499,7 +501,7 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
   const misfit = service.schedulerFlags.filter((f) => !f.startsWith(`${service.scheduler}-`));
   if (misfit.length > 0) report.notExpressed(origin(s), `${subject}: ${misfit.join(', ')} do not belong to scheduler ${service.scheduler}`);
   service.schedulerFlags = service.schedulerFlags.filter((f) => !misfit.includes(f)).sort();
-  if (fallback) service.fallback = { ...fallback, forwarding: fallbackMethod ?? service.forwarding };
+  if (fallback) service.fallback = sorryServer(fallback, fallbackMethod ?? service.forwarding, key, family, report);
   const members: ReadMember[] = [];
   for (const r of reals) {
     const m = readReal(r, key, service.forwarding, { defaults, virtualhost }, report, problems);
@@ -527,7 +529,32 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
     if (typeof check === 'string') report.notExpressed(m.origin, `real server ${hostPort(m.address, m.port)}'s checker: ${check}`);
     else if (Object.keys(check).length > 0) m.check = check;
   }
+  // lvsplay writes sorry_server_inhibit only where keepalived would set it itself: a sorry server that
+  // is one of the real servers, which then takes their inhibit_on_failure (check_data.c).
+  const f = service.fallback;
+  const duplicate = f !== undefined && service.members.some((m) => m.address === f.address && m.port === (f.port ?? 0));
+  if (sorryInhibit && !(duplicate && service.healthCheck?.quiescent === true)) {
+    report.notExpressed(sorryInhibit, 'sorry_server_inhibit: the inventory\'s sorry server is inhibited only where it is one of the real servers and inhibit_on_failure is on (keepalived then sets it itself)');
+  }
   return service;
+}
+
+/**
+ * The sorry server as keepalived keeps it: one of the other family is skipped unless tunnelled
+ * (check_parser.c vs_end_handler: "Address family of virtual server and sorry server ... don't
+ * match - skipping sorry server"), and a DR/TUN one of a fwmark service loses its port
+ * (check_data.c: "sorry server has port specified - clearing"). Both are keepalived's warnings.
+ */
+function sorryServer(f: { address: string; port?: number; at: Origin }, forwarding: Forwarding, key: ServiceKey, family: 'ipv4' | 'ipv6', report: Report): ImportedService['fallback'] {
+  if (forwarding !== 'tun' && addressFamily(f.address) !== family) {
+    report.notExpressed(f.at, `sorry_server ${f.address}: not in the service's family (${family}), and not tunnelled: keepalived skips it ("Address family of virtual server and sorry server ... don't match"), and so does the import`);
+    return undefined;
+  }
+  if (key.kind === 'fwmark' && forwarding !== 'nat' && f.port !== undefined && f.port !== 0) {
+    report.note(f.at, `sorry_server ${f.address} ${f.port}: keepalived clears the port of a ${forwarding.toUpperCase()} sorry server of a firewall-mark service (the kernel keeps the packet's), and so does the import`);
+    return { address: f.address, forwarding };
+  }
+  return { address: f.address, ...(f.port !== undefined && { port: f.port }), forwarding };
 }
 
 /**
@@ -609,8 +636,20 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
       // keepalived 2.x lets a real server set its own method; the service's own says nothing new
     } else report.notExpressed(origin(x), `real_server ${x.keyword}: not something the inventory's members say`);
   }
+  // check_data.c: a DR/TUN real server of a fwmark service has the packet's port; keepalived clears
+  // a written one (a warning), after its checker took it as the port it connects to (queue_checker).
+  if (key.kind === 'fwmark' && forwarding !== 'nat' && port !== 0) {
+    const checker = m.checker;
+    const connects = checker !== undefined && PORT_CHECKERS.includes(checker['type'] as string) && checker['port'] === undefined;
+    if (connects) checker['port'] = port;
+    report.note(origin(r), `port ${port} of a ${forwarding.toUpperCase()} real server of a firewall-mark service: keepalived clears it (the kernel keeps the packet's port)${connects ? ' after its checker took it as the port it connects to, and so does the import: the check\'s port' : ', and so does the import'}`);
+    m.port = 0;
+  }
   return m;
 }
+
+/** The checkers that connect to the real server's port unless connect_port says another. */
+const PORT_CHECKERS = ['connect', 'http', 'https', 'dns'];
 
 /** One checker block as inventory check fields, with the virtual_server's timing filled in. */
 function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report): Record<string, unknown> {

@@ -2,13 +2,15 @@
  * keepalived.conf's syntax, as its parser reads it: words separated by blanks; `{` and `}` open and
  * close blocks (on the keyword's line, on the next one, or inline: `real_server A 80 { weight 1 }`);
  * a comment from `#` or `!` outside double quotes; a backslash at the end of a line joins the next
- * one only in a `$NAME=` definition (elsewhere it is part of the last word); double-quoted words keep their blanks (`\"` and `\\` escaped); an `include PATTERN` line
+ * one only in a `$NAME=` definition (elsewhere it is part of the last word); double-quoted words keep their blanks, their backslash escapes read as keepalived reads the
+ * quoted values lvsplay writes (regex, misc_path: `\042`, `\\`, `\n`); an `include PATTERN` line
  * (and includer/m/w/b/a) is replaced by the files the pattern names, read as part of this one
  * wherever it stands (inside a block too), as keepalived's read_line does. Statements keep their
  * file and line, and the comment line just above them (lvsplay's own `# service NAME`). A secret
  * (the value of a keyword in keepalived/keys.ts REDACT: auth_pass...) is not kept.
  */
 import { REDACT as SECRET_KEYWORDS } from '../resources/keepalived/keys.js';
+import { own } from '../util/own.js';
 import type { Problem } from '../util/problems.js';
 import { NOT_SHOWN } from '../util/secret.js';
 import type { Origin } from './model.js';
@@ -208,8 +210,11 @@ function readWords(body: string, { file, line }: Origin, tokens: Token[], proble
       let word = '';
       k++;
       while (k < body.length && body[k] !== '"') {
-        if (body[k] === '\\' && k + 1 < body.length) k++;
-        word += body[k++];
+        if (body[k] === '\\' && k + 1 < body.length) {
+          const [c, next] = escape(body, k + 1);
+          word += c;
+          k = next;
+        } else word += body[k++];
       }
       if (k >= body.length) problems.push({ file, line, col: k, field: '', message: 'a double quote is never closed on its line' });
       k++;
@@ -222,6 +227,35 @@ function readWords(body: string, { file, line }: Origin, tokens: Token[], proble
   }
 }
 
+const NAMED_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * The escape after a backslash at `k`, as alloc_strvec_quoted_escaped reads it (the reader of
+ * regex and misc_path, the quoted values lvsplay writes): `\x` and every hex digit after it, `\c`
+ * and a character (its control character), one to three octal digits, `\a\b\E\f\n\r\t\v`, else
+ * the character itself (`\"`, `\\`). A value is one byte, as its C `char`. Returns the character
+ * and the index after the escape.
+ */
+function escape(body: string, k: number): [string, number] {
+  const c = body[k]!;
+  /** The end of the run of `digits` from `from`, `max` of them at most. */
+  const run = (from: number, digits: RegExp, max: number) => {
+    let end = from;
+    while (end < body.length && end - from < max && digits.test(body[end]!)) end++;
+    return end;
+  };
+  if (c === 'x' && /[0-9A-Fa-f]/.test(body[k + 1] ?? '')) {
+    const end = run(k + 1, /[0-9A-Fa-f]/, Infinity);
+    // each digit shifts the char left by 4: what is left is the last two
+    return [String.fromCharCode(parseInt(body.slice(Math.max(k + 1, end - 2), end), 16)), end];
+  }
+  if (c === 'c' && k + 1 < body.length) return [String.fromCharCode(body.charCodeAt(k + 1) & 0x1f), k + 2];
+  if (c >= '0' && c <= '7') {
+    const end = run(k, /[0-7]/, 3);
+    return [String.fromCharCode(parseInt(body.slice(k, end), 8) & 0xff), end];
+  }
+  return [own(NAMED_ESCAPES, c) ?? c, k + 1];
+}
 
 /**
  * A line's words from a secret keyword on are replaced, as they are read: the import never uses

@@ -1263,6 +1263,41 @@ test('import --keepalived: misc_path as keepalived\'s misc_path_handler reads it
   t.deepEqual(checks(again.services), checks(imported.services));
 });
 
+test('import --keepalived: a DR/TUN real server or sorry server of a firewall-mark service loses its port, as keepalived clears it (its checker connects to the written port: the check\'s port); a sorry server of the other family, not tunnelled, is skipped as keepalived skips it', (t) => {
+  const text = ['virtual_server fwmark 7 {', '    lb_kind DR', '    sorry_server 192.0.2.30 80', // 1-3
+    '    real_server 192.0.2.21 80 {', '        TCP_CHECK {', '            connect_timeout 3', '        }', '    }', // 4-8
+    '    real_server 192.0.2.22 80 {', '        TCP_CHECK {', '            connect_timeout 3', '            connect_port 8080', '        }', '    }', '}', // 9-15
+    'virtual_server 192.0.2.41 80 {', '    lb_kind DR', '    protocol TCP', '    sorry_server 2001:db8::30 80', '    real_server 192.0.2.21 80', '}', // 16-21
+    'virtual_server 192.0.2.42 80 {', '    lb_kind DR', '    protocol TCP', '    sorry_server 2001:db8::30 80', '    sorry_server_lvs_method TUN', '    real_server 192.0.2.21 80', '}', ''].join('\n'); // 22-28
+  const { yaml, report } = importInventory({ keepalived: { file: 'fw.conf', text } });
+  const c = load(yaml);
+  const fw = c.services.find((s) => s.fwmark === 7)!;
+  t.deepEqual(fw.realServers.map((m) => [m.port, m.check?.port ?? fw.healthCheck?.port]), [[0, 80], [0, 8080]]);
+  t.deepEqual(fw.fallback, { address: '192.0.2.30', forwarding: 'dr' });
+  t.deepEqual(c.services.filter((s) => s.vip !== undefined).map((s) => [s.vip, s.fallback?.address]), [['192.0.2.41', undefined], ['192.0.2.42', '2001:db8::30']]);
+  const said = (kind: string) => report.lines.filter((l) => l.kind === kind).map((l) => [l.line, l.message.replace(/:.*/, '')]);
+  t.deepEqual(said('note').filter(([line]) => (line as number) < 16), [[3, 'sorry_server 192.0.2.30 80'], [4, 'port 80 of a DR real server of a firewall-mark service'], [9, 'port 80 of a DR real server of a firewall-mark service']], report.format());
+  t.deepEqual(said('not expressed'), [[19, 'sorry_server 2001']], report.format());
+});
+
+test('import --keepalived: sorry_server_inhibit says nothing new where keepalived would set it itself (the sorry server is one of the real servers, inhibit_on_failure on), and is reported elsewhere', (t) => {
+  const vs = (vip: string, sorry: string, inhibit: string) => [`virtual_server ${vip} 80 {`, '    lb_kind DR', '    protocol TCP', inhibit, `    sorry_server ${sorry} 80`, '    sorry_server_inhibit',
+    '    real_server 192.0.2.21 80 {', '        TCP_CHECK {', '        }', '    }', '}'];
+  const text = [...vs('192.0.2.40', '192.0.2.21', '    inhibit_on_failure'), ...vs('192.0.2.41', '192.0.2.30', '    inhibit_on_failure'), ...vs('192.0.2.42', '192.0.2.21', '    alpha'), ''].join('\n');
+  const { report } = importInventory({ keepalived: { file: 'si.conf', text } });
+  t.deepEqual(report.lines.filter((l) => l.message.startsWith('sorry_server_inhibit')).map((l) => [l.kind, l.line]), [['not expressed', 17], ['not expressed', 28]], report.format());
+});
+
+test('import --keepalived: a quoted regex reads as keepalived\'s alloc_strvec_quoted_escaped reads it (\\042 and \\x22 a double quote, \\x and all its hex digits one byte, \\\\ a backslash, \\d a d); the one lvsplay renders (a quote as \\042) reads back the same', (t) => {
+  const text = ['virtual_server 192.0.2.40 80 {', '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80 {', '        HTTP_GET {', '            url {', '                path /',
+    String.raw`                regex "say \042hi\x22 [{] \\d+ \d \x4142 \\\\ }"`, '            }', '        }', '    }', '}', ''].join('\n');
+  const { yaml, imported } = importInventory({ keepalived: { file: 're.conf', text } });
+  const c = load(yaml);
+  t.is(c.services[0]!.healthCheck?.regex, String.raw`say "hi" [{] \d+ d B \\ }`);
+  const again = importKeepalived('again.conf', templates.render('keepalived/keepalived.conf.hbs', keepalivedConfData(c, c.directors[0]!, undefined)), new Report());
+  t.deepEqual(again.services.map((s) => s.healthCheck?.regex), imported.services.map((s) => s.healthCheck?.regex));
+});
+
 test('import --keepalived: the classic NAT director, a vrrp_sync_group of the VIPs\' instance and one holding the real servers\' gateway on the inside interface, is one lvsplay instance: nat_gateway on that interface, the real servers\' gateway, nothing left over (was: the second instance reported and dropped, the gateway guessed as the director)', (t) => {
   const instance = (name: string, ifname: string, id: number, address: string) => [`vrrp_instance ${name} {`, '    state MASTER', `    interface ${ifname}`, `    virtual_router_id ${id}`, '    priority 150', '    virtual_ipaddress {', `        ${address}`, '    }', '}'];
   const service = ['virtual_server 192.0.2.100 80 {', '    lb_algo wlc', '    lb_kind NAT', '    protocol TCP',
