@@ -309,10 +309,18 @@ const forwardedPorts: Rule = (inv, src) =>
   inv.services.flatMap((s, i) => {
     const method = s.forwarding.toUpperCase();
     if (s.fwmark !== undefined) {
-      // ldirectord.cf's real= of a fwmark service has no port (the kernel keeps a DR/TUN packet's
-      // own): a member port there would be dropped. keepalived's real_server keeps it, as its check's port.
-      return s.forwarding === 'nat' || serviceOwner(s) !== 'ldirectord' ? [] : s.real_servers.flatMap((m, j) => (m.port === undefined ? [] : [src.problem(['services', i, 'real_servers', j, 'port'],
-        `a ${method} real server of ldirectord's firewall-mark service has no port (the kernel keeps the packet's), got ${m.port}: the check's port is health_check.port`)]));
+      // A DR/TUN real server of a fwmark service takes the packet's own port. ldirectord.cf's real=
+      // there has no port: a member port would be dropped. keepalived (check_data.c) clears a DR/TUN
+      // real server's or sorry server's port there, with a warning its config test fails on.
+      const owner = serviceOwner(s);
+      if (s.forwarding === 'nat' || owner === 'lvsplay') return [];
+      const members = s.real_servers.flatMap((m, j) => (m.port === undefined ? [] : [src.problem(['services', i, 'real_servers', j, 'port'],
+        `a ${method} real server of ${owner}'s firewall-mark service has no port (the kernel keeps the packet's), got ${m.port}: the check's port is health_check.port`)]));
+      const f = s.fallback;
+      const fallback = owner === 'keepalived' && f && f.forwarding !== 'nat' && f.port !== undefined
+        ? [src.problem(['services', i, 'fallback', 'port'], `a ${f.forwarding.toUpperCase()} fallback of keepalived's firewall-mark service has no port (the kernel keeps the packet's), got ${f.port}: keepalived clears it, and its config test fails`)]
+        : [];
+      return [...members, ...fallback];
     }
     const members = s.forwarding === 'nat' ? [] : s.real_servers.flatMap((m, j) =>
       m.port !== undefined && m.port !== s.port
@@ -577,8 +585,21 @@ function keepalivedCheckFields(src: SourceMap, at: Path, hc: MemberCheckInput, t
   if (type === 'misc' && hc.command === undefined && inherited?.command === undefined) {
     problems.push(src.problem([...at, 'type'], 'a misc check needs the command to run: set command'));
   }
+  // check_dns.c dns_name_handler looks for an empty label from the name's first character: one
+  // whose first label is a single character ("a.example.net") is one it finds, and ignores the line.
+  if (type === 'dns' && hc.query_name !== undefined && hc.query_name[1] === '.') {
+    problems.push(src.problem([...at, 'query_name'], `keepalived 2.2.7 reads a name whose first label is one character as one with an empty label ("DNS_CHECK name ... has empty label"), ignores it, and its config test fails: got ${hc.query_name}`));
+  }
+  // check_misc.c and parser.c read misc_timeout and connect_timeout as whole microseconds in 32
+  // bits: above 4294 s keepalived ignores the line, with an error its config test fails on.
+  if (hc.timeout !== undefined && hc.timeout > KEEPALIVED_MAX_TIMEOUT) {
+    problems.push(src.problem([...at, 'timeout'], `keepalived takes a check timeout (${type === 'misc' ? 'misc_timeout' : 'connect_timeout'}) of at most ${KEEPALIVED_MAX_TIMEOUT} seconds, got ${hc.timeout}: it ignores the line otherwise, and its config test fails`));
+  }
   return problems;
 }
+
+/** The largest connect_timeout / misc_timeout keepalived 2.2.7 reads: 4294.967295 s, whole seconds for misc. */
+const KEEPALIVED_MAX_TIMEOUT = 4294;
 
 /**
  * Director pairs that fail over by VRRP: the pair exists, its router id is not used by another
@@ -666,18 +687,23 @@ const uniqueAddresses: Rule = (inv, src) => {
 };
 
 /**
- * A fallback (sorry server) is reached like a member: by DR it must be on each carrying
- * director's segment (a loopback fallback is the director itself).
+ * A fallback (sorry server) is reached like a member: in the service's family (only keepalived's
+ * tunnel may cross families: the kernel refuses a DR or NAT destination of the other one,
+ * keepalived skips such a sorry server with an error its config test fails on, and ldirectord's
+ * `fallback=` of a virtual= block reads IPv4 only), and by DR on each carrying director's segment
+ * (a loopback fallback is the director itself).
  */
 const fallbacks: Rule = (inv, src) => {
   const problems: Problem[] = [];
   inv.services.forEach((s, i) => {
     const f = s.fallback;
-    if (!f || f.forwarding !== 'dr' || ipaddr.parse(f.address).range() === 'loopback') return;
-    if (addressFamily(f.address) !== serviceFamily(s)) {
-      problems.push(src.problem(['services', i, 'fallback', 'address'], `the fallback ${f.address} is not in the service's family (${serviceFamily(s)})`));
+    if (!f) return;
+    const crosses = f.forwarding === 'tun' && serviceOwner(s) === 'keepalived';
+    if (!crosses && addressFamily(f.address) !== serviceFamily(s)) {
+      problems.push(src.problem(['services', i, 'fallback', 'address'], `the fallback ${f.address} is not in the service's family (${serviceFamily(s)}): only a TUN fallback of keepalived's may be of the other family`));
       return;
     }
+    if (f.forwarding !== 'dr' || ipaddr.parse(f.address).range() === 'loopback') return;
     for (const d of carriers(inv, s)) {
       const iface = carrierInterface(inv, d, s);
       if (!iface) continue;

@@ -1068,7 +1068,7 @@ test('what ldirectord.cf cannot say is refused for ldirectord services: ops on a
   t.deepEqual(flags, []);
 });
 
-test('a firewall-mark or port-0 service\'s check that connects needs its port (its real servers have port 0: ldirectord and keepalived would check port 0); a member port ldirectord.cf cannot carry is refused', (t) => {
+test('a firewall-mark or port-0 service\'s check that connects needs its port (its real servers have port 0: ldirectord and keepalived would check port 0); a DR member port ldirectord.cf cannot carry and keepalived clears is refused', (t) => {
   const FW6 = (extra: string) => edit(BASE, '  - name: web6\n    vip: 2001:db8::10\n    port: 80\n', `  - name: web6\n    fwmark: 6\n    family: ipv6\n${extra}`);
   const says = 'a firewall-mark service\'s real servers have no port of their own: a connect check needs health_check.port';
   t.true(messages(FW6('')).some((m) => m.startsWith(`services[3].health_check: ${says}`)), messages(FW6('')).join('\n'));
@@ -1077,9 +1077,9 @@ test('a firewall-mark or port-0 service\'s check that connects needs its port (i
   const withPort = (text: string, check: string) => edit(text, WEB6_MEMBER, `health_check: ${check}\n    real_servers:\n      - { server: web1, port: 80 }`);
   const memberPort = messages(withPort(FW6(''), '{ type: connect, port: 80 }'));
   t.deepEqual(memberPort, ['services[3].real_servers[0].port: a DR real server of ldirectord\'s firewall-mark service has no port (the kernel keeps the packet\'s), got 80: the check\'s port is health_check.port']);
-  // keepalived's real_server keeps a member's port: the check's port.
-  const kept = withPort(FW6('    managed_by: keepalived\n'), '{ type: connect }');
-  t.deepEqual(messages(kept), []);
+  // keepalived 2.2.7 clears a DR/TUN member's port on a fwmark service, with a warning its config test fails on (was: accepted)
+  t.deepEqual(messages(withPort(FW6('    managed_by: keepalived\n'), '{ type: connect, port: 80 }')), ['services[3].real_servers[0].port: a DR real server of keepalived\'s firewall-mark service has no port (the kernel keeps the packet\'s), got 80: the check\'s port is health_check.port']);
+  t.deepEqual(messages(withPort(FW6('    managed_by: keepalived\n    forwarding: tun\n'), '{ type: connect, port: 80 }')).filter((m) => !m.startsWith('services[3].forwarding: IPv6 with')), ['services[3].real_servers[0].port: a TUN real server of keepalived\'s firewall-mark service has no port (the kernel keeps the packet\'s), got 80: the check\'s port is health_check.port']);
   t.true(messages(FW6('    managed_by: keepalived\n')).some((m) => m.includes('a connect check needs health_check.port')));
   const port0 = messages(edit(BASE, '  - name: web6\n    vip: 2001:db8::10\n    port: 80\n', '  - name: web6\n    vip: 2001:db8::10\n    port: 0\n    persistence: { timeout: 300 }\n'));
   t.true(port0.some((m) => m.startsWith('services[3].health_check: a port 0 service\'s real servers have no port of their own')), port0.join('\n'));
@@ -1089,6 +1089,41 @@ test('a DR or local fallback on another port than the service\'s is refused like
   t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "::1", port: 8080 }')), ['services[3].fallback.port: a DR fallback must use the service port 80, got 8080 (only NAT can map ports)']);
   t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "2001:db8::9", port: 81 }')), ['services[3].fallback.port: a DR fallback must use the service port 80, got 81 (only NAT can map ports)']);
   t.deepEqual(messages(addToService(BASE, 'web6', 'fallback: { address: "2001:db8::9", port: 80 }')), []);
+});
+
+test('a fallback of the other family is refused, loopback and NAT included (the kernel refuses a DR or NAT destination of the other family, keepalived skips such a sorry server, ldirectord\'s fallback= of a virtual= block is IPv4); keepalived may tunnel to the other family', (t) => {
+  const says = (i: number, address: string, family: string) => `services[${i}].fallback.address: the fallback ${address} is not in the service's family (${family}): only a TUN fallback of keepalived's may be of the other family`;
+  for (const owner of ['ldirectord', 'keepalived']) {
+    t.deepEqual(messages(addToService(BASE, 'web', `managed_by: ${owner}`, 'health_check: { type: connect }', 'fallback: { address: "::1" }')), [says(0, '::1', 'ipv4')], owner);
+    t.deepEqual(messages(addToService(BASE, 'web6', `managed_by: ${owner}`, 'fallback: { address: 127.0.0.1 }')), [says(3, '127.0.0.1', 'ipv6')], owner);
+    t.deepEqual(messages(addToService(BASE, 'web', `managed_by: ${owner}`, 'health_check: { type: connect }', 'fallback: { address: "2001:db8::30", forwarding: nat }')), [says(0, '2001:db8::30', 'ipv4')], owner);
+    t.deepEqual(messages(addToService(BASE, 'web6', `managed_by: ${owner}`, 'fallback: { address: "::1" }')), [], `${owner}: its own family`);
+  }
+  t.deepEqual(messages(addToService(BASE, 'web', 'managed_by: keepalived', 'health_check: { type: connect }', 'fallback: { address: "2001:db8::30", forwarding: tun }')), [], 'keepalived tunnels to the other family');
+  t.deepEqual(messages(addToService(BASE, 'web', 'managed_by: ldirectord', 'health_check: { type: connect }', 'fallback: { address: "2001:db8::30", forwarding: tun }')), [says(0, '2001:db8::30', 'ipv4')], 'ldirectord does not');
+});
+
+test('keepalived: a check timeout over 4294 s is refused, the service\'s or a member\'s (connect_timeout and misc_timeout are microseconds in 32 bits: keepalived ignores the line, and its config test fails); ldirectord\'s may be longer', (t) => {
+  const ka = (check: string, member = '{ server: web1 }') => edit(addToService(BASE, 'web6', 'managed_by: keepalived'), WEB6_MEMBER, `health_check: ${check}\n    real_servers:\n      - ${member}`);
+  t.deepEqual(messages(ka('{ type: connect, timeout: 4294 }')), []);
+  t.deepEqual(messages(ka('{ type: connect, timeout: 4295 }')), ['services[3].health_check.timeout: keepalived takes a check timeout (connect_timeout) of at most 4294 seconds, got 4295: it ignores the line otherwise, and its config test fails']);
+  t.deepEqual(messages(ka('{ type: misc, command: /bin/true, timeout: 86400 }')), ['services[3].health_check.timeout: keepalived takes a check timeout (misc_timeout) of at most 4294 seconds, got 86400: it ignores the line otherwise, and its config test fails']);
+  t.deepEqual(messages(ka('{ type: connect }', '{ server: web1, check: { timeout: 5000 } }')), ['services[3].real_servers[0].check.timeout: keepalived takes a check timeout (connect_timeout) of at most 4294 seconds, got 5000: it ignores the line otherwise, and its config test fails']);
+  t.deepEqual(messages(edit(BASE, WEB6_MEMBER, 'health_check: { type: connect, timeout: 86400 }\n    real_servers:\n      - { server: web1 }')), [], 'ldirectord\'s checktimeout');
+});
+
+test('keepalived: a DNS check\'s name whose first label is one character is refused (keepalived 2.2.7 reads it as one with an empty label, ignores it, and its config test fails); the wait task\'s DNS gate takes it', (t) => {
+  const ka = (name: string) => edit(addToService(BASE, 'web6', 'managed_by: keepalived'), WEB6_MEMBER, `health_check: { type: dns, query_name: ${name} }\n    real_servers:\n      - { server: web1 }`);
+  t.deepEqual(messages(ka('a.example.net')), ['services[3].health_check.query_name: keepalived 2.2.7 reads a name whose first label is one character as one with an empty label ("DNS_CHECK name ... has empty label"), ignores it, and its config test fails: got a.example.net']);
+  for (const name of ['ab.example.net', 'www.example.net.', '"."', 'a']) t.deepEqual(messages(ka(name)), [], name);
+});
+
+test('keepalived: a DR or TUN fallback of a firewall-mark service has no port (keepalived clears it, and its config test fails); a NAT one maps it', (t) => {
+  const fw = (fallback: string, forwarding = '') => edit(BASE, '  - name: web6\n    vip: 2001:db8::10\n    port: 80\n    health_check: { type: connect }\n',
+    `  - name: web6\n    fwmark: 6\n    family: ipv6\n    managed_by: keepalived\n${forwarding}    health_check: { type: connect, port: 80 }\n    fallback: ${fallback}\n`);
+  t.deepEqual(messages(fw('{ address: "2001:db8::9", port: 80 }')), ['services[3].fallback.port: a DR fallback of keepalived\'s firewall-mark service has no port (the kernel keeps the packet\'s), got 80: keepalived clears it, and its config test fails']);
+  t.deepEqual(messages(fw('{ address: "2001:db8::9" }')), []);
+  t.deepEqual(messages(fw('{ address: "2001:db8::9", port: 8080, forwarding: nat }', '    forwarding: nat\n')).filter((m) => m.includes('fallback')), []);
 });
 
 test('a mark that takes a vip:port service\'s packets is refused (IPVS looks a marked packet up by its mark first: that service would get none); narrower marks are fine', (t) => {

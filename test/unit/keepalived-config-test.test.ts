@@ -88,6 +88,12 @@ services:
   - { name: ovf, vip: 192.0.2.11, port: 443, scheduler: ovf, managed_by: keepalived, fallback: { address: 127.0.0.1, port: 443 }, real_servers: [ { server: web1 }, { server: web2 } ] }
   - { name: twos, vip: 192.0.2.11, port: 80, scheduler: twos, managed_by: keepalived, health_check: { type: connect }, real_servers: [ { server: web1 }, { server: web2 } ] }
 `)), 'lb1', '    lvs_sched twos\n']],
+  // keepalived reads every line first with quotes that know no escape: a \" there ended the string (an odd count: "Unmatched quote"; a brace after one: a block)
+  ['a check regex with a lone double quote, braces and backslashes (the quote written \\042)', () => [load(oneDirector(`  - { name: web, vip: 192.0.2.10, port: 80, managed_by: keepalived, health_check: { type: http, regex: 'say "hi [{] \\d+ \\\\ }' }, real_servers: [ { server: web1 } ] }
+`)), 'lb1', '                regex "say \\042hi [{] \\\\d+ \\\\\\\\ }"\n']],
+  // keepalived gives a sorry server that is one of the real servers their inhibit_on_failure, with a warning
+  ['a sorry server that is one of the real servers, inhibit_on_failure on (sorry_server_inhibit said)', () => [load(oneDirector(`  - { name: web, vip: 192.0.2.10, port: 80, managed_by: keepalived, health_check: { type: connect, quiescent: true }, fallback: { address: 192.0.2.22 }, real_servers: [ { server: web1 }, { server: web2 } ] }
+`)), 'lb1', '    sorry_server 192.0.2.22 80\n    sorry_server_lvs_method DR\n    sorry_server_inhibit\n']],
   ['a misc check with arguments (one quoted misc_path string), and a member without them', () => [load(oneDirector(`  - { name: db, vip: 192.0.2.10, port: 3306, managed_by: keepalived, health_check: { type: misc, command: /bin/true, args: [192.0.2.21, "3306", --timeout=3], timeout: 5 }, real_servers: [ { server: web1 }, { server: web2, check: { args: [] } } ] }
 `)), 'lb1', '            misc_path "/bin/true 192.0.2.21 3306 --timeout=3"\n']],
 ];

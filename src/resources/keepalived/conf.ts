@@ -7,6 +7,7 @@
  * default is NAT) and each real server's checker with every option it uses.
  */
 import ipaddr from 'ipaddr.js';
+import { canonicalAddress } from '../../inventory/addresses.js';
 import { ownAddress } from '../../inventory/interfaces.js';
 import type { Cluster, Director, HealthCheck, Service, ServiceMember, Vrrp } from '../../inventory/model.js';
 import { holdingInterface, pairAddresses, servicesOf, vrrpOf } from '../../inventory/model.js';
@@ -105,9 +106,15 @@ function method(s: Service, forwarding = s.forwarding): string {
   return ['TUN', 'type', t.type, ...(t.port !== undefined ? ['port', String(t.port)] : []), ...(t.checksum ? [t.checksum] : [])].join(' ');
 }
 
-/** A value in keepalived's double quotes: backslash and quote escaped (its parser unescapes them). */
+/**
+ * A value in keepalived's double quotes, for the keywords it reads again with escapes (regex,
+ * misc_path: alloc_strvec_quoted_escaped): a backslash as `\\`, a double quote as the octal
+ * `\042`. Not `\"`: keepalived first reads every line with quotes that know no escape (parser.c's
+ * alloc_strvec_r and its brace search), where `\"` ends the string, so an odd count of them is an
+ * "Unmatched quote" its config test fails on, and a brace after one is read as a block's.
+ */
 export function quoted(text: string): string {
-  return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\042')}"`;
 }
 
 function checker(check: HealthCheck) {
@@ -152,6 +159,8 @@ function real(s: Service, m: ServiceMember) {
 export function serviceData(s: Service) {
   const hc = s.healthCheck;
   const netmask = s.persistence?.netmask;
+  const f = s.fallback;
+  const sorryPort = f?.port ?? (s.protocol === 'fwmark' ? 0 : s.port ?? 0);
   return {
     name: s.name,
     target: s.protocol === 'fwmark' ? `fwmark ${s.fwmark}` : `${s.vip} ${s.port}`,
@@ -168,8 +177,12 @@ export function serviceData(s: Service) {
     alpha: hc?.alpha === true,
     omega: hc?.omega === true,
     inhibitOnFailure: hc?.quiescent === true,
-    sorryServer: s.fallback ? (s.fallback.port !== undefined ? `${s.fallback.address} ${s.fallback.port}` : s.protocol === 'fwmark' || !s.port ? s.fallback.address : `${s.fallback.address} ${s.port}`) : '',
-    sorryMethod: s.fallback ? method(s, s.fallback.forwarding) : '',
+    sorryServer: f ? (sorryPort > 0 ? `${f.address} ${sorryPort}` : f.address) : '',
+    sorryMethod: f ? method(s, f.forwarding) : '',
+    // check_data.c: a sorry server that is one of the real servers (address and port) gets their
+    // inhibit_on_failure, with a warning its config test fails on: say it, as keepalived would set it.
+    sorryInhibit: hc?.quiescent === true && f !== undefined
+      && s.realServers.some((m) => canonicalAddress(m.address) === canonicalAddress(f.address) && m.port === sorryPort),
     reals: s.realServers.map((m) => real(s, m)),
   };
 }
