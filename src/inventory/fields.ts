@@ -106,12 +106,19 @@ export const FilePath = z.string().regex(/^(~|~\/|\/)[A-Za-z0-9_.@%+=,\/-]*$/, {
   error: 'expected an absolute path (or ~/...) of letters, digits and _.@%+=,/-',
 });
 
+/** Linux's longest file name, and its longest path with the terminating NUL. */
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
 /**
  * A file on a managed host: absolute and normal (no `~`, which would be quoted there, not expanded;
- * no `.` or `..` part, no `//`, no trailing `/`; not `/` itself), no shell metacharacters.
+ * no `.` or `..` part, no `//`, no trailing `/`; not `/` itself), no shell metacharacters, and one
+ * Linux can name: each part at most NAME_MAX bytes, the whole under PATH_MAX, or every open of it
+ * fails (ENAMETOOLONG: ldirectord cannot open such a log file, say).
  */
-export const RemotePath = z.string().refine((v) => /^(\/[A-Za-z0-9_@%+=,-][A-Za-z0-9_.@%+=,-]*)+$/.test(v) && !v.split('/').some((part) => part === '.' || part === '..'), {
-  error: 'expected an absolute path of a file on the host, like /etc/lvsplay/x.conf (no ~, no . or .. parts, no trailing /; letters, digits and _.@%+=,-)',
+export const RemotePath = z.string().refine((v) => v.length < PATH_MAX && /^(\/[A-Za-z0-9_@%+=,-][A-Za-z0-9_.@%+=,-]*)+$/.test(v)
+  && !v.split('/').some((part) => part === '.' || part === '..' || part.length > NAME_MAX), {
+  error: `expected an absolute path of a file on the host, like /etc/lvsplay/x.conf (no ~, no . or .. parts, no trailing /; letters, digits and _.@%+=,-; each part at most ${NAME_MAX} characters, the whole under ${PATH_MAX})`,
 });
 
 /**

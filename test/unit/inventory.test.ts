@@ -1017,7 +1017,12 @@ test('vars from different scopes a host sees (defaults, its groups, its own) who
   t.deepEqual(messages(edit(edit(BASE, "    vars: { tier: front }", "    vars: { tier: front, p-q: 3 }"), '    role: primary\n', '    role: primary\n    vars: { p_q: 1 }\n')).filter((m) => m.includes('would both be')), []);
 });
 
-test('paths on managed hosts are absolute and plain: ~ (quoted there, never expanded) and .. are refused', (t) => {
+test('paths on managed hosts are absolute and plain: ~ (quoted there, never expanded) and .. are refused, and so are names Linux cannot open (a part over 255 bytes, the whole 4096 or more: ENAMETOOLONG, ldirectord could not open such a log file)', (t) => {
+  const long = (part: number, parts = 1) => Array.from({ length: parts }, () => `/${'a'.repeat(part)}`).join('');
+  t.deepEqual(messages(`ldirectord: { logfile: ${long(255, 15)} }\n${BASE}`), [], 'parts of 255, 3840 in all');
+  for (const path of [long(256), long(255, 16)]) {
+    t.true(messages(`ldirectord: { logfile: ${path} }\n${BASE}`).some((m) => m.startsWith('ldirectord.logfile: ') && m.includes('each part at most 255 characters, the whole under 4096')), `${path.length}`);
+  }
   for (const [from, to] of [['directors:', 'rules_file: ~/ipvsadm.rules\ndirectors:'], ['directors:', 'ldirectord: { config_file: /etc/ha.d/../x.cf }\ndirectors:'], ['health_check: { type: connect }', 'health_check: { type: external, command: ~/check.sh }']]) {
     const found = messages(edit(BASE, from!, to!));
     t.true(found.some((m) => m.includes('expected an absolute path of a file on the host')), `${to}: ${found.join('\n')}`);

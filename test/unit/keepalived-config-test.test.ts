@@ -91,6 +91,8 @@ services:
   // keepalived reads every line first with quotes that know no escape: a \" there ended the string (an odd count: "Unmatched quote"; a brace after one: a block)
   ['a check regex with a lone double quote, braces and backslashes (the quote written \\042)', () => [load(oneDirector(`  - { name: web, vip: 192.0.2.10, port: 80, managed_by: keepalived, health_check: { type: http, regex: 'say "hi [{] \\d+ \\\\ }' }, real_servers: [ { server: web1 } ] }
 `)), 'lb1', '                regex "say \\042hi [{] \\\\d+ \\\\\\\\ }"\n']],
+  ['a check regex that is a brace alone (written \\175: a last word "}" closes the block)', () => [load(oneDirector(`  - { name: web, vip: 192.0.2.10, port: 80, managed_by: keepalived, health_check: { type: http, regex: "}" }, real_servers: [ { server: web1 } ] }
+`)), 'lb1', '                regex "\\175"\n']],
   // keepalived gives a sorry server that is one of the real servers their inhibit_on_failure, with a warning
   ['a sorry server that is one of the real servers, inhibit_on_failure on (sorry_server_inhibit said)', () => [load(oneDirector(`  - { name: web, vip: 192.0.2.10, port: 80, managed_by: keepalived, health_check: { type: connect, quiescent: true }, fallback: { address: 192.0.2.22 }, real_servers: [ { server: web1 }, { server: web2 } ] }
 `)), 'lb1', '    sorry_server 192.0.2.22 80\n    sorry_server_lvs_method DR\n    sorry_server_inhibit\n']],

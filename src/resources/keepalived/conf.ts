@@ -11,6 +11,7 @@ import { canonicalAddress } from '../../inventory/addresses.js';
 import { ownAddress } from '../../inventory/interfaces.js';
 import type { Cluster, Director, HealthCheck, Service, ServiceMember, Vrrp } from '../../inventory/model.js';
 import { holdingInterface, pairAddresses, servicesOf, vrrpOf } from '../../inventory/model.js';
+import { own } from '../../util/own.js';
 
 const METHOD = { dr: 'DR', nat: 'NAT', tun: 'TUN' } as const;
 const CHECKER = { connect: 'TCP_CHECK', http: 'HTTP_GET', https: 'SSL_GET', dns: 'DNS_CHECK', misc: 'MISC_CHECK', ping: 'PING_CHECK' } as const;
@@ -106,6 +107,9 @@ function method(s: Service, forwarding = s.forwarding): string {
   return ['TUN', 'type', t.type, ...(t.port !== undefined ? ['port', String(t.port)] : []), ...(t.checksum ? [t.checksum] : [])].join(' ');
 }
 
+/** A value that is one brace alone is taken for a block's by the line reader (a last word `}` closes the block): octal keeps it a value. */
+const LONE_BRACE: Record<string, string> = { '{': '\\173', '}': '\\175' };
+
 /**
  * A value in keepalived's double quotes, for the keywords it reads again with escapes (regex,
  * misc_path: alloc_strvec_quoted_escaped): a backslash as `\\`, a double quote as the octal
@@ -114,7 +118,7 @@ function method(s: Service, forwarding = s.forwarding): string {
  * "Unmatched quote" its config test fails on, and a brace after one is read as a block's.
  */
 export function quoted(text: string): string {
-  return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\042')}"`;
+  return `"${own(LONE_BRACE, text) ?? text.replaceAll('\\', '\\\\').replaceAll('"', '\\042')}"`;
 }
 
 function checker(check: HealthCheck) {
