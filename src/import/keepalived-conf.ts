@@ -513,9 +513,12 @@ function readService(s: Statement, key: ServiceKey, { subject, named, everyPort 
     return undefined;
   }
   inhibitOfMembers(service.members as ReadMember[], vsCheck, subject, origin(s), report);
-  // The first real server with a checker gives the service's check; the others say what differs.
+  // The service's check is the first real server's checker that every other can be said over (one
+  // setting a field another lacks cannot be: that one would inherit it); with none, the first one's,
+  // and what the others cannot say is reported. The others say what differs.
   const kept = service.members as ReadMember[];
-  const base = kept.find((m) => m.checker)?.checker;
+  const checkers = kept.flatMap((m) => (m.checker ? [m.checker] : []));
+  const base = checkers.find((c) => checkers.every((o) => o === c || typeof memberDifference(c, o) !== 'string')) ?? checkers[0];
   if (base || Object.keys(vsCheck).length > 0) service.healthCheck = { ...(base ?? {}), ...vsCheck } as ImportedService['healthCheck'];
   for (const m of kept) {
     const own = m.checker;

@@ -1280,6 +1280,18 @@ test('import --keepalived: a DR/TUN real server or sorry server of a firewall-ma
   t.deepEqual(said('not expressed'), [[19, 'sorry_server 2001']], report.format());
 });
 
+test('import --keepalived: the service\'s check is the first real server\'s checker that every other can be said over, so a field only the first sets is its own check (was: the second "lacks" it, its checker not expressed); the rendered keepalived.conf reads back the same', (t) => {
+  const member = (address: string, lines: string[]) => [`    real_server ${address} 80 {`, '        TCP_CHECK {', ...lines.map((l) => `            ${l}`), '        }', '    }'];
+  const text = ['virtual_server 192.0.2.40 80 {', '    lb_kind DR', '    protocol TCP', ...member('192.0.2.21', ['connect_timeout 1', 'retry 3']), ...member('192.0.2.22', ['retry 3']), ...member('192.0.2.23', ['retry 3', 'connect_port 8080']), '}', ''].join('\n');
+  const { yaml, report, imported } = importInventory({ keepalived: { file: 'base.conf', text } });
+  t.true(report.complete, report.format());
+  const c = load(yaml);
+  t.like(c.services[0]!.healthCheck, { type: 'connect', retry: 3, port: undefined, timeoutS: undefined });
+  t.deepEqual(c.services[0]!.realServers.map((m) => [m.check?.timeoutS, m.check?.port]), [[1, undefined], [undefined, undefined], [undefined, 8080]]);
+  const again = importKeepalived('again.conf', templates.render('keepalived/keepalived.conf.hbs', keepalivedConfData(c, c.directors[0]!, undefined)), new Report());
+  t.deepEqual(again.services.map((s) => [s.healthCheck, s.members.map((m) => m.check)]), imported.services.map((s) => [s.healthCheck, s.members.map((m) => m.check)]));
+});
+
 test('import --keepalived: sorry_server_inhibit says nothing new where keepalived would set it itself (the sorry server is one of the real servers, inhibit_on_failure on), and is reported elsewhere', (t) => {
   const vs = (vip: string, sorry: string, inhibit: string) => [`virtual_server ${vip} 80 {`, '    lb_kind DR', '    protocol TCP', inhibit, `    sorry_server ${sorry} 80`, '    sorry_server_inhibit',
     '    real_server 192.0.2.21 80 {', '        TCP_CHECK {', '        }', '    }', '}'];
