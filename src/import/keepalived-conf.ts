@@ -24,6 +24,7 @@ import { programOnly, Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { BLANKS, type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 import { missingValues } from './keepalived-parameters.js';
+import { VRRP_PASS_MAX } from '../resources/keepalived/keys.js';
 import { own } from '../util/own.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
@@ -195,7 +196,11 @@ function readInstance(s: Statement, report: Report, problems: Problem[]): Import
         if (type !== 'PASS') report.notExpressed(origin(x), `authentication auth_type ${type ?? '(none)'}: lvsplay writes PASS authentication only`);
         else if (pass) {
           settings.auth_pass_env = VRRP_PASS_ENV;
-          report.note(origin(pass), `auth_pass (a secret, not copied): set ${VRRP_PASS_ENV} to it where lvsplay runs (the inventory reads it from there: vrrp.${pair}.auth_pass_env)`);
+          const long = pass.secret?.long ? `, to its first ${VRRP_PASS_MAX} characters: keepalived uses no more (it warns "Truncating auth_pass")` : '';
+          report.note(origin(pass), `auth_pass (a secret, not copied): set ${VRRP_PASS_ENV} to it${long} where lvsplay runs (the inventory reads it from there: vrrp.${pair}.auth_pass_env)`);
+          if (pass.secret?.writable === false) {
+            report.notExpressed(origin(pass), `auth_pass: it has a character lvsplay does not write into keepalived.conf (a blank, quote, backslash, "#", "!", "$", a brace, or one outside printable ASCII), so lvsplay refuses it when it renders: give the pair a new password in ${VRRP_PASS_ENV} (both directors get it in one run; until then their adverts disagree)`);
+          }
         }
         break;
       }

@@ -9,7 +9,7 @@
  * file and line, and the comment line just above them (lvsplay's own `# service NAME`). A secret
  * (the value of a keyword in keepalived/keys.ts REDACT: auth_pass...) is not kept.
  */
-import { REDACT as SECRET_KEYWORDS } from '../resources/keepalived/keys.js';
+import { REDACT as SECRET_KEYWORDS, VRRP_PASS_MAX, writableVrrpPass } from '../resources/keepalived/keys.js';
 import { own } from '../util/own.js';
 import type { Problem } from '../util/problems.js';
 import { NOT_SHOWN } from '../util/secret.js';
@@ -44,9 +44,17 @@ export interface Statement {
   block?: Statement[];
   /** The text of a comment line just above the statement. */
   comment?: string;
+  /** auth_pass: its value's shape (the value itself is never kept). */
+  secret?: SecretShape;
 }
 
-type Token = { file: string; line: number; text: string; kind: 'word' | 'open' | 'close' | 'end' | 'comment' };
+type Token = { file: string; line: number; text: string; kind: 'word' | 'open' | 'close' | 'end' | 'comment'; secret?: SecretShape };
+
+/** What may be said of an auth_pass without showing it: longer than keepalived uses, and whether lvsplay can write it. */
+export interface SecretShape {
+  long: boolean;
+  writable: boolean;
+}
 
 /** Where a statement was read, for the report. */
 export const origin = (s: Statement): Origin => ({ file: s.file, line: s.line });
@@ -79,7 +87,10 @@ export function parseKeepalived(file: string, text: string, problems: Problem[],
         const s: Statement = { file: t.file, line: t.line, keyword: t.text, args: [], ...(comment !== undefined && { comment }) };
         comment = undefined;
         i++;
-        while (i < tokens.length && tokens[i]!.kind === 'word') s.args.push(tokens[i++]!.text);
+        while (i < tokens.length && tokens[i]!.kind === 'word') {
+          if (tokens[i]!.secret) s.secret = tokens[i]!.secret;
+          s.args.push(tokens[i++]!.text);
+        }
         // A block may open on the next line: skip line ends (not comments) to look for it.
         let j = i;
         while (j < tokens.length && tokens[j]!.kind === 'end') j++;
@@ -267,6 +278,9 @@ function hideSecrets(line: Token[]): void {
   const at = line.findIndex((t) => t.kind === 'word' && SECRET_KEYWORDS.some((k) => t.text.startsWith(k)));
   if (at < 0) return;
   const keyword = SECRET_KEYWORDS.find((k) => line[at]!.text.startsWith(k))!;
+  const value = line[at]!.text === 'auth_pass' ? line.slice(at + 1).find((t) => t.kind === 'word') : undefined;
+  // vrrp_auth_pass_handler takes the first word, and its first 8 bytes
+  if (value) value.secret = { long: Buffer.byteLength(value.text) > VRRP_PASS_MAX, writable: writableVrrpPass(value.text) };
   if (line[at]!.text !== keyword) line[at]!.text = `${keyword}${NOT_SHOWN}`;
   for (const t of line.slice(at + 1)) if (t.kind === 'word') t.text = NOT_SHOWN;
 }

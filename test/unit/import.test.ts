@@ -1292,6 +1292,28 @@ test('import --keepalived: the service\'s check is the first real server\'s chec
   t.deepEqual(again.services.map((s) => [s.healthCheck, s.members.map((m) => m.check)]), imported.services.map((s) => [s.healthCheck, s.members.map((m) => m.check)]));
 });
 
+test('import --keepalived: an auth_pass longer than the 8 characters keepalived uses says to set those; one lvsplay cannot write is reported (render would refuse it); no message shows the value', (t) => {
+  const conf = (pass: string) => ['vrrp_instance VI_1 {', '    state MASTER', '    interface eth0', '    virtual_router_id 51', '    priority 150', '    authentication {', '        auth_type PASS',
+    `        auth_pass ${pass}`, '    }', '    virtual_ipaddress {', '        192.0.2.40', '    }', '}', 'virtual_server 192.0.2.40 80 {', '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80', '}', ''].join('\n');
+  const said = (pass: string) => {
+    const { yaml, report } = importInventory({ keepalived: { file: 'a.conf', text: conf(pass) } });
+    const shown = `${yaml}\n${report.format()}`;
+    for (const part of pass.replaceAll('"', '').split(' ')) t.false(shown.includes(part), `${pass}: the value is shown`);
+    return report.lines.filter((l) => l.line === 8).map((l) => `${l.kind}: ${l.message}`);
+  };
+  const plain = said('Sup3rPw9');
+  t.is(plain.length, 1, plain.join('\n'));
+  t.notRegex(plain[0]!, /first 8 characters/);
+  const long = said('Sup3rPw9xyzw');
+  t.deepEqual(long.map((l) => l.replace(/:.*/, '')), ['note'], long.join('\n'));
+  t.regex(long[0]!, /set LVSPLAY_VRRP_PASS to it, to its first 8 characters: keepalived uses no more/);
+  for (const pass of ['"Qw e#rty"', 'Qw$rtyu', 'Qwé']) {
+    const lines = said(pass);
+    t.deepEqual(lines.map((l) => l.replace(/:.*/, '')), ['note', 'not expressed'], `${pass}: ${lines.join('\n')}`);
+    t.regex(lines[1]!, /auth_pass: it has a character lvsplay does not write into keepalived\.conf .* give the pair a new password in LVSPLAY_VRRP_PASS/);
+  }
+});
+
 test('import --keepalived: sorry_server_inhibit says nothing new where keepalived would set it itself (the sorry server is one of the real servers, inhibit_on_failure on), and is reported elsewhere', (t) => {
   const vs = (vip: string, sorry: string, inhibit: string) => [`virtual_server ${vip} 80 {`, '    lb_kind DR', '    protocol TCP', inhibit, `    sorry_server ${sorry} 80`, '    sorry_server_inhibit',
     '    real_server 192.0.2.21 80 {', '        TCP_CHECK {', '        }', '    }', '}'];

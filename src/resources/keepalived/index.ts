@@ -34,7 +34,7 @@ import { defineResource } from '../resource.js';
 import { framed, splitSections } from '../sections.js';
 import { checkRegexes, keepalivedConfData, keepalivedServices } from './conf.js';
 import { KEEPALIVED_CONF } from '../../inventory/host-files.js';
-import { type KeepalivedConfFacts, keepalivedVirtualsProbe, parseKeepalivedVirtuals, REDACT } from './keys.js';
+import { type KeepalivedConfFacts, keepalivedVirtualsProbe, parseKeepalivedVirtuals, REDACT, VRRP_PASS_MAX, writableVrrpPass } from './keys.js';
 
 export { HEADER, REDACT } from './keys.js';
 export const PIDFILE = '/run/keepalived.pid';
@@ -66,16 +66,12 @@ export interface KeepalivedActual {
   addresses: Set<string>;
 }
 
-/** What keepalived's VRRP password may be: 1..8 printable characters its config line reads as one word. */
-const AUTH_PASS = /^[!-~]{1,8}$/;
-const AUTH_PASS_SYNTAX = /["'\\#!${}]/;
-
 function authPass(cluster: Cluster, director: Director): string | undefined {
   const vrrp = vrrpOf(cluster, director);
   if (!vrrp?.auth) return undefined;
   const field = `vrrp.${vrrp.pair}.${'env' in vrrp.auth ? 'auth_pass_env' : 'auth_pass_file'}`;
   const value = readSecret(vrrp.auth, { file: cluster.file, field });
-  if (!AUTH_PASS.test(value) || AUTH_PASS_SYNTAX.test(value)) {
+  if (value.length > VRRP_PASS_MAX || !writableVrrpPass(value)) {
     throw secretProblem(vrrp.auth, { file: cluster.file, field }, 'expected a VRRP password of 1 to 8 printable characters without spaces, quotes, backslashes, "#", "!", "$", "{" or "}" (keepalived uses 8 at most, and reads the rest as syntax)');
   }
   return value;

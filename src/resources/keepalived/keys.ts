@@ -19,6 +19,12 @@ export const HEADER = '# Managed by lvsplay';
  */
 export const REDACT = ['auth_pass', 'password'];
 
+/** keepalived's VRRP password is at most 8 bytes: vrrp_auth_pass_handler truncates the rest, with a warning. */
+export const VRRP_PASS_MAX = 8;
+
+/** A password keepalived.conf reads as one plain word: printable ASCII, no quote, backslash, comment, definition or brace. */
+export const writableVrrpPass = (value: string): boolean => /^[!-~]+$/.test(value) && !/["'\\#!${}]/.test(value);
+
 export function keepalivedVirtualsProbe(templates: Templates): string {
   return templates.render('keepalived/virtuals.sh.hbs', { path: KEEPALIVED_CONF, header: HEADER });
 }
