@@ -13,8 +13,9 @@ import type * as z from 'zod';
 import { addressFamily, canonicalAddress, hostPort } from '../inventory/addresses.js';
 import type { Forwarding } from '../inventory/model.js';
 import { InterfaceName, Name } from '../inventory/fields.js';
-import { HealthCheck, type MemberCheckInput, SCHEDULERS, type VrrpPairInput } from '../inventory/schema.js';
+import { HealthCheck, KEEPALIVED_PORT_CHECKS, type MemberCheckInput, SCHEDULERS, type VrrpPairInput } from '../inventory/schema.js';
 import { defaultNetmask, serviceKey } from '../resources/ipvs/forms.js';
+import { VRRP_PASS_MAX } from '../resources/keepalived/keys.js';
 import type { ServiceKey } from '../resources/ipvs/table.js';
 import { InputFileError } from '../util/input-file.js';
 import { InputError, type Problem } from '../util/problems.js';
@@ -24,7 +25,6 @@ import { programOnly, Report } from './report.js';
 import { groupKeys, readGroups, type VirtualServerGroup } from './keepalived-group.js';
 import { BLANKS, type IncludeReader, origin, parseKeepalived, problemAt, type Statement } from './keepalived-syntax.js';
 import { missingValues } from './keepalived-parameters.js';
-import { VRRP_PASS_MAX } from '../resources/keepalived/keys.js';
 import { own } from '../util/own.js';
 
 /** The environment variable the imported inventory reads the VRRP password from. */
@@ -648,16 +648,13 @@ function readReal(r: Statement, key: ServiceKey, forwarding: Forwarding, vs: { d
   // a written one (a warning), after its checker took it as the port it connects to (queue_checker).
   if (key.kind === 'fwmark' && forwarding !== 'nat' && port !== 0) {
     const checker = m.checker;
-    const connects = checker !== undefined && PORT_CHECKERS.includes(checker['type'] as string) && checker['port'] === undefined;
+    const connects = checker !== undefined && (KEEPALIVED_PORT_CHECKS as readonly string[]).includes(checker['type'] as string) && checker['port'] === undefined;
     if (connects) checker['port'] = port;
     report.note(origin(r), `port ${port} of a ${forwarding.toUpperCase()} real server of a firewall-mark service: keepalived clears it (the kernel keeps the packet's port)${connects ? ' after its checker took it as the port it connects to, and so does the import: the check\'s port' : ', and so does the import'}`);
     m.port = 0;
   }
   return m;
 }
-
-/** The checkers that connect to the real server's port unless connect_port says another. */
-const PORT_CHECKERS = ['connect', 'http', 'https', 'dns'];
 
 /** One checker block as inventory check fields, with the virtual_server's timing filled in. */
 function readChecker(c: Statement, vs: { defaults: Record<string, number>; virtualhost: string | undefined }, report: Report): Record<string, unknown> {

@@ -7,7 +7,7 @@ import ipaddr from 'ipaddr.js';
 import { fieldPath, type Problem } from '../util/problems.js';
 import type { SourceMap } from '../util/yaml-source.js';
 import { BUILTIN_GROUPS, type CheckType, type Owner } from './model.js';
-import { CHECK_TYPES, type DirectorInput, type InventoryFile, type MemberCheckInput, type ServiceInput } from './schema.js';
+import { CHECK_TYPES, type DirectorInput, type InventoryFile, KEEPALIVED_PORT_CHECKS, type MemberCheckInput, type ServiceInput } from './schema.js';
 import { ownAddress, serviceInterface, subnetOf, type DirectorInterface } from './interfaces.js';
 import { derivedRouterId } from './vrrp.js';
 import { FIXED_FILES, recordPath, RECORDS } from './host-files.js';
@@ -476,10 +476,10 @@ const LDIRECTORD_TYPES: Record<string, string> = {
   on: 'remove health_check: a keepalived service without one keeps every real server in',
 };
 /** keepalived's checker fields, and the types that read them. */
-const KEEPALIVED_FIELD_TYPES: Record<string, CheckType[]> = {
+const KEEPALIVED_FIELD_TYPES: Record<string, readonly CheckType[]> = {
   path: ['http', 'https'], status: ['http', 'https'], digest: ['http', 'https'], regex: ['http', 'https'], virtualhost: ['http', 'https'],
   query_name: ['dns'], query_type: ['dns'], command: ['misc'], args: ['misc'], misc_dynamic: ['misc'],
-  port: ['connect', 'http', 'https', 'dns'],
+  port: KEEPALIVED_PORT_CHECKS,
 };
 
 /** Check types that connect to a port of the real server. */

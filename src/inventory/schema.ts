@@ -23,6 +23,8 @@ export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 export const CHECK_TYPES = ['connect', 'negotiate', 'ping', 'external', 'off', 'on'] as const;
 /** keepalived's: TCP_CHECK, HTTP_GET, SSL_GET, DNS_CHECK, MISC_CHECK, PING_CHECK. */
 export const KEEPALIVED_CHECK_TYPES = ['connect', 'http', 'https', 'dns', 'misc', 'ping'] as const;
+/** The keepalived checks that connect to a port: the real server's, unless `port` (connect_port) says another. */
+export const KEEPALIVED_PORT_CHECKS = ['connect', 'http', 'https', 'dns'] as const satisfies readonly (typeof KEEPALIVED_CHECK_TYPES)[number][];
 export const ALL_CHECK_TYPES = ['connect', 'negotiate', 'ping', 'external', 'off', 'on', 'http', 'https', 'dns', 'misc'] as const;
 /** DNS_CHECK's query types (keepalived 2.2). */
 export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;

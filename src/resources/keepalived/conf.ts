@@ -7,7 +7,6 @@
  * default is NAT) and each real server's checker with every option it uses.
  */
 import ipaddr from 'ipaddr.js';
-import { canonicalAddress } from '../../inventory/addresses.js';
 import { ownAddress } from '../../inventory/interfaces.js';
 import type { Cluster, Director, HealthCheck, Service, ServiceMember, Vrrp } from '../../inventory/model.js';
 import { holdingInterface, pairAddresses, servicesOf, vrrpOf } from '../../inventory/model.js';
@@ -186,7 +185,7 @@ export function serviceData(s: Service) {
     // check_data.c: a sorry server that is one of the real servers (address and port) gets their
     // inhibit_on_failure, with a warning its config test fails on: say it, as keepalived would set it.
     sorryInhibit: hc?.quiescent === true && f !== undefined
-      && s.realServers.some((m) => canonicalAddress(m.address) === canonicalAddress(f.address) && m.port === sorryPort),
+      && s.realServers.some((m) => m.address === f.address && m.port === sorryPort),
     reals: s.realServers.map((m) => real(s, m)),
   };
 }

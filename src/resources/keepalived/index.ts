@@ -72,7 +72,7 @@ function authPass(cluster: Cluster, director: Director): string | undefined {
   const field = `vrrp.${vrrp.pair}.${'env' in vrrp.auth ? 'auth_pass_env' : 'auth_pass_file'}`;
   const value = readSecret(vrrp.auth, { file: cluster.file, field });
   if (value.length > VRRP_PASS_MAX || !writableVrrpPass(value)) {
-    throw secretProblem(vrrp.auth, { file: cluster.file, field }, 'expected a VRRP password of 1 to 8 printable characters without spaces, quotes, backslashes, "#", "!", "$", "{" or "}" (keepalived uses 8 at most, and reads the rest as syntax)');
+    throw secretProblem(vrrp.auth, { file: cluster.file, field }, `expected a VRRP password of 1 to ${VRRP_PASS_MAX} printable characters without spaces, quotes, backslashes, "#", "!", "$", "{" or "}" (keepalived uses ${VRRP_PASS_MAX} at most, and reads the rest as syntax)`);
   }
   return value;
 }
