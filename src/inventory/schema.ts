@@ -8,6 +8,7 @@ import {
   Cidr, CommandArg, DnsName, EnvName, FilePath, Fwmark, HostName, InterfaceName, Ip, Name, Port, RemotePath, Seconds, ConnectPort,
   Threshold, UnicastIp, unusableAddress, UserName, VarValue, Weight,
 } from './fields.js';
+import { pcreProblem, type RegexDialect } from '../util/pcre.js';
 
 /**
  * The kernel's IPVS schedulers (net/netfilter/ipvs/ip_vs_<name>.c). `twos` (weighted random "power
@@ -125,21 +126,21 @@ const Tunnel = z.strictObject({
 /**
  * Request/receive strings reach ldirectord.cf inside double quotes, and ldirectord cuts a line at
  * its first `#` (a comment): none of `"`, `#`, control characters. `receive` is a Perl regular
- * expression (ldirectord matches the answer with it): backslashes are allowed there, and the
- * director's perl checks it compiles before the file is installed.
+ * expression (ldirectord matches the answer with it): backslashes are allowed there; it is read
+ * here as perl reads it (util/pcre.ts), and the director's perl compiles it before the file is
+ * installed.
  */
-/** Whether a regular expression compiles here (JavaScript's syntax is close to Perl's and PCRE's). */
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
 const CheckText = z.string().max(512).regex(/^[^"#\\\x00-\x1f\x7f]*$/, { error: 'expected text without double quotes, "#", backslashes or control characters' });
 const CheckRegex = z.string().min(1).max(512).regex(/^[^"#\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without double quotes, "#" or control characters' })
-  .refine(compiles, { error: 'expected a regular expression that compiles (receive is a Perl regex; unbalanced brackets or parentheses are not)' });
+  .superRefine(regexCompiles('perl', 'a Perl regular expression (ldirectord matches the answer with it)'));
+
+/** A refinement: the pattern is one the director's engine compiles, or the message says what is wrong and where. */
+function regexCompiles(dialect: RegexDialect, what: string) {
+  return (pattern: string, ctx: z.RefinementCtx) => {
+    const problem = pcreProblem(pattern, dialect);
+    if (problem) ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${problem}` });
+  };
+}
 
 /**
  * keepalived.conf values: one token of a keepalived line. Its parser ends a line at `#` or `!`
@@ -152,12 +153,12 @@ const UrlPath = z.string().max(1024).regex(/^\/[^\s"'\\#!${}\x00-\x1f\x7f]*$/, {
 /**
  * keepalived's `regex` (PCRE2), matched against the whole HTTP response (status line, headers and
  * body). It is written in double quotes with `\\` and `"` escaped, so those are fine; `$` followed
- * by a name or `{` is refused (keepalived would expand it as a definition). It must compile here
- * (JavaScript's syntax is close to PCRE's), and the director's grep -P compiles it before install.
+ * by a name or `{` is refused (keepalived would expand it as a definition). It is read here as
+ * PCRE2 reads it (util/pcre.ts), and the director's grep -P compiles it before install.
  */
 const KeepalivedRegex = z.string().min(1).max(512).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'expected a regular expression without control characters' })
   .refine((v) => !/\$[A-Za-z_{]/.test(v), { error: 'expected a regular expression without "$" before a letter, "_" or "{" (keepalived would expand it as one of its definitions; write [$] for a literal dollar)' })
-  .refine(compiles, { error: 'expected a regular expression that compiles (unbalanced brackets or parentheses are not)' });
+  .superRefine(regexCompiles('pcre2', 'a PCRE2 regular expression (keepalived matches the response with it)'));
 /** A status code, or keepalived's range of them ("200-299", both ends included). */
 const STATUS_EXPECTED = 'expected an HTTP status code (100..599) or a range of them like "200-299"';
 const HttpStatus = z.union([

@@ -1062,8 +1062,16 @@ test('ldirectord check text: "#" (ldirectord cuts the line there), control chara
   const check = (hc: string) => messages(edit(BASE, 'health_check: { type: connect }', `health_check: ${hc}`));
   t.true(check("{ type: negotiate, request: '/a#b' }").some((m) => m.includes('without double quotes, "#"')));
   t.true(check('{ type: negotiate, request: "/a\\tb" }').some((m) => m.includes('control characters')));
-  t.true(check("{ type: negotiate, receive: 'OK (v1' }").some((m) => m.includes('a regular expression that compiles')));
+  t.true(check("{ type: negotiate, receive: 'OK (v1' }").some((m) => m.includes('expected a Perl regular expression (ldirectord matches the answer with it), got an unmatched ( at character 4')), 'where the group opens');
   t.deepEqual(check("{ type: negotiate, request: /health, receive: '^OK \\d+' }"), [], 'a backslash in a regex is fine');
+});
+
+test('an ldirectord receive regex is read as Perl reads it: what perl takes and JavaScript refuses is taken, what perl refuses is refused at its field', (t) => {
+  const check = (receive: string) => messages(edit(BASE, 'health_check: { type: connect }', `health_check: { type: negotiate, request: /health, receive: '${receive}' }`));
+  for (const receive of ['(?i)ok', '\\AHTTP/1\\.[01] 200', '(?>\\d+) ms', 'up++', '(?i:ready)|(?-i)OK', '\\u0041']) t.deepEqual(check(receive), [], receive);
+  for (const [receive, says] of [['(?J)ok', 'an unrecognized (?J... sequence'], ['\\1', 'a reference to group 1'], ['(?<=a+)b', 'a lookbehind longer than 255'], ['\\Qa(\\E', 'an unmatched (']] as const) {
+    t.true(check(receive).some((m) => m.includes('.health_check.receive: expected a Perl regular expression') && m.includes(says)), `${receive}: ${check(receive).join('\n')}`);
+  }
 });
 
 test('what ldirectord.cf cannot say is refused for ldirectord services: ops on a fwmark, gue/gre tunnels; scheduler flags and thresholds are fine', (t) => {
