@@ -201,7 +201,8 @@ export const HealthCheck = z.strictObject({
   ...CheckCommon,
   // ldirectord's
   service: z.enum(CHECK_SERVICES).optional(),
-  request: CheckText.optional(),
+  // ldirectord refuses an empty request ("no request string specified"), as it does an empty login.
+  request: CheckText.min(1).optional(),
   receive: CheckRegex.optional(),
   http_method: z.enum(['GET', 'HEAD']).optional(),
   failure_count: z.int().min(1).max(100).optional(),

@@ -1062,6 +1062,7 @@ test('ldirectord check text: "#" (ldirectord cuts the line there), control chara
   const check = (hc: string) => messages(edit(BASE, 'health_check: { type: connect }', `health_check: ${hc}`));
   t.true(check("{ type: negotiate, request: '/a#b' }").some((m) => m.includes('without double quotes, "#"')));
   t.true(check('{ type: negotiate, request: "/a\\tb" }').some((m) => m.includes('control characters')));
+  t.true(check('{ type: negotiate, request: "", receive: OK }').some((m) => m.includes('.health_check.request') && m.includes('at least 1')), 'an empty request (ldirectord: "no request string specified")');
   t.true(check("{ type: negotiate, receive: 'OK (v1' }").some((m) => m.includes('expected a Perl regular expression (ldirectord matches the answer with it), got an unmatched ( at character 4')), 'where the group opens');
   t.deepEqual(check("{ type: negotiate, request: /health, receive: '^OK \\d+' }"), [], 'a backslash in a regex is fine');
 });
