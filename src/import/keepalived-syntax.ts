@@ -207,8 +207,18 @@ export const BLANKS = ' \t\f\v\r';
 const BLANK = new RegExp(`[${BLANKS}]`);
 const WORD_END = new RegExp(`[${BLANKS}{}"#!]`);
 
+/**
+ * The keywords whose handlers read their line again with alloc_strvec_quoted_escaped, where a
+ * backslash escapes in a quoted word (`\"` does not end it): check_http.c's regex, check_misc.c's
+ * misc_path, a vrrp_script's script and the notify scripts (notify.c). Every other line is read by
+ * alloc_strvec_r only: a quoted word ends at the next `"`, and a backslash is itself.
+ */
+const ESCAPED_KEYWORDS = /^(regex|misc_path|script|notify\w*)$/;
+
 /** A line's words and braces: blanks separate words; a `#` or `!` starts a comment; double-quoted words keep their blanks. */
 function readWords(body: string, { file, line }: Origin, tokens: Token[], problems: Problem[]): void {
+  const keyword = /^[^\S\n]*([^ \t\f\v\r{}"#!]*)/.exec(body)![1]!;
+  const escapes = ESCAPED_KEYWORDS.test(keyword);
   let k = 0;
   while (k < body.length) {
     const c = body[k]!;
@@ -221,7 +231,7 @@ function readWords(body: string, { file, line }: Origin, tokens: Token[], proble
       let word = '';
       k++;
       while (k < body.length && body[k] !== '"') {
-        if (body[k] === '\\' && k + 1 < body.length) {
+        if (escapes && body[k] === '\\' && k + 1 < body.length) {
           const [c, next] = escape(body, k + 1);
           word += c;
           k = next;

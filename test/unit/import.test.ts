@@ -1332,6 +1332,16 @@ test('import --keepalived: a quoted regex reads as keepalived\'s alloc_strvec_qu
   t.deepEqual(again.services.map((s) => s.healthCheck?.regex), imported.services.map((s) => s.healthCheck?.regex));
 });
 
+test('import --keepalived: only regex and misc_path read backslash escapes in a quoted word, as keepalived re-reads just those lines with alloc_strvec_quoted_escaped; a quoted path or virtualhost is read as alloc_strvec_r reads it, its backslashes its own (was: "/\\x41" imported as "/A")', (t) => {
+  const text = ['virtual_server 192.0.2.40 80 {', '    lb_kind DR', '    protocol TCP', '    real_server 192.0.2.21 80 {', '        HTTP_GET {', '            url {',
+    String.raw`                path "/\x41"`, String.raw`                regex "\x41"`, '            }', '        }', '    }', '}', ''].join('\n');
+  const { imported, report } = importInventory({ keepalived: { file: 'esc.conf', text } });
+  const check = imported.services[0]!.healthCheck;
+  t.is(check?.regex, 'A', 'the regex line is read with its escapes');
+  t.not(check?.path, '/A', 'the path is not');
+  t.true(report.lines.some((l) => l.line === 7 && l.message.includes(String.raw`/\x41`)), report.format());
+});
+
 test('import --keepalived: the classic NAT director, a vrrp_sync_group of the VIPs\' instance and one holding the real servers\' gateway on the inside interface, is one lvsplay instance: nat_gateway on that interface, the real servers\' gateway, nothing left over (was: the second instance reported and dropped, the gateway guessed as the director)', (t) => {
   const instance = (name: string, ifname: string, id: number, address: string) => [`vrrp_instance ${name} {`, '    state MASTER', `    interface ${ifname}`, `    virtual_router_id ${id}`, '    priority 150', '    virtual_ipaddress {', `        ${address}`, '    }', '}'];
   const service = ['virtual_server 192.0.2.100 80 {', '    lb_algo wlc', '    lb_kind NAT', '    protocol TCP',
