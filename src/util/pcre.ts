@@ -89,7 +89,7 @@ class PcreReader {
 
   /** Refuses the pattern: what is wrong in the dialect's words, and where (the character the reading stopped at, from 1). */
   private fail(pcre2: string, perl = pcre2): never {
-    throw new PcreError(`${this.pcre2 ? pcre2 : perl} at character ${Math.min(this.i, this.p.length) + 1}`);
+    throw new PcreError(`${this.pcre2 ? pcre2 : perl} at character ${Array.from(this.p.slice(0, this.i)).length + 1}`);
   }
 
   private get pcre2(): boolean {

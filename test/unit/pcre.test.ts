@@ -49,7 +49,8 @@ const PCRE2_REFUSES = [
   '[\\k]', '[\\E]', '[\\E^]', '[A\\Q\\E-9]', '(?<=a(b|cd))', '(?<=a{1,2})', '(?<=\\R)', '(?<=a?)', '(?(R1)a)', '(?(foo)a)', '(?<abcdefghijabcdefghijabcdefghijabc>a)',
   `${'('.repeat(251)}a${')'.repeat(251)}`, '\\cé', '\\K{2}', '(?(?<n>a)b)',
 ];
-const PERL_REFUSES = ['\\Qa(\\E', '(?J)a', '(?U)a', '(?C1)a', '(*UTF)a', '(?*a)', '(?<*a)', '\\C', '\\e{', '\\d{x', '\\b{xx}', '\\c{', '\\N{a}', '(*atomic:\\K)', 'a{65535}', '(a)(?<=\\1)', '\\g<1>(a)'];
+/** `(?{...})` and `(??{...})` run Perl code: perl refuses them in a pattern from a variable (ldirectord's), and so does lvsplay. */
+const PERL_REFUSES = ['(?{ system("id") })', '(??{1})', '\\Qa(\\E', '(?J)a', '(?U)a', '(?C1)a', '(*UTF)a', '(?*a)', '(?<*a)', '\\C', '\\e{', '\\d{x', '\\b{xx}', '\\c{', '\\N{a}', '(*atomic:\\K)', 'a{65535}', '(a)(?<=\\1)', '\\g<1>(a)'];
 
 /** Where lvsplay leaves the answer to the director's verify: PCRE2's compiled-size limit, and lookbehinds sized by references to groups of unknown length. */
 const LEFT_TO_THE_DIRECTOR = /too large|not fixed length/;
@@ -84,6 +85,7 @@ test('the message names the problem and its place', (t) => {
   t.is(pcreProblem('ab(c', 'perl'), 'an unmatched ( at character 3');
   t.is(pcreProblem('[z-a]', 'pcre2'), 'a range out of order in a character class at character 3');
   t.is(pcreProblem('(?<=a+)b', 'pcre2'), 'a lookbehind assertion that is not fixed length at character 8');
+  t.is(pcreProblem('\u{1F600}(', 'perl'), 'an unmatched ( at character 2', 'characters, not UTF-16 units');
 });
 
 test('random patterns: lvsplay and the engine agree, but where lvsplay leaves the answer to the director', (t) => {
