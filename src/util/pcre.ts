@@ -256,7 +256,7 @@ class PcreReader {
     if (c === 'k') {
       const name = this.delimitedName('\\k');
       this.nameRefs.push(name);
-      return { span: this.groupSpans.get(this.names.get(name) ?? 0) ?? UNKNOWN, repeat: 'item' };
+      return this.reference(this.groupSpans.get(this.names.get(name) ?? 0));
     }
     if (c === 'N' && this.p[this.i] === '{' && !this.quantifier()) {
       this.namedChar();
@@ -287,8 +287,7 @@ class PcreReader {
     if (n < 10 || n <= this.groups || /^[89]/.test(digits)) {
       this.i = at + 1 + digits.length;
       this.numberRefs.push(n);
-      if (this.lookbehinds > 0 && !this.pcre2) this.fail('', 'a lookbehind longer than 255 (a back-reference in it)');
-      return { span: this.groupSpans.get(n) ?? UNKNOWN, repeat: 'item' };
+      return this.reference(this.groupSpans.get(n));
     }
     this.i = at + 1 + (/^[0-7]{1,3}/.exec(digits)?.[0].length ?? 0);
     return { span: ONE, repeat: 'item' };
@@ -302,13 +301,20 @@ class PcreReader {
     const ref = m[1] ?? m[2]!;
     const call = rest[0] === '<' || rest[0] === "'";
     this.i += m[0].length;
-    if (!/^[+-]?\d+$/.test(ref)) {
+    let group: number;
+    if (/^[+-]?\d+$/.test(ref)) group = this.numberRef(Number(ref), ref[0] === '-' || ref[0] === '+', call);
+    else {
       const name = this.checkName(ref, '\\g');
       this.nameRefs.push(name);
-      return { span: call ? UNKNOWN : this.groupSpans.get(this.names.get(name) ?? 0) ?? UNKNOWN, repeat: 'item' };
+      group = this.names.get(name) ?? 0;
     }
-    const n = this.numberRef(Number(ref), ref[0] === '-' || ref[0] === '+', call);
-    return { span: call ? UNKNOWN : this.groupSpans.get(n) ?? UNKNOWN, repeat: 'item' };
+    return call ? { span: UNKNOWN, repeat: 'item' } : this.reference(this.groupSpans.get(group));
+  }
+
+  /** A back-reference: it matches what its group matched (its length, when the group is closed and its length known); Perl sizes no lookbehind with one. */
+  private reference(group: Span | undefined): Piece {
+    if (this.lookbehinds > 0 && !this.pcre2) this.fail('', 'a lookbehind longer than 255 (a back-reference in it)');
+    return { span: group ?? UNKNOWN, repeat: 'item' };
   }
 
   /** A group number, relative (`-1` is the last opened, `+1` the next) or not; 0 is the whole pattern, which only a call may name. The group it names. */
@@ -564,10 +570,10 @@ class PcreReader {
       this.i += call[0].length;
       if (call[2] !== undefined) this.numberRef(Number(call[2]), /^[+-]/.test(call[2]), true);
       if (call[3] !== undefined) this.nameRefs.push(this.checkName(call[3], '(?&'));
-      if (this.lookbehinds > 0 && !this.pcre2) this.fail('', 'a lookbehind longer than 255 (a recursion in it)');
       return { span: UNKNOWN, repeat: 'item' };
     }
     if (c === '(') return this.conditional(x);
+    if (c === '[' && !this.pcre2) return this.perlSet(open);
     if (c === 'C' && this.pcre2) {
       const m = /^C(?:\d*|(["'`^%#${])[^]*?\1|\{[^}]*\})\)/.exec(rest);
       if (!m) this.fail('a malformed (?C callout');
@@ -575,6 +581,30 @@ class PcreReader {
       return { span: ZERO, repeat: 'item' };
     }
     return this.options(x, open);
+  }
+
+  /** Perl's extended bracketed character class, `(?[ ... ])`: bracketed classes and `\\` classes joined by its set operators. */
+  private perlSet(open: number): Piece {
+    this.i++;
+    let operands = 0;
+    for (;;) {
+      const c = this.p[this.i];
+      if (c === undefined) {
+        this.i = open;
+        this.fail('', 'a syntax error in (?[...])');
+      }
+      if (c === ']' && this.p[this.i + 1] === ')' && operands > 0) break;
+      if (/\s/.test(c) || '+|-&^!()'.includes(c)) this.i++;
+      else if (c === '[') {
+        this.charClass();
+        operands++;
+      } else if (c === '\\' && /^[dDsSwWhHvVpPNxotnrfeac0-7\W]/.test(this.p[this.i + 1] ?? '')) {
+        this.charEscape(true);
+        operands++;
+      } else this.fail('', 'an unexpected character in (?[...])');
+    }
+    this.i += 2;
+    return { span: ONE, repeat: 'item' };
   }
 
   private advance<T>(n: number, then: () => T): T {
@@ -604,7 +634,7 @@ class PcreReader {
   private conditional(x: boolean): Piece {
     const rest = this.p.slice(this.i + 1);
     if (rest.startsWith('?') || rest.startsWith('*')) {
-      if (!/^(?:\?<?[=!]|\*(?!napla|naplb|non_atomic)[a-z_]+:)/.test(rest)) this.fail('an assertion expected after (?(?', 'a switch condition not recognized');
+      if (!/^(?:\?<?[=!]|\*(?:[pn]l[ab]|(?:positive|negative)_look(?:ahead|behind)):)/.test(rest)) this.fail('an assertion expected after (?(?', 'a switch condition not recognized');
       this.group(x);
     } else {
       const m = /^([^)]*)\)/.exec(rest);
@@ -669,7 +699,7 @@ class PcreReader {
       this.lookbehinds--;
       if (this.pcre2 && spans.some((s) => s.known && s.min !== s.max)) this.fail('a lookbehind assertion that is not fixed length');
       if (this.pcre2 && spans.some((s) => s.known && s.max > MAX_PCRE2_LOOKBEHIND)) this.fail(`a lookbehind assertion longer than ${MAX_PCRE2_LOOKBEHIND} characters`);
-      if (!this.pcre2 && spans.some((s) => s.max > MAX_PERL_LOOKBEHIND)) this.fail('', `a lookbehind longer than ${MAX_PERL_LOOKBEHIND} characters`);
+      if (!this.pcre2 && spans.some((s) => s.known && s.max > MAX_PERL_LOOKBEHIND)) this.fail('', `a lookbehind longer than ${MAX_PERL_LOOKBEHIND} characters`);
     }
     const span = look ? ZERO : union(spans);
     if (number !== undefined) this.groupSpans.set(number, span);

@@ -34,14 +34,15 @@ const BOTH_TAKE = [
   '^HTTP/1\\.[01] [23]\\d\\d', 'ok|ready', '(?i:up)\\b', '(?-i)OK', '(?s).*ready', '\\Gx', '\\bUP\\b', '[\\w.-]+@', '(?P<n>a)(?P=n)', '(a)(?1)',
   '(?(1)a|b)(x)', '(*ACCEPT)', '\\cA', '\\o{101}', '(?<=a|bc)x', '(?:a|b){2,5}?', 'a{0}', '\\10', '\\012', '[\\b]', '[a-]', '[%--]', '(?)',
   '(?<n>a)\\g{n}', '(a)\\g{-1}', '(?=a)*', 'a(?#x)*', '\\N{U+41}', '(?<=a(?:bc|de))x', '[\\w-]',
+  '(?(*pla:a)b)', '(a)(?<=(?1))',
 ];
 const PCRE2_ONLY = ['\\Qa(b\\E', '(?J)(?<a>x)|(?<a>y)', '(?U)a+', '(*UTF)ok', '(?C1)a', '(?*a)', '(*napla:a)', '(?(VERSION>=10.0)a)', '(?<=(a)\\1)x'];
-const PERL_ONLY = ['\\u0041', '[\\w-z]', '(?a)x', '(?<=ab{0,3})x', '(?<=a{1,2})x', '{2}', '\\i', '[:alpha:]', '(?<a>x)(?<a>y)', '^*', '\\b?', '\\K{2}', '\\N{LATIN SMALL LETTER A}', '\\x{zz}', 'a{2,1}'];
+const PERL_ONLY = ['\\u0041', '[\\w-z]', '(?a)x', '(?<=ab{0,3})x', '(?<=a{1,2})x', '{2}', '\\i', '[:alpha:]', '(?<a>x)(?<a>y)', '^*', '\\b?', '\\K{2}', '\\N{LATIN SMALL LETTER A}', '\\x{zz}', 'a{2,1}', '(?[ [a-z] ])', '(?[ \\w - [aeiou] ])x'];
 const BOTH_REFUSE = [
   '(', 'a)', '[a', '[z-a]', '[\\x7a-a]', 'a**', 'a+*', 'a{2}{3}', '*a', 'a|*', '(?i)*', '(?#x)*', '\\', '\\c', '(*)', '(*XYZ)', '(*MARK)', '[[:foo:]]',
   '[[=a=]]', '[[.a.]]', '(?<1a>x)', '(?z)a', '(?-^)a', '\\1', '(a)\\2', '\\8', '\\81', '\\k<n>', '\\g{-1}', '\\g0', '(a)\\g', '(?&n)', '(?1)', '(?-1)', '(?+1)',
   '(?P=n)', '(?P)', '(?P<n)', '\\k<1>', '\\k', '\\o', '\\o{}', '\\p', '\\p{L', '(?<=\\Ka)', '(?<=a|b+)', '(?<=\\X)', 'a(?#x', '(?(1)a|b|c)(x)', '(?(DEFINE)a|b)',
-  '(?(<n>)a)', '\\K*', '\\K+', '(?', 'a(*UTF)',  `a{${65536}}`,
+  '(?(*atomic:a)b)', '(?[', '(?[a])', '(?(<n>)a)', '\\K*', '\\K+', '(?', 'a(*UTF)',  `a{${65536}}`,
 ];
 const PCRE2_REFUSES = [
   '\\u0041', '[\\w-z]', '[a-\\w]', '[[:alpha:]-z]', 'a{2,1}', '\\i', '\\F', '\\N{LATIN SMALL LETTER A}', '[:alpha:]', '\\x{zz}', '\\x{}', '\\x{110000}',
@@ -50,7 +51,7 @@ const PCRE2_REFUSES = [
   `${'('.repeat(251)}a${')'.repeat(251)}`, '\\cé', '\\K{2}', '(?(?<n>a)b)',
 ];
 /** `(?{...})` and `(??{...})` run Perl code: perl refuses them in a pattern from a variable (ldirectord's), and so does lvsplay. */
-const PERL_REFUSES = ['(?{ system("id") })', '(??{1})', '\\Qa(\\E', '(?J)a', '(?U)a', '(?C1)a', '(*UTF)a', '(?*a)', '(?<*a)', '\\C', '\\e{', '\\d{x', '\\b{xx}', '\\c{', '\\N{a}', '(*atomic:\\K)', 'a{65535}', '(a)(?<=\\1)', '\\g<1>(a)'];
+const PERL_REFUSES = ['(?{ system("id") })', '(??{1})', '(?<n>a)(?<=\\k<n>)', '(a)(?<=\\g1)', '(?[^\\A])', '\\Qa(\\E', '(?J)a', '(?U)a', '(?C1)a', '(*UTF)a', '(?*a)', '(?<*a)', '\\C', '\\e{', '\\d{x', '\\b{xx}', '\\c{', '\\N{a}', '(*atomic:\\K)', 'a{65535}', '(a)(?<=\\1)', '\\g<1>(a)'];
 
 /** Where lvsplay leaves the answer to the director's verify: PCRE2's compiled-size limit, and lookbehinds sized by references to groups of unknown length. */
 const LEFT_TO_THE_DIRECTOR = /too large|not fixed length/;
