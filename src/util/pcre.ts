@@ -11,8 +11,9 @@
  * and parentheses, quantifiers (what they may follow, their counts), escapes, POSIX classes and
  * ranges, group syntax and names, references to groups that exist, (*VERB)s, lookbehinds of fixed
  * (PCRE2) or at most 255-character (Perl) length. Where a rule depends on more than the pattern
- * (Unicode property names, UTF mode), a pattern is taken, and the director's verify has the last
- * word.
+ * (Unicode property names), a pattern is taken, and the director's verify has the last word.
+ * keepalived compiles without PCRE2's UTF mode (a pattern is bytes; `\x{100}` is too large) unless
+ * the pattern starts with `(*UTF)`, and perl compiles the bytes ldirectord read: both are read so.
  */
 export type RegexDialect = 'pcre2' | 'perl';
 
@@ -78,7 +79,16 @@ class PcreReader {
   private readonly numberRefs: number[] = [];
   private readonly nameRefs: string[] = [];
 
-  constructor(private readonly p: string, private readonly dialect: RegexDialect) {}
+  /** The pattern as the engine reads it: UTF-8 bytes (one char each), or characters in PCRE2's UTF mode. */
+  private readonly p: string;
+  /** PCRE2's UTF mode: keepalived compiles without it (regex_options), so only a leading (*UTF) turns it on. */
+  private readonly utf: boolean;
+
+  constructor(pattern: string, private readonly dialect: RegexDialect) {
+    this.utf = dialect === 'pcre2' && /^(?:\(\*[A-Z_]+(?:=\d+)?\))*?\(\*UTF\)/.test(pattern);
+    // Perl's qr// of a string ldirectord read from its file, and PCRE2 outside UTF mode, read bytes.
+    this.p = this.utf ? pattern : Buffer.from(pattern, 'utf8').toString('latin1');
+  }
 
   read(): void {
     this.branches(false);
@@ -89,7 +99,9 @@ class PcreReader {
 
   /** Refuses the pattern: what is wrong in the dialect's words, and where (the character the reading stopped at, from 1). */
   private fail(pcre2: string, perl = pcre2): never {
-    throw new PcreError(`${this.pcre2 ? pcre2 : perl} at character ${Array.from(this.p.slice(0, this.i)).length + 1}`);
+    const before = this.p.slice(0, this.i);
+    const characters = this.utf ? Array.from(before).length : Array.from(Buffer.from(before, 'latin1').toString('utf8')).length;
+    throw new PcreError(`${this.pcre2 ? pcre2 : perl} at character ${characters + 1}`);
   }
 
   private get pcre2(): boolean {
@@ -138,12 +150,14 @@ class PcreReader {
         if (this.pcre2 && (last.repeat === 'keep' || last.repeat === 'assertion')) this.fail('a quantifier does not follow a repeatable item');
         if (last.repeat === 'keep' && count.max === Infinity) this.fail('', '\\K repeated without end (it matches the empty string)');
         this.i = count.end;
-        this.skipEmptyQuotes();
-        if (this.p[this.i] === '?' || this.p[this.i] === '+') {
-          // Perl takes {n,m} with n > m as a count that cannot match; a `?` or `+` after it then follows nothing.
-          if (count.min > count.max) this.fail('', 'a quantifier follows nothing');
-          this.i++;
+        if (count.min > count.max) {
+          // Perl (PCRE2 refused it above) puts a failure in place of a {n,m} with n > m: after it, a
+          // quantifier follows nothing, and a `{` is a plain character.
+          last = { span: ZERO, repeat: 'nothing', quantified: false };
+          continue;
         }
+        this.skipEmptyQuotes();
+        if (this.p[this.i] === '?' || this.p[this.i] === '+') this.i++;
         last = { span: times(last.span, count.min, count.max), repeat: last.repeat, quantified: true };
         continue;
       }
@@ -247,7 +261,7 @@ class PcreReader {
     }
     if (c === 'C') {
       if (!this.pcre2) this.fail('', '\\C, which Perl no longer supports');
-      if (this.lookbehinds > 0) this.fail('\\C in a lookbehind assertion');
+      if (this.lookbehinds > 0 && this.utf) this.fail('\\C in a lookbehind assertion in UTF mode');
       return { span: ONE, repeat: 'item' };
     }
     if (c === 'R') return { span: { min: 1, max: 2, known: true }, repeat: 'item' };
@@ -272,6 +286,7 @@ class PcreReader {
     const m = /^\{([^}]*)\}/.exec(this.p.slice(this.i));
     const hex = m && /^U\+[0-9A-Fa-f]+$/.test(m[1]!);
     if (this.pcre2 && !hex) this.fail('PCRE2 does not support \\N{name}');
+    if (this.pcre2 && !this.utf) this.fail('\\N{U+hex}, which PCRE2 takes only in UTF mode (keepalived compiles without it; start the pattern with (*UTF))');
     if (!m) this.fail('', 'a missing right brace on \\N{}');
     if (!hex && !/^[A-Z][A-Z0-9 -]*$/.test(m![1]!)) this.fail('', `an unknown character name \\N{${m![1]}} (Perl's names are upper case, like \\N{LATIN SMALL LETTER A})`);
     this.i += m![0].length;
@@ -340,7 +355,7 @@ class PcreReader {
 
   /** A group name: word characters, not starting with a digit (PCRE2: at most 32). */
   private checkName(name: string, what: string): string {
-    const word = this.pcre2 ? /^[\p{L}\p{N}_]+$/u : /^\w+$/;
+    const word = this.utf ? /^[\p{L}\p{N}_]+$/u : /^\w+$/;
     if (!word.test(name) || /^\d/.test(name)) this.fail(`${what}: a group name must start with a non-digit and hold only letters, digits and "_" ("${name}")`, `${what}: a group name must start with a non-digit word character ("${name}")`);
     if (this.pcre2 && name.length > 32) this.fail(`a group name longer than 32 characters ("${name}")`);
     return name;
@@ -402,8 +417,8 @@ class PcreReader {
 
   /** A code point PCRE2 (in UTF mode) can match. */
   private codePoint(n: number): number {
-    if (n > 0x10ffff) this.fail('a character code point value in \\x{} or \\o{} too large');
-    if (n >= 0xd800 && n <= 0xdfff) this.fail('a disallowed Unicode code point (a surrogate)');
+    if (n > (this.utf ? 0x10ffff : 0xff)) this.fail(`a character code point value in \\x{} or \\o{} too large (at most ${this.utf ? '0x10ffff' : '0xff, as keepalived compiles without UTF mode'})`);
+    if (this.utf && n >= 0xd800 && n <= 0xdfff) this.fail('a disallowed Unicode code point (a surrogate)');
     return n;
   }
 
