@@ -206,6 +206,8 @@ function tokenize(file: string, text: string, problems: Problem[], options: Read
 export const BLANKS = ' \t\f\v\r';
 const BLANK = new RegExp(`[${BLANKS}]`);
 const WORD_END = new RegExp(`[${BLANKS}{}"#!]`);
+/** A line's first word, its keyword. */
+const KEYWORD = new RegExp(`^[${BLANKS}]*([^${BLANKS}{}"#!]*)`);
 
 /**
  * The keywords whose handlers read their line again with alloc_strvec_quoted_escaped, where a
@@ -217,8 +219,7 @@ const ESCAPED_KEYWORDS = /^(regex|misc_path|script|notify\w*)$/;
 
 /** A line's words and braces: blanks separate words; a `#` or `!` starts a comment; double-quoted words keep their blanks. */
 function readWords(body: string, { file, line }: Origin, tokens: Token[], problems: Problem[]): void {
-  const keyword = /^[^\S\n]*([^ \t\f\v\r{}"#!]*)/.exec(body)![1]!;
-  const escapes = ESCAPED_KEYWORDS.test(keyword);
+  const escapes = ESCAPED_KEYWORDS.test(KEYWORD.exec(body)![1]!);
   let k = 0;
   while (k < body.length) {
     const c = body[k]!;

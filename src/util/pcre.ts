@@ -241,12 +241,7 @@ class PcreReader {
       this.i = at + 1 + (this.p.codePointAt(at + 1)! > 0xffff ? 2 : 1);
       return { span: ONE, repeat: 'item' };
     }
-    if (c === 'Q' && this.pcre2) {
-      const end = this.p.indexOf('\\E', this.i);
-      const text = end < 0 ? this.p.slice(this.i) : this.p.slice(this.i, end);
-      this.i = end < 0 ? this.p.length : end + 2;
-      return text === '' ? 'transparent' : { span: ONE, repeat: 'item' };
-    }
+    if (c === 'Q' && this.pcre2) return this.quoted() === '' ? 'transparent' : { span: ONE, repeat: 'item' };
     if (c === 'E' && this.pcre2) return 'transparent';
     if ('bB'.includes(c) && !this.pcre2 && this.p[this.i] === '{') {
       const m = /^\{([^}]*)\}/.exec(this.p.slice(this.i));
@@ -470,6 +465,14 @@ class PcreReader {
     this.i++;
   }
 
+  /** PCRE2's `\Q...\E` from after its `\Q`: the characters it quotes (to the pattern's end when no `\E` closes it). */
+  private quoted(): string {
+    const end = this.p.indexOf('\\E', this.i);
+    const text = end < 0 ? this.p.slice(this.i) : this.p.slice(this.i, end);
+    this.i = end < 0 ? this.p.length : end + 2;
+    return text;
+  }
+
   /** PCRE2's `\Q\E` and `\E` inside a bracket, which stand for nothing. */
   private skipEmptyQuotes(): void {
     if (!this.pcre2) return;
@@ -501,9 +504,8 @@ class PcreReader {
     }
     const next = this.p[this.i + 1];
     if (this.pcre2 && next === 'Q') {
-      const end = this.p.indexOf('\\E', this.i + 2);
-      const text = end < 0 ? this.p.slice(this.i + 2) : this.p.slice(this.i + 2, end);
-      this.i = end < 0 ? this.p.length : end + 2;
+      this.i += 2;
+      const text = this.quoted();
       return text === '' ? 'none' : text.codePointAt(text.length - 1);
     }
     if (this.pcre2 && next === 'E') {

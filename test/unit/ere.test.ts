@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
+import { seededRandom } from '../helpers/random.js';
 import { ereProblem } from '../../src/util/ere.js';
 
 /** grep -E's own answer: true when it compiles the pattern (exit 0 or 1), false on exit 2. */
@@ -41,13 +42,7 @@ test('lvsplay is stricter than grep only where it says why: back-references, big
 });
 
 test('random patterns: never taken when grep refuses, and refused when grep takes only for a stated stricter reason', (t) => {
-  let seed = 20261204;
-  const random = () => { // mulberry32: a seeded, repeatable sequence
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(20261204);
   const alphabet = [...'()[]{}\\^$*+?|:.=-az12,', '[:alpha:]', '[.a.]', '[=a=]', '{2,1}', '{1,3}', '[:', ':]'];
   let refusedByBoth = 0;
   for (let n = 0; n < 1500; n++) {

@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
+import { seededRandom } from '../helpers/random.js';
 import { pcreProblem, type RegexDialect } from '../../src/util/pcre.js';
 
 /** grep -P's own answer: true when it compiles the pattern; undefined when it failed matching, not compiling (a runaway recursion). */
@@ -91,13 +92,7 @@ test('the message names the problem and its place', (t) => {
 });
 
 test('random patterns: lvsplay and the engine agree, but where lvsplay leaves the answer to the director', (t) => {
-  let seed = 20261207;
-  const random = () => { // mulberry32: a seeded, repeatable sequence
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(20261207);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const atoms = ['a', 'x', '.', '^', '$', '\\d', '\\w', '\\b', '\\A', '\\z', '\\K', '\\R', '\\X', '\\N', '\\C', '\\1', '\\2', '\\10', '\\8', '\\012', '\\x41',
     '\\x{41}', '\\x{zz}', '\\o{101}', '\\cA', '\\Q', '\\E', '\\p{L}', '\\g1', '\\g{-1}', '\\g{n}', '\\k<n>', '\\y', '\\u', '\\-', '\\]', '\\{', '-', ']', '}',
