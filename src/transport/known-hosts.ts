@@ -4,6 +4,7 @@
  * in host-key.ts.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { decodeBase64, readKeyBlob, readKnownHostsKey } from './openssh-key.js';
 
 export interface KnownHostEntry {
   /** The file it was read from ('' when parsed from text alone), and its 1-based line, for messages. */
@@ -29,93 +30,140 @@ export type HostKeyVerdict =
   | { status: 'unknown' };
 
 /**
- * The entries of a known_hosts text. As hostfile.c reads a line: fields separated by spaces and
- * tabs only; a line whose key does not parse (a truncated blob, a blob of another type than its
- * type field says) is skipped, as ssh skips it, rather than taken as a key recorded for the host.
+ * The entries of a known_hosts text, each line read as hostfile.c's hostkeys_foreach_file reads
+ * it (OpenSSH 9.2): leading spaces and tabs skipped, `#` and blank lines ignored, at most one
+ * marker, the host field up to the next space or tab, then a key sshkey_read takes
+ * (openssh-key.ts). A line ssh skips (a marker it does not know, a key that does not read) is
+ * skipped here too, rather than taken as a key recorded for the host. @cert-authority lines vouch
+ * for host certificates, which lvsplay does not verify: they are skipped, as ssh skips them when
+ * checking a plain host key.
  */
 export function parseKnownHosts(text: string, file = ''): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const fields = raw.replace(/^[ \t]+|[ \t\r]+$/g, '').split(/[ \t]+/);
-    if (fields[0] === undefined || fields[0] === '' || fields[0].startsWith('#')) return;
-    let revoked = false;
-    if (fields[0].startsWith('@')) {
-      // @cert-authority lines vouch for host certificates, which lvsplay does not verify: a line
-      // that cannot apply is skipped rather than misread as a plain key.
-      if (fields[0] !== '@revoked') return;
-      revoked = true;
-      fields.shift();
-    }
-    const [hosts, keyType, key] = fields;
-    if (hosts === undefined || keyType === undefined || key === undefined) return;
-    const blob = wellFormedKey(keyType, key);
-    if (blob) entries.push({ file, line: index + 1, revoked, hosts, keyType, key: blob });
+  text.split('\n').forEach((line, index) => {
+    let rest = skipBlanks(line);
+    if (rest === '' || rest.startsWith('#')) return;
+    const marked = readMarker(rest);
+    if (marked === undefined || marked.marker === 'cert-authority') return;
+    rest = marked.rest;
+    const hostsEnd = rest.search(/[ \t]/);
+    if (hostsEnd === -1) return;
+    const hosts = rest.slice(0, hostsEnd);
+    const key = readKnownHostsKey(skipBlanks(rest.slice(hostsEnd)));
+    if (key) entries.push({ file, line: index + 1, revoked: marked.marker === 'revoked', hosts, ...key });
   });
   return entries;
 }
 
-/**
- * The key blob of a known_hosts line, or undefined when ssh's sshkey_read would reject it:
- * not base64, not a whole sequence of length-prefixed fields (cut short, or with bytes after
- * them), or a key of another type than the line's type field names.
- */
-function wellFormedKey(keyType: string, base64: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
-  const blob = Buffer.from(base64, 'base64');
-  let at = 0;
-  let fieldsRead = 0;
-  while (at < blob.length) {
-    if (at + 4 > blob.length) return undefined;
-    at += 4 + blob.readUInt32BE(at);
-    fieldsRead += 1;
-  }
-  if (at !== blob.length || fieldsRead < 2) return undefined;
-  return keyTypeOf(blob) === keyType ? blob : undefined;
+function skipBlanks(text: string): string {
+  return text.replace(/^[ \t]+/, '');
 }
 
-/** The name ssh(1) looks up: the bare host on port 22, `[host]:port` on any other port. */
+/**
+ * hostfile.c check_markers: a marker ends at the line's first space (its first tab only when it
+ * has no space at all), is 2 to 31 characters, @revoked or @cert-authority, and only one is allowed
+ * (a host field that starts with `@` after a marker is a second one). undefined: ssh skips the line.
+ */
+function readMarker(text: string): { marker?: 'revoked' | 'cert-authority'; rest: string } | undefined {
+  if (!text.startsWith('@')) return { rest: text };
+  let end = text.indexOf(' ');
+  if (end === -1) end = text.indexOf('\t');
+  if (end < 2 || end >= 32) return undefined;
+  const word = text.slice(0, end);
+  if (word !== '@revoked' && word !== '@cert-authority') return undefined;
+  const rest = skipBlanks(text.slice(end));
+  return rest.startsWith('@') ? undefined : { marker: word === '@revoked' ? 'revoked' : 'cert-authority', rest };
+}
+
+/** The name ssh(1) looks up: the bare host on port 22, `[host]:port` on any other port; lowercased as ssh does (ASCII only). */
 export function knownHostsName(host: string, port: number): string {
-  const name = host.toLowerCase();
+  const name = asciiLower(host);
   return port === 22 ? name : `[${name}]:${port}`;
 }
 
-/** Does a host pattern field match `name` (as made by knownHostsName)? */
+/** C's tolower in the C locale, as OpenSSH lowercases names and patterns: ASCII letters only. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/**
+ * Does a host field match `name` (as made by knownHostsName)? As hostfile.c match_maybe_hashed: a
+ * field that starts with `|` is a hashed name and nothing else; any other is a pattern list.
+ */
 export function hostMatches(hosts: string, name: string): boolean {
-  if (hosts.startsWith('|1|')) return hashedMatches(hosts, name);
+  return hosts.startsWith('|') ? hashedMatches(hosts, name) : patternListMatches(hosts, name);
+}
+
+/**
+ * match.c match_pattern_list: comma-separated patterns, each maybe negated by `!`; a matching
+ * negation excludes the host whatever else matches; a pattern of 1,023 bytes or more makes the
+ * whole list match nothing.
+ */
+function patternListMatches(hosts: string, name: string): boolean {
   let matched = false;
   for (const pattern of hosts.split(',')) {
     const negated = pattern.startsWith('!');
-    if (!globMatches(negated ? pattern.slice(1) : pattern, name)) continue;
-    // As in OpenSSH, a matching negation excludes the host whatever else on the line matches.
+    const glob = negated ? pattern.slice(1) : pattern;
+    if (Buffer.byteLength(glob) >= MAX_PATTERN_BYTES) return false;
+    if (!globMatches(glob, name)) continue;
     if (negated) return false;
     matched = true;
   }
   return matched;
 }
 
-/** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as written with HashKnownHosts. */
+/** match_pattern_list copies each pattern into a 1,024-byte buffer and gives up when it fills. */
+const MAX_PATTERN_BYTES = 1023;
+
+/**
+ * `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as HashKnownHosts writes it. As host_hash and
+ * extract_salt: the salt is what lies between `|1|` and the next `|`, decoded as b64_pton does, and
+ * exactly 20 bytes; the field must then be, byte for byte, the one host_hash writes for the name
+ * with that salt (so nothing after the hash, and both in canonical base64).
+ */
 function hashedMatches(hosts: string, name: string): boolean {
-  const [, , salt, hash] = hosts.split('|');
-  if (salt === undefined || hash === undefined) return false;
-  const expected = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
-  return expected === hash;
+  const hashed = hashedField(hosts);
+  return hashed !== undefined && createHmac('sha1', hashed.salt).update(name).digest('base64') === hashed.hash;
+}
+
+/** Each hashed field's salt, read once for the whole run (every host is matched against every hashed line). */
+const hashedFields = new Map<string, { salt: Buffer; hash: string } | undefined>();
+
+function hashedField(hosts: string): { salt: Buffer; hash: string } | undefined {
+  if (hashedFields.has(hosts)) return hashedFields.get(hosts);
+  let read: { salt: Buffer; hash: string } | undefined;
+  const end = hosts.indexOf('|', 3);
+  if (hosts.startsWith('|1|') && end > 3 && end - 3 <= 1024) {
+    const salt = decodeBase64(hosts.slice(3, end));
+    // host_hash writes the salt back in canonical base64: a field that spells it otherwise never matches
+    if (salt?.length === 20 && hosts.slice(3, end) === salt.toString('base64')) read = { salt, hash: hosts.slice(end + 1) };
+  }
+  hashedFields.set(hosts, read);
+  return read;
 }
 
 /** Compiled once per pattern for the whole run: a known_hosts file is matched against every host. */
 const globs = new Map<string, RegExp>();
 
+/** match.c match_pattern on the pattern lowercased (ASCII): `*` any run, `?` any one character. */
 function globMatches(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === name;
+  if (!/[*?]/.test(pattern)) return asciiLower(pattern) === name;
   let re = globs.get(pattern);
   if (!re) {
-    const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-    re = new RegExp(`^${source}$`, 'i');
+    const source = asciiLower(pattern).replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '[^]*' : c === '?' ? '[^]' : `\\${c}`));
+    re = new RegExp(`^${source}$`);
     globs.set(pattern, re);
   }
   return re.test(name);
 }
 
-export function checkHostKey(entries: readonly KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
+/**
+ * sshconnect.c check_host_key over the entries recorded for a name. Keys are compared as OpenSSH
+ * compares them (sshkey_equal: the key, not its encoding): the offered blob is read into the same
+ * canonical form the entries were.
+ */
+export function checkHostKey(entries: readonly KnownHostEntry[], name: string, offered: Buffer): HostKeyVerdict {
+  const key = readKeyBlob(offered)?.blob ?? offered;
   const forHost = entries.filter((e) => hostMatches(e.hosts, name));
   const revoked = forHost.find((e) => e.revoked && e.key.equals(key));
   if (revoked) return { status: 'revoked', entry: revoked };
@@ -169,14 +217,11 @@ export class KnownHosts {
 
   private index(e: KnownHostEntry): void {
     const names = e.hosts.split(',');
-    if (e.hosts.startsWith('|1|') || names.some((n) => /[*?!]/.test(n))) {
+    if (e.hosts.startsWith('|') || names.some((n) => /[*?!]/.test(n) || Buffer.byteLength(n) >= MAX_PATTERN_BYTES)) {
       this.others.push(e);
       return;
     }
-    for (const n of names) {
-      const key = n.toLowerCase();
-      this.byName.set(key, [...(this.byName.get(key) ?? []), e]);
-    }
+    for (const key of new Set(names.map(asciiLower))) this.byName.set(key, [...(this.byName.get(key) ?? []), e]);
   }
 
   /** Every entry that applies to `name`, in file order. */

@@ -1,26 +1,31 @@
 /**
  * known_hosts reading, checked against OpenSSH's own tools: keys from ssh-keygen, hashed names
- * from `ssh-keygen -H`, fingerprints from `ssh-keygen -l`. Ports other than the test sshd's are
+ * from `ssh-keygen -H`, fingerprints from `ssh-keygen -l`, and which lines apply to a name from
+ * `ssh-keygen -F NAME -l`, which reads a file with ssh's own hostfile.c (markers, host patterns,
+ * hashed names, and only lines whose key sshkey_read takes). Ports other than the test sshd's are
  * covered here, port 22 included, without a server.
  */
 import test from 'ava';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import {
   checkHostKey,
   fingerprint,
   hostMatches,
   keyTypeOf,
+  KnownHosts,
   knownHostsLine,
   knownHostsName,
   parseKnownHosts,
   recordedKeyTypes,
 } from '../../src/transport/known-hosts.js';
+import { seededRandom } from '../helpers/random.js';
 import { run } from './support/sshd.js';
 
 let dir = '';
-const keys: Record<'ed' | 'ed2' | 'ecdsa', { line: string; blob: Buffer; pub: string }> = {} as never;
+const keys: Record<'ed' | 'ed2' | 'ecdsa' | 'rsa', { line: string; blob: Buffer; pub: string }> = {} as never;
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lvsplay-kh-'));
@@ -28,6 +33,7 @@ test.before(async () => {
     ['ed', 'ed25519'],
     ['ed2', 'ed25519'],
     ['ecdsa', 'ecdsa'],
+    ['rsa', 'rsa'],
   ] as const) {
     const path = join(dir, name);
     await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', '', '-f', path]);
@@ -146,4 +152,159 @@ test('key type and fingerprint are read as OpenSSH prints them', async (t) => {
   const hashedLine = knownHostsLine('[10.0.0.1]:2222', keys.ed.blob, true);
   t.true(hostMatches(hashedLine.split(' ')[0]!, '[10.0.0.1]:2222'));
   t.false(hostMatches(hashedLine.split(' ')[0]!, '[10.0.0.2]:2222'));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Which lines apply to a name, against ssh-keygen -F (hostfile.c, sshkey_read).
+
+/** The lines `ssh-keygen -F name -l` finds in a file ('3' or '3r' for a revoked one; CA lines left out). */
+async function foundBySsh(text: string, name: string): Promise<string[]> {
+  const file = join(dir, `find-${Math.random().toString(16).slice(2)}`);
+  await writeFile(file, text);
+  const out = await run('ssh-keygen', ['-F', name, '-l', '-f', file]).catch(() => '');
+  await rm(file);
+  return [...out.matchAll(/^# Host .* found: line (\d+) ?(\w*)/gm)].filter((m) => m[2] !== 'CA').map((m) => `${m[1]}${m[2] === 'REVOKED' ? 'r' : ''}`);
+}
+
+function foundByLvsplay(text: string, name: string): string[] {
+  return new KnownHosts(parseKnownHosts(text)).forHost(name).map((e) => `${e.line}${e.revoked ? 'r' : ''}`);
+}
+
+/** An SSH wire string (RFC 4251 §5). */
+function wire(...fields: (string | Buffer)[]): Buffer {
+  return Buffer.concat(fields.flatMap((f) => {
+    const bytes = typeof f === 'string' ? Buffer.from(f, 'latin1') : f;
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return [length, bytes];
+  }));
+}
+
+/** The fields after the type name of a key blob. */
+function fieldsOf(blob: Buffer): Buffer[] {
+  const fields: Buffer[] = [];
+  for (let at = 0; at < blob.length; at += 4 + blob.readUInt32BE(at)) fields.push(blob.subarray(at + 4, at + 4 + blob.readUInt32BE(at)));
+  return fields.slice(1);
+}
+
+const b64 = (bytes: Buffer) => bytes.toString('base64');
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The last character of a 20-byte base64 value with its two unused bits set: the same bytes, not as b64_pton allows. */
+function nonCanonical(last: string): string {
+  return BASE64[BASE64.indexOf(last) | 1]!;
+}
+
+function hashedWith(name: string, salt: Buffer): string {
+  return `|1|${b64(salt)}|${b64(createHmac('sha1', salt).update(name).digest())}`;
+}
+
+test('which lines apply to a name is what ssh-keygen -F finds: hashed names, patterns, markers and keys as OpenSSH reads them', async (t) => {
+  const ed = keys.ed.line;
+  const [edType, edBase64] = ed.split(' ') as [string, string];
+  const edKey = fieldsOf(keys.ed.blob)[0]!;
+  const [rsaE, rsaN] = fieldsOf(keys.rsa.blob) as [Buffer, Buffer];
+  const [ecCurve, ecPoint] = fieldsOf(keys.ecdsa.blob) as [Buffer, Buffer];
+  const salt = Buffer.alloc(20, 7);
+  const hash = hashedWith('web1', salt);
+  const cases: [string, string, boolean][] = [
+    // hashed: exactly what host_hash writes, with a 20-byte salt
+    [`${hash} ${ed}`, 'web1', true],
+    [`${hashedWith('web1', Buffer.alloc(16, 7))} ${ed}`, 'web1', false],
+    [`${hash}|x ${ed}`, 'web1', false],
+    [`${hash.replace(/=$/, '')} ${ed}`, 'web1', false],
+    [`${hash.replace('|1|', '|2|')} ${ed}`, 'web1', false],
+    [`${hash.replace(/^\|1\|(.{26})(.)/, (_m, head: string, last: string) => `|1|${head}${nonCanonical(last)}`)} ${ed}`, 'web1', false],
+    [`|web1,web1 ${ed}`, 'web1', false],
+    [`${hash},web1 ${ed}`, 'web1', false],
+    // patterns: a pattern of 1,023 bytes or more voids the whole list
+    [`${'x'.repeat(1022)},web1 ${ed}`, 'web1', true],
+    [`${'x'.repeat(1023)},web1 ${ed}`, 'web1', false],
+    [`web1,!${'*'.repeat(1023)} ${ed}`, 'web1', false],
+    [`WEB1 ${ed}`, 'web1', true],
+    [`we\u212a1 ${ed}`, 'wek1', false],
+    [`w?b1,!x ${ed}`, 'web1', true],
+    // markers: one, ended by the line's first space
+    [`@revoked\tweb1\t${edType}\t${edBase64}`, 'web1', true],
+    [`@revoked\tweb1 ${ed}`, 'web1', false],
+    [`@revoked @revoked web1 ${ed}`, 'web1', false],
+    [`@revoked @web1 ${ed}`, 'web1', false],
+    [`@ web1 ${ed}`, 'web1', false],
+    // keys: a type OpenSSH knows, base64 as b64_pton reads it, a blob right for its type
+    [`web1 ssh-foo ${b64(wire('ssh-foo', edKey))}`, 'web1', false],
+    [`web1 ${edType} ${b64(wire(edType, edKey.subarray(1)))}`, 'web1', false],
+    [`web1 ${edType} ${b64(wire(edType, edKey, Buffer.alloc(0)))}`, 'web1', false],
+    [`web1 ${edType} ${b64(wire('ED25519', edKey))}`, 'web1', true],
+    [`web1 ${edType} ${b64(wire('ed25519\0', edKey))}`, 'web1', true],
+    [`web1 ${edType} ${b64(wire('ed\0x', edKey))}`, 'web1', false],
+    [`web1 ${keys.ecdsa.line.replace(/=+$/, '')}`, 'web1', false],
+    [`web1 ${keys.ecdsa.line.replace(/=$/, ' =')}`, 'web1', false],
+    [`web1 ${edType} ${edBase64.slice(0, 20)}\v${edBase64.slice(20)}`, 'web1', true],
+    [`web1 rsa-sha2-256 ${keys.rsa.line.split(' ')[1]}`, 'web1', true],
+    [`web1 ssh-rsa ${b64(wire('ssh-rsa', rsaE, rsaN.subarray(0, 120)))}`, 'web1', false],
+    [`web1 ssh-rsa ${b64(wire('ssh-rsa', Buffer.concat([Buffer.alloc(2), rsaE]), rsaN))}`, 'web1', true],
+    [`web1 ssh-rsa ${b64(wire('ssh-rsa', Buffer.from([0x80]), rsaN))}`, 'web1', false],
+    [`web1 ecdsa-sha2-nistp256 ${b64(wire('ecdsa-sha2-nistp256', ecCurve, Buffer.concat([ecPoint.subarray(0, -1), Buffer.from([ecPoint.at(-1)! ^ 1])])))}`, 'web1', false],
+    [`web1 ecdsa-sha2-nistp384 ${keys.ecdsa.line.split(' ')[1]}`, 'web1', false],
+    [`web1 ${edType}`, 'web1', false],
+  ];
+  for (const [line, name, applies] of cases) {
+    const text = `${line}\n`;
+    t.deepEqual(await foundBySsh(text, name), applies ? [line.startsWith('@revoked') ? '1r' : '1'] : [], `ssh-keygen -F ${name}: ${JSON.stringify(line.slice(0, 120))}`);
+    t.deepEqual(foundByLvsplay(text, name), applies ? [line.startsWith('@revoked') ? '1r' : '1'] : [], `lvsplay: ${JSON.stringify(line.slice(0, 120))}`);
+  }
+});
+
+test('a key recorded in another encoding of the same key (an RSA exponent with leading zeros) is the same key, as ssh-keygen -l fingerprints it', async (t) => {
+  const [e, n] = fieldsOf(keys.rsa.blob) as [Buffer, Buffer];
+  const line = `web1 ssh-rsa ${b64(wire('ssh-rsa', Buffer.concat([Buffer.alloc(3), e]), n))}`;
+  const file = join(dir, 'rsa-padded');
+  await writeFile(file, `${line}\n`);
+  t.is((await run('ssh-keygen', ['-l', '-f', file])).split(' ')[1], (await run('ssh-keygen', ['-lf', keys.rsa.pub])).split(' ')[1]);
+  t.deepEqual(checkHostKey(parseKnownHosts(line), 'web1', keys.rsa.blob), { status: 'known' });
+});
+
+test('random known_hosts files: for every name, lvsplay applies the lines ssh-keygen -F finds', async (t) => {
+  const random = seededRandom(2026_12_07);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
+  const [edType, edBase64] = keys.ed.line.split(' ') as [string, string];
+  const edKey = fieldsOf(keys.ed.blob)[0]!;
+  const names = ['web1', 'db-2.example.org', '[web1]:2222', '192.0.2.7', '[2001:db8::1]:2200'];
+  const keyField = () => pick([
+    () => keys.ed.line, () => keys.ed.line, () => keys.ed2.line, () => keys.ecdsa.line, () => keys.rsa.line,
+    () => `${edType} ${b64(wire(pick(['ed25519', 'ED25519', 'ssh-ed25519', 'ssh-ed25519\0', 'ed', 'rsa']), edKey))}`,
+    () => `${edType} ${b64(wire(edType, bytes(pick([31, 32, 33]))))}`,
+    () => `${pick(['ssh-foo', 'SSH-ED25519', 'ed25519', 'rsa-sha2-512', 'ecdsa-sha2-nistp521'])} ${edBase64}`,
+    () => keys.ecdsa.line.replace(/=$/, pick(['', ' =', '==', 'A=', '\v=', '=\f'])),
+    () => `${edType} ${edBase64}${pick(['', ' c', '\r', '!', '\t# c'])}`,
+    () => `rsa-sha2-256 ${keys.rsa.line.split(' ')[1]}`,
+    () => edType,
+  ])();
+  const pattern = (name: string) => pick([
+    () => name, () => name.toUpperCase(), () => `!${name}`, () => '*', () => '!*', () => name.replace(/.$/, '?'), () => `*${name.slice(3)}`,
+    () => 'other', () => '', () => `|${name}`, () => 'x'.repeat(pick([1021, 1022, 1023, 1024])), () => `${name}*`, () => `?${name}`,
+  ])();
+  const hostsField = (name: string) => {
+    if (random() < 0.3) {
+      const hashed = hashedWith(pick([name, name, 'other']), bytes(pick([20, 20, 20, 16, 21])));
+      return pick([hashed, hashed, `${hashed}|x`, `${hashed},${name}`, hashed.replace('|1|', '|2|'), hashed.replace(/=$/, '')]);
+    }
+    return Array.from({ length: 1 + Math.floor(random() * 3) }, () => pattern(name)).join(',');
+  };
+  const line = (name: string) => {
+    const blank = () => pick([' ', ' ', '\t', '  ', ' \t']);
+    const marker = pick(['', '', '', '@revoked', '@revoked', '@cert-authority', '@foo', '@revoked @revoked', '@']);
+    return `${pick(['', '', ' ', '\t'])}${marker === '' ? '' : marker + blank()}${hostsField(name)}${blank()}${keyField()}`;
+  };
+  let applied = 0;
+  for (let i = 0; i < 150; i++) {
+    const name = pick(names);
+    const text = `${Array.from({ length: 1 + Math.floor(random() * 3) }, () => line(name)).join('\n')}\n`;
+    const bySsh = await foundBySsh(text, name);
+    t.deepEqual(foundByLvsplay(text, name), bySsh, `${name} in ${JSON.stringify(text.slice(0, 400))}`);
+    if (bySsh.length > 0) applied += 1;
+  }
+  t.true(applied > 30, `some files must have lines that apply (${applied} of 150 did)`);
 });
