@@ -43,9 +43,9 @@ export interface KnownHostsFiles {
  * The guard for one connection. As sshconnect.c check_host_key: the keys recorded for the host in
  * all the files are judged together (a key pinned or revoked in the system file counts as much as
  * one in the user's), under the name `[host]:port` (the bare host on port 22), or under the
- * ssh config's HostKeyAlias when there is one; on another port, a host with nothing recorded under
- * `[host]:port` is accepted when its bare name records this very key ("found matching key w/out
- * port"). That fallback is stricter than ssh in one way: a key revoked under the bare name is refused.
+ * ssh config's HostKeyAlias when there is one; on another port, a host with no key pinned under
+ * `[host]:port` (nothing, or only @revoked lines for other keys) is accepted when its bare name
+ * records this very key ("found matching key w/out port"). That fallback is stricter than ssh in one way: a key revoked under the bare name is refused.
  */
 export async function guardHostKey(
   hostName: string,
@@ -62,8 +62,10 @@ export async function guardHostKey(
   const alias = endpoint.hostKeyAlias?.toLowerCase();
   const name = alias ?? knownHostsName(endpoint.host, endpoint.port);
   const entries = forHost(name);
-  // "checking without port identifier": only for a host nothing is recorded for under [host]:port
-  const bare = alias === undefined && endpoint.port !== 22 && entries.length === 0 ? knownHostsName(endpoint.host, 22) : undefined;
+  // "checking without port identifier": for a host with no key pinned under [host]:port (ssh's
+  // HOST_NEW: @revoked lines for other keys pin nothing)
+  const pinned = entries.some((e) => !e.revoked);
+  const bare = alias === undefined && endpoint.port !== 22 && !pinned ? knownHostsName(endpoint.host, 22) : undefined;
   const bareEntries = bare === undefined ? [] : forHost(bare);
   const where = `${hostName} (${endpoint.host} port ${endpoint.port}${alias === undefined ? '' : `, known as ${alias}`})`;
   const at = (e: KnownHostEntry) => `${e.file}:${e.line}`;
@@ -71,7 +73,7 @@ export async function guardHostKey(
   const guard: HostKeyGuard = {
     // The server picks from our list in our order, so a host recorded with an RSA key only is
     // asked for RSA first, as ssh(1) does; otherwise a second key type would look unknown.
-    preferredAlgorithms: recordedKeyTypes(entries.length > 0 ? entries : bareEntries, entries.length > 0 ? name : bare ?? name).flatMap((t) => ALGORITHMS[t] ?? []),
+    preferredAlgorithms: recordedKeyTypes(pinned ? entries : bareEntries, pinned ? name : bare ?? name).flatMap((t) => ALGORITHMS[t] ?? []),
     verify(key, done) {
       const refuse = (message: string) => {
         guard.refusal = new TransportError('hostkey', hostName, message);

@@ -361,6 +361,18 @@ test('on a port other than 22, a host nothing is recorded for as [host]:port is 
   t.is(await readFile(otherBare, 'utf8'), `${recorded}[127.0.0.1]:${s.port} ${s.hostKeyLine}\n`, 'recorded as [host]:port, as ssh does');
 });
 
+test('on a port other than 22, @revoked lines for other keys under [host]:port pin nothing: the bare name\'s key is still found, as ssh\'s HOST_NEW falls back to it', async (t) => {
+  const s = server();
+  const other = await newKey('port-revoked-other-key');
+  const file = join(s.dir, 'kh-port-revoked-other');
+  const text = `@revoked [127.0.0.1]:${s.port} ${(await readFile(`${other}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ')}\n127.0.0.1 ${s.hostKeyLine}\n`;
+  await writeFile(file, text);
+  t.is(opensshConnects(s, ['-o', `UserKnownHostsFile=${file}`, '-o', 'GlobalKnownHostsFile=/dev/null']), 0, 'ssh connects');
+  await withSsh(settings({ knownHosts: [file] }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await withSsh(settings({ knownHosts: [file], hostKeyPolicy: 'accept-new' }), async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  t.is(await readFile(file, 'utf8'), text, 'known, so nothing recorded');
+});
+
 test('lines ssh cannot parse are skipped as ssh skips them: a truncated key, a key under another type\'s name, fields split by a no-break space', async (t) => {
   const s = server();
   const [type, base64] = s.hostKeyLine.split(' ') as [string, string];
