@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { decodeBase64, readKeyBlob, readKnownHostsKey } from './openssh-key.js';
+import { asciiLower, matchPatternList, overlongPattern } from './ssh-pattern.js';
 
 export interface KnownHostEntry {
   /** The file it was read from ('' when parsed from text alone), and its 1-based line, for messages. */
@@ -81,39 +82,13 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? name : `[${name}]:${port}`;
 }
 
-/** C's tolower in the C locale, as OpenSSH lowercases names and patterns: ASCII letters only. */
-export function asciiLower(text: string): string {
-  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
-}
-
 /**
  * Does a host field match `name` (as made by knownHostsName)? As hostfile.c match_maybe_hashed: a
  * field that starts with `|` is a hashed name and nothing else; any other is a pattern list.
  */
 export function hostMatches(hosts: string, name: string): boolean {
-  return hosts.startsWith('|') ? hashedMatches(hosts, name) : patternListMatches(hosts, name);
+  return hosts.startsWith('|') ? hashedMatches(hosts, name) : matchPatternList(name, hosts, true) === 1;
 }
-
-/**
- * match.c match_pattern_list: comma-separated patterns, each maybe negated by `!`; a matching
- * negation excludes the host whatever else matches; a pattern of 1,023 bytes or more makes the
- * whole list match nothing.
- */
-function patternListMatches(hosts: string, name: string): boolean {
-  let matched = false;
-  for (const pattern of hosts.split(',')) {
-    const negated = pattern.startsWith('!');
-    const glob = negated ? pattern.slice(1) : pattern;
-    if (Buffer.byteLength(glob) >= MAX_PATTERN_BYTES) return false;
-    if (!globMatches(glob, name)) continue;
-    if (negated) return false;
-    matched = true;
-  }
-  return matched;
-}
-
-/** match_pattern_list copies each pattern into a 1,024-byte buffer and gives up when it fills. */
-const MAX_PATTERN_BYTES = 1023;
 
 /**
  * `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as HashKnownHosts writes it. As host_hash and
@@ -140,21 +115,6 @@ function hashedField(hosts: string): { salt: Buffer; hash: string } | undefined 
   }
   hashedFields.set(hosts, read);
   return read;
-}
-
-/** Compiled once per pattern for the whole run: a known_hosts file is matched against every host. */
-const globs = new Map<string, RegExp>();
-
-/** match.c match_pattern on the pattern lowercased (ASCII): `*` any run, `?` any one character. */
-function globMatches(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return asciiLower(pattern) === name;
-  let re = globs.get(pattern);
-  if (!re) {
-    const source = asciiLower(pattern).replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '[^]*' : c === '?' ? '[^]' : `\\${c}`));
-    re = new RegExp(`^${source}$`);
-    globs.set(pattern, re);
-  }
-  return re.test(name);
 }
 
 /**
@@ -217,7 +177,7 @@ export class KnownHosts {
 
   private index(e: KnownHostEntry): void {
     const names = e.hosts.split(',');
-    if (e.hosts.startsWith('|') || names.some((n) => /[*?!]/.test(n) || Buffer.byteLength(n) >= MAX_PATTERN_BYTES)) {
+    if (e.hosts.startsWith('|') || names.some((n) => /[*?!]/.test(n) || overlongPattern(n))) {
       this.others.push(e);
       return;
     }
