@@ -9,12 +9,14 @@
  * The inventory host is looked up as the config's `Host` alias and replaced by its HostName;
  * IdentityFile (the first one) and ProxyJump apply when the inventory has no identity file / jump;
  * HostName's %h is the alias; HostKeyAlias is the name the host key is checked under (host-key.ts).
- * A jump host is resolved through the same file by the same rules (the one-hop subset of OpenSSH).
+ * The file is read as ssh reads it (ssh-config.ts). A jump host is resolved through the same file
+ * by the same rules, one hop only; a ProxyCommand that applies is refused (lvsplay runs nothing
+ * from the file).
  */
-import { readFile } from 'node:fs/promises';
-import SSHConfig from 'ssh-config';
+import { userInfo } from 'node:os';
 import type { SshConfig } from '../inventory/model.js';
 import { expandHome } from './home.js';
+import { readSshConfig, SshConfigError, type SshConfigValues } from './ssh-config.js';
 import { TransportError } from './types.js';
 
 export interface Endpoint {
@@ -35,57 +37,61 @@ const DEFAULT_PORT = 22;
 const DEFAULT_USER = 'root';
 
 export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Route> {
-  const config = ssh.configFile === undefined ? undefined : await readConfig(hostName, expandHome(ssh.configFile));
-  const complete = (e: Endpoint): { endpoint: Endpoint; proxyJump?: string } => {
-    if (config === undefined) return { endpoint: e };
-    // Match exec would run commands from the file; lvsplay reads the file, it does not execute it.
-    const found = config.compute({ Host: e.host, ...(e.user !== DEFAULT_USER && { User: e.user }) }, { ignoreCase: true, matchExec: false });
-    const text = (key: string): string | undefined => {
-      const value = found[key];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    const port = text('port');
-    const identityFile = e.identityFile ?? text('identityfile');
-    const configured = text('hostname');
-    const hostKeyAlias = text('hostkeyalias');
+  const configFile = ssh.configFile === undefined ? undefined : expandHome(ssh.configFile);
+  const complete = async (e: Endpoint): Promise<{ endpoint: Endpoint; proxyJump?: string }> => {
+    if (configFile === undefined) return { endpoint: e };
+    const found = await readConfig(hostName, configFile, e);
+    if (found.proxyCommand !== undefined && found.proxyCommand !== 'none') {
+      throw new TransportError('unreachable', hostName, `ssh config ${configFile}: ProxyCommand ${found.proxyCommand} applies to ${e.host}; lvsplay cannot run a proxy command (use ProxyJump, or the inventory's ssh.jump)`);
+    }
+    const identityFile = e.identityFile ?? found.identityFiles[0];
     const endpoint: Endpoint = {
-      host: configured === undefined ? e.host : expandHostName(hostName, configured, e.host),
-      port: e.port === DEFAULT_PORT && port !== undefined ? Number(port) : e.port,
-      user: e.user === DEFAULT_USER ? (text('user') ?? e.user) : e.user,
+      host: found.hostName ?? e.host,
+      port: e.port === DEFAULT_PORT && found.port !== undefined ? found.port : e.port,
+      user: found.user ?? e.user,
       ...(identityFile !== undefined && { identityFile }),
-      ...(hostKeyAlias !== undefined && hostKeyAlias !== 'none' && { hostKeyAlias }),
+      ...(found.hostKeyAlias !== undefined && { hostKeyAlias: found.hostKeyAlias }),
     };
-    const proxyJump = text('proxyjump');
+    const proxyJump = found.proxyJump;
     return proxyJump === undefined || proxyJump === 'none' ? { endpoint } : { endpoint, proxyJump };
   };
 
-  const target = complete({ host: ssh.host, port: ssh.port, user: ssh.user, ...(ssh.identityFile && { identityFile: ssh.identityFile }) });
+  const target = await complete({ host: ssh.host, port: ssh.port, user: ssh.user, ...(ssh.identityFile && { identityFile: ssh.identityFile }) });
   const jumpSpec: SshConfig['jump'] = ssh.jump ?? (target.proxyJump === undefined ? undefined : parseProxyJump(hostName, target.proxyJump));
   if (jumpSpec === undefined) return { target: target.endpoint };
-  const jump = complete({
+  const jump = await complete({
     host: jumpSpec.host,
     port: jumpSpec.port,
     user: jumpSpec.user,
     // One key for the whole route is the common case, so the jump falls back to the target's key.
     ...((jumpSpec.identityFile ?? ssh.identityFile) && { identityFile: jumpSpec.identityFile ?? ssh.identityFile }),
-  }).endpoint;
-  return { target: target.endpoint, jump };
-}
-
-/** HostName's tokens, as ssh expands them there: %h the name given, %% a percent sign; any other is an error, as in ssh. */
-function expandHostName(hostName: string, value: string, given: string): string {
-  return value.replace(/%(.?)/g, (token, letter: string) => {
-    if (letter === 'h') return given;
-    if (letter === '%') return '%';
-    throw new TransportError('unreachable', hostName, `ssh config: HostName ${value}: ${token} is not a token of HostName (%h, the host name given, or %%)`);
   });
+  // One hop: a jump host the file sends through a jump again is a chain lvsplay does not follow
+  // (through itself, a loop: ssh stops with "jumphost loop"; `Host * !bastion` is how ssh users avoid it).
+  if (jump.proxyJump !== undefined) {
+    throw new TransportError('unreachable', hostName, `ssh config: the jump host ${jumpSpec.host} itself gets ProxyJump ${jump.proxyJump}; lvsplay takes one jump host, not a chain (exclude it: Host * !${jumpSpec.host})`);
+  }
+  return { target: target.endpoint, jump: jump.endpoint };
 }
 
-async function readConfig(hostName: string, path: string): Promise<SSHConfig> {
+/**
+ * The config's values for one endpoint, as `ssh -F FILE [-l USER] HOST` would take them: a user
+ * other than the inventory's default (root) is given as ssh's -l (it wins, and Match user sees it).
+ */
+async function readConfig(hostName: string, path: string, e: Endpoint): Promise<SshConfigValues> {
   try {
-    return SSHConfig.parse(await readFile(path, 'utf8'));
+    return await readSshConfig(path, { host: e.host, ...(e.user !== DEFAULT_USER && { user: e.user }), localUser: localUserName() });
   } catch (err) {
-    throw new TransportError('unreachable', hostName, `cannot read ssh config file ${path}: ${(err as Error).message}`, { cause: err });
+    if (err instanceof SshConfigError) throw new TransportError('unreachable', hostName, `ssh config: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+function localUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? '';
   }
 }
 

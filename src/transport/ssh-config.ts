@@ -1,0 +1,340 @@
+/**
+ * An OpenSSH client config file read as ssh 9.2 reads it (readconf.c), for the keywords lvsplay
+ * takes from it: HostName, Port, User, IdentityFile, HostKeyAlias, ProxyJump, and ProxyCommand
+ * (refused by route.ts: lvsplay cannot run one). What decides which lines apply is all of ssh's:
+ * a line's words split as strdelim and argv_split split them (`=`, quotes, backslashes, a `#` word
+ * ending the line); `Host` patterns matched one by one against the name given (a comma is part of
+ * a pattern there); `Match` with all, host, originalhost, user, localuser, canonical and final
+ * (and so a second, final pass); `Include` of files and globs, relative to ~/.ssh, at most 16 deep;
+ * and the first value obtained for each keyword winning. `Match exec` runs a command, which
+ * reading a file must not: where ssh would run it (no earlier criterion of its line failed), the
+ * file is refused with its line. Keywords lvsplay does not use are skipped, not checked.
+ *
+ * The ssh-config package read these differently from ssh: `?` matched zero characters, a comma
+ * split Host patterns, a negated Match criterion never matched, `HOSTNAME` in capitals did not
+ * feed `Match host`, and Include was not read.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import { fnmatch } from '../util/fnmatch.js';
+import { expandHome } from './home.js';
+import { asciiLower, matchPattern, matchPatternList } from './ssh-pattern.js';
+
+/** What the config says for a host: each value as written in the first line that applies. */
+export interface SshConfigValues {
+  hostName?: string;
+  port?: number;
+  user?: string;
+  identityFiles: string[];
+  hostKeyAlias?: string;
+  /** `[user@]host[:port]` (or a chain, or an ssh:// URI), as written; `none` when turned off. */
+  proxyJump?: string;
+  proxyCommand?: string;
+}
+
+export interface SshConfigQuery {
+  /** The name given (ssh's host_arg): what `Host` and `Match originalhost` match. */
+  host: string;
+  /** A user given on the command line (ssh's -l): it wins over the file's, and `Match user` sees it. */
+  user?: string;
+  /** The local user's name: `Match localuser`, and `Match user` when no user is set yet. */
+  localUser: string;
+}
+
+export class SshConfigError extends Error {}
+
+/** READCONF_MAX_DEPTH */
+const MAX_INCLUDE_DEPTH = 16;
+
+/**
+ * HostName as ssh expands it (%h the name given, %% a percent sign; any other token is an error,
+ * as percent_expand makes it).
+ */
+export function expandHostName(value: string, host: string): string {
+  return value.replace(/%(.?)/g, (token, letter: string) => {
+    if (letter === 'h') return host;
+    if (letter === '%') return '%';
+    throw new SshConfigError(`HostName ${value}: ${token} is not a token of HostName (%h, the host name given, or %%)`);
+  });
+}
+
+/** The values for one host, HostName as ssh takes it into use (expanded, lowercased unless an address). */
+export async function readSshConfig(path: string, query: SshConfigQuery): Promise<SshConfigValues> {
+  const reader = new ConfigReader(query);
+  await reader.file(path, 0, false, true);
+  const values = reader.values;
+  // ssh.c takes the host name into use expanded, and lowercased unless it is an address
+  if (values.hostName !== undefined) values.hostName = hostInUse(expandHostName(values.hostName, query.host));
+  if (reader.wantFinalPass) {
+    // then every file is read again with `final` true; what the first pass set stays set
+    values.hostName ??= hostInUse(query.host);
+    reader.final = true;
+    await reader.file(path, 0, false, true);
+  }
+  return values;
+}
+
+/** ssh.c lowercases the host it connects to unless it is an address. */
+function hostInUse(host: string): string {
+  return isIP(host) === 0 ? asciiLower(host) : host;
+}
+
+class ConfigReader {
+  readonly values: SshConfigValues = { identityFiles: [] };
+  wantFinalPass = false;
+  final = false;
+
+  constructor(private readonly query: SshConfigQuery) {
+    if (query.user !== undefined) this.values.user = query.user;
+  }
+
+  /** read_config_file_depth: lines before any Host or Match apply (unless the Include that read this file was inactive). */
+  async file(path: string, depth: number, neverMatch: boolean, mustExist: boolean): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if (!mustExist && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new SshConfigError(`cannot read ssh config file ${path}: ${(err as Error).message}`);
+    }
+    let active = !neverMatch;
+    const lines = text.split('\n');
+    for (const [index, line] of lines.entries()) {
+      active = await this.line(line, `${path} line ${index + 1}`, active, neverMatch, depth);
+    }
+  }
+
+  /** process_config_line_depth for one line; returns whether the lines after it apply. */
+  private async line(raw: string, where: string, active: boolean, neverMatch: boolean, depth: number): Promise<boolean> {
+    const line = raw.replace(/[ \t\r\n\f]+$/, '');
+    let cut = strdelim(line);
+    if (cut.token === '') cut = strdelim(cut.rest);
+    const keyword = cut.token;
+    if (keyword === null || keyword === '' || keyword.startsWith('#')) return active;
+    const str = cut.rest?.replace(/^[ \t\r\n]+/, '') ?? '';
+    const fail = (message: string): never => {
+      throw new SshConfigError(`${where}: ${message}`);
+    };
+    if (str === '') fail(`no argument after keyword "${keyword}"`);
+    const args = argvSplit(str);
+    if (args === undefined) fail('invalid quotes');
+    const name = asciiLower(keyword);
+    const one = (): string => {
+      const [arg, ...extra] = args!;
+      if (arg === undefined || arg === '') fail(`${keyword}: missing argument`);
+      if (extra.length > 0) fail(`keyword ${keyword} extra arguments at end of line`);
+      return arg!;
+    };
+    switch (name) {
+      case 'host':
+        return !neverMatch && this.hostMatches(args!, where);
+      case 'match':
+        return this.matchCondition(str, where) && !neverMatch;
+      case 'include':
+        for (const arg of args!) {
+          if (arg === '') fail(`keyword ${keyword} empty argument`);
+          if (depth >= MAX_INCLUDE_DEPTH) fail('too many recursive configuration includes');
+          // read_config_file_depth: an included file's Host and Match lines do not change this file's state
+          for (const path of await globPaths(isAbsolute(arg) || arg.startsWith('~') ? expandHome(arg) : expandHome(join('~/.ssh', arg)))) {
+            await this.file(path, depth + 1, !active, false);
+          }
+        }
+        return active;
+      case 'hostname':
+      case 'user':
+      case 'hostkeyalias': {
+        const value = one();
+        const key = name === 'hostname' ? 'hostName' : name === 'user' ? 'user' : 'hostKeyAlias';
+        if (active && this.values[key] === undefined) this.values[key] = value;
+        return active;
+      }
+      case 'port': {
+        const value = one();
+        // a2port takes 1..65535 (ssh also looks a service name up in /etc/services; lvsplay does not)
+        const port = /^\d+$/.test(value) ? Number(value) : NaN;
+        if (!(port >= 1 && port <= 65535)) fail(`Bad port '${value}'`);
+        if (active && this.values.port === undefined) this.values.port = port;
+        return active;
+      }
+      case 'identityfile': {
+        const file = one();
+        // add_identity_file skips a duplicate (the final pass reads the same lines again)
+        if (active && !this.values.identityFiles.includes(file)) this.values.identityFiles.push(file);
+        return active;
+      }
+      case 'proxyjump': {
+        // parse_jump reads the raw rest of the line, a comment cut off
+        const value = str.replace(/^[ \t\r\n=]+/, '').replace(/#.*$/, '').replace(/[ \t\r\n]+$/, '');
+        if (value === '') fail(`Invalid ProxyJump "${str}"`);
+        // the first ProxyJump or ProxyCommand wins over a later ProxyJump
+        if (active && this.values.proxyJump === undefined && this.values.proxyCommand === undefined) this.values.proxyJump = value;
+        return active;
+      }
+      case 'proxycommand':
+        // a ProxyJump before it wins, unless that was `ProxyJump none` (ssh 9.2 as Debian builds it, checked with ssh -G)
+        if (active && this.values.proxyCommand === undefined && (this.values.proxyJump === undefined || this.values.proxyJump === 'none')) {
+          this.values.proxyCommand = str.replace(/^[ \t\r\n=]+/, '');
+        }
+        return active;
+      default:
+        return active;
+    }
+  }
+
+  /**
+   * `Host`: each pattern matched on its own (match_pattern), a matching negated one voids the block;
+   * against the name given, and in the final pass against the host name taken into use (ssh.c
+   * passes its `host` then).
+   */
+  private hostMatches(args: string[], where: string): boolean {
+    const host = this.final ? this.values.hostName ?? this.query.host : this.query.host;
+    let matched = false;
+    for (const arg of args) {
+      if (arg === '') throw new SshConfigError(`${where}: keyword Host empty argument`);
+      const negated = arg.startsWith('!');
+      if (!matchPattern(host, negated ? arg.slice(1) : arg)) continue;
+      if (negated) return false;
+      matched = true;
+    }
+    return matched;
+  }
+
+  /** match_cfg_line: every criterion must hold; `!` negates one. */
+  private matchCondition(condition: string, where: string): boolean {
+    const fail = (message: string): never => {
+      throw new SshConfigError(`${where}: ${message}`);
+    };
+    const values = this.values;
+    const host = this.final ? values.hostName ?? this.query.host : values.hostName === undefined ? this.query.host : expandHostName(values.hostName, this.query.host);
+    const user = values.user ?? this.query.localUser;
+    let rest: string | null = condition;
+    let result = true;
+    let attributes = 0;
+    for (;;) {
+      const cut = strdelim(rest);
+      const attribute = cut.token;
+      rest = cut.rest;
+      if (attribute === null || attribute === '') break;
+      if (attribute.startsWith('#')) {
+        rest = null;
+        break;
+      }
+      const negate = attribute.startsWith('!');
+      const criterion = asciiLower(negate ? attribute.slice(1) : attribute);
+      if (criterion === 'all') {
+        const next = strdelim(rest);
+        if (attributes > 1 || (next.token !== null && next.token !== '' && !next.token.startsWith('#'))) {
+          fail(`'${attribute}' cannot be combined with other Match attributes`);
+        }
+        rest = null;
+        return result && !negate;
+      }
+      attributes += 1;
+      if (criterion === 'canonical' || criterion === 'final') {
+        if (criterion === 'final') this.wantFinalPass = true;
+        if (this.final === negate) result = false;
+        continue;
+      }
+      const argument = strdelim(rest);
+      rest = argument.rest;
+      if (argument.token === null || argument.token === '' || argument.token.startsWith('#')) fail(`Missing Match criteria for ${attribute}`);
+      const arg = argument.token!;
+      let hit: boolean;
+      if (criterion === 'host') hit = matchPatternList(asciiLower(host), arg, true) === 1;
+      else if (criterion === 'originalhost') hit = matchPatternList(asciiLower(this.query.host), arg, true) === 1;
+      else if (criterion === 'user') hit = matchPatternList(user, arg, false) === 1;
+      else if (criterion === 'localuser') hit = matchPatternList(this.query.localUser, arg, false) === 1;
+      else if (criterion === 'exec') {
+        // ssh skips the command when an earlier criterion already failed; otherwise it would run it
+        if (!result) continue;
+        fail('Match exec would run a command here; lvsplay reads the file, it does not run what it says (set the inventory\'s ssh settings instead)');
+      }
+      else fail(`Unsupported Match attribute ${attribute}`);
+      if (hit! === negate) result = false;
+    }
+    if (attributes === 0) fail('One or more attributes required for Match');
+    if (rest !== null && rest !== '') fail('keyword Match extra arguments at end of line');
+    return result;
+  }
+}
+
+/**
+ * misc.c strdelim: the next word, ended by white space, a `"` (a quoted word runs to the next one)
+ * or one `=`; rest is null when the line has nothing after it.
+ */
+export function strdelim(text: string | null): { token: string | null; rest: string | null } {
+  if (text === null) return { token: null, rest: null };
+  const at = text.search(/[ \t\r\n"=]/);
+  if (at === -1) return { token: text, rest: null };
+  if (text[at] === '"') {
+    const unquoted = text.slice(0, at) + text.slice(at + 1);
+    const close = unquoted.indexOf('"', at);
+    if (close === -1) return { token: null, rest: null };
+    return { token: unquoted.slice(0, close), rest: unquoted.slice(close + 1).replace(/^[ \t\r\n]+/, '') };
+  }
+  const equals = text[at] === '=';
+  let rest = text.slice(at + 1).replace(/^[ \t\r\n]+/, '');
+  if (rest.startsWith('=') && !equals) rest = rest.slice(1).replace(/^[ \t\r\n]+/, '');
+  return { token: text.slice(0, at), rest };
+}
+
+/**
+ * misc.c argv_split with terminate_on_comment: words split by spaces and tabs, `'` or `"` quoting,
+ * a backslash escaping a quote, a backslash or (unquoted) a space, and a word starting with `#`
+ * ending the line. undefined for an unclosed quote.
+ */
+export function argvSplit(text: string): string[] | undefined {
+  const words: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === ' ' || text[i] === '\t') {
+      i += 1;
+      continue;
+    }
+    if (text[i] === '#') break;
+    let word = '';
+    let quote = '';
+    for (; i < text.length; i++) {
+      const c = text[i]!;
+      const next = text[i + 1];
+      if (c === '\\') {
+        if (next === "'" || next === '"' || next === '\\' || (quote === '' && next === ' ')) {
+          i += 1;
+          word += next;
+        } else {
+          word += c;
+        }
+      } else if (quote === '' && (c === ' ' || c === '\t')) break;
+      else if (quote === '' && (c === '"' || c === "'")) quote = c;
+      else if (quote !== '' && c === quote) quote = '';
+      else word += c;
+    }
+    if (quote !== '') return undefined;
+    words.push(word);
+  }
+  return words;
+}
+
+/** glob(3) of an Include path: `*`, `?` and `[...]` in any segment, matches sorted; none is no file. */
+async function globPaths(pattern: string): Promise<string[]> {
+  if (!/[*?[]/.test(pattern)) return [pattern];
+  const segments = pattern.split('/');
+  let found = [segments[0] === '' ? '/' : segments[0]!];
+  for (const segment of segments.slice(1)) {
+    if (segment === '') continue;
+    if (!/[*?[]/.test(segment)) {
+      found = found.map((dir) => join(dir, segment));
+      continue;
+    }
+    const matches = fnmatch(segment);
+    const next: string[] = [];
+    for (const dir of found) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      // glob(3) leaves dot files to patterns that start with a dot
+      next.push(...names.filter((n) => (!n.startsWith('.') || segment.startsWith('.')) && matches(n)).sort().map((n) => join(dir, n)));
+    }
+    found = next;
+  }
+  return found.sort();
+}
