@@ -13,10 +13,9 @@
  * by the same rules, one hop only; a ProxyCommand that applies is refused (lvsplay runs nothing
  * from the file).
  */
-import { userInfo } from 'node:os';
 import type { SshConfig } from '../inventory/model.js';
 import { expandHome } from './home.js';
-import { readSshConfig, SshConfigError, type SshConfigValues } from './ssh-config.js';
+import { expandIdentityFile, localIdentity, readSshConfig, SshConfigError, type SshConfigValues } from './ssh-config.js';
 import { TransportError } from './types.js';
 
 export interface Endpoint {
@@ -44,11 +43,16 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
     if (found.proxyCommand !== undefined && found.proxyCommand !== 'none') {
       throw new TransportError('unreachable', hostName, `ssh config ${configFile}: ProxyCommand ${found.proxyCommand} applies to ${e.host}; lvsplay cannot run a proxy command (use ProxyJump, or the inventory's ssh.jump)`);
     }
-    const identityFile = e.identityFile ?? found.identityFiles[0];
+    const host = found.hostName ?? e.host;
+    const port = e.port === DEFAULT_PORT && found.port !== undefined ? found.port : e.port;
+    const user = found.user ?? e.user;
+    // ssh loads each IdentityFile but `none`, its tokens expanded; lvsplay takes the first
+    const fromConfig = found.identityFiles.find((f) => f.toLowerCase() !== 'none');
+    const identityFile = e.identityFile ?? (fromConfig === undefined ? undefined : asTransportError(hostName, () => expandIdentityFile(fromConfig, { host, original: e.host, port, user, ...(found.hostKeyAlias !== undefined && { hostKeyAlias: found.hostKeyAlias }) })));
     const endpoint: Endpoint = {
-      host: found.hostName ?? e.host,
-      port: e.port === DEFAULT_PORT && found.port !== undefined ? found.port : e.port,
-      user: found.user ?? e.user,
+      host,
+      port,
+      user,
       ...(identityFile !== undefined && { identityFile }),
       ...(found.hostKeyAlias !== undefined && { hostKeyAlias: found.hostKeyAlias }),
     };
@@ -79,21 +83,23 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
  * other than the inventory's default (root) is given as ssh's -l (it wins, and Match user sees it).
  */
 async function readConfig(hostName: string, path: string, e: Endpoint): Promise<SshConfigValues> {
-  try {
-    return await readSshConfig(path, { host: e.host, ...(e.user !== DEFAULT_USER && { user: e.user }), localUser: localUserName() });
-  } catch (err) {
+  return asTransportError(hostName, () => readSshConfig(path, { host: e.host, ...(e.user !== DEFAULT_USER && { user: e.user }), localUser: localIdentity().user }));
+}
+
+/** A config error as the host's transport error, naming the file and line. */
+function asTransportError<T>(hostName: string, read: () => T): T {
+  const wrap = (err: unknown): never => {
     if (err instanceof SshConfigError) throw new TransportError('unreachable', hostName, `ssh config: ${err.message}`, { cause: err });
     throw err;
+  };
+  try {
+    const value = read();
+    return (value instanceof Promise ? value.catch(wrap) : value) as T;
+  } catch (err) {
+    return wrap(err);
   }
 }
 
-function localUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? '';
-  }
-}
 
 /** `[user@]host[:port]`, host possibly `[v6 address]`; OpenSSH's jump chains are not supported. */
 function parseProxyJump(hostName: string, value: string): { host: string; port: number; user: string } {

@@ -15,7 +15,9 @@
  * feed `Match host`, and Include was not read.
  */
 import { readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { homedir, hostname, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fnmatch } from '../util/fnmatch.js';
 import { expandHome } from './home.js';
@@ -60,6 +62,67 @@ export function expandHostName(value: string, host: string): string {
 }
 
 /** The values for one host, HostName as ssh takes it into use (expanded, lowercased unless an address). */
+/** What ssh knows of a connection when it expands an IdentityFile (ssh.c's ssh_conn_info). */
+export interface ConnectionInfo {
+  /** The host name in use (after HostName): %h. */
+  host: string;
+  /** The name given: %n, and %k without a HostKeyAlias. */
+  original: string;
+  port: number;
+  user: string;
+  hostKeyAlias?: string;
+}
+
+/**
+ * An IdentityFile as ssh takes it when it loads the key (load_public_identity_files): `~`, then the
+ * client's %-tokens and ${VARIABLES} (percent_dollar_expand). An unknown token, a `%` at the end or
+ * a variable that is not set is an error, as in ssh.
+ */
+export function expandIdentityFile(path: string, info: ConnectionInfo): string {
+  const local = localIdentity();
+  const port = String(info.port);
+  const tokens: Record<string, string> = {
+    C: createHash('sha1').update(local.host + info.host + port + info.user).digest('hex'),
+    L: local.host.split('.')[0] ?? '',
+    i: local.uid,
+    k: info.hostKeyAlias ?? info.original,
+    l: local.host,
+    n: info.original,
+    p: port,
+    d: local.home,
+    h: info.host,
+    r: info.user,
+    u: local.user,
+  };
+  return expandHome(path).replace(/\$\{([^}]*)(\}?)|%(.?)/g, (whole, variable: string | undefined, closed: string, token: string | undefined) => {
+    if (variable !== undefined) {
+      if (closed === '') throw new SshConfigError(`IdentityFile ${path}: environment variable '${whole.slice(2)}' missing closing '}'`);
+      if (variable === '') throw new SshConfigError(`IdentityFile ${path}: zero-length environment variable`);
+      const value = process.env[variable];
+      if (value === undefined) throw new SshConfigError(`IdentityFile ${path}: env var \${${variable}} has no value`);
+      return value;
+    }
+    if (token === '%') return '%';
+    const value = token === undefined || token === '' ? undefined : tokens[token];
+    if (value === undefined) throw new SshConfigError(`IdentityFile ${path}: ${token === '' ? 'a % at the end' : `unknown token %${token}`}`);
+    return value;
+  });
+}
+
+/** The local side as ssh sees it: host name, user, home folder, uid. */
+export function localIdentity(): { host: string; user: string; home: string; uid: string } {
+  let user = process.env['USER'] ?? '';
+  let uid = '';
+  try {
+    const info = userInfo();
+    user = info.username;
+    uid = String(info.uid);
+  } catch {
+    // no passwd entry: what the environment says
+  }
+  return { host: hostname(), user, home: homedir(), uid };
+}
+
 export async function readSshConfig(path: string, query: SshConfigQuery): Promise<SshConfigValues> {
   const reader = new ConfigReader(query);
   await reader.file(path, 0, false, true);

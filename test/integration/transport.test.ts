@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { access, readFile, readdir, readlink, rename, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, readFile, readdir, readlink, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { SshConfig } from '../../src/inventory/model.js';
@@ -479,6 +479,24 @@ test('an ssh config file supplies HostName, Port, User and IdentityFile for a Ho
   await withSsh(ssh, async (transport) => t.is((await transport.exec('id -un')).stdout, `${users.nopasswd}\n`));
   // What the inventory sets explicitly wins over the file.
   await withSsh({ ...ssh, user: users.password }, async (transport) => t.is((await transport.exec('id -un')).stdout, `${users.password}\n`));
+});
+
+test('an IdentityFile from the ssh config is the file ssh loads: none skipped, its %-tokens and ${VARIABLES} expanded', async (t) => {
+  const s = server();
+  const config = join(s.dir, 'ssh_config_tokens');
+  const key = join(s.dir, `key-127.0.0.1-${s.port}-root-lvsplay-idtok`);
+  await copyFile(s.clientKeyPath, key);
+  await chmod(key, 0o600);
+  process.env['LVSPLAY_TEST_KEYS'] = s.dir;
+  await writeFile(config, `Host lvsplay-idtok\n  HostName 127.0.0.1\n  Port ${s.port}\n  IdentityFile none\n  IdentityFile \${LVSPLAY_TEST_KEYS}/key-%h-%p-%r-%n\n`);
+  const { SSH_AUTH_SOCK: _agent, ...env } = process.env;
+  const verbose = spawnSync('ssh', ['-v', '-F', config, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${s.knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null', 'lvsplay-idtok', 'true'], { encoding: 'utf8', env });
+  t.regex(verbose.stderr, new RegExp(`identity file ${key.replace(/[.]/g, '\\.')} type`), 'ssh loads that file');
+  t.is(verbose.status, 0, 'and logs in with it');
+  const { identityFile: _, ...ssh } = settings({ host: 'lvsplay-idtok', port: 22, configFile: config });
+  await withSsh(ssh, async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+  await writeFile(config, `Host lvsplay-idtok\n  HostName 127.0.0.1\n  Port ${s.port}\n  IdentityFile ${s.dir}/key-%z\n`);
+  t.regex((await refused(t, ssh, 'unreachable')).message, /IdentityFile .*key-%z: unknown token %z/);
 });
 
 // --- jump host --------------------------------------------------------------------------------
