@@ -7,7 +7,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshConfig } from '../../src/inventory/model.js';
 import { resolveRoute } from '../../src/transport/route.js';
@@ -44,7 +44,8 @@ function bySsh(file: string, host: string, user: string, port?: number, nested =
   const proxyCommand = get('proxycommand');
   const jump = get('proxyjump');
   if (proxyCommand !== undefined && proxyCommand !== 'none' && jump === undefined) return 'error';
-  const identityFile = [...run.stdout.matchAll(/^identityfile (.*)$/gm)].map((m) => m[1]!).find((f) => !DEFAULT_IDENTITY.test(f));
+  // ssh -G prints the file as written; ssh expands ~ (and %-tokens, none here) when it loads it
+  const identityFile = [...run.stdout.matchAll(/^identityfile (.*)$/gm)].map((m) => m[1]!).find((f) => !DEFAULT_IDENTITY.test(f))?.replace(/^~\//, `${homedir()}/`);
   const alias = get('hostkeyalias');
   let via: string | undefined;
   if (jump !== undefined && jump !== 'none') {
