@@ -57,7 +57,7 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
       ...(found.hostKeyAlias !== undefined && { hostKeyAlias: found.hostKeyAlias }),
     };
     const proxyJump = found.proxyJump;
-    return proxyJump === undefined || proxyJump === 'none' ? { endpoint } : { endpoint, proxyJump };
+    return proxyJump === undefined || proxyJump === null ? { endpoint } : { endpoint, proxyJump };
   };
 
   const target = await complete({ host: ssh.host, port: ssh.port, user: ssh.user, ...(ssh.identityFile && { identityFile: ssh.identityFile }) });

@@ -30,8 +30,8 @@ export interface SshConfigValues {
   user?: string;
   identityFiles: string[];
   hostKeyAlias?: string;
-  /** `[user@]host[:port]` (or a chain, or an ssh:// URI), as written; `none` when turned off. */
-  proxyJump?: string;
+  /** `[user@]host[:port]` (or a chain, or an ssh:// URI), as written; null for `ProxyJump none`. */
+  proxyJump?: string | null;
   proxyCommand?: string;
 }
 
@@ -227,8 +227,10 @@ class ConfigReader {
         return active;
       }
       case 'proxyjump': {
-        // parse_jump reads the raw rest of the line, a comment cut off
-        const value = str.replace(/^[ \t\r\n=]+/, '').replace(/#.*$/, '').replace(/[ \t\r\n]+$/, '');
+        // parse_jump reads the raw rest of the line: it is `none` only when that is all of it
+        // (`none # c` is a jump host named none, as ssh -G shows); otherwise a comment is cut off
+        const raw = str.replace(/^[ \t\r\n=]+/, '');
+        const value = raw.toLowerCase() === 'none' ? null : raw.replace(/#.*$/, '').replace(/[ \t\r\n]+$/, '');
         if (value === '') fail(`Invalid ProxyJump "${str}"`);
         // the first ProxyJump or ProxyCommand wins over a later ProxyJump
         if (active && this.values.proxyJump === undefined && this.values.proxyCommand === undefined) this.values.proxyJump = value;
@@ -236,7 +238,7 @@ class ConfigReader {
       }
       case 'proxycommand':
         // a ProxyJump before it wins, unless that was `ProxyJump none` (ssh 9.2 as Debian builds it, checked with ssh -G)
-        if (active && this.values.proxyCommand === undefined && (this.values.proxyJump === undefined || this.values.proxyJump === 'none')) {
+        if (active && this.values.proxyCommand === undefined && !this.values.proxyJump) {
           this.values.proxyCommand = str.replace(/^[ \t\r\n=]+/, '');
         }
         return active;

@@ -48,7 +48,9 @@ function bySsh(file: string, host: string, user: string, port?: number, nested =
   const identityFile = [...run.stdout.matchAll(/^identityfile (.*)$/gm)].map((m) => m[1]!).find((f) => !DEFAULT_IDENTITY.test(f))?.replace(/^~\//, `${homedir()}/`);
   const alias = get('hostkeyalias');
   let via: string | undefined;
-  if (jump !== undefined && jump !== 'none') {
+  // ssh -G prints no proxyjump for `ProxyJump none`; a printed `none` is a jump host of that name
+  // (`ProxyJump none # comment`: parse_jump compares the line before cutting the comment)
+  if (jump !== undefined) {
     const [, jumpUser, jumpHost = '', jumpPort] = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(jump) ?? [];
     // lvsplay takes one hop: a jump host the file sends through a jump again is a chain (or,
     // through itself, a loop ssh refuses), and lvsplay refuses it
@@ -135,6 +137,7 @@ test('listed configs resolve as ssh -G resolves them: patterns, Match, Include, 
     ['ProxyJump ops@jump:2022\n', 'db1', 'root', 'error'],
     ['Host db1\n  ProxyJump jump\nHost jump\n  HostName bastion.example\n  Port 2022\n', 'db1', 'root', { jump: 'root@bastion.example:2022' }],
     ['ProxyCommand none\nProxyJump jump\n', 'db1', 'root', { host: 'db1' }],
+    ['Host * !none\n  ProxyJump none # a host named none\n  ProxyCommand nc %h %p\n', 'db1', 'root', { jump: 'root@none:22' }],
     // refused by ssh: refused by lvsplay, with the line
     ['Port abc\n', 'db1', 'root', 'error'],
     ['Port 2200 2300\n', 'db1', 'root', 'error'],
