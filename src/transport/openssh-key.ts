@@ -54,6 +54,8 @@ const BY_NAME = new Map(KEY_TYPES.map((t) => [t.name, t]));
 
 /** sshkey_type_from_name: the exact name, or a plain type's short name in any case. */
 function typeOfBlobName(name: string): KeyType | undefined {
+  const exact = BY_NAME.get(name);
+  if (exact !== undefined) return exact;
   const upper = asciiUpper(name);
   return KEY_TYPES.find((t) => t.name === name || (t.shortname !== undefined && t.shortname === upper));
 }
@@ -72,7 +74,7 @@ const C_SPACE = /[ \t\n\v\f\r]/g;
  * the last whole byte zero. undefined where b64_pton returns -1.
  */
 export function decodeBase64(text: string): Buffer | undefined {
-  const squeezed = text.replace(C_SPACE, '');
+  const squeezed = /[ \t\n\v\f\r]/.test(text) ? text.replace(C_SPACE, '') : text;
   const match = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(squeezed);
   if (!match) return undefined;
   const [, body = '', pad = ''] = match;
@@ -85,6 +87,8 @@ export function decodeBase64(text: string): Buffer | undefined {
 /** Reads the length-prefixed fields of a key blob as sshbuf does. */
 class BlobReader {
   #at = 0;
+  /** Whether a field read is not in the form OpenSSH writes it (a trailing NUL, an integer's extra zeros). */
+  altered = false;
   constructor(private readonly blob: Buffer) {}
 
   get done(): boolean {
@@ -106,6 +110,7 @@ class BlobReader {
     if (value === undefined) return undefined;
     const nul = value.indexOf(0);
     if (nul !== -1 && nul < value.length - 1) return undefined;
+    if (nul !== -1) this.altered = true;
     return value.subarray(0, nul === -1 ? value.length : nul).toString('latin1');
   }
 
@@ -116,7 +121,9 @@ class BlobReader {
     if (value.length > 2049 || (value.length === 2049 && value[0] !== 0)) return undefined;
     let start = 0;
     while (start < value.length && value[start] === 0) start += 1;
-    return value.subarray(start);
+    const magnitude = value.subarray(start);
+    if (mpint(magnitude).length !== value.length) this.altered = true;
+    return magnitude;
   }
 }
 
@@ -204,7 +211,9 @@ export function readKeyBlob(blob: Buffer): { type: KeyType; blob: Buffer } | und
   if (type.kind === 'cert') return { type, blob };
   const fields = readFields(reader, type, name);
   if (fields === undefined || !reader.done) return undefined;
-  return { type: BY_NAME.get(type.plain)!, blob: blobOf([type.plain, ...fields]) };
+  // Already as OpenSSH writes it (the usual case): no copy.
+  const canonical = !reader.altered && name === type.plain ? blob : blobOf([type.plain, ...fields]);
+  return { type: BY_NAME.get(type.plain)!, blob: canonical };
 }
 
 function readFields(reader: BlobReader, type: KeyType, name: string): (Buffer | string)[] | undefined {
