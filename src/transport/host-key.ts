@@ -45,7 +45,8 @@ export interface KnownHostsFiles {
  * one in the user's), under the name `[host]:port` (the bare host on port 22), or under the
  * ssh config's HostKeyAlias when there is one; on another port, a host with no key pinned under
  * `[host]:port` (nothing, or only @revoked lines for other keys) is accepted when its bare name
- * records this very key ("found matching key w/out port"). That fallback is stricter than ssh in one way: a key revoked under the bare name is refused.
+ * records this very key ("found matching key w/out port"). That fallback is stricter than ssh in
+ * one way: a key revoked under the bare name is refused.
  */
 export async function guardHostKey(
   hostName: string,

@@ -98,7 +98,7 @@ export function hostMatches(hosts: string, name: string): boolean {
  */
 function hashedMatches(hosts: string, name: string): boolean {
   const hashed = hashedField(hosts);
-  return hashed !== undefined && createHmac('sha1', hashed.salt).update(name).digest('base64') === hashed.hash;
+  return hashed !== undefined && hostHash(name, hashed.salt) === hashed.hash;
 }
 
 /** Each hashed field's salt, read once for the whole run (every host is matched against every hashed line). */
@@ -158,7 +158,12 @@ export function knownHostsLine(name: string, key: Buffer, hashed = false): strin
 }
 
 export function hashName(name: string, salt: Buffer = randomBytes(20)): string {
-  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  return `|1|${salt.toString('base64')}|${hostHash(name, salt)}`;
+}
+
+/** HMAC-SHA1 of a name under a salt, in base64: the hash part of a hashed known_hosts name. */
+function hostHash(name: string, salt: Buffer): string {
+  return createHmac('sha1', salt).update(name).digest('base64');
 }
 
 /**

@@ -74,8 +74,7 @@ const C_SPACE = /[ \t\n\v\f\r]/g;
  * the last whole byte zero. undefined where b64_pton returns -1.
  */
 export function decodeBase64(text: string): Buffer | undefined {
-  const squeezed = /[ \t\n\v\f\r]/.test(text) ? text.replace(C_SPACE, '') : text;
-  const match = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(squeezed);
+  const match = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(text.replace(C_SPACE, ''));
   if (!match) return undefined;
   const [, body = '', pad = ''] = match;
   const left = body.length % 4;
@@ -119,16 +118,14 @@ class BlobReader {
     const value = this.string();
     if (value === undefined || (value.length > 0 && (value[0]! & 0x80) !== 0)) return undefined;
     if (value.length > 2049 || (value.length === 2049 && value[0] !== 0)) return undefined;
-    let start = 0;
-    while (start < value.length && value[start] === 0) start += 1;
-    const magnitude = value.subarray(start);
+    const magnitude = stripZeros(value);
     if (mpint(magnitude).length !== value.length) this.altered = true;
     return magnitude;
   }
 }
 
-/** The blob written back as OpenSSH writes the key: canonical type name, minimal integers. */
-function blobOf(fields: readonly (Buffer | string)[]): Buffer {
+/** SSH wire strings (RFC 4251 §5), each length-prefixed: how a key blob is written. */
+export function blobOf(...fields: readonly (Buffer | string)[]): Buffer {
   return Buffer.concat(fields.flatMap((f) => {
     const bytes = typeof f === 'string' ? Buffer.from(f, 'latin1') : f;
     const length = Buffer.alloc(4);
@@ -212,7 +209,7 @@ export function readKeyBlob(blob: Buffer): { type: KeyType; blob: Buffer } | und
   const fields = readFields(reader, type, name);
   if (fields === undefined || !reader.done) return undefined;
   // Already as OpenSSH writes it (the usual case): no copy.
-  const canonical = !reader.altered && name === type.plain ? blob : blobOf([type.plain, ...fields]);
+  const canonical = !reader.altered && name === type.plain ? blob : blobOf(type.plain, ...fields);
   return { type: BY_NAME.get(type.plain)!, blob: canonical };
 }
 

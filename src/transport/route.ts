@@ -36,10 +36,20 @@ const DEFAULT_PORT = 22;
 const DEFAULT_USER = 'root';
 
 export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Route> {
+  try {
+    return await routeOf(hostName, ssh);
+  } catch (err) {
+    // the config file's own errors, which name its file and line, as the host's
+    if (err instanceof SshConfigError) throw new TransportError('unreachable', hostName, `ssh config: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+async function routeOf(hostName: string, ssh: SshConfig): Promise<Route> {
   const configFile = ssh.configFile === undefined ? undefined : expandHome(ssh.configFile);
   const complete = async (e: Endpoint): Promise<{ endpoint: Endpoint; proxyJump?: string }> => {
     if (configFile === undefined) return { endpoint: e };
-    const found = await readConfig(hostName, configFile, e);
+    const found = await readConfig(configFile, e);
     if (found.proxyCommand !== undefined && found.proxyCommand !== 'none') {
       throw new TransportError('unreachable', hostName, `ssh config ${configFile}: ProxyCommand ${found.proxyCommand} applies to ${e.host}; lvsplay cannot run a proxy command (use ProxyJump, or the inventory's ssh.jump)`);
     }
@@ -48,7 +58,7 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
     const user = found.user ?? e.user;
     // ssh loads each IdentityFile but `none`, its tokens expanded; lvsplay takes the first
     const fromConfig = found.identityFiles.find((f) => f.toLowerCase() !== 'none');
-    const identityFile = e.identityFile ?? (fromConfig === undefined ? undefined : asTransportError(hostName, () => expandIdentityFile(fromConfig, { host, original: e.host, port, user, ...(found.hostKeyAlias !== undefined && { hostKeyAlias: found.hostKeyAlias }) })));
+    const identityFile = e.identityFile ?? (fromConfig === undefined ? undefined : expandIdentityFile(fromConfig, { host, original: e.host, port, user, ...(found.hostKeyAlias !== undefined && { hostKeyAlias: found.hostKeyAlias }) }));
     const endpoint: Endpoint = {
       host,
       port,
@@ -82,24 +92,9 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
  * The config's values for one endpoint, as `ssh -F FILE [-l USER] HOST` would take them: a user
  * other than the inventory's default (root) is given as ssh's -l (it wins, and Match user sees it).
  */
-async function readConfig(hostName: string, path: string, e: Endpoint): Promise<SshConfigValues> {
-  return asTransportError(hostName, () => readSshConfig(path, { host: e.host, ...(e.user !== DEFAULT_USER && { user: e.user }), localUser: localIdentity().user }));
+function readConfig(path: string, e: Endpoint): Promise<SshConfigValues> {
+  return readSshConfig(path, { host: e.host, ...(e.user !== DEFAULT_USER && { user: e.user }), localUser: localIdentity().user });
 }
-
-/** A config error as the host's transport error, naming the file and line. */
-function asTransportError<T>(hostName: string, read: () => T): T {
-  const wrap = (err: unknown): never => {
-    if (err instanceof SshConfigError) throw new TransportError('unreachable', hostName, `ssh config: ${err.message}`, { cause: err });
-    throw err;
-  };
-  try {
-    const value = read();
-    return (value instanceof Promise ? value.catch(wrap) : value) as T;
-  } catch (err) {
-    return wrap(err);
-  }
-}
-
 
 /** `[user@]host[:port]`, host possibly `[v6 address]`; OpenSSH's jump chains are not supported. */
 function parseProxyJump(hostName: string, value: string): { host: string; port: number; user: string } {

@@ -50,18 +50,31 @@ export class SshConfigError extends Error {}
 const MAX_INCLUDE_DEPTH = 16;
 
 /**
- * HostName as ssh expands it (%h the name given, %% a percent sign; any other token is an error,
- * as percent_expand makes it).
+ * misc.c's percent_expand (and, with `dollar`, percent_dollar_expand): `%%` a percent sign, `%x`
+ * the token's value, `${NAME}` the environment's; an unknown token, a `%` at the end or a variable
+ * that is not set is an error naming the keyword, as in ssh.
  */
-export function expandHostName(value: string, host: string): string {
-  return value.replace(/%(.?)/g, (token, letter: string) => {
-    if (letter === 'h') return host;
-    if (letter === '%') return '%';
-    throw new SshConfigError(`HostName ${value}: ${token} is not a token of HostName (%h, the host name given, or %%)`);
+function percentExpand(keyword: string, value: string, tokens: Readonly<Record<string, string>>, dollar: boolean): string {
+  const fail = (message: string): never => {
+    throw new SshConfigError(`${keyword} ${value}: ${message}`);
+  };
+  // Without `dollar` the two empty groups keep the token in the same place for one callback.
+  return value.replace(dollar ? /\$\{([^}]*)(\}?)|%(.?)/g : /()()%(.?)/g, (whole, variable: string, closed: string, token: string) => {
+    if (whole.startsWith('$')) {
+      if (closed === '') fail(`environment variable '${whole.slice(2)}' missing closing '}'`);
+      if (variable === '') fail('zero-length environment variable');
+      return process.env[variable] ?? fail(`env var \${${variable}} has no value`);
+    }
+    if (token === '%') return '%';
+    return tokens[token] ?? fail(token === '' ? 'a % at the end' : `unknown token %${token}`);
   });
 }
 
-/** The values for one host, HostName as ssh takes it into use (expanded, lowercased unless an address). */
+/** HostName as ssh expands it: %h the name given. */
+function expandHostName(value: string, host: string): string {
+  return percentExpand('HostName', value, { h: host }, false);
+}
+
 /** What ssh knows of a connection when it expands an IdentityFile (ssh.c's ssh_conn_info). */
 export interface ConnectionInfo {
   /** The host name in use (after HostName): %h. */
@@ -94,19 +107,7 @@ export function expandIdentityFile(path: string, info: ConnectionInfo): string {
     r: info.user,
     u: local.user,
   };
-  return expandHome(path).replace(/\$\{([^}]*)(\}?)|%(.?)/g, (whole, variable: string | undefined, closed: string, token: string | undefined) => {
-    if (variable !== undefined) {
-      if (closed === '') throw new SshConfigError(`IdentityFile ${path}: environment variable '${whole.slice(2)}' missing closing '}'`);
-      if (variable === '') throw new SshConfigError(`IdentityFile ${path}: zero-length environment variable`);
-      const value = process.env[variable];
-      if (value === undefined) throw new SshConfigError(`IdentityFile ${path}: env var \${${variable}} has no value`);
-      return value;
-    }
-    if (token === '%') return '%';
-    const value = token === undefined || token === '' ? undefined : tokens[token];
-    if (value === undefined) throw new SshConfigError(`IdentityFile ${path}: ${token === '' ? 'a % at the end' : `unknown token %${token}`}`);
-    return value;
-  });
+  return percentExpand('IdentityFile', expandHome(path), tokens, true);
 }
 
 /** The local side as ssh sees it: host name, user, home folder, uid. */
@@ -123,6 +124,7 @@ export function localIdentity(): { host: string; user: string; home: string; uid
   return { host: hostname(), user, home: homedir(), uid };
 }
 
+/** The values for one host, HostName as ssh takes it into use (expanded, lowercased unless an address). */
 export async function readSshConfig(path: string, query: SshConfigQuery): Promise<SshConfigValues> {
   const reader = new ConfigReader(query);
   await reader.file(path, 0, false, true);

@@ -11,6 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshConfig } from '../../src/inventory/model.js';
 import { resolveRoute } from '../../src/transport/route.js';
+import { TransportError } from '../../src/transport/types.js';
 import { seededRandom } from '../helpers/random.js';
 
 let dir = '';
@@ -55,11 +56,9 @@ function bySsh(file: string, host: string, user: string, port?: number, nested =
     // lvsplay takes one hop: a jump host the file sends through a jump again is a chain (or,
     // through itself, a loop ssh refuses), and lvsplay refuses it
     if (nested) return 'error';
-    else {
-      const resolved = bySsh(file, jumpHost, jumpUser ?? 'root', jumpPort === undefined ? undefined : Number(jumpPort), true);
-      if (resolved === 'error') return 'error';
-      via = `${resolved.user}@${resolved.host}:${resolved.port}`;
-    }
+    const resolved = bySsh(file, jumpHost, jumpUser ?? 'root', jumpPort === undefined ? undefined : Number(jumpPort), true);
+    if (resolved === 'error') return 'error';
+    via = `${resolved.user}@${resolved.host}:${resolved.port}`;
   }
   return {
     host: get('hostname')!,
@@ -84,8 +83,10 @@ async function byLvsplay(file: string, host: string, user: string): Promise<Reso
       ...(target.hostKeyAlias !== undefined && { hostKeyAlias: target.hostKeyAlias.toLowerCase() }),
       ...(jump !== undefined && { jump: `${jump.user}@${jump.host}:${jump.port}` }),
     };
-  } catch {
-    return 'error';
+  } catch (err) {
+    // a refusal with its reason, never an internal error taken for one
+    if (err instanceof TransportError) return 'error';
+    throw err;
   }
 }
 

@@ -21,6 +21,7 @@ import {
   parseKnownHosts,
   recordedKeyTypes,
 } from '../../src/transport/known-hosts.js';
+import { blobOf } from '../../src/transport/openssh-key.js';
 import { seededRandom } from '../helpers/random.js';
 import { run } from './support/sshd.js';
 
@@ -170,16 +171,6 @@ function foundByLvsplay(text: string, name: string): string[] {
   return new KnownHosts(parseKnownHosts(text)).forHost(name).map((e) => `${e.line}${e.revoked ? 'r' : ''}`);
 }
 
-/** An SSH wire string (RFC 4251 §5). */
-function wire(...fields: (string | Buffer)[]): Buffer {
-  return Buffer.concat(fields.flatMap((f) => {
-    const bytes = typeof f === 'string' ? Buffer.from(f, 'latin1') : f;
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    return [length, bytes];
-  }));
-}
-
 /** The fields after the type name of a key blob. */
 function fieldsOf(blob: Buffer): Buffer[] {
   const fields: Buffer[] = [];
@@ -232,20 +223,20 @@ test('which lines apply to a name is what ssh-keygen -F finds: hashed names, pat
     [`@revoked @web1 ${ed}`, 'web1', false],
     [`@ web1 ${ed}`, 'web1', false],
     // keys: a type OpenSSH knows, base64 as b64_pton reads it, a blob right for its type
-    [`web1 ssh-foo ${b64(wire('ssh-foo', edKey))}`, 'web1', false],
-    [`web1 ${edType} ${b64(wire(edType, edKey.subarray(1)))}`, 'web1', false],
-    [`web1 ${edType} ${b64(wire(edType, edKey, Buffer.alloc(0)))}`, 'web1', false],
-    [`web1 ${edType} ${b64(wire('ED25519', edKey))}`, 'web1', true],
-    [`web1 ${edType} ${b64(wire('ed25519\0', edKey))}`, 'web1', true],
-    [`web1 ${edType} ${b64(wire('ed\0x', edKey))}`, 'web1', false],
+    [`web1 ssh-foo ${b64(blobOf('ssh-foo', edKey))}`, 'web1', false],
+    [`web1 ${edType} ${b64(blobOf(edType, edKey.subarray(1)))}`, 'web1', false],
+    [`web1 ${edType} ${b64(blobOf(edType, edKey, Buffer.alloc(0)))}`, 'web1', false],
+    [`web1 ${edType} ${b64(blobOf('ED25519', edKey))}`, 'web1', true],
+    [`web1 ${edType} ${b64(blobOf('ed25519\0', edKey))}`, 'web1', true],
+    [`web1 ${edType} ${b64(blobOf('ed\0x', edKey))}`, 'web1', false],
     [`web1 ${keys.ecdsa.line.replace(/=+$/, '')}`, 'web1', false],
     [`web1 ${keys.ecdsa.line.replace(/=$/, ' =')}`, 'web1', false],
     [`web1 ${edType} ${edBase64.slice(0, 20)}\v${edBase64.slice(20)}`, 'web1', true],
     [`web1 rsa-sha2-256 ${keys.rsa.line.split(' ')[1]}`, 'web1', true],
-    [`web1 ssh-rsa ${b64(wire('ssh-rsa', rsaE, rsaN.subarray(0, 120)))}`, 'web1', false],
-    [`web1 ssh-rsa ${b64(wire('ssh-rsa', Buffer.concat([Buffer.alloc(2), rsaE]), rsaN))}`, 'web1', true],
-    [`web1 ssh-rsa ${b64(wire('ssh-rsa', Buffer.from([0x80]), rsaN))}`, 'web1', false],
-    [`web1 ecdsa-sha2-nistp256 ${b64(wire('ecdsa-sha2-nistp256', ecCurve, Buffer.concat([ecPoint.subarray(0, -1), Buffer.from([ecPoint.at(-1)! ^ 1])])))}`, 'web1', false],
+    [`web1 ssh-rsa ${b64(blobOf('ssh-rsa', rsaE, rsaN.subarray(0, 120)))}`, 'web1', false],
+    [`web1 ssh-rsa ${b64(blobOf('ssh-rsa', Buffer.concat([Buffer.alloc(2), rsaE]), rsaN))}`, 'web1', true],
+    [`web1 ssh-rsa ${b64(blobOf('ssh-rsa', Buffer.from([0x80]), rsaN))}`, 'web1', false],
+    [`web1 ecdsa-sha2-nistp256 ${b64(blobOf('ecdsa-sha2-nistp256', ecCurve, Buffer.concat([ecPoint.subarray(0, -1), Buffer.from([ecPoint.at(-1)! ^ 1])])))}`, 'web1', false],
     [`web1 ecdsa-sha2-nistp384 ${keys.ecdsa.line.split(' ')[1]}`, 'web1', false],
     [`web1 ${edType}`, 'web1', false],
   ];
@@ -258,7 +249,7 @@ test('which lines apply to a name is what ssh-keygen -F finds: hashed names, pat
 
 test('a key recorded in another encoding of the same key (an RSA exponent with leading zeros) is the same key, as ssh-keygen -l fingerprints it', async (t) => {
   const [e, n] = fieldsOf(keys.rsa.blob) as [Buffer, Buffer];
-  const line = `web1 ssh-rsa ${b64(wire('ssh-rsa', Buffer.concat([Buffer.alloc(3), e]), n))}`;
+  const line = `web1 ssh-rsa ${b64(blobOf('ssh-rsa', Buffer.concat([Buffer.alloc(3), e]), n))}`;
   const file = join(dir, 'rsa-padded');
   await writeFile(file, `${line}\n`);
   t.is((await run('ssh-keygen', ['-l', '-f', file])).split(' ')[1], (await run('ssh-keygen', ['-lf', keys.rsa.pub])).split(' ')[1]);
@@ -274,8 +265,8 @@ test('random known_hosts files: for every name, lvsplay applies the lines ssh-ke
   const names = ['web1', 'db-2.example.org', '[web1]:2222', '192.0.2.7', '[2001:db8::1]:2200'];
   const keyField = () => pick([
     () => keys.ed.line, () => keys.ed.line, () => keys.ed2.line, () => keys.ecdsa.line, () => keys.rsa.line,
-    () => `${edType} ${b64(wire(pick(['ed25519', 'ED25519', 'ssh-ed25519', 'ssh-ed25519\0', 'ed', 'rsa']), edKey))}`,
-    () => `${edType} ${b64(wire(edType, bytes(pick([31, 32, 33]))))}`,
+    () => `${edType} ${b64(blobOf(pick(['ed25519', 'ED25519', 'ssh-ed25519', 'ssh-ed25519\0', 'ed', 'rsa']), edKey))}`,
+    () => `${edType} ${b64(blobOf(edType, bytes(pick([31, 32, 33]))))}`,
     () => `${pick(['ssh-foo', 'SSH-ED25519', 'ed25519', 'rsa-sha2-512', 'ecdsa-sha2-nistp521'])} ${edBase64}`,
     () => keys.ecdsa.line.replace(/=$/, pick(['', ' =', '==', 'A=', '\v=', '=\f'])),
     () => `${edType} ${edBase64}${pick(['', ' c', '\r', '!', '\t# c'])}`,
