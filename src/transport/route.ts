@@ -15,7 +15,7 @@
  */
 import type { SshConfig } from '../inventory/model.js';
 import { expandHome } from './home.js';
-import { expandIdentityFile, localIdentity, readSshConfig, SshConfigError, type SshConfigValues } from './ssh-config.js';
+import { expandIdentityFile, hostInUse, localIdentity, readSshConfig, SshConfigError, type SshConfigValues } from './ssh-config.js';
 import { TransportError } from './types.js';
 
 export interface Endpoint {
@@ -48,12 +48,14 @@ export async function resolveRoute(hostName: string, ssh: SshConfig): Promise<Ro
 async function routeOf(hostName: string, ssh: SshConfig): Promise<Route> {
   const configFile = ssh.configFile === undefined ? undefined : expandHome(ssh.configFile);
   const complete = async (e: Endpoint): Promise<{ endpoint: Endpoint; proxyJump?: string }> => {
-    if (configFile === undefined) return { endpoint: e };
+    // the name given is the one the file's Host lines see; ssh connects to it lowercased (and so
+    // expands %h in an IdentityFile lowercased)
+    if (configFile === undefined) return { endpoint: { ...e, host: hostInUse(e.host) } };
     const found = await readConfig(configFile, e);
     if (found.proxyCommand !== undefined && found.proxyCommand !== 'none') {
       throw new TransportError('unreachable', hostName, `ssh config ${configFile}: ProxyCommand ${found.proxyCommand} applies to ${e.host}; lvsplay cannot run a proxy command (use ProxyJump, or the inventory's ssh.jump)`);
     }
-    const host = found.hostName ?? e.host;
+    const host = found.hostName ?? hostInUse(e.host);
     const port = e.port === DEFAULT_PORT && found.port !== undefined ? found.port : e.port;
     const user = found.user ?? e.user;
     // ssh loads each IdentityFile but `none`, its tokens expanded; lvsplay takes the first

@@ -8,7 +8,10 @@
  * (and so a second, final pass); `Include` of files and globs, relative to ~/.ssh, at most 16 deep;
  * and the first value obtained for each keyword winning. `Match exec` runs a command, which
  * reading a file must not: where ssh would run it (no earlier criterion of its line failed), the
- * file is refused with its line. Keywords lvsplay does not use are skipped, not checked.
+ * file is refused with its line. A keyword ssh does not know refuses the file, as in ssh (unless an
+ * IgnoreUnknown line before it names it; ssh-keywords.ts says which ssh); the values of keywords
+ * lvsplay does not use are not checked. `RefuseConnection` (OpenSSH 10) that applies refuses the
+ * host, as there.
  *
  * The ssh-config package read these differently from ssh: `?` matched zero characters, a comma
  * split Host patterns, a negated Match criterion never matched, `HOSTNAME` in capitals did not
@@ -21,6 +24,7 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fnmatch } from '../util/fnmatch.js';
 import { expandHome } from './home.js';
+import { SSH_CLIENT_KEYWORDS } from './ssh-keywords.js';
 import { asciiLower, matchPattern, matchPatternList } from './ssh-pattern.js';
 
 /** What the config says for a host: each value as written in the first line that applies. */
@@ -141,7 +145,7 @@ export async function readSshConfig(path: string, query: SshConfigQuery): Promis
 }
 
 /** ssh.c lowercases the host it connects to unless it is an address. */
-function hostInUse(host: string): string {
+export function hostInUse(host: string): string {
   return isIP(host) === 0 ? asciiLower(host) : host;
 }
 
@@ -149,6 +153,8 @@ class ConfigReader {
   readonly values: SshConfigValues = { identityFiles: [] };
   wantFinalPass = false;
   final = false;
+  /** IgnoreUnknown's pattern list: the first that applies, for the lines after it. */
+  private ignoredUnknown: string | undefined;
 
   constructor(private readonly query: SshConfigQuery) {
     if (query.user !== undefined) this.values.user = query.user;
@@ -185,6 +191,11 @@ class ConfigReader {
     const args = argvSplit(str);
     if (args === undefined) fail('invalid quotes');
     const name = asciiLower(keyword);
+    if (!SSH_CLIENT_KEYWORDS.has(name)) {
+      // parse_token: in a block that applies or not, ssh refuses the file for a word it does not know
+      if (this.ignoredUnknown !== undefined && matchPatternList(name, this.ignoredUnknown, true) === 1) return active;
+      fail(`Bad configuration option: ${keyword}`);
+    }
     const one = (): string => {
       const [arg, ...extra] = args!;
       if (arg === undefined || arg === '') fail(`${keyword}: missing argument`);
@@ -216,10 +227,21 @@ class ConfigReader {
       }
       case 'port': {
         const value = one();
-        // a2port takes 1..65535 (ssh also looks a service name up in /etc/services; lvsplay does not)
-        const port = /^\d+$/.test(value) ? Number(value) : NaN;
-        if (!(port >= 1 && port <= 65535)) fail(`Bad port '${value}'`);
+        const port = await a2port(value);
+        if (port <= 0) fail(`Bad port '${value}'`);
         if (active && this.values.port === undefined) this.values.port = port;
+        return active;
+      }
+      case 'ignoreunknown': {
+        const value = one();
+        if (active && this.ignoredUnknown === undefined) this.ignoredUnknown = value;
+        return active;
+      }
+      case 'refuseconnection': {
+        // OpenSSH 10: where it applies, ssh stops with this line's words
+        const [message] = args!;
+        if (message === undefined || message === '') fail('RefuseConnection: missing argument');
+        if (active) fail(`RefuseConnection: ${message}`);
         return active;
       }
       case 'identityfile': {
@@ -381,6 +403,26 @@ export function argvSplit(text: string): string[] | undefined {
     words.push(word);
   }
   return words;
+}
+
+/**
+ * misc.c a2port: a decimal number from 0 to 65535 as strtonum reads it (blanks and a sign before
+ * it, nothing after), else a TCP service's port by getservbyname, here from /etc/services: the
+ * first line naming it, by name or alias, exactly. -1 for neither; 0 is no port either.
+ */
+async function a2port(value: string): Promise<number> {
+  const number = /^[ \t\n\v\f\r]*[+-]?(\d+)$/.exec(value);
+  if (number !== null) {
+    const n = value.trimStart().startsWith('-') ? -Number(number[1]) : Number(number[1]);
+    return n >= 0 && n <= 65535 ? n : -1;
+  }
+  const services = await readFile('/etc/services', 'utf8').catch(() => '');
+  for (const line of services.split('\n')) {
+    const [name, portProto, ...aliases] = line.replace(/#.*/, '').trim().split(/[ \t]+/);
+    const [port, proto] = (portProto ?? '').split('/');
+    if (proto === 'tcp' && (name === value || aliases.includes(value)) && /^\d+$/.test(port!)) return Number(port);
+  }
+  return -1;
 }
 
 /** glob(3) of an Include path: `*`, `?` and `[...]` in any segment, matches sorted; none is no file. */

@@ -139,6 +139,30 @@ test('listed configs resolve as ssh -G resolves them: patterns, Match, Include, 
     ['Host db1\n  ProxyJump jump\nHost jump\n  HostName bastion.example\n  Port 2022\n', 'db1', 'root', { jump: 'root@bastion.example:2022' }],
     ['ProxyCommand none\nProxyJump jump\n', 'db1', 'root', { host: 'db1' }],
     ['Host * !none\n  ProxyJump none # a host named none\n  ProxyCommand nc %h %p\n', 'db1', 'root', { jump: 'root@none:22' }],
+    // the host in use is the name given lowercased; Host lines see it as given
+    ['Port 2200\n', 'DB1', 'root', { host: 'db1', port: 2200 }],
+    ['Host db1\n  Port 2200\n', 'DB1', 'root', { host: 'db1', port: 22 }],
+    ['Host DB1\n  Port 2200\n', 'DB1', 'root', { host: 'db1', port: 2200 }],
+    // Port as a2port reads it: strtonum's decimal (a sign, blanks before), else a TCP service name
+    ['Port ssh\n', 'db1', 'root', { port: 22 }],
+    ['Port www\n', 'db1', 'root', { port: 80 }],
+    ['Port +2200\n', 'db1', 'root', { port: 2200 }],
+    ['Port "  2200"\n', 'db1', 'root', { port: 2200 }],
+    ['Port 02200\n', 'db1', 'root', { port: 2200 }],
+    ['Port SSH\n', 'db1', 'root', 'error'],
+    ['Port 0\n', 'db1', 'root', 'error'],
+    ['Port 65536\n', 'db1', 'root', 'error'],
+    ['Port 2200x\n', 'db1', 'root', 'error'],
+    // a keyword ssh does not know refuses the file, in a block that applies or not, unless an
+    // IgnoreUnknown that applies names it first; deprecated, unsupported and Debian's own are known
+    ['Hostnme real.example\n', 'db1', 'root', 'error'],
+    ['Host other\n  Hostnme real.example\n', 'db1', 'root', 'error'],
+    ['IgnoreUnknown hostnme,foo*\nHostnme real.example\nFooBar 1\nPort 2200\n', 'db1', 'root', { host: 'db1', port: 2200 }],
+    ['Hostnme real.example\nIgnoreUnknown hostnme\n', 'db1', 'root', 'error'],
+    ['Host other\n  IgnoreUnknown foo*\nHost *\n  FooBar 1\n', 'db1', 'root', 'error'],
+    ['IgnoreUnknown bar*\nIgnoreUnknown foo*\nFooBar 1\n', 'db1', 'root', 'error'],
+    ['Protocol 2\nCipher blowfish\nKerberosAuthentication yes\nUseRoaming no\n', 'db1', 'root', { port: 22 }],
+    ['ProtocolKeepAlives 10\nSetupTimeOut 10\nGSSAPIKeyExchange yes\nGSSAPITrustDNS no\n', 'db1', 'root', { port: 22 }],
     // refused by ssh: refused by lvsplay, with the line
     ['Port abc\n', 'db1', 'root', 'error'],
     ['Port 2200 2300\n', 'db1', 'root', 'error'],
@@ -159,6 +183,12 @@ test('listed configs resolve as ssh -G resolves them: patterns, Match, Include, 
 test('an error in the config names the file and line; Match exec is refused where ssh would run it, and skipped where it would not', async (t) => {
   const bad = await configFile('Host *\n  Port 2200\n  Port nope\n');
   await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: bad } as SshConfig), { message: new RegExp(`${bad} line 3: Bad port 'nope'`) });
+  const typo = await configFile('Host *\n  Hostnme real.example\n');
+  await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: typo } as SshConfig), { message: new RegExp(`${typo} line 2: Bad configuration option: Hostnme`) });
+  // RefuseConnection (OpenSSH 10, unknown to the ssh here): where it applies, the host is refused with its words
+  const refuse = await configFile('Host db1\n  RefuseConnection "db1 is retired"\n');
+  await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: refuse } as SshConfig), { message: new RegExp(`${refuse} line 2: RefuseConnection: db1 is retired`) });
+  t.is((await resolveRoute('h', { host: 'web1', port: 22, user: 'root', configFile: refuse } as SshConfig)).target.host, 'web1');
   const exec = await configFile('Match host db1 exec "true"\n  Port 2200\nMatch host other exec "true"\n  Port 2300\n');
   await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: exec } as SshConfig), { message: /line 1: Match exec would run a command/ });
   t.is((await resolveRoute('h', { host: 'web1', port: 22, user: 'root', configFile: exec } as SshConfig)).target.port, 22);
@@ -203,4 +233,55 @@ test('random configs: lvsplay resolves each as ssh -G does', async (t) => {
     if (ssh !== 'error') resolved += 1;
   }
   t.true(resolved > 60, `most configs must resolve (${resolved} of 150 did)`);
+});
+
+/**
+ * Keywords with a value ssh takes, each checked alone with ssh -G first: a deprecated, an
+ * unsupported, Debian's own, and common ones.
+ */
+const KNOWN_SETTINGS = [
+  'Protocol 2', 'UseRoaming no', 'RSAAuthentication yes', 'CompressionLevel 6', 'GSSAPIKeyExchange yes', 'SetupTimeOut 10',
+  'ProtocolKeepAlives 10', 'ServerAliveInterval 10', 'StrictHostKeyChecking accept-new', 'UserKnownHostsFile /dev/null',
+  'ControlMaster auto', 'ControlPath ~/.ssh/cm-%C', 'ControlPersist 60', 'ForwardAgent no', 'Compression yes',
+  'ConnectTimeout 5', 'LogLevel QUIET', 'IdentitiesOnly yes', 'AddKeysToAgent no', 'SendEnv LANG LC_*', 'TCPKeepAlive yes',
+  'KexAlgorithms curve25519-sha256', 'Ciphers aes128-ctr', 'HashKnownHosts yes', 'RequestTTY no', 'RequiredRSASize 2048',
+];
+
+test('random configs with unknown keywords, IgnoreUnknown and Port forms: lvsplay refuses or resolves each as ssh -G does', async (t) => {
+  for (const setting of KNOWN_SETTINGS) t.not(bySsh(await configFile(`${setting}\n`), 'db1', 'root'), 'error', `ssh -G takes ${setting}`);
+  const random = seededRandom(2026_12_08);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const casing = (k: string) => pick([k, k, k.toLowerCase(), k.toUpperCase()]);
+  const keywords = KNOWN_SETTINGS.map((s) => s.split(' ')[0]!);
+  const typo = () => {
+    const k = pick(keywords);
+    const at = Math.floor(random() * k.length);
+    return pick([k.slice(0, at) + k.slice(at + 1), `${k}x`, `${k.slice(0, at)}q${k.slice(at)}`, `Foo${k}`]);
+  };
+  const line = () => {
+    const r = random();
+    if (r < 0.45) {
+      const [k, ...v] = pick(KNOWN_SETTINGS).split(' ');
+      return `${casing(k!)} ${v.join(' ')}`;
+    }
+    if (r < 0.55) return `${casing(typo())} yes`;
+    if (r < 0.7) return `${casing('IgnoreUnknown')} ${pick(['foo*', '*', 'hostnme,foo*', '!foo*,*', typo().toLowerCase(), typo()])}`;
+    return `${casing('Port')} ${pick(['2200', 'ssh', 'www', 'SSH', '+2200', '"  2200"', '02200', '0', '-1', '65536', '65535', 'no-such-service', '0x16', '22x'])}`;
+  };
+  let resolved = 0;
+  let refused = 0;
+  for (let i = 0; i < 150; i++) {
+    const blocks = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, b) => {
+      const head = b > 0 || random() < 0.5 ? [`Host ${pick(['db1', 'other', '*', 'db*', 'web?'])}`] : [];
+      return [...head, ...Array.from({ length: 1 + Math.floor(random() * 4) }, () => `  ${line()}`)].join('\n');
+    });
+    const text = `${blocks.join('\n')}\n`;
+    const file = await configFile(text);
+    const host = pick(['db1', 'DB1', 'web1']);
+    const ssh = bySsh(file, host, 'root');
+    t.deepEqual(await byLvsplay(file, host, 'root'), ssh, `${host}: ${JSON.stringify(text)}`);
+    if (ssh === 'error') refused += 1;
+    else resolved += 1;
+  }
+  t.true(resolved > 40 && refused > 40, `both outcomes must be common (${resolved} resolved, ${refused} refused)`);
 });
