@@ -11,6 +11,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { checkHostKey, fingerprint, type KnownHostEntry, KnownHosts, keyTypeOf, knownHostsLine, knownHostsName, parseKnownHosts, recordedKeyTypes } from './known-hosts.js';
+import { asciiLower } from './ssh-pattern.js';
 import { TransportError } from './types.js';
 
 export interface HostKeyGuard {
@@ -60,7 +61,8 @@ export async function guardHostKey(
   })));
   const record = files.user[0];
   const forHost = (name: string) => known.flatMap((k) => k.forHost(name));
-  const alias = endpoint.hostKeyAlias?.toLowerCase();
+  // ssh lowercases the alias as it lowercases names: ASCII only (a Kelvin sign stays itself)
+  const alias = endpoint.hostKeyAlias === undefined ? undefined : asciiLower(endpoint.hostKeyAlias);
   const name = alias ?? knownHostsName(endpoint.host, endpoint.port);
   const entries = forHost(name);
   // "checking without port identifier": for a host with no key pinned under [host]:port (ssh's

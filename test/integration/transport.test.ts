@@ -346,6 +346,21 @@ test('the system known_hosts files count as ssh reads them: a key pinned or revo
   t.is(opensshConnects(s, ['-o', `UserKnownHostsFile=${user}`, '-o', `GlobalKnownHostsFile=${known}`]), 0);
 });
 
+test('a HostKeyAlias is looked up lowercased as ssh lowercases it, ASCII only: K-ALIAS finds k-alias, a Kelvin sign K does not', async (t) => {
+  const s = server();
+  const file = join(s.dir, 'kh-alias-case');
+  await writeFile(file, `k-alias ${s.hostKeyLine}\n`);
+  for (const [alias, known] of [['K-ALIAS', true], ['\u212A-alias', false]] as const) {
+    const options = ['-o', `UserKnownHostsFile=${file}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', `HostKeyAlias=${alias}`];
+    t.is(opensshConnects(s, options) === 0, known, `ssh, HostKeyAlias ${alias}`);
+    const config = join(s.dir, `ssh_config_alias_${known}`);
+    await writeFile(config, `Host 127.0.0.1\n  HostKeyAlias ${alias}\n`);
+    const ssh = settings({ knownHosts: [file], configFile: config });
+    if (known) await withSsh(ssh, async (transport) => t.is((await transport.exec('echo ok')).stdout, 'ok\n'));
+    else t.regex((await refused(t, ssh, 'hostkey')).message, /is not known/);
+  }
+});
+
 test('on a port other than 22, a host nothing is recorded for as [host]:port is known by its bare name\'s key, as ssh ("found matching key w/out port"); another key there is a new host', async (t) => {
   const s = server();
   const bare = join(s.dir, 'kh-bare');
