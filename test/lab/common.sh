@@ -96,7 +96,7 @@ EOF
 }
 
 # nftables: the marking rules of fwmark services (the marks task), run by the directors (the VMs see these packages)
-REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal keepalived e2fsprogs nftables"
+REQUIRED_PKGS="qemu-system-x86 ipvsadm openssh-server openssh-client iproute2 kmod busybox-static arping ldirectord curl cpio socat sudo python3-minimal keepalived e2fsprogs nftables ansible-core"
 
 log() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
