@@ -113,8 +113,8 @@ export interface FleetOptions {
    * per-host lock holder (which polls its connection every second) exits. */
   settleMs: number;
   /**
-   * The hosts' /bin/sh. Debian's is dash, under which lvsplay's sysctl probe fails on this kernel
-   * (fleet-hosts.sh says why); bash is what RHEL-like hosts have.
+   * The hosts' /bin/sh: Debian's dash, or bash as on RHEL-like hosts (the bench's default,
+   * bench/README.md says why).
    */
   hostSh: 'dash' | 'bash';
 }

@@ -88,10 +88,8 @@ host_inside() { # NAME DIR
   mount -t tmpfs -o mode=700 "lvsbench-$name-root" /root
   mount -t tmpfs -o mode=755 "lvsbench-$name-run" /run
   mkdir -m 755 /run/sshd
-  # LVSBENCH_HOST_SH=bash: /bin/sh is bash on this host (as on RHEL), not Debian's dash. Under
-  # dash, lvsplay's sysctl probe (`read -r v < /proc/sys/...`) fails on kernels whose sysctl files
-  # answer a 1-byte read at offset 1 with EOF (dash reads byte by byte, so it never sees the
-  # newline): every key reads <absent>, and every changing run fails its verify (bench/README.md).
+  # LVSBENCH_HOST_SH=bash: /bin/sh is bash on this host (as on RHEL), not Debian's dash. Both run
+  # the bench's job (bench/README.md says why bash is the bench's default).
   if [ "${LVSBENCH_HOST_SH:-dash}" = bash ]; then mount --bind /usr/bin/bash "$SH_TARGET"; fi
   echo "$name" > /etc/hostname
   printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$name" > /etc/hosts
