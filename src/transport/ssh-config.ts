@@ -238,7 +238,7 @@ class ConfigReader {
         return active;
       }
       case 'refuseconnection': {
-        // OpenSSH 10: where it applies, ssh stops with this line's words
+        // OpenSSH 10: where it applies, ssh stops, printing its argument (one word, or quoted)
         const [message] = args!;
         if (message === undefined || message === '') fail('RefuseConnection: missing argument');
         if (active) fail(`RefuseConnection: ${message}`);
@@ -411,9 +411,9 @@ export function argvSplit(text: string): string[] | undefined {
  * first line naming it, by name or alias, exactly. -1 for neither; 0 is no port either.
  */
 async function a2port(value: string): Promise<number> {
-  const number = /^[ \t\n\v\f\r]*[+-]?(\d+)$/.exec(value);
-  if (number !== null) {
-    const n = value.trimStart().startsWith('-') ? -Number(number[1]) : Number(number[1]);
+  if (/^[ \t\n\v\f\r]*[+-]?\d+$/.test(value)) {
+    // Number reads the same shape strtonum does: those blanks, a sign, decimal digits
+    const n = Number(value);
     return n >= 0 && n <= 65535 ? n : -1;
   }
   const services = await readFile('/etc/services', 'utf8').catch(() => '');

@@ -70,11 +70,13 @@ function bySsh(file: string, host: string, user: string, port?: number, nested =
   };
 }
 
-/** What lvsplay resolves for an inventory host with that config_file (port 22 and user root: the defaults). */
+/** lvsplay's route for an inventory host with that config_file (port 22 and user root are the inventory's defaults). */
+const routeFor = (file: string, host = 'db1', user = 'root') => resolveRoute('h', { host, port: 22, user, configFile: file } as SshConfig);
+
+/** What lvsplay resolves for an inventory host with that config_file. */
 async function byLvsplay(file: string, host: string, user: string): Promise<Resolved | 'error'> {
-  const ssh = { host, port: 22, user, configFile: file } as SshConfig;
   try {
-    const { target, jump } = await resolveRoute('h', ssh);
+    const { target, jump } = await routeFor(file, host, user);
     return {
       host: target.host,
       port: target.port,
@@ -182,16 +184,16 @@ test('listed configs resolve as ssh -G resolves them: patterns, Match, Include, 
 
 test('an error in the config names the file and line; Match exec is refused where ssh would run it, and skipped where it would not', async (t) => {
   const bad = await configFile('Host *\n  Port 2200\n  Port nope\n');
-  await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: bad } as SshConfig), { message: new RegExp(`${bad} line 3: Bad port 'nope'`) });
+  await t.throwsAsync(routeFor(bad), { message: new RegExp(`${bad} line 3: Bad port 'nope'`) });
   const typo = await configFile('Host *\n  Hostnme real.example\n');
-  await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: typo } as SshConfig), { message: new RegExp(`${typo} line 2: Bad configuration option: Hostnme`) });
+  await t.throwsAsync(routeFor(typo), { message: new RegExp(`${typo} line 2: Bad configuration option: Hostnme`) });
   // RefuseConnection (OpenSSH 10, unknown to the ssh here): where it applies, the host is refused with its words
   const refuse = await configFile('Host db1\n  RefuseConnection "db1 is retired"\n');
-  await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: refuse } as SshConfig), { message: new RegExp(`${refuse} line 2: RefuseConnection: db1 is retired`) });
-  t.is((await resolveRoute('h', { host: 'web1', port: 22, user: 'root', configFile: refuse } as SshConfig)).target.host, 'web1');
+  await t.throwsAsync(routeFor(refuse), { message: new RegExp(`${refuse} line 2: RefuseConnection: db1 is retired`) });
+  t.is((await routeFor(refuse, 'web1')).target.host, 'web1');
   const exec = await configFile('Match host db1 exec "true"\n  Port 2200\nMatch host other exec "true"\n  Port 2300\n');
-  await t.throwsAsync(resolveRoute('h', { host: 'db1', port: 22, user: 'root', configFile: exec } as SshConfig), { message: /line 1: Match exec would run a command/ });
-  t.is((await resolveRoute('h', { host: 'web1', port: 22, user: 'root', configFile: exec } as SshConfig)).target.port, 22);
+  await t.throwsAsync(routeFor(exec), { message: /line 1: Match exec would run a command/ });
+  t.is((await routeFor(exec, 'web1')).target.port, 22);
 });
 
 test('random configs: lvsplay resolves each as ssh -G does', async (t) => {
